@@ -1,0 +1,206 @@
+/*
+ * pt.h - the ptrace core: one traced (or read-only) process.
+ *
+ * A pt_proc_t is owned by the thread that created or grabbed it: Linux lets
+ * only the attaching thread issue ptrace requests and collect its tracees'
+ * stops (the owner waits with __WNOTHREAD).  Every pt_* call that touches
+ * the tracee must therefore run on the owner; the exceptions, callable from
+ * any thread, are pt_mem_read(), pt_maps_read(), pt_wake_post() and the
+ * plain getters.  Other threads reach the owner through a pt_wake_t (see
+ * wake.c): the owner's blocking pt_wait() returns -EINTR when woken.
+ *
+ * Model.  Threads run independently ("non-stop"): an event stops one
+ * thread, pt_wait() reports it, and pt_resume_thread() or pt_resume()
+ * lets it go.  pt_stop() brings every thread to a ptrace stop (the
+ * reference's whole-process stop); events collected meanwhile are queued
+ * and reported by later pt_wait() calls, in arrival order.
+ *
+ * Errors: functions return 0 or a negative errno and leave a message
+ * naming the pid and the reason in the pt_err_t the caller passed, or in
+ * the process (pt_errmsg()).
+ */
+#ifndef DTPROC_PT_H
+#define DTPROC_PT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#define PT_ERRMSG_MAX 512
+
+typedef struct pt_err {
+	int pe_errno;			/* positive errno of the failure */
+	char pe_msg[PT_ERRMSG_MAX];	/* "failed to grab pid N: reason" */
+} pt_err_t;
+
+/* The reference's Pstate() values. */
+typedef enum pt_state {
+	PT_RUNNING,	/* at least one thread may run */
+	PT_STOPPED,	/* every thread is in a stop; pt_why() says which */
+	PT_LOST,	/* still alive but no longer observable by us */
+	PT_DEAD		/* exited or killed; pt_exit_status() tells how */
+} pt_state_t;
+
+/* Why a stopped process is stopped (meaningful in PT_STOPPED). */
+typedef enum pt_why {
+	PT_WHY_NONE,
+	PT_WHY_EVENT,		/* created, grabbed, exec, fork...: our stop */
+	PT_WHY_BREAKPOINT,	/* a thread hit one of our breakpoints */
+	PT_WHY_REQUESTED,	/* pt_stop() by a client */
+	PT_WHY_JOBCONTROL	/* SIGSTOP/SIGTSTP/... from outside */
+} pt_why_t;
+
+/*
+ * Events reported by pt_wait().  Where pe_stopped is 1, thread pe_tid is
+ * left in a ptrace stop for the owner, who must let it go with
+ * pt_resume_thread() or pt_resume() (after pt_bkpt_step() for a
+ * breakpoint).  A SIGNAL event's signal is delivered on that resume.
+ */
+typedef enum pt_event_kind {
+	PT_EV_NONE,
+	PT_EV_THREAD_NEW,	/* pe_tid (stopped) created thread pe_child */
+	PT_EV_THREAD_EXIT,	/* pe_tid exited; pe_status its wait status */
+	PT_EV_FORK,		/* pe_tid (stopped) forked pe_child, which is
+				   released clean and untraced */
+	PT_EV_VFORK,		/* pe_tid (stopped) vforked or posix_spawned
+				   pe_child; it shares our memory, so it
+				   stays traced until its exec or exit */
+	PT_EV_VFORK_DONE,	/* pe_tid (stopped): its vfork child let go */
+	PT_EV_EXEC,		/* pe_tid (stopped, == pid) runs a new image;
+				   pe_former_tid called execve */
+	PT_EV_SIGNAL,		/* pe_tid (stopped) received pe_sig */
+	PT_EV_JOBSTOP,		/* group stopped by pe_sig from outside */
+	PT_EV_JOBCONT,		/* group continued by SIGCONT */
+	PT_EV_BREAKPOINT,	/* pe_tid (stopped, pc rewound) hit the
+				   breakpoint at pe_addr */
+	PT_EV_EXIT,		/* process gone; pe_status its wait status */
+	PT_EV_LOST		/* control lost: exec of an unreadable image */
+} pt_event_kind_t;
+
+typedef struct pt_event {
+	pt_event_kind_t pe_kind;
+	pid_t pe_tid;		/* thread concerned */
+	pid_t pe_child;		/* THREAD_NEW/FORK/VFORK: new tid or pid */
+	pid_t pe_former_tid;	/* EXEC: tid that called execve */
+	int pe_sig;		/* SIGNAL/JOBSTOP: signal number */
+	int pe_status;		/* EXIT/THREAD_EXIT: wait(2) status */
+	uintptr_t pe_addr;	/* BREAKPOINT: address of the int3 */
+	int pe_stopped;		/* 1 if pe_tid is left stopped for us */
+} pt_event_t;
+
+typedef struct pt_proc pt_proc_t;
+
+/* pt_create/pt_grab flags. */
+#define PT_GRAB_RDONLY	0x1	/* no tracing, no stop: memory and maps */
+#define PT_GRAB_NOSTOP	0x2	/* seize but leave running (no GRAB stop) */
+
+/*
+ * Create: run FILE (searched in PATH when it has no '/') with ARGV and
+ * ENVP (NULL: our environment), stopped at its exec, traced with
+ * EXITKILL.  SIGMASK, if not NULL, is the child's signal mask (the owner
+ * thread's own mask otherwise leaks into it).
+ */
+int pt_create(const char *file, char *const argv[], char *const envp[],
+    const sigset_t *sigmask, pt_proc_t **pp, pt_err_t *err);
+
+/* Grab: seize every thread and stop them all (unless NOSTOP/RDONLY). */
+int pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *err);
+
+/* Release modes, the reference's Prelease() flags. */
+typedef enum pt_release {
+	PT_RELEASE_DEFAULT,	/* kill if created, run if grabbed, hang if
+				   stopped by job control */
+	PT_RELEASE_KILL,	/* SIGKILL and reap */
+	PT_RELEASE_RUN,		/* breakpoints out, detach, running */
+	PT_RELEASE_HANG		/* breakpoints out, detach, left stopped */
+} pt_release_t;
+
+/* Release and free.  Always frees P; returns 0 or -errno of a step. */
+int pt_release(pt_proc_t *P, pt_release_t how);
+
+/* Getters (any thread). */
+pid_t pt_pid(const pt_proc_t *P);
+pt_state_t pt_state(const pt_proc_t *P);
+pt_why_t pt_why(const pt_proc_t *P);
+int pt_created(const pt_proc_t *P);
+int pt_rdonly(const pt_proc_t *P);
+int pt_exit_status(const pt_proc_t *P);	/* wait(2) status once DEAD */
+const char *pt_errmsg(const pt_proc_t *P);
+int pt_nthreads(const pt_proc_t *P);
+int pt_threads(const pt_proc_t *P, pid_t *tids, int max);
+const char *pt_exe(const pt_proc_t *P);	/* path of the current image */
+
+/*
+ * Wait for the next event.  BLOCK 0 polls, 1 blocks.  Returns 1
+ * with *EV filled, 0 when polling found nothing, -EINTR when woken (pt_wake_post) or
+ * interrupted by a signal, -ESRCH when the process is gone and every
+ * event has been reported (PT_EV_EXIT comes once, before that).
+ */
+int pt_wait(pt_proc_t *P, pt_event_t *ev, int block);
+
+/*
+ * Stop every thread (PT_WHY_REQUESTED unless WHY says otherwise) and
+ * resume them.  pt_resume() restarts each thread with the signal it
+ * is owed; job-control stopped threads stay stopped (PTRACE_LISTEN).
+ */
+int pt_stop(pt_proc_t *P, pt_why_t why);
+int pt_resume(pt_proc_t *P);
+int pt_resume_thread(pt_proc_t *P, pid_t tid);
+
+/* Memory.  Reads work from any thread and on read-only handles. */
+ssize_t pt_mem_read(pt_proc_t *P, uintptr_t addr, void *buf, size_t len);
+ssize_t pt_mem_write(pt_proc_t *P, uintptr_t addr, const void *buf,
+    size_t len);
+
+/* Registers of a stopped thread (owner only). */
+int pt_regs_get(pt_proc_t *P, pid_t tid, struct user_regs_struct *regs);
+int pt_regs_set(pt_proc_t *P, pid_t tid,
+    const struct user_regs_struct *regs);
+
+/* Mappings, from /proc/PID/maps. */
+typedef struct pt_map {
+	uintptr_t pm_start, pm_end;
+	uint64_t pm_offset;
+	int pm_prot;		/* PROT_READ|PROT_WRITE|PROT_EXEC */
+	int pm_shared;
+	dev_t pm_dev;
+	ino_t pm_inode;
+	char *pm_path;		/* "" for anonymous, "[vdso]", ... */
+} pt_map_t;
+
+int pt_maps_read(pid_t pid, pt_map_t **maps, size_t *nmaps);
+void pt_maps_free(pt_map_t *maps, size_t nmaps);
+
+/*
+ * Breakpoints (the reference's Psetbkpt, Pdelbkpt, Pxecbkpt).  Set and
+ * delete stop every thread around the edit.  pt_bkpt_step() carries TID,
+ * stopped at a breakpoint, over the original instruction while every
+ * other thread is stopped, so nobody passes the site unseen, and leaves
+ * TID stopped after the instruction.
+ */
+int pt_bkpt_set(pt_proc_t *P, uintptr_t addr);
+int pt_bkpt_del(pt_proc_t *P, uintptr_t addr);
+int pt_bkpt_step(pt_proc_t *P, pid_t tid);
+int pt_bkpt_count(const pt_proc_t *P);
+int pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte);
+
+/*
+ * Wake-ups across threads.  The owner calls pt_wake_init() once; any
+ * thread may pt_wake_post(), which returns once the owner has seen it
+ * (pt_wake_pending() then pt_wake_ack()), re-sending the signal until
+ * then so that a post landing just before the owner blocks is not lost.
+ */
+typedef struct pt_wake pt_wake_t;
+pt_wake_t *pt_wake_init(void);
+void pt_wake_fini(pt_wake_t *w);
+void pt_wake_post(pt_wake_t *w);
+int pt_wake_pending(pt_wake_t *w);
+void pt_wake_ack(pt_wake_t *w);
+void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
+
+/* Debug output, switched on by DTPROC_DEBUG. */
+void pt_dprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* DTPROC_PT_H */
