@@ -1,0 +1,227 @@
+# Makefile - dtproc: DTrace's process-control layer for Linux.
+#
+#   make                    library (.so + .a) and the dtproc CLI
+#   make check              + victims and test programs; tests/run.sh; exports
+#   make demo               run the CLI on the bundled demo victim
+#   make install/uninstall  PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# Knobs: BUILD=dir  SAN=address,undefined|thread  WERROR=1  CC  CFLAGS
+#        CPPFLAGS  LDFLAGS  DTPROC_NO_DEPS=1 (skip mk/deps.sh)
+# e.g.   make SAN=address,undefined BUILD=build-asan check
+
+VERSION := 0.1.0
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+
+# make's built-in default for CC is "cc"; prefer gcc unless the user chose.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SAN     ?=
+WERROR  ?=
+CFLAGS  ?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS ?=
+INSTALL ?= install
+
+# Libraries libdtproc needs; later -lelf -ldw -lZydis join here.  Also the
+# Libs.private line of dtproc.pc.
+DEP_LIBS := -lpthread
+
+# ---------------------------------------------------------------- flags
+
+WARNFLAGS := -Wall -Wextra $(if $(filter 1 yes,$(WERROR)),-Werror)
+SANFLAGS  := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer)
+DEPFLAGS   = -MMD -MP
+
+# Library, CLI and test programs: C11 plus GNU/POSIX interfaces.
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS) \
+	$(WARNFLAGS) $(CFLAGS) $(SANFLAGS)
+LIB_CFLAGS  := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
+PROG_CFLAGS := $(BASE_CFLAGS) -pthread
+PROG_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
+
+# Victims are the traced targets, not code under test: -O0 -g, PIE, never
+# sanitized (LeakSanitizer's exit-time ptrace would clash with our tracer).
+# gnu11 so they may write asm().  Per victim extras: VICTIM_FLAGS_<name>,
+# e.g. VICTIM_FLAGS_nopie := -fno-pie -no-pie
+VICTIM_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Itests/victims $(CPPFLAGS) \
+	$(WARNFLAGS) -O0 -g -pthread -fPIE -pie
+
+# ---------------------------------------------------------------- sources
+
+LIB_SRCS  := $(sort $(wildcard src/*.c src/*/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_MAP   := src/dtproc.map
+
+CLI_SRCS  := $(sort $(wildcard cli/*.c))
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+
+VICTIM_SRCS := $(sort $(wildcard tests/victims/*.c))
+VICTIMS     := $(VICTIM_SRCS:%.c=$(BUILD)/%)
+
+HARNESS_SRC := $(wildcard tests/core/harness.c)
+HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)
+CORE_SRCS   := $(filter-out tests/core/harness.c,$(sort $(wildcard tests/core/*.c)))
+CORE_TESTS  := $(CORE_SRCS:%.c=$(BUILD)/%)
+
+SO_REAL  := libdtproc.so.$(VERSION)
+SO_NAME  := libdtproc.so.$(VERSION_MAJOR)
+LIB_SO   := $(BUILD)/lib/$(SO_REAL)
+LIB_LINKS := $(BUILD)/lib/$(SO_NAME) $(BUILD)/lib/libdtproc.so
+LIB_A    := $(BUILD)/lib/libdtproc.a
+CLI_BIN  := $(if $(CLI_SRCS),$(BUILD)/bin/dtproc)
+
+FLAGS_STAMP   := $(BUILD)/.flags
+VERSION_STAMP := $(BUILD)/.version-ok
+
+# ---------------------------------------------------------------- targets
+
+.PHONY: all lib victims tests check check-exports demo deps install \
+	uninstall clean FORCE
+
+all: lib $(CLI_BIN)
+
+lib: $(LIB_SO) $(LIB_LINKS) $(LIB_A)
+
+victims: $(VICTIMS)
+
+tests: $(CORE_TESTS)
+
+# Install missing build packages (mk/deps.sh).  When check or demo is
+# asked for, every compile waits for it (it hangs off the flags stamp), so
+# the order holds under -j too.
+deps:
+	@sh mk/deps.sh
+
+ifneq ($(filter check demo deps,$(MAKECMDGOALS)),)
+$(FLAGS_STAMP): | deps
+endif
+
+# Rewritten only when the compiler or flags change, so switching SAN or
+# CFLAGS in one build dir rebuilds everything instead of mixing objects.
+FLAGS_SIG := $(CC) $(LIB_CFLAGS) | $(PROG_CFLAGS) | $(PROG_LDFLAGS) | \
+	$(VICTIM_CFLAGS) | $(DEP_LIBS)
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(FLAGS_SIG)' ]; then \
+		echo '$(FLAGS_SIG)' > $@; fi
+
+# VERSION above must agree with include/dtproc.h.
+$(VERSION_STAMP): include/dtproc.h Makefile
+	@mkdir -p $(@D)
+	@v=$$(for p in MAJOR MINOR PATCH; do \
+		sed -n "s/^#define[[:space:]]*DTPROC_VERSION_$$p[[:space:]]*\([0-9]*\).*/\1/p" $<; \
+		done | paste -sd. -); \
+	if [ "$$v" != "$(VERSION)" ]; then \
+		echo "dtproc: Makefile VERSION $(VERSION) does not match include/dtproc.h ($$v)" >&2; \
+		exit 1; fi
+	@touch $@
+
+# Library objects: PIC, hidden by default (DTPROC_API exports).
+$(BUILD)/obj/src/%.o: src/%.c $(FLAGS_STAMP) | $(VERSION_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+# CLI and test objects (they may use internal headers).
+$(BUILD)/obj/cli/%.o: cli/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/core/%.o: tests/core/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -Itests/core $(DEPFLAGS) -c -o $@ $<
+
+# Shared library: soname libdtproc.so.0, exports fixed by the version script.
+$(LIB_SO): $(LIB_OBJS) $(LIB_MAP)
+	@mkdir -p $(@D)
+	$(CC) -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=$(LIB_MAP) \
+		-Wl,-z,defs $(LDFLAGS) $(SANFLAGS) -o $@ $(LIB_OBJS) $(DEP_LIBS)
+
+$(BUILD)/lib/$(SO_NAME): $(LIB_SO)
+	ln -sf $(SO_REAL) $@
+
+$(BUILD)/lib/libdtproc.so: $(BUILD)/lib/$(SO_NAME)
+	ln -sf $(SO_NAME) $@
+
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# The CLI links the archive: it uses internal headers for now.
+$(BUILD)/bin/dtproc: $(CLI_OBJS) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(DEP_LIBS)
+
+$(BUILD)/tests/victims/%: tests/victims/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(VICTIM_CFLAGS) $(VICTIM_FLAGS_$*) $(DEPFLAGS) -MF $@.d \
+		-o $@ $< -ldl
+
+$(BUILD)/tests/core/%: $(BUILD)/obj/tests/core/%.o $(HARNESS_OBJ) $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB_A) $(DEP_LIBS)
+
+# The .so may export dtproc_* names only (and must export some); the
+# version nodes of the map show up as absolute symbols and are skipped.
+check-exports: $(LIB_SO)
+	@nm -D --defined-only $< | awk ' \
+		$$2 == "A" && $$3 ~ /^DTPROC_[0-9.]+$$/ { next } \
+		{ n = $$3; sub(/@.*/, "", n); \
+		  if (n ~ /^dtproc_/) ok++; else { print "  " n; bad++ } } \
+		END { if (bad) { print "check-exports: " bad " symbol(s) outside dtproc_*"; exit 1 } \
+		      if (!ok) { print "check-exports: no dtproc_* symbol exported"; exit 1 } }' \
+	|| { echo "check-exports: $< FAILED" >&2; exit 1; }
+	@echo "check-exports: $(notdir $<) exports only dtproc_* symbols"
+
+check: deps all victims tests check-exports
+	DTPROC_SAN='$(SAN)' bash tests/run.sh $(BUILD)
+
+demo: deps all $(BUILD)/tests/victims/demo
+	$(BUILD)/bin/dtproc watch -- $(BUILD)/tests/victims/demo
+
+# ---------------------------------------------------------------- install
+
+BINDIR := $(DESTDIR)$(PREFIX)/bin
+LIBDIR := $(DESTDIR)$(PREFIX)/lib
+INCDIR := $(DESTDIR)$(PREFIX)/include
+PCDIR  := $(LIBDIR)/pkgconfig
+MANDIR := $(DESTDIR)$(PREFIX)/share/man
+MAN1   := $(wildcard man/*.1)
+MAN3   := $(wildcard man/*.3)
+
+install: all
+	$(INSTALL) -d $(BINDIR) $(LIBDIR) $(INCDIR) $(PCDIR)
+	$(if $(CLI_BIN),$(INSTALL) -m 755 $(CLI_BIN) $(BINDIR)/dtproc)
+	$(INSTALL) -m 755 $(LIB_SO) $(LIBDIR)/$(SO_REAL)
+	ln -sf $(SO_REAL) $(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(LIBDIR)/libdtproc.so
+	$(INSTALL) -m 644 $(LIB_A) $(LIBDIR)/libdtproc.a
+	$(INSTALL) -m 644 include/dtproc.h $(INCDIR)/dtproc.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@LIBS_PRIVATE@|$(DEP_LIBS)|g' dtproc.pc.in > $(PCDIR)/dtproc.pc
+	chmod 644 $(PCDIR)/dtproc.pc
+	$(if $(MAN1),$(INSTALL) -d $(MANDIR)/man1 && $(INSTALL) -m 644 $(MAN1) $(MANDIR)/man1)
+	$(if $(MAN3),$(INSTALL) -d $(MANDIR)/man3 && $(INSTALL) -m 644 $(MAN3) $(MANDIR)/man3)
+
+uninstall:
+	rm -f $(BINDIR)/dtproc $(LIBDIR)/$(SO_REAL) $(LIBDIR)/$(SO_NAME) \
+		$(LIBDIR)/libdtproc.so $(LIBDIR)/libdtproc.a \
+		$(INCDIR)/dtproc.h $(PCDIR)/dtproc.pc \
+		$(addprefix $(MANDIR)/man1/,$(notdir $(MAN1))) \
+		$(addprefix $(MANDIR)/man3/,$(notdir $(MAN3)))
+
+# ---------------------------------------------------------------- misc
+
+clean:
+	rm -rf build build-* $(BUILD)
+
+-include $(wildcard $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(HARNESS_OBJ:.o=.d) \
+	$(CORE_SRCS:%.c=$(BUILD)/obj/%.d) $(VICTIMS:=.d))
+
+# Don't delete test objects as intermediates.
+.SECONDARY:

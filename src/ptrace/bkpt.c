@@ -1,0 +1,370 @@
+/*
+ * bkpt.c - breakpoint primitives: plant, remove, execute over.
+ *
+ * The site table is what makes a SIGTRAP ours: it is updated before an
+ * int3 is written and after one is removed, on the owner thread, which is
+ * also the only thread that classifies stops, so a hit is never seen
+ * against a stale table.  Planting and removal are single-byte writes and
+ * need no stop: a thread that trapped on a site just before its removal
+ * reports the trap later, and the "gone" list tells wait.c to rewind it
+ * rather than pass the victim a SIGTRAP.
+ *
+ * Stepping over a site restores the original byte, so every other thread
+ * is stopped first: nobody can run past the site unseen.  The stepping
+ * thread's signal mask blocks asynchronous signals meanwhile, so a signal
+ * cannot divert it into a handler that would run with the site open; the
+ * synchronous ones stay unblocked so a faulting instruction is reported
+ * to the victim exactly as without us.  This costs stops per hit; the
+ * probes layer replaces it with emulation and out-of-line execution.
+ */
+#include "pt_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PT_INT3 0xcc
+
+static int
+pt_bp_index(const pt_proc_t *P, uintptr_t addr, int *found)
+{
+	int lo = 0, hi = P->pp_nbp;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (P->pp_bp[mid].pb_addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < P->pp_nbp && P->pp_bp[lo].pb_addr == addr;
+	return lo;
+}
+
+pt_bkpt_t *
+pt_bkpt_find(pt_proc_t *P, uintptr_t addr)
+{
+	int found, i = pt_bp_index(P, addr, &found);
+
+	return found ? &P->pp_bp[i] : NULL;
+}
+
+static int
+pt_gone_index(const pt_proc_t *P, uintptr_t addr, int *found)
+{
+	int lo = 0, hi = P->pp_ngone;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (P->pp_gone[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < P->pp_ngone && P->pp_gone[lo] == addr;
+	return lo;
+}
+
+int
+pt_gone_find(pt_proc_t *P, uintptr_t addr)
+{
+	int found;
+
+	(void) pt_gone_index(P, addr, &found);
+	return found;
+}
+
+static int
+pt_gone_add(pt_proc_t *P, uintptr_t addr)
+{
+	int found, i = pt_gone_index(P, addr, &found);
+
+	if (found)
+		return 0;
+	if (P->pp_ngone == P->pp_agone) {
+		int n = P->pp_agone ? P->pp_agone * 2 : 16;
+		uintptr_t *g = realloc(P->pp_gone, n * sizeof (*g));
+		if (g == NULL)
+			return -ENOMEM;
+		P->pp_gone = g;
+		P->pp_agone = n;
+	}
+	memmove(&P->pp_gone[i + 1], &P->pp_gone[i],
+	    (P->pp_ngone - i) * sizeof (*P->pp_gone));
+	P->pp_gone[i] = addr;
+	P->pp_ngone++;
+	return 0;
+}
+
+static void
+pt_gone_del(pt_proc_t *P, uintptr_t addr)
+{
+	int found, i = pt_gone_index(P, addr, &found);
+
+	if (!found)
+		return;
+	memmove(&P->pp_gone[i], &P->pp_gone[i + 1],
+	    (P->pp_ngone - i - 1) * sizeof (*P->pp_gone));
+	P->pp_ngone--;
+}
+
+int
+pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
+{
+	uint8_t orig, int3 = PT_INT3;
+	int found, i;
+
+	PT_ASSERT_OWNER(P);
+	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
+		return pt_seterr(P, ESRCH, "pid %d: cannot set breakpoint: "
+		    "process not under control", (int)P->pp_pid);
+	i = pt_bp_index(P, addr, &found);
+	if (found)
+		return pt_seterr(P, EEXIST, "pid %d: breakpoint at %#lx "
+		    "already set", (int)P->pp_pid, (unsigned long)addr);
+	if (pt_mem_read(P, addr, &orig, 1) != 1)
+		return pt_seterr(P, EFAULT, "pid %d: cannot set breakpoint "
+		    "at %#lx: address not mapped", (int)P->pp_pid,
+		    (unsigned long)addr);
+	if (orig == PT_INT3)
+		return pt_seterr(P, EINVAL, "pid %d: cannot set breakpoint "
+		    "at %#lx: an int3 is already there", (int)P->pp_pid,
+		    (unsigned long)addr);
+	if (P->pp_nbp == P->pp_abp) {
+		int n = P->pp_abp ? P->pp_abp * 2 : 16;
+		pt_bkpt_t *b = realloc(P->pp_bp, n * sizeof (*b));
+		if (b == NULL)
+			return pt_seterr(P, ENOMEM, "pid %d: out of memory",
+			    (int)P->pp_pid);
+		P->pp_bp = b;
+		P->pp_abp = n;
+	}
+	memmove(&P->pp_bp[i + 1], &P->pp_bp[i],
+	    (P->pp_nbp - i) * sizeof (*P->pp_bp));
+	P->pp_bp[i].pb_addr = addr;
+	P->pp_bp[i].pb_orig = orig;
+	P->pp_nbp++;
+	if (pt_mem_write(P, addr, &int3, 1) != 1) {
+		int err = errno;
+
+		memmove(&P->pp_bp[i], &P->pp_bp[i + 1],
+		    (P->pp_nbp - i - 1) * sizeof (*P->pp_bp));
+		P->pp_nbp--;
+		return pt_seterr(P, err, "pid %d: cannot write breakpoint at "
+		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
+		    strerror(err));
+	}
+	pt_gone_del(P, addr);
+	return 0;
+}
+
+int
+pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
+{
+	int found, i, rv = 0;
+
+	PT_ASSERT_OWNER(P);
+	i = pt_bp_index(P, addr, &found);
+	if (!found)
+		return pt_seterr(P, ENOENT, "pid %d: no breakpoint at %#lx",
+		    (int)P->pp_pid, (unsigned long)addr);
+	if (P->pp_state != PT_DEAD && P->pp_state != PT_LOST &&
+	    pt_mem_write(P, addr, &P->pp_bp[i].pb_orig, 1) != 1)
+		rv = pt_seterr(P, errno, "pid %d: cannot restore text at "
+		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
+		    strerror(errno));
+	(void) pt_gone_add(P, addr);
+	memmove(&P->pp_bp[i], &P->pp_bp[i + 1],
+	    (P->pp_nbp - i - 1) * sizeof (*P->pp_bp));
+	P->pp_nbp--;
+	return rv;
+}
+
+int
+pt_bkpt_remove_all(pt_proc_t *P)
+{
+	int rv = 0;
+
+	while (P->pp_nbp > 0) {
+		int r = pt_bkpt_del(P, P->pp_bp[P->pp_nbp - 1].pb_addr);
+		if (r != 0)
+			rv = r;
+	}
+	return rv;
+}
+
+/* A new image has none of our sites. */
+void
+pt_bkpt_reset(pt_proc_t *P)
+{
+	P->pp_nbp = 0;
+	P->pp_ngone = 0;
+}
+
+int
+pt_bkpt_count(const pt_proc_t *P)
+{
+	return P->pp_nbp;
+}
+
+int
+pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte)
+{
+	int found, i = pt_bp_index(P, addr, &found);
+
+	if (!found)
+		return -ENOENT;
+	*byte = P->pp_bp[i].pb_orig;
+	return 0;
+}
+
+/* A fork child has a copy of our text, int3s included: give it back. */
+int
+pt_bkpt_clean_child(pt_proc_t *P, pid_t child)
+{
+	char path[64];
+	int fd, rv = 0;
+
+	if (P->pp_nbp == 0)
+		return 0;
+	snprintf(path, sizeof (path), "/proc/%d/mem", (int)child);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return -errno;
+	for (int i = 0; i < P->pp_nbp; i++) {
+		if (pwrite(fd, &P->pp_bp[i].pb_orig, 1,
+		    (off_t)P->pp_bp[i].pb_addr) != 1)
+			rv = -errno;
+	}
+	close(fd);
+	return rv;
+}
+
+static int
+pt_sync_fault(int sig, const siginfo_t *si)
+{
+	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
+	    sig == SIGFPE) && si->si_code > 0;
+}
+
+/*
+ * Single-step TID over the original instruction.  Returns 0 with TID
+ * stopped after it (or at the signal-delivery stop of the fault it
+ * raised), -ESRCH if the thread died.
+ */
+static int
+pt_step_one(pt_thread_t *T)
+{
+	pid_t tid = T->pt_tid;
+	int inject = 0, status;
+
+	for (;;) {
+		siginfo_t si;
+
+		if (pt_ptrace(PTRACE_SINGLESTEP, tid, 0,
+		    (void *)(long)inject) < 0)
+			return -errno;
+		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP);
+		inject = 0;
+		if (pt_wait_tid(tid, &status) != 0)
+			return -ESRCH;
+		if (!WIFSTOPPED(status)) {
+			/* died in the step: wait.c reports the exit */
+			pt_redispatch(tid, status);
+			return -ESRCH;
+		}
+		T->pt_flags |= PT_TF_STOPPED;
+		int sig = WSTOPSIG(status), event = status >> 16;
+
+		if (event == PTRACE_EVENT_STOP) {
+			if (sig == SIGSTOP || sig == SIGTSTP ||
+			    sig == SIGTTIN || sig == SIGTTOU)
+				T->pt_flags |= PT_TF_JOBSTOP;
+			continue;	/* not executed yet */
+		}
+		if (event != 0) {
+			/* the instruction was a system call with an event */
+			pt_redispatch(tid, status);
+			return 1;
+		}
+		T->pt_flags |= PT_TF_SIGSTOP;
+		if (pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
+			return -errno;
+		if (sig == SIGTRAP && si.si_code > 0) {
+			T->pt_sig = 0;		/* the step's own trap */
+			return 0;
+		}
+		if (pt_sync_fault(sig, &si)) {
+			T->pt_sig = sig;	/* the instruction faulted */
+			return 0;
+		}
+		inject = sig;	/* SIGSTOP or a sent signal: deliver it */
+	}
+}
+
+int
+pt_bkpt_step(pt_proc_t *P, pid_t tid)
+{
+	struct user_regs_struct regs;
+	uint64_t mask, block;
+	pt_thread_t *T;
+	pt_bkpt_t *bp;
+	uintptr_t addr;
+	int outer, rv;
+	uint8_t int3 = PT_INT3;
+
+	PT_ASSERT_OWNER(P);
+	if ((T = pt_thr_find(P, tid)) == NULL ||
+	    !(T->pt_flags & PT_TF_STOPPED))
+		return pt_seterr(P, ESRCH, "pid %d: thread %d is not stopped",
+		    (int)P->pp_pid, (int)tid);
+	if (pt_ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
+		return pt_seterr(P, errno, "pid %d: thread %d: %s",
+		    (int)P->pp_pid, (int)tid, strerror(errno));
+	addr = regs.rip;
+	if ((bp = pt_bkpt_find(P, addr)) == NULL)
+		return pt_seterr(P, EINVAL, "pid %d: thread %d is not at a "
+		    "breakpoint (pc %#lx)", (int)P->pp_pid, (int)tid,
+		    (unsigned long)addr);
+
+	outer = P->pp_stopping;
+	if ((rv = pt_stop(P, PT_WHY_BREAKPOINT)) != 0)
+		return rv;
+	T = pt_thr_find(P, tid);
+	if (T == NULL)
+		return pt_seterr(P, ESRCH, "pid %d: thread %d exited",
+		    (int)P->pp_pid, (int)tid);
+
+	(void) pt_mem_write(P, addr, &bp->pb_orig, 1);
+	block = ~((1ULL << (SIGSEGV - 1)) | (1ULL << (SIGBUS - 1)) |
+	    (1ULL << (SIGILL - 1)) | (1ULL << (SIGFPE - 1)) |
+	    (1ULL << (SIGTRAP - 1)));
+	if (pt_ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof (mask),
+	    &mask) == 0)
+		(void) pt_ptrace(PTRACE_SETSIGMASK, tid,
+		    (void *)sizeof (block), &block);
+	else
+		mask = 0, block = 0;
+
+	rv = pt_step_one(T);
+
+	if (pt_bkpt_find(P, addr) != NULL)
+		(void) pt_mem_write(P, addr, &int3, 1);
+	T = pt_thr_find(P, tid);
+	if (T != NULL && rv >= 0 && block != 0)
+		(void) pt_ptrace(PTRACE_SETSIGMASK, tid,
+		    (void *)sizeof (mask), &mask);
+	if (rv > 0)
+		rv = 0;		/* an event of the stepped syscall, queued */
+	if (outer == 0)
+		pt_resume_internal(P, tid);
+	return rv < 0 ? pt_seterr(P, -rv, "pid %d: thread %d died while "
+	    "stepping over %#lx", (int)P->pp_pid, (int)tid,
+	    (unsigned long)addr) : 0;
+}

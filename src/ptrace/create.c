@@ -1,0 +1,181 @@
+/*
+ * create.c - run a program under control, stopped at its exec.
+ *
+ * The child is seized before it execs, so the exec is its first traced
+ * stop (the reference's CREATE rendezvous) and no instruction of the new
+ * image has run.  It waits on a pipe for the seize; an exec failure comes
+ * back as an errno on a close-on-exec pipe and is reported in the caller
+ * as "failed to execute FILE: REASON", with the child reaped: never a
+ * child that silently vanishes.  The path is resolved here, not by
+ * execvp(), which would run a file without a #! line through /bin/sh.
+ */
+#include "pt_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* FILE as execvp would find it; -errno of the best failure otherwise. */
+static int
+pt_resolve(const char *file, char *out, size_t len)
+{
+	const char *path, *p;
+	int err = ENOENT;
+
+	if (*file == '\0')
+		return -ENOENT;
+	if (strchr(file, '/') != NULL) {
+		if (strlen(file) >= len)
+			return -ENAMETOOLONG;
+		strcpy(out, file);
+		return 0;
+	}
+	if ((path = getenv("PATH")) == NULL || *path == '\0')
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = strchr(p, ':') + 1) {
+		size_t dl = strcspn(p, ":");
+		struct stat st;
+
+		if ((int)snprintf(out, len, "%.*s%s%s", (int)dl, p,
+		    dl ? "/" : "", file) < (int)len &&
+		    stat(out, &st) == 0) {
+			if (S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+				return 0;
+			err = EACCES;
+		}
+		if (p[dl] == '\0')
+			break;
+	}
+	return -err;
+}
+
+static void
+pt_child_exec(const char *path, char *const argv[], char *const envp[],
+    const sigset_t *mask, int gofd, int errfd)
+{
+	char c;
+	int err;
+
+	(void) sigprocmask(SIG_SETMASK, mask, NULL);
+	while (read(gofd, &c, 1) < 0 && errno == EINTR)
+		;
+	execve(path, argv, envp);
+	err = errno;
+	(void) write(errfd, &err, sizeof (err));
+	_exit(127);
+}
+
+int
+pt_create(const char *file, char *const argv[], char *const envp[],
+    const sigset_t *sigmask, pt_proc_t **pp, pt_err_t *e)
+{
+	char path[PATH_MAX];
+	char *const defargv[] = { (char *)file, NULL };
+	int go[2], ep[2], status, err = 0, rv;
+	sigset_t empty;
+	pt_proc_t *P;
+	pid_t pid;
+	ssize_t n;
+
+	*pp = NULL;
+	if ((rv = pt_resolve(file, path, sizeof (path))) != 0)
+		return pt_errset(e, -rv, "failed to execute %s: %s", file,
+		    strerror(-rv));
+	if (argv == NULL || argv[0] == NULL)
+		argv = defargv;
+	if (envp == NULL)
+		envp = environ;
+	if (sigmask == NULL) {
+		sigemptyset(&empty);
+		sigmask = &empty;
+	}
+	if (pipe2(go, O_CLOEXEC) != 0)
+		return pt_errset(e, errno, "failed to execute %s: %s", file,
+		    strerror(errno));
+	if (pipe2(ep, O_CLOEXEC) != 0) {
+		err = errno;
+		close(go[0]);
+		close(go[1]);
+		return pt_errset(e, err, "failed to execute %s: %s", file,
+		    strerror(err));
+	}
+	if ((pid = fork()) == 0)
+		pt_child_exec(path, argv, envp, sigmask, go[0], ep[1]);
+	err = errno;
+	close(go[0]);
+	close(ep[1]);
+	if (pid < 0) {
+		close(go[1]);
+		close(ep[0]);
+		return pt_errset(e, err, "failed to execute %s: %s", file,
+		    strerror(err));
+	}
+	if (ptrace(PTRACE_SEIZE, pid, 0,
+	    (void *)(long)(pt_seize_opts() | PTRACE_O_EXITKILL)) != 0) {
+		err = errno;
+		kill(pid, SIGKILL);
+		close(go[1]);
+		close(ep[0]);
+		(void) waitpid(pid, &status, 0);
+		return pt_errset(e, err, "failed to execute %s: cannot trace "
+		    "child %d: %s", file, (int)pid, strerror(err));
+	}
+	(void) write(go[1], "g", 1);
+	close(go[1]);
+
+	/* The exec stop, or the child's exit after a failed execve. */
+	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+	if (!WIFSTOPPED(status) || (status >> 16) != PTRACE_EVENT_EXEC) {
+		if (WIFSTOPPED(status)) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, __WALL) >= 0 &&
+			    !WIFEXITED(status) && !WIFSIGNALED(status))
+				;
+		}
+		n = read(ep[0], &err, sizeof (err));
+		close(ep[0]);
+		if (n != sizeof (err))
+			err = ECHILD;
+		return pt_errset(e, err, "failed to execute %s: %s", file,
+		    strerror(err));
+	}
+	close(ep[0]);
+
+	if ((P = pt_proc_alloc(pid)) == NULL ||
+	    pt_thr_add(P, pid, PT_TF_STOPPED) == NULL) {
+		pt_proc_free(P);
+		kill(pid, SIGKILL);
+		(void) waitpid(pid, &status, __WALL);
+		return pt_errset(e, ENOMEM, "failed to execute %s: %s", file,
+		    strerror(ENOMEM));
+	}
+	P->pp_created = true;
+	P->pp_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	P->pp_exe = realpath(path, NULL);
+	if (P->pp_exe == NULL)
+		P->pp_exe = strdup(path);
+	if ((rv = pt_proc_open_mem(P, 0)) != 0) {
+		pt_proc_free(P);
+		kill(pid, SIGKILL);
+		(void) waitpid(pid, &status, __WALL);
+		return pt_errset(e, -rv, "failed to execute %s: cannot open "
+		    "memory of pid %d: %s", file, (int)pid, strerror(-rv));
+	}
+	P->pp_state = PT_STOPPED;
+	P->pp_why = PT_WHY_EVENT;
+	pt_owner_add(P);
+	*pp = P;
+	pt_dprintf("created pid %d: %s\n", (int)pid, path);
+	return 0;
+}

@@ -1,0 +1,242 @@
+/*
+ * grab.c - take control of a running process, or read-only access to it.
+ *
+ * Every thread is a separate tracee, so grabbing seizes each tid listed in
+ * /proc/PID/task, and lists it again until a pass finds nothing new:
+ * threads created meanwhile by a thread already seized are attached by
+ * the kernel (TRACECLONE) and seen as ours; the others show up in the
+ * next listing.  PTRACE_SEIZE injects no SIGSTOP, so nothing reaches the
+ * victim; PTRACE_INTERRUPT then stops them all (the GRAB rendezvous), and
+ * a system call it interrupts is restarted, never failed with EINTR.
+ *
+ * Refusals name the pid and the reason, checked before any attach so a
+ * refused grab leaves nothing behind.
+ */
+#include "pt_impl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define PF_KTHREAD 0x00200000
+
+int
+pt_seize_opts(void)
+{
+	return PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+	    PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE |
+	    PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+}
+
+static int
+pt_is_our_thread(pid_t pid)
+{
+	return pt_status_field(pid, 0, "Tgid") == getpid();
+}
+
+/* Why the kernel said EPERM: another user, ptrace policy, or set-id. */
+static int
+pt_eperm(pid_t pid, pt_err_t *e)
+{
+	char buf[32];
+	pid_t uid = pt_status_field(pid, 0, "Uid");
+	FILE *f;
+	int scope = -1;
+
+	if (uid >= 0 && uid != (pid_t)geteuid() && geteuid() != 0)
+		return pt_errset(e, EPERM, "failed to grab pid %d: permission "
+		    "denied: process belongs to another user (uid %d)",
+		    (int)pid, (int)uid);
+	if ((f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re")) != NULL) {
+		if (fgets(buf, sizeof (buf), f) != NULL)
+			scope = atoi(buf);
+		fclose(f);
+	}
+	if (scope >= 1)
+		return pt_errset(e, EPERM, "failed to grab pid %d: permission "
+		    "denied: ptrace restricted by kernel.yama.ptrace_scope=%d",
+		    (int)pid, scope);
+	return pt_errset(e, EPERM, "failed to grab pid %d: permission denied: "
+	    "process is set-id or not dumpable", (int)pid);
+}
+
+static int
+pt_refuse(pid_t pid, pt_err_t *e)
+{
+	unsigned long flags = 0;
+	char state = 0, comm[64];
+	pid_t tracer;
+	int rv;
+
+	if (pid <= 0)
+		return pt_errset(e, ESRCH, "failed to grab pid %d: no such "
+		    "process", (int)pid);
+	if (pid == getpid() || pt_is_our_thread(pid))
+		return pt_errset(e, EPERM, "failed to grab pid "
+		    "%d: process is dtproc itself", (int)pid);
+	if ((rv = pt_proc_stat(pid, &state, &flags)) != 0)
+		return pt_errset(e, ESRCH, "failed to grab pid %d: no such "
+		    "process", (int)pid);
+	if (state == 'Z' || state == 'X')
+		return pt_errset(e, ESRCH, "failed to grab pid %d: process is "
+		    "a zombie", (int)pid);
+	if (flags & PF_KTHREAD)
+		return pt_errset(e, EPERM, "failed to grab pid %d: process is "
+		    "a kernel thread", (int)pid);
+	tracer = pt_status_field(pid, 0, "TracerPid");
+	if (tracer > 0) {
+		pt_comm(tracer, comm, sizeof (comm));
+		return pt_errset(e, EBUSY, "failed to grab pid %d: process is "
+		    "already traced by pid %d (%s)", (int)pid, (int)tracer,
+		    comm);
+	}
+	return 0;
+}
+
+/* Seize every thread listed; returns how many were new, or -errno. */
+static int
+pt_seize_pass(pt_proc_t *P, pt_err_t *e)
+{
+	char path[64];
+	struct dirent *d;
+	int added = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof (path), "/proc/%d/task", (int)P->pp_pid);
+	if ((dir = opendir(path)) == NULL)
+		return pt_errset(e, ESRCH, "failed to grab pid %d: no such "
+		    "process", (int)P->pp_pid);
+	while ((d = readdir(dir)) != NULL) {
+		pid_t tid = (pid_t)atoi(d->d_name);
+
+		if (tid <= 0 || pt_thr_find(P, tid) != NULL)
+			continue;
+		if (ptrace(PTRACE_SEIZE, tid, 0,
+		    (void *)(long)pt_seize_opts()) == 0) {
+			if (pt_thr_add(P, tid, 0) == NULL) {
+				closedir(dir);
+				return pt_errset(e, ENOMEM, "failed to grab "
+				    "pid %d: %s", (int)P->pp_pid,
+				    strerror(ENOMEM));
+			}
+			added++;
+			continue;
+		}
+		int err = errno;
+		if (err == ESRCH)
+			continue;	/* the thread exited meanwhile */
+		if (err == EPERM && tid != P->pp_pid) {
+			/* auto-attached by TRACECLONE: ours already */
+			pid_t tr = pt_status_field(P->pp_pid, tid,
+			    "TracerPid");
+			if (tr > 0 && pt_is_our_thread(tr)) {
+				if (pt_thr_add(P, tid, PT_TF_NEWBORN) == NULL)
+					err = ENOMEM;
+				else
+					continue;
+			}
+		}
+		closedir(dir);
+		if (tid != P->pp_pid && err != ENOMEM)
+			return pt_errset(e, err, "failed to grab pid %d: "
+			    "thread %d: %s", (int)P->pp_pid, (int)tid,
+			    strerror(err));
+		if (err == EPERM) {
+			int rv = pt_refuse(P->pp_pid, e);
+			return rv != 0 ? rv : pt_eperm(P->pp_pid, e);
+		}
+		return pt_errset(e, err, "failed to grab pid %d: %s",
+		    (int)P->pp_pid, strerror(err));
+	}
+	closedir(dir);
+	return added;
+}
+
+static void
+pt_unseize(pt_proc_t *P)
+{
+	for (int i = 0; i < P->pp_nthr; i++)
+		(void) ptrace(PTRACE_DETACH, P->pp_thr[i].pt_tid, 0, 0);
+	P->pp_nthr = 0;
+}
+
+static int
+pt_grab_rdonly(pt_proc_t *P, pt_err_t *e)
+{
+	int rv = pt_proc_open_mem(P, 1);
+
+	if (rv == -EACCES || rv == -EPERM)
+		return pt_eperm(P->pp_pid, e);
+	if (rv != 0)
+		return pt_errset(e, -rv, "failed to grab pid %d: %s",
+		    (int)P->pp_pid, strerror(-rv));
+	P->pp_rdonly = true;
+	return 0;
+}
+
+int
+pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *e)
+{
+	char path[64], exe[4096];
+	pt_proc_t *P;
+	ssize_t n;
+	int rv;
+
+	*pp = NULL;
+	if ((rv = pt_refuse(pid, e)) != 0)
+		return rv;
+	if ((P = pt_proc_alloc(pid)) == NULL)
+		return pt_errset(e, ENOMEM, "failed to grab pid %d: %s",
+		    (int)pid, strerror(ENOMEM));
+	P->pp_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	snprintf(path, sizeof (path), "/proc/%d/exe", (int)pid);
+	if ((n = readlink(path, exe, sizeof (exe) - 1)) > 0) {
+		exe[n] = '\0';
+		P->pp_exe = strdup(exe);
+	}
+	if (flags & PT_GRAB_RDONLY) {
+		if ((rv = pt_grab_rdonly(P, e)) != 0) {
+			pt_proc_free(P);
+			return rv;
+		}
+		*pp = P;
+		return 0;
+	}
+
+	pt_owner_add(P);
+	while ((rv = pt_seize_pass(P, e)) > 0)
+		;
+	if (rv == 0 && P->pp_nthr == 0)
+		rv = pt_errset(e, ESRCH, "failed to grab pid %d: no such "
+		    "process", (int)pid);
+	if (rv == 0 && (rv = pt_proc_open_mem(P, 0)) != 0)
+		rv = pt_errset(e, -rv, "failed to grab pid %d: cannot open "
+		    "its memory: %s", (int)pid, strerror(-rv));
+	if (rv < 0) {
+		pt_unseize(P);
+		pt_proc_free(P);
+		return rv;
+	}
+	if (!(flags & PT_GRAB_NOSTOP) &&
+	    pt_stop(P, PT_WHY_EVENT) != 0 && P->pp_state == PT_DEAD) {
+		int st = P->pp_status;
+
+		pt_proc_free(P);
+		if (WIFSIGNALED(st))
+			return pt_errset(e, ESRCH, "failed to grab pid %d: "
+			    "process died from signal %d", (int)pid,
+			    WTERMSIG(st));
+		return pt_errset(e, ESRCH, "failed to grab pid %d: process "
+		    "exited with status %d", (int)pid, WEXITSTATUS(st));
+	}
+	pt_update_state(P);
+	*pp = P;
+	pt_dprintf("grabbed pid %d (%d threads)\n", (int)pid, P->pp_nthr);
+	return 0;
+}

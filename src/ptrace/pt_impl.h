@@ -1,0 +1,117 @@
+/*
+ * pt_impl.h - private structures of the ptrace core, shared by its files.
+ *
+ * A pt_proc_t keeps one pt_thread_t per tracee it owns: the threads of the
+ * process and its "guests", vfork children that share its memory and so
+ * stay traced until they exec or exit.  Thread flags record what we know
+ * from the stops we collected, never what we infer from registers.
+ */
+#ifndef DTPROC_PT_IMPL_H
+#define DTPROC_PT_IMPL_H
+
+#include "pt.h"
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+/* pt_thread_t.pt_flags */
+#define PT_TF_STOPPED	0x01	/* in a ptrace stop we have not ended */
+#define PT_TF_JOBSTOP	0x02	/* group-stopped: restart with LISTEN */
+#define PT_TF_INTR	0x04	/* PTRACE_INTERRUPT sent, no stop seen yet */
+#define PT_TF_NEWBORN	0x08	/* auto-attached, initial stop not yet seen */
+#define PT_TF_GUEST	0x10	/* vfork child sharing our memory */
+#define PT_TF_HELD	0x20	/* stopped with an event the owner has not
+				   taken yet: internal resumes leave it */
+#define PT_TF_EXITING	0x40	/* passed PTRACE_EVENT_EXIT: never stops
+				   again, so nobody waits for it */
+#define PT_TF_SIGSTOP	0x80	/* current stop is a signal-delivery stop */
+
+typedef struct pt_thread {
+	pid_t pt_tid;		/* kernel thread id */
+	unsigned pt_flags;	/* PT_TF_* */
+	int pt_sig;		/* signal to deliver when restarted */
+} pt_thread_t;
+
+typedef struct pt_bkpt {
+	uintptr_t pb_addr;	/* address of the planted int3 */
+	uint8_t pb_orig;	/* the byte it replaced */
+} pt_bkpt_t;
+
+#define PT_EVQ_MAX 4096
+
+struct pt_proc {
+	pid_t pp_pid;		/* thread-group id */
+	int pp_pidfd;		/* ties us to this process, not the pid */
+	int pp_memfd;		/* /proc/PID/mem, reopened at exec */
+	bool pp_created;	/* we forked it: kill on default release */
+	bool pp_rdonly;		/* read-only grab: no tracee at all */
+	pt_state_t pp_state;
+	pt_why_t pp_why;	/* why stopped, when pp_state == STOPPED */
+	int pp_status;		/* wait status once DEAD */
+	bool pp_exit_told;	/* PT_EV_EXIT has been queued */
+	bool pp_jobstop;	/* group stop reported, not yet continued */
+	int pp_stopping;	/* > 0 while pt_stop() collects stops */
+	char *pp_exe;		/* path of the current image */
+	char pp_errmsg[PT_ERRMSG_MAX];
+
+	pt_thread_t *pp_thr;	/* tracees: threads and guests */
+	int pp_nthr, pp_athr;
+
+	pt_bkpt_t *pp_bp;	/* planted breakpoints, sorted by address */
+	int pp_nbp, pp_abp;
+	uintptr_t *pp_gone;	/* removed breakpoint sites, sorted: a trap
+				   taken there before removal is rewound */
+	int pp_ngone, pp_agone;
+
+	pt_event_t *pp_evq;	/* events for the owner, FIFO ring */
+	int pp_evhead, pp_evlen;
+
+	pt_wake_t *pp_wake;	/* owner's wake-up, or NULL */
+	pthread_t pp_owner;	/* the only thread allowed ptrace requests */
+	struct pt_proc *pp_next; /* owner's list of processes */
+};
+
+/* proc.c */
+pt_proc_t *pt_proc_alloc(pid_t pid);
+void pt_proc_free(pt_proc_t *P);
+int pt_proc_open_mem(pt_proc_t *P, int rdonly);
+pt_thread_t *pt_thr_find(pt_proc_t *P, pid_t tid);
+pt_thread_t *pt_thr_add(pt_proc_t *P, pid_t tid, unsigned flags);
+void pt_thr_del(pt_proc_t *P, pid_t tid);
+int pt_seterr(pt_proc_t *P, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int pt_errset(pt_err_t *e, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pt_update_state(pt_proc_t *P);
+void pt_owner_add(pt_proc_t *P);
+void pt_owner_del(pt_proc_t *P);
+
+/* wait.c */
+long pt_ptrace(int req, pid_t tid, void *addr, void *data);
+void pt_evq_push(pt_proc_t *P, const pt_event_t *ev);
+int pt_collect(int block);
+void pt_redispatch(pid_t tid, int status);
+int pt_wait_tid(pid_t tid, int *status);
+int pt_restart(pt_proc_t *P, pt_thread_t *T);
+void pt_resume_internal(pt_proc_t *P, pid_t keep);
+
+/* bkpt.c */
+pt_bkpt_t *pt_bkpt_find(pt_proc_t *P, uintptr_t addr);
+int pt_gone_find(pt_proc_t *P, uintptr_t addr);
+int pt_bkpt_remove_all(pt_proc_t *P);
+void pt_bkpt_reset(pt_proc_t *P);
+int pt_bkpt_clean_child(pt_proc_t *P, pid_t child);
+
+/* grab.c */
+int pt_seize_opts(void);
+
+/* diag.c: reasons read from /proc for refusals */
+int pt_proc_stat(pid_t pid, char *state, unsigned long *flags);
+pid_t pt_status_field(pid_t pid, pid_t tid, const char *field);
+void pt_comm(pid_t pid, char *buf, size_t len);
+
+#define PT_ASSERT_OWNER(P) \
+	assert(pthread_equal((P)->pp_owner, pthread_self()))
+
+#endif /* DTPROC_PT_IMPL_H */

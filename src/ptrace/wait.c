@@ -1,0 +1,660 @@
+/*
+ * wait.c - collecting tracee stops and turning them into events.
+ *
+ * The owner thread collects with waitpid(-1, __WALL | __WNOTHREAD): that
+ * sees exactly the tracees this thread attached (and the children it
+ * forked), so one control thread per process never steals another's
+ * stops.  Each status is routed to the pt_proc_t that knows the tid and
+ * classified once, here:
+ *
+ *   exit of a thread        THREAD_EXIT; of the leader: EXIT (process gone)
+ *   signal-delivery stop    int3 at one of our sites: BREAKPOINT, pc
+ *                           rewound; at a removed site: rewound, silent;
+ *                           otherwise SIGNAL, delivered on restart
+ *   PTRACE_EVENT_STOP       stop signal: group stop, restarted with LISTEN
+ *                           so it stays stopped (JOBSTOP once per stop);
+ *                           SIGTRAP on a listening thread: SIGCONT came
+ *                           (JOBCONT); else an interrupt or initial stop
+ *   CLONE/FORK/VFORK        new thread, or child: a fork child is cleaned
+ *                           of our int3s and detached; a vfork child
+ *                           shares our text, so it stays traced as a guest
+ *   EXEC                    new image: other threads are gone, sites and
+ *                           /proc/PID/mem reset
+ *   EXIT                    the thread can never stop again: noted, so
+ *                           pt_stop() does not wait for it
+ *
+ * Stops that carry an event stay stopped and HELD until the owner takes
+ * the event; all others are restarted at once, unless pt_stop() is
+ * gathering the threads, in which case every stop is kept.
+ */
+#include "pt_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern __thread pt_proc_t *pt_owned;
+
+/*
+ * Stops of tracees we cannot place yet: a fork child's first stop (or its
+ * death) may be collected before its parent's fork event.
+ */
+#define PT_EARLY_MAX 64
+static __thread struct {
+	pid_t pe_tid;
+	int pe_status;
+} pt_early[PT_EARLY_MAX];
+static __thread int pt_nearly;
+
+static void pt_dispatch(pid_t tid, int status);
+
+long
+pt_ptrace(int req, pid_t tid, void *addr, void *data)
+{
+	long rv = ptrace(req, tid, addr, data);
+
+	if (rv == -1 && errno != ESRCH)
+		pt_dprintf("ptrace(%d, %d): %s\n", req, (int)tid,
+		    strerror(errno));
+	return rv;
+}
+
+void
+pt_evq_push(pt_proc_t *P, const pt_event_t *ev)
+{
+	if (P->pp_evlen == PT_EVQ_MAX) {
+		pt_dprintf("pid %d: event queue full, dropping %d\n",
+		    (int)P->pp_pid, ev->pe_kind);
+		return;
+	}
+	P->pp_evq[(P->pp_evhead + P->pp_evlen++) % PT_EVQ_MAX] = *ev;
+}
+
+static void
+pt_push(pt_proc_t *P, pt_thread_t *T, pt_event_kind_t kind, pid_t child)
+{
+	pt_event_t ev = { .pe_kind = kind, .pe_child = child };
+
+	ev.pe_tid = T->pt_tid;
+	ev.pe_stopped = 1;
+	T->pt_flags |= PT_TF_HELD;
+	pt_evq_push(P, &ev);
+}
+
+static void
+pt_early_put(pid_t tid, int status)
+{
+	if (pt_nearly == PT_EARLY_MAX) {
+		memmove(&pt_early[0], &pt_early[1],
+		    sizeof (pt_early[0]) * (PT_EARLY_MAX - 1));
+		pt_nearly--;
+	}
+	pt_early[pt_nearly].pe_tid = tid;
+	pt_early[pt_nearly].pe_status = status;
+	pt_nearly++;
+}
+
+static int
+pt_early_take(pid_t tid, int *status)
+{
+	for (int i = 0; i < pt_nearly; i++) {
+		if (pt_early[i].pe_tid == tid) {
+			*status = pt_early[i].pe_status;
+			pt_early[i] = pt_early[--pt_nearly];
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+pt_wait_tid(pid_t tid, int *status)
+{
+	pid_t r;
+
+	if (pt_early_take(tid, status))
+		return 0;
+	do {
+		r = waitpid(tid, status, __WALL);
+	} while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+/*
+ * Restart a stopped tracee the way its stop asks: LISTEN keeps a
+ * group-stopped thread stopped while we still hear of SIGCONT; a signal
+ * is injected only from the signal-delivery stop that dequeued it.
+ */
+int
+pt_restart(pt_proc_t *P, pt_thread_t *T)
+{
+	long rv;
+
+	(void) P;
+	if (!(T->pt_flags & PT_TF_STOPPED))
+		return 0;
+	if (T->pt_flags & PT_TF_JOBSTOP)
+		rv = pt_ptrace(PTRACE_LISTEN, T->pt_tid, 0, 0);
+	else
+		rv = pt_ptrace(PTRACE_CONT, T->pt_tid, 0,
+		    (void *)(long)((T->pt_flags & PT_TF_SIGSTOP) ?
+		    T->pt_sig : 0));
+	T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_HELD | PT_TF_SIGSTOP);
+	T->pt_sig = 0;
+	return rv < 0 && errno != ESRCH ? -errno : 0;
+}
+
+void
+pt_resume_internal(pt_proc_t *P, pid_t keep)
+{
+	for (int i = 0; i < P->pp_nthr; i++) {
+		pt_thread_t *T = &P->pp_thr[i];
+
+		if (T->pt_tid != keep && !(T->pt_flags & PT_TF_HELD))
+			(void) pt_restart(P, T);
+	}
+	pt_update_state(P);
+}
+
+/* Restart a stop that carries nothing for the owner, unless gathering. */
+static void
+pt_pass(pt_proc_t *P, pt_thread_t *T)
+{
+	if (P->pp_stopping == 0)
+		(void) pt_restart(P, T);
+}
+
+static pt_proc_t *
+pt_route(pid_t tid, pt_thread_t **Tp)
+{
+	for (pt_proc_t *P = pt_owned; P != NULL; P = P->pp_next) {
+		pt_thread_t *T = pt_thr_find(P, tid);
+
+		if (T != NULL) {
+			*Tp = T;
+			return P;
+		}
+	}
+	return NULL;
+}
+
+static void
+pt_drop_events_of_gone(pt_proc_t *P)
+{
+	int n = 0;
+
+	for (int i = 0; i < P->pp_evlen; i++) {
+		pt_event_t *ev = &P->pp_evq[(P->pp_evhead + i) % PT_EVQ_MAX];
+
+		if (ev->pe_stopped && pt_thr_find(P, ev->pe_tid) == NULL)
+			continue;
+		P->pp_evq[(P->pp_evhead + n++) % PT_EVQ_MAX] = *ev;
+	}
+	P->pp_evlen = n;
+}
+
+static void
+pt_exited(pt_proc_t *P, pt_thread_t *T, int status)
+{
+	pid_t tid = T->pt_tid;
+	pt_event_t ev = { .pe_tid = tid, .pe_status = status };
+
+	if (T->pt_flags & PT_TF_GUEST) {
+		pt_thr_del(P, tid);
+		return;
+	}
+	if (tid != P->pp_pid) {
+		pt_thr_del(P, tid);
+		ev.pe_kind = PT_EV_THREAD_EXIT;
+		pt_evq_push(P, &ev);
+		pt_update_state(P);
+		return;
+	}
+	/*
+	 * The leader's death is reported after every other thread's, so the
+	 * process is gone.  Guests (vfork children) live on in their own
+	 * right and stay in the table until they exec or exit.
+	 */
+	for (int i = P->pp_nthr - 1; i >= 0; i--) {
+		if (!(P->pp_thr[i].pt_flags & PT_TF_GUEST))
+			pt_thr_del(P, P->pp_thr[i].pt_tid);
+	}
+	pt_drop_events_of_gone(P);
+	P->pp_status = status;
+	P->pp_state = PT_DEAD;
+	P->pp_why = PT_WHY_NONE;
+	P->pp_exit_told = true;
+	ev.pe_kind = PT_EV_EXIT;
+	pt_evq_push(P, &ev);
+}
+
+static int
+pt_is_stopsig(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+	    sig == SIGTTOU;
+}
+
+/* An int3 trap: one of ours (rewind), a removed one (rewind, hide), or not. */
+static int
+pt_trap(pt_proc_t *P, pt_thread_t *T)
+{
+	struct user_regs_struct regs;
+	siginfo_t si;
+	uintptr_t pc;
+	uint8_t byte;
+
+	if (pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
+	    si.si_code != SI_KERNEL)
+		return 0;
+	if (pt_ptrace(PTRACE_GETREGS, T->pt_tid, 0, &regs) < 0)
+		return 0;
+	pc = regs.rip - 1;
+	if (pt_bkpt_find(P, pc) != NULL) {
+		regs.rip = pc;
+		(void) pt_ptrace(PTRACE_SETREGS, T->pt_tid, 0, &regs);
+		T->pt_sig = 0;
+		if (T->pt_flags & PT_TF_GUEST) {
+			/* a vfork child runs our sites unreported */
+			if (pt_bkpt_step(P, T->pt_tid) == 0)
+				pt_pass(P, T);
+			return 1;
+		}
+		pt_event_t ev = { .pe_kind = PT_EV_BREAKPOINT,
+		    .pe_tid = T->pt_tid, .pe_addr = pc, .pe_stopped = 1 };
+		T->pt_flags |= PT_TF_HELD;
+		pt_evq_push(P, &ev);
+		return 1;
+	}
+	if (pt_gone_find(P, pc) && pt_mem_read(P, pc, &byte, 1) == 1 &&
+	    byte != 0xcc) {
+		regs.rip = pc;
+		(void) pt_ptrace(PTRACE_SETREGS, T->pt_tid, 0, &regs);
+		T->pt_sig = 0;
+		pt_pass(P, T);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+pt_signal_stop(pt_proc_t *P, pt_thread_t *T, int sig)
+{
+	T->pt_flags |= PT_TF_SIGSTOP;
+	if (sig == SIGTRAP && pt_trap(P, T))
+		return;
+	T->pt_sig = sig;
+	if (T->pt_flags & PT_TF_GUEST) {
+		pt_pass(P, T);
+		return;
+	}
+	pt_event_t ev = { .pe_kind = PT_EV_SIGNAL, .pe_tid = T->pt_tid,
+	    .pe_sig = sig, .pe_stopped = 1 };
+	T->pt_flags |= PT_TF_HELD;
+	pt_evq_push(P, &ev);
+}
+
+static void
+pt_group_stop(pt_proc_t *P, pt_thread_t *T, int sig)
+{
+	if (pt_is_stopsig(sig)) {
+		T->pt_flags |= PT_TF_JOBSTOP;
+		if (!P->pp_jobstop && !(T->pt_flags & PT_TF_GUEST)) {
+			pt_event_t ev = { .pe_kind = PT_EV_JOBSTOP,
+			    .pe_tid = T->pt_tid, .pe_sig = sig };
+			P->pp_jobstop = true;
+			pt_evq_push(P, &ev);
+		}
+	} else if (T->pt_flags & PT_TF_JOBSTOP) {
+		/* a listening thread notified: the group stop ended */
+		T->pt_flags &= ~PT_TF_JOBSTOP;
+		if (P->pp_jobstop && !(T->pt_flags & PT_TF_GUEST)) {
+			pt_event_t ev = { .pe_kind = PT_EV_JOBCONT,
+			    .pe_tid = T->pt_tid };
+			P->pp_jobstop = false;
+			pt_evq_push(P, &ev);
+		}
+	}
+	pt_pass(P, T);
+}
+
+static pid_t
+pt_tgid(pid_t tid)
+{
+	return pt_status_field(tid, 0, "Tgid");
+}
+
+static int
+pt_shares_mm(pid_t a, pid_t b)
+{
+	return syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0) == 0;
+}
+
+/*
+ * A new tracee: our thread, a guest (it shares our memory), or a fork
+ * child, which is given back its original text and let go.
+ */
+static void
+pt_child(pt_proc_t *P, pt_thread_t *T, int event)
+{
+	unsigned long msg = 0;
+	pid_t child, tgid;
+	bool guest = (T->pt_flags & PT_TF_GUEST) != 0;
+	pt_event_kind_t kind;
+	int status;
+
+	(void) pt_ptrace(PTRACE_GETEVENTMSG, T->pt_tid, 0, &msg);
+	child = (pid_t)msg;
+	tgid = pt_tgid(child);
+	if (event == PTRACE_EVENT_CLONE && !guest && tgid == P->pp_pid) {
+		if (pt_thr_find(P, child) == NULL)
+			(void) pt_thr_add(P, child, PT_TF_NEWBORN);
+		pt_push(P, T, PT_EV_THREAD_NEW, child);
+		return;
+	}
+	if (event == PTRACE_EVENT_VFORK || pt_shares_mm(T->pt_tid, child)) {
+		pt_thread_t *C = pt_thr_add(P, child,
+		    PT_TF_GUEST | PT_TF_NEWBORN);
+
+		if (C != NULL && pt_early_take(child, &status)) {
+			C->pt_flags &= ~PT_TF_NEWBORN;
+			if (WIFSTOPPED(status)) {
+				C->pt_flags |= PT_TF_STOPPED;
+				pt_pass(P, C);
+			} else {
+				pt_thr_del(P, child);
+			}
+		}
+		kind = PT_EV_VFORK;
+	} else {
+		if (pt_wait_tid(child, &status) == 0 && WIFSTOPPED(status)) {
+			(void) pt_bkpt_clean_child(P, child);
+			(void) pt_ptrace(PTRACE_DETACH, child, 0, 0);
+		}
+		kind = PT_EV_FORK;
+	}
+	if (guest)
+		pt_pass(P, T);
+	else
+		pt_push(P, T, kind, child);
+}
+
+static void
+pt_exec(pt_proc_t *P, pt_thread_t *T)
+{
+	unsigned long former = 0;
+	char path[64], exe[4096];
+	ssize_t n;
+
+	(void) pt_ptrace(PTRACE_GETEVENTMSG, T->pt_tid, 0, &former);
+	if (T->pt_flags & PT_TF_GUEST) {
+		/* a vfork child left our memory: nothing of ours in it */
+		(void) pt_ptrace(PTRACE_DETACH, T->pt_tid, 0, 0);
+		pt_thr_del(P, T->pt_tid);
+		return;
+	}
+	/* Every other thread is gone; the execing one now has the pid. */
+	for (int i = P->pp_nthr - 1; i >= 0; i--) {
+		pt_thread_t *O = &P->pp_thr[i];
+
+		if (O->pt_tid != P->pp_pid && !(O->pt_flags & PT_TF_GUEST))
+			pt_thr_del(P, O->pt_tid);
+	}
+	T = pt_thr_find(P, P->pp_pid);
+	pt_drop_events_of_gone(P);
+	pt_bkpt_reset(P);
+	if (pt_proc_open_mem(P, 0) != 0) {
+		pt_event_t ev = { .pe_kind = PT_EV_LOST, .pe_tid = P->pp_pid };
+
+		/* exec'd an image we may not read: control is lost */
+		(void) pt_ptrace(PTRACE_DETACH, P->pp_pid, 0, 0);
+		pt_thr_del(P, P->pp_pid);
+		P->pp_state = PT_LOST;
+		pt_evq_push(P, &ev);
+		return;
+	}
+	snprintf(path, sizeof (path), "/proc/%d/exe", (int)P->pp_pid);
+	if ((n = readlink(path, exe, sizeof (exe) - 1)) > 0) {
+		exe[n] = '\0';
+		free(P->pp_exe);
+		P->pp_exe = strdup(exe);
+	}
+	pt_event_t ev = { .pe_kind = PT_EV_EXEC, .pe_tid = P->pp_pid,
+	    .pe_former_tid = (pid_t)former, .pe_stopped = 1 };
+	T->pt_flags |= PT_TF_HELD;
+	pt_evq_push(P, &ev);
+}
+
+static void
+pt_event_stop(pt_proc_t *P, pt_thread_t *T, int event, int sig)
+{
+	switch (event) {
+	case PTRACE_EVENT_STOP:
+		pt_group_stop(P, T, sig);
+		break;
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+		pt_child(P, T, event);
+		break;
+	case PTRACE_EVENT_VFORK_DONE:
+		if (T->pt_flags & PT_TF_GUEST)
+			pt_pass(P, T);
+		else
+			pt_push(P, T, PT_EV_VFORK_DONE, 0);
+		break;
+	case PTRACE_EVENT_EXEC:
+		pt_exec(P, T);
+		break;
+	case PTRACE_EVENT_EXIT:
+		/* it will never stop again; let it die even while gathering */
+		T->pt_flags |= PT_TF_EXITING;
+		(void) pt_restart(P, T);
+		break;
+	default:
+		pt_pass(P, T);
+		break;
+	}
+}
+
+/*
+ * A stop of a tid nobody knows: a thread whose creator's clone event is
+ * still to come (adopt it), or a fork child's first stop (keep it).
+ */
+static void
+pt_unknown(pid_t tid, int status)
+{
+	if (WIFSTOPPED(status)) {
+		pid_t tgid = pt_tgid(tid);
+
+		for (pt_proc_t *P = pt_owned; P != NULL; P = P->pp_next) {
+			if (P->pp_pid != tgid || P->pp_state == PT_DEAD)
+				continue;
+			pt_thread_t *T = pt_thr_add(P, tid, PT_TF_STOPPED);
+			if (T != NULL)
+				pt_pass(P, T);
+			return;
+		}
+	}
+	pt_early_put(tid, status);
+}
+
+static void
+pt_dispatch(pid_t tid, int status)
+{
+	pt_thread_t *T = NULL;
+	pt_proc_t *P = pt_route(tid, &T);
+	int sig, event;
+
+	if (P == NULL) {
+		pt_unknown(tid, status);
+		return;
+	}
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		pt_exited(P, T, status);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	sig = WSTOPSIG(status);
+	event = status >> 16;
+	T->pt_flags |= PT_TF_STOPPED;
+	T->pt_flags &= ~(PT_TF_NEWBORN | PT_TF_INTR | PT_TF_SIGSTOP);
+	if (event == 0)
+		pt_signal_stop(P, T, sig);
+	else
+		pt_event_stop(P, T, event, sig);
+	pt_update_state(P);
+}
+
+/* Classify a status collected elsewhere (a step's wait). */
+void
+pt_redispatch(pid_t tid, int status)
+{
+	pt_dispatch(tid, status);
+}
+
+/* Collect one stop of any tracee of this thread. */
+int
+pt_collect(int block)
+{
+	int status;
+	pid_t tid = waitpid(-1, &status,
+	    __WALL | __WNOTHREAD | (block ? 0 : WNOHANG));
+
+	if (tid < 0)
+		return -errno;
+	if (tid == 0)
+		return 0;
+	pt_dispatch(tid, status);
+	return 1;
+}
+
+/* The thread has no tracee left: the process died unseen, or is lost. */
+static void
+pt_orphaned(pt_proc_t *P)
+{
+	struct pollfd pfd = { .fd = P->pp_pidfd, .events = POLLIN };
+	pt_event_t ev = { .pe_tid = P->pp_pid };
+
+	P->pp_nthr = 0;
+	if (P->pp_pidfd >= 0 && poll(&pfd, 1, 0) == 0) {
+		P->pp_state = PT_LOST;
+		ev.pe_kind = PT_EV_LOST;
+	} else {
+		P->pp_state = PT_DEAD;
+		ev.pe_kind = PT_EV_EXIT;
+	}
+	P->pp_exit_told = true;
+	pt_evq_push(P, &ev);
+}
+
+int
+pt_wait(pt_proc_t *P, pt_event_t *ev, int block)
+{
+	PT_ASSERT_OWNER(P);
+	for (;;) {
+		if (P->pp_evlen > 0) {
+			pt_thread_t *T;
+
+			*ev = P->pp_evq[P->pp_evhead];
+			P->pp_evhead = (P->pp_evhead + 1) % PT_EVQ_MAX;
+			P->pp_evlen--;
+			if (ev->pe_stopped &&
+			    (T = pt_thr_find(P, ev->pe_tid)) != NULL)
+				T->pt_flags &= ~PT_TF_HELD;
+			return 1;
+		}
+		if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST) {
+			if (P->pp_exit_told)
+				return -ESRCH;
+		}
+		if (block && P->pp_wake != NULL && pt_wake_pending(P->pp_wake))
+			return -EINTR;
+		int r = pt_collect(block);
+		if (r == 0)
+			return 0;
+		if (r == -EINTR)
+			return -EINTR;
+		if (r == -ECHILD)
+			pt_orphaned(P);
+	}
+}
+
+/*
+ * Gather every thread (and guest) in a ptrace stop.  Threads stopping
+ * for a reason of their own report that instead; it is queued, and the
+ * thread counts as stopped all the same.
+ */
+int
+pt_stop(pt_proc_t *P, pt_why_t why)
+{
+	PT_ASSERT_OWNER(P);
+	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
+		return pt_seterr(P, ESRCH, "pid %d: process is %s",
+		    (int)P->pp_pid, P->pp_rdonly ? "grabbed read-only" :
+		    "no longer controlled");
+	P->pp_stopping++;
+	for (;;) {
+		int waiting = 0;
+
+		for (int i = 0; i < P->pp_nthr; i++) {
+			pt_thread_t *T = &P->pp_thr[i];
+
+			if (T->pt_flags & (PT_TF_STOPPED | PT_TF_EXITING))
+				continue;
+			waiting++;
+			if (T->pt_flags & (PT_TF_INTR | PT_TF_NEWBORN))
+				continue;
+			if (pt_ptrace(PTRACE_INTERRUPT, T->pt_tid, 0, 0) == 0)
+				T->pt_flags |= PT_TF_INTR;
+		}
+		if (waiting == 0 || P->pp_state == PT_DEAD)
+			break;
+		int r = pt_collect(1);
+		if (r == -ECHILD) {
+			pt_orphaned(P);
+			break;
+		}
+	}
+	P->pp_stopping--;
+	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST)
+		return pt_seterr(P, ESRCH, "pid %d: process exited",
+		    (int)P->pp_pid);
+	P->pp_why = why;
+	pt_update_state(P);
+	return 0;
+}
+
+int
+pt_resume(pt_proc_t *P)
+{
+	PT_ASSERT_OWNER(P);
+	if (P->pp_rdonly)
+		return 0;
+	pt_resume_internal(P, 0);
+	return 0;
+}
+
+int
+pt_resume_thread(pt_proc_t *P, pid_t tid)
+{
+	pt_thread_t *T;
+	int rv;
+
+	PT_ASSERT_OWNER(P);
+	if ((T = pt_thr_find(P, tid)) == NULL)
+		return pt_seterr(P, ESRCH, "pid %d: no thread %d",
+		    (int)P->pp_pid, (int)tid);
+	rv = pt_restart(P, T);
+	pt_update_state(P);
+	return rv;
+}

@@ -1,0 +1,128 @@
+/*
+ * wake.c - waking an owner thread out of its blocking wait.
+ *
+ * The owner blocks in waitpid(), which no descriptor can interrupt; a
+ * signal whose handler was installed without SA_RESTART can.  A signal
+ * sent after the owner checked for work but before it entered waitpid()
+ * is lost, so the poster does not send once and hope: it counts its post,
+ * sends, and waits for the owner to acknowledge that count, sending again
+ * on a short, growing interval until it does.  The owner checks the count
+ * before blocking and acknowledges once it has acted on what it saw.
+ *
+ * The signal is PT_WAKE_SIG; its handler does nothing.  Only owners are
+ * ever sent it (by thread id), so the rest of the process never sees it.
+ */
+#include "pt_impl.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define PT_WAKE_SIG (SIGRTMAX - 2)
+
+struct pt_wake {
+	pthread_t pw_owner;		/* thread to interrupt */
+	atomic_ulong pw_posted;		/* posts so far */
+	atomic_ulong pw_acked;		/* posts the owner has acted on */
+	unsigned long pw_seen;		/* owner only: posts it last saw */
+	pthread_mutex_t pw_lock;	/* for pw_cv */
+	pthread_cond_t pw_cv;		/* signalled on each ack */
+};
+
+static void
+pt_wake_handler(int sig)
+{
+	(void) sig;
+}
+
+static void
+pt_wake_install(void)
+{
+	struct sigaction sa = { .sa_handler = pt_wake_handler };
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;	/* no SA_RESTART: interrupt waitpid() */
+	(void) sigaction(PT_WAKE_SIG, &sa, NULL);
+}
+
+pt_wake_t *
+pt_wake_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pt_wake_t *w = calloc(1, sizeof (*w));
+	pthread_condattr_t ca;
+	sigset_t set;
+
+	if (w == NULL)
+		return NULL;
+	(void) pthread_once(&once, pt_wake_install);
+	w->pw_owner = pthread_self();
+	atomic_init(&w->pw_posted, 0);
+	atomic_init(&w->pw_acked, 0);
+	(void) pthread_mutex_init(&w->pw_lock, NULL);
+	(void) pthread_condattr_init(&ca);
+	(void) pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	(void) pthread_cond_init(&w->pw_cv, &ca);
+	(void) pthread_condattr_destroy(&ca);
+	sigemptyset(&set);
+	sigaddset(&set, PT_WAKE_SIG);
+	(void) pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	return w;
+}
+
+void
+pt_wake_fini(pt_wake_t *w)
+{
+	if (w == NULL)
+		return;
+	(void) pthread_mutex_destroy(&w->pw_lock);
+	(void) pthread_cond_destroy(&w->pw_cv);
+	free(w);
+}
+
+void
+pt_wake_post(pt_wake_t *w)
+{
+	unsigned long mine = atomic_fetch_add(&w->pw_posted, 1) + 1;
+	long backoff_ns = 200 * 1000;
+
+	(void) pthread_mutex_lock(&w->pw_lock);
+	while (atomic_load(&w->pw_acked) < mine) {
+		struct timespec ts;
+
+		if (pthread_kill(w->pw_owner, PT_WAKE_SIG) != 0)
+			break;		/* the owner is gone */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += backoff_ns;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		(void) pthread_cond_timedwait(&w->pw_cv, &w->pw_lock, &ts);
+		if (backoff_ns < 50 * 1000 * 1000)
+			backoff_ns *= 2;
+	}
+	(void) pthread_mutex_unlock(&w->pw_lock);
+}
+
+/* Owner: is there a post?  Only the posts seen here are acknowledged. */
+int
+pt_wake_pending(pt_wake_t *w)
+{
+	w->pw_seen = atomic_load(&w->pw_posted);
+	return w->pw_seen != atomic_load(&w->pw_acked);
+}
+
+void
+pt_wake_ack(pt_wake_t *w)
+{
+	(void) pthread_mutex_lock(&w->pw_lock);
+	atomic_store(&w->pw_acked, w->pw_seen);
+	(void) pthread_cond_broadcast(&w->pw_cv);
+	(void) pthread_mutex_unlock(&w->pw_lock);
+}
+
+void
+pt_set_wake(pt_proc_t *P, pt_wake_t *w)
+{
+	P->pp_wake = w;
+}
