@@ -1,0 +1,64 @@
+/*
+ * main.c - the dtproc command: subcommand dispatch, --help, --version.
+ */
+#include "cli.h"
+#include "dtproc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *cli_progname = "dtproc";
+
+static const char usage[] =
+"usage: dtproc COMMAND [ARGS]\n"
+"\n"
+"DTrace's process control for Linux: run or grab a process, follow it\n"
+"through threads, fork and exec, and let it go unharmed.\n"
+"\n"
+"commands:\n"
+"  watch   print a process's lifecycle events as they happen\n"
+"\n"
+"Each command takes its target as -c 'CMD ARGS', -p PID, or -- CMD ARGS.\n"
+"'dtproc COMMAND --help' describes a command; 'man dtproc' all of them.\n"
+"\n"
+"options:\n"
+"  -h, --help     this text\n"
+"  -V, --version  the version\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+} cmds[] = {
+	{ "watch", cmd_watch },
+};
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			char *sub[] = { argv[2], "--help", NULL };
+			for (size_t i = 0; i < sizeof (cmds) / sizeof (*cmds); i++)
+				if (strcmp(argv[2], cmds[i].name) == 0)
+					return cmds[i].fn(2, sub);
+		}
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("dtproc %s\n", dtproc_version());
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof (cmds) / sizeof (*cmds); i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "%s: unknown command '%s'\n", cli_progname, argv[1]);
+	fputs(usage, stderr);
+	return 2;
+}

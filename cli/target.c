@@ -1,0 +1,30 @@
+/*
+ * target.c - what every subcommand runs or grabs: -c 'CMD ARGS',
+ * -p PID, or the words after --.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+
+int
+cli_parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0 || v > INT_MAX)
+		return -1;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+void
+cli_target_free(cli_target_t *t)
+{
+	cli_free_words(t->ct_words);
+	t->ct_words = NULL;
+}
