@@ -137,11 +137,14 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
 		;
 	if (!WIFSTOPPED(status) || (status >> 16) != PTRACE_EVENT_EXEC) {
-		if (WIFSTOPPED(status)) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, &status, __WALL) >= 0 &&
-			    !WIFEXITED(status) && !WIFSIGNALED(status))
-				;
+		/*
+		 * It is on its way out (an exit stop cannot be killed once
+		 * the group is exiting): let it finish, and reap it.
+		 */
+		while (WIFSTOPPED(status)) {
+			(void) ptrace(PTRACE_CONT, pid, 0, 0);
+			if (waitpid(pid, &status, __WALL) < 0 && errno != EINTR)
+				break;
 		}
 		n = read(ep[0], &err, sizeof (err));
 		close(ep[0]);
