@@ -26,6 +26,8 @@
 #define PT_TF_EXITING	0x40	/* passed PTRACE_EVENT_EXIT: never stops
 				   again, so nobody waits for it */
 #define PT_TF_SIGSTOP	0x80	/* current stop is a signal-delivery stop */
+#define PT_TF_INVFORK	0x100	/* blocked in vfork until VFORK_DONE: runs
+				   no user code and cannot be interrupted */
 
 typedef struct pt_thread {
 	pid_t pt_tid;		/* kernel thread id */

@@ -103,6 +103,35 @@ pt_detach_all(pt_proc_t *P)
 	P->pp_nthr = 0;
 }
 
+/*
+ * A thread waiting in vfork cannot be stopped, so it cannot be detached:
+ * let its child (whose text is clean now) go, and wait for the
+ * VFORK_DONE stop that its exec or exit brings.
+ */
+static void
+pt_vfork_settle(pt_proc_t *P)
+{
+	for (;;) {
+		int waiting = 0;
+
+		for (int i = P->pp_nthr - 1; i >= 0; i--) {
+			pt_thread_t *T = &P->pp_thr[i];
+
+			if (T->pt_flags & PT_TF_GUEST) {
+				(void) ptrace(PTRACE_DETACH, T->pt_tid, 0,
+				    (void *)(long)((T->pt_flags &
+				    PT_TF_SIGSTOP) ? T->pt_sig : 0));
+				pt_thr_del(P, T->pt_tid);
+			}
+		}
+		for (int i = 0; i < P->pp_nthr; i++)
+			waiting += !(P->pp_thr[i].pt_flags & PT_TF_STOPPED);
+		if (waiting == 0 || P->pp_state == PT_DEAD ||
+		    pt_collect(1) == -ECHILD)
+			return;
+	}
+}
+
 static int
 pt_release_kill(pt_proc_t *P)
 {
@@ -156,6 +185,7 @@ pt_release(pt_proc_t *P, pt_release_t how)
 			rv = pt_release_kill(P);
 		} else if (pt_stop(P, PT_WHY_REQUESTED) == 0) {
 			rv = pt_bkpt_remove_all(P);
+			pt_vfork_settle(P);
 			if (how == PT_RELEASE_HANG)
 				(void) pt_sendsig(P, SIGSTOP);
 			pt_detach_all(P);

@@ -264,7 +264,10 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 		T->pt_sig = 0;
 		if (T->pt_flags & PT_TF_GUEST) {
 			/* a vfork child runs our sites unreported */
-			if (pt_bkpt_step(P, T->pt_tid) == 0)
+			pid_t tid = T->pt_tid;
+
+			if (pt_bkpt_step(P, tid) == 0 &&
+			    (T = pt_thr_find(P, tid)) != NULL)
 				pt_pass(P, T);
 			return 1;
 		}
@@ -351,16 +354,19 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 	pt_event_kind_t kind;
 	int status;
 
-	(void) pt_ptrace(PTRACE_GETEVENTMSG, T->pt_tid, 0, &msg);
+	pid_t tid = T->pt_tid;
+
+	(void) pt_ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
 	child = (pid_t)msg;
 	tgid = pt_tgid(child);
 	if (event == PTRACE_EVENT_CLONE && !guest && tgid == P->pp_pid) {
 		if (pt_thr_find(P, child) == NULL)
 			(void) pt_thr_add(P, child, PT_TF_NEWBORN);
-		pt_push(P, T, PT_EV_THREAD_NEW, child);
+		/* adding may have moved the table */
+		pt_push(P, pt_thr_find(P, tid), PT_EV_THREAD_NEW, child);
 		return;
 	}
-	if (event == PTRACE_EVENT_VFORK || pt_shares_mm(T->pt_tid, child)) {
+	if (event == PTRACE_EVENT_VFORK || pt_shares_mm(tid, child)) {
 		pt_thread_t *C = pt_thr_add(P, child,
 		    PT_TF_GUEST | PT_TF_NEWBORN);
 
@@ -381,6 +387,13 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 		}
 		kind = PT_EV_FORK;
 	}
+	T = pt_thr_find(P, tid);
+	/*
+	 * The parent sleeps in the kernel until its vfork child execs or
+	 * exits, deaf to PTRACE_INTERRUPT: pt_stop() must not wait for it.
+	 */
+	if (kind == PT_EV_VFORK)
+		T->pt_flags |= PT_TF_INVFORK;
 	if (guest)
 		pt_pass(P, T);
 	else
@@ -409,6 +422,13 @@ pt_exec(pt_proc_t *P, pt_thread_t *T)
 			pt_thr_del(P, O->pt_tid);
 	}
 	T = pt_thr_find(P, P->pp_pid);
+	if (T == NULL)
+		T = pt_thr_add(P, P->pp_pid, PT_TF_STOPPED);
+	if (T == NULL)
+		return;
+	/* the entry was the old leader's, which may have begun to exit */
+	T->pt_flags &= ~(PT_TF_EXITING | PT_TF_INTR | PT_TF_NEWBORN);
+	T->pt_flags |= PT_TF_STOPPED;
 	pt_drop_events_of_gone(P);
 	pt_bkpt_reset(P);
 	if (pt_proc_open_mem(P, 0) != 0) {
@@ -446,6 +466,7 @@ pt_event_stop(pt_proc_t *P, pt_thread_t *T, int event, int sig)
 		pt_child(P, T, event);
 		break;
 	case PTRACE_EVENT_VFORK_DONE:
+		T->pt_flags &= ~PT_TF_INVFORK;
 		if (T->pt_flags & PT_TF_GUEST)
 			pt_pass(P, T);
 		else
@@ -609,7 +630,8 @@ pt_stop(pt_proc_t *P, pt_why_t why)
 		for (int i = 0; i < P->pp_nthr; i++) {
 			pt_thread_t *T = &P->pp_thr[i];
 
-			if (T->pt_flags & (PT_TF_STOPPED | PT_TF_EXITING))
+			if (T->pt_flags & (PT_TF_STOPPED | PT_TF_EXITING |
+			    PT_TF_INVFORK))
 				continue;
 			waiting++;
 			if (T->pt_flags & (PT_TF_INTR | PT_TF_NEWBORN))

@@ -1,0 +1,53 @@
+# tests/cli/lib.sh - helpers for the CLI test scripts.  Source it:
+#
+#	. "$(dirname "$0")/lib.sh"
+#	check "prints its version" "$BUILD/cli/dtproc" --version
+#	ok NAME | fail NAME WHY... | skip NAME WHY...
+#	summary			# prints the summary line and exits
+#
+# Output lines follow the C harness: "ok NAME", "FAIL NAME: why",
+# "skip NAME: why", then "# passed P failed F skipped S" (tests/run.sh
+# adds these up).  summary exits 1 if anything failed, else 0.
+
+BUILD=${DTPROC_BUILD:-build}
+_dt_passed=0
+_dt_failed=0
+_dt_skipped=0
+
+ok() {
+	echo "ok $1"
+	_dt_passed=$((_dt_passed + 1))
+}
+
+fail() {
+	local name=$1
+	shift
+	echo "FAIL $name: $*"
+	_dt_failed=$((_dt_failed + 1))
+}
+
+skip() {
+	local name=$1
+	shift
+	echo "skip $name: $*"
+	_dt_skipped=$((_dt_skipped + 1))
+}
+
+# check NAME COMMAND...: ok if COMMAND exits 0, else fail with its status.
+check() {
+	local name=$1 rc
+	shift
+	"$@"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "$name"
+	else
+		fail "$name" "'$*' exited $rc"
+	fi
+}
+
+summary() {
+	echo "# passed $_dt_passed failed $_dt_failed skipped $_dt_skipped"
+	[ "$_dt_failed" -eq 0 ] && exit 0
+	exit 1
+}

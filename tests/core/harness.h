@@ -1,0 +1,274 @@
+/*
+ * harness.h - a tiny test framework for dtproc's core tests.
+ *
+ * TEST(name) { ... } registers a test; main() (harness.c) runs each one in
+ * a forked child in its own process group, with an alarm (30 s, or the
+ * TEST_TIMEOUT value, or $DTPROC_TEST_TIMEOUT), so that a hang or crash
+ * fails only that test; whatever the test left behind is killed.
+ * Output, one line per test:
+ *	ok NAME
+ *	FAIL NAME: reason (file:line)
+ *	skip NAME: reason
+ * and at the end "# passed P failed F skipped S".  argv[1], if given,
+ * runs only the tests whose name contains it ("-l" lists the tests).
+ *
+ * Helpers spawn victims (tests/victims/NAME, under $DTPROC_BUILD, default
+ * "build") with pipes on their stdin and stdout, read /proc, compare
+ * process text with the executable file, and drive a traced process to
+ * its exit.
+ */
+#ifndef DTPROC_TEST_HARNESS_H
+#define DTPROC_TEST_HARNESS_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ptrace/pt.h"
+
+/* ---- registration ---- */
+
+void harness_register(const char *name, void (*fn)(void), int timeout);
+
+#define TEST_TIMEOUT(name, secs)					\
+	static void test_##name(void);					\
+	__attribute__((constructor)) static void			\
+	register_##name(void)						\
+	{								\
+		harness_register(#name, test_##name, (secs));		\
+	}								\
+	static void test_##name(void)
+
+#define TEST(name) TEST_TIMEOUT(name, 0)
+
+/* ---- verdicts ---- */
+
+_Noreturn void harness_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+_Noreturn void harness_skip(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+/* Diagnostics on stderr when $DTPROC_TEST_VERBOSE is set. */
+void tinfo(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define FAIL(...) harness_fail(__FILE__, __LINE__, __VA_ARGS__)
+#define SKIP(...) harness_skip(__VA_ARGS__)
+
+#define CHECK(cond) do {						\
+	if (!(cond))							\
+		FAIL("check failed: %s", #cond);			\
+} while (0)
+
+#define CHECK_MSG(cond, ...) do {					\
+	if (!(cond))							\
+		FAIL(__VA_ARGS__);					\
+} while (0)
+
+#define CHECK_EQ_INT(a, b) do {						\
+	long long a_ = (long long)(a), b_ = (long long)(b);		\
+	if (a_ != b_)							\
+		FAIL("%s == %s: %lld != %lld", #a, #b, a_, b_);		\
+} while (0)
+
+#define CHECK_STR_EQ(a, b) do {						\
+	const char *a_ = (a), *b_ = (b);				\
+	if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0)		\
+		FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b,		\
+		    a_ ? a_ : "(null)", b_ ? b_ : "(null)");		\
+} while (0)
+
+/* Case-insensitive substring check. */
+#define CHECK_CONTAINS(hay, needle) do {				\
+	const char *h_ = (hay), *n_ = (needle);				\
+	if (h_ == NULL || strcasestr(h_, n_) == NULL)			\
+		FAIL("\"%s\" does not contain \"%s\"",			\
+		    h_ ? h_ : "(null)", n_);				\
+} while (0)
+
+#define CHECK_PREFIX(s, prefix) do {					\
+	const char *s_ = (s), *p_ = (prefix);				\
+	if (s_ == NULL || strncmp(s_, p_, strlen(p_)) != 0)		\
+		FAIL("\"%s\" does not start with \"%s\"",		\
+		    s_ ? s_ : "(null)", p_);				\
+} while (0)
+
+/* A pt_* call returning 0 or -errno must succeed. */
+#define CHECK_PT(call) do {						\
+	long r_ = (long)(call);						\
+	if (r_ < 0)							\
+		FAIL("%s: %s", #call, strerror((int)-r_));		\
+} while (0)
+
+/* Wait statuses. */
+#define CHECK_EXITED(st, code) do {					\
+	int s_ = (st);							\
+	if (!WIFEXITED(s_) || WEXITSTATUS(s_) != (code))		\
+		FAIL("%s: expected exit %d, got %s", #st, (code),	\
+		    wstatus_str(s_));					\
+} while (0)
+
+#define CHECK_KILLED(st, sig) do {					\
+	int s_ = (st);							\
+	if (!WIFSIGNALED(s_) || WTERMSIG(s_) != (sig))			\
+		FAIL("%s: expected death by signal %d, got %s", #st,	\
+		    (sig), wstatus_str(s_));				\
+} while (0)
+
+const char *wstatus_str(int status);	/* "exit 3", "signal 9", ... */
+
+/* ---- victims ---- */
+
+struct victim {
+	pid_t pid;
+	int in;		/* write end of the victim's stdin, or -1 */
+	int out;	/* read end of the victim's stdout, or -1 */
+	char path[4096];
+};
+
+/* $DTPROC_BUILD/tests/victims/NAME, made absolute; fails if missing. */
+const char *victim_path(const char *name);
+
+/*
+ * Fork and exec victim NAME with ARGV_EXTRA (NULL-terminated, may be
+ * NULL) after argv[0], stdin and stdout on pipes.  Fails the test on error.
+ */
+pid_t spawn_victim(const char *name, char *const argv_extra[],
+    struct victim *v);
+
+/*
+ * pt_create() victim NAME with the same pipes: fd 0 and 1 are swapped
+ * for the pipe ends around the call.  Returns pt_create()'s result; on
+ * success v->pid is the pid.
+ */
+int create_victim(const char *name, char *const argv_extra[],
+    char *const envp[], const sigset_t *mask, struct victim *v,
+    pt_proc_t **pp, pt_err_t *err);
+
+/* One line without its newline; -1 at EOF.  Lines longer than N are cut. */
+ssize_t victim_readline(struct victim *v, char *buf, size_t n);
+/* Read lines until one starts with PREFIX; fails the test at EOF. */
+char *victim_expect(struct victim *v, char *buf, size_t n,
+    const char *prefix);
+/* Read the "ready <pid> ..." line; fails unless its pid is v->pid. */
+char *victim_ready(struct victim *v, char *buf, size_t n);
+/* Write "g\n" (the go line), or any string. */
+void victim_go(struct victim *v);
+void victim_send(struct victim *v, const char *s);
+/* waitpid() the victim (our child); returns its status. */
+int victim_wait(struct victim *v);
+/* Wait until the victim is in a job-control stop (WUNTRACED). */
+void victim_wait_stopped(struct victim *v);
+void victim_close(struct victim *v);
+
+/* The value of "KEY=value" in LINE (base 0: 0x... accepted). */
+unsigned long long line_field(const char *line, const char *key);
+int line_has(const char *line, const char *key);
+
+/*
+ * Spawn victim NAME as our grandchild: a helper process we fork forks
+ * and execs it, then waits for it and exits with its exit status (128 +
+ * signal if killed).  Returns the victim's pid (also v->pid); *MIDDLE is
+ * the helper's pid, to waitpid() for the status the real parent saw.
+ */
+pid_t spawn_victim_indirect(const char *name, char *const argv_extra[],
+    struct victim *v, pid_t *middle);
+
+/* ---- /proc ---- */
+
+/* State letter of TID (0: TID = PID), or 0 if gone. */
+char proc_state(pid_t pid, pid_t tid);
+/* TracerPid of TID (0: PID), -1 if gone. */
+pid_t proc_tracer(pid_t pid, pid_t tid);
+/* Thread ids in /proc/PID/task; returns count (may exceed MAX). */
+int proc_tasks(pid_t pid, pid_t *tids, int max);
+/* Is PID alive (not gone, not a zombie)? */
+int proc_alive(pid_t pid);
+/* System call number PID is blocked in (/proc/PID/syscall), -1 if none. */
+int proc_syscall(pid_t pid);
+/*
+ * Every live thread of P's process is in a ptrace stop ('t'), traced by
+ * us and known to P (pt_threads()); zombie threads are ignored.  Returns
+ * the number of live threads.  Fails the test otherwise.
+ */
+int check_threads_stopped(pt_proc_t *P);
+/* No thread of PID is in a ptrace stop or traced by anyone. */
+void check_threads_released(pid_t pid);
+/* pread /proc/PID/mem; returns bytes read or -errno. */
+ssize_t proc_mem_read(pid_t pid, uintptr_t addr, void *buf, size_t len);
+/* The file and offset backing ADDR in PID (via pt_maps_read). 0/-1. */
+int addr_file_offset(pid_t pid, uintptr_t addr, char *path, size_t pathlen,
+    off_t *off);
+/*
+ * Compare LEN bytes of PID's memory at ADDR with PATH at FILE_OFFSET:
+ * 1 equal, 0 different, -1 error.
+ */
+int text_equals_file(pid_t pid, uintptr_t addr, size_t len,
+    const char *path, off_t file_offset);
+/* The same, the file and offset found from PID's mappings. */
+int text_matches_file(pid_t pid, uintptr_t addr, size_t len);
+/* The byte of the mapped file backing ADDR in PID; -1 on error. */
+int file_byte_at(pid_t pid, uintptr_t addr);
+
+/* ---- driving a traced process ---- */
+
+struct run_counts {
+	int ev[PT_EV_LOST + 1];		/* events by kind */
+	int sigs[NSIG];			/* SIGNAL events by signal */
+	int nevents;
+	pt_event_t last;		/* the last event seen */
+	char err[512];			/* why run_events() returned -1 */
+};
+
+/*
+ * A callback sees each event first.  Return RUN_DEFAULT to let
+ * run_events() handle it (breakpoint: step + resume; stopped thread:
+ * resume), RUN_HANDLED if the callback resumed the thread itself, or
+ * RUN_ABORT to stop the loop (run_events() returns -1).
+ */
+enum { RUN_DEFAULT = 0, RUN_HANDLED = 1, RUN_ABORT = -1 };
+typedef int (*run_cb_t)(pt_proc_t *P, const pt_event_t *ev, void *arg);
+
+/*
+ * Collect events until PT_EV_EXIT; returns its wait status, or -1 with
+ * C->err set.  A failed resume of a thread that is gone (-ESRCH) is not
+ * an error; any other failure is.
+ */
+int run_events(pt_proc_t *P, struct run_counts *c, run_cb_t cb, void *arg);
+int run_until_exit(pt_proc_t *P, struct run_counts *c);
+
+/* Fail the test with C->err when ST < 0 (from run_events). */
+#define CHECK_RUN(st, c) do {						\
+	if ((st) < 0)							\
+		FAIL("event loop: %s", (c)->err);			\
+} while (0)
+
+/* Handle one event the default way (step/resume); 0 or -errno. */
+int run_default(pt_proc_t *P, const pt_event_t *ev);
+
+/*
+ * Wait for an event of KIND, handling the others the default way (and
+ * counting them in C, which may be NULL); at most MAXEV events.  The
+ * event of KIND is returned in EV and NOT handled.  Fails the test on
+ * error, on EXIT (unless KIND is EXIT) or after MAXEV others.
+ */
+void wait_for_event(pt_proc_t *P, pt_event_kind_t kind, pt_event_t *ev,
+    struct run_counts *c, int maxev);
+
+const char *ev_name(pt_event_kind_t kind);
+
+/* pt_grab/pt_create that must succeed. */
+pt_proc_t *grab_ok(pid_t pid, int flags);
+
+#endif /* DTPROC_TEST_HARNESS_H */

@@ -1,0 +1,327 @@
+/*
+ * signals.c - signals to a traced process: handled, sigwait()ed,
+ * job control (SIGSTOP/SIGCONT), SIGKILL and fatal signals.
+ */
+#include "harness.h"
+
+#include <poll.h>
+#include <time.h>
+#include <sys/syscall.h>
+
+#define CREATE_OK(rc, err) \
+	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), (err).pe_msg)
+
+TEST(sig_handled_usr1)
+{
+	char *args[] = { "usr1", NULL };
+	char line[256];
+	struct victim v;
+	pt_event_t ev;
+	pt_proc_t *P;
+
+	spawn_victim("signals", args, &v);
+	victim_ready(&v, line, sizeof (line));
+	P = grab_ok(v.pid, 0);
+	CHECK_PT(pt_resume(P));
+	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
+	wait_for_event(P, PT_EV_SIGNAL, &ev, NULL, 10);
+	CHECK_EQ_INT(ev.pe_sig, SIGUSR1);
+	CHECK_EQ_INT(ev.pe_tid, v.pid);
+	CHECK(ev.pe_stopped);
+	CHECK_EQ_INT(proc_state(v.pid, 0), 't');
+	/* The handler runs when the thread is resumed with the signal. */
+	CHECK_PT(pt_resume_thread(P, ev.pe_tid));
+	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
+	victim_go(&v);
+	victim_expect(&v, line, sizeof (line), "count=");
+	CHECK_STR_EQ(line, "count=1");
+	victim_send(&v, "q\n");
+	victim_expect(&v, line, sizeof (line), "count=");
+	CHECK_EXITED(victim_wait(&v), 0);
+}
+
+TEST(sig_raise_traced)
+{
+	char *args[] = { "raise", "3", NULL };
+	char line[256];
+	struct run_counts c;
+	struct victim v;
+	pt_proc_t *P;
+	pt_err_t err;
+	int rc, st;
+
+	rc = create_victim("signals", args, NULL, NULL, &v, &P, &err);
+	CREATE_OK(rc, err);
+	CHECK_PT(pt_resume(P));
+	st = run_until_exit(P, &c);
+	CHECK_RUN(st, &c);
+	CHECK_EXITED(st, 0);
+	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 3);
+	CHECK_EQ_INT(c.sigs[SIGUSR1], 3);
+	pt_release(P, PT_RELEASE_DEFAULT);
+	victim_expect(&v, line, sizeof (line), "count=");
+	CHECK_STR_EQ(line, "count=3");
+}
+
+TEST(sig_sigwait)
+{
+	char *args[] = { "sigwait", NULL };
+	char line[256];
+	struct run_counts c;
+	struct victim v;
+	pt_proc_t *P;
+	int st;
+
+	spawn_victim("signals", args, &v);
+	victim_ready(&v, line, sizeof (line));
+	P = grab_ok(v.pid, 0);
+	CHECK_PT(pt_resume(P));
+	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
+	st = run_until_exit(P, &c);
+	CHECK_RUN(st, &c);
+	CHECK_EXITED(st, 0);
+	pt_release(P, PT_RELEASE_DEFAULT);
+	victim_expect(&v, line, sizeof (line), "got ");
+	CHECK_STR_EQ(line, "got 10");
+}
+
+/* Nothing is readable on the victim's stdout for a while. */
+static void
+check_silent(struct victim *v, int ms)
+{
+	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
+
+	CHECK_MSG(poll(&pfd, 1, ms) == 0, "victim %d answered while stopped",
+	    (int)v->pid);
+}
+
+/*
+ * JOBSTOP comes with the first thread's group stop; the others follow on
+ * their own, with no event of their own.  Poll (pt_wait without
+ * blocking collects their stops) until every thread is in, for 5 s.
+ */
+static void
+wait_group_stopped(pt_proc_t *P)
+{
+	struct timespec t0, t;
+	pt_event_t ev;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (pt_state(P) != PT_STOPPED) {
+		int r = pt_wait(P, &ev, 0);
+
+		if (r == 1)
+			FAIL("unexpected %s event in a group stop",
+			    ev_name(ev.pe_kind));
+		CHECK_MSG(r == 0 || r == -EINTR, "pt_wait: %s",
+		    strerror(-r));
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		CHECK_MSG(t.tv_sec - t0.tv_sec < 5, "group stop never "
+		    "complete: state %d", (int)pt_state(P));
+		sched_yield();
+	}
+}
+
+/*
+ * Grab victim V, stop it with SIGSTOP from outside, check the JOBSTOP
+ * event and state, continue it with SIGCONT (JOBCONT), release it.  The
+ * go line written while it is stopped is answered after.
+ */
+static void
+job_control(struct victim *v, int nthreads)
+{
+	char line[256];
+	pid_t tids[64];
+	pt_event_t ev;
+	pt_proc_t *P;
+	int n;
+
+	victim_ready(v, line, sizeof (line));
+	P = grab_ok(v->pid, 0);
+	CHECK_EQ_INT(pt_nthreads(P), nthreads);
+	CHECK_PT(pt_resume(P));
+
+	CHECK_EQ_INT(kill(v->pid, SIGSTOP), 0);
+	wait_for_event(P, PT_EV_JOBSTOP, &ev, NULL, 4 * nthreads + 4);
+	CHECK_EQ_INT(ev.pe_sig, SIGSTOP);
+	if (ev.pe_stopped)
+		CHECK_PT(pt_resume_thread(P, ev.pe_tid));
+	wait_group_stopped(P);
+	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
+	CHECK_EQ_INT(pt_why(P), PT_WHY_JOBCONTROL);
+	n = proc_tasks(v->pid, tids, 64);
+	CHECK_EQ_INT(n, nthreads);
+	for (int i = 0; i < n; i++) {
+		char s = proc_state(v->pid, tids[i]);
+
+		CHECK_MSG(s == 't' || s == 'T', "thread %d in state '%c'",
+		    (int)tids[i], s);
+	}
+	/* Really stopped: it does not answer. */
+	victim_go(v);
+	check_silent(v, 200);
+
+	CHECK_EQ_INT(kill(v->pid, SIGCONT), 0);
+	wait_for_event(P, PT_EV_JOBCONT, &ev, NULL, 4 * nthreads + 4);
+	if (ev.pe_stopped)
+		CHECK_PT(pt_resume_thread(P, ev.pe_tid));
+	/* A SIGCONT signal stop may still be pending: release copes. */
+	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
+	check_threads_released(v->pid);
+}
+
+TEST(sig_jobstop_jobcont)
+{
+	char *args[] = { "usr1", NULL };
+	char line[256];
+	struct victim v;
+
+	spawn_victim("signals", args, &v);
+	job_control(&v, 1);
+	victim_expect(&v, line, sizeof (line), "count=");
+	CHECK_STR_EQ(line, "count=0");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(victim_wait(&v), 0);
+}
+
+TEST(sig_jobstop_threads)
+{
+	char *args[] = { "4", NULL };
+	char line[256];
+	struct victim v;
+
+	spawn_victim("threads", args, &v);
+	job_control(&v, 5);
+	victim_expect(&v, line, sizeof (line), "result=");
+	CHECK_EQ_INT(line_field(line, "result"), 30);
+	CHECK_EXITED(victim_wait(&v), 0);
+}
+
+TEST(sig_kill_running)
+{
+	char *args[] = { "usr1", NULL };
+	char line[256];
+	struct run_counts c;
+	struct victim v;
+	pt_event_t ev;
+	pt_proc_t *P;
+	int st;
+
+	spawn_victim("signals", args, &v);
+	victim_ready(&v, line, sizeof (line));
+	P = grab_ok(v.pid, 0);
+	CHECK_PT(pt_resume(P));
+	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
+	st = run_until_exit(P, &c);
+	CHECK_RUN(st, &c);
+	CHECK_KILLED(st, SIGKILL);
+	CHECK_EQ_INT(c.ev[PT_EV_EXIT], 1);
+	CHECK_EQ_INT(pt_state(P), PT_DEAD);
+	CHECK_EQ_INT(pt_exit_status(P), st);
+	CHECK_EQ_INT(pt_wait(P, &ev, 1), -ESRCH);
+	pt_release(P, PT_RELEASE_DEFAULT);
+	CHECK(!proc_alive(v.pid));
+}
+
+TEST(sig_kill_while_stopped)
+{
+	char *args[] = { "16", NULL };
+	char line[256];
+	struct run_counts c;
+	struct victim v;
+	pt_proc_t *P;
+	int st;
+
+	/* Every thread in a ptrace stop when SIGKILL comes. */
+	spawn_victim("threads", args, &v);
+	victim_ready(&v, line, sizeof (line));
+	P = grab_ok(v.pid, 0);
+	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
+	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
+	st = run_until_exit(P, &c);
+	CHECK_RUN(st, &c);
+	CHECK_KILLED(st, SIGKILL);
+	CHECK_EQ_INT(c.ev[PT_EV_EXIT], 1);
+	CHECK_EQ_INT(pt_state(P), PT_DEAD);
+	pt_release(P, PT_RELEASE_DEFAULT);
+	CHECK(!proc_alive(v.pid));
+}
+
+TEST(sig_fatal_status_preserved)
+{
+	char *args[] = { "sig15", NULL };
+	char line[256];
+	struct run_counts c;
+	struct victim v;
+	pt_proc_t *P;
+	pt_err_t err;
+	int rc, st;
+
+	rc = create_victim("exit_code", args, NULL, NULL, &v, &P, &err);
+	CREATE_OK(rc, err);
+	CHECK_PT(pt_resume(P));
+	st = run_until_exit(P, &c);
+	CHECK_RUN(st, &c);
+	CHECK_KILLED(st, SIGTERM);
+	CHECK_EQ_INT(c.sigs[SIGTERM], 1);
+	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 1);
+	CHECK_EQ_INT(pt_exit_status(P), st);
+	pt_release(P, PT_RELEASE_DEFAULT);
+	victim_expect(&v, line, sizeof (line), "raise ");
+	CHECK_STR_EQ(line, "raise 15");
+	CHECK_MSG(victim_readline(&v, line, sizeof (line)) < 0,
+	    "victim survived SIGTERM: %s", line);
+}
+
+TEST(sig_usr1_repeated)
+{
+	char *args[] = { "usr1", NULL };
+	char line[256], want[32];
+	struct victim v;
+	pt_event_t ev;
+	pt_proc_t *P;
+
+	/* Signal, event, delivery, answer: 50 times while traced. */
+	spawn_victim("signals", args, &v);
+	victim_ready(&v, line, sizeof (line));
+	P = grab_ok(v.pid, 0);
+	CHECK_PT(pt_resume(P));
+	for (int i = 1; i <= 50; i++) {
+		CHECK_EQ_INT(syscall(SYS_tgkill, v.pid, v.pid, SIGUSR1), 0);
+		wait_for_event(P, PT_EV_SIGNAL, &ev, NULL, 4);
+		CHECK_EQ_INT(ev.pe_sig, SIGUSR1);
+		CHECK_EQ_INT(ev.pe_tid, v.pid);
+		CHECK_PT(pt_resume_thread(P, ev.pe_tid));
+		victim_go(&v);
+		victim_expect(&v, line, sizeof (line), "count=");
+		snprintf(want, sizeof (want), "count=%d", i);
+		CHECK_STR_EQ(line, want);
+	}
+	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
+	victim_send(&v, "q\n");
+	victim_expect(&v, line, sizeof (line), "count=");
+	CHECK_EXITED(victim_wait(&v), 0);
+}
+
+TEST(sig_poll_idle)
+{
+	char *args[] = { "read", NULL };
+	char line[256];
+	struct victim v;
+	pt_event_t ev;
+	pt_proc_t *P;
+
+	/* A running victim doing nothing: polling finds no event. */
+	spawn_victim("blocked", args, &v);
+	victim_ready(&v, line, sizeof (line));
+	P = grab_ok(v.pid, 0);
+	CHECK_PT(pt_resume(P));
+	CHECK_EQ_INT(pt_state(P), PT_RUNNING);
+	for (int i = 0; i < 10; i++)
+		CHECK_EQ_INT(pt_wait(P, &ev, 0), 0);
+	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
+	victim_go(&v);
+	victim_expect(&v, line, sizeof (line), "read ");
+	CHECK_STR_EQ(line, "read ok");
+	CHECK_EXITED(victim_wait(&v), 0);
+}
