@@ -120,8 +120,13 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 		return pt_errset(e, err, "failed to execute %s: %s", file,
 		    strerror(err));
 	}
+	/*
+	 * Until the exec, only the exec matters: a thread the child might
+	 * start meanwhile (a sanitizer's, after fork) must not be traced, or
+	 * the exec would wait on its exit stop.  The rest comes at the exec.
+	 */
 	if (ptrace(PTRACE_SEIZE, pid, 0,
-	    (void *)(long)(pt_seize_opts() | PTRACE_O_EXITKILL)) != 0) {
+	    (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_EXITKILL)) != 0) {
 		err = errno;
 		kill(pid, SIGKILL);
 		close(go[1]);
@@ -154,6 +159,8 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 		    strerror(err));
 	}
 	close(ep[0]);
+	(void) ptrace(PTRACE_SETOPTIONS, pid, 0,
+	    (void *)(long)(pt_seize_opts() | PTRACE_O_EXITKILL));
 
 	if ((P = pt_proc_alloc(pid)) == NULL ||
 	    pt_thr_add(P, pid, PT_TF_STOPPED) == NULL) {
