@@ -29,7 +29,7 @@ INSTALL ?= install
 
 # Libraries libdtproc needs; later -lelf -ldw -lZydis join here.  Also the
 # Libs.private line of dtproc.pc.
-DEP_LIBS := -lpthread
+DEP_LIBS := -lelf -lpthread
 
 # ---------------------------------------------------------------- flags
 

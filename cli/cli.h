@@ -35,6 +35,8 @@ int cli_signals_start(pt_wake_t *w, sigset_t *orig);
 int cli_signals_quit(void);	/* signal that asked us to stop, or 0 */
 
 int cmd_watch(int argc, char **argv);
+int cmd_ldd(int argc, char **argv);
+int cmd_sym(int argc, char **argv);
 
 extern const char *cli_progname;
 

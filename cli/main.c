@@ -17,8 +17,11 @@ static const char usage[] =
 "\n"
 "commands:\n"
 "  watch   print a process's lifecycle events as they happen\n"
+"  ldd     list the objects of a running process (as pldd)\n"
+"  sym     resolve symbols and addresses in a running process\n"
 "\n"
-"Each command takes its target as -c 'CMD ARGS', -p PID, or -- CMD ARGS.\n"
+"watch takes its target as -c 'CMD ARGS', -p PID, or -- CMD ARGS;\n"
+"ldd and sym take a PID.\n"
 "'dtproc COMMAND --help' describes a command; 'man dtproc' all of them.\n"
 "\n"
 "options:\n"
@@ -30,6 +33,8 @@ static const struct {
 	int (*fn)(int, char **);
 } cmds[] = {
 	{ "watch", cmd_watch },
+	{ "ldd", cmd_ldd },
+	{ "sym", cmd_sym },
 };
 
 int

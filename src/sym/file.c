@@ -1,0 +1,517 @@
+/*
+ * file.c - one ELF object's symbol table, loaded once and shared.
+ *
+ * Tables are keyed by (device, inode), so fifty processes mapping libc
+ * share one table, and a profiler symbolizing them again and again reads
+ * libc once.  The cache is the only state shared between threads: its
+ * list and reference counts are under one mutex; a loaded table is never
+ * modified, so lookups take no lock.
+ *
+ * Where the symbols come from, best first: the file's .symtab; a separate
+ * debug file named by build-id (/usr/lib/debug/.build-id/xx/rest.debug)
+ * or by .gnu_debuglink; the file's .dynsym.  Debug files carry the same
+ * addresses as the object, so their .symtab serves as is.  Versioned
+ * names ("memcpy@@GLIBC_2.14") are indexed under their base name;
+ * undefined symbols and sections, files and TLS are left out.
+ */
+#include "sym_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static pthread_mutex_t sym_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static sym_file_t *sym_cache;
+static size_t sym_nfiles, sym_nloads;
+
+size_t
+sym_cache_files(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sym_cache_lock);
+	n = sym_nfiles;
+	pthread_mutex_unlock(&sym_cache_lock);
+	return n;
+}
+
+size_t
+sym_cache_loads(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&sym_cache_lock);
+	n = sym_nloads;
+	pthread_mutex_unlock(&sym_cache_lock);
+	return n;
+}
+
+static uint32_t
+sym_hash_name(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s != '\0' && *s != '@'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Same base name: "a" equals "a" and "a@@V" but not "ab". */
+int
+sym_name_eq(const char *symname, const char *name)
+{
+	size_t n = strcspn(symname, "@");
+
+	return strncmp(symname, name, n) == 0 && name[n] == '\0';
+}
+
+static Elf_Scn *
+sym_find_section(Elf *elf, Elf64_Word type, const char *name)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != type)
+			continue;
+		if (name == NULL)
+			return scn;
+		n = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (n != NULL && strcmp(n, name) == 0)
+			return scn;
+	}
+	return NULL;
+}
+
+static void
+sym_read_buildid(Elf *elf, sym_file_t *F)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+
+		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_NOTE ||
+		    (d = elf_getdata(scn, NULL)) == NULL)
+			continue;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    memcmp((char *)d->d_buf + noff, "GNU", 4) == 0 &&
+			    nh.n_descsz <= sizeof (F->sf_buildid)) {
+				memcpy(F->sf_buildid, (char *)d->d_buf + doff,
+				    nh.n_descsz);
+				F->sf_buildid_len = nh.n_descsz;
+				return;
+			}
+		}
+	}
+}
+
+static void
+sym_read_loads(Elf *elf, sym_file_t *F)
+{
+	size_t n;
+	GElf_Ehdr eh;
+
+	if (gelf_getehdr(elf, &eh) != NULL)
+		F->sf_etype = eh.e_type;
+	if (elf_getphdrnum(elf, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) == NULL ||
+		    ph.p_type != PT_LOAD)
+			continue;
+		F->sf_load_vaddr = ph.p_vaddr;
+		F->sf_load_offset = ph.p_offset;
+		F->sf_has_load = 1;
+		return;
+	}
+}
+
+static size_t
+sym_underscores(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+static int
+sym_cmp_addr(const void *a, const void *b, void *strs)
+{
+	const sym_entry_t *x = a, *y = b;
+
+	if (x->se_value != y->se_value)
+		return x->se_value < y->se_value ? -1 : 1;
+	/* at one address, the best name first: global, function, sized */
+	if ((x->se_bind == STB_GLOBAL) != (y->se_bind == STB_GLOBAL))
+		return x->se_bind == STB_GLOBAL ? -1 : 1;
+	if ((x->se_size != 0) != (y->se_size != 0))
+		return x->se_size != 0 ? -1 : 1;
+	/* "malloc" before its alias "__libc_malloc" */
+	size_t ux = sym_underscores((const char *)strs + x->se_name);
+	size_t uy = sym_underscores((const char *)strs + y->se_name);
+	return ux < uy ? -1 : ux > uy;
+}
+
+/* Append the defined symbols of one symbol table section. */
+static int
+sym_add_table(Elf *elf, Elf_Scn *scn, sym_file_t *F)
+{
+	GElf_Shdr sh;
+	Elf_Data *d;
+	size_t n, strsz = 0;
+
+	if (gelf_getshdr(scn, &sh) == NULL || sh.sh_entsize == 0 ||
+	    (d = elf_getdata(scn, NULL)) == NULL)
+		return -EINVAL;
+	n = sh.sh_size / sh.sh_entsize;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Sym s;
+		const char *name;
+
+		if (gelf_getsym(d, (int)i, &s) == NULL)
+			continue;
+		int type = GELF_ST_TYPE(s.st_info);
+		if (s.st_shndx == SHN_UNDEF || s.st_value == 0 ||
+		    (type != STT_FUNC && type != STT_OBJECT &&
+		    type != STT_GNU_IFUNC && type != STT_NOTYPE))
+			continue;
+		name = elf_strptr(elf, sh.sh_link, s.st_name);
+		if (name == NULL || *name == '\0')
+			continue;
+		strsz += strlen(name) + 1;
+	}
+	if (strsz == 0)
+		return 0;
+	char *strs = realloc(F->sf_strs, F->sf_strsz + strsz);
+	sym_entry_t *syms = realloc(F->sf_syms,
+	    (F->sf_nsyms + n) * sizeof (sym_entry_t));
+	if (strs != NULL)
+		F->sf_strs = strs;
+	if (syms != NULL)
+		F->sf_syms = syms;
+	if (strs == NULL || syms == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Sym s;
+		const char *name;
+		sym_entry_t *e;
+
+		if (gelf_getsym(d, (int)i, &s) == NULL)
+			continue;
+		int type = GELF_ST_TYPE(s.st_info);
+		if (s.st_shndx == SHN_UNDEF || s.st_value == 0 ||
+		    (type != STT_FUNC && type != STT_OBJECT &&
+		    type != STT_GNU_IFUNC && type != STT_NOTYPE))
+			continue;
+		name = elf_strptr(elf, sh.sh_link, s.st_name);
+		if (name == NULL || *name == '\0')
+			continue;
+		e = &F->sf_syms[F->sf_nsyms++];
+		e->se_value = s.st_value;
+		e->se_size = s.st_size;
+		e->se_name = (uint32_t)F->sf_strsz;
+		e->se_type = (uint8_t)type;
+		e->se_bind = (uint8_t)GELF_ST_BIND(s.st_info);
+		memcpy(F->sf_strs + F->sf_strsz, name, strlen(name) + 1);
+		F->sf_strsz += strlen(name) + 1;
+	}
+	return 0;
+}
+
+static int
+sym_build_index(sym_file_t *F)
+{
+	size_t sz = 16;
+
+	qsort_r(F->sf_syms, F->sf_nsyms, sizeof (sym_entry_t), sym_cmp_addr,
+	    F->sf_strs);
+	while (sz < F->sf_nsyms * 2)
+		sz *= 2;
+	F->sf_hash = calloc(sz, sizeof (uint32_t));
+	if (F->sf_hash == NULL)
+		return -ENOMEM;
+	F->sf_hashsz = sz;
+	for (size_t i = 0; i < F->sf_nsyms; i++) {
+		size_t h = sym_hash_name(F->sf_strs + F->sf_syms[i].se_name) &
+		    (sz - 1);
+
+		while (F->sf_hash[h] != 0)
+			h = (h + 1) & (sz - 1);
+		F->sf_hash[h] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+/* Open a separate debug file for F: by build-id, then .gnu_debuglink. */
+static int
+sym_open_debug(Elf *elf, sym_file_t *F, const char *path)
+{
+	char dpath[4096];
+	Elf_Scn *scn;
+	int fd;
+
+	if (F->sf_buildid_len > 1) {
+		int o = snprintf(dpath, sizeof (dpath),
+		    "/usr/lib/debug/.build-id/%02x/", F->sf_buildid[0]);
+		for (size_t i = 1; i < F->sf_buildid_len; i++)
+			o += snprintf(dpath + o, sizeof (dpath) - o, "%02x",
+			    F->sf_buildid[i]);
+		snprintf(dpath + o, sizeof (dpath) - o, ".debug");
+		if ((fd = open(dpath, O_RDONLY | O_CLOEXEC)) >= 0)
+			return fd;
+	}
+	if ((scn = sym_find_section(elf, SHT_PROGBITS, ".gnu_debuglink"))
+	    != NULL && path != NULL && *path == '/') {
+		Elf_Data *d = elf_getdata(scn, NULL);
+		const char *link = d != NULL ? d->d_buf : NULL;
+		const char *slash = strrchr(path, '/');
+		int dl = (int)(slash - path);
+
+		if (link == NULL || memchr(link, '\0', d->d_size) == NULL ||
+		    strchr(link, '/') != NULL)
+			return -1;
+		const char *fmts[] = { "%.*s/%s", "%.*s/.debug/%s",
+		    "/usr/lib/debug%.*s/%s" };
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(dpath, sizeof (dpath), fmts[i], dl, path, link);
+			if (strcmp(dpath, path) == 0)
+				continue;
+			if ((fd = open(dpath, O_RDONLY | O_CLOEXEC)) >= 0)
+				return fd;
+		}
+	}
+	return -1;
+}
+
+static int
+sym_load(sym_file_t *F, int fd, const char *path)
+{
+	Elf *elf, *delf = NULL;
+	Elf_Scn *scn;
+	int dfd = -1, rv = 0;
+
+	if ((elf = elf_begin(fd, ELF_C_READ_MMAP, NULL)) == NULL ||
+	    elf_kind(elf) != ELF_K_ELF) {
+		if (elf != NULL)
+			elf_end(elf);
+		return -ENOEXEC;
+	}
+	sym_read_buildid(elf, F);
+	sym_read_loads(elf, F);
+	if ((scn = sym_find_section(elf, SHT_SYMTAB, NULL)) != NULL) {
+		rv = sym_add_table(elf, scn, F);
+		F->sf_source = "symtab";
+	} else if ((dfd = sym_open_debug(elf, F, path)) >= 0 &&
+	    (delf = elf_begin(dfd, ELF_C_READ_MMAP, NULL)) != NULL &&
+	    (scn = sym_find_section(delf, SHT_SYMTAB, NULL)) != NULL) {
+		rv = sym_add_table(delf, scn, F);
+		F->sf_source = "debug";
+	} else if ((scn = sym_find_section(elf, SHT_DYNSYM, NULL)) != NULL) {
+		rv = sym_add_table(elf, scn, F);
+		F->sf_source = "dynsym";
+	} else {
+		F->sf_source = "none";
+	}
+	if (rv == 0)
+		rv = sym_build_index(F);
+	if (delf != NULL)
+		elf_end(delf);
+	if (dfd >= 0)
+		close(dfd);
+	elf_end(elf);
+	return rv;
+}
+
+/*
+ * The table of the file mapped at [start, end) in PID (or at PATH), from
+ * the cache or loaded now.  NULL with *errp set when it is not ELF or
+ * cannot be opened.
+ */
+sym_file_t *
+sym_file_get(pid_t pid, uintptr_t start, uintptr_t end, const char *path,
+    dev_t dev, ino_t ino, int *errp)
+{
+	char mf[96];
+	sym_file_t *F;
+	struct stat st;
+	int fd, rv;
+
+	pthread_mutex_lock(&sym_cache_lock);
+	for (F = sym_cache; F != NULL; F = F->sf_next) {
+		if (F->sf_dev == dev && F->sf_ino == ino && ino != 0) {
+			F->sf_refs++;
+			pthread_mutex_unlock(&sym_cache_lock);
+			return F;
+		}
+	}
+	pthread_mutex_unlock(&sym_cache_lock);
+
+	snprintf(mf, sizeof (mf), "/proc/%d/map_files/%lx-%lx", (int)pid,
+	    (unsigned long)start, (unsigned long)end);
+	if ((fd = open(mf, O_RDONLY | O_CLOEXEC)) < 0 &&
+	    (path == NULL || *path != '/' ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)) {
+		*errp = -errno;
+		return NULL;
+	}
+	if (ino == 0 && fstat(fd, &st) == 0) {
+		dev = st.st_dev;
+		ino = st.st_ino;
+	}
+	if ((F = calloc(1, sizeof (*F))) == NULL) {
+		close(fd);
+		*errp = -ENOMEM;
+		return NULL;
+	}
+	(void) elf_version(EV_CURRENT);
+	rv = sym_load(F, fd, path);
+	close(fd);
+	if (rv != 0) {
+		sym_file_free(F);
+		*errp = rv;
+		return NULL;
+	}
+	F->sf_dev = dev;
+	F->sf_ino = ino;
+	F->sf_refs = 1;
+
+	pthread_mutex_lock(&sym_cache_lock);
+	for (sym_file_t *G = sym_cache; G != NULL; G = G->sf_next) {
+		if (G->sf_dev == dev && G->sf_ino == ino && ino != 0) {
+			/* another thread loaded it meanwhile: use theirs */
+			G->sf_refs++;
+			pthread_mutex_unlock(&sym_cache_lock);
+			sym_file_free(F);
+			return G;
+		}
+	}
+	F->sf_next = sym_cache;
+	sym_cache = F;
+	sym_nfiles++;
+	sym_nloads++;
+	pthread_mutex_unlock(&sym_cache_lock);
+	return F;
+}
+
+void
+sym_file_free(sym_file_t *F)
+{
+	if (F == NULL)
+		return;
+	free(F->sf_syms);
+	free(F->sf_strs);
+	free(F->sf_hash);
+	free(F);
+}
+
+void
+sym_file_rele(sym_file_t *F)
+{
+	sym_file_t **pp;
+
+	if (F == NULL)
+		return;
+	pthread_mutex_lock(&sym_cache_lock);
+	if (--F->sf_refs > 0) {
+		pthread_mutex_unlock(&sym_cache_lock);
+		return;
+	}
+	for (pp = &sym_cache; *pp != NULL; pp = &(*pp)->sf_next) {
+		if (*pp == F) {
+			*pp = F->sf_next;
+			sym_nfiles--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&sym_cache_lock);
+	sym_file_free(F);
+}
+
+/* The entry covering REL (an unrelocated address), or NULL. */
+const sym_entry_t *
+sym_file_by_addr(const sym_file_t *F, uint64_t rel)
+{
+	size_t lo = 0, hi = F->sf_nsyms;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (F->sf_syms[mid].se_value <= rel)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	/* lo - 1 is the last entry at or below rel; take its address's best */
+	uint64_t v = F->sf_syms[lo - 1].se_value;
+	size_t i = lo - 1;
+	while (i > 0 && F->sf_syms[i - 1].se_value == v)
+		i--;
+	for (size_t j = i; j < lo; j++) {
+		const sym_entry_t *e = &F->sf_syms[j];
+
+		/* an unsized symbol (assembly) covers up to the next one */
+		if (e->se_size == 0 || rel < e->se_value + e->se_size)
+			return e;
+	}
+	return NULL;
+}
+
+/* The best defined entry named NAME (base name), or NULL. */
+const sym_entry_t *
+sym_file_by_name(const sym_file_t *F, const char *name)
+{
+	const sym_entry_t *best = NULL;
+	size_t h;
+
+	if (F->sf_hashsz == 0)
+		return NULL;
+	h = sym_hash_name(name) & (F->sf_hashsz - 1);
+	for (; F->sf_hash[h] != 0; h = (h + 1) & (F->sf_hashsz - 1)) {
+		const sym_entry_t *e = &F->sf_syms[F->sf_hash[h] - 1];
+
+		if (!sym_name_eq(F->sf_strs + e->se_name, name))
+			continue;
+		/* global beats weak beats local; functions beat the rest */
+		if (best == NULL || (e->se_bind == STB_GLOBAL &&
+		    best->se_bind != STB_GLOBAL) ||
+		    (e->se_bind == best->se_bind && e->se_type == STT_FUNC &&
+		    best->se_type != STT_FUNC))
+			best = e;
+	}
+	return best;
+}
+
+/* Load bias of this file mapped at START from file offset OFFSET. */
+uintptr_t
+sym_file_bias(const sym_file_t *F, uintptr_t start, uint64_t offset)
+{
+	const uint64_t pg = 4096;
+
+	if (!F->sf_has_load)
+		return start - offset;
+	return start - ((F->sf_load_vaddr & ~(pg - 1)) +
+	    (offset - (F->sf_load_offset & ~(pg - 1))));
+}

@@ -1,0 +1,105 @@
+/*
+ * sym.h - symbols: the ELF objects of a process and their symbol tables.
+ *
+ * A sym_file_t is one ELF object's symbol table, read with libelf once per
+ * (device, inode) and shared, reference-counted, by every process that
+ * maps that object.  It prefers .symtab, then a separate debug file found
+ * by build-id under /usr/lib/debug/.build-id or by .gnu_debuglink, then
+ * .dynsym.  Files are opened through /proc/PID/map_files, so deleted files
+ * and other mount namespaces work.
+ *
+ * A sym_proc_t is the list of objects one process has mapped, in load
+ * order, each with its namespace and load bias: from the run-time linker's
+ * link maps when the rtld agent provides them (sym_proc_set_objects), from
+ * /proc/PID/maps otherwise.  Tables are loaded lazily, on first lookup.
+ *
+ * Lookups read no tracee state beyond /proc and need no stop; a sym_proc_t
+ * is not locked: its owner serializes calls (the control layer's lock).
+ */
+#ifndef DTPROC_SYM_H
+#define DTPROC_SYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct sym_file sym_file_t;
+typedef struct sym_proc sym_proc_t;
+
+/* What a lookup found. */
+typedef struct sym_info {
+	const char *sy_object;	/* object's name as printed: basename,
+				   "a.out" never (the real basename) */
+	const char *sy_path;	/* object's path */
+	int sy_lmid;		/* link-map namespace (0: base) */
+	const char *sy_name;	/* symbol name, NULL if none */
+	uintptr_t sy_addr;	/* symbol's address in the process */
+	uint64_t sy_size;	/* its size */
+	uintptr_t sy_offset;	/* by address: addr - sy_addr (or - bias
+				   when there is no symbol) */
+	uintptr_t sy_bias;	/* object's load bias */
+	int sy_type;		/* STT_FUNC, STT_OBJECT, ... */
+} sym_info_t;
+
+/* An object as the rtld agent or the maps describe it. */
+typedef struct sym_objdesc {
+	const char *sd_path;	/* file path ("" for the executable: the
+				   maps name it) */
+	uintptr_t sd_bias;	/* l_addr */
+	uintptr_t sd_dyn;	/* l_ld, 0 if unknown */
+	int sd_lmid;		/* namespace */
+} sym_objdesc_t;
+
+sym_proc_t *sym_proc_new(pid_t pid);
+void sym_proc_free(sym_proc_t *S);
+
+/* Rebuild the object list from /proc/PID/maps (keeps loaded tables). */
+int sym_proc_update_maps(sym_proc_t *S);
+
+/* Replace the object list with the link maps' (load order kept). */
+int sym_proc_set_objects(sym_proc_t *S, const sym_objdesc_t *objs,
+    size_t n);
+
+/* A new image (exec): forget every object. */
+void sym_proc_reset(sym_proc_t *S);
+
+/*
+ * By address: 0 and *si filled (sy_name NULL inside an object without a
+ * covering symbol; sy_object "[vdso]", "[stack]", "[heap]", "[anon]" for
+ * mappings that are not files), -ENOENT when no mapping holds ADDR.
+ */
+int sym_lookup_addr(sym_proc_t *S, uintptr_t addr, sym_info_t *si);
+
+/*
+ * By name, DTrace's syntax: [LMn`][OBJECT`]NAME.  OBJECT is "a.out", a
+ * basename, the basename up to its first dot, or a full path.  Without
+ * OBJECT: the executable, then each object in load order.  0, -ENOENT
+ * (no such symbol), -ESRCH (no such object); a message in *errp.
+ */
+int sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si,
+    const char **errp);
+
+/* Glob iteration: every defined function matching OBJGLOB`NAMEGLOB. */
+typedef int sym_iter_f(const sym_info_t *si, void *arg);
+int sym_iter(sym_proc_t *S, const char *objglob, const char *nameglob,
+    sym_iter_f *fn, void *arg);
+
+/* Format "obj`name+0x12", "obj`0x1234" or "0x7fff..." into buf. */
+char *sym_format(const sym_info_t *si, uintptr_t addr, char *buf,
+    size_t len);
+
+/* Objects, for ldd: index i of the current list, or NULL past the end. */
+typedef struct sym_objinfo {
+	const char *so_path;
+	const char *so_name;
+	uintptr_t so_bias;
+	uintptr_t so_start;	/* lowest mapped address */
+	int so_lmid;
+} sym_objinfo_t;
+int sym_object(sym_proc_t *S, size_t i, sym_objinfo_t *oi);
+
+/* Statistics of the shared table cache (for tests and bench). */
+size_t sym_cache_files(void);
+size_t sym_cache_loads(void);
+
+#endif /* DTPROC_SYM_H */

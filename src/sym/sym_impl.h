@@ -1,0 +1,84 @@
+/*
+ * sym_impl.h - private structures of the symbols layer.
+ */
+#ifndef DTPROC_SYM_IMPL_H
+#define DTPROC_SYM_IMPL_H
+
+#include "sym.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct sym_entry {
+	uint64_t se_value;	/* st_value: unrelocated address */
+	uint64_t se_size;	/* st_size */
+	uint32_t se_name;	/* offset in sf_strs */
+	uint8_t se_type;	/* STT_* */
+	uint8_t se_bind;	/* STB_* */
+} sym_entry_t;
+
+struct sym_file {
+	dev_t sf_dev;		/* cache key with sf_ino */
+	ino_t sf_ino;
+	int sf_refs;		/* under the cache lock */
+	int sf_etype;		/* ET_EXEC, ET_DYN */
+	int sf_has_load;	/* sf_load_* are valid */
+	uint64_t sf_load_vaddr;	/* first PT_LOAD: for a bias from maps */
+	uint64_t sf_load_offset;
+	unsigned char sf_buildid[64];
+	size_t sf_buildid_len;
+	const char *sf_source;	/* "symtab", "debug", "dynsym", "none" */
+	sym_entry_t *sf_syms;	/* sorted by address */
+	size_t sf_nsyms;
+	char *sf_strs;		/* names */
+	size_t sf_strsz;
+	uint32_t *sf_hash;	/* open addressing: index + 1, 0 empty */
+	size_t sf_hashsz;	/* power of two */
+	struct sym_file *sf_next; /* cache list */
+};
+
+/* One object mapped in a process. */
+typedef struct sym_obj {
+	char *so_path;		/* file path as mapped */
+	const char *so_base;	/* its basename (in so_path) */
+	uintptr_t so_bias;	/* load bias */
+	uintptr_t so_start;	/* first mapped byte */
+	uintptr_t so_end;	/* past the last mapped byte */
+	uintptr_t so_mstart;	/* one mapping of it, for map_files */
+	uintptr_t so_mend;
+	uint64_t so_moff;	/* that mapping's file offset */
+	dev_t so_dev;
+	ino_t so_ino;
+	int so_lmid;		/* namespace */
+	int so_exec;		/* the executable (a.out) */
+	int so_tried;		/* table load attempted */
+	sym_file_t *so_file;	/* loaded table, or NULL */
+} sym_obj_t;
+
+/* A mapping that is not an object: stack, heap, vdso, anonymous. */
+typedef struct sym_region {
+	uintptr_t sr_start, sr_end;
+	const char *sr_name;	/* "[stack]", "[heap]", "[vdso]", "[anon]" */
+} sym_region_t;
+
+struct sym_proc {
+	pid_t sp_pid;
+	sym_obj_t *sp_obj;	/* in load order; sp_obj[0] is a.out */
+	size_t sp_nobj;
+	size_t *sp_byaddr;	/* indices of sp_obj sorted by so_start */
+	sym_region_t *sp_reg;	/* sorted by address */
+	size_t sp_nreg;
+	char sp_err[256];	/* last lookup's message */
+};
+
+sym_file_t *sym_file_get(pid_t pid, uintptr_t start, uintptr_t end,
+    const char *path, dev_t dev, ino_t ino, int *errp);
+void sym_file_rele(sym_file_t *F);
+void sym_file_free(sym_file_t *F);
+const sym_entry_t *sym_file_by_addr(const sym_file_t *F, uint64_t rel);
+const sym_entry_t *sym_file_by_name(const sym_file_t *F, const char *name);
+uintptr_t sym_file_bias(const sym_file_t *F, uintptr_t start,
+    uint64_t offset);
+int sym_name_eq(const char *symname, const char *name);
+
+#endif /* DTPROC_SYM_IMPL_H */
