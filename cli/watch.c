@@ -9,6 +9,8 @@
  */
 #include "cli.h"
 #include "ptrace/pt.h"
+#include "rtld/rtld.h"
+#include "sym/sym.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +38,8 @@ typedef struct watch {
 	int w_json;
 	FILE *w_out;
 	pt_proc_t *w_proc;
+	sym_proc_t *w_sym;	/* its objects, for the agent */
+	rtld_t *w_rtld;		/* the run-time-linker agent */
 } watch_t;
 
 static void
@@ -219,6 +223,57 @@ watch_args(int argc, char **argv, cli_target_t *t, int *json)
 	return -1;
 }
 
+static int
+watch_objects(watch_t *w, pid_t tid, const char *what, const rtld_obj_t *o,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		watch_head(w, tid, what);
+		watch_str(w, "path", o[i].ro_path[0] ? o[i].ro_path : "a.out");
+		watch_int(w, "lmid", "LM", o[i].ro_lmid);
+		if (watch_end(w) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One of the agent's breakpoints: say what it meant. */
+static int
+watch_rtld(watch_t *w, const pt_event_t *ev, rtld_ev_t *re)
+{
+	char buf[512];
+	sym_info_t si;
+	int rv = 0;
+
+	switch (re->re_kind) {
+	case RTLD_EV_PREINIT:
+		watch_head(w, ev->pe_tid, "preinit");
+		rv = watch_end(w);
+		break;
+	case RTLD_EV_ACTIVITY:
+		rv = watch_objects(w, ev->pe_tid, "object-add", re->re_added,
+		    re->re_nadded);
+		if (rv == 0)
+			rv = watch_objects(w, ev->pe_tid, "object-remove",
+			    re->re_removed, re->re_nremoved);
+		break;
+	case RTLD_EV_MAIN:
+		/* glibc runs the executable's constructors just before main */
+		watch_head(w, ev->pe_tid, "postinit");
+		if ((rv = watch_end(w)) != 0)
+			break;
+		watch_head(w, ev->pe_tid, "main");
+		if (sym_lookup_addr(w->w_sym, re->re_main, &si) == 0)
+			watch_str(w, "symbol", sym_format(&si, re->re_main,
+			    buf, sizeof (buf)));
+		rv = watch_end(w);
+		break;
+	default:
+		break;
+	}
+	return rv;
+}
+
 /* The loop: print, let go, until the process is gone or we are told. */
 static int
 watch_loop(watch_t *w, pt_wake_t *wake)
@@ -240,8 +295,30 @@ watch_loop(watch_t *w, pt_wake_t *wake)
 		}
 		if (r < 0)
 			return 0;	/* gone, and every event told */
+		if (ev.pe_kind == PT_EV_BREAKPOINT) {
+			rtld_ev_t re;
+			uint8_t orig;
+
+			if (rtld_event(w->w_rtld, &ev, &re) == 1) {
+				r = watch_rtld(w, &ev, &re);
+				rtld_ev_free(&re);
+			} else {
+				r = watch_print(w, &ev);
+			}
+			if (pt_bkpt_orig(P, ev.pe_addr, &orig) == 0)
+				(void) pt_bkpt_step(P, ev.pe_tid);
+			(void) pt_resume_thread(P, ev.pe_tid);
+			if (r != 0)
+				return SIGPIPE;
+			continue;
+		}
 		if (watch_print(w, &ev) != 0)
 			return SIGPIPE;
+		if (ev.pe_kind == PT_EV_EXEC) {
+			/* a new image: the agent starts over, as at create */
+			rtld_exec(w->w_rtld);
+			(void) rtld_enable(w->w_rtld, 1);
+		}
 		if (ev.pe_stopped)
 			(void) pt_resume_thread(P, ev.pe_tid);
 	}
@@ -280,6 +357,14 @@ cmd_watch(int argc, char **argv)
 		return 1;
 	}
 	pt_set_wake(w.w_proc, wake);
+	if ((w.w_sym = sym_proc_new(pt_pid(w.w_proc))) == NULL ||
+	    (w.w_rtld = rtld_new(w.w_proc, w.w_sym)) == NULL) {
+		fprintf(stderr, "%s: watch: out of memory\n", cli_progname);
+		(void) pt_release(w.w_proc, PT_RELEASE_DEFAULT);
+		return 1;
+	}
+	/* without the agent (static program) there are no milestones */
+	(void) rtld_enable(w.w_rtld, t.ct_pid == 0);
 
 	watch_head(&w, pt_pid(w.w_proc), t.ct_pid ? "grabbed" : "created");
 	watch_str(&w, "path", pt_exe(w.w_proc));
@@ -297,6 +382,8 @@ cmd_watch(int argc, char **argv)
 	int status = pt_exit_status(w.w_proc);
 	int dead = pt_state(w.w_proc) == PT_DEAD;
 	(void) pt_release(w.w_proc, PT_RELEASE_DEFAULT);
+	rtld_free(w.w_rtld);
+	sym_proc_free(w.w_sym);
 	cli_target_free(&t);
 
 	if (quit != 0)
