@@ -134,7 +134,7 @@ dpid=$!
 exec 9<"$T/wout"
 read -r line <&9
 cpid=$(echo "$line" | awk '{print $2}')
-read -r _ cpid2 _ <&9		# the victim's own ready line: "ready <pid> ..."
+while read -r word _ <&9; do [ "$word" = ready ] && break; done
 kill -INT $dpid
 wait $dpid; rc=$?
 exec 9<&-
@@ -146,7 +146,7 @@ dpid=$!
 exec 9<"$T/wout"
 read -r line <&9
 cpid=$(echo "$line" | awk '{print $2}')
-read -r _ _ <&9
+while read -r word _ <&9; do [ "$word" = ready ] && break; done
 exec 3>&2 2>/dev/null		# bash's "Killed" job notice is expected
 kill -KILL $dpid
 wait $dpid
@@ -166,8 +166,7 @@ print(1 if select.select([fd], [], [], 10)[0] else 0)' "$cpid")
 "$DT" watch -- "$V/signals" usr1 <"$T/vin" >"$T/wout" 2>&1 &
 dpid=$!
 exec 7>"$T/vin" 9<"$T/wout"
-read -r _ <&9			# created
-read -r _ cpid <&9		# ready <pid>
+while read -r word cpid _ <&9; do [ "$word" = ready ] && break; done
 kill -STOP $cpid
 while read -r line <&9; do case "$line" in *stopped*SIGSTOP*) break ;; esac; done
 st=$(awk '/State/ {print $2}' /proc/$cpid/status)
