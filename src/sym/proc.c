@@ -39,6 +39,7 @@ sym_proc_clear(sym_proc_t *S)
 	for (size_t i = 0; i < S->sp_nobj; i++) {
 		sym_file_rele(S->sp_obj[i].so_file);
 		free(S->sp_obj[i].so_path);
+		free(S->sp_obj[i].so_lname);
 	}
 	for (size_t i = 0; i < S->sp_nreg; i++)
 		free((char *)S->sp_reg[i].sr_name);
@@ -89,7 +90,8 @@ sym_is_file(const pt_map_t *m)
 
 static int
 sym_add_obj(sym_proc_t *S, const pt_map_t *maps, const sym_run_t *r,
-    const char *path, int lmid, int known_bias, uintptr_t bias, int exec)
+    const char *path, const char *lname, int lmid, int known_bias,
+    uintptr_t bias, int exec)
 {
 	sym_obj_t *v = realloc(S->sp_obj, (S->sp_nobj + 1) * sizeof (*v));
 	const pt_map_t *f = &maps[r->r_first];
@@ -105,6 +107,11 @@ sym_add_obj(sym_proc_t *S, const pt_map_t *maps, const sym_run_t *r,
 	o->so_path = strdup(path);
 	if (o->so_path == NULL)
 		return -ENOMEM;
+	if (lname != NULL && *lname == '/' && strcmp(lname, path) != 0 &&
+	    (o->so_lname = strdup(lname)) == NULL) {
+		free(o->so_path);
+		return -ENOMEM;
+	}
 	char *del = strstr(o->so_path, " (deleted)");
 	if (del != NULL && del[10] == '\0')
 		*del = '\0';
@@ -227,7 +234,8 @@ sym_build(sym_proc_t *S, const sym_objdesc_t *desc, size_t ndesc)
 			const char *p = maps[runs[r].r_first].pm_path;
 			int isexe = S->sp_nobj == 0 && d == 0;
 			if ((rv = sym_add_obj(S, maps, &runs[r], p,
-			    desc[d].sd_lmid, 1, desc[d].sd_bias, isexe)) != 0)
+			    desc[d].sd_path, desc[d].sd_lmid, 1,
+			    desc[d].sd_bias, isexe)) != 0)
 				goto out;
 			break;
 		}
@@ -242,8 +250,8 @@ sym_build(sym_proc_t *S, const sym_objdesc_t *desc, size_t ndesc)
 			    (!runs[r].r_exec && !isexe))
 				continue;
 			runs[r].r_used = 1;
-			if ((rv = sym_add_obj(S, maps, &runs[r], p, 0, 0, 0,
-			    isexe)) != 0)
+			if ((rv = sym_add_obj(S, maps, &runs[r], p, NULL, 0,
+			    0, 0, isexe)) != 0)
 				goto out;
 		}
 	}
@@ -388,8 +396,10 @@ sym_obj_matches(const sym_obj_t *o, const char *q, size_t qlen)
 	if (qlen == 5 && strncmp(q, "a.out", 5) == 0)
 		return o->so_exec;
 	if (memchr(q, '/', qlen) != NULL)
-		return strlen(o->so_path) == qlen &&
-		    strncmp(o->so_path, q, qlen) == 0;
+		return (strlen(o->so_path) == qlen &&
+		    strncmp(o->so_path, q, qlen) == 0) ||
+		    (o->so_lname != NULL && strlen(o->so_lname) == qlen &&
+		    strncmp(o->so_lname, q, qlen) == 0);
 	if (strlen(o->so_base) == qlen && strncmp(o->so_base, q, qlen) == 0)
 		return 1;
 	return strncmp(o->so_base, q, qlen) == 0 && o->so_base[qlen] == '.';

@@ -40,6 +40,7 @@ struct sym_file {
 /* One object mapped in a process. */
 typedef struct sym_obj {
 	char *so_path;		/* file path as mapped */
+	char *so_lname;		/* link-map name (l_name), or NULL */
 	const char *so_base;	/* its basename (in so_path) */
 	uintptr_t so_bias;	/* load bias */
 	uintptr_t so_start;	/* first mapped byte */
