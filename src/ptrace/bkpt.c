@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,12 +64,12 @@ pt_gone_index(const pt_proc_t *P, uintptr_t addr, int *found)
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 
-		if (P->pp_gone[mid] < addr)
+		if (P->pp_gone[mid].pb_addr < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	*found = lo < P->pp_ngone && P->pp_gone[lo] == addr;
+	*found = lo < P->pp_ngone && P->pp_gone[lo].pb_addr == addr;
 	return lo;
 }
 
@@ -82,7 +83,7 @@ pt_gone_find(pt_proc_t *P, uintptr_t addr)
 }
 
 static int
-pt_gone_add(pt_proc_t *P, uintptr_t addr)
+pt_gone_add(pt_proc_t *P, uintptr_t addr, uint8_t orig)
 {
 	int found, i = pt_gone_index(P, addr, &found);
 
@@ -90,7 +91,7 @@ pt_gone_add(pt_proc_t *P, uintptr_t addr)
 		return 0;
 	if (P->pp_ngone == P->pp_agone) {
 		int n = P->pp_agone ? P->pp_agone * 2 : 16;
-		uintptr_t *g = realloc(P->pp_gone, n * sizeof (*g));
+		pt_bkpt_t *g = realloc(P->pp_gone, n * sizeof (*g));
 		if (g == NULL)
 			return -ENOMEM;
 		P->pp_gone = g;
@@ -98,7 +99,8 @@ pt_gone_add(pt_proc_t *P, uintptr_t addr)
 	}
 	memmove(&P->pp_gone[i + 1], &P->pp_gone[i],
 	    (P->pp_ngone - i) * sizeof (*P->pp_gone));
-	P->pp_gone[i] = addr;
+	P->pp_gone[i].pb_addr = addr;
+	P->pp_gone[i].pb_orig = orig;
 	P->pp_ngone++;
 	return 0;
 }
@@ -180,7 +182,7 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 		rv = pt_seterr(P, errno, "pid %d: cannot restore text at "
 		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
 		    strerror(errno));
-	(void) pt_gone_add(P, addr);
+	(void) pt_gone_add(P, addr, P->pp_bp[i].pb_orig);
 	memmove(&P->pp_bp[i], &P->pp_bp[i + 1],
 	    (P->pp_nbp - i - 1) * sizeof (*P->pp_bp));
 	P->pp_nbp--;
@@ -225,25 +227,44 @@ pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte)
 	return 0;
 }
 
-/* A fork child has a copy of our text, int3s included: give it back. */
+/*
+ * A fork child has a copy of our text, int3s included: give it back.  A
+ * site removed after the fork but before we saw the fork event is still
+ * planted in the child's copy, so removed sites holding an int3 there are
+ * restored too.
+ */
+static int
+pt_clean_list(int fd, const pt_bkpt_t *bp, int n, int only_if_int3)
+{
+	int rv = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint8_t b;
+
+		if (only_if_int3 && (pread(fd, &b, 1, (off_t)bp[i].pb_addr)
+		    != 1 || b != PT_INT3))
+			continue;
+		if (pwrite(fd, &bp[i].pb_orig, 1, (off_t)bp[i].pb_addr) != 1)
+			rv = -errno;
+	}
+	return rv;
+}
+
 int
 pt_bkpt_clean_child(pt_proc_t *P, pid_t child)
 {
 	char path[64];
-	int fd, rv = 0;
+	int fd, rv, rv2;
 
-	if (P->pp_nbp == 0)
+	if (P->pp_nbp == 0 && P->pp_ngone == 0)
 		return 0;
 	snprintf(path, sizeof (path), "/proc/%d/mem", (int)child);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return -errno;
-	for (int i = 0; i < P->pp_nbp; i++) {
-		if (pwrite(fd, &P->pp_bp[i].pb_orig, 1,
-		    (off_t)P->pp_bp[i].pb_addr) != 1)
-			rv = -errno;
-	}
+	rv = pt_clean_list(fd, P->pp_bp, P->pp_nbp, 0);
+	rv2 = pt_clean_list(fd, P->pp_gone, P->pp_ngone, 1);
 	close(fd);
-	return rv;
+	return rv != 0 ? rv : rv2;
 }
 
 static int
@@ -256,22 +277,25 @@ pt_sync_fault(int sig, const siginfo_t *si)
 /*
  * Single-step TID over the original instruction.  Returns 0 with TID
  * stopped after it (or at the signal-delivery stop of the fault it
- * raised), -ESRCH if the thread died.
+ * raised), 1 when the instruction was a system call that reported an
+ * event (queued), -ESRCH if the thread died.  A signal that arrives
+ * meanwhile is held back, siginfo and all, and delivered from the final
+ * stop: injecting it during the step would run its handler with the
+ * step's signal mask saved in the frame, for sigreturn to bring back.
  */
 static int
-pt_step_one(pt_thread_t *T)
+pt_step_one(pt_thread_t *T, pid_t tgid)
 {
 	pid_t tid = T->pt_tid;
-	int inject = 0, status;
+	siginfo_t held;
+	int nheld = 0, status;
 
 	for (;;) {
 		siginfo_t si;
 
-		if (pt_ptrace(PTRACE_SINGLESTEP, tid, 0,
-		    (void *)(long)inject) < 0)
+		if (pt_ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
 			return -errno;
-		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP);
-		inject = 0;
+		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP | PT_TF_EVSTOP);
 		if (pt_wait_tid(tid, &status) != 0)
 			return -ESRCH;
 		if (!WIFSTOPPED(status)) {
@@ -296,16 +320,33 @@ pt_step_one(pt_thread_t *T)
 		T->pt_flags |= PT_TF_SIGSTOP;
 		if (pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
 			return -errno;
-		if (sig == SIGTRAP && si.si_code > 0) {
+		if (sig == SIGTRAP && si.si_code > 0 &&
+		    si.si_code != SI_KERNEL) {
 			T->pt_sig = 0;		/* the step's own trap */
-			return 0;
+			break;
 		}
 		if (pt_sync_fault(sig, &si)) {
 			T->pt_sig = sig;	/* the instruction faulted */
+			if (nheld > 0)
+				(void) syscall(SYS_tgkill, tgid,
+				    tid, held.si_signo);
 			return 0;
 		}
-		inject = sig;	/* SIGSTOP or a sent signal: deliver it */
+		if (nheld == 0) {
+			held = si;
+			nheld = 1;
+		} else {
+			/* a second one: re-send it, its details lost */
+			(void) syscall(SYS_tgkill, tgid, tid,
+			    si.si_signo);
+		}
 	}
+	if (nheld > 0) {
+		T->pt_sig = held.si_signo;
+		T->pt_info = held;
+		T->pt_has_info = 1;
+	}
+	return 0;
 }
 
 int
@@ -314,10 +355,10 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	struct user_regs_struct regs;
 	uint64_t mask, block;
 	pt_thread_t *T;
-	pt_bkpt_t *bp;
 	uintptr_t addr;
+	unsigned execs;
 	int outer, rv;
-	uint8_t int3 = PT_INT3;
+	uint8_t orig, int3 = PT_INT3;
 
 	PT_ASSERT_OWNER(P);
 	if ((T = pt_thr_find(P, tid)) == NULL ||
@@ -328,20 +369,27 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 		return pt_seterr(P, errno, "pid %d: thread %d: %s",
 		    (int)P->pp_pid, (int)tid, strerror(errno));
 	addr = regs.rip;
-	if ((bp = pt_bkpt_find(P, addr)) == NULL)
+	if (pt_bkpt_orig(P, addr, &orig) != 0)
 		return pt_seterr(P, EINVAL, "pid %d: thread %d is not at a "
 		    "breakpoint (pc %#lx)", (int)P->pp_pid, (int)tid,
 		    (unsigned long)addr);
 
 	outer = P->pp_stopping;
-	if ((rv = pt_stop(P, PT_WHY_BREAKPOINT)) != 0)
+	execs = P->pp_execs;
+	if ((rv = pt_gather(P, PT_WHY_BREAKPOINT)) != 0)
 		return rv;
+	/* an exec, or the site's removal, while gathering: nothing to do */
 	T = pt_thr_find(P, tid);
-	if (T == NULL)
-		return pt_seterr(P, ESRCH, "pid %d: thread %d exited",
-		    (int)P->pp_pid, (int)tid);
+	if (T == NULL || P->pp_execs != execs ||
+	    pt_bkpt_find(P, addr) == NULL) {
+		if (outer == 0)
+			pt_resume_internal(P, tid);
+		return pt_seterr(P, ESRCH, "pid %d: thread %d: breakpoint at "
+		    "%#lx gone", (int)P->pp_pid, (int)tid,
+		    (unsigned long)addr);
+	}
 
-	(void) pt_mem_write(P, addr, &bp->pb_orig, 1);
+	(void) pt_mem_write(P, addr, &orig, 1);
 	block = ~((1ULL << (SIGSEGV - 1)) | (1ULL << (SIGBUS - 1)) |
 	    (1ULL << (SIGILL - 1)) | (1ULL << (SIGFPE - 1)) |
 	    (1ULL << (SIGTRAP - 1)));
@@ -352,12 +400,12 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	else
 		mask = 0, block = 0;
 
-	rv = pt_step_one(T);
+	rv = pt_step_one(T, (T->pt_flags & PT_TF_GUEST) ? tid : P->pp_pid);
 
-	if (pt_bkpt_find(P, addr) != NULL)
+	if (P->pp_execs == execs && pt_bkpt_find(P, addr) != NULL)
 		(void) pt_mem_write(P, addr, &int3, 1);
 	T = pt_thr_find(P, tid);
-	if (T != NULL && rv >= 0 && block != 0)
+	if (T != NULL && block != 0 && P->pp_execs == execs)
 		(void) pt_ptrace(PTRACE_SETSIGMASK, tid,
 		    (void *)sizeof (mask), &mask);
 	if (rv > 0)

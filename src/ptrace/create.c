@@ -138,25 +138,37 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 	(void) write(go[1], "g", 1);
 	close(go[1]);
 
-	/* The exec stop, or the child's exit after a failed execve. */
-	while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
-		;
-	if (!WIFSTOPPED(status) || (status >> 16) != PTRACE_EVENT_EXEC) {
-		/*
-		 * It is on its way out (an exit stop cannot be killed once
-		 * the group is exiting): let it finish, and reap it.
-		 */
-		while (WIFSTOPPED(status)) {
-			(void) ptrace(PTRACE_CONT, pid, 0, 0);
-			if (waitpid(pid, &status, __WALL) < 0 && errno != EINTR)
-				break;
+	/*
+	 * Wait for the exec stop.  A signal that reaches the child first
+	 * (Ctrl-C, SIGWINCH...) is passed on, as it would be untraced; only
+	 * its exit ends the wait, and then the pipe says why.
+	 */
+	for (;;) {
+		if (waitpid(pid, &status, __WALL) < 0) {
+			if (errno == EINTR)
+				continue;
+			status = 0;
+			break;
 		}
+		if (!WIFSTOPPED(status))
+			break;
+		if ((status >> 16) == PTRACE_EVENT_EXEC)
+			break;
+		(void) ptrace(PTRACE_CONT, pid, 0, (void *)(long)
+		    ((status >> 16) == 0 ? WSTOPSIG(status) : 0));
+	}
+	if (!WIFSTOPPED(status)) {
 		n = read(ep[0], &err, sizeof (err));
 		close(ep[0]);
-		if (n != sizeof (err))
-			err = ECHILD;
-		return pt_errset(e, err, "failed to execute %s: %s", file,
-		    strerror(err));
+		if (n == sizeof (err))
+			return pt_errset(e, err, "failed to execute %s: %s",
+			    file, strerror(err));
+		if (WIFSIGNALED(status))
+			return pt_errset(e, EINTR, "failed to execute %s: "
+			    "process died from signal %d before its exec",
+			    file, WTERMSIG(status));
+		return pt_errset(e, ECHILD, "failed to execute %s: process "
+		    "exited before its exec", file);
 	}
 	close(ep[0]);
 	(void) ptrace(PTRACE_SETOPTIONS, pid, 0,

@@ -73,9 +73,17 @@ pt_proc_open_mem(pt_proc_t *P, int rdonly)
 	fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (P->pp_memfd >= 0)
-		close(P->pp_memfd);
-	P->pp_memfd = fd;
+	if (P->pp_memfd < 0) {
+		P->pp_memfd = fd;
+		return 0;
+	}
+	/* in place: a reader on another thread never sees a closed fd */
+	if (dup3(fd, P->pp_memfd, O_CLOEXEC) < 0) {
+		int err = errno;
+		close(fd);
+		return -err;
+	}
+	close(fd);
 	return 0;
 }
 

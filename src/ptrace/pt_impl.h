@@ -28,11 +28,15 @@
 #define PT_TF_SIGSTOP	0x80	/* current stop is a signal-delivery stop */
 #define PT_TF_INVFORK	0x100	/* blocked in vfork until VFORK_DONE: runs
 				   no user code and cannot be interrupted */
+#define PT_TF_EVSTOP	0x200	/* current stop is a PTRACE_EVENT_STOP, the
+				   only one PTRACE_LISTEN restarts from */
 
 typedef struct pt_thread {
 	pid_t pt_tid;		/* kernel thread id */
 	unsigned pt_flags;	/* PT_TF_* */
 	int pt_sig;		/* signal to deliver when restarted */
+	int pt_has_info;	/* pt_info is pt_sig's own siginfo */
+	siginfo_t pt_info;	/* a signal held back during a step */
 } pt_thread_t;
 
 typedef struct pt_bkpt {
@@ -53,7 +57,10 @@ struct pt_proc {
 	int pp_status;		/* wait status once DEAD */
 	bool pp_exit_told;	/* PT_EV_EXIT has been queued */
 	bool pp_jobstop;	/* group stop reported, not yet continued */
-	int pp_stopping;	/* > 0 while pt_stop() collects stops */
+	int pp_stopping;	/* > 0 while pt_gather() collects stops */
+	bool pp_held;		/* the owner stopped it (pt_stop): nothing
+				   restarts a thread until pt_resume() */
+	unsigned pp_execs;	/* exec count: an image change under us */
 	char *pp_exe;		/* path of the current image */
 	char pp_errmsg[PT_ERRMSG_MAX];
 
@@ -62,8 +69,10 @@ struct pt_proc {
 
 	pt_bkpt_t *pp_bp;	/* planted breakpoints, sorted by address */
 	int pp_nbp, pp_abp;
-	uintptr_t *pp_gone;	/* removed breakpoint sites, sorted: a trap
-				   taken there before removal is rewound */
+	pt_bkpt_t *pp_gone;	/* removed sites and their bytes, sorted: a
+				   trap taken there before removal is
+				   rewound; a fork child whose copy still
+				   holds the int3 gets the byte back */
 	int pp_ngone, pp_agone;
 
 	pt_event_t *pp_evq;	/* events for the owner, FIFO ring */
@@ -97,6 +106,8 @@ void pt_redispatch(pid_t tid, int status);
 int pt_wait_tid(pid_t tid, int *status);
 int pt_restart(pt_proc_t *P, pt_thread_t *T);
 void pt_resume_internal(pt_proc_t *P, pid_t keep);
+
+int pt_gather(pt_proc_t *P, pt_why_t why);
 
 /* bkpt.c */
 pt_bkpt_t *pt_bkpt_find(pt_proc_t *P, uintptr_t addr);

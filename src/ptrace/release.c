@@ -96,6 +96,21 @@ pt_detach_all(pt_proc_t *P)
 		pt_thread_t *T = &P->pp_thr[i];
 		int sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : 0;
 
+		/*
+		 * A thread past its exit stop cannot be detached: it ends as
+		 * a zombie only its tracer may reap, so reap it, or it stays
+		 * "traced by" us.  Not the leader: its zombie is reported
+		 * only once the whole group is gone, and the kernel hands it
+		 * to the parent when this thread stops tracing.
+		 */
+		if (T->pt_flags & PT_TF_EXITING) {
+			int st;
+
+			if (T->pt_tid != P->pp_pid)
+				(void) pt_wait_tid(T->pt_tid, &st);
+			continue;
+		}
+
 		pt_drain(P, T);
 		sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : sig;
 		(void) ptrace(PTRACE_DETACH, T->pt_tid, 0, (void *)(long)sig);
@@ -125,7 +140,8 @@ pt_vfork_settle(pt_proc_t *P)
 			}
 		}
 		for (int i = 0; i < P->pp_nthr; i++)
-			waiting += !(P->pp_thr[i].pt_flags & PT_TF_STOPPED);
+			waiting += (P->pp_thr[i].pt_flags & (PT_TF_INVFORK |
+			    PT_TF_STOPPED | PT_TF_EXITING)) == PT_TF_INVFORK;
 		if (waiting == 0 || P->pp_state == PT_DEAD ||
 		    pt_collect(1) == -ECHILD)
 			return;
@@ -140,7 +156,7 @@ pt_release_kill(pt_proc_t *P)
 	/* vfork children share the text: clean it before they outlive us */
 	for (int i = 0; i < P->pp_nthr; i++) {
 		if (P->pp_thr[i].pt_flags & PT_TF_GUEST) {
-			if (pt_stop(P, PT_WHY_REQUESTED) == 0)
+			if (pt_gather(P, PT_WHY_REQUESTED) == 0)
 				(void) pt_bkpt_remove_all(P);
 			break;
 		}
@@ -183,7 +199,7 @@ pt_release(pt_proc_t *P, pt_release_t how)
 	if (P->pp_state != PT_DEAD && P->pp_state != PT_LOST) {
 		if (how == PT_RELEASE_KILL) {
 			rv = pt_release_kill(P);
-		} else if (pt_stop(P, PT_WHY_REQUESTED) == 0) {
+		} else if (pt_gather(P, PT_WHY_REQUESTED) == 0) {
 			rv = pt_bkpt_remove_all(P);
 			pt_vfork_settle(P);
 			if (how == PT_RELEASE_HANG)

@@ -120,8 +120,17 @@ pt_wait_tid(pid_t tid, int *status)
 {
 	pid_t r;
 
-	if (pt_early_take(tid, status))
-		return 0;
+	if (pt_early_take(tid, status)) {
+		char st = 0;
+
+		/*
+		 * An exit kept here may be an old thread's whose tid came
+		 * back as this child: believe it only if tid is dead.
+		 */
+		if (WIFSTOPPED(*status) || kill(tid, 0) != 0 ||
+		    (pt_proc_stat(tid, &st, NULL) == 0 && st == 'Z'))
+			return 0;
+	}
 	do {
 		r = waitpid(tid, status, __WALL);
 	} while (r < 0 && errno == EINTR);
@@ -136,20 +145,35 @@ pt_wait_tid(pid_t tid, int *status)
 int
 pt_restart(pt_proc_t *P, pt_thread_t *T)
 {
+	int sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : 0;
 	long rv;
 
 	(void) P;
 	if (!(T->pt_flags & PT_TF_STOPPED))
 		return 0;
-	if (T->pt_flags & PT_TF_JOBSTOP)
+	if (sig != 0 && T->pt_has_info)
+		(void) pt_ptrace(PTRACE_SETSIGINFO, T->pt_tid, 0, &T->pt_info);
+	if ((T->pt_flags & (PT_TF_JOBSTOP | PT_TF_EVSTOP)) ==
+	    (PT_TF_JOBSTOP | PT_TF_EVSTOP)) {
 		rv = pt_ptrace(PTRACE_LISTEN, T->pt_tid, 0, 0);
-	else
-		rv = pt_ptrace(PTRACE_CONT, T->pt_tid, 0,
-		    (void *)(long)((T->pt_flags & PT_TF_SIGSTOP) ?
-		    T->pt_sig : 0));
-	T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_HELD | PT_TF_SIGSTOP);
+	} else {
+		rv = pt_ptrace(PTRACE_CONT, T->pt_tid, 0, (void *)(long)sig);
+		/*
+		 * The group is stopped but this stop cannot LISTEN: let the
+		 * thread go and interrupt it at once; it then reports the
+		 * group stop and rejoins it.
+		 */
+		if (rv == 0 && (T->pt_flags & PT_TF_JOBSTOP) &&
+		    pt_ptrace(PTRACE_INTERRUPT, T->pt_tid, 0, 0) == 0)
+			T->pt_flags |= PT_TF_INTR;
+	}
+	if (rv < 0 && errno != ESRCH)
+		return -errno;
+	T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_HELD | PT_TF_SIGSTOP |
+	    PT_TF_EVSTOP);
 	T->pt_sig = 0;
-	return rv < 0 && errno != ESRCH ? -errno : 0;
+	T->pt_has_info = 0;
+	return 0;
 }
 
 void
@@ -158,7 +182,8 @@ pt_resume_internal(pt_proc_t *P, pid_t keep)
 	for (int i = 0; i < P->pp_nthr; i++) {
 		pt_thread_t *T = &P->pp_thr[i];
 
-		if (T->pt_tid != keep && !(T->pt_flags & PT_TF_HELD))
+		if (T->pt_tid != keep && !(T->pt_flags & PT_TF_HELD) &&
+		    !P->pp_held)
 			(void) pt_restart(P, T);
 	}
 	pt_update_state(P);
@@ -168,7 +193,7 @@ pt_resume_internal(pt_proc_t *P, pid_t keep)
 static void
 pt_pass(pt_proc_t *P, pt_thread_t *T)
 {
-	if (P->pp_stopping == 0)
+	if (P->pp_stopping == 0 && !P->pp_held)
 		(void) pt_restart(P, T);
 }
 
@@ -195,6 +220,21 @@ pt_drop_events_of_gone(pt_proc_t *P)
 		pt_event_t *ev = &P->pp_evq[(P->pp_evhead + i) % PT_EVQ_MAX];
 
 		if (ev->pe_stopped && pt_thr_find(P, ev->pe_tid) == NULL)
+			continue;
+		P->pp_evq[(P->pp_evhead + n++) % PT_EVQ_MAX] = *ev;
+	}
+	P->pp_evlen = n;
+}
+
+static void
+pt_drop_stopped_events(pt_proc_t *P)
+{
+	int n = 0;
+
+	for (int i = 0; i < P->pp_evlen; i++) {
+		pt_event_t *ev = &P->pp_evq[(P->pp_evhead + i) % PT_EVQ_MAX];
+
+		if (ev->pe_stopped)
 			continue;
 		P->pp_evq[(P->pp_evhead + n++) % PT_EVQ_MAX] = *ev;
 	}
@@ -392,7 +432,7 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 	 * The parent sleeps in the kernel until its vfork child execs or
 	 * exits, deaf to PTRACE_INTERRUPT: pt_stop() must not wait for it.
 	 */
-	if (kind == PT_EV_VFORK)
+	if (event == PTRACE_EVENT_VFORK)
 		T->pt_flags |= PT_TF_INVFORK;
 	if (guest)
 		pt_pass(P, T);
@@ -426,10 +466,15 @@ pt_exec(pt_proc_t *P, pt_thread_t *T)
 		T = pt_thr_add(P, P->pp_pid, PT_TF_STOPPED);
 	if (T == NULL)
 		return;
-	/* the entry was the old leader's, which may have begun to exit */
-	T->pt_flags &= ~(PT_TF_EXITING | PT_TF_INTR | PT_TF_NEWBORN);
-	T->pt_flags |= PT_TF_STOPPED;
-	pt_drop_events_of_gone(P);
+	/*
+	 * The entry was the old leader's: whatever it was doing (exiting,
+	 * held for an event, in vfork) ended with its image.  Events the
+	 * old image's threads left queued describe a program that is gone.
+	 */
+	T->pt_flags = PT_TF_STOPPED | (T->pt_flags & PT_TF_JOBSTOP);
+	T->pt_sig = 0;
+	pt_drop_stopped_events(P);
+	P->pp_execs++;
 	pt_bkpt_reset(P);
 	if (pt_proc_open_mem(P, 0) != 0) {
 		pt_event_t ev = { .pe_kind = PT_EV_LOST, .pe_tid = P->pp_pid };
@@ -528,7 +573,11 @@ pt_dispatch(pid_t tid, int status)
 	sig = WSTOPSIG(status);
 	event = status >> 16;
 	T->pt_flags |= PT_TF_STOPPED;
-	T->pt_flags &= ~(PT_TF_NEWBORN | PT_TF_INTR | PT_TF_SIGSTOP);
+	T->pt_flags &= ~(PT_TF_NEWBORN | PT_TF_INTR | PT_TF_SIGSTOP |
+	    PT_TF_EVSTOP);
+	T->pt_has_info = 0;
+	if (event == PTRACE_EVENT_STOP)
+		T->pt_flags |= PT_TF_EVSTOP;
 	if (event == 0)
 		pt_signal_stop(P, T, sig);
 	else
@@ -618,6 +667,16 @@ pt_wait(pt_proc_t *P, pt_event_t *ev, int block)
 int
 pt_stop(pt_proc_t *P, pt_why_t why)
 {
+	int rv = pt_gather(P, why);
+
+	if (rv == 0)
+		P->pp_held = true;
+	return rv;
+}
+
+int
+pt_gather(pt_proc_t *P, pt_why_t why)
+{
 	PT_ASSERT_OWNER(P);
 	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
 		return pt_seterr(P, ESRCH, "pid %d: process is %s",
@@ -662,6 +721,7 @@ pt_resume(pt_proc_t *P)
 	PT_ASSERT_OWNER(P);
 	if (P->pp_rdonly)
 		return 0;
+	P->pp_held = false;
 	pt_resume_internal(P, 0);
 	return 0;
 }
