@@ -2,11 +2,18 @@
  * dtproc.h - DTrace's process-control layer for Linux.
  *
  * The only installed header of libdtproc.  Every exported name carries the
- * dtproc_ prefix; handles are opaque.  The process-control API of
- * dt_proc.c (dtproc_open, dtproc_create, dtproc_grab, ...) is built on the
- * internal ptrace core and arrives with the control layer; this release
- * exports the version and the error vocabulary every later call reports
- * through.
+ * dtproc_ prefix; handles are opaque.  The model is illumos libdtrace's
+ * dt_proc.c: a dtproc_t holds a hash of process handles by pid, with
+ * reference counts and an LRU cache of read-only handles; each process
+ * created or grabbed for control gets a control thread that owns it
+ * (Linux lets only the attaching thread use ptrace), stops it at the
+ * requested rendezvous and reports its death through notifications.
+ *
+ * Thread safety, as in the reference: the dtproc_t calls (open, close,
+ * create, grab, release) are for one client thread.  A process handle may
+ * be shared by client threads through dtproc_lock()/dtproc_unlock(); every
+ * call on a handle takes that lock itself when the caller does not hold
+ * it.  Callbacks run on the control thread, with the lock held.
  */
 #ifndef DTPROC_H
 #define DTPROC_H
@@ -46,6 +53,129 @@ enum {
 
 /* A sentence for an error code, positive or negative, errno or dtproc's. */
 DTPROC_API const char *dtproc_strerror(int err);
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct dtproc dtproc_t;			/* the library handle */
+typedef struct dtproc_proc dtproc_proc_t;	/* one process */
+
+/* dtproc_create() stop: where a created process first rests. */
+#define DTPROC_STOP_CREATE	0x01	/* at its exec: nothing has run */
+#define DTPROC_STOP_GRAB	0x02	/* (grab's rendezvous) */
+#define DTPROC_STOP_PREINIT	0x04	/* loaded, relocated, no constructor */
+#define DTPROC_STOP_POSTINIT	0x08	/* constructors done, before main */
+#define DTPROC_STOP_MAIN	0x10	/* at main's first instruction */
+
+/* dtproc_grab() flags. */
+#define DTPROC_GRAB_RDONLY	0x01	/* no control: memory, maps, symbols */
+#define DTPROC_GRAB_NOMONITOR	0x02	/* no control thread: a cacheable,
+					   read-only handle */
+
+/*
+ * dt_proc_init: the pid hash, the LRU limit (8, or $DTPROC_LRU_LIMIT) and
+ * the environment for created processes (ours, unchanged: glibc has no
+ * lazy loading for LD_NOLAZYLOAD to turn off).  NULL and *errp on failure.
+ */
+DTPROC_API dtproc_t *dtproc_open(int flags, int *errp);
+/* dt_proc_fini: every handle released in its own mode. */
+DTPROC_API void dtproc_close(dtproc_t *dtp);
+
+/*
+ * Run FILE (searched in PATH) with ARGV, stopped at STOP; returns with the
+ * process resting there and its control thread idle, or NULL with
+ * dtproc_errmsg() saying "failed to execute FILE: REASON" or "failed to
+ * control pid N: ...".
+ */
+DTPROC_API dtproc_proc_t *dtproc_create(dtproc_t *dtp, const char *file,
+    char *const argv[], int stop);
+/* Grab a running process: the same pid gives the same handle. */
+DTPROC_API dtproc_proc_t *dtproc_grab(dtproc_t *dtp, pid_t pid, int flags);
+/* Drop a reference; at zero the handle is destroyed (or cached). */
+DTPROC_API void dtproc_release(dtproc_t *dtp, dtproc_proc_t *pr);
+/* Resume a process resting at a rendezvous (not lost if early). */
+DTPROC_API void dtproc_continue(dtproc_t *dtp, dtproc_proc_t *pr);
+DTPROC_API void dtproc_lock(dtproc_t *dtp, dtproc_proc_t *pr);
+DTPROC_API void dtproc_unlock(dtproc_t *dtp, dtproc_proc_t *pr);
+
+/* Readable while a notice (a process died or was lost) is queued. */
+DTPROC_API int dtproc_notify_fd(dtproc_t *dtp);
+typedef void dtproc_notify_f(dtproc_t *dtp, dtproc_proc_t *pr,
+    const char *msg, void *arg);
+/* Call FN for each queued notice; returns how many. */
+DTPROC_API int dtproc_handle_notify(dtproc_t *dtp, dtproc_notify_f *fn,
+    void *arg);
+/* Sleep until a notice is queued or TIMEOUT_MS pass (< 0: forever). */
+DTPROC_API int dtproc_sleep(dtproc_t *dtp, int timeout_ms);
+
+DTPROC_API pid_t dtproc_pid(const dtproc_proc_t *pr);
+DTPROC_API int dtproc_errno(dtproc_t *dtp);
+DTPROC_API const char *dtproc_errmsg(dtproc_t *dtp);
+
+/* The process's state, as the reference reads it. */
+#define DTPROC_PS_RUN	1	/* running */
+#define DTPROC_PS_STOP	2	/* stopped (at a rendezvous, or by someone) */
+#define DTPROC_PS_LOST	3	/* control lost */
+#define DTPROC_PS_DEAD	4	/* exited or killed */
+DTPROC_API int dtproc_state(dtproc_t *dtp, dtproc_proc_t *pr);
+/* Its wait(2) status once DEAD. */
+DTPROC_API int dtproc_status(dtproc_t *dtp, dtproc_proc_t *pr);
+
+/* Memory: read from any thread, no stop needed.  Bytes read, or -errno. */
+DTPROC_API ssize_t dtproc_read(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr, void *buf, size_t len);
+/* Write (text included); a controlled process only.  Bytes, or -errno. */
+DTPROC_API ssize_t dtproc_write(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr, const void *buf, size_t len);
+
+/* What a symbol lookup found.  Strings live as long as the handle. */
+typedef struct dtproc_sym {
+	const char *ds_object;	/* basename of the object */
+	const char *ds_name;	/* symbol, or NULL */
+	uintptr_t ds_addr;	/* symbol's address */
+	uint64_t ds_size;
+	uintptr_t ds_offset;	/* by address: from the symbol (or bias) */
+	int ds_lmid;		/* namespace */
+} dtproc_sym_t;
+
+/* By name: [LMn`][OBJECT`]NAME.  0 or -errno (message in errmsg). */
+DTPROC_API int dtproc_sym_lookup(dtproc_t *dtp, dtproc_proc_t *pr,
+    const char *name, dtproc_sym_t *sym);
+/* By address. */
+DTPROC_API int dtproc_sym_addr(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr, dtproc_sym_t *sym);
+
+/* The objects, in load order: FN(path, base, lmid, arg); nonzero stops. */
+typedef int dtproc_obj_f(const char *path, uintptr_t base, int lmid,
+    void *arg);
+DTPROC_API int dtproc_obj_iter(dtproc_t *dtp, dtproc_proc_t *pr,
+    dtproc_obj_f *fn, void *arg);
+
+/*
+ * Breakpoints with callbacks, on a controlled process.  FN runs on the
+ * control thread, the handle locked, the thread TID stopped at ADDR; the
+ * thread is then carried over the site and resumed.
+ */
+typedef void dtproc_bkpt_f(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid,
+    uintptr_t addr, void *arg);
+DTPROC_API int dtproc_bkpt_add(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr, dtproc_bkpt_f *fn, void *arg);
+DTPROC_API int dtproc_bkpt_del(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr);
+
+/*
+ * Dynamic-linker activity (the reference's dt_pid_create_probes_module):
+ * called on the control thread once the link maps are consistent after a
+ * dlopen/dlclose.  A nonzero return queues a notice with dtproc_errmsg.
+ */
+typedef int dtproc_dlact_f(dtproc_t *dtp, dtproc_proc_t *pr, void *arg);
+DTPROC_API void dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn,
+    void *arg);
+
+/* Stop a controlled process as the reference's stop() action does: it
+ * stays stopped until resumed from outside (SIGCONT), even if we die. */
+DTPROC_API int dtproc_stop(dtproc_t *dtp, dtproc_proc_t *pr);
 
 #ifdef __cplusplus
 }

@@ -153,7 +153,7 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 	P->pp_bp[i].pb_addr = addr;
 	P->pp_bp[i].pb_orig = orig;
 	P->pp_nbp++;
-	if (pt_mem_write(P, addr, &int3, 1) != 1) {
+	if (!P->pp_lifted && pt_mem_write(P, addr, &int3, 1) != 1) {
 		int err = errno;
 
 		memmove(&P->pp_bp[i], &P->pp_bp[i + 1],
@@ -178,7 +178,7 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 		return pt_seterr(P, ENOENT, "pid %d: no breakpoint at %#lx",
 		    (int)P->pp_pid, (unsigned long)addr);
 	if (P->pp_state != PT_DEAD && P->pp_state != PT_LOST &&
-	    pt_mem_write(P, addr, &P->pp_bp[i].pb_orig, 1) != 1)
+	    !P->pp_lifted && pt_mem_write(P, addr, &P->pp_bp[i].pb_orig, 1) != 1)
 		rv = pt_seterr(P, errno, "pid %d: cannot restore text at "
 		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
 		    strerror(errno));
@@ -202,12 +202,50 @@ pt_bkpt_remove_all(pt_proc_t *P)
 	return rv;
 }
 
+/*
+ * While a process rests at a rendezvous its text is kept pristine, as the
+ * reference does, for our own reading and anybody else's.  Only for a
+ * process whose threads are all stopped.
+ */
+int
+pt_bkpt_lift(pt_proc_t *P)
+{
+	int rv = 0;
+
+	if (P->pp_lifted)
+		return 0;
+	for (int i = 0; i < P->pp_nbp; i++) {
+		if (pt_mem_write(P, P->pp_bp[i].pb_addr, &P->pp_bp[i].pb_orig,
+		    1) != 1)
+			rv = -errno;
+	}
+	P->pp_lifted = true;
+	return rv;
+}
+
+int
+pt_bkpt_replant(pt_proc_t *P)
+{
+	uint8_t int3 = PT_INT3;
+	int rv = 0;
+
+	if (!P->pp_lifted)
+		return 0;
+	for (int i = 0; i < P->pp_nbp; i++) {
+		if (pt_mem_write(P, P->pp_bp[i].pb_addr, &int3, 1) != 1)
+			rv = -errno;
+	}
+	P->pp_lifted = false;
+	return rv;
+}
+
 /* A new image has none of our sites. */
 void
 pt_bkpt_reset(pt_proc_t *P)
 {
 	P->pp_nbp = 0;
 	P->pp_ngone = 0;
+	P->pp_lifted = false;
 }
 
 int

@@ -184,6 +184,9 @@ int pt_bkpt_set(pt_proc_t *P, uintptr_t addr);
 int pt_bkpt_del(pt_proc_t *P, uintptr_t addr);
 int pt_bkpt_step(pt_proc_t *P, pid_t tid);
 int pt_bkpt_count(const pt_proc_t *P);
+/* Lift every site (text pristine) or plant them again; sites stay known. */
+int pt_bkpt_lift(pt_proc_t *P);
+int pt_bkpt_replant(pt_proc_t *P);
 int pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte);
 
 /*
@@ -196,6 +199,7 @@ typedef struct pt_wake pt_wake_t;
 pt_wake_t *pt_wake_init(void);
 void pt_wake_fini(pt_wake_t *w);
 void pt_wake_post(pt_wake_t *w);
+void pt_wake_kick(pt_wake_t *w);
 int pt_wake_pending(pt_wake_t *w);
 void pt_wake_ack(pt_wake_t *w);
 void pt_set_wake(pt_proc_t *P, pt_wake_t *w);

@@ -61,6 +61,7 @@ struct pt_proc {
 	bool pp_held;		/* the owner stopped it (pt_stop): nothing
 				   restarts a thread until pt_resume() */
 	unsigned pp_execs;	/* exec count: an image change under us */
+	bool pp_lifted;		/* sites known but their int3s lifted */
 	char *pp_exe;		/* path of the current image */
 	char pp_errmsg[PT_ERRMSG_MAX];
 

@@ -104,6 +104,18 @@ pt_wake_post(pt_wake_t *w)
 	(void) pthread_mutex_unlock(&w->pw_lock);
 }
 
+/*
+ * Post without waiting for the acknowledgement: for a poster that cannot
+ * block (it holds a lock the owner needs) and re-kicks on its own until
+ * its request is served.
+ */
+void
+pt_wake_kick(pt_wake_t *w)
+{
+	(void) atomic_fetch_add(&w->pw_posted, 1);
+	(void) pthread_kill(w->pw_owner, PT_WAKE_SIG);
+}
+
 /* Owner: is there a post?  Only the posts seen here are acknowledged. */
 int
 pt_wake_pending(pt_wake_t *w)

@@ -1,0 +1,218 @@
+/*
+ * api.c - what the layers below offer through a process handle: state,
+ * memory, symbols, objects, breakpoints, dynamic-linker activity, stop.
+ *
+ * Reads need no ptrace (process_vm_readv, /proc) and are done on the
+ * caller's thread under the handle's lock; what needs ptrace (writes,
+ * breakpoints) is handed to the control thread (ctl_request).
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+DTPROC_API int
+dtproc_state(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	bool took;
+	int st;
+
+	(void) dtp;
+	ctl_enter(pr, &took);
+	if (pr->dpr_done || pr->dpr_P == NULL)
+		st = pr->dpr_rdonly ? DTPROC_PS_RUN : pr->dpr_state;
+	else if (pr->dpr_stop & CTL_STOP_IDLE)
+		st = DTPROC_PS_STOP;
+	else
+		st = pt_state(pr->dpr_P) == PT_STOPPED ? DTPROC_PS_STOP :
+		    DTPROC_PS_RUN;
+	ctl_leave(pr, took);
+	return st;
+}
+
+DTPROC_API int
+dtproc_status(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	(void) dtp;
+	return pr->dpr_status;
+}
+
+DTPROC_API ssize_t
+dtproc_read(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr, void *buf,
+    size_t len)
+{
+	ssize_t n;
+	bool took;
+
+	ctl_enter(pr, &took);
+	if (pr->dpr_P == NULL) {
+		ctl_leave(pr, took);
+		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
+		    (int)pr->dpr_pid);
+	}
+	n = pt_mem_read(pr->dpr_P, addr, buf, len);
+	if (n < 0)
+		n = ctl_set_error(dtp, errno, "pid %d: cannot read %#lx: %s",
+		    (int)pr->dpr_pid, (unsigned long)addr, strerror(errno));
+	ctl_leave(pr, took);
+	return n;
+}
+
+static long
+ctl_call(dtproc_t *dtp, dtproc_proc_t *pr, ctl_req_t *req, const char *what)
+{
+	bool took;
+	long rv;
+
+	ctl_enter(pr, &took);
+	if (pr->dpr_rdonly) {
+		ctl_leave(pr, took);
+		return ctl_set_error(dtp, EPERM, "pid %d: cannot %s: grabbed "
+		    "read-only", (int)pr->dpr_pid, what);
+	}
+	rv = ctl_request(pr, req);
+	if (rv < 0)
+		ctl_set_error(dtp, (int)-rv, "pid %d: cannot %s at %#lx: %s",
+		    (int)pr->dpr_pid, what, (unsigned long)req->cr_addr,
+		    rv == -ESRCH ? "process has exited" : strerror((int)-rv));
+	ctl_leave(pr, took);
+	return rv;
+}
+
+DTPROC_API ssize_t
+dtproc_write(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    const void *buf, size_t len)
+{
+	ctl_req_t req = { .cr_op = CTL_WRITE, .cr_addr = addr, .cr_buf = buf,
+	    .cr_len = len };
+
+	return ctl_call(dtp, pr, &req, "write");
+}
+
+DTPROC_API int
+dtproc_bkpt_add(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    dtproc_bkpt_f *fn, void *arg)
+{
+	ctl_req_t req = { .cr_op = CTL_BKPT_ADD, .cr_addr = addr,
+	    .cr_fn = fn, .cr_arg = arg };
+
+	if (fn == NULL)
+		return ctl_set_error(dtp, EINVAL, "pid %d: breakpoint without "
+		    "a callback", (int)pr->dpr_pid);
+	return (int)ctl_call(dtp, pr, &req, "set breakpoint");
+}
+
+DTPROC_API int
+dtproc_bkpt_del(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr)
+{
+	ctl_req_t req = { .cr_op = CTL_BKPT_DEL, .cr_addr = addr };
+
+	return (int)ctl_call(dtp, pr, &req, "remove breakpoint");
+}
+
+static void
+ctl_sym_out(const sym_info_t *si, dtproc_sym_t *sym)
+{
+	sym->ds_object = si->sy_object;
+	sym->ds_name = si->sy_name;
+	sym->ds_addr = si->sy_addr;
+	sym->ds_size = si->sy_size;
+	sym->ds_offset = si->sy_offset;
+	sym->ds_lmid = si->sy_lmid;
+}
+
+DTPROC_API int
+dtproc_sym_lookup(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
+    dtproc_sym_t *sym)
+{
+	const char *err;
+	sym_info_t si;
+	bool took;
+	int rv;
+
+	ctl_enter(pr, &took);
+	if (pr->dpr_sym == NULL) {
+		ctl_leave(pr, took);
+		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
+		    (int)pr->dpr_pid);
+	}
+	rv = sym_lookup_name(pr->dpr_sym, name, &si, &err);
+	if (rv == 0)
+		ctl_sym_out(&si, sym);
+	else
+		ctl_set_error(dtp, -rv, "%s", err);
+	ctl_leave(pr, took);
+	return rv;
+}
+
+DTPROC_API int
+dtproc_sym_addr(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    dtproc_sym_t *sym)
+{
+	sym_info_t si;
+	bool took;
+	int rv;
+
+	ctl_enter(pr, &took);
+	if (pr->dpr_sym == NULL) {
+		ctl_leave(pr, took);
+		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
+		    (int)pr->dpr_pid);
+	}
+	rv = sym_lookup_addr(pr->dpr_sym, addr, &si);
+	if (rv == 0)
+		ctl_sym_out(&si, sym);
+	else
+		ctl_set_error(dtp, -rv, "pid %d: address %#lx is not mapped",
+		    (int)pr->dpr_pid, (unsigned long)addr);
+	ctl_leave(pr, took);
+	return rv;
+}
+
+DTPROC_API int
+dtproc_obj_iter(dtproc_t *dtp, dtproc_proc_t *pr, dtproc_obj_f *fn,
+    void *arg)
+{
+	sym_objinfo_t oi;
+	bool took;
+	int rv = 0;
+
+	ctl_enter(pr, &took);
+	if (pr->dpr_sym == NULL) {
+		ctl_leave(pr, took);
+		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
+		    (int)pr->dpr_pid);
+	}
+	for (size_t i = 0; rv == 0 && sym_object(pr->dpr_sym, i, &oi) == 0;
+	    i++)
+		rv = fn(oi.so_path, oi.so_start, oi.so_lmid, arg);
+	ctl_leave(pr, took);
+	return rv;
+}
+
+DTPROC_API void
+dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn, void *arg)
+{
+	dtp->dph_dlact = fn;
+	dtp->dph_dlact_arg = arg;
+}
+
+/*
+ * The reference's stop() action: a SIGSTOP, so the process rests in a
+ * group stop that only SIGCONT from outside ends; the control thread
+ * listens and leaves it be, and if we die the kernel keeps it stopped.
+ */
+DTPROC_API int
+dtproc_stop(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	if (pr->dpr_rdonly || pr->dpr_done)
+		return ctl_set_error(dtp, ESRCH, "pid %d: not under control",
+		    (int)pr->dpr_pid);
+	if (kill(pr->dpr_pid, SIGSTOP) != 0)
+		return ctl_set_error(dtp, errno, "pid %d: cannot stop: %s",
+		    (int)pr->dpr_pid, strerror(errno));
+	return 0;
+}

@@ -1,0 +1,435 @@
+/*
+ * control.c - one control thread per controlled process.
+ *
+ * Linux lets only the thread that attached use ptrace on a tracee, so the
+ * control thread does the creating or grabbing itself and owns the tracee
+ * from then on, as the reference's dt_proc_control owns its victim.  It
+ * holds dpr_lock for everything but its wait for the next event, so that
+ * clients may use the handle while the victim runs.
+ *
+ * Rendezvous.  At CREATE or GRAB, and at PREINIT, POSTINIT or MAIN when
+ * asked, the whole process is stopped, its breakpoints are lifted (the
+ * text stays pristine while it rests, as the reference keeps it), IDLE is
+ * set and the thread waits on dpr_cv for dtproc_continue(), serving
+ * requests meanwhile.  A continue that comes while a rendezvous is still
+ * due but not reached is remembered and spends that rendezvous.
+ *
+ * Requests.  A client that needs ptrace (a breakpoint, a write) queues a
+ * ctl_req_t under dpr_lock, kicks the thread out of waitpid (wake.c), and
+ * sleeps on dpr_cv, which frees the lock for the control thread; it kicks
+ * again on a short, growing interval until the request is served, so a
+ * kick landing just before the thread blocks is not lost.
+ *
+ * Quitting.  The thread is never cancelled: dpr_quit is set, the thread
+ * woken, and it finishes what it holds, lets the process go in the mode
+ * it was given, fails pending requests and sets dpr_done.  Death or loss
+ * of the process ends it too, with a notice.
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static void
+ctl_serve(dtproc_proc_t *pr)
+{
+	ctl_req_t *req;
+
+	while ((req = pr->dpr_reqs) != NULL) {
+		pr->dpr_reqs = req->cr_next;
+		switch (req->cr_op) {
+		case CTL_BKPT_ADD: {
+			ctl_bkpt_t *b = calloc(1, sizeof (*b));
+
+			if (b == NULL) {
+				req->cr_rv = -ENOMEM;
+				break;
+			}
+			req->cr_rv = pt_bkpt_set(pr->dpr_P, req->cr_addr);
+			if (req->cr_rv != 0) {
+				free(b);
+				break;
+			}
+			b->cb_addr = req->cr_addr;
+			b->cb_fn = req->cr_fn;
+			b->cb_arg = req->cr_arg;
+			b->cb_next = pr->dpr_bps;
+			pr->dpr_bps = b;
+			break;
+		}
+		case CTL_BKPT_DEL:
+			req->cr_rv = -ENOENT;
+			for (ctl_bkpt_t **bp = &pr->dpr_bps; *bp != NULL;
+			    bp = &(*bp)->cb_next) {
+				if ((*bp)->cb_addr != req->cr_addr)
+					continue;
+				ctl_bkpt_t *b = *bp;
+				*bp = b->cb_next;
+				free(b);
+				req->cr_rv = pt_bkpt_del(pr->dpr_P,
+				    req->cr_addr);
+				break;
+			}
+			break;
+		case CTL_WRITE:
+			req->cr_rv = pt_mem_write(pr->dpr_P, req->cr_addr,
+			    req->cr_buf, req->cr_len);
+			if (req->cr_rv < 0)
+				req->cr_rv = -errno;
+			break;
+		}
+		if (req->cr_rv < 0 && req->cr_op != CTL_WRITE)
+			snprintf(pr->dpr_errmsg, sizeof (pr->dpr_errmsg), "%s",
+			    pt_errmsg(pr->dpr_P));
+		req->cr_done = true;
+	}
+	(void) pthread_cond_broadcast(&pr->dpr_cv);
+}
+
+static void
+ctl_fail_requests(dtproc_proc_t *pr)
+{
+	for (ctl_req_t *req = pr->dpr_reqs; req != NULL; req = req->cr_next) {
+		req->cr_rv = -ESRCH;
+		req->cr_done = true;
+	}
+	pr->dpr_reqs = NULL;
+	(void) pthread_cond_broadcast(&pr->dpr_cv);
+}
+
+/*
+ * Rest at a rendezvous if WHY is due: the whole process stopped, its
+ * text pristine, until dtproc_continue() (or quit).  The caller resumes.
+ */
+static void
+ctl_rendezvous(dtproc_proc_t *pr, unsigned why)
+{
+	if (!(pr->dpr_stop & why))
+		return;
+	pr->dpr_stop &= ~why;
+	if (pr->dpr_cont) {
+		pr->dpr_cont = false;	/* continued before we got here */
+		return;
+	}
+	if (pt_stop(pr->dpr_P, PT_WHY_EVENT) != 0)
+		return;
+	(void) pt_bkpt_lift(pr->dpr_P);
+	pr->dpr_stop |= CTL_STOP_IDLE;
+	(void) pthread_cond_broadcast(&pr->dpr_cv);
+	while ((pr->dpr_stop & CTL_STOP_IDLE) && !pr->dpr_quit) {
+		ctl_serve(pr);
+		(void) pthread_cond_wait(&pr->dpr_cv, &pr->dpr_lock);
+	}
+	pr->dpr_stop &= ~CTL_STOP_IDLE;
+	(void) pt_bkpt_replant(pr->dpr_P);
+}
+
+static void
+ctl_dlactivity(dtproc_proc_t *pr)
+{
+	dtproc_t *dtp = pr->dpr_hdl;
+
+	if (dtp->dph_dlact == NULL)
+		return;
+	pr->dpr_errmsg[0] = '\0';
+	if (dtp->dph_dlact(dtp, pr, dtp->dph_dlact_arg) != 0)
+		ctl_notify(dtp, pr, pr->dpr_errmsg[0] ? pr->dpr_errmsg :
+		    dtp->dph_errmsg);
+}
+
+static void
+ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
+{
+	pt_proc_t *P = pr->dpr_P;
+	rtld_ev_t re;
+	uint8_t orig;
+
+	if (rtld_event(pr->dpr_rtld, ev, &re) == 1) {
+		switch (re.re_kind) {
+		case RTLD_EV_PREINIT:
+			ctl_rendezvous(pr, DTPROC_STOP_PREINIT);
+			break;
+		case RTLD_EV_ACTIVITY:
+			ctl_dlactivity(pr);
+			break;
+		case RTLD_EV_MAIN:
+			ctl_rendezvous(pr, DTPROC_STOP_POSTINIT);
+			ctl_rendezvous(pr, DTPROC_STOP_MAIN);
+			break;
+		default:
+			break;
+		}
+		rtld_ev_free(&re);
+	} else {
+		for (ctl_bkpt_t *b = pr->dpr_bps; b != NULL; b = b->cb_next) {
+			if (b->cb_addr == ev->pe_addr) {
+				b->cb_fn(pr->dpr_hdl, pr, ev->pe_tid,
+				    ev->pe_addr, b->cb_arg);
+				break;
+			}
+		}
+	}
+	if (pt_bkpt_orig(P, ev->pe_addr, &orig) == 0)
+		(void) pt_bkpt_step(P, ev->pe_tid);
+	(void) pt_resume(P);
+}
+
+static void
+ctl_forget_bkpts(dtproc_proc_t *pr)
+{
+	while (pr->dpr_bps != NULL) {
+		ctl_bkpt_t *b = pr->dpr_bps;
+		pr->dpr_bps = b->cb_next;
+		free(b);
+	}
+}
+
+/* One event; false when the process is gone. */
+static bool
+ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
+{
+	pt_proc_t *P = pr->dpr_P;
+
+	switch (ev->pe_kind) {
+	case PT_EV_BREAKPOINT:
+		ctl_breakpoint(pr, ev);
+		return true;
+	case PT_EV_EXEC:
+		/* a new image: our sites went with the old one */
+		ctl_forget_bkpts(pr);
+		rtld_exec(pr->dpr_rtld);
+		(void) rtld_enable(pr->dpr_rtld, 1);
+		break;
+	case PT_EV_EXIT:
+		pr->dpr_state = DTPROC_PS_DEAD;
+		pr->dpr_status = ev->pe_status;
+		return false;
+	case PT_EV_LOST:
+		pr->dpr_state = DTPROC_PS_LOST;
+		return false;
+	default:
+		break;
+	}
+	if (ev->pe_stopped)
+		(void) pt_resume_thread(P, ev->pe_tid);
+	return true;
+}
+
+static void
+ctl_block_signals(void)
+{
+	sigset_t set;
+
+	/* process signals are the client's, never ours; faults stay ours */
+	sigfillset(&set);
+	sigdelset(&set, SIGABRT);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGFPE);
+	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void *
+ctl_main(void *arg)
+{
+	dtproc_proc_t *pr = arg;
+	sigset_t empty;
+	pt_err_t err;
+	pt_event_t ev;
+	bool alive = true;
+	int rv;
+
+	ctl_block_signals();
+	sigemptyset(&empty);
+	(void) pthread_mutex_lock(&pr->dpr_lock);
+	pr->dpr_wake = pt_wake_init();	/* unblocks only the wake signal */
+	if (pr->dpr_created)
+		rv = pt_create(pr->dpr_file, pr->dpr_argv, NULL, &empty,
+		    &pr->dpr_P, &err);
+	else
+		rv = pt_grab(pr->dpr_pid, 0, &pr->dpr_P, &err);
+	if (rv != 0 || pr->dpr_wake == NULL) {
+		snprintf(pr->dpr_errmsg, sizeof (pr->dpr_errmsg), "%s",
+		    rv != 0 ? err.pe_msg : "out of memory");
+		if (rv == 0)
+			(void) pt_release(pr->dpr_P, PT_RELEASE_DEFAULT);
+		pr->dpr_P = NULL;
+		pr->dpr_failed = true;
+		goto done;
+	}
+	pr->dpr_pid = pt_pid(pr->dpr_P);
+	pt_set_wake(pr->dpr_P, pr->dpr_wake);
+	if ((pr->dpr_sym = sym_proc_new(pr->dpr_pid)) == NULL ||
+	    (pr->dpr_rtld = rtld_new(pr->dpr_P, pr->dpr_sym)) == NULL) {
+		snprintf(pr->dpr_errmsg, sizeof (pr->dpr_errmsg), "failed to "
+		    "control pid %d: out of memory", (int)pr->dpr_pid);
+		(void) pt_release(pr->dpr_P, pr->dpr_created ?
+		    PT_RELEASE_KILL : PT_RELEASE_RUN);
+		pr->dpr_P = NULL;
+		pr->dpr_failed = true;
+		goto done;
+	}
+	(void) rtld_enable(pr->dpr_rtld, pr->dpr_created);
+
+	ctl_rendezvous(pr, pr->dpr_created ? DTPROC_STOP_CREATE :
+	    DTPROC_STOP_GRAB);
+	(void) pt_resume(pr->dpr_P);
+
+	while (!pr->dpr_quit && alive) {
+		ctl_serve(pr);
+		(void) pthread_mutex_unlock(&pr->dpr_lock);
+		rv = pt_wait(pr->dpr_P, &ev, 1);
+		(void) pthread_mutex_lock(&pr->dpr_lock);
+		if (rv == -EINTR) {
+			if (pt_wake_pending(pr->dpr_wake))
+				pt_wake_ack(pr->dpr_wake);
+			continue;
+		}
+		if (rv < 0) {
+			pt_state_t st = pt_state(pr->dpr_P);
+
+			pr->dpr_state = st == PT_LOST ? DTPROC_PS_LOST :
+			    DTPROC_PS_DEAD;
+			pr->dpr_status = pt_exit_status(pr->dpr_P);
+			alive = false;
+			break;
+		}
+		alive = ctl_event(pr, &ev);
+	}
+	if (!alive) {
+		/* the reference's PS_UNDEAD / PS_LOST: tell the client */
+		ctl_notify(pr->dpr_hdl, pr, NULL);
+		if (pr->dpr_state == DTPROC_PS_DEAD)
+			(void) pt_release(pr->dpr_P, PT_RELEASE_DEFAULT);
+		else
+			(void) pt_release(pr->dpr_P, PT_RELEASE_RUN);
+	} else {
+		(void) pt_release(pr->dpr_P, pr->dpr_relmode);
+		pr->dpr_state = pr->dpr_relmode == PT_RELEASE_KILL ?
+		    DTPROC_PS_DEAD : DTPROC_PS_LOST;
+	}
+	pr->dpr_P = NULL;
+done:
+	ctl_fail_requests(pr);
+	pt_wake_fini(pr->dpr_wake);
+	pr->dpr_wake = NULL;
+	pr->dpr_done = true;
+	(void) pthread_cond_broadcast(&pr->dpr_cv);
+	(void) pthread_mutex_unlock(&pr->dpr_lock);
+	return NULL;
+}
+
+/*
+ * Start the control thread and wait until the process rests at its first
+ * rendezvous (STOP), or the thread gave up.  0, or -errno with
+ * dtp's message set in the reference's words.
+ */
+int
+ctl_start(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop)
+{
+	int err;
+
+	(void) pthread_mutex_lock(&pr->dpr_lock);
+	pr->dpr_stop |= stop;
+	err = pthread_create(&pr->dpr_tid, NULL, ctl_main, pr);
+	if (err != 0) {
+		(void) pthread_mutex_unlock(&pr->dpr_lock);
+		return ctl_set_error(dtp, err, "failed to create control "
+		    "thread for process-id %d: %s", (int)pr->dpr_pid,
+		    strerror(err));
+	}
+	pr->dpr_thread = true;
+	while (!pr->dpr_done && !(pr->dpr_stop & CTL_STOP_IDLE))
+		(void) pthread_cond_wait(&pr->dpr_cv, &pr->dpr_lock);
+	if (pr->dpr_done) {
+		int st = pr->dpr_status;
+
+		(void) pthread_mutex_unlock(&pr->dpr_lock);
+		if (pr->dpr_failed)
+			return ctl_set_error(dtp, ESRCH, "%s",
+			    pr->dpr_errmsg);
+		if (pr->dpr_state == DTPROC_PS_LOST)
+			return ctl_set_error(dtp, ESRCH, "failed to control "
+			    "pid %d: process exec'd set-id or unobservable "
+			    "program", (int)pr->dpr_pid);
+		if (WIFSIGNALED(st))
+			return ctl_set_error(dtp, ESRCH, "failed to control "
+			    "pid %d: process died from signal %d",
+			    (int)pr->dpr_pid, WTERMSIG(st));
+		return ctl_set_error(dtp, ESRCH, "failed to control pid %d: "
+		    "process exited with status %d", (int)pr->dpr_pid,
+		    WEXITSTATUS(st));
+	}
+	(void) pthread_mutex_unlock(&pr->dpr_lock);
+	return 0;
+}
+
+/* Ask the control thread to let the process go (HOW) and wait for it. */
+void
+ctl_finish(dtproc_proc_t *pr, pt_release_t how)
+{
+	if (!pr->dpr_thread)
+		return;
+	(void) pthread_mutex_lock(&pr->dpr_lock);
+	pr->dpr_relmode = how;
+	pr->dpr_quit = true;
+	pr->dpr_stop &= ~CTL_STOP_IDLE;
+	(void) pthread_cond_broadcast(&pr->dpr_cv);
+	while (!pr->dpr_done) {
+		struct timespec ts;
+
+		pt_wake_kick(pr->dpr_wake);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 2 * 1000 * 1000;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		(void) pthread_cond_timedwait(&pr->dpr_cv, &pr->dpr_lock, &ts);
+	}
+	(void) pthread_mutex_unlock(&pr->dpr_lock);
+	(void) pthread_join(pr->dpr_tid, NULL);
+	pr->dpr_thread = false;
+}
+
+/*
+ * Hand REQ to the control thread and wait for its answer.  The caller
+ * holds dpr_lock; waiting on dpr_cv lets the control thread take it.
+ */
+long
+ctl_request(dtproc_proc_t *pr, ctl_req_t *req)
+{
+	long backoff_ns = 200 * 1000;
+	ctl_req_t **tail;
+
+	if (pr->dpr_done || pr->dpr_P == NULL || !pr->dpr_thread)
+		return -ESRCH;
+	req->cr_done = false;
+	req->cr_next = NULL;
+	for (tail = &pr->dpr_reqs; *tail != NULL; tail = &(*tail)->cr_next)
+		;
+	*tail = req;
+	(void) pthread_cond_broadcast(&pr->dpr_cv);	/* if resting */
+	while (!req->cr_done && !pr->dpr_done) {
+		struct timespec ts;
+		pthread_t holder = pr->dpr_holder;
+		bool held = pr->dpr_held;
+
+		if (pr->dpr_wake != NULL)
+			pt_wake_kick(pr->dpr_wake);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += backoff_ns;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		(void) pthread_cond_timedwait(&pr->dpr_cv, &pr->dpr_lock, &ts);
+		pr->dpr_holder = holder;
+		pr->dpr_held = held;
+		if (backoff_ns < 50 * 1000 * 1000)
+			backoff_ns *= 2;
+	}
+	return req->cr_done ? req->cr_rv : -ESRCH;
+}

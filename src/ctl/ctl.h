@@ -1,0 +1,116 @@
+/*
+ * ctl.h - the control layer: dt_proc.c on Linux.  Private structures.
+ *
+ * Locks, outermost first: dph_lock (the hash, LRU and notice queue of a
+ * dtproc_t) is never held while taking a dpr_lock; dpr_lock (one process
+ * handle) is held by the control thread whenever it is not waiting for
+ * the tracee, and by clients around their calls.  The control thread
+ * never waits for the tracee with dpr_lock held, and serves requests
+ * (ctl_req_t) on behalf of a client that holds dpr_lock and sleeps on
+ * dpr_cv, which releases it.
+ */
+#ifndef DTPROC_CTL_H
+#define DTPROC_CTL_H
+
+#include "dtproc.h"
+#include "ptrace/pt.h"
+#include "rtld/rtld.h"
+#include "sym/sym.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#define CTL_STOP_IDLE	0x80	/* resting at a rendezvous */
+#define CTL_STOP_MASK	(DTPROC_STOP_CREATE | DTPROC_STOP_GRAB | \
+	DTPROC_STOP_PREINIT | DTPROC_STOP_POSTINIT | DTPROC_STOP_MAIN)
+#define CTL_MSG_MAX	512
+
+typedef struct ctl_bkpt {
+	uintptr_t cb_addr;	/* site */
+	dtproc_bkpt_f *cb_fn;	/* client's callback */
+	void *cb_arg;
+	struct ctl_bkpt *cb_next;
+} ctl_bkpt_t;
+
+typedef enum ctl_op { CTL_BKPT_ADD, CTL_BKPT_DEL, CTL_WRITE } ctl_op_t;
+
+/* A request a client thread hands to the control thread. */
+typedef struct ctl_req {
+	ctl_op_t cr_op;
+	uintptr_t cr_addr;
+	const void *cr_buf;	/* WRITE */
+	size_t cr_len;
+	dtproc_bkpt_f *cr_fn;	/* BKPT_ADD */
+	void *cr_arg;
+	long cr_rv;		/* result, -errno */
+	bool cr_done;
+	struct ctl_req *cr_next;
+} ctl_req_t;
+
+typedef struct ctl_notice {
+	dtproc_proc_t *cn_proc;
+	char cn_msg[CTL_MSG_MAX];
+	struct ctl_notice *cn_next;
+} ctl_notice_t;
+
+struct dtproc_proc {
+	dtproc_t *dpr_hdl;
+	pid_t dpr_pid;
+	pthread_mutex_t dpr_lock;	/* the handle */
+	pthread_cond_t dpr_cv;		/* rendezvous, requests, exit */
+	pthread_t dpr_holder;		/* client holding dpr_lock */
+	bool dpr_held;
+	pt_proc_t *dpr_P;		/* owned by the control thread (or a
+					   read-only handle) */
+	sym_proc_t *dpr_sym;
+	rtld_t *dpr_rtld;
+	pt_wake_t *dpr_wake;		/* the control thread's wake-up */
+	pthread_t dpr_tid;		/* control thread */
+	bool dpr_thread;		/* it was started (join it) */
+	bool dpr_done;			/* it has finished */
+	bool dpr_quit;			/* asked to finish */
+	bool dpr_cont;			/* a continue before the rendezvous */
+	unsigned dpr_stop;		/* DTPROC_STOP_* still due, + IDLE */
+	int dpr_refs;
+	bool dpr_rdonly, dpr_cacheable, dpr_stale, dpr_created;
+	pt_release_t dpr_relmode;	/* how the control thread lets go */
+	int dpr_state;			/* DTPROC_PS_* once it is done */
+	int dpr_status;			/* wait status when DEAD */
+	bool dpr_failed;		/* never reached its rendezvous */
+	char dpr_errmsg[CTL_MSG_MAX];	/* why not */
+	/* what the control thread is to create or grab */
+	char *dpr_file;
+	char **dpr_argv;
+	ctl_bkpt_t *dpr_bps;		/* client breakpoints */
+	ctl_req_t *dpr_reqs;		/* pending requests, FIFO */
+	struct dtproc_proc *dpr_hash;	/* pid hash chain */
+	struct dtproc_proc *dpr_lprev, *dpr_lnext;	/* LRU, newest first */
+};
+
+struct dtproc {
+	pthread_mutex_t dph_lock;	/* notices */
+	dtproc_proc_t **dph_hash;
+	size_t dph_hashlen;		/* power of two */
+	dtproc_proc_t *dph_lru;		/* most recent first */
+	unsigned dph_lrucnt, dph_lrulim;
+	ctl_notice_t *dph_notify, *dph_notify_tail;
+	int dph_efd;			/* eventfd: readable with notices */
+	int dph_err;
+	char dph_errmsg[CTL_MSG_MAX];
+	dtproc_dlact_f *dph_dlact;
+	void *dph_dlact_arg;
+};
+
+/* handle.c */
+void ctl_notify(dtproc_t *dtp, dtproc_proc_t *pr, const char *msg);
+int ctl_set_error(dtproc_t *dtp, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ctl_enter(dtproc_proc_t *pr, bool *took);
+void ctl_leave(dtproc_proc_t *pr, bool took);
+
+/* control.c */
+int ctl_start(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop);
+void ctl_finish(dtproc_proc_t *pr, pt_release_t how);
+long ctl_request(dtproc_proc_t *pr, ctl_req_t *req);
+
+#endif /* DTPROC_CTL_H */

@@ -1,0 +1,479 @@
+/*
+ * handle.c - the dtproc_t and its process handles: pid hash, reference
+ * counts, LRU cache, notices.  The reference's dt_proc_init, _fini,
+ * _create, _grab, _release, _continue, _lock and _unlock.
+ *
+ * Reference counting: library and client code may grab the same pid
+ * independently and get the same handle; at the last release it is
+ * destroyed, unless it is a read-only handle and the cache has room.
+ * Caching: read-only handles are kept, most recently used first, up to
+ * dph_lrulim unreferenced ones, so a tracer that symbolizes the same
+ * processes again and again does not re-read their symbol tables.  A
+ * cached read-only handle asked for control is marked stale and replaced.
+ * A handle is tied to its process by a pidfd: a pid that was reused never
+ * reaches an old handle (it is stale too).
+ */
+#include "ctl.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define CTL_HASHLEN	256
+#define CTL_LRULIM	8
+
+int
+ctl_set_error(dtproc_t *dtp, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dtp->dph_errmsg, sizeof (dtp->dph_errmsg), fmt, ap);
+	va_end(ap);
+	dtp->dph_err = err;
+	return -err;
+}
+
+DTPROC_API int
+dtproc_errno(dtproc_t *dtp)
+{
+	return dtp->dph_err;
+}
+
+DTPROC_API const char *
+dtproc_errmsg(dtproc_t *dtp)
+{
+	return dtp->dph_errmsg;
+}
+
+DTPROC_API pid_t
+dtproc_pid(const dtproc_proc_t *pr)
+{
+	return pr->dpr_pid;
+}
+
+DTPROC_API dtproc_t *
+dtproc_open(int flags, int *errp)
+{
+	dtproc_t *dtp = calloc(1, sizeof (*dtp));
+	const char *lim = getenv("DTPROC_LRU_LIMIT");
+
+	(void) flags;
+	if (dtp == NULL || (dtp->dph_hash = calloc(CTL_HASHLEN,
+	    sizeof (dtproc_proc_t *))) == NULL ||
+	    (dtp->dph_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		if (errp != NULL)
+			*errp = errno ? errno : ENOMEM;
+		if (dtp != NULL)
+			free(dtp->dph_hash);
+		free(dtp);
+		return NULL;
+	}
+	(void) pthread_mutex_init(&dtp->dph_lock, NULL);
+	dtp->dph_hashlen = CTL_HASHLEN;
+	dtp->dph_lrulim = lim != NULL && atoi(lim) >= 0 ? (unsigned)atoi(lim) :
+	    CTL_LRULIM;
+	return dtp;
+}
+
+static void
+ctl_lru_unlink(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	if (pr->dpr_lprev != NULL)
+		pr->dpr_lprev->dpr_lnext = pr->dpr_lnext;
+	else if (dtp->dph_lru == pr)
+		dtp->dph_lru = pr->dpr_lnext;
+	if (pr->dpr_lnext != NULL)
+		pr->dpr_lnext->dpr_lprev = pr->dpr_lprev;
+	pr->dpr_lprev = pr->dpr_lnext = NULL;
+}
+
+static void
+ctl_lru_push(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	pr->dpr_lprev = NULL;
+	pr->dpr_lnext = dtp->dph_lru;
+	if (dtp->dph_lru != NULL)
+		dtp->dph_lru->dpr_lprev = pr;
+	dtp->dph_lru = pr;
+}
+
+static dtproc_proc_t *
+ctl_alloc(dtproc_t *dtp, pid_t pid)
+{
+	dtproc_proc_t *pr = calloc(1, sizeof (*pr));
+
+	if (pr == NULL)
+		return NULL;
+	pr->dpr_hdl = dtp;
+	pr->dpr_pid = pid;
+	(void) pthread_mutex_init(&pr->dpr_lock, NULL);
+	(void) pthread_cond_init(&pr->dpr_cv, NULL);
+	pr->dpr_state = DTPROC_PS_RUN;
+	return pr;
+}
+
+static void
+ctl_free(dtproc_proc_t *pr)
+{
+	rtld_free(pr->dpr_rtld);
+	sym_proc_free(pr->dpr_sym);
+	free(pr->dpr_file);
+	if (pr->dpr_argv != NULL) {
+		for (char **a = pr->dpr_argv; *a != NULL; a++)
+			free(*a);
+		free(pr->dpr_argv);
+	}
+	while (pr->dpr_bps != NULL) {
+		ctl_bkpt_t *b = pr->dpr_bps;
+		pr->dpr_bps = b->cb_next;
+		free(b);
+	}
+	(void) pthread_mutex_destroy(&pr->dpr_lock);
+	(void) pthread_cond_destroy(&pr->dpr_cv);
+	free(pr);
+}
+
+static void
+ctl_hash_insert(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	size_t h = (size_t)pr->dpr_pid & (dtp->dph_hashlen - 1);
+
+	pr->dpr_hash = dtp->dph_hash[h];
+	dtp->dph_hash[h] = pr;
+	ctl_lru_push(dtp, pr);
+	pr->dpr_refs++;
+}
+
+/*
+ * dt_proc_destroy: let the process go (kill what we created, run what we
+ * grabbed; a process job control stopped stays stopped), then forget it.
+ */
+static void
+ctl_destroy(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	size_t h = (size_t)pr->dpr_pid & (dtp->dph_hashlen - 1);
+
+	ctl_finish(pr, pr->dpr_created ? PT_RELEASE_KILL : PT_RELEASE_RUN);
+	if (pr->dpr_rdonly && pr->dpr_P != NULL) {
+		(void) pt_release(pr->dpr_P, PT_RELEASE_DEFAULT);
+		pr->dpr_P = NULL;
+	}
+	for (dtproc_proc_t **pp = &dtp->dph_hash[h]; *pp != NULL;
+	    pp = &(*pp)->dpr_hash) {
+		if (*pp == pr) {
+			*pp = pr->dpr_hash;
+			break;
+		}
+	}
+	(void) pthread_mutex_lock(&dtp->dph_lock);
+	ctl_notice_t **np = &dtp->dph_notify;
+	dtp->dph_notify_tail = NULL;
+	while (*np != NULL) {
+		if ((*np)->cn_proc == pr) {
+			ctl_notice_t *n = *np;
+			*np = n->cn_next;
+			free(n);
+		} else {
+			dtp->dph_notify_tail = *np;
+			np = &(*np)->cn_next;
+		}
+	}
+	(void) pthread_mutex_unlock(&dtp->dph_lock);
+	if (pr->dpr_cacheable && dtp->dph_lrucnt > 0)
+		dtp->dph_lrucnt--;
+	ctl_lru_unlink(dtp, pr);
+	ctl_free(pr);
+}
+
+DTPROC_API void
+dtproc_close(dtproc_t *dtp)
+{
+	if (dtp == NULL)
+		return;
+	while (dtp->dph_lru != NULL)
+		ctl_destroy(dtp, dtp->dph_lru);
+	while (dtp->dph_notify != NULL) {
+		ctl_notice_t *n = dtp->dph_notify;
+		dtp->dph_notify = n->cn_next;
+		free(n);
+	}
+	close(dtp->dph_efd);
+	(void) pthread_mutex_destroy(&dtp->dph_lock);
+	free(dtp->dph_hash);
+	free(dtp);
+}
+
+static char **
+ctl_copy_argv(const char *file, char *const argv[])
+{
+	size_t n = 0;
+	char **v;
+
+	while (argv != NULL && argv[n] != NULL)
+		n++;
+	if ((v = calloc(n + 2, sizeof (char *))) == NULL)
+		return NULL;
+	if (n == 0) {
+		v[0] = strdup(file);
+		return v[0] != NULL ? v : (free(v), NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((v[i] = strdup(argv[i])) == NULL) {
+			while (i-- > 0)
+				free(v[i]);
+			free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+DTPROC_API dtproc_proc_t *
+dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
+{
+	dtproc_proc_t *pr;
+
+	if (file == NULL || (stop & ~CTL_STOP_MASK) != 0 ||
+	    (stop & DTPROC_STOP_GRAB)) {
+		ctl_set_error(dtp, EINVAL, "failed to execute %s: invalid "
+		    "arguments", file != NULL ? file : "(null)");
+		return NULL;
+	}
+	if ((pr = ctl_alloc(dtp, 0)) == NULL ||
+	    (pr->dpr_file = strdup(file)) == NULL ||
+	    (pr->dpr_argv = ctl_copy_argv(file, argv)) == NULL) {
+		if (pr != NULL)
+			ctl_free(pr);
+		ctl_set_error(dtp, ENOMEM, "failed to execute %s: %s", file,
+		    strerror(ENOMEM));
+		return NULL;
+	}
+	pr->dpr_created = true;
+	if (ctl_start(dtp, pr, (unsigned)stop) != 0) {
+		ctl_finish(pr, PT_RELEASE_KILL);
+		ctl_free(pr);
+		return NULL;
+	}
+	ctl_hash_insert(dtp, pr);
+	return pr;
+}
+
+/* Is the process of this handle still the one it was grabbed as? */
+static bool
+ctl_same_process(dtproc_proc_t *pr)
+{
+	if (pr->dpr_P == NULL)
+		return pr->dpr_thread && !pr->dpr_done;
+	return pt_state(pr->dpr_P) != PT_DEAD;
+}
+
+DTPROC_API dtproc_proc_t *
+dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
+{
+	size_t h = (size_t)pid & (dtp->dph_hashlen - 1);
+	bool rdonly = (flags & (DTPROC_GRAB_RDONLY | DTPROC_GRAB_NOMONITOR))
+	    != 0;
+	dtproc_proc_t *pr;
+	pt_err_t err;
+
+	for (pr = dtp->dph_hash[h]; pr != NULL; pr = pr->dpr_hash) {
+		if (pr->dpr_pid != pid || pr->dpr_stale)
+			continue;
+		if ((pr->dpr_rdonly && !rdonly) || !ctl_same_process(pr)) {
+			/* upgrade to control, or a pid reused: start anew */
+			pr->dpr_stale = true;
+			if (pr->dpr_cacheable && dtp->dph_lrucnt > 0)
+				dtp->dph_lrucnt--;
+			pr->dpr_cacheable = false;
+			break;
+		}
+		ctl_lru_unlink(dtp, pr);
+		ctl_lru_push(dtp, pr);
+		pr->dpr_refs++;
+		return pr;
+	}
+	if ((pr = ctl_alloc(dtp, pid)) == NULL) {
+		ctl_set_error(dtp, ENOMEM, "failed to grab pid %d: %s",
+		    (int)pid, strerror(ENOMEM));
+		return NULL;
+	}
+	if (rdonly) {
+		if (pt_grab(pid, PT_GRAB_RDONLY, &pr->dpr_P, &err) != 0) {
+			ctl_set_error(dtp, err.pe_errno, "%s", err.pe_msg);
+			ctl_free(pr);
+			return NULL;
+		}
+		pr->dpr_rdonly = true;
+		if ((pr->dpr_sym = sym_proc_new(pid)) == NULL ||
+		    (pr->dpr_rtld = rtld_new(pr->dpr_P, pr->dpr_sym)) == NULL) {
+			ctl_set_error(dtp, ENOMEM, "failed to grab pid %d: %s",
+			    (int)pid, strerror(ENOMEM));
+			(void) pt_release(pr->dpr_P, PT_RELEASE_DEFAULT);
+			ctl_free(pr);
+			return NULL;
+		}
+		/* a dlopen in progress: the maps serve until it is done */
+		for (int i = 0; i < 100 && rtld_refresh(pr->dpr_rtld) ==
+		    -EAGAIN; i++)
+			;
+		if (dtp->dph_lrucnt >= dtp->dph_lrulim) {
+			dtproc_proc_t *o = dtp->dph_lru;
+
+			while (o != NULL && o->dpr_lnext != NULL)
+				o = o->dpr_lnext;	/* the oldest */
+			for (; o != NULL; o = o->dpr_lprev) {
+				if (o->dpr_cacheable && o->dpr_refs == 0) {
+					ctl_destroy(dtp, o);
+					break;
+				}
+			}
+		}
+		if (flags & DTPROC_GRAB_RDONLY) {
+			pr->dpr_cacheable = true;
+			dtp->dph_lrucnt++;
+		}
+	} else {
+		if (ctl_start(dtp, pr, DTPROC_STOP_GRAB) != 0) {
+			ctl_finish(pr, PT_RELEASE_RUN);
+			ctl_free(pr);
+			return NULL;
+		}
+	}
+	ctl_hash_insert(dtp, pr);
+	return pr;
+}
+
+DTPROC_API void
+dtproc_release(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	if (pr == NULL || pr->dpr_refs <= 0)
+		return;
+	if (--pr->dpr_refs == 0 &&
+	    (!pr->dpr_cacheable || dtp->dph_lrucnt > dtp->dph_lrulim))
+		ctl_destroy(dtp, pr);
+}
+
+DTPROC_API void
+dtproc_continue(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	bool took;
+
+	(void) dtp;
+	ctl_enter(pr, &took);
+	if (pr->dpr_stop & CTL_STOP_IDLE) {
+		pr->dpr_stop &= ~CTL_STOP_IDLE;
+		(void) pthread_cond_broadcast(&pr->dpr_cv);
+	} else if ((pr->dpr_stop & CTL_STOP_MASK) && !pr->dpr_done) {
+		pr->dpr_cont = true;	/* spend the next rendezvous */
+	}
+	ctl_leave(pr, took);
+}
+
+void
+ctl_enter(dtproc_proc_t *pr, bool *took)
+{
+	if (pr->dpr_held && pthread_equal(pr->dpr_holder, pthread_self())) {
+		*took = false;
+		return;
+	}
+	(void) pthread_mutex_lock(&pr->dpr_lock);
+	pr->dpr_holder = pthread_self();
+	pr->dpr_held = true;
+	*took = true;
+}
+
+void
+ctl_leave(dtproc_proc_t *pr, bool took)
+{
+	if (!took)
+		return;
+	pr->dpr_held = false;
+	(void) pthread_mutex_unlock(&pr->dpr_lock);
+}
+
+DTPROC_API void
+dtproc_lock(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	(void) dtp;
+	(void) pthread_mutex_lock(&pr->dpr_lock);
+	pr->dpr_holder = pthread_self();
+	pr->dpr_held = true;
+}
+
+DTPROC_API void
+dtproc_unlock(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	(void) dtp;
+	pr->dpr_held = false;
+	(void) pthread_mutex_unlock(&pr->dpr_lock);
+}
+
+void
+ctl_notify(dtproc_t *dtp, dtproc_proc_t *pr, const char *msg)
+{
+	ctl_notice_t *n = calloc(1, sizeof (*n));
+	uint64_t one = 1;
+
+	if (n == NULL)
+		return;
+	n->cn_proc = pr;
+	if (msg != NULL)
+		snprintf(n->cn_msg, sizeof (n->cn_msg), "%s", msg);
+	(void) pthread_mutex_lock(&dtp->dph_lock);
+	if (dtp->dph_notify_tail != NULL)
+		dtp->dph_notify_tail->cn_next = n;
+	else
+		dtp->dph_notify = n;
+	dtp->dph_notify_tail = n;
+	(void) write(dtp->dph_efd, &one, sizeof (one));
+	(void) pthread_mutex_unlock(&dtp->dph_lock);
+}
+
+DTPROC_API int
+dtproc_notify_fd(dtproc_t *dtp)
+{
+	return dtp->dph_efd;
+}
+
+DTPROC_API int
+dtproc_handle_notify(dtproc_t *dtp, dtproc_notify_f *fn, void *arg)
+{
+	ctl_notice_t *list;
+	uint64_t v;
+	int n = 0;
+
+	(void) pthread_mutex_lock(&dtp->dph_lock);
+	list = dtp->dph_notify;
+	dtp->dph_notify = dtp->dph_notify_tail = NULL;
+	(void) read(dtp->dph_efd, &v, sizeof (v));
+	(void) pthread_mutex_unlock(&dtp->dph_lock);
+	while (list != NULL) {
+		ctl_notice_t *next = list->cn_next;
+
+		if (fn != NULL)
+			fn(dtp, list->cn_proc, list->cn_msg[0] ? list->cn_msg :
+			    NULL, arg);
+		free(list);
+		list = next;
+		n++;
+	}
+	return n;
+}
+
+DTPROC_API int
+dtproc_sleep(dtproc_t *dtp, int timeout_ms)
+{
+	struct pollfd p = { .fd = dtp->dph_efd, .events = POLLIN };
+	int r;
+
+	while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	return r < 0 ? -errno : r;
+}
