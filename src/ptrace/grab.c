@@ -67,7 +67,7 @@ pt_eperm(pid_t pid, pt_err_t *e)
 }
 
 static int
-pt_refuse(pid_t pid, pt_err_t *e)
+pt_refuse(pid_t pid, int rdonly, pt_err_t *e)
 {
 	unsigned long flags = 0;
 	char state = 0, comm[64];
@@ -89,7 +89,8 @@ pt_refuse(pid_t pid, pt_err_t *e)
 	if (flags & PF_KTHREAD)
 		return pt_errset(e, EPERM, "failed to grab pid %d: process is "
 		    "a kernel thread", (int)pid);
-	tracer = pt_status_field(pid, 0, "TracerPid");
+	/* reading needs no tracer of our own: another one is no obstacle */
+	tracer = rdonly ? 0 : pt_status_field(pid, 0, "TracerPid");
 	if (tracer > 0) {
 		pt_comm(tracer, comm, sizeof (comm));
 		return pt_errset(e, EBUSY, "failed to grab pid %d: process is "
@@ -148,7 +149,7 @@ pt_seize_pass(pt_proc_t *P, pt_err_t *e)
 			    "thread %d: %s", (int)P->pp_pid, (int)tid,
 			    strerror(err));
 		if (err == EPERM) {
-			int rv = pt_refuse(P->pp_pid, e);
+			int rv = pt_refuse(P->pp_pid, 0, e);
 			return rv != 0 ? rv : pt_eperm(P->pp_pid, e);
 		}
 		return pt_errset(e, err, "failed to grab pid %d: %s",
@@ -189,7 +190,7 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *e)
 	int rv;
 
 	*pp = NULL;
-	if ((rv = pt_refuse(pid, e)) != 0)
+	if ((rv = pt_refuse(pid, (flags & PT_GRAB_RDONLY) != 0, e)) != 0)
 		return rv;
 	if ((P = pt_proc_alloc(pid)) == NULL)
 		return pt_errset(e, ENOMEM, "failed to grab pid %d: %s",

@@ -233,9 +233,61 @@ rtld_read_str(rtld_t *R, uintptr_t addr, char **out)
 	return *out != NULL ? 0 : -ENOMEM;
 }
 
-/* Walk every namespace.  -EAGAIN if one is not consistent. */
+static int
+rtld_printable(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int rtld_walk_once(rtld_t *R, rtld_obj_t **objsp, size_t *np);
+
+/*
+ * Walk every namespace.  -EAGAIN if one is not consistent.  A process we
+ * do not stop may dlopen and dlclose while we read; two walks that agree,
+ * each bracketed by consistent states, make a torn list all but
+ * impossible to return.
+ */
 int
 rtld_walk(rtld_t *R, rtld_obj_t **objsp, size_t *np)
+{
+	rtld_obj_t *a, *b;
+	size_t na, nb;
+	int rv;
+
+	if ((rv = rtld_walk_once(R, &a, &na)) != 0)
+		return rv;
+	if (pt_state(R->rt_proc) == PT_STOPPED) {
+		*objsp = a;	/* nothing can change under us */
+		*np = na;
+		return 0;
+	}
+	if ((rv = rtld_walk_once(R, &b, &nb)) != 0) {
+		rtld_objs_free(a, na);
+		return rv;
+	}
+	rv = na == nb ? 0 : -EAGAIN;
+	for (size_t i = 0; rv == 0 && i < na; i++) {
+		if (a[i].ro_bias != b[i].ro_bias || a[i].ro_dyn != b[i].ro_dyn ||
+		    a[i].ro_lmid != b[i].ro_lmid ||
+		    strcmp(a[i].ro_path, b[i].ro_path) != 0)
+			rv = -EAGAIN;
+	}
+	rtld_objs_free(b, nb);
+	if (rv != 0) {
+		rtld_objs_free(a, na);
+		return rv;
+	}
+	*objsp = a;
+	*np = na;
+	return 0;
+}
+
+static int
+rtld_walk_once(rtld_t *R, rtld_obj_t **objsp, size_t *np)
 {
 	rtld_obj_t *objs = NULL;
 	size_t n = 0, alloc = 0;
@@ -255,7 +307,7 @@ rtld_walk(rtld_t *R, rtld_obj_t **objsp, size_t *np)
 			rv = -EAGAIN;
 			goto fail;
 		}
-		for (uintptr_t lm = rd.rd_map; lm != 0; ) {
+		for (uintptr_t lm = rd.rd_map, prev = 0; lm != 0; ) {
 			uint64_t l[5];	/* l_addr l_name l_ld l_next l_prev */
 
 			if (n == RTLD_MAX_OBJS ||
@@ -263,6 +315,16 @@ rtld_walk(rtld_t *R, rtld_obj_t **objsp, size_t *np)
 				rv = -EFAULT;
 				goto fail;
 			}
+			/*
+			 * A process we do not stop may change the list under
+			 * us: an entry whose l_prev is not where we came from
+			 * was relinked meanwhile.
+			 */
+			if (l[4] != prev) {
+				rv = -EAGAIN;
+				goto fail;
+			}
+			prev = lm;
 			if (n == alloc) {
 				size_t a = alloc ? alloc * 2 : 32;
 				rtld_obj_t *v = realloc(objs, a * sizeof (*v));
@@ -279,7 +341,31 @@ rtld_walk(rtld_t *R, rtld_obj_t **objsp, size_t *np)
 			if ((rv = rtld_read_str(R, l[1], &objs[n].ro_path)) != 0)
 				goto fail;
 			n++;
+			/*
+			 * What a link_map looks like: a page-aligned bias, a
+			 * printable name, empty only for the executable.  A
+			 * freed entry read in passing looks otherwise.
+			 */
+			if ((l[0] & 0xfff) != 0 ||
+			    !rtld_printable(objs[n - 1].ro_path) ||
+			    (objs[n - 1].ro_path[0] == '\0' &&
+			    (n != 1 || ns != 0))) {
+				rv = -EAGAIN;
+				goto fail;
+			}
 			lm = l[3];
+		}
+		rdaddr = rd.rd_next;
+	}
+	/* and every namespace still consistent once we are done */
+	for (rdaddr = R->rt_rdebug, ns = 0; rdaddr != 0 && ns < RTLD_MAX_NS;
+	    ns++) {
+		rtld_rdebug_t rd;
+
+		if (rtld_read_rdebug(R, rdaddr, &rd) != 0 ||
+		    rd.rd_state != RT_CONSISTENT) {
+			rv = -EAGAIN;
+			goto fail;
 		}
 		rdaddr = rd.rd_next;
 	}

@@ -239,8 +239,8 @@ sym_add_table(Elf *elf, Elf_Scn *scn, sym_file_t *F)
 	return 0;
 }
 
-static int
-sym_build_index(sym_file_t *F)
+int
+sym_file_index(sym_file_t *F)
 {
 	size_t sz = 16;
 
@@ -334,7 +334,7 @@ sym_load(sym_file_t *F, int fd, const char *path)
 		F->sf_source = "none";
 	}
 	if (rv == 0)
-		rv = sym_build_index(F);
+		rv = sym_file_index(F);
 	if (delf != NULL)
 		elf_end(delf);
 	if (dfd >= 0)

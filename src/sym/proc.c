@@ -209,9 +209,11 @@ sym_build(sym_proc_t *S, const sym_objdesc_t *desc, size_t ndesc)
 				goto out;
 			continue;
 		}
+		/* a second copy of the file (dlmopen) starts at offset 0 */
 		if (nruns > 0 && runs[nruns - 1].r_last == i - 1 &&
 		    maps[i - 1].pm_inode == maps[i].pm_inode &&
-		    maps[i - 1].pm_dev == maps[i].pm_dev) {
+		    maps[i - 1].pm_dev == maps[i].pm_dev &&
+		    maps[i].pm_offset != 0) {
 			runs[nruns - 1].r_last = i;
 		} else {
 			runs[nruns].r_first = runs[nruns].r_last = i;
@@ -237,6 +239,7 @@ sym_build(sym_proc_t *S, const sym_objdesc_t *desc, size_t ndesc)
 			    desc[d].sd_path, desc[d].sd_lmid, 1,
 			    desc[d].sd_bias, isexe)) != 0)
 				goto out;
+			S->sp_obj[S->sp_nobj - 1].so_dyn = desc[d].sd_dyn;
 			break;
 		}
 	}
@@ -317,6 +320,14 @@ sym_obj_load(sym_proc_t *S, sym_obj_t *o)
 		o->so_tried = 1;
 		o->so_file = sym_file_get(S->sp_pid, o->so_mstart, o->so_mend,
 		    o->so_path, o->so_dev, o->so_ino, &err);
+		/* a file we may not open: its dynamic symbols from memory */
+		if (o->so_file == NULL && o->so_dyn != 0 &&
+		    o->so_bias != (uintptr_t)-1 && err != -ENOEXEC) {
+			o->so_file = sym_file_from_memory(S->sp_pid,
+			    o->so_bias, o->so_dyn, &err);
+			if (o->so_file != NULL)
+				o->so_file->sf_refs = 1;
+		}
 		if (o->so_file != NULL && o->so_bias == (uintptr_t)-1)
 			o->so_bias = sym_file_bias(o->so_file, o->so_mstart,
 			    o->so_moff);

@@ -51,6 +51,7 @@ typedef struct sym_obj {
 	dev_t so_dev;
 	ino_t so_ino;
 	int so_lmid;		/* namespace */
+	uintptr_t so_dyn;	/* l_ld, 0 if unknown */
 	int so_exec;		/* the executable (a.out) */
 	int so_tried;		/* table load attempted */
 	sym_file_t *so_file;	/* loaded table, or NULL */
@@ -81,5 +82,8 @@ const sym_entry_t *sym_file_by_name(const sym_file_t *F, const char *name);
 uintptr_t sym_file_bias(const sym_file_t *F, uintptr_t start,
     uint64_t offset);
 int sym_name_eq(const char *symname, const char *name);
+int sym_file_index(sym_file_t *F);
+sym_file_t *sym_file_from_memory(pid_t pid, uintptr_t bias, uintptr_t dyn,
+    int *errp);
 
 #endif /* DTPROC_SYM_IMPL_H */
