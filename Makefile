@@ -63,6 +63,26 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 VICTIM_SRCS := $(sort $(wildcard tests/victims/*.c))
 VICTIMS     := $(VICTIM_SRCS:%.c=$(BUILD)/%)
 
+# Test libraries: tests/libs/NAME.c -> $(BUILD)/tests/libs/libNAME.so, for
+# victims to link (VICTIM_LIBS_<victim>) or dlopen.
+TESTLIB_SRCS := $(sort $(wildcard tests/libs/*.c))
+TESTLIBS     := $(TESTLIB_SRCS:tests/libs/%.c=$(BUILD)/tests/libs/lib%.so)
+TESTLIB_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(CPPFLAGS) $(WARNFLAGS) -O0 -g \
+	-shared -fPIC
+
+# Per-victim test libraries (VICTIM_LIBS_<name>, linked after the source
+# as VICTIM_LDLIBS_<name>) and flags.  nopie is symv.c built non-PIE;
+# staticv is linked statically; symv-stripped is a stripped copy of symv.
+TESTLIB_LINK = -L$(BUILD)/tests/libs $(foreach l,$(1),-l$(l)) \
+	-Wl,-rpath,$(abspath $(BUILD))/tests/libs
+VICTIM_LIBS_symv    := symlib
+VICTIM_LIBS_nopie   := symlib
+VICTIM_LDLIBS_symv  := $(call TESTLIB_LINK,$(VICTIM_LIBS_symv))
+VICTIM_LDLIBS_nopie := $(call TESTLIB_LINK,$(VICTIM_LIBS_nopie))
+VICTIM_FLAGS_nopie  := -fno-pie -no-pie
+VICTIM_FLAGS_staticv := -fno-pie -no-pie -static
+STRIPPED_VICTIMS := $(BUILD)/tests/victims/symv-stripped
+
 HARNESS_SRC := $(wildcard tests/core/harness.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)
 CORE_SRCS   := $(filter-out tests/core/harness.c,$(sort $(wildcard tests/core/*.c)))
@@ -87,7 +107,7 @@ all: lib $(CLI_BIN)
 
 lib: $(LIB_SO) $(LIB_LINKS) $(LIB_A)
 
-victims: $(VICTIMS)
+victims: $(VICTIMS) $(STRIPPED_VICTIMS) $(TESTLIBS)
 
 tests: $(CORE_TESTS)
 
@@ -104,7 +124,7 @@ endif
 # Rewritten only when the compiler or flags change, so switching SAN or
 # CFLAGS in one build dir rebuilds everything instead of mixing objects.
 FLAGS_SIG := $(CC) $(LIB_CFLAGS) | $(PROG_CFLAGS) | $(PROG_LDFLAGS) | \
-	$(VICTIM_CFLAGS) | $(DEP_LIBS)
+	$(VICTIM_CFLAGS) | $(TESTLIB_CFLAGS) | $(DEP_LIBS)
 $(FLAGS_STAMP): FORCE
 	@mkdir -p $(@D)
 	@if [ "$$(cat $@ 2>/dev/null)" != '$(FLAGS_SIG)' ]; then \
@@ -160,7 +180,19 @@ $(BUILD)/bin/dtproc: $(CLI_OBJS) $(LIB_A)
 $(BUILD)/tests/victims/%: tests/victims/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(VICTIM_CFLAGS) $(VICTIM_FLAGS_$*) $(DEPFLAGS) -MF $@.d \
-		-o $@ $< -ldl
+		-o $@ $< $(VICTIM_LDLIBS_$*) -ldl
+
+# A victim linked against test libraries needs them built first.
+$(foreach v,$(patsubst tests/victims/%.c,%,$(VICTIM_SRCS)),$(if \
+	$(VICTIM_LIBS_$(v)),$(eval $(BUILD)/tests/victims/$(v): \
+	$(VICTIM_LIBS_$(v):%=$(BUILD)/tests/libs/lib%.so))))
+
+$(BUILD)/tests/libs/lib%.so: tests/libs/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(TESTLIB_CFLAGS) $(DEPFLAGS) -MF $@.d -o $@ $<
+
+$(BUILD)/tests/victims/%-stripped: $(BUILD)/tests/victims/%
+	strip -o $@ $<
 
 $(BUILD)/tests/core/%: $(BUILD)/obj/tests/core/%.o $(HARNESS_OBJ) $(LIB_A)
 	@mkdir -p $(@D)
@@ -221,7 +253,7 @@ clean:
 	rm -rf build build-* $(BUILD)
 
 -include $(wildcard $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(HARNESS_OBJ:.o=.d) \
-	$(CORE_SRCS:%.c=$(BUILD)/obj/%.d) $(VICTIMS:=.d))
+	$(CORE_SRCS:%.c=$(BUILD)/obj/%.d) $(VICTIMS:=.d) $(TESTLIBS:=.d))
 
 # Don't delete test objects as intermediates.
 .SECONDARY:

@@ -29,10 +29,6 @@ void cli_json_str(FILE *f, const char *s);
 double cli_elapsed(void);
 void cli_clock_start(void);
 
-/* signals.c: Ctrl-C handling for a loop that owns a tracee. */
-typedef struct pt_wake pt_wake_t;
-int cli_signals_start(pt_wake_t *w, sigset_t *orig);
-int cli_signals_quit(void);	/* signal that asked us to stop, or 0 */
 
 int cmd_watch(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);

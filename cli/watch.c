@@ -1,58 +1,67 @@
 /*
  * watch.c - `dtproc watch`: print a process's lifecycle as it happens.
  *
- * The main thread owns the tracee: it creates or grabs it, then loops on
- * pt_wait(), prints each event and lets the stopped thread go.  Ctrl-C
- * reaches it through signals.c.  At the end the process is released the
- * reference's way: what we created is killed, what we grabbed runs on,
- * what job control stopped stays stopped.
+ * Built on the public API only, the way dtrace -c and -p sit on
+ * libdtrace: the control thread reports each event through the event
+ * callback and prints it; the main thread waits for the process's death
+ * notice or for a signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT through a
+ * signalfd, never lost), then releases the process the reference's way:
+ * what we created is killed, what we grabbed runs on, what job control
+ * stopped stays stopped.
  */
 #include "cli.h"
-#include "ptrace/pt.h"
-#include "rtld/rtld.h"
-#include "sym/sym.h"
+#include "dtproc.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static const char watch_usage[] =
-"usage: dtproc watch (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) [--json]\n"
+"usage: dtproc watch (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) [-s WHEN]\n"
+"                    [--json]\n"
 "\n"
 "Print each lifecycle event of a process with the time since start:\n"
 "threads created and exited, fork and vfork children, exec, signals,\n"
-"job-control stops and continues, and the exit status or killing signal.\n"
-"Runs until the process ends or Ctrl-C, then releases it: a command we\n"
-"started is killed, a grabbed process runs on unharmed.\n"
+"job-control stops and continues, objects loaded and unloaded, the\n"
+"preinit, postinit and main milestones, and the exit status or killing\n"
+"signal.  Runs until the process ends or Ctrl-C, then releases it: a\n"
+"command we started is killed, a grabbed process runs on unharmed.\n"
 "\n"
 "  -c 'CMD ARGS'  run CMD, split into words as a shell would (quotes\n"
 "                 honoured, nothing expanded); exit with its status\n"
 "  -p PID         grab the running process PID\n"
 "  -- CMD ARGS    run CMD with ARGS as given\n"
+"  -s WHEN        where a created process first stops: create (at its\n"
+"                 exec, the default), preinit, postinit or main\n"
 "  --json         one JSON object per event per line\n";
 
 typedef struct watch {
 	int w_json;
 	FILE *w_out;
-	pt_proc_t *w_proc;
-	sym_proc_t *w_sym;	/* its objects, for the agent */
-	rtld_t *w_rtld;		/* the run-time-linker agent */
+	dtproc_proc_t *w_proc;
+	atomic_int w_broken;	/* our output is gone (EPIPE) */
+	int w_poke[2];		/* the callback wakes the main thread */
 } watch_t;
 
 static void
-watch_head(watch_t *w, pid_t tid, const char *event)
+watch_head(watch_t *w, pid_t pid, pid_t tid, const char *event)
 {
-	if (w->w_json) {
+	if (w->w_json)
 		fprintf(w->w_out, "{\"time\":%.6f,\"pid\":%d,\"tid\":%d,"
-		    "\"event\":\"%s\"", cli_elapsed(), (int)pt_pid(w->w_proc),
-		    (int)tid, event);
-	} else {
+		    "\"event\":\"%s\"", cli_elapsed(), (int)pid, (int)tid,
+		    event);
+	else
 		fprintf(w->w_out, "%10.6f %7d %-12s", cli_elapsed(), (int)tid,
 		    event);
-	}
 }
 
 static void
@@ -75,11 +84,12 @@ watch_int(watch_t *w, const char *key, const char *text, long val)
 		fprintf(w->w_out, " %s%ld", text, val);
 }
 
-static int
+static void
 watch_end(watch_t *w)
 {
 	fputs(w->w_json ? "}\n" : "\n", w->w_out);
-	return fflush(w->w_out) == 0 ? 0 : -1;
+	if (fflush(w->w_out) != 0 && !atomic_exchange(&w->w_broken, 1))
+		(void) write(w->w_poke[1], "x", 1);
 }
 
 static void
@@ -98,74 +108,112 @@ watch_status(watch_t *w, int status)
 	}
 }
 
-/* Print one event; returns -1 when our output is gone. */
-static int
-watch_print(watch_t *w, const pt_event_t *ev)
+/* The event callback: runs on the control thread. */
+static void
+watch_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
+    void *arg)
 {
-	char sb[32];
+	static const char *const names[] = {
+		[DTPROC_EV_THREAD_NEW] = "thread-new",
+		[DTPROC_EV_THREAD_EXIT] = "thread-exit",
+		[DTPROC_EV_FORK] = "fork",
+		[DTPROC_EV_VFORK] = "vfork",
+		[DTPROC_EV_VFORK_DONE] = "vfork-done",
+		[DTPROC_EV_EXEC] = "exec",
+		[DTPROC_EV_SIGNAL] = "signal",
+		[DTPROC_EV_JOBSTOP] = "stopped",
+		[DTPROC_EV_JOBCONT] = "continued",
+		[DTPROC_EV_EXIT] = "exited",
+		[DTPROC_EV_LOST] = "lost",
+		[DTPROC_EV_PREINIT] = "preinit",
+		[DTPROC_EV_POSTINIT] = "postinit",
+		[DTPROC_EV_MAIN] = "main",
+		[DTPROC_EV_OBJ_ADD] = "object-add",
+		[DTPROC_EV_OBJ_REMOVE] = "object-remove",
+	};
+	watch_t *w = arg;
+	char sb[512];
+	dtproc_sym_t sym;
 
-	switch (ev->pe_kind) {
-	case PT_EV_THREAD_NEW:
-		watch_head(w, ev->pe_tid, "thread-new");
-		watch_int(w, "child", "tid ", ev->pe_child);
+	if (atomic_load(&w->w_broken) || ev->de_kind <= 0 ||
+	    (size_t)ev->de_kind >= sizeof (names) / sizeof (names[0]))
+		return;
+	if (ev->de_kind == DTPROC_EV_EXIT && WIFSIGNALED(ev->de_status))
+		watch_head(w, dtproc_pid(pr), ev->de_tid, "killed");
+	else
+		watch_head(w, dtproc_pid(pr), ev->de_tid, names[ev->de_kind]);
+	switch (ev->de_kind) {
+	case DTPROC_EV_THREAD_NEW:
+		watch_int(w, "child", "tid ", ev->de_child);
 		break;
-	case PT_EV_THREAD_EXIT:
-		watch_head(w, ev->pe_tid, "thread-exit");
-		watch_status(w, ev->pe_status);
+	case DTPROC_EV_FORK:
+	case DTPROC_EV_VFORK:
+		watch_int(w, "child", "child ", ev->de_child);
 		break;
-	case PT_EV_FORK:
-		watch_head(w, ev->pe_tid, "fork");
-		watch_int(w, "child", "child ", ev->pe_child);
+	case DTPROC_EV_THREAD_EXIT:
+	case DTPROC_EV_EXIT:
+		watch_status(w, ev->de_status);
 		break;
-	case PT_EV_VFORK:
-		watch_head(w, ev->pe_tid, "vfork");
-		watch_int(w, "child", "child ", ev->pe_child);
-		break;
-	case PT_EV_VFORK_DONE:
-		watch_head(w, ev->pe_tid, "vfork-done");
-		break;
-	case PT_EV_EXEC:
-		watch_head(w, ev->pe_tid, "exec");
-		watch_str(w, "path", pt_exe(w->w_proc));
-		if (ev->pe_former_tid != ev->pe_tid)
+	case DTPROC_EV_EXEC:
+		watch_str(w, "path", ev->de_path);
+		if (ev->de_child != ev->de_tid)
 			watch_int(w, "former_tid", "from thread ",
-			    ev->pe_former_tid);
+			    ev->de_child);
 		break;
-	case PT_EV_SIGNAL:
-		watch_head(w, ev->pe_tid, "signal");
-		watch_str(w, "signal", cli_signame(ev->pe_sig, sb,
+	case DTPROC_EV_SIGNAL:
+	case DTPROC_EV_JOBSTOP:
+		watch_str(w, "signal", cli_signame(ev->de_sig, sb,
 		    sizeof (sb)));
 		break;
-	case PT_EV_JOBSTOP:
-		watch_head(w, ev->pe_tid, "stopped");
-		watch_str(w, "signal", cli_signame(ev->pe_sig, sb,
-		    sizeof (sb)));
-		break;
-	case PT_EV_JOBCONT:
-		watch_head(w, ev->pe_tid, "continued");
-		break;
-	case PT_EV_BREAKPOINT:
-		watch_head(w, ev->pe_tid, "breakpoint");
-		watch_int(w, "addr", "at ", (long)ev->pe_addr);
-		break;
-	case PT_EV_EXIT:
-		watch_head(w, ev->pe_tid, WIFSIGNALED(ev->pe_status) ?
-		    "killed" : "exited");
-		watch_status(w, ev->pe_status);
-		break;
-	case PT_EV_LOST:
-		watch_head(w, ev->pe_tid, "lost");
+	case DTPROC_EV_LOST:
 		watch_str(w, "reason", "exec'd set-id or unobservable "
 		    "program");
 		break;
+	case DTPROC_EV_MAIN:
+		if (dtproc_sym_addr(dtp, pr, ev->de_addr, &sym) == 0) {
+			if (sym.ds_name != NULL && sym.ds_offset == 0)
+				snprintf(sb, sizeof (sb), "%s`%s",
+				    sym.ds_object, sym.ds_name);
+			else if (sym.ds_name != NULL)
+				snprintf(sb, sizeof (sb), "%s`%s+%#lx",
+				    sym.ds_object, sym.ds_name,
+				    (unsigned long)sym.ds_offset);
+			else
+				snprintf(sb, sizeof (sb), "%s`%#lx",
+				    sym.ds_object,
+				    (unsigned long)sym.ds_offset);
+			watch_str(w, "symbol", sb);
+		}
+		break;
+	case DTPROC_EV_OBJ_ADD:
+	case DTPROC_EV_OBJ_REMOVE:
+		watch_str(w, "path", ev->de_path);
+		watch_int(w, "lmid", "LM", ev->de_lmid);
+		break;
 	default:
-		return 0;
+		break;
 	}
-	return watch_end(w);
+	watch_end(w);
 }
 
 static int
-watch_args(int argc, char **argv, cli_target_t *t, int *json)
+watch_when(const char *s)
+{
+	static const struct { const char *n; int v; } tab[] = {
+		{ "create", DTPROC_STOP_CREATE },
+		{ "preinit", DTPROC_STOP_PREINIT },
+		{ "postinit", DTPROC_STOP_POSTINIT },
+		{ "main", DTPROC_STOP_MAIN },
+	};
+
+	for (size_t i = 0; i < sizeof (tab) / sizeof (tab[0]); i++)
+		if (strcmp(s, tab[i].n) == 0)
+			return tab[i].v;
+	return -1;
+}
+
+static int
+watch_args(int argc, char **argv, cli_target_t *t, int *json, int *stop)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -176,7 +224,7 @@ watch_args(int argc, char **argv, cli_target_t *t, int *json)
 	int c, n;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:p:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			cmd = optarg;
@@ -184,6 +232,14 @@ watch_args(int argc, char **argv, cli_target_t *t, int *json)
 		case 'p':
 			if (cli_parse_pid(optarg, &t->ct_pid) != 0) {
 				fprintf(stderr, "%s: watch: invalid pid '%s'\n",
+				    cli_progname, optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			if ((*stop = watch_when(optarg)) < 0) {
+				fprintf(stderr, "%s: watch: -s: '%s' is not "
+				    "create, preinit, postinit or main\n",
 				    cli_progname, optarg);
 				return 2;
 			}
@@ -223,104 +279,31 @@ watch_args(int argc, char **argv, cli_target_t *t, int *json)
 	return -1;
 }
 
+/* Until the process is gone (0) or a signal came (its number). */
 static int
-watch_objects(watch_t *w, pid_t tid, const char *what, const rtld_obj_t *o,
-    size_t n)
+watch_wait(dtproc_t *dtp, watch_t *w, int sigfd)
 {
-	for (size_t i = 0; i < n; i++) {
-		watch_head(w, tid, what);
-		watch_str(w, "path", o[i].ro_path[0] ? o[i].ro_path : "a.out");
-		watch_int(w, "lmid", "LM", o[i].ro_lmid);
-		if (watch_end(w) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* One of the agent's breakpoints: say what it meant. */
-static int
-watch_rtld(watch_t *w, const pt_event_t *ev, rtld_ev_t *re)
-{
-	char buf[512];
-	sym_info_t si;
-	int rv = 0;
-
-	switch (re->re_kind) {
-	case RTLD_EV_PREINIT:
-		watch_head(w, ev->pe_tid, "preinit");
-		rv = watch_end(w);
-		break;
-	case RTLD_EV_ACTIVITY:
-		rv = watch_objects(w, ev->pe_tid, "object-add", re->re_added,
-		    re->re_nadded);
-		if (rv == 0)
-			rv = watch_objects(w, ev->pe_tid, "object-remove",
-			    re->re_removed, re->re_nremoved);
-		break;
-	case RTLD_EV_MAIN:
-		/* glibc runs the executable's constructors just before main */
-		watch_head(w, ev->pe_tid, "postinit");
-		if ((rv = watch_end(w)) != 0)
-			break;
-		watch_head(w, ev->pe_tid, "main");
-		if (sym_lookup_addr(w->w_sym, re->re_main, &si) == 0)
-			watch_str(w, "symbol", sym_format(&si, re->re_main,
-			    buf, sizeof (buf)));
-		rv = watch_end(w);
-		break;
-	default:
-		break;
-	}
-	return rv;
-}
-
-/* The loop: print, let go, until the process is gone or we are told. */
-static int
-watch_loop(watch_t *w, pt_wake_t *wake)
-{
-	pt_proc_t *P = w->w_proc;
-	pt_event_t ev;
-
 	for (;;) {
-		int r = pt_wait(P, &ev, 1);
+		struct pollfd p[3] = {
+			{ .fd = dtproc_notify_fd(dtp), .events = POLLIN },
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = w->w_poke[0], .events = POLLIN },
+		};
+		struct signalfd_siginfo si;
 
-		if (r == -EINTR) {
-			if (pt_wake_pending(wake)) {
-				int q = cli_signals_quit();
-				pt_wake_ack(wake);
-				if (q != 0)
-					return q;
-			}
-			continue;
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return SIGTERM;
 		}
-		if (r < 0)
-			return 0;	/* gone, and every event told */
-		if (ev.pe_kind == PT_EV_BREAKPOINT) {
-			rtld_ev_t re;
-			uint8_t orig;
-
-			if (rtld_event(w->w_rtld, &ev, &re) == 1) {
-				r = watch_rtld(w, &ev, &re);
-				rtld_ev_free(&re);
-			} else {
-				r = watch_print(w, &ev);
-			}
-			if (pt_bkpt_orig(P, ev.pe_addr, &orig) == 0)
-				(void) pt_bkpt_step(P, ev.pe_tid);
-			(void) pt_resume_thread(P, ev.pe_tid);
-			if (r != 0)
-				return SIGPIPE;
-			continue;
-		}
-		if (watch_print(w, &ev) != 0)
+		if (p[1].revents & POLLIN &&
+		    read(sigfd, &si, sizeof (si)) == sizeof (si))
+			return (int)si.ssi_signo;
+		if (p[2].revents & POLLIN)
 			return SIGPIPE;
-		if (ev.pe_kind == PT_EV_EXEC) {
-			/* a new image: the agent starts over, as at create */
-			rtld_exec(w->w_rtld);
-			(void) rtld_enable(w->w_rtld, 1);
-		}
-		if (ev.pe_stopped)
-			(void) pt_resume_thread(P, ev.pe_tid);
+		if ((p[0].revents & POLLIN) &&
+		    dtproc_handle_notify(dtp, NULL, NULL) > 0)
+			return 0;
 	}
 }
 
@@ -328,67 +311,73 @@ int
 cmd_watch(int argc, char **argv)
 {
 	cli_target_t t = { 0 };
-	watch_t w = { .w_out = stdout };
-	pt_wake_t *wake;
-	sigset_t orig;
-	pt_err_t err;
-	int rv, quit;
+	watch_t w = { .w_out = stdout, .w_poke = { -1, -1 } };
+	int rv, quit, stop = DTPROC_STOP_CREATE, sigfd, err;
+	sigset_t set;
+	dtproc_t *dtp;
 
-	if ((rv = watch_args(argc, argv, &t, &w.w_json)) >= 0) {
+	if ((rv = watch_args(argc, argv, &t, &w.w_json, &stop)) >= 0) {
 		cli_target_free(&t);
 		return rv;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((wake = pt_wake_init()) == NULL ||
-	    cli_signals_start(wake, &orig) != 0) {
-		fprintf(stderr, "%s: watch: cannot set up signal handling\n",
-		    cli_progname);
-		return 1;
-	}
-	cli_clock_start();
-	if (t.ct_pid != 0)
-		rv = pt_grab(t.ct_pid, 0, &w.w_proc, &err);
-	else
-		rv = pt_create(t.ct_argv[0], t.ct_argv, NULL, &orig, &w.w_proc,
-		    &err);
-	if (rv != 0) {
-		fprintf(stderr, "%s: %s\n", cli_progname, err.pe_msg);
+	/* ours alone: the control threads block them, and the created
+	 * program is given an empty mask */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGPIPE);
+	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, SIGPIPE);
+	if ((sigfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 ||
+	    pipe2(w.w_poke, O_CLOEXEC) != 0 ||
+	    (dtp = dtproc_open(0, &err)) == NULL) {
+		fprintf(stderr, "%s: watch: cannot set up: %s\n", cli_progname,
+		    strerror(errno));
 		cli_target_free(&t);
 		return 1;
 	}
-	pt_set_wake(w.w_proc, wake);
-	if ((w.w_sym = sym_proc_new(pt_pid(w.w_proc))) == NULL ||
-	    (w.w_rtld = rtld_new(w.w_proc, w.w_sym)) == NULL) {
-		fprintf(stderr, "%s: watch: out of memory\n", cli_progname);
-		(void) pt_release(w.w_proc, PT_RELEASE_DEFAULT);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	cli_clock_start();
+	dtproc_set_event(dtp, watch_event, &w);
+	if (t.ct_pid != 0)
+		w.w_proc = dtproc_grab(dtp, t.ct_pid, 0);
+	else
+		w.w_proc = dtproc_create(dtp, t.ct_argv[0], t.ct_argv, stop);
+	if (w.w_proc == NULL) {
+		fprintf(stderr, "%s: %s\n", cli_progname, dtproc_errmsg(dtp));
+		dtproc_close(dtp);
+		cli_target_free(&t);
 		return 1;
 	}
-	/* without the agent (static program) there are no milestones */
-	(void) rtld_enable(w.w_rtld, t.ct_pid == 0);
-
-	watch_head(&w, pt_pid(w.w_proc), t.ct_pid ? "grabbed" : "created");
-	watch_str(&w, "path", pt_exe(w.w_proc));
+	/* the control thread rests at the rendezvous: no other printer */
+	watch_head(&w, dtproc_pid(w.w_proc), dtproc_pid(w.w_proc),
+	    t.ct_pid ? "grabbed" : "created");
+	watch_str(&w, "path", dtproc_exe(dtp, w.w_proc));
 	if (t.ct_pid != 0)
-		watch_int(&w, "threads", "threads ", pt_nthreads(w.w_proc));
-	(void) watch_end(&w);
+		watch_int(&w, "threads", "threads ",
+		    dtproc_nthreads(dtp, w.w_proc));
+	watch_end(&w);
+	dtproc_continue(dtp, w.w_proc);
 
-	(void) pt_resume(w.w_proc);
-	quit = watch_loop(&w, wake);
+	quit = watch_wait(dtp, &w, sigfd);
 
-	if (quit != 0 && pt_state(w.w_proc) != PT_DEAD && !w.w_json &&
-	    quit != SIGPIPE)
+	int state = dtproc_state(dtp, w.w_proc);
+	int status = dtproc_status(dtp, w.w_proc);
+	if (quit != 0 && quit != SIGPIPE && state != DTPROC_PS_DEAD)
 		fprintf(stderr, "%s: %s: releasing pid %d\n", cli_progname,
-		    strsignal(quit), (int)pt_pid(w.w_proc));
-	int status = pt_exit_status(w.w_proc);
-	int dead = pt_state(w.w_proc) == PT_DEAD;
-	(void) pt_release(w.w_proc, PT_RELEASE_DEFAULT);
-	rtld_free(w.w_rtld);
-	sym_proc_free(w.w_sym);
+		    strsignal(quit), (int)dtproc_pid(w.w_proc));
+	dtproc_release(dtp, w.w_proc);
+	dtproc_close(dtp);
+	close(sigfd);
+	close(w.w_poke[0]);
+	close(w.w_poke[1]);
 	cli_target_free(&t);
 
 	if (quit != 0)
 		return 128 + quit;
-	if (t.ct_pid != 0 || !dead)
+	if (t.ct_pid != 0 || state != DTPROC_PS_DEAD)
 		return 0;
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
 	    WEXITSTATUS(status);

@@ -173,6 +173,49 @@ typedef int dtproc_dlact_f(dtproc_t *dtp, dtproc_proc_t *pr, void *arg);
 DTPROC_API void dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn,
     void *arg);
 
+/*
+ * Lifecycle events of controlled processes, for tools like `dtproc watch`:
+ * FN runs on the control thread, the handle locked, for each one.
+ */
+#define DTPROC_EV_THREAD_NEW	1	/* de_tid created thread de_child */
+#define DTPROC_EV_THREAD_EXIT	2	/* de_tid exited, de_status */
+#define DTPROC_EV_FORK		3	/* de_tid forked de_child (untraced) */
+#define DTPROC_EV_VFORK		4	/* de_tid vforked/spawned de_child */
+#define DTPROC_EV_VFORK_DONE	5	/* de_tid's vfork child let go */
+#define DTPROC_EV_EXEC		6	/* new image de_path; de_child: the
+					   thread that called execve */
+#define DTPROC_EV_SIGNAL	7	/* de_tid received de_sig */
+#define DTPROC_EV_JOBSTOP	8	/* stopped by de_sig from outside */
+#define DTPROC_EV_JOBCONT	9	/* continued by SIGCONT */
+#define DTPROC_EV_EXIT		10	/* gone: de_status, a wait status */
+#define DTPROC_EV_LOST		11	/* exec'd an unobservable program */
+#define DTPROC_EV_PREINIT	12	/* loaded, relocated, no constructor */
+#define DTPROC_EV_POSTINIT	13	/* constructors done */
+#define DTPROC_EV_MAIN		14	/* at main (de_addr) */
+#define DTPROC_EV_OBJ_ADD	15	/* object de_path added in de_lmid */
+#define DTPROC_EV_OBJ_REMOVE	16	/* object de_path removed */
+
+typedef struct dtproc_event {
+	int de_kind;		/* DTPROC_EV_* */
+	pid_t de_tid;		/* thread concerned */
+	pid_t de_child;		/* new thread or child; EXEC: former tid */
+	int de_sig;		/* SIGNAL, JOBSTOP */
+	int de_status;		/* THREAD_EXIT, EXIT */
+	const char *de_path;	/* EXEC, OBJ_ADD, OBJ_REMOVE */
+	int de_lmid;		/* OBJ_ADD, OBJ_REMOVE */
+	uintptr_t de_addr;	/* MAIN */
+} dtproc_event_t;
+
+typedef void dtproc_event_f(dtproc_t *dtp, dtproc_proc_t *pr,
+    const dtproc_event_t *ev, void *arg);
+DTPROC_API void dtproc_set_event(dtproc_t *dtp, dtproc_event_f *fn,
+    void *arg);
+
+/* The path of the program the process runs now. */
+DTPROC_API const char *dtproc_exe(dtproc_t *dtp, dtproc_proc_t *pr);
+/* How many threads it has (0 once it is gone). */
+DTPROC_API int dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr);
+
 /* Stop a controlled process as the reference's stop() action does: it
  * stays stopped until resumed from outside (SIGCONT), even if we die. */
 DTPROC_API int dtproc_stop(dtproc_t *dtp, dtproc_proc_t *pr);

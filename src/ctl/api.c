@@ -22,8 +22,13 @@ dtproc_state(dtproc_t *dtp, dtproc_proc_t *pr)
 
 	(void) dtp;
 	ctl_enter(pr, &took);
-	if (pr->dpr_done || pr->dpr_P == NULL)
-		st = pr->dpr_rdonly ? DTPROC_PS_RUN : pr->dpr_state;
+	if (pr->dpr_rdonly)
+		st = pr->dpr_P != NULL && pt_alive(pr->dpr_P) ?
+		    DTPROC_PS_RUN : DTPROC_PS_DEAD;
+	else if (pr->dpr_state == DTPROC_PS_DEAD ||
+	    pr->dpr_state == DTPROC_PS_LOST || pr->dpr_done ||
+	    pr->dpr_P == NULL)
+		st = pr->dpr_state;
 	else if (pr->dpr_stop & CTL_STOP_IDLE)
 		st = DTPROC_PS_STOP;
 	else
@@ -215,4 +220,31 @@ dtproc_stop(dtproc_t *dtp, dtproc_proc_t *pr)
 		return ctl_set_error(dtp, errno, "pid %d: cannot stop: %s",
 		    (int)pr->dpr_pid, strerror(errno));
 	return 0;
+}
+
+DTPROC_API void
+dtproc_set_event(dtproc_t *dtp, dtproc_event_f *fn, void *arg)
+{
+	dtp->dph_event = fn;
+	dtp->dph_event_arg = arg;
+}
+
+DTPROC_API const char *
+dtproc_exe(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	(void) dtp;
+	return pr->dpr_exe;
+}
+
+DTPROC_API int
+dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	bool took;
+	int n;
+
+	(void) dtp;
+	ctl_enter(pr, &took);
+	n = pr->dpr_P != NULL ? pt_nthreads(pr->dpr_P) : 0;
+	ctl_leave(pr, took);
+	return n;
 }

@@ -35,6 +35,56 @@
 #include <sys/wait.h>
 #include <time.h>
 
+/*
+ * The control thread marks itself the lock's holder, so that a callback
+ * it runs may call the API on the same handle without deadlocking.
+ */
+static void
+ctl_hold(dtproc_proc_t *pr)
+{
+	(void) pthread_mutex_lock(&pr->dpr_lock);
+	pr->dpr_holder = pthread_self();
+	pr->dpr_held = true;
+}
+
+static void
+ctl_unhold(dtproc_proc_t *pr)
+{
+	pr->dpr_held = false;
+	(void) pthread_mutex_unlock(&pr->dpr_lock);
+}
+
+static void
+ctl_emit(dtproc_proc_t *pr, int kind, const pt_event_t *pe,
+    const char *path, int lmid, uintptr_t addr)
+{
+	dtproc_t *dtp = pr->dpr_hdl;
+	dtproc_event_t ev = { .de_kind = kind, .de_path = path,
+	    .de_lmid = lmid, .de_addr = addr };
+
+	if (dtp->dph_event == NULL)
+		return;
+	if (pe != NULL) {
+		ev.de_tid = pe->pe_tid;
+		ev.de_child = pe->pe_kind == PT_EV_EXEC ? pe->pe_former_tid :
+		    pe->pe_child;
+		ev.de_sig = pe->pe_sig;
+		ev.de_status = pe->pe_status;
+	} else {
+		ev.de_tid = pr->dpr_pid;
+	}
+	dtp->dph_event(dtp, pr, &ev, dtp->dph_event_arg);
+}
+
+static void
+ctl_emit_objs(dtproc_proc_t *pr, int kind, const pt_event_t *pe,
+    const rtld_obj_t *o, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ctl_emit(pr, kind, pe, o[i].ro_path[0] ? o[i].ro_path :
+		    pr->dpr_exe, o[i].ro_lmid, 0);
+}
+
 static void
 ctl_serve(dtproc_proc_t *pr)
 {
@@ -123,7 +173,10 @@ ctl_rendezvous(dtproc_proc_t *pr, unsigned why)
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
 	while ((pr->dpr_stop & CTL_STOP_IDLE) && !pr->dpr_quit) {
 		ctl_serve(pr);
+		pr->dpr_held = false;
 		(void) pthread_cond_wait(&pr->dpr_cv, &pr->dpr_lock);
+		pr->dpr_holder = pthread_self();
+		pr->dpr_held = true;
 	}
 	pr->dpr_stop &= ~CTL_STOP_IDLE;
 	(void) pt_bkpt_replant(pr->dpr_P);
@@ -152,26 +205,33 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 	if (rtld_event(pr->dpr_rtld, ev, &re) == 1) {
 		switch (re.re_kind) {
 		case RTLD_EV_PREINIT:
+			ctl_emit(pr, DTPROC_EV_PREINIT, ev, NULL, 0, 0);
 			ctl_rendezvous(pr, DTPROC_STOP_PREINIT);
 			break;
 		case RTLD_EV_ACTIVITY:
+			ctl_emit_objs(pr, DTPROC_EV_OBJ_ADD, ev, re.re_added,
+			    re.re_nadded);
+			ctl_emit_objs(pr, DTPROC_EV_OBJ_REMOVE, ev,
+			    re.re_removed, re.re_nremoved);
 			ctl_dlactivity(pr);
 			break;
 		case RTLD_EV_MAIN:
+			ctl_emit(pr, DTPROC_EV_POSTINIT, ev, NULL, 0, 0);
 			ctl_rendezvous(pr, DTPROC_STOP_POSTINIT);
+			ctl_emit(pr, DTPROC_EV_MAIN, ev, NULL, 0, re.re_main);
 			ctl_rendezvous(pr, DTPROC_STOP_MAIN);
 			break;
 		default:
 			break;
 		}
 		rtld_ev_free(&re);
-	} else {
-		for (ctl_bkpt_t *b = pr->dpr_bps; b != NULL; b = b->cb_next) {
-			if (b->cb_addr == ev->pe_addr) {
-				b->cb_fn(pr->dpr_hdl, pr, ev->pe_tid,
-				    ev->pe_addr, b->cb_arg);
-				break;
-			}
+	}
+	/* the client's, even at a site the agent uses too (main) */
+	for (ctl_bkpt_t *b = pr->dpr_bps; b != NULL; b = b->cb_next) {
+		if (b->cb_addr == ev->pe_addr) {
+			b->cb_fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
+			    b->cb_arg);
+			break;
 		}
 	}
 	if (pt_bkpt_orig(P, ev->pe_addr, &orig) == 0)
@@ -195,12 +255,27 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 {
 	pt_proc_t *P = pr->dpr_P;
 
+	static const int kinds[] = {
+		[PT_EV_THREAD_NEW] = DTPROC_EV_THREAD_NEW,
+		[PT_EV_THREAD_EXIT] = DTPROC_EV_THREAD_EXIT,
+		[PT_EV_FORK] = DTPROC_EV_FORK,
+		[PT_EV_VFORK] = DTPROC_EV_VFORK,
+		[PT_EV_VFORK_DONE] = DTPROC_EV_VFORK_DONE,
+		[PT_EV_EXEC] = DTPROC_EV_EXEC,
+		[PT_EV_SIGNAL] = DTPROC_EV_SIGNAL,
+		[PT_EV_JOBSTOP] = DTPROC_EV_JOBSTOP,
+		[PT_EV_JOBCONT] = DTPROC_EV_JOBCONT,
+		[PT_EV_EXIT] = DTPROC_EV_EXIT,
+		[PT_EV_LOST] = DTPROC_EV_LOST,
+	};
+
 	switch (ev->pe_kind) {
 	case PT_EV_BREAKPOINT:
 		ctl_breakpoint(pr, ev);
 		return true;
 	case PT_EV_EXEC:
 		/* a new image: our sites went with the old one */
+		snprintf(pr->dpr_exe, sizeof (pr->dpr_exe), "%s", pt_exe(P));
 		ctl_forget_bkpts(pr);
 		rtld_exec(pr->dpr_rtld);
 		(void) rtld_enable(pr->dpr_rtld, 1);
@@ -208,13 +283,19 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 	case PT_EV_EXIT:
 		pr->dpr_state = DTPROC_PS_DEAD;
 		pr->dpr_status = ev->pe_status;
-		return false;
+		break;
 	case PT_EV_LOST:
 		pr->dpr_state = DTPROC_PS_LOST;
-		return false;
+		break;
 	default:
 		break;
 	}
+	if ((size_t)ev->pe_kind < sizeof (kinds) / sizeof (kinds[0]) &&
+	    kinds[ev->pe_kind] != 0)
+		ctl_emit(pr, kinds[ev->pe_kind], ev, ev->pe_kind == PT_EV_EXEC ?
+		    pr->dpr_exe : NULL, 0, 0);
+	if (ev->pe_kind == PT_EV_EXIT || ev->pe_kind == PT_EV_LOST)
+		return false;
 	if (ev->pe_stopped)
 		(void) pt_resume_thread(P, ev->pe_tid);
 	return true;
@@ -247,7 +328,7 @@ ctl_main(void *arg)
 
 	ctl_block_signals();
 	sigemptyset(&empty);
-	(void) pthread_mutex_lock(&pr->dpr_lock);
+	ctl_hold(pr);
 	pr->dpr_wake = pt_wake_init();	/* unblocks only the wake signal */
 	if (pr->dpr_created)
 		rv = pt_create(pr->dpr_file, pr->dpr_argv, NULL, &empty,
@@ -264,6 +345,7 @@ ctl_main(void *arg)
 		goto done;
 	}
 	pr->dpr_pid = pt_pid(pr->dpr_P);
+	snprintf(pr->dpr_exe, sizeof (pr->dpr_exe), "%s", pt_exe(pr->dpr_P));
 	pt_set_wake(pr->dpr_P, pr->dpr_wake);
 	if ((pr->dpr_sym = sym_proc_new(pr->dpr_pid)) == NULL ||
 	    (pr->dpr_rtld = rtld_new(pr->dpr_P, pr->dpr_sym)) == NULL) {
@@ -283,9 +365,9 @@ ctl_main(void *arg)
 
 	while (!pr->dpr_quit && alive) {
 		ctl_serve(pr);
-		(void) pthread_mutex_unlock(&pr->dpr_lock);
+		ctl_unhold(pr);
 		rv = pt_wait(pr->dpr_P, &ev, 1);
-		(void) pthread_mutex_lock(&pr->dpr_lock);
+		ctl_hold(pr);
 		if (rv == -EINTR) {
 			if (pt_wake_pending(pr->dpr_wake))
 				pt_wake_ack(pr->dpr_wake);
@@ -321,7 +403,7 @@ done:
 	pr->dpr_wake = NULL;
 	pr->dpr_done = true;
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
-	(void) pthread_mutex_unlock(&pr->dpr_lock);
+	ctl_unhold(pr);
 	return NULL;
 }
 

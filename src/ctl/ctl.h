@@ -81,6 +81,8 @@ struct dtproc_proc {
 	/* what the control thread is to create or grab */
 	char *dpr_file;
 	char **dpr_argv;
+	char dpr_exe[4096];		/* current image, kept past death */
+	int dpr_nthreads;		/* kept current by the thread */
 	ctl_bkpt_t *dpr_bps;		/* client breakpoints */
 	ctl_req_t *dpr_reqs;		/* pending requests, FIFO */
 	struct dtproc_proc *dpr_hash;	/* pid hash chain */
@@ -99,6 +101,8 @@ struct dtproc {
 	char dph_errmsg[CTL_MSG_MAX];
 	dtproc_dlact_f *dph_dlact;
 	void *dph_dlact_arg;
+	dtproc_event_f *dph_event;
+	void *dph_event_arg;
 };
 
 /* handle.c */

@@ -269,9 +269,10 @@ dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
 static bool
 ctl_same_process(dtproc_proc_t *pr)
 {
-	if (pr->dpr_P == NULL)
-		return pr->dpr_thread && !pr->dpr_done;
-	return pt_state(pr->dpr_P) != PT_DEAD;
+	if (pr->dpr_rdonly)
+		return pr->dpr_P != NULL && pt_alive(pr->dpr_P);
+	return pr->dpr_thread && !pr->dpr_done &&
+	    pr->dpr_state != DTPROC_PS_DEAD && pr->dpr_state != DTPROC_PS_LOST;
 }
 
 DTPROC_API dtproc_proc_t *
@@ -311,6 +312,8 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 			return NULL;
 		}
 		pr->dpr_rdonly = true;
+		snprintf(pr->dpr_exe, sizeof (pr->dpr_exe), "%s",
+		    pt_exe(pr->dpr_P));
 		if ((pr->dpr_sym = sym_proc_new(pid)) == NULL ||
 		    (pr->dpr_rtld = rtld_new(pr->dpr_P, pr->dpr_sym)) == NULL) {
 			ctl_set_error(dtp, ENOMEM, "failed to grab pid %d: %s",

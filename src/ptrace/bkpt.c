@@ -128,9 +128,11 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 		return pt_seterr(P, ESRCH, "pid %d: cannot set breakpoint: "
 		    "process not under control", (int)P->pp_pid);
 	i = pt_bp_index(P, addr, &found);
-	if (found)
-		return pt_seterr(P, EEXIST, "pid %d: breakpoint at %#lx "
-		    "already set", (int)P->pp_pid, (unsigned long)addr);
+	if (found) {
+		/* one int3 serves every user of a site: count them */
+		P->pp_bp[i].pb_refs++;
+		return 0;
+	}
 	if (pt_mem_read(P, addr, &orig, 1) != 1)
 		return pt_seterr(P, EFAULT, "pid %d: cannot set breakpoint "
 		    "at %#lx: address not mapped", (int)P->pp_pid,
@@ -152,6 +154,7 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 	    (P->pp_nbp - i) * sizeof (*P->pp_bp));
 	P->pp_bp[i].pb_addr = addr;
 	P->pp_bp[i].pb_orig = orig;
+	P->pp_bp[i].pb_refs = 1;
 	P->pp_nbp++;
 	if (!P->pp_lifted && pt_mem_write(P, addr, &int3, 1) != 1) {
 		int err = errno;
@@ -177,6 +180,8 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 	if (!found)
 		return pt_seterr(P, ENOENT, "pid %d: no breakpoint at %#lx",
 		    (int)P->pp_pid, (unsigned long)addr);
+	if (--P->pp_bp[i].pb_refs > 0)
+		return 0;
 	if (P->pp_state != PT_DEAD && P->pp_state != PT_LOST &&
 	    !P->pp_lifted && pt_mem_write(P, addr, &P->pp_bp[i].pb_orig, 1) != 1)
 		rv = pt_seterr(P, errno, "pid %d: cannot restore text at "
@@ -195,6 +200,7 @@ pt_bkpt_remove_all(pt_proc_t *P)
 	int rv = 0;
 
 	while (P->pp_nbp > 0) {
+		P->pp_bp[P->pp_nbp - 1].pb_refs = 1;
 		int r = pt_bkpt_del(P, P->pp_bp[P->pp_nbp - 1].pb_addr);
 		if (r != 0)
 			rv = r;

@@ -92,6 +92,11 @@ pt_refuse(pid_t pid, int rdonly, pt_err_t *e)
 	/* reading needs no tracer of our own: another one is no obstacle */
 	tracer = rdonly ? 0 : pt_status_field(pid, 0, "TracerPid");
 	if (tracer > 0) {
+		/* TracerPid is the tracing thread: name its process */
+		pid_t tg = pt_status_field(tracer, 0, "Tgid");
+
+		if (tg > 0)
+			tracer = tg;
 		pt_comm(tracer, comm, sizeof (comm));
 		return pt_errset(e, EBUSY, "failed to grab pid %d: process is "
 		    "already traced by pid %d (%s)", (int)pid, (int)tracer,

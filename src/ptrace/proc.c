@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/syscall.h>
+#include <signal.h>
 #include <unistd.h>
 
 /* Processes owned by the calling thread (see wait.c). */
@@ -265,4 +267,17 @@ pt_dprintf(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+}
+
+int
+pt_alive(const pt_proc_t *P)
+{
+	struct pollfd p = { .fd = P->pp_pidfd, .events = POLLIN };
+
+	if (P->pp_state == PT_DEAD)
+		return 0;
+	if (P->pp_pidfd < 0)
+		return kill(P->pp_pid, 0) == 0;
+	/* a pidfd turns readable when its process has exited */
+	return poll(&p, 1, 0) == 0;
 }

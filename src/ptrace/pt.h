@@ -129,6 +129,8 @@ int pt_rdonly(const pt_proc_t *P);
 int pt_exit_status(const pt_proc_t *P);	/* wait(2) status once DEAD */
 const char *pt_errmsg(const pt_proc_t *P);
 int pt_nthreads(const pt_proc_t *P);
+/* Is the process this handle was made for still there (pidfd)? */
+int pt_alive(const pt_proc_t *P);
 int pt_threads(const pt_proc_t *P, pid_t *tids, int max);
 const char *pt_exe(const pt_proc_t *P);	/* path of the current image */
 
@@ -180,6 +182,7 @@ void pt_maps_free(pt_map_t *maps, size_t nmaps);
  * other thread is stopped, so nobody passes the site unseen, and leaves
  * TID stopped after the instruction.
  */
+/* A site set twice needs two deletes: its users are counted. */
 int pt_bkpt_set(pt_proc_t *P, uintptr_t addr);
 int pt_bkpt_del(pt_proc_t *P, uintptr_t addr);
 int pt_bkpt_step(pt_proc_t *P, pid_t tid);

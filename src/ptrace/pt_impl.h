@@ -42,6 +42,7 @@ typedef struct pt_thread {
 typedef struct pt_bkpt {
 	uintptr_t pb_addr;	/* address of the planted int3 */
 	uint8_t pb_orig;	/* the byte it replaced */
+	int pb_refs;		/* users of the site (agent, client...) */
 } pt_bkpt_t;
 
 #define PT_EVQ_MAX 4096

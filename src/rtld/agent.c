@@ -233,11 +233,16 @@ rtld_read_str(rtld_t *R, uintptr_t addr, char **out)
 	return *out != NULL ? 0 : -ENOMEM;
 }
 
+/* A path, or a plain ASCII name (linux-vdso.so.1), never raw bytes. */
 static int
 rtld_printable(const char *s)
 {
+	int path = *s == '/';
+
 	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f || (c >= 0x80 && !path))
 			return 0;
 	}
 	return 1;

@@ -57,6 +57,7 @@ rtld_enable(rtld_t *R, int created)
 	rv = rtld_refresh(R);
 	if (R->rt_rdebug == 0)
 		return -ENOENT;
+	R->rt_need_base = !created && rv != 0;
 	if (rtld_read_rdebug(R, R->rt_rdebug, &rd) != 0)
 		return -EFAULT;
 	R->rt_brk = rd.rd_brk;
@@ -130,6 +131,9 @@ rtld_consistent(rtld_t *R, rtld_ev_t *out)
 		R->rt_preinit_due = 0;
 		out->re_kind = RTLD_EV_PREINIT;
 		rtld_plant_main(R);
+	} else if (R->rt_need_base) {
+		/* grabbed in the middle of a change: nothing to compare with */
+		R->rt_need_base = 0;
 	} else {
 		(void) rtld_diff(R->rt_objs, R->rt_nobjs, old, nold,
 		    &out->re_added, &out->re_nadded);

@@ -34,6 +34,8 @@ struct rtld {
 	uintptr_t rt_start_bp;	/* at __libc_start_main, to learn main */
 	uintptr_t rt_main_bp;	/* at main */
 	int rt_preinit_due;	/* next RT_CONSISTENT is PREINIT */
+	int rt_need_base;	/* grabbed mid-change: the next consistent
+				   list is the baseline, not activity */
 };
 
 int rtld_ldso_sym(rtld_t *R, const char *name, sym_info_t *si);

@@ -375,9 +375,16 @@ sym_file_get(pid_t pid, uintptr_t start, uintptr_t end, const char *path,
 		*errp = -errno;
 		return NULL;
 	}
-	if (ino == 0 && fstat(fd, &st) == 0) {
-		dev = st.st_dev;
-		ino = st.st_ino;
+	if (fstat(fd, &st) == 0) {
+		if (ino == 0) {
+			dev = st.st_dev;
+			ino = st.st_ino;
+		} else if (st.st_ino != ino || st.st_dev != dev) {
+			/* the path now names another file than the mapped one */
+			close(fd);
+			*errp = -ESTALE;
+			return NULL;
+		}
 	}
 	if ((F = calloc(1, sizeof (*F))) == NULL) {
 		close(fd);

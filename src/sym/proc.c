@@ -190,6 +190,13 @@ sym_build(sym_proc_t *S, const sym_objdesc_t *desc, size_t ndesc)
 
 	if ((rv = pt_maps_read(S->sp_pid, &maps, &nmaps)) != 0)
 		return rv;
+	if (nmaps == 0) {
+		/* a zombie: no address space left to describe */
+		pt_maps_free(maps, nmaps);
+		snprintf(S->sp_err, sizeof (S->sp_err), "pid %d: process has "
+		    "exited", (int)S->sp_pid);
+		return -ESRCH;
+	}
 	snprintf(path, sizeof (path), "/proc/%d/exe", (int)S->sp_pid);
 	exe[0] = '\0';
 	if ((n = readlink(path, exe, sizeof (exe) - 1)) > 0)
@@ -482,11 +489,18 @@ sym_iter(sym_proc_t *S, const char *objglob, const char *nameglob,
 
 	for (size_t i = 0; i < S->sp_nobj; i++) {
 		sym_obj_t *o = &S->sp_obj[i];
-		int m = o->so_exec && strcmp(objglob, "a.out") == 0;
+		int m;
 
-		if (!m)
-			m = fnmatch(objglob, strchr(objglob, '/') != NULL ?
-			    o->so_path : o->so_base, 0) == 0;
+		/* a plain name in DTrace's forms; a glob on the basename
+		 * (or the path, when it has a '/') */
+		if (strpbrk(objglob, "*?[") == NULL)
+			m = sym_obj_matches(o, objglob, strlen(objglob));
+		else if (strchr(objglob, '/') != NULL)
+			m = fnmatch(objglob, o->so_path, 0) == 0 ||
+			    (o->so_lname != NULL &&
+			    fnmatch(objglob, o->so_lname, 0) == 0);
+		else
+			m = fnmatch(objglob, o->so_base, 0) == 0;
 		if (!m || sym_obj_load(S, o) != 0)
 			continue;
 		const sym_file_t *F = o->so_file;

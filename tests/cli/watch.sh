@@ -114,7 +114,9 @@ exec 9<"$T/wout"
 read -r line <&9
 case "$line" in *grabbed*) ok grab-reported ;; *) fail grab-reported "$line" ;; esac
 tracer=$(awk '/TracerPid/ {print $2}' /proc/$vpid/status)
-[ "$tracer" = "$dpid" ] && ok grab-traced || fail grab-traced "TracerPid=$tracer"
+# the tracer is one of dtproc's threads (its control thread)
+tracer_tg=$(awk '/^Tgid/ {print $2}' /proc/$tracer/status 2>/dev/null)
+[ "$tracer_tg" = "$dpid" ] && ok grab-traced || fail grab-traced "TracerPid=$tracer (process $tracer_tg)"
 kill -INT $dpid
 wait $dpid; rc=$?
 [ $rc -eq 130 ] && ok sigint-exit-130 || fail sigint-exit-130 "rc=$rc"

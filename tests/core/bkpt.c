@@ -145,20 +145,25 @@ TEST(bkpt_set_twice)
 	P = bp_victim(2, 10, &v, &x.addr);
 	fb = file_byte_at(v.pid, x.addr);
 	CHECK_PT(pt_bkpt_set(P, x.addr));
-	rc = pt_bkpt_set(P, x.addr);	/* error or no-op, never a 2nd int3 */
-	tinfo("second pt_bkpt_set: %d", rc);
+	rc = pt_bkpt_set(P, x.addr);	/* a second user, never a 2nd int3 */
+	CHECK_EQ_INT(rc, 0);
 	CHECK_EQ_INT(pt_bkpt_count(P), 1);
 	CHECK_PT(pt_bkpt_orig(P, x.addr, &orig));
 	CHECK_EQ_INT(orig, fb);
 
-	/* One delete restores the text. */
+	/* The first delete leaves the site to its other user... */
+	CHECK_PT(pt_bkpt_del(P, x.addr));
+	CHECK_EQ_INT(pt_bkpt_count(P), 1);
+	CHECK_EQ_INT(pt_mem_read(P, x.addr, &orig, 1), 1);
+	CHECK_EQ_INT(orig, 0xcc);
+	/* ...the last one restores the text. */
 	CHECK_PT(pt_bkpt_del(P, x.addr));
 	CHECK_EQ_INT(pt_bkpt_count(P), 0);
 	CHECK_EQ_INT(text_matches_file(v.pid, x.addr, 16), 1);
 
 	/* And set twice again, it still counts every hit once. */
 	CHECK_PT(pt_bkpt_set(P, x.addr));
-	pt_bkpt_set(P, x.addr);
+	CHECK_PT(pt_bkpt_set(P, x.addr));
 	run_hits(P, &v, &x);
 	CHECK_EQ_INT(x.hits, 20);
 	pt_release(P, PT_RELEASE_DEFAULT);
