@@ -43,14 +43,13 @@ static void
 ctl_hold(dtproc_proc_t *pr)
 {
 	(void) pthread_mutex_lock(&pr->dpr_lock);
-	pr->dpr_holder = pthread_self();
-	pr->dpr_held = true;
+	ctl_mark(pr);
 }
 
 static void
 ctl_unhold(dtproc_proc_t *pr)
 {
-	pr->dpr_held = false;
+	ctl_unmark(pr);
 	(void) pthread_mutex_unlock(&pr->dpr_lock);
 }
 
@@ -173,10 +172,7 @@ ctl_rendezvous(dtproc_proc_t *pr, unsigned why)
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
 	while ((pr->dpr_stop & CTL_STOP_IDLE) && !pr->dpr_quit) {
 		ctl_serve(pr);
-		pr->dpr_held = false;
 		(void) pthread_cond_wait(&pr->dpr_cv, &pr->dpr_lock);
-		pr->dpr_holder = pthread_self();
-		pr->dpr_held = true;
 	}
 	pr->dpr_stop &= ~CTL_STOP_IDLE;
 	(void) pt_bkpt_replant(pr->dpr_P);
@@ -226,14 +222,22 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 		}
 		rtld_ev_free(&re);
 	}
-	/* the client's, even at a site the agent uses too (main) */
-	for (ctl_bkpt_t *b = pr->dpr_bps; b != NULL; b = b->cb_next) {
+	/*
+	 * The client's, even at a site the agent uses too (main).  Taken
+	 * from the list first: a callback may add or delete breakpoints.
+	 */
+	struct { dtproc_bkpt_f *fn; void *arg; } calls[16];
+	int ncalls = 0;
+	for (ctl_bkpt_t *b = pr->dpr_bps; b != NULL && ncalls < 16;
+	    b = b->cb_next) {
 		if (b->cb_addr == ev->pe_addr) {
-			b->cb_fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
-			    b->cb_arg);
-			break;
+			calls[ncalls].fn = b->cb_fn;
+			calls[ncalls++].arg = b->cb_arg;
 		}
 	}
+	for (int i = 0; i < ncalls; i++)
+		calls[i].fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
+		    calls[i].arg);
 	if (pt_bkpt_orig(P, ev->pe_addr, &orig) == 0)
 		(void) pt_bkpt_step(P, ev->pe_tid);
 	(void) pt_resume(P);
@@ -492,14 +496,21 @@ ctl_request(dtproc_proc_t *pr, ctl_req_t *req)
 		return -ESRCH;
 	req->cr_done = false;
 	req->cr_next = NULL;
+	if (pthread_equal(pr->dpr_tid, pthread_self())) {
+		/* from a callback: we are the control thread, serve it now */
+		ctl_req_t *q = pr->dpr_reqs;
+
+		pr->dpr_reqs = req;
+		ctl_serve(pr);
+		pr->dpr_reqs = q;
+		return req->cr_rv;
+	}
 	for (tail = &pr->dpr_reqs; *tail != NULL; tail = &(*tail)->cr_next)
 		;
 	*tail = req;
 	(void) pthread_cond_broadcast(&pr->dpr_cv);	/* if resting */
 	while (!req->cr_done && !pr->dpr_done) {
 		struct timespec ts;
-		pthread_t holder = pr->dpr_holder;
-		bool held = pr->dpr_held;
 
 		if (pr->dpr_wake != NULL)
 			pt_wake_kick(pr->dpr_wake);
@@ -508,8 +519,6 @@ ctl_request(dtproc_proc_t *pr, ctl_req_t *req)
 		ts.tv_sec += ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		(void) pthread_cond_timedwait(&pr->dpr_cv, &pr->dpr_lock, &ts);
-		pr->dpr_holder = holder;
-		pr->dpr_held = held;
 		if (backoff_ns < 50 * 1000 * 1000)
 			backoff_ns *= 2;
 	}

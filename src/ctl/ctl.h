@@ -58,8 +58,6 @@ struct dtproc_proc {
 	pid_t dpr_pid;
 	pthread_mutex_t dpr_lock;	/* the handle */
 	pthread_cond_t dpr_cv;		/* rendezvous, requests, exit */
-	pthread_t dpr_holder;		/* client holding dpr_lock */
-	bool dpr_held;
 	pt_proc_t *dpr_P;		/* owned by the control thread (or a
 					   read-only handle) */
 	sym_proc_t *dpr_sym;
@@ -110,6 +108,9 @@ void ctl_notify(dtproc_t *dtp, dtproc_proc_t *pr, const char *msg);
 int ctl_set_error(dtproc_t *dtp, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ctl_enter(dtproc_proc_t *pr, bool *took);
+bool ctl_holds(dtproc_proc_t *pr);
+void ctl_mark(dtproc_proc_t *pr);
+void ctl_unmark(dtproc_proc_t *pr);
 void ctl_leave(dtproc_proc_t *pr, bool took);
 
 /* control.c */

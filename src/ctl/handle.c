@@ -240,6 +240,8 @@ dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
 {
 	dtproc_proc_t *pr;
 
+	if (stop == 0)
+		stop = DTPROC_STOP_CREATE;	/* every create has a rendezvous */
 	if (file == NULL || (stop & ~CTL_STOP_MASK) != 0 ||
 	    (stop & DTPROC_STOP_GRAB)) {
 		ctl_set_error(dtp, EINVAL, "failed to execute %s: invalid "
@@ -288,11 +290,16 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 		if (pr->dpr_pid != pid || pr->dpr_stale)
 			continue;
 		if ((pr->dpr_rdonly && !rdonly) || !ctl_same_process(pr)) {
+			bool dead = !ctl_same_process(pr);
+
 			/* upgrade to control, or a pid reused: start anew */
 			pr->dpr_stale = true;
 			if (pr->dpr_cacheable && dtp->dph_lrucnt > 0)
 				dtp->dph_lrucnt--;
 			pr->dpr_cacheable = false;
+			/* the handle of a dead process that nobody holds */
+			if (dead && pr->dpr_refs == 0)
+				ctl_destroy(dtp, pr);
 			break;
 		}
 		ctl_lru_unlink(dtp, pr);
@@ -358,8 +365,9 @@ dtproc_release(dtproc_t *dtp, dtproc_proc_t *pr)
 {
 	if (pr == NULL || pr->dpr_refs <= 0)
 		return;
-	if (--pr->dpr_refs == 0 &&
-	    (!pr->dpr_cacheable || dtp->dph_lrucnt > dtp->dph_lrulim))
+	/* a dead process is not worth caching: nobody can grab it again */
+	if (--pr->dpr_refs == 0 && (!pr->dpr_cacheable || pr->dpr_stale ||
+	    dtp->dph_lrucnt > dtp->dph_lrulim || !ctl_same_process(pr)))
 		ctl_destroy(dtp, pr);
 }
 
@@ -379,16 +387,52 @@ dtproc_continue(dtproc_t *dtp, dtproc_proc_t *pr)
 	ctl_leave(pr, took);
 }
 
+/*
+ * Which handles this thread holds the lock of: kept per thread, so that
+ * asking needs no shared state (a callback on the control thread, or a
+ * client between dtproc_lock and dtproc_unlock, calls in without
+ * deadlocking on its own lock).
+ */
+#define CTL_MAXHELD 16
+static __thread dtproc_proc_t *ctl_held[CTL_MAXHELD];
+static __thread int ctl_nheld;
+
+bool
+ctl_holds(dtproc_proc_t *pr)
+{
+	for (int i = 0; i < ctl_nheld; i++)
+		if (ctl_held[i] == pr)
+			return true;
+	return false;
+}
+
+void
+ctl_mark(dtproc_proc_t *pr)
+{
+	if (ctl_nheld < CTL_MAXHELD)
+		ctl_held[ctl_nheld++] = pr;
+}
+
+void
+ctl_unmark(dtproc_proc_t *pr)
+{
+	for (int i = 0; i < ctl_nheld; i++) {
+		if (ctl_held[i] == pr) {
+			ctl_held[i] = ctl_held[--ctl_nheld];
+			return;
+		}
+	}
+}
+
 void
 ctl_enter(dtproc_proc_t *pr, bool *took)
 {
-	if (pr->dpr_held && pthread_equal(pr->dpr_holder, pthread_self())) {
+	if (ctl_holds(pr)) {
 		*took = false;
 		return;
 	}
 	(void) pthread_mutex_lock(&pr->dpr_lock);
-	pr->dpr_holder = pthread_self();
-	pr->dpr_held = true;
+	ctl_mark(pr);
 	*took = true;
 }
 
@@ -397,7 +441,7 @@ ctl_leave(dtproc_proc_t *pr, bool took)
 {
 	if (!took)
 		return;
-	pr->dpr_held = false;
+	ctl_unmark(pr);
 	(void) pthread_mutex_unlock(&pr->dpr_lock);
 }
 
@@ -406,15 +450,14 @@ dtproc_lock(dtproc_t *dtp, dtproc_proc_t *pr)
 {
 	(void) dtp;
 	(void) pthread_mutex_lock(&pr->dpr_lock);
-	pr->dpr_holder = pthread_self();
-	pr->dpr_held = true;
+	ctl_mark(pr);
 }
 
 DTPROC_API void
 dtproc_unlock(dtproc_t *dtp, dtproc_proc_t *pr)
 {
 	(void) dtp;
-	pr->dpr_held = false;
+	ctl_unmark(pr);
 	(void) pthread_mutex_unlock(&pr->dpr_lock);
 }
 

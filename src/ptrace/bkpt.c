@@ -182,8 +182,10 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 		    (int)P->pp_pid, (unsigned long)addr);
 	if (--P->pp_bp[i].pb_refs > 0)
 		return 0;
+	/* text that is no longer mapped (dlclose) needs nothing back */
 	if (P->pp_state != PT_DEAD && P->pp_state != PT_LOST &&
-	    !P->pp_lifted && pt_mem_write(P, addr, &P->pp_bp[i].pb_orig, 1) != 1)
+	    !P->pp_lifted && pt_mem_write(P, addr, &P->pp_bp[i].pb_orig, 1)
+	    != 1 && errno != EIO && errno != EFAULT)
 		rv = pt_seterr(P, errno, "pid %d: cannot restore text at "
 		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
 		    strerror(errno));

@@ -138,6 +138,12 @@ pt_seize_pass(pt_proc_t *P, pt_err_t *e)
 		if (err == ESRCH)
 			continue;	/* the thread exited meanwhile */
 		if (err == EPERM && tid != P->pp_pid) {
+			char st = 0;
+
+			/* exiting: it refuses attach and will be gone */
+			if (pt_proc_stat(tid, &st, NULL) != 0 || st == 'Z' ||
+			    st == 'X')
+				continue;
 			/* auto-attached by TRACECLONE: ours already */
 			pid_t tr = pt_status_field(P->pp_pid, tid,
 			    "TracerPid");

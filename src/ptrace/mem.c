@@ -47,5 +47,10 @@ pt_mem_write(pt_proc_t *P, uintptr_t addr, const void *buf, size_t len)
 	do {
 		n = pwrite(P->pp_memfd, buf, len, (off_t)addr);
 	} while (n < 0 && errno == EINTR);
+	if (n == 0 && len > 0) {
+		/* nothing written: no page there (unmapped, or exit) */
+		errno = EIO;
+		return -1;
+	}
 	return n;
 }

@@ -281,3 +281,9 @@ pt_alive(const pt_proc_t *P)
 	/* a pidfd turns readable when its process has exited */
 	return poll(&p, 1, 0) == 0;
 }
+
+int
+pt_is_owner(const pt_proc_t *P)
+{
+	return !P->pp_rdonly && pthread_equal(P->pp_owner, pthread_self());
+}

@@ -131,6 +131,8 @@ const char *pt_errmsg(const pt_proc_t *P);
 int pt_nthreads(const pt_proc_t *P);
 /* Is the process this handle was made for still there (pidfd)? */
 int pt_alive(const pt_proc_t *P);
+/* Is the calling thread P's owner (so that P cannot run meanwhile)? */
+int pt_is_owner(const pt_proc_t *P);
 int pt_threads(const pt_proc_t *P, pid_t *tids, int max);
 const char *pt_exe(const pt_proc_t *P);	/* path of the current image */
 

@@ -53,8 +53,9 @@ struct pt_proc {
 	int pp_memfd;		/* /proc/PID/mem, reopened at exec */
 	bool pp_created;	/* we forked it: kill on default release */
 	bool pp_rdonly;		/* read-only grab: no tracee at all */
-	pt_state_t pp_state;
-	pt_why_t pp_why;	/* why stopped, when pp_state == STOPPED */
+	/* atomic: the getters may be called from any thread */
+	_Atomic pt_state_t pp_state;
+	_Atomic pt_why_t pp_why; /* why stopped, when pp_state == STOPPED */
 	int pp_status;		/* wait status once DEAD */
 	bool pp_exit_told;	/* PT_EV_EXIT has been queued */
 	bool pp_jobstop;	/* group stop reported, not yet continued */

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,9 +117,43 @@ rtld_exe_headers(rtld_t *R)
 			R->rt_interp = 1;
 		}
 	}
+	if (!have_phdr && dyn != 0) {
+		/*
+		 * No PT_PHDR (ld.so has none): the headers follow the ELF
+		 * header at the start of the first PT_LOAD.
+		 */
+		Elf64_Ehdr eh;
+
+		for (size_t i = 0; i < R->rt_phnum; i++) {
+			Elf64_Phdr ph;
+
+			if (rtld_read(R, R->rt_phdr + i * sizeof (ph), &ph,
+			    sizeof (ph)) != 0 || ph.p_type != PT_LOAD)
+				continue;
+			if (rtld_read(R, R->rt_phdr - sizeof (eh), &eh,
+			    sizeof (eh)) == 0 &&
+			    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+			    eh.e_phoff == sizeof (eh)) {
+				bias = R->rt_phdr - (ph.p_vaddr - ph.p_offset +
+				    eh.e_phoff);
+				have_phdr = 1;
+			}
+			break;
+		}
+	}
 	if (!have_phdr || dyn == 0)
 		return -ENOENT;
 	R->rt_exe_dyn = bias + dyn;
+	/* no interpreter but a DT_SONAME: ld.so itself runs the program */
+	for (int i = 0; i < 4096 && !R->rt_interp; i++) {
+		Elf64_Dyn d;
+
+		if (rtld_read(R, R->rt_exe_dyn + i * sizeof (d), &d,
+		    sizeof (d)) != 0 || d.d_tag == DT_NULL)
+			break;
+		if (d.d_tag == DT_SONAME)
+			R->rt_self = 1;
+	}
 	return 0;
 }
 
@@ -142,8 +177,8 @@ rtld_find_rdebug(rtld_t *R)
 {
 	if (R->rt_rdebug != 0)
 		return 0;
-	if (rtld_dynamic(R) <= 0)
-		return -ENOENT;
+	if (rtld_dynamic(R) < 0 || (!R->rt_interp && !R->rt_self))
+		return -ENOENT;		/* static: no run-time linker */
 	for (int i = 0; i < 4096 && R->rt_exe_dyn != 0; i++) {
 		Elf64_Dyn d;
 
@@ -171,10 +206,16 @@ rtld_ldso_sym(rtld_t *R, const char *name, sym_info_t *si)
 	char spec[512];
 	const char *err;
 
-	if (R->rt_ldbase == 0)
-		return -ENOENT;
 	if (sym_object(R->rt_sym, 0, &oi) != 0)
 		(void) sym_proc_update_maps(R->rt_sym);
+	/*
+	 * No interpreter: either a static program, or ld.so run as the
+	 * program (ld.so ./prog), which is then its own run-time linker.
+	 */
+	if (R->rt_ldbase == 0)
+		return sym_lookup_name(R->rt_sym, name[0] == '_' &&
+		    strcmp(name, "_r_debug") == 0 ? "a.out`_r_debug" :
+		    "a.out`_dl_debug_state", si, &err);
 	for (size_t i = 0; sym_object(R->rt_sym, i, &oi) == 0; i++) {
 		if (oi.so_start != R->rt_ldbase)
 			continue;
@@ -250,6 +291,28 @@ rtld_printable(const char *s)
 
 static int rtld_walk_once(rtld_t *R, rtld_obj_t **objsp, size_t *np);
 
+/* Is ADDR in a mapping of a deleted file (or the vdso, if VDSO)? */
+static int
+rtld_deleted_at(rtld_t *R, uintptr_t addr, int vdso)
+{
+	pt_map_t *maps;
+	size_t n;
+	int rv = 0;
+
+	if (pt_maps_read(pt_pid(R->rt_proc), &maps, &n) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(maps[i].pm_path);
+
+		if (addr >= maps[i].pm_start && addr < maps[i].pm_end)
+			rv = vdso ? strcmp(maps[i].pm_path, "[vdso]") == 0 :
+			    l > 10 && strcmp(maps[i].pm_path + l - 10,
+			    " (deleted)") == 0;
+	}
+	pt_maps_free(maps, n);
+	return rv;
+}
+
 /*
  * Walk every namespace.  -EAGAIN if one is not consistent.  A process we
  * do not stop may dlopen and dlclose while we read; two walks that agree,
@@ -265,7 +328,7 @@ rtld_walk(rtld_t *R, rtld_obj_t **objsp, size_t *np)
 
 	if ((rv = rtld_walk_once(R, &a, &na)) != 0)
 		return rv;
-	if (pt_state(R->rt_proc) == PT_STOPPED) {
+	if (pt_is_owner(R->rt_proc) && pt_state(R->rt_proc) == PT_STOPPED) {
 		*objsp = a;	/* nothing can change under us */
 		*np = na;
 		return 0;
@@ -282,6 +345,25 @@ rtld_walk(rtld_t *R, rtld_obj_t **objsp, size_t *np)
 			rv = -EAGAIN;
 	}
 	rtld_objs_free(b, nb);
+	/*
+	 * A name read while ld.so was freeing and reusing it can be stable
+	 * across both walks: a path must name a file, or the mapping holding
+	 * the object's dynamic section must be a file that was deleted.
+	 */
+	for (size_t i = 0; rv == 0 && i < na; i++) {
+		struct stat st;
+
+		if (i == 0 && a[i].ro_path[0] == '\0')
+			continue;	/* the executable */
+		if (a[i].ro_path[0] != '/') {
+			if (!rtld_deleted_at(R, a[i].ro_dyn, 1))
+				rv = -EAGAIN;
+		} else if ((stat(a[i].ro_path, &st) != 0 ||
+		    !S_ISREG(st.st_mode)) && !rtld_deleted_at(R, a[i].ro_dyn,
+		    0)) {
+			rv = -EAGAIN;
+		}
+	}
 	if (rv != 0) {
 		rtld_objs_free(a, na);
 		return rv;

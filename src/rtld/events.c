@@ -48,15 +48,15 @@ rtld_enable(rtld_t *R, int created)
 	int rv;
 
 	(void) sym_proc_update_maps(R->rt_sym);
-	if ((rv = rtld_dynamic(R)) <= 0) {
+	if ((rv = rtld_dynamic(R)) < 0)
+		return rv;
+	rv = rtld_refresh(R);
+	if (R->rt_rdebug == 0) {
 		/* static: no link maps, and the exec was PREINIT */
 		if (created)
 			rtld_plant_main(R);
-		return rv < 0 ? rv : -ENOENT;
-	}
-	rv = rtld_refresh(R);
-	if (R->rt_rdebug == 0)
 		return -ENOENT;
+	}
 	R->rt_need_base = !created && rv != 0;
 	if (rtld_read_rdebug(R, R->rt_rdebug, &rd) != 0)
 		return -EFAULT;

@@ -26,6 +26,7 @@ struct rtld {
 	uintptr_t rt_entry;	/* AT_ENTRY */
 	uintptr_t rt_exe_dyn;	/* the executable's _DYNAMIC */
 	int rt_interp;		/* has PT_INTERP: dynamic */
+	int rt_self;		/* is ld.so, run as the program */
 	uintptr_t rt_rdebug;	/* base namespace's r_debug */
 	rtld_obj_t *rt_objs;	/* last consistent walk */
 	size_t rt_nobjs;

@@ -244,8 +244,9 @@ sym_file_index(sym_file_t *F)
 {
 	size_t sz = 16;
 
-	qsort_r(F->sf_syms, F->sf_nsyms, sizeof (sym_entry_t), sym_cmp_addr,
-	    F->sf_strs);
+	if (F->sf_nsyms > 1)
+		qsort_r(F->sf_syms, F->sf_nsyms, sizeof (sym_entry_t),
+		    sym_cmp_addr, F->sf_strs);
 	while (sz < F->sf_nsyms * 2)
 		sz *= 2;
 	F->sf_hash = calloc(sz, sizeof (uint32_t));

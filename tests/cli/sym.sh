@@ -5,7 +5,10 @@
 # never sleeps.
 . "$(dirname "$0")/lib.sh"
 
-DT=$BUILD/bin/dtproc
+# every command bounded, so that a hang fails one check, not the script
+dt() {
+	timeout -k 5 120 "$BUILD/bin/dtproc" "$@"
+}
 V=$BUILD/tests/victims
 LIBDYN=$(cd "$BUILD/tests/libs" && pwd)/libdyn.so
 LIBSYM=$(cd "$BUILD/tests/libs" && pwd)/libsymlib.so
@@ -52,7 +55,7 @@ exe=$(readlink -f "$V/symv")
 main=$(field main "$ready")
 func=$(field func "$ready")
 mal=$(field malloc "$ready")
-"$DT" ldd $vpid >"$T/ldd" 2>"$T/ldd.err"; rc=$?
+dt ldd $vpid >"$T/ldd" 2>"$T/ldd.err"; rc=$?
 [ $rc -eq 0 ] && ok ldd-exit-0 || fail ldd-exit-0 "rc=$rc $(cat "$T/ldd.err")"
 head -n 1 "$T/ldd" | grep -qx "$vpid:	$exe" && ok ldd-header || fail ldd-header "$(head -n 1 "$T/ldd")"
 sed -n 2p "$T/ldd" | grep -Eq "^LM0	0x[0-9a-f]+	$exe\$" && ok ldd-executable-first \
@@ -68,7 +71,7 @@ state=$(awk '/^State/ {print $2}' /proc/$vpid/status)
 tracer=$(awk '/^TracerPid/ {print $2}' /proc/$vpid/status)
 [ "$tracer" = 0 ] && [ "$state" != t ] && ok ldd-leaves-it-alone || fail ldd-leaves-it-alone "state=$state tracer=$tracer"
 
-"$DT" ldd $vpid --json >"$T/lddj" 2>&1; rc=$?
+dt ldd $vpid --json >"$T/lddj" 2>&1; rc=$?
 if [ $rc -eq 0 ] && python3 - "$T/lddj" "$vpid" "$exe" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -83,7 +86,7 @@ EOF
 then ok ldd-json-valid; else fail ldd-json-valid "rc=$rc $(cat "$T/lddj")"; fi
 
 # ---- sym: by name, by address, round trips
-"$DT" sym $vpid 'a.out`main' symv_func 'libc`malloc' >"$T/s1" 2>"$T/s1.err"; rc=$?
+dt sym $vpid 'a.out`main' symv_func 'libc`malloc' >"$T/s1" 2>"$T/s1.err"; rc=$?
 [ $rc -eq 0 ] && ok sym-exit-0 || fail sym-exit-0 "rc=$rc $(cat "$T/s1.err")"
 [ "$(sed -n 1p "$T/s1" | cut -f1,2)" = "$main	symv\`main" ] && ok sym-name-main \
 	|| fail sym-name-main "want $main: $(cat "$T/s1")"
@@ -94,59 +97,59 @@ sed -n 1p "$T/s1" | grep -Eq '	size [1-9][0-9]*$' && ok sym-name-size || fail sy
 	|| fail sym-name-libc "want $mal: $(cat "$T/s1")"
 
 addr=$(printf '%#x' $((func + 0x12)))
-"$DT" sym $vpid "$func" "$addr" "$main" >"$T/s2" 2>&1; rc=$?
+dt sym $vpid "$func" "$addr" "$main" >"$T/s2" 2>&1; rc=$?
 printf '%s\tsymv`symv_func\n%s\tsymv`symv_func+0x12\n%s\tsymv`main\n' "$func" "$addr" "$main" >"$T/s2.want"
 [ $rc -eq 0 ] && cmp -s "$T/s2" "$T/s2.want" && ok sym-address-roundtrip \
 	|| fail sym-address-roundtrip "rc=$rc got: $(cat "$T/s2") want: $(cat "$T/s2.want")"
-"$DT" sym $vpid $((func)) >"$T/s3" 2>&1; rc=$?
+dt sym $vpid $((func)) >"$T/s3" 2>&1; rc=$?
 [ $rc -eq 0 ] && [ "$(cut -f2 "$T/s3")" = 'symv`symv_func' ] && ok sym-address-decimal \
 	|| fail sym-address-decimal "rc=$rc $(cat "$T/s3")"
 # every name the first lookup printed resolves back to its own address
 bad=0
 while IFS=$'\t' read -r a name _; do
-	back=$("$DT" sym $vpid "$name" | cut -f1)
+	back=$(dt sym $vpid "$name" | cut -f1)
 	[ "$back" = "$a" ] || { bad=1; echo "# $name: $a -> $back"; }
 done <"$T/s1"
 [ $bad -eq 0 ] && ok sym-name-address-name || fail sym-name-address-name "see above"
 
 # ---- errors: exit 1, the pid and the culprit named on stderr
-"$DT" sym $vpid 'nosuchobj`malloc' >"$T/e1" 2>&1; rc=$?
+dt sym $vpid 'nosuchobj`malloc' >"$T/e1" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q "pid $vpid" "$T/e1" && grep -q nosuchobj "$T/e1" && ok sym-error-no-object \
 	|| fail sym-error-no-object "rc=$rc $(cat "$T/e1")"
-"$DT" sym $vpid 'libc`no_such_symbol_xyz' >"$T/e2" 2>&1; rc=$?
+dt sym $vpid 'libc`no_such_symbol_xyz' >"$T/e2" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q "pid $vpid" "$T/e2" && grep -q no_such_symbol_xyz "$T/e2" && ok sym-error-no-symbol \
 	|| fail sym-error-no-symbol "rc=$rc $(cat "$T/e2")"
-"$DT" sym $vpid 0x10 >"$T/e3" 2>&1; rc=$?
+dt sym $vpid 0x10 >"$T/e3" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q "pid $vpid: address 0x10 is not mapped" "$T/e3" && ok sym-error-unmapped \
 	|| fail sym-error-unmapped "rc=$rc $(cat "$T/e3")"
 # a bad argument does not stop the good ones
-"$DT" sym $vpid no_such_symbol_xyz 'a.out`main' >"$T/e4" 2>"$T/e4.err"; rc=$?
+dt sym $vpid no_such_symbol_xyz 'a.out`main' >"$T/e4" 2>"$T/e4.err"; rc=$?
 [ $rc -eq 1 ] && [ "$(cut -f1 "$T/e4")" = "$main" ] && grep -q no_such_symbol_xyz "$T/e4.err" \
 	&& ok sym-error-others-still-resolved || fail sym-error-others-still-resolved "rc=$rc $(cat "$T/e4" "$T/e4.err")"
 finish
 
-"$DT" sym 999999999 main >"$T/e5" 2>&1; rc=$?
+dt sym 999999999 main >"$T/e5" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q "999999999" "$T/e5" && ok sym-error-no-such-pid || fail sym-error-no-such-pid "rc=$rc $(cat "$T/e5")"
-"$DT" ldd 999999999 >"$T/e6" 2>&1; rc=$?
+dt ldd 999999999 >"$T/e6" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q "failed to grab pid 999999999" "$T/e6" && ok ldd-error-no-such-pid \
 	|| fail ldd-error-no-such-pid "rc=$rc $(cat "$T/e6")"
-"$DT" ldd abc >"$T/e7" 2>&1; rc=$?
+dt ldd abc >"$T/e7" 2>&1; rc=$?
 [ $rc -eq 2 ] && grep -q "invalid pid 'abc'" "$T/e7" && ok ldd-usage-bad-pid || fail ldd-usage-bad-pid "rc=$rc $(cat "$T/e7")"
-"$DT" sym >"$T/e8" 2>&1; rc=$?
+dt sym >"$T/e8" 2>&1; rc=$?
 [ $rc -eq 2 ] && grep -q "usage: dtproc sym" "$T/e8" && ok sym-usage || fail sym-usage "rc=$rc $(cat "$T/e8")"
 
 # ---- dlmopen: LM1 objects in ldd, LM1`obj`name in sym
 start "$V/dl" mopen "$LIBDYN"
 lm0=$(field lm0_fn "$ready")
 lm1=$(field lm1_fn "$ready")
-"$DT" ldd $vpid >"$T/ldd2" 2>&1; rc=$?
+dt ldd $vpid >"$T/ldd2" 2>&1; rc=$?
 grep -Eq "^LM1	0x[0-9a-f]+	$LIBDYN\$" "$T/ldd2" && grep -Eq "^LM0	0x[0-9a-f]+	$LIBDYN\$" "$T/ldd2" \
 	&& ok ldd-dlmopen-lm1-library || fail ldd-dlmopen-lm1-library "rc=$rc $(cat "$T/ldd2")"
 grep -Eq '^LM1	0x[0-9a-f]+	.*/libc\.so\.6$' "$T/ldd2" && ok ldd-dlmopen-lm1-libc || fail ldd-dlmopen-lm1-libc "$(cat "$T/ldd2")"
 # LM0 objects come first, LM1 after
 if awk -F'\t' '/^LM/ { n = substr($1, 3) + 0; if (n < last) exit 1; last = n }' "$T/ldd2"; then
 	ok ldd-namespaces-in-order; else fail ldd-namespaces-in-order "$(cat "$T/ldd2")"; fi
-"$DT" ldd $vpid --json >"$T/ldd2j" 2>&1
+dt ldd $vpid --json >"$T/ldd2j" 2>&1
 if python3 - "$T/ldd2j" "$LIBDYN" <<'EOF'
 import json, sys
 objs = json.load(open(sys.argv[1]))["objects"]
@@ -154,17 +157,27 @@ lms = sorted(o["lmid"] for o in objs if o["path"] == sys.argv[2])
 assert lms == [0, 1], lms
 EOF
 then ok ldd-json-dlmopen; else fail ldd-json-dlmopen "$(cat "$T/ldd2j")"; fi
-"$DT" sym $vpid 'LM1`libdyn.so`dyn_fn' 'libdyn.so`dyn_fn' >"$T/s4" 2>&1; rc=$?
+dt sym $vpid 'LM1`libdyn.so`dyn_fn' 'libdyn.so`dyn_fn' >"$T/s4" 2>&1; rc=$?
 printf '%s\tLM1`libdyn.so`dyn_fn\n%s\tlibdyn.so`dyn_fn\n' "$lm1" "$lm0" >"$T/s4.want"
 [ $rc -eq 0 ] && [ "$(cut -f1,2 "$T/s4")" = "$(cat "$T/s4.want")" ] && ok sym-dlmopen-lm1 \
 	|| fail sym-dlmopen-lm1 "rc=$rc got: $(cat "$T/s4") want: $(cat "$T/s4.want")"
-"$DT" sym $vpid "$lm1" >"$T/s5" 2>&1; rc=$?
+dt sym $vpid "$lm1" >"$T/s5" 2>&1; rc=$?
 [ $rc -eq 0 ] && [ "$(cut -f2 "$T/s5")" = 'libdyn.so`dyn_fn' ] && ok sym-dlmopen-lm1-address \
 	|| fail sym-dlmopen-lm1-address "rc=$rc $(cat "$T/s5")"
 finish
 
+# ---- a program run by invoking ld.so: still the first object
+start "$V/dl" ldso "$(readlink -f "$V/symv")"
+dt ldd $vpid >"$T/ldd3" 2>&1; rc=$?
+sed -n 2p "$T/ldd3" | grep -Eq "^LM0	0x[0-9a-f]+	$exe\$" && ok ldd-program-run-by-ldso \
+	|| fail ldd-program-run-by-ldso "rc=$rc $(cat "$T/ldd3")"
+dt sym $vpid 'a.out`main' >"$T/s6" 2>&1; rc=$?
+[ $rc -eq 0 ] && [ "$(cut -f1,2 "$T/s6")" = "$(field main "$ready")	symv\`main" ] && ok sym-program-run-by-ldso \
+	|| fail sym-program-run-by-ldso "rc=$rc $(cat "$T/s6")"
+finish
+
 # ---- watch: the milestones, then the objects of a dlopen and dlclose
-"$DT" watch -- "$V/dl" open "$LIBDYN" <<<$'g\ng\ng' >"$T/w" 2>&1; rc=$?
+dt watch -- "$V/dl" open "$LIBDYN" <<<$'g\ng\ng' >"$T/w" 2>&1; rc=$?
 [ $rc -eq 0 ] && ok watch-dlopen-exit-0 || fail watch-dlopen-exit-0 "rc=$rc $(cat "$T/w")"
 order=$(awk '$3 ~ /^(created|preinit|postinit|main|object-add|object-remove|exited)$/ { printf "%s ", $3 }' "$T/w")
 [ "$order" = "created preinit postinit main object-add object-remove exited " ] && ok watch-milestones-in-order \
@@ -175,7 +188,7 @@ expect watch-object-remove "$T/w" " object-remove +$LIBDYN LM0\$"
 n=$(grep -c ' object-' "$T/w")
 [ "$n" -eq 2 ] && ok watch-objects-exactly-two || fail watch-objects-exactly-two "$n: $(cat "$T/w")"
 
-"$DT" watch --json -- "$V/dl" open "$LIBDYN" <<<$'g\ng\ng' >"$T/wj" 2>/dev/null; rc=$?
+dt watch --json -- "$V/dl" open "$LIBDYN" <<<$'g\ng\ng' >"$T/wj" 2>/dev/null; rc=$?
 if [ $rc -eq 0 ] && grep '^{' "$T/wj" | python3 -c '
 import json, sys
 evs = [json.loads(l) for l in sys.stdin]
@@ -188,7 +201,7 @@ assert adds[0]["path"] == sys.argv[1] and adds[0]["lmid"] == 0, adds
 ' "$LIBDYN"; then ok watch-json-milestones; else fail watch-json-milestones "rc=$rc $(cat "$T/wj")"; fi
 
 # a stripped program: main found all the same, right after postinit
-"$DT" watch -- "$V/symv-stripped" <<<g >"$T/ws" 2>&1; rc=$?
+dt watch -- "$V/symv-stripped" <<<g >"$T/ws" 2>&1; rc=$?
 order=$(awk '$3 ~ /^(preinit|postinit|main)$/ { printf "%s ", $3 }' "$T/ws")
 wmain=$(grep '^ready' "$T/ws" | tr ' ' '\n' | sed -n 's/^main=//p')
 off=$(printf '%#x' $((wmain - $(grep '^ready' "$T/ws" | tr ' ' '\n' | sed -n 's/^ehdr=//p'))))
@@ -196,7 +209,7 @@ off=$(printf '%#x' $((wmain - $(grep '^ready' "$T/ws" | tr ' ' '\n' | sed -n 's/
 	&& ok watch-stripped-main || fail watch-stripped-main "rc=$rc order=$order want symv-stripped\`$off: $(cat "$T/ws")"
 
 # dlmopen: the new namespace's objects are LM1
-"$DT" watch -- "$V/dl" mopen "$LIBDYN" <<<g >"$T/wm" 2>&1; rc=$?
+dt watch -- "$V/dl" mopen "$LIBDYN" <<<g >"$T/wm" 2>&1; rc=$?
 expect watch-dlmopen-lm1 "$T/wm" " object-add +$LIBDYN LM1\$"
 expect watch-dlmopen-lm0 "$T/wm" " object-add +$LIBDYN LM0\$"
 

@@ -42,11 +42,37 @@ sleep_ms(int ms)
 		;
 }
 
+/* Threads a sanitizer runs in the background (TSan's starts with the
+   first pthread_create): not ours to count. */
+static int extra_threads = -1;
+
+static void *
+noop_thread(void *arg)
+{
+	return arg;
+}
+
+static void
+count_extra_threads(void)
+{
+	pid_t tids[64];
+	pthread_t t;
+
+	if (extra_threads >= 0)
+		return;
+	if (pthread_create(&t, NULL, noop_thread, NULL) == 0)
+		pthread_join(t, NULL);
+	extra_threads = proc_tasks(getpid(), tids, 64) - 1;
+}
+
 static dtproc_t *
 open_ok(void)
 {
 	int err = 0;
-	dtproc_t *dtp = dtproc_open(0, &err);
+	dtproc_t *dtp;
+
+	count_extra_threads();	/* before any control thread exists */
+	dtp = dtproc_open(0, &err);
 
 	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
 	return dtp;
@@ -263,6 +289,33 @@ check_silent(struct victim *v, int ms)
 	    (int)v->pid);
 }
 
+/* victim_expect() that fails after MS without a line, naming WHAT. */
+static char *
+expect_within(struct victim *v, char *buf, size_t n, const char *prefix,
+    int ms, const char *what)
+{
+	long end = now_ms() + ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = v->out, .events = POLLIN };
+		long left = end - now_ms();
+		int r;
+
+		if (left < 0)
+			left = 0;
+		while ((r = poll(&p, 1, (int)left)) < 0 && errno == EINTR)
+			;
+		if (r == 0)
+			FAIL("no \"%s\" from victim %d within %d ms: %s",
+			    prefix, (int)v->pid, ms, what);
+		if (victim_readline(v, buf, n) < 0)
+			FAIL("victim %d: EOF while waiting for \"%s\"",
+			    (int)v->pid, prefix);
+		if (strncmp(buf, prefix, strlen(prefix)) == 0)
+			return buf;
+	}
+}
+
 /* A wait(2)-less exit status check for a victim we do not trace. */
 static int
 wait_untraced(struct victim *v)
@@ -316,13 +369,14 @@ handle_fds(pid_t pid)
 	return n;
 }
 
-/* Threads of our own process. */
+/* Threads of our own process: the main one and control threads. */
 static int
 our_threads(void)
 {
 	pid_t tids[1024];
 
-	return proc_tasks(getpid(), tids, 1024);
+	return proc_tasks(getpid(), tids, 1024) - (extra_threads > 0 ?
+	    extra_threads : 0);
 }
 
 /* Wait until we are down to N threads (control threads joined). */
@@ -466,6 +520,7 @@ TEST(ctl_open_close)
 	int err = -1, fd;
 
 	CHECK_STR_EQ(dtproc_version(), "0.1.0");
+	count_extra_threads();
 	a = dtproc_open(0, &err);
 	CHECK(a != NULL);
 	b = open_ok();
@@ -1300,20 +1355,24 @@ TEST(ctl_pid_reuse_rdonly)
 	uintptr_t bpt;
 	uint8_t x, y;
 
-	spawn_victim("ctlv", (char *[]){ "wait", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
-	a = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
-	(void) sym_addr(dtp, a, "a.out`ctl_target");
-	dtproc_release(dtp, a);		/* cached */
-	victim_go(&v);
-	CHECK_EXITED(victim_wait(&v), 0);
-	if (set_next_pid(v.pid) != 0)
-		SKIP("cannot set ns_last_pid: %s", strerror(errno));
-	spawn_victim("bp", (char *[]){ "1", "1", NULL }, &w);
-	if (w.pid != v.pid) {
+	for (int tries = 0;; tries++) {
+		spawn_victim("ctlv", (char *[]){ "wait", NULL }, &v);
+		ready_addrs(&v, NULL, NULL, NULL);
+		a = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
+		(void) sym_addr(dtp, a, "a.out`ctl_target");
+		dtproc_release(dtp, a);		/* cached */
+		victim_go(&v);
+		CHECK_EXITED(victim_wait(&v), 0);
+		if (set_next_pid(v.pid) != 0)
+			SKIP("cannot set ns_last_pid: %s", strerror(errno));
+		spawn_victim("bp", (char *[]){ "1", "1", NULL }, &w);
+		if (w.pid == v.pid)
+			break;
 		victim_go(&w);
-		SKIP("pid %d was not reused (got %d)", (int)v.pid,
-		    (int)w.pid);
+		CHECK_EXITED(victim_wait(&w), 0);
+		if (tries == 5)
+			SKIP("pid %d was not reused (got %d)", (int)v.pid,
+			    (int)w.pid);
 	}
 	victim_ready(&w, line, sizeof (line));
 	bpt = line_field(line, "bp_target");
@@ -1344,17 +1403,21 @@ TEST(ctl_pid_reuse_controlled)
 	dtproc_proc_t *a, *b;
 
 	/* a dead created process, its handle still held */
-	a = create_ok(dtp, "ctlv", (char *[]){ "exit", NULL },
-	    DTPROC_STOP_MAIN, &v);
-	dtproc_continue(dtp, a);
-	CHECK_EXITED(wait_dead(dtp, a, &ns, 10000), 0);
-	if (set_next_pid(v.pid) != 0)
-		SKIP("cannot set ns_last_pid: %s", strerror(errno));
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &w);
-	if (w.pid != v.pid) {
+	for (int tries = 0;; tries++) {
+		a = create_ok(dtp, "ctlv", (char *[]){ "exit", NULL },
+		    DTPROC_STOP_MAIN, &v);
+		dtproc_continue(dtp, a);
+		CHECK_EXITED(wait_dead(dtp, a, &ns, 10000), 0);
+		if (set_next_pid(v.pid) != 0)
+			SKIP("cannot set ns_last_pid: %s", strerror(errno));
+		spawn_victim("ctlv", (char *[]){ "echo", NULL }, &w);
+		if (w.pid == v.pid)
+			break;
 		victim_send(&w, "q\n");
-		SKIP("pid %d was not reused (got %d)", (int)v.pid,
-		    (int)w.pid);
+		CHECK_EXITED(victim_wait(&w), 0);
+		if (tries == 5)
+			SKIP("pid %d was not reused (got %d)", (int)v.pid,
+			    (int)w.pid);
 	}
 	ready_addrs(&w, NULL, NULL, NULL);
 	b = dtproc_grab(dtp, w.pid, 0);
@@ -1752,7 +1815,10 @@ client_main(void *arg)
 		if (c->lock)
 			dtproc_unlock(c->dtp, c->pr);
 		if (c->err[0] != 0 && (atomic_load(c->stop) ||
-		    dtproc_state(c->dtp, c->pr) == DTPROC_PS_DEAD)) {
+		    dtproc_state(c->dtp, c->pr) == DTPROC_PS_DEAD ||
+		    proc_state(dtproc_pid(c->pr), 0) == 'Z' ||
+		    kill(dtproc_pid(c->pr), 0) != 0)) {
+			/* exiting: the control thread may not know it yet */
 			c->err[0] = 0;	/* the victim is done: no error */
 			break;
 		}
@@ -2065,8 +2131,19 @@ forker(const char *mode, int child_go, const char *child_want)
 	dtproc_continue(dtp, pr);
 	victim_go(&v);
 	victim_expect(&v, line, sizeof (line), "child=");
-	if (child_go)
+	if (child_go) {
+		pid_t child = (pid_t)line_field(line, "child");
+
+		/* waiting for its go line: untraced, its text clean (for
+		   spawn: a new image, the parent's sites never in it) */
+		CHECK_EQ_INT(proc_tracer(child, 0), 0);
+		if (strcmp(mode, "fork") == 0) {
+			CHECK_EQ_INT(mem_byte(child, addr),
+			    file_byte_at(v.pid, addr));
+			CHECK_EQ_INT(mem_byte(v.pid, addr), 0xcc);
+		}
 		victim_go(&v);
+	}
 	victim_expect(&v, line, sizeof (line), "child_");
 	CHECK_STR_EQ(line, child_want);
 	victim_expect(&v, line, sizeof (line), "parent_ok=");
@@ -2167,8 +2244,21 @@ TEST(ctl_sigstop_from_outside)
 	dtproc_close(dtp);
 }
 
+#ifdef DTPROC_EV_JOBSTOP
+static void
+jobstop_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
+    void *arg)
+{
+	(void)dtp;
+	(void)pr;
+	if (ev->de_kind == DTPROC_EV_JOBSTOP)
+		atomic_store((atomic_int *)arg, 1);
+}
+#endif
+
 TEST(ctl_stop_then_client_killed)
 {
+	static atomic_int jobstop;
 	char line[256], c;
 	struct victim v;
 	int sync[2], st;
@@ -2188,11 +2278,18 @@ TEST(ctl_stop_then_client_killed)
 		if (dtp == NULL ||
 		    (pr = dtproc_grab(dtp, v.pid, 0)) == NULL)
 			_exit(3);
+#ifdef DTPROC_EV_JOBSTOP
+		dtproc_set_event(dtp, jobstop_cb, &jobstop);
+#else
+		atomic_store(&jobstop, 1);
+#endif
 		dtproc_continue(dtp, pr);
 		if (dtproc_stop(dtp, pr) != 0)
 			_exit(4);
+		/* in effect: the group stop reported, not just the signal */
 		while (!threads_are(v.pid, "tT", getpid(), w, sizeof (w)) ||
-		    dtproc_state(dtp, pr) != DTPROC_PS_STOP) {
+		    dtproc_state(dtp, pr) != DTPROC_PS_STOP ||
+		    !atomic_load(&jobstop)) {
 			if (now_ms() > end)
 				_exit(5);
 			sleep_ms(2);
@@ -2231,6 +2328,7 @@ struct editor {
 	uintptr_t addr;
 	atomic_int go;
 	atomic_int done;
+	atomic_int okc;
 	int ok, fails, last;
 	char msg[512];
 };
@@ -2246,6 +2344,7 @@ editor_main(void *arg)
 
 		if (rc == 0) {
 			e->ok++;
+			atomic_fetch_add(&e->okc, 1);
 			(void) dtproc_bkpt_del(e->dtp, e->pr, e->addr);
 		} else {
 			e->fails++;
@@ -2269,16 +2368,20 @@ TEST(ctl_kill_during_request)
 
 	memset(&e, 0, sizeof (e));
 	e.dtp = dtp;
-	e.pr = create_ok(dtp, "bp", (char *[]){ "4", "100000000", NULL },
+	e.pr = create_ok(dtp, "bp", (char *[]){ "2", "2000000000", NULL },
 	    DTPROC_STOP_MAIN, &v);
 	e.addr = sym_addr(dtp, e.pr, "a.out`main");
 	dtproc_continue(dtp, e.pr);
 	victim_ready(&v, (char [256]){ 0 }, 256);
 	victim_go(&v);		/* busy threads */
 	CHECK_EQ_INT(pthread_create(&t, NULL, editor_main, &e), 0);
-	while (!atomic_load(&e.go))
+	end = now_ms() + 10000;
+	while (atomic_load(&e.okc) < 5 && !atomic_load(&e.done) &&
+	    now_ms() < end)
 		sleep_ms(1);
-	sleep_ms(100);
+	CHECK_MSG(atomic_load(&e.okc) >= 5, "requests not served: %d ok, "
+	    "%d failed, last %d: %s", atomic_load(&e.okc), e.fails, e.last,
+	    e.msg);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
 	end = now_ms() + 10000;
 	while (!atomic_load(&e.done) && now_ms() < end)
@@ -2659,11 +2762,14 @@ TEST(ctl_err_create_no_stop)
 	c.dtp = open_ok();
 	c.path = victim_path("ctlv");
 	{
-		/* its output is not ours */
-		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		/* its output is not ours; its input never ends */
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC), in[2];
 
 		CHECK(fd >= 0 && dup2(fd, 1) == 1);
 		close(fd);
+		CHECK_EQ_INT(pipe2(in, O_CLOEXEC), 0);
+		CHECK(dup2(in[0], 0) == 0);
+		close(in[0]);
 	}
 	CHECK_EQ_INT(pthread_create(&t, NULL, creator_main, &c), 0);
 	end = now_ms() + 5000;
@@ -2814,4 +2920,509 @@ TEST(ctl_nomonitor)
 	dtproc_release(dtp, b);
 	dtproc_close(dtp);
 	finish_waiters(v, 2);
+}
+
+TEST(ctl_bkpt_add_twice)
+{
+	char line[256];
+	struct notes ns = { 0 };
+	struct hits a, b;
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+	uintptr_t target;
+	int rb, before;
+
+	/* a second breakpoint at one site: refused, or both are kept and
+	   called; as many deletes as were accepted leave the text as it
+	   was */
+	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
+	    DTPROC_STOP_MAIN, &v);
+	target = sym_addr(dtp, pr, "a.out`ctl_target");
+	hits_init(&a, dtp, pr, target);
+	hits_init(&b, dtp, pr, target);
+	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, target, hit_cb, &a), 0);
+	rb = dtproc_bkpt_add(dtp, pr, target, hit_cb, &b);
+	tinfo("second add: %d %s", rb, rb ? dtproc_errmsg(dtp) : "");
+	dtproc_continue(dtp, pr);
+	ready_addrs(&v, NULL, NULL, NULL);
+	victim_send(&v, "c 2\n");
+	victim_expect(&v, line, sizeof (line), "called ");
+	/* an accepted breakpoint's callback runs at each hit */
+	CHECK_MSG(atomic_load(&a.n) == 2 && (rb != 0 ||
+	    atomic_load(&b.n) == 2), "2 hits; second add %s; callbacks: "
+	    "first %d, second %d", rb == 0 ? "accepted" : "refused",
+	    atomic_load(&a.n), atomic_load(&b.n));
+	CHECK_EQ_INT(dtproc_bkpt_del(dtp, pr, target), 0);
+	if (rb == 0) {
+		/* one left: still armed */
+		before = atomic_load(&a.n) + atomic_load(&b.n);
+		CHECK_EQ_INT(mem_byte(v.pid, target), 0xcc);
+		victim_send(&v, "c 1\n");
+		victim_expect(&v, line, sizeof (line), "called ");
+		CHECK_EQ_INT(atomic_load(&a.n) + atomic_load(&b.n),
+		    before + 1);
+		CHECK_EQ_INT(dtproc_bkpt_del(dtp, pr, target), 0);
+	}
+	CHECK_EQ_INT(text_matches_file(v.pid, target, 16), 1);
+	before = atomic_load(&a.n) + atomic_load(&b.n);
+	victim_send(&v, "c 3\n");
+	victim_expect(&v, line, sizeof (line), "called ");
+	CHECK_EQ_INT(atomic_load(&a.n) + atomic_load(&b.n), before);
+	CHECK(dtproc_bkpt_del(dtp, pr, target) < 0);
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dtproc_close(dtp);
+}
+
+/* ---- requests from callbacks ---- */
+
+struct dlbp {
+	dtproc_t *dtp;
+	dtproc_proc_t *pr;
+	atomic_int acts;
+	atomic_int added;
+	atomic_int deleted;
+	uintptr_t fn;
+	int rc_add, rc_del;
+	struct hits h;
+};
+
+static int
+dlbp_act(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
+{
+	struct dlbp *d = arg;
+	dtproc_sym_t s;
+
+	atomic_fetch_add(&d->acts, 1);
+	if (d->fn == 0 &&
+	    dtproc_sym_lookup(dtp, pr, "libdyn.so`dyn_fn", &s) == 0) {
+		/* loaded: probe it, as the pid provider would */
+		d->fn = s.ds_addr;
+		hits_init(&d->h, dtp, pr, d->fn);
+		d->rc_add = dtproc_bkpt_add(dtp, pr, d->fn, hit_cb, &d->h);
+		atomic_fetch_add(&d->added, 1);
+	} else if (d->fn != 0 && !atomic_load(&d->deleted)) {
+		/* unloaded: the probe goes */
+		d->rc_del = dtproc_bkpt_del(dtp, pr, d->fn);
+		atomic_fetch_add(&d->deleted, 1);
+	}
+	return 0;
+}
+
+TEST(ctl_dlactivity_adds_breakpoint)
+{
+	char line[256];
+	struct dlbp d;
+	struct notes ns = { 0 };
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	/* the callback asks the control thread it runs on for a
+	   breakpoint: served, not a wait for itself */
+	memset(&d, 0, sizeof (d));
+	dtproc_set_dlactivity(dtp, dlbp_act, &d);
+	pr = create_ok(dtp, "ctlv", (char *[]){ "dlopen",
+	    (char *)libdyn_path(), NULL }, DTPROC_STOP_MAIN, &v);
+	d.dtp = dtp;
+	d.pr = pr;
+	dtproc_continue(dtp, pr);
+	ready_addrs(&v, NULL, NULL, NULL);
+	victim_go(&v);
+	expect_within(&v, line, sizeof (line), "called ", 10000,
+	    "a breakpoint request from the dl activity callback hangs");
+	CHECK_EQ_INT(atomic_load(&d.added), 1);
+	CHECK_EQ_INT(d.rc_add, 0);
+	CHECK_EQ_INT(d.fn, line_field(line, "fn"));
+	CHECK_EQ_INT(atomic_load(&d.h.n), 2);
+	victim_go(&v);
+	expect_within(&v, line, sizeof (line), "closed", 10000,
+	    "a delete request from the dl activity callback hangs");
+	CHECK_EQ_INT(atomic_load(&d.deleted), 1);
+	CHECK_EQ_INT(d.rc_del, 0);
+	victim_go(&v);
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dtproc_close(dtp);
+}
+
+struct chain {
+	dtproc_t *dtp;
+	dtproc_proc_t *pr;
+	uintptr_t first, second;
+	atomic_int n1;
+	int rc;
+	struct hits h2;
+};
+
+static void
+chain_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
+    void *arg)
+{
+	struct chain *c = arg;
+
+	(void)tid;
+	(void)addr;
+	/* the first hit arms the second site and disarms this one */
+	if (atomic_fetch_add(&c->n1, 1) == 0) {
+		hits_init(&c->h2, dtp, pr, c->second);
+		c->rc = dtproc_bkpt_add(dtp, pr, c->second, hit_cb, &c->h2);
+		if (c->rc == 0)
+			c->rc = dtproc_bkpt_del(dtp, pr, c->first);
+	}
+}
+
+TEST(ctl_bkpt_callback_edits_breakpoints)
+{
+	char line[256];
+	struct chain c;
+	struct notes ns = { 0 };
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	memset(&c, 0, sizeof (c));
+	pr = create_ok(dtp, "bp", (char *[]){ "1", "5", NULL },
+	    DTPROC_STOP_MAIN, &v);
+	c.dtp = dtp;
+	c.pr = pr;
+	c.first = sym_addr(dtp, pr, "a.out`bp_target");
+	c.second = sym_addr(dtp, pr, "libc.so.6`pthread_mutex_lock");
+	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, c.first, chain_cb, &c), 0);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	victim_go(&v);
+	expect_within(&v, line, sizeof (line), "sum=", 10000,
+	    "a breakpoint request from a breakpoint callback hangs");
+	CHECK_EQ_INT(line_field(line, "sum"), 25);
+	CHECK_EQ_INT(c.rc, 0);
+	CHECK_EQ_INT(atomic_load(&c.n1), 1);
+	CHECK(atomic_load(&c.h2.n) >= 1);	/* the worker's total += s */
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dtproc_close(dtp);
+}
+
+/* ---- job control around the rendezvous ---- */
+
+TEST(ctl_grab_job_stopped)
+{
+	char line[256];
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	/* stopped by someone else before the grab: it stays stopped after
+	   the continue, and after the release */
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
+	ready_addrs(&v, NULL, NULL, NULL);
+	CHECK_EQ_INT(kill(v.pid, SIGSTOP), 0);
+	victim_wait_stopped(&v);
+	pr = grab_ctl(dtp, v.pid, 0);
+	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
+	dtproc_continue(dtp, pr);
+	victim_send(&v, "a\n");
+	check_silent(&v, 300);
+	CHECK_THREADS(v.pid, "tT", getpid());
+	dtproc_release(dtp, pr);
+	WAIT_THREADS(v.pid, "T", 0, 5000);
+	check_silent(&v, 100);
+	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
+	victim_expect(&v, line, sizeof (line), "echo ");
+	CHECK_STR_EQ(line, "echo a");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_untraced(&v), 0);
+	dtproc_close(dtp);
+}
+
+TEST(ctl_stop_at_rendezvous)
+{
+	char line[256];
+	struct notes ns = { 0 };
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	/* stop() while resting: the continue does not undo it */
+	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
+	    DTPROC_STOP_MAIN, &v);
+	CHECK_EQ_INT(dtproc_stop(dtp, pr), 0);
+	dtproc_continue(dtp, pr);
+	check_silent(&v, 300);
+	WAIT_THREADS(v.pid, "tT", getpid(), 5000);
+	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
+	ready_addrs(&v, NULL, NULL, NULL);
+	victim_send(&v, "a\n");
+	victim_expect(&v, line, sizeof (line), "echo ");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dtproc_close(dtp);
+}
+
+/* ---- leaks (AddressSanitizer builds) ---- */
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
+TEST_TIMEOUT(ctl_no_leaks, 120)
+{
+#if !defined(__SANITIZE_ADDRESS__)
+	SKIP("needs an AddressSanitizer build");
+#else
+	char line[256];
+	struct notes ns = { 0 };
+	struct dlact d = { 0 };
+	struct victim v, w[10], x;
+	struct hits h;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+	uintptr_t t;
+
+	/* a bit of everything, then close: nothing left allocated */
+	dtproc_set_dlactivity(dtp, dlact_cb, &d);
+	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
+	    DTPROC_STOP_CREATE | DTPROC_STOP_MAIN, &v);
+	d.pr = pr;
+	dtproc_continue(dtp, pr);
+	t = sym_addr(dtp, pr, "a.out`ctl_target");
+	hits_init(&h, dtp, pr, t);
+	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, t, hit_cb, &h), 0);
+	dtproc_continue(dtp, pr);
+	ready_addrs(&v, NULL, NULL, NULL);
+	victim_send(&v, "c 3\n");
+	victim_expect(&v, line, sizeof (line), "called ");
+	CHECK_EQ_INT(dtproc_bkpt_del(dtp, pr, t), 0);
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dtproc_release(dtp, pr);
+	spawn_waiters(w, 10);
+	for (int i = 0; i < 10; i++) {
+		pr = grab_ctl(dtp, w[i].pid, DTPROC_GRAB_RDONLY);
+		(void) sym_addr(dtp, pr, "a.out`ctl_target");
+		dtproc_release(dtp, pr);
+	}
+	spawn_victim("dl", (char *[]){ "open", (char *)libdyn_path(), NULL },
+	    &x);
+	victim_ready(&x, line, sizeof (line));
+	pr = grab_ctl(dtp, x.pid, 0);
+	d.pr = pr;
+	d.ret = 1;
+	dtproc_continue(dtp, pr);
+	victim_go(&x);
+	victim_expect(&x, line, sizeof (line), "opened ");
+	victim_go(&x);
+	victim_expect(&x, line, sizeof (line), "closed");
+	dtproc_close(dtp);	/* notices still queued */
+	wait_our_threads(1, 5000);
+	CHECK_EQ_INT(__lsan_do_recoverable_leak_check(), 0);
+	victim_go(&x);
+	CHECK_EXITED(victim_wait(&x), 0);
+	finish_waiters(w, 10);
+#endif
+}
+
+/* Descriptors open in our process. */
+static int
+our_fds(void)
+{
+	struct dirent *d;
+	DIR *dir = opendir("/proc/self/fd");
+	int n = 0;
+
+	CHECK(dir != NULL);
+	while ((d = readdir(dir)) != NULL)
+		n += d->d_name[0] >= '0' && d->d_name[0] <= '9';
+	closedir(dir);
+	return n - 1;		/* the directory's own */
+}
+
+TEST(ctl_rdonly_dead_handles_freed)
+{
+	dtproc_t *dtp = open_ok();
+	int before, after;
+
+	/* symbolizing short-lived processes: grab read-only, release, the
+	   process dies, a later grab of its pid fails.  The dead handles
+	   must not pile up (each holds a pidfd, its mem file, its
+	   symbols) until dtproc_close */
+	before = our_fds();
+	for (int i = 0; i < 12; i++) {
+		struct victim v;
+		dtproc_proc_t *pr;
+
+		spawn_victim("ctlv", (char *[]){ "wait", NULL }, &v);
+		ready_addrs(&v, NULL, NULL, NULL);
+		pr = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
+		(void) sym_addr(dtp, pr, "a.out`ctl_target");
+		dtproc_release(dtp, pr);
+		victim_go(&v);
+		CHECK_EXITED(victim_wait(&v), 0);
+		victim_close(&v);
+		CHECK(dtproc_grab(dtp, v.pid, DTPROC_GRAB_RDONLY) == NULL);
+	}
+	after = our_fds();
+	tinfo("descriptors: %d before, %d after", before, after);
+	/* at most the LRU's worth of cached handles (8, two each) */
+	CHECK_MSG(after - before <= 16, "%d descriptors more after 12 dead "
+	    "read-only handles", after - before);
+	dtproc_close(dtp);
+	/* all gone, the notify eventfd of dtproc_open too */
+	CHECK_EQ_INT(our_fds(), before - 1);
+}
+
+/* ---- more exec, breakpoints under fire ---- */
+
+TEST(ctl_exec_from_thread)
+{
+	char line[256];
+	struct notes ns = { 0 };
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	/* a non-leader thread execs while two others block: the handle
+	   follows the new image and sees its exit */
+	pr = create_ok(dtp, "execer", (char *[]){ "thread", NULL },
+	    DTPROC_STOP_MAIN, &v);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	victim_go(&v);
+	victim_expect(&v, line, sizeof (line), "exec_tid=");
+	expect_within(&v, line, sizeof (line), "final ", 10000,
+	    "the new image does not run");
+	CHECK_EQ_INT(line_field(line, "pid"), v.pid);
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dtproc_close(dtp);
+}
+
+struct toggler {
+	dtproc_t *dtp;
+	dtproc_proc_t *pr;
+	uintptr_t addr;
+	struct hits *h;
+	atomic_int stop;
+	atomic_int finished;	/* the victim is done: errors expected */
+	int rounds, err;
+	const char *op;
+	char msg[512];
+};
+
+static void *
+toggler_main(void *arg)
+{
+	struct toggler *t = arg;
+
+	while (!atomic_load(&t->stop)) {
+		int rc = dtproc_bkpt_add(t->dtp, t->pr, t->addr, hit_cb, t->h);
+
+		t->op = "add";
+		if (rc == 0) {
+			rc = dtproc_bkpt_del(t->dtp, t->pr, t->addr);
+			t->op = "delete";
+		}
+		if (rc != 0)
+			snprintf(t->msg, sizeof (t->msg), "%s (victim state "
+			    "'%c', at %ld ms)", dtproc_errmsg(t->dtp),
+			    proc_state(dtproc_pid(t->pr), 0), now_ms() % 100000);
+		if (rc != 0) {
+			/* the victim exiting makes requests fail: only
+			   a failure while it runs counts */
+			sleep_ms(500);
+			if (!atomic_load(&t->finished))
+				t->err = rc;
+			break;
+		}
+		t->rounds++;
+	}
+	return NULL;
+}
+
+TEST_TIMEOUT(ctl_bkpt_toggle_while_hit, 120)
+{
+	char line[256];
+	struct notes ns = { 0 };
+	struct toggler t;
+	struct hits h;
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	pthread_t th;
+
+	/* a client adds and deletes the site the threads keep hitting:
+	   no stray SIGTRAP, no lost instruction, the right sum */
+	memset(&t, 0, sizeof (t));
+	t.dtp = dtp;
+	t.pr = create_ok(dtp, "bp", (char *[]){ "4", "50000000", NULL },
+	    DTPROC_STOP_MAIN, &v);
+	t.addr = sym_addr(dtp, t.pr, "a.out`bp_target");
+	hits_init(&h, dtp, t.pr, t.addr);
+	t.h = &h;
+	dtproc_continue(dtp, t.pr);
+	victim_ready(&v, line, sizeof (line));
+	CHECK_EQ_INT(pthread_create(&th, NULL, toggler_main, &t), 0);
+	{
+		long end = now_ms() + 10000;
+
+		while (t.rounds < 3 && t.err == 0 && now_ms() < end)
+			sleep_ms(1);
+	}
+	victim_go(&v);
+	expect_within(&v, line, sizeof (line), "sum=", 60000,
+	    "the victim did not finish");
+	atomic_store(&t.finished, 1);
+	atomic_store(&t.stop, 1);
+	pthread_join(th, NULL);
+	tinfo("%d toggles, %d hits", t.rounds, atomic_load(&h.n));
+	CHECK_EQ_INT(line_field(line, "sum"), 4L * 50000000 * 50000000);
+	CHECK_MSG(t.err == 0, "%s failed while the victim ran: %d: %s", t.op,
+	    t.err, t.msg);
+	CHECK(t.rounds > 0);
+	CHECK(atomic_load(&h.n) > 0);
+	CHECK_EQ_INT(atomic_load(&h.bad), 0);
+	CHECK_EXITED(wait_dead(dtp, t.pr, &ns, 10000), 0);
+	dtproc_close(dtp);
+}
+
+TEST(ctl_stop_then_client_dies_at_once)
+{
+	char line[256];
+	struct victim v;
+	int sync[2], st;
+	pid_t helper;
+	char c;
+
+	/* dtproc_stop() returns, and the client dies right then: the stop
+	   must not be lost with it */
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
+	ready_addrs(&v, NULL, NULL, NULL);
+	CHECK_EQ_INT(pipe2(sync, O_CLOEXEC), 0);
+	fflush(NULL);
+	if ((helper = fork()) == 0) {
+		dtproc_t *dtp = dtproc_open(0, NULL);
+		dtproc_proc_t *pr;
+
+		if (dtp == NULL ||
+		    (pr = dtproc_grab(dtp, v.pid, 0)) == NULL)
+			_exit(3);
+		dtproc_continue(dtp, pr);
+		if (write(sync[1], "c", 1) != 1)
+			_exit(6);
+		if (dtproc_stop(dtp, pr) != 0)
+			_exit(4);
+		kill(getpid(), SIGKILL);
+		_exit(5);
+	}
+	CHECK(helper > 0);
+	close(sync[1]);
+	CHECK_EQ_INT(read(sync[0], &c, 1), 1);
+	CHECK_EQ_INT(waitpid(helper, &st, 0), helper);
+	CHECK_KILLED(st, SIGKILL);
+	WAIT_THREADS(v.pid, "TSR", 0, 5000);
+	victim_send(&v, "z\n");
+	check_silent(&v, 300);
+	CHECK_THREADS(v.pid, "T", 0);
+	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
+	victim_expect(&v, line, sizeof (line), "echo ");
+	CHECK_STR_EQ(line, "echo z");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(victim_wait(&v), 0);
 }

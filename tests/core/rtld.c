@@ -1,9 +1,13 @@
 /*
  * rtld.c - the run-time-linker agent on real processes: link maps read
- * without a stop; the milestones of a created process (PREINIT before any
- * constructor, MAIN at main's first instruction, in PIE, non-PIE, stripped
- * and static programs); dlopen, dlclose and dlmopen activity, exact under
- * churn while another thread walks the lists read-only; exec after exec.
+ * without a stop (also of a process someone else traces); the milestones
+ * of a created process (PREINIT before any constructor, MAIN at main's
+ * first instruction, in PIE, non-PIE, stripped and static programs and
+ * one run as "ld.so PROG"); dlopen, dlclose and dlmopen activity, exact
+ * under churn while another thread walks the lists, and after a grab in
+ * the middle of a change; read-only walks of a churning process never
+ * torn; exec after exec (DTPROC_EXEC_N, default 3000; the churn's
+ * iterations: DTPROC_CHURN_N, default 2000).
  */
 #include "symtest.h"
 
@@ -124,7 +128,9 @@ rt_run_until(struct rt *r, int (*until)(struct rt *))
 		case PT_EV_EXEC:
 			r->nexec++;
 			rtld_exec(r->R);
-			CHECK_PT(rtld_enable(r->R, 1));
+			rc = rtld_enable(r->R, 1);
+			CHECK_MSG(rc == 0, "exec of %s: rtld_enable: %d (%s)",
+			    pt_exe(r->P), rc, strerror(-rc));
 			if (r->on_exec != NULL)
 				r->on_exec(r, &ev);
 			rt_resume(r, ev.pe_tid);
@@ -306,6 +312,31 @@ TEST(rtld_milestones_static)
 	CHECK_EXITED(st, 0);
 	victim_ready(&r.v, line, sizeof (line));
 	CHECK_STR_EQ(r.order, "M");
+	CHECK_ADDR_EQ(r.main_addr, line_field(line, "main"));
+	rt_free(&r);
+}
+
+/*
+ * ld.so PROG: the dl victim execs the run-time linker with symv.  Each
+ * image has its milestones: dl's, then, after the exec, symv's, whose
+ * main is the program's own.
+ */
+TEST(rtld_milestones_program_run_by_ldso)
+{
+	char *args[] = { "ldso", (char *)victim_path("symv"), NULL };
+	char line[2048];
+	struct rt r;
+	int st;
+
+	memset(&r, 0, sizeof (r));
+	rt_create(&r, "dl", args);
+	CHECK_PT(r.enable_rc);
+	victim_go(&r.v);
+	st = rt_run(&r);
+	CHECK_EXITED(st, 0);
+	victim_ready(&r.v, line, sizeof (line));
+	CHECK_EQ_INT(r.nexec, 1);
+	CHECK_STR_EQ(r.order, "PMPM");
 	CHECK_ADDR_EQ(r.main_addr, line_field(line, "main"));
 	rt_free(&r);
 }
@@ -1030,7 +1061,7 @@ exec_iterations(void)
 {
 	const char *e = getenv("DTPROC_EXEC_N");
 
-	return e != NULL && atoi(e) > 0 ? atoi(e) : 2000;
+	return e != NULL && atoi(e) > 0 ? atoi(e) : 3000;
 }
 
 TEST_TIMEOUT(rtld_exec_loop, 120)

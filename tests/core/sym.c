@@ -896,6 +896,41 @@ TEST(sym_static_executable)
 	victim_finish(&v);
 }
 
+/*
+ * A program run by invoking the run-time linker (ld.so PROG): the kernel
+ * maps ld.so as the executable, ld.so maps PROG.  a.out is still PROG,
+ * the first object of the link maps, and the objects are in load order.
+ */
+TEST(sym_program_run_by_ldso)
+{
+	char *args[] = { "ldso", (char *)victim_path("symv"), NULL };
+	char line[2048];
+	int isym, ilibc, ild;
+	struct victim v;
+	struct insp in;
+	sym_objinfo_t oi;
+	sym_info_t si;
+
+	spawn_victim("dl", args, &v);
+	victim_ready(&v, line, sizeof (line));
+	insp_open(v.pid, &in);
+	CHECK_MSG(in.refresh == 0, "rtld_refresh: %d (%s): no link maps",
+	    in.refresh, strerror(-in.refresh));
+	CHECK_PT(sym_object(in.S, 0, &oi));
+	CHECK_STR_EQ(oi.so_name, "symv");
+	LOOKUP_OK(in.S, "a.out`main", &si);
+	CHECK_ADDR_EQ(si.sy_addr, line_field(line, "main"));
+	LOOKUP_OK(in.S, "a.out`interposed_fn", &si);
+	CHECK_ADDR_EQ(si.sy_addr, line_field(line, "interposed"));
+	isym = find_object(in.S, "libsymlib.so", 0, &oi);
+	ilibc = find_object(in.S, "libc.so.6", 0, &oi);
+	ild = find_object(in.S, "ld-linux-x86-64.so.2", 0, &oi);
+	CHECK_MSG(isym > 0 && ilibc > isym && ild > 0, "libsymlib %d libc %d "
+	    "ld.so %d", isym, ilibc, ild);
+	insp_close(&in);
+	victim_finish(&v);
+}
+
 /* ---- sym_format and regions ---- */
 
 TEST(sym_format_regions)

@@ -25,12 +25,16 @@
  *		prints "exec"; execv(PROG, {PROG, ARGS...}).
  * fds:		fds=<open descriptors, e.g. 0,1,2> blocked=<blocked
  *		signals, or none>; exits 0.
+ * dlopen LIB:	the ready line; (go line); dlopen(LIB), dyn_fn(3) twice:
+ *		called fn=<dyn_fn> r=<dyn_fn(3)>; (go line); dlclose:
+ *		closed; (go line); exits 0.
  *
  * ctl_target(x) = 2x + 1.  Never sleeps.
  */
 #include "victim.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <signal.h>
 
 int ctor_mark;
@@ -115,6 +119,32 @@ main(int argc, char **argv)
 		printf("exec\n");
 		execv(argv[2], argv + 2);
 		v_die("execv");
+	}
+	if (strcmp(mode, "dlopen") == 0 && argc > 2) {
+		void *h;
+		int (*fn)(int);
+		int r;
+
+		ready();
+		if (v_wait_go() < 0)
+			return 98;
+		if ((h = dlopen(argv[2], RTLD_NOW)) == NULL ||
+		    (fn = (int (*)(int))dlsym(h, "dyn_fn")) == NULL) {
+			fprintf(stderr, "ctlv: %s\n", dlerror());
+			return 111;
+		}
+		r = fn(3);
+		if (fn(3) != r)
+			return 99;
+		printf("called fn=%p r=%d\n", (void *)fn, r);
+		if (v_wait_go() < 0)
+			return 98;
+		if (dlclose(h) != 0)
+			return 97;
+		printf("closed\n");
+		if (v_wait_go() < 0)
+			return 98;
+		return 0;
 	}
 	if (strcmp(mode, "fds") == 0) {
 		DIR *d = opendir("/proc/self/fd");

@@ -22,6 +22,10 @@
  * churn N LIB:	ready <pid>; (go line); N times dlopen(LIB) + dlclose;
  *		done n=<N>; (go line); exits 0.  Each iteration maps and
  *		unmaps LIB (nothing else holds it open).
+ * ldso PROG ARGS...: execs the run-time linker itself with PROG ARGS
+ *		(/lib64/ld-linux-x86-64.so.2 PROG ARGS...), as one may run a
+ *		program: the kernel then maps ld.so as the executable and
+ *		ld.so maps PROG.  PROG speaks for itself from then on.
  * map FILE...:	mmaps each FILE (whole, PROT_READ|PROT_EXEC, private):
  *		ready <pid> map0=<addr> map1=<addr> ...
  *		(go line); exits 0.
@@ -176,6 +180,13 @@ main(int argc, char **argv)
 		go();
 		return 0;
 	}
+	if (strcmp(mode, "ldso") == 0 && argc >= 3) {
+		static const char ldso[] = "/lib64/ld-linux-x86-64.so.2";
+
+		argv[1] = (char *)ldso;
+		execv(ldso, argv + 1);
+		v_die(ldso);
+	}
 	if (strcmp(mode, "map") == 0 && argc >= 3) {
 		printf("ready %d", (int)getpid());
 		for (int i = 2; i < argc; i++) {
@@ -196,7 +207,7 @@ main(int argc, char **argv)
 		go();
 		return 0;
 	}
-	fprintf(stderr, "usage: dl open|mopen|deleted LIB | churn N LIB | "
-	    "map FILE...\n");
+	fprintf(stderr, "usage: dl open|mopen|deleted LIB | replaced LIB LIB2 "
+	    "| churn N LIB | ldso PROG ARGS... | map FILE...\n");
 	return 2;
 }
