@@ -247,6 +247,20 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *e)
 		return pt_errset(e, ESRCH, "failed to grab pid %d: process "
 		    "exited with status %d", (int)pid, WEXITSTATUS(st));
 	}
+	/*
+	 * Threads caught on their way out run no user code but are not
+	 * stopped either: let them finish, so the process rests whole.
+	 */
+	for (int i = P->pp_nthr - 1; i >= 0; i--) {
+		pt_thread_t *T = &P->pp_thr[i];
+		int st;
+
+		if ((T->pt_flags & PT_TF_EXITING) && T->pt_tid != P->pp_pid &&
+		    pt_wait_tid(T->pt_tid, &st) == 0)
+			pt_redispatch(T->pt_tid, st);
+		if (i > P->pp_nthr)
+			i = P->pp_nthr;
+	}
 	pt_update_state(P);
 	*pp = P;
 	pt_dprintf("grabbed pid %d (%d threads)\n", (int)pid, P->pp_nthr);
