@@ -36,8 +36,9 @@ extern "C" {
 DTPROC_API const char *dtproc_version(void);
 
 /*
- * dtproc's own error codes, above the errno range.  Calls return a
- * negative errno or one of these, negated.
+ * dtproc's own error codes, above the errno range, reserved for the
+ * layers to come; today's calls report plain errno values (dtproc_errno)
+ * with a sentence (dtproc_errmsg).
  */
 enum {
 	DTPROC_EBASE = 1000,
@@ -70,8 +71,8 @@ typedef struct dtproc_proc dtproc_proc_t;	/* one process */
 
 /* dtproc_grab() flags. */
 #define DTPROC_GRAB_RDONLY	0x01	/* no control: memory, maps, symbols */
-#define DTPROC_GRAB_NOMONITOR	0x02	/* no control thread: a cacheable,
-					   read-only handle */
+#define DTPROC_GRAB_NOMONITOR	0x02	/* no control thread: read-only
+					   access; cached only with RDONLY */
 
 /*
  * dt_proc_init: the pid hash, the LRU limit (8, or $DTPROC_LRU_LIMIT) and
@@ -129,7 +130,10 @@ DTPROC_API ssize_t dtproc_read(dtproc_t *dtp, dtproc_proc_t *pr,
 DTPROC_API ssize_t dtproc_write(dtproc_t *dtp, dtproc_proc_t *pr,
     uintptr_t addr, const void *buf, size_t len);
 
-/* What a symbol lookup found.  Strings live as long as the handle. */
+/*
+ * What a symbol lookup found.  The strings stay valid until the process's
+ * objects change (dlopen, dlclose, exec) or the handle is released.
+ */
 typedef struct dtproc_sym {
 	const char *ds_object;	/* basename of the object */
 	const char *ds_name;	/* symbol, or NULL */

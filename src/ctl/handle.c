@@ -151,6 +151,26 @@ ctl_hash_insert(dtproc_t *dtp, dtproc_proc_t *pr)
 	pr->dpr_refs++;
 }
 
+/* Forget the notices about PR: it is about to be freed. */
+static void
+ctl_drop_notices(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	(void) pthread_mutex_lock(&dtp->dph_lock);
+	ctl_notice_t **np = &dtp->dph_notify;
+	dtp->dph_notify_tail = NULL;
+	while (*np != NULL) {
+		if ((*np)->cn_proc == pr) {
+			ctl_notice_t *n = *np;
+			*np = n->cn_next;
+			free(n);
+		} else {
+			dtp->dph_notify_tail = *np;
+			np = &(*np)->cn_next;
+		}
+	}
+	(void) pthread_mutex_unlock(&dtp->dph_lock);
+}
+
 /*
  * dt_proc_destroy: let the process go (kill what we created, run what we
  * grabbed; a process job control stopped stays stopped), then forget it.
@@ -172,20 +192,7 @@ ctl_destroy(dtproc_t *dtp, dtproc_proc_t *pr)
 			break;
 		}
 	}
-	(void) pthread_mutex_lock(&dtp->dph_lock);
-	ctl_notice_t **np = &dtp->dph_notify;
-	dtp->dph_notify_tail = NULL;
-	while (*np != NULL) {
-		if ((*np)->cn_proc == pr) {
-			ctl_notice_t *n = *np;
-			*np = n->cn_next;
-			free(n);
-		} else {
-			dtp->dph_notify_tail = *np;
-			np = &(*np)->cn_next;
-		}
-	}
-	(void) pthread_mutex_unlock(&dtp->dph_lock);
+	ctl_drop_notices(dtp, pr);
 	if (pr->dpr_cacheable && dtp->dph_lrucnt > 0)
 		dtp->dph_lrucnt--;
 	ctl_lru_unlink(dtp, pr);
@@ -260,6 +267,7 @@ dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
 	pr->dpr_created = true;
 	if (ctl_start(dtp, pr, (unsigned)stop) != 0) {
 		ctl_finish(pr, PT_RELEASE_KILL);
+		ctl_drop_notices(dtp, pr);
 		ctl_free(pr);
 		return NULL;
 	}
@@ -352,6 +360,7 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 	} else {
 		if (ctl_start(dtp, pr, DTPROC_STOP_GRAB) != 0) {
 			ctl_finish(pr, PT_RELEASE_RUN);
+			ctl_drop_notices(dtp, pr);
 			ctl_free(pr);
 			return NULL;
 		}

@@ -3051,7 +3051,7 @@ struct chain {
 	dtproc_proc_t *pr;
 	uintptr_t first, second;
 	atomic_int n1;
-	int rc;
+	atomic_int rc;
 	struct hits h2;
 };
 
@@ -3060,15 +3060,16 @@ chain_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
     void *arg)
 {
 	struct chain *c = arg;
+	int rc;
 
 	(void)tid;
 	(void)addr;
 	/* the first hit arms the second site and disarms this one */
 	if (atomic_fetch_add(&c->n1, 1) == 0) {
-		hits_init(&c->h2, dtp, pr, c->second);
-		c->rc = dtproc_bkpt_add(dtp, pr, c->second, hit_cb, &c->h2);
-		if (c->rc == 0)
-			c->rc = dtproc_bkpt_del(dtp, pr, c->first);
+		rc = dtproc_bkpt_add(dtp, pr, c->second, hit_cb, &c->h2);
+		if (rc == 0)
+			rc = dtproc_bkpt_del(dtp, pr, c->first);
+		atomic_store(&c->rc, rc);
 	}
 }
 
@@ -3088,6 +3089,8 @@ TEST(ctl_bkpt_callback_edits_breakpoints)
 	c.pr = pr;
 	c.first = sym_addr(dtp, pr, "a.out`bp_target");
 	c.second = sym_addr(dtp, pr, "libc.so.6`pthread_mutex_lock");
+	hits_init(&c.h2, dtp, pr, c.second);
+	atomic_store(&c.rc, 1);
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, c.first, chain_cb, &c), 0);
 	dtproc_continue(dtp, pr);
 	victim_ready(&v, line, sizeof (line));
@@ -3095,7 +3098,7 @@ TEST(ctl_bkpt_callback_edits_breakpoints)
 	expect_within(&v, line, sizeof (line), "sum=", 10000,
 	    "a breakpoint request from a breakpoint callback hangs");
 	CHECK_EQ_INT(line_field(line, "sum"), 25);
-	CHECK_EQ_INT(c.rc, 0);
+	CHECK_EQ_INT(atomic_load(&c.rc), 0);
 	CHECK_EQ_INT(atomic_load(&c.n1), 1);
 	CHECK(atomic_load(&c.h2.n) >= 1);	/* the worker's total += s */
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
@@ -3302,7 +3305,8 @@ struct toggler {
 	struct hits *h;
 	atomic_int stop;
 	atomic_int finished;	/* the victim is done: errors expected */
-	int rounds, err;
+	atomic_int rounds;
+	int err;
 	const char *op;
 	char msg[512];
 };
@@ -3332,7 +3336,7 @@ toggler_main(void *arg)
 				t->err = rc;
 			break;
 		}
-		t->rounds++;
+		atomic_fetch_add(&t->rounds, 1);
 	}
 	return NULL;
 }
@@ -3362,7 +3366,7 @@ TEST_TIMEOUT(ctl_bkpt_toggle_while_hit, 120)
 	{
 		long end = now_ms() + 10000;
 
-		while (t.rounds < 3 && t.err == 0 && now_ms() < end)
+		while (atomic_load(&t.rounds) < 3 && now_ms() < end)
 			sleep_ms(1);
 	}
 	victim_go(&v);
@@ -3371,11 +3375,12 @@ TEST_TIMEOUT(ctl_bkpt_toggle_while_hit, 120)
 	atomic_store(&t.finished, 1);
 	atomic_store(&t.stop, 1);
 	pthread_join(th, NULL);
-	tinfo("%d toggles, %d hits", t.rounds, atomic_load(&h.n));
+	tinfo("%d toggles, %d hits", atomic_load(&t.rounds),
+	    atomic_load(&h.n));
 	CHECK_EQ_INT(line_field(line, "sum"), 4L * 50000000 * 50000000);
 	CHECK_MSG(t.err == 0, "%s failed while the victim ran: %d: %s", t.op,
 	    t.err, t.msg);
-	CHECK(t.rounds > 0);
+	CHECK(atomic_load(&t.rounds) > 0);
 	CHECK(atomic_load(&h.n) > 0);
 	CHECK_EQ_INT(atomic_load(&h.bad), 0);
 	CHECK_EXITED(wait_dead(dtp, t.pr, &ns, 10000), 0);
