@@ -9,6 +9,7 @@
 #include "ctl.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -219,6 +220,23 @@ dtproc_stop(dtproc_t *dtp, dtproc_proc_t *pr)
 	if (kill(pr->dpr_pid, SIGSTOP) != 0)
 		return ctl_set_error(dtp, errno, "pid %d: cannot stop: %s",
 		    (int)pr->dpr_pid, strerror(errno));
+	/*
+	 * Return once the stop has taken: until the control thread passes
+	 * the SIGSTOP on, it exists only in our hands, and would be lost
+	 * with us.  Bounded: a SIGCONT may end the stop at once.
+	 */
+	for (int i = 0; i < 200000; i++) {
+		bool took, done;
+
+		ctl_enter(pr, &took);
+		done = pr->dpr_done || pr->dpr_P == NULL ||
+		    (pt_state(pr->dpr_P) == PT_STOPPED &&
+		    pt_why(pr->dpr_P) == PT_WHY_JOBCONTROL);
+		ctl_leave(pr, took);
+		if (done || !took)
+			break;	/* (a caller holding the lock cannot wait) */
+		sched_yield();
+	}
 	return 0;
 }
 
