@@ -5,6 +5,8 @@
  */
 #include "harness.h"
 
+#include <sys/syscall.h>
+
 #include <poll.h>
 
 #define CREATE_OK(rc, err) \
@@ -322,5 +324,14 @@ TEST(rel_exitkill_on_tracer_death)
 	CHECK_KILLED(st, SIGKILL);
 	/* The tracer's death took the victim with it. */
 	check_eof(&v, 5000);
+	/* its descriptors close before it is dead: wait on its pidfd */
+	int pfd = (int)syscall(SYS_pidfd_open, vpid, 0);
+	if (pfd >= 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+
+		CHECK_MSG(poll(&p, 1, 5000) == 1, "pid %d still alive",
+		    (int)vpid);
+		close(pfd);
+	}
 	CHECK(!proc_alive(vpid));
 }
