@@ -130,6 +130,19 @@ ctl_sym_out(const sym_info_t *si, dtproc_sym_t *sym)
 	sym->ds_lmid = si->sy_lmid;
 }
 
+/* Lock the handle for a symbol call; false (and unlocked) if gone. */
+static bool
+ctl_sym_enter(dtproc_t *dtp, dtproc_proc_t *pr, bool *took)
+{
+	ctl_enter(pr, took);
+	if (pr->dpr_sym != NULL)
+		return true;
+	ctl_leave(pr, *took);
+	ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
+	    (int)pr->dpr_pid);
+	return false;
+}
+
 DTPROC_API int
 dtproc_sym_lookup(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
     dtproc_sym_t *sym)
@@ -139,12 +152,8 @@ dtproc_sym_lookup(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
 	bool took;
 	int rv;
 
-	ctl_enter(pr, &took);
-	if (pr->dpr_sym == NULL) {
-		ctl_leave(pr, took);
-		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
-		    (int)pr->dpr_pid);
-	}
+	if (!ctl_sym_enter(dtp, pr, &took))
+		return -ESRCH;
 	rv = sym_lookup_name(pr->dpr_sym, name, &si, &err);
 	if (rv == 0)
 		ctl_sym_out(&si, sym);
@@ -162,12 +171,8 @@ dtproc_sym_addr(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
 	bool took;
 	int rv;
 
-	ctl_enter(pr, &took);
-	if (pr->dpr_sym == NULL) {
-		ctl_leave(pr, took);
-		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
-		    (int)pr->dpr_pid);
-	}
+	if (!ctl_sym_enter(dtp, pr, &took))
+		return -ESRCH;
 	rv = sym_lookup_addr(pr->dpr_sym, addr, &si);
 	if (rv == 0)
 		ctl_sym_out(&si, sym);
@@ -186,12 +191,8 @@ dtproc_obj_iter(dtproc_t *dtp, dtproc_proc_t *pr, dtproc_obj_f *fn,
 	bool took;
 	int rv = 0;
 
-	ctl_enter(pr, &took);
-	if (pr->dpr_sym == NULL) {
-		ctl_leave(pr, took);
-		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
-		    (int)pr->dpr_pid);
-	}
+	if (!ctl_sym_enter(dtp, pr, &took))
+		return -ESRCH;
 	for (size_t i = 0; rv == 0 && sym_object(pr->dpr_sym, i, &oi) == 0;
 	    i++)
 		rv = fn(oi.so_path, oi.so_start, oi.so_lmid, arg);

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 /* ---------------------------------------------------------------- helpers */
@@ -33,13 +34,40 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+/*
+ * Wait up to MS for COND, an observable condition with no event to wait
+ * on (/proc, a state read through the API, a counter of one of our
+ * threads): check it, yield, until a monotonic deadline.  No verdict:
+ * the caller checks COND afterwards.
+ */
+#define WAIT_UNTIL(cond, ms) do {					\
+	long u_ = now_ms() + (ms);					\
+	while (!(cond) && now_ms() < u_)				\
+		sched_yield();						\
+} while (0)
 
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
+/*
+ * Wait up to MS for PID to exit (a zombie, or gone): its pidfd turns
+ * readable.  No verdict: the caller checks what it needs afterwards.
+ */
+static void
+wait_exit(pid_t pid, int ms)
+{
+	long end = now_ms() + ms;
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	if (fd >= 0) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long left;
+
+		while ((left = end - now_ms()) > 0 &&
+		    poll(&p, 1, (int)left) < 0 && errno == EINTR)
+			;
+		close(fd);
+	} else if (errno != ESRCH) {
+		/* no pidfds: watch /proc instead */
+		WAIT_UNTIL(!proc_alive(pid), ms);
+	}
 }
 
 /* Threads a sanitizer runs in the background (TSan's starts with the
@@ -264,7 +292,7 @@ threads_are(pid_t pid, const char *states, pid_t tracer, char *why,
 	    sizeof (w_))) {						\
 		if (now_ms() > e_)					\
 			FAIL("after %d ms: %s", (int)(ms), w_);		\
-		sleep_ms(2);						\
+		sched_yield();						\
 	}								\
 } while (0)
 
@@ -274,6 +302,16 @@ check_resting(dtproc_t *dtp, dtproc_proc_t *pr)
 {
 	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
 	CHECK_THREADS(dtproc_pid(pr), "t", getpid());
+}
+
+/* Is PR resting as check_resting() wants it? */
+static int
+is_resting(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	char w[256];
+
+	return dtproc_state(dtp, pr) == DTPROC_PS_STOP &&
+	    threads_are(dtproc_pid(pr), "t", getpid(), w, sizeof (w));
 }
 
 /* Nothing arrives on V's stdout within MS. */
@@ -389,7 +427,7 @@ wait_our_threads(int n, int ms)
 		if (now_ms() > end)
 			FAIL("%d threads in the test process, expected %d",
 			    our_threads(), n);
-		sleep_ms(2);
+		sched_yield();
 	}
 }
 
@@ -560,7 +598,7 @@ create_at(int stop, int ctor_want)
 	pr = create_ok(dtp, "ctlv", args, stop, &v);
 	check_resting(dtp, pr);
 	/* it stays there */
-	sleep_ms(50);
+	check_silent(&v, 50);
 	check_resting(dtp, pr);
 	cm = sym_addr(dtp, pr, "a.out`ctor_mark");
 	mm = sym_addr(dtp, pr, "a.out`main_mark");
@@ -642,26 +680,18 @@ TEST(ctl_create_every_stop_in_turn)
 	    &(dtproc_sym_t){ 0 }) != 0);
 	dtproc_continue(dtp, pr);
 	/* on to PREINIT: libc known, it rests again, no constructor run */
-	{
-		long end = now_ms() + 5000;
-
-		while (dtproc_sym_lookup(dtp, pr, "libc.so.6`malloc",
-		    &(dtproc_sym_t){ 0 }) != 0 && now_ms() < end)
-			sleep_ms(2);
-	}
-	sleep_ms(50);
+	WAIT_UNTIL(dtproc_sym_lookup(dtp, pr, "libc.so.6`malloc",
+	    &(dtproc_sym_t){ 0 }) == 0, 5000);
+	WAIT_UNTIL(is_resting(dtp, pr), 5000);
+	check_silent(&v, 50);
 	check_resting(dtp, pr);
 	CHECK_EQ_INT(read_int(dtp, pr, cm), 0);
 	dtproc_continue(dtp, pr);
 	/* MAIN: the constructor has run */
-	{
-		long end = now_ms() + 5000;
-
-		while (read_int(dtp, pr, cm) != 0x1234 && now_ms() < end)
-			sleep_ms(2);
-	}
+	WAIT_UNTIL(read_int(dtp, pr, cm) == 0x1234, 5000);
 	CHECK_EQ_INT(read_int(dtp, pr, cm), 0x1234);
-	sleep_ms(50);
+	WAIT_UNTIL(is_resting(dtp, pr), 5000);
+	check_silent(&v, 50);
 	check_resting(dtp, pr);
 	CHECK_EQ_INT(read_int(dtp, pr, sym_addr(dtp, pr, "a.out`main_mark")),
 	    0);
@@ -758,12 +788,7 @@ TEST(ctl_killed_at_rendezvous)
 	   once the control thread is let go from the rendezvous */
 	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_MAIN, &v);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
-	{
-		long end = now_ms() + 5000;
-
-		while (proc_state(v.pid, 0) != 'Z' && now_ms() < end)
-			sleep_ms(1);
-	}
+	wait_exit(v.pid, 5000);
 	dtproc_continue(dtp, pr);
 	CHECK_KILLED(wait_dead(dtp, pr, &ns, 10000), SIGKILL);
 	dtproc_release(dtp, pr);
@@ -960,11 +985,9 @@ TEST(ctl_err_grab_zombie)
 	char want[128];
 	struct victim v;
 	dtproc_t *dtp = open_ok();
-	long end = now_ms() + 5000;
 
 	spawn_victim("ctlv", (char *[]){ "exit", NULL }, &v);
-	while (proc_state(v.pid, 0) != 'Z' && now_ms() < end)
-		sleep_ms(1);
+	wait_exit(v.pid, 5000);
 	CHECK_EQ_INT(proc_state(v.pid, 0), 'Z');
 	snprintf(want, sizeof (want), "failed to grab pid %d: process is a "
 	    "zombie", (int)v.pid);
@@ -1598,21 +1621,10 @@ TEST(ctl_bkpt_text_pristine_at_rendezvous)
 	CHECK_EQ_INT(text_matches_file(v.pid, addr, 16), 1);
 	dtproc_continue(dtp, pr);
 	/* at MAIN, resting again (stopped for a while): pristine again */
-	{
-		long end = now_ms() + 5000;
-		int stable = 0;
-
-		while (stable < 5 && now_ms() < end) {
-			if (dtproc_state(dtp, pr) == DTPROC_PS_STOP &&
-			    threads_are(v.pid, "t", getpid(), line,
-			    sizeof (line)) && dtproc_sym_lookup(dtp, pr,
-			    "libc.so.6`malloc", &(dtproc_sym_t){ 0 }) == 0)
-				stable++;
-			else
-				stable = 0;
-			sleep_ms(20);
-		}
-	}
+	WAIT_UNTIL(is_resting(dtp, pr) && dtproc_sym_lookup(dtp, pr,
+	    "libc.so.6`malloc", &(dtproc_sym_t){ 0 }) == 0, 5000);
+	check_silent(&v, 100);
+	WAIT_UNTIL(is_resting(dtp, pr), 5000);
 	check_resting(dtp, pr);
 	CHECK_EQ_INT(read_byte(dtp, pr, addr), orig);
 	CHECK_EQ_INT(mem_byte(v.pid, addr), orig);
@@ -1640,7 +1652,6 @@ TEST(ctl_bkpt_grab_rendezvous_pristine)
 	dtproc_proc_t *pr;
 	uintptr_t target;
 	int orig;
-	long end;
 
 	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
 	ready_addrs(&v, NULL, NULL, &target);
@@ -1651,9 +1662,7 @@ TEST(ctl_bkpt_grab_rendezvous_pristine)
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, target, hit_cb, &h), 0);
 	CHECK_EQ_INT(mem_byte(v.pid, target), orig);
 	dtproc_continue(dtp, pr);
-	end = now_ms() + 5000;
-	while (mem_byte(v.pid, target) != 0xcc && now_ms() < end)
-		sleep_ms(1);
+	WAIT_UNTIL(mem_byte(v.pid, target) == 0xcc, 5000);
 	CHECK_EQ_INT(mem_byte(v.pid, target), 0xcc);
 	victim_send(&v, "c 7\n");
 	victim_expect(&v, line, sizeof (line), "called ");
@@ -2181,7 +2190,6 @@ TEST(ctl_stop_requested)
 	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 	uintptr_t target;
-	long end;
 
 	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
 	    DTPROC_STOP_MAIN, &v);
@@ -2192,9 +2200,7 @@ TEST(ctl_stop_requested)
 	victim_expect(&v, line, sizeof (line), "echo a");
 	CHECK_EQ_INT(dtproc_stop(dtp, pr), 0);
 	WAIT_THREADS(v.pid, "tT", getpid(), 5000);
-	end = now_ms() + 5000;
-	while (dtproc_state(dtp, pr) != DTPROC_PS_STOP && now_ms() < end)
-		sleep_ms(2);
+	WAIT_UNTIL(dtproc_state(dtp, pr) == DTPROC_PS_STOP, 5000);
 	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
 	victim_send(&v, "b\n");
 	check_silent(&v, 300);
@@ -2292,7 +2298,7 @@ TEST(ctl_stop_then_client_killed)
 		    !atomic_load(&jobstop)) {
 			if (now_ms() > end)
 				_exit(5);
-			sleep_ms(2);
+			sched_yield();
 		}
 		if (write(sync[1], "s", 1) != 1)
 			_exit(6);
@@ -2364,7 +2370,6 @@ TEST(ctl_kill_during_request)
 	struct victim v;
 	dtproc_t *dtp = open_ok();
 	pthread_t t;
-	long end;
 
 	memset(&e, 0, sizeof (e));
 	e.dtp = dtp;
@@ -2375,17 +2380,12 @@ TEST(ctl_kill_during_request)
 	victim_ready(&v, (char [256]){ 0 }, 256);
 	victim_go(&v);		/* busy threads */
 	CHECK_EQ_INT(pthread_create(&t, NULL, editor_main, &e), 0);
-	end = now_ms() + 10000;
-	while (atomic_load(&e.okc) < 5 && !atomic_load(&e.done) &&
-	    now_ms() < end)
-		sleep_ms(1);
+	WAIT_UNTIL(atomic_load(&e.okc) >= 5 || atomic_load(&e.done), 10000);
 	CHECK_MSG(atomic_load(&e.okc) >= 5, "requests not served: %d ok, "
 	    "%d failed, last %d: %s", atomic_load(&e.okc), e.fails, e.last,
 	    e.msg);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
-	end = now_ms() + 10000;
-	while (!atomic_load(&e.done) && now_ms() < end)
-		sleep_ms(5);
+	WAIT_UNTIL(atomic_load(&e.done), 10000);
 	CHECK_MSG(atomic_load(&e.done), "requests hang after the victim "
 	    "died (%d ok, %d failed)", e.ok, e.fails);
 	pthread_join(t, NULL);
@@ -2754,7 +2754,6 @@ TEST(ctl_err_create_no_stop)
 {
 	struct creator c = { 0 };
 	pthread_t t;
-	long end;
 
 	/* stop 0 names no rendezvous: an error, or a handle, but at once;
 	   never a wait for a rendezvous that cannot come (the victim waits
@@ -2772,9 +2771,7 @@ TEST(ctl_err_create_no_stop)
 		close(in[0]);
 	}
 	CHECK_EQ_INT(pthread_create(&t, NULL, creator_main, &c), 0);
-	end = now_ms() + 5000;
-	while (!atomic_load(&c.done) && now_ms() < end)
-		sleep_ms(5);
+	WAIT_UNTIL(atomic_load(&c.done), 5000);
 	CHECK_MSG(atomic_load(&c.done), "dtproc_create(stop 0) has not "
 	    "returned after 5 s");
 	pthread_join(t, NULL);
@@ -2786,7 +2783,6 @@ TEST(ctl_created_dies_with_client)
 {
 	int sync[2], st;
 	pid_t helper, pid = -1;
-	long end;
 
 	/* the dtproc process dies: what it created dies too */
 	CHECK_EQ_INT(pipe2(sync, O_CLOEXEC), 0);
@@ -2813,9 +2809,7 @@ TEST(ctl_created_dies_with_client)
 	CHECK(proc_alive(pid));
 	CHECK_EQ_INT(kill(helper, SIGKILL), 0);
 	CHECK_EQ_INT(waitpid(helper, &st, 0), helper);
-	end = now_ms() + 5000;
-	while (proc_alive(pid) && now_ms() < end)
-		sleep_ms(2);
+	wait_exit(pid, 5000);
 	CHECK_MSG(!proc_alive(pid), "created pid %d outlived its dtproc "
 	    "process (state %c)", (int)pid, proc_state(pid, 0));
 }
@@ -3331,7 +3325,7 @@ toggler_main(void *arg)
 		if (rc != 0) {
 			/* the victim exiting makes requests fail: only
 			   a failure while it runs counts */
-			sleep_ms(500);
+			WAIT_UNTIL(atomic_load(&t->finished), 500);
 			if (!atomic_load(&t->finished))
 				t->err = rc;
 			break;
@@ -3363,12 +3357,7 @@ TEST_TIMEOUT(ctl_bkpt_toggle_while_hit, 120)
 	dtproc_continue(dtp, t.pr);
 	victim_ready(&v, line, sizeof (line));
 	CHECK_EQ_INT(pthread_create(&th, NULL, toggler_main, &t), 0);
-	{
-		long end = now_ms() + 10000;
-
-		while (atomic_load(&t.rounds) < 3 && now_ms() < end)
-			sleep_ms(1);
-	}
+	WAIT_UNTIL(atomic_load(&t.rounds) >= 3, 10000);
 	victim_go(&v);
 	expect_within(&v, line, sizeof (line), "sum=", 60000,
 	    "the victim did not finish");
