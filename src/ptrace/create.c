@@ -191,6 +191,10 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 		pt_proc_free(P);
 		kill(pid, SIGKILL);
 		(void) waitpid(pid, &status, __WALL);
+		if (rv == -EACCES || rv == -EPERM)
+			return pt_errset(e, -rv, "failed to control pid %d: "
+			    "process exec'd set-id or unobservable program",
+			    (int)pid);
 		return pt_errset(e, -rv, "failed to execute %s: cannot open "
 		    "memory of pid %d: %s", file, (int)pid, strerror(-rv));
 	}

@@ -183,4 +183,22 @@ cat <&9 >"$T/js"
 exec 9<&-
 [ $rc -eq 0 ] && grep -q 'count=0' "$T/js" && ok jobcontrol-victim-unharmed || fail jobcontrol-victim-unharmed "rc=$rc $(cat "$T/js")"
 
+# ---- an image we may not read: control is lost (needs a user to drop to)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	X=$(mktemp -d /tmp/dtproc-xo.XXXXXX)
+	chmod 755 "$X"
+	cp /bin/true "$X/exeonly" && chmod 0711 "$X/exeonly"
+	cp "$DT" "$X/dtproc" && chmod 755 "$X/dtproc"
+	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	nobody "$X/dtproc" watch -- /bin/sh -c "exec $X/exeonly" >"$T/l1" 2>&1
+	expect lost-on-unreadable-exec "$T/l1" "lost +exec'd set-id or unobservable program"
+	nobody "$X/dtproc" watch -- "$X/exeonly" >"$T/l2" 2>&1; rc=$?
+	[ $rc -eq 1 ] && grep -q "failed to control pid [0-9]*: process exec'd set-id or unobservable program" "$T/l2" \
+		&& ok create-unobservable-program || fail create-unobservable-program "rc=$rc $(cat "$T/l2")"
+	rm -rf "$X"
+else
+	skip lost-on-unreadable-exec "needs root to drop to uid 65534 (setpriv)"
+	skip create-unobservable-program "needs root to drop to uid 65534 (setpriv)"
+fi
+
 summary
