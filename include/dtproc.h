@@ -93,7 +93,10 @@ DTPROC_API dtproc_proc_t *dtproc_create(dtproc_t *dtp, const char *file,
     char *const argv[], int stop);
 /* Grab a running process: the same pid gives the same handle. */
 DTPROC_API dtproc_proc_t *dtproc_grab(dtproc_t *dtp, pid_t pid, int flags);
-/* Drop a reference; at zero the handle is destroyed (or cached). */
+/*
+ * Drop a reference; at zero the handle is destroyed (or cached).  Not
+ * with the handle locked, nor from one of its callbacks.
+ */
 DTPROC_API void dtproc_release(dtproc_t *dtp, dtproc_proc_t *pr);
 /* Resume a process resting at a rendezvous (not lost if early). */
 DTPROC_API void dtproc_continue(dtproc_t *dtp, dtproc_proc_t *pr);

@@ -42,8 +42,14 @@ dtproc_state(dtproc_t *dtp, dtproc_proc_t *pr)
 DTPROC_API int
 dtproc_status(dtproc_t *dtp, dtproc_proc_t *pr)
 {
+	bool took;
+	int st;
+
 	(void) dtp;
-	return pr->dpr_status;
+	ctl_enter(pr, &took);
+	st = pr->dpr_status;
+	ctl_leave(pr, took);
+	return st;
 }
 
 DTPROC_API ssize_t
@@ -263,7 +269,8 @@ dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr)
 
 	(void) dtp;
 	ctl_enter(pr, &took);
-	n = pr->dpr_P != NULL ? pt_nthreads(pr->dpr_P) : 0;
+	/* the control thread's copy: the table moves while it waits */
+	n = pr->dpr_P == NULL ? 0 : pr->dpr_rdonly ? 0 : pr->dpr_nthreads;
 	ctl_leave(pr, took);
 	return n;
 }

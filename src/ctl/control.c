@@ -361,7 +361,25 @@ ctl_main(void *arg)
 		pr->dpr_failed = true;
 		goto done;
 	}
+	pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
 	(void) rtld_enable(pr->dpr_rtld, pr->dpr_created);
+	/*
+	 * A milestone that will never come (a static program has no PREINIT;
+	 * a stripped static one no findable main) is met at the exec, where
+	 * the process rests anyway, rather than never.
+	 */
+	if (pr->dpr_created) {
+		unsigned never = 0;
+
+		if (!rtld_preinit_due(pr->dpr_rtld))
+			never |= DTPROC_STOP_PREINIT;
+		if (!rtld_main_due(pr->dpr_rtld))
+			never |= DTPROC_STOP_POSTINIT | DTPROC_STOP_MAIN;
+		if (pr->dpr_stop & never) {
+			pr->dpr_stop &= ~never;
+			pr->dpr_stop |= DTPROC_STOP_CREATE;
+		}
+	}
 
 	ctl_rendezvous(pr, pr->dpr_created ? DTPROC_STOP_CREATE :
 	    DTPROC_STOP_GRAB);
@@ -387,6 +405,7 @@ ctl_main(void *arg)
 			break;
 		}
 		alive = ctl_event(pr, &ev);
+		pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
 	}
 	if (!alive) {
 		/* the reference's PS_UNDEAD / PS_LOST: tell the client */

@@ -313,6 +313,9 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 		ctl_lru_unlink(dtp, pr);
 		ctl_lru_push(dtp, pr);
 		pr->dpr_refs++;
+		/* a cached view may predate a dlopen or dlclose */
+		if (pr->dpr_rdonly && pr->dpr_rtld != NULL)
+			(void) rtld_refresh(pr->dpr_rtld);
 		return pr;
 	}
 	if ((pr = ctl_alloc(dtp, pid)) == NULL) {
@@ -500,23 +503,31 @@ dtproc_notify_fd(dtproc_t *dtp)
 DTPROC_API int
 dtproc_handle_notify(dtproc_t *dtp, dtproc_notify_f *fn, void *arg)
 {
-	ctl_notice_t *list;
 	uint64_t v;
 	int n = 0;
 
-	(void) pthread_mutex_lock(&dtp->dph_lock);
-	list = dtp->dph_notify;
-	dtp->dph_notify = dtp->dph_notify_tail = NULL;
+	/*
+	 * One at a time from the live queue: a callback that releases a
+	 * handle drops its other notices with it, before we could reach
+	 * them.
+	 */
 	(void) read(dtp->dph_efd, &v, sizeof (v));
-	(void) pthread_mutex_unlock(&dtp->dph_lock);
-	while (list != NULL) {
-		ctl_notice_t *next = list->cn_next;
+	for (;;) {
+		ctl_notice_t *cn;
 
+		(void) pthread_mutex_lock(&dtp->dph_lock);
+		if ((cn = dtp->dph_notify) != NULL) {
+			dtp->dph_notify = cn->cn_next;
+			if (dtp->dph_notify == NULL)
+				dtp->dph_notify_tail = NULL;
+		}
+		(void) pthread_mutex_unlock(&dtp->dph_lock);
+		if (cn == NULL)
+			break;
 		if (fn != NULL)
-			fn(dtp, list->cn_proc, list->cn_msg[0] ? list->cn_msg :
-			    NULL, arg);
-		free(list);
-		list = next;
+			fn(dtp, cn->cn_proc, cn->cn_msg[0] ? cn->cn_msg : NULL,
+			    arg);
+		free(cn);
 		n++;
 	}
 	return n;

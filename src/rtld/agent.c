@@ -291,26 +291,45 @@ rtld_printable(const char *s)
 
 static int rtld_walk_once(rtld_t *R, rtld_obj_t **objsp, size_t *np);
 
-/* Is ADDR in a mapping of a deleted file (or the vdso, if VDSO)? */
-static int
-rtld_deleted_at(rtld_t *R, uintptr_t addr, int vdso)
+static const char *
+rtld_base(const char *p)
 {
-	pt_map_t *maps;
-	size_t n;
-	int rv = 0;
+	const char *s = strrchr(p, '/');
 
-	if (pt_maps_read(pt_pid(R->rt_proc), &maps, &n) != 0)
-		return 0;
+	return s != NULL ? s + 1 : p;
+}
+
+/*
+ * Does this entry look like what the mappings say?  Its dynamic section
+ * must sit in the vdso (for a plain name) or in a mapped file whose name
+ * it bears: a path naming a regular file, or the same basename (relative
+ * names, other mount namespaces, deleted files).
+ */
+static int
+rtld_plausible(const rtld_obj_t *o, const pt_map_t *maps, size_t n)
+{
+	struct stat st;
+
 	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(maps[i].pm_path);
+		const char *mp = maps[i].pm_path;
+		char base[256];
 
-		if (addr >= maps[i].pm_start && addr < maps[i].pm_end)
-			rv = vdso ? strcmp(maps[i].pm_path, "[vdso]") == 0 :
-			    l > 10 && strcmp(maps[i].pm_path + l - 10,
-			    " (deleted)") == 0;
+		if (o->ro_dyn < maps[i].pm_start || o->ro_dyn >= maps[i].pm_end)
+			continue;
+		if (strcmp(mp, "[vdso]") == 0)
+			return strchr(o->ro_path, '/') == NULL;
+		if (mp[0] != '/')
+			return 0;
+		if (o->ro_path[0] == '/' && stat(o->ro_path, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			return 1;
+		snprintf(base, sizeof (base), "%s", rtld_base(mp));
+		char *del = strstr(base, " (deleted)");
+		if (del != NULL)
+			*del = '\0';
+		return strcmp(base, rtld_base(o->ro_path)) == 0;
 	}
-	pt_maps_free(maps, n);
-	return rv;
+	return 0;
 }
 
 /*
@@ -350,20 +369,18 @@ rtld_walk(rtld_t *R, rtld_obj_t **objsp, size_t *np)
 	 * across both walks: a path must name a file, or the mapping holding
 	 * the object's dynamic section must be a file that was deleted.
 	 */
-	for (size_t i = 0; rv == 0 && i < na; i++) {
-		struct stat st;
+	pt_map_t *maps = NULL;
+	size_t nmaps = 0;
 
+	if (rv == 0 && pt_maps_read(pt_pid(R->rt_proc), &maps, &nmaps) != 0)
+		rv = -EAGAIN;
+	for (size_t i = 0; rv == 0 && i < na; i++) {
 		if (i == 0 && a[i].ro_path[0] == '\0')
 			continue;	/* the executable */
-		if (a[i].ro_path[0] != '/') {
-			if (!rtld_deleted_at(R, a[i].ro_dyn, 1))
-				rv = -EAGAIN;
-		} else if ((stat(a[i].ro_path, &st) != 0 ||
-		    !S_ISREG(st.st_mode)) && !rtld_deleted_at(R, a[i].ro_dyn,
-		    0)) {
+		if (!rtld_plausible(&a[i], maps, nmaps))
 			rv = -EAGAIN;
-		}
 	}
+	pt_maps_free(maps, nmaps);
 	if (rv != 0) {
 		rtld_objs_free(a, na);
 		return rv;
@@ -472,7 +489,10 @@ rtld_refresh(rtld_t *R)
 	int rv = rtld_walk(R, &objs, &n);
 
 	if (rv != 0) {
-		if (rv == -ENOENT)
+		sym_objinfo_t oi;
+
+		/* no link maps, or none readable yet: the maps serve */
+		if (rv == -ENOENT || sym_object(R->rt_sym, 0, &oi) != 0)
 			(void) sym_proc_update_maps(R->rt_sym);
 		return rv;
 	}

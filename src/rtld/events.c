@@ -198,3 +198,16 @@ rtld_exec(rtld_t *R)
 	R->rt_sym = S;
 	sym_proc_reset(S);
 }
+
+int
+rtld_preinit_due(rtld_t *R)
+{
+	return R->rt_preinit_due;
+}
+
+int
+rtld_main_due(rtld_t *R)
+{
+	/* a stripped program's main is learned after PREINIT */
+	return R->rt_main_bp != 0 || R->rt_start_bp != 0 || R->rt_preinit_due;
+}

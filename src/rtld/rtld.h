@@ -89,6 +89,10 @@ int rtld_enable(rtld_t *R, int created);
 int rtld_event(rtld_t *R, const pt_event_t *ev, rtld_ev_t *out);
 void rtld_ev_free(rtld_ev_t *ev);
 
+/* Will PREINIT and MAIN be reported (created process, after enable)? */
+int rtld_preinit_due(rtld_t *R);
+int rtld_main_due(rtld_t *R);
+
 /* After an exec: forget the old image and its breakpoints. */
 void rtld_exec(rtld_t *R);
 
