@@ -277,12 +277,23 @@ dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
 
 /* Is the process of this handle still the one it was grabbed as? */
 static bool
-ctl_same_process(dtproc_proc_t *pr)
+ctl_same_process_locked(dtproc_proc_t *pr)
 {
 	if (pr->dpr_rdonly)
 		return pr->dpr_P != NULL && pt_alive(pr->dpr_P);
 	return pr->dpr_thread && !pr->dpr_done &&
 	    pr->dpr_state != DTPROC_PS_DEAD && pr->dpr_state != DTPROC_PS_LOST;
+}
+
+static bool
+ctl_same_process(dtproc_proc_t *pr)
+{
+	bool took, same;
+
+	ctl_enter(pr, &took);
+	same = ctl_same_process_locked(pr);
+	ctl_leave(pr, took);
+	return same;
 }
 
 DTPROC_API dtproc_proc_t *
@@ -297,8 +308,9 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 	for (pr = dtp->dph_hash[h]; pr != NULL; pr = pr->dpr_hash) {
 		if (pr->dpr_pid != pid || pr->dpr_stale)
 			continue;
-		if ((pr->dpr_rdonly && !rdonly) || !ctl_same_process(pr)) {
-			bool dead = !ctl_same_process(pr);
+		bool dead = !ctl_same_process(pr);
+
+		if ((pr->dpr_rdonly && !rdonly) || dead) {
 
 			/* upgrade to control, or a pid reused: start anew */
 			pr->dpr_stale = true;

@@ -353,8 +353,7 @@ pt_step_one(pt_thread_t *T, pid_t tgid)
 		int sig = WSTOPSIG(status), event = status >> 16;
 
 		if (event == PTRACE_EVENT_STOP) {
-			if (sig == SIGSTOP || sig == SIGTSTP ||
-			    sig == SIGTTIN || sig == SIGTTOU)
+			if (pt_is_stopsig(sig))
 				T->pt_flags |= PT_TF_JOBSTOP;
 			continue;	/* not executed yet */
 		}

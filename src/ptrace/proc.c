@@ -253,15 +253,22 @@ pt_threads(const pt_proc_t *P, pid_t *tids, int max)
 	return n;
 }
 
+static bool pt_debug_on;
+
+static void
+pt_debug_init(void)
+{
+	pt_debug_on = getenv("DTPROC_DEBUG") != NULL;
+}
+
 void
 pt_dprintf(const char *fmt, ...)
 {
-	static int on = -1;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	va_list ap;
 
-	if (on < 0)
-		on = getenv("DTPROC_DEBUG") != NULL;
-	if (!on)
+	(void) pthread_once(&once, pt_debug_init);
+	if (!pt_debug_on)
 		return;
 	fprintf(stderr, "dtproc[%d]: ", (int)syscall(SYS_gettid));
 	va_start(ap, fmt);

@@ -106,6 +106,7 @@ long pt_ptrace(int req, pid_t tid, void *addr, void *data);
 void pt_evq_push(pt_proc_t *P, const pt_event_t *ev);
 int pt_collect(int block);
 void pt_redispatch(pid_t tid, int status);
+int pt_is_stopsig(int sig);
 int pt_wait_tid(pid_t tid, int *status);
 int pt_restart(pt_proc_t *P, pt_thread_t *T);
 void pt_resume_internal(pt_proc_t *P, pid_t keep);

@@ -211,30 +211,21 @@ pt_route(pid_t tid, pt_thread_t **Tp)
 	return NULL;
 }
 
+/*
+ * Drop the queued events that left a thread stopped: those of threads
+ * that are gone (ALL false), or every one (ALL true, at exec: they
+ * describe a program that is gone).
+ */
 static void
-pt_drop_events_of_gone(pt_proc_t *P)
+pt_drop_stopped_events(pt_proc_t *P, bool all)
 {
 	int n = 0;
 
 	for (int i = 0; i < P->pp_evlen; i++) {
 		pt_event_t *ev = &P->pp_evq[(P->pp_evhead + i) % PT_EVQ_MAX];
 
-		if (ev->pe_stopped && pt_thr_find(P, ev->pe_tid) == NULL)
-			continue;
-		P->pp_evq[(P->pp_evhead + n++) % PT_EVQ_MAX] = *ev;
-	}
-	P->pp_evlen = n;
-}
-
-static void
-pt_drop_stopped_events(pt_proc_t *P)
-{
-	int n = 0;
-
-	for (int i = 0; i < P->pp_evlen; i++) {
-		pt_event_t *ev = &P->pp_evq[(P->pp_evhead + i) % PT_EVQ_MAX];
-
-		if (ev->pe_stopped)
+		if (ev->pe_stopped &&
+		    (all || pt_thr_find(P, ev->pe_tid) == NULL))
 			continue;
 		P->pp_evq[(P->pp_evhead + n++) % PT_EVQ_MAX] = *ev;
 	}
@@ -267,7 +258,7 @@ pt_exited(pt_proc_t *P, pt_thread_t *T, int status)
 		if (!(P->pp_thr[i].pt_flags & PT_TF_GUEST))
 			pt_thr_del(P, P->pp_thr[i].pt_tid);
 	}
-	pt_drop_events_of_gone(P);
+	pt_drop_stopped_events(P, false);
 	P->pp_status = status;
 	P->pp_state = PT_DEAD;
 	P->pp_why = PT_WHY_NONE;
@@ -276,7 +267,7 @@ pt_exited(pt_proc_t *P, pt_thread_t *T, int status)
 	pt_evq_push(P, &ev);
 }
 
-static int
+int
 pt_is_stopsig(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
@@ -473,7 +464,7 @@ pt_exec(pt_proc_t *P, pt_thread_t *T)
 	 */
 	T->pt_flags = PT_TF_STOPPED | (T->pt_flags & PT_TF_JOBSTOP);
 	T->pt_sig = 0;
-	pt_drop_stopped_events(P);
+	pt_drop_stopped_events(P, true);
 	P->pp_execs++;
 	pt_bkpt_reset(P);
 	if (pt_proc_open_mem(P, 0) != 0) {

@@ -212,10 +212,10 @@ rtld_ldso_sym(rtld_t *R, const char *name, sym_info_t *si)
 	 * No interpreter: either a static program, or ld.so run as the
 	 * program (ld.so ./prog), which is then its own run-time linker.
 	 */
-	if (R->rt_ldbase == 0)
-		return sym_lookup_name(R->rt_sym, name[0] == '_' &&
-		    strcmp(name, "_r_debug") == 0 ? "a.out`_r_debug" :
-		    "a.out`_dl_debug_state", si, &err);
+	if (R->rt_ldbase == 0) {
+		snprintf(spec, sizeof (spec), "a.out`%s", name);
+		return sym_lookup_name(R->rt_sym, spec, si, &err);
+	}
 	for (size_t i = 0; sym_object(R->rt_sym, i, &oi) == 0; i++) {
 		if (oi.so_start != R->rt_ldbase)
 			continue;
