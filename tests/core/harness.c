@@ -285,7 +285,7 @@ main(int argc, char **argv)
 /* ---- victims ---- */
 
 const char *
-victim_path(const char *name)
+build_file(const char *rel, int mode, const char *what)
 {
 	static __thread char bufs[4][PATH_MAX];
 	static __thread int next;
@@ -295,11 +295,19 @@ victim_path(const char *name)
 
 	if (build == NULL || build[0] == 0)
 		build = "build";
-	snprintf(path, sizeof (path), "%s/tests/victims/%s", build, name);
-	if (realpath(path, buf) == NULL || access(buf, X_OK) != 0)
-		FAIL("victim %s not built: %s: %s", name, path,
-		    strerror(errno));
+	snprintf(path, sizeof (path), "%s/tests/%s", build, rel);
+	if (realpath(path, buf) == NULL || access(buf, mode) != 0)
+		FAIL("%s not built: %s: %s", what, path, strerror(errno));
 	return buf;
+}
+
+const char *
+victim_path(const char *name)
+{
+	char rel[PATH_MAX];
+
+	snprintf(rel, sizeof (rel), "victims/%s", name);
+	return build_file(rel, X_OK, name);
 }
 
 static void

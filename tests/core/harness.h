@@ -138,6 +138,8 @@ struct victim {
 };
 
 /* $DTPROC_BUILD/tests/victims/NAME, made absolute; fails if missing. */
+/* $DTPROC_BUILD/tests/REL, made absolute; the test fails if it is missing. */
+const char *build_file(const char *rel, int mode, const char *what);
 const char *victim_path(const char *name);
 
 /*

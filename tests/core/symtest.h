@@ -18,19 +18,10 @@
 static inline const char *
 testlib_path(const char *name)
 {
-	static __thread char bufs[4][PATH_MAX];
-	static __thread int next;
-	const char *build = getenv("DTPROC_BUILD");
-	char path[PATH_MAX];
-	char *buf = bufs[next++ % 4];
+	char rel[PATH_MAX];
 
-	if (build == NULL || build[0] == 0)
-		build = "build";
-	snprintf(path, sizeof (path), "%s/tests/libs/lib%s.so", build, name);
-	if (realpath(path, buf) == NULL || access(buf, R_OK) != 0)
-		FAIL("test library %s not built: %s: %s", name, path,
-		    strerror(errno));
-	return buf;
+	snprintf(rel, sizeof (rel), "libs/lib%s.so", name);
+	return build_file(rel, R_OK, name);
 }
 
 static inline const char *
