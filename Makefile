@@ -28,8 +28,9 @@ LDFLAGS ?=
 INSTALL ?= install
 
 # Libraries libdtproc needs; later -lelf -ldw -lZydis join here.  Also the
-# Libs.private line of dtproc.pc.
-DEP_LIBS := -lelf -lpthread
+# Libs.private line of dtproc.pc.  libstdc++ (by soname: the runtime
+# package suffices) for __cxa_demangle, the unwinder's C++ names.
+DEP_LIBS := -lelf -ldw -lZydis -l:libstdc++.so.6 -lpthread
 
 # ---------------------------------------------------------------- flags
 

@@ -33,6 +33,7 @@ void cli_clock_start(void);
 int cmd_watch(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
 int cmd_sym(int argc, char **argv);
+int cmd_stack(int argc, char **argv);
 
 extern const char *cli_progname;
 

@@ -19,9 +19,10 @@ static const char usage[] =
 "  watch   print a process's lifecycle events as they happen\n"
 "  ldd     list the objects of a running process (as pldd)\n"
 "  sym     resolve symbols and addresses in a running process\n"
+"  stack   print every thread's user stack (as pstack, eu-stack)\n"
 "\n"
 "watch takes its target as -c 'CMD ARGS', -p PID, or -- CMD ARGS;\n"
-"ldd and sym take a PID.\n"
+"ldd, sym and stack take a PID.\n"
 "'dtproc COMMAND --help' describes a command; 'man dtproc' all of them.\n"
 "\n"
 "options:\n"
@@ -35,6 +36,7 @@ static const struct {
 	{ "watch", cmd_watch },
 	{ "ldd", cmd_ldd },
 	{ "sym", cmd_sym },
+	{ "stack", cmd_stack },
 };
 
 int

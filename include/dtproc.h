@@ -227,6 +227,46 @@ DTPROC_API int dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr);
  * stays stopped until resumed from outside (SIGCONT), even if we die. */
 DTPROC_API int dtproc_stop(dtproc_t *dtp, dtproc_proc_t *pr);
 
+/*
+ * User stacks, DTrace's ustack(): CFI unwinding (elfutils libdw, fed by
+ * dtproc's own memory and register access; .eh_frame, .debug_frame, then
+ * the frame-pointer chain), frames named by dtproc's symbol tables.
+ *
+ * dtproc_stack() fills PCS with thread TID's stack, PCS[0] its pc, at most
+ * MAX frames (the depth limit: DTPROC_STACK_DEFAULT is the CLI's, at most
+ * DTPROC_STACK_MAX are taken); returns the number of frames, or -errno
+ * with dtproc_errmsg() naming the pid, the thread and the reason (ESRCH:
+ * no such thread, or the process exited; EPERM: a read-only grab, whose
+ * registers cannot be read).  It works
+ *  - from a breakpoint or event callback (control thread, lock held) on
+ *    a thread stopped there: no stop, no request, a few microseconds; a
+ *    thread that is running then gives EBUSY;
+ *  - from a client thread: handed to the control thread; a process
+ *    resting at a rendezvous (dtproc_grab's) is stacked as it rests, a
+ *    running one is stopped for the walk and resumed at once.
+ * The unwinder's modules are cached per process and rebuilt only when its
+ * objects change (dlopen, dlclose, exec).
+ *
+ * dtproc_threads() lists the process's threads (at most MAX; returns how
+ * many there are, which may exceed MAX), or -errno.
+ *
+ * dtproc_frame_name() names PC as ustack() prints it: "obj`func+0x1f",
+ * "obj`func" at its first byte, "obj`0x7f..." where no symbol covers PC,
+ * "0x7f..." in anonymous memory (JIT) or nowhere; C++ names demangled.
+ * CALLER: PC is a return address (every frame but the first), looked up
+ * one byte back; the offset printed is still PC's.  Returns the length of
+ * the name (as snprintf: truncated to LEN), or -errno.  Any thread.
+ */
+#define DTPROC_STACK_DEFAULT	64
+#define DTPROC_STACK_MAX	1024
+
+DTPROC_API int dtproc_stack(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid,
+    uintptr_t *pcs, int max);
+DTPROC_API int dtproc_threads(dtproc_t *dtp, dtproc_proc_t *pr,
+    pid_t *tids, int max);
+DTPROC_API int dtproc_frame_name(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t pc, int caller, char *buf, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,6 +26,7 @@
  * of the process ends it too, with a notice.
  */
 #include "ctl.h"
+#include "probe/probe.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -92,44 +93,28 @@ ctl_serve(dtproc_proc_t *pr)
 	while ((req = pr->dpr_reqs) != NULL) {
 		pr->dpr_reqs = req->cr_next;
 		switch (req->cr_op) {
-		case CTL_BKPT_ADD: {
-			ctl_bkpt_t *b = calloc(1, sizeof (*b));
-
-			if (b == NULL) {
-				req->cr_rv = -ENOMEM;
-				break;
-			}
+		case CTL_BKPT_ADD:
 			req->cr_rv = pt_bkpt_set(pr->dpr_P, req->cr_addr);
-			if (req->cr_rv != 0) {
-				free(b);
-				break;
+			if (req->cr_rv == 0 && ctl_bkpt_insert(pr,
+			    req->cr_addr, req->cr_fn, req->cr_arg) != 0) {
+				(void) pt_bkpt_del(pr->dpr_P, req->cr_addr);
+				req->cr_rv = -ENOMEM;
 			}
-			b->cb_addr = req->cr_addr;
-			b->cb_fn = req->cr_fn;
-			b->cb_arg = req->cr_arg;
-			b->cb_next = pr->dpr_bps;
-			pr->dpr_bps = b;
 			break;
-		}
 		case CTL_BKPT_DEL:
-			req->cr_rv = -ENOENT;
-			for (ctl_bkpt_t **bp = &pr->dpr_bps; *bp != NULL;
-			    bp = &(*bp)->cb_next) {
-				if ((*bp)->cb_addr != req->cr_addr)
-					continue;
-				ctl_bkpt_t *b = *bp;
-				*bp = b->cb_next;
-				free(b);
+			req->cr_rv = ctl_bkpt_remove(pr, req->cr_addr);
+			if (req->cr_rv == 0)
 				req->cr_rv = pt_bkpt_del(pr->dpr_P,
 				    req->cr_addr);
-				break;
-			}
 			break;
 		case CTL_WRITE:
 			req->cr_rv = pt_mem_write(pr->dpr_P, req->cr_addr,
 			    req->cr_buf, req->cr_len);
 			if (req->cr_rv < 0)
 				req->cr_rv = -errno;
+			break;
+		case CTL_STACK:
+			req->cr_rv = ctl_stack_serve(pr, req->cr_arg);
 			break;
 		}
 		if (req->cr_rv < 0 && req->cr_op != CTL_WRITE)
@@ -196,7 +181,6 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 {
 	pt_proc_t *P = pr->dpr_P;
 	rtld_ev_t re;
-	uint8_t orig;
 
 	if (rtld_event(pr->dpr_rtld, ev, &re) == 1) {
 		switch (re.re_kind) {
@@ -226,31 +210,20 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 	 * The client's, even at a site the agent uses too (main).  Taken
 	 * from the list first: a callback may add or delete breakpoints.
 	 */
-	struct { dtproc_bkpt_f *fn; void *arg; } calls[16];
-	int ncalls = 0;
-	for (ctl_bkpt_t *b = pr->dpr_bps; b != NULL && ncalls < 16;
-	    b = b->cb_next) {
-		if (b->cb_addr == ev->pe_addr) {
-			calls[ncalls].fn = b->cb_fn;
-			calls[ncalls++].arg = b->cb_arg;
-		}
-	}
-	for (int i = 0; i < ncalls; i++)
-		calls[i].fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
-		    calls[i].arg);
-	if (pt_bkpt_orig(P, ev->pe_addr, &orig) == 0)
-		(void) pt_bkpt_step(P, ev->pe_tid);
-	(void) pt_resume(P);
-}
+	ctl_call_t calls[CTL_CALLS_MAX];
+	int ncalls = ctl_bkpt_calls(pr, ev->pe_addr, calls, CTL_CALLS_MAX);
+	pt_carry_t carry;
 
-static void
-ctl_forget_bkpts(dtproc_proc_t *pr)
-{
-	while (pr->dpr_bps != NULL) {
-		ctl_bkpt_t *b = pr->dpr_bps;
-		pr->dpr_bps = b->cb_next;
-		free(b);
+	for (int i = 0; i < ncalls; i++)
+		calls[i].cc_fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
+		    calls[i].cc_arg);
+	/* the first hit of a site decides how hits are carried past it */
+	if (pt_bkpt_carry(P, ev->pe_addr, &carry) == 0) {
+		if (carry.pc_kind == PT_CARRY_NONE)
+			(void) prb_plan(P, ev->pe_addr, ev->pe_tid);
+		(void) pt_bkpt_step(P, ev->pe_tid);
 	}
+	(void) pt_resume(P);
 }
 
 /* One event; false when the process is gone. */
@@ -280,7 +253,7 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 	case PT_EV_EXEC:
 		/* a new image: our sites went with the old one */
 		snprintf(pr->dpr_exe, sizeof (pr->dpr_exe), "%s", pt_exe(P));
-		ctl_forget_bkpts(pr);
+		ctl_bkpt_clear(pr);
 		rtld_exec(pr->dpr_rtld);
 		(void) rtld_enable(pr->dpr_rtld, 1);
 		break;

@@ -16,6 +16,7 @@
 #include "ptrace/pt.h"
 #include "rtld/rtld.h"
 #include "sym/sym.h"
+#include "unwind/unwind.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -24,6 +25,7 @@
 #define CTL_STOP_MASK	(DTPROC_STOP_CREATE | DTPROC_STOP_GRAB | \
 	DTPROC_STOP_PREINIT | DTPROC_STOP_POSTINIT | DTPROC_STOP_MAIN)
 #define CTL_MSG_MAX	512
+#define CTL_CALLS_MAX	16	/* callbacks run per hit of one site */
 
 typedef struct ctl_bkpt {
 	uintptr_t cb_addr;	/* site */
@@ -32,7 +34,13 @@ typedef struct ctl_bkpt {
 	struct ctl_bkpt *cb_next;
 } ctl_bkpt_t;
 
-typedef enum ctl_op { CTL_BKPT_ADD, CTL_BKPT_DEL, CTL_WRITE } ctl_op_t;
+/* A callback to run for a hit. */
+typedef struct ctl_call {
+	dtproc_bkpt_f *cc_fn;
+	void *cc_arg;
+} ctl_call_t;
+
+typedef enum ctl_op { CTL_BKPT_ADD, CTL_BKPT_DEL, CTL_WRITE, CTL_STACK } ctl_op_t;
 
 /* A request a client thread hands to the control thread. */
 typedef struct ctl_req {
@@ -41,7 +49,7 @@ typedef struct ctl_req {
 	const void *cr_buf;	/* WRITE */
 	size_t cr_len;
 	dtproc_bkpt_f *cr_fn;	/* BKPT_ADD */
-	void *cr_arg;
+	void *cr_arg;		/* BKPT_ADD; STACK: a ctl_stack_t */
 	long cr_rv;		/* result, -errno */
 	bool cr_done;
 	struct ctl_req *cr_next;
@@ -81,8 +89,13 @@ struct dtproc_proc {
 	char **dpr_argv;
 	char dpr_exe[4096];		/* current image, kept past death */
 	int dpr_nthreads;		/* kept current by the thread */
-	ctl_bkpt_t *dpr_bps;		/* client breakpoints */
+	ctl_bkpt_t **dpr_bph;		/* client breakpoints, hashed by
+					   address (bkpts.c) */
+	size_t dpr_bph_len;		/* buckets, a power of two */
+	size_t dpr_nbps;		/* callbacks in the table */
 	ctl_req_t *dpr_reqs;		/* pending requests, FIFO */
+	unw_proc_t *dpr_unw;		/* stacks: the cached Dwfl (control
+					   thread only) */
 	struct dtproc_proc *dpr_hash;	/* pid hash chain */
 	struct dtproc_proc *dpr_lprev, *dpr_lnext;	/* LRU, newest first */
 };
@@ -113,9 +126,20 @@ void ctl_mark(dtproc_proc_t *pr);
 void ctl_unmark(dtproc_proc_t *pr);
 void ctl_leave(dtproc_proc_t *pr, bool took);
 
+/* bkpts.c */
+int ctl_bkpt_insert(dtproc_proc_t *pr, uintptr_t addr, dtproc_bkpt_f *fn,
+    void *arg);
+int ctl_bkpt_remove(dtproc_proc_t *pr, uintptr_t addr);
+int ctl_bkpt_calls(const dtproc_proc_t *pr, uintptr_t addr,
+    ctl_call_t *calls, int max);
+void ctl_bkpt_clear(dtproc_proc_t *pr);
+
 /* control.c */
 int ctl_start(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop);
 void ctl_finish(dtproc_proc_t *pr, pt_release_t how);
 long ctl_request(dtproc_proc_t *pr, ctl_req_t *req);
+
+/* stack.c: a CTL_STACK request, served on the control thread. */
+long ctl_stack_serve(dtproc_proc_t *pr, void *arg);
 
 #endif /* DTPROC_CTL_H */

@@ -123,6 +123,7 @@ static void
 ctl_free(dtproc_proc_t *pr)
 {
 	rtld_free(pr->dpr_rtld);
+	unw_proc_free(pr->dpr_unw);
 	sym_proc_free(pr->dpr_sym);
 	free(pr->dpr_file);
 	if (pr->dpr_argv != NULL) {
@@ -130,11 +131,7 @@ ctl_free(dtproc_proc_t *pr)
 			free(*a);
 		free(pr->dpr_argv);
 	}
-	while (pr->dpr_bps != NULL) {
-		ctl_bkpt_t *b = pr->dpr_bps;
-		pr->dpr_bps = b->cb_next;
-		free(b);
-	}
+	ctl_bkpt_clear(pr);
 	(void) pthread_mutex_destroy(&pr->dpr_lock);
 	(void) pthread_cond_destroy(&pr->dpr_cv);
 	free(pr);

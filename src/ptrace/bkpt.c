@@ -155,6 +155,7 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 	P->pp_bp[i].pb_addr = addr;
 	P->pp_bp[i].pb_orig = orig;
 	P->pp_bp[i].pb_refs = 1;
+	memset(&P->pp_bp[i].pb_carry, 0, sizeof (P->pp_bp[i].pb_carry));
 	P->pp_nbp++;
 	if (!P->pp_lifted && pt_mem_write(P, addr, &int3, 1) != 1) {
 		int err = errno;
@@ -254,6 +255,7 @@ pt_bkpt_reset(pt_proc_t *P)
 	P->pp_nbp = 0;
 	P->pp_ngone = 0;
 	P->pp_lifted = false;
+	pt_xol_reset(P);
 }
 
 int
@@ -339,6 +341,7 @@ pt_step_one(pt_thread_t *T, pid_t tgid)
 	for (;;) {
 		siginfo_t si;
 
+		pt_thr_flush(T);
 		if (pt_ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
 			return -errno;
 		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP | PT_TF_EVSTOP);
@@ -394,12 +397,54 @@ pt_step_one(pt_thread_t *T, pid_t tgid)
 	return 0;
 }
 
+/*
+ * Carry T, stopped at the site ADDR, past it by its plan: the registers
+ * change in T's cache (written back when T restarts), and a push or a
+ * call writes the stack.  0 when done, -1 to fall back to a step (no
+ * plan, or a stack write that failed: the step lets the fault happen).
+ */
+static int
+pt_carry(pt_proc_t *P, pt_thread_t *T, const pt_carry_t *c, uintptr_t addr)
+{
+	struct user_regs_struct *r = &T->pt_regs;
+	uint64_t word;
+
+	switch (c->pc_kind) {
+	case PT_CARRY_SKIP:
+		r->rip = addr + c->pc_len;
+		break;
+	case PT_CARRY_PUSH:
+		memcpy(&word, (const char *)r + c->pc_reg, sizeof (word));
+		if (pt_mem_write(P, r->rsp - 8, &word, 8) != 8)
+			return -1;
+		r->rsp -= 8;
+		r->rip = addr + c->pc_len;
+		break;
+	case PT_CARRY_CALL:
+		word = addr + c->pc_len;
+		if (pt_mem_write(P, r->rsp - 8, &word, 8) != 8)
+			return -1;
+		r->rsp -= 8;
+		r->rip = c->pc_target;
+		break;
+	case PT_CARRY_JMP:
+	case PT_CARRY_XOL:
+		r->rip = c->pc_target;
+		break;
+	default:
+		return -1;
+	}
+	T->pt_regs_dirty = true;
+	return 0;
+}
+
 int
 pt_bkpt_step(pt_proc_t *P, pid_t tid)
 {
 	struct user_regs_struct regs;
 	uint64_t mask, block;
 	pt_thread_t *T;
+	pt_bkpt_t *B;
 	uintptr_t addr;
 	unsigned execs;
 	int outer, rv;
@@ -410,14 +455,18 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	    !(T->pt_flags & PT_TF_STOPPED))
 		return pt_seterr(P, ESRCH, "pid %d: thread %d is not stopped",
 		    (int)P->pp_pid, (int)tid);
-	if (pt_ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
-		return pt_seterr(P, errno, "pid %d: thread %d: %s",
-		    (int)P->pp_pid, (int)tid, strerror(errno));
+	if ((rv = pt_thr_regs(T, &regs)) != 0)
+		return pt_seterr(P, -rv, "pid %d: thread %d: %s",
+		    (int)P->pp_pid, (int)tid, strerror(-rv));
 	addr = regs.rip;
-	if (pt_bkpt_orig(P, addr, &orig) != 0)
+	if ((B = pt_bkpt_find(P, addr)) == NULL)
 		return pt_seterr(P, EINVAL, "pid %d: thread %d is not at a "
 		    "breakpoint (pc %#lx)", (int)P->pp_pid, (int)tid,
 		    (unsigned long)addr);
+	/* one stop per hit: no other thread need stop, the int3 stays */
+	if (!P->pp_lifted && pt_carry(P, T, &B->pb_carry, addr) == 0)
+		return 0;
+	orig = B->pb_orig;
 
 	outer = P->pp_stopping;
 	execs = P->pp_execs;
@@ -460,4 +509,45 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	return rv < 0 ? pt_seterr(P, -rv, "pid %d: thread %d died while "
 	    "stepping over %#lx", (int)P->pp_pid, (int)tid,
 	    (unsigned long)addr) : 0;
+}
+
+int
+pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, pt_carry_t *c)
+{
+	int found, i = pt_bp_index(P, addr, &found);
+
+	if (!found)
+		return -ENOENT;
+	*c = P->pp_bp[i].pb_carry;
+	return 0;
+}
+
+int
+pt_bkpt_set_carry(pt_proc_t *P, uintptr_t addr, const pt_carry_t *c)
+{
+	pt_bkpt_t *B;
+
+	PT_ASSERT_OWNER(P);
+	if ((B = pt_bkpt_find(P, addr)) == NULL)
+		return -ENOENT;
+	B->pb_carry = *c;
+	return 0;
+}
+
+/* Read text as the program sees it: our int3s in it replaced. */
+ssize_t
+pt_text_read(pt_proc_t *P, uintptr_t addr, void *buf, size_t len)
+{
+	ssize_t n = pt_mem_read(P, addr, buf, len);
+	int found, i;
+
+	if (n <= 0)
+		return n;
+	for (i = pt_bp_index(P, addr, &found); i < P->pp_nbp &&
+	    P->pp_bp[i].pb_addr < addr + (size_t)n; i++) {
+		if (!P->pp_lifted)
+			((uint8_t *)buf)[P->pp_bp[i].pb_addr - addr] =
+			    P->pp_bp[i].pb_orig;
+	}
+	return n;
 }

@@ -56,6 +56,8 @@ pt_proc_free(pt_proc_t *P)
 	free(P->pp_thr);
 	free(P->pp_bp);
 	free(P->pp_gone);
+	free(P->pp_xol);
+	free(P->pp_slots);
 	free(P->pp_evq);
 	free(P->pp_exe);
 	free(P);
@@ -118,6 +120,9 @@ pt_thr_add(pt_proc_t *P, pid_t tid, unsigned flags)
 	T->pt_tid = tid;
 	T->pt_flags = flags;
 	T->pt_sig = 0;
+	T->pt_has_info = 0;
+	T->pt_regs_ok = false;
+	T->pt_regs_dirty = false;
 	return T;
 }
 

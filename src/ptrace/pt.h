@@ -195,6 +195,62 @@ int pt_bkpt_replant(pt_proc_t *P);
 int pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte);
 
 /*
+ * Carrying a thread past a site in one stop.  The int3 stays planted; the
+ * thread that hit it is moved on as if it had run the original
+ * instruction: emulated here for the few kinds that need no decoder's
+ * help at hit time, or run from a relocated copy (XOL) that jumps back.
+ * The probes layer decodes the instruction and chooses the plan; a site
+ * without one is single-stepped with every other thread stopped.
+ */
+#define PT_CARRY_MAXLEN 16
+
+typedef enum pt_carry_kind {
+	PT_CARRY_NONE,		/* not planned yet: step */
+	PT_CARRY_STEP,		/* planned: nothing better than a step */
+	PT_CARRY_SKIP,		/* endbr64, nops: pc += len */
+	PT_CARRY_PUSH,		/* push of register pc_reg */
+	PT_CARRY_JMP,		/* direct jump to pc_target */
+	PT_CARRY_CALL,		/* direct call of pc_target */
+	PT_CARRY_XOL		/* run the copy at pc_target */
+} pt_carry_kind_t;
+
+typedef struct pt_carry {
+	pt_carry_kind_t pc_kind;
+	uint8_t pc_len;		/* length of the original instruction */
+	int pc_reg;		/* PUSH: offsetof(user_regs_struct, reg) */
+	uintptr_t pc_target;	/* JMP, CALL: destination; XOL: the copy */
+} pt_carry_t;
+
+/* The plan of a site, and a new one (owner only). */
+int pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, pt_carry_t *c);
+int pt_bkpt_set_carry(pt_proc_t *P, uintptr_t addr, const pt_carry_t *c);
+/* The original text at ADDR, every planted int3 in it undone. */
+ssize_t pt_text_read(pt_proc_t *P, uintptr_t addr, void *buf, size_t len);
+
+/*
+ * Scratch memory in the tracee for out-of-line copies.  pt_xol_slot()
+ * returns the address of a LEN-byte slot within +-2 GB of NEAR (for
+ * rip-relative operands), mapping a new area if need be (thread KEEP, if
+ * nonzero, stays stopped meanwhile), or 0 and an errno.  pt_xol_find() looks for a slot written before for the same
+ * site and instruction, pt_xol_keep() records one.
+ */
+uintptr_t pt_xol_slot(pt_proc_t *P, uintptr_t near, size_t len, pid_t keep);
+uintptr_t pt_xol_find(pt_proc_t *P, uintptr_t site, const uint8_t *text,
+    size_t len);
+int pt_xol_keep(pt_proc_t *P, uintptr_t site, const uint8_t *text,
+    size_t len, uintptr_t slot);
+/* Is ADDR inside one of our scratch areas? */
+int pt_xol_contains(const pt_proc_t *P, uintptr_t addr);
+
+/*
+ * Run system call NR with ARGS in the tracee, on a thread of its (KEEP
+ * if nonzero, which stays stopped), every other thread stopped meanwhile;
+ * *RET gets its return value.  0, or -errno if it could not be run.
+ */
+int pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6],
+    long *ret);
+
+/*
  * Wake-ups across threads.  The owner calls pt_wake_init() once; any
  * thread may pt_wake_post(), which returns once the owner has seen it
  * (pt_wake_pending() then pt_wake_ack()), re-sending the signal until

@@ -37,13 +37,37 @@ typedef struct pt_thread {
 	int pt_sig;		/* signal to deliver when restarted */
 	int pt_has_info;	/* pt_info is pt_sig's own siginfo */
 	siginfo_t pt_info;	/* a signal held back during a step */
+	/*
+	 * Registers of the current stop, read once per stop.  A hit's pc is
+	 * rewound here only; the kernel's copy is written back (flushed)
+	 * before anything runs the thread or reads them behind our back.
+	 */
+	struct user_regs_struct pt_regs;
+	bool pt_regs_ok;	/* pt_regs is this stop's */
+	bool pt_regs_dirty;	/* pt_regs differs from the kernel's */
 } pt_thread_t;
 
 typedef struct pt_bkpt {
 	uintptr_t pb_addr;	/* address of the planted int3 */
 	uint8_t pb_orig;	/* the byte it replaced */
 	int pb_refs;		/* users of the site (agent, client...) */
+	pt_carry_t pb_carry;	/* how a hit is carried past the site */
 } pt_bkpt_t;
+
+/* A scratch area mapped into the tracee for out-of-line copies. */
+typedef struct pt_xol_area {
+	uintptr_t px_start;	/* page-aligned, PROT_READ|PROT_EXEC */
+	size_t px_size;
+	size_t px_used;		/* slots are handed out from the start */
+} pt_xol_area_t;
+
+/* A slot already written: a re-armed site reuses it. */
+typedef struct pt_xol_slot {
+	uintptr_t ps_site;	/* the site it carries */
+	uint8_t ps_text[PT_CARRY_MAXLEN];	/* the site's instruction */
+	uint8_t ps_len;
+	uintptr_t ps_slot;	/* its copy's address */
+} pt_xol_slot_t;
 
 #define PT_EVQ_MAX 4096
 
@@ -77,6 +101,12 @@ struct pt_proc {
 				   rewound; a fork child whose copy still
 				   holds the int3 gets the byte back */
 	int pp_ngone, pp_agone;
+
+	pt_xol_area_t *pp_xol;	/* scratch areas, for this image */
+	int pp_nxol;
+	pt_xol_slot_t *pp_slots; /* slots written, in any order */
+	int pp_nslots, pp_aslots;
+	uintptr_t pp_entry;	/* AT_ENTRY of this image, 0 unknown */
 
 	pt_event_t *pp_evq;	/* events for the owner, FIFO ring */
 	int pp_evhead, pp_evlen;
@@ -119,6 +149,14 @@ int pt_gone_find(pt_proc_t *P, uintptr_t addr);
 int pt_bkpt_remove_all(pt_proc_t *P);
 void pt_bkpt_reset(pt_proc_t *P);
 int pt_bkpt_clean_child(pt_proc_t *P, pid_t child);
+
+/* regs.c */
+int pt_thr_regs(pt_thread_t *T, struct user_regs_struct *regs);
+void pt_thr_flush(pt_thread_t *T);
+
+/* xol.c */
+void pt_xol_reset(pt_proc_t *P);
+int pt_xol_fini(pt_proc_t *P);
 
 /* grab.c */
 int pt_seize_opts(void);

@@ -113,6 +113,7 @@ pt_detach_all(pt_proc_t *P)
 			continue;
 		}
 
+		pt_thr_flush(T);
 		pt_drain(P, T);
 		sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : sig;
 		(void) ptrace(PTRACE_DETACH, T->pt_tid, 0, (void *)(long)sig);
@@ -135,6 +136,7 @@ pt_vfork_settle(pt_proc_t *P)
 			pt_thread_t *T = &P->pp_thr[i];
 
 			if (T->pt_flags & PT_TF_GUEST) {
+				pt_thr_flush(T);
 				(void) ptrace(PTRACE_DETACH, T->pt_tid, 0,
 				    (void *)(long)((T->pt_flags &
 				    PT_TF_SIGSTOP) ? T->pt_sig : 0));
@@ -237,6 +239,7 @@ pt_release(pt_proc_t *P, pt_release_t how)
 
 			rv = pt_bkpt_remove_all(P);
 			pt_vfork_settle(P);
+			(void) pt_xol_fini(P);
 			if (how == PT_RELEASE_HANG)
 				(void) pt_sendsig(P, SIGSTOP);
 			pt_detach_all(P);

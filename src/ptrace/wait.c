@@ -151,6 +151,7 @@ pt_restart(pt_proc_t *P, pt_thread_t *T)
 	(void) P;
 	if (!(T->pt_flags & PT_TF_STOPPED))
 		return 0;
+	pt_thr_flush(T);
 	if (sig != 0 && T->pt_has_info)
 		(void) pt_ptrace(PTRACE_SETSIGINFO, T->pt_tid, 0, &T->pt_info);
 	if ((T->pt_flags & (PT_TF_JOBSTOP | PT_TF_EVSTOP)) ==
@@ -274,7 +275,11 @@ pt_is_stopsig(int sig)
 	    sig == SIGTTOU;
 }
 
-/* An int3 trap: one of ours (rewind), a removed one (rewind, hide), or not. */
+/*
+ * An int3 trap: one of ours (rewind), a removed one (rewind, hide), or
+ * not.  The rewind is made in the thread's register cache only: a hit is
+ * usually carried on at once, and one SETREGS then does both.
+ */
 static int
 pt_trap(pt_proc_t *P, pt_thread_t *T)
 {
@@ -286,12 +291,12 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 	if (pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
 	    si.si_code != SI_KERNEL)
 		return 0;
-	if (pt_ptrace(PTRACE_GETREGS, T->pt_tid, 0, &regs) < 0)
+	if (pt_thr_regs(T, &regs) != 0)
 		return 0;
 	pc = regs.rip - 1;
 	if (pt_bkpt_find(P, pc) != NULL) {
-		regs.rip = pc;
-		(void) pt_ptrace(PTRACE_SETREGS, T->pt_tid, 0, &regs);
+		T->pt_regs.rip = pc;
+		T->pt_regs_dirty = true;
 		T->pt_sig = 0;
 		if (T->pt_flags & PT_TF_GUEST) {
 			/* a vfork child runs our sites unreported */
@@ -310,8 +315,8 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 	}
 	if (pt_gone_find(P, pc) && pt_mem_read(P, pc, &byte, 1) == 1 &&
 	    byte != 0xcc) {
-		regs.rip = pc;
-		(void) pt_ptrace(PTRACE_SETREGS, T->pt_tid, 0, &regs);
+		T->pt_regs.rip = pc;
+		T->pt_regs_dirty = true;
 		T->pt_sig = 0;
 		pt_pass(P, T);
 		return 1;
@@ -567,6 +572,8 @@ pt_dispatch(pid_t tid, int status)
 	T->pt_flags &= ~(PT_TF_NEWBORN | PT_TF_INTR | PT_TF_SIGSTOP |
 	    PT_TF_EVSTOP);
 	T->pt_has_info = 0;
+	T->pt_regs_ok = false;		/* a new stop: read them afresh */
+	T->pt_regs_dirty = false;
 	if (event == PTRACE_EVENT_STOP)
 		T->pt_flags |= PT_TF_EVSTOP;
 	if (event == 0)

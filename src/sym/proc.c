@@ -56,6 +56,13 @@ void
 sym_proc_reset(sym_proc_t *S)
 {
 	sym_proc_clear(S);
+	S->sp_gen++;
+}
+
+unsigned
+sym_proc_gen(const sym_proc_t *S)
+{
+	return S->sp_gen;
 }
 
 void
@@ -308,13 +315,19 @@ out:
 int
 sym_proc_update_maps(sym_proc_t *S)
 {
-	return sym_build(S, NULL, 0);
+	int rv = sym_build(S, NULL, 0);
+
+	S->sp_gen++;
+	return rv;
 }
 
 int
 sym_proc_set_objects(sym_proc_t *S, const sym_objdesc_t *objs, size_t n)
 {
-	return sym_build(S, objs, n);
+	int rv = sym_build(S, objs, n);
+
+	S->sp_gen++;
+	return rv;
 }
 
 /* Attach the table; 0 or -errno.  Sets the bias of a maps-only object. */

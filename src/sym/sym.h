@@ -64,6 +64,12 @@ int sym_proc_set_objects(sym_proc_t *S, const sym_objdesc_t *objs,
 void sym_proc_reset(sym_proc_t *S);
 
 /*
+ * A counter bumped each time the object list is rebuilt or reset, so that
+ * a cache built from it (the unwinder's modules) knows when to rebuild.
+ */
+unsigned sym_proc_gen(const sym_proc_t *S);
+
+/*
  * By address: 0 and *si filled (sy_name NULL inside an object without a
  * covering symbol; sy_object "[vdso]", "[stack]", "[heap]", "[anon]" for
  * mappings that are not files), -ENOENT when no mapping holds ADDR.

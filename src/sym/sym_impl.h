@@ -71,6 +71,8 @@ struct sym_proc {
 	sym_region_t *sp_reg;	/* sorted by address */
 	size_t sp_nreg;
 	char sp_err[256];	/* last lookup's message */
+	unsigned sp_gen;	/* bumped whenever the object list is
+				   rebuilt or reset (sym_proc_gen) */
 };
 
 sym_file_t *sym_file_get(pid_t pid, uintptr_t start, uintptr_t end,

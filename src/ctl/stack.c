@@ -1,0 +1,221 @@
+/*
+ * stack.c - user stacks through a process handle: dtproc_stack,
+ * dtproc_threads, dtproc_frame_name.
+ *
+ * Reading a thread's registers is a ptrace request, which only the
+ * control thread may make, and only of a thread in a ptrace stop.  So:
+ *  - called from a callback (we are the control thread, the lock held,
+ *    the thread stopped at its breakpoint or event) the walk is done on
+ *    the spot: no request, no stop.  Other threads may be running then,
+ *    and stopping them would mean resuming the stopped one too, which
+ *    the control loop has still to carry over its breakpoint; a running
+ *    thread gives EBUSY.
+ *  - called from a client thread, it is a CTL_STACK request.  At a
+ *    rendezvous the process already rests, stopped; otherwise the control
+ *    thread stops it (pt_stop: every thread, events met meanwhile queued)
+ *    for the walk and resumes it at once: the choice of a brief stop over
+ *    an error, since a profiler asks of running processes.
+ * The walk itself (src/unwind/) reads memory with process_vm_readv and
+ * keeps its Dwfl in dpr_unw, touched by the control thread only.
+ */
+#include "ctl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ctl_stack {
+	bool cs_threads;	/* list the threads, not a stack */
+	bool cs_inline;		/* on the control thread, from a callback */
+	pid_t cs_tid;		/* thread to walk */
+	uintptr_t *cs_pcs;	/* its frames */
+	pid_t *cs_tids;		/* or the threads */
+	int cs_max;
+	char cs_msg[CTL_MSG_MAX];	/* why not */
+} ctl_stack_t;
+
+static long
+ctl_stack_walk(dtproc_proc_t *pr, ctl_stack_t *cs)
+{
+	pt_proc_t *P = pr->dpr_P;
+	int n;
+
+	if (pr->dpr_unw == NULL &&
+	    (pr->dpr_unw = unw_proc_new(pr->dpr_pid)) == NULL) {
+		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: thread %d: "
+		    "out of memory", (int)pr->dpr_pid, (int)cs->cs_tid);
+		return -ENOMEM;
+	}
+	n = unw_stack(pr->dpr_unw, P, pr->dpr_sym, cs->cs_tid, cs->cs_pcs,
+	    NULL, cs->cs_max, cs->cs_msg, sizeof (cs->cs_msg));
+	if (n == -EBUSY && cs->cs_inline)
+		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: thread %d "
+		    "is running: a callback may stack only stopped threads",
+		    (int)pr->dpr_pid, (int)cs->cs_tid);
+	else if (n < 0 && !pt_alive(P))
+		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: thread %d: "
+		    "process has exited", (int)pr->dpr_pid, (int)cs->cs_tid);
+	return n;
+}
+
+/* A CTL_STACK request, on the control thread, dpr_lock held. */
+long
+ctl_stack_serve(dtproc_proc_t *pr, void *arg)
+{
+	ctl_stack_t *cs = arg;
+	pt_proc_t *P = pr->dpr_P;
+	bool stop;
+	long rv;
+
+	if (P == NULL) {
+		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: process has "
+		    "exited", (int)pr->dpr_pid);
+		return -ESRCH;
+	}
+	if (cs->cs_threads)
+		return pt_threads(P, cs->cs_tids, cs->cs_max);
+	stop = !cs->cs_inline && !(pr->dpr_stop & CTL_STOP_IDLE);
+	if (stop && (rv = pt_stop(P, PT_WHY_REQUESTED)) != 0) {
+		if (!pt_alive(P))
+			snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: "
+			    "thread %d: process has exited", (int)pr->dpr_pid,
+			    (int)cs->cs_tid);
+		else
+			snprintf(cs->cs_msg, sizeof (cs->cs_msg), "%s",
+			    pt_errmsg(P));
+		return rv < 0 ? rv : -ESRCH;
+	}
+	rv = ctl_stack_walk(pr, cs);
+	if (stop)
+		(void) pt_resume(P);
+	return rv;
+}
+
+/* Run CS on the control thread: inline from a callback, else requested. */
+static long
+ctl_stack_call(dtproc_proc_t *pr, ctl_stack_t *cs)
+{
+	ctl_req_t req = { .cr_op = CTL_STACK, .cr_arg = cs };
+	long rv;
+
+	if (pr->dpr_thread && !pr->dpr_done &&
+	    pthread_equal(pr->dpr_tid, pthread_self())) {
+		cs->cs_inline = true;
+		return ctl_stack_serve(pr, cs);
+	}
+	rv = ctl_request(pr, &req);
+	if (rv < 0 && cs->cs_msg[0] == '\0')
+		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: %s%.0d%s"
+		    "process has exited", (int)pr->dpr_pid,
+		    cs->cs_threads ? "" : "thread ",
+		    cs->cs_threads ? 0 : (int)cs->cs_tid,
+		    cs->cs_threads ? "" : ": ");
+	return rv;
+}
+
+DTPROC_API int
+dtproc_stack(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t *pcs,
+    int max)
+{
+	ctl_stack_t cs = { .cs_tid = tid, .cs_pcs = pcs, .cs_max = max };
+	bool took;
+	long rv;
+
+	if (pcs == NULL || max <= 0)
+		return ctl_set_error(dtp, EINVAL, "pid %d: thread %d: no room "
+		    "for frames", (int)pr->dpr_pid, (int)tid);
+	if (cs.cs_max > DTPROC_STACK_MAX)
+		cs.cs_max = DTPROC_STACK_MAX;
+	ctl_enter(pr, &took);
+	if (pr->dpr_rdonly) {
+		ctl_leave(pr, took);
+		return ctl_set_error(dtp, EPERM, "pid %d: cannot read the "
+		    "registers of thread %d: grabbed read-only",
+		    (int)pr->dpr_pid, (int)tid);
+	}
+	if (pr->dpr_done || pr->dpr_P == NULL) {
+		ctl_leave(pr, took);
+		return ctl_set_error(dtp, ESRCH, "pid %d: thread %d: process "
+		    "has exited", (int)pr->dpr_pid, (int)tid);
+	}
+	rv = ctl_stack_call(pr, &cs);
+	if (rv < 0)
+		ctl_set_error(dtp, (int)-rv, "%s", cs.cs_msg);
+	ctl_leave(pr, took);
+	return (int)rv;
+}
+
+/* A read-only handle's threads: /proc/PID/task, no control needed. */
+static int
+ctl_threads_proc(dtproc_t *dtp, pid_t pid, pid_t *tids, int max)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof (path), "/proc/%d/task", (int)pid);
+	if ((dir = opendir(path)) == NULL)
+		return ctl_set_error(dtp, errno == ENOENT ? ESRCH : errno,
+		    "pid %d: cannot list threads: %s", (int)pid,
+		    errno == ENOENT ? "process has exited" : strerror(errno));
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		if (n < max)
+			tids[n] = (pid_t)atoi(d->d_name);
+		n++;
+	}
+	(void) closedir(dir);
+	return n;
+}
+
+DTPROC_API int
+dtproc_threads(dtproc_t *dtp, dtproc_proc_t *pr, pid_t *tids, int max)
+{
+	ctl_stack_t cs = { .cs_threads = true, .cs_tids = tids,
+	    .cs_max = max };
+	bool took;
+	long rv;
+
+	if (max < 0 || (tids == NULL && max > 0))
+		return ctl_set_error(dtp, EINVAL, "pid %d: bad thread buffer",
+		    (int)pr->dpr_pid);
+	ctl_enter(pr, &took);
+	if (pr->dpr_rdonly) {
+		pid_t pid = pr->dpr_pid;
+
+		ctl_leave(pr, took);
+		return ctl_threads_proc(dtp, pid, tids, max);
+	}
+	if (pr->dpr_done || pr->dpr_P == NULL) {
+		ctl_leave(pr, took);
+		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
+		    (int)pr->dpr_pid);
+	}
+	rv = ctl_stack_call(pr, &cs);
+	if (rv < 0)
+		ctl_set_error(dtp, (int)-rv, "%s", cs.cs_msg);
+	ctl_leave(pr, took);
+	return (int)rv;
+}
+
+DTPROC_API int
+dtproc_frame_name(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t pc,
+    int caller, char *buf, size_t len)
+{
+	bool took;
+	int n;
+
+	ctl_enter(pr, &took);
+	if (pr->dpr_sym == NULL) {
+		ctl_leave(pr, took);
+		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
+		    (int)pr->dpr_pid);
+	}
+	n = unw_frame_name(pr->dpr_sym, pc, caller, buf, len);
+	ctl_leave(pr, took);
+	return n;
+}

@@ -1,0 +1,247 @@
+/*
+ * insn.c - choosing how a hit is carried past its site (see probe.h).
+ *
+ * Function entries start with few kinds of instruction: endbr64, push
+ * %rbp or another register, sub/mov/lea/xor/test, a direct jmp (tail
+ * call) or call.  The first group costs nothing to emulate, so the ptrace
+ * core does it at hit time from a plan made here once per site.  Anything
+ * else is copied into a slot of a scratch area near the site, its
+ * rip-relative operand rewritten to address the same byte from there,
+ * and followed by a jump back: the thread runs it there, no second stop.
+ *
+ * Refused (planned as a single step): instructions that cannot be
+ * decoded, indirect calls (the return address would point into the slot,
+ * which goes away when we let go), system calls and interrupts (a thread
+ * blocked in one must not sit in a slot), and branches with only a short
+ * form (loop, jrcxz), or whose target a slot cannot reach.
+ */
+#include "probe.h"
+
+#include <Zydis/Zydis.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/user.h>
+
+#define PRB_REG(r)	offsetof(struct user_regs_struct, r)
+
+/* offsetof(user_regs_struct) of a 64-bit general register, or -1. */
+static int
+prb_reg_offset(ZydisRegister r)
+{
+	switch (r) {
+	case ZYDIS_REGISTER_RAX: return PRB_REG(rax);
+	case ZYDIS_REGISTER_RBX: return PRB_REG(rbx);
+	case ZYDIS_REGISTER_RCX: return PRB_REG(rcx);
+	case ZYDIS_REGISTER_RDX: return PRB_REG(rdx);
+	case ZYDIS_REGISTER_RSI: return PRB_REG(rsi);
+	case ZYDIS_REGISTER_RDI: return PRB_REG(rdi);
+	case ZYDIS_REGISTER_RBP: return PRB_REG(rbp);
+	case ZYDIS_REGISTER_RSP: return PRB_REG(rsp);
+	case ZYDIS_REGISTER_R8: return PRB_REG(r8);
+	case ZYDIS_REGISTER_R9: return PRB_REG(r9);
+	case ZYDIS_REGISTER_R10: return PRB_REG(r10);
+	case ZYDIS_REGISTER_R11: return PRB_REG(r11);
+	case ZYDIS_REGISTER_R12: return PRB_REG(r12);
+	case ZYDIS_REGISTER_R13: return PRB_REG(r13);
+	case ZYDIS_REGISTER_R14: return PRB_REG(r14);
+	case ZYDIS_REGISTER_R15: return PRB_REG(r15);
+	default: return -1;
+	}
+}
+
+static int
+prb_decode_full(const uint8_t *text, size_t n, ZydisDecodedInstruction *in,
+    ZydisDecodedOperand *ops)
+{
+	ZydisDecoder dec;
+
+	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
+	    ZYDIS_STACK_WIDTH_64)) ||
+	    ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, text, n, in, ops)))
+		return -EINVAL;
+	return 0;
+}
+
+/* Has the instruction a memory operand addressed from rip? */
+static int
+prb_riprel(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	for (int i = 0; i < in->operand_count; i++) {
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    ops[i].mem.base == ZYDIS_REGISTER_RIP)
+			return 1;
+	}
+	return 0;
+}
+
+int
+prb_decode(const uint8_t *text, size_t n, uintptr_t addr, pt_carry_t *c,
+    int *needs_xol)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	ZyanU64 target;
+
+	memset(c, 0, sizeof (*c));
+	*needs_xol = 0;
+	c->pc_kind = PT_CARRY_STEP;
+	if (prb_decode_full(text, n, &in, ops) != 0)
+		return -EINVAL;
+	c->pc_len = in.length;
+
+	switch (in.meta.category) {
+	case ZYDIS_CATEGORY_NOP:
+		c->pc_kind = PT_CARRY_SKIP;	/* endbr64 is one of them */
+		return 0;
+	case ZYDIS_CATEGORY_SYSCALL:
+	case ZYDIS_CATEGORY_INTERRUPT:
+	case ZYDIS_CATEGORY_SYSTEM:
+		return 0;
+	default:
+		break;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_ENDBR64) {
+		c->pc_kind = PT_CARRY_SKIP;
+		return 0;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_PUSH &&
+	    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    (c->pc_reg = prb_reg_offset(ops[0].reg.value)) >= 0) {
+		c->pc_kind = PT_CARRY_PUSH;
+		return 0;
+	}
+	if ((in.mnemonic == ZYDIS_MNEMONIC_JMP ||
+	    in.mnemonic == ZYDIS_MNEMONIC_CALL) &&
+	    ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+	    ops[0].imm.is_relative) {
+		if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(&in, &ops[0], addr,
+		    &target)))
+			return -EINVAL;
+		c->pc_kind = in.mnemonic == ZYDIS_MNEMONIC_JMP ?
+		    PT_CARRY_JMP : PT_CARRY_CALL;
+		c->pc_target = (uintptr_t)target;
+		return 0;
+	}
+	if (in.meta.category == ZYDIS_CATEGORY_CALL)
+		return 0;			/* indirect call */
+	if (in.meta.category == ZYDIS_CATEGORY_COND_BR &&
+	    (in.opcode_map != ZYDIS_OPCODE_MAP_DEFAULT ||
+	    (in.opcode & 0xf0) != 0x70) &&
+	    !(in.opcode_map == ZYDIS_OPCODE_MAP_0F &&
+	    (in.opcode & 0xf0) == 0x80))
+		return 0;			/* loop, jrcxz: short only */
+	if ((in.attributes & ZYDIS_ATTRIB_IS_RELATIVE) &&
+	    in.meta.category != ZYDIS_CATEGORY_COND_BR &&
+	    !prb_riprel(&in, ops))
+		return 0;			/* relative in some other way */
+	c->pc_kind = PT_CARRY_XOL;
+	*needs_xol = 1;
+	return 0;
+}
+
+static int
+prb_fits32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/*
+ * The copy of TEXT (the instruction at ADDR) to run at SLOT: at most
+ * 6 + 14 bytes.  0 with *LEN set, or -ERANGE when a displacement or
+ * branch cannot reach from the slot.
+ */
+static int
+prb_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
+    uint8_t *out, size_t *len)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	uintptr_t next = addr + 0, back;
+	size_t k;
+
+	if (prb_decode_full(text, n, &in, ops) != 0)
+		return -EINVAL;
+	next = addr + in.length;
+	if (in.meta.category == ZYDIS_CATEGORY_COND_BR) {
+		ZyanU64 target;
+		int64_t rel;
+
+		/* always the long form: jcc rel32 to the same target */
+		if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(&in, &ops[0], addr,
+		    &target)))
+			return -EINVAL;
+		rel = (int64_t)(target - (slot + 6));
+		if (!prb_fits32(rel))
+			return -ERANGE;
+		out[0] = 0x0f;
+		out[1] = 0x80 | (in.opcode & 0x0f);
+		int32_t r32 = (int32_t)rel;
+		memcpy(&out[2], &r32, 4);
+		k = 6;
+	} else {
+		memcpy(out, text, in.length);
+		k = in.length;
+		if (prb_riprel(&in, ops)) {
+			int64_t disp = in.raw.disp.value +
+			    (int64_t)(addr - slot);
+
+			if (in.raw.disp.size != 32 || !prb_fits32(disp))
+				return -ERANGE;
+			int32_t d32 = (int32_t)disp;
+			memcpy(&out[in.raw.disp.offset], &d32, 4);
+		}
+	}
+	/* and back to the instruction after the site */
+	back = slot + k + 5;
+	if (prb_fits32((int64_t)(next - back))) {
+		int32_t r32 = (int32_t)(int64_t)(next - back);
+
+		out[k] = 0xe9;
+		memcpy(&out[k + 1], &r32, 4);
+		k += 5;
+	} else {
+		static const uint8_t jmpabs[6] = { 0xff, 0x25, 0, 0, 0, 0 };
+		uint64_t abs = next;
+
+		memcpy(&out[k], jmpabs, 6);
+		memcpy(&out[k + 6], &abs, 8);
+		k += 14;
+	}
+	*len = k;
+	return 0;
+}
+
+int
+prb_plan(pt_proc_t *P, uintptr_t addr, pid_t tid)
+{
+	uint8_t text[PT_CARRY_MAXLEN], copy[32];
+	pt_carry_t c;
+	ssize_t n;
+	size_t len;
+	int xol, rv;
+
+	n = pt_text_read(P, addr, text, sizeof (text));
+	if (n <= 0)
+		return -EFAULT;
+	if (prb_decode(text, (size_t)n, addr, &c, &xol) != 0 || !xol)
+		return pt_bkpt_set_carry(P, addr, &c);
+	c.pc_target = pt_xol_find(P, addr, text, c.pc_len);
+	if (c.pc_target == 0) {
+		uintptr_t slot = pt_xol_slot(P, addr, sizeof (copy), tid);
+
+		rv = slot == 0 ? -errno : prb_relocate(text, (size_t)n, addr,
+		    slot, copy, &len);
+		if (rv == 0 && pt_mem_write(P, slot, copy, len) !=
+		    (ssize_t)len)
+			rv = -errno;
+		if (rv != 0) {
+			c.pc_kind = PT_CARRY_STEP;
+			(void) pt_bkpt_set_carry(P, addr, &c);
+			return rv;
+		}
+		(void) pt_xol_keep(P, addr, text, c.pc_len, slot);
+		c.pc_target = slot;
+	}
+	return pt_bkpt_set_carry(P, addr, &c);
+}

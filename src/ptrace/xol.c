@@ -1,0 +1,275 @@
+/*
+ * xol.c - scratch areas in the tracee for out-of-line copies.
+ *
+ * An instruction relocated out of line keeps its rip-relative operands
+ * only if its copy lies within +-2 GB of what they address, so areas are
+ * mapped near the code they serve: in the gap of the address space
+ * nearest to the site, with MAP_FIXED_NOREPLACE so that nothing of the
+ * program's is ever displaced.  An area is readable and executable only;
+ * we write it through /proc/PID/mem.  It is named "[anon:dtproc-xol]" in
+ * the maps where the kernel allows, so that people can see what it is.
+ *
+ * Slots are never reused for another instruction while the image lives:
+ * a thread may still be running a copy when its site goes (the copy
+ * jumps back to text that is still there, or dlclose unmapped it and the
+ * program could not have returned there anyway).  A site armed again
+ * with the same instruction finds its old slot (pt_xol_find).  At exec
+ * the areas went with the old image; when we let go, threads inside one
+ * are stepped out and the areas unmapped.
+ */
+#include "pt_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#define PT_XOL_AREA	(256 * 1024)
+#define PT_XOL_SLOT	32
+/* keep every slot of an area well within a rel32 of the code it serves */
+#define PT_XOL_REACH	((uintptr_t)0x7fff0000 - PT_XOL_AREA)
+#define PT_XOL_LOW	((uintptr_t)1 << 20)
+#define PT_XOL_HIGH	((uintptr_t)0x7ffffffff000 - PT_XOL_AREA)
+#define PT_XOL_NAME	"dtproc-xol"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+static uintptr_t
+pt_dist(uintptr_t a, uintptr_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+void
+pt_xol_reset(pt_proc_t *P)
+{
+	P->pp_nxol = 0;
+	P->pp_nslots = 0;
+	P->pp_entry = 0;
+}
+
+int
+pt_xol_contains(const pt_proc_t *P, uintptr_t addr)
+{
+	for (int i = 0; i < P->pp_nxol; i++) {
+		if (addr >= P->pp_xol[i].px_start &&
+		    addr < P->pp_xol[i].px_start + P->pp_xol[i].px_size)
+			return 1;
+	}
+	return 0;
+}
+
+/* The page-aligned start of a free gap of the maps nearest to NEAR. */
+static uintptr_t
+pt_xol_place(pt_proc_t *P, uintptr_t near)
+{
+	uintptr_t best = 0, lo = PT_XOL_LOW;
+	pt_map_t *maps;
+	size_t n;
+
+	if (pt_maps_read(P->pp_pid, &maps, &n) != 0)
+		return 0;
+	for (size_t i = 0; i <= n; i++) {
+		uintptr_t gs = lo, ge = i < n ? maps[i].pm_start : PT_XOL_HIGH;
+		uintptr_t at;
+
+		if (i < n)
+			lo = maps[i].pm_end > lo ? maps[i].pm_end : lo;
+		/* leave a page free on each side: stacks grow, guards sit */
+		gs += 4096;
+		if (ge < gs + PT_XOL_AREA + 4096)
+			continue;
+		ge -= 4096;
+		if (near < gs)
+			at = gs;
+		else if (near >= ge - PT_XOL_AREA)
+			at = ge - PT_XOL_AREA;
+		else
+			at = near & ~(uintptr_t)4095;
+		if (pt_dist(at, near) <= PT_XOL_REACH &&
+		    (best == 0 || pt_dist(at, near) < pt_dist(best, near)))
+			best = at;
+	}
+	pt_maps_free(maps, n);
+	return best;
+}
+
+static int
+pt_xol_map(pt_proc_t *P, uintptr_t near, pid_t keep)
+{
+	uintptr_t at = pt_xol_place(P, near);
+	pt_xol_area_t *a;
+	long ret = 0;
+	int rv;
+
+	if (at == 0)
+		return pt_seterr(P, ENOMEM, "pid %d: no room for a scratch "
+		    "area near %#lx", (int)P->pp_pid, (unsigned long)near);
+	a = realloc(P->pp_xol, (P->pp_nxol + 1) * sizeof (*a));
+	if (a == NULL)
+		return -ENOMEM;
+	P->pp_xol = a;
+	long args[6] = { (long)at, PT_XOL_AREA, PROT_READ | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
+	if ((rv = pt_syscall(P, keep, SYS_mmap, args, &ret)) != 0)
+		return rv;
+	if ((uintptr_t)ret != at) {
+		if (ret > 0 || ret < -4095) {
+			long un[6] = { ret, PT_XOL_AREA };
+			(void) pt_syscall(P, keep, SYS_munmap, un, &ret);
+		}
+		return pt_seterr(P, ret < 0 && ret > -4096 ? (int)-ret :
+		    EEXIST, "pid %d: cannot map a scratch area at %#lx",
+		    (int)P->pp_pid, (unsigned long)at);
+	}
+	a = &P->pp_xol[P->pp_nxol++];
+	a->px_start = at;
+	a->px_size = PT_XOL_AREA;
+	a->px_used = PT_XOL_SLOT;	/* the first slot holds the name */
+	if (pt_mem_write(P, at, PT_XOL_NAME, sizeof (PT_XOL_NAME)) ==
+	    sizeof (PT_XOL_NAME)) {
+		long nm[6] = { PR_SET_VMA, PR_SET_VMA_ANON_NAME, (long)at,
+		    PT_XOL_AREA, (long)at };
+		(void) pt_syscall(P, keep, SYS_prctl, nm, &ret);
+	}
+	return 0;
+}
+
+uintptr_t
+pt_xol_slot(pt_proc_t *P, uintptr_t near, size_t len, pid_t keep)
+{
+	PT_ASSERT_OWNER(P);
+	if (len > PT_XOL_SLOT) {
+		errno = EINVAL;
+		return 0;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < P->pp_nxol; i++) {
+			pt_xol_area_t *a = &P->pp_xol[i];
+			uintptr_t s = a->px_start + a->px_used;
+
+			if (a->px_used + PT_XOL_SLOT <= a->px_size &&
+			    pt_dist(s, near) <= PT_XOL_REACH) {
+				a->px_used += PT_XOL_SLOT;
+				return s;
+			}
+		}
+		if (pass == 0 && pt_xol_map(P, near, keep) != 0)
+			break;
+	}
+	errno = ENOMEM;
+	return 0;
+}
+
+uintptr_t
+pt_xol_find(pt_proc_t *P, uintptr_t site, const uint8_t *text, size_t len)
+{
+	for (int i = 0; i < P->pp_nslots; i++) {
+		pt_xol_slot_t *s = &P->pp_slots[i];
+
+		if (s->ps_site == site && s->ps_len == len &&
+		    memcmp(s->ps_text, text, len) == 0)
+			return s->ps_slot;
+	}
+	return 0;
+}
+
+int
+pt_xol_keep(pt_proc_t *P, uintptr_t site, const uint8_t *text, size_t len,
+    uintptr_t slot)
+{
+	pt_xol_slot_t *s;
+
+	if (len > PT_CARRY_MAXLEN)
+		return -EINVAL;
+	if (P->pp_nslots == P->pp_aslots) {
+		int n = P->pp_aslots ? P->pp_aslots * 2 : 64;
+
+		if ((s = realloc(P->pp_slots, n * sizeof (*s))) == NULL)
+			return -ENOMEM;
+		P->pp_slots = s;
+		P->pp_aslots = n;
+	}
+	s = &P->pp_slots[P->pp_nslots++];
+	s->ps_site = site;
+	memcpy(s->ps_text, text, len);
+	s->ps_len = (uint8_t)len;
+	s->ps_slot = slot;
+	return 0;
+}
+
+/* Step T until it has left our areas; 0 once out, -1 if it could not. */
+static int
+pt_xol_leave(pt_proc_t *P, pt_thread_t *T)
+{
+	for (int steps = 0; steps < 8; steps++) {
+		struct user_regs_struct regs;
+		int status;
+
+		if (pt_thr_regs(T, &regs) != 0)
+			return -1;
+		if (!pt_xol_contains(P, regs.rip))
+			return 0;
+		if (T->pt_flags & PT_TF_SIGSTOP && T->pt_sig != 0)
+			return -1;	/* a signal to deliver first */
+		pt_thr_flush(T);
+		if (pt_ptrace(PTRACE_SINGLESTEP, T->pt_tid, 0, 0) < 0 ||
+		    pt_wait_tid(T->pt_tid, &status) != 0 ||
+		    !WIFSTOPPED(status))
+			return -1;
+		T->pt_regs_ok = false;
+		if ((status >> 16) != 0 || WSTOPSIG(status) != SIGTRAP) {
+			/* keep what came for the victim, and stay put */
+			T->pt_flags |= (status >> 16) == 0 ? PT_TF_SIGSTOP : 0;
+			if ((status >> 16) == 0)
+				T->pt_sig = WSTOPSIG(status);
+			return -1;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Before we let go: every thread stopped, none left inside an area, the
+ * areas unmapped.  An area a thread could not leave stays mapped.
+ */
+int
+pt_xol_fini(pt_proc_t *P)
+{
+	bool busy = false;
+	long ret;
+
+	if (P->pp_nxol == 0 || P->pp_state == PT_DEAD ||
+	    P->pp_state == PT_LOST)
+		return 0;
+	if (pt_gather(P, P->pp_why) != 0)
+		return -ESRCH;
+	P->pp_stopping++;	/* our calls must not restart anybody */
+	for (int i = 0; i < P->pp_nthr; i++) {
+		pt_thread_t *T = &P->pp_thr[i];
+
+		if ((T->pt_flags & (PT_TF_STOPPED | PT_TF_EXITING)) ==
+		    PT_TF_STOPPED && pt_xol_leave(P, T) != 0)
+			busy = true;
+	}
+	for (int i = 0; !busy && i < P->pp_nxol; i++) {
+		long args[6] = { (long)P->pp_xol[i].px_start,
+		    (long)P->pp_xol[i].px_size };
+		(void) pt_syscall(P, 0, SYS_munmap, args, &ret);
+	}
+	P->pp_stopping--;
+	if (busy)
+		return -EBUSY;
+	pt_xol_reset(P);
+	return 0;
+}

@@ -1,0 +1,42 @@
+/*
+ * name.c - a frame's name as DTrace's ustack() prints it.
+ *
+ * "object`function+0xoff", without "+0x0" at a function's first byte;
+ * "object`0xADDR" (the absolute address, as ustack has it) inside an
+ * object no symbol covers (a stripped executable's static functions);
+ * "0xADDR" in anonymous memory (JIT code), the stack or the heap.
+ * A return address is looked up one byte back (the pc-1 rule): a call
+ * that ends a function (to a noreturn callee) returns past its end, into
+ * the next symbol.  The offset printed stays the return address's, as
+ * ustack prints it.  C++ names are demangled (demangle.c); symbol
+ * versions ("@@GLIBC_2.34") are left out, as ustack has none.
+ */
+#include "unwind.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+unw_frame_name(sym_proc_t *S, uintptr_t pc, int caller, char *buf,
+    size_t len)
+{
+	uintptr_t at = caller && pc > 0 ? pc - 1 : pc;
+	char dem[1024];
+	sym_info_t si;
+
+	if (S == NULL || sym_lookup_addr(S, at, &si) != 0 ||
+	    si.sy_object == NULL || (si.sy_object[0] == '[' &&
+	    strcmp(si.sy_object, "[vdso]") != 0))
+		return snprintf(buf, len, "0x%lx", (unsigned long)pc);
+	if (si.sy_name == NULL)
+		return snprintf(buf, len, "%s`0x%lx", si.sy_object,
+		    (unsigned long)pc);
+	const char *name = unw_demangle(si.sy_name, dem, sizeof (dem));
+	/* ustack shows no symbol versions: "memcpy@@GLIBC_2.14" is memcpy */
+	int nlen = name == dem ? (int)strlen(name) :
+	    (int)strcspn(name, "@");
+	if (pc == si.sy_addr)
+		return snprintf(buf, len, "%s`%.*s", si.sy_object, nlen, name);
+	return snprintf(buf, len, "%s`%.*s+0x%lx", si.sy_object, nlen, name,
+	    (unsigned long)(pc - si.sy_addr));
+}

@@ -1,0 +1,96 @@
+/*
+ * walk.c - one thread's stack: CFI first, then the frame-pointer chain.
+ *
+ * Why both: libdw's CFI walk (dwfl.c) is right for code compiled without
+ * frame pointers, which is most of a distribution, but it stops at the
+ * first pc no module covers (JIT code, anonymous memory) or whose object
+ * has no CFI.  From the last frame it reached, with that frame's rbp, the
+ * walk goes on through the saved-rbp chain ([rbp] the caller's rbp,
+ * [rbp+8] the return address) as long as the chain climbs the stack
+ * sanely; a JIT frame then shows as its bare address.
+ *
+ * Runs on the process's owner with TID stopped (pt_regs_get needs both);
+ * every read goes through pt_mem_read, so nothing is written and the
+ * thread's state is untouched.
+ */
+#include "unwind.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UNW_FP_SPAN	(64UL << 20)	/* largest sane step up the stack */
+
+/* Follow the saved-rbp chain from FR[N-1]; returns the new count. */
+static int
+unw_fp_walk(unw_proc_t *U, pt_proc_t *P, unw_frame_t *fr, int n, int max)
+{
+	uintptr_t rbp = fr[n - 1].uf_rbp, floor = fr[n - 1].uf_rsp;
+
+	while (n < max) {
+		uint64_t next, ret;
+
+		if (rbp == 0 || (rbp & 7) != 0 || rbp < floor ||
+		    (floor != 0 && rbp - floor > UNW_FP_SPAN))
+			break;
+		if (!unw_read_word(U, P, rbp, &next) ||
+		    !unw_read_word(U, P, rbp + 8, &ret) || ret < 4096)
+			break;
+		fr[n].uf_pc = ret;
+		fr[n].uf_exact = false;
+		fr[n].uf_rbp = next;
+		fr[n].uf_rsp = rbp + 16;
+		n++;
+		if (next <= rbp)	/* the chain must climb */
+			break;
+		floor = rbp + 16;
+		rbp = next;
+	}
+	return n;
+}
+
+int
+unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
+    uintptr_t *pcs, unsigned char *flags, int max, char *msg, size_t msglen)
+{
+	struct user_regs_struct regs;
+	unw_frame_t *fr;
+	bool complete;
+	int n, ncfi, rv;
+
+	if (max <= 0) {
+		snprintf(msg, msglen, "pid %d: thread %d: no room for a frame",
+		    (int)pt_pid(P), (int)tid);
+		return -EINVAL;
+	}
+	if (max > UNW_DEPTH_MAX)
+		max = UNW_DEPTH_MAX;
+	if ((rv = pt_regs_get(P, tid, &regs)) < 0) {
+		snprintf(msg, msglen, "%s", pt_errmsg(P));
+		return rv;
+	}
+	if ((fr = calloc((size_t)max, sizeof (*fr))) == NULL) {
+		snprintf(msg, msglen, "pid %d: thread %d: out of memory",
+		    (int)pt_pid(P), (int)tid);
+		return -ENOMEM;
+	}
+	n = ncfi = unw_cfi_walk(U, P, S, tid, &regs, fr, max, &complete);
+	if (n == 0) {		/* no module at all: registers only */
+		fr[0].uf_pc = regs.rip;
+		fr[0].uf_exact = true;
+		fr[0].uf_rbp = regs.rbp;
+		fr[0].uf_rsp = regs.rsp;
+		n = 1;
+	}
+	if (!complete)
+		n = unw_fp_walk(U, P, fr, n, max);
+	for (int i = 0; i < n; i++) {
+		pcs[i] = fr[i].uf_pc;
+		if (flags != NULL)
+			flags[i] = (unsigned char)((i < ncfi ? UNW_F_CFI :
+			    UNW_F_FP) | (fr[i].uf_exact ? UNW_F_EXACT : 0));
+	}
+	free(fr);
+	return n;
+}
