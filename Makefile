@@ -83,6 +83,10 @@ VICTIM_LDLIBS_nopie := $(call TESTLIB_LINK,$(VICTIM_LIBS_nopie))
 VICTIM_FLAGS_nopie  := -fno-pie -no-pie
 VICTIM_FLAGS_staticv := -fno-pie -no-pie -static
 STRIPPED_VICTIMS := $(BUILD)/tests/victims/symv-stripped
+# The probe victim's builds vary the first instruction of probe_target:
+# push %rbp (probev, -O0), imul (-O2), endbr64 (-fcf-protection=full).
+VICTIM_FLAGS_probev_o2  := -O2 -fcf-protection=none
+VICTIM_FLAGS_probev_cet := -O2 -fcf-protection=full
 
 HARNESS_SRC := $(wildcard tests/core/harness.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)
