@@ -82,7 +82,15 @@ VICTIM_LDLIBS_symv  := $(call TESTLIB_LINK,$(VICTIM_LIBS_symv))
 VICTIM_LDLIBS_nopie := $(call TESTLIB_LINK,$(VICTIM_LIBS_nopie))
 VICTIM_FLAGS_nopie  := -fno-pie -no-pie
 VICTIM_FLAGS_staticv := -fno-pie -no-pie -static
-STRIPPED_VICTIMS := $(BUILD)/tests/victims/symv-stripped
+STRIPPED_VICTIMS := $(BUILD)/tests/victims/symv-stripped \
+	$(BUILD)/tests/victims/stackv-stripped
+# stackv: call chains at -O2 without frame pointers, for the unwinder; the
+# _dbgframe copy keeps its CFI in .debug_frame only.
+STACKV_FLAGS := -O2 -fomit-frame-pointer -fno-optimize-sibling-calls
+VICTIM_FLAGS_stackv := $(STACKV_FLAGS)
+VICTIM_FLAGS_stackv_nopie := $(STACKV_FLAGS) -fno-pie -no-pie
+VICTIM_FLAGS_stackv_dbgframe := $(STACKV_FLAGS) -fno-asynchronous-unwind-tables \
+	-fno-unwind-tables
 # The probe victim's builds vary the first instruction of probe_target:
 # push %rbp (probev, -O0), imul (-O2), endbr64 (-fcf-protection=full).
 VICTIM_FLAGS_probev_o2  := -O2 -fcf-protection=none

@@ -24,6 +24,14 @@ unw_frame_name(sym_proc_t *S, uintptr_t pc, int caller, char *buf,
 	char dem[1024];
 	sym_info_t si;
 
+	/*
+	 * A signal trampoline (__restore_rt) is "returned to" at its first
+	 * byte, and glibc puts a nop before it so that pc-1 finds its CFI:
+	 * a return address whose byte before has no symbol is named as is.
+	 */
+	if (S != NULL && at != pc && sym_lookup_addr(S, at, &si) == 0 &&
+	    si.sy_name == NULL)
+		at = pc;
 	if (S == NULL || sym_lookup_addr(S, at, &si) != 0 ||
 	    si.sy_object == NULL || (si.sy_object[0] == '[' &&
 	    strcmp(si.sy_object, "[vdso]") != 0))
