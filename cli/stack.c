@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,32 @@ typedef struct stk_thread {
 	char st_err[512];
 	uintptr_t *st_pcs;
 } stk_thread_t;
+
+/* Is PID gone, a zombie, or going (SIGKILL pending)? */
+static int
+stk_dying(pid_t pid)
+{
+	char path[64], line[256];
+	int dying = 1;
+	FILE *f;
+
+	snprintf(path, sizeof (path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 1;
+	while (fgets(line, sizeof (line), f) != NULL) {
+		unsigned long long mask;
+
+		if (strncmp(line, "State:", 6) == 0)
+			dying = strpbrk(line + 6, "ZX") != NULL;
+		else if (sscanf(line, "ShdPnd: %llx", &mask) == 1 &&
+		    (mask & (1ULL << (SIGKILL - 1))))
+			dying = 1;
+		if (dying)
+			break;
+	}
+	(void) fclose(f);
+	return dying;
+}
 
 static void
 stk_comm(pid_t pid, pid_t tid, char *buf, size_t len)
@@ -196,7 +223,8 @@ cmd_stack(int argc, char **argv)
 		snprintf(th[i].st_err, sizeof (th[i].st_err), "%s",
 		    dtproc_errmsg(dtp));
 		if (dtproc_state(dtp, pr) == DTPROC_PS_DEAD ||
-		    dtproc_state(dtp, pr) == DTPROC_PS_LOST) {
+		    dtproc_state(dtp, pr) == DTPROC_PS_LOST ||
+		    stk_dying(pid)) {
 			fprintf(stderr, "%s: stack: pid %d exited while being "
 			    "stacked (%s)\n", cli_progname, (int)pid,
 			    th[i].st_err);

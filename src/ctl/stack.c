@@ -36,6 +36,25 @@ typedef struct ctl_stack {
 	char cs_msg[CTL_MSG_MAX];	/* why not */
 } ctl_stack_t;
 
+/* Is TID one of P's threads (known to the core)? */
+static bool
+ctl_stack_known(pt_proc_t *P, pid_t tid)
+{
+	pid_t tids[256], *t = tids;
+	int n = pt_threads(P, tids, 256);
+	bool found = false;
+
+	if (n > 256 && (t = malloc(sizeof (*t) * (size_t)n)) != NULL)
+		n = pt_threads(P, t, n);
+	else if (n > 256)
+		n = 256;
+	for (int i = 0; i < n && !found; i++)
+		found = t[i] == tid;
+	if (t != tids)
+		free(t);
+	return found;
+}
+
 static long
 ctl_stack_walk(dtproc_proc_t *pr, ctl_stack_t *cs)
 {
@@ -57,6 +76,11 @@ ctl_stack_walk(dtproc_proc_t *pr, ctl_stack_t *cs)
 	else if (n < 0 && !pt_alive(P))
 		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: thread %d: "
 		    "process has exited", (int)pr->dpr_pid, (int)cs->cs_tid);
+	else if ((n == -ESRCH || n == -EBUSY) && !cs->cs_inline &&
+	    ctl_stack_known(P, cs->cs_tid))
+		/* every thread was stopped but those past their exit event */
+		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: thread %d "
+		    "has exited", (int)pr->dpr_pid, (int)cs->cs_tid);
 	return n;
 }
 

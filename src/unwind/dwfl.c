@@ -166,7 +166,9 @@ static char *unw_debuginfo_path = NULL;	/* libdwfl's default */
 
 static const Dwfl_Callbacks unw_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	/* local build-id paths only: never a debuginfod download from a
+	   control thread in the middle of a breakpoint hit */
+	.find_debuginfo = dwfl_build_id_find_debuginfo,
 	.debuginfo_path = &unw_debuginfo_path,
 };
 
@@ -256,6 +258,7 @@ unw_frame_cb(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT;
 	f->uf_pc = pc;
 	f->uf_exact = act;
+	f->uf_how = UNW_F_CFI;
 	f->uf_rbp = dwfl_frame_reg(state, 6, &v) == 0 ? v : 0;
 	f->uf_rsp = dwfl_frame_reg(state, 7, &v) == 0 ? v : 0;
 	return ++w->uw_n < w->uw_max ? DWARF_CB_OK : DWARF_CB_ABORT;

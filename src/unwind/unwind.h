@@ -72,6 +72,7 @@ int unw_frame_name(sym_proc_t *S, uintptr_t pc, int caller, char *buf,
 typedef struct unw_frame {
 	uintptr_t uf_pc;
 	bool uf_exact;		/* activation: not a return address */
+	unsigned char uf_how;	/* UNW_F_CFI or UNW_F_FP */
 	uintptr_t uf_rbp;	/* the frame's rbp, rsp (0: unknown) */
 	uintptr_t uf_rsp;
 } unw_frame_t;

@@ -5,9 +5,12 @@
  * frame pointers, which is most of a distribution, but it stops at the
  * first pc no module covers (JIT code, anonymous memory) or whose object
  * has no CFI.  From the last frame it reached, with that frame's rbp, the
- * walk goes on through the saved-rbp chain ([rbp] the caller's rbp,
- * [rbp+8] the return address) as long as the chain climbs the stack
- * sanely; a JIT frame then shows as its bare address.
+ * walk takes one step along the saved-rbp chain ([rbp] the caller's rbp,
+ * [rbp+8] the return address), which is how JIT code (which keeps frame
+ * pointers) is left, and CFI takes over again from the caller, with rip,
+ * rsp and rbp known; a frame CFI cannot leave either gets another step,
+ * as long as the chain climbs the stack sanely.  A JIT frame shows as its
+ * bare address.
  *
  * Runs on the process's owner with TID stopped (pt_regs_get needs both);
  * every read goes through pt_mem_read, so nothing is written and the
@@ -22,32 +25,26 @@
 
 #define UNW_FP_SPAN	(64UL << 20)	/* largest sane step up the stack */
 
-/* Follow the saved-rbp chain from FR[N-1]; returns the new count. */
+/* One step along the saved-rbp chain from FR[N-1]: 1, or 0 if none. */
 static int
-unw_fp_walk(unw_proc_t *U, pt_proc_t *P, unw_frame_t *fr, int n, int max)
+unw_fp_step(unw_proc_t *U, pt_proc_t *P, unw_frame_t *fr, int n)
 {
 	uintptr_t rbp = fr[n - 1].uf_rbp, floor = fr[n - 1].uf_rsp;
+	uint64_t next, ret;
 
-	while (n < max) {
-		uint64_t next, ret;
-
-		if (rbp == 0 || (rbp & 7) != 0 || rbp < floor ||
-		    (floor != 0 && rbp - floor > UNW_FP_SPAN))
-			break;
-		if (!unw_read_word(U, P, rbp, &next) ||
-		    !unw_read_word(U, P, rbp + 8, &ret) || ret < 4096)
-			break;
-		fr[n].uf_pc = ret;
-		fr[n].uf_exact = false;
-		fr[n].uf_rbp = next;
-		fr[n].uf_rsp = rbp + 16;
-		n++;
-		if (next <= rbp)	/* the chain must climb */
-			break;
-		floor = rbp + 16;
-		rbp = next;
-	}
-	return n;
+	if (rbp == 0 || (rbp & 7) != 0 || rbp < floor ||
+	    (floor != 0 && rbp - floor > UNW_FP_SPAN))
+		return 0;
+	if (!unw_read_word(U, P, rbp, &next) ||
+	    !unw_read_word(U, P, rbp + 8, &ret) || ret < 4096 ||
+	    (next != 0 && next <= rbp))		/* the chain must climb */
+		return 0;
+	fr[n].uf_pc = ret;
+	fr[n].uf_exact = false;
+	fr[n].uf_how = UNW_F_FP;
+	fr[n].uf_rbp = next;
+	fr[n].uf_rsp = rbp + 16;
+	return 1;
 }
 
 int
@@ -57,7 +54,7 @@ unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 	struct user_regs_struct regs;
 	unw_frame_t *fr;
 	bool complete;
-	int n, ncfi, rv;
+	int n, rv;
 
 	if (max <= 0) {
 		snprintf(msg, msglen, "pid %d: thread %d: no room for a frame",
@@ -75,21 +72,36 @@ unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 		    (int)pt_pid(P), (int)tid);
 		return -ENOMEM;
 	}
-	n = ncfi = unw_cfi_walk(U, P, S, tid, &regs, fr, max, &complete);
+	n = unw_cfi_walk(U, P, S, tid, &regs, fr, max, &complete);
 	if (n == 0) {		/* no module at all: registers only */
 		fr[0].uf_pc = regs.rip;
 		fr[0].uf_exact = true;
+		fr[0].uf_how = UNW_F_FP;
 		fr[0].uf_rbp = regs.rbp;
 		fr[0].uf_rsp = regs.rsp;
 		n = 1;
 	}
-	if (!complete)
-		n = unw_fp_walk(U, P, fr, n, max);
+	/* CFI stopped early: a frame-pointer step, then CFI again */
+	while (!complete && n < max && unw_fp_step(U, P, fr, n) == 1) {
+		struct user_regs_struct r = regs;
+		unw_frame_t *f = &fr[n];
+		int k;
+
+		r.rip = f->uf_pc;
+		r.rsp = f->uf_rsp;
+		r.rbp = f->uf_rbp;
+		k = unw_cfi_walk(U, P, S, tid, &r, f, max - n, &complete);
+		if (k > 0) {	/* its first frame is the one we stepped to */
+			f->uf_exact = false;
+			f->uf_how = UNW_F_FP;
+		}
+		n += k > 0 ? k : 1;
+	}
 	for (int i = 0; i < n; i++) {
 		pcs[i] = fr[i].uf_pc;
 		if (flags != NULL)
-			flags[i] = (unsigned char)((i < ncfi ? UNW_F_CFI :
-			    UNW_F_FP) | (fr[i].uf_exact ? UNW_F_EXACT : 0));
+			flags[i] = (unsigned char)(fr[i].uf_how |
+			    (fr[i].uf_exact ? UNW_F_EXACT : 0));
 	}
 	free(fr);
 	return n;

@@ -3,7 +3,8 @@
  * known chains main -> a -> ns::b -> c in PIE and non-PIE builds at -O2
  * without frame pointers, CFI from .debug_frame only, a stripped
  * executable, through libc (qsort's callback), across a signal frame, in
- * a dlopen'd library, on several threads; the depth limit; a running
+ * a dlopen'd library, on several threads, through JIT code; the depth
+ * limit; a running
  * process; the Dwfl cache across a dlopen; from a breakpoint callback;
  * a process killed under us; bad pid and tid; read-only handles; frame
  * names (ustack format, demangling).
@@ -413,6 +414,38 @@ TEST(stack_threads)
 	dtproc_close(dtp);
 }
 
+/*
+ * JIT code (anonymous, no CFI, a frame pointer) between jit_block and c:
+ * a bare address, then one frame-pointer step and CFI again to main.
+ */
+TEST(stack_jit_frame)
+{
+	char line[256];
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+	dtproc_sym_t sym;
+	stk_t s;
+	int i;
+
+	start("stackv", "jit", NULL, &v, line, sizeof (line));
+	pr = grab_dt(dtp, v.pid, 0);
+	stack_ok(dtp, pr, v.pid, &s);
+	i = find_frame(&s, 0, "stackv`jit_block+");
+	CHECK(i + 1 < s.n);
+	CHECK_EQ_INT(strncmp(s.names[i + 1], "0x", 2), 0);
+	/* the bare address is in the JIT page: not any object's */
+	CHECK(dtproc_sym_addr(dtp, pr, s.pcs[i + 1], &sym) != 0 ||
+	    sym.ds_name == NULL);
+	check_run(&s, i + 2, (const char *const[]){ "stackv`jit_call+",
+	    "stackv`c+",
+	    "stackv`ns::b(int)+", "stackv`a+", "stackv`main+", NULL });
+	check_outermost(&s, "stackv");
+	dtproc_release(dtp, pr);
+	finish(&v, "x");
+	dtproc_close(dtp);
+}
+
 TEST(stack_depth_limit)
 {
 	char line[256];
@@ -521,7 +554,12 @@ TEST(stack_from_breakpoint)
 	dtproc_sym_t sym;
 	stk_t s;
 
-	start("stackv", "bp", NULL, &v, line, sizeof (line));
+	pid_t mid;
+	int st;
+
+	/* a grandchild: it exits traced, and only its tracer may reap it */
+	spawn_victim_indirect("stackv", (char *[]){ "bp", NULL }, &v, &mid);
+	victim_ready(&v, line, sizeof (line));
 	pr = grab_dt(dtp, v.pid, 0);
 	CHECK_EQ_INT(dtproc_sym_lookup(dtp, pr, "a.out`c", &sym), 0);
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, sym.ds_addr, bp_cb, &b), 0);
@@ -529,7 +567,8 @@ TEST(stack_from_breakpoint)
 	victim_go(&v);
 	victim_expect(&v, line, sizeof (line), "done ");
 	dtproc_release(dtp, pr);
-	CHECK_EXITED(victim_wait(&v), 0);
+	CHECK_EQ_INT(waitpid(mid, &st, 0), mid);
+	CHECK_EXITED(st, 0);
 	CHECK_EQ_INT(b.calls, 1);
 	CHECK_MSG(b.n > 0, "dtproc_stack in a callback: %d: %s", b.n, b.msg);
 	CHECK_EQ_INT(b.pcs[0], sym.ds_addr);
@@ -577,8 +616,19 @@ TEST(stack_process_killed)
 	snprintf(want, sizeof (want), "pid %d", (int)v.pid);
 	CHECK_CONTAINS(dtproc_errmsg(dtp), want);
 	CHECK_CONTAINS(dtproc_errmsg(dtp), "exited");
-	CHECK_EQ_INT(dtproc_threads(dtp, pr, &mid, 0) < 0 ||
-	    dtproc_state(dtp, pr) == DTPROC_PS_DEAD, 1);
+	/* once the control thread has seen the death: the process's */
+	{
+		long end = now_ms() + 10000;
+
+		while (dtproc_state(dtp, pr) != DTPROC_PS_DEAD &&
+		    now_ms() < end)
+			sched_yield();
+	}
+	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_DEAD);
+	CHECK_EQ_INT(dtproc_stack(dtp, pr, v.pid, pcs, DEPTH), -ESRCH);
+	CHECK_CONTAINS(dtproc_errmsg(dtp), "process has exited");
+	CHECK_CONTAINS(dtproc_errmsg(dtp), want);
+	CHECK_EQ_INT(dtproc_threads(dtp, pr, &mid, 0), -ESRCH);
 	dtproc_release(dtp, pr);
 	dtproc_close(dtp);
 	{

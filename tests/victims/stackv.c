@@ -15,6 +15,8 @@
  *	threads	three threads, each its own chain to thr_leaf -> read,
  *		"ready <pid> t1=TID t2=TID t3=TID"; main joins them
  *	bp	waits for a "g" line, then runs the chain without blocking
+ *	jit	main -> a -> ns::b -> c -> JIT code (anonymous memory, with a
+ *		frame pointer, no CFI) -> jit_block -> read
  * Each read takes one byte; then it prints "done N" and exits 0.
  * ns::b is C's b with a C++ mangled name (_ZN2ns1bEi), for demangling.
  */
@@ -23,13 +25,15 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
 #define NOINL __attribute__((noinline, noclone))
 #define BARRIER() __asm__ volatile("" ::: "memory")
 
-enum { M_CHAIN, M_QSORT, M_SIGNAL, M_DL, M_DLLATER, M_THREADS, M_BP };
+enum { M_CHAIN, M_QSORT, M_SIGNAL, M_DL, M_DLLATER, M_THREADS, M_BP,
+    M_JIT };
 static volatile int mode;
 static const char *lib;
 
@@ -73,12 +77,43 @@ cmp_block(const void *x, const void *y)
 }
 
 NOINL int
+jit_block(void)
+{
+	char ch;
+	int r = (int)read(0, &ch, 1);
+
+	BARRIER();
+	return r;
+}
+
+/* JIT code: push %rbp; mov %rsp,%rbp; call *%rdi; pop %rbp; ret */
+NOINL int
+jit_call(void)
+{
+	static const unsigned char code[] = { 0x55, 0x48, 0x89, 0xe5, 0xff,
+	    0xd7, 0x5d, 0xc3 };
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int (*fn)(int (*)(void));
+
+	if (p == MAP_FAILED)
+		v_die("mmap");
+	memcpy(p, code, sizeof (code));
+	if (mprotect(p, 4096, PROT_READ | PROT_EXEC) != 0)
+		v_die("mprotect");
+	*(void **)&fn = p;
+	return fn(jit_block);
+}
+
+NOINL int
 c(int x)
 {
 	char ch;
 	int r = 0;
 
-	if (mode == M_SIGNAL)
+	if (mode == M_JIT)
+		r = jit_call();
+	else if (mode == M_SIGNAL)
 		r = kill(getpid(), SIGUSR1);
 	else if (mode != M_BP)
 		r = (int)read(0, &ch, 1);
@@ -212,7 +247,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *modes[] = { "chain", "qsort", "signal", "dl",
-	    "dllater", "threads", "bp" };
+	    "dllater", "threads", "bp", "jit" };
 	struct sigaction sa;
 	pthread_t th[3];
 	int r = 0;
