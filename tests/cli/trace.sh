@@ -245,7 +245,7 @@ unchanged no-match-goes-on "$T/pn" "$T/n"
 
 # ---- a busy victim, grabbed: bad probes leave it alone; SIGINT; 200 grabs
 mkfifo "$T/bin" "$T/bout"
-"$V/probev" busy 2 <"$T/bin" >"$T/bout" &
+"$V/probev" busy 4 <"$T/bin" >"$T/bout" &
 vpid=$!
 exec 7>"$T/bin" 8<"$T/bout"
 read -r word _ <&8
@@ -332,11 +332,20 @@ echo "# 200 grabs in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }
 [ $nohits -eq 0 ] && ok grab-200-all-counted || fail grab-200-all-counted "$nohits of 200 traces counted nothing"
 released grab-200-victim-running $vpid
 
+# the traced process ends (SIGTERM, its clean exit) while dtproc counts:
+# the counts are printed and dtproc exits 0
+"$DT" trace -p $vpid -f 'probe_*' >"$T/end.all" 2>"$T/end.e" &
+dpid=$!
+wait_traced $vpid $dpid || fail grab-until-exit "never traced"
 kill -TERM $vpid
 wait $vpid; rc=$?
 read -r last <&8
 [ $rc -eq 0 ] && [ "$last" = stopped ] && ok busy-victim-unharmed ||
 	fail busy-victim-unharmed "exit $rc (77 SIGTRAP, 78 SIGSEGV, 79 SIGILL), last line '$last'"
+wait $dpid; rc=$?
+h=$(awk 'NR > 1 { n += $1 } END { print n + 0 }' "$T/end.all")
+[ $rc -eq 0 ] && grep -qx "$HEADER" "$T/end.all" && [ "$h" -gt 0 ] && ok grab-until-exit ||
+	fail grab-until-exit "rc=$rc hits=$h $(head -c 200 "$T/end.e")"
 exec 7>&- 8<&-
 
 # ---- exactness against the kernel's uprobes (perf stat -e probe_...)
