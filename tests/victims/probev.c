@@ -30,6 +30,11 @@
  *			Exits 0 if the child exited 42, else 3.
  *   exec K N		N rounds, then exec ourselves as "exec K-1 N" until
  *			K is 0: K+1 images, (K+1)*N rounds.
+ *   signals N M	main does N rounds while a second thread sends it M
+ *			SIGUSR1s, one at a time (each waits for the last to
+ *			be handled); the handler does one round, so probes
+ *			are hit inside handlers that land mid-hit:
+ *			signals rounds=N+M handled=M sum=S
  *   busy [T]		T threads (default 2, main included) doing rounds
  *			until SIGTERM: ready <pid>, then on SIGTERM
  *			"stopped" and exit 0.
@@ -41,6 +46,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -194,6 +200,52 @@ threads(int t, int n)
 	return 0;
 }
 
+/* ---- signals */
+
+static atomic_int handled;
+static atomic_ulong handler_sum;
+static pthread_t sig_target;
+static int sig_count;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&handler_sum, work(1));
+	atomic_fetch_add(&handled, 1);
+}
+
+static void *
+sender(void *arg)
+{
+	(void)arg;
+	for (int j = 0; j < sig_count; j++) {
+		if ((errno = pthread_kill(sig_target, SIGUSR1)) != 0)
+			v_die("pthread_kill");
+		while (atomic_load(&handled) <= j)
+			sched_yield();
+	}
+	return NULL;
+}
+
+static int
+signals(int n, int m)
+{
+	pthread_t tid;
+	unsigned long s;
+
+	handle(SIGUSR1, on_usr1);
+	sig_target = pthread_self();
+	sig_count = m;
+	if ((errno = pthread_create(&tid, NULL, sender, NULL)) != 0)
+		v_die("pthread_create");
+	s = work(n);
+	pthread_join(tid, NULL);
+	printf("signals rounds=%d handled=%d sum=%lu\n", n + m,
+	    atomic_load(&handled), s + atomic_load(&handler_sum));
+	return 0;
+}
+
 /* ---- busy */
 
 static void *
@@ -202,7 +254,7 @@ busy_worker(void *arg)
 	unsigned long *s = arg;
 
 	while (!atomic_load_explicit(&stop, memory_order_relaxed))
-		*s += work(1);
+		*s += work(2);
 	return NULL;
 }
 
@@ -328,6 +380,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "threads") == 0)
 		return threads(arg(argc, argv, 2), arg(argc, argv, 3));
+	if (strcmp(mode, "signals") == 0)
+		return signals(arg(argc, argv, 2), arg(argc, argv, 3));
 	if (strcmp(mode, "busy") == 0)
 		return busy(argc > 2 ? arg(argc, argv, 2) : 2);
 	if (strcmp(mode, "dlopen") == 0 && argc == 4) {
