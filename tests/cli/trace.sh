@@ -339,8 +339,9 @@ done
 t1=$EPOCHREALTIME
 echo "# 200 grabs in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; $nohits without hits"
 [ -z "$bad" ] && ok grab-release-200 || fail grab-release-200 "$bad"
-# -d runs from dtproc's start: on a loaded machine (the sanitizer builds)
-# arming can eat a 0.05 s window, so only most cycles must count hits
+# on a loaded machine (sanitizer builds, parallel tests) a 0.05 s window
+# may pass before the victim's threads and dtproc's control thread get
+# a CPU, so only most cycles must count hits
 [ $nohits -le 100 ] && ok grab-200-counted || fail grab-200-counted "$nohits of 200 traces counted nothing"
 released grab-200-victim-running $vpid
 
