@@ -41,16 +41,23 @@ in_read() {
 	return 1
 }
 
-# finish BYTES: the victim reads them, prints "done N", exits 0.
+# reference MODE BYTES: the victim's last line when nobody stacks it.
+reference() {
+	printf '%s' "$2" | "$V/stackv" "$1" | tail -n 1
+}
+
+# finish BYTES NAME MODE: the victim reads BYTES, prints the same "done N"
+# line as when untouched, and exits 0 (a stray SIGTRAP would kill it).
 finish() {
-	local rc line
+	local rc line want
+	want=$(reference "$3" "$1")
 	printf '%s' "$1" >&7
 	read -r line <&8
 	wait "$vpid"
 	rc=$?
 	exec 7>&- 8<&-
-	[ "$rc" -eq 0 ] && [ "${line%% *}" = done ] && ok "$2-victim-unharmed" ||
-		fail "$2-victim-unharmed" "exit $rc, line '$line'"
+	[ "$rc" -eq 0 ] && [ "$line" = "$want" ] && ok "$2-victim-unharmed" ||
+		fail "$2-victim-unharmed" "exit $rc, line '$line', want '$want'"
 }
 
 expect() {
@@ -95,7 +102,7 @@ assert names[i:i + 4] == ["stackv`c", "stackv`ns::b(int)", "stackv`a", "stackv`m
 assert all(f["pc"].startswith("0x") for f in t[0]["frames"])
 PY
 then ok stack-json; else fail stack-json "rc=$rc $(head -c 800 "$T/json") $(cat "$T/err")"; fi
-finish x chain
+finish x chain chain
 
 # ---- three threads, each its own chain
 start "$V/stackv" threads
@@ -111,7 +118,7 @@ for t in t1:one_top t2:two_top t3:three_top; do
 		"$T/thr" >"$T/one"
 	expect "threads-${t##*:}" "$T/one" "stackv\`${t##*:}\+"
 done
-finish xxx threads
+finish xxx threads threads
 
 # ---- errors: nothing left stopped
 dt stack 999999999 >"$T/o" 2>"$T/e"; rc=$?
@@ -134,7 +141,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev
 	expect eperm-message "$T/e" "pid $vpid"
 	grep -q '^TracerPid:[[:space:]]*0$' "/proc/$vpid/status" && ok eperm-untouched ||
 		fail eperm-untouched "traced"
-	finish x eperm
+	finish x eperm chain
 else
 	skip eperm "needs root, user nobody and setpriv"
 fi
