@@ -31,12 +31,13 @@ start() {
 	done
 }
 
-# in_read TID: wait (bounded) until thread TID of $vpid blocks in read(2).
+# in_read TID: wait (bounded) until thread TID of $vpid blocks in read(2)
+# of its stdin (fd 0).
 in_read() {
-	local i s
+	local i s fd
 	for ((i = 0; i < 200000; i++)); do
-		read -r s _ <"/proc/$vpid/task/$1/syscall" 2>/dev/null
-		[ "$s" = 0 ] && return 0
+		read -r s fd _ <"/proc/$vpid/task/$1/syscall" 2>/dev/null
+		[ "$s" = 0 ] && [ "$fd" = 0x0 ] && return 0
 	done
 	return 1
 }

@@ -50,10 +50,13 @@ tid_syscall(pid_t pid, pid_t tid)
 	if (r <= 0 || buf[0] < '0' || buf[0] > '9')
 		return -1;
 	buf[r] = '\0';
+	/* read(2) of fd 0 only: dlopen reads files on its way */
+	if (atoi(buf) == SYS_read && strncmp(buf, "0 0x0 ", 6) != 0)
+		return -2;
 	return atoi(buf);
 }
 
-/* Wait (bounded, yielding) until TID sits in read(2). */
+/* Wait (bounded, yielding) until TID sits in read(2) of its stdin. */
 static void
 wait_in_read(pid_t pid, pid_t tid)
 {
