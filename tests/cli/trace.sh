@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/cli/trace.sh - `dtproc trace`: exact counts on real processes (one
-# thread, eight, signal handlers, dlopen/dlclose, fork/vfork/posix_spawn,
-# exec), the
+# thread, eight, threads coming and going, signal handlers, dlopen and
+# dlclose, fork/vfork/posix_spawn, exec, exec from a thread), the
 # victim's output and status unchanged, grab/release 200 times, Ctrl-C,
 # bad probes, --json, globs, and the kernel's uprobe counts (perf).
 #
@@ -193,6 +193,23 @@ trace "$T/te" -f 'probe_*' -- "$V/probev_o2" exec 4 200
 unchanged exec-loop-unchanged "$T/pe" "$T/te"
 expect_counts exec-loop-exact "$T/te" probe_target=1000 probe_other=500 probe_rip=1000 \
 	probe_jmp=1000 probe_call=1000
+
+# exec from a non-leader thread while three others hit probes
+plain "$T/pxt" "$V/probev_o2" execthr 500
+trace "$T/txt" -f 'probe_*' -- "$V/probev_o2" execthr 500
+unchanged exec-thread-unchanged "$T/pxt" "$T/txt"
+expect_counts exec-thread-exact "$T/txt" probe_rip=600 probe_jmp=600 probe_call=600
+[ "$(hits "$T/txt" probe_target)" -ge 600 ] && [ "$(hits "$T/txt" probe_other)" -ge 300 ] &&
+	ok exec-thread-spinners || fail exec-thread-spinners "$(cat "$T/txt.t")"
+
+# threads created and joined while probes fire
+for b in probev probev_cet; do
+	plain "$T/pc" "$V/$b" churn 40 100
+	trace "$T/tc" -f 'probe_*' -- "$V/$b" churn 40 100
+	unchanged "$b-churn-unchanged" "$T/pc" "$T/tc"
+	expect_counts "$b-churn-exact" "$T/tc" probe_target=16000 probe_other=8000 \
+		probe_rip=16000 probe_jmp=16000 probe_call=16000
+done
 
 # ---- globs: the executable by a.out and by name; all of libc
 trace "$T/ga" -f 'a.out`probe_*' -- "$V/probev_cet" loop 50
@@ -389,7 +406,7 @@ if why=$(perf_ok); then
 		skip perf-exact "perf probe failed: $perr"
 	else
 		for b in $BUILDS; do
-			for args in "loop 3000" "threads 8 500" "exec 2 300" "signals 2000 500"; do
+			for args in "loop 3000" "threads 8 500" "exec 2 300" "signals 2000 500" "churn 20 50"; do
 				name="perf-exact-$b-${args// /-}"
 				perf stat -x, -e "$PGROUP:${b}_*" -o "$T/ps" -- "$V/$b" $args >/dev/null 2>&1
 				trace "$T/pt" -f 'probe_*' -- "$V/$b" $args

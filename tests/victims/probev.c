@@ -35,6 +35,14 @@
  *			be handled); the handler does one round, so probes
  *			are hit inside handlers that land mid-hit:
  *			signals rounds=N+M handled=M sum=S
+ *   churn K N		K times: 4 threads do N rounds each and are joined,
+ *			so threads come and go while probes fire:
+ *			churn rounds=4*K*N sum=S
+ *   execthr N		3 threads call probe_target and probe_other without
+ *			end; a 4th does 100 rounds and execs us as "exec 0 N"
+ *			from that non-leader thread while they run:
+ *			image 0 rounds=N sum=S (probe_rip, _jmp and _call:
+ *			100+N calls in all)
  *   busy [T]		T threads (default 2, main included) doing rounds
  *			until SIGTERM: ready <pid>, then on SIGTERM
  *			"stopped" and exit 0.
@@ -246,6 +254,72 @@ signals(int n, int m)
 	return 0;
 }
 
+/* ---- churn, execthr */
+
+static int
+churn(int k, int n)
+{
+	pthread_t tids[4];
+	unsigned long sums[4], s = 0;
+
+	rounds = n;
+	if ((errno = pthread_barrier_init(&barrier, NULL, 1)) != 0)
+		v_die("pthread_barrier_init");
+	for (int j = 0; j < k; j++) {
+		for (int i = 0; i < 4; i++)
+			if ((errno = pthread_create(&tids[i], NULL, worker,
+			    &sums[i])) != 0)
+				v_die("pthread_create");
+		for (int i = 0; i < 4; i++) {
+			pthread_join(tids[i], NULL);
+			s += sums[i];
+		}
+	}
+	printf("churn rounds=%d sum=%lu\n", 4 * k * n, s);
+	return 0;
+}
+
+/* only probe_target and probe_other: the asm probes' counts stay exact */
+static void *
+spinner(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		probe_target(1);
+		probe_other(1);
+	}
+	return NULL;
+}
+
+static char *exec_self, *exec_rounds;
+
+static void *
+execer(void *arg)
+{
+	char *av[] = { exec_self, "exec", "0", exec_rounds, NULL };
+
+	(void)arg;
+	work(100);
+	execv("/proc/self/exe", av);
+	v_die("execv");
+}
+
+static int
+execthr(char *self, char *n)
+{
+	pthread_t tid;
+
+	exec_self = self;
+	exec_rounds = n;
+	for (int i = 0; i < 3; i++)
+		if ((errno = pthread_create(&tid, NULL, spinner, NULL)) != 0)
+			v_die("pthread_create");
+	if ((errno = pthread_create(&tid, NULL, execer, NULL)) != 0)
+		v_die("pthread_create");
+	pthread_join(tid, NULL);	/* the exec ends us first */
+	return 5;
+}
+
 /* ---- busy */
 
 static void *
@@ -380,6 +454,10 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "threads") == 0)
 		return threads(arg(argc, argv, 2), arg(argc, argv, 3));
+	if (strcmp(mode, "churn") == 0)
+		return churn(arg(argc, argv, 2), arg(argc, argv, 3));
+	if (strcmp(mode, "execthr") == 0 && argc == 3)
+		return execthr(argv[0], argv[2]);
 	if (strcmp(mode, "signals") == 0)
 		return signals(arg(argc, argv, 2), arg(argc, argv, 3));
 	if (strcmp(mode, "busy") == 0)
