@@ -95,6 +95,7 @@ VICTIM_FLAGS_stackv_dbgframe := $(STACKV_FLAGS) -fno-asynchronous-unwind-tables 
 # push %rbp (probev, -O0), imul (-O2), endbr64 (-fcf-protection=full).
 VICTIM_FLAGS_probev_o2  := -O2 -fcf-protection=none
 VICTIM_FLAGS_probev_cet := -O2 -fcf-protection=full
+VICTIM_FLAGS_probev_nopie := -O2 -fcf-protection=none -fno-pie -no-pie
 
 HARNESS_SRC := $(wildcard tests/core/harness.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)

@@ -5,7 +5,7 @@
 # victim's output and status unchanged, grab/release 200 times, Ctrl-C,
 # bad probes, --json, globs, and the kernel's uprobe counts (perf).
 #
-# The victim is probev (tests/victims/probev.c) in three builds whose
+# The victim is probev (tests/victims/probev.c) in four builds whose
 # probe_target starts with push %rbp, imul and endbr64; its asm functions
 # start with a RIP-relative load, a jmp and a call.  Synchronization is
 # through FIFOs, the victims' own lines and their exits, never sleeps; the
@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 FUNCS="probe_target probe_other probe_rip probe_jmp probe_call"
-BUILDS="probev probev_o2 probev_cet"
+BUILDS="probev probev_o2 probev_cet probev_nopie"
 HEADER='        HITS  PROBE'
 
 # trace OUT ARGS...: dtproc trace ARGS; stdout split at the header line
@@ -389,14 +389,27 @@ perf_ok() {
 	fi
 	return 0
 }
+# fileoff BIN FUNC: FUNC's file offset (0x...), what a probe by address
+# names: its address less its PT_LOAD segment's, plus the segment's offset
+fileoff() {
+	local a t off va _ sz
+	a=$((16#$(nm "$1" | awk -v f="$2" '$3 == f { print $1 }')))
+	while read -r t off va _ _ sz _; do
+		[ "$t" = LOAD ] || continue
+		if [ $a -ge $((va)) ] && [ $a -lt $((va + sz)) ]; then
+			printf '0x%x\n' $((a - va + off))
+			return
+		fi
+	done < <(readelf -lW "$1")
+}
 if why=$(perf_ok); then
 	# Probes by address: perf probe's DWARF lookup misplaces the asm
 	# functions (they have no debug info).
 	perr=
 	for b in $BUILDS; do
 		for f in $FUNCS; do
-			a=$(nm "$V/$b" | awk -v f="$f" '$3 == f { print $1 }')
-			if ! perf probe -q -x "$V/$b" -a "$PGROUP:${b}_$f=0x$a" >"$T/pp" 2>&1; then
+			a=$(fileoff "$V/$b" "$f")
+			if ! perf probe -q -x "$V/$b" -a "$PGROUP:${b}_$f=$a" >"$T/pp" 2>&1; then
 				perr="$b $f: $(head -c 200 "$T/pp")"
 			fi
 			PERF_PROBES=1
