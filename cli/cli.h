@@ -34,6 +34,7 @@ int cmd_watch(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
 int cmd_sym(int argc, char **argv);
 int cmd_stack(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 extern const char *cli_progname;
 

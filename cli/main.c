@@ -16,12 +16,14 @@ static const char usage[] =
 "through threads, fork and exec, and let it go unharmed.\n"
 "\n"
 "commands:\n"
+"  trace   count (and stack) the calls of functions, as DTrace's pid\n"
+"          provider does\n"
 "  watch   print a process's lifecycle events as they happen\n"
 "  ldd     list the objects of a running process (as pldd)\n"
 "  sym     resolve symbols and addresses in a running process\n"
 "  stack   print every thread's user stack (as pstack, eu-stack)\n"
 "\n"
-"watch takes its target as -c 'CMD ARGS', -p PID, or -- CMD ARGS;\n"
+"trace and watch take their target as -c 'CMD ARGS', -p PID, or -- CMD ARGS;\n"
 "ldd, sym and stack take a PID.\n"
 "'dtproc COMMAND --help' describes a command; 'man dtproc' all of them.\n"
 "\n"
@@ -33,6 +35,7 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } cmds[] = {
+	{ "trace", cmd_trace },
 	{ "watch", cmd_watch },
 	{ "ldd", cmd_ldd },
 	{ "sym", cmd_sym },

@@ -144,6 +144,7 @@ typedef struct dtproc_sym {
 	uint64_t ds_size;
 	uintptr_t ds_offset;	/* by address: from the symbol (or bias) */
 	int ds_lmid;		/* namespace */
+	const char *ds_path;	/* path of the object */
 } dtproc_sym_t;
 
 /* By name: [LMn`][OBJECT`]NAME.  0 or -errno (message in errmsg). */
@@ -158,6 +159,19 @@ typedef int dtproc_obj_f(const char *path, uintptr_t base, int lmid,
     void *arg);
 DTPROC_API int dtproc_obj_iter(dtproc_t *dtp, dtproc_proc_t *pr,
     dtproc_obj_f *fn, void *arg);
+
+/*
+ * Every function defined in an object matching OBJGLOB (NULL or "*":
+ * all; a plain name as in lookups, else a glob on the basename, or on
+ * the path when it has a '/') whose name matches the glob NAMEGLOB: in
+ * load order, by address, aliases once (the first name).  IFUNC
+ * resolvers are left out: calling one is not calling the function.
+ * FN(sym, arg) runs with the handle locked; a nonzero return stops the
+ * walk and is returned.
+ */
+typedef int dtproc_sym_f(const dtproc_sym_t *sym, void *arg);
+DTPROC_API int dtproc_sym_iter(dtproc_t *dtp, dtproc_proc_t *pr,
+    const char *objglob, const char *nameglob, dtproc_sym_f *fn, void *arg);
 
 /*
  * Breakpoints with callbacks, on a controlled process.  FN runs on the

@@ -8,6 +8,7 @@
  */
 #include "ctl.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
@@ -134,6 +135,7 @@ ctl_sym_out(const sym_info_t *si, dtproc_sym_t *sym)
 	sym->ds_size = si->sy_size;
 	sym->ds_offset = si->sy_offset;
 	sym->ds_lmid = si->sy_lmid;
+	sym->ds_path = si->sy_path;
 }
 
 /* Lock the handle for a symbol call; false (and unlocked) if gone. */
@@ -202,6 +204,42 @@ dtproc_obj_iter(dtproc_t *dtp, dtproc_proc_t *pr, dtproc_obj_f *fn,
 	for (size_t i = 0; rv == 0 && sym_object(pr->dpr_sym, i, &oi) == 0;
 	    i++)
 		rv = fn(oi.so_path, oi.so_start, oi.so_lmid, arg);
+	ctl_leave(pr, took);
+	return rv;
+}
+
+typedef struct ctl_symwalk {
+	dtproc_sym_f *sw_fn;
+	void *sw_arg;
+} ctl_symwalk_t;
+
+static int
+ctl_sym_one(const sym_info_t *si, void *arg)
+{
+	ctl_symwalk_t *w = arg;
+	dtproc_sym_t sym;
+
+	if (si->sy_type != STT_FUNC)
+		return 0;
+	ctl_sym_out(si, &sym);
+	return w->sw_fn(&sym, w->sw_arg);
+}
+
+DTPROC_API int
+dtproc_sym_iter(dtproc_t *dtp, dtproc_proc_t *pr, const char *objglob,
+    const char *nameglob, dtproc_sym_f *fn, void *arg)
+{
+	ctl_symwalk_t w = { fn, arg };
+	bool took;
+	int rv;
+
+	if (fn == NULL || nameglob == NULL)
+		return ctl_set_error(dtp, EINVAL, "pid %d: symbol walk without "
+		    "a pattern or a callback", (int)pr->dpr_pid);
+	if (!ctl_sym_enter(dtp, pr, &took))
+		return -ESRCH;
+	rv = sym_iter(pr->dpr_sym, objglob != NULL ? objglob : "*", nameglob,
+	    ctl_sym_one, &w);
 	ctl_leave(pr, took);
 	return rv;
 }

@@ -183,9 +183,14 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 		    (int)P->pp_pid, (unsigned long)addr);
 	if (--P->pp_bp[i].pb_refs > 0)
 		return 0;
-	/* text that is no longer mapped (dlclose) needs nothing back */
+	/*
+	 * Text that is no longer mapped (dlclose) needs nothing back, nor
+	 * does memory mapped there since: only our int3 is undone.
+	 */
+	uint8_t cur;
 	if (P->pp_state != PT_DEAD && P->pp_state != PT_LOST &&
-	    !P->pp_lifted && pt_mem_write(P, addr, &P->pp_bp[i].pb_orig, 1)
+	    !P->pp_lifted && pt_mem_read(P, addr, &cur, 1) == 1 &&
+	    cur == PT_INT3 && pt_mem_write(P, addr, &P->pp_bp[i].pb_orig, 1)
 	    != 1 && errno != EIO && errno != EFAULT)
 		rv = pt_seterr(P, errno, "pid %d: cannot restore text at "
 		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
