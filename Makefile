@@ -2,7 +2,7 @@
 #
 #   make                    library (.so + .a) and the dtproc CLI
 #   make check              + victims and test programs; tests/run.sh; exports
-#   make demo               run the CLI on the bundled demo victim
+#   make demo               watch and trace the bundled demo victim
 #   make install/uninstall  PREFIX=/usr/local DESTDIR=
 #   make clean
 #
@@ -229,6 +229,9 @@ check: deps all victims tests check-exports
 
 demo: deps all $(BUILD)/tests/victims/demo
 	$(BUILD)/bin/dtproc watch -- $(BUILD)/tests/victims/demo
+	$(BUILD)/bin/dtproc trace -f 'demo`*' -f 'libc.so.6`pthread_create' \
+		-f 'libc.so.6`fork' -f 'libc.so.6`malloc' \
+		-- $(BUILD)/tests/victims/demo
 
 # ---------------------------------------------------------------- install
 
