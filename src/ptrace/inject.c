@@ -67,9 +67,14 @@ pt_runner(pt_proc_t *P, pid_t prefer)
 	return any;
 }
 
-/* Run the prepared call on T until its trap; 0 or -errno. */
+/*
+ * Run the prepared call on T until its trap; 0 or -errno.  *OLDTRAP is
+ * set if T first took an int3 trap it had pending from before its stop
+ * (it executed one of our int3s and was interrupted before the trap was
+ * delivered): the caller decides whose it was.
+ */
 static int
-pt_run_call(pt_proc_t *P, pt_thread_t *T, uintptr_t trap_pc)
+pt_run_call(pt_proc_t *P, pt_thread_t *T, uintptr_t trap_pc, int *oldtrap)
 {
 	struct user_regs_struct regs;
 	pid_t tid = T->pt_tid;
@@ -99,9 +104,14 @@ pt_run_call(pt_proc_t *P, pt_thread_t *T, uintptr_t trap_pc)
 		if (pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
 			return -errno;
 		if (WSTOPSIG(status) == SIGTRAP && si.si_code == SI_KERNEL &&
-		    pt_ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 &&
-		    regs.rip == trap_pc)
-			return 0;
+		    pt_ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
+			if (regs.rip == trap_pc)
+				return 0;
+			if (!*oldtrap) {
+				*oldtrap = 1;
+				continue;
+			}
+		}
 		/* somebody's signal: the thread keeps it (one of them) */
 		if (T->pt_sig == 0) {
 			T->pt_sig = si.si_signo;
@@ -121,7 +131,7 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 	uint8_t text[sizeof (code)];
 	unsigned execs = P->pp_execs;
 	unsigned flags;
-	int outer, rv, sig, has_info;
+	int outer, rv, sig, has_info, oldtrap = 0;
 	siginfo_t info;
 	pt_thread_t *T;
 	uintptr_t at;
@@ -169,11 +179,21 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 		rv = -errno;
 	} else {
 		T->pt_regs_ok = false;
-		rv = pt_run_call(P, T, at + sizeof (code));
+		rv = pt_run_call(P, T, at + sizeof (code), &oldtrap);
 		if (rv == 0 && pt_ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0)
 			*ret = (long)regs.rax;
 	}
 	(void) pt_mem_write(P, at, text, sizeof (text));
+	/*
+	 * A trap it had pending from one of our sites (planted or removed
+	 * since) is ours: rewind, so that it runs the site again.  Any
+	 * other int3 trap is the program's own, owed to it.
+	 */
+	if (oldtrap && (pt_bkpt_find(P, saved.rip - 1) != NULL ||
+	    pt_gone_find(P, saved.rip - 1)))
+		saved.rip--;
+	else if (oldtrap && sig == 0)
+		sig = SIGTRAP, has_info = 0;
 	if ((T = pt_thr_find(P, tid)) != NULL && rv != -ESRCH) {
 		/* back as it was: registers, and the stop's own signal */
 		T->pt_regs = saved;
