@@ -290,6 +290,17 @@ ctl_block_signals(void)
 	sigdelset(&set, SIGBUS);
 	sigdelset(&set, SIGILL);
 	sigdelset(&set, SIGFPE);
+	/*
+	 * Each stop of a tracee sends its tracer SIGCHLD.  Blocked here it
+	 * would be queued for the process and wake some client thread on
+	 * every breakpoint hit; left open with the default disposition, the
+	 * kernel drops it at once.  A client that handles SIGCHLD gets them
+	 * as before.
+	 */
+	struct sigaction sa;
+	if (sigaction(SIGCHLD, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+	    sa.sa_handler == SIG_DFL)
+		sigdelset(&set, SIGCHLD);
 	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 

@@ -3420,3 +3420,63 @@ TEST(ctl_stop_then_client_dies_at_once)
 	victim_send(&v, "q\n");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
+
+static long
+my_voluntary_switches(void)
+{
+	char path[64], line[256];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof (path), "/proc/self/task/%d/status",
+	    (int)gettid());
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof (line), f) != NULL)
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+static void
+count_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
+    void *arg)
+{
+	(void) dtp, (void) pr, (void) tid, (void) addr;
+	(*(long *)arg)++;
+}
+
+/*
+ * A tracee's stops send SIGCHLD to its tracer.  Were the control thread
+ * to block it, every hit would wake a client thread that merely sleeps
+ * (the signal is queued for the process, then ignored on delivery):
+ * the client's thread must not switch once per hit.
+ */
+TEST(ctl_bkpt_hits_leave_client_asleep)
+{
+	enum { N = 2000 };
+	char *extra[] = { "loop", "2000", NULL };
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+	long hits = 0, before, after;
+
+	pr = create_ok(dtp, "probev", extra, DTPROC_STOP_MAIN, &v);
+	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, sym_addr(dtp, pr,
+	    "probe_target"), count_cb, &hits), 0);
+	before = my_voluntary_switches();
+	dtproc_continue(dtp, pr);
+	for (int i = 0; i < 600 && dtproc_state(dtp, pr) != DTPROC_PS_DEAD;
+	    i++)
+		(void) dtproc_sleep(dtp, 100);
+	after = my_voluntary_switches();
+	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_DEAD);
+	CHECK_EQ_INT(hits, N);
+	CHECK_MSG(after - before < N / 4, "the client thread switched %ld "
+	    "times during %d hits", after - before, N);
+	dtproc_release(dtp, pr);
+	dtproc_close(dtp);
+	close(v.in);
+	close(v.out);
+}
