@@ -10,7 +10,8 @@
  * system call it was blocked in restarts as if nothing had happened
  * (orig_rax is -1 meanwhile, which keeps the kernel from restarting the
  * interrupted call at our code).  A signal that arrives meanwhile is kept
- * for the thread, as a step keeps it.
+ * for the thread, as a step keeps it.  Never in a thread under a seccomp
+ * filter, which might kill the process for a call it did not expect.
  */
 #include "pt_impl.h"
 
@@ -148,6 +149,14 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 	if (P->pp_execs != execs || (T = pt_runner(P, keep)) == NULL)
 		goto out;
 	tid = T->pt_tid;
+	/*
+	 * A seccomp filter may answer a call it does not expect by killing
+	 * the process: we inject nothing there (the caller steps instead).
+	 */
+	if (pt_status_field(P->pp_pid, tid, "Seccomp") != 0) {
+		rv = -EPERM;
+		goto out;
+	}
 	if ((rv = pt_thr_regs(T, &saved)) != 0)
 		goto out;
 	if (pt_mem_read(P, at, text, sizeof (text)) != sizeof (text) ||

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# tests/cli/seccomp.sh - a program whose seccomp filter kills it for mmap:
+# dtproc trace must not inject its scratch area there, and still counts
+# every call exactly, the program's output and status unchanged.
+. "$(dirname "$0")/lib.sh"
+
+V=$BUILD/tests/victims/seccompv
+DT=$BUILD/bin/dtproc
+T=$(mktemp -d "${TMPDIR:-/tmp}/dtproc-seccomp.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+"$V" 1000 >"$T/plain" 2>&1
+prc=$?
+if [ $prc -eq 77 ]; then
+	skip seccomp-no-injection "seccomp filters unavailable here"
+	summary
+fi
+"$DT" trace -f seccomp_target -- "$V" 1000 >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq $prc ] && grep -qx "$(cat "$T/plain")" "$T/out"; then
+	ok seccomp-victim-unharmed
+else
+	fail seccomp-victim-unharmed "rc=$rc (want $prc) $(head -c 300 "$T/out") $(head -c 300 "$T/err")"
+fi
+if grep -Eq '^ +1000  seccompv`seccomp_target$' "$T/out"; then
+	ok seccomp-exact
+else
+	fail seccomp-exact "$(head -c 300 "$T/out")"
+fi
+summary
