@@ -92,6 +92,7 @@ prb_decode(const uint8_t *text, size_t n, uintptr_t addr, pt_carry_t *c,
 
 	switch (in.meta.category) {
 	case ZYDIS_CATEGORY_NOP:
+	case ZYDIS_CATEGORY_WIDENOP:		/* nopw/nopl, 0f 1f /0 */
 		c->pc_kind = PT_CARRY_SKIP;	/* endbr64 is one of them */
 		return 0;
 	case ZYDIS_CATEGORY_SYSCALL:

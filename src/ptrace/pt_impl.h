@@ -157,6 +157,8 @@ void pt_thr_flush(pt_thread_t *T);
 /* xol.c */
 void pt_xol_reset(pt_proc_t *P);
 int pt_xol_fini(pt_proc_t *P);
+/* The site whose out-of-line copy starts at PC, or 0. */
+uintptr_t pt_xol_site(const pt_proc_t *P, uintptr_t pc);
 
 /* grab.c */
 int pt_seize_opts(void);

@@ -324,12 +324,36 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 	return 0;
 }
 
+/*
+ * A fault raised by an out-of-line copy is the program's fault at the
+ * site: the copy's instruction did not complete, so the handler is shown
+ * the site's pc, as without us (a handler that returns, maybe after we
+ * let go and unmapped the copy, runs the instruction again from there).
+ */
+static void
+pt_xol_fault(pt_proc_t *P, pt_thread_t *T, int sig)
+{
+	struct user_regs_struct regs;
+	uintptr_t site;
+	siginfo_t si;
+
+	if (P->pp_nslots == 0 || (sig != SIGSEGV && sig != SIGBUS &&
+	    sig != SIGILL && sig != SIGFPE) ||
+	    pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
+	    si.si_code <= 0 || pt_thr_regs(T, &regs) != 0 ||
+	    (site = pt_xol_site(P, regs.rip)) == 0)
+		return;
+	T->pt_regs.rip = site;
+	T->pt_regs_dirty = true;
+}
+
 static void
 pt_signal_stop(pt_proc_t *P, pt_thread_t *T, int sig)
 {
 	T->pt_flags |= PT_TF_SIGSTOP;
 	if (sig == SIGTRAP && pt_trap(P, T))
 		return;
+	pt_xol_fault(P, T, sig);
 	T->pt_sig = sig;
 	if (T->pt_flags & PT_TF_GUEST) {
 		pt_pass(P, T);

@@ -184,6 +184,16 @@ pt_xol_find(pt_proc_t *P, uintptr_t site, const uint8_t *text, size_t len)
 	return 0;
 }
 
+uintptr_t
+pt_xol_site(const pt_proc_t *P, uintptr_t pc)
+{
+	for (int i = 0; i < P->pp_nslots; i++) {
+		if (P->pp_slots[i].ps_slot == pc)
+			return P->pp_slots[i].ps_site;
+	}
+	return 0;
+}
+
 int
 pt_xol_keep(pt_proc_t *P, uintptr_t site, const uint8_t *text, size_t len,
     uintptr_t slot)
