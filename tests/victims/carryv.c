@@ -22,7 +22,7 @@
  *		each (the calls that use the shared globals under a lock):
  *		"done threads=T rounds=T*N bad=B faults=F faultbad=FB", then
  *		waits for another "g" (or EOF) before it exits
- *   sig N	after "g", N rounds; a SIGUSR1 handler (sent by the test
+ *   sig N	after "g", N rounds; a SIGUSR1 or SIGRTMIN+1 handler (sent by the test
  *		whenever it likes) calls c_load_rip, c_mov and c_jz8 once
  *		each and checks them:
  *		"done rounds=N bad=B handled=H faults=F faultbad=FB"
@@ -462,6 +462,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_usr1;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGRTMIN + 1, &sa, NULL);	/* queued: none coalesce */
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: carryv loop N P | threads T N | sig N "
