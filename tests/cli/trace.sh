@@ -16,7 +16,8 @@ DT=$BUILD/bin/dtproc
 V=$BUILD/tests/victims
 LIB=$(cd "$BUILD/tests/libs" && pwd)/libprobelib.so
 T=$(mktemp -d /tmp/dtproc-trace.XXXXXX)
-PGROUP=dtp$$		# our perf probe group, removed at exit
+PGROUP=dtp$$		# our perf probe group, removed at exit; event names
+			# are global, so they carry our pid too
 PERF_PROBES=
 cleanup() {
 	[ -n "$PERF_PROBES" ] && perf probe -q -d "$PGROUP:*" >/dev/null 2>&1
@@ -25,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-FUNCS="probe_target probe_other probe_rip probe_jmp probe_call"
+FUNCS="probe_target probe_other probe_rip probe_jmp probe_call probe_ctor"
 BUILDS="probev probev_o2 probev_cet probev_nopie"
 HEADER='        HITS  PROBE'
 
@@ -151,11 +152,14 @@ trace "$T/z" -f probe_target -f probe_target_nothere_zz -f main -- "$V/probev" l
 [ $rc -eq 0 ] && [ "$(hits "$T/z" probe_target)" = 0 ] && ! grep -q probe_target "$T/z.t" &&
 	grep -q '`main$' "$T/z.t" && ok table-no-zero-lines || fail table-no-zero-lines "rc=$rc $(cat "$T/z.t")"
 
-# ---- -s: where a created process first stops; counts the same here
-for s in create preinit postinit main; do
-	trace "$T/s" -s $s -f probe_target -- "$V/probev" loop 100
-	[ $rc -eq 0 ] && [ "$(hits "$T/s" probe_target)" = 100 ] && ok "stop-at-$s" ||
-		fail "stop-at-$s" "rc=$rc hits=$(hits "$T/s" probe_target) $(head -c 200 "$T/s.e")"
+# ---- -s: where a created process is armed.  The constructor's 3 calls
+# of probe_ctor come after preinit and before postinit/main.
+for sc in create:3 preinit:3 postinit:0 main:0; do
+	s=${sc%:*} c=${sc#*:}
+	trace "$T/s" -s $s -f probe_target -f probe_ctor -- "$V/probev" loop 100
+	[ $rc -eq 0 ] && [ "$(hits "$T/s" probe_target)" = 100 ] && [ "$(hits "$T/s" probe_ctor)" = $c ] &&
+		ok "armed-at-$s" || fail "armed-at-$s" "rc=$rc probe_target=$(hits "$T/s" probe_target) (want 100)" \
+		"probe_ctor=$(hits "$T/s" probe_ctor) (want $c) $(head -c 200 "$T/s.e")"
 done
 
 # ---- exit status: the child's, 128+signal when killed
@@ -238,9 +242,9 @@ d = json.load(open(sys.argv[1]))
 assert isinstance(d["pid"], int) and d["pid"] > 0, d
 got = {p["function"]: p["hits"] for p in d["probes"]}
 assert got == {"probe_target": 40, "probe_other": 20, "probe_rip": 40,
-               "probe_jmp": 40, "probe_call": 40}, got
+               "probe_jmp": 40, "probe_call": 40, "probe_ctor": 3}, got
 assert all(p["object"] == "probev" for p in d["probes"]), d["probes"]
-assert d["total"] == 180, d["total"]
+assert d["total"] == 183, d["total"]
 hits = [p["hits"] for p in d["probes"]]
 assert hits == sorted(hits, reverse=True), hits
 if "status" in d:
@@ -409,7 +413,7 @@ if why=$(perf_ok); then
 	for b in $BUILDS; do
 		for f in $FUNCS; do
 			a=$(fileoff "$V/$b" "$f")
-			if ! perf probe -q -x "$V/$b" -a "$PGROUP:${b}_$f=$a" >"$T/pp" 2>&1; then
+			if ! perf probe -x "$V/$b" -a "$PGROUP:${b}_${f}_$$=$a" >"$T/pp" 2>&1; then
 				perr="$b $f: $(head -c 200 "$T/pp")"
 			fi
 			PERF_PROBES=1
@@ -421,11 +425,11 @@ if why=$(perf_ok); then
 		for b in $BUILDS; do
 			for args in "loop 3000" "threads 8 500" "exec 2 300" "signals 2000 500" "churn 20 50"; do
 				name="perf-exact-$b-${args// /-}"
-				perf stat -x, -e "$PGROUP:${b}_*" -o "$T/ps" -- "$V/$b" $args >/dev/null 2>&1
+				perf stat -x, -e "$PGROUP:${b}_probe_*" -o "$T/ps" -- "$V/$b" $args >/dev/null 2>&1
 				trace "$T/pt" -f 'probe_*' -- "$V/$b" $args
 				bad=
 				for f in $FUNCS; do
-					k=$(awk -F, -v e="$PGROUP:${b}_$f" '$3 == e { print $1 }' "$T/ps")
+					k=$(awk -F, -v e="$PGROUP:${b}_${f}_$$" '$3 == e { print $1 }' "$T/ps")
 					d=$(hits "$T/pt" $f)
 					[ -n "$k" ] && [ "$k" = "$d" ] || bad="$bad $f: kernel $k dtproc $d;"
 				done

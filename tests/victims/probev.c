@@ -46,6 +46,7 @@
  *   busy [T]		T threads (default 2, main included) doing rounds
  *			until SIGTERM: ready <pid>, then on SIGTERM
  *			"stopped" and exit 0.
+ * Every image: the constructor calls probe_ctor 3 times, before main.
  * Every mode: SIGTRAP exits 77, SIGSEGV 78, SIGILL 79, SIGBUS 80 (a
  * breakpoint or bad instruction left behind must show in the status).
  */
@@ -113,6 +114,23 @@ __attribute__((noipa)) int
 probe_other(int x)
 {
 	return (x << 3) - x;
+}
+
+/*
+ * Called 3 times by our constructor and never again, so a trace armed at
+ * preinit counts 3 and one armed at postinit or main counts 0.
+ */
+__attribute__((noipa)) int
+probe_ctor(int x)
+{
+	return x + 1;
+}
+
+__attribute__((constructor)) static void
+ctor(void)
+{
+	for (int i = 0; i < 3; i++)
+		probe_ctor(i);
 }
 
 static unsigned long
