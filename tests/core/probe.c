@@ -30,6 +30,9 @@
  *   probe_fault_pc_release	a fault in a relocated copy is delivered at
  *		the site's pc, so a handler that returns after we let go
  *		does not land in an unmapped scratch area
+ *   probe_signal_{in,at}_copy_release	a signal pending at a hit is
+ *		taken after the copy, not inside it: a handler still
+ *		running when we let go returns to the program's text
  */
 #include "dtproc.h"
 #include "harness.h"
@@ -1017,4 +1020,73 @@ TEST_TIMEOUT(probe_fault_pc_release, 60)
 	CHECK_EQ_INT(line_field(line, "result"), 1000);
 	victim_close(&cv.v);
 	CHECK_EXITED(victim_wait(&cv.v), 0);
+}
+
+/* ---------------------------------------------------------------- 10 */
+
+static void
+usr2_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
+    void *arg)
+{
+	count_cb(dtp, pr, tid, addr, arg);
+	(void) syscall(SYS_tgkill, (int)dtproc_pid(pr), (int)tid, SIGUSR2);
+}
+
+/*
+ * A signal pending at a hit is delivered as the thread is carried on,
+ * into an out-of-line copy: the handler's frame must not hold a pc in
+ * the copy, or a handler still running when we let go (areas unmapped)
+ * returns into unmapped memory.  PREMAP: c_sub, probed too, is hit first
+ * and maps the area, so c_mov's signal comes at the copy with a stop of
+ * its own; otherwise c_mov's plan maps it, and the injected mmap is what
+ * meets the signal (kept for the thread as it is carried on).
+ */
+static void
+signal_in_copy(int premap)
+{
+	char line[512];
+	struct carryv cv;
+	struct hitctx h = { 0 };
+	struct site *s, *sub;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	carryv_spawn((char *[]){ "sigwait", NULL }, &cv);
+	pr = dtproc_grab(dtp, cv.v.pid, 0);
+	CHECK_MSG(pr != NULL, "dtproc_grab: %s", dtproc_errmsg(dtp));
+	h.dtp = dtp;
+	h.pr = pr;
+	h.cv = &cv;
+	s = site_named(&cv, "c_mov");
+	s->ctx = &h;
+	sub = site_named(&cv, "c_sub");
+	sub->ctx = &h;
+	if (premap)
+		CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, sub->addr, count_cb,
+		    sub), 0);
+	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, s->addr, usr2_cb, s), 0);
+	dtproc_continue(dtp, pr);
+	victim_go(&cv.v);
+	victim_expect(&cv.v, line, sizeof (line), "inhandler");
+	CHECK_EQ_INT(atomic_load(&s->hits), 1);
+	CHECK_EQ_INT(atomic_load(&sub->hits), premap);
+	dtproc_release(dtp, pr);
+	dtproc_close(dtp);
+	CHECK_EQ_INT(proc_tracer(cv.v.pid, 0), 0);
+	victim_go(&cv.v);
+	victim_expect(&cv.v, line, sizeof (line), "result=");
+	CHECK_EQ_INT(line_field(line, "result"), 5);
+	CHECK_EQ_INT(line_field(line, "sub"), 6);
+	victim_close(&cv.v);
+	CHECK_EXITED(victim_wait(&cv.v), 0);
+}
+
+TEST_TIMEOUT(probe_signal_in_copy_release, 60)
+{
+	signal_in_copy(0);
+}
+
+TEST_TIMEOUT(probe_signal_at_copy_release, 60)
+{
+	signal_in_copy(1);
 }

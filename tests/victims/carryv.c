@@ -30,6 +30,9 @@
  *		prints "fault addr=A pcok=0|1" (pcok: the pc is c_fault's),
  *		waits for "g", points rdi at c_data and returns, so the load
  *		runs again: "result=1000", exit 0 (a second fault: exit 78)
+ *   sigwait	after "g", c_sub(1) then c_mov(1); a SIGUSR2 handler (the
+ *		test sends one at a hit) prints "inhandler", waits for "g"
+ *		and returns: "result=5 sub=6", exit 0
  *   echo	SIGUSR1 handler counts; for each line read from stdin (its
  *		read may be interrupted and restarted by the tracer):
  *		"got LINE usr1=C"; exits 0 at EOF.
@@ -335,6 +338,17 @@ on_segv_wait(int sig, siginfo_t *si, void *ucv)
 	uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)&c_data;
 }
 
+/* sigwait: the handler reports, waits for the test, and returns. */
+static void
+on_usr2_wait(int sig)
+{
+	static const char msg[] = "inhandler\n";
+
+	(void) sig;
+	(void)!write(1, msg, sizeof (msg) - 1);
+	(void) v_wait_go();
+}
+
 static void
 on_fatal(int sig)
 {
@@ -538,6 +552,17 @@ main(int argc, char **argv)
 		r = tcall(c_fault, FAULT_ADDR, 1);
 		printf("result=%ld\n", r);
 		return r == c_data && tcall_bad == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[1], "sigwait") == 0) {
+		long r;
+
+		signal(SIGUSR2, on_usr2_wait);
+		if (v_wait_go() != 0)
+			return 3;
+		long r0 = tcall(c_sub, 1, 0);
+		r = tcall(c_mov, 1, 0);
+		printf("result=%ld sub=%ld\n", r, r0);
+		return r == 5 && r0 == 6 && tcall_bad == 0 ? 0 : 1;
 	}
 	if (strcmp(argv[1], "echo") == 0) {
 		char buf[256];
