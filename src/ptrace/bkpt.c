@@ -469,8 +469,15 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 		    "breakpoint (pc %#lx)", (int)P->pp_pid, (int)tid,
 		    (unsigned long)addr);
 	/* one stop per hit: no other thread need stop, the int3 stays */
-	if (!P->pp_lifted && pt_carry(P, T, &B->pb_carry, addr) == 0)
+	if (!P->pp_lifted && pt_carry(P, T, &B->pb_carry, addr) == 0) {
+		/* a signal it owes (caught while the plan was made) is
+		   taken after the copy, not inside it */
+		if (B->pb_carry.pc_kind == PT_CARRY_XOL && T->pt_sig != 0 &&
+		    (T->pt_flags & PT_TF_SIGSTOP))
+			(void) pt_xol_finish(P, T, T->pt_sig, T->pt_has_info ?
+			    &T->pt_info : NULL);
 		return 0;
+	}
 	orig = B->pb_orig;
 
 	outer = P->pp_stopping;

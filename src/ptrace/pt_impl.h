@@ -159,6 +159,9 @@ void pt_xol_reset(pt_proc_t *P);
 int pt_xol_fini(pt_proc_t *P);
 /* The site whose out-of-line copy starts at PC, or 0. */
 uintptr_t pt_xol_site(const pt_proc_t *P, uintptr_t pc);
+/* Carry T out of a copy before it takes signal SIG: 1 done, 0, -1. */
+int pt_xol_finish(pt_proc_t *P, pt_thread_t *T, int sig,
+    const siginfo_t *info);
 
 /* grab.c */
 int pt_seize_opts(void);

@@ -354,6 +354,8 @@ pt_signal_stop(pt_proc_t *P, pt_thread_t *T, int sig)
 	if (sig == SIGTRAP && pt_trap(P, T))
 		return;
 	pt_xol_fault(P, T, sig);
+	if (pt_xol_finish(P, T, sig, NULL) < 0)
+		return;		/* what came instead is classified */
 	T->pt_sig = sig;
 	if (T->pt_flags & PT_TF_GUEST) {
 		pt_pass(P, T);

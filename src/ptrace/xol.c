@@ -218,6 +218,65 @@ pt_xol_keep(pt_proc_t *P, uintptr_t site, const uint8_t *text, size_t len,
 	return 0;
 }
 
+/*
+ * T is inside a copy and owes signal SIG (INFO its siginfo, or NULL: the
+ * current stop's): a signal pending at a hit is taken on the way into
+ * the copy, or was caught while the site's plan was made.  Finish the
+ * copy first, by single steps with SIG held, so that the handler's frame
+ * holds a pc in the program, not in an area we may unmap while the
+ * handler runs (the reference defers the signal the same way).  1: T was
+ * carried out and rests in the last step's stop owing SIG, siginfo and
+ * all; 0: nothing to do; -1: something else came first, SIG was re-sent
+ * and that stop classified in its place (T may be gone).
+ */
+int
+pt_xol_finish(pt_proc_t *P, pt_thread_t *T, int sig, const siginfo_t *info)
+{
+	struct user_regs_struct regs;
+	pid_t tid = T->pt_tid;
+	siginfo_t si;
+	int status;
+
+	if (P->pp_nxol == 0 || pt_thr_regs(T, &regs) != 0 ||
+	    !pt_xol_contains(P, regs.rip))
+		return 0;
+	if (info != NULL)
+		si = *info;
+	else if (pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
+		return 0;
+	for (int steps = 0; steps < 4; steps++) {
+		siginfo_t ti;
+
+		pt_thr_flush(T);
+		if (pt_ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
+			break;
+		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP | PT_TF_EVSTOP);
+		T->pt_sig = 0;
+		T->pt_has_info = 0;
+		if (pt_wait_tid(tid, &status) != 0)
+			return -1;
+		if (!WIFSTOPPED(status) || (status >> 16) != 0 ||
+		    WSTOPSIG(status) != SIGTRAP ||
+		    pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &ti) < 0 ||
+		    ti.si_code <= 0 || ti.si_code == SI_KERNEL) {
+			/* not the step's own trap */
+			(void) syscall(SYS_tgkill, (T->pt_flags & PT_TF_GUEST) ?
+			    tid : P->pp_pid, tid, sig);
+			pt_redispatch(tid, status);
+			return -1;
+		}
+		T->pt_flags |= PT_TF_STOPPED | PT_TF_SIGSTOP;
+		if (pt_thr_regs(T, &regs) != 0 ||
+		    !pt_xol_contains(P, regs.rip))
+			break;
+	}
+	/* out (or, if it could not be, no worse off than before): owed SIG */
+	T->pt_sig = sig;
+	T->pt_info = si;
+	T->pt_has_info = 1;
+	return 1;
+}
+
 /* Step T until it has left our areas; 0 once out, -1 if it could not. */
 static int
 pt_xol_leave(pt_proc_t *P, pt_thread_t *T)
