@@ -191,6 +191,15 @@ for m in fork vfork spawn; do
 	done
 done
 
+# all of libc armed: the vfork and posix_spawn children run libc code in
+# the parent's memory, over its breakpoints, before they exec or exit
+for m in vfork spawn; do
+	plain "$T/pf" "$V/probev" $m 50
+	trace "$T/tf" -f 'libc.so.6`*' -f 'probe_*' -- "$V/probev" $m 50
+	unchanged "$m-child-libc-probes-unharmed" "$T/pf" "$T/tf"
+	expect_counts "$m-libc-probes-parent-only" "$T/tf" probe_target=100 probe_call=100
+done
+
 # ---- an exec loop: probes re-applied to every image
 plain "$T/pe" "$V/probev_o2" exec 4 200
 trace "$T/te" -f 'probe_*' -- "$V/probev_o2" exec 4 200
@@ -380,6 +389,28 @@ wait $dpid; rc=$?
 h=$(awk 'NR > 1 { n += $1 } END { print n + 0 }' "$T/end.all")
 [ $rc -eq 0 ] && grep -qx "$HEADER" "$T/end.all" && [ "$h" -gt 0 ] && ok grab-until-exit ||
 	fail grab-until-exit "rc=$rc hits=$h $(head -c 200 "$T/end.e")"
+exec 7>&- 8<&-
+
+# ---- a grabbed process spawning children without end, all of libc armed
+"$V/probev" spawnloop <"$T/bin" >"$T/bout" &
+vpid=$!
+exec 7>"$T/bin" 8<"$T/bout"
+read -r word _ <&8
+bad=
+for i in $(seq 10); do
+	"$DT" trace -p $vpid -f 'libc.so.6`*' -f 'probe_*' -d 0.1 >"$T/sl.all" 2>"$T/sl.e"; rc=$?
+	if [ $rc -ne 0 ] || ! kill -0 $vpid 2>/dev/null; then
+		bad="[$i: rc=$rc $(head -c 200 "$T/sl.e")]"
+		break
+	fi
+done
+[ -z "$bad" ] && ok grab-spawnloop-10 || fail grab-spawnloop-10 "$bad"
+released grab-spawnloop-released $vpid
+kill -TERM $vpid
+wait $vpid; rc=$?
+read -r last <&8
+[ $rc -eq 0 ] && [ "$last" = "spawned ok" ] && ok spawnloop-children-unharmed ||
+	fail spawnloop-children-unharmed "exit $rc, last line '$last'"
 exec 7>&- 8<&-
 
 # ---- exactness against the kernel's uprobes (perf stat -e probe_...)

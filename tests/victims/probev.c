@@ -43,6 +43,11 @@
  *			from that non-leader thread while they run:
  *			image 0 rounds=N sum=S (probe_rip, _jmp and _call:
  *			100+N calls in all)
+ *   spawnloop		posix_spawn /bin/true and reap it, over and over,
+ *			until SIGTERM: ready <pid>, then "spawned ok" and
+ *			exit 0, or exit 6 at the first child that did not
+ *			exit 0 (its status printed).  The child runs libc
+ *			code in our memory (CLONE_VFORK) before its exec.
  *   busy [T]		T threads (default 2, main included) doing rounds
  *			until SIGTERM: ready <pid>, then on SIGTERM
  *			"stopped" and exit 0.
@@ -338,6 +343,37 @@ execthr(char *self, char *n)
 	return 5;
 }
 
+/* ---- spawnloop */
+
+static int
+spawnloop(void)
+{
+	char *av[] = { "true", NULL };
+	unsigned long n = 0;
+
+	handle(SIGTERM, on_term);
+	printf("ready %d\n", (int)getpid());
+	while (!atomic_load(&stop)) {
+		pid_t c;
+		int st;
+
+		work(1);
+		if ((errno = posix_spawn(&c, "/bin/true", NULL, NULL, av,
+		    environ)) != 0)
+			v_die("posix_spawn");
+		while (waitpid(c, &st, 0) < 0)
+			if (errno != EINTR)
+				v_die("waitpid");
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			printf("child status 0x%x after %lu\n", st, n);
+			return 6;
+		}
+		n++;
+	}
+	printf("spawned ok\n");
+	return 0;
+}
+
 /* ---- busy */
 
 static void *
@@ -478,6 +514,8 @@ main(int argc, char **argv)
 		return execthr(argv[0], argv[2]);
 	if (strcmp(mode, "signals") == 0)
 		return signals(arg(argc, argv, 2), arg(argc, argv, 3));
+	if (strcmp(mode, "spawnloop") == 0)
+		return spawnloop();
 	if (strcmp(mode, "busy") == 0)
 		return busy(argc > 2 ? arg(argc, argv, 2) : 2);
 	if (strcmp(mode, "dlopen") == 0 && argc == 4) {
