@@ -6,8 +6,10 @@
 # bad probes, --json, globs, and the kernel's uprobe counts (perf).
 #
 # The victim is probev (tests/victims/probev.c) in four builds whose
-# probe_target starts with push %rbp, imul and endbr64; its asm functions
-# start with a RIP-relative load, a jmp and a call.  Synchronization is
+# probe_target starts with push %rbp, imul, endbr64, and imul again in a
+# non-PIE executable at 0x400000; its asm functions start with a
+# RIP-relative load, a jmp and a call; its constructor calls probe_ctor
+# (where -s arms decides whether that counts).  Synchronization is
 # through FIFOs, the victims' own lines and their exits, never sleeps; the
 # few bounded loops poll /proc.
 . "$(dirname "$0")/lib.sh"
