@@ -726,20 +726,24 @@ TEST_TIMEOUT(probe_xol_area_release, 60)
 
 /* ---------------------------------------------------------------- 5 */
 
-/* Wait (bounded) until PID is blocked in system call NR. */
+/* Wait (bounded) until PID is asleep in system call NR. */
 static void
 wait_in_syscall(pid_t pid, int nr)
 {
 	long end = now_ms() + 5000;
+	int sc;
+	char st;
 
-	while (proc_syscall(pid) != nr && now_ms() < end)
+	do {
+		/* one reading of both: either may flicker while it wakes */
+		sc = proc_syscall(pid);
+		st = proc_state(pid, 0);
+		if (sc == nr && st == 'S')
+			return;
 		sched_yield();
-	CHECK_MSG(proc_syscall(pid) == nr, "pid %d not in syscall %d (%d)",
-	    (int)pid, nr, proc_syscall(pid));
-	/* and asleep in it */
-	while (proc_state(pid, 0) != 'S' && now_ms() < end)
-		sched_yield();
-	CHECK_EQ_INT(proc_state(pid, 0), 'S');
+	} while (now_ms() < end);
+	FAIL("pid %d not asleep in syscall %d (syscall %d, state %c)",
+	    (int)pid, nr, sc, st ? st : '?');
 }
 
 /* Read a victim line while answering P's events (none expected but
