@@ -111,6 +111,7 @@ typedef struct trace {
 	uintptr_t *tr_pcs;	/* -U scratch */
 	unsigned long long tr_stack_err;
 	int tr_poke[2];		/* a callback wakes the main thread */
+	bool tr_live;		/* armed at the -s stop: callbacks re-arm */
 } trace_t;
 
 static size_t
@@ -324,8 +325,11 @@ trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 static int
 trace_dlact(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 {
+	trace_t *tr = arg;
+
 	(void) dtp;
-	trace_arm_all(arg, pr);
+	if (tr->tr_live)
+		trace_arm_all(tr, pr);
 	return 0;
 }
 
@@ -336,6 +340,10 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 	trace_t *tr = arg;
 
 	(void) dtp;
+	/* before the -s stop nothing is armed: that is where tracing starts */
+	if (!tr->tr_live && ev->de_kind != DTPROC_EV_EXIT &&
+	    ev->de_kind != DTPROC_EV_LOST)
+		return;
 	switch (ev->de_kind) {
 	case DTPROC_EV_EXEC:
 		/* the control layer forgot the old image's sites */
@@ -861,6 +869,7 @@ cmd_trace(int argc, char **argv)
 	/* it rests at the rendezvous: arm what is there */
 	dtproc_lock(dtp, pr);
 	trace_arm_all(&tr, pr);
+	tr.tr_live = true;
 	dtproc_unlock(dtp, pr);
 	for (int i = 0; i < tr.tr_nprobes; i++)
 		if (tr.tr_probes[i].tp_matched == 0)
