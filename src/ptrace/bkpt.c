@@ -133,10 +133,15 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 		P->pp_bp[i].pb_refs++;
 		return 0;
 	}
-	if (pt_mem_read(P, addr, &orig, 1) != 1)
+	if (pt_mem_read(P, addr, &orig, 1) != 1) {
+		/* no address space at all: it is exiting (or exec'ing) */
+		if (errno == ESRCH)
+			return pt_seterr(P, ESRCH, "pid %d: cannot set "
+			    "breakpoint: process is exiting", (int)P->pp_pid);
 		return pt_seterr(P, EFAULT, "pid %d: cannot set breakpoint "
 		    "at %#lx: address not mapped", (int)P->pp_pid,
 		    (unsigned long)addr);
+	}
 	if (orig == PT_INT3)
 		return pt_seterr(P, EINVAL, "pid %d: cannot set breakpoint "
 		    "at %#lx: an int3 is already there", (int)P->pp_pid,

@@ -123,6 +123,7 @@ pt_thr_add(pt_proc_t *P, pid_t tid, unsigned flags)
 	T->pt_has_info = 0;
 	T->pt_regs_ok = false;
 	T->pt_regs_dirty = false;
+	T->pt_vfchild = 0;
 	return T;
 }
 

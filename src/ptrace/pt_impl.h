@@ -45,6 +45,7 @@ typedef struct pt_thread {
 	struct user_regs_struct pt_regs;
 	bool pt_regs_ok;	/* pt_regs is this stop's */
 	bool pt_regs_dirty;	/* pt_regs differs from the kernel's */
+	pid_t pt_vfchild;	/* the vfork child it waits for, or 0 */
 } pt_thread_t;
 
 typedef struct pt_bkpt {

@@ -454,12 +454,38 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 	 * The parent sleeps in the kernel until its vfork child execs or
 	 * exits, deaf to PTRACE_INTERRUPT: pt_stop() must not wait for it.
 	 */
-	if (event == PTRACE_EVENT_VFORK)
+	if (event == PTRACE_EVENT_VFORK) {
 		T->pt_flags |= PT_TF_INVFORK;
+		T->pt_vfchild = child;
+	}
 	if (guest)
 		pt_pass(P, T);
 	else
 		pt_push(P, T, kind, child);
+}
+
+/*
+ * The parent of a vfork learns that its child let go of the memory (exec
+ * or exit) before the child's own exec stop or exit reaches us: collect
+ * that now, so the child is detached (or gone) before the parent runs on,
+ * and a parent that looks at its child finds it untraced.  Not while
+ * gathering: a stopped guest is then kept stopped, and would not come.
+ */
+static void
+pt_guest_settle(pt_proc_t *P, pid_t child)
+{
+	for (int i = 0; child != 0 && i < 16; i++) {
+		pt_thread_t *C = pt_thr_find(P, child);
+		int status;
+
+		if (C == NULL || !(C->pt_flags & PT_TF_GUEST) ||
+		    (C->pt_flags & PT_TF_STOPPED) || P->pp_stopping > 0 ||
+		    P->pp_held)
+			return;
+		if (pt_wait_tid(child, &status) != 0)
+			return;
+		pt_redispatch(child, status);
+	}
 }
 
 static void
@@ -532,13 +558,20 @@ pt_event_stop(pt_proc_t *P, pt_thread_t *T, int event, int sig)
 	case PTRACE_EVENT_VFORK:
 		pt_child(P, T, event);
 		break;
-	case PTRACE_EVENT_VFORK_DONE:
+	case PTRACE_EVENT_VFORK_DONE: {
+		pid_t tid = T->pt_tid;
+
 		T->pt_flags &= ~PT_TF_INVFORK;
+		pt_guest_settle(P, T->pt_vfchild);
+		if ((T = pt_thr_find(P, tid)) == NULL)
+			break;
+		T->pt_vfchild = 0;
 		if (T->pt_flags & PT_TF_GUEST)
 			pt_pass(P, T);
 		else
 			pt_push(P, T, PT_EV_VFORK_DONE, 0);
 		break;
+	}
 	case PTRACE_EVENT_EXEC:
 		pt_exec(P, T);
 		break;

@@ -1797,7 +1797,7 @@ client_main(void *arg)
 	while (!atomic_load(c->stop) && c->err[0] == 0) {
 		dtproc_sym_t s;
 		uint8_t b = 0;
-		int st, rc;
+		int st, rc = 0;
 
 		if (c->lock)
 			dtproc_lock(c->dtp, c->pr);
@@ -1823,7 +1823,7 @@ client_main(void *arg)
 			    rc);
 		if (c->lock)
 			dtproc_unlock(c->dtp, c->pr);
-		if (c->err[0] != 0 && (atomic_load(c->stop) ||
+		if (c->err[0] != 0 && (rc == -ESRCH || atomic_load(c->stop) ||
 		    dtproc_state(c->dtp, c->pr) == DTPROC_PS_DEAD ||
 		    proc_state(dtproc_pid(c->pr), 0) == 'Z' ||
 		    kill(dtproc_pid(c->pr), 0) != 0)) {
