@@ -48,6 +48,15 @@ typedef struct pt_thread {
 	pid_t pt_vfchild;	/* the vfork child it waits for, or 0 */
 } pt_thread_t;
 
+/* Whether waits poll before they block (spin.c), measured per process. */
+typedef struct pt_spin {
+	int ps_phase;		/* 0, 1: measuring without, with; 2: kept */
+	int ps_n;		/* stops measured in this phase */
+	long ps_sum[2];		/* their waits, ns, without and with */
+	bool ps_on;		/* phase 2: poll */
+	int ps_left;		/* phase 2: stops until measuring again */
+} pt_spin_t;
+
 typedef struct pt_bkpt {
 	uintptr_t pb_addr;	/* address of the planted int3 */
 	uint8_t pb_orig;	/* the byte it replaced */
@@ -113,6 +122,7 @@ struct pt_proc {
 	int pp_evhead, pp_evlen;
 
 	pt_wake_t *pp_wake;	/* owner's wake-up, or NULL */
+	pt_spin_t pp_spin;	/* polling before blocking, or not */
 	pthread_t pp_owner;	/* the only thread allowed ptrace requests */
 	struct pt_proc *pp_next; /* owner's list of processes */
 };
@@ -143,6 +153,9 @@ int pt_restart(pt_proc_t *P, pt_thread_t *T);
 void pt_resume_internal(pt_proc_t *P, pid_t keep);
 
 int pt_gather(pt_proc_t *P, pt_why_t why);
+
+/* spin.c */
+int pt_collect_wait(pt_proc_t *P);
 
 /* bkpt.c */
 pt_bkpt_t *pt_bkpt_find(pt_proc_t *P, uintptr_t addr);

@@ -706,7 +706,7 @@ pt_wait(pt_proc_t *P, pt_event_t *ev, int block)
 		}
 		if (block && P->pp_wake != NULL && pt_wake_pending(P->pp_wake))
 			return -EINTR;
-		int r = pt_collect(block);
+		int r = block ? pt_collect_wait(P) : pt_collect(0);
 		if (r == 0)
 			return 0;
 		if (r == -EINTR)
