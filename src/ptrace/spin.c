@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -38,13 +39,17 @@ pt_now_ns(void)
 static int
 pt_spin_possible(void)
 {
-	static int ncpu = -1;
+	/* every control thread may ask first: the answer is the same */
+	static _Atomic int ncpu = -1;
 	cpu_set_t set;
+	int n = atomic_load_explicit(&ncpu, memory_order_relaxed);
 
-	if (ncpu < 0)
-		ncpu = sched_getaffinity(0, sizeof (set), &set) == 0 ?
+	if (n < 0) {
+		n = sched_getaffinity(0, sizeof (set), &set) == 0 ?
 		    CPU_COUNT(&set) : 1;
-	return ncpu > 1;
+		atomic_store_explicit(&ncpu, n, memory_order_relaxed);
+	}
+	return n > 1;
 }
 
 /* Should this wait poll first? */
