@@ -356,13 +356,22 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 		trace_arm_all(tr, pr);
 		break;
 	case DTPROC_EV_OBJ_REMOVE:
+		/*
+		 * The event names the object as it was dlopen'd (relative,
+		 * a symlink...); a site is withdrawn when its address is no
+		 * longer in the object it was armed in.
+		 */
 		for (trace_site_t *s = tr->tr_all; s != NULL; s = s->ts_all) {
-			if (s->ts_armed && s->ts_lmid == ev->de_lmid &&
-			    ev->de_path != NULL &&
-			    strcmp(s->ts_path, ev->de_path) == 0) {
-				(void) dtproc_bkpt_del(dtp, pr, s->ts_addr);
-				trace_unhash(tr, s);
-			}
+			dtproc_sym_t sym;
+
+			if (!s->ts_armed)
+				continue;
+			if (dtproc_sym_addr(dtp, pr, s->ts_addr, &sym) == 0 &&
+			    sym.ds_path != NULL && sym.ds_lmid == s->ts_lmid &&
+			    strcmp(sym.ds_path, s->ts_path) == 0)
+				continue;
+			(void) dtproc_bkpt_del(dtp, pr, s->ts_addr);
+			trace_unhash(tr, s);
 		}
 		break;
 	case DTPROC_EV_EXIT:

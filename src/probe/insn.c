@@ -12,7 +12,9 @@
  * Refused (planned as a single step): instructions that cannot be
  * decoded, indirect calls (the return address would point into the slot,
  * which goes away when we let go), system calls and interrupts (a thread
- * blocked in one must not sit in a slot), and branches with only a short
+ * blocked in one must not sit in a slot), repeated string operations
+ * (one step per round: a signal could not wait for the copy to end),
+ * and branches with only a short
  * form (loop, jrcxz), or whose target a slot cannot reach.
  */
 #include "probe.h"
@@ -126,6 +128,10 @@ prb_decode(const uint8_t *text, size_t n, uintptr_t addr, pt_carry_t *c,
 	}
 	if (in.meta.category == ZYDIS_CATEGORY_CALL)
 		return 0;			/* indirect call */
+	/* a repeated string op takes a step per round: not in a slot */
+	if (in.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+	    ZYDIS_ATTRIB_HAS_REPNE) && in.meta.category == ZYDIS_CATEGORY_STRINGOP)
+		return 0;
 	if (in.meta.category == ZYDIS_CATEGORY_COND_BR &&
 	    (in.opcode_map != ZYDIS_OPCODE_MAP_DEFAULT ||
 	    (in.opcode & 0xf0) != 0x70) &&

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -413,6 +414,21 @@ pt_step_one(pt_thread_t *T, pid_t tgid)
  * call writes the stack.  0 when done, -1 to fall back to a step (no
  * plan, or a stack write that failed: the step lets the fault happen).
  */
+/*
+ * Push WORD as the thread would: process_vm_writev honours the page's
+ * protection (/proc/PID/mem would write through a guard page), so a
+ * push that would fault fails here and the thread is stepped instead.
+ */
+static int
+pt_stack_push(pt_proc_t *P, uintptr_t sp, uint64_t word)
+{
+	struct iovec local = { &word, sizeof (word) };
+	struct iovec remote = { (void *)(sp - sizeof (word)), sizeof (word) };
+
+	return process_vm_writev(P->pp_pid, &local, 1, &remote, 1, 0) ==
+	    (ssize_t)sizeof (word) ? 0 : -1;
+}
+
 static int
 pt_carry(pt_proc_t *P, pt_thread_t *T, const pt_carry_t *c, uintptr_t addr)
 {
@@ -425,14 +441,14 @@ pt_carry(pt_proc_t *P, pt_thread_t *T, const pt_carry_t *c, uintptr_t addr)
 		break;
 	case PT_CARRY_PUSH:
 		memcpy(&word, (const char *)r + c->pc_reg, sizeof (word));
-		if (pt_mem_write(P, r->rsp - 8, &word, 8) != 8)
+		if (pt_stack_push(P, r->rsp, word) != 0)
 			return -1;
 		r->rsp -= 8;
 		r->rip = addr + c->pc_len;
 		break;
 	case PT_CARRY_CALL:
 		word = addr + c->pc_len;
-		if (pt_mem_write(P, r->rsp - 8, &word, 8) != 8)
+		if (pt_stack_push(P, r->rsp, word) != 0)
 			return -1;
 		r->rsp -= 8;
 		r->rip = c->pc_target;

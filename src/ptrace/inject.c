@@ -48,7 +48,8 @@ pt_entry(pt_proc_t *P)
 	return P->pp_entry;
 }
 
-/* A thread that may run a call: stopped, ours, not held by job control. */
+/* A thread that may run a call: stopped, ours, not held by job control,
+ * in a signal-delivery or interrupt stop. */
 static pt_thread_t *
 pt_runner(pt_proc_t *P, pid_t prefer)
 {
@@ -59,6 +60,13 @@ pt_runner(pt_proc_t *P, pid_t prefer)
 
 		if ((T->pt_flags & (PT_TF_STOPPED | PT_TF_GUEST |
 		    PT_TF_JOBSTOP | PT_TF_EXITING)) != PT_TF_STOPPED)
+			continue;
+		/*
+		 * Not at a clone, fork, exec... event stop: the thread is
+		 * still inside that system call, whose result the kernel
+		 * would store in rax over our call number when it goes on.
+		 */
+		if (!(T->pt_flags & (PT_TF_SIGSTOP | PT_TF_EVSTOP)))
 			continue;
 		if (T->pt_tid == prefer)
 			return T;

@@ -167,7 +167,10 @@ pt_release_kill(pt_proc_t *P)
 	}
 	for (int i = P->pp_nthr - 1; i >= 0; i--) {
 		if (P->pp_thr[i].pt_flags & PT_TF_GUEST) {
-			(void) ptrace(PTRACE_DETACH, P->pp_thr[i].pt_tid, 0, 0);
+			pt_thr_flush(&P->pp_thr[i]);
+			(void) ptrace(PTRACE_DETACH, P->pp_thr[i].pt_tid, 0,
+			    (void *)(long)((P->pp_thr[i].pt_flags &
+			    PT_TF_SIGSTOP) ? P->pp_thr[i].pt_sig : 0));
 			pt_thr_del(P, P->pp_thr[i].pt_tid);
 		}
 	}

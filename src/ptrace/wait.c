@@ -345,6 +345,11 @@ pt_xol_fault(pt_proc_t *P, pt_thread_t *T, int sig)
 		return;
 	T->pt_regs.rip = site;
 	T->pt_regs_dirty = true;
+	/* SIGILL, SIGFPE (and a fetch fault) name the instruction too */
+	if ((uintptr_t)si.si_addr == regs.rip) {
+		si.si_addr = (void *)site;
+		(void) pt_ptrace(PTRACE_SETSIGINFO, T->pt_tid, 0, &si);
+	}
 }
 
 static void

@@ -20,6 +20,9 @@
 #include "pt_impl.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -69,11 +72,40 @@ pt_xol_contains(const pt_proc_t *P, uintptr_t addr)
 	return 0;
 }
 
-/* The page-aligned start of a free gap of the maps nearest to NEAR. */
+/* Where the program's brk heap starts (field 47 of stat), or 0. */
+static uintptr_t
+pt_xol_brk(pid_t pid)
+{
+	char path[64], buf[4096], *p;
+	unsigned long v = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof (buf) - 1);
+	close(fd);
+	if (n <= 0 || (p = strrchr((buf[n] = '\0', buf), ')')) == NULL)
+		return 0;
+	/* after "(comm)" comes field 3; start_brk is field 47 */
+	for (field = 2; field < 47 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		v = strtoul(p + 1, NULL, 10);
+	return (uintptr_t)v;
+}
+
+/*
+ * The page-aligned start of a free gap of the maps nearest to NEAR, away
+ * from the first GiB above the heap's start and below the main stack,
+ * where brk and the stack must stay free to grow.
+ */
 static uintptr_t
 pt_xol_place(pt_proc_t *P, uintptr_t near)
 {
-	uintptr_t best = 0, lo = PT_XOL_LOW;
+	uintptr_t best = 0, lo = PT_XOL_LOW, brk = pt_xol_brk(P->pp_pid);
+	const uintptr_t heap_room = (uintptr_t)1 << 30;
 	pt_map_t *maps;
 	size_t n;
 
@@ -85,6 +117,9 @@ pt_xol_place(pt_proc_t *P, uintptr_t near)
 
 		if (i < n)
 			lo = maps[i].pm_end > lo ? maps[i].pm_end : lo;
+		/* the main stack grows down into the gap below it */
+		if (i < n && strcmp(maps[i].pm_path, "[stack]") == 0)
+			ge = ge > gs + heap_room ? ge - heap_room : gs;
 		/* leave a page free on each side: stacks grow, guards sit */
 		gs += 4096;
 		if (ge < gs + PT_XOL_AREA + 4096)
@@ -96,6 +131,16 @@ pt_xol_place(pt_proc_t *P, uintptr_t near)
 			at = ge - PT_XOL_AREA;
 		else
 			at = near & ~(uintptr_t)4095;
+		if (brk != 0 && at + PT_XOL_AREA > brk &&
+		    at < brk + heap_room) {
+			/* keep clear of the heap: below it if it fits */
+			if (brk >= gs + PT_XOL_AREA + 4096 && brk <= ge)
+				at = (brk - PT_XOL_AREA - 4096) & ~(uintptr_t)4095;
+			else if (brk + heap_room + PT_XOL_AREA <= ge)
+				at = brk + heap_room;
+			else
+				continue;
+		}
 		if (pt_dist(at, near) <= PT_XOL_REACH &&
 		    (best == 0 || pt_dist(at, near) < pt_dist(best, near)))
 			best = at;
@@ -244,8 +289,15 @@ pt_xol_finish(pt_proc_t *P, pt_thread_t *T, int sig, const siginfo_t *info)
 		si = *info;
 	else if (pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
 		return 0;
-	for (int steps = 0; steps < 4; steps++) {
+	/*
+	 * Other signals arriving meanwhile are kept too, and sent again
+	 * once the thread is out (their sender details are lost), never
+	 * handled by a new round of this: that would recurse without end.
+	 */
+	int extra[8], nextra = 0;
+	for (int steps = 0; steps < 16; steps++) {
 		siginfo_t ti;
+		int event, got;
 
 		pt_thr_flush(T);
 		if (pt_ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
@@ -255,21 +307,43 @@ pt_xol_finish(pt_proc_t *P, pt_thread_t *T, int sig, const siginfo_t *info)
 		T->pt_has_info = 0;
 		if (pt_wait_tid(tid, &status) != 0)
 			return -1;
-		if (!WIFSTOPPED(status) || (status >> 16) != 0 ||
-		    WSTOPSIG(status) != SIGTRAP ||
-		    pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &ti) < 0 ||
-		    ti.si_code <= 0 || ti.si_code == SI_KERNEL) {
-			/* not the step's own trap */
+		if (!WIFSTOPPED(status)) {
+			pt_redispatch(tid, status);	/* it died */
+			return -1;
+		}
+		T->pt_flags |= PT_TF_STOPPED;
+		event = status >> 16;
+		got = WSTOPSIG(status);
+		if (event == PTRACE_EVENT_STOP) {
+			/* an interrupt or a group stop: not stepped yet */
+			T->pt_flags |= PT_TF_EVSTOP;
+			if (pt_is_stopsig(got))
+				T->pt_flags |= PT_TF_JOBSTOP;
+			continue;
+		}
+		if (event != 0) {
+			/* a copy makes no system call: keep what it says */
 			(void) syscall(SYS_tgkill, (T->pt_flags & PT_TF_GUEST) ?
 			    tid : P->pp_pid, tid, sig);
 			pt_redispatch(tid, status);
 			return -1;
 		}
-		T->pt_flags |= PT_TF_STOPPED | PT_TF_SIGSTOP;
-		if (pt_thr_regs(T, &regs) != 0 ||
-		    !pt_xol_contains(P, regs.rip))
-			break;
+		T->pt_flags |= PT_TF_SIGSTOP;
+		if (got == SIGTRAP &&
+		    pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &ti) == 0 &&
+		    ti.si_code > 0 && ti.si_code != SI_KERNEL) {
+			/* the step's own trap */
+			if (pt_thr_regs(T, &regs) != 0 ||
+			    !pt_xol_contains(P, regs.rip))
+				break;
+			continue;
+		}
+		if (nextra < (int)(sizeof (extra) / sizeof (extra[0])))
+			extra[nextra++] = got;
 	}
+	for (int i = 0; i < nextra; i++)
+		(void) syscall(SYS_tgkill, (T->pt_flags & PT_TF_GUEST) ?
+		    tid : P->pp_pid, tid, extra[i]);
 	/* out (or, if it could not be, no worse off than before): owed SIG */
 	T->pt_sig = sig;
 	T->pt_info = si;
