@@ -71,7 +71,8 @@ pt_drain(pt_proc_t *P, pt_thread_t *T)
 		    (T->pt_flags & PT_TF_SIGSTOP) ||
 		    ptrace(PTRACE_GETREGS, T->pt_tid, 0, &regs) < 0 ||
 		    !pt_gone_find(P, regs.rip - 1) ||
-		    !pt_trap_pending(P->pp_pid, T->pt_tid))
+		    !pt_trap_pending((T->pt_flags & PT_TF_GUEST) ? T->pt_tid :
+		    P->pp_pid, T->pt_tid))
 			return;
 		if (ptrace(PTRACE_CONT, T->pt_tid, 0, 0) < 0 ||
 		    pt_wait_tid(T->pt_tid, &status) != 0 ||
@@ -136,7 +137,9 @@ pt_vfork_settle(pt_proc_t *P)
 			pt_thread_t *T = &P->pp_thr[i];
 
 			if (T->pt_flags & PT_TF_GUEST) {
+				/* it too may owe a trap from a site of ours */
 				pt_thr_flush(T);
+				pt_drain(P, T);
 				(void) ptrace(PTRACE_DETACH, T->pt_tid, 0,
 				    (void *)(long)((T->pt_flags &
 				    PT_TF_SIGSTOP) ? T->pt_sig : 0));
@@ -168,6 +171,7 @@ pt_release_kill(pt_proc_t *P)
 	for (int i = P->pp_nthr - 1; i >= 0; i--) {
 		if (P->pp_thr[i].pt_flags & PT_TF_GUEST) {
 			pt_thr_flush(&P->pp_thr[i]);
+			pt_drain(P, &P->pp_thr[i]);
 			(void) ptrace(PTRACE_DETACH, P->pp_thr[i].pt_tid, 0,
 			    (void *)(long)((P->pp_thr[i].pt_flags &
 			    PT_TF_SIGSTOP) ? P->pp_thr[i].pt_sig : 0));
