@@ -95,8 +95,8 @@ main(int argc, char **argv)
 		pthread_create(&t, NULL, kicker, NULL);
 		for (long i = 0; i < 20000; i++)
 			rv_work(i);
-		printf("signals sum=%ld handled=%s\n", rv_global,
-		    nsig > 0 ? "yes" : "no");
+		/* how many signals came depends on the pace: not printed */
+		printf("signals sum=%ld\n", rv_global);
 		return 0;
 	}
 	if (strcmp(mode, "fork") == 0) {
