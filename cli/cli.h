@@ -21,6 +21,7 @@ void cli_free_words(char **words);
 
 /* target.c: parse -c/-p/-- for every subcommand. */
 int cli_parse_pid(const char *s, pid_t *pid);
+int cli_parse_when(const char *s);
 void cli_target_free(cli_target_t *t);
 
 /* out.c: formatting. */

@@ -86,6 +86,7 @@ typedef struct trace_site {
 	bool ts_armed;
 	unsigned long long ts_hits;
 	trace_stack_t *ts_stacks;	/* -U: this site's stacks */
+	struct trace *ts_tr;		/* the trace it counts for */
 	struct trace_site *ts_next;	/* hash chain, while armed */
 	struct trace_site *ts_all;	/* every site ever, newest first */
 } trace_site_t;
@@ -245,8 +246,6 @@ typedef struct trace_arm {
 	trace_probe_t *ta_probe;
 } trace_arm_t;
 
-static trace_t *trace_self;	/* for the hit callback of -U */
-
 static void
 trace_hit_stack(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
     void *arg)
@@ -256,7 +255,7 @@ trace_hit_stack(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
 	(void) dtp;
 	(void) addr;
 	s->ts_hits++;
-	trace_stack_hit(trace_self, pr, tid, s);
+	trace_stack_hit(s->ts_tr, pr, tid, s);
 }
 
 static int
@@ -271,6 +270,7 @@ trace_arm_one(const dtproc_sym_t *sym, void *arg)
 	if ((s = calloc(1, sizeof (*s))) == NULL)
 		return -ENOMEM;
 	s->ts_addr = sym->ds_addr;
+	s->ts_tr = tr;
 	s->ts_obj = strdup(sym->ds_object != NULL ? sym->ds_object : "?");
 	s->ts_path = strdup(sym->ds_path != NULL ? sym->ds_path : "");
 	/* printed without its version, as the probe names it */
@@ -422,22 +422,6 @@ trace_parse_probe(const char *spec, trace_probe_t *p, const char **why)
 	return 0;
 }
 
-static int
-trace_when(const char *s)
-{
-	static const struct { const char *n; int v; } tab[] = {
-		{ "create", DTPROC_STOP_CREATE },
-		{ "preinit", DTPROC_STOP_PREINIT },
-		{ "postinit", DTPROC_STOP_POSTINIT },
-		{ "main", DTPROC_STOP_MAIN },
-	};
-
-	for (size_t i = 0; i < sizeof (tab) / sizeof (tab[0]); i++)
-		if (strcmp(s, tab[i].n) == 0)
-			return tab[i].v;
-	return -1;
-}
-
 typedef struct trace_opts {
 	cli_target_t to_t;
 	int to_stop;
@@ -480,7 +464,7 @@ trace_args(int argc, char **argv, trace_t *tr, trace_opts_t *o)
 				    optarg);
 			break;
 		case 's':
-			if ((o->to_stop = trace_when(optarg)) < 0)
+			if ((o->to_stop = cli_parse_when(optarg)) < 0)
 				return trace_usage_err("-s: '%s' is not create, "
 				    "preinit, postinit or main", optarg);
 			break;
@@ -856,7 +840,6 @@ cmd_trace(int argc, char **argv)
 		return 1;
 	}
 	tr.tr_dtp = dtp;
-	trace_self = &tr;
 	dtproc_set_event(dtp, trace_event, &tr);
 	dtproc_set_dlactivity(dtp, trace_dlact, &tr);
 	if (o.to_t.ct_pid != 0)

@@ -197,22 +197,6 @@ watch_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 }
 
 static int
-watch_when(const char *s)
-{
-	static const struct { const char *n; int v; } tab[] = {
-		{ "create", DTPROC_STOP_CREATE },
-		{ "preinit", DTPROC_STOP_PREINIT },
-		{ "postinit", DTPROC_STOP_POSTINIT },
-		{ "main", DTPROC_STOP_MAIN },
-	};
-
-	for (size_t i = 0; i < sizeof (tab) / sizeof (tab[0]); i++)
-		if (strcmp(s, tab[i].n) == 0)
-			return tab[i].v;
-	return -1;
-}
-
-static int
 watch_args(int argc, char **argv, cli_target_t *t, int *json, int *stop)
 {
 	static const struct option opts[] = {
@@ -237,7 +221,7 @@ watch_args(int argc, char **argv, cli_target_t *t, int *json, int *stop)
 			}
 			break;
 		case 's':
-			if ((*stop = watch_when(optarg)) < 0) {
+			if ((*stop = cli_parse_when(optarg)) < 0) {
 				fprintf(stderr, "%s: watch: -s: '%s' is not "
 				    "create, preinit, postinit or main\n",
 				    cli_progname, optarg);

@@ -409,12 +409,6 @@ pt_step_one(pt_thread_t *T, pid_t tgid)
 }
 
 /*
- * Carry T, stopped at the site ADDR, past it by its plan: the registers
- * change in T's cache (written back when T restarts), and a push or a
- * call writes the stack.  0 when done, -1 to fall back to a step (no
- * plan, or a stack write that failed: the step lets the fault happen).
- */
-/*
  * Push WORD as the thread would: process_vm_writev honours the page's
  * protection (/proc/PID/mem would write through a guard page), so a
  * push that would fault fails here and the thread is stepped instead.
@@ -429,6 +423,12 @@ pt_stack_push(pt_proc_t *P, uintptr_t sp, uint64_t word)
 	    (ssize_t)sizeof (word) ? 0 : -1;
 }
 
+/*
+ * Carry T, stopped at the site ADDR, past it by its plan: the registers
+ * change in T's cache (written back when T restarts), and a push or a
+ * call writes the stack.  0 when done, -1 to fall back to a step (no
+ * plan, or a stack write that failed: the step lets the fault happen).
+ */
 static int
 pt_carry(pt_proc_t *P, pt_thread_t *T, const pt_carry_t *c, uintptr_t addr)
 {
@@ -574,13 +574,11 @@ pt_text_read(pt_proc_t *P, uintptr_t addr, void *buf, size_t len)
 	ssize_t n = pt_mem_read(P, addr, buf, len);
 	int found, i;
 
-	if (n <= 0)
-		return n;
+	if (n <= 0 || P->pp_lifted)
+		return n;		/* lifted: the text is pristine */
 	for (i = pt_bp_index(P, addr, &found); i < P->pp_nbp &&
-	    P->pp_bp[i].pb_addr < addr + (size_t)n; i++) {
-		if (!P->pp_lifted)
-			((uint8_t *)buf)[P->pp_bp[i].pb_addr - addr] =
-			    P->pp_bp[i].pb_orig;
-	}
+	    P->pp_bp[i].pb_addr < addr + (size_t)n; i++)
+		((uint8_t *)buf)[P->pp_bp[i].pb_addr - addr] =
+		    P->pp_bp[i].pb_orig;
 	return n;
 }

@@ -337,11 +337,12 @@ pt_xol_fault(pt_proc_t *P, pt_thread_t *T, int sig)
 	uintptr_t site;
 	siginfo_t si;
 
+	/* the pc first: it is cached, and pt_xol_finish reads it anyway */
 	if (P->pp_nslots == 0 || (sig != SIGSEGV && sig != SIGBUS &&
-	    sig != SIGILL && sig != SIGFPE) ||
+	    sig != SIGILL && sig != SIGFPE) || pt_thr_regs(T, &regs) != 0 ||
+	    (site = pt_xol_site(P, regs.rip)) == 0 ||
 	    pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
-	    si.si_code <= 0 || pt_thr_regs(T, &regs) != 0 ||
-	    (site = pt_xol_site(P, regs.rip)) == 0)
+	    si.si_code <= 0)
 		return;
 	T->pt_regs.rip = site;
 	T->pt_regs_dirty = true;
