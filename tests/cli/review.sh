@@ -32,9 +32,12 @@ same review-heap-room setarch -R "$V" brk
 
 # grab, trace and release a process that forks without end: its fork()
 # must never fail because a system call of ours ran at its fork stop
-"$V" fork >"$T/fork" 2>&1 &
+mkfifo "$T/fifo"
+"$V" fork >"$T/fifo" 2>&1 &
 vp=$!
-for _ in $(seq 500); do grep -q ready "$T/fork" && break; sleep 0.01; done
+exec 8<"$T/fifo"
+read -r word <&8
+[ "$word" = ready ] || fail review-fork-ready "got '$word'"
 bad=
 for i in $(seq 10); do
 	"$DT" trace -p $vp -f rv_work -d 0.2 >"$T/f.out" 2>"$T/f.err" ||
@@ -44,6 +47,8 @@ done
 kill -9 $vp 2>/dev/null
 wait $vp 2>/dev/null
 vp=
+cat <&8 >"$T/fork"	# what it said after "ready", to its end
+exec 8<&-
 if [ -z "$bad" ] && ! grep -q "fork failed" "$T/fork"; then
 	ok review-fork-at-release
 else
