@@ -317,7 +317,8 @@ sym_proc_update_maps(sym_proc_t *S)
 {
 	int rv = sym_build(S, NULL, 0);
 
-	S->sp_gen++;
+	if (rv == 0)
+		S->sp_gen++;	/* a failed build kept the old list */
 	return rv;
 }
 
@@ -326,7 +327,8 @@ sym_proc_set_objects(sym_proc_t *S, const sym_objdesc_t *objs, size_t n)
 {
 	int rv = sym_build(S, objs, n);
 
-	S->sp_gen++;
+	if (rv == 0)
+		S->sp_gen++;	/* a failed build kept the old list */
 	return rv;
 }
 

@@ -302,6 +302,7 @@ unw_read_word(unw_proc_t *U, pt_proc_t *P, uintptr_t addr, uint64_t *val)
 	U->up_P = P;
 	ok = unw_memory_read(NULL, addr, &w, U);
 	U->up_P = NULL;
-	*val = w;
+	if (ok)
+		*val = w;
 	return ok;
 }

@@ -14,6 +14,7 @@
 #include "unwind.h"
 
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 
 int
@@ -29,11 +30,11 @@ unw_frame_name(sym_proc_t *S, uintptr_t pc, int caller, char *buf,
 	 * byte, and glibc puts a nop before it so that pc-1 finds its CFI:
 	 * a return address whose byte before has no symbol is named as is.
 	 */
-	if (S != NULL && at != pc && sym_lookup_addr(S, at, &si) == 0 &&
-	    si.sy_name == NULL)
-		at = pc;
-	if (S == NULL || sym_lookup_addr(S, at, &si) != 0 ||
-	    si.sy_object == NULL || (si.sy_object[0] == '[' &&
+	int rv = S != NULL ? sym_lookup_addr(S, at, &si) : -ENOENT;
+
+	if (rv == 0 && at != pc && si.sy_name == NULL)
+		rv = sym_lookup_addr(S, at = pc, &si);
+	if (rv != 0 || si.sy_object == NULL || (si.sy_object[0] == '[' &&
 	    strcmp(si.sy_object, "[vdso]") != 0))
 		return snprintf(buf, len, "0x%lx", (unsigned long)pc);
 	if (si.sy_name == NULL)

@@ -67,7 +67,8 @@ unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 		snprintf(msg, msglen, "%s", pt_errmsg(P));
 		return rv;
 	}
-	if ((fr = calloc((size_t)max, sizeof (*fr))) == NULL) {
+	/* every frame is written before it is read */
+	if ((fr = malloc((size_t)max * sizeof (*fr))) == NULL) {
 		snprintf(msg, msglen, "pid %d: thread %d: out of memory",
 		    (int)pt_pid(P), (int)tid);
 		return -ENOMEM;
