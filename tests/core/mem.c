@@ -239,7 +239,7 @@ TEST(mem_read_after_exec)
 
 TEST(regs_rip_in_executable)
 {
-	struct user_regs_struct regs, again;
+	arch_regs_t regs, again;
 	char line[256];
 	unsigned long count = 0;
 	struct victim v;
@@ -274,7 +274,7 @@ TEST(regs_rip_in_executable)
 TEST(regs_every_thread)
 {
 	char *args[] = { "4", NULL };
-	struct user_regs_struct regs;
+	arch_regs_t regs;
 	char line[256];
 	pid_t tids[16];
 	struct victim v;
