@@ -841,6 +841,42 @@ TEST(probe_syscall_keeps_pending_signal)
 	CHECK_EXITED(victim_wait(&cv.v), 0);
 }
 
+/*
+ * Several of the victim's signals pending during one injected call: each
+ * is held and given back once, after the call, and each handler runs
+ * once.  (Re-sent during the call, a held signal stopped the thread again
+ * at once, for ever: release never returned.)
+ */
+TEST_TIMEOUT(probe_syscall_many_pending_signals, 60)
+{
+	char line[512];
+	struct carryv cv;
+	struct run_counts c = { 0 };
+	pt_proc_t *P;
+	long ret = 0;
+	long args[6] = { 0 };
+
+	carryv_spawn((char *[]){ "echo", NULL }, &cv);
+	wait_in_syscall(cv.v.pid, SYS_read);
+	P = grab_ok(cv.v.pid, 0);
+	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGUSR1), 0);
+	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGRTMIN + 1),
+	    0);
+	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGRTMIN + 1),
+	    0);
+	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getpid, args, &ret));
+	CHECK_EQ_INT(ret, cv.v.pid);
+	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getppid, args, &ret));
+	CHECK_EQ_INT(ret, getpid());
+	CHECK_PT(pt_resume(P));
+	victim_send(&cv.v, "one\n");
+	pump_line(P, &cv.v, line, sizeof (line), &c);
+	CHECK_STR_EQ(line, "got one usr1=3");
+	pt_release(P, PT_RELEASE_RUN);
+	victim_close(&cv.v);
+	CHECK_EXITED(victim_wait(&cv.v), 0);
+}
+
 /* ---------------------------------------------------------------- 6 */
 
 TEST_TIMEOUT(probe_threads_churn, 180)
