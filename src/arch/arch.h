@@ -30,6 +30,8 @@ typedef struct user_regs_struct arch_regs_t;
 /* Read or write a ptrace-stopped thread's registers: 0 or -errno. */
 int arch_regs_read(pid_t tid, arch_regs_t *r);
 int arch_regs_write(pid_t tid, const arch_regs_t *r);
+/* Write the pc alone (the rest of the kernel's copy untouched). */
+int arch_pc_write(pid_t tid, uintptr_t pc);
 
 uintptr_t arch_pc(const arch_regs_t *r);
 void arch_set_pc(arch_regs_t *r, uintptr_t pc);

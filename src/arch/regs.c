@@ -31,6 +31,15 @@ arch_regs_write(pid_t tid, const arch_regs_t *r)
 	    -errno : 0;
 }
 
+int
+arch_pc_write(pid_t tid, uintptr_t pc)
+{
+	size_t off = offsetof(struct user, regs) + offsetof(arch_regs_t, rip);
+
+	return ptrace(PTRACE_POKEUSER, tid, (void *)off, (void *)pc) < 0 ?
+	    -errno : 0;
+}
+
 uintptr_t arch_pc(const arch_regs_t *r) { return r->rip; }
 void arch_set_pc(arch_regs_t *r, uintptr_t pc) { r->rip = pc; }
 uintptr_t arch_sp(const arch_regs_t *r) { return r->rsp; }

@@ -362,8 +362,14 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 		return 0;
 	pc = arch_trap_site(&regs);
 	if (pt_bkpt_find(P, pc) != NULL) {
+		/*
+		 * Rewound in the kernel's copy at once, before anything else
+		 * is done: should we die now, the thread resumes at the site
+		 * (and dies of its trap), never one byte into an instruction.
+		 */
 		arch_set_pc(&T->pt_regs, pc);
-		T->pt_regs_dirty = true;
+		if (arch_pc_write(T->pt_tid, pc) != 0)
+			T->pt_regs_dirty = true;
 		T->pt_sig = 0;
 		if (T->pt_flags & PT_TF_GUEST) {
 			/* a vfork child runs our sites unreported */
