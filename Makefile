@@ -1,16 +1,16 @@
 # Makefile - dtproc: DTrace's process-control layer for Linux.
 #
 #   make                    library (.so + .a) and the dtproc CLI
-#   make check              + victims and test programs; tests/run.sh; exports
+#   make check              + victims and test programs; tests/run.sh; ABI
 #   make demo               watch and trace the bundled demo victim
 #   make install/uninstall  PREFIX=/usr/local DESTDIR=
 #   make clean
 #
 # Knobs: BUILD=dir  SAN=address,undefined|thread  WERROR=1  CC  CFLAGS
-#        CPPFLAGS  LDFLAGS  DTPROC_NO_DEPS=1 (skip mk/deps.sh)
+#        CPPFLAGS  LDFLAGS  LD  OBJCOPY  DTPROC_NO_DEPS=1 (skip mk/deps.sh)
 # e.g.   make SAN=address,undefined BUILD=build-asan check
 
-VERSION := 0.1.0
+VERSION := 0.2.0
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 
 # make's built-in default for CC is "cc"; prefer gcc unless the user chose.
@@ -26,6 +26,7 @@ CFLAGS  ?= -O2 -g
 CPPFLAGS ?=
 LDFLAGS ?=
 INSTALL ?= install
+OBJCOPY ?= objcopy
 
 # Libraries libdtproc needs; later -lelf -ldw -lZydis join here.  Also the
 # Libs.private line of dtproc.pc.  libstdc++ (by soname: the runtime
@@ -38,11 +39,14 @@ WARNFLAGS := -Wall -Wextra $(if $(filter 1 yes,$(WERROR)),-Werror)
 SANFLAGS  := $(if $(SAN),-fsanitize=$(SAN) -fno-omit-frame-pointer)
 DEPFLAGS   = -MMD -MP
 
-# Library, CLI and test programs: C11 plus GNU/POSIX interfaces.
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(CPPFLAGS) \
+# Library, CLI and test programs: C11 plus GNU/POSIX interfaces.  Only
+# the library and the tests see the internal headers (-Isrc): the CLI is
+# built on include/dtproc.h alone, so it cannot reach past the public API.
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(CPPFLAGS) \
 	$(WARNFLAGS) $(CFLAGS) $(SANFLAGS)
-LIB_CFLAGS  := $(BASE_CFLAGS) -fPIC -fvisibility=hidden
-PROG_CFLAGS := $(BASE_CFLAGS) -pthread
+LIB_CFLAGS  := $(BASE_CFLAGS) -Isrc -fPIC -fvisibility=hidden
+CLI_CFLAGS  := $(BASE_CFLAGS) -pthread
+PROG_CFLAGS := $(BASE_CFLAGS) -Isrc -pthread
 PROG_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
 
 # Victims are the traced targets, not code under test: -O0 -g, PIE, never
@@ -107,6 +111,13 @@ SO_NAME  := libdtproc.so.$(VERSION_MAJOR)
 LIB_SO   := $(BUILD)/lib/$(SO_REAL)
 LIB_LINKS := $(BUILD)/lib/$(SO_NAME) $(BUILD)/lib/libdtproc.so
 LIB_A    := $(BUILD)/lib/libdtproc.a
+# Every library object, internals global: for the tests and bench/ that
+# call the layers directly.  Never installed.
+LIB_INT  := $(BUILD)/lib/libdtproc-internal.a
+# The installed archive's one object: the library objects linked together
+# (ld -r), their hidden symbols then made local, so that only the
+# DTPROC_API names stay global, as in the .so.
+LIB_REL  := $(BUILD)/obj/libdtproc.o
 CLI_BIN  := $(if $(CLI_SRCS),$(BUILD)/bin/dtproc)
 
 FLAGS_STAMP   := $(BUILD)/.flags
@@ -114,12 +125,12 @@ VERSION_STAMP := $(BUILD)/.version-ok
 
 # ---------------------------------------------------------------- targets
 
-.PHONY: all lib victims tests check check-exports demo deps install \
+.PHONY: all lib victims tests check check-exports check-abi demo deps install \
 	uninstall clean FORCE
 
 all: lib $(CLI_BIN)
 
-lib: $(LIB_SO) $(LIB_LINKS) $(LIB_A)
+lib: $(LIB_SO) $(LIB_LINKS) $(LIB_A) $(LIB_INT)
 
 victims: $(VICTIMS) $(STRIPPED_VICTIMS) $(TESTLIBS)
 
@@ -137,7 +148,8 @@ endif
 
 # Rewritten only when the compiler or flags change, so switching SAN or
 # CFLAGS in one build dir rebuilds everything instead of mixing objects.
-FLAGS_SIG := $(CC) $(LIB_CFLAGS) | $(PROG_CFLAGS) | $(PROG_LDFLAGS) | \
+FLAGS_SIG := $(CC) $(LIB_CFLAGS) | $(CLI_CFLAGS) | $(PROG_CFLAGS) | \
+	$(PROG_LDFLAGS) | \
 	$(VICTIM_CFLAGS) | $(TESTLIB_CFLAGS) | $(DEP_LIBS)
 $(FLAGS_STAMP): FORCE
 	@mkdir -p $(@D)
@@ -160,10 +172,11 @@ $(BUILD)/obj/src/%.o: src/%.c $(FLAGS_STAMP) | $(VERSION_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-# CLI and test objects (they may use internal headers).
+# CLI objects: the public header only.  Test objects may use internal
+# headers.
 $(BUILD)/obj/cli/%.o: cli/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(PROG_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(CLI_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/tests/core/%.o: tests/core/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -181,15 +194,28 @@ $(BUILD)/lib/$(SO_NAME): $(LIB_SO)
 $(BUILD)/lib/libdtproc.so: $(BUILD)/lib/$(SO_NAME)
 	ln -sf $(SO_NAME) $@
 
-$(LIB_A): $(LIB_OBJS)
+$(LIB_REL): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(LD) -r -o $@.tmp $(LIB_OBJS)
+	$(OBJCOPY) --localize-hidden $@.tmp $@
+	@rm -f $@.tmp
+
+$(LIB_A): $(LIB_REL)
 	@mkdir -p $(@D)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-# The CLI links the archive: it uses internal headers for now.
-$(BUILD)/bin/dtproc: $(CLI_OBJS) $(LIB_A)
+$(LIB_INT): $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(PROG_LDFLAGS) -o $@ $(CLI_OBJS) $(LIB_A) $(DEP_LIBS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# The command links the shared library, so what ships exercises the ABI.
+# $$ORIGIN/../lib finds it both in $(BUILD)/bin and in PREFIX/bin.
+$(BUILD)/bin/dtproc: $(CLI_OBJS) $(LIB_SO) $(LIB_LINKS)
+	@mkdir -p $(@D)
+	$(CC) $(PROG_LDFLAGS) -Wl,-rpath,'$$ORIGIN/../lib' -o $@ $(CLI_OBJS) \
+		$(LIB_SO) -lm
 
 $(BUILD)/tests/victims/%: tests/victims/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
@@ -208,9 +234,9 @@ $(BUILD)/tests/libs/lib%.so: tests/libs/%.c $(FLAGS_STAMP)
 $(BUILD)/tests/victims/%-stripped: $(BUILD)/tests/victims/%
 	strip -o $@ $<
 
-$(BUILD)/tests/core/%: $(BUILD)/obj/tests/core/%.o $(HARNESS_OBJ) $(LIB_A)
+$(BUILD)/tests/core/%: $(BUILD)/obj/tests/core/%.o $(HARNESS_OBJ) $(LIB_INT)
 	@mkdir -p $(@D)
-	$(CC) $(PROG_LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB_A) $(DEP_LIBS)
+	$(CC) $(PROG_LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB_INT) $(DEP_LIBS)
 
 # The .so may export dtproc_* names only (and must export some); the
 # version nodes of the map show up as absolute symbols and are skipped.
@@ -224,7 +250,12 @@ check-exports: $(LIB_SO)
 	|| { echo "check-exports: $< FAILED" >&2; exit 1; }
 	@echo "check-exports: $(notdir $<) exports only dtproc_* symbols"
 
-check: deps all victims tests check-exports
+# The map against the header and the .so, and the installed archive's
+# globals (mk/abi.sh).
+check-abi: $(LIB_SO) $(LIB_A)
+	@sh mk/abi.sh include/dtproc.h $(LIB_MAP) $(LIB_SO) $(LIB_A) $(VERSION)
+
+check: deps all victims tests check-exports check-abi
 	DTPROC_SAN='$(SAN)' bash tests/run.sh $(BUILD)
 
 demo: deps all $(BUILD)/tests/victims/demo

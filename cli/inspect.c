@@ -1,57 +1,44 @@
 /*
  * inspect.c - read-only views of a running process: `dtproc ldd` (as
- * Solaris pldd) and `dtproc sym`.  The process is grabbed read-only: it
- * is neither stopped nor traced, and its link maps are read while it
- * runs, retried while a dlopen is half done.
+ * Solaris pldd) and `dtproc sym`, on the public API: a read-only grab
+ * (DTPROC_GRAB_RDONLY: the process is neither stopped nor traced; the
+ * library reads its link maps while it runs, and falls back on its
+ * mappings while a dlopen is half done) and the symbol calls.
  */
 #include "cli.h"
-#include "ptrace/pt.h"
-#include "rtld/rtld.h"
-#include "sym/sym.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct inspect {
-	pt_proc_t *in_proc;
-	sym_proc_t *in_sym;
-	rtld_t *in_rtld;
+	dtproc_t *in_dtp;
+	dtproc_proc_t *in_proc;
+	pid_t in_pid;
 } inspect_t;
 
+/* -1 with the process grabbed, or an exit status (the reason printed). */
 static int
 inspect_open(const char *cmd, const char *arg, inspect_t *in)
 {
-	pt_err_t err;
-	pid_t pid;
-	int rv;
+	int err;
 
 	memset(in, 0, sizeof (*in));
-	if (cli_parse_pid(arg, &pid) != 0) {
+	if (cli_parse_pid(arg, &in->in_pid) != 0) {
 		fprintf(stderr, "%s: %s: invalid pid '%s'\n", cli_progname, cmd,
 		    arg);
 		return 2;
 	}
-	if (pt_grab(pid, PT_GRAB_RDONLY, &in->in_proc, &err) != 0) {
-		fprintf(stderr, "%s: %s\n", cli_progname, err.pe_msg);
+	if ((in->in_dtp = dtproc_open(0, &err)) == NULL) {
+		fprintf(stderr, "%s: %s: cannot set up: %s\n", cli_progname,
+		    cmd, strerror(err));
 		return 1;
 	}
-	if ((in->in_sym = sym_proc_new(pid)) == NULL ||
-	    (in->in_rtld = rtld_new(in->in_proc, in->in_sym)) == NULL) {
-		fprintf(stderr, "%s: %s: out of memory\n", cli_progname, cmd);
-		return 1;
-	}
-	/* a dlopen in progress leaves the lists torn: wait for it to end */
-	for (int i = 0; i < 1000; i++) {
-		if ((rv = rtld_refresh(in->in_rtld)) != -EAGAIN)
-			break;
-		sched_yield();
-	}
-	if (rv != 0 && sym_proc_update_maps(in->in_sym) != 0) {
-		fprintf(stderr, "%s: %s: pid %d: cannot read its mappings\n",
-		    cli_progname, cmd, (int)pid);
+	in->in_proc = dtproc_grab(in->in_dtp, in->in_pid, DTPROC_GRAB_RDONLY);
+	if (in->in_proc == NULL) {
+		fprintf(stderr, "%s: %s\n", cli_progname,
+		    dtproc_errmsg(in->in_dtp));
 		return 1;
 	}
 	return -1;
@@ -60,10 +47,40 @@ inspect_open(const char *cmd, const char *arg, inspect_t *in)
 static void
 inspect_close(inspect_t *in)
 {
-	rtld_free(in->in_rtld);
-	sym_proc_free(in->in_sym);
 	if (in->in_proc != NULL)
-		(void) pt_release(in->in_proc, PT_RELEASE_DEFAULT);
+		dtproc_release(in->in_dtp, in->in_proc);
+	if (in->in_dtp != NULL)
+		dtproc_close(in->in_dtp);
+	memset(in, 0, sizeof (*in));
+}
+
+/* The objects, kept: the walk holds the handle's lock. */
+typedef struct ldd_obj {
+	char *lo_path;
+	uintptr_t lo_base;
+	int lo_lmid;
+} ldd_obj_t;
+
+typedef struct ldd_list {
+	ldd_obj_t *ll_obj;
+	size_t ll_n;
+} ldd_list_t;
+
+static int
+ldd_one(const char *path, uintptr_t base, int lmid, void *arg)
+{
+	ldd_list_t *l = arg;
+	ldd_obj_t *v = realloc(l->ll_obj, (l->ll_n + 1) * sizeof (*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	l->ll_obj = v;
+	if ((v[l->ll_n].lo_path = strdup(path)) == NULL)
+		return -ENOMEM;
+	v[l->ll_n].lo_base = base;
+	v[l->ll_n].lo_lmid = lmid;
+	l->ll_n++;
+	return 0;
 }
 
 static const char ldd_usage[] =
@@ -82,21 +99,15 @@ cmd_ldd(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	sym_objinfo_t oi;
+	ldd_list_t l = { NULL, 0 };
 	inspect_t in;
 	int c, json = 0, rv;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = 1;
-		} else if (c == 'h') {
-			fputs(ldd_usage, stdout);
-			return 0;
-		} else {
-			fputs(ldd_usage, stderr);
-			return 2;
-		}
+		if (c != 'j')
+			return cli_opt_other(c, ldd_usage);
+		json = 1;
 	}
 	if (optind != argc - 1) {
 		fputs(ldd_usage, stderr);
@@ -106,28 +117,40 @@ cmd_ldd(int argc, char **argv)
 		inspect_close(&in);
 		return rv;
 	}
-	if (json)
-		printf("{\"pid\":%d,\"objects\":[", (int)pt_pid(in.in_proc));
-	else
-		printf("%d:\t%s\n", (int)pt_pid(in.in_proc),
-		    pt_exe(in.in_proc));
-	for (size_t i = 0; sym_object(in.in_sym, i, &oi) == 0; i++) {
-		if (json) {
+	if ((rv = dtproc_obj_iter(in.in_dtp, in.in_proc, ldd_one, &l)) != 0) {
+		fprintf(stderr, "%s: ldd: pid %d: %s\n", cli_progname,
+		    (int)in.in_pid, rv == -ENOMEM ? "out of memory" :
+		    dtproc_errmsg(in.in_dtp));
+		rv = 1;
+	} else if (json) {
+		printf("{\"pid\":%d,\"objects\":[", (int)in.in_pid);
+		for (size_t i = 0; i < l.ll_n; i++) {
+			uintptr_t bias = l.ll_obj[i].lo_base;
+
+			(void) dtproc_obj_bias(in.in_dtp, in.in_proc,
+			    l.ll_obj[i].lo_base, &bias);
 			printf("%s{\"lmid\":%d,\"base\":\"%#lx\",\"bias\":"
-			    "\"%#lx\",\"path\":", i ? "," : "", oi.so_lmid,
-			    (unsigned long)oi.so_start,
-			    (unsigned long)oi.so_bias);
-			cli_json_str(stdout, oi.so_path);
+			    "\"%#lx\",\"path\":", i ? "," : "",
+			    l.ll_obj[i].lo_lmid,
+			    (unsigned long)l.ll_obj[i].lo_base,
+			    (unsigned long)bias);
+			cli_json_str(stdout, l.ll_obj[i].lo_path);
 			putchar('}');
-		} else {
-			printf("LM%d\t%#014lx\t%s\n", oi.so_lmid,
-			    (unsigned long)oi.so_start, oi.so_path);
 		}
-	}
-	if (json)
 		printf("]}\n");
+	} else {
+		printf("%d:\t%s\n", (int)in.in_pid,
+		    dtproc_exe(in.in_dtp, in.in_proc));
+		for (size_t i = 0; i < l.ll_n; i++)
+			printf("LM%d\t%#014lx\t%s\n", l.ll_obj[i].lo_lmid,
+			    (unsigned long)l.ll_obj[i].lo_base,
+			    l.ll_obj[i].lo_path);
+	}
+	for (size_t i = 0; i < l.ll_n; i++)
+		free(l.ll_obj[i].lo_path);
+	free(l.ll_obj);
 	inspect_close(&in);
-	return 0;
+	return rv;
 }
 
 static const char sym_usage[] =
@@ -172,36 +195,38 @@ cmd_sym(int argc, char **argv)
 		return rv;
 	}
 	for (int i = 2; i < argc; i++) {
-		sym_info_t si;
+		dtproc_sym_t sym;
 		uintptr_t addr;
-		const char *err;
 
 		if (sym_is_address(argv[i], &addr)) {
-			if (sym_lookup_addr(in.in_sym, addr, &si) != 0) {
+			if (dtproc_sym_addr(in.in_dtp, in.in_proc, addr,
+			    &sym) != 0) {
 				fprintf(stderr, "%s: sym: pid %d: address %s "
 				    "is not mapped\n", cli_progname,
-				    (int)pt_pid(in.in_proc), argv[i]);
+				    (int)in.in_pid, argv[i]);
 				bad = 1;
 				continue;
 			}
 			printf("%#lx\t%s\n", (unsigned long)addr,
-			    sym_format(&si, addr, buf, sizeof (buf)));
+			    cli_sym_format(&sym, addr, buf, sizeof (buf)));
 			continue;
 		}
-		if (sym_lookup_name(in.in_sym, argv[i], &si, &err) != 0) {
-			fprintf(stderr, "%s: sym: %s\n", cli_progname, err);
+		if (dtproc_sym_lookup(in.in_dtp, in.in_proc, argv[i],
+		    &sym) != 0) {
+			fprintf(stderr, "%s: sym: %s\n", cli_progname,
+			    dtproc_errmsg(in.in_dtp));
 			bad = 1;
 			continue;
 		}
-		if (si.sy_lmid != 0)
+		if (sym.ds_lmid != 0)
 			printf("%#lx\tLM%d`%s`%s\tsize %lu\n",
-			    (unsigned long)si.sy_addr, si.sy_lmid,
-			    si.sy_object, si.sy_name,
-			    (unsigned long)si.sy_size);
+			    (unsigned long)sym.ds_addr, sym.ds_lmid,
+			    sym.ds_object, sym.ds_name,
+			    (unsigned long)sym.ds_size);
 		else
 			printf("%#lx\t%s`%s\tsize %lu\n",
-			    (unsigned long)si.sy_addr, si.sy_object,
-			    si.sy_name, (unsigned long)si.sy_size);
+			    (unsigned long)sym.ds_addr, sym.ds_object,
+			    sym.ds_name, (unsigned long)sym.ds_size);
 	}
 	inspect_close(&in);
 	return bad;

@@ -1,6 +1,6 @@
 /*
  * out.c - how the CLI prints: times since start, signal names, JSON
- * strings.
+ * strings, symbols.
  */
 #include "cli.h"
 
@@ -60,4 +60,24 @@ cli_json_str(FILE *f, const char *s)
 		}
 	}
 	fputc('"', f);
+}
+
+const char *
+cli_sym_format(const dtproc_sym_t *sym, uintptr_t addr, char *buf,
+    size_t len)
+{
+	const char *name;
+	int n;
+
+	if (sym == NULL || sym->ds_object == NULL) {
+		snprintf(buf, len, "%#lx", (unsigned long)addr);
+		return buf;
+	}
+	/* obj`name, obj`name+off; obj`off (from the bias) with no symbol */
+	name = sym->ds_name;
+	n = snprintf(buf, len, "%s`%s", sym->ds_object, name ? name : "");
+	if (n >= 0 && (size_t)n < len && (name == NULL || sym->ds_offset))
+		snprintf(buf + n, len - (size_t)n, "%s%#lx", name ? "+" : "",
+		    (unsigned long)sym->ds_offset);
+	return buf;
 }

@@ -10,7 +10,6 @@
  * runs on as before, with no signal and no breakpoint left behind.
  */
 #include "cli.h"
-#include "dtproc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -166,7 +165,9 @@ cmd_stack(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int json = 0, depth = DTPROC_STACK_DEFAULT, c, err, nth, rv = 0;
+	int json = 0, depth = DTPROC_STACK_DEFAULT, c, nth, rv = 0;
+	cli_target_t t = { .ct_pid = 0 };
+	cli_session_t sess;
 	stk_thread_t *th = NULL;
 	pid_t pid, *tids = NULL;
 	dtproc_proc_t *pr;
@@ -175,26 +176,18 @@ cmd_stack(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+d:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
+		if (c == 'j') {
 			json = 1;
-			break;
-		case 'd':
-			errno = 0;
-			depth = (int)strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || depth < 1 ||
-			    depth > DTPROC_STACK_MAX) {
-				fprintf(stderr, "%s: stack: depth must be 1 to "
-				    "%d: '%s'\n", cli_progname,
-				    DTPROC_STACK_MAX, optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			fputs(stack_usage, stdout);
-			return 0;
-		default:
-			fputs(stack_usage, stderr);
+			continue;
+		}
+		if (c != 'd')
+			return cli_opt_other(c, stack_usage);
+		errno = 0;
+		depth = (int)strtol(optarg, &end, 10);
+		if (errno != 0 || *end != '\0' || depth < 1 ||
+		    depth > DTPROC_STACK_MAX) {
+			fprintf(stderr, "%s: stack: depth must be 1 to %d: "
+			    "'%s'\n", cli_progname, DTPROC_STACK_MAX, optarg);
 			return 2;
 		}
 	}
@@ -202,23 +195,21 @@ cmd_stack(int argc, char **argv)
 		fputs(stack_usage, stderr);
 		return 2;
 	}
-	if (cli_parse_pid(argv[optind], &pid) != 0) {
+	if (cli_parse_pid(argv[optind], &t.ct_pid) != 0) {
 		fprintf(stderr, "%s: stack: not a process id: '%s'\n",
 		    cli_progname, argv[optind]);
 		return 2;
 	}
 	stk_pin();
-	if ((dtp = dtproc_open(0, &err)) == NULL) {
-		fprintf(stderr, "%s: stack: %s\n", cli_progname,
-		    strerror(err));
+	if (cli_session_open(&sess, "stack", CLI_SESS_NAMED) != 0)
+		return 1;
+	if (cli_session_start(&sess, &t, 0) != 0) {
+		cli_session_close(&sess);
 		return 1;
 	}
-	if ((pr = dtproc_grab(dtp, pid, 0)) == NULL) {
-		fprintf(stderr, "%s: stack: %s\n", cli_progname,
-		    dtproc_errmsg(dtp));
-		dtproc_close(dtp);
-		return 1;
-	}
+	dtp = sess.cs_dtp;
+	pr = sess.cs_proc;
+	pid = sess.cs_pid;
 
 	/* stopped from here: collect the pcs and nothing else */
 	for (int max = 64;; max = nth) {
@@ -267,8 +258,7 @@ cmd_stack(int argc, char **argv)
 		free(th[i].st_pcs);
 	free(th);
 	free(tids);
-	dtproc_release(dtp, pr);
-	dtproc_close(dtp);
+	cli_session_close(&sess);
 	if (fflush(stdout) != 0 && rv == 0)
 		rv = 1;
 	return rv;

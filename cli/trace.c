@@ -18,23 +18,15 @@
  * objects are surely still there.
  */
 #include "cli.h"
-#include "dtproc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
+#include <search.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 static const char trace_usage[] =
 "usage: dtproc trace (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) -f PROBE\n"
@@ -66,8 +58,6 @@ static const char trace_usage[] =
 "\n"
 "Children of fork, vfork and posix_spawn are let go clean, not counted.\n";
 
-#define TRACE_HASH_MIN	1024
-
 typedef struct trace_stack {
 	uint64_t tk_hash;
 	int tk_depth;
@@ -87,7 +77,6 @@ typedef struct trace_site {
 	unsigned long long ts_hits;
 	trace_stack_t *ts_stacks;	/* -U: this site's stacks */
 	struct trace *ts_tr;		/* the trace it counts for */
-	struct trace_site *ts_next;	/* hash chain, while armed */
 	struct trace_site *ts_all;	/* every site ever, newest first */
 } trace_site_t;
 
@@ -102,8 +91,7 @@ typedef struct trace {
 	dtproc_t *tr_dtp;
 	trace_probe_t *tr_probes;
 	int tr_nprobes;
-	trace_site_t **tr_hash;	/* armed sites by address */
-	size_t tr_hashlen, tr_narmed;
+	void *tr_armed;		/* armed sites by address (tsearch) */
 	size_t tr_nsites;	/* sites ever armed */
 	trace_site_t *tr_all;
 	unsigned tr_failed;	/* sites that could not be armed */
@@ -111,63 +99,34 @@ typedef struct trace {
 	int tr_ustack, tr_folded, tr_json, tr_depth;
 	uintptr_t *tr_pcs;	/* -U scratch */
 	unsigned long long tr_stack_err;
-	int tr_poke[2];		/* a callback wakes the main thread */
+	cli_session_t tr_sess;
 	bool tr_live;		/* armed at the -s stop: callbacks re-arm */
 } trace_t;
 
-static size_t
-trace_bucket(const trace_t *tr, uintptr_t addr)
+static int
+trace_site_cmp(const void *a, const void *b)
 {
-	return (size_t)(((uint64_t)addr * 0x9e3779b97f4a7c15ULL) >> 32) &
-	    (tr->tr_hashlen - 1);
+	uintptr_t x = ((const trace_site_t *)a)->ts_addr;
+	uintptr_t y = ((const trace_site_t *)b)->ts_addr;
+
+	return x < y ? -1 : x > y;
 }
 
 static trace_site_t *
 trace_find(const trace_t *tr, uintptr_t addr)
 {
-	for (trace_site_t *s = tr->tr_hash[trace_bucket(tr, addr)]; s != NULL;
-	    s = s->ts_next)
-		if (s->ts_addr == addr)
-			return s;
-	return NULL;
+	trace_site_t key = { .ts_addr = addr };
+	void *const *n = tfind(&key, &tr->tr_armed, trace_site_cmp);
+
+	return n != NULL ? *n : NULL;
 }
 
+/* The site is no longer armed (its address may be armed anew). */
 static void
-trace_hash_grow(trace_t *tr)
+trace_unarm(trace_t *tr, trace_site_t *s)
 {
-	size_t n = tr->tr_hashlen * 2, old = tr->tr_hashlen;
-	trace_site_t **h = calloc(n, sizeof (*h)), **oh = tr->tr_hash;
-
-	if (h == NULL)
-		return;
-	tr->tr_hash = h;
-	tr->tr_hashlen = n;
-	for (size_t i = 0; i < old; i++) {
-		while (oh[i] != NULL) {
-			trace_site_t *s = oh[i];
-			size_t k = trace_bucket(tr, s->ts_addr);
-
-			oh[i] = s->ts_next;
-			s->ts_next = h[k];
-			h[k] = s;
-		}
-	}
-	free(oh);
-}
-
-static void
-trace_unhash(trace_t *tr, trace_site_t *s)
-{
-	for (trace_site_t **sp = &tr->tr_hash[trace_bucket(tr, s->ts_addr)];
-	    *sp != NULL; sp = &(*sp)->ts_next) {
-		if (*sp == s) {
-			*sp = s->ts_next;
-			s->ts_next = NULL;
-			s->ts_armed = false;
-			tr->tr_narmed--;
-			return;
-		}
-	}
+	(void) tdelete(s, &tr->tr_armed, trace_site_cmp);
+	s->ts_armed = false;
 }
 
 static uint64_t
@@ -227,6 +186,7 @@ trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid, trace_site_t *s)
 	s->ts_stacks = k;
 }
 
+/* A breakpoint callback: control thread, handle locked, TID stopped. */
 static void
 trace_hit(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
     void *arg)
@@ -234,10 +194,10 @@ trace_hit(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
 	trace_site_t *s = arg;
 
 	(void) dtp;
-	(void) pr;
-	(void) tid;
 	(void) addr;
 	s->ts_hits++;
+	if (s->ts_tr->tr_ustack)
+		trace_stack_hit(s->ts_tr, pr, tid, s);
 }
 
 typedef struct trace_arm {
@@ -247,15 +207,22 @@ typedef struct trace_arm {
 } trace_arm_t;
 
 static void
-trace_hit_stack(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
-    void *arg)
+trace_site_free(trace_site_t *s)
 {
-	trace_site_t *s = arg;
+	while (s->ts_stacks != NULL) {
+		trace_stack_t *k = s->ts_stacks;
 
-	(void) dtp;
-	(void) addr;
-	s->ts_hits++;
-	trace_stack_hit(s->ts_tr, pr, tid, s);
+		s->ts_stacks = k->tk_next;
+		for (int i = 0; i < k->tk_depth; i++)
+			free(k->tk_names[i]);
+		free(k->tk_names);
+		free(k->tk_pcs);
+		free(k);
+	}
+	free(s->ts_obj);
+	free(s->ts_path);
+	free(s->ts_func);
+	free(s);
 }
 
 static int
@@ -277,32 +244,22 @@ trace_arm_one(const dtproc_sym_t *sym, void *arg)
 	s->ts_func = sym->ds_name != NULL ? strndup(sym->ds_name,
 	    strcspn(sym->ds_name, "@")) : strdup("?");
 	s->ts_lmid = sym->ds_lmid;
-	if (s->ts_obj == NULL || s->ts_path == NULL || s->ts_func == NULL) {
-		free(s->ts_obj);
-		free(s->ts_path);
-		free(s->ts_func);
-		free(s);
+	if (s->ts_obj == NULL || s->ts_path == NULL || s->ts_func == NULL ||
+	    tsearch(s, &tr->tr_armed, trace_site_cmp) == NULL) {
+		trace_site_free(s);
 		return -ENOMEM;
 	}
-	if (dtproc_bkpt_add(tr->tr_dtp, ta->ta_pr, s->ts_addr,
-	    tr->tr_ustack ? trace_hit_stack : trace_hit, s) != 0) {
+	if (dtproc_bkpt_add(tr->tr_dtp, ta->ta_pr, s->ts_addr, trace_hit,
+	    s) != 0) {
 		if (tr->tr_failed++ == 0)
 			snprintf(tr->tr_fail_msg, sizeof (tr->tr_fail_msg),
 			    "%s`%s: %s", s->ts_obj, s->ts_func,
 			    dtproc_errmsg(tr->tr_dtp));
-		free(s->ts_obj);
-		free(s->ts_path);
-		free(s->ts_func);
-		free(s);
+		(void) tdelete(s, &tr->tr_armed, trace_site_cmp);
+		trace_site_free(s);
 		return 0;
 	}
-	if (tr->tr_narmed >= tr->tr_hashlen)
-		trace_hash_grow(tr);
-	size_t k = trace_bucket(tr, s->ts_addr);
-	s->ts_next = tr->tr_hash[k];
-	tr->tr_hash[k] = s;
 	s->ts_armed = true;
-	tr->tr_narmed++;
 	tr->tr_nsites++;
 	s->ts_all = tr->tr_all;
 	tr->tr_all = s;
@@ -349,7 +306,7 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 		/* the control layer forgot the old image's sites */
 		for (trace_site_t *s = tr->tr_all; s != NULL; s = s->ts_all)
 			if (s->ts_armed)
-				trace_unhash(tr, s);
+				trace_unarm(tr, s);
 		trace_arm_all(tr, pr);
 		break;
 	case DTPROC_EV_PREINIT:
@@ -371,14 +328,12 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 			    strcmp(sym.ds_path, s->ts_path) == 0)
 				continue;
 			(void) dtproc_bkpt_del(dtp, pr, s->ts_addr);
-			trace_unhash(tr, s);
+			trace_unarm(tr, s);
 		}
 		break;
 	case DTPROC_EV_EXIT:
 	case DTPROC_EV_LOST:
-		if (write(tr->tr_poke[1], "x", 1) < 0) {
-			/* the notice wakes the main thread all the same */
-		}
+		cli_session_poke(&tr->tr_sess, 0);
 		break;
 	default:
 		break;
@@ -422,23 +377,9 @@ trace_parse_probe(const char *spec, trace_probe_t *p, const char **why)
 	return 0;
 }
 
-typedef struct trace_opts {
-	cli_target_t to_t;
-	int to_stop;
-	double to_secs;		/* < 0: no limit */
-} trace_opts_t;
-
 static int
-trace_usage_err(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: trace: ", cli_progname);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	return 2;
-}
-
-static int
-trace_args(int argc, char **argv, trace_t *tr, trace_opts_t *o)
+trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
+    double *secs)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -447,33 +388,25 @@ trace_args(int argc, char **argv, trace_t *tr, trace_opts_t *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *cmd = NULL, *err;
+	const char *err;
 	char *end;
-	int c, n;
+	int c, rv;
+	long d;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+c:p:s:f:d:Uh", opts, NULL))
 	    != -1) {
+		if ((rv = cli_target_opt(t, "trace", c, optarg)) == -2)
+			continue;
+		if (rv >= 0)
+			return rv;
 		switch (c) {
-		case 'c':
-			cmd = optarg;
-			break;
-		case 'p':
-			if (cli_parse_pid(optarg, &o->to_t.ct_pid) != 0)
-				return trace_usage_err("invalid pid '%s'",
-				    optarg);
-			break;
-		case 's':
-			if ((o->to_stop = cli_parse_when(optarg)) < 0)
-				return trace_usage_err("-s: '%s' is not create, "
-				    "preinit, postinit or main", optarg);
-			break;
 		case 'f': {
 			trace_probe_t *p = realloc(tr->tr_probes,
 			    (tr->tr_nprobes + 1) * sizeof (*p));
 
 			if (p == NULL)
-				return trace_usage_err("%s", "out of memory");
+				return cli_usage_err("trace", "%s", "out of memory");
 			tr->tr_probes = p;
 			if (trace_parse_probe(optarg, &p[tr->tr_nprobes],
 			    &err) != 0) {
@@ -486,10 +419,10 @@ trace_args(int argc, char **argv, trace_t *tr, trace_opts_t *o)
 		}
 		case 'd':
 			errno = 0;
-			o->to_secs = strtod(optarg, &end);
+			*secs = strtod(optarg, &end);
 			if (errno != 0 || end == optarg || *end != '\0' ||
-			    !(o->to_secs >= 0) || isinf(o->to_secs))
-				return trace_usage_err("-d: '%s' is not a "
+			    !(*secs >= 0) || isinf(*secs))
+				return cli_usage_err("trace", "-d: '%s' is not a "
 				    "number of seconds", optarg);
 			break;
 		case 'U':
@@ -500,47 +433,29 @@ trace_args(int argc, char **argv, trace_t *tr, trace_opts_t *o)
 			break;
 		case 'D':
 			errno = 0;
-			long d = strtol(optarg, &end, 10);
+			d = strtol(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || d < 1 ||
 			    d > DTPROC_STACK_MAX)
-				return trace_usage_err("--depth: '%s' is not "
+				return cli_usage_err("trace", "--depth: '%s' is not "
 				    "a depth from 1 to 1024", optarg);
 			tr->tr_depth = (int)d;
 			break;
 		case 'j':
 			tr->tr_json = 1;
 			break;
-		case 'h':
-			fputs(trace_usage, stdout);
-			return 0;
 		default:
-			fputs(trace_usage, stderr);
-			return 2;
+			return cli_opt_other(c, trace_usage);
 		}
 	}
-	if (optind < argc)
-		o->to_t.ct_argv = &argv[optind];
-	if ((cmd != NULL) + (o->to_t.ct_pid != 0) +
-	    (o->to_t.ct_argv != NULL) != 1) {
-		fprintf(stderr, "%s: trace: give exactly one of -c CMD, -p PID "
-		    "or -- CMD ARGS\n", cli_progname);
-		fputs(trace_usage, stderr);
-		return 2;
-	}
+	if ((rv = cli_target_done(t, "trace", trace_usage, argc, argv)) >= 0)
+		return rv;
 	if (tr->tr_nprobes == 0)
-		return trace_usage_err("%s", "no probe: give -f PROBE");
+		return cli_usage_err("trace", "%s", "no probe: give -f PROBE");
 	if (tr->tr_folded)
 		tr->tr_ustack = 1;
 	if (tr->tr_folded && tr->tr_json)
-		return trace_usage_err("%s", "--folded and --json exclude "
+		return cli_usage_err("trace", "%s", "--folded and --json exclude "
 		    "each other");
-	if (cmd != NULL) {
-		if ((n = cli_split_words(cmd, &o->to_t.ct_words, &err)) < 0)
-			return trace_usage_err("-c: %s", err);
-		if (n == 0)
-			return trace_usage_err("%s", "-c: empty command");
-		o->to_t.ct_argv = o->to_t.ct_words;
-	}
 	return -1;
 }
 
@@ -722,186 +637,98 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 }
 
 static void
+trace_noop(void *p)
+{
+	(void) p;
+}
+
+static void
 trace_free(trace_t *tr)
 {
+	tdestroy(tr->tr_armed, trace_noop);	/* the sites are on tr_all */
+	tr->tr_armed = NULL;
 	while (tr->tr_all != NULL) {
 		trace_site_t *s = tr->tr_all;
 
 		tr->tr_all = s->ts_all;
-		while (s->ts_stacks != NULL) {
-			trace_stack_t *k = s->ts_stacks;
-
-			s->ts_stacks = k->tk_next;
-			for (int i = 0; i < k->tk_depth; i++)
-				free(k->tk_names[i]);
-			free(k->tk_names);
-			free(k->tk_pcs);
-			free(k);
-		}
-		free(s->ts_obj);
-		free(s->ts_path);
-		free(s->ts_func);
-		free(s);
+		trace_site_free(s);
 	}
 	for (int i = 0; i < tr->tr_nprobes; i++) {
 		free(tr->tr_probes[i].tp_obj);
 		free(tr->tr_probes[i].tp_func);
 	}
 	free(tr->tr_probes);
-	free(tr->tr_hash);
 	free(tr->tr_pcs);
-}
-
-static double
-trace_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Until the process is gone (0), a signal came (its number), or -d (-1). */
-static int
-trace_wait(dtproc_t *dtp, trace_t *tr, int sigfd, double secs)
-{
-	double end = secs >= 0 ? trace_now() + secs : 0;
-
-	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = dtproc_notify_fd(dtp), .events = POLLIN },
-			{ .fd = sigfd, .events = POLLIN },
-			{ .fd = tr->tr_poke[0], .events = POLLIN },
-		};
-		struct signalfd_siginfo si;
-		int ms = -1;
-
-		if (secs >= 0) {
-			double left = end - trace_now();
-
-			if (left <= 0)
-				return -1;
-			ms = (int)ceil(left * 1000);
-		}
-		if (poll(p, 3, ms) < 0) {
-			if (errno == EINTR)
-				continue;
-			return SIGTERM;
-		}
-		if (p[1].revents & POLLIN &&
-		    read(sigfd, &si, sizeof (si)) == sizeof (si))
-			return (int)si.ssi_signo;
-		if ((p[0].revents & POLLIN) &&
-		    dtproc_handle_notify(dtp, NULL, NULL) > 0)
-			return 0;
-		if (p[2].revents & POLLIN) {
-			char b;
-
-			if (read(tr->tr_poke[0], &b, 1) < 0) {
-				/* only a wake-up */
-			}
-		}
-	}
 }
 
 int
 cmd_trace(int argc, char **argv)
 {
-	trace_t tr = { .tr_depth = DTPROC_STACK_DEFAULT,
-	    .tr_poke = { -1, -1 } };
-	trace_opts_t o = { .to_stop = DTPROC_STOP_PREINIT, .to_secs = -1 };
+	trace_t tr = { .tr_depth = DTPROC_STACK_DEFAULT };
+	cli_target_t t = { .ct_stop = DTPROC_STOP_PREINIT };
+	cli_session_t *s = &tr.tr_sess;
+	double secs = -1;	/* -d: < 0, no limit */
 	dtproc_proc_t *pr;
-	int rv, quit, sigfd, err;
-	sigset_t set;
-	dtproc_t *dtp;
+	int rv, quit;
 
-	if ((rv = trace_args(argc, argv, &tr, &o)) >= 0) {
+	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) >= 0) {
 		trace_free(&tr);
-		cli_target_free(&o.to_t);
+		cli_target_free(&t);
 		return rv;
 	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
-	tr.tr_hashlen = TRACE_HASH_MIN;
-	tr.tr_hash = calloc(tr.tr_hashlen, sizeof (*tr.tr_hash));
-	tr.tr_pcs = calloc(DTPROC_STACK_MAX, sizeof (uintptr_t));
-	if (tr.tr_hash == NULL || tr.tr_pcs == NULL ||
-	    (sigfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 ||
-	    pipe2(tr.tr_poke, O_CLOEXEC | O_NONBLOCK) != 0 ||
-	    (dtp = dtproc_open(0, &err)) == NULL) {
-		fprintf(stderr, "%s: trace: cannot set up: %s\n", cli_progname,
-		    strerror(errno));
+	if ((tr.tr_pcs = calloc(DTPROC_STACK_MAX, sizeof (uintptr_t))) ==
+	    NULL) {
+		fprintf(stderr, "%s: trace: cannot set up: out of memory\n",
+		    cli_progname);
+		rv = 1;
+	} else {
+		rv = cli_session_open(s, "trace", CLI_SESS_SIGNALS);
+	}
+	if (rv != 0) {
 		trace_free(&tr);
-		cli_target_free(&o.to_t);
+		cli_target_free(&t);
 		return 1;
 	}
-	tr.tr_dtp = dtp;
-	dtproc_set_event(dtp, trace_event, &tr);
-	dtproc_set_dlactivity(dtp, trace_dlact, &tr);
-	if (o.to_t.ct_pid != 0)
-		pr = dtproc_grab(dtp, o.to_t.ct_pid, 0);
-	else
-		pr = dtproc_create(dtp, o.to_t.ct_argv[0], o.to_t.ct_argv,
-		    o.to_stop);
-	if (pr == NULL) {
-		fprintf(stderr, "%s: %s\n", cli_progname, dtproc_errmsg(dtp));
-		dtproc_close(dtp);
-		close(sigfd);
-		close(tr.tr_poke[0]);
-		close(tr.tr_poke[1]);
+	tr.tr_dtp = s->cs_dtp;
+	dtproc_set_event(tr.tr_dtp, trace_event, &tr);
+	dtproc_set_dlactivity(tr.tr_dtp, trace_dlact, &tr);
+	if (cli_session_start(s, &t, 0) != 0) {
+		cli_session_close(s);
 		trace_free(&tr);
-		cli_target_free(&o.to_t);
+		cli_target_free(&t);
 		return 1;
 	}
+	pr = s->cs_proc;
 
 	/* it rests at the rendezvous: arm what is there */
-	dtproc_lock(dtp, pr);
+	dtproc_lock(tr.tr_dtp, pr);
 	trace_arm_all(&tr, pr);
 	tr.tr_live = true;
-	dtproc_unlock(dtp, pr);
+	dtproc_unlock(tr.tr_dtp, pr);
 	for (int i = 0; i < tr.tr_nprobes; i++)
 		if (tr.tr_probes[i].tp_matched == 0)
 			fprintf(stderr, "%s: warning: probe '%s' matches no "
 			    "function in pid %d yet\n", cli_progname,
-			    tr.tr_probes[i].tp_spec, (int)dtproc_pid(pr));
+			    tr.tr_probes[i].tp_spec, (int)s->cs_pid);
 	if (tr.tr_failed > 0)
 		fprintf(stderr, "%s: warning: %u function%s could not be "
 		    "probed, the first %s\n", cli_progname, tr.tr_failed,
 		    tr.tr_failed > 1 ? "s" : "", tr.tr_fail_msg);
-	dtproc_continue(dtp, pr);
+	dtproc_continue(tr.tr_dtp, pr);
 
-	quit = trace_wait(dtp, &tr, sigfd, o.to_secs);
-
-	int state = dtproc_state(dtp, pr);
-	int status = dtproc_status(dtp, pr);
-	pid_t pid = dtproc_pid(pr);
-	if (quit > 0 && state != DTPROC_PS_DEAD)
-		fprintf(stderr, "%s: %s: releasing pid %d\n", cli_progname,
-		    strsignal(quit), (int)pid);
-	dtproc_release(dtp, pr);
-	dtproc_close(dtp);
-
-	int created = o.to_t.ct_pid == 0, dead = state == DTPROC_PS_DEAD;
-	int code = 0;
-	if (created && dead)
-		code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
-		    WEXITSTATUS(status);
-	trace_print(&tr, pid, created && dead, code);
+	quit = cli_session_wait(s, secs);
+	cli_session_release(s, quit);
+	rv = cli_session_status(s);
+	trace_print(&tr, s->cs_pid, s->cs_created &&
+	    s->cs_state == DTPROC_PS_DEAD, rv);
 	if (tr.tr_stack_err > 0)
 		fprintf(stderr, "%s: warning: %llu hit%s could not be "
 		    "stacked\n", cli_progname, tr.tr_stack_err,
 		    tr.tr_stack_err > 1 ? "s" : "");
-
-	close(sigfd);
-	close(tr.tr_poke[0]);
-	close(tr.tr_poke[1]);
+	if (quit > 0 && s->cs_created)
+		rv = 128 + quit;
+	cli_session_close(s);
 	trace_free(&tr);
-	cli_target_free(&o.to_t);
-	if (quit > 0 && created)
-		return 128 + quit;
-	return code;
+	cli_target_free(&t);
+	return rv;
 }

@@ -3,27 +3,18 @@
  *
  * Built on the public API only, the way dtrace -c and -p sit on
  * libdtrace: the control thread reports each event through the event
- * callback and prints it; the main thread waits for the process's death
- * notice or for a signal (SIGINT, SIGTERM, SIGHUP, SIGQUIT through a
- * signalfd, never lost), then releases the process the reference's way:
- * what we created is killed, what we grabbed runs on, what job control
- * stopped stays stopped.
+ * callback and prints it; the main thread waits (session.c) for the
+ * process's death notice, for a signal, or for the callback to say our
+ * output is gone, then releases the process the reference's way.
  */
 #include "cli.h"
-#include "dtproc.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 static const char watch_usage[] =
 "usage: dtproc watch (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) [-s WHEN]\n"
@@ -47,9 +38,8 @@ static const char watch_usage[] =
 typedef struct watch {
 	int w_json;
 	FILE *w_out;
-	dtproc_proc_t *w_proc;
 	atomic_int w_broken;	/* our output is gone (EPIPE) */
-	int w_poke[2];		/* the callback wakes the main thread */
+	cli_session_t w_sess;
 } watch_t;
 
 static void
@@ -89,7 +79,7 @@ watch_end(watch_t *w)
 {
 	fputs(w->w_json ? "}\n" : "\n", w->w_out);
 	if (fflush(w->w_out) != 0 && !atomic_exchange(&w->w_broken, 1))
-		(void) write(w->w_poke[1], "x", 1);
+		cli_session_poke(&w->w_sess, SIGPIPE);
 }
 
 static void
@@ -170,20 +160,9 @@ watch_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 		    "program");
 		break;
 	case DTPROC_EV_MAIN:
-		if (dtproc_sym_addr(dtp, pr, ev->de_addr, &sym) == 0) {
-			if (sym.ds_name != NULL && sym.ds_offset == 0)
-				snprintf(sb, sizeof (sb), "%s`%s",
-				    sym.ds_object, sym.ds_name);
-			else if (sym.ds_name != NULL)
-				snprintf(sb, sizeof (sb), "%s`%s+%#lx",
-				    sym.ds_object, sym.ds_name,
-				    (unsigned long)sym.ds_offset);
-			else
-				snprintf(sb, sizeof (sb), "%s`%#lx",
-				    sym.ds_object,
-				    (unsigned long)sym.ds_offset);
-			watch_str(w, "symbol", sb);
-		}
+		if (dtproc_sym_addr(dtp, pr, ev->de_addr, &sym) == 0)
+			watch_str(w, "symbol", cli_sym_format(&sym,
+			    ev->de_addr, sb, sizeof (sb)));
 		break;
 	case DTPROC_EV_OBJ_ADD:
 	case DTPROC_EV_OBJ_REMOVE:
@@ -197,172 +176,66 @@ watch_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 }
 
 static int
-watch_args(int argc, char **argv, cli_target_t *t, int *json, int *stop)
+watch_args(int argc, char **argv, cli_target_t *t, int *json)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *cmd = NULL, *err;
-	int c, n;
+	int c, rv;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+c:p:s:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			cmd = optarg;
-			break;
-		case 'p':
-			if (cli_parse_pid(optarg, &t->ct_pid) != 0) {
-				fprintf(stderr, "%s: watch: invalid pid '%s'\n",
-				    cli_progname, optarg);
-				return 2;
-			}
-			break;
-		case 's':
-			if ((*stop = cli_parse_when(optarg)) < 0) {
-				fprintf(stderr, "%s: watch: -s: '%s' is not "
-				    "create, preinit, postinit or main\n",
-				    cli_progname, optarg);
-				return 2;
-			}
-			break;
-		case 'j':
-			*json = 1;
-			break;
-		case 'h':
-			fputs(watch_usage, stdout);
-			return 0;
-		default:
-			fputs(watch_usage, stderr);
-			return 2;
-		}
+		if ((rv = cli_target_opt(t, "watch", c, optarg)) == -2)
+			continue;
+		if (rv >= 0)
+			return rv;
+		if (c != 'j')
+			return cli_opt_other(c, watch_usage);
+		*json = 1;
 	}
-	if (optind < argc)
-		t->ct_argv = &argv[optind];
-	if ((cmd != NULL) + (t->ct_pid != 0) + (t->ct_argv != NULL) != 1) {
-		fprintf(stderr, "%s: watch: give exactly one of -c CMD, -p PID "
-		    "or -- CMD ARGS\n", cli_progname);
-		fputs(watch_usage, stderr);
-		return 2;
-	}
-	if (cmd != NULL) {
-		if ((n = cli_split_words(cmd, &t->ct_words, &err)) < 0) {
-			fprintf(stderr, "%s: watch: -c: %s\n", cli_progname,
-			    err);
-			return 2;
-		}
-		if (n == 0) {
-			fprintf(stderr, "%s: watch: -c: empty command\n",
-			    cli_progname);
-			return 2;
-		}
-		t->ct_argv = t->ct_words;
-	}
-	return -1;
-}
-
-/* Until the process is gone (0) or a signal came (its number). */
-static int
-watch_wait(dtproc_t *dtp, watch_t *w, int sigfd)
-{
-	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = dtproc_notify_fd(dtp), .events = POLLIN },
-			{ .fd = sigfd, .events = POLLIN },
-			{ .fd = w->w_poke[0], .events = POLLIN },
-		};
-		struct signalfd_siginfo si;
-
-		if (poll(p, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return SIGTERM;
-		}
-		if (p[1].revents & POLLIN &&
-		    read(sigfd, &si, sizeof (si)) == sizeof (si))
-			return (int)si.ssi_signo;
-		if (p[2].revents & POLLIN)
-			return SIGPIPE;
-		if ((p[0].revents & POLLIN) &&
-		    dtproc_handle_notify(dtp, NULL, NULL) > 0)
-			return 0;
-	}
+	return cli_target_done(t, "watch", watch_usage, argc, argv);
 }
 
 int
 cmd_watch(int argc, char **argv)
 {
-	cli_target_t t = { 0 };
-	watch_t w = { .w_out = stdout, .w_poke = { -1, -1 } };
-	int rv, quit, stop = DTPROC_STOP_CREATE, sigfd, err;
-	sigset_t set;
-	dtproc_t *dtp;
+	cli_target_t t = { .ct_stop = DTPROC_STOP_CREATE };
+	watch_t w = { .w_out = stdout };
+	cli_session_t *s = &w.w_sess;
+	int rv, quit;
 
-	if ((rv = watch_args(argc, argv, &t, &w.w_json, &stop)) >= 0) {
+	if ((rv = watch_args(argc, argv, &t, &w.w_json)) >= 0) {
 		cli_target_free(&t);
 		return rv;
 	}
-	/* ours alone: the control threads block them, and the created
-	 * program is given an empty mask */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGPIPE);
-	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigdelset(&set, SIGPIPE);
-	if ((sigfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0 ||
-	    pipe2(w.w_poke, O_CLOEXEC) != 0 ||
-	    (dtp = dtproc_open(0, &err)) == NULL) {
-		fprintf(stderr, "%s: watch: cannot set up: %s\n", cli_progname,
-		    strerror(errno));
+	if (cli_session_open(s, "watch", CLI_SESS_SIGNALS |
+	    CLI_SESS_SIGPIPE) != 0) {
 		cli_target_free(&t);
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	cli_clock_start();
-	dtproc_set_event(dtp, watch_event, &w);
-	if (t.ct_pid != 0)
-		w.w_proc = dtproc_grab(dtp, t.ct_pid, 0);
-	else
-		w.w_proc = dtproc_create(dtp, t.ct_argv[0], t.ct_argv, stop);
-	if (w.w_proc == NULL) {
-		fprintf(stderr, "%s: %s\n", cli_progname, dtproc_errmsg(dtp));
-		dtproc_close(dtp);
+	dtproc_set_event(s->cs_dtp, watch_event, &w);
+	if (cli_session_start(s, &t, 0) != 0) {
+		cli_session_close(s);
 		cli_target_free(&t);
 		return 1;
 	}
 	/* the control thread rests at the rendezvous: no other printer */
-	watch_head(&w, dtproc_pid(w.w_proc), dtproc_pid(w.w_proc),
-	    t.ct_pid ? "grabbed" : "created");
-	watch_str(&w, "path", dtproc_exe(dtp, w.w_proc));
+	watch_head(&w, s->cs_pid, s->cs_pid, t.ct_pid ? "grabbed" : "created");
+	watch_str(&w, "path", dtproc_exe(s->cs_dtp, s->cs_proc));
 	if (t.ct_pid != 0)
 		watch_int(&w, "threads", "threads ",
-		    dtproc_nthreads(dtp, w.w_proc));
+		    dtproc_nthreads(s->cs_dtp, s->cs_proc));
 	watch_end(&w);
-	dtproc_continue(dtp, w.w_proc);
+	dtproc_continue(s->cs_dtp, s->cs_proc);
 
-	quit = watch_wait(dtp, &w, sigfd);
-
-	int state = dtproc_state(dtp, w.w_proc);
-	int status = dtproc_status(dtp, w.w_proc);
-	if (quit != 0 && quit != SIGPIPE && state != DTPROC_PS_DEAD)
-		fprintf(stderr, "%s: %s: releasing pid %d\n", cli_progname,
-		    strsignal(quit), (int)dtproc_pid(w.w_proc));
-	dtproc_release(dtp, w.w_proc);
-	dtproc_close(dtp);
-	close(sigfd);
-	close(w.w_poke[0]);
-	close(w.w_poke[1]);
+	quit = cli_session_wait(s, -1);
+	cli_session_release(s, quit);
+	rv = quit != 0 ? 128 + quit : cli_session_status(s);
+	cli_session_close(s);
 	cli_target_free(&t);
-
-	if (quit != 0)
-		return 128 + quit;
-	if (t.ct_pid != 0 || state != DTPROC_PS_DEAD)
-		return 0;
-	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
-	    WEXITSTATUS(status);
+	return rv;
 }

@@ -29,10 +29,13 @@ extern "C" {
 #endif
 
 #define DTPROC_VERSION_MAJOR 0
-#define DTPROC_VERSION_MINOR 1
+#define DTPROC_VERSION_MINOR 2
 #define DTPROC_VERSION_PATCH 0
 
-/* "0.1.0": the version of the library actually loaded. */
+/*
+ * "MAJOR.MINOR.PATCH" of the library actually loaded (which may be newer
+ * than the header a program was built with); a static string.
+ */
 DTPROC_API const char *dtproc_version(void);
 
 /*
@@ -159,6 +162,14 @@ typedef int dtproc_obj_f(const char *path, uintptr_t base, int lmid,
     void *arg);
 DTPROC_API int dtproc_obj_iter(dtproc_t *dtp, dtproc_proc_t *pr,
     dtproc_obj_f *fn, void *arg);
+/*
+ * The load bias of the object mapped at ADDR (its base, or any address in
+ * it): what its ELF addresses (symbol values, notes) are offset by, 0 for
+ * a non-PIE executable.  0 or -errno (message in errmsg; ENOENT: ADDR is
+ * in no object).  Since 0.2.
+ */
+DTPROC_API int dtproc_obj_bias(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr, uintptr_t *biasp);
 
 /*
  * Every function defined in an object matching OBJGLOB (NULL or "*":

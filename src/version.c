@@ -6,10 +6,16 @@
 
 #include <string.h>
 
+/* The version string, spelt from the header's macros: one source. */
+#define VERSION_STR_(x)	#x
+#define VERSION_STR(x)	VERSION_STR_(x)
+
 DTPROC_API const char *
 dtproc_version(void)
 {
-	return "0.1.0";
+	return VERSION_STR(DTPROC_VERSION_MAJOR) "."
+	    VERSION_STR(DTPROC_VERSION_MINOR) "."
+	    VERSION_STR(DTPROC_VERSION_PATCH);
 }
 
 static const char *const dtproc_errstr[DTPROC_EMAX - DTPROC_EBASE] = {

@@ -312,3 +312,23 @@ dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr)
 	ctl_leave(pr, took);
 	return n;
 }
+
+DTPROC_API int
+dtproc_obj_bias(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    uintptr_t *biasp)
+{
+	sym_info_t si;
+	bool took, found;
+
+	if (!ctl_sym_enter(dtp, pr, &took))
+		return -ESRCH;
+	/* a region with no file ([vdso], [heap], [anon]) is no object */
+	found = sym_lookup_addr(pr->dpr_sym, addr, &si) == 0 &&
+	    si.sy_path != NULL && si.sy_path[0] != '[';
+	ctl_leave(pr, took);
+	if (!found)
+		return ctl_set_error(dtp, ENOENT, "pid %d: no object at %#lx",
+		    (int)pr->dpr_pid, (unsigned long)addr);
+	*biasp = si.sy_bias;
+	return 0;
+}

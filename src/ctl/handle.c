@@ -61,11 +61,17 @@ dtproc_pid(const dtproc_proc_t *pr)
 DTPROC_API dtproc_t *
 dtproc_open(int flags, int *errp)
 {
-	dtproc_t *dtp = calloc(1, sizeof (*dtp));
+	dtproc_t *dtp;
 	const char *lim = getenv("DTPROC_LRU_LIMIT");
 
-	(void) flags;
-	if (dtp == NULL || (dtp->dph_hash = calloc(CTL_HASHLEN,
+	/* no flag is defined yet: a caller asking for one gets no less */
+	if (flags != 0) {
+		if (errp != NULL)
+			*errp = EINVAL;
+		return NULL;
+	}
+	if ((dtp = calloc(1, sizeof (*dtp))) == NULL ||
+	    (dtp->dph_hash = calloc(CTL_HASHLEN,
 	    sizeof (dtproc_proc_t *))) == NULL ||
 	    (dtp->dph_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		if (errp != NULL)

@@ -17,7 +17,9 @@ expect() {
 "$DT" --help >"$T/help" 2>&1; rc=$?
 [ $rc -eq 0 ] && grep -q "watch" "$T/help" && ok help || fail help "rc=$rc"
 "$DT" --version >"$T/ver" 2>&1
-expect version "$T/ver" '^dtproc 0\.1\.0$'
+ver=$(for p in MAJOR MINOR PATCH; do sed -n "s/^#define DTPROC_VERSION_$p[[:space:]]*\([0-9]*\).*/\1/p" \
+	"$(dirname "$0")/../../include/dtproc.h"; done | paste -sd. -)
+expect version "$T/ver" "^dtproc ${ver//./\\.}\$"
 "$DT" watch --help >"$T/wh" 2>&1; rc=$?
 [ $rc -eq 0 ] && grep -q -- "--json" "$T/wh" && ok watch-help || fail watch-help "rc=$rc"
 "$DT" frobnicate >"$T/unk" 2>&1; rc=$?
@@ -188,11 +190,14 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	X=$(mktemp -d /tmp/dtproc-xo.XXXXXX)
 	chmod 755 "$X"
 	cp /bin/true "$X/exeonly" && chmod 0711 "$X/exeonly"
-	cp "$DT" "$X/dtproc" && chmod 755 "$X/dtproc"
+	# the command and its library, laid out as installed ($ORIGIN/../lib)
+	mkdir -p "$X/bin" "$X/lib" && chmod 755 "$X/bin" "$X/lib"
+	cp "$DT" "$X/bin/dtproc" && chmod 755 "$X/bin/dtproc"
+	cp -L "$BUILD"/lib/libdtproc.so.[0-9] "$X/lib/" && chmod 755 "$X"/lib/*
 	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
-	nobody "$X/dtproc" watch -- /bin/sh -c "exec $X/exeonly" >"$T/l1" 2>&1
+	nobody "$X/bin/dtproc" watch -- /bin/sh -c "exec $X/exeonly" >"$T/l1" 2>&1
 	expect lost-on-unreadable-exec "$T/l1" "lost +exec'd set-id or unobservable program"
-	nobody "$X/dtproc" watch -- "$X/exeonly" >"$T/l2" 2>&1; rc=$?
+	nobody "$X/bin/dtproc" watch -- "$X/exeonly" >"$T/l2" 2>&1; rc=$?
 	[ $rc -eq 1 ] && grep -q "failed to control pid [0-9]*: process exec'd set-id or unobservable program" "$T/l2" \
 		&& ok create-unobservable-program || fail create-unobservable-program "rc=$rc $(cat "$T/l2")"
 	rm -rf "$X"
