@@ -24,7 +24,6 @@ typedef struct inspect {
 static int
 inspect_open(const char *cmd, const char *arg, inspect_t *in)
 {
-	pt_err_t err;
 	pid_t pid;
 	int rv;
 
@@ -34,8 +33,8 @@ inspect_open(const char *cmd, const char *arg, inspect_t *in)
 		    arg);
 		return 2;
 	}
-	if (pt_grab(pid, PT_GRAB_RDONLY, &in->in_proc, &err) != 0) {
-		fprintf(stderr, "%s: %s\n", cli_progname, err.pe_msg);
+	if (pt_grab(pid, PT_GRAB_RDONLY, &in->in_proc) != 0) {
+		fprintf(stderr, "%s: %s\n", cli_progname, err_msg());
 		return 1;
 	}
 	if ((in->in_sym = sym_proc_new(pid)) == NULL ||
@@ -174,7 +173,6 @@ cmd_sym(int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		sym_info_t si;
 		uintptr_t addr;
-		const char *err;
 
 		if (sym_is_address(argv[i], &addr)) {
 			if (sym_lookup_addr(in.in_sym, addr, &si) != 0) {
@@ -188,8 +186,9 @@ cmd_sym(int argc, char **argv)
 			    sym_format(&si, addr, buf, sizeof (buf)));
 			continue;
 		}
-		if (sym_lookup_name(in.in_sym, argv[i], &si, &err) != 0) {
-			fprintf(stderr, "%s: sym: %s\n", cli_progname, err);
+		if (sym_lookup_name(in.in_sym, argv[i], &si) != 0) {
+			fprintf(stderr, "%s: sym: %s\n", cli_progname,
+			    err_msg());
 			bad = 1;
 			continue;
 		}

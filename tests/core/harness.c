@@ -368,7 +368,7 @@ spawn_victim(const char *name, char *const argv_extra[], struct victim *v)
 
 int
 create_victim(const char *name, char *const argv_extra[], char *const envp[],
-    const sigset_t *mask, struct victim *v, pt_proc_t **pp, pt_err_t *err)
+    const sigset_t *mask, struct victim *v, pt_proc_t **pp)
 {
 	int in[2], out[2], save0, save1, rc;
 	char **av;
@@ -386,7 +386,7 @@ create_victim(const char *name, char *const argv_extra[], char *const envp[],
 	fflush(stdout);
 	dup2(in[0], 0);		/* dup2 clears close-on-exec: inherited */
 	dup2(out[1], 1);
-	rc = pt_create(v->path, av, envp, mask, pp, err);
+	rc = pt_create(v->path, av, envp, mask, pp);
 	dup2(save0, 0);
 	dup2(save1, 1);
 	close(save0);
@@ -1009,13 +1009,12 @@ pt_proc_t *
 grab_ok(pid_t pid, int flags)
 {
 	pt_proc_t *P = NULL;
-	pt_err_t err;
 	int rc;
 
-	memset(&err, 0, sizeof (err));
-	rc = pt_grab(pid, flags, &P, &err);
+	err_clear();
+	rc = pt_grab(pid, flags, &P);
 	if (rc < 0 || P == NULL)
 		FAIL("pt_grab(%d, %#x): %d: %s", (int)pid, flags, rc,
-		    err.pe_msg);
+		    err_msg());
 	return P;
 }

@@ -156,7 +156,7 @@ pid_t spawn_victim(const char *name, char *const argv_extra[],
  */
 int create_victim(const char *name, char *const argv_extra[],
     char *const envp[], const sigset_t *mask, struct victim *v,
-    pt_proc_t **pp, pt_err_t *err);
+    pt_proc_t **pp);
 
 /* One line without its newline; -1 at EOF.  Lines longer than N are cut. */
 ssize_t victim_readline(struct victim *v, char *buf, size_t n);
