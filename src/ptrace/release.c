@@ -190,34 +190,18 @@ pt_release_kill(pt_proc_t *P)
 }
 
 /*
- * A thread detached in a group stop runs for a moment to re-enter it:
- * wait until every thread shows 'T', so that whoever looks next sees the
- * process stopped (bounded: a SIGCONT may come meanwhile).
+ * Nothing to wait for after detaching a group-stopped process.  The
+ * kernel sets JOBCTL_STOP_PENDING again at the detach and wakes each
+ * thread, which re-enters the stop by itself before running any
+ * instruction of its own: a SIGCONT still ends the stop, a new tracer
+ * sees the group stop.  Only /proc's state letter lags for a moment, and
+ * no event marks its return (the stop was counted already: no parent is
+ * notified), so a wait could only poll.  (The call may go.)
  */
 static void
 pt_settle_stopped(pid_t pid)
 {
-	for (int tries = 0; tries < 100000; tries++) {
-		char path[64], st;
-		struct dirent *d;
-		int moving = 0;
-		DIR *dir;
-
-		snprintf(path, sizeof (path), "/proc/%d/task", (int)pid);
-		if ((dir = opendir(path)) == NULL)
-			return;
-		while ((d = readdir(dir)) != NULL) {
-			pid_t tid = (pid_t)atoi(d->d_name);
-
-			if (tid > 0 && pt_proc_stat(tid, &st, NULL) == 0 &&
-			    st != 'T' && st != 'Z' && st != 'X')
-				moving++;
-		}
-		closedir(dir);
-		if (moving == 0)
-			return;
-		sched_yield();
-	}
+	(void) pid;
 }
 
 int

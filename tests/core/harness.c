@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 
 #define MAX_TESTS	512
@@ -632,6 +633,24 @@ proc_tracer(pid_t pid, pid_t tid)
 	    (p = strstr(buf, "TracerPid:")) == NULL)
 		return -1;
 	return (pid_t)atoi(p + strlen("TracerPid:"));
+}
+
+int
+proc_group_stopped(pid_t tid)
+{
+	int st, r;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0) != 0)
+		return -1;
+	(void) ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	while ((r = waitpid(tid, &st, __WALL)) < 0 && errno == EINTR)
+		;
+	/* bound for the group stop: reported with its stop signal; else
+	   the interrupt's SIGTRAP */
+	r = r == tid && WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_STOP &&
+	    WSTOPSIG(st) != SIGTRAP;
+	(void) ptrace(PTRACE_DETACH, tid, 0, 0);
+	return r;
 }
 
 int

@@ -193,6 +193,13 @@ pid_t spawn_victim_indirect(const char *name, char *const argv_extra[],
 char proc_state(pid_t pid, pid_t tid);
 /* TracerPid of TID (0: PID), -1 if gone. */
 pid_t proc_tracer(pid_t pid, pid_t tid);
+/*
+ * Is thread TID in a group stop, or on its way back into one (just
+ * detached from a tracer)?  Asked of the kernel, not of /proc's state
+ * letter, which lags: TID is seized and interrupted for a moment; 1, 0,
+ * or -1 if it cannot be seized.
+ */
+int proc_group_stopped(pid_t tid);
 /* Thread ids in /proc/PID/task; returns count (may exceed MAX). */
 int proc_tasks(pid_t pid, pid_t *tids, int max);
 /* Is PID alive (not gone, not a zombie)? */

@@ -224,7 +224,7 @@ stopped_before_grab(pt_release_t how)
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_EQ_INT(pt_why(P), PT_WHY_JOBCONTROL);
 	CHECK_EQ_INT(pt_release(P, how), 0);
-	CHECK_EQ_INT(proc_state(v.pid, 0), 'T');
+	CHECK_EQ_INT(proc_group_stopped(v.pid), 1);
 	CHECK_EQ_INT(proc_tracer(v.pid, 0), 0);
 	victim_go(&v);
 	check_silent(&v, 200);
