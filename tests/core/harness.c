@@ -367,39 +367,72 @@ spawn_victim(const char *name, char *const argv_extra[], struct victim *v)
 	return pid;
 }
 
+/* Pipes for a victim created by us: our fd 0 and 1 while it starts. */
+struct vswap {
+	int in[2], out[2], save0, save1;
+};
+
+static char **
+vswap_begin(struct victim *v, const char *name, char *const argv_extra[],
+    struct vswap *s)
+{
+	memset(v, 0, sizeof (*v));
+	v->pid = -1;
+	snprintf(v->path, sizeof (v->path), "%s", victim_path(name));
+	pipe_ok(s->in);
+	pipe_ok(s->out);
+	s->save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
+	s->save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
+	if (s->save0 < 0 || s->save1 < 0)
+		FAIL("dup: %s", strerror(errno));
+	fflush(stdout);
+	dup2(s->in[0], 0);	/* dup2 clears close-on-exec: inherited */
+	dup2(s->out[1], 1);
+	return build_argv(v->path, argv_extra);
+}
+
+static void
+vswap_end(struct victim *v, struct vswap *s)
+{
+	dup2(s->save0, 0);
+	dup2(s->save1, 1);
+	close(s->save0);
+	close(s->save1);
+	close(s->in[0]);
+	close(s->out[1]);
+	v->in = s->in[1];
+	v->out = s->out[0];
+}
+
 int
 create_victim(const char *name, char *const argv_extra[], char *const envp[],
     const sigset_t *mask, struct victim *v, pt_proc_t **pp)
 {
-	int in[2], out[2], save0, save1, rc;
-	char **av;
+	struct vswap s;
+	char **av = vswap_begin(v, name, argv_extra, &s);
+	int rc = pt_create(v->path, av, envp, mask, pp);
 
-	memset(v, 0, sizeof (*v));
-	v->pid = -1;
-	snprintf(v->path, sizeof (v->path), "%s", victim_path(name));
-	av = build_argv(v->path, argv_extra);
-	pipe_ok(in);
-	pipe_ok(out);
-	save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
-	save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
-	if (save0 < 0 || save1 < 0)
-		FAIL("dup: %s", strerror(errno));
-	fflush(stdout);
-	dup2(in[0], 0);		/* dup2 clears close-on-exec: inherited */
-	dup2(out[1], 1);
-	rc = pt_create(v->path, av, envp, mask, pp);
-	dup2(save0, 0);
-	dup2(save1, 1);
-	close(save0);
-	close(save1);
-	close(in[0]);
-	close(out[1]);
-	v->in = in[1];
-	v->out = out[0];
+	vswap_end(v, &s);
 	if (rc == 0)
 		v->pid = pt_pid(*pp);
 	tinfo("created %s: rc %d pid %d", name, rc, (int)v->pid);
 	return rc;
+}
+
+dtproc_proc_t *
+dt_create_victim(dtproc_t *dtp, const char *name, char *const argv_extra[],
+    int stop, struct victim *v)
+{
+	struct vswap s;
+	char **av = vswap_begin(v, name, argv_extra, &s);
+	dtproc_proc_t *pr = dtproc_create(dtp, v->path, av, stop);
+
+	vswap_end(v, &s);
+	if (pr == NULL)
+		FAIL("dtproc_create %s: %s", name, dtproc_errmsg(dtp));
+	v->pid = dtproc_pid(pr);
+	tinfo("dtproc_create %s: pid %d", name, (int)v->pid);
+	return pr;
 }
 
 pid_t

@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dtproc.h"
 #include "ptrace/pt.h"
 
 /* ---- registration ---- */
@@ -157,6 +158,9 @@ pid_t spawn_victim(const char *name, char *const argv_extra[],
 int create_victim(const char *name, char *const argv_extra[],
     char *const envp[], const sigset_t *mask, struct victim *v,
     pt_proc_t **pp);
+/* The same through dtproc_create() with STOP; fails the test if it fails. */
+dtproc_proc_t *dt_create_victim(dtproc_t *dtp, const char *name,
+    char *const argv_extra[], int stop, struct victim *v);
 
 /* One line without its newline; -1 at EOF.  Lines longer than N are cut. */
 ssize_t victim_readline(struct victim *v, char *buf, size_t n);
