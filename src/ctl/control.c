@@ -292,6 +292,7 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		break;
 	case PT_EV_JOBCONT:
 		pr->dpr_jobstop = false;
+		(void) pthread_cond_broadcast(&pr->dpr_cv);
 		break;
 	case PT_EV_EXIT:
 		pr->dpr_state = DTPROC_PS_DEAD;
