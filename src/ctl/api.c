@@ -17,41 +17,68 @@
 
 #define CTL_STOP_MS	10000	/* dtproc_stop: the group stop must start */
 
+/* The state as the reference reads it; dpr_lock held. */
+static int
+ctl_state_locked(const dtproc_proc_t *pr)
+{
+	if (pr->dpr_rdonly)
+		return pr->dpr_P != NULL && pt_alive(pr->dpr_P) ?
+		    DTPROC_PS_RUN : DTPROC_PS_DEAD;
+	if (pr->dpr_state == DTPROC_PS_DEAD ||
+	    pr->dpr_state == DTPROC_PS_LOST || pr->dpr_done ||
+	    pr->dpr_P == NULL)
+		return pr->dpr_state;
+	if (pr->dpr_stop & CTL_STOP_IDLE)
+		return DTPROC_PS_STOP;
+	return pt_state(pr->dpr_P) == PT_STOPPED ? DTPROC_PS_STOP :
+	    DTPROC_PS_RUN;
+}
+
+static int
+ctl_status_locked(const dtproc_proc_t *pr)
+{
+	return pr->dpr_status;
+}
+
+/* The control thread's copy: the core's table moves while it waits. */
+static int
+ctl_nthreads_locked(const dtproc_proc_t *pr)
+{
+	return pr->dpr_P == NULL || pr->dpr_rdonly ? 0 : pr->dpr_nthreads;
+}
+
+/* FN's answer with the handle locked (unless the caller holds it). */
+static int
+ctl_locked(dtproc_proc_t *pr, int (*fn)(const dtproc_proc_t *))
+{
+	bool took;
+	int v;
+
+	ctl_enter(pr, &took);
+	v = fn(pr);
+	ctl_leave(pr, took);
+	return v;
+}
+
 DTPROC_API int
 dtproc_state(dtproc_t *dtp, dtproc_proc_t *pr)
 {
-	bool took;
-	int st;
-
 	(void) dtp;
-	ctl_enter(pr, &took);
-	if (pr->dpr_rdonly)
-		st = pr->dpr_P != NULL && pt_alive(pr->dpr_P) ?
-		    DTPROC_PS_RUN : DTPROC_PS_DEAD;
-	else if (pr->dpr_state == DTPROC_PS_DEAD ||
-	    pr->dpr_state == DTPROC_PS_LOST || pr->dpr_done ||
-	    pr->dpr_P == NULL)
-		st = pr->dpr_state;
-	else if (pr->dpr_stop & CTL_STOP_IDLE)
-		st = DTPROC_PS_STOP;
-	else
-		st = pt_state(pr->dpr_P) == PT_STOPPED ? DTPROC_PS_STOP :
-		    DTPROC_PS_RUN;
-	ctl_leave(pr, took);
-	return st;
+	return ctl_locked(pr, ctl_state_locked);
 }
 
 DTPROC_API int
 dtproc_status(dtproc_t *dtp, dtproc_proc_t *pr)
 {
-	bool took;
-	int st;
-
 	(void) dtp;
-	ctl_enter(pr, &took);
-	st = pr->dpr_status;
-	ctl_leave(pr, took);
-	return st;
+	return ctl_locked(pr, ctl_status_locked);
+}
+
+DTPROC_API int
+dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	(void) dtp;
+	return ctl_locked(pr, ctl_nthreads_locked);
 }
 
 DTPROC_API ssize_t
@@ -150,38 +177,42 @@ ctl_sym_enter(dtproc_proc_t *pr, bool *took)
 	return false;
 }
 
-DTPROC_API int
-dtproc_sym_lookup(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
+/* By NAME, or by ADDR when NAME is NULL, under the handle's lock. */
+static int
+ctl_sym_find(dtproc_proc_t *pr, const char *name, uintptr_t addr,
     dtproc_sym_t *sym)
 {
 	sym_info_t si;
 	bool took;
 	int rv;
 
-	(void) dtp;
 	if (!ctl_sym_enter(pr, &took))
 		return -err_code();
-	if ((rv = sym_lookup_name(pr->dpr_sym, name, &si)) == 0)
+	rv = name != NULL ? sym_lookup_name(pr->dpr_sym, name, &si) :
+	    sym_lookup_addr(pr->dpr_sym, addr, &si);
+	if (rv == 0)
 		ctl_sym_out(&si, sym);
 	ctl_leave(pr, took);
 	return rv;
 }
 
 DTPROC_API int
+dtproc_sym_lookup(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
+    dtproc_sym_t *sym)
+{
+	(void) dtp;
+	if (name == NULL)
+		return err_set(EINVAL, "pid %d: no symbol name",
+		    (int)pr->dpr_pid);
+	return ctl_sym_find(pr, name, 0, sym);
+}
+
+DTPROC_API int
 dtproc_sym_addr(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
     dtproc_sym_t *sym)
 {
-	sym_info_t si;
-	bool took;
-	int rv;
-
 	(void) dtp;
-	if (!ctl_sym_enter(pr, &took))
-		return -err_code();
-	if ((rv = sym_lookup_addr(pr->dpr_sym, addr, &si)) == 0)
-		ctl_sym_out(&si, sym);
-	ctl_leave(pr, took);
-	return rv;
+	return ctl_sym_find(pr, NULL, addr, sym);
 }
 
 DTPROC_API int
@@ -239,11 +270,18 @@ dtproc_sym_iter(dtproc_t *dtp, dtproc_proc_t *pr, const char *objglob,
 	return rv;
 }
 
+/* The callbacks every controlled process of DTP reports to. */
 DTPROC_API void
 dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn, void *arg)
 {
 	dtp->dph_dlact = fn;
 	dtp->dph_dlact_arg = arg;
+}
+DTPROC_API void
+dtproc_set_event(dtproc_t *dtp, dtproc_event_f *fn, void *arg)
+{
+	dtp->dph_event = fn;
+	dtp->dph_event_arg = arg;
 }
 
 /* Signal the process: through its pidfd where the kernel has one. */
@@ -346,30 +384,9 @@ dtproc_wait_stopped(dtproc_t *dtp, dtproc_proc_t *pr, int timeout_ms)
 	return rv;
 }
 
-DTPROC_API void
-dtproc_set_event(dtproc_t *dtp, dtproc_event_f *fn, void *arg)
-{
-	dtp->dph_event = fn;
-	dtp->dph_event_arg = arg;
-}
-
 DTPROC_API const char *
 dtproc_exe(dtproc_t *dtp, dtproc_proc_t *pr)
 {
 	(void) dtp;
 	return pr->dpr_exe;
-}
-
-DTPROC_API int
-dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr)
-{
-	bool took;
-	int n;
-
-	(void) dtp;
-	ctl_enter(pr, &took);
-	/* the control thread's copy: the table moves while it waits */
-	n = pr->dpr_P == NULL ? 0 : pr->dpr_rdonly ? 0 : pr->dpr_nthreads;
-	ctl_leave(pr, took);
-	return n;
 }

@@ -318,15 +318,14 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 static void
 ctl_block_signals(void)
 {
+	static const int faults[] = { SIGABRT, SIGSEGV, SIGBUS, SIGILL,
+	    SIGFPE };
 	sigset_t set;
 
 	/* process signals are the client's, never ours; faults stay ours */
 	sigfillset(&set);
-	sigdelset(&set, SIGABRT);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGILL);
-	sigdelset(&set, SIGFPE);
+	for (size_t i = 0; i < sizeof (faults) / sizeof (faults[0]); i++)
+		sigdelset(&set, faults[i]);
 	/*
 	 * Each stop of a tracee sends its tracer SIGCHLD.  Blocked here it
 	 * would be queued for the process and wake some client thread on

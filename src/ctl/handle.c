@@ -115,14 +115,13 @@ ctl_lru_push(dtproc_t *dtp, dtproc_proc_t *pr)
 static dtproc_proc_t *
 ctl_alloc(dtproc_t *dtp, pid_t pid)
 {
-	dtproc_proc_t *pr = calloc(1, sizeof (*pr));
+	pthread_condattr_t ca;
+	dtproc_proc_t *pr;
 
-	if (pr == NULL)
+	if ((pr = calloc(1, sizeof (*pr))) == NULL)
 		return NULL;
 	pr->dpr_hdl = dtp;
 	pr->dpr_pid = pid;
-	pthread_condattr_t ca;
-
 	(void) pthread_mutex_init(&pr->dpr_lock, NULL);
 	/* timed waits on it are bounds, not dates: immune to clock steps */
 	(void) pthread_condattr_init(&ca);
@@ -228,6 +227,24 @@ dtproc_close(dtproc_t *dtp)
 	free(dtp);
 }
 
+/*
+ * Start PR's control thread and wait for its first rendezvous (STOP); if
+ * it fails, the process is let go (HOW) and PR freed: NULL, the reason
+ * recorded.
+ */
+static dtproc_proc_t *
+ctl_launch(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop, pt_release_t how)
+{
+	if (ctl_start(dtp, pr, stop) != 0) {
+		ctl_finish(pr, how);
+		ctl_drop_notices(dtp, pr);
+		ctl_free(pr);
+		return NULL;
+	}
+	ctl_hash_insert(dtp, pr);
+	return pr;
+}
+
 static char **
 ctl_copy_argv(const char *file, char *const argv[])
 {
@@ -276,14 +293,7 @@ dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
 		return NULL;
 	}
 	pr->dpr_created = true;
-	if (ctl_start(dtp, pr, (unsigned)stop) != 0) {
-		ctl_finish(pr, PT_RELEASE_KILL);
-		ctl_drop_notices(dtp, pr);
-		ctl_free(pr);
-		return NULL;
-	}
-	ctl_hash_insert(dtp, pr);
-	return pr;
+	return ctl_launch(dtp, pr, (unsigned)stop, PT_RELEASE_KILL);
 }
 
 /* Is the process of this handle still the one it was grabbed as? */
@@ -386,12 +396,7 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 			dtp->dph_lrucnt++;
 		}
 	} else {
-		if (ctl_start(dtp, pr, DTPROC_STOP_GRAB) != 0) {
-			ctl_finish(pr, PT_RELEASE_RUN);
-			ctl_drop_notices(dtp, pr);
-			ctl_free(pr);
-			return NULL;
-		}
+		return ctl_launch(dtp, pr, DTPROC_STOP_GRAB, PT_RELEASE_RUN);
 	}
 	ctl_hash_insert(dtp, pr);
 	return pr;

@@ -27,10 +27,10 @@
 sym_proc_t *
 sym_proc_new(pid_t pid)
 {
-	sym_proc_t *S = calloc(1, sizeof (*S));
+	sym_proc_t *S = malloc(sizeof (*S));
 
-	if (S != NULL)
-		S->sp_pid = pid;
+	if (S != NULL)	/* no object yet: the first update lists them */
+		*S = (sym_proc_t){ .sp_pid = pid };
 	return S;
 }
 

@@ -11,24 +11,13 @@
 #include <grp.h>
 #include <pthread.h>
 #include <sys/prctl.h>
-#include <sys/ptrace.h>
 #include <sys/stat.h>
-
-static dtproc_t *
-open_dt(void)
-{
-	int err = 0;
-	dtproc_t *dtp = dtproc_open(0, &err);
-
-	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
-	return dtp;
-}
 
 /* dtproc_grab(PID) must fail with CODE, the message naming WHAT. */
 static void
 grab_refused(pid_t pid, int code, const char *what)
 {
-	dtproc_t *dtp = open_dt();
+	dtproc_t *dtp = dt_open_ok();
 	char want[64];
 
 	CHECK(dtproc_grab(dtp, pid, 0) == NULL);
@@ -44,15 +33,15 @@ grab_refused(pid_t pid, int code, const char *what)
 
 TEST(err_zombie)
 {
-	siginfo_t si;
-	pid_t c;
+	siginfo_t si = { 0 };
+	pid_t c = fork();
 
-	if ((c = fork()) == 0)
+	if (c == 0)
 		_exit(0);
-	CHECK(c > 0);
-	CHECK(waitid(P_PID, c, &si, WEXITED | WNOWAIT) == 0);
+	/* a zombie until reaped: waited for, not reaped (WNOWAIT) */
+	CHECK(c > 0 && waitid(P_PID, c, &si, WEXITED | WNOWAIT) == 0);
 	grab_refused(c, DTPROC_EZOMBIE, "zombie");
-	(void) waitpid(c, NULL, 0);
+	CHECK_EQ_INT(waitpid(c, NULL, 0), c);
 }
 
 TEST(err_kthread)
@@ -71,37 +60,24 @@ TEST(err_self)
 	grab_refused(getpid(), DTPROC_ESELF, "itself");
 }
 
+/* Traced by another tracer: here, the control thread of another dtproc_t. */
 TEST(err_traced)
 {
-	char line[256], want[128], comm[64], c;
-	int ready[2], hold[2], st;
+	dtproc_t *one = dt_open_ok();
+	char line[256], want[128], comm[64];
 	struct victim v;
-	pid_t h;
+	dtproc_proc_t *pr;
 
 	spawn_victim("blocked", (char *[]){ "read", NULL }, &v);
 	victim_ready(&v, line, sizeof (line));
-	CHECK(pipe2(ready, O_CLOEXEC) == 0 && pipe2(hold, O_CLOEXEC) == 0);
-	fflush(NULL);
-	if ((h = fork()) == 0) {
-		close(ready[0]);
-		close(hold[1]);
-		if (ptrace(PTRACE_SEIZE, v.pid, NULL, NULL) != 0 ||
-		    write(ready[1], "k", 1) != 1)
-			_exit(10);
-		while (read(hold[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);	/* detaches the victim */
-	}
-	CHECK(h > 0);
-	close(ready[1]);
-	close(hold[0]);
-	CHECK_MSG(read(ready[0], &c, 1) == 1, "helper could not seize");
-	pt_comm(h, comm, sizeof (comm));
-	snprintf(want, sizeof (want), "traced by pid %d (%s)", (int)h, comm);
+	if ((pr = dtproc_grab(one, v.pid, 0)) == NULL)
+		FAIL("first grab: %s", dtproc_errmsg(one));
+	pt_comm(getpid(), comm, sizeof (comm));
+	snprintf(want, sizeof (want), "traced by pid %d (%s)", (int)getpid(),
+	    comm);
 	grab_refused(v.pid, DTPROC_ETRACED, want);
-	close(hold[1]);
-	CHECK_EQ_INT(waitpid(h, &st, 0), h);
-	CHECK_EXITED(st, 0);
+	dtproc_release(one, pr);
+	dtproc_close(one);
 	victim_go(&v);
 	victim_expect(&v, line, sizeof (line), "read ");
 	CHECK_EXITED(victim_wait(&v), 0);
@@ -116,17 +92,12 @@ no_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
 
 TEST(err_dead)
 {
-	char line[256], want[64], b;
+	char want[64], b;
 	struct victim v;
-	dtproc_t *dtp = open_dt();
-	dtproc_proc_t *pr;
+	dtproc_t *dtp = dt_open_ok();
 	uintptr_t target;
+	dtproc_proc_t *pr = dt_running_ctlv(dtp, "wait", &v, &target);
 
-	pr = dt_create_victim(dtp, "ctlv", (char *[]){ "wait", NULL },
-	    DTPROC_STOP_CREATE, &v);
-	dtproc_continue(dtp, pr);
-	victim_ready(&v, line, sizeof (line));
-	target = line_field(line, "target");
 	victim_go(&v);		/* it exits */
 	CHECK_EQ_INT(dtproc_wait_stopped(dtp, pr, -1), -DTPROC_EDEAD);
 	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_DEAD);
@@ -220,7 +191,7 @@ TEST(err_lost)
 TEST(err_notelf)
 {
 	char dir[] = "/tmp/dtproc-errors.XXXXXX", path[128], want[192];
-	dtproc_t *dtp = open_dt();
+	dtproc_t *dtp = dt_open_ok();
 	int fd;
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -241,17 +212,11 @@ TEST(err_notelf)
 /* The core's own reason, found on the control thread, is the client's. */
 TEST(err_precise_reason)
 {
-	char line[256];
 	struct victim v;
-	dtproc_t *dtp = open_dt();
-	dtproc_proc_t *pr;
+	dtproc_t *dtp = dt_open_ok();
 	uintptr_t target;
+	dtproc_proc_t *pr = dt_running_ctlv(dtp, "echo", &v, &target);
 
-	pr = dt_create_victim(dtp, "ctlv", (char *[]){ "echo", NULL },
-	    DTPROC_STOP_CREATE, &v);
-	dtproc_continue(dtp, pr);
-	victim_ready(&v, line, sizeof (line));
-	target = line_field(line, "target");
 	CHECK_EQ_INT(dtproc_write(dtp, pr, target, "\xcc", 1), 1);
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, target, no_cb, NULL), -EINVAL);
 	CHECK_EQ_INT(dtproc_errno(dtp), EINVAL);
@@ -308,7 +273,7 @@ TEST(err_per_thread)
 {
 	char line[256];
 	struct victim v;
-	dtproc_t *dtp = open_dt();
+	dtproc_t *dtp = dt_open_ok();
 	dtproc_proc_t *pr;
 	pthread_barrier_t bar;
 	pthread_t ta, tb;

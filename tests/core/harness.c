@@ -420,6 +420,32 @@ create_victim(const char *name, char *const argv_extra[], char *const envp[],
 }
 
 dtproc_proc_t *
+dt_running_ctlv(dtproc_t *dtp, const char *mode, struct victim *v,
+    uintptr_t *target)
+{
+	char line[256];
+	dtproc_proc_t *pr = dt_create_victim(dtp, "ctlv",
+	    (char *[]){ (char *)mode, NULL }, DTPROC_STOP_CREATE, v);
+
+	dtproc_continue(dtp, pr);
+	victim_ready(v, line, sizeof (line));
+	if (target != NULL)
+		*target = line_field(line, "target");
+	return pr;
+}
+
+dtproc_t *
+dt_open_ok(void)
+{
+	int err = 0;
+	dtproc_t *dtp;
+
+	if ((dtp = dtproc_open(0, &err)) == NULL)
+		FAIL("dtproc_open: %s", strerror(err));
+	return dtp;
+}
+
+dtproc_proc_t *
 dt_create_victim(dtproc_t *dtp, const char *name, char *const argv_extra[],
     int stop, struct victim *v)
 {

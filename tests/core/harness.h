@@ -158,6 +158,14 @@ pid_t spawn_victim(const char *name, char *const argv_extra[],
 int create_victim(const char *name, char *const argv_extra[],
     char *const envp[], const sigset_t *mask, struct victim *v,
     pt_proc_t **pp);
+/*
+ * Victim ctlv MODE created, continued and past its ready line (running:
+ * "echo" reads lines, "wait" a go line); ctl_target's address in *TARGET.
+ */
+dtproc_proc_t *dt_running_ctlv(dtproc_t *dtp, const char *mode,
+    struct victim *v, uintptr_t *target);
+/* dtproc_open(), or the test fails. */
+dtproc_t *dt_open_ok(void);
 /* The same through dtproc_create() with STOP; fails the test if it fails. */
 dtproc_proc_t *dt_create_victim(dtproc_t *dtp, const char *name,
     char *const argv_extra[], int stop, struct victim *v);

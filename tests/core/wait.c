@@ -6,37 +6,21 @@
 #include "harness.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 
-static dtproc_t *
-open_dt(void)
-{
-	int err = 0;
-	dtproc_t *dtp = dtproc_open(0, &err);
-
-	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
-	return dtp;
-}
-
-/* Running (blocked reading its stdin), ctl_target's address in *TARGET. */
-static dtproc_proc_t *
-running_echo(dtproc_t *dtp, struct victim *v, uintptr_t *target)
-{
-	char line[256];
-	dtproc_proc_t *pr = dt_create_victim(dtp, "ctlv",
-	    (char *[]){ "echo", NULL }, DTPROC_STOP_CREATE, v);
-
-	dtproc_continue(dtp, pr);
-	victim_ready(v, line, sizeof (line));
-	if (target != NULL)
-		*target = line_field(line, "target");
-	return pr;
-}
-
-/* Let it go and see it exit 0. */
+/*
+ * Let it go and see it exit 0: through the wait, or through the notice
+ * (NOTICE) after a SIGCONT the control thread may not have seen yet,
+ * until when the process rests for it.
+ */
 static void
-finish(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v)
+finish(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v, bool notice)
 {
 	victim_send(v, "q\n");
+	while (notice && dtproc_state(dtp, pr) != DTPROC_PS_DEAD) {
+		CHECK(dtproc_sleep(dtp, -1) > 0);
+		(void) dtproc_handle_notify(dtp, NULL, NULL);
+	}
 	CHECK_EQ_INT(dtproc_wait_stopped(dtp, pr, -1), -DTPROC_EDEAD);
 	CHECK_EXITED(dtproc_status(dtp, pr), 0);
 	dtproc_release(dtp, pr);
@@ -46,7 +30,7 @@ finish(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v)
 TEST(wait_at_create)
 {
 	struct victim v;
-	dtproc_t *dtp = open_dt();
+	dtproc_t *dtp = dt_open_ok();
 	dtproc_proc_t *pr;
 	char line[256];
 
@@ -60,7 +44,7 @@ TEST(wait_at_create)
 	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
 	dtproc_continue(dtp, pr);
 	victim_ready(&v, line, sizeof (line));
-	finish(dtp, pr, &v);
+	finish(dtp, pr, &v, false);
 }
 
 static void
@@ -76,12 +60,12 @@ TEST(wait_breakpoint_stop)
 {
 	char line[256];
 	struct victim v;
-	dtproc_t *dtp = open_dt();
+	dtproc_t *dtp = dt_open_ok();
 	dtproc_proc_t *pr;
 	uintptr_t target;
 	int rc = -1;
 
-	pr = running_echo(dtp, &v, &target);
+	pr = dt_running_ctlv(dtp, "echo", &v, &target);
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, target, stop_cb, &rc), 0);
 	victim_send(&v, "c 1\n");
 	CHECK_EQ_INT(dtproc_wait_stopped(dtp, pr, -1), 0);
@@ -90,30 +74,19 @@ TEST(wait_breakpoint_stop)
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
 	victim_expect(&v, line, sizeof (line), "called ");
 	CHECK_STR_EQ(line, "called n=1 sum=1");
-	/*
-	 * The end seen through the notice: the control thread may not have
-	 * seen the SIGCONT yet, and until then the process rests for it.
-	 */
-	victim_send(&v, "q\n");
-	while (dtproc_state(dtp, pr) != DTPROC_PS_DEAD) {
-		CHECK(dtproc_sleep(dtp, -1) > 0);
-		(void) dtproc_handle_notify(dtp, NULL, NULL);
-	}
-	CHECK_EXITED(dtproc_status(dtp, pr), 0);
-	dtproc_release(dtp, pr);
-	dtproc_close(dtp);
+	finish(dtp, pr, &v, true);
 }
 
 TEST(wait_times_out)
 {
 	struct victim v;
-	dtproc_t *dtp = open_dt();
-	dtproc_proc_t *pr = running_echo(dtp, &v, NULL);
+	dtproc_t *dtp = dt_open_ok();
+	dtproc_proc_t *pr = dt_running_ctlv(dtp, "echo", &v, NULL);
 
 	CHECK_EQ_INT(dtproc_wait_stopped(dtp, pr, 50), -ETIMEDOUT);
 	CHECK_EQ_INT(dtproc_errno(dtp), ETIMEDOUT);
 	CHECK_CONTAINS(dtproc_errmsg(dtp), "not stopped");
-	finish(dtp, pr, &v);
+	finish(dtp, pr, &v, false);
 }
 
 static void *
@@ -126,8 +99,8 @@ killer(void *arg)
 TEST(wait_wakes_on_death)
 {
 	struct victim v;
-	dtproc_t *dtp = open_dt();
-	dtproc_proc_t *pr = running_echo(dtp, &v, NULL);
+	dtproc_t *dtp = dt_open_ok();
+	dtproc_proc_t *pr = dt_running_ctlv(dtp, "echo", &v, NULL);
 	pthread_t t;
 
 	/* no limit: only the death can end this wait */
