@@ -192,7 +192,7 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 		kill(pid, SIGKILL);
 		(void) waitpid(pid, &status, __WALL);
 		if (rv == -EACCES || rv == -EPERM)
-			return err_set(-rv, "failed to control pid %d: "
+			return err_set(DTPROC_ELOST, "failed to control pid %d: "
 			    "process exec'd set-id or unobservable program",
 			    (int)pid);
 		return err_set(-rv, "failed to execute %s: cannot open "
