@@ -301,7 +301,9 @@ TEST(err_per_thread)
 	CHECK(dtproc_sym_lookup(dtp, pr, "a.out`missing_for_main", &s) < 0);
 	victim_send(&v, "c 1\n");
 	victim_expect(&v, line, sizeof (line), "called ");
+	dtproc_lock(dtp, pr);	/* the callback wrote it holding the lock */
 	CHECK_CONTAINS(cf.got, "missing_in_callback");
+	dtproc_unlock(dtp, pr);
 	CHECK_CONTAINS(dtproc_errmsg(dtp), "missing_for_main");
 	CHECK_EQ_INT(dtproc_errno(dtp), ENOENT);
 	victim_send(&v, "q\n");
