@@ -82,14 +82,13 @@ bench_open(bench_t *b, const char *pidarg)
 	pid_t pid = (pid_t)atoi(pidarg);
 	pt_map_t *maps;
 	size_t nmaps;
-	pt_err_t err;
 	int rv = -EAGAIN;
 
 	memset(b, 0, sizeof (*b));
 	if (pid <= 0)
 		die("invalid pid '%s'", pidarg);
-	if (pt_grab(pid, PT_GRAB_RDONLY, &b->b_proc, &err) != 0)
-		die("%s", err.pe_msg);
+	if (pt_grab(pid, PT_GRAB_RDONLY, &b->b_proc) != 0)
+		die("%s", err_msg());
 	if ((b->b_sym = sym_proc_new(pid)) == NULL ||
 	    (b->b_rtld = rtld_new(b->b_proc, b->b_sym)) == NULL)
 		die("%s", "out of memory");
@@ -186,7 +185,6 @@ cmd_run(char **argv)
 	uint64_t seed = strtoull(argv[2], NULL, 10) | 1, sum = 0;
 	uintptr_t *addrs = calloc(n, sizeof (*addrs)), bias = 0;
 	char **specs = calloc(n, sizeof (*specs));
-	const char *errp;
 	char buf[1024];
 	sym_info_t si;
 	uint64_t count;
@@ -239,13 +237,13 @@ cmd_run(char **argv)
 	/* By name: the names those addresses gave. */
 	size_t fails = 0;
 	for (size_t i = 0; i < nnames; i++)
-		if (sym_lookup_name(b.b_sym, specs[i], &si, &errp) != 0)
+		if (sym_lookup_name(b.b_sym, specs[i], &si) != 0)
 			fails++;
 	count = 0;
 	t0 = now();
 	do {
 		for (size_t i = 0; i < nnames; i++) {
-			sym_lookup_name(b.b_sym, specs[i], &si, &errp);
+			sym_lookup_name(b.b_sym, specs[i], &si);
 			sum += si.sy_addr;
 		}
 		count += nnames;

@@ -39,9 +39,13 @@ extern "C" {
 DTPROC_API const char *dtproc_version(void);
 
 /*
- * dtproc's own error codes, above the errno range, reserved for the
- * layers to come; today's calls report plain errno values (dtproc_errno)
- * with a sentence (dtproc_errmsg).
+ * dtproc's own error codes, above the errno range.  Calls return them
+ * negated, as they return -errno values; dtproc_errno() gives the code
+ * (positive) and dtproc_errmsg() the sentence.  ENOTELF: dtproc_create of
+ * a file that is neither ELF nor a #! script (execve's ENOEXEC).  ZOMBIE,
+ * KTHREAD, SELF, TRACED: dtproc_grab refusals.  LOST, DEAD: calls on a
+ * process whose control was lost (it exec'd a set-id or unreadable
+ * program; or it was let go) or that has exited.
  */
 enum {
 	DTPROC_EBASE = 1000,
@@ -117,6 +121,13 @@ DTPROC_API int dtproc_handle_notify(dtproc_t *dtp, dtproc_notify_f *fn,
 DTPROC_API int dtproc_sleep(dtproc_t *dtp, int timeout_ms);
 
 DTPROC_API pid_t dtproc_pid(const dtproc_proc_t *pr);
+/*
+ * The calling thread's last error: its code (positive: an errno value or
+ * a DTPROC_E* code; 0 if none) and a sentence naming the pid or file and
+ * the reason.  Kept per thread, not per dtproc_t: each client thread, and
+ * each control thread's callbacks, read their own.  The string stays
+ * valid until the thread's next failing call.
+ */
 DTPROC_API int dtproc_errno(dtproc_t *dtp);
 DTPROC_API const char *dtproc_errmsg(dtproc_t *dtp);
 
@@ -248,9 +259,24 @@ DTPROC_API const char *dtproc_exe(dtproc_t *dtp, dtproc_proc_t *pr);
 /* How many threads it has (0 once it is gone). */
 DTPROC_API int dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr);
 
-/* Stop a controlled process as the reference's stop() action does: it
- * stays stopped until resumed from outside (SIGCONT), even if we die. */
+/*
+ * Stop a controlled process as the reference's stop() action does: it
+ * stays stopped until resumed from outside (SIGCONT), even if we die.
+ * Returns once the control thread has seen the stop begin (-ETIMEDOUT
+ * after 10 s without it); from a callback, at once.
+ */
 DTPROC_API int dtproc_stop(dtproc_t *dtp, dtproc_proc_t *pr);
+
+/*
+ * Sleep until the process rests: stopped at a rendezvous (create, grab,
+ * preinit, postinit, main) with its control thread idle, or in a group
+ * stop (dtproc_stop, a SIGSTOP from outside).  0 then; -ETIMEDOUT after
+ * TIMEOUT_MS (< 0: no limit); -DTPROC_EDEAD or -DTPROC_ELOST when it dies
+ * or is lost meanwhile (at once); -ESRCH for a read-only handle; -EDEADLK
+ * from a callback of that process.  The caller holds a reference.
+ */
+DTPROC_API int dtproc_wait_stopped(dtproc_t *dtp, dtproc_proc_t *pr,
+    int timeout_ms);
 
 /*
  * User stacks, DTrace's ustack(): CFI unwinding (elfutils libdw, fed by

@@ -10,47 +10,75 @@
 
 #include <elf.h>
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define CTL_STOP_MS	10000	/* dtproc_stop: the group stop must start */
+
+/* The state as the reference reads it; dpr_lock held. */
+static int
+ctl_state_locked(const dtproc_proc_t *pr)
+{
+	if (pr->dpr_rdonly)
+		return pr->dpr_P != NULL && pt_alive(pr->dpr_P) ?
+		    DTPROC_PS_RUN : DTPROC_PS_DEAD;
+	if (pr->dpr_state == DTPROC_PS_DEAD ||
+	    pr->dpr_state == DTPROC_PS_LOST || pr->dpr_done ||
+	    pr->dpr_P == NULL)
+		return pr->dpr_state;
+	if (pr->dpr_stop & CTL_STOP_IDLE)
+		return DTPROC_PS_STOP;
+	return pt_state(pr->dpr_P) == PT_STOPPED ? DTPROC_PS_STOP :
+	    DTPROC_PS_RUN;
+}
+
+static int
+ctl_status_locked(const dtproc_proc_t *pr)
+{
+	return pr->dpr_status;
+}
+
+/* The control thread's copy: the core's table moves while it waits. */
+static int
+ctl_nthreads_locked(const dtproc_proc_t *pr)
+{
+	return pr->dpr_P == NULL || pr->dpr_rdonly ? 0 : pr->dpr_nthreads;
+}
+
+/* FN's answer with the handle locked (unless the caller holds it). */
+static int
+ctl_locked(dtproc_proc_t *pr, int (*fn)(const dtproc_proc_t *))
+{
+	bool took;
+	int v;
+
+	ctl_enter(pr, &took);
+	v = fn(pr);
+	ctl_leave(pr, took);
+	return v;
+}
+
 DTPROC_API int
 dtproc_state(dtproc_t *dtp, dtproc_proc_t *pr)
 {
-	bool took;
-	int st;
-
 	(void) dtp;
-	ctl_enter(pr, &took);
-	if (pr->dpr_rdonly)
-		st = pr->dpr_P != NULL && pt_alive(pr->dpr_P) ?
-		    DTPROC_PS_RUN : DTPROC_PS_DEAD;
-	else if (pr->dpr_state == DTPROC_PS_DEAD ||
-	    pr->dpr_state == DTPROC_PS_LOST || pr->dpr_done ||
-	    pr->dpr_P == NULL)
-		st = pr->dpr_state;
-	else if (pr->dpr_stop & CTL_STOP_IDLE)
-		st = DTPROC_PS_STOP;
-	else
-		st = pt_state(pr->dpr_P) == PT_STOPPED ? DTPROC_PS_STOP :
-		    DTPROC_PS_RUN;
-	ctl_leave(pr, took);
-	return st;
+	return ctl_locked(pr, ctl_state_locked);
 }
 
 DTPROC_API int
 dtproc_status(dtproc_t *dtp, dtproc_proc_t *pr)
 {
-	bool took;
-	int st;
-
 	(void) dtp;
-	ctl_enter(pr, &took);
-	st = pr->dpr_status;
-	ctl_leave(pr, took);
-	return st;
+	return ctl_locked(pr, ctl_status_locked);
+}
+
+DTPROC_API int
+dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	(void) dtp;
+	return ctl_locked(pr, ctl_nthreads_locked);
 }
 
 DTPROC_API ssize_t
@@ -60,37 +88,33 @@ dtproc_read(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr, void *buf,
 	ssize_t n;
 	bool took;
 
+	(void) dtp;
 	ctl_enter(pr, &took);
-	if (pr->dpr_P == NULL) {
-		ctl_leave(pr, took);
-		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
-		    (int)pr->dpr_pid);
-	}
-	n = pt_mem_read(pr->dpr_P, addr, buf, len);
-	if (n < 0)
-		n = ctl_set_error(dtp, errno, "pid %d: cannot read %#lx: %s",
+	if (pr->dpr_P == NULL)
+		n = ctl_gone(pr, 0);
+	else if ((n = pt_mem_read(pr->dpr_P, addr, buf, len)) < 0)
+		n = err_set(errno, "pid %d: cannot read %#lx: %s",
 		    (int)pr->dpr_pid, (unsigned long)addr, strerror(errno));
 	ctl_leave(pr, took);
 	return n;
 }
 
+/*
+ * A request to the control thread; its error (the core's own reason, or
+ * the control thread's sentence) becomes the caller's.
+ */
 static long
-ctl_call(dtproc_t *dtp, dtproc_proc_t *pr, ctl_req_t *req, const char *what)
+ctl_call(dtproc_proc_t *pr, ctl_req_t *req, const char *what)
 {
 	bool took;
 	long rv;
 
 	ctl_enter(pr, &took);
-	if (pr->dpr_rdonly) {
-		ctl_leave(pr, took);
-		return ctl_set_error(dtp, EPERM, "pid %d: cannot %s: grabbed "
-		    "read-only", (int)pr->dpr_pid, what);
-	}
-	rv = ctl_request(pr, req);
-	if (rv < 0)
-		ctl_set_error(dtp, (int)-rv, "pid %d: cannot %s at %#lx: %s",
-		    (int)pr->dpr_pid, what, (unsigned long)req->cr_addr,
-		    rv == -ESRCH ? "process has exited" : strerror((int)-rv));
+	if (pr->dpr_rdonly)
+		rv = err_set(EPERM, "pid %d: cannot %s: grabbed read-only",
+		    (int)pr->dpr_pid, what);
+	else
+		rv = ctl_request(pr, req);
 	ctl_leave(pr, took);
 	return rv;
 }
@@ -102,7 +126,8 @@ dtproc_write(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
 	ctl_req_t req = { .cr_op = CTL_WRITE, .cr_addr = addr, .cr_buf = buf,
 	    .cr_len = len };
 
-	return ctl_call(dtp, pr, &req, "write");
+	(void) dtp;
+	return ctl_call(pr, &req, "write");
 }
 
 DTPROC_API int
@@ -112,10 +137,11 @@ dtproc_bkpt_add(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
 	ctl_req_t req = { .cr_op = CTL_BKPT_ADD, .cr_addr = addr,
 	    .cr_fn = fn, .cr_arg = arg };
 
+	(void) dtp;
 	if (fn == NULL)
-		return ctl_set_error(dtp, EINVAL, "pid %d: breakpoint without "
-		    "a callback", (int)pr->dpr_pid);
-	return (int)ctl_call(dtp, pr, &req, "set breakpoint");
+		return err_set(EINVAL, "pid %d: breakpoint without a callback",
+		    (int)pr->dpr_pid);
+	return (int)ctl_call(pr, &req, "set breakpoint");
 }
 
 DTPROC_API int
@@ -123,7 +149,8 @@ dtproc_bkpt_del(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr)
 {
 	ctl_req_t req = { .cr_op = CTL_BKPT_DEL, .cr_addr = addr };
 
-	return (int)ctl_call(dtp, pr, &req, "remove breakpoint");
+	(void) dtp;
+	return (int)ctl_call(pr, &req, "remove breakpoint");
 }
 
 static void
@@ -140,55 +167,52 @@ ctl_sym_out(const sym_info_t *si, dtproc_sym_t *sym)
 
 /* Lock the handle for a symbol call; false (and unlocked) if gone. */
 static bool
-ctl_sym_enter(dtproc_t *dtp, dtproc_proc_t *pr, bool *took)
+ctl_sym_enter(dtproc_proc_t *pr, bool *took)
 {
 	ctl_enter(pr, took);
 	if (pr->dpr_sym != NULL)
 		return true;
+	(void) ctl_gone(pr, 0);
 	ctl_leave(pr, *took);
-	ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
-	    (int)pr->dpr_pid);
 	return false;
+}
+
+/* By NAME, or by ADDR when NAME is NULL, under the handle's lock. */
+static int
+ctl_sym_find(dtproc_proc_t *pr, const char *name, uintptr_t addr,
+    dtproc_sym_t *sym)
+{
+	sym_info_t si;
+	bool took;
+	int rv;
+
+	if (!ctl_sym_enter(pr, &took))
+		return -err_code();
+	rv = name != NULL ? sym_lookup_name(pr->dpr_sym, name, &si) :
+	    sym_lookup_addr(pr->dpr_sym, addr, &si);
+	if (rv == 0)
+		ctl_sym_out(&si, sym);
+	ctl_leave(pr, took);
+	return rv;
 }
 
 DTPROC_API int
 dtproc_sym_lookup(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
     dtproc_sym_t *sym)
 {
-	const char *err;
-	sym_info_t si;
-	bool took;
-	int rv;
-
-	if (!ctl_sym_enter(dtp, pr, &took))
-		return -ESRCH;
-	rv = sym_lookup_name(pr->dpr_sym, name, &si, &err);
-	if (rv == 0)
-		ctl_sym_out(&si, sym);
-	else
-		ctl_set_error(dtp, -rv, "%s", err);
-	ctl_leave(pr, took);
-	return rv;
+	(void) dtp;
+	if (name == NULL)
+		return err_set(EINVAL, "pid %d: no symbol name",
+		    (int)pr->dpr_pid);
+	return ctl_sym_find(pr, name, 0, sym);
 }
 
 DTPROC_API int
 dtproc_sym_addr(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
     dtproc_sym_t *sym)
 {
-	sym_info_t si;
-	bool took;
-	int rv;
-
-	if (!ctl_sym_enter(dtp, pr, &took))
-		return -ESRCH;
-	rv = sym_lookup_addr(pr->dpr_sym, addr, &si);
-	if (rv == 0)
-		ctl_sym_out(&si, sym);
-	else
-		ctl_set_error(dtp, -rv, "pid %d: address %#lx is not mapped",
-		    (int)pr->dpr_pid, (unsigned long)addr);
-	ctl_leave(pr, took);
-	return rv;
+	(void) dtp;
+	return ctl_sym_find(pr, NULL, addr, sym);
 }
 
 DTPROC_API int
@@ -199,8 +223,9 @@ dtproc_obj_iter(dtproc_t *dtp, dtproc_proc_t *pr, dtproc_obj_f *fn,
 	bool took;
 	int rv = 0;
 
-	if (!ctl_sym_enter(dtp, pr, &took))
-		return -ESRCH;
+	(void) dtp;
+	if (!ctl_sym_enter(pr, &took))
+		return -err_code();
 	for (size_t i = 0; rv == 0 && sym_object(pr->dpr_sym, i, &oi) == 0;
 	    i++)
 		rv = fn(oi.so_path, oi.so_start, oi.so_lmid, arg);
@@ -233,63 +258,130 @@ dtproc_sym_iter(dtproc_t *dtp, dtproc_proc_t *pr, const char *objglob,
 	bool took;
 	int rv;
 
+	(void) dtp;
 	if (fn == NULL || nameglob == NULL)
-		return ctl_set_error(dtp, EINVAL, "pid %d: symbol walk without "
-		    "a pattern or a callback", (int)pr->dpr_pid);
-	if (!ctl_sym_enter(dtp, pr, &took))
-		return -ESRCH;
+		return err_set(EINVAL, "pid %d: symbol walk without a pattern "
+		    "or a callback", (int)pr->dpr_pid);
+	if (!ctl_sym_enter(pr, &took))
+		return -err_code();
 	rv = sym_iter(pr->dpr_sym, objglob != NULL ? objglob : "*", nameglob,
 	    ctl_sym_one, &w);
 	ctl_leave(pr, took);
 	return rv;
 }
 
+/* The callbacks every controlled process of DTP reports to. */
 DTPROC_API void
 dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn, void *arg)
 {
 	dtp->dph_dlact = fn;
 	dtp->dph_dlact_arg = arg;
 }
-
-/*
- * The reference's stop() action: a SIGSTOP, so the process rests in a
- * group stop that only SIGCONT from outside ends; the control thread
- * listens and leaves it be, and if we die the kernel keeps it stopped.
- */
-DTPROC_API int
-dtproc_stop(dtproc_t *dtp, dtproc_proc_t *pr)
-{
-	if (pr->dpr_rdonly || pr->dpr_done)
-		return ctl_set_error(dtp, ESRCH, "pid %d: not under control",
-		    (int)pr->dpr_pid);
-	if (kill(pr->dpr_pid, SIGSTOP) != 0)
-		return ctl_set_error(dtp, errno, "pid %d: cannot stop: %s",
-		    (int)pr->dpr_pid, strerror(errno));
-	/*
-	 * Return once the stop has taken: until the control thread passes
-	 * the SIGSTOP on, it exists only in our hands, and would be lost
-	 * with us.  Bounded: a SIGCONT may end the stop at once.
-	 */
-	for (int i = 0; i < 200000; i++) {
-		bool took, done;
-
-		ctl_enter(pr, &took);
-		done = pr->dpr_done || pr->dpr_P == NULL ||
-		    (pt_state(pr->dpr_P) == PT_STOPPED &&
-		    pt_why(pr->dpr_P) == PT_WHY_JOBCONTROL);
-		ctl_leave(pr, took);
-		if (done || !took)
-			break;	/* (a caller holding the lock cannot wait) */
-		sched_yield();
-	}
-	return 0;
-}
-
 DTPROC_API void
 dtproc_set_event(dtproc_t *dtp, dtproc_event_f *fn, void *arg)
 {
 	dtp->dph_event = fn;
 	dtp->dph_event_arg = arg;
+}
+
+/* Signal the process: through its pidfd where the kernel has one. */
+static int
+ctl_kill(dtproc_proc_t *pr, int sig)
+{
+	int fd = pt_pidfd(pr->dpr_P);
+
+	if (fd >= 0 && syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) == 0)
+		return 0;
+	if (fd >= 0 && errno != ENOSYS)
+		return -errno;
+	return kill(pr->dpr_pid, sig) == 0 ? 0 : -errno;
+}
+
+/*
+ * The reference's stop() action: a SIGSTOP, so the process rests in a
+ * group stop that only SIGCONT from outside ends; the control thread
+ * listens and leaves it be, and if we die the kernel keeps it stopped.
+ * Returns once the control thread has seen the group stop begin: until
+ * it passes the SIGSTOP on, the signal exists only in our hands and
+ * would be lost with us.  From a callback (the control thread itself)
+ * it cannot wait: the stop comes once the callback has returned.
+ */
+DTPROC_API int
+dtproc_stop(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	struct timespec end;
+	unsigned seen;
+	bool took;
+	int rv;
+
+	(void) dtp;
+	ctl_enter(pr, &took);
+	if (pr->dpr_rdonly || !pr->dpr_thread) {
+		ctl_leave(pr, took);
+		return err_set(ESRCH, "pid %d: not under control",
+		    (int)pr->dpr_pid);
+	}
+	if (pr->dpr_done || pr->dpr_P == NULL) {
+		rv = ctl_gone(pr, 0);
+		ctl_leave(pr, took);
+		return rv;
+	}
+	seen = pr->dpr_jobstops;
+	if ((rv = ctl_kill(pr, SIGSTOP)) != 0) {
+		rv = err_set(-rv, "pid %d: cannot stop: %s", (int)pr->dpr_pid,
+		    strerror(-rv));
+	} else if (!pthread_equal(pr->dpr_tid, pthread_self())) {
+		ctl_deadline(&end, CTL_STOP_MS * 1000L);
+		/* resting at a rendezvous, the kernel holds the signal */
+		while (pr->dpr_jobstops == seen && !pr->dpr_done && rv == 0 &&
+		    !(pr->dpr_stop & CTL_STOP_IDLE))
+			if (ctl_cv_wait(pr, &end) == ETIMEDOUT)
+				rv = err_set(ETIMEDOUT, "pid %d: SIGSTOP sent, "
+				    "no stop seen in %d ms", (int)pr->dpr_pid,
+				    CTL_STOP_MS);
+	}
+	ctl_leave(pr, took);
+	return rv;
+}
+
+/*
+ * Rests: at a rendezvous with the control thread idle, or in a group stop
+ * (dtproc_stop, or a SIGSTOP from outside).
+ */
+static bool
+ctl_resting(const dtproc_proc_t *pr)
+{
+	return !pr->dpr_done && ((pr->dpr_stop & CTL_STOP_IDLE) ||
+	    pr->dpr_jobstop);
+}
+
+DTPROC_API int
+dtproc_wait_stopped(dtproc_t *dtp, dtproc_proc_t *pr, int timeout_ms)
+{
+	struct timespec end;
+	bool took;
+	int rv = 0;
+
+	(void) dtp;
+	ctl_enter(pr, &took);
+	if (pr->dpr_rdonly || !pr->dpr_thread)
+		rv = err_set(ESRCH, "pid %d: not under control",
+		    (int)pr->dpr_pid);
+	else if (pthread_equal(pr->dpr_tid, pthread_self()))
+		rv = err_set(EDEADLK, "pid %d: a callback cannot wait for its "
+		    "own process to stop", (int)pr->dpr_pid);
+	if (timeout_ms >= 0)
+		ctl_deadline(&end, timeout_ms * 1000L);
+	while (rv == 0 && !ctl_resting(pr)) {	/* woken by every change */
+		if (pr->dpr_done)
+			rv = ctl_gone(pr, 0);
+		else if (ctl_cv_wait(pr, timeout_ms >= 0 ? &end : NULL) ==
+		    ETIMEDOUT && !ctl_resting(pr) && !pr->dpr_done)
+			rv = err_set(ETIMEDOUT, "pid %d: not stopped after %d "
+			    "ms", (int)pr->dpr_pid, timeout_ms);
+	}
+	ctl_leave(pr, took);
+	return rv;
 }
 
 DTPROC_API const char *
@@ -300,34 +392,21 @@ dtproc_exe(dtproc_t *dtp, dtproc_proc_t *pr)
 }
 
 DTPROC_API int
-dtproc_nthreads(dtproc_t *dtp, dtproc_proc_t *pr)
-{
-	bool took;
-	int n;
-
-	(void) dtp;
-	ctl_enter(pr, &took);
-	/* the control thread's copy: the table moves while it waits */
-	n = pr->dpr_P == NULL ? 0 : pr->dpr_rdonly ? 0 : pr->dpr_nthreads;
-	ctl_leave(pr, took);
-	return n;
-}
-
-DTPROC_API int
 dtproc_obj_bias(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
     uintptr_t *biasp)
 {
 	sym_info_t si;
 	bool took, found;
 
-	if (!ctl_sym_enter(dtp, pr, &took))
-		return -ESRCH;
+	(void) dtp;
+	if (!ctl_sym_enter(pr, &took))
+		return -err_code();
 	/* a region with no file ([vdso], [heap], [anon]) is no object */
 	found = sym_lookup_addr(pr->dpr_sym, addr, &si) == 0 &&
 	    si.sy_path != NULL && si.sy_path[0] != '[';
 	ctl_leave(pr, took);
 	if (!found)
-		return ctl_set_error(dtp, ENOENT, "pid %d: no object at %#lx",
+		return err_set(ENOENT, "pid %d: no object at %#lx",
 		    (int)pr->dpr_pid, (unsigned long)addr);
 	*biasp = si.sy_bias;
 	return 0;

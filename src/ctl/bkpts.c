@@ -33,11 +33,10 @@ ctl_bkpt_grow(dtproc_proc_t *pr)
 	pr->dpr_bph = h;
 	pr->dpr_bph_len = n;
 	for (size_t i = 0; i < old; i++) {
-		while (oh[i] != NULL) {
-			ctl_bkpt_t *b = oh[i];
+		for (ctl_bkpt_t *b = oh[i], *next; b != NULL; b = next) {
 			size_t k = ctl_bkpt_bucket(pr, b->cb_addr);
 
-			oh[i] = b->cb_next;
+			next = b->cb_next;
 			b->cb_next = h[k];
 			h[k] = b;
 		}

@@ -85,6 +85,19 @@ ctl_emit_objs(dtproc_proc_t *pr, int kind, const pt_event_t *pe,
 		    pr->dpr_exe, o[i].ro_lmid, 0);
 }
 
+/* What a request that failed without a reason of its own could not do. */
+static const char *const ctl_op_what[] = {
+	[CTL_BKPT_ADD] = "set breakpoint",
+	[CTL_BKPT_DEL] = "remove breakpoint",
+	[CTL_WRITE] = "write",
+	[CTL_STACK] = "walk the stack",
+};
+
+/*
+ * Serve the queued requests.  Each one's error is recorded here, on the
+ * control thread, and handed back in cr_err: the core's precise reason
+ * when it gave one, else a sentence naming the operation.
+ */
 static void
 ctl_serve(dtproc_proc_t *pr)
 {
@@ -92,18 +105,24 @@ ctl_serve(dtproc_proc_t *pr)
 
 	while ((req = pr->dpr_reqs) != NULL) {
 		pr->dpr_reqs = req->cr_next;
+		err_clear();
 		switch (req->cr_op) {
 		case CTL_BKPT_ADD:
 			req->cr_rv = pt_bkpt_set(pr->dpr_P, req->cr_addr);
 			if (req->cr_rv == 0 && ctl_bkpt_insert(pr,
 			    req->cr_addr, req->cr_fn, req->cr_arg) != 0) {
 				(void) pt_bkpt_del(pr->dpr_P, req->cr_addr);
-				req->cr_rv = -ENOMEM;
+				req->cr_rv = err_set(ENOMEM, "pid %d: out of "
+				    "memory", (int)pr->dpr_pid);
 			}
 			break;
 		case CTL_BKPT_DEL:
 			req->cr_rv = ctl_bkpt_remove(pr, req->cr_addr);
-			if (req->cr_rv == 0)
+			if (req->cr_rv != 0)
+				(void) err_set(ENOENT, "pid %d: no breakpoint "
+				    "at %#lx", (int)pr->dpr_pid,
+				    (unsigned long)req->cr_addr);
+			else
 				req->cr_rv = pt_bkpt_del(pr->dpr_P,
 				    req->cr_addr);
 			break;
@@ -117,9 +136,12 @@ ctl_serve(dtproc_proc_t *pr)
 			req->cr_rv = ctl_stack_serve(pr, req->cr_arg);
 			break;
 		}
-		if (req->cr_rv < 0 && req->cr_op != CTL_WRITE)
-			snprintf(pr->dpr_errmsg, sizeof (pr->dpr_errmsg), "%s",
-			    pt_errmsg(pr->dpr_P));
+		if (req->cr_rv < 0 && err_code() != -req->cr_rv)
+			(void) err_set((int)-req->cr_rv, "pid %d: cannot %s at "
+			    "%#lx: %s", (int)pr->dpr_pid, ctl_op_what[req->cr_op],
+			    (unsigned long)req->cr_addr,
+			    strerror((int)-req->cr_rv));
+		err_save(&req->cr_err);
 		req->cr_done = true;
 	}
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
@@ -129,7 +151,8 @@ static void
 ctl_fail_requests(dtproc_proc_t *pr)
 {
 	for (ctl_req_t *req = pr->dpr_reqs; req != NULL; req = req->cr_next) {
-		req->cr_rv = -ESRCH;
+		req->cr_rv = ctl_gone(pr, 0);
+		err_save(&req->cr_err);
 		req->cr_done = true;
 	}
 	pr->dpr_reqs = NULL;
@@ -170,10 +193,14 @@ ctl_dlactivity(dtproc_proc_t *pr)
 
 	if (dtp->dph_dlact == NULL)
 		return;
-	pr->dpr_errmsg[0] = '\0';
+	/*
+	 * The callback's API calls leave their reason on this thread; one
+	 * that fails without any has this sentence for its notice.
+	 */
+	(void) err_set(0, "pid %d: dynamic-linker activity callback failed",
+	    (int)pr->dpr_pid);
 	if (dtp->dph_dlact(dtp, pr, dtp->dph_dlact_arg) != 0)
-		ctl_notify(dtp, pr, pr->dpr_errmsg[0] ? pr->dpr_errmsg :
-		    dtp->dph_errmsg);
+		ctl_notify(dtp, pr, err_msg());
 }
 
 static void
@@ -257,6 +284,16 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		rtld_exec(pr->dpr_rtld);
 		(void) rtld_enable(pr->dpr_rtld, 1);
 		break;
+	case PT_EV_JOBSTOP:
+		/* dtproc_stop and dtproc_wait_stopped wait for this */
+		pr->dpr_jobstop = true;
+		pr->dpr_jobstops++;
+		(void) pthread_cond_broadcast(&pr->dpr_cv);
+		break;
+	case PT_EV_JOBCONT:
+		pr->dpr_jobstop = false;
+		(void) pthread_cond_broadcast(&pr->dpr_cv);
+		break;
 	case PT_EV_EXIT:
 		pr->dpr_state = DTPROC_PS_DEAD;
 		pr->dpr_status = ev->pe_status;
@@ -281,15 +318,14 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 static void
 ctl_block_signals(void)
 {
+	static const int faults[] = { SIGABRT, SIGSEGV, SIGBUS, SIGILL,
+	    SIGFPE };
 	sigset_t set;
 
 	/* process signals are the client's, never ours; faults stay ours */
 	sigfillset(&set);
-	sigdelset(&set, SIGABRT);
-	sigdelset(&set, SIGSEGV);
-	sigdelset(&set, SIGBUS);
-	sigdelset(&set, SIGILL);
-	sigdelset(&set, SIGFPE);
+	for (size_t i = 0; i < sizeof (faults) / sizeof (faults[0]); i++)
+		sigdelset(&set, faults[i]);
 	/*
 	 * Each stop of a tracee sends its tracer SIGCHLD.  Blocked here it
 	 * would be queued for the process and wake some client thread on
@@ -309,7 +345,6 @@ ctl_main(void *arg)
 {
 	dtproc_proc_t *pr = arg;
 	sigset_t empty;
-	pt_err_t err;
 	pt_event_t ev;
 	bool alive = true;
 	int rv;
@@ -320,12 +355,14 @@ ctl_main(void *arg)
 	pr->dpr_wake = pt_wake_init();	/* unblocks only the wake signal */
 	if (pr->dpr_created)
 		rv = pt_create(pr->dpr_file, pr->dpr_argv, NULL, &empty,
-		    &pr->dpr_P, &err);
+		    &pr->dpr_P);
 	else
-		rv = pt_grab(pr->dpr_pid, 0, &pr->dpr_P, &err);
+		rv = pt_grab(pr->dpr_pid, 0, &pr->dpr_P);
 	if (rv != 0 || pr->dpr_wake == NULL) {
-		snprintf(pr->dpr_errmsg, sizeof (pr->dpr_errmsg), "%s",
-		    rv != 0 ? err.pe_msg : "out of memory");
+		if (rv == 0)
+			(void) err_set(ENOMEM, "failed to control pid %d: out "
+			    "of memory", (int)pt_pid(pr->dpr_P));
+		err_save(&pr->dpr_err);
 		if (rv == 0)
 			(void) pt_release(pr->dpr_P, PT_RELEASE_DEFAULT);
 		pr->dpr_P = NULL;
@@ -337,8 +374,9 @@ ctl_main(void *arg)
 	pt_set_wake(pr->dpr_P, pr->dpr_wake);
 	if ((pr->dpr_sym = sym_proc_new(pr->dpr_pid)) == NULL ||
 	    (pr->dpr_rtld = rtld_new(pr->dpr_P, pr->dpr_sym)) == NULL) {
-		snprintf(pr->dpr_errmsg, sizeof (pr->dpr_errmsg), "failed to "
-		    "control pid %d: out of memory", (int)pr->dpr_pid);
+		(void) err_set(ENOMEM, "failed to control pid %d: out of "
+		    "memory", (int)pr->dpr_pid);
+		err_save(&pr->dpr_err);
 		(void) pt_release(pr->dpr_P, pr->dpr_created ?
 		    PT_RELEASE_KILL : PT_RELEASE_RUN);
 		pr->dpr_P = NULL;
@@ -414,52 +452,93 @@ done:
 	return NULL;
 }
 
+/* An absolute CLOCK_MONOTONIC time US from now (dpr_cv's clock). */
+void
+ctl_deadline(struct timespec *ts, long us)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += us / 1000000L;
+	ts->tv_nsec += (us % 1000000L) * 1000L;
+	ts->tv_sec += ts->tv_nsec / 1000000000L;
+	ts->tv_nsec %= 1000000000L;
+}
+
+/* Sleep on dpr_cv (held) until woken or END (NULL: no limit); ETIMEDOUT. */
+int
+ctl_cv_wait(dtproc_proc_t *pr, const struct timespec *end)
+{
+	if (end == NULL)
+		return pthread_cond_wait(&pr->dpr_cv, &pr->dpr_lock);
+	return pthread_cond_timedwait(&pr->dpr_cv, &pr->dpr_lock, end);
+}
+
+/* Kick the control thread out of waitpid, then sleep US at most. */
+static void
+ctl_kick_wait(dtproc_proc_t *pr, long us)
+{
+	struct timespec ts;
+
+	if (pr->dpr_wake != NULL)
+		pt_wake_kick(pr->dpr_wake);
+	ctl_deadline(&ts, us);
+	(void) ctl_cv_wait(pr, &ts);
+}
+
+/* Why the control thread ended before the first rendezvous, recorded. */
+static int
+ctl_start_error(dtproc_proc_t *pr)
+{
+	int st = pr->dpr_status;
+
+	if (pr->dpr_failed) {
+		err_restore(&pr->dpr_err);
+		/* execve's ENOEXEC: neither ELF nor a #! script */
+		if (pr->dpr_created && err_code() == ENOEXEC)
+			return err_set(DTPROC_ENOTELF, "%s", pr->dpr_err.er_msg);
+		return -err_code();
+	}
+	if (pr->dpr_state == DTPROC_PS_LOST)
+		return err_set(DTPROC_ELOST, "failed to control pid %d: process "
+		    "exec'd set-id or unobservable program", (int)pr->dpr_pid);
+	if (WIFSIGNALED(st))
+		return err_set(DTPROC_EDEAD, "failed to control pid %d: process "
+		    "died from signal %d", (int)pr->dpr_pid, WTERMSIG(st));
+	return err_set(DTPROC_EDEAD, "failed to control pid %d: process "
+	    "exited with status %d", (int)pr->dpr_pid, WEXITSTATUS(st));
+}
+
 /*
  * Start the control thread and wait until the process rests at its first
- * rendezvous (STOP), or the thread gave up.  0, or -errno with
- * dtp's message set in the reference's words.
+ * rendezvous (STOP), or the thread gave up.  0, or a negative code with
+ * the calling thread's message set in the reference's words.
  */
 int
 ctl_start(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop)
 {
 	int err;
 
+	(void) dtp;
 	(void) pthread_mutex_lock(&pr->dpr_lock);
 	pr->dpr_stop |= stop;
 	err = pthread_create(&pr->dpr_tid, NULL, ctl_main, pr);
 	if (err != 0) {
 		(void) pthread_mutex_unlock(&pr->dpr_lock);
-		return ctl_set_error(dtp, err, "failed to create control "
-		    "thread for process-id %d: %s", (int)pr->dpr_pid,
-		    strerror(err));
+		return err_set(err, "failed to create control thread for "
+		    "process-id %d: %s", (int)pr->dpr_pid, strerror(err));
 	}
 	pr->dpr_thread = true;
 	while (!pr->dpr_done && !(pr->dpr_stop & CTL_STOP_IDLE))
-		(void) pthread_cond_wait(&pr->dpr_cv, &pr->dpr_lock);
-	if (pr->dpr_done) {
-		int st = pr->dpr_status;
-
-		(void) pthread_mutex_unlock(&pr->dpr_lock);
-		if (pr->dpr_failed)
-			return ctl_set_error(dtp, ESRCH, "%s",
-			    pr->dpr_errmsg);
-		if (pr->dpr_state == DTPROC_PS_LOST)
-			return ctl_set_error(dtp, ESRCH, "failed to control "
-			    "pid %d: process exec'd set-id or unobservable "
-			    "program", (int)pr->dpr_pid);
-		if (WIFSIGNALED(st))
-			return ctl_set_error(dtp, ESRCH, "failed to control "
-			    "pid %d: process died from signal %d",
-			    (int)pr->dpr_pid, WTERMSIG(st));
-		return ctl_set_error(dtp, ESRCH, "failed to control pid %d: "
-		    "process exited with status %d", (int)pr->dpr_pid,
-		    WEXITSTATUS(st));
-	}
+		(void) ctl_cv_wait(pr, NULL);
+	err = pr->dpr_done ? ctl_start_error(pr) : 0;
 	(void) pthread_mutex_unlock(&pr->dpr_lock);
-	return 0;
+	return err;
 }
 
-/* Ask the control thread to let the process go (HOW) and wait for it. */
+/*
+ * Ask the control thread to let the process go (HOW) and wait for it.
+ * The kick is repeated on a short interval: one landing just before the
+ * thread blocks in waitpid would otherwise be lost (wake.c).
+ */
 void
 ctl_finish(dtproc_proc_t *pr, pt_release_t how)
 {
@@ -470,33 +549,26 @@ ctl_finish(dtproc_proc_t *pr, pt_release_t how)
 	pr->dpr_quit = true;
 	pr->dpr_stop &= ~CTL_STOP_IDLE;
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
-	while (!pr->dpr_done) {
-		struct timespec ts;
-
-		pt_wake_kick(pr->dpr_wake);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 2 * 1000 * 1000;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		(void) pthread_cond_timedwait(&pr->dpr_cv, &pr->dpr_lock, &ts);
-	}
+	while (!pr->dpr_done)
+		ctl_kick_wait(pr, 2000);
 	(void) pthread_mutex_unlock(&pr->dpr_lock);
 	(void) pthread_join(pr->dpr_tid, NULL);
 	pr->dpr_thread = false;
 }
 
 /*
- * Hand REQ to the control thread and wait for its answer.  The caller
- * holds dpr_lock; waiting on dpr_cv lets the control thread take it.
+ * Hand REQ to the control thread and wait for its answer, its error
+ * record made the caller's.  The caller holds dpr_lock; waiting on dpr_cv
+ * lets the control thread take it.
  */
 long
 ctl_request(dtproc_proc_t *pr, ctl_req_t *req)
 {
-	long backoff_ns = 200 * 1000;
+	long backoff_us = 200;
 	ctl_req_t **tail;
 
 	if (pr->dpr_done || pr->dpr_P == NULL || !pr->dpr_thread)
-		return -ESRCH;
+		return ctl_gone(pr, 0);
 	req->cr_done = false;
 	req->cr_next = NULL;
 	if (pthread_equal(pr->dpr_tid, pthread_self())) {
@@ -513,17 +585,12 @@ ctl_request(dtproc_proc_t *pr, ctl_req_t *req)
 	*tail = req;
 	(void) pthread_cond_broadcast(&pr->dpr_cv);	/* if resting */
 	while (!req->cr_done && !pr->dpr_done) {
-		struct timespec ts;
-
-		if (pr->dpr_wake != NULL)
-			pt_wake_kick(pr->dpr_wake);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += backoff_ns;
-		ts.tv_sec += ts.tv_nsec / 1000000000L;
-		ts.tv_nsec %= 1000000000L;
-		(void) pthread_cond_timedwait(&pr->dpr_cv, &pr->dpr_lock, &ts);
-		if (backoff_ns < 50 * 1000 * 1000)
-			backoff_ns *= 2;
+		ctl_kick_wait(pr, backoff_us);
+		if (backoff_us < 50000)
+			backoff_us *= 2;
 	}
-	return req->cr_done ? req->cr_rv : -ESRCH;
+	if (!req->cr_done)
+		return ctl_gone(pr, 0);
+	err_restore(&req->cr_err);
+	return req->cr_rv;
 }

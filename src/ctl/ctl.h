@@ -13,6 +13,7 @@
 #define DTPROC_CTL_H
 
 #include "dtproc.h"
+#include "err/err.h"
 #include "ptrace/pt.h"
 #include "rtld/rtld.h"
 #include "sym/sym.h"
@@ -20,6 +21,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 #define CTL_STOP_IDLE	0x80	/* resting at a rendezvous */
 #define CTL_STOP_MASK	(DTPROC_STOP_CREATE | DTPROC_STOP_GRAB | \
@@ -51,6 +53,7 @@ typedef struct ctl_req {
 	dtproc_bkpt_f *cr_fn;	/* BKPT_ADD */
 	void *cr_arg;		/* BKPT_ADD; STACK: a ctl_stack_t */
 	long cr_rv;		/* result, -errno */
+	err_rec_t cr_err;	/* its error, handed back to the client */
 	bool cr_done;
 	struct ctl_req *cr_next;
 } ctl_req_t;
@@ -83,7 +86,10 @@ struct dtproc_proc {
 	int dpr_state;			/* DTPROC_PS_* once it is done */
 	int dpr_status;			/* wait status when DEAD */
 	bool dpr_failed;		/* never reached its rendezvous */
-	char dpr_errmsg[CTL_MSG_MAX];	/* why not */
+	err_rec_t dpr_err;		/* why not: the control thread's
+					   error, for the client */
+	unsigned dpr_jobstops;		/* group stops the thread has seen */
+	bool dpr_jobstop;		/* in one now (until SIGCONT) */
 	/* what the control thread is to create or grab */
 	char *dpr_file;
 	char **dpr_argv;
@@ -108,8 +114,6 @@ struct dtproc {
 	unsigned dph_lrucnt, dph_lrulim;
 	ctl_notice_t *dph_notify, *dph_notify_tail;
 	int dph_efd;			/* eventfd: readable with notices */
-	int dph_err;
-	char dph_errmsg[CTL_MSG_MAX];
 	dtproc_dlact_f *dph_dlact;
 	void *dph_dlact_arg;
 	dtproc_event_f *dph_event;
@@ -118,8 +122,7 @@ struct dtproc {
 
 /* handle.c */
 void ctl_notify(dtproc_t *dtp, dtproc_proc_t *pr, const char *msg);
-int ctl_set_error(dtproc_t *dtp, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int ctl_gone(const dtproc_proc_t *pr, pid_t tid);
 void ctl_enter(dtproc_proc_t *pr, bool *took);
 bool ctl_holds(dtproc_proc_t *pr);
 void ctl_mark(dtproc_proc_t *pr);
@@ -138,6 +141,8 @@ void ctl_bkpt_clear(dtproc_proc_t *pr);
 int ctl_start(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop);
 void ctl_finish(dtproc_proc_t *pr, pt_release_t how);
 long ctl_request(dtproc_proc_t *pr, ctl_req_t *req);
+void ctl_deadline(struct timespec *ts, long us);
+int ctl_cv_wait(dtproc_proc_t *pr, const struct timespec *end);
 
 /* stack.c: a CTL_STACK request, served on the control thread. */
 long ctl_stack_serve(dtproc_proc_t *pr, void *arg);

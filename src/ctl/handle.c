@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,28 +27,37 @@
 #define CTL_HASHLEN	256
 #define CTL_LRULIM	8
 
-int
-ctl_set_error(dtproc_t *dtp, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(dtp->dph_errmsg, sizeof (dtp->dph_errmsg), fmt, ap);
-	va_end(ap);
-	dtp->dph_err = err;
-	return -err;
-}
-
+/*
+ * The last error is the calling thread's (src/err): a client thread reads
+ * the reason of its own last call, a callback on a control thread its own,
+ * whichever dtproc_t they came through.
+ */
 DTPROC_API int
 dtproc_errno(dtproc_t *dtp)
 {
-	return dtp->dph_err;
+	(void) dtp;
+	return err_code();
 }
 
 DTPROC_API const char *
 dtproc_errmsg(dtproc_t *dtp)
 {
-	return dtp->dph_errmsg;
+	(void) dtp;
+	return err_msg();
+}
+
+/* The error of a call on a process no longer under control: dead or lost. */
+int
+ctl_gone(const dtproc_proc_t *pr, pid_t tid)
+{
+	bool lost = pr->dpr_state == DTPROC_PS_LOST;
+	char th[32] = "";
+
+	if (tid != 0)
+		snprintf(th, sizeof (th), "thread %d: ", (int)tid);
+	return err_set(lost ? DTPROC_ELOST : DTPROC_EDEAD, "pid %d: %s%s",
+	    (int)pr->dpr_pid, th, lost ? "control of the process was lost" :
+	    "process has exited");
 }
 
 DTPROC_API pid_t
@@ -113,14 +121,19 @@ ctl_lru_push(dtproc_t *dtp, dtproc_proc_t *pr)
 static dtproc_proc_t *
 ctl_alloc(dtproc_t *dtp, pid_t pid)
 {
-	dtproc_proc_t *pr = calloc(1, sizeof (*pr));
+	pthread_condattr_t ca;
+	dtproc_proc_t *pr;
 
-	if (pr == NULL)
+	if ((pr = calloc(1, sizeof (*pr))) == NULL)
 		return NULL;
 	pr->dpr_hdl = dtp;
 	pr->dpr_pid = pid;
 	(void) pthread_mutex_init(&pr->dpr_lock, NULL);
-	(void) pthread_cond_init(&pr->dpr_cv, NULL);
+	/* timed waits on it are bounds, not dates: immune to clock steps */
+	(void) pthread_condattr_init(&ca);
+	(void) pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	(void) pthread_cond_init(&pr->dpr_cv, &ca);
+	(void) pthread_condattr_destroy(&ca);
 	pr->dpr_state = DTPROC_PS_RUN;
 	return pr;
 }
@@ -220,6 +233,24 @@ dtproc_close(dtproc_t *dtp)
 	free(dtp);
 }
 
+/*
+ * Start PR's control thread and wait for its first rendezvous (STOP); if
+ * it fails, the process is let go (HOW) and PR freed: NULL, the reason
+ * recorded.
+ */
+static dtproc_proc_t *
+ctl_launch(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop, pt_release_t how)
+{
+	if (ctl_start(dtp, pr, stop) != 0) {
+		ctl_finish(pr, how);
+		ctl_drop_notices(dtp, pr);
+		ctl_free(pr);
+		return NULL;
+	}
+	ctl_hash_insert(dtp, pr);
+	return pr;
+}
+
 static char **
 ctl_copy_argv(const char *file, char *const argv[])
 {
@@ -254,7 +285,7 @@ dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
 		stop = DTPROC_STOP_CREATE;	/* every create has a rendezvous */
 	if (file == NULL || (stop & ~CTL_STOP_MASK) != 0 ||
 	    (stop & DTPROC_STOP_GRAB)) {
-		ctl_set_error(dtp, EINVAL, "failed to execute %s: invalid "
+		(void) err_set(EINVAL, "failed to execute %s: invalid "
 		    "arguments", file != NULL ? file : "(null)");
 		return NULL;
 	}
@@ -263,19 +294,12 @@ dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
 	    (pr->dpr_argv = ctl_copy_argv(file, argv)) == NULL) {
 		if (pr != NULL)
 			ctl_free(pr);
-		ctl_set_error(dtp, ENOMEM, "failed to execute %s: %s", file,
+		(void) err_set(ENOMEM, "failed to execute %s: %s", file,
 		    strerror(ENOMEM));
 		return NULL;
 	}
 	pr->dpr_created = true;
-	if (ctl_start(dtp, pr, (unsigned)stop) != 0) {
-		ctl_finish(pr, PT_RELEASE_KILL);
-		ctl_drop_notices(dtp, pr);
-		ctl_free(pr);
-		return NULL;
-	}
-	ctl_hash_insert(dtp, pr);
-	return pr;
+	return ctl_launch(dtp, pr, (unsigned)stop, PT_RELEASE_KILL);
 }
 
 /* Is the process of this handle still the one it was grabbed as? */
@@ -306,7 +330,6 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 	bool rdonly = (flags & (DTPROC_GRAB_RDONLY | DTPROC_GRAB_NOMONITOR))
 	    != 0;
 	dtproc_proc_t *pr;
-	pt_err_t err;
 
 	for (pr = dtp->dph_hash[h]; pr != NULL; pr = pr->dpr_hash) {
 		if (pr->dpr_pid != pid || pr->dpr_stale)
@@ -334,14 +357,13 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 		return pr;
 	}
 	if ((pr = ctl_alloc(dtp, pid)) == NULL) {
-		ctl_set_error(dtp, ENOMEM, "failed to grab pid %d: %s",
+		(void) err_set(ENOMEM, "failed to grab pid %d: %s",
 		    (int)pid, strerror(ENOMEM));
 		return NULL;
 	}
 	if (rdonly) {
-		if (pt_grab(pid, PT_GRAB_RDONLY, &pr->dpr_P, &err) != 0) {
-			ctl_set_error(dtp, err.pe_errno, "%s", err.pe_msg);
-			ctl_free(pr);
+		if (pt_grab(pid, PT_GRAB_RDONLY, &pr->dpr_P) != 0) {
+			ctl_free(pr);	/* the core's reason stands */
 			return NULL;
 		}
 		pr->dpr_rdonly = true;
@@ -349,16 +371,20 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 		    pt_exe(pr->dpr_P));
 		if ((pr->dpr_sym = sym_proc_new(pid)) == NULL ||
 		    (pr->dpr_rtld = rtld_new(pr->dpr_P, pr->dpr_sym)) == NULL) {
-			ctl_set_error(dtp, ENOMEM, "failed to grab pid %d: %s",
+			(void) err_set(ENOMEM, "failed to grab pid %d: %s",
 			    (int)pid, strerror(ENOMEM));
 			(void) pt_release(pr->dpr_P, PT_RELEASE_DEFAULT);
 			ctl_free(pr);
 			return NULL;
 		}
-		/* a dlopen in progress: the maps serve until it is done */
-		for (int i = 0; i < 100 && rtld_refresh(pr->dpr_rtld) ==
-		    -EAGAIN; i++)
-			;
+		/*
+		 * One pass: a dlopen or dlclose in progress (-EAGAIN, the
+		 * link maps not consistent) leaves the maps to serve, and
+		 * the next grab of the cached handle reads the link maps
+		 * again; waiting here for the linker would wait for the
+		 * victim, with no bound.
+		 */
+		(void) rtld_refresh(pr->dpr_rtld);
 		if (dtp->dph_lrucnt >= dtp->dph_lrulim) {
 			dtproc_proc_t *o = dtp->dph_lru;
 
@@ -376,12 +402,7 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 			dtp->dph_lrucnt++;
 		}
 	} else {
-		if (ctl_start(dtp, pr, DTPROC_STOP_GRAB) != 0) {
-			ctl_finish(pr, PT_RELEASE_RUN);
-			ctl_drop_notices(dtp, pr);
-			ctl_free(pr);
-			return NULL;
-		}
+		return ctl_launch(dtp, pr, DTPROC_STOP_GRAB, PT_RELEASE_RUN);
 	}
 	ctl_hash_insert(dtp, pr);
 	return pr;

@@ -20,7 +20,6 @@
  */
 #include "ctl.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,6 @@ typedef struct ctl_stack {
 	uintptr_t *cs_pcs;	/* its frames */
 	pid_t *cs_tids;		/* or the threads */
 	int cs_max;
-	char cs_msg[CTL_MSG_MAX];	/* why not */
 } ctl_stack_t;
 
 /* Is TID one of P's threads (known to the core)? */
@@ -55,6 +53,7 @@ ctl_stack_known(pt_proc_t *P, pid_t tid)
 	return found;
 }
 
+/* The walk's error, in the words of the caller's situation. */
 static long
 ctl_stack_walk(dtproc_proc_t *pr, ctl_stack_t *cs)
 {
@@ -62,25 +61,23 @@ ctl_stack_walk(dtproc_proc_t *pr, ctl_stack_t *cs)
 	int n;
 
 	if (pr->dpr_unw == NULL &&
-	    (pr->dpr_unw = unw_proc_new(pr->dpr_pid)) == NULL) {
-		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: thread %d: "
-		    "out of memory", (int)pr->dpr_pid, (int)cs->cs_tid);
-		return -ENOMEM;
-	}
-	n = unw_stack(pr->dpr_unw, P, pr->dpr_sym, cs->cs_tid, cs->cs_pcs,
-	    NULL, cs->cs_max, cs->cs_msg, sizeof (cs->cs_msg));
-	if (n == -EBUSY && cs->cs_inline)
-		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: thread %d "
-		    "is running: a callback may stack only stopped threads",
+	    (pr->dpr_unw = unw_proc_new(pr->dpr_pid)) == NULL)
+		return err_set(ENOMEM, "pid %d: thread %d: out of memory",
 		    (int)pr->dpr_pid, (int)cs->cs_tid);
-	else if (n < 0 && !pt_alive(P))
-		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: thread %d: "
-		    "process has exited", (int)pr->dpr_pid, (int)cs->cs_tid);
-	else if ((n == -ESRCH || n == -EBUSY) && !cs->cs_inline &&
+	n = unw_stack(pr->dpr_unw, P, pr->dpr_sym, cs->cs_tid, cs->cs_pcs,
+	    NULL, cs->cs_max);
+	if (n == -EBUSY && cs->cs_inline)
+		return err_set(EBUSY, "pid %d: thread %d is running: a callback "
+		    "may stack only stopped threads", (int)pr->dpr_pid,
+		    (int)cs->cs_tid);
+	if (n < 0 && !pt_alive(P))
+		return err_set(DTPROC_EDEAD, "pid %d: thread %d: process has "
+		    "exited", (int)pr->dpr_pid, (int)cs->cs_tid);
+	if ((n == -ESRCH || n == -EBUSY) && !cs->cs_inline &&
 	    ctl_stack_known(P, cs->cs_tid))
 		/* every thread was stopped but those past their exit event */
-		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: thread %d "
-		    "has exited", (int)pr->dpr_pid, (int)cs->cs_tid);
+		return err_set(ESRCH, "pid %d: thread %d has exited",
+		    (int)pr->dpr_pid, (int)cs->cs_tid);
 	return n;
 }
 
@@ -93,23 +90,19 @@ ctl_stack_serve(dtproc_proc_t *pr, void *arg)
 	bool stop;
 	long rv;
 
-	if (P == NULL) {
-		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: process has "
-		    "exited", (int)pr->dpr_pid);
-		return -ESRCH;
-	}
+	if (P == NULL)
+		return ctl_gone(pr, cs->cs_tid);
 	if (cs->cs_threads)
 		return pt_threads(P, cs->cs_tids, cs->cs_max);
 	stop = !cs->cs_inline && !(pr->dpr_stop & CTL_STOP_IDLE);
 	if (stop && (rv = pt_stop(P, PT_WHY_REQUESTED)) != 0) {
 		if (!pt_alive(P))
-			snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: "
-			    "thread %d: process has exited", (int)pr->dpr_pid,
+			return err_set(DTPROC_EDEAD, "pid %d: thread %d: "
+			    "process has exited", (int)pr->dpr_pid,
 			    (int)cs->cs_tid);
-		else
-			snprintf(cs->cs_msg, sizeof (cs->cs_msg), "%s",
-			    pt_errmsg(P));
-		return rv < 0 ? rv : -ESRCH;
+		return rv < 0 ? rv : err_set(ESRCH, "pid %d: thread %d: "
+		    "cannot stop the process", (int)pr->dpr_pid,
+		    (int)cs->cs_tid);	/* else the core's reason stands */
 	}
 	rv = ctl_stack_walk(pr, cs);
 	if (stop)
@@ -117,25 +110,40 @@ ctl_stack_serve(dtproc_proc_t *pr, void *arg)
 	return rv;
 }
 
+/* A read-only handle: threads from /proc; registers cannot be read. */
+static long
+ctl_stack_rdonly(const dtproc_proc_t *pr, const ctl_stack_t *cs)
+{
+	int n;
+
+	if (!cs->cs_threads)
+		return err_set(EPERM, "pid %d: cannot read the registers of "
+		    "thread %d: grabbed read-only", (int)pr->dpr_pid,
+		    (int)cs->cs_tid);
+	n = pt_tasks(pr->dpr_pid, cs->cs_tids, cs->cs_max);
+	return n == -ESRCH ? ctl_gone(pr, 0) : n;
+}
+
 /* Run CS on the control thread: inline from a callback, else requested. */
 static long
 ctl_stack_call(dtproc_proc_t *pr, ctl_stack_t *cs)
 {
 	ctl_req_t req = { .cr_op = CTL_STACK, .cr_arg = cs };
+	bool took;
 	long rv;
 
-	if (pr->dpr_thread && !pr->dpr_done &&
-	    pthread_equal(pr->dpr_tid, pthread_self())) {
+	ctl_enter(pr, &took);
+	if (pr->dpr_rdonly)
+		rv = ctl_stack_rdonly(pr, cs);
+	else if (pr->dpr_done || pr->dpr_P == NULL)
+		rv = ctl_gone(pr, cs->cs_tid);
+	else if (pr->dpr_thread && pthread_equal(pr->dpr_tid, pthread_self())) {
 		cs->cs_inline = true;
-		return ctl_stack_serve(pr, cs);
+		rv = ctl_stack_serve(pr, cs);
+	} else {
+		rv = ctl_request(pr, &req);
 	}
-	rv = ctl_request(pr, &req);
-	if (rv < 0 && cs->cs_msg[0] == '\0')
-		snprintf(cs->cs_msg, sizeof (cs->cs_msg), "pid %d: %s%.0d%s"
-		    "process has exited", (int)pr->dpr_pid,
-		    cs->cs_threads ? "" : "thread ",
-		    cs->cs_threads ? 0 : (int)cs->cs_tid,
-		    cs->cs_threads ? "" : ": ");
+	ctl_leave(pr, took);
 	return rv;
 }
 
@@ -144,56 +152,14 @@ dtproc_stack(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t *pcs,
     int max)
 {
 	ctl_stack_t cs = { .cs_tid = tid, .cs_pcs = pcs, .cs_max = max };
-	bool took;
-	long rv;
 
+	(void) dtp;
 	if (pcs == NULL || max <= 0)
-		return ctl_set_error(dtp, EINVAL, "pid %d: thread %d: no room "
-		    "for frames", (int)pr->dpr_pid, (int)tid);
+		return err_set(EINVAL, "pid %d: thread %d: no room for frames",
+		    (int)pr->dpr_pid, (int)tid);
 	if (cs.cs_max > DTPROC_STACK_MAX)
 		cs.cs_max = DTPROC_STACK_MAX;
-	ctl_enter(pr, &took);
-	if (pr->dpr_rdonly) {
-		ctl_leave(pr, took);
-		return ctl_set_error(dtp, EPERM, "pid %d: cannot read the "
-		    "registers of thread %d: grabbed read-only",
-		    (int)pr->dpr_pid, (int)tid);
-	}
-	if (pr->dpr_done || pr->dpr_P == NULL) {
-		ctl_leave(pr, took);
-		return ctl_set_error(dtp, ESRCH, "pid %d: thread %d: process "
-		    "has exited", (int)pr->dpr_pid, (int)tid);
-	}
-	rv = ctl_stack_call(pr, &cs);
-	if (rv < 0)
-		ctl_set_error(dtp, (int)-rv, "%s", cs.cs_msg);
-	ctl_leave(pr, took);
-	return (int)rv;
-}
-
-/* A read-only handle's threads: /proc/PID/task, no control needed. */
-static int
-ctl_threads_proc(dtproc_t *dtp, pid_t pid, pid_t *tids, int max)
-{
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof (path), "/proc/%d/task", (int)pid);
-	if ((dir = opendir(path)) == NULL)
-		return ctl_set_error(dtp, errno == ENOENT ? ESRCH : errno,
-		    "pid %d: cannot list threads: %s", (int)pid,
-		    errno == ENOENT ? "process has exited" : strerror(errno));
-	while ((d = readdir(dir)) != NULL) {
-		if (d->d_name[0] < '0' || d->d_name[0] > '9')
-			continue;
-		if (n < max)
-			tids[n] = (pid_t)atoi(d->d_name);
-		n++;
-	}
-	(void) closedir(dir);
-	return n;
+	return (int)ctl_stack_call(pr, &cs);
 }
 
 DTPROC_API int
@@ -201,29 +167,12 @@ dtproc_threads(dtproc_t *dtp, dtproc_proc_t *pr, pid_t *tids, int max)
 {
 	ctl_stack_t cs = { .cs_threads = true, .cs_tids = tids,
 	    .cs_max = max };
-	bool took;
-	long rv;
 
+	(void) dtp;
 	if (max < 0 || (tids == NULL && max > 0))
-		return ctl_set_error(dtp, EINVAL, "pid %d: bad thread buffer",
+		return err_set(EINVAL, "pid %d: bad thread buffer",
 		    (int)pr->dpr_pid);
-	ctl_enter(pr, &took);
-	if (pr->dpr_rdonly) {
-		pid_t pid = pr->dpr_pid;
-
-		ctl_leave(pr, took);
-		return ctl_threads_proc(dtp, pid, tids, max);
-	}
-	if (pr->dpr_done || pr->dpr_P == NULL) {
-		ctl_leave(pr, took);
-		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
-		    (int)pr->dpr_pid);
-	}
-	rv = ctl_stack_call(pr, &cs);
-	if (rv < 0)
-		ctl_set_error(dtp, (int)-rv, "%s", cs.cs_msg);
-	ctl_leave(pr, took);
-	return (int)rv;
+	return (int)ctl_stack_call(pr, &cs);
 }
 
 DTPROC_API int
@@ -233,13 +182,10 @@ dtproc_frame_name(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t pc,
 	bool took;
 	int n;
 
+	(void) dtp;
 	ctl_enter(pr, &took);
-	if (pr->dpr_sym == NULL) {
-		ctl_leave(pr, took);
-		return ctl_set_error(dtp, ESRCH, "pid %d: process has exited",
-		    (int)pr->dpr_pid);
-	}
-	n = unw_frame_name(pr->dpr_sym, pc, caller, buf, len);
+	n = pr->dpr_sym == NULL ? ctl_gone(pr, 0) :
+	    unw_frame_name(pr->dpr_sym, pc, caller, buf, len);
 	ctl_leave(pr, took);
 	return n;
 }

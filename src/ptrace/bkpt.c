@@ -122,7 +122,7 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 
 	PT_ASSERT_OWNER(P);
 	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
-		return pt_seterr(P, ESRCH, "pid %d: cannot set breakpoint: "
+		return err_set(ESRCH, "pid %d: cannot set breakpoint: "
 		    "process not under control", (int)P->pp_pid);
 	i = pt_bp_index(P, addr, &found);
 	if (found) {
@@ -133,21 +133,21 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 	if (pt_mem_read(P, addr, &orig, 1) != 1) {
 		/* no address space at all: it is exiting (or exec'ing) */
 		if (errno == ESRCH)
-			return pt_seterr(P, ESRCH, "pid %d: cannot set "
+			return err_set(ESRCH, "pid %d: cannot set "
 			    "breakpoint: process is exiting", (int)P->pp_pid);
-		return pt_seterr(P, EFAULT, "pid %d: cannot set breakpoint "
+		return err_set(EFAULT, "pid %d: cannot set breakpoint "
 		    "at %#lx: address not mapped", (int)P->pp_pid,
 		    (unsigned long)addr);
 	}
 	if (orig == PT_INT3)
-		return pt_seterr(P, EINVAL, "pid %d: cannot set breakpoint "
+		return err_set(EINVAL, "pid %d: cannot set breakpoint "
 		    "at %#lx: an int3 is already there", (int)P->pp_pid,
 		    (unsigned long)addr);
 	if (P->pp_nbp == P->pp_abp) {
 		int n = P->pp_abp ? P->pp_abp * 2 : 16;
 		pt_bkpt_t *b = realloc(P->pp_bp, n * sizeof (*b));
 		if (b == NULL)
-			return pt_seterr(P, ENOMEM, "pid %d: out of memory",
+			return err_set(ENOMEM, "pid %d: out of memory",
 			    (int)P->pp_pid);
 		P->pp_bp = b;
 		P->pp_abp = n;
@@ -165,7 +165,7 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 		memmove(&P->pp_bp[i], &P->pp_bp[i + 1],
 		    (P->pp_nbp - i - 1) * sizeof (*P->pp_bp));
 		P->pp_nbp--;
-		return pt_seterr(P, err, "pid %d: cannot write breakpoint at "
+		return err_set(err, "pid %d: cannot write breakpoint at "
 		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
 		    strerror(err));
 	}
@@ -181,7 +181,7 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 	PT_ASSERT_OWNER(P);
 	i = pt_bp_index(P, addr, &found);
 	if (!found)
-		return pt_seterr(P, ENOENT, "pid %d: no breakpoint at %#lx",
+		return err_set(ENOENT, "pid %d: no breakpoint at %#lx",
 		    (int)P->pp_pid, (unsigned long)addr);
 	if (--P->pp_bp[i].pb_refs > 0)
 		return 0;
@@ -194,7 +194,7 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 	    !P->pp_lifted && pt_mem_read(P, addr, &cur, 1) == 1 &&
 	    cur == PT_INT3 && pt_mem_write(P, addr, &P->pp_bp[i].pb_orig, 1)
 	    != 1 && errno != EIO && errno != EFAULT)
-		rv = pt_seterr(P, errno, "pid %d: cannot restore text at "
+		rv = err_set(errno, "pid %d: cannot restore text at "
 		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
 		    strerror(errno));
 	(void) pt_gone_add(P, addr, P->pp_bp[i].pb_orig);
@@ -411,14 +411,14 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	PT_ASSERT_OWNER(P);
 	if ((T = pt_thr_find(P, tid)) == NULL ||
 	    !(T->pt_flags & PT_TF_STOPPED))
-		return pt_seterr(P, ESRCH, "pid %d: thread %d is not stopped",
+		return err_set(ESRCH, "pid %d: thread %d is not stopped",
 		    (int)P->pp_pid, (int)tid);
 	if ((rv = pt_thr_regs(T, &regs)) != 0)
-		return pt_seterr(P, -rv, "pid %d: thread %d: %s",
+		return err_set(-rv, "pid %d: thread %d: %s",
 		    (int)P->pp_pid, (int)tid, strerror(-rv));
 	addr = arch_pc(&regs);
 	if ((B = pt_bkpt_find(P, addr)) == NULL)
-		return pt_seterr(P, EINVAL, "pid %d: thread %d is not at a "
+		return err_set(EINVAL, "pid %d: thread %d is not at a "
 		    "breakpoint (pc %#lx)", (int)P->pp_pid, (int)tid,
 		    (unsigned long)addr);
 	/* one stop per hit: no other thread need stop, the int3 stays */
@@ -442,7 +442,7 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	    pt_bkpt_find(P, addr) == NULL) {
 		if (outer == 0)
 			pt_resume_internal(P, tid);
-		return pt_seterr(P, ESRCH, "pid %d: thread %d: breakpoint at "
+		return err_set(ESRCH, "pid %d: thread %d: breakpoint at "
 		    "%#lx gone", (int)P->pp_pid, (int)tid,
 		    (unsigned long)addr);
 	}
@@ -470,7 +470,7 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 		rv = 0;		/* an event of the stepped syscall, queued */
 	if (outer == 0)
 		pt_resume_internal(P, tid);
-	return rv < 0 ? pt_seterr(P, -rv, "pid %d: thread %d died while "
+	return rv < 0 ? err_set(-rv, "pid %d: thread %d died while "
 	    "stepping over %#lx", (int)P->pp_pid, (int)tid,
 	    (unsigned long)addr) : 0;
 }

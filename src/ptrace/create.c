@@ -77,7 +77,7 @@ pt_child_exec(const char *path, char *const argv[], char *const envp[],
 
 int
 pt_create(const char *file, char *const argv[], char *const envp[],
-    const sigset_t *sigmask, pt_proc_t **pp, pt_err_t *e)
+    const sigset_t *sigmask, pt_proc_t **pp)
 {
 	char path[PATH_MAX];
 	char *const defargv[] = { (char *)file, NULL };
@@ -89,7 +89,7 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 
 	*pp = NULL;
 	if ((rv = pt_resolve(file, path, sizeof (path))) != 0)
-		return pt_errset(e, -rv, "failed to execute %s: %s", file,
+		return err_set(-rv, "failed to execute %s: %s", file,
 		    strerror(-rv));
 	if (argv == NULL || argv[0] == NULL)
 		argv = defargv;
@@ -100,13 +100,13 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 		sigmask = &empty;
 	}
 	if (pipe2(go, O_CLOEXEC) != 0)
-		return pt_errset(e, errno, "failed to execute %s: %s", file,
+		return err_set(errno, "failed to execute %s: %s", file,
 		    strerror(errno));
 	if (pipe2(ep, O_CLOEXEC) != 0) {
 		err = errno;
 		close(go[0]);
 		close(go[1]);
-		return pt_errset(e, err, "failed to execute %s: %s", file,
+		return err_set(err, "failed to execute %s: %s", file,
 		    strerror(err));
 	}
 	if ((pid = fork()) == 0)
@@ -117,7 +117,7 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 	if (pid < 0) {
 		close(go[1]);
 		close(ep[0]);
-		return pt_errset(e, err, "failed to execute %s: %s", file,
+		return err_set(err, "failed to execute %s: %s", file,
 		    strerror(err));
 	}
 	/*
@@ -132,7 +132,7 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 		close(go[1]);
 		close(ep[0]);
 		(void) waitpid(pid, &status, 0);
-		return pt_errset(e, err, "failed to execute %s: cannot trace "
+		return err_set(err, "failed to execute %s: cannot trace "
 		    "child %d: %s", file, (int)pid, strerror(err));
 	}
 	(void) write(go[1], "g", 1);
@@ -149,7 +149,7 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 		close(ep[0]);
 		kill(pid, SIGKILL);
 		(void) waitpid(pid, &status, __WALL);
-		return pt_errset(e, ENOMEM, "failed to execute %s: %s", file,
+		return err_set(ENOMEM, "failed to execute %s: %s", file,
 		    strerror(ENOMEM));
 	}
 	pt_owner_add(P);
@@ -171,13 +171,13 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 		n = read(ep[0], &err, sizeof (err));
 		close(ep[0]);
 		if (n == sizeof (err))
-			return pt_errset(e, err, "failed to execute %s: %s",
+			return err_set(err, "failed to execute %s: %s",
 			    file, strerror(err));
 		if (WIFSIGNALED(status))
-			return pt_errset(e, EINTR, "failed to execute %s: "
+			return err_set(EINTR, "failed to execute %s: "
 			    "process died from signal %d before its exec",
 			    file, WTERMSIG(status));
-		return pt_errset(e, ECHILD, "failed to execute %s: process "
+		return err_set(ECHILD, "failed to execute %s: process "
 		    "exited before its exec", file);
 	}
 	close(ep[0]);
@@ -194,10 +194,10 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 		kill(pid, SIGKILL);
 		(void) waitpid(pid, &status, __WALL);
 		if (rv == -EACCES || rv == -EPERM)
-			return pt_errset(e, -rv, "failed to control pid %d: "
+			return err_set(DTPROC_ELOST, "failed to control pid %d: "
 			    "process exec'd set-id or unobservable program",
 			    (int)pid);
-		return pt_errset(e, -rv, "failed to execute %s: cannot open "
+		return err_set(-rv, "failed to execute %s: cannot open "
 		    "memory of pid %d: %s", file, (int)pid, strerror(-rv));
 	}
 	P->pp_state = PT_STOPPED;

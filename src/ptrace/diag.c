@@ -1,9 +1,11 @@
 /*
  * diag.c - facts about a process read from /proc, for the reasons a grab
- * is refused: state, flags, tracer, owner.
+ * is refused (state, flags, tracer, owner) and for read-only handles
+ * (threads).
  */
 #include "pt_impl.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -120,4 +122,31 @@ pt_comm(pid_t pid, char *buf, size_t len)
 	}
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/*
+ * The thread ids of PID from /proc/PID/task (at most MAX stored), how
+ * many there are, or a negative code with the reason recorded.
+ */
+int
+pt_tasks(pid_t pid, pid_t *tids, int max)
+{
+	char path[64];
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof (path), "/proc/%d/task", (int)pid);
+	if ((dir = opendir(path)) == NULL)
+		return err_set(errno == ENOENT ? ESRCH : errno, "pid %d: cannot "
+		    "list threads: %s", (int)pid, errno == ENOENT ?
+		    "process has exited" : strerror(errno));
+	while ((d = readdir(dir)) != NULL) {
+		pid_t tid = (pid_t)strtol(d->d_name, NULL, 10);
+
+		if (tid > 0 && n++ < max)
+			tids[n - 1] = tid;
+	}
+	closedir(dir);
+	return n;
 }

@@ -5,7 +5,7 @@
  * /proc/PID/task, and lists it again until a pass finds nothing new:
  * threads created meanwhile by a thread already seized are attached by
  * the kernel (TRACECLONE) and seen as ours; the others show up in the
- * next listing.  PTRACE_SEIZE injects no SIGSTOP, so nothing reaches the
+ * next listing (for at most PT_SEIZE_SECS).  PTRACE_SEIZE injects no SIGSTOP, so nothing reaches the
  * victim; PTRACE_INTERRUPT then stops them all (the GRAB rendezvous), and
  * a system call it interrupts is restarted, never failed with EINTR.
  *
@@ -22,9 +22,11 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PF_KTHREAD 0x00200000
+#define PT_SEIZE_SECS	2	/* seize passes may take this long */
 
 int
 pt_seize_opts(void)
@@ -42,7 +44,7 @@ pt_is_our_thread(pid_t pid)
 
 /* Why the kernel said EPERM: another user, ptrace policy, or set-id. */
 static int
-pt_eperm(pid_t pid, pt_err_t *e)
+pt_eperm(pid_t pid)
 {
 	char buf[32];
 	pid_t uid = pt_status_field(pid, 0, "Uid");
@@ -50,7 +52,7 @@ pt_eperm(pid_t pid, pt_err_t *e)
 	int scope = -1;
 
 	if (uid >= 0 && uid != (pid_t)geteuid() && geteuid() != 0)
-		return pt_errset(e, EPERM, "failed to grab pid %d: permission "
+		return err_set(EPERM, "failed to grab pid %d: permission "
 		    "denied: process belongs to another user (uid %d)",
 		    (int)pid, (int)uid);
 	if ((f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re")) != NULL) {
@@ -59,15 +61,15 @@ pt_eperm(pid_t pid, pt_err_t *e)
 		fclose(f);
 	}
 	if (scope >= 1)
-		return pt_errset(e, EPERM, "failed to grab pid %d: permission "
+		return err_set(EPERM, "failed to grab pid %d: permission "
 		    "denied: ptrace restricted by kernel.yama.ptrace_scope=%d",
 		    (int)pid, scope);
-	return pt_errset(e, EPERM, "failed to grab pid %d: permission denied: "
+	return err_set(EPERM, "failed to grab pid %d: permission denied: "
 	    "process is set-id or not dumpable", (int)pid);
 }
 
 static int
-pt_refuse(pid_t pid, int rdonly, pt_err_t *e)
+pt_refuse(pid_t pid, int rdonly)
 {
 	unsigned long flags = 0;
 	char state = 0, comm[64];
@@ -75,20 +77,20 @@ pt_refuse(pid_t pid, int rdonly, pt_err_t *e)
 	int rv;
 
 	if (pid <= 0)
-		return pt_errset(e, ESRCH, "failed to grab pid %d: no such "
+		return err_set(ESRCH, "failed to grab pid %d: no such "
 		    "process", (int)pid);
 	if (pid == getpid() || pt_is_our_thread(pid))
-		return pt_errset(e, EPERM, "failed to grab pid "
+		return err_set(DTPROC_ESELF, "failed to grab pid "
 		    "%d: process is dtproc itself", (int)pid);
 	if ((rv = pt_proc_stat(pid, &state, &flags)) != 0)
-		return pt_errset(e, ESRCH, "failed to grab pid %d: no such "
+		return err_set(ESRCH, "failed to grab pid %d: no such "
 		    "process", (int)pid);
 	if (state == 'Z' || state == 'X')
-		return pt_errset(e, ESRCH, "failed to grab pid %d: process is "
-		    "a zombie", (int)pid);
+		return err_set(DTPROC_EZOMBIE, "failed to grab pid %d: "
+		    "process is a zombie", (int)pid);
 	if (flags & PF_KTHREAD)
-		return pt_errset(e, EPERM, "failed to grab pid %d: process is "
-		    "a kernel thread", (int)pid);
+		return err_set(DTPROC_EKTHREAD, "failed to grab pid %d: "
+		    "process is a kernel thread", (int)pid);
 	/* reading needs no tracer of our own: another one is no obstacle */
 	tracer = rdonly ? 0 : pt_status_field(pid, 0, "TracerPid");
 	if (tracer > 0) {
@@ -98,16 +100,16 @@ pt_refuse(pid_t pid, int rdonly, pt_err_t *e)
 		if (tg > 0)
 			tracer = tg;
 		pt_comm(tracer, comm, sizeof (comm));
-		return pt_errset(e, EBUSY, "failed to grab pid %d: process is "
-		    "already traced by pid %d (%s)", (int)pid, (int)tracer,
-		    comm);
+		return err_set(DTPROC_ETRACED, "failed to grab pid %d: "
+		    "process is already traced by pid %d (%s)", (int)pid,
+		    (int)tracer, comm);
 	}
 	return 0;
 }
 
 /* Seize every thread listed; returns how many were new, or -errno. */
 static int
-pt_seize_pass(pt_proc_t *P, pt_err_t *e)
+pt_seize_pass(pt_proc_t *P)
 {
 	char path[64];
 	struct dirent *d;
@@ -116,7 +118,7 @@ pt_seize_pass(pt_proc_t *P, pt_err_t *e)
 
 	snprintf(path, sizeof (path), "/proc/%d/task", (int)P->pp_pid);
 	if ((dir = opendir(path)) == NULL)
-		return pt_errset(e, ESRCH, "failed to grab pid %d: no such "
+		return err_set(ESRCH, "failed to grab pid %d: no such "
 		    "process", (int)P->pp_pid);
 	while ((d = readdir(dir)) != NULL) {
 		pid_t tid = (pid_t)atoi(d->d_name);
@@ -127,7 +129,7 @@ pt_seize_pass(pt_proc_t *P, pt_err_t *e)
 		    (void *)(long)pt_seize_opts()) == 0) {
 			if (pt_thr_add(P, tid, 0) == NULL) {
 				closedir(dir);
-				return pt_errset(e, ENOMEM, "failed to grab "
+				return err_set(ENOMEM, "failed to grab "
 				    "pid %d: %s", (int)P->pp_pid,
 				    strerror(ENOMEM));
 			}
@@ -156,18 +158,44 @@ pt_seize_pass(pt_proc_t *P, pt_err_t *e)
 		}
 		closedir(dir);
 		if (tid != P->pp_pid && err != ENOMEM)
-			return pt_errset(e, err, "failed to grab pid %d: "
+			return err_set(err, "failed to grab pid %d: "
 			    "thread %d: %s", (int)P->pp_pid, (int)tid,
 			    strerror(err));
 		if (err == EPERM) {
-			int rv = pt_refuse(P->pp_pid, 0, e);
-			return rv != 0 ? rv : pt_eperm(P->pp_pid, e);
+			int rv = pt_refuse(P->pp_pid, 0);
+			return rv != 0 ? rv : pt_eperm(P->pp_pid);
 		}
-		return pt_errset(e, err, "failed to grab pid %d: %s",
+		return err_set(err, "failed to grab pid %d: %s",
 		    (int)P->pp_pid, strerror(err));
 	}
 	closedir(dir);
 	return added;
+}
+
+/*
+ * Seize passes until one finds no new thread.  Bounded in time: threads
+ * started by a thread already seized are attached by the kernel, so only
+ * a process whose unseized threads keep starting others (or whose thread
+ * ids keep being reused) could keep the loop going, and that is an error,
+ * not a hang.
+ */
+static int
+pt_seize_all(pt_proc_t *P)
+{
+	struct timespec now, end;
+	int rv;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += PT_SEIZE_SECS;
+	while ((rv = pt_seize_pass(P)) > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+		    now.tv_nsec >= end.tv_nsec))
+			return err_set(EAGAIN, "failed to grab pid %d: new "
+			    "threads kept appearing for %d s", (int)P->pp_pid,
+			    PT_SEIZE_SECS);
+	}
+	return rv;
 }
 
 static void
@@ -179,21 +207,21 @@ pt_unseize(pt_proc_t *P)
 }
 
 static int
-pt_grab_rdonly(pt_proc_t *P, pt_err_t *e)
+pt_grab_rdonly(pt_proc_t *P)
 {
 	int rv = pt_proc_open_mem(P, 1);
 
 	if (rv == -EACCES || rv == -EPERM)
-		return pt_eperm(P->pp_pid, e);
+		return pt_eperm(P->pp_pid);
 	if (rv != 0)
-		return pt_errset(e, -rv, "failed to grab pid %d: %s",
+		return err_set(-rv, "failed to grab pid %d: %s",
 		    (int)P->pp_pid, strerror(-rv));
 	P->pp_rdonly = true;
 	return 0;
 }
 
 int
-pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *e)
+pt_grab(pid_t pid, int flags, pt_proc_t **pp)
 {
 	char path[64], exe[4096];
 	pt_proc_t *P;
@@ -201,10 +229,10 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *e)
 	int rv;
 
 	*pp = NULL;
-	if ((rv = pt_refuse(pid, (flags & PT_GRAB_RDONLY) != 0, e)) != 0)
+	if ((rv = pt_refuse(pid, (flags & PT_GRAB_RDONLY) != 0)) != 0)
 		return rv;
 	if ((P = pt_proc_alloc(pid)) == NULL)
-		return pt_errset(e, ENOMEM, "failed to grab pid %d: %s",
+		return err_set(ENOMEM, "failed to grab pid %d: %s",
 		    (int)pid, strerror(ENOMEM));
 	P->pp_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	snprintf(path, sizeof (path), "/proc/%d/exe", (int)pid);
@@ -213,7 +241,7 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *e)
 		P->pp_exe = strdup(exe);
 	}
 	if (flags & PT_GRAB_RDONLY) {
-		if ((rv = pt_grab_rdonly(P, e)) != 0) {
+		if ((rv = pt_grab_rdonly(P)) != 0) {
 			pt_proc_free(P);
 			return rv;
 		}
@@ -222,13 +250,12 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *e)
 	}
 
 	pt_owner_add(P);
-	while ((rv = pt_seize_pass(P, e)) > 0)
-		;
+	rv = pt_seize_all(P);
 	if (rv == 0 && P->pp_nthr == 0)
-		rv = pt_errset(e, ESRCH, "failed to grab pid %d: no such "
+		rv = err_set(ESRCH, "failed to grab pid %d: no such "
 		    "process", (int)pid);
 	if (rv == 0 && (rv = pt_proc_open_mem(P, 0)) != 0)
-		rv = pt_errset(e, -rv, "failed to grab pid %d: cannot open "
+		rv = err_set(-rv, "failed to grab pid %d: cannot open "
 		    "its memory: %s", (int)pid, strerror(-rv));
 	if (rv < 0) {
 		pt_unseize(P);
@@ -241,10 +268,10 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *e)
 
 		pt_proc_free(P);
 		if (WIFSIGNALED(st))
-			return pt_errset(e, ESRCH, "failed to grab pid %d: "
+			return err_set(ESRCH, "failed to grab pid %d: "
 			    "process died from signal %d", (int)pid,
 			    WTERMSIG(st));
-		return pt_errset(e, ESRCH, "failed to grab pid %d: process "
+		return err_set(ESRCH, "failed to grab pid %d: process "
 		    "exited with status %d", (int)pid, WEXITSTATUS(st));
 	}
 	/*

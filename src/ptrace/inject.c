@@ -132,7 +132,7 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 
 	PT_ASSERT_OWNER(P);
 	if ((at = pt_entry(P)) == 0)
-		return pt_seterr(P, ENOENT, "pid %d: no entry point to run a "
+		return err_set(ENOENT, "pid %d: no entry point to run a "
 		    "system call at", (int)P->pp_pid);
 	outer = P->pp_stopping;
 	if ((rv = pt_gather(P, P->pp_why)) != 0)
@@ -209,7 +209,7 @@ out:
 	if (outer == 0)
 		pt_resume_internal(P, keep);
 	if (rv != 0)
-		return pt_seterr(P, -rv, "pid %d: cannot run system call %ld: "
+		return err_set(-rv, "pid %d: cannot run system call %ld: "
 		    "%s", (int)P->pp_pid, nr, strerror(-rv));
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
- * proc.c - the pt_proc_t object: allocation, its thread table, error text,
- * state, and the owner thread's list of processes.
+ * proc.c - the pt_proc_t object: allocation, its thread table, state,
+ * and the owner thread's list of processes.
  *
  * The owner list exists because one waitpid(-1, __WALL|__WNOTHREAD) sees
  * the stops of every tracee of the calling thread: when a thread owns
@@ -141,40 +141,6 @@ pt_thr_del(pt_proc_t *P, pid_t tid)
 		*T = P->pp_thr[--P->pp_nthr];
 }
 
-static int
-pt_vfmt(char *buf, size_t len, int err, const char *fmt, va_list ap)
-{
-	vsnprintf(buf, len, fmt, ap);
-	return err > 0 ? -err : err;
-}
-
-int
-pt_seterr(pt_proc_t *P, int err, const char *fmt, ...)
-{
-	va_list ap;
-	int rv;
-
-	va_start(ap, fmt);
-	rv = pt_vfmt(P->pp_errmsg, sizeof (P->pp_errmsg), err, fmt, ap);
-	va_end(ap);
-	return rv;
-}
-
-int
-pt_errset(pt_err_t *e, int err, const char *fmt, ...)
-{
-	va_list ap;
-	int rv = err > 0 ? -err : err;
-
-	if (e == NULL)
-		return rv;
-	va_start(ap, fmt);
-	pt_vfmt(e->pe_msg, sizeof (e->pe_msg), err, fmt, ap);
-	va_end(ap);
-	e->pe_errno = -rv;
-	return rv;
-}
-
 /*
  * Stopped means no thread can run: each is in a ptrace stop or listening
  * in a group stop.  Job control is the reason when every thread is in
@@ -236,7 +202,6 @@ pt_why_t pt_why(const pt_proc_t *P) { return P->pp_why; }
 int pt_created(const pt_proc_t *P) { return P->pp_created; }
 int pt_rdonly(const pt_proc_t *P) { return P->pp_rdonly; }
 int pt_exit_status(const pt_proc_t *P) { return P->pp_status; }
-const char *pt_errmsg(const pt_proc_t *P) { return P->pp_errmsg; }
 const char *pt_exe(const pt_proc_t *P) { return P->pp_exe ? P->pp_exe : ""; }
 
 int
@@ -298,6 +263,12 @@ pt_alive(const pt_proc_t *P)
 		return kill(P->pp_pid, 0) == 0;
 	/* a pidfd turns readable when its process has exited */
 	return poll(&p, 1, 0) == 0;
+}
+
+int
+pt_pidfd(const pt_proc_t *P)
+{
+	return P->pp_pidfd;
 }
 
 int

@@ -15,9 +15,9 @@
  * reference's whole-process stop); events collected meanwhile are queued
  * and reported by later pt_wait() calls, in arrival order.
  *
- * Errors: functions return 0 or a negative errno and leave a message
- * naming the pid and the reason in the pt_err_t the caller passed, or in
- * the process (pt_errmsg()).
+ * Errors: functions return 0 or a negative code (errno or DTPROC_E*) and
+ * record a message naming the pid and the reason as the calling thread's
+ * last error (src/err: err_code(), err_msg()).
  */
 #ifndef DTPROC_PT_H
 #define DTPROC_PT_H
@@ -29,12 +29,7 @@
 
 #include "arch/arch.h"
 
-#define PT_ERRMSG_MAX 512
-
-typedef struct pt_err {
-	int pe_errno;			/* positive errno of the failure */
-	char pe_msg[PT_ERRMSG_MAX];	/* "failed to grab pid N: reason" */
-} pt_err_t;
+#include "err/err.h"
 
 /* The reference's Pstate() values. */
 typedef enum pt_state {
@@ -104,10 +99,10 @@ typedef struct pt_proc pt_proc_t;
  * thread's own mask otherwise leaks into it).
  */
 int pt_create(const char *file, char *const argv[], char *const envp[],
-    const sigset_t *sigmask, pt_proc_t **pp, pt_err_t *err);
+    const sigset_t *sigmask, pt_proc_t **pp);
 
 /* Grab: seize every thread and stop them all (unless NOSTOP/RDONLY). */
-int pt_grab(pid_t pid, int flags, pt_proc_t **pp, pt_err_t *err);
+int pt_grab(pid_t pid, int flags, pt_proc_t **pp);
 
 /* Release modes, the reference's Prelease() flags. */
 typedef enum pt_release {
@@ -128,10 +123,14 @@ pt_why_t pt_why(const pt_proc_t *P);
 int pt_created(const pt_proc_t *P);
 int pt_rdonly(const pt_proc_t *P);
 int pt_exit_status(const pt_proc_t *P);	/* wait(2) status once DEAD */
-const char *pt_errmsg(const pt_proc_t *P);
+/* The calling thread's last error message (err_msg()); P is unused. */
 int pt_nthreads(const pt_proc_t *P);
 /* Is the process this handle was made for still there (pidfd)? */
 int pt_alive(const pt_proc_t *P);
+/* Thread ids from /proc/PID/task, no control needed: how many, or < 0. */
+int pt_tasks(pid_t pid, pid_t *tids, int max);
+/* The pidfd tying P to its process, or -1 (kernel without pidfds). */
+int pt_pidfd(const pt_proc_t *P);
 /* Is the calling thread P's owner (so that P cannot run meanwhile)? */
 int pt_is_owner(const pt_proc_t *P);
 int pt_threads(const pt_proc_t *P, pid_t *tids, int max);

@@ -110,7 +110,6 @@ struct pt_proc {
 	unsigned pp_execs;	/* exec count: an image change under us */
 	bool pp_lifted;		/* sites known but their int3s lifted */
 	char *pp_exe;		/* path of the current image */
-	char pp_errmsg[PT_ERRMSG_MAX];
 
 	pt_thread_t *pp_thr;	/* tracees: threads and guests */
 	int pp_nthr, pp_athr;
@@ -145,10 +144,6 @@ int pt_proc_open_mem(pt_proc_t *P, int rdonly);
 pt_thread_t *pt_thr_find(pt_proc_t *P, pid_t tid);
 pt_thread_t *pt_thr_add(pt_proc_t *P, pid_t tid, unsigned flags);
 void pt_thr_del(pt_proc_t *P, pid_t tid);
-int pt_seterr(pt_proc_t *P, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int pt_errset(pt_err_t *e, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 void pt_update_state(pt_proc_t *P);
 void pt_owner_add(pt_proc_t *P);
 void pt_owner_del(pt_proc_t *P);

@@ -19,12 +19,12 @@ pt_regs_thread(pt_proc_t *P, pid_t tid)
 	pt_thread_t *T = pt_thr_find(P, tid);
 
 	if (T == NULL) {
-		pt_seterr(P, ESRCH, "pid %d: no thread %d", (int)P->pp_pid,
+		err_set(ESRCH, "pid %d: no thread %d", (int)P->pp_pid,
 		    (int)tid);
 		return NULL;
 	}
 	if (!(T->pt_flags & PT_TF_STOPPED)) {
-		pt_seterr(P, EBUSY, "pid %d: thread %d is running",
+		err_set(EBUSY, "pid %d: thread %d is running",
 		    (int)P->pp_pid, (int)tid);
 		return NULL;
 	}
@@ -71,7 +71,7 @@ pt_regs_access(pt_proc_t *P, pid_t tid, arch_regs_t *get,
 	/* a write goes to the kernel now: the caller may rely on it */
 	rv = get != NULL ? pt_thr_regs(T, get) : arch_regs_write(tid, set);
 	if (rv != 0)
-		return pt_seterr(P, -rv, "pid %d: thread %d: %s",
+		return err_set(-rv, "pid %d: thread %d: %s",
 		    (int)P->pp_pid, (int)tid, strerror(-rv));
 	if (set != NULL) {
 		T->pt_regs = *set;

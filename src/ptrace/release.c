@@ -13,9 +13,7 @@
  */
 #include "pt_impl.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,37 +177,6 @@ pt_release_kill(pt_proc_t *P)
 	return rv;
 }
 
-/*
- * A thread detached in a group stop runs for a moment to re-enter it:
- * wait until every thread shows 'T', so that whoever looks next sees the
- * process stopped (bounded: a SIGCONT may come meanwhile).
- */
-static void
-pt_settle_stopped(pid_t pid)
-{
-	for (int tries = 0; tries < 100000; tries++) {
-		char path[64], st;
-		struct dirent *d;
-		int moving = 0;
-		DIR *dir;
-
-		snprintf(path, sizeof (path), "/proc/%d/task", (int)pid);
-		if ((dir = opendir(path)) == NULL)
-			return;
-		while ((d = readdir(dir)) != NULL) {
-			pid_t tid = (pid_t)atoi(d->d_name);
-
-			if (tid > 0 && pt_proc_stat(tid, &st, NULL) == 0 &&
-			    st != 'T' && st != 'Z' && st != 'X')
-				moving++;
-		}
-		closedir(dir);
-		if (moving == 0)
-			return;
-		sched_yield();
-	}
-}
-
 int
 pt_release(pt_proc_t *P, pt_release_t how)
 {
@@ -232,16 +199,18 @@ pt_release(pt_proc_t *P, pt_release_t how)
 		if (how == PT_RELEASE_KILL) {
 			rv = pt_release_kill(P);
 		} else if (pt_gather(P, PT_WHY_REQUESTED) == 0) {
-			bool stopped = how == PT_RELEASE_HANG || P->pp_jobstop;
-
 			rv = pt_bkpt_remove_all(P);
 			pt_vfork_settle(P);
 			(void) pt_xol_fini(P);
 			if (how == PT_RELEASE_HANG)
 				(void) pt_sendsig(P, SIGSTOP);
+			/*
+			 * A thread detached in a group stop is woken by the
+			 * kernel to re-enter it, before it runs any code of
+			 * its own; only /proc's state letter lags a moment,
+			 * and nothing marks its return that we could wait on.
+			 */
 			pt_detach_all(P);
-			if (stopped)
-				pt_settle_stopped(P->pp_pid);
 		}
 	}
 	/* a dead process may leave guests: they share the old text */

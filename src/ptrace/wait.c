@@ -805,7 +805,7 @@ pt_gather(pt_proc_t *P, pt_why_t why)
 {
 	PT_ASSERT_OWNER(P);
 	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
-		return pt_seterr(P, ESRCH, "pid %d: process is %s",
+		return err_set(ESRCH, "pid %d: process is %s",
 		    (int)P->pp_pid, P->pp_rdonly ? "grabbed read-only" :
 		    "no longer controlled");
 	P->pp_stopping++;
@@ -834,7 +834,7 @@ pt_gather(pt_proc_t *P, pt_why_t why)
 	}
 	P->pp_stopping--;
 	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST)
-		return pt_seterr(P, ESRCH, "pid %d: process exited",
+		return err_set(ESRCH, "pid %d: process exited",
 		    (int)P->pp_pid);
 	P->pp_why = why;
 	pt_update_state(P);
@@ -860,7 +860,7 @@ pt_resume_thread(pt_proc_t *P, pid_t tid)
 
 	PT_ASSERT_OWNER(P);
 	if ((T = pt_thr_find(P, tid)) == NULL)
-		return pt_seterr(P, ESRCH, "pid %d: no thread %d",
+		return err_set(ESRCH, "pid %d: no thread %d",
 		    (int)P->pp_pid, (int)tid);
 	rv = pt_restart(P, T);
 	pt_update_state(P);

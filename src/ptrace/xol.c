@@ -157,7 +157,7 @@ pt_xol_map(pt_proc_t *P, uintptr_t near, pid_t keep)
 	int rv;
 
 	if (at == 0)
-		return pt_seterr(P, ENOMEM, "pid %d: no room for a scratch "
+		return err_set(ENOMEM, "pid %d: no room for a scratch "
 		    "area near %#lx", (int)P->pp_pid, (unsigned long)near);
 	a = realloc(P->pp_xol, (P->pp_nxol + 1) * sizeof (*a));
 	if (a == NULL)
@@ -172,7 +172,7 @@ pt_xol_map(pt_proc_t *P, uintptr_t near, pid_t keep)
 			long un[6] = { ret, PT_XOL_AREA };
 			(void) pt_syscall(P, keep, SYS_munmap, un, &ret);
 		}
-		return pt_seterr(P, ret < 0 && ret > -4096 ? (int)-ret :
+		return err_set(ret < 0 && ret > -4096 ? (int)-ret :
 		    EEXIST, "pid %d: cannot map a scratch area at %#lx",
 		    (int)P->pp_pid, (unsigned long)at);
 	}

@@ -204,7 +204,6 @@ rtld_ldso_sym(rtld_t *R, const char *name, sym_info_t *si)
 {
 	sym_objinfo_t oi;
 	char spec[512];
-	const char *err;
 
 	if (sym_object(R->rt_sym, 0, &oi) != 0)
 		(void) sym_proc_update_maps(R->rt_sym);
@@ -214,13 +213,13 @@ rtld_ldso_sym(rtld_t *R, const char *name, sym_info_t *si)
 	 */
 	if (R->rt_ldbase == 0) {
 		snprintf(spec, sizeof (spec), "a.out`%s", name);
-		return sym_lookup_name(R->rt_sym, spec, si, &err);
+		return sym_lookup_name(R->rt_sym, spec, si);
 	}
 	for (size_t i = 0; sym_object(R->rt_sym, i, &oi) == 0; i++) {
 		if (oi.so_start != R->rt_ldbase)
 			continue;
 		snprintf(spec, sizeof (spec), "%s`%s", oi.so_path, name);
-		return sym_lookup_name(R->rt_sym, spec, si, &err);
+		return sym_lookup_name(R->rt_sym, spec, si);
 	}
 	return -ENOENT;
 }

@@ -26,16 +26,15 @@ static void
 rtld_plant_main(rtld_t *R)
 {
 	sym_info_t si;
-	const char *err;
 
 	if (R->rt_main_bp != 0 || R->rt_start_bp != 0)
 		return;
-	if (sym_lookup_name(R->rt_sym, "a.out`main", &si, &err) == 0 &&
+	if (sym_lookup_name(R->rt_sym, "a.out`main", &si) == 0 &&
 	    pt_bkpt_set(R->rt_proc, si.sy_addr) == 0) {
 		R->rt_main_bp = si.sy_addr;
 		return;
 	}
-	if (sym_lookup_name(R->rt_sym, "__libc_start_main", &si, &err) == 0 &&
+	if (sym_lookup_name(R->rt_sym, "__libc_start_main", &si) == 0 &&
 	    pt_bkpt_set(R->rt_proc, si.sy_addr) == 0)
 		R->rt_start_bp = si.sy_addr;
 }

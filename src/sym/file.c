@@ -31,27 +31,20 @@ static pthread_mutex_t sym_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static sym_file_t *sym_cache;
 static size_t sym_nfiles, sym_nloads;
 
-size_t
-sym_cache_files(void)
+/* A cache counter, read under the cache's lock. */
+static size_t
+sym_cache_count(const size_t *counter)
 {
 	size_t n;
 
 	pthread_mutex_lock(&sym_cache_lock);
-	n = sym_nfiles;
+	n = *counter;
 	pthread_mutex_unlock(&sym_cache_lock);
 	return n;
 }
 
-size_t
-sym_cache_loads(void)
-{
-	size_t n;
-
-	pthread_mutex_lock(&sym_cache_lock);
-	n = sym_nloads;
-	pthread_mutex_unlock(&sym_cache_lock);
-	return n;
-}
+size_t sym_cache_files(void) { return sym_cache_count(&sym_nfiles); }
+size_t sym_cache_loads(void) { return sym_cache_count(&sym_nloads); }
 
 static uint32_t
 sym_hash_name(const char *s)
@@ -173,34 +166,44 @@ sym_cmp_addr(const void *a, const void *b, void *strs)
 	return ux < uy ? -1 : ux > uy;
 }
 
+/*
+ * The name of symbol I of table D if it is one we keep (defined, at an
+ * address, a function, object, IFUNC or untyped label, named), else NULL.
+ */
+static const char *
+sym_kept(Elf *elf, const GElf_Shdr *sh, Elf_Data *d, size_t i, GElf_Sym *s)
+{
+	const char *name;
+	int type;
+
+	if (gelf_getsym(d, (int)i, s) == NULL)
+		return NULL;
+	type = GELF_ST_TYPE(s->st_info);
+	if (s->st_shndx == SHN_UNDEF || s->st_value == 0 ||
+	    (type != STT_FUNC && type != STT_OBJECT &&
+	    type != STT_GNU_IFUNC && type != STT_NOTYPE))
+		return NULL;
+	name = elf_strptr(elf, sh->sh_link, s->st_name);
+	return name != NULL && *name != '\0' ? name : NULL;
+}
+
 /* Append the defined symbols of one symbol table section. */
 static int
 sym_add_table(Elf *elf, Elf_Scn *scn, sym_file_t *F)
 {
 	GElf_Shdr sh;
+	GElf_Sym s;
 	Elf_Data *d;
+	const char *name;
 	size_t n, strsz = 0;
 
 	if (gelf_getshdr(scn, &sh) == NULL || sh.sh_entsize == 0 ||
 	    (d = elf_getdata(scn, NULL)) == NULL)
 		return -EINVAL;
 	n = sh.sh_size / sh.sh_entsize;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Sym s;
-		const char *name;
-
-		if (gelf_getsym(d, (int)i, &s) == NULL)
-			continue;
-		int type = GELF_ST_TYPE(s.st_info);
-		if (s.st_shndx == SHN_UNDEF || s.st_value == 0 ||
-		    (type != STT_FUNC && type != STT_OBJECT &&
-		    type != STT_GNU_IFUNC && type != STT_NOTYPE))
-			continue;
-		name = elf_strptr(elf, sh.sh_link, s.st_name);
-		if (name == NULL || *name == '\0')
-			continue;
-		strsz += strlen(name) + 1;
-	}
+	for (size_t i = 0; i < n; i++)
+		if ((name = sym_kept(elf, &sh, d, i, &s)) != NULL)
+			strsz += strlen(name) + 1;
 	if (strsz == 0)
 		return 0;
 	char *strs = realloc(F->sf_strs, F->sf_strsz + strsz);
@@ -213,25 +216,15 @@ sym_add_table(Elf *elf, Elf_Scn *scn, sym_file_t *F)
 	if (strs == NULL || syms == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		GElf_Sym s;
-		const char *name;
 		sym_entry_t *e;
 
-		if (gelf_getsym(d, (int)i, &s) == NULL)
-			continue;
-		int type = GELF_ST_TYPE(s.st_info);
-		if (s.st_shndx == SHN_UNDEF || s.st_value == 0 ||
-		    (type != STT_FUNC && type != STT_OBJECT &&
-		    type != STT_GNU_IFUNC && type != STT_NOTYPE))
-			continue;
-		name = elf_strptr(elf, sh.sh_link, s.st_name);
-		if (name == NULL || *name == '\0')
+		if ((name = sym_kept(elf, &sh, d, i, &s)) == NULL)
 			continue;
 		e = &F->sf_syms[F->sf_nsyms++];
 		e->se_value = s.st_value;
 		e->se_size = s.st_size;
 		e->se_name = (uint32_t)F->sf_strsz;
-		e->se_type = (uint8_t)type;
+		e->se_type = (uint8_t)GELF_ST_TYPE(s.st_info);
 		e->se_bind = (uint8_t)GELF_ST_BIND(s.st_info);
 		memcpy(F->sf_strs + F->sf_strsz, name, strlen(name) + 1);
 		F->sf_strsz += strlen(name) + 1;

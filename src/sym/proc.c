@@ -12,6 +12,7 @@
  * Symbol tables are attached lazily, at the first lookup that needs one.
  */
 #include "sym_impl.h"
+#include "err/err.h"
 #include "ptrace/pt.h"
 
 #include <elf.h>
@@ -26,10 +27,10 @@
 sym_proc_t *
 sym_proc_new(pid_t pid)
 {
-	sym_proc_t *S = calloc(1, sizeof (*S));
+	sym_proc_t *S = malloc(sizeof (*S));
 
-	if (S != NULL)
-		S->sp_pid = pid;
+	if (S != NULL)	/* no object yet: the first update lists them */
+		*S = (sym_proc_t){ .sp_pid = pid };
 	return S;
 }
 
@@ -200,9 +201,8 @@ sym_build(sym_proc_t *S, const sym_objdesc_t *desc, size_t ndesc)
 	if (nmaps == 0) {
 		/* a zombie: no address space left to describe */
 		pt_maps_free(maps, nmaps);
-		snprintf(S->sp_err, sizeof (S->sp_err), "pid %d: process has "
-		    "exited", (int)S->sp_pid);
-		return -ESRCH;
+		return err_set(ESRCH, "pid %d: process has exited",
+		    (int)S->sp_pid);
 	}
 	snprintf(path, sizeof (path), "/proc/%d/exe", (int)S->sp_pid);
 	exe[0] = '\0';
@@ -416,9 +416,8 @@ sym_lookup_addr(sym_proc_t *S, uintptr_t addr, sym_info_t *si)
 			return 0;
 		}
 	}
-	snprintf(S->sp_err, sizeof (S->sp_err), "pid %d: address %#lx is "
-	    "not mapped", (int)S->sp_pid, (unsigned long)addr);
-	return -ENOENT;
+	return err_set(ENOENT, "pid %d: address %#lx is not mapped",
+	    (int)S->sp_pid, (unsigned long)addr);
 }
 
 /* OBJECT as DTrace names it: a.out, basename, basename to its first dot,
@@ -439,14 +438,12 @@ sym_obj_matches(const sym_obj_t *o, const char *q, size_t qlen)
 }
 
 int
-sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si,
-    const char **errp)
+sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si)
 {
 	const char *name = spec, *obj = NULL, *tick;
 	size_t objlen = 0;
 	int lmid = -1, found_obj = 0;
 
-	*errp = S->sp_err;
 	if (strncmp(spec, "LM", 2) == 0 && (tick = strchr(spec, '`')) != NULL) {
 		char *end;
 		long v = strtol(spec + 2, &end, 10);
@@ -462,9 +459,7 @@ sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si,
 		name = tick + 1;
 	}
 	if (*name == '\0' || strchr(name, '`') != NULL) {
-		snprintf(S->sp_err, sizeof (S->sp_err), "invalid symbol '%s'",
-		    spec);
-		return -EINVAL;
+		return err_set(EINVAL, "invalid symbol '%s'", spec);
 	}
 	/* the executable first (sp_obj[0] when it is a.out), then load order */
 	for (size_t i = 0; i < S->sp_nobj; i++) {
@@ -484,15 +479,13 @@ sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si,
 		}
 	}
 	if (obj != NULL && !found_obj) {
-		snprintf(S->sp_err, sizeof (S->sp_err), "pid %d: no object "
-		    "'%.*s'%s", (int)S->sp_pid, (int)objlen, obj,
+		return err_set(ESRCH, "pid %d: no object '%.*s'%s",
+		    (int)S->sp_pid, (int)objlen, obj,
 		    lmid >= 0 ? " in that namespace" : "");
-		return -ESRCH;
 	}
-	snprintf(S->sp_err, sizeof (S->sp_err), "pid %d: no symbol '%s'%s"
-	    "%.*s", (int)S->sp_pid, name, obj != NULL ? " in " : "",
-	    (int)objlen, obj != NULL ? obj : "");
-	return -ENOENT;
+	return err_set(ENOENT, "pid %d: no symbol '%s'%s%.*s", (int)S->sp_pid,
+	    name, obj != NULL ? " in " : "", (int)objlen,
+	    obj != NULL ? obj : "");
 }
 
 int

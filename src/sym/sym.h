@@ -72,7 +72,8 @@ unsigned sym_proc_gen(const sym_proc_t *S);
 /*
  * By address: 0 and *si filled (sy_name NULL inside an object without a
  * covering symbol; sy_object "[vdso]", "[stack]", "[heap]", "[anon]" for
- * mappings that are not files), -ENOENT when no mapping holds ADDR.
+ * mappings that are not files), -ENOENT when no mapping holds ADDR (and
+ * err_msg() says so).
  */
 int sym_lookup_addr(sym_proc_t *S, uintptr_t addr, sym_info_t *si);
 
@@ -80,10 +81,10 @@ int sym_lookup_addr(sym_proc_t *S, uintptr_t addr, sym_info_t *si);
  * By name, DTrace's syntax: [LMn`][OBJECT`]NAME.  OBJECT is "a.out", a
  * basename, the basename up to its first dot, or a full path.  Without
  * OBJECT: the executable, then each object in load order.  0, -ENOENT
- * (no such symbol), -ESRCH (no such object); a message in *errp.
+ * (no such symbol), -ESRCH (no such object), -EINVAL; the message is the
+ * calling thread's last error (err_msg()).
  */
-int sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si,
-    const char **errp);
+int sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si);
 
 /* Glob iteration: every defined function matching OBJGLOB`NAMEGLOB. */
 typedef int sym_iter_f(const sym_info_t *si, void *arg);

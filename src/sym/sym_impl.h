@@ -70,7 +70,6 @@ struct sym_proc {
 	size_t *sp_byaddr;	/* indices of sp_obj sorted by so_start */
 	sym_region_t *sp_reg;	/* sorted by address */
 	size_t sp_nreg;
-	char sp_err[256];	/* last lookup's message */
 	unsigned sp_gen;	/* bumped whenever the object list is
 				   rebuilt or reset (sym_proc_gen) */
 };

@@ -44,10 +44,10 @@ void unw_proc_free(unw_proc_t *U);
  * most MAX (clamped to UNW_DEPTH_MAX) frames, PCS[0] the thread's pc;
  * FLAGS, if not NULL, gets each frame's UNW_F_* bits.  Modules come from
  * S.  Returns the number of frames, or -errno with a sentence naming pid,
- * tid and reason in MSG.
+ * tid and reason as the calling thread's last error (err_msg()).
  */
 int unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
-    uintptr_t *pcs, unsigned char *flags, int max, char *msg, size_t msglen);
+    uintptr_t *pcs, unsigned char *flags, int max);
 
 /* How many times the modules were (re)reported: for tests and bench. */
 unsigned unw_reports(const unw_proc_t *U);

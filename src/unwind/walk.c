@@ -50,7 +50,7 @@ unw_fp_step(unw_proc_t *U, pt_proc_t *P, unw_frame_t *fr, int n)
 
 int
 unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
-    uintptr_t *pcs, unsigned char *flags, int max, char *msg, size_t msglen)
+    uintptr_t *pcs, unsigned char *flags, int max)
 {
 	arch_regs_t regs;
 	unw_frame_t *fr;
@@ -58,21 +58,17 @@ unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 	int n, rv;
 
 	if (max <= 0) {
-		snprintf(msg, msglen, "pid %d: thread %d: no room for a frame",
-		    (int)pt_pid(P), (int)tid);
-		return -EINVAL;
+		return err_set(EINVAL, "pid %d: thread %d: no room for a "
+		    "frame", (int)pt_pid(P), (int)tid);
 	}
 	if (max > UNW_DEPTH_MAX)
 		max = UNW_DEPTH_MAX;
-	if ((rv = pt_regs_get(P, tid, &regs)) < 0) {
-		snprintf(msg, msglen, "%s", pt_errmsg(P));
-		return rv;
-	}
+	if ((rv = pt_regs_get(P, tid, &regs)) < 0)
+		return rv;	/* the core's reason stands */
 	/* every frame is written before it is read */
 	if ((fr = malloc((size_t)max * sizeof (*fr))) == NULL) {
-		snprintf(msg, msglen, "pid %d: thread %d: out of memory",
+		return err_set(ENOMEM, "pid %d: thread %d: out of memory",
 		    (int)pt_pid(P), (int)tid);
-		return -ENOMEM;
 	}
 	n = unw_cfi_walk(U, P, S, tid, &regs, fr, max, &complete);
 	if (n == 0) {		/* no module at all: registers only */

@@ -294,7 +294,7 @@ TEST(bkpt_bad_address)
 	P = bp_victim(1, 1, &v, &addr);
 	CHECK(pt_bkpt_set(P, 0) < 0);
 	CHECK(pt_bkpt_set(P, 8) < 0);
-	CHECK(pt_errmsg(P)[0] != 0);
+	CHECK(err_msg()[0] != 0);
 	CHECK_EQ_INT(pt_bkpt_count(P), 0);
 	CHECK(pt_bkpt_del(P, addr) < 0);
 	CHECK_EQ_INT(text_matches_file(v.pid, addr, 16), 1);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #define CREATE_OK(rc, err) \
-	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), (err).pe_msg)
+	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), err_msg())
 
 /* Read the victim's output lines into one string ("a\nb\n..."). */
 static char *
@@ -68,18 +68,17 @@ check_create_fails(const char *path, int errnum, const char *text)
 {
 	char *av[] = { (char *)path, NULL };
 	pt_proc_t *P = NULL;
-	pt_err_t err;
 	int rc;
 
-	memset(&err, 0, sizeof (err));
-	rc = pt_create(path, av, NULL, NULL, &P, &err);
-	tinfo("pt_create(%s): %d: %s", path, rc, err.pe_msg);
+	err_clear();
+	rc = pt_create(path, av, NULL, NULL, &P);
+	tinfo("pt_create(%s): %d: %s", path, rc, err_msg());
 	CHECK_MSG(rc < 0, "pt_create(%s) succeeded", path);
 	CHECK_EQ_INT(rc, -errnum);
-	CHECK_EQ_INT(err.pe_errno, errnum);
-	CHECK_CONTAINS(err.pe_msg, path);
-	CHECK_CONTAINS(err.pe_msg, text);
-	CHECK_PREFIX(err.pe_msg, "failed to execute ");
+	CHECK_EQ_INT(err_code(), errnum);
+	CHECK_CONTAINS(err_msg(), path);
+	CHECK_CONTAINS(err_msg(), text);
+	CHECK_PREFIX(err_msg(), "failed to execute ");
 	check_no_child();
 }
 
@@ -92,10 +91,9 @@ TEST(create_stopped_at_exec)
 	struct victim v;
 	pt_proc_t *P;
 	pt_event_t ev;
-	pt_err_t err;
 	int rc, st;
 
-	rc = create_victim("exit_code", args, NULL, NULL, &v, &P, &err);
+	rc = create_victim("exit_code", args, NULL, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK(v.pid > 0);
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
@@ -139,11 +137,10 @@ TEST(create_argv_env)
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc, st;
 
 	setenv("DTPROC_TEST_ENV", "not this one", 1);
-	rc = create_victim("exit_code", args, envp, NULL, &v, &P, &err);
+	rc = create_victim("exit_code", args, envp, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(P));
 	st = run_until_exit(P, &c);
@@ -162,11 +159,10 @@ TEST(create_env_inherited)
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc, st;
 
 	setenv("DTPROC_TEST_ENV", "inherited", 1);
-	rc = create_victim("exit_code", args, NULL, NULL, &v, &P, &err);
+	rc = create_victim("exit_code", args, NULL, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(P));
 	st = run_until_exit(P, &c);
@@ -185,11 +181,10 @@ TEST(create_empty_env)
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc, st;
 
 	setenv("DTPROC_TEST_ENV", "must not leak", 1);
-	rc = create_victim("exit_code", args, envp, NULL, &v, &P, &err);
+	rc = create_victim("exit_code", args, envp, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(P));
 	st = run_until_exit(P, &c);
@@ -208,14 +203,13 @@ TEST(create_sigmask)
 	struct victim v;
 	sigset_t mask;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc, st;
 
 	/* An explicit mask is the child's mask... */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
-	rc = create_victim("exit_code", args, NULL, &mask, &v, &P, &err);
+	rc = create_victim("exit_code", args, NULL, &mask, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(P));
 	st = run_until_exit(P, &c);
@@ -229,7 +223,7 @@ TEST(create_sigmask)
 	/* ...and an empty one unblocks what we block. */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigemptyset(&mask);
-	rc = create_victim("exit_code", args, NULL, &mask, &v, &P, &err);
+	rc = create_victim("exit_code", args, NULL, &mask, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(P));
 	st = run_until_exit(P, &c);
@@ -245,12 +239,11 @@ TEST(create_path_search)
 	char *av[] = { "true", NULL };
 	struct run_counts c;
 	pt_proc_t *P = NULL;
-	pt_err_t err;
 	const char *exe;
 	int rc, st;
 
-	memset(&err, 0, sizeof (err));
-	rc = pt_create("true", av, NULL, NULL, &P, &err);
+	err_clear();
+	rc = pt_create("true", av, NULL, NULL, &P);
 	CREATE_OK(rc, err);
 	exe = pt_exe(P);
 	CHECK_MSG(exe[0] == '/' && strlen(exe) >= 5 &&
@@ -269,15 +262,14 @@ TEST(create_path_search_missing)
 {
 	char *av[] = { "dtproc-no-such-command", NULL };
 	pt_proc_t *P = NULL;
-	pt_err_t err;
 	int rc;
 
-	memset(&err, 0, sizeof (err));
-	rc = pt_create("dtproc-no-such-command", av, NULL, NULL, &P, &err);
+	err_clear();
+	rc = pt_create("dtproc-no-such-command", av, NULL, NULL, &P);
 	CHECK(rc < 0);
-	CHECK_EQ_INT(err.pe_errno, ENOENT);
-	CHECK_CONTAINS(err.pe_msg, "dtproc-no-such-command");
-	CHECK_CONTAINS(err.pe_msg, "No such file or directory");
+	CHECK_EQ_INT(err_code(), ENOENT);
+	CHECK_CONTAINS(err_msg(), "dtproc-no-such-command");
+	CHECK_CONTAINS(err_msg(), "No such file or directory");
 	check_no_child();
 }
 
@@ -285,15 +277,14 @@ TEST(create_missing_file)
 {
 	char *av[] = { "/nonexistent", NULL };
 	pt_proc_t *P = NULL;
-	pt_err_t err;
 	int rc;
 
-	memset(&err, 0, sizeof (err));
-	rc = pt_create("/nonexistent", av, NULL, NULL, &P, &err);
+	err_clear();
+	rc = pt_create("/nonexistent", av, NULL, NULL, &P);
 	CHECK(rc < 0);
 	CHECK_EQ_INT(rc, -ENOENT);
-	CHECK_EQ_INT(err.pe_errno, ENOENT);
-	CHECK_PREFIX(err.pe_msg,
+	CHECK_EQ_INT(err_code(), ENOENT);
+	CHECK_PREFIX(err_msg(),
 	    "failed to execute /nonexistent: No such file or directory");
 	check_no_child();
 }
@@ -339,13 +330,12 @@ TEST(create_two_processes)
 	struct run_counts c;
 	struct victim va, vb;
 	pt_proc_t *A, *B;
-	pt_err_t err;
 	int rc, st;
 
 	/* One owner, two tracees: each one's events go to its handle. */
-	rc = create_victim("exit_code", a3, NULL, NULL, &va, &A, &err);
+	rc = create_victim("exit_code", a3, NULL, NULL, &va, &A);
 	CREATE_OK(rc, err);
-	rc = create_victim("exit_code", a4, NULL, NULL, &vb, &B, &err);
+	rc = create_victim("exit_code", a4, NULL, NULL, &vb, &B);
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(B));
 	CHECK_PT(pt_resume(A));

@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1782,6 +1783,7 @@ struct client {
 	uintptr_t addr, other;
 	int orig, lock, edit;
 	atomic_int *stop;
+	sem_t *first;		/* posted after the first round */
 	long rounds;
 	char err[256];
 };
@@ -1830,8 +1832,11 @@ client_main(void *arg)
 			c->err[0] = 0;	/* the victim is done: no error */
 			break;
 		}
-		c->rounds++;
+		if (c->rounds++ == 0)
+			sem_post(c->first);
 	}
+	if (c->rounds == 0)
+		sem_post(c->first);	/* an error: the test reports it */
 	return NULL;
 }
 
@@ -1846,7 +1851,9 @@ TEST_TIMEOUT(ctl_two_client_threads, 120)
 	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 	uintptr_t addr;
+	sem_t first;
 
+	CHECK_EQ_INT(sem_init(&first, 0, 0), 0);
 	spawn_victim("bp", (char *[]){ "8", "300", NULL }, &v);
 	victim_ready(&v, line, sizeof (line));
 	addr = line_field(line, "bp_target");
@@ -1863,10 +1870,15 @@ TEST_TIMEOUT(ctl_two_client_threads, 120)
 		c[i].lock = i == 0;
 		c[i].edit = i == 1;
 		c[i].stop = &stop;
+		c[i].first = &first;
 		CHECK_EQ_INT(pthread_create(&c[i].tid, NULL, client_main,
 		    &c[i]), 0);
 	}
 	dtproc_continue(dtp, pr);
+	/* both clients at work before the hits start, however loaded */
+	for (int i = 0; i < 2; i++)
+		while (sem_wait(&first) != 0 && errno == EINTR)
+			;
 	victim_go(&v);
 	victim_expect(&v, line, sizeof (line), "sum=");
 	atomic_store(&stop, 1);

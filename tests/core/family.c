@@ -8,7 +8,7 @@
 #include <limits.h>
 
 #define CREATE_OK(rc, err) \
-	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), (err).pe_msg)
+	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), err_msg())
 
 struct fork_ctx {
 	struct victim *v;
@@ -204,10 +204,9 @@ TEST(fam_threads_created)
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc, st, bad = 0;
 
-	rc = create_victim("threads", args, NULL, NULL, &v, &P, &err);
+	rc = create_victim("threads", args, NULL, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	victim_go(&v);		/* read once the threads are up */
 	CHECK_PT(pt_resume(P));

@@ -275,16 +275,15 @@ TEST(grab_exit_race)
 		struct run_counts c;
 		struct victim v;
 		pt_proc_t *P = NULL;
-		pt_err_t err;
 		int rc, st;
 
 		spawn_victim("exit_code", args, &v);
 		victim_expect(&v, line, sizeof (line), "argc=");
-		memset(&err, 0, sizeof (err));
-		rc = pt_grab(v.pid, 0, &P, &err);
-		tinfo("round %d: grab %d %s", r, rc, err.pe_msg);
+		err_clear();
+		rc = pt_grab(v.pid, 0, &P);
+		tinfo("round %d: grab %d %s", r, rc, err_msg());
 		if (rc < 0) {
-			CHECK(err.pe_msg[0] != 0);
+			CHECK(err_msg()[0] != 0);
 			CHECK_EXITED(victim_wait(&v), 5);
 		} else {
 			rc = pt_resume(P);
@@ -304,18 +303,17 @@ TEST(grab_exit_race)
 static const char *
 grab_fails(pid_t pid, int flags)
 {
-	static pt_err_t err;
 	pt_proc_t *P = NULL;
 	int rc;
 
-	memset(&err, 0, sizeof (err));
-	rc = pt_grab(pid, flags, &P, &err);
-	tinfo("pt_grab(%d): %d: %s", (int)pid, rc, err.pe_msg);
+	err_clear();
+	rc = pt_grab(pid, flags, &P);
+	tinfo("pt_grab(%d): %d: %s", (int)pid, rc, err_msg());
 	CHECK_MSG(rc < 0, "pt_grab(%d) succeeded", (int)pid);
-	CHECK(err.pe_errno > 0);
-	CHECK_EQ_INT(rc, -err.pe_errno);
-	CHECK(err.pe_msg[0] != 0);
-	return err.pe_msg;
+	CHECK(err_code() > 0);
+	CHECK_EQ_INT(rc, -err_code());
+	CHECK(err_msg()[0] != 0);
+	return err_msg();
 }
 
 TEST(grab_refuse_no_such_process)
@@ -435,7 +433,7 @@ TEST(grab_refuse_traced)
 TEST(grab_refuse_permission)
 {
 	char *args[] = { "read", NULL };
-	char line[256], msg[PT_ERRMSG_MAX + 16];
+	char line[256], msg[ERR_MSG_MAX + 16];
 	struct victim v;
 	int p[2], st;
 	ssize_t n;
@@ -448,16 +446,16 @@ TEST(grab_refuse_permission)
 	CHECK(pipe2(p, O_CLOEXEC) == 0);
 	if ((h = fork()) == 0) {
 		pt_proc_t *P = NULL;
-		pt_err_t err;
 
 		close(p[0]);
 		if (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
 		    setuid(65534) != 0)
 			_exit(10);
-		memset(&err, 0, sizeof (err));
-		if (pt_grab(v.pid, 0, &P, &err) == 0)
-			snprintf(err.pe_msg, sizeof (err.pe_msg), "GRABBED");
-		if (write(p[1], err.pe_msg, strlen(err.pe_msg)) < 0)
+		err_clear();
+		const char *m = pt_grab(v.pid, 0, &P) == 0 ? "GRABBED" :
+		    err_msg();
+
+		if (write(p[1], m, strlen(m)) < 0)
 			_exit(11);
 		_exit(0);
 	}

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 
 #define MAX_TESTS	512
@@ -366,39 +367,98 @@ spawn_victim(const char *name, char *const argv_extra[], struct victim *v)
 	return pid;
 }
 
-int
-create_victim(const char *name, char *const argv_extra[], char *const envp[],
-    const sigset_t *mask, struct victim *v, pt_proc_t **pp, pt_err_t *err)
-{
-	int in[2], out[2], save0, save1, rc;
-	char **av;
+/* Pipes for a victim created by us: our fd 0 and 1 while it starts. */
+struct vswap {
+	int in[2], out[2], save0, save1;
+};
 
+static char **
+vswap_begin(struct victim *v, const char *name, char *const argv_extra[],
+    struct vswap *s)
+{
 	memset(v, 0, sizeof (*v));
 	v->pid = -1;
 	snprintf(v->path, sizeof (v->path), "%s", victim_path(name));
-	av = build_argv(v->path, argv_extra);
-	pipe_ok(in);
-	pipe_ok(out);
-	save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
-	save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
-	if (save0 < 0 || save1 < 0)
+	pipe_ok(s->in);
+	pipe_ok(s->out);
+	s->save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
+	s->save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
+	if (s->save0 < 0 || s->save1 < 0)
 		FAIL("dup: %s", strerror(errno));
 	fflush(stdout);
-	dup2(in[0], 0);		/* dup2 clears close-on-exec: inherited */
-	dup2(out[1], 1);
-	rc = pt_create(v->path, av, envp, mask, pp, err);
-	dup2(save0, 0);
-	dup2(save1, 1);
-	close(save0);
-	close(save1);
-	close(in[0]);
-	close(out[1]);
-	v->in = in[1];
-	v->out = out[0];
+	dup2(s->in[0], 0);	/* dup2 clears close-on-exec: inherited */
+	dup2(s->out[1], 1);
+	return build_argv(v->path, argv_extra);
+}
+
+static void
+vswap_end(struct victim *v, struct vswap *s)
+{
+	dup2(s->save0, 0);
+	dup2(s->save1, 1);
+	close(s->save0);
+	close(s->save1);
+	close(s->in[0]);
+	close(s->out[1]);
+	v->in = s->in[1];
+	v->out = s->out[0];
+}
+
+int
+create_victim(const char *name, char *const argv_extra[], char *const envp[],
+    const sigset_t *mask, struct victim *v, pt_proc_t **pp)
+{
+	struct vswap s;
+	char **av = vswap_begin(v, name, argv_extra, &s);
+	int rc = pt_create(v->path, av, envp, mask, pp);
+
+	vswap_end(v, &s);
 	if (rc == 0)
 		v->pid = pt_pid(*pp);
 	tinfo("created %s: rc %d pid %d", name, rc, (int)v->pid);
 	return rc;
+}
+
+dtproc_proc_t *
+dt_running_ctlv(dtproc_t *dtp, const char *mode, struct victim *v,
+    uintptr_t *target)
+{
+	char line[256];
+	dtproc_proc_t *pr = dt_create_victim(dtp, "ctlv",
+	    (char *[]){ (char *)mode, NULL }, DTPROC_STOP_CREATE, v);
+
+	dtproc_continue(dtp, pr);
+	victim_ready(v, line, sizeof (line));
+	if (target != NULL)
+		*target = line_field(line, "target");
+	return pr;
+}
+
+dtproc_t *
+dt_open_ok(void)
+{
+	int err = 0;
+	dtproc_t *dtp;
+
+	if ((dtp = dtproc_open(0, &err)) == NULL)
+		FAIL("dtproc_open: %s", strerror(err));
+	return dtp;
+}
+
+dtproc_proc_t *
+dt_create_victim(dtproc_t *dtp, const char *name, char *const argv_extra[],
+    int stop, struct victim *v)
+{
+	struct vswap s;
+	char **av = vswap_begin(v, name, argv_extra, &s);
+	dtproc_proc_t *pr = dtproc_create(dtp, v->path, av, stop);
+
+	vswap_end(v, &s);
+	if (pr == NULL)
+		FAIL("dtproc_create %s: %s", name, dtproc_errmsg(dtp));
+	v->pid = dtproc_pid(pr);
+	tinfo("dtproc_create %s: pid %d", name, (int)v->pid);
+	return pr;
 }
 
 pid_t
@@ -632,6 +692,24 @@ proc_tracer(pid_t pid, pid_t tid)
 	    (p = strstr(buf, "TracerPid:")) == NULL)
 		return -1;
 	return (pid_t)atoi(p + strlen("TracerPid:"));
+}
+
+int
+proc_group_stopped(pid_t tid)
+{
+	int st, r;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0) != 0)
+		return -1;
+	(void) ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	while ((r = waitpid(tid, &st, __WALL)) < 0 && errno == EINTR)
+		;
+	/* bound for the group stop: reported with its stop signal; else
+	   the interrupt's SIGTRAP */
+	r = r == tid && WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_STOP &&
+	    WSTOPSIG(st) != SIGTRAP;
+	(void) ptrace(PTRACE_DETACH, tid, 0, 0);
+	return r;
 }
 
 int
@@ -933,7 +1011,7 @@ next_event(pt_proc_t *P, pt_event_t *ev, char *err, size_t errlen)
 		}
 		snprintf(err, errlen, "pt_wait returned %d (%s) before "
 		    "PT_EV_EXIT: %s", r, r < 0 ? strerror(-r) : "nothing",
-		    pt_errmsg(P));
+		    err_msg());
 		return -1;
 	}
 }
@@ -968,7 +1046,7 @@ run_events(pt_proc_t *P, struct run_counts *c, run_cb_t cb, void *arg)
 			snprintf(c->err, sizeof (c->err),
 			    "resuming tid %d after %s: %s (%s)",
 			    (int)ev.pe_tid, ev_name(ev.pe_kind),
-			    strerror(-r), pt_errmsg(P));
+			    strerror(-r), err_msg());
 			return -1;
 		}
 	}
@@ -1009,13 +1087,12 @@ pt_proc_t *
 grab_ok(pid_t pid, int flags)
 {
 	pt_proc_t *P = NULL;
-	pt_err_t err;
 	int rc;
 
-	memset(&err, 0, sizeof (err));
-	rc = pt_grab(pid, flags, &P, &err);
+	err_clear();
+	rc = pt_grab(pid, flags, &P);
 	if (rc < 0 || P == NULL)
 		FAIL("pt_grab(%d, %#x): %d: %s", (int)pid, flags, rc,
-		    err.pe_msg);
+		    err_msg());
 	return P;
 }

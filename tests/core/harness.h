@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dtproc.h"
 #include "ptrace/pt.h"
 
 /* ---- registration ---- */
@@ -156,7 +157,18 @@ pid_t spawn_victim(const char *name, char *const argv_extra[],
  */
 int create_victim(const char *name, char *const argv_extra[],
     char *const envp[], const sigset_t *mask, struct victim *v,
-    pt_proc_t **pp, pt_err_t *err);
+    pt_proc_t **pp);
+/*
+ * Victim ctlv MODE created, continued and past its ready line (running:
+ * "echo" reads lines, "wait" a go line); ctl_target's address in *TARGET.
+ */
+dtproc_proc_t *dt_running_ctlv(dtproc_t *dtp, const char *mode,
+    struct victim *v, uintptr_t *target);
+/* dtproc_open(), or the test fails. */
+dtproc_t *dt_open_ok(void);
+/* The same through dtproc_create() with STOP; fails the test if it fails. */
+dtproc_proc_t *dt_create_victim(dtproc_t *dtp, const char *name,
+    char *const argv_extra[], int stop, struct victim *v);
 
 /* One line without its newline; -1 at EOF.  Lines longer than N are cut. */
 ssize_t victim_readline(struct victim *v, char *buf, size_t n);
@@ -193,6 +205,13 @@ pid_t spawn_victim_indirect(const char *name, char *const argv_extra[],
 char proc_state(pid_t pid, pid_t tid);
 /* TracerPid of TID (0: PID), -1 if gone. */
 pid_t proc_tracer(pid_t pid, pid_t tid);
+/*
+ * Is thread TID in a group stop, or on its way back into one (just
+ * detached from a tracer)?  Asked of the kernel, not of /proc's state
+ * letter, which lags: TID is seized and interrupted for a moment; 1, 0,
+ * or -1 if it cannot be seized.
+ */
+int proc_group_stopped(pid_t tid);
 /* Thread ids in /proc/PID/task; returns count (may exceed MAX). */
 int proc_tasks(pid_t pid, pid_t *tids, int max);
 /* Is PID alive (not gone, not a zombie)? */

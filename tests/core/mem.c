@@ -184,11 +184,10 @@ TEST(mem_read_at_exec_stop)
 	unsigned char hdr[4];
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc, st;
 
-	rc = create_victim("spin", NULL, NULL, NULL, &v, &P, &err);
-	CHECK_MSG(rc == 0, "pt_create: %s", err.pe_msg);
+	rc = create_victim("spin", NULL, NULL, NULL, &v, &P);
+	CHECK_MSG(rc == 0, "pt_create: %s", err_msg());
 	CHECK_EQ_INT(pt_mem_read(P, image_base(v.pid, v.path), hdr, 4), 4);
 	CHECK(memcmp(hdr, "\177ELF", 4) == 0);
 	CHECK_PT(pt_resume(P));

@@ -493,7 +493,7 @@ plan_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 		    "its first hit (%s)", s->e->name, kind_name(c.ac_kind));
 		int rc = prb_plan(P, s->addr, ev->pe_tid);
 		CHECK_MSG(rc == 0, "prb_plan %s: %d: %s", s->e->name, rc,
-		    pt_errmsg(P));
+		    err_msg());
 		CHECK_EQ_INT(pt_bkpt_carry(P, s->addr, &c), 0);
 		s->carry = c;
 		s->planned = 1;

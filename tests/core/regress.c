@@ -44,7 +44,7 @@
 #include <time.h>
 
 #define CREATE_OK(rc, err) \
-	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), (err).pe_msg)
+	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), err_msg())
 
 /* How long a call that used to hang may take before we call it hung. */
 #define HANG_SECS	15
@@ -537,7 +537,6 @@ exec_owner(void *arg)
 	struct run_counts c;
 	char line[256];
 	pt_proc_t *P = NULL;
-	pt_err_t err;
 	int fd = -ENOSYS, rc, st;
 
 	x->owner_tid = my_tid();
@@ -547,8 +546,8 @@ exec_owner(void *arg)
 	CHECK(write(x->ready[1], &fd, sizeof (fd)) == sizeof (fd));
 	if (fd < 0)
 		return NULL;
-	memset(&err, 0, sizeof (err));
-	rc = create_victim("regress", args, NULL, NULL, &x->v, &P, &err);
+	err_clear();
+	rc = create_victim("regress", args, NULL, NULL, &x->v, &P);
 	CHECK(write(x->done[1], "d", 1) == 1);
 	CREATE_OK(rc, err);
 

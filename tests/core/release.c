@@ -10,7 +10,7 @@
 #include <poll.h>
 
 #define CREATE_OK(rc, err) \
-	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), (err).pe_msg)
+	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), err_msg())
 
 /* EOF on the victim's stdout within MS milliseconds. */
 static void
@@ -65,11 +65,10 @@ release_created(pt_release_t how)
 	char line[256];
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc;
 
 	/* Single-threaded: no event to take before its ready line. */
-	rc = create_victim("blocked", args, NULL, NULL, &v, &P, &err);
+	rc = create_victim("blocked", args, NULL, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(P));
 	victim_ready(&v, line, sizeof (line));
@@ -95,11 +94,10 @@ TEST(rel_kill_created_at_exec)
 {
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc;
 
 	/* Still in its exec stop, never resumed. */
-	rc = create_victim("spin", NULL, NULL, NULL, &v, &P, &err);
+	rc = create_victim("spin", NULL, NULL, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_KILL), 0);
 	CHECK_MSG(kill(v.pid, 0) < 0 && errno == ESRCH,
@@ -112,10 +110,9 @@ TEST(rel_run_created)
 	char line[256];
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc;
 
-	rc = create_victim("spin", NULL, NULL, NULL, &v, &P, &err);
+	rc = create_victim("spin", NULL, NULL, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	check_threads_released(v.pid);
@@ -227,7 +224,7 @@ stopped_before_grab(pt_release_t how)
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_EQ_INT(pt_why(P), PT_WHY_JOBCONTROL);
 	CHECK_EQ_INT(pt_release(P, how), 0);
-	CHECK_EQ_INT(proc_state(v.pid, 0), 'T');
+	CHECK_EQ_INT(proc_group_stopped(v.pid), 1);
 	CHECK_EQ_INT(proc_tracer(v.pid, 0), 0);
 	victim_go(&v);
 	check_silent(&v, 200);
@@ -287,12 +284,11 @@ TEST(rel_exitkill_on_tracer_death)
 	if ((h = fork()) == 0) {
 		char *av[] = { (char *)path, "read", NULL };
 		pt_proc_t *P;
-		pt_err_t err;
 		pid_t pid;
 
 		dup2(hold[0], 0);	/* never written: blocks for good */
 		dup2(out[1], 1);
-		if (pt_create(path, av, NULL, NULL, &P, &err) != 0 ||
+		if (pt_create(path, av, NULL, NULL, &P) != 0 ||
 		    pt_resume(P) != 0)
 			_exit(10);
 		pid = pt_pid(P);

@@ -56,12 +56,11 @@ rt_resume(struct rt *r, pid_t tid)
 static void
 rt_create(struct rt *r, const char *name, char *const args[])
 {
-	pt_err_t err;
 	int rc;
 
-	memset(&err, 0, sizeof (err));
-	rc = create_victim(name, args, NULL, NULL, &r->v, &r->P, &err);
-	CHECK_MSG(rc == 0, "create %s: %d: %s", name, rc, err.pe_msg);
+	err_clear();
+	rc = create_victim(name, args, NULL, NULL, &r->v, &r->P);
+	CHECK_MSG(rc == 0, "create %s: %d: %s", name, rc, err_msg());
 	CHECK((r->S = sym_proc_new(pt_pid(r->P))) != NULL);
 	CHECK((r->R = rtld_new(r->P, r->S)) != NULL);
 	r->enable_rc = rtld_enable(r->R, 1);
@@ -94,7 +93,7 @@ rt_run_until(struct rt *r, int (*until)(struct rt *))
 			continue;
 		}
 		CHECK_MSG(rc == 1, "pt_wait: %d (%s): %s", rc,
-		    strerror(-rc), pt_errmsg(r->P));
+		    strerror(-rc), err_msg());
 		r->nevents++;
 		switch (ev.pe_kind) {
 		case PT_EV_EXIT:
@@ -498,7 +497,6 @@ act_cb(struct rt *r, const pt_event_t *ev, const rtld_ev_t *re)
 {
 	struct act *a = r->arg;
 	sym_info_t si;
-	const char *e;
 
 	(void)ev;
 	if (re->re_kind != RTLD_EV_ACTIVITY) {
@@ -522,8 +520,7 @@ act_cb(struct rt *r, const pt_event_t *ev, const rtld_ev_t *re)
 		a->adds++;
 		a->add_bias = o->ro_bias;
 		/* the objects are current at the event */
-		if (sym_lookup_name(r->S, "LM0`libdyn.so`dyn_fn", &si,
-		    &e) == 0) {
+		if (sym_lookup_name(r->S, "LM0`libdyn.so`dyn_fn", &si) == 0) {
 			a->add_lookup_ok++;
 			a->add_fn = si.sy_addr;
 		}
@@ -536,7 +533,7 @@ act_cb(struct rt *r, const pt_event_t *ev, const rtld_ev_t *re)
 			continue;
 		}
 		a->removes++;
-		if (sym_lookup_name(r->S, "libdyn.so`dyn_fn", &si, &e) ==
+		if (sym_lookup_name(r->S, "libdyn.so`dyn_fn", &si) ==
 		    -ESRCH)
 			a->remove_lookup_gone++;
 	}

@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 
 #define CREATE_OK(rc, err) \
-	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), (err).pe_msg)
+	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), err_msg())
 
 TEST(sig_handled_usr1)
 {
@@ -47,10 +47,9 @@ TEST(sig_raise_traced)
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc, st;
 
-	rc = create_victim("signals", args, NULL, NULL, &v, &P, &err);
+	rc = create_victim("signals", args, NULL, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(P));
 	st = run_until_exit(P, &c);
@@ -254,10 +253,9 @@ TEST(sig_fatal_status_preserved)
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
 	int rc, st;
 
-	rc = create_victim("exit_code", args, NULL, NULL, &v, &P, &err);
+	rc = create_victim("exit_code", args, NULL, NULL, &v, &P);
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(P));
 	st = run_until_exit(P, &c);

@@ -750,7 +750,6 @@ check_gone_file(const char *mode, char *msg, size_t n)
 	struct victim v;
 	struct insp in;
 	sym_info_t si;
-	const char *e = NULL;
 	uintptr_t fn;
 	int rc, st;
 
@@ -767,9 +766,9 @@ check_gone_file(const char *mode, char *msg, size_t n)
 		goto out;
 	}
 	snprintf(spec, sizeof (spec), "%s`dyn_fn", base_name(path));
-	if ((st = sym_lookup_name(in.S, spec, &si, &e)) != 0) {
+	if ((st = sym_lookup_name(in.S, spec, &si)) != 0) {
 		snprintf(msg, n, "%s library: sym_lookup_name(\"%s\"): %d: %s",
-		    mode, spec, st, e);
+		    mode, spec, st, err_msg());
 		goto out;
 	}
 	if (si.sy_addr != fn) {
@@ -1040,12 +1039,11 @@ TEST(sym_errors_empty)
 	sym_proc_t *S = sym_proc_new(getpid());
 	sym_objinfo_t oi;
 	sym_info_t si;
-	const char *e = NULL;
 
 	CHECK(S != NULL);
 	CHECK_EQ_INT(sym_lookup_addr(S, (uintptr_t)&si, &si), -ENOENT);
-	CHECK(sym_lookup_name(S, "malloc", &si, &e) < 0);
-	CHECK(e != NULL);
+	CHECK(sym_lookup_name(S, "malloc", &si) < 0);
+	CHECK(err_msg()[0] != '\0');
 	CHECK(sym_object(S, 0, &oi) != 0);
 	sym_proc_free(S);
 	sym_proc_free(NULL);

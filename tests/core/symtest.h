@@ -58,14 +58,13 @@ insp_refresh(struct insp *in)
 static inline void
 insp_open(pid_t pid, struct insp *in)
 {
-	pt_err_t err;
 	int rc;
 
 	memset(in, 0, sizeof (*in));
-	memset(&err, 0, sizeof (err));
-	rc = pt_grab(pid, PT_GRAB_RDONLY, &in->P, &err);
+	err_clear();
+	rc = pt_grab(pid, PT_GRAB_RDONLY, &in->P);
 	CHECK_MSG(rc == 0, "pt_grab(%d, RDONLY): %d: %s", (int)pid, rc,
-	    err.pe_msg);
+	    err_msg());
 	CHECK((in->S = sym_proc_new(pid)) != NULL);
 	CHECK((in->R = rtld_new(in->P, in->S)) != NULL);
 	(void) insp_refresh(in);
@@ -92,23 +91,20 @@ insp_close(struct insp *in)
 
 /* A name lookup that must succeed. */
 #define LOOKUP_OK(S, spec, si) do {					\
-	const char *e_ = NULL;						\
-	int r_ = sym_lookup_name((S), (spec), (si), &e_);		\
+	int r_ = sym_lookup_name((S), (spec), (si));			\
 	if (r_ != 0)							\
 		FAIL("sym_lookup_name(\"%s\"): %d: %s", (spec), r_,	\
-		    e_ ? e_ : "(no message)");				\
+		    err_msg());						\
 } while (0)
 
 /* A name lookup that must fail with RC, its message naming WHAT. */
 #define LOOKUP_FAILS(S, spec, rc, what) do {				\
-	const char *e_ = NULL;						\
 	sym_info_t si_;							\
-	int r_ = sym_lookup_name((S), (spec), &si_, &e_);		\
+	int r_ = sym_lookup_name((S), (spec), &si_);			\
 	if (r_ != (rc))							\
 		FAIL("sym_lookup_name(\"%s\"): %d, not %d (%s)",	\
-		    (spec), r_, (rc), r_ == 0 ? "found" :		\
-		    (e_ ? e_ : "(no message)"));			\
-	CHECK_CONTAINS(e_, (what));					\
+		    (spec), r_, (rc), r_ == 0 ? "found" : err_msg());	\
+	CHECK_CONTAINS(err_msg(), (what));				\
 } while (0)
 
 /* An address lookup that must succeed. */
