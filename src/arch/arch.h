@@ -65,7 +65,20 @@ extern const uint8_t arch_syscall_code[ARCH_SYSCALL_LEN];
 void arch_syscall_setup(arch_regs_t *r, uintptr_t at, long nr,
     const long args[6]);
 uintptr_t arch_syscall_done(uintptr_t at);
+/* Was the thread stopped inside a system call (to be restarted)? */
+int arch_in_syscall(const arch_regs_t *r);
 long arch_syscall_ret(const arch_regs_t *r);
+
+/* Bytes below the stack pointer that a leaf function may use. */
+#define ARCH_REDZONE	128
+
+/* The kernel's struct sigaction, as rt_sigaction(2) reads and writes it. */
+typedef struct arch_ksigaction {
+	uint64_t ks_handler;	/* SIG_DFL (0), SIG_IGN (1) or a function */
+	uint64_t ks_flags;
+	uint64_t ks_restorer;
+	uint64_t ks_mask;
+} arch_ksigaction_t;
 
 /* The DWARF register file (numbers 0..ARCH_DWARF_NREGS-1) and the pc. */
 #define ARCH_DWARF_NREGS 17

@@ -112,6 +112,12 @@ arch_syscall_done(uintptr_t at)
 	return at + ARCH_SYSCALL_LEN;
 }
 
+int
+arch_in_syscall(const arch_regs_t *r)
+{
+	return (long)r->orig_rax >= 0;
+}
+
 long
 arch_syscall_ret(const arch_regs_t *r)
 {

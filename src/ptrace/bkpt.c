@@ -139,6 +139,9 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 		    "at %#lx: address not mapped", (int)P->pp_pid,
 		    (unsigned long)addr);
 	}
+	/* before the first int3 of an image: what would a hit change? */
+	if (P->pp_trap == PT_TRAP_UNKNOWN)
+		pt_trapsig_learn(P, 0);
 	if (orig == PT_INT3)
 		return err_set(EINVAL, "pid %d: cannot set breakpoint "
 		    "at %#lx: an int3 is already there", (int)P->pp_pid,
@@ -262,6 +265,7 @@ pt_bkpt_reset(pt_proc_t *P)
 	P->pp_nbp = 0;
 	P->pp_ngone = 0;
 	P->pp_lifted = false;
+	P->pp_trap = PT_TRAP_UNKNOWN;	/* exec reset the handlers */
 	pt_xol_reset(P);
 }
 
@@ -346,6 +350,7 @@ pt_step_one(pt_proc_t *P, pid_t tid)
 		T->pt_has_info = 1;
 	}
 	pt_unhold(P, tid);
+	pt_trapsig_stepped(P, tid);
 	if (rv != 0)
 		return rv;
 	return ran.pr_kind == PT_RAN_GONE ? -ESRCH :

@@ -33,7 +33,8 @@ pt_seize_opts(void)
 {
 	return PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
 	    PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE |
-	    PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+	    PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |
+	    PTRACE_O_TRACESYSGOOD;	/* our injected calls' exit stops */
 }
 
 static int

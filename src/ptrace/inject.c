@@ -4,9 +4,10 @@
  * Out-of-line copies need memory in the tracee that only the tracee can
  * map, so we make it call mmap (and munmap when we let it go).  Every
  * thread is stopped first; one of them gets its registers saved, a
- * system call and a trap written over its program's entry point (code that ran
- * once at start-up and never again), and runs it.  The trap brings it
- * back; text and registers are restored exactly, so a system call it was
+ * system call (and a trap) written over its program's entry point (code
+ * that ran once at start-up and never again), and runs it.  The call's
+ * exit stop, or the trap, brings it back (see pt_syscall_mem); text and
+ * registers are restored exactly, so a system call it was
  * blocked in restarts as if nothing had happened (the architecture's
  * set-up keeps the kernel from restarting the interrupted call at our
  * code).  Signals that arrive meanwhile are held and given back after,
@@ -65,33 +66,38 @@ pt_runner(pt_proc_t *P, pid_t prefer)
 		 * still inside that system call, whose result the kernel
 		 * would store over our call number when it goes on.
 		 */
-		if (!(T->pt_flags & (PT_TF_SIGSTOP | PT_TF_EVSTOP)))
+		if (!(T->pt_flags & (PT_TF_SIGSTOP | PT_TF_EVSTOP |
+		    PT_TF_SYSSTOP)))
 			continue;
 		if (T->pt_tid == prefer)
 			return T;
-		if (any == NULL)
+		/* better one that owes no signal: it keeps its siginfo */
+		if (any == NULL || (any->pt_sig != 0 && T->pt_sig == 0))
 			any = T;
 	}
 	return any;
 }
 
 /*
- * Run the prepared call on TID until its trap (pt_run, continuing): 0,
- * or -errno (-ESRCH: the process died or is dying).  *OLDTRAP is set if
- * it first took an int3 trap it had pending from before its stop (it
- * executed one of our int3s and was interrupted before the trap was
- * delivered): the caller decides whose it was.  The victim's signals
- * meanwhile are held by pt_run; an event (a fork or an exit from the
- * call, or the process killed) went to the dispatcher.
+ * Run the prepared call on TID until its trap, or (NOTRAP) its exit stop
+ * (pt_run, continuing): 0, or -errno (-ESRCH: the process died or is
+ * dying).  *OLDTRAP is set if it first took an int3 trap it had pending
+ * from before its stop (it executed one of our int3s and was interrupted
+ * before the trap was delivered): the caller decides whose it was.  The
+ * victim's signals meanwhile are held by pt_run; an event (a fork or an
+ * exit from the call, or the process killed) went to the dispatcher.
  */
 static int
-pt_run_call(pt_proc_t *P, pid_t tid, uintptr_t done_pc, int *oldtrap)
+pt_run_call(pt_proc_t *P, pid_t tid, uintptr_t done_pc, int notrap,
+    int *oldtrap)
 {
+	int sysstops = 0;
+
 	for (;;) {
 		arch_regs_t regs;
 		pt_thread_t *T;
 		pt_ran_t ran;
-		int rv = pt_run(P, tid, 0, &ran);
+		int rv = pt_run(P, tid, notrap ? PT_RUN_SYSCALL : 0, &ran);
 
 		if (rv != 0)
 			return rv;
@@ -105,11 +111,16 @@ pt_run_call(pt_proc_t *P, pid_t tid, uintptr_t done_pc, int *oldtrap)
 				return -ESRCH;
 			continue;	/* a child of the call's: go on */
 		}
+		if (ran.pr_kind == PT_RAN_SYSCALL) {
+			if (++sysstops == 2)
+				return 0;	/* its exit stop */
+			continue;		/* its entry stop */
+		}
 		if (ran.pr_kind == PT_RAN_FAULT)
 			return -EFAULT;
 		if (pt_thr_regs(T, &regs) != 0)
 			return -ESRCH;
-		if (arch_pc(&regs) == done_pc)
+		if (!notrap && arch_pc(&regs) == done_pc)
 			return 0;
 		if (*oldtrap)
 			return -EFAULT;	/* a trap that is not ours */
@@ -120,14 +131,39 @@ pt_run_call(pt_proc_t *P, pid_t tid, uintptr_t done_pc, int *oldtrap)
 int
 pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 {
+	return pt_syscall_mem(P, keep, nr, args, -1, NULL, 0, ret);
+}
+
+/*
+ * The same, with LEN bytes of BUF copied below the runner's stack (past
+ * the red zone, where nothing of the thread's lives while it runs only
+ * our call) and argument BUFARG pointing at them; copied back after.
+ *
+ * How the runner comes back: a thread stopped inside a system call of
+ * its own returns through the trap after our call, since only a return
+ * through a signal-delivery stop lets the kernel restart its interrupted
+ * call; SIGTRAP is unblocked in it meanwhile (a trap with SIGTRAP
+ * blocked would reset the program's handler: trapsig.c).  A thread
+ * stopped in user code (at a breakpoint, interrupted) comes back from
+ * the call's exit stop instead, no trap run at all: nothing of the
+ * victim's SIGTRAP is touched, ignored or not.
+ */
+int
+pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
+    int bufarg, void *buf, size_t len, long *ret)
+{
+	const uint64_t trapbit = 1ULL << (SIGTRAP - 1);
 	arch_regs_t saved, regs;
 	uint8_t text[ARCH_SYSCALL_LEN];
 	unsigned execs = P->pp_execs;
 	unsigned flags;
-	int outer, rv, sig, has_info, oldtrap = 0;
+	int outer, rv, sig, has_info, notrap, oldtrap = 0;
+	uint64_t mask = 0;
+	bool unblocked = false;
 	siginfo_t info;
 	pt_thread_t *T;
-	uintptr_t at;
+	uintptr_t at, bufat = 0;
+	long a[6];
 	pid_t tid;
 
 	PT_ASSERT_OWNER(P);
@@ -151,14 +187,33 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 	}
 	if ((rv = pt_thr_regs(T, &saved)) != 0)
 		goto out;
+	notrap = !arch_in_syscall(&saved);
 	if (pt_mem_read(P, at, text, sizeof (text)) != sizeof (text) ||
 	    pt_mem_write(P, at, arch_syscall_code, sizeof (text)) !=
 	    sizeof (text)) {
 		rv = -EFAULT;
 		goto out;
 	}
+	memcpy(a, args, sizeof (a));
+	if (bufarg >= 0 && bufarg < 6) {
+		bufat = (arch_sp(&saved) - ARCH_REDZONE - len) &
+		    ~(uintptr_t)15;
+		if (pt_mem_write(P, bufat, buf, len) != (ssize_t)len) {
+			(void) pt_mem_write(P, at, text, sizeof (text));
+			rv = -EFAULT;
+			goto out;
+		}
+		a[bufarg] = (long)bufat;
+	}
+	if (!notrap && pt_ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof (mask),
+	    &mask) == 0 && (mask & trapbit)) {
+		uint64_t m = mask & ~trapbit;
+
+		unblocked = pt_ptrace(PTRACE_SETSIGMASK, tid,
+		    (void *)sizeof (m), &m) == 0;
+	}
 	regs = saved;
-	arch_syscall_setup(&regs, at, nr, args);
+	arch_syscall_setup(&regs, at, nr, a);
 	flags = T->pt_flags;
 	sig = T->pt_sig;
 	has_info = T->pt_has_info;
@@ -172,11 +227,17 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 	T->pt_regs = regs;
 	T->pt_regs_ok = true;
 	T->pt_regs_dirty = true;	/* written as pt_run restarts it */
-	rv = pt_run_call(P, tid, arch_syscall_done(at), &oldtrap);
+	rv = pt_run_call(P, tid, arch_syscall_done(at), notrap, &oldtrap);
 	if (rv == 0 && (T = pt_thr_find(P, tid)) != NULL &&
 	    pt_thr_regs(T, &regs) == 0)
 		*ret = arch_syscall_ret(&regs);
+	if (rv == 0 && bufat != 0 &&
+	    pt_mem_read(P, bufat, buf, len) != (ssize_t)len)
+		rv = -EFAULT;
 	(void) pt_mem_write(P, at, text, sizeof (text));
+	if (unblocked && pt_thr_find(P, tid) != NULL)
+		(void) pt_ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof (mask),
+		    &mask);
 	/*
 	 * A trap it had pending from one of our sites (planted or removed
 	 * since) is ours: rewind, so that it runs the site again.  Any
@@ -192,17 +253,42 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 		T->pt_regs = saved;
 		T->pt_regs_ok = true;
 		T->pt_regs_dirty = true;
-		if (sig != 0) {
-			T->pt_sig = sig;
-			T->pt_has_info = has_info;
-			T->pt_info = info;
+		if (!notrap) {
+			/*
+			 * It rests in a signal-delivery stop, from which any
+			 * signal it is owed can be injected.
+			 */
+			if (sig != 0) {
+				T->pt_sig = sig;
+				T->pt_has_info = has_info;
+				T->pt_info = info;
+			}
+			T->pt_flags = (T->pt_flags & ~(PT_TF_EVSTOP |
+			    PT_TF_SYSSTOP)) | PT_TF_SIGSTOP |
+			    (flags & PT_TF_HELD);
+		} else {
+			/*
+			 * An exit stop cannot inject a signal: one it owed
+			 * is queued to it again, first of what it holds.
+			 */
+			T->pt_flags = (T->pt_flags & ~(PT_TF_EVSTOP |
+			    PT_TF_SIGSTOP)) | PT_TF_SYSSTOP |
+			    (flags & PT_TF_HELD);
+			if (sig != 0 && T->pt_nhold < PT_HOLD_MAX) {
+				if (!has_info) {
+					memset(&info, 0, sizeof (info));
+					info.si_signo = sig;
+					info.si_code = SI_TKILL;
+				}
+				memmove(&T->pt_hold[1], &T->pt_hold[0],
+				    (size_t)T->pt_nhold *
+				    sizeof (T->pt_hold[0]));
+				T->pt_hold[0] = info;
+				T->pt_nhold++;
+			} else if (sig != 0) {
+				T->pt_holdmask |= 1ULL << (sig - 1);
+			}
 		}
-		/*
-		 * It now rests in a signal-delivery stop, from which any
-		 * signal it is owed can be injected.
-		 */
-		T->pt_flags = (T->pt_flags & ~PT_TF_EVSTOP) | PT_TF_SIGSTOP |
-		    (flags & PT_TF_HELD);
 	}
 	pt_unhold(P, tid);
 out:

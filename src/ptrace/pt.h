@@ -227,6 +227,12 @@ int pt_xol_contains(const pt_proc_t *P, uintptr_t addr);
  * if nonzero, which stays stopped), every other thread stopped meanwhile;
  * *RET gets its return value.  0, or -errno if it could not be run.
  */
+/*
+ * pt_syscall_mem: the same, argument BUFARG pointing at a copy of LEN
+ * bytes of BUF in the tracee (below the runner's stack), copied back.
+ */
+int pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
+    int bufarg, void *buf, size_t len, long *ret);
 int pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6],
     long *ret);
 

@@ -15,6 +15,13 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+/* pt_proc_t.pp_trap: what we know of the victim's SIGTRAP (trapsig.c) */
+#define PT_TRAP_UNKNOWN	0
+#define PT_TRAP_DFL	1
+#define PT_TRAP_IGN	2
+#define PT_TRAP_CAUGHT	3
+#define PT_TRAP_NONE	4	/* could not be learned */
+
 /* pt_thread_t.pt_flags */
 #define PT_TF_STOPPED	0x01	/* in a ptrace stop we have not ended */
 #define PT_TF_JOBSTOP	0x02	/* group-stopped: restart with LISTEN */
@@ -30,6 +37,8 @@
 				   no user code and cannot be interrupted */
 #define PT_TF_EVSTOP	0x200	/* current stop is a PTRACE_EVENT_STOP, the
 				   only one PTRACE_LISTEN restarts from */
+#define PT_TF_SYSSTOP	0x400	/* current stop is the exit stop of a system
+				   call we ran (registers since restored) */
 
 #define PT_HOLD_MAX 4
 
@@ -109,6 +118,8 @@ struct pt_proc {
 				   restarts a thread until pt_resume() */
 	unsigned pp_execs;	/* exec count: an image change under us */
 	bool pp_lifted;		/* sites known but their int3s lifted */
+	int pp_trap;		/* PT_TRAP_*: SIGTRAP's disposition */
+	arch_ksigaction_t pp_trapact;	/* and, if not default, its action */
 	char *pp_exe;		/* path of the current image */
 
 	pt_thread_t *pp_thr;	/* tracees: threads and guests */
@@ -189,13 +200,15 @@ void pt_thr_flush(pt_thread_t *T);
 #define PT_RUN_PASS	0x2
 #define PT_RUN_EVENTS	0x4
 #define PT_RUN_COLLECT	0x8
+#define PT_RUN_SYSCALL	0x10	/* restart with PTRACE_SYSCALL */
 
 typedef enum pt_ran_kind {
 	PT_RAN_STEP,	/* the single step completed */
 	PT_RAN_TRAP,	/* a trap instruction: pc just past it */
 	PT_RAN_FAULT,	/* a synchronous fault, owed (pt_sig, pt_info) */
 	PT_RAN_EVENT,	/* a ptrace event stop (pr_status) */
-	PT_RAN_GONE	/* the thread died (pr_status, if seen) */
+	PT_RAN_GONE,	/* the thread died (pr_status, if seen) */
+	PT_RAN_SYSCALL	/* PT_RUN_SYSCALL: a system call's entry or exit */
 } pt_ran_kind_t;
 
 typedef struct pt_ran {
@@ -217,6 +230,12 @@ void pt_xol_fault(pt_proc_t *P, pt_thread_t *T, int sig);
 /* Step TID out of our scratch areas, the signal it owes kept for after:
    1 out, 0 it was not in one, -1 it could not leave (or is gone). */
 int pt_xol_out(pt_proc_t *P, pid_t tid);
+
+/* trapsig.c: learn SIGTRAP's disposition; put it back after a hit */
+void pt_trapsig_learn(pt_proc_t *P, pid_t keep);
+void pt_trapsig_check(pt_proc_t *P, pid_t tid);
+/* After single steps of TID: an ignored SIGTRAP was reset by them. */
+void pt_trapsig_stepped(pt_proc_t *P, pid_t tid);
 
 /* grab.c */
 int pt_seize_opts(void);

@@ -148,7 +148,8 @@ pt_run_wait(pid_t tid, int *status)
 int
 pt_run(pt_proc_t *P, pid_t tid, unsigned how, pt_ran_t *ran)
 {
-	int req = (how & PT_RUN_STEP) ? PTRACE_SINGLESTEP : PTRACE_CONT;
+	int req = (how & PT_RUN_STEP) ? PTRACE_SINGLESTEP :
+	    (how & PT_RUN_SYSCALL) ? PTRACE_SYSCALL : PTRACE_CONT;
 	int pass = 0;
 
 	memset(ran, 0, sizeof (*ran));
@@ -171,7 +172,8 @@ pt_run(pt_proc_t *P, pid_t tid, unsigned how, pt_ran_t *ran)
 			return -errno;
 		how &= ~PT_RUN_COLLECT;
 		pass = 0;
-		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP | PT_TF_EVSTOP);
+		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP | PT_TF_EVSTOP |
+		    PT_TF_SYSSTOP);
 		if (pt_run_wait(tid, &status) != 0) {
 			ran->pr_kind = PT_RAN_GONE;
 			return 0;
@@ -202,6 +204,11 @@ pt_run(pt_proc_t *P, pid_t tid, unsigned how, pt_ran_t *ran)
 			ran->pr_kind = PT_RAN_EVENT;
 			if (!(how & PT_RUN_EVENTS))
 				pt_redispatch(tid, status);
+			return 0;
+		}
+		if ((how & PT_RUN_SYSCALL) && sig == (SIGTRAP | 0x80)) {
+			/* not a signal: the kernel's report (TRACESYSGOOD) */
+			ran->pr_kind = PT_RAN_SYSCALL;
 			return 0;
 		}
 		T->pt_flags |= PT_TF_SIGSTOP;

@@ -238,7 +238,7 @@ pt_restart(pt_proc_t *P, pt_thread_t *T)
 	if (rv < 0 && errno != ESRCH)
 		return -errno;
 	T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_HELD | PT_TF_SIGSTOP |
-	    PT_TF_EVSTOP);
+	    PT_TF_EVSTOP | PT_TF_SYSSTOP);
 	T->pt_sig = 0;
 	T->pt_has_info = 0;
 	return 0;
@@ -371,6 +371,14 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 		if (arch_pc_write(T->pt_tid, pc) != 0)
 			T->pt_regs_dirty = true;
 		T->pt_sig = 0;
+		if (P->pp_trap == PT_TRAP_IGN || P->pp_trap == PT_TRAP_CAUGHT) {
+			pid_t tid = T->pt_tid;
+
+			/* the trap may have reset the victim's SIGTRAP */
+			pt_trapsig_check(P, tid);
+			if ((T = pt_thr_find(P, tid)) == NULL)
+				return 1;
+		}
 		if (T->pt_flags & PT_TF_GUEST) {
 			/* a vfork child runs our sites unreported */
 			pid_t tid = T->pt_tid;
@@ -689,7 +697,7 @@ pt_dispatch(pid_t tid, int status)
 	event = status >> 16;
 	T->pt_flags |= PT_TF_STOPPED;
 	T->pt_flags &= ~(PT_TF_NEWBORN | PT_TF_INTR | PT_TF_SIGSTOP |
-	    PT_TF_EVSTOP);
+	    PT_TF_EVSTOP | PT_TF_SYSSTOP);
 	T->pt_has_info = 0;
 	T->pt_regs_ok = false;		/* a new stop: read them afresh */
 	T->pt_regs_dirty = false;
