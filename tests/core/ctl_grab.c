@@ -1,0 +1,294 @@
+/*
+ * ctl_grab.c - grab and release: a second grab of a controlled process,
+ * release at the rendezvous, and job control around them: a process
+ * stopped before the grab or while grabbed stays stopped when let go,
+ * also when the client holding it is killed (with the stop just taken,
+ * or just asked for); close with handles in every state.
+ *
+ * Stops are seen through the JOBSTOP event (a pipe the callback writes)
+ * and /proc; that a process stays stopped is seen by its silence on a
+ * line that it would echo.
+ */
+#include "ctlsupport.h"
+
+TEST(ctl_grab_twice_same_handle)
+{
+	char line[256];
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *a, *b;
+
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
+	ready_addrs(&v, NULL, NULL, NULL);
+	a = grab_ctl(dtp, v.pid, 0);
+	check_resting(dtp, a);
+	b = grab_ctl(dtp, v.pid, 0);
+	CHECK(a == b);
+	CHECK_EQ_INT(our_threads(), 2);		/* one control thread */
+	/* read-only asks get the controlled handle too */
+	CHECK(grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY) == a);
+	dtproc_release(dtp, a);
+	dtproc_release(dtp, a);
+	/* one reference left: still ours, still resting */
+	check_resting(dtp, a);
+	dtproc_continue(dtp, a);
+	victim_send(&v, "x\n");
+	victim_expect(&v, line, sizeof (line), "echo ");
+	CHECK_STR_EQ(line, "echo x");
+	CHECK_THREADS(v.pid, "SR", getpid());
+	dtproc_release(dtp, a);
+	/* the last release lets it go, running */
+	CHECK_THREADS(v.pid, "SR", 0);
+	wait_our_threads(1, 5000);
+	victim_send(&v, "y\n");
+	victim_expect(&v, line, sizeof (line), "echo ");
+	CHECK_STR_EQ(line, "echo y");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_untraced(&v), 0);
+	dtproc_close(dtp);
+}
+
+TEST(ctl_grab_release_at_rendezvous)
+{
+	char line[256];
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	/* released while resting, never continued: it runs on */
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
+	ready_addrs(&v, NULL, NULL, NULL);
+	pr = grab_ctl(dtp, v.pid, 0);
+	check_resting(dtp, pr);
+	dtproc_release(dtp, pr);
+	CHECK_THREADS(v.pid, "SR", 0);
+	victim_send(&v, "x\n");
+	victim_expect(&v, line, sizeof (line), "echo ");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_untraced(&v), 0);
+	dtproc_close(dtp);
+}
+
+TEST(ctl_sigstop_from_outside)
+{
+	char line[256];
+	struct jobstops js;
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
+	ready_addrs(&v, NULL, NULL, NULL);
+	pr = grab_ctl(dtp, v.pid, 0);
+	jobstops_watch(dtp, &js);
+	dtproc_continue(dtp, pr);
+	CHECK_EQ_INT(kill(v.pid, SIGSTOP), 0);
+	jobstops_wait(&js, 5000);
+	CHECK_THREADS(v.pid, "tT", getpid());
+	victim_send(&v, "b\n");
+	check_silent(&v, 300);
+	/* let go while someone else stopped it: it stays stopped (the
+	   tracer is gone at once, the job stop resumed after a moment) */
+	dtproc_release(dtp, pr);
+	CHECK_THREADS(v.pid, "TSR", 0);
+	check_silent(&v, 200);
+	CHECK_THREADS(v.pid, "T", 0);
+	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
+	victim_expect(&v, line, sizeof (line), "echo ");
+	CHECK_STR_EQ(line, "echo b");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_untraced(&v), 0);
+	dtproc_close(dtp);
+}
+
+TEST(ctl_stop_then_client_killed)
+{
+	char line[256], c;
+	struct victim v;
+	int sync[2], st;
+	pid_t helper;
+
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
+	ready_addrs(&v, NULL, NULL, NULL);
+	CHECK_EQ_INT(pipe2(sync, O_CLOEXEC), 0);
+	fflush(NULL);
+	if ((helper = fork()) == 0) {
+		/* the helper owns the dtproc_t, and dies holding it */
+		dtproc_t *dtp = dtproc_open(0, NULL);
+		dtproc_proc_t *pr;
+		struct jobstops js;
+
+		if (dtp == NULL ||
+		    (pr = dtproc_grab(dtp, v.pid, 0)) == NULL)
+			_exit(3);
+		jobstops_watch(dtp, &js);
+		dtproc_continue(dtp, pr);
+		if (dtproc_stop(dtp, pr) != 0)
+			_exit(4);
+		/* in effect: the group stop reported, not just the signal
+		   (a failed check ends the helper: no sync byte) */
+		jobstops_wait(&js, 5000);
+		CHECK_THREADS(v.pid, "tT", getpid());
+		CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
+		if (write(sync[1], "s", 1) != 1)
+			_exit(6);
+		for (;;)
+			pause();
+	}
+	CHECK(helper > 0);
+	close(sync[1]);
+	if (read(sync[0], &c, 1) != 1) {
+		CHECK_EQ_INT(waitpid(helper, &st, 0), helper);
+		FAIL("helper: %s", wstatus_str(st));
+	}
+	CHECK_EQ_INT(kill(helper, SIGKILL), 0);
+	CHECK_EQ_INT(waitpid(helper, &st, 0), helper);
+	CHECK_KILLED(st, SIGKILL);
+	/* untraced at once (its tracer is gone), and stopped */
+	CHECK_THREADS(v.pid, "TSR", 0);
+	victim_send(&v, "z\n");
+	check_silent(&v, 300);
+	CHECK_THREADS(v.pid, "T", 0);
+	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
+	victim_expect(&v, line, sizeof (line), "echo ");
+	CHECK_STR_EQ(line, "echo z");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(victim_wait(&v), 0);
+}
+
+TEST(ctl_close_every_state)
+{
+	char line[256];
+	struct notes ns = { 0 };
+	struct victim rest, run, dead, ro, grun, grest, gbp;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+	uintptr_t t;
+	struct hits h;
+
+	/* created: resting, running, dead (notice not yet handled) */
+	(void) create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
+	    DTPROC_STOP_MAIN, &rest);
+	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
+	    DTPROC_STOP_MAIN, &run);
+	dtproc_continue(dtp, pr);
+	ready_addrs(&run, NULL, NULL, NULL);
+	pr = create_ok(dtp, "ctlv", (char *[]){ "exit", NULL },
+	    DTPROC_STOP_MAIN, &dead);
+	dtproc_continue(dtp, pr);
+	CHECK(wait_notice(dtp, &ns, pr, 10000));
+	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_DEAD);
+	/* grabbed: read-only cached, running, resting, with a breakpoint */
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &ro);
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &grun);
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &grest);
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &gbp);
+	ready_addrs(&ro, NULL, NULL, NULL);
+	ready_addrs(&grun, NULL, NULL, NULL);
+	ready_addrs(&grest, NULL, NULL, NULL);
+	ready_addrs(&gbp, NULL, NULL, &t);
+	dtproc_release(dtp, grab_ctl(dtp, ro.pid, DTPROC_GRAB_RDONLY));
+	dtproc_continue(dtp, grab_ctl(dtp, grun.pid, 0));
+	(void) grab_ctl(dtp, grest.pid, 0);
+	pr = grab_ctl(dtp, gbp.pid, 0);
+	hits_init(&h, dtp, pr, t);
+	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, t, hit_cb, &h), 0);
+	dtproc_continue(dtp, pr);
+	victim_send(&gbp, "c 2\n");
+	victim_expect(&gbp, line, sizeof (line), "called ");
+	CHECK_EQ_INT(atomic_load(&h.n), 2);
+	dtproc_close(dtp);
+	wait_our_threads(1, 5000);
+	CHECK_EQ_INT(proc_state(rest.pid, 0), 0);
+	CHECK_EQ_INT(proc_state(run.pid, 0), 0);
+	CHECK_EQ_INT(proc_state(dead.pid, 0), 0);
+	CHECK_EQ_INT(handle_fds(ro.pid), 0);
+	CHECK_EQ_INT(text_matches_file(gbp.pid, t, 16), 1);
+	struct victim *g[] = { &ro, &grun, &grest, &gbp };
+	for (int i = 0; i < 4; i++) {
+		CHECK_THREADS(g[i]->pid, "SR", 0);
+		victim_send(g[i], "c 3\n");
+		victim_expect(g[i], line, sizeof (line), "called ");
+		CHECK_STR_EQ(line, "called n=3 sum=9");
+		victim_send(g[i], "q\n");
+		CHECK_EXITED(victim_wait(g[i]), 0);
+	}
+	CHECK_EQ_INT(atomic_load(&h.n), 2);
+	check_no_children();
+}
+
+TEST(ctl_grab_job_stopped)
+{
+	char line[256];
+	struct victim v;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	/* stopped by someone else before the grab: it stays stopped after
+	   the continue, and after the release */
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
+	ready_addrs(&v, NULL, NULL, NULL);
+	CHECK_EQ_INT(kill(v.pid, SIGSTOP), 0);
+	victim_wait_stopped(&v);
+	pr = grab_ctl(dtp, v.pid, 0);
+	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
+	dtproc_continue(dtp, pr);
+	victim_send(&v, "a\n");
+	check_silent(&v, 300);
+	CHECK_THREADS(v.pid, "tT", getpid());
+	dtproc_release(dtp, pr);
+	CHECK_THREADS(v.pid, "TSR", 0);
+	check_silent(&v, 100);
+	CHECK_THREADS(v.pid, "T", 0);
+	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
+	victim_expect(&v, line, sizeof (line), "echo ");
+	CHECK_STR_EQ(line, "echo a");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_untraced(&v), 0);
+	dtproc_close(dtp);
+}
+
+TEST(ctl_stop_then_client_dies_at_once)
+{
+	char line[256];
+	struct victim v;
+	int sync[2], st;
+	pid_t helper;
+	char c;
+
+	/* dtproc_stop() returns, and the client dies right then: the stop
+	   must not be lost with it */
+	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
+	ready_addrs(&v, NULL, NULL, NULL);
+	CHECK_EQ_INT(pipe2(sync, O_CLOEXEC), 0);
+	fflush(NULL);
+	if ((helper = fork()) == 0) {
+		dtproc_t *dtp = dtproc_open(0, NULL);
+		dtproc_proc_t *pr;
+
+		if (dtp == NULL ||
+		    (pr = dtproc_grab(dtp, v.pid, 0)) == NULL)
+			_exit(3);
+		dtproc_continue(dtp, pr);
+		if (write(sync[1], "c", 1) != 1)
+			_exit(6);
+		if (dtproc_stop(dtp, pr) != 0)
+			_exit(4);
+		kill(getpid(), SIGKILL);
+		_exit(5);
+	}
+	CHECK(helper > 0);
+	close(sync[1]);
+	CHECK_EQ_INT(read(sync[0], &c, 1), 1);
+	CHECK_EQ_INT(waitpid(helper, &st, 0), helper);
+	CHECK_KILLED(st, SIGKILL);
+	CHECK_THREADS(v.pid, "TSR", 0);
+	victim_send(&v, "z\n");
+	check_silent(&v, 300);
+	CHECK_THREADS(v.pid, "T", 0);
+	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
+	victim_expect(&v, line, sizeof (line), "echo ");
+	CHECK_STR_EQ(line, "echo z");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(victim_wait(&v), 0);
+}
