@@ -16,12 +16,8 @@
 
 TEST_TIMEOUT(ctl_bkpt_8_threads, 120)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct hits h;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t addr;
 
 	pr = create_ok(dtp, "bp", (char *[]){ "8", "200", NULL },
@@ -45,12 +41,8 @@ TEST_TIMEOUT(ctl_bkpt_8_threads, 120)
 
 TEST(ctl_bkpt_text_pristine_at_rendezvous)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct hits h;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t addr;
 	int orig;
 
@@ -92,16 +84,12 @@ TEST(ctl_bkpt_text_pristine_at_rendezvous)
 
 TEST(ctl_bkpt_grab_rendezvous_pristine)
 {
-	char line[256];
+	CTL_LOCALS;
 	struct hits h;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t target;
 	int orig;
 
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, &target);
+	spawn_ctlv("echo", &v, NULL, NULL, &target);
 	orig = file_byte_at(v.pid, target);
 	pr = grab_ctl(dtp, v.pid, 0);
 	hits_init(&h, dtp, pr, target);
@@ -113,8 +101,7 @@ TEST(ctl_bkpt_grab_rendezvous_pristine)
 	victim_send(&v, "x\n");
 	victim_expect(&v, line, sizeof (line), "echo x");
 	CHECK_EQ_INT(mem_byte(v.pid, target), 0xcc);
-	victim_send(&v, "c 7\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 7, line, sizeof (line));
 	CHECK_STR_EQ(line, "called n=7 sum=49");
 	CHECK_EQ_INT(atomic_load(&h.n), 7);
 	CHECK_EQ_INT(atomic_load(&h.bad), 0);
@@ -122,22 +109,15 @@ TEST(ctl_bkpt_grab_rendezvous_pristine)
 	dtproc_release(dtp, pr);
 	CHECK_THREADS(v.pid, "SR", 0);
 	CHECK_EQ_INT(text_matches_file(v.pid, target, 16), 1);
-	victim_send(&v, "c 3\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 3, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&h.n), 7);
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_untraced(&v), 0);
-	dtproc_close(dtp);
+	quit_untraced(dtp, &v);
 }
 
 TEST(ctl_bkpt_del)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct hits h;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t target;
 
 	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
@@ -152,26 +132,21 @@ TEST(ctl_bkpt_del)
 	CHECK(dtproc_errmsg(dtp)[0] != 0);
 	dtproc_continue(dtp, pr);
 	ready_addrs(&v, NULL, NULL, NULL);
-	victim_send(&v, "c 5\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 5, line, sizeof (line));
 	CHECK_STR_EQ(line, "called n=5 sum=25");
 	CHECK_EQ_INT(atomic_load(&h.n), 5);
 	CHECK_EQ_INT(dtproc_bkpt_del(dtp, pr, target), 0);
 	CHECK_EQ_INT(text_matches_file(v.pid, target, 16), 1);
-	victim_send(&v, "c 5\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 5, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&h.n), 5);
 	CHECK(dtproc_bkpt_del(dtp, pr, target) < 0);
 	CHECK(dtproc_bkpt_del(dtp, pr, target + 3) < 0);
 	/* and back */
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, target, hit_cb, &h), 0);
-	victim_send(&v, "c 3\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 3, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&h.n), 8);
 	CHECK_EQ_INT(atomic_load(&h.bad), 0);
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	quit_dead(dtp, pr, &v, &ns);
 }
 
 struct reentrant {
@@ -200,12 +175,8 @@ reentrant_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
 
 TEST(ctl_bkpt_callback_uses_handle)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct reentrant r = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t target;
 
 	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
@@ -215,13 +186,10 @@ TEST(ctl_bkpt_callback_uses_handle)
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, target, reentrant_cb, &r), 0);
 	dtproc_continue(dtp, pr);
 	ready_addrs(&v, NULL, NULL, NULL);
-	victim_send(&v, "c 2\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 2, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&r.calls), 2);
 	CHECK_EQ_INT(atomic_load(&r.ok), 2);
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	quit_dead(dtp, pr, &v, &ns);
 }
 
 /* A client thread using the handle while the victim hits breakpoints. */
@@ -287,14 +255,10 @@ client_main(void *arg)
 
 TEST_TIMEOUT(ctl_two_client_threads, 120)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct client c[2];
 	struct hits h;
-	struct victim v;
 	atomic_int stop = 0;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t addr;
 
 	spawn_victim("bp", (char *[]){ "8", "300", NULL }, &v);
@@ -368,10 +332,8 @@ editor_main(void *arg)
 
 TEST(ctl_kill_during_request)
 {
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct editor e;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
 	pthread_t t;
 	int n;
 
@@ -403,12 +365,8 @@ TEST(ctl_kill_during_request)
 
 TEST(ctl_bkpt_at_main)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct hits h, t;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t mainaddr, target;
 	int rc;
 
@@ -427,24 +385,17 @@ TEST(ctl_bkpt_at_main)
 	dtproc_continue(dtp, pr);
 	ready_addrs(&v, NULL, NULL, NULL);
 	CHECK_EQ_INT(atomic_load(&h.n), 1);
-	victim_send(&v, "c 2\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 2, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&t.n), 2);
 	/* still the client's: it can be deleted */
 	CHECK_EQ_INT(dtproc_bkpt_del(dtp, pr, mainaddr), 0);
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	quit_dead(dtp, pr, &v, &ns);
 }
 
 TEST(ctl_bkpt_add_twice)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct hits a, b;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t target;
 	int rb, before;
 
@@ -461,8 +412,7 @@ TEST(ctl_bkpt_add_twice)
 	tinfo("second add: %d %s", rb, rb ? dtproc_errmsg(dtp) : "");
 	dtproc_continue(dtp, pr);
 	ready_addrs(&v, NULL, NULL, NULL);
-	victim_send(&v, "c 2\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 2, line, sizeof (line));
 	/* an accepted breakpoint's callback runs at each hit */
 	CHECK_MSG(atomic_load(&a.n) == 2 && (rb != 0 ||
 	    atomic_load(&b.n) == 2), "2 hits; second add %s; callbacks: "
@@ -473,21 +423,17 @@ TEST(ctl_bkpt_add_twice)
 		/* one left: still armed */
 		before = atomic_load(&a.n) + atomic_load(&b.n);
 		CHECK_EQ_INT(mem_byte(v.pid, target), 0xcc);
-		victim_send(&v, "c 1\n");
-		victim_expect(&v, line, sizeof (line), "called ");
+		ctlv_call(&v, 1, line, sizeof (line));
 		CHECK_EQ_INT(atomic_load(&a.n) + atomic_load(&b.n),
 		    before + 1);
 		CHECK_EQ_INT(dtproc_bkpt_del(dtp, pr, target), 0);
 	}
 	CHECK_EQ_INT(text_matches_file(v.pid, target, 16), 1);
 	before = atomic_load(&a.n) + atomic_load(&b.n);
-	victim_send(&v, "c 3\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 3, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&a.n) + atomic_load(&b.n), before);
 	CHECK(dtproc_bkpt_del(dtp, pr, target) < 0);
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	quit_dead(dtp, pr, &v, &ns);
 }
 
 struct chain {
@@ -519,12 +465,8 @@ chain_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
 
 TEST(ctl_bkpt_callback_edits_breakpoints)
 {
-	char line[256];
+	CTL_LOCALS;
 	struct chain c;
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	memset(&c, 0, sizeof (c));
 	pr = create_ok(dtp, "bp", (char *[]){ "1", "5", NULL },
@@ -545,8 +487,7 @@ TEST(ctl_bkpt_callback_edits_breakpoints)
 	CHECK_EQ_INT(atomic_load(&c.rc), 0);
 	CHECK_EQ_INT(atomic_load(&c.n1), 1);
 	CHECK(atomic_load(&c.h2.n) >= 1);	/* the worker's total += s */
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	close_dead(dtp, pr, &ns, 0);
 }
 
 struct toggler {
@@ -595,12 +536,9 @@ toggler_main(void *arg)
 
 TEST_TIMEOUT(ctl_bkpt_toggle_while_hit, 120)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct toggler t;
 	struct hits h;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
 	pthread_t th;
 
 	/* a client adds and deletes the site the threads keep hitting:
@@ -670,11 +608,9 @@ count_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
  */
 TEST(ctl_bkpt_hits_leave_client_asleep)
 {
+	CTL_LOCALS;
 	enum { N = 2000 };
 	char *extra[] = { "loop", "2000", NULL };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	long hits = 0, before, after;
 
 	pr = create_ok(dtp, "probev", extra, DTPROC_STOP_MAIN, &v);
@@ -682,11 +618,9 @@ TEST(ctl_bkpt_hits_leave_client_asleep)
 	    "probe_target"), count_cb, &hits), 0);
 	before = my_voluntary_switches();
 	dtproc_continue(dtp, pr);
-	for (int i = 0; i < 600 && dtproc_state(dtp, pr) != DTPROC_PS_DEAD;
-	    i++)
-		(void) dtproc_sleep(dtp, 100);
+	/* asleep on the notify descriptor until the death notice */
+	(void) wait_dead(dtp, pr, &ns, 60000);
 	after = my_voluntary_switches();
-	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_DEAD);
 	CHECK_EQ_INT(hits, N);
 	CHECK_MSG(after - before < N / 4, "the client thread switched %ld "
 	    "times during %d hits", after - before, N);

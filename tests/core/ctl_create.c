@@ -73,11 +73,8 @@ TEST(ctl_create_stop_main)
 
 TEST(ctl_create_preinit_libs_loaded)
 {
+	CTL_LOCALS;
 	char *args[] = { "exit", "0", NULL };
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	dtproc_sym_t s;
 
 	/* At PREINIT libc is loaded and relocated: its symbols resolve. */
@@ -87,18 +84,14 @@ TEST(ctl_create_preinit_libs_loaded)
 	CHECK(s.ds_addr != 0);
 	CHECK_STR_EQ(s.ds_object, "libc.so.6");
 	dtproc_continue(dtp, pr);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	close_dead(dtp, pr, &ns, 0);
 }
 
 /* Every stop at once: each rendezvous in turn, marks as they should be. */
 TEST(ctl_create_every_stop_in_turn)
 {
+	CTL_LOCALS;
 	char *args[] = { "exit", "3", NULL };
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t cm;
 
 	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_CREATE |
@@ -126,19 +119,14 @@ TEST(ctl_create_every_stop_in_turn)
 	    0);
 	CHECK_EQ_INT(dtproc_sleep(dtp, 0), 0);
 	dtproc_continue(dtp, pr);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 3);
-	dtproc_close(dtp);
+	close_dead(dtp, pr, &ns, 3);
 }
 
 TEST(ctl_stop_requested)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct hits h;
 	struct jobstops js;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t target;
 
 	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
@@ -167,12 +155,9 @@ TEST(ctl_stop_requested)
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
 	victim_expect(&v, line, sizeof (line), "echo ");
 	CHECK_STR_EQ(line, "echo b");
-	victim_send(&v, "c 4\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 4, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&h.n), 4);
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	quit_dead(dtp, pr, &v, &ns);
 }
 
 struct racer {
@@ -279,27 +264,19 @@ TEST_TIMEOUT(ctl_continue_races_rendezvous, 180)
 
 TEST(ctl_continue_early)
 {
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
+	CTL_LOCALS;
 
 	/* a continue for a rendezvous not yet reached is not lost */
 	pr = create_ok(dtp, "ctlv", (char *[]){ "exit", "4", NULL },
 	    DTPROC_STOP_CREATE | DTPROC_STOP_MAIN, &v);
 	dtproc_continue(dtp, pr);
 	dtproc_continue(dtp, pr);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 4);
-	dtproc_close(dtp);
+	close_dead(dtp, pr, &ns, 4);
 }
 
 TEST(ctl_create_argv_and_path)
 {
-	char line[256];
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
+	CTL_LOCALS;
 
 	pr = create_ok(dtp, "exit_code", (char *[]){ "3", "a b", "", NULL },
 	    DTPROC_STOP_MAIN, &v);
@@ -322,8 +299,7 @@ TEST(ctl_create_argv_and_path)
 	check_resting(dtp, pr);
 	dtproc_continue(dtp, pr);
 	memset(&ns, 0, sizeof (ns));	/* the handle may reuse the address */
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	close_dead(dtp, pr, &ns, 0);
 }
 
 TEST(ctl_create_no_leaks)
@@ -405,12 +381,8 @@ TEST(ctl_created_dies_with_client)
 
 TEST(ctl_stop_at_rendezvous)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct jobstops js;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	/* stop() while resting: the continue does not undo it */
 	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
@@ -425,7 +397,5 @@ TEST(ctl_stop_at_rendezvous)
 	ready_addrs(&v, NULL, NULL, NULL);
 	victim_send(&v, "a\n");
 	victim_expect(&v, line, sizeof (line), "echo ");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	quit_dead(dtp, pr, &v, &ns);
 }

@@ -11,12 +11,8 @@
 
 TEST(ctl_dlactivity_grabbed)
 {
-	char line[256];
+	CTL_LOCALS;
 	struct dlact d = { 0 };
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	spawn_victim("dl", (char *[]){ "open", (char *)libdyn_path(), NULL },
 	    &v);
@@ -43,12 +39,8 @@ TEST(ctl_dlactivity_grabbed)
 
 TEST(ctl_dlactivity_created_churn)
 {
-	char line[256];
+	CTL_LOCALS;
 	struct dlact d = { 0 };
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	/* the initial load is no activity; each dlopen and dlclose is */
 	dtproc_set_dlactivity(dtp, dlact_cb, &d);
@@ -69,12 +61,8 @@ TEST(ctl_dlactivity_created_churn)
 
 TEST(ctl_dlactivity_notice)
 {
-	char line[256];
+	CTL_LOCALS;
 	struct dlact d = { 0 };
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	dtproc_sym_t s;
 
 	spawn_victim("dl", (char *[]){ "open", (char *)libdyn_path(), NULL },
@@ -114,12 +102,8 @@ TEST(ctl_dlactivity_notice)
 
 TEST(ctl_dlactivity_callback_lookup)
 {
-	char line[256];
+	CTL_LOCALS;
 	struct dlact d = { 0 };
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	/* what dt_pid_create_probes_module does: look into the process
 	   from the callback */
@@ -140,19 +124,14 @@ TEST(ctl_dlactivity_callback_lookup)
 	victim_expect(&v, line, sizeof (line), "closed");
 	CHECK_EQ_INT(atomic_load(&d.n), 2);
 	victim_go(&v);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	close_dead(dtp, pr, &ns, 0);
 }
 
 TEST(ctl_bkpt_at_dl_debug_state)
 {
-	char line[256];
+	CTL_LOCALS;
 	struct dlact d = { 0 };
-	struct notes ns = { 0 };
 	struct hits h;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t brk;
 	int rc;
 
@@ -178,8 +157,7 @@ TEST(ctl_bkpt_at_dl_debug_state)
 	CHECK_EQ_INT(atomic_load(&d.n), 2);
 	CHECK_EQ_INT(atomic_load(&h.n), 4);
 	victim_go(&v);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	close_dead(dtp, pr, &ns, 0);
 }
 
 struct dlbp {
@@ -217,12 +195,8 @@ dlbp_act(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 
 TEST(ctl_dlactivity_adds_breakpoint)
 {
-	char line[256];
+	CTL_LOCALS;
 	struct dlbp d;
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	/* the callback asks the control thread it runs on for a
 	   breakpoint: served, not a wait for itself */
@@ -247,6 +221,5 @@ TEST(ctl_dlactivity_adds_breakpoint)
 	CHECK_EQ_INT(atomic_load(&d.deleted), 1);
 	CHECK_EQ_INT(d.rc_del, 0);
 	victim_go(&v);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	close_dead(dtp, pr, &ns, 0);
 }

@@ -16,14 +16,10 @@
 
 TEST(ctl_exit_notice_poll)
 {
+	CTL_LOCALS;
 	char *args[] = { "wait", "9", NULL };
-	struct notes ns = { 0 };
 	struct pollfd p;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t target;
-	long end;
 	int r;
 
 	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_MAIN, &v);
@@ -37,8 +33,7 @@ TEST(ctl_exit_notice_poll)
 	victim_go(&v);
 
 	/* a client's poll loop sees the descriptor readable */
-	end = now_ms() + 10000;
-	while ((r = poll(&p, 1, 100)) == 0 && now_ms() < end)
+	while ((r = poll(&p, 1, 10000)) < 0 && errno == EINTR)
 		;
 	CHECK_EQ_INT(r, 1);
 	CHECK(p.revents & POLLIN);
@@ -73,11 +68,8 @@ TEST(ctl_exit_notice_poll)
 
 TEST(ctl_killed_notice)
 {
+	CTL_LOCALS;
 	char *args[] = { "wait", NULL };
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_MAIN, &v);
 	dtproc_continue(dtp, pr);
@@ -91,11 +83,8 @@ TEST(ctl_killed_notice)
 
 TEST(ctl_killed_at_rendezvous)
 {
+	CTL_LOCALS;
 	char *args[] = { "wait", NULL };
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	/* killed while resting: as in the reference, the death is seen
 	   once the control thread is let go from the rendezvous */
@@ -214,11 +203,8 @@ TEST(ctl_err_ctor_term)
 
 TEST(ctl_preinit_then_ctor_exit)
 {
+	CTL_LOCALS;
 	char *args[] = { "ctor_exit", NULL };
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	/* PREINIT comes before the constructor: it is reached */
 	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_PREINIT, &v);
@@ -295,8 +281,7 @@ TEST(ctl_err_grab_traced)
 	dtproc_proc_t *pr;
 
 	/* two library handles: the second finds the pid traced by us */
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
+	spawn_ctlv("echo", &v, NULL, NULL, NULL);
 	pr = grab_ctl(a, v.pid, 0);
 	CHECK(dtproc_grab(b, v.pid, 0) == NULL);
 	snprintf(want, sizeof (want), "failed to grab pid %d: process is "

@@ -8,12 +8,8 @@
 
 TEST(ctl_exec_keeps_handle)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct hits h1, h2;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t t1, t2;
 	dtproc_sym_t s;
 
@@ -115,11 +111,7 @@ TEST(ctl_spawn_child_clean)
 
 TEST(ctl_exec_from_thread)
 {
-	char line[256];
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
+	CTL_LOCALS;
 
 	/* a non-leader thread execs while two others block: the handle
 	   follows the new image and sees its exit */
@@ -132,6 +124,5 @@ TEST(ctl_exec_from_thread)
 	expect_within(&v, line, sizeof (line), "final ", 10000,
 	    "the new image does not run");
 	CHECK_EQ_INT(line_field(line, "pid"), v.pid);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	close_dead(dtp, pr, &ns, 0);
 }

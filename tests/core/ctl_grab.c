@@ -13,13 +13,10 @@
 
 TEST(ctl_grab_twice_same_handle)
 {
-	char line[256];
-	struct victim v;
-	dtproc_t *dtp = open_ok();
+	CTL_LOCALS;
 	dtproc_proc_t *a, *b;
 
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
+	spawn_ctlv("echo", &v, NULL, NULL, NULL);
 	a = grab_ctl(dtp, v.pid, 0);
 	check_resting(dtp, a);
 	b = grab_ctl(dtp, v.pid, 0);
@@ -43,42 +40,30 @@ TEST(ctl_grab_twice_same_handle)
 	victim_send(&v, "y\n");
 	victim_expect(&v, line, sizeof (line), "echo ");
 	CHECK_STR_EQ(line, "echo y");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_untraced(&v), 0);
-	dtproc_close(dtp);
+	quit_untraced(dtp, &v);
 }
 
 TEST(ctl_grab_release_at_rendezvous)
 {
-	char line[256];
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
+	CTL_LOCALS;
 
 	/* released while resting, never continued: it runs on */
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
+	spawn_ctlv("echo", &v, NULL, NULL, NULL);
 	pr = grab_ctl(dtp, v.pid, 0);
 	check_resting(dtp, pr);
 	dtproc_release(dtp, pr);
 	CHECK_THREADS(v.pid, "SR", 0);
 	victim_send(&v, "x\n");
 	victim_expect(&v, line, sizeof (line), "echo ");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_untraced(&v), 0);
-	dtproc_close(dtp);
+	quit_untraced(dtp, &v);
 }
 
 TEST(ctl_sigstop_from_outside)
 {
-	char line[256];
+	CTL_LOCALS;
 	struct jobstops js;
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
+	spawn_ctlv("echo", &v, NULL, NULL, NULL);
 	pr = grab_ctl(dtp, v.pid, 0);
 	jobstops_watch(dtp, &js);
 	dtproc_continue(dtp, pr);
@@ -96,9 +81,7 @@ TEST(ctl_sigstop_from_outside)
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
 	victim_expect(&v, line, sizeof (line), "echo ");
 	CHECK_STR_EQ(line, "echo b");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_untraced(&v), 0);
-	dtproc_close(dtp);
+	quit_untraced(dtp, &v);
 }
 
 TEST(ctl_stop_then_client_killed)
@@ -108,8 +91,7 @@ TEST(ctl_stop_then_client_killed)
 	int sync[2], st;
 	pid_t helper;
 
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
+	spawn_ctlv("echo", &v, NULL, NULL, NULL);
 	CHECK_EQ_INT(pipe2(sync, O_CLOEXEC), 0);
 	fflush(NULL);
 	if ((helper = fork()) == 0) {
@@ -158,11 +140,8 @@ TEST(ctl_stop_then_client_killed)
 
 TEST(ctl_close_every_state)
 {
-	char line[256];
-	struct notes ns = { 0 };
+	CTL_LOCALS;
 	struct victim rest, run, dead, ro, grun, grest, gbp;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 	uintptr_t t;
 	struct hits h;
 
@@ -194,8 +173,7 @@ TEST(ctl_close_every_state)
 	hits_init(&h, dtp, pr, t);
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, t, hit_cb, &h), 0);
 	dtproc_continue(dtp, pr);
-	victim_send(&gbp, "c 2\n");
-	victim_expect(&gbp, line, sizeof (line), "called ");
+	ctlv_call(&gbp, 2, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&h.n), 2);
 	dtproc_close(dtp);
 	wait_our_threads(1, 5000);
@@ -207,8 +185,7 @@ TEST(ctl_close_every_state)
 	struct victim *g[] = { &ro, &grun, &grest, &gbp };
 	for (int i = 0; i < 4; i++) {
 		CHECK_THREADS(g[i]->pid, "SR", 0);
-		victim_send(g[i], "c 3\n");
-		victim_expect(g[i], line, sizeof (line), "called ");
+		ctlv_call(g[i], 3, line, sizeof (line));
 		CHECK_STR_EQ(line, "called n=3 sum=9");
 		victim_send(g[i], "q\n");
 		CHECK_EXITED(victim_wait(g[i]), 0);
@@ -219,15 +196,11 @@ TEST(ctl_close_every_state)
 
 TEST(ctl_grab_job_stopped)
 {
-	char line[256];
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
+	CTL_LOCALS;
 
 	/* stopped by someone else before the grab: it stays stopped after
 	   the continue, and after the release */
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
+	spawn_ctlv("echo", &v, NULL, NULL, NULL);
 	CHECK_EQ_INT(kill(v.pid, SIGSTOP), 0);
 	victim_wait_stopped(&v);
 	pr = grab_ctl(dtp, v.pid, 0);
@@ -243,9 +216,7 @@ TEST(ctl_grab_job_stopped)
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
 	victim_expect(&v, line, sizeof (line), "echo ");
 	CHECK_STR_EQ(line, "echo a");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_untraced(&v), 0);
-	dtproc_close(dtp);
+	quit_untraced(dtp, &v);
 }
 
 TEST(ctl_stop_then_client_dies_at_once)
@@ -258,8 +229,7 @@ TEST(ctl_stop_then_client_dies_at_once)
 
 	/* dtproc_stop() returns, and the client dies right then: the stop
 	   must not be lost with it */
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
+	spawn_ctlv("echo", &v, NULL, NULL, NULL);
 	CHECK_EQ_INT(pipe2(sync, O_CLOEXEC), 0);
 	fflush(NULL);
 	if ((helper = fork()) == 0) {

@@ -53,14 +53,11 @@ TEST(ctl_open_close)
 
 TEST(ctl_rdonly_cached)
 {
-	char line[256];
-	struct victim v;
-	dtproc_t *dtp = open_ok();
+	CTL_LOCALS;
 	dtproc_proc_t *a, *b;
 	uintptr_t cm;
 
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, &cm, NULL, NULL);
+	spawn_ctlv("echo", &v, &cm, NULL, NULL);
 	a = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
 	/* no control: not stopped, not traced, no thread of ours */
 	CHECK_THREADS(v.pid, "SR", 0);
@@ -196,14 +193,11 @@ TEST(ctl_lru_limit_env)
 
 TEST(ctl_rdonly_upgrade)
 {
-	char line[256];
-	struct victim v;
-	dtproc_t *dtp = open_ok();
+	CTL_LOCALS;
 	dtproc_proc_t *ro, *rw;
 	uintptr_t cm;
 
-	spawn_victim("ctlv", (char *[]){ "echo", NULL }, &v);
-	ready_addrs(&v, &cm, NULL, NULL);
+	spawn_ctlv("echo", &v, &cm, NULL, NULL);
 	ro = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
 	/* asked for control: a new, controlled handle */
 	rw = grab_ctl(dtp, v.pid, 0);
@@ -234,9 +228,7 @@ TEST(ctl_rdonly_upgrade)
 	check_resting(dtp, rw);
 	dtproc_release(dtp, rw);
 	CHECK_THREADS(v.pid, "SR", 0);
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_untraced(&v), 0);
-	dtproc_close(dtp);
+	quit_untraced(dtp, &v);
 }
 
 TEST(ctl_rdonly_dead_process)
@@ -247,8 +239,7 @@ TEST(ctl_rdonly_dead_process)
 	dtproc_proc_t *a, *b;
 
 	/* a cached read-only handle must not outlive its process */
-	spawn_victim("ctlv", (char *[]){ "wait", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
+	spawn_ctlv("wait", &v, NULL, NULL, NULL);
 	a = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
 	dtproc_release(dtp, a);
 	victim_go(&v);
@@ -277,8 +268,7 @@ TEST(ctl_rdonly_dead_process_held)
 	dtproc_proc_t *a, *b;
 
 	/* the same with the handle still referenced */
-	spawn_victim("ctlv", (char *[]){ "wait", NULL }, &v);
-	ready_addrs(&v, NULL, NULL, NULL);
+	spawn_ctlv("wait", &v, NULL, NULL, NULL);
 	a = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
 	victim_go(&v);
 	CHECK_EXITED(victim_wait(&v), 0);
@@ -301,8 +291,7 @@ TEST(ctl_pid_reuse_rdonly)
 	uint8_t x, y;
 
 	for (int tries = 0;; tries++) {
-		spawn_victim("ctlv", (char *[]){ "wait", NULL }, &v);
-		ready_addrs(&v, NULL, NULL, NULL);
+		spawn_ctlv("wait", &v, NULL, NULL, NULL);
 		a = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
 		(void) sym_addr(dtp, a, "a.out`ctl_target");
 		dtproc_release(dtp, a);		/* cached */
@@ -457,11 +446,7 @@ TEST_TIMEOUT(ctl_hundred_processes, 120)
 
 TEST(ctl_write_and_objects)
 {
-	char line[256];
-	struct notes ns = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
+	CTL_LOCALS;
 	uintptr_t data;
 	dtproc_sym_t s;
 
@@ -485,9 +470,7 @@ TEST(ctl_write_and_objects)
 	victim_expect(&v, line, sizeof (line), "data=");
 	CHECK_STR_EQ(line, "data=again");
 	CHECK(dtproc_write(dtp, pr, 8, "x", 1) < 0);
-	victim_send(&v, "q\n");
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	dtproc_close(dtp);
+	quit_dead(dtp, pr, &v, &ns);
 }
 
 struct objs {
@@ -513,10 +496,8 @@ obj_cb(const char *path, uintptr_t base, int lmid, void *arg)
 
 TEST(ctl_obj_iter)
 {
+	CTL_LOCALS;
 	struct objs o = { 0 };
-	struct victim v;
-	dtproc_t *dtp = open_ok();
-	dtproc_proc_t *pr;
 
 	pr = create_ok(dtp, "ctlv", (char *[]){ "exit", NULL },
 	    DTPROC_STOP_MAIN, &v);
@@ -583,8 +564,7 @@ TEST_TIMEOUT(ctl_no_leaks, 120)
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, t, hit_cb, &h), 0);
 	dtproc_continue(dtp, pr);
 	ready_addrs(&v, NULL, NULL, NULL);
-	victim_send(&v, "c 3\n");
-	victim_expect(&v, line, sizeof (line), "called ");
+	ctlv_call(&v, 3, line, sizeof (line));
 	CHECK_EQ_INT(dtproc_bkpt_del(dtp, pr, t), 0);
 	victim_send(&v, "q\n");
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
@@ -644,8 +624,7 @@ TEST(ctl_rdonly_dead_handles_freed)
 		struct victim v;
 		dtproc_proc_t *pr;
 
-		spawn_victim("ctlv", (char *[]){ "wait", NULL }, &v);
-		ready_addrs(&v, NULL, NULL, NULL);
+		spawn_ctlv("wait", &v, NULL, NULL, NULL);
 		pr = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
 		(void) sym_addr(dtp, pr, "a.out`ctl_target");
 		dtproc_release(dtp, pr);

@@ -626,11 +626,44 @@ set_next_pid(pid_t pid)
 }
 
 void
-spawn_ready(const char *name, char *const args[], struct victim *v,
-    char *line, size_t n)
+spawn_ctlv(const char *mode, struct victim *v, uintptr_t *ctor,
+    uintptr_t *mainm, uintptr_t *target)
 {
-	spawn_victim(name, args, v);
-	victim_ready(v, line, n);
+	spawn_victim("ctlv", (char *[]){ (char *)mode, NULL }, v);
+	ready_addrs(v, ctor, mainm, target);
+}
+
+char *
+ctlv_call(struct victim *v, int n, char *line, size_t len)
+{
+	char cmd[32];
+
+	snprintf(cmd, sizeof (cmd), "c %d\n", n);
+	victim_send(v, cmd);
+	return victim_expect(v, line, len, "called ");
+}
+
+void
+close_dead(dtproc_t *dtp, dtproc_proc_t *pr, struct notes *ns, int st)
+{
+	CHECK_EXITED(wait_dead(dtp, pr, ns, 10000), st);
+	dtproc_close(dtp);
+}
+
+void
+quit_dead(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v,
+    struct notes *ns)
+{
+	victim_send(v, "q\n");
+	close_dead(dtp, pr, ns, 0);
+}
+
+void
+quit_untraced(dtproc_t *dtp, struct victim *v)
+{
+	victim_send(v, "q\n");
+	CHECK_EXITED(wait_untraced(v), 0);
+	dtproc_close(dtp);
 }
 
 void

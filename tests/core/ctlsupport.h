@@ -20,6 +20,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+struct notes;
+
 /* Monotonic milliseconds. */
 long now_ms(void);
 
@@ -27,6 +29,17 @@ long now_ms(void);
 void wait_exit(pid_t pid, int ms);
 
 /* ---- handles and victims ---- */
+
+/*
+ * The locals most tests start with: a dtproc_t (open), a victim and its
+ * handle, the notices seen, a line from the victim.
+ */
+#define CTL_LOCALS							\
+	char line[256] __attribute__((unused));				\
+	struct notes ns __attribute__((unused)) = { 0 };		\
+	struct victim v __attribute__((unused));			\
+	dtproc_t *dtp = open_ok();					\
+	dtproc_proc_t *pr __attribute__((unused))
 
 /* dtproc_open() that must succeed (counts sanitizer threads first). */
 dtproc_t *open_ok(void);
@@ -42,10 +55,18 @@ dtproc_proc_t *create_v(dtproc_t *dtp, const char *name,
 dtproc_proc_t *create_ok(dtproc_t *dtp, const char *name,
     char *const extra[], int stop, struct victim *v);
 dtproc_proc_t *grab_ctl(dtproc_t *dtp, pid_t pid, int flags);
-/* Spawn victim NAME (ARGS after argv[0]) and read its ready line into
-   LINE (N bytes); the harness's spawn_victim + victim_ready. */
-void spawn_ready(const char *name, char *const args[], struct victim *v,
-    char *line, size_t n);
+/* Spawn "ctlv MODE" and read its ready line's addresses (ready_addrs). */
+void spawn_ctlv(const char *mode, struct victim *v, uintptr_t *ctor,
+    uintptr_t *mainm, uintptr_t *target);
+/* Have a ctlv echo victim call ctl_target N times; its "called" line. */
+char *ctlv_call(struct victim *v, int n, char *line, size_t len);
+
+/* Ends of a test: PR dies with exit status ST (quit_dead: after V is
+   told to quit, with 0), or V, no longer traced, quits; DTP is closed. */
+void close_dead(dtproc_t *dtp, dtproc_proc_t *pr, struct notes *ns, int st);
+void quit_dead(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v,
+    struct notes *ns);
+void quit_untraced(dtproc_t *dtp, struct victim *v);
 
 /* The address of NAME in PR; fails the test if it is not found. */
 uintptr_t sym_addr(dtproc_t *dtp, dtproc_proc_t *pr, const char *name);
