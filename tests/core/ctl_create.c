@@ -17,7 +17,6 @@ static void
 create_at(int stop, int ctor_want)
 {
 	char *args[] = { "exit", "7", NULL };
-	char line[256];
 	struct notes ns = { 0 };
 	struct victim v;
 	dtproc_t *dtp = open_ok();
@@ -38,8 +37,7 @@ create_at(int stop, int ctor_want)
 	check_silent(&v, 20);
 
 	dtproc_continue(dtp, pr);
-	victim_expect(&v, line, sizeof (line), "marks ");
-	CHECK_STR_EQ(line, "marks ctor=4660 main=1");
+	victim_expect_eq(&v, "marks ", "marks ctor=4660 main=1");
 	st = wait_dead(dtp, pr, &ns, 10000);
 	CHECK_EXITED(st, 7);
 	CHECK_EQ_INT(ns.n, 1);
@@ -153,8 +151,7 @@ TEST(ctl_stop_requested)
 	dtproc_continue(dtp, pr);
 	check_silent(&v, 200);
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect(&v, line, sizeof (line), "echo ");
-	CHECK_STR_EQ(line, "echo b");
+	victim_expect_eq(&v, "echo ", "echo b");
 	ctlv_call(&v, 4, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&h.n), 4);
 	quit_dead(dtp, pr, &v, &ns);
@@ -281,14 +278,10 @@ TEST(ctl_create_argv_and_path)
 	pr = create_ok(dtp, "exit_code", (char *[]){ "3", "a b", "", NULL },
 	    DTPROC_STOP_MAIN, &v);
 	dtproc_continue(dtp, pr);
-	victim_expect(&v, line, sizeof (line), "argc=");
-	CHECK_STR_EQ(line, "argc=4");
-	victim_expect(&v, line, sizeof (line), "argv1=");
-	CHECK_STR_EQ(line, "argv1=3");
-	victim_expect(&v, line, sizeof (line), "argv2=");
-	CHECK_STR_EQ(line, "argv2=a b");
-	victim_expect(&v, line, sizeof (line), "argv3=");
-	CHECK_STR_EQ(line, "argv3=");
+	victim_expect_eq(&v, "argc=", "argc=4");
+	victim_expect_eq(&v, "argv1=", "argv1=3");
+	victim_expect_eq(&v, "argv2=", "argv2=a b");
+	victim_expect_eq(&v, "argv3=", "argv3=");
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 3);
 	dtproc_release(dtp, pr);
 

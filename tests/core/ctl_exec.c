@@ -85,8 +85,7 @@ forker(const char *mode, int child_go, const char *child_want)
 	}
 	victim_expect(&v, line, sizeof (line), "child_");
 	CHECK_STR_EQ(line, child_want);
-	victim_expect(&v, line, sizeof (line), "parent_ok=");
-	CHECK_STR_EQ(line, "parent_ok=1");
+	victim_expect_eq(&v, "parent_ok=", "parent_ok=1");
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
 	/* the parent's two calls, never the child's */
 	CHECK_EQ_INT(atomic_load(&h.n), 2);

@@ -30,16 +30,14 @@ TEST(ctl_grab_twice_same_handle)
 	check_resting(dtp, a);
 	dtproc_continue(dtp, a);
 	victim_send(&v, "x\n");
-	victim_expect(&v, line, sizeof (line), "echo ");
-	CHECK_STR_EQ(line, "echo x");
+	victim_expect_eq(&v, "echo ", "echo x");
 	CHECK_THREADS(v.pid, "SR", getpid());
 	dtproc_release(dtp, a);
 	/* the last release lets it go, running */
 	CHECK_THREADS(v.pid, "SR", 0);
 	wait_our_threads(1, 5000);
 	victim_send(&v, "y\n");
-	victim_expect(&v, line, sizeof (line), "echo ");
-	CHECK_STR_EQ(line, "echo y");
+	victim_expect_eq(&v, "echo ", "echo y");
 	quit_untraced(dtp, &v);
 }
 
@@ -79,14 +77,13 @@ TEST(ctl_sigstop_from_outside)
 	check_silent(&v, 200);
 	CHECK_THREADS(v.pid, "T", 0);
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect(&v, line, sizeof (line), "echo ");
-	CHECK_STR_EQ(line, "echo b");
+	victim_expect_eq(&v, "echo ", "echo b");
 	quit_untraced(dtp, &v);
 }
 
 TEST(ctl_stop_then_client_killed)
 {
-	char line[256], c;
+	char c;
 	struct victim v;
 	int sync[2], st;
 	pid_t helper;
@@ -132,10 +129,8 @@ TEST(ctl_stop_then_client_killed)
 	check_silent(&v, 300);
 	CHECK_THREADS(v.pid, "T", 0);
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect(&v, line, sizeof (line), "echo ");
-	CHECK_STR_EQ(line, "echo z");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(victim_wait(&v), 0);
+	victim_expect_eq(&v, "echo ", "echo z");
+	victim_quit(&v);
 }
 
 TEST(ctl_close_every_state)
@@ -187,8 +182,7 @@ TEST(ctl_close_every_state)
 		CHECK_THREADS(g[i]->pid, "SR", 0);
 		ctlv_call(g[i], 3, line, sizeof (line));
 		CHECK_STR_EQ(line, "called n=3 sum=9");
-		victim_send(g[i], "q\n");
-		CHECK_EXITED(victim_wait(g[i]), 0);
+		victim_quit(g[i]);
 	}
 	CHECK_EQ_INT(atomic_load(&h.n), 2);
 	check_no_children();
@@ -214,14 +208,12 @@ TEST(ctl_grab_job_stopped)
 	check_silent(&v, 100);
 	CHECK_THREADS(v.pid, "T", 0);
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect(&v, line, sizeof (line), "echo ");
-	CHECK_STR_EQ(line, "echo a");
+	victim_expect_eq(&v, "echo ", "echo a");
 	quit_untraced(dtp, &v);
 }
 
 TEST(ctl_stop_then_client_dies_at_once)
 {
-	char line[256];
 	struct victim v;
 	int sync[2], st;
 	pid_t helper;
@@ -257,8 +249,6 @@ TEST(ctl_stop_then_client_dies_at_once)
 	check_silent(&v, 300);
 	CHECK_THREADS(v.pid, "T", 0);
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect(&v, line, sizeof (line), "echo ");
-	CHECK_STR_EQ(line, "echo z");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(victim_wait(&v), 0);
+	victim_expect_eq(&v, "echo ", "echo z");
+	victim_quit(&v);
 }

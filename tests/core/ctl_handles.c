@@ -347,8 +347,7 @@ TEST(ctl_pid_reuse_controlled)
 		spawn_victim("ctlv", (char *[]){ "echo", NULL }, &w);
 		if (w.pid == v.pid)
 			break;
-		victim_send(&w, "q\n");
-		CHECK_EXITED(victim_wait(&w), 0);
+		victim_quit(&w);
 		if (tries == 5)
 			SKIP("pid %d was not reused (got %d)", (int)v.pid,
 			    (int)w.pid);
@@ -462,13 +461,11 @@ TEST(ctl_write_and_objects)
 	dtproc_continue(dtp, pr);
 	ready_addrs(&v, NULL, NULL, NULL);
 	victim_send(&v, "d\n");
-	victim_expect(&v, line, sizeof (line), "data=");
-	CHECK_STR_EQ(line, "data=written");
+	victim_expect_eq(&v, "data=", "data=written");
 	/* while it runs too */
 	CHECK_EQ_INT(dtproc_write(dtp, pr, data, "again", 6), 6);
 	victim_send(&v, "d\n");
-	victim_expect(&v, line, sizeof (line), "data=");
-	CHECK_STR_EQ(line, "data=again");
+	victim_expect_eq(&v, "data=", "data=again");
 	CHECK(dtproc_write(dtp, pr, 8, "x", 1) < 0);
 	quit_dead(dtp, pr, &v, &ns);
 }

@@ -25,20 +25,7 @@
 #define PIDFD_THREAD	O_EXCL		/* Linux 6.9 */
 #endif
 
-/* Threads a sanitizer runs in the background (TSan's starts with the
-   first pthread_create): not ours to count. */
-static int extra_threads = -1;
-
 static struct timespec deadline(int ms);
-
-long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /*
  * Wait up to MS for PID to exit (a zombie, or gone): its pidfd turns
@@ -61,95 +48,6 @@ wait_exit(pid_t pid, int ms)
 	    poll(&p, 1, (int)left) < 0 && errno == EINTR)
 		;
 	close(fd);
-}
-
-static void *
-noop_thread(void *arg)
-{
-	return arg;
-}
-
-void
-count_extra_threads(void)
-{
-	pid_t tids[64];
-	pthread_t t;
-
-	if (extra_threads >= 0)
-		return;
-	if (pthread_create(&t, NULL, noop_thread, NULL) == 0)
-		pthread_join(t, NULL);
-	extra_threads = proc_tasks(getpid(), tids, 64) - 1;
-}
-
-dtproc_t *
-open_ok(void)
-{
-	int err = 0;
-	dtproc_t *dtp;
-
-	count_extra_threads();	/* before any control thread exists */
-	dtp = dtproc_open(0, &err);
-
-	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
-	return dtp;
-}
-
-static char **
-make_argv(const char *path, char *const extra[])
-{
-	static __thread char *av[64];
-	int n = 0;
-
-	av[n++] = (char *)path;
-	for (int i = 0; extra != NULL && extra[i] != NULL && n < 63; i++)
-		av[n++] = extra[i];
-	av[n] = NULL;
-	return av;
-}
-
-/*
- * dtproc_create() victim NAME (or the file PATH when NAME starts with
- * '/') with pipes on its stdin and stdout: fd 0 and 1 are swapped for the
- * pipe ends around the call.  NULL on failure (v->pid is then -1).
- */
-dtproc_proc_t *
-create_v(dtproc_t *dtp, const char *name, char *const extra[], int stop,
-    struct victim *v)
-{
-	int in[2], out[2], save0, save1;
-	dtproc_proc_t *pr;
-	char **av;
-
-	memset(v, 0, sizeof (*v));
-	v->pid = -1;
-	snprintf(v->path, sizeof (v->path), "%s",
-	    name[0] == '/' ? name : victim_path(name));
-	av = make_argv(v->path, extra);
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-		FAIL("pipe2: %s", strerror(errno));
-	save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
-	save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
-	if (save0 < 0 || save1 < 0)
-		FAIL("dup: %s", strerror(errno));
-	fflush(stdout);
-	dup2(in[0], 0);
-	dup2(out[1], 1);
-	pr = dtproc_create(dtp, v->path, av, stop);
-	dup2(save0, 0);
-	dup2(save1, 1);
-	close(save0);
-	close(save1);
-	close(in[0]);
-	close(out[1]);
-	v->in = in[1];
-	v->out = out[0];
-	if (pr != NULL)
-		v->pid = dtproc_pid(pr);
-	tinfo("dtproc_create %s stop %#x: %p pid %d%s%s", name, stop,
-	    (void *)pr, (int)v->pid, pr ? "" : ": ",
-	    pr ? "" : dtproc_errmsg(dtp));
-	return pr;
 }
 
 dtproc_proc_t *
@@ -481,16 +379,6 @@ handle_fds(pid_t pid)
 	return n;
 }
 
-/* Threads of our own process: the main one and control threads. */
-int
-our_threads(void)
-{
-	pid_t tids[1024];
-
-	return proc_tasks(getpid(), tids, 1024) - (extra_threads > 0 ?
-	    extra_threads : 0);
-}
-
 /*
  * Wait until we are down to N threads: a joined control thread may still
  * be listed until the kernel has released it, so each of our threads
@@ -520,7 +408,7 @@ wait_our_threads(int n, int ms)
 		p[np++].events = POLLIN;
 	}
 	for (;;) {
-		alive = 1 - (extra_threads > 0 ? extra_threads : 0);
+		alive = 1 - sanitizer_threads();
 		for (int i = 0; i < np; i++) {
 			if (p[i].fd >= 0 && (p[i].revents & POLLIN)) {
 				close(p[i].fd);

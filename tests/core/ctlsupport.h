@@ -22,9 +22,6 @@
 
 struct notes;
 
-/* Monotonic milliseconds. */
-long now_ms(void);
-
 /* Wait up to MS for PID to exit (a zombie, or gone); no verdict. */
 void wait_exit(pid_t pid, int ms);
 
@@ -41,17 +38,7 @@ void wait_exit(pid_t pid, int ms);
 	dtproc_t *dtp = open_ok();					\
 	dtproc_proc_t *pr __attribute__((unused))
 
-/* dtproc_open() that must succeed (counts sanitizer threads first). */
-dtproc_t *open_ok(void);
-/* Count the threads a sanitizer runs (before any control thread). */
-void count_extra_threads(void);
-/*
- * dtproc_create() victim NAME (or the file NAME when it starts with '/')
- * with pipes on its stdin and stdout; NULL on failure (v->pid is -1).
- */
-dtproc_proc_t *create_v(dtproc_t *dtp, const char *name,
-    char *const extra[], int stop, struct victim *v);
-/* create_v() and grab that must succeed. */
+/* create_v() (harness.h) and grab that must succeed. */
 dtproc_proc_t *create_ok(dtproc_t *dtp, const char *name,
     char *const extra[], int stop, struct victim *v);
 dtproc_proc_t *grab_ctl(dtproc_t *dtp, pid_t pid, int flags);
@@ -125,9 +112,7 @@ char *expect_within(struct victim *v, char *buf, size_t n,
 int wait_untraced(struct victim *v);
 /* Our descriptors that belong to PID: its pidfd, its mem file. */
 int handle_fds(pid_t pid);
-/* Threads of our own process (the main one and control threads), and a
-   wait until they are N (the control threads joined and gone). */
-int our_threads(void);
+/* Wait until our_threads() is N (the control threads joined and gone). */
 void wait_our_threads(int n, int ms);
 /* No child of ours is left, zombie or not. */
 void check_no_children(void);

@@ -101,8 +101,7 @@ forker_run(const char *mode, int want, int with_bp, struct run_counts *c,
 	victim_expect(&v, line, sizeof (line), "child_");
 	snprintf(exp, sizeof (exp), "child_exit=%d", want);
 	CHECK_STR_EQ(line, exp);
-	victim_expect(&v, line, sizeof (line), "parent_ok=");
-	CHECK_STR_EQ(line, "parent_ok=1");
+	victim_expect_eq(&v, "parent_ok=", "parent_ok=1");
 	if (with_bp)
 		CHECK_EQ_INT(x->parent_hits, 2);
 	CHECK_EQ_INT(c->ev[PT_EV_EXEC], 0);
@@ -200,15 +199,12 @@ threads_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 TEST(fam_threads_created)
 {
 	char *args[] = { "16", NULL };
-	char line[256];
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
-	int rc, st, bad = 0;
+	int st, bad = 0;
 
-	rc = create_victim("threads", args, NULL, NULL, &v, &P, &err);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("threads", args, NULL, NULL, &v);
 	victim_go(&v);		/* read once the threads are up */
 	CHECK_PT(pt_resume(P));
 	st = run_events(P, &c, threads_cb, &bad);
@@ -220,8 +216,7 @@ TEST(fam_threads_created)
 	CHECK_MSG(c.ev[PT_EV_THREAD_EXIT] >= 16 &&
 	    c.ev[PT_EV_THREAD_EXIT] <= 17, "%d THREAD_EXIT events",
 	    c.ev[PT_EV_THREAD_EXIT]);
-	victim_expect(&v, line, sizeof (line), "result=");
-	CHECK_STR_EQ(line, "result=1496");
+	victim_expect_eq(&v, "result=", "result=1496");
 }
 
 struct exec_ctx {
@@ -339,7 +334,6 @@ TEST(fam_exec_from_thread)
 TEST(fam_exec_fails)
 {
 	const char *args[] = { "fail", NULL };
-	char line[256];
 	struct run_counts c;
 	struct exec_ctx x;
 	struct victim v;
@@ -347,6 +341,5 @@ TEST(fam_exec_fails)
 	CHECK_EXITED(execer_run(args, &v, &c, &x), 3);
 	CHECK_EQ_INT(c.ev[PT_EV_EXEC], 0);
 	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 0);
-	victim_expect(&v, line, sizeof (line), "exec failed");
-	CHECK_STR_EQ(line, "exec failed ENOENT");
+	victim_expect_eq(&v, "exec failed", "exec failed ENOENT");
 }

@@ -164,12 +164,9 @@ TEST(grab_rdonly)
 	pt_release(P, PT_RELEASE_DEFAULT);
 	CHECK_EQ_INT(proc_tracer(v.pid, 0), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
-	victim_expect(&v, line, sizeof (line), "sigcont=");
-	CHECK_STR_EQ(line, "sigcont=0");
-	victim_expect(&v, line, sizeof (line), "data=");
-	CHECK_STR_EQ(line, "data=original");
+	victim_expect_eq(&v, "read ", "read ok");
+	victim_expect_eq(&v, "sigcont=", "sigcont=0");
+	victim_expect_eq(&v, "data=", "data=original");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
@@ -189,10 +186,8 @@ TEST(grab_blocked_read)
 		check_threads_released(v.pid);
 	}
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
-	victim_expect(&v, line, sizeof (line), "sigcont=");
-	CHECK_STR_EQ(line, "sigcont=0");
+	victim_expect_eq(&v, "read ", "read ok");
+	victim_expect_eq(&v, "sigcont=", "sigcont=0");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
@@ -233,8 +228,7 @@ TEST(grab_blocked_sleep)
 	CHECK_MSG(line_field(line, "slept_ms") >= 400,
 	    "slept short: %s", line);
 	CHECK_EQ_INT(line_field(line, "eintr"), 0);
-	victim_expect(&v, line, sizeof (line), "sigcont=");
-	CHECK_STR_EQ(line, "sigcont=0");
+	victim_expect_eq(&v, "sigcont=", "sigcont=0");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
@@ -255,12 +249,10 @@ TEST(grab_non_child)
 	CHECK_EQ_INT(check_threads_stopped(P), 1);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(&v, "read ", "read ok");
 	while (waitpid(helper, &st, 0) < 0)
 		CHECK(errno == EINTR);
 	CHECK_EXITED(st, 0);
@@ -290,8 +282,7 @@ TEST(grab_exit_race)
 			rc = pt_resume(P);
 			CHECK_MSG(rc == 0 || rc == -ESRCH, "pt_resume: %s",
 			    strerror(-rc));
-			st = run_until_exit(P, &c);
-			CHECK_RUN(st, &c);
+			st = run_checked(P, &c);
 			CHECK_EXITED(st, 5);
 			CHECK_EQ_INT(pt_state(P), PT_DEAD);
 			pt_release(P, PT_RELEASE_DEFAULT);
@@ -427,8 +418,7 @@ TEST(grab_refuse_traced)
 		CHECK(errno == EINTR);
 	CHECK_EXITED(st, 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(&v, "read ", "read ok");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
@@ -478,7 +468,6 @@ TEST(grab_refuse_permission)
 	    "\"%s\" does not mention the other user", msg);
 	CHECK_EQ_INT(proc_tracer(v.pid, 0), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(&v, "read ", "read ok");
 	CHECK_EXITED(victim_wait(&v), 0);
 }

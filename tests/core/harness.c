@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -367,15 +368,16 @@ spawn_victim(const char *name, char *const argv_extra[], struct victim *v)
 }
 
 int
-create_victim(const char *name, char *const argv_extra[], char *const envp[],
-    const sigset_t *mask, struct victim *v, pt_proc_t **pp, pt_err_t *err)
+start_on_pipes(const char *name, char *const argv_extra[], struct victim *v,
+    int (*start)(const char *path, char **av, void *arg), void *arg)
 {
 	int in[2], out[2], save0, save1, rc;
 	char **av;
 
 	memset(v, 0, sizeof (*v));
 	v->pid = -1;
-	snprintf(v->path, sizeof (v->path), "%s", victim_path(name));
+	snprintf(v->path, sizeof (v->path), "%s",
+	    name[0] == '/' ? name : victim_path(name));
 	av = build_argv(v->path, argv_extra);
 	pipe_ok(in);
 	pipe_ok(out);
@@ -386,7 +388,7 @@ create_victim(const char *name, char *const argv_extra[], char *const envp[],
 	fflush(stdout);
 	dup2(in[0], 0);		/* dup2 clears close-on-exec: inherited */
 	dup2(out[1], 1);
-	rc = pt_create(v->path, av, envp, mask, pp, err);
+	rc = start(v->path, av, arg);
 	dup2(save0, 0);
 	dup2(save1, 1);
 	close(save0);
@@ -395,10 +397,79 @@ create_victim(const char *name, char *const argv_extra[], char *const envp[],
 	close(out[1]);
 	v->in = in[1];
 	v->out = out[0];
+	return rc;
+}
+
+struct pt_start {
+	char *const *envp;
+	const sigset_t *mask;
+	pt_proc_t **pp;
+	pt_err_t *err;
+};
+
+static int
+pt_start(const char *path, char **av, void *arg)
+{
+	struct pt_start *s = arg;
+
+	return pt_create(path, av, s->envp, s->mask, s->pp, s->err);
+}
+
+int
+create_victim(const char *name, char *const argv_extra[], char *const envp[],
+    const sigset_t *mask, struct victim *v, pt_proc_t **pp, pt_err_t *err)
+{
+	struct pt_start s = { envp, mask, pp, err };
+	int rc = start_on_pipes(name, argv_extra, v, pt_start, &s);
+
 	if (rc == 0)
 		v->pid = pt_pid(*pp);
 	tinfo("created %s: rc %d pid %d", name, rc, (int)v->pid);
 	return rc;
+}
+
+struct api_start {
+	dtproc_t *dtp;
+	int stop;
+	dtproc_proc_t *pr;
+};
+
+static int
+api_create_cb(const char *path, char **av, void *arg)
+{
+	struct api_start *s = arg;
+
+	s->pr = dtproc_create(s->dtp, path, av, s->stop);
+	return s->pr != NULL ? 0 : -1;
+}
+
+dtproc_proc_t *
+create_v(dtproc_t *dtp, const char *name, char *const extra[], int stop,
+    struct victim *v)
+{
+	struct api_start s = { dtp, stop, NULL };
+
+	(void) start_on_pipes(name, extra, v, api_create_cb, &s);
+	if (s.pr != NULL)
+		v->pid = dtproc_pid(s.pr);
+	tinfo("dtproc_create %s stop %#x: %p pid %d%s%s", name, stop,
+	    (void *)s.pr, (int)v->pid, s.pr ? "" : ": ",
+	    s.pr ? "" : dtproc_errmsg(dtp));
+	return s.pr;
+}
+
+pt_proc_t *
+create_ok_victim(const char *name, char *const argv_extra[],
+    char *const envp[], const sigset_t *mask, struct victim *v)
+{
+	pt_proc_t *P = NULL;
+	pt_err_t err;
+	int rc;
+
+	memset(&err, 0, sizeof (err));
+	rc = create_victim(name, argv_extra, envp, mask, v, &P, &err);
+	CHECK_MSG(rc == 0, "pt_create %s: %d: %s", name, rc, err.pe_msg);
+	return P;
 }
 
 pid_t
@@ -498,6 +569,15 @@ victim_expect(struct victim *v, char *buf, size_t n, const char *prefix)
 	}
 }
 
+void
+victim_expect_eq(struct victim *v, const char *prefix, const char *want)
+{
+	char line[1024];
+
+	victim_expect(v, line, sizeof (line), prefix);
+	CHECK_STR_EQ(line, want);
+}
+
 char *
 victim_ready(struct victim *v, char *buf, size_t n)
 {
@@ -542,6 +622,13 @@ victim_wait(struct victim *v)
 			FAIL("waitpid %d: %s", (int)v->pid, strerror(errno));
 	}
 	return st;
+}
+
+void
+victim_quit(struct victim *v)
+{
+	victim_send(v, "q\n");
+	CHECK_EXITED(victim_wait(v), 0);
 }
 
 void
@@ -980,6 +1067,15 @@ run_until_exit(pt_proc_t *P, struct run_counts *c)
 	return run_events(P, c, NULL, NULL);
 }
 
+int
+run_checked(pt_proc_t *P, struct run_counts *c)
+{
+	int st = run_events(P, c, NULL, NULL);
+
+	CHECK_RUN(st, c);
+	return st;
+}
+
 void
 wait_for_event(pt_proc_t *P, pt_event_kind_t kind, pt_event_t *ev,
     struct run_counts *c, int maxev)
@@ -1018,4 +1114,64 @@ grab_ok(pid_t pid, int flags)
 		FAIL("pt_grab(%d, %#x): %d: %s", (int)pid, flags, rc,
 		    err.pe_msg);
 	return P;
+}
+
+/* ---- time, library handles, our own threads ---- */
+
+long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Threads a sanitizer runs in the background (TSan's starts with the
+   first pthread_create): not ours to count.  -1 until counted. */
+static int extra_threads = -1;
+
+static void *
+noop_thread(void *arg)
+{
+	return arg;
+}
+
+void
+count_extra_threads(void)
+{
+	pid_t tids[64];
+	pthread_t t;
+
+	if (extra_threads >= 0)
+		return;
+	if (pthread_create(&t, NULL, noop_thread, NULL) == 0)
+		pthread_join(t, NULL);
+	extra_threads = proc_tasks(getpid(), tids, 64) - 1;
+}
+
+int
+sanitizer_threads(void)
+{
+	return extra_threads > 0 ? extra_threads : 0;
+}
+
+int
+our_threads(void)
+{
+	pid_t tids[1024];
+
+	return proc_tasks(getpid(), tids, 1024) - sanitizer_threads();
+}
+
+dtproc_t *
+open_ok(void)
+{
+	int err = 0;
+	dtproc_t *dtp;
+
+	count_extra_threads();	/* before any control thread exists */
+	dtp = dtproc_open(0, &err);
+	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
+	return dtp;
 }

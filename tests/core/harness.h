@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dtproc.h"
 #include "ptrace/pt.h"
 
 /* ---- registration ---- */
@@ -158,11 +159,35 @@ int create_victim(const char *name, char *const argv_extra[],
     char *const envp[], const sigset_t *mask, struct victim *v,
     pt_proc_t **pp, pt_err_t *err);
 
+/*
+ * Start a process with START(path, argv, ARG) (pt_create, dtproc_create)
+ * as victim NAME (or the file NAME when it starts with '/') with
+ * ARGV_EXTRA, its fd 0 and 1 on pipes as spawn_victim's: ours are
+ * swapped for the pipe ends around the call.  Returns START's result;
+ * V has our ends and the path (its pid is the caller's to fill in).
+ */
+int start_on_pipes(const char *name, char *const argv_extra[],
+    struct victim *v, int (*start)(const char *path, char **av, void *arg),
+    void *arg);
+/* create_victim() that must succeed; the process. */
+pt_proc_t *create_ok_victim(const char *name, char *const argv_extra[],
+    char *const envp[], const sigset_t *mask, struct victim *v);
+
+/*
+ * dtproc_create() victim NAME (or the file NAME when it starts with '/')
+ * at STOP, on pipes the same way; NULL on failure (v->pid is then -1).
+ */
+dtproc_proc_t *create_v(dtproc_t *dtp, const char *name,
+    char *const extra[], int stop, struct victim *v);
+
 /* One line without its newline; -1 at EOF.  Lines longer than N are cut. */
 ssize_t victim_readline(struct victim *v, char *buf, size_t n);
 /* Read lines until one starts with PREFIX; fails the test at EOF. */
 char *victim_expect(struct victim *v, char *buf, size_t n,
     const char *prefix);
+/* victim_expect(PREFIX) whose line must be WANT. */
+void victim_expect_eq(struct victim *v, const char *prefix,
+    const char *want);
 /* Read the "ready <pid> ..." line; fails unless its pid is v->pid. */
 char *victim_ready(struct victim *v, char *buf, size_t n);
 /* Write "g\n" (the go line), or any string. */
@@ -170,6 +195,8 @@ void victim_go(struct victim *v);
 void victim_send(struct victim *v, const char *s);
 /* waitpid() the victim (our child); returns its status. */
 int victim_wait(struct victim *v);
+/* Send "q" (quit) and wait for the victim's exit 0. */
+void victim_quit(struct victim *v);
 /* Wait until the victim is in a job-control stop (WUNTRACED). */
 void victim_wait_stopped(struct victim *v);
 void victim_close(struct victim *v);
@@ -249,6 +276,8 @@ typedef int (*run_cb_t)(pt_proc_t *P, const pt_event_t *ev, void *arg);
  */
 int run_events(pt_proc_t *P, struct run_counts *c, run_cb_t cb, void *arg);
 int run_until_exit(pt_proc_t *P, struct run_counts *c);
+/* run_until_exit() that fails the test on an event-loop error. */
+int run_checked(pt_proc_t *P, struct run_counts *c);
 
 /* Fail the test with C->err when ST < 0 (from run_events). */
 #define CHECK_RUN(st, c) do {						\
@@ -272,5 +301,20 @@ const char *ev_name(pt_event_kind_t kind);
 
 /* pt_grab/pt_create that must succeed. */
 pt_proc_t *grab_ok(pid_t pid, int flags);
+
+/* ---- time, library handles, our own threads ---- */
+
+/* Monotonic milliseconds. */
+long now_ms(void);
+/* dtproc_open() that must succeed; counts the sanitizer's threads first. */
+dtproc_t *open_ok(void);
+/*
+ * Threads a sanitizer runs in the background, counted once by starting
+ * a thread before any control thread exists (count_extra_threads), and
+ * the threads of our process but those: the main one and control threads.
+ */
+void count_extra_threads(void);
+int sanitizer_threads(void);
+int our_threads(void);
 
 #endif /* DTPROC_TEST_HARNESS_H */

@@ -76,8 +76,7 @@ TEST(mem_read_write_data)
 	CHECK_STR_EQ(buf, "patched");
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "data=");
-	CHECK_STR_EQ(line, "data=patched");
+	victim_expect_eq(&v, "data=", "data=patched");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
@@ -111,8 +110,7 @@ TEST(mem_write_text)
 	CHECK_EQ_INT(text_matches_file(v.pid, addr, 16), 1);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "sum=");
-	CHECK_STR_EQ(line, "sum=100");
+	victim_expect_eq(&v, "sum=", "sum=100");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
@@ -193,8 +191,7 @@ TEST(mem_read_at_exec_stop)
 	CHECK(memcmp(hdr, "\177ELF", 4) == 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
 }

@@ -174,25 +174,6 @@ expect_done(struct victim *v, char *line, size_t n)
 
 /* ---------------------------------------------------------- public API */
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static dtproc_t *
-open_ok(void)
-{
-	int err = 0;
-	dtproc_t *dtp = dtproc_open(0, &err);
-
-	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
-	return dtp;
-}
-
 /* Signals seen by the event callback, by number. */
 static atomic_int ev_sigs[NSIG];
 
@@ -209,35 +190,11 @@ ev_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev, void *arg)
 static dtproc_proc_t *
 carryv_create(dtproc_t *dtp, char *const extra[], struct carryv *cv)
 {
-	int in[2], out[2], save0, save1, n = 0;
-	char *av[16];
 	dtproc_proc_t *pr;
 
 	memset(cv, 0, sizeof (*cv));
-	snprintf(cv->v.path, sizeof (cv->v.path), "%s",
-	    victim_path("carryv"));
-	av[n++] = cv->v.path;
-	for (int i = 0; extra[i] != NULL && n < 15; i++)
-		av[n++] = extra[i];
-	av[n] = NULL;
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-		FAIL("pipe2: %s", strerror(errno));
-	save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
-	save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
-	fflush(stdout);
-	dup2(in[0], 0);
-	dup2(out[1], 1);
-	pr = dtproc_create(dtp, cv->v.path, av, DTPROC_STOP_MAIN);
-	dup2(save0, 0);
-	dup2(save1, 1);
-	close(save0);
-	close(save1);
-	close(in[0]);
-	close(out[1]);
-	cv->v.in = in[1];
-	cv->v.out = out[0];
+	pr = create_v(dtp, "carryv", extra, DTPROC_STOP_MAIN, &cv->v);
 	CHECK_MSG(pr != NULL, "dtproc_create carryv: %s", dtproc_errmsg(dtp));
-	cv->v.pid = dtproc_pid(pr);
 	/* the sites by symbol, checked against the victim's own word later */
 	cv->n = NEXP;
 	for (int i = 0; i < NEXP; i++) {

@@ -221,15 +221,13 @@ TEST(reg_fork_child_after_bkpt_del)
 	victim_go(&v);		/* the child's: it calls bp_target(2) */
 	CHECK_PT(pt_resume_thread(P, v.pid));
 
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	CHECK_EQ_INT(c.ev[PT_EV_BREAKPOINT], 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
 	victim_expect(&v, line, sizeof (line), "child=");
 	CHECK_EQ_INT(line_field(line, "child"), child);
-	victim_expect(&v, line, sizeof (line), "child_");
-	CHECK_STR_EQ(line, "child_exit=42");
+	victim_expect_eq(&v, "child_", "child_exit=42");
 }
 
 /* ------------------------------------------------------------------ */
@@ -562,8 +560,7 @@ exec_owner(void *arg)
 	CHECK_PT(pt_resume(P));
 	victim_expect(&x->v, line, sizeof (line), "ran ");
 	CHECK_EQ_INT(atoi(line + 4), x->v.pid);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
 	return NULL;
@@ -679,7 +676,6 @@ TEST(reg_clone_vm_release)
 	check_threads_released(child);
 
 	victim_go(&v);		/* read by the clone child: it exits 7 */
-	victim_expect(&v, line, sizeof (line), "child_");
-	CHECK_STR_EQ(line, "child_exit=7");
+	victim_expect_eq(&v, "child_", "child_exit=7");
 	CHECK_EXITED(victim_wait(&v), 0);
 }

@@ -65,12 +65,9 @@ release_created(pt_release_t how)
 	char line[256];
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
-	int rc;
 
 	/* Single-threaded: no event to take before its ready line. */
-	rc = create_victim("blocked", args, NULL, NULL, &v, &P, &err);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("blocked", args, NULL, NULL, &v);
 	CHECK_PT(pt_resume(P));
 	victim_ready(&v, line, sizeof (line));
 	CHECK_EQ_INT(pt_release(P, how), 0);
@@ -95,12 +92,9 @@ TEST(rel_kill_created_at_exec)
 {
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
-	int rc;
 
 	/* Still in its exec stop, never resumed. */
-	rc = create_victim("spin", NULL, NULL, NULL, &v, &P, &err);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("spin", NULL, NULL, NULL, &v);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_KILL), 0);
 	CHECK_MSG(kill(v.pid, 0) < 0 && errno == ESRCH,
 	    "pid %d still exists after release", (int)v.pid);
@@ -112,11 +106,8 @@ TEST(rel_run_created)
 	char line[256];
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
-	int rc;
 
-	rc = create_victim("spin", NULL, NULL, NULL, &v, &P, &err);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("spin", NULL, NULL, NULL, &v);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	check_threads_released(v.pid);
 	victim_ready(&v, line, sizeof (line));
@@ -232,10 +223,8 @@ stopped_before_grab(pt_release_t how)
 	victim_go(&v);
 	check_silent(&v, 200);
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=0");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(victim_wait(&v), 0);
+	victim_expect_eq(&v, "count=", "count=0");
+	victim_quit(&v);
 }
 
 TEST(rel_run_keeps_job_stop)
@@ -267,10 +256,8 @@ TEST(rel_delivers_owed_signal)
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	check_threads_released(v.pid);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=1");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(victim_wait(&v), 0);
+	victim_expect_eq(&v, "count=", "count=1");
+	victim_quit(&v);
 }
 
 TEST(rel_exitkill_on_tracer_death)

@@ -33,8 +33,7 @@ TEST(sig_handled_usr1)
 	CHECK_PT(pt_resume_thread(P, ev.pe_tid));
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=1");
+	victim_expect_eq(&v, "count=", "count=1");
 	victim_send(&v, "q\n");
 	victim_expect(&v, line, sizeof (line), "count=");
 	CHECK_EXITED(victim_wait(&v), 0);
@@ -43,24 +42,19 @@ TEST(sig_handled_usr1)
 TEST(sig_raise_traced)
 {
 	char *args[] = { "raise", "3", NULL };
-	char line[256];
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
-	int rc, st;
+	int st;
 
-	rc = create_victim("signals", args, NULL, NULL, &v, &P, &err);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("signals", args, NULL, NULL, &v);
 	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 3);
 	CHECK_EQ_INT(c.sigs[SIGUSR1], 3);
 	pt_release(P, PT_RELEASE_DEFAULT);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=3");
+	victim_expect_eq(&v, "count=", "count=3");
 }
 
 TEST(sig_sigwait)
@@ -77,12 +71,10 @@ TEST(sig_sigwait)
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
-	victim_expect(&v, line, sizeof (line), "got ");
-	CHECK_STR_EQ(line, "got 10");
+	victim_expect_eq(&v, "got ", "got 10");
 }
 
 /* Nothing is readable on the victim's stdout for a while. */
@@ -173,15 +165,12 @@ job_control(struct victim *v, int nthreads)
 TEST(sig_jobstop_jobcont)
 {
 	char *args[] = { "usr1", NULL };
-	char line[256];
 	struct victim v;
 
 	spawn_victim("signals", args, &v);
 	job_control(&v, 1);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=0");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(victim_wait(&v), 0);
+	victim_expect_eq(&v, "count=", "count=0");
+	victim_quit(&v);
 }
 
 TEST(sig_jobstop_threads)
@@ -212,8 +201,7 @@ TEST(sig_kill_running)
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_KILLED(st, SIGKILL);
 	CHECK_EQ_INT(c.ev[PT_EV_EXIT], 1);
 	CHECK_EQ_INT(pt_state(P), PT_DEAD);
@@ -238,8 +226,7 @@ TEST(sig_kill_while_stopped)
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_KILLED(st, SIGKILL);
 	CHECK_EQ_INT(c.ev[PT_EV_EXIT], 1);
 	CHECK_EQ_INT(pt_state(P), PT_DEAD);
@@ -254,21 +241,17 @@ TEST(sig_fatal_status_preserved)
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	pt_err_t err;
-	int rc, st;
+	int st;
 
-	rc = create_victim("exit_code", args, NULL, NULL, &v, &P, &err);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("exit_code", args, NULL, NULL, &v);
 	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_KILLED(st, SIGTERM);
 	CHECK_EQ_INT(c.sigs[SIGTERM], 1);
 	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 1);
 	CHECK_EQ_INT(pt_exit_status(P), st);
 	pt_release(P, PT_RELEASE_DEFAULT);
-	victim_expect(&v, line, sizeof (line), "raise ");
-	CHECK_STR_EQ(line, "raise 15");
+	victim_expect_eq(&v, "raise ", "raise 15");
 	CHECK_MSG(victim_readline(&v, line, sizeof (line)) < 0,
 	    "victim survived SIGTERM: %s", line);
 }
@@ -321,7 +304,6 @@ TEST(sig_poll_idle)
 		CHECK_EQ_INT(pt_wait(P, &ev, 0), 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(&v, "read ", "read ok");
 	CHECK_EXITED(victim_wait(&v), 0);
 }

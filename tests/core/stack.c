@@ -25,15 +25,6 @@
 #define NAMELEN	512
 #define DEPTH	64
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static int
 tid_syscall(pid_t pid, pid_t tid)
 {
@@ -67,16 +58,6 @@ wait_in_read(pid_t pid, pid_t tid)
 	CHECK_MSG(tid_syscall(pid, tid) == SYS_read, "thread %d of %d never "
 	    "blocked in read (syscall %d)", (int)tid, (int)pid,
 	    tid_syscall(pid, tid));
-}
-
-static dtproc_t *
-open_ok(void)
-{
-	int err = 0;
-	dtproc_t *dtp = dtproc_open(0, &err);
-
-	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
-	return dtp;
 }
 
 static const char *

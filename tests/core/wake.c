@@ -60,12 +60,10 @@ idle_victim(struct victim *v)
 static void
 finish_idle_victim(pt_proc_t *P, struct victim *v)
 {
-	char line[256];
 
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(v);
-	victim_expect(v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(v, "read ", "read ok");
 	CHECK_EXITED(victim_wait(v), 0);
 }
 
