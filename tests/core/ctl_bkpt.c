@@ -261,8 +261,7 @@ TEST_TIMEOUT(ctl_two_client_threads, 120)
 	atomic_int stop = 0;
 	uintptr_t addr;
 
-	spawn_victim("bp", (char *[]){ "8", "300", NULL }, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("bp", (char *[]){ "8", "300", NULL }, &v, line, sizeof (line));
 	addr = line_field(line, "bp_target");
 	pr = grab_ctl(dtp, v.pid, 0);
 	hits_init(&h, dtp, pr, addr);

@@ -286,19 +286,6 @@ tally_is_done(struct tally *t)
 	return d;
 }
 
-/* Nothing arrives on V's stdout within MS. */
-void
-check_silent(struct victim *v, int ms)
-{
-	struct pollfd p = { .fd = v->out, .events = POLLIN };
-	int r;
-
-	while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
-		;
-	CHECK_MSG(r == 0, "victim %d answered while it should be stopped",
-	    (int)v->pid);
-}
-
 /* victim_expect() that fails after MS without a line, naming WHAT. */
 char *
 expect_within(struct victim *v, char *buf, size_t n, const char *prefix,

@@ -103,8 +103,6 @@ void jobstops_watch(dtproc_t *dtp, struct jobstops *js);
 /* Wait up to MS for a JOBSTOP event; fails the test without one. */
 void jobstops_wait(struct jobstops *js, int ms);
 
-/* Nothing arrives on V's stdout within MS. */
-void check_silent(struct victim *v, int ms);
 /* victim_expect() that fails after MS without a line, naming WHAT. */
 char *expect_within(struct victim *v, char *buf, size_t n,
     const char *prefix, int ms, const char *what);

@@ -78,8 +78,7 @@ forker_run(const char *mode, int want, int with_bp, struct run_counts *c,
 	int st;
 
 	memset(x, 0, sizeof (*x));
-	spawn_victim("forker", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("forker", args, &v, line, sizeof (line));
 	x->v = &v;
 	x->pid = v.pid;
 	P = grab_ok(v.pid, 0);

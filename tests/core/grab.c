@@ -22,8 +22,7 @@ grab_threads_victim(int n, int rounds)
 	long want = (long)n * (n + 1) * (2 * n + 1) / 6;
 
 	snprintf(arg, sizeof (arg), "%d", n);
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", args, &v, line, sizeof (line));
 	for (int r = 0; r < rounds; r++) {
 		pt_proc_t *P = grab_ok(v.pid, 0);
 
@@ -62,8 +61,7 @@ TEST(grab_churn)
 	char line[256];
 	struct victim v;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", args, &v, line, sizeof (line));
 	for (int r = 0; r < 8; r++) {
 		pt_proc_t *P = grab_ok(v.pid, 0);
 
@@ -90,8 +88,7 @@ TEST(grab_nostop_then_stop)
 	pt_proc_t *P;
 	int n;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, PT_GRAB_NOSTOP);
 	CHECK_EQ_INT(pt_state(P), PT_RUNNING);
 	CHECK_EQ_INT(pt_nthreads(P), 5);
@@ -132,8 +129,7 @@ TEST(grab_rdonly)
 	pt_proc_t *P;
 	int found = 0;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", args, &v, line, sizeof (line));
 	maddr = line_field(line, "magic");
 	before = proc_state(v.pid, 0);
 
@@ -176,8 +172,7 @@ TEST(grab_blocked_read)
 	char line[256];
 	struct victim v;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", args, &v, line, sizeof (line));
 	for (int r = 0; r < 3; r++) {
 		pt_proc_t *P = grab_ok(v.pid, 0);
 
@@ -218,8 +213,7 @@ TEST(grab_blocked_sleep)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", args, &v, line, sizeof (line));
 	wait_in_sleep(v.pid);
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(check_threads_stopped(P), 1);
@@ -387,8 +381,7 @@ TEST(grab_refuse_traced)
 	const char *msg;
 	pid_t h;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", args, &v, line, sizeof (line));
 	CHECK(pipe2(ready, O_CLOEXEC) == 0 && pipe2(hold, O_CLOEXEC) == 0);
 	if ((h = fork()) == 0) {
 		close(ready[0]);
@@ -433,8 +426,7 @@ TEST(grab_refuse_permission)
 
 	if (geteuid() != 0)
 		SKIP("needs root to grab as another user");
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", args, &v, line, sizeof (line));
 	CHECK(pipe2(p, O_CLOEXEC) == 0);
 	if ((h = fork()) == 0) {
 		pt_proc_t *P = NULL;

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <sys/mman.h>
@@ -566,6 +567,44 @@ victim_expect(struct victim *v, char *buf, size_t n, const char *prefix)
 			    (int)v->pid, prefix);
 		if (strncmp(buf, prefix, strlen(prefix)) == 0)
 			return buf;
+	}
+}
+
+char *
+spawn_ready(const char *name, char *const argv_extra[], struct victim *v,
+    char *line, size_t n)
+{
+	spawn_victim(name, argv_extra, v);
+	return victim_ready(v, line, n);
+}
+
+void
+check_silent(struct victim *v, int ms)
+{
+	struct pollfd p = { .fd = v->out, .events = POLLIN };
+	int r;
+
+	while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+		;
+	CHECK_MSG(r == 0, "victim %d answered while it should be stopped",
+	    (int)v->pid);
+}
+
+void
+check_eof(struct victim *v, int ms)
+{
+	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
+	char buf[256];
+	ssize_t r;
+
+	for (;;) {
+		CHECK_MSG(poll(&pfd, 1, ms) == 1, "victim %d still alive",
+		    (int)v->pid);
+		r = read(v->out, buf, sizeof (buf));
+		if (r == 0)
+			return;
+		CHECK_MSG(r > 0 || errno == EINTR, "read: %s",
+		    strerror(errno));
 	}
 }
 

@@ -185,6 +185,13 @@ ssize_t victim_readline(struct victim *v, char *buf, size_t n);
 /* Read lines until one starts with PREFIX; fails the test at EOF. */
 char *victim_expect(struct victim *v, char *buf, size_t n,
     const char *prefix);
+/* spawn_victim() and victim_ready() into LINE (N bytes); LINE. */
+char *spawn_ready(const char *name, char *const argv_extra[],
+    struct victim *v, char *line, size_t n);
+/* Nothing arrives on V's stdout within MS (it is stopped). */
+void check_silent(struct victim *v, int ms);
+/* EOF on V's stdout within MS (it is gone). */
+void check_eof(struct victim *v, int ms);
 /* victim_expect(PREFIX) whose line must be WANT. */
 void victim_expect_eq(struct victim *v, const char *prefix,
     const char *want);

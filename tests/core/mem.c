@@ -59,8 +59,7 @@ TEST(mem_read_write_data)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", args, &v, line, sizeof (line));
 	maddr = line_field(line, "magic");
 	daddr = line_field(line, "data");
 	P = grab_ok(v.pid, 0);
@@ -90,8 +89,7 @@ TEST(mem_write_text)
 	uintptr_t addr;
 	pt_proc_t *P;
 
-	spawn_victim("bp", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("bp", args, &v, line, sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(pt_mem_read(P, addr, orig, 8), 8);
@@ -121,8 +119,7 @@ TEST(mem_read_unmapped)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK(pt_mem_read(P, 0, buf, sizeof (buf)) < 0);
 	CHECK(pt_mem_read(P, 4096, buf, sizeof (buf)) < 0);
@@ -163,8 +160,7 @@ TEST(mem_read_other_thread)
 	struct victim v;
 	pthread_t t;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", args, &v, line, sizeof (line));
 	a.addr = line_field(line, "magic");
 	a.P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(a.P));
@@ -222,8 +218,7 @@ TEST(mem_read_after_exec)
 	pt_proc_t *P;
 	int st, nread = 0;
 
-	spawn_victim("execer", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("execer", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
@@ -243,8 +238,7 @@ TEST(regs_rip_in_executable)
 	uintptr_t caddr;
 	pt_proc_t *P;
 
-	spawn_victim("spin", NULL, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("spin", NULL, &v, line, sizeof (line));
 	caddr = line_field(line, "counter");
 	/* main() is in its loop once the counter moves. */
 	while (count == 0)
@@ -278,8 +272,7 @@ TEST(regs_every_thread)
 	pt_proc_t *P;
 	int n;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	n = pt_threads(P, tids, 16);
 	CHECK_EQ_INT(n, 5);

@@ -130,25 +130,6 @@ my_tid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
-/* EOF on the victim's stdout within MS milliseconds. */
-static void
-check_eof(struct victim *v, int ms)
-{
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
-	char buf[256];
-	ssize_t r;
-
-	for (;;) {
-		CHECK_MSG(poll(&pfd, 1, ms) == 1, "victim %d still alive",
-		    (int)v->pid);
-		r = read(v->out, buf, sizeof (buf));
-		if (r == 0)
-			return;
-		CHECK_MSG(r > 0 || errno == EINTR, "read: %s",
-		    strerror(errno));
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /*
  * Bug: a site deleted after the victim forked but before we collected
@@ -170,8 +151,7 @@ TEST(reg_fork_child_after_bkpt_del)
 	pid_t child;
 	int st;
 
-	spawn_victim("regress", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("regress", args, &v, line, sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_bkpt_set(P, addr));
@@ -277,8 +257,7 @@ TEST(reg_step_signal_mask)
 	pt_proc_t *P;
 	int st;
 
-	spawn_victim("regress", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("regress", args, &v, line, sizeof (line));
 	x.pid = v.pid;
 	x.addr = line_field(line, "bp_target");
 	x.nsend = NSTEP_SIGS;
@@ -327,8 +306,7 @@ TEST(reg_step_sigstop)
 	pt_proc_t *P;
 	int st;
 
-	spawn_victim("regress", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("regress", args, &v, line, sizeof (line));
 	x.pid = v.pid;
 	x.addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
@@ -655,8 +633,7 @@ TEST(reg_clone_vm_release)
 	pt_proc_t *P;
 	pid_t child;
 
-	spawn_victim("regress", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("regress", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);

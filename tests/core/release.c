@@ -12,34 +12,6 @@
 #define CREATE_OK(rc, err) \
 	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), (err).pe_msg)
 
-/* EOF on the victim's stdout within MS milliseconds. */
-static void
-check_eof(struct victim *v, int ms)
-{
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
-	char buf[256];
-	ssize_t r;
-
-	for (;;) {
-		CHECK_MSG(poll(&pfd, 1, ms) == 1, "victim %d still alive",
-		    (int)v->pid);
-		r = read(v->out, buf, sizeof (buf));
-		if (r == 0)
-			return;
-		CHECK_MSG(r > 0 || errno == EINTR, "read: %s",
-		    strerror(errno));
-	}
-}
-
-static void
-check_silent(struct victim *v, int ms)
-{
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
-
-	CHECK_MSG(poll(&pfd, 1, ms) == 0, "victim %d answered while stopped",
-	    (int)v->pid);
-}
-
 /* The victim (our child) is gone and reaped, or dies of SIGKILL now. */
 static void
 check_killed(pid_t pid)
@@ -123,8 +95,7 @@ TEST(rel_kill_grabbed)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_KILL), 0);
 	check_killed(v.pid);
@@ -137,8 +108,7 @@ TEST(rel_default_runs_grabbed)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_DEFAULT), 0);
@@ -158,8 +128,7 @@ TEST(rel_hang)
 	pt_proc_t *P;
 	int n;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_HANG), 0);
 	victim_wait_stopped(&v);
@@ -185,8 +154,7 @@ TEST(rel_hang_with_breakpoint)
 	uintptr_t addr;
 	pt_proc_t *P;
 
-	spawn_victim("bp", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("bp", args, &v, line, sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_bkpt_set(P, addr));
@@ -210,8 +178,7 @@ stopped_before_grab(pt_release_t how)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("signals", args, &v, line, sizeof (line));
 	CHECK_EQ_INT(kill(v.pid, SIGSTOP), 0);
 	victim_wait_stopped(&v);
 	P = grab_ok(v.pid, 0);
@@ -246,8 +213,7 @@ TEST(rel_delivers_owed_signal)
 	pt_proc_t *P;
 
 	/* Released while stopped with SIGUSR1 owed: it is not lost. */
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("signals", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);

@@ -381,8 +381,7 @@ TEST(rtld_readonly_link_maps)
 	size_t n, i;
 	int lib = -1, libc = -1, ld = -1;
 
-	spawn_victim("symv", NULL, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("symv", NULL, &v, line, sizeof (line));
 	insp_open_ok(v.pid, &in);
 	CHECK_EQ_INT(rtld_dynamic(in.R), 1);
 	/* not stopped, not traced */
@@ -433,8 +432,7 @@ TEST(rtld_readonly_dlmopen_namespaces)
 	size_t n;
 	int lm0 = 0, lm1 = 0, libc1 = 0;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	insp_open_ok(v.pid, &in);
 	objs = rtld_objects(in.R, &n);
 	CHECK_STR_EQ(objs[0].ro_path, "");
@@ -470,8 +468,7 @@ TEST(rtld_readonly_grab_of_traced_process)
 	sym_info_t si;
 	pt_proc_t *P;
 
-	spawn_victim("symv", NULL, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("symv", NULL, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);		/* traced (and stopped) by us */
 	insp_open_ok(v.pid, &in);
 	LOOKUP_OK(in.S, "a.out`main", &si);
@@ -991,8 +988,7 @@ TEST_TIMEOUT(rtld_churn_readonly_walks, 120)
 	size_t n;
 
 	snprintf(nbuf, sizeof (nbuf), "%d", 10 * churn_iterations());
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	memset(&w, 0, sizeof (w));
 	w.lib = lib;
 	insp_open_ok(v.pid, &in);

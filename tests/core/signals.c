@@ -19,8 +19,7 @@ TEST(sig_handled_usr1)
 	pt_event_t ev;
 	pt_proc_t *P;
 
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("signals", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
@@ -66,8 +65,7 @@ TEST(sig_sigwait)
 	pt_proc_t *P;
 	int st;
 
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("signals", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
@@ -75,16 +73,6 @@ TEST(sig_sigwait)
 	CHECK_EXITED(st, 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
 	victim_expect_eq(&v, "got ", "got 10");
-}
-
-/* Nothing is readable on the victim's stdout for a while. */
-static void
-check_silent(struct victim *v, int ms)
-{
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
-
-	CHECK_MSG(poll(&pfd, 1, ms) == 0, "victim %d answered while stopped",
-	    (int)v->pid);
 }
 
 /*
@@ -196,8 +184,7 @@ TEST(sig_kill_running)
 	pt_proc_t *P;
 	int st;
 
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("signals", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
@@ -221,8 +208,7 @@ TEST(sig_kill_while_stopped)
 	int st;
 
 	/* Every thread in a ptrace stop when SIGKILL comes. */
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
@@ -265,8 +251,7 @@ TEST(sig_usr1_repeated)
 	pt_proc_t *P;
 
 	/* Signal, event, delivery, answer: 50 times while traced. */
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("signals", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	for (int i = 1; i <= 50; i++) {
@@ -295,8 +280,7 @@ TEST(sig_poll_idle)
 	pt_proc_t *P;
 
 	/* A running victim doing nothing: polling finds no event. */
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", args, &v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(pt_state(P), PT_RUNNING);

@@ -511,8 +511,7 @@ TEST(sym_dlopen_library)
 	uintptr_t fn, counter;
 	int rc;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	insp_open_ok(v.pid, &in);
 	LOOKUP_FAILS(in.S, "libdyn.so`dyn_fn", -ESRCH, "libdyn.so");
 	insp_close(&in);
@@ -562,8 +561,7 @@ TEST(sym_dlmopen_lm1_by_name)
 	sym_info_t si;
 	uintptr_t lm0, lm1, m0, m1;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "lmid"), 1);
 	lm0 = line_field(line, "lm0_fn");
 	lm1 = line_field(line, "lm1_fn");
@@ -609,8 +607,7 @@ TEST(sym_dlmopen_lm1_by_addr)
 	sym_info_t si;
 	uintptr_t lm0, lm1;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	lm0 = line_field(line, "lm0_fn");
 	lm1 = line_field(line, "lm1_fn");
 	insp_open_ok(v.pid, &in);
@@ -673,8 +670,7 @@ TEST(sym_deleted_library)
 	char line[2048];
 	struct victim v;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	check_deleted(&v, line);
 	victim_finish(&v);
 }
@@ -756,8 +752,7 @@ check_gone_file(const char *mode, char *msg, size_t n)
 
 	if (strcmp(mode, "deleted") == 0)
 		args[2] = NULL;
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	line_str(line, "path", path, sizeof (path));
 	fn = line_field(line, "fn");
 	insp_open(v.pid, &in);
@@ -911,8 +906,7 @@ TEST(sym_program_run_by_ldso)
 	sym_objinfo_t oi;
 	sym_info_t si;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	insp_open(v.pid, &in);
 	CHECK_MSG(in.refresh == 0, "rtld_refresh: %d (%s): no link maps",
 	    in.refresh, strerror(-in.refresh));
@@ -1148,8 +1142,7 @@ TEST(sym_not_elf_and_truncated)
 	for (int i = 0; i < NFILES; i++)
 		args[i + 1] = paths[i];
 	args[NFILES + 1] = NULL;
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	insp_open_ok(v.pid, &in);
 
 	for (int i = 0; i < NFILES; i++) {

@@ -163,8 +163,7 @@ TEST_TIMEOUT(wake_among_events, 120)
 	int acked = 0, hits = 0, st = -1, exited = 0;
 
 	/* Breakpoint hits and wake-ups interleaved: neither is lost. */
-	spawn_victim("bp", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("bp", args, &v, line, sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_bkpt_set(P, addr));
