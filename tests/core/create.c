@@ -226,35 +226,14 @@ TEST(create_path_search)
 
 TEST(create_path_search_missing)
 {
-	char *av[] = { "dtproc-no-such-command", NULL };
-	pt_proc_t *P = NULL;
-	pt_err_t err;
-	int rc;
-
-	memset(&err, 0, sizeof (err));
-	rc = pt_create("dtproc-no-such-command", av, NULL, NULL, &P, &err);
-	CHECK(rc < 0);
-	CHECK_EQ_INT(err.pe_errno, ENOENT);
-	CHECK_CONTAINS(err.pe_msg, "dtproc-no-such-command");
-	CHECK_CONTAINS(err.pe_msg, "No such file or directory");
-	check_no_child();
+	check_create_fails("dtproc-no-such-command", ENOENT,
+	    "No such file or directory");
 }
 
 TEST(create_missing_file)
 {
-	char *av[] = { "/nonexistent", NULL };
-	pt_proc_t *P = NULL;
-	pt_err_t err;
-	int rc;
-
-	memset(&err, 0, sizeof (err));
-	rc = pt_create("/nonexistent", av, NULL, NULL, &P, &err);
-	CHECK(rc < 0);
-	CHECK_EQ_INT(rc, -ENOENT);
-	CHECK_EQ_INT(err.pe_errno, ENOENT);
-	CHECK_PREFIX(err.pe_msg,
+	check_create_fails("/nonexistent", ENOENT,
 	    "failed to execute /nonexistent: No such file or directory");
-	check_no_child();
 }
 
 TEST(create_not_executable)

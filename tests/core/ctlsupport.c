@@ -335,7 +335,6 @@ handle_fds(pid_t pid)
 	snprintf(want, sizeof (want), "/proc/%d/mem", (int)pid);
 	while ((d = readdir(dir)) != NULL) {
 		ssize_t r;
-		int fd;
 
 		if (d->d_name[0] < '0' || d->d_name[0] > '9')
 			continue;
@@ -351,13 +350,8 @@ handle_fds(pid_t pid)
 			continue;
 		snprintf(path, sizeof (path), "/proc/self/fdinfo/%s",
 		    d->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		if (read_file(path, buf, sizeof (buf)) <= 0)
 			continue;
-		r = read(fd, buf, sizeof (buf) - 1);
-		close(fd);
-		if (r <= 0)
-			continue;
-		buf[r] = '\0';
 		char *p = strstr(buf, "Pid:");
 		if (p != NULL && atoi(p + 4) == pid)
 			n++;
@@ -574,20 +568,12 @@ check_no_children(void)
 	while ((e = readdir(d)) != NULL) {
 		char path[300], buf[1024], *p;
 		pid_t pid = atoi(e->d_name);
-		int fd;
-		ssize_t r;
 
 		if (pid <= 0)
 			continue;
 		snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			continue;
-		r = read(fd, buf, sizeof (buf) - 1);
-		close(fd);
-		if (r <= 0)
-			continue;
-		buf[r] = '\0';
-		if ((p = strrchr(buf, ')')) == NULL)
+		if (read_file(path, buf, sizeof (buf)) <= 0 ||
+		    (p = strrchr(buf, ')')) == NULL)
 			continue;
 		if (atoi(p + 4) == getpid()) {
 			closedir(d);

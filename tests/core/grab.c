@@ -88,8 +88,7 @@ TEST(grab_nostop_then_stop)
 	pt_proc_t *P;
 	int n;
 
-	spawn_ready("threads", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, PT_GRAB_NOSTOP);
+	P = spawn_grab("threads", args, &v, line, sizeof (line), PT_GRAB_NOSTOP);
 	CHECK_EQ_INT(pt_state(P), PT_RUNNING);
 	CHECK_EQ_INT(pt_nthreads(P), 5);
 	n = proc_tasks(v.pid, tids, 64);

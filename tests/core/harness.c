@@ -28,7 +28,6 @@ struct test_ent {
 	int timeout;
 };
 
-static int read_file(const char *path, char *buf, size_t n);
 
 static struct test_ent tests[MAX_TESTS];
 static int ntests;
@@ -578,6 +577,14 @@ spawn_ready(const char *name, char *const argv_extra[], struct victim *v,
 	return victim_ready(v, line, n);
 }
 
+pt_proc_t *
+spawn_grab(const char *name, char *const argv_extra[], struct victim *v,
+    char *line, size_t n, int flags)
+{
+	spawn_ready(name, argv_extra, v, line, n);
+	return grab_ok(v->pid, flags);
+}
+
 void
 check_silent(struct victim *v, int ms)
 {
@@ -718,7 +725,7 @@ line_has(const char *line, const char *key)
 
 /* ---- /proc ---- */
 
-static int
+int
 read_file(const char *path, char *buf, size_t n)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -734,14 +741,23 @@ read_file(const char *path, char *buf, size_t n)
 	return (int)r;
 }
 
+/* /proc/PID/task/TID/NAME (TID 0: PID) into BUF; its length or -1. */
+static int
+read_task_file(pid_t pid, pid_t tid, const char *name, char *buf, size_t n)
+{
+	char path[64];
+
+	snprintf(path, sizeof (path), "/proc/%d/task/%d/%s", (int)pid,
+	    (int)(tid ? tid : pid), name);
+	return read_file(path, buf, n);
+}
+
 char
 proc_state(pid_t pid, pid_t tid)
 {
-	char path[64], buf[1024], *p;
+	char buf[1024], *p;
 
-	snprintf(path, sizeof (path), "/proc/%d/task/%d/stat", (int)pid,
-	    (int)(tid ? tid : pid));
-	if (read_file(path, buf, sizeof (buf)) < 0 ||
+	if (read_task_file(pid, tid, "stat", buf, sizeof (buf)) < 0 ||
 	    (p = strrchr(buf, ')')) == NULL || p[1] == 0)
 		return 0;
 	return p[2];
@@ -750,11 +766,9 @@ proc_state(pid_t pid, pid_t tid)
 pid_t
 proc_tracer(pid_t pid, pid_t tid)
 {
-	char path[64], buf[4096], *p;
+	char buf[4096], *p;
 
-	snprintf(path, sizeof (path), "/proc/%d/task/%d/status", (int)pid,
-	    (int)(tid ? tid : pid));
-	if (read_file(path, buf, sizeof (buf)) < 0 ||
+	if (read_task_file(pid, tid, "status", buf, sizeof (buf)) < 0 ||
 	    (p = strstr(buf, "TracerPid:")) == NULL)
 		return -1;
 	return (pid_t)atoi(p + strlen("TracerPid:"));

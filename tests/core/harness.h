@@ -77,11 +77,14 @@ void tinfo(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 		FAIL(__VA_ARGS__);					\
 } while (0)
 
-#define CHECK_EQ_INT(a, b) do {						\
-	long long a_ = (long long)(a), b_ = (long long)(b);		\
+/* A == B as TYPE, both printed with FMT if not. */
+#define CHECK_EQ_AS(type, fmt, a, b) do {				\
+	type a_ = (type)(a), b_ = (type)(b);				\
 	if (a_ != b_)							\
-		FAIL("%s == %s: %lld != %lld", #a, #b, a_, b_);		\
+		FAIL("%s == %s: " fmt " != " fmt, #a, #b, a_, b_);	\
 } while (0)
+
+#define CHECK_EQ_INT(a, b) CHECK_EQ_AS(long long, "%lld", a, b)
 
 #define CHECK_STR_EQ(a, b) do {						\
 	const char *a_ = (a), *b_ = (b);				\
@@ -188,6 +191,9 @@ char *victim_expect(struct victim *v, char *buf, size_t n,
 /* spawn_victim() and victim_ready() into LINE (N bytes); LINE. */
 char *spawn_ready(const char *name, char *const argv_extra[],
     struct victim *v, char *line, size_t n);
+/* spawn_ready(), then grab_ok(FLAGS) of the victim. */
+pt_proc_t *spawn_grab(const char *name, char *const argv_extra[],
+    struct victim *v, char *line, size_t n, int flags);
 /* Nothing arrives on V's stdout within MS (it is stopped). */
 void check_silent(struct victim *v, int ms);
 /* EOF on V's stdout within MS (it is gone). */
@@ -222,6 +228,9 @@ pid_t spawn_victim_indirect(const char *name, char *const argv_extra[],
     struct victim *v, pid_t *middle);
 
 /* ---- /proc ---- */
+
+/* Read PATH into BUF (N bytes, NUL-terminated); its length or -1. */
+int read_file(const char *path, char *buf, size_t n);
 
 /* State letter of TID (0: TID = PID), or 0 if gone. */
 char proc_state(pid_t pid, pid_t tid);

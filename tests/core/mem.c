@@ -119,8 +119,7 @@ TEST(mem_read_unmapped)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_ready("blocked", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("blocked", args, &v, line, sizeof (line), 0);
 	CHECK(pt_mem_read(P, 0, buf, sizeof (buf)) < 0);
 	CHECK(pt_mem_read(P, 4096, buf, sizeof (buf)) < 0);
 	CHECK(pt_mem_write(P, 0, buf, sizeof (buf)) < 0);
@@ -218,8 +217,7 @@ TEST(mem_read_after_exec)
 	pt_proc_t *P;
 	int st, nread = 0;
 
-	spawn_ready("execer", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("execer", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
 	st = run_events(P, &c, exec_cb, &nread);
@@ -272,8 +270,7 @@ TEST(regs_every_thread)
 	pt_proc_t *P;
 	int n;
 
-	spawn_ready("threads", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
 	n = pt_threads(P, tids, 16);
 	CHECK_EQ_INT(n, 5);
 	for (int i = 0; i < n; i++) {

@@ -633,8 +633,7 @@ TEST(reg_clone_vm_release)
 	pt_proc_t *P;
 	pid_t child;
 
-	spawn_ready("regress", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("regress", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
 	wait_for_event(P, PT_EV_VFORK, &ev, NULL, 20);

@@ -95,8 +95,7 @@ TEST(rel_kill_grabbed)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_ready("threads", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_KILL), 0);
 	check_killed(v.pid);
 }
@@ -108,8 +107,7 @@ TEST(rel_default_runs_grabbed)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_ready("threads", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_DEFAULT), 0);
 	check_threads_released(v.pid);
@@ -128,8 +126,7 @@ TEST(rel_hang)
 	pt_proc_t *P;
 	int n;
 
-	spawn_ready("threads", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_HANG), 0);
 	victim_wait_stopped(&v);
 	n = proc_tasks(v.pid, tids, 16);
@@ -213,8 +210,7 @@ TEST(rel_delivers_owed_signal)
 	pt_proc_t *P;
 
 	/* Released while stopped with SIGUSR1 owed: it is not lost. */
-	spawn_ready("signals", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
 	wait_for_event(P, PT_EV_SIGNAL, &ev, NULL, 10);

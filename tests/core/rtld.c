@@ -468,8 +468,7 @@ TEST(rtld_readonly_grab_of_traced_process)
 	sym_info_t si;
 	pt_proc_t *P;
 
-	spawn_ready("symv", NULL, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);		/* traced (and stopped) by us */
+	P = spawn_grab("symv", NULL, &v, line, sizeof (line), 0);		/* traced (and stopped) by us */
 	insp_open_ok(v.pid, &in);
 	LOOKUP_OK(in.S, "a.out`main", &si);
 	CHECK_ADDR_EQ(si.sy_addr, line_field(line, "main"));

@@ -19,8 +19,7 @@ TEST(sig_handled_usr1)
 	pt_event_t ev;
 	pt_proc_t *P;
 
-	spawn_ready("signals", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
 	wait_for_event(P, PT_EV_SIGNAL, &ev, NULL, 10);
@@ -65,8 +64,7 @@ TEST(sig_sigwait)
 	pt_proc_t *P;
 	int st;
 
-	spawn_ready("signals", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
 	st = run_checked(P, &c);
@@ -184,8 +182,7 @@ TEST(sig_kill_running)
 	pt_proc_t *P;
 	int st;
 
-	spawn_ready("signals", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
 	st = run_checked(P, &c);
@@ -208,8 +205,7 @@ TEST(sig_kill_while_stopped)
 	int st;
 
 	/* Every thread in a ptrace stop when SIGKILL comes. */
-	spawn_ready("threads", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
 	st = run_checked(P, &c);
@@ -251,8 +247,7 @@ TEST(sig_usr1_repeated)
 	pt_proc_t *P;
 
 	/* Signal, event, delivery, answer: 50 times while traced. */
-	spawn_ready("signals", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	for (int i = 1; i <= 50; i++) {
 		CHECK_EQ_INT(syscall(SYS_tgkill, v.pid, v.pid, SIGUSR1), 0);
@@ -280,8 +275,7 @@ TEST(sig_poll_idle)
 	pt_proc_t *P;
 
 	/* A running victim doing nothing: polling finds no event. */
-	spawn_ready("blocked", args, &v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("blocked", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(pt_state(P), PT_RUNNING);
 	for (int i = 0; i < 10; i++)

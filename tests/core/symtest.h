@@ -118,11 +118,7 @@ insp_close(struct insp *in)
 		FAIL("sym_lookup_addr(%#lx): %d", (unsigned long)(addr), r_); \
 } while (0)
 
-#define CHECK_ADDR_EQ(a, b) do {					\
-	unsigned long a_ = (unsigned long)(a), b_ = (unsigned long)(b);	\
-	if (a_ != b_)							\
-		FAIL("%s == %s: %#lx != %#lx", #a, #b, a_, b_);		\
-} while (0)
+#define CHECK_ADDR_EQ(a, b) CHECK_EQ_AS(unsigned long, "%#lx", a, b)
 
 /* sym_format into a per-call buffer. */
 static inline const char *
