@@ -561,27 +561,11 @@ nop_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
 void
 check_no_children(void)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *e;
+	pid_t pid;
+	char st;
 
-	CHECK(d != NULL);
-	while ((e = readdir(d)) != NULL) {
-		char path[300], buf[1024], *p;
-		pid_t pid = atoi(e->d_name);
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof (path), "/proc/%d/stat", (int)pid);
-		if (read_file(path, buf, sizeof (buf)) <= 0 ||
-		    (p = strrchr(buf, ')')) == NULL)
-			continue;
-		if (atoi(p + 4) == getpid()) {
-			closedir(d);
-			FAIL("child %d left behind (state %c)", (int)pid,
-			    p[2]);
-		}
-	}
-	closedir(d);
+	if (proc_children(&pid, &st, 1) > 0)
+		FAIL("child %d left behind (state %c)", (int)pid, st);
 }
 
 void

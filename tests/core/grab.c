@@ -81,11 +81,9 @@ TEST(grab_churn)
 
 TEST(grab_nostop_then_stop)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "4", NULL };
-	char line[256];
 	pid_t tids[64];
-	struct victim v;
-	pt_proc_t *P;
 	int n;
 
 	P = spawn_grab("threads", args, &v, line, sizeof (line), PT_GRAB_NOSTOP);
@@ -207,10 +205,8 @@ wait_in_sleep(pid_t pid)
 
 TEST(grab_blocked_sleep)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "sleep", "400", NULL };
-	char line[256];
-	struct victim v;
-	pt_proc_t *P;
 
 	spawn_ready("blocked", args, &v, line, sizeof (line));
 	wait_in_sleep(v.pid);
@@ -227,11 +223,9 @@ TEST(grab_blocked_sleep)
 
 TEST(grab_non_child)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "read", NULL };
-	char line[256];
 	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
 	pid_t helper;
 	int st;
 

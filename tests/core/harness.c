@@ -132,15 +132,15 @@ on_alarm(int sig)
 	alarmed = 1;
 }
 
-/* SIGKILL every process whose parent is us (orphans we inherited). */
-static void
-kill_children(void)
+int
+proc_children(pid_t *pids, char *states, int max)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
+	int n = 0;
 
 	if (d == NULL)
-		return;
+		return -1;
 	while ((e = readdir(d)) != NULL) {
 		char path[300], buf[1024], *p;
 		pid_t pid = atoi(e->d_name);
@@ -152,10 +152,28 @@ kill_children(void)
 		    (p = strrchr(buf, ')')) == NULL)
 			continue;
 		/* ") S PPID ..." */
-		if (atoi(p + 4) == getpid())
-			kill(pid, SIGKILL);
+		if (atoi(p + 4) != getpid())
+			continue;
+		if (n < max) {
+			pids[n] = pid;
+			if (states != NULL)
+				states[n] = p[2];
+		}
+		n++;
 	}
 	closedir(d);
+	return n;
+}
+
+/* SIGKILL every process whose parent is us (orphans we inherited). */
+static void
+kill_children(void)
+{
+	pid_t pids[4096];
+	int n = proc_children(pids, NULL, 4096);
+
+	for (int i = 0; i < n && i < 4096; i++)
+		kill(pids[i], SIGKILL);
 }
 
 /* Kill the test's process group and reap everything we inherited. */
@@ -331,6 +349,21 @@ build_argv(const char *path, char *const extra[])
 	return av;
 }
 
+/* V for victim NAME (or the file NAME when it starts with '/') with no
+   pid yet, pipes IN and OUT made; its argv with ARGV_EXTRA. */
+static char **
+victim_setup(const char *name, char *const argv_extra[], struct victim *v,
+    int in[2], int out[2])
+{
+	memset(v, 0, sizeof (*v));
+	v->pid = -1;
+	snprintf(v->path, sizeof (v->path), "%s",
+	    name[0] == '/' ? name : victim_path(name));
+	pipe_ok(in);
+	pipe_ok(out);
+	return build_argv(v->path, argv_extra);
+}
+
 pid_t
 spawn_victim(const char *name, char *const argv_extra[], struct victim *v)
 {
@@ -339,11 +372,7 @@ spawn_victim(const char *name, char *const argv_extra[], struct victim *v)
 	sigset_t none;
 	pid_t pid;
 
-	memset(v, 0, sizeof (*v));
-	snprintf(v->path, sizeof (v->path), "%s", victim_path(name));
-	av = build_argv(v->path, argv_extra);
-	pipe_ok(in);
-	pipe_ok(out);
+	av = victim_setup(name, argv_extra, v, in, out);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -374,13 +403,7 @@ start_on_pipes(const char *name, char *const argv_extra[], struct victim *v,
 	int in[2], out[2], save0, save1, rc;
 	char **av;
 
-	memset(v, 0, sizeof (*v));
-	v->pid = -1;
-	snprintf(v->path, sizeof (v->path), "%s",
-	    name[0] == '/' ? name : victim_path(name));
-	av = build_argv(v->path, argv_extra);
-	pipe_ok(in);
-	pipe_ok(out);
+	av = victim_setup(name, argv_extra, v, in, out);
 	save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
 	save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
 	if (save0 < 0 || save1 < 0)
@@ -480,11 +503,7 @@ spawn_victim_indirect(const char *name, char *const argv_extra[],
 	char **av;
 	pid_t h, pid = -1;
 
-	memset(v, 0, sizeof (*v));
-	snprintf(v->path, sizeof (v->path), "%s", victim_path(name));
-	av = build_argv(v->path, argv_extra);
-	pipe_ok(in);
-	pipe_ok(out);
+	av = victim_setup(name, argv_extra, v, in, out);
 	pipe_ok(ctl);
 	fflush(NULL);
 	if ((h = fork()) < 0)

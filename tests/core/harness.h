@@ -141,6 +141,12 @@ struct victim {
 	char path[4096];
 };
 
+/* The locals most tests start with: a victim, its lines, its process. */
+#define VICTIM_LOCALS							\
+	char line[256] __attribute__((unused));				\
+	struct victim v __attribute__((unused));			\
+	pt_proc_t *P __attribute__((unused)) = NULL
+
 /* $DTPROC_BUILD/tests/victims/NAME, made absolute; fails if missing. */
 /* $DTPROC_BUILD/tests/REL, made absolute; the test fails if it is missing. */
 const char *build_file(const char *rel, int mode, const char *what);
@@ -229,6 +235,9 @@ pid_t spawn_victim_indirect(const char *name, char *const argv_extra[],
 
 /* ---- /proc ---- */
 
+/* Processes whose parent is us: how many (-1: no /proc), the first MAX
+   in PIDS with their state letters in STATES (may be NULL). */
+int proc_children(pid_t *pids, char *states, int max);
 /* Read PATH into BUF (N bytes, NUL-terminated); its length or -1. */
 int read_file(const char *path, char *buf, size_t n);
 

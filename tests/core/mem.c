@@ -81,13 +81,11 @@ TEST(mem_read_write_data)
 
 TEST(mem_write_text)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "1", "10", NULL };
 	static const unsigned char nops[4] = { 0x90, 0x90, 0x90, 0x90 };
 	unsigned char orig[8], back[8];
-	char line[256];
-	struct victim v;
 	uintptr_t addr;
-	pt_proc_t *P;
 
 	spawn_ready("bp", args, &v, line, sizeof (line));
 	addr = line_field(line, "bp_target");
@@ -210,11 +208,9 @@ exec_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 
 TEST(mem_read_after_exec)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "self", "2", NULL };
-	char line[256];
 	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
 	int st, nread = 0;
 
 	P = spawn_grab("execer", args, &v, line, sizeof (line), 0);
@@ -229,12 +225,10 @@ TEST(mem_read_after_exec)
 
 TEST(regs_rip_in_executable)
 {
+	VICTIM_LOCALS;
 	struct user_regs_struct regs, again;
-	char line[256];
 	unsigned long count = 0;
-	struct victim v;
 	uintptr_t caddr;
-	pt_proc_t *P;
 
 	spawn_ready("spin", NULL, &v, line, sizeof (line));
 	caddr = line_field(line, "counter");
@@ -262,12 +256,10 @@ TEST(regs_rip_in_executable)
 
 TEST(regs_every_thread)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "4", NULL };
 	struct user_regs_struct regs;
-	char line[256];
 	pid_t tids[16];
-	struct victim v;
-	pt_proc_t *P;
 	int n;
 
 	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);

@@ -138,16 +138,14 @@ my_tid(void)
  */
 TEST(reg_fork_child_after_bkpt_del)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "fork", NULL };
 	unsigned long msg = 0;
 	struct run_counts c;
-	struct victim v;
-	char line[256];
 	pt_event_t ev;
 	uintptr_t addr;
 	unsigned char b;
 	siginfo_t si;
-	pt_proc_t *P;
 	pid_t child;
 	int st;
 
@@ -625,12 +623,10 @@ TEST(reg_signal_before_exec)
  */
 TEST(reg_clone_vm_release)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "clonevm", NULL };
 	struct watchdog w;
-	struct victim v;
-	char line[256];
 	pt_event_t ev;
-	pt_proc_t *P;
 	pid_t child;
 
 	P = spawn_grab("regress", args, &v, line, sizeof (line), 0);

@@ -75,9 +75,7 @@ TEST(rel_kill_created_at_exec)
 
 TEST(rel_run_created)
 {
-	char line[256];
-	struct victim v;
-	pt_proc_t *P;
+	VICTIM_LOCALS;
 
 	P = create_ok_victim("spin", NULL, NULL, NULL, &v);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
@@ -90,10 +88,8 @@ TEST(rel_run_created)
 
 TEST(rel_kill_grabbed)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "8", NULL };
-	char line[256];
-	struct victim v;
-	pt_proc_t *P;
 
 	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_KILL), 0);
@@ -102,10 +98,8 @@ TEST(rel_kill_grabbed)
 
 TEST(rel_default_runs_grabbed)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "8", NULL };
-	char line[256];
-	struct victim v;
-	pt_proc_t *P;
 
 	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
@@ -119,11 +113,9 @@ TEST(rel_default_runs_grabbed)
 
 TEST(rel_hang)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "4", NULL };
-	char line[256];
 	pid_t tids[16];
-	struct victim v;
-	pt_proc_t *P;
 	int n;
 
 	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
@@ -145,11 +137,9 @@ TEST(rel_hang)
 
 TEST(rel_hang_with_breakpoint)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "2", "10", NULL };
-	char line[256];
-	struct victim v;
 	uintptr_t addr;
-	pt_proc_t *P;
 
 	spawn_ready("bp", args, &v, line, sizeof (line));
 	addr = line_field(line, "bp_target");
@@ -203,11 +193,9 @@ TEST(rel_default_keeps_job_stop)
 
 TEST(rel_delivers_owed_signal)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "usr1", NULL };
-	char line[256];
-	struct victim v;
 	pt_event_t ev;
-	pt_proc_t *P;
 
 	/* Released while stopped with SIGUSR1 owed: it is not lost. */
 	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);

@@ -13,11 +13,9 @@
 
 TEST(sig_handled_usr1)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "usr1", NULL };
-	char line[256];
-	struct victim v;
 	pt_event_t ev;
-	pt_proc_t *P;
 
 	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
@@ -57,11 +55,9 @@ TEST(sig_raise_traced)
 
 TEST(sig_sigwait)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "sigwait", NULL };
-	char line[256];
 	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
 	int st;
 
 	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
@@ -174,12 +170,10 @@ TEST(sig_jobstop_threads)
 
 TEST(sig_kill_running)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "usr1", NULL };
-	char line[256];
 	struct run_counts c;
-	struct victim v;
 	pt_event_t ev;
-	pt_proc_t *P;
 	int st;
 
 	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
@@ -197,11 +191,9 @@ TEST(sig_kill_running)
 
 TEST(sig_kill_while_stopped)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "16", NULL };
-	char line[256];
 	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
 	int st;
 
 	/* Every thread in a ptrace stop when SIGKILL comes. */
@@ -218,11 +210,9 @@ TEST(sig_kill_while_stopped)
 
 TEST(sig_fatal_status_preserved)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "sig15", NULL };
-	char line[256];
 	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
 	int st;
 
 	P = create_ok_victim("exit_code", args, NULL, NULL, &v);
@@ -268,11 +258,9 @@ TEST(sig_usr1_repeated)
 
 TEST(sig_poll_idle)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "read", NULL };
-	char line[256];
-	struct victim v;
 	pt_event_t ev;
-	pt_proc_t *P;
 
 	/* A running victim doing nothing: polling finds no event. */
 	P = spawn_grab("blocked", args, &v, line, sizeof (line), 0);

@@ -151,15 +151,13 @@ TEST_TIMEOUT(wake_post_while_busy, 60)
 
 TEST_TIMEOUT(wake_among_events, 120)
 {
+	VICTIM_LOCALS;
 	char *args[] = { "2", "300", NULL };
 	struct poster a = { 0 };
 	struct run_counts c;
-	struct victim v;
-	char line[256];
 	uintptr_t addr;
 	pt_event_t ev;
 	pthread_t t;
-	pt_proc_t *P;
 	int acked = 0, hits = 0, st = -1, exited = 0;
 
 	/* Breakpoint hits and wake-ups interleaved: neither is lost. */
