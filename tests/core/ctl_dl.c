@@ -9,6 +9,25 @@
  */
 #include "ctlsupport.h"
 
+/* The go line: the victim's next step prints PREFIX (into LINE), the
+   callback has been called WANT times in all by then. */
+static void
+dl_step(struct victim *v, char *line, size_t n, const char *prefix,
+    struct dlact *d, int want)
+{
+	victim_go(v);
+	victim_expect(v, line, n, prefix);
+	CHECK_EQ_INT(atomic_load(&d->n), want);
+}
+
+/* The last go line: the victim exits 0. */
+static void
+dl_last(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v, struct notes *ns)
+{
+	victim_go(v);
+	CHECK_EXITED(wait_dead(dtp, pr, ns, 10000), 0);
+}
+
 TEST(ctl_dlactivity_grabbed)
 {
 	CTL_LOCALS;
@@ -22,14 +41,9 @@ TEST(ctl_dlactivity_grabbed)
 	d.pr = pr;
 	dtproc_continue(dtp, pr);
 	CHECK_EQ_INT(atomic_load(&d.n), 0);
-	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "opened ");
-	CHECK_EQ_INT(atomic_load(&d.n), 1);
-	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "closed");
-	CHECK_EQ_INT(atomic_load(&d.n), 2);
-	victim_go(&v);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dl_step(&v, line, sizeof (line), "opened ", &d, 1);
+	dl_step(&v, line, sizeof (line), "closed", &d, 2);
+	dl_last(dtp, pr, &v, &ns);
 	CHECK_EQ_INT(atomic_load(&d.n), 2);
 	CHECK_EQ_INT(atomic_load(&d.bad), 0);
 	/* returning 0 queued nothing: the death notice only */
@@ -50,11 +64,8 @@ TEST(ctl_dlactivity_created_churn)
 	dtproc_continue(dtp, pr);
 	victim_ready(&v, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&d.n), 0);
-	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "done ");
-	CHECK_EQ_INT(atomic_load(&d.n), 12);
-	victim_go(&v);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dl_step(&v, line, sizeof (line), "done ", &d, 12);
+	dl_last(dtp, pr, &v, &ns);
 	CHECK_EQ_INT(atomic_load(&d.bad), 0);
 	dtproc_close(dtp);
 }
@@ -77,9 +88,7 @@ TEST(ctl_dlactivity_notice)
 	    0);
 	CHECK(dtproc_errmsg(dtp)[0] != 0);
 	dtproc_continue(dtp, pr);
-	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "opened ");
-	CHECK_EQ_INT(atomic_load(&d.n), 1);
+	dl_step(&v, line, sizeof (line), "opened ", &d, 1);
 	CHECK(dtproc_sleep(dtp, 0) > 0);
 	CHECK_EQ_INT(dtproc_handle_notify(dtp, note_cb, &ns), 1);
 	CHECK(ns.pr[0] == pr);
@@ -87,14 +96,11 @@ TEST(ctl_dlactivity_notice)
 	CHECK_STR_EQ(ns.msg[0], d.msg[0]);
 	/* a notice, not a death */
 	CHECK(dtproc_state(dtp, pr) != DTPROC_PS_DEAD);
-	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "closed");
-	CHECK_EQ_INT(atomic_load(&d.n), 2);
+	dl_step(&v, line, sizeof (line), "closed", &d, 2);
 	CHECK(wait_notice(dtp, &ns, pr, 5000));
 	CHECK_EQ_INT(ns.n, 2);
 	CHECK_EQ_INT(ns.hasmsg[1], 1);
-	victim_go(&v);
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dl_last(dtp, pr, &v, &ns);
 	CHECK_EQ_INT(ns.n, 3);
 	CHECK_EQ_INT(ns.hasmsg[2], 0);
 	dtproc_close(dtp);
@@ -115,16 +121,12 @@ TEST(ctl_dlactivity_callback_lookup)
 	pr = grab_ctl(dtp, v.pid, 0);
 	d.pr = pr;
 	dtproc_continue(dtp, pr);
-	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "opened ");
-	CHECK_EQ_INT(atomic_load(&d.n), 1);
+	dl_step(&v, line, sizeof (line), "opened ", &d, 1);
 	CHECK_EQ_INT(atomic_load(&d.found), 1);
 	CHECK_EQ_INT(d.fn, line_field(line, "fn"));
-	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "closed");
-	CHECK_EQ_INT(atomic_load(&d.n), 2);
-	victim_go(&v);
-	close_dead(dtp, pr, &ns, 0);
+	dl_step(&v, line, sizeof (line), "closed", &d, 2);
+	dl_last(dtp, pr, &v, &ns);
+	dtproc_close(dtp);
 }
 
 TEST(ctl_bkpt_at_dl_debug_state)
@@ -148,16 +150,12 @@ TEST(ctl_bkpt_at_dl_debug_state)
 	CHECK_MSG(rc == 0, "dtproc_bkpt_add(_dl_debug_state): %d: %s", rc,
 	    dtproc_errmsg(dtp));
 	dtproc_continue(dtp, pr);
-	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "opened ");
-	CHECK_EQ_INT(atomic_load(&d.n), 1);
+	dl_step(&v, line, sizeof (line), "opened ", &d, 1);
 	CHECK_EQ_INT(atomic_load(&h.n), 2);	/* RT_ADD, RT_CONSISTENT */
-	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "closed");
-	CHECK_EQ_INT(atomic_load(&d.n), 2);
+	dl_step(&v, line, sizeof (line), "closed", &d, 2);
 	CHECK_EQ_INT(atomic_load(&h.n), 4);
-	victim_go(&v);
-	close_dead(dtp, pr, &ns, 0);
+	dl_last(dtp, pr, &v, &ns);
+	dtproc_close(dtp);
 }
 
 struct dlbp {
@@ -220,6 +218,6 @@ TEST(ctl_dlactivity_adds_breakpoint)
 	    "a delete request from the dl activity callback hangs");
 	CHECK_EQ_INT(atomic_load(&d.deleted), 1);
 	CHECK_EQ_INT(d.rc_del, 0);
-	victim_go(&v);
-	close_dead(dtp, pr, &ns, 0);
+	dl_last(dtp, pr, &v, &ns);
+	dtproc_close(dtp);
 }

@@ -11,6 +11,25 @@
  */
 #include "ctlsupport.h"
 
+/*
+ * V, just let go by its tracer, stays in its job stop: untraced at once,
+ * silent for MS though it was sent SENT (a line it would echo), stopped;
+ * SIGCONT lets it echo SENT, and it quits.
+ */
+static void
+stays_stopped(struct victim *v, const char *sent, int ms)
+{
+	char want[64];
+
+	CHECK_THREADS(v->pid, "TSR", 0);
+	check_silent(v, ms);
+	CHECK_THREADS(v->pid, "T", 0);
+	CHECK_EQ_INT(kill(v->pid, SIGCONT), 0);
+	snprintf(want, sizeof (want), "echo %s", sent);
+	victim_expect_eq(v, "echo ", want);
+	victim_quit(v);
+}
+
 TEST(ctl_grab_twice_same_handle)
 {
 	CTL_LOCALS;
@@ -73,12 +92,8 @@ TEST(ctl_sigstop_from_outside)
 	/* let go while someone else stopped it: it stays stopped (the
 	   tracer is gone at once, the job stop resumed after a moment) */
 	dtproc_release(dtp, pr);
-	CHECK_THREADS(v.pid, "TSR", 0);
-	check_silent(&v, 200);
-	CHECK_THREADS(v.pid, "T", 0);
-	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect_eq(&v, "echo ", "echo b");
-	quit_untraced(dtp, &v);
+	stays_stopped(&v, "b", 200);
+	dtproc_close(dtp);
 }
 
 TEST(ctl_stop_then_client_killed)
@@ -123,14 +138,8 @@ TEST(ctl_stop_then_client_killed)
 	CHECK_EQ_INT(kill(helper, SIGKILL), 0);
 	CHECK_EQ_INT(waitpid(helper, &st, 0), helper);
 	CHECK_KILLED(st, SIGKILL);
-	/* untraced at once (its tracer is gone), and stopped */
-	CHECK_THREADS(v.pid, "TSR", 0);
 	victim_send(&v, "z\n");
-	check_silent(&v, 300);
-	CHECK_THREADS(v.pid, "T", 0);
-	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect_eq(&v, "echo ", "echo z");
-	victim_quit(&v);
+	stays_stopped(&v, "z", 300);
 }
 
 TEST(ctl_close_every_state)
@@ -204,12 +213,8 @@ TEST(ctl_grab_job_stopped)
 	check_silent(&v, 300);
 	CHECK_THREADS(v.pid, "tT", getpid());
 	dtproc_release(dtp, pr);
-	CHECK_THREADS(v.pid, "TSR", 0);
-	check_silent(&v, 100);
-	CHECK_THREADS(v.pid, "T", 0);
-	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect_eq(&v, "echo ", "echo a");
-	quit_untraced(dtp, &v);
+	stays_stopped(&v, "a", 100);
+	dtproc_close(dtp);
 }
 
 TEST(ctl_stop_then_client_dies_at_once)
@@ -244,11 +249,6 @@ TEST(ctl_stop_then_client_dies_at_once)
 	CHECK_EQ_INT(read(sync[0], &c, 1), 1);
 	CHECK_EQ_INT(waitpid(helper, &st, 0), helper);
 	CHECK_KILLED(st, SIGKILL);
-	CHECK_THREADS(v.pid, "TSR", 0);
 	victim_send(&v, "z\n");
-	check_silent(&v, 300);
-	CHECK_THREADS(v.pid, "T", 0);
-	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect_eq(&v, "echo ", "echo z");
-	victim_quit(&v);
+	stays_stopped(&v, "z", 300);
 }
