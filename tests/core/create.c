@@ -159,25 +159,26 @@ TEST(create_argv_env)
 	    "env=hello world\nblocked=none\nexit 0\n");
 }
 
-TEST(create_env_inherited)
+/* With our DTPROC_TEST_ENV set to OURS, exit_code created with ENVP
+   prints the line WANT. */
+static void
+check_env(char *envp[], const char *ours, const char *want)
 {
-	char *args[] = { "0", NULL };
 	char out[4096];
 
-	setenv("DTPROC_TEST_ENV", "inherited", 1);
-	run_exit_code(args, NULL, NULL, out, sizeof (out));
-	CHECK_CONTAINS(out, "\nenv=inherited\n");
+	setenv("DTPROC_TEST_ENV", ours, 1);
+	run_exit_code((char *[]){ "0", NULL }, envp, NULL, out, sizeof (out));
+	CHECK_CONTAINS(out, want);
+}
+
+TEST(create_env_inherited)
+{
+	check_env(NULL, "inherited", "\nenv=inherited\n");
 }
 
 TEST(create_empty_env)
 {
-	char *args[] = { "0", NULL };
-	char *envp[] = { NULL };
-	char out[4096];
-
-	setenv("DTPROC_TEST_ENV", "must not leak", 1);
-	run_exit_code(args, envp, NULL, out, sizeof (out));
-	CHECK_CONTAINS(out, "\nenv=(unset)\n");
+	check_env((char *[]){ NULL }, "must not leak", "\nenv=(unset)\n");
 }
 
 TEST(create_sigmask)

@@ -58,13 +58,8 @@ TEST(ctl_bkpt_text_pristine_at_rendezvous)
 	CHECK_EQ_INT(read_byte(dtp, pr, addr), orig);
 	CHECK_EQ_INT(mem_byte(v.pid, addr), orig);
 	CHECK_EQ_INT(text_matches_file(v.pid, addr, 16), 1);
-	dtproc_continue(dtp, pr);
 	/* at MAIN, resting again (stopped for a while): pristine again */
-	ctl_wait_resting(dtp, pr, 5000);
-	CHECK_EQ_INT(dtproc_sym_lookup(dtp, pr, "libc.so.6`malloc",
-	    &(dtproc_sym_t){ 0 }), 0);
-	check_silent(&v, 100);
-	check_resting(dtp, pr);
+	continue_to_rest(dtp, pr, &v, 100);
 	CHECK_EQ_INT(read_byte(dtp, pr, addr), orig);
 	CHECK_EQ_INT(mem_byte(v.pid, addr), orig);
 	CHECK_EQ_INT(atomic_load(&h.n), 0);

@@ -99,20 +99,12 @@ TEST(ctl_create_every_stop_in_turn)
 	CHECK_EQ_INT(read_int(dtp, pr, cm), 0);
 	CHECK(dtproc_sym_lookup(dtp, pr, "libc.so.6`malloc",
 	    &(dtproc_sym_t){ 0 }) != 0);
-	dtproc_continue(dtp, pr);
 	/* on to PREINIT: it rests again, libc known, no constructor run */
-	ctl_wait_resting(dtp, pr, 5000);
-	CHECK_EQ_INT(dtproc_sym_lookup(dtp, pr, "libc.so.6`malloc",
-	    &(dtproc_sym_t){ 0 }), 0);
-	check_silent(&v, 50);
-	check_resting(dtp, pr);
+	continue_to_rest(dtp, pr, &v, 50);
 	CHECK_EQ_INT(read_int(dtp, pr, cm), 0);
-	dtproc_continue(dtp, pr);
 	/* MAIN: the constructor has run */
-	ctl_wait_resting(dtp, pr, 5000);
+	continue_to_rest(dtp, pr, &v, 50);
 	CHECK_EQ_INT(read_int(dtp, pr, cm), 0x1234);
-	check_silent(&v, 50);
-	check_resting(dtp, pr);
 	CHECK_EQ_INT(read_int(dtp, pr, sym_addr(dtp, pr, "a.out`main_mark")),
 	    0);
 	CHECK_EQ_INT(dtproc_sleep(dtp, 0), 0);

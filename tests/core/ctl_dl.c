@@ -9,6 +9,19 @@
  */
 #include "ctlsupport.h"
 
+/* "dl open libdyn.so" spawned, ready (LINE), grabbed with D counting
+   its dl activity. */
+static dtproc_proc_t *
+dl_grab(dtproc_t *dtp, struct victim *v, char *line, size_t n,
+    struct dlact *d)
+{
+	spawn_ready("dl", (char *[]){ "open", (char *)libdyn_path(), NULL }, v,
+	    line, n);
+	dtproc_set_dlactivity(dtp, dlact_cb, d);
+	d->pr = grab_ctl(dtp, v->pid, 0);
+	return d->pr;
+}
+
 /* The go line: the victim's next step prints PREFIX (into LINE), the
    callback has been called WANT times in all by then. */
 static void
@@ -33,12 +46,7 @@ TEST(ctl_dlactivity_grabbed)
 	CTL_LOCALS;
 	struct dlact d = { 0 };
 
-	spawn_victim("dl", (char *[]){ "open", (char *)libdyn_path(), NULL },
-	    &v);
-	victim_ready(&v, line, sizeof (line));
-	dtproc_set_dlactivity(dtp, dlact_cb, &d);
-	pr = grab_ctl(dtp, v.pid, 0);
-	d.pr = pr;
+	pr = dl_grab(dtp, &v, line, sizeof (line), &d);
 	dtproc_continue(dtp, pr);
 	CHECK_EQ_INT(atomic_load(&d.n), 0);
 	dl_step(&v, line, sizeof (line), "opened ", &d, 1);
@@ -76,13 +84,8 @@ TEST(ctl_dlactivity_notice)
 	struct dlact d = { 0 };
 	dtproc_sym_t s;
 
-	spawn_victim("dl", (char *[]){ "open", (char *)libdyn_path(), NULL },
-	    &v);
-	victim_ready(&v, line, sizeof (line));
 	d.ret = 1;
-	dtproc_set_dlactivity(dtp, dlact_cb, &d);
-	pr = grab_ctl(dtp, v.pid, 0);
-	d.pr = pr;
+	pr = dl_grab(dtp, &v, line, sizeof (line), &d);
 	/* the message a failing callback leaves is dtproc_errmsg() */
 	CHECK(dtproc_sym_lookup(dtp, pr, "a.out`no_such_symbol_here", &s) <
 	    0);
@@ -113,13 +116,8 @@ TEST(ctl_dlactivity_callback_lookup)
 
 	/* what dt_pid_create_probes_module does: look into the process
 	   from the callback */
-	spawn_victim("dl", (char *[]){ "open", (char *)libdyn_path(), NULL },
-	    &v);
-	victim_ready(&v, line, sizeof (line));
 	d.lookup = 1;
-	dtproc_set_dlactivity(dtp, dlact_cb, &d);
-	pr = grab_ctl(dtp, v.pid, 0);
-	d.pr = pr;
+	pr = dl_grab(dtp, &v, line, sizeof (line), &d);
 	dtproc_continue(dtp, pr);
 	dl_step(&v, line, sizeof (line), "opened ", &d, 1);
 	CHECK_EQ_INT(atomic_load(&d.found), 1);
@@ -138,12 +136,7 @@ TEST(ctl_bkpt_at_dl_debug_state)
 	int rc;
 
 	/* r_brk is the agent's; a client probe there sees every call */
-	spawn_victim("dl", (char *[]){ "open", (char *)libdyn_path(), NULL },
-	    &v);
-	victim_ready(&v, line, sizeof (line));
-	dtproc_set_dlactivity(dtp, dlact_cb, &d);
-	pr = grab_ctl(dtp, v.pid, 0);
-	d.pr = pr;
+	pr = dl_grab(dtp, &v, line, sizeof (line), &d);
 	brk = sym_addr(dtp, pr, "_dl_debug_state");
 	hits_init(&h, dtp, pr, brk);
 	rc = dtproc_bkpt_add(dtp, pr, brk, hit_cb, &h);

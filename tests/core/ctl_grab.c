@@ -96,6 +96,68 @@ TEST(ctl_sigstop_from_outside)
 	dtproc_close(dtp);
 }
 
+/*
+ * Fork a client that opens a dtproc_t, grabs V, lets it run and goes on
+ * with BODY(its handles, the write end of SYNC); BODY never returns.  We
+ * keep the read end of SYNC.
+ */
+static pid_t
+fork_client(struct victim *v, int sync[2],
+    void (*body)(dtproc_t *, dtproc_proc_t *, struct victim *, int))
+{
+	pid_t pid;
+
+	CHECK_EQ_INT(pipe2(sync, O_CLOEXEC), 0);
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		dtproc_t *dtp = dtproc_open(0, NULL);
+		dtproc_proc_t *pr;
+
+		if (dtp == NULL ||
+		    (pr = dtproc_grab(dtp, v->pid, 0)) == NULL)
+			_exit(3);
+		body(dtp, pr, v, sync[1]);
+		_exit(5);
+	}
+	CHECK(pid > 0);
+	close(sync[1]);
+	return pid;
+}
+
+/* Stop V, say so once the stop is in effect, and wait to be killed. */
+static void
+stop_and_wait(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v, int fd)
+{
+	struct jobstops js;
+
+	jobstops_watch(dtp, &js);
+	dtproc_continue(dtp, pr);
+	if (dtproc_stop(dtp, pr) != 0)
+		_exit(4);
+	/* in effect: the group stop reported, not just the signal (a
+	   failed check ends the helper: no sync byte) */
+	jobstops_wait(&js, 5000);
+	CHECK_THREADS(v->pid, "tT", getpid());
+	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
+	if (write(fd, "s", 1) != 1)
+		_exit(6);
+	for (;;)
+		pause();
+}
+
+/* Say we are about to stop V, stop it, and die at once. */
+static void
+stop_and_die(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v, int fd)
+{
+	(void) v;
+	dtproc_continue(dtp, pr);
+	if (write(fd, "c", 1) != 1)
+		_exit(6);
+	if (dtproc_stop(dtp, pr) != 0)
+		_exit(4);
+	kill(getpid(), SIGKILL);
+}
+
 TEST(ctl_stop_then_client_killed)
 {
 	char c;
@@ -104,33 +166,8 @@ TEST(ctl_stop_then_client_killed)
 	pid_t helper;
 
 	spawn_ctlv("echo", &v, NULL, NULL, NULL);
-	CHECK_EQ_INT(pipe2(sync, O_CLOEXEC), 0);
-	fflush(NULL);
-	if ((helper = fork()) == 0) {
-		/* the helper owns the dtproc_t, and dies holding it */
-		dtproc_t *dtp = dtproc_open(0, NULL);
-		dtproc_proc_t *pr;
-		struct jobstops js;
-
-		if (dtp == NULL ||
-		    (pr = dtproc_grab(dtp, v.pid, 0)) == NULL)
-			_exit(3);
-		jobstops_watch(dtp, &js);
-		dtproc_continue(dtp, pr);
-		if (dtproc_stop(dtp, pr) != 0)
-			_exit(4);
-		/* in effect: the group stop reported, not just the signal
-		   (a failed check ends the helper: no sync byte) */
-		jobstops_wait(&js, 5000);
-		CHECK_THREADS(v.pid, "tT", getpid());
-		CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
-		if (write(sync[1], "s", 1) != 1)
-			_exit(6);
-		for (;;)
-			pause();
-	}
-	CHECK(helper > 0);
-	close(sync[1]);
+	/* the helper owns the dtproc_t, and dies holding it */
+	helper = fork_client(&v, sync, stop_and_wait);
 	if (read(sync[0], &c, 1) != 1) {
 		CHECK_EQ_INT(waitpid(helper, &st, 0), helper);
 		FAIL("helper: %s", wstatus_str(st));
@@ -227,25 +264,7 @@ TEST(ctl_stop_then_client_dies_at_once)
 	/* dtproc_stop() returns, and the client dies right then: the stop
 	   must not be lost with it */
 	spawn_ctlv("echo", &v, NULL, NULL, NULL);
-	CHECK_EQ_INT(pipe2(sync, O_CLOEXEC), 0);
-	fflush(NULL);
-	if ((helper = fork()) == 0) {
-		dtproc_t *dtp = dtproc_open(0, NULL);
-		dtproc_proc_t *pr;
-
-		if (dtp == NULL ||
-		    (pr = dtproc_grab(dtp, v.pid, 0)) == NULL)
-			_exit(3);
-		dtproc_continue(dtp, pr);
-		if (write(sync[1], "c", 1) != 1)
-			_exit(6);
-		if (dtproc_stop(dtp, pr) != 0)
-			_exit(4);
-		kill(getpid(), SIGKILL);
-		_exit(5);
-	}
-	CHECK(helper > 0);
-	close(sync[1]);
+	helper = fork_client(&v, sync, stop_and_die);
 	CHECK_EQ_INT(read(sync[0], &c, 1), 1);
 	CHECK_EQ_INT(waitpid(helper, &st, 0), helper);
 	CHECK_KILLED(st, SIGKILL);

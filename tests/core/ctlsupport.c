@@ -196,6 +196,18 @@ ctl_wait_resting(dtproc_t *dtp, dtproc_proc_t *pr, int ms)
 	check_resting(dtp, pr);
 }
 
+void
+continue_to_rest(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v,
+    int silent_ms)
+{
+	dtproc_continue(dtp, pr);
+	ctl_wait_resting(dtp, pr, 5000);
+	CHECK_EQ_INT(dtproc_sym_lookup(dtp, pr, "libc.so.6`malloc",
+	    &(dtproc_sym_t){ 0 }), 0);
+	check_silent(v, silent_ms);
+	check_resting(dtp, pr);
+}
+
 static void
 jobstop_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
     void *arg)

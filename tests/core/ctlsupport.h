@@ -94,6 +94,13 @@ void check_resting(dtproc_t *dtp, dtproc_proc_t *pr);
  */
 void ctl_wait_resting(dtproc_t *dtp, dtproc_proc_t *pr, int ms);
 
+/*
+ * Continue PR from one rendezvous to the next (after create: preinit or
+ * later), where libc is known; it stays there for SILENT_MS.
+ */
+void continue_to_rest(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v,
+    int silent_ms);
+
 /* Job-control stops reported by the event callback, on a pipe. */
 struct jobstops {
 	int fd[2];	/* JOBSTOP events write a byte to fd[1] */

@@ -604,6 +604,20 @@ spawn_grab(const char *name, char *const argv_extra[], struct victim *v,
 	return grab_ok(v->pid, flags);
 }
 
+pt_proc_t *
+grab_usr1_stop(struct victim *v, pt_event_t *ev)
+{
+	char line[256];
+	pt_proc_t *P = spawn_grab("signals", (char *[]){ "usr1", NULL }, v,
+	    line, sizeof (line), 0);
+
+	CHECK_PT(pt_resume(P));
+	CHECK_EQ_INT(kill(v->pid, SIGUSR1), 0);
+	wait_for_event(P, PT_EV_SIGNAL, ev, NULL, 10);
+	CHECK_EQ_INT(ev->pe_sig, SIGUSR1);
+	return P;
+}
+
 void
 check_silent(struct victim *v, int ms)
 {

@@ -200,6 +200,9 @@ char *spawn_ready(const char *name, char *const argv_extra[],
 /* spawn_ready(), then grab_ok(FLAGS) of the victim. */
 pt_proc_t *spawn_grab(const char *name, char *const argv_extra[],
     struct victim *v, char *line, size_t n, int flags);
+/* "signals usr1" grabbed and running, sent SIGUSR1: its signal stop,
+   not resumed, in EV. */
+pt_proc_t *grab_usr1_stop(struct victim *v, pt_event_t *ev);
 /* Nothing arrives on V's stdout within MS (it is stopped). */
 void check_silent(struct victim *v, int ms);
 /* EOF on V's stdout within MS (it is gone). */

@@ -194,15 +194,10 @@ TEST(rel_default_keeps_job_stop)
 TEST(rel_delivers_owed_signal)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "usr1", NULL };
 	pt_event_t ev;
 
 	/* Released while stopped with SIGUSR1 owed: it is not lost. */
-	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
-	CHECK_PT(pt_resume(P));
-	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
-	wait_for_event(P, PT_EV_SIGNAL, &ev, NULL, 10);
-	CHECK_EQ_INT(ev.pe_sig, SIGUSR1);
+	P = grab_usr1_stop(&v, &ev);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	check_threads_released(v.pid);
 	victim_go(&v);

@@ -14,14 +14,9 @@
 TEST(sig_handled_usr1)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "usr1", NULL };
 	pt_event_t ev;
 
-	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
-	CHECK_PT(pt_resume(P));
-	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
-	wait_for_event(P, PT_EV_SIGNAL, &ev, NULL, 10);
-	CHECK_EQ_INT(ev.pe_sig, SIGUSR1);
+	P = grab_usr1_stop(&v, &ev);
 	CHECK_EQ_INT(ev.pe_tid, v.pid);
 	CHECK(ev.pe_stopped);
 	CHECK_EQ_INT(proc_state(v.pid, 0), 't');
