@@ -105,7 +105,6 @@ check_create_fails(const char *path, int errnum, const char *text)
 
 TEST(create_stopped_at_exec)
 {
-	char *args[] = { "7", NULL };
 	char exe[PATH_MAX];
 	struct pollfd pfd;
 	struct run_counts c;
@@ -114,7 +113,8 @@ TEST(create_stopped_at_exec)
 	pt_event_t ev;
 	int st;
 
-	P = create_ok_victim("exit_code", args, NULL, NULL, &v);
+	P = create_ok_victim("exit_code", (char *[]){ "7", NULL }, NULL, NULL,
+	    &v);
 	CHECK(v.pid > 0);
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_EQ_INT(pt_why(P), PT_WHY_EVENT);
@@ -148,13 +148,13 @@ TEST(create_stopped_at_exec)
 
 TEST(create_argv_env)
 {
-	char *args[] = { "0", "a b", "", "--x=y", NULL };
 	char *envp[] = { "DTPROC_TEST_ENV=hello world", "PATH=/usr/bin:/bin",
 	    NULL };
 	char out[4096];
 
 	setenv("DTPROC_TEST_ENV", "not this one", 1);
-	run_exit_code(args, envp, NULL, out, sizeof (out));
+	run_exit_code((char *[]){ "0", "a b", "", "--x=y", NULL }, envp, NULL,
+	    out, sizeof (out));
 	CHECK_STR_EQ(out, "argc=5\nargv1=0\nargv2=a b\nargv3=\nargv4=--x=y\n"
 	    "env=hello world\nblocked=none\nexit 0\n");
 }

@@ -256,7 +256,8 @@ TEST_TIMEOUT(ctl_two_client_threads, 120)
 	atomic_int stop = 0;
 	uintptr_t addr;
 
-	spawn_ready("bp", (char *[]){ "8", "300", NULL }, &v, line, sizeof (line));
+	spawn_ready("bp", (char *[]){ "8", "300", NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	pr = grab_ctl(dtp, v.pid, 0);
 	hits_init(&h, dtp, pr, addr);
@@ -513,7 +514,8 @@ toggler_main(void *arg)
 		if (rc != 0)
 			snprintf(t->msg, sizeof (t->msg), "%s (victim state "
 			    "'%c', at %ld ms)", dtproc_errmsg(t->dtp),
-			    proc_state(dtproc_pid(t->pr), 0), now_ms() % 100000);
+			    proc_state(dtproc_pid(t->pr), 0),
+			    now_ms() % 100000);
 		if (rc != 0) {
 			/* the victim exiting makes requests fail: only
 			   a failure while it runs counts */

@@ -72,11 +72,11 @@ TEST(ctl_create_stop_main)
 TEST(ctl_create_preinit_libs_loaded)
 {
 	CTL_LOCALS;
-	char *args[] = { "exit", "0", NULL };
 	dtproc_sym_t s;
 
 	/* At PREINIT libc is loaded and relocated: its symbols resolve. */
-	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_PREINIT, &v);
+	pr = create_ok(dtp, "ctlv", (char *[]){ "exit", "0", NULL },
+	    DTPROC_STOP_PREINIT, &v);
 	check_resting(dtp, pr);
 	CHECK_EQ_INT(dtproc_sym_lookup(dtp, pr, "libc.so.6`malloc", &s), 0);
 	CHECK(s.ds_addr != 0);
@@ -89,10 +89,10 @@ TEST(ctl_create_preinit_libs_loaded)
 TEST(ctl_create_every_stop_in_turn)
 {
 	CTL_LOCALS;
-	char *args[] = { "exit", "3", NULL };
 	uintptr_t cm;
 
-	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_CREATE |
+	pr = create_ok(dtp, "ctlv", (char *[]){ "exit", "3", NULL },
+	    DTPROC_STOP_CREATE |
 	    DTPROC_STOP_PREINIT | DTPROC_STOP_MAIN, &v);
 	check_resting(dtp, pr);
 	cm = sym_addr(dtp, pr, "a.out`ctor_mark");

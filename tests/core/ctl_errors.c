@@ -17,12 +17,12 @@
 TEST(ctl_exit_notice_poll)
 {
 	CTL_LOCALS;
-	char *args[] = { "wait", "9", NULL };
 	struct pollfd p;
 	uintptr_t target;
 	int r;
 
-	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_MAIN, &v);
+	pr = create_ok(dtp, "ctlv", (char *[]){ "wait", "9", NULL },
+	    DTPROC_STOP_MAIN, &v);
 	target = sym_addr(dtp, pr, "a.out`ctl_target");
 	dtproc_continue(dtp, pr);
 	ready_addrs(&v, NULL, NULL, NULL);
@@ -69,9 +69,9 @@ TEST(ctl_exit_notice_poll)
 TEST(ctl_killed_notice)
 {
 	CTL_LOCALS;
-	char *args[] = { "wait", NULL };
 
-	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_MAIN, &v);
+	pr = create_ok(dtp, "ctlv", (char *[]){ "wait", NULL },
+	    DTPROC_STOP_MAIN, &v);
 	dtproc_continue(dtp, pr);
 	ready_addrs(&v, NULL, NULL, NULL);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
@@ -84,11 +84,11 @@ TEST(ctl_killed_notice)
 TEST(ctl_killed_at_rendezvous)
 {
 	CTL_LOCALS;
-	char *args[] = { "wait", NULL };
 
 	/* killed while resting: as in the reference, the death is seen
 	   once the control thread is let go from the rendezvous */
-	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_MAIN, &v);
+	pr = create_ok(dtp, "ctlv", (char *[]){ "wait", NULL },
+	    DTPROC_STOP_MAIN, &v);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
 	wait_exit(v.pid, 5000);
 	dtproc_continue(dtp, pr);
@@ -204,10 +204,10 @@ TEST(ctl_err_ctor_term)
 TEST(ctl_preinit_then_ctor_exit)
 {
 	CTL_LOCALS;
-	char *args[] = { "ctor_exit", NULL };
 
 	/* PREINIT comes before the constructor: it is reached */
-	pr = create_ok(dtp, "ctlv", args, DTPROC_STOP_PREINIT, &v);
+	pr = create_ok(dtp, "ctlv", (char *[]){ "ctor_exit", NULL },
+	    DTPROC_STOP_PREINIT, &v);
 	check_resting(dtp, pr);
 	CHECK_EQ_INT(read_int(dtp, pr, sym_addr(dtp, pr, "a.out`ctor_mark")),
 	    0);

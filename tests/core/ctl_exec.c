@@ -60,7 +60,8 @@ forker(const char *mode, int child_go, const char *child_want)
 	dtproc_proc_t *pr;
 	uintptr_t addr;
 
-	spawn_ready("forker", (char *[]){ (char *)mode, NULL }, &v, line, sizeof (line));
+	spawn_ready("forker", (char *[]){ (char *)mode, NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	pr = grab_ctl(dtp, v.pid, 0);
 	hits_init(&h, dtp, pr, addr);

@@ -55,7 +55,8 @@ fork_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 		else if (ev->pe_tid == x->child)
 			x->child_hits++;
 		else
-			FAIL("breakpoint hit by unknown tid %d", (int)ev->pe_tid);
+			FAIL("breakpoint hit by unknown tid %d",
+			    (int)ev->pe_tid);
 		break;
 	default:
 		break;
@@ -197,13 +198,13 @@ threads_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 
 TEST(fam_threads_created)
 {
-	char *args[] = { "16", NULL };
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
 	int st, bad = 0;
 
-	P = create_ok_victim("threads", args, NULL, NULL, &v);
+	P = create_ok_victim("threads", (char *[]){ "16", NULL }, NULL, NULL,
+	    &v);
 	victim_go(&v);		/* read once the threads are up */
 	CHECK_PT(pt_resume(P));
 	st = run_events(P, &c, threads_cb, &bad);

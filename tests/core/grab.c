@@ -57,11 +57,11 @@ TEST(grab_release_repeat)
 
 TEST(grab_churn)
 {
-	char *args[] = { "4", "churn", NULL };
 	char line[256];
 	struct victim v;
 
-	spawn_ready("threads", args, &v, line, sizeof (line));
+	spawn_ready("threads", (char *[]){ "4", "churn", NULL }, &v, line,
+	    sizeof (line));
 	for (int r = 0; r < 8; r++) {
 		pt_proc_t *P = grab_ok(v.pid, 0);
 
@@ -82,11 +82,11 @@ TEST(grab_churn)
 TEST(grab_nostop_then_stop)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "4", NULL };
 	pid_t tids[64];
 	int n;
 
-	P = spawn_grab("threads", args, &v, line, sizeof (line), PT_GRAB_NOSTOP);
+	P = spawn_grab("threads", (char *[]){ "4", NULL }, &v, line,
+	    sizeof (line), PT_GRAB_NOSTOP);
 	CHECK_EQ_INT(pt_state(P), PT_RUNNING);
 	CHECK_EQ_INT(pt_nthreads(P), 5);
 	n = proc_tasks(v.pid, tids, 64);
@@ -116,7 +116,6 @@ TEST(grab_nostop_then_stop)
 
 TEST(grab_rdonly)
 {
-	char *args[] = { "read", NULL };
 	char line[256], buf[64], before;
 	static const char magic[] = "dtproc-magic-0123456789";
 	pt_map_t *maps;
@@ -126,7 +125,8 @@ TEST(grab_rdonly)
 	pt_proc_t *P;
 	int found = 0;
 
-	spawn_ready("blocked", args, &v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	maddr = line_field(line, "magic");
 	before = proc_state(v.pid, 0);
 
@@ -165,11 +165,11 @@ TEST(grab_rdonly)
 
 TEST(grab_blocked_read)
 {
-	char *args[] = { "read", NULL };
 	char line[256];
 	struct victim v;
 
-	spawn_ready("blocked", args, &v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	for (int r = 0; r < 3; r++) {
 		pt_proc_t *P = grab_ok(v.pid, 0);
 
@@ -206,9 +206,9 @@ wait_in_sleep(pid_t pid)
 TEST(grab_blocked_sleep)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "sleep", "400", NULL };
 
-	spawn_ready("blocked", args, &v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "sleep", "400", NULL }, &v, line,
+	    sizeof (line));
 	wait_in_sleep(v.pid);
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(check_threads_stopped(P), 1);
@@ -224,13 +224,11 @@ TEST(grab_blocked_sleep)
 TEST(grab_non_child)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "read", NULL };
-	struct run_counts c;
 	pid_t helper;
-	int st;
 
 	/* Not our child: its exit still comes to us, and its parent. */
-	spawn_victim_indirect("blocked", args, &v, &helper);
+	spawn_victim_indirect("blocked", (char *[]){ "read", NULL }, &v,
+	    &helper);
 	victim_ready(&v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(check_threads_stopped(P), 1);
@@ -367,14 +365,14 @@ TEST(grab_refuse_self)
 
 TEST(grab_refuse_traced)
 {
-	char *args[] = { "read", NULL };
 	char line[256], pidstr[32], c;
 	int ready[2], hold[2], st;
 	struct victim v;
 	const char *msg;
 	pid_t h;
 
-	spawn_ready("blocked", args, &v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	CHECK(pipe2(ready, O_CLOEXEC) == 0 && pipe2(hold, O_CLOEXEC) == 0);
 	if ((h = fork()) == 0) {
 		close(ready[0]);
@@ -410,7 +408,6 @@ TEST(grab_refuse_traced)
 
 TEST(grab_refuse_permission)
 {
-	char *args[] = { "read", NULL };
 	char line[256], msg[PT_ERRMSG_MAX + 16];
 	struct victim v;
 	int p[2], st;
@@ -419,7 +416,8 @@ TEST(grab_refuse_permission)
 
 	if (geteuid() != 0)
 		SKIP("needs root to grab as another user");
-	spawn_ready("blocked", args, &v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	CHECK(pipe2(p, O_CLOEXEC) == 0);
 	if ((h = fork()) == 0) {
 		pt_proc_t *P = NULL;

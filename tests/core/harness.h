@@ -141,11 +141,17 @@ struct victim {
 	char path[4096];
 };
 
-/* The locals most tests start with: a victim, its lines, its process. */
+/*
+ * The locals most tests start with: a victim, its lines, its process,
+ * the events counted in a run, the last event and a wait status.
+ */
 #define VICTIM_LOCALS							\
 	char line[256] __attribute__((unused));				\
 	struct victim v __attribute__((unused));			\
-	pt_proc_t *P __attribute__((unused)) = NULL
+	pt_proc_t *P __attribute__((unused)) = NULL;			\
+	struct run_counts c __attribute__((unused));			\
+	pt_event_t ev __attribute__((unused));				\
+	int st __attribute__((unused))
 
 /* $DTPROC_BUILD/tests/victims/NAME, made absolute; fails if missing. */
 /* $DTPROC_BUILD/tests/REL, made absolute; the test fails if it is missing. */

@@ -53,13 +53,13 @@ addr_in(pid_t pid, uintptr_t addr, const char *path)
 
 TEST(mem_read_write_data)
 {
-	char *args[] = { "read", NULL };
 	char line[256], buf[64];
 	uintptr_t maddr, daddr;
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_ready("blocked", args, &v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	maddr = line_field(line, "magic");
 	daddr = line_field(line, "data");
 	P = grab_ok(v.pid, 0);
@@ -82,12 +82,12 @@ TEST(mem_read_write_data)
 TEST(mem_write_text)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "1", "10", NULL };
 	static const unsigned char nops[4] = { 0x90, 0x90, 0x90, 0x90 };
 	unsigned char orig[8], back[8];
 	uintptr_t addr;
 
-	spawn_ready("bp", args, &v, line, sizeof (line));
+	spawn_ready("bp", (char *[]){ "1", "10", NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(pt_mem_read(P, addr, orig, 8), 8);
@@ -112,12 +112,12 @@ TEST(mem_write_text)
 
 TEST(mem_read_unmapped)
 {
-	char *args[] = { "read", NULL };
 	char line[256], buf[16];
 	struct victim v;
 	pt_proc_t *P;
 
-	P = spawn_grab("blocked", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK(pt_mem_read(P, 0, buf, sizeof (buf)) < 0);
 	CHECK(pt_mem_read(P, 4096, buf, sizeof (buf)) < 0);
 	CHECK(pt_mem_write(P, 0, buf, sizeof (buf)) < 0);
@@ -151,13 +151,13 @@ reader(void *p)
 
 TEST(mem_read_other_thread)
 {
-	char *args[] = { "read", NULL };
 	struct reader_arg a = { 0 };
 	char line[256];
 	struct victim v;
 	pthread_t t;
 
-	spawn_ready("blocked", args, &v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	a.addr = line_field(line, "magic");
 	a.P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(a.P));
@@ -209,11 +209,10 @@ exec_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 TEST(mem_read_after_exec)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "self", "2", NULL };
-	struct run_counts c;
-	int st, nread = 0;
+	int nread = 0;
 
-	P = spawn_grab("execer", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("execer", (char *[]){ "self", "2", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
 	st = run_events(P, &c, exec_cb, &nread);
@@ -257,12 +256,12 @@ TEST(regs_rip_in_executable)
 TEST(regs_every_thread)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "4", NULL };
 	struct user_regs_struct regs;
 	pid_t tids[16];
 	int n;
 
-	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("threads", (char *[]){ "4", NULL }, &v, line,
+	    sizeof (line), 0);
 	n = pt_threads(P, tids, 16);
 	CHECK_EQ_INT(n, 5);
 	for (int i = 0; i < n; i++) {

@@ -473,9 +473,8 @@ TEST_TIMEOUT(probe_plans_per_site, 60)
 	struct run_counts c;
 	pt_proc_t *P;
 	int st, rounds = 40;
-	char *args[] = { "loop", "40", "1", NULL };
 
-	carryv_spawn(args, &cv);
+	carryv_spawn((char *[]){ "loop", "40", "1", NULL }, &cv);
 	P = grab_ok(cv.v.pid, 0);
 	for (int i = 0; i < cv.n; i++)
 		CHECK_PT(pt_bkpt_set(P, cv.s[i].addr));
@@ -624,9 +623,8 @@ TEST_TIMEOUT(probe_xol_area_release, 60)
 	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 	int rounds = 50, named = 0, before;
-	char *args[] = { "loop", "50", "2", NULL };
 
-	carryv_spawn(args, &cv);
+	carryv_spawn((char *[]){ "loop", "50", "2", NULL }, &cv);
 	for (int i = 0; i < cv.n; i++) {
 		CHECK_EQ_INT(proc_mem_read(cv.v.pid, cv.s[i].addr, pristine[i],
 		    16), 16);

@@ -139,17 +139,14 @@ my_tid(void)
 TEST(reg_fork_child_after_bkpt_del)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "fork", NULL };
 	unsigned long msg = 0;
-	struct run_counts c;
-	pt_event_t ev;
 	uintptr_t addr;
 	unsigned char b;
 	siginfo_t si;
 	pid_t child;
-	int st;
 
-	spawn_ready("regress", args, &v, line, sizeof (line));
+	spawn_ready("regress", (char *[]){ "fork", NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_bkpt_set(P, addr));
@@ -247,7 +244,6 @@ sigstep_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 
 TEST(reg_step_signal_mask)
 {
-	char *args[] = { "loop", "8", NULL };
 	struct sigstep_ctx x = { 0 };
 	struct run_counts c;
 	struct victim v;
@@ -255,7 +251,8 @@ TEST(reg_step_signal_mask)
 	pt_proc_t *P;
 	int st;
 
-	spawn_ready("regress", args, &v, line, sizeof (line));
+	spawn_ready("regress", (char *[]){ "loop", "8", NULL }, &v, line,
+	    sizeof (line));
 	x.pid = v.pid;
 	x.addr = line_field(line, "bp_target");
 	x.nsend = NSTEP_SIGS;
@@ -294,7 +291,6 @@ TEST(reg_step_signal_mask)
  */
 TEST(reg_step_sigstop)
 {
-	char *args[] = { "loop", "5", NULL };
 	struct sigstep_ctx x = { 0 };
 	struct watchdog w;
 	struct run_counts c;
@@ -304,7 +300,8 @@ TEST(reg_step_sigstop)
 	pt_proc_t *P;
 	int st;
 
-	spawn_ready("regress", args, &v, line, sizeof (line));
+	spawn_ready("regress", (char *[]){ "loop", "5", NULL }, &v, line,
+	    sizeof (line));
 	x.pid = v.pid;
 	x.addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
@@ -414,7 +411,6 @@ zleader_owner(void *arg)
 
 TEST(reg_zombie_leader_release)
 {
-	char *args[] = { "zleader", NULL };
 	struct zleader_ctx x;
 	struct watchdog w;
 	char line[256];
@@ -423,7 +419,8 @@ TEST(reg_zombie_leader_release)
 	int st;
 
 	memset(&x, 0, sizeof (x));
-	spawn_victim_indirect("regress", args, &x.v, &middle);
+	spawn_victim_indirect("regress", (char *[]){ "zleader", NULL }, &x.v,
+	    &middle);
 	victim_ready(&x.v, line, sizeof (line));
 	if ((errno = pthread_create(&t, NULL, zleader_owner, &x)) != 0)
 		FAIL("pthread_create: %s", strerror(errno));
@@ -624,12 +621,11 @@ TEST(reg_signal_before_exec)
 TEST(reg_clone_vm_release)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "clonevm", NULL };
 	struct watchdog w;
-	pt_event_t ev;
 	pid_t child;
 
-	P = spawn_grab("regress", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("regress", (char *[]){ "clonevm", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
 	wait_for_event(P, PT_EV_VFORK, &ev, NULL, 20);

@@ -89,9 +89,9 @@ TEST(rel_run_created)
 TEST(rel_kill_grabbed)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "8", NULL };
 
-	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("threads", (char *[]){ "8", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_KILL), 0);
 	check_killed(v.pid);
 }
@@ -99,9 +99,9 @@ TEST(rel_kill_grabbed)
 TEST(rel_default_runs_grabbed)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "8", NULL };
 
-	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("threads", (char *[]){ "8", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_DEFAULT), 0);
 	check_threads_released(v.pid);
@@ -114,11 +114,11 @@ TEST(rel_default_runs_grabbed)
 TEST(rel_hang)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "4", NULL };
 	pid_t tids[16];
 	int n;
 
-	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("threads", (char *[]){ "4", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_HANG), 0);
 	victim_wait_stopped(&v);
 	n = proc_tasks(v.pid, tids, 16);
@@ -138,10 +138,10 @@ TEST(rel_hang)
 TEST(rel_hang_with_breakpoint)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "2", "10", NULL };
 	uintptr_t addr;
 
-	spawn_ready("bp", args, &v, line, sizeof (line));
+	spawn_ready("bp", (char *[]){ "2", "10", NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_bkpt_set(P, addr));
@@ -194,7 +194,6 @@ TEST(rel_default_keeps_job_stop)
 TEST(rel_delivers_owed_signal)
 {
 	VICTIM_LOCALS;
-	pt_event_t ev;
 
 	/* Released while stopped with SIGUSR1 owed: it is not lost. */
 	P = grab_usr1_stop(&v, &ev);

@@ -323,13 +323,13 @@ TEST(rtld_milestones_static)
  */
 TEST(rtld_milestones_program_run_by_ldso)
 {
-	char *args[] = { "ldso", (char *)victim_path("symv"), NULL };
 	char line[2048];
 	struct rt r;
 	int st;
 
 	memset(&r, 0, sizeof (r));
-	rt_create(&r, "dl", args);
+	rt_create(&r, "dl", (char *[]){ "ldso", (char *)victim_path("symv"),
+	    NULL });
 	CHECK_PT(r.enable_rc);
 	victim_go(&r.v);
 	st = rt_run(&r);
@@ -424,7 +424,6 @@ TEST(rtld_readonly_link_maps)
 TEST(rtld_readonly_dlmopen_namespaces)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "mopen", (char *)lib, NULL };
 	char line[2048];
 	const rtld_obj_t *objs;
 	struct victim v;
@@ -432,7 +431,8 @@ TEST(rtld_readonly_dlmopen_namespaces)
 	size_t n;
 	int lm0 = 0, lm1 = 0, libc1 = 0;
 
-	spawn_ready("dl", args, &v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "mopen", (char *)lib, NULL }, &v, line,
+	    sizeof (line));
 	insp_open_ok(v.pid, &in);
 	objs = rtld_objects(in.R, &n);
 	CHECK_STR_EQ(objs[0].ro_path, "");
@@ -468,7 +468,8 @@ TEST(rtld_readonly_grab_of_traced_process)
 	sym_info_t si;
 	pt_proc_t *P;
 
-	P = spawn_grab("symv", NULL, &v, line, sizeof (line), 0);		/* traced (and stopped) by us */
+	P = spawn_grab("symv", NULL, &v, line, sizeof (line),
+	    0);		/* traced (and stopped) by us */
 	insp_open_ok(v.pid, &in);
 	LOOKUP_OK(in.S, "a.out`main", &si);
 	CHECK_ADDR_EQ(si.sy_addr, line_field(line, "main"));
@@ -541,7 +542,6 @@ act_cb(struct rt *r, const pt_event_t *ev, const rtld_ev_t *re)
 TEST(rtld_dlopen_dlclose_activity)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "open", (char *)lib, NULL };
 	char line[2048];
 	struct act a = { .lib = lib };
 	struct rt r;
@@ -550,7 +550,7 @@ TEST(rtld_dlopen_dlclose_activity)
 	memset(&r, 0, sizeof (r));
 	r.on_rtld = act_cb;
 	r.arg = &a;
-	rt_create(&r, "dl", args);
+	rt_create(&r, "dl", (char *[]){ "open", (char *)lib, NULL });
 	CHECK_PT(r.enable_rc);
 	victim_send(&r.v, "g\ng\ng\n");
 	st = rt_run(&r);
@@ -571,7 +571,6 @@ TEST(rtld_dlopen_dlclose_activity)
 TEST(rtld_dlmopen_activity)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "mopen", (char *)lib, NULL };
 	struct act a = { .lib = lib };
 	struct rt r;
 	int st;
@@ -579,7 +578,7 @@ TEST(rtld_dlmopen_activity)
 	memset(&r, 0, sizeof (r));
 	r.on_rtld = act_cb;
 	r.arg = &a;
-	rt_create(&r, "dl", args);
+	rt_create(&r, "dl", (char *[]){ "mopen", (char *)lib, NULL });
 	CHECK_PT(r.enable_rc);
 	victim_go(&r.v);
 	st = rt_run(&r);
@@ -598,14 +597,13 @@ TEST(rtld_dlmopen_activity)
 TEST(rtld_grabbed_activity)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "open", (char *)lib, NULL };
 	char line[2048];
 	struct act a = { .lib = lib };
 	struct rt r;
 	int st;
 
 	memset(&r, 0, sizeof (r));
-	spawn_victim("dl", args, &r.v);
+	spawn_victim("dl", (char *[]){ "open", (char *)lib, NULL }, &r.v);
 	victim_ready(&r.v, line, sizeof (line));
 	r.P = grab_ok(r.v.pid, 0);
 	CHECK((r.S = sym_proc_new(r.v.pid)) != NULL);
@@ -666,14 +664,14 @@ mid_done(struct rt *r)
 TEST_TIMEOUT(rtld_grabbed_mid_dlopen, 120)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "churn", "100000000", (char *)lib, NULL };
 	char line[256];
 	struct mid m = { .lib = lib };
 	struct rt r;
 	int tries, rc = 0;
 
 	memset(&r, 0, sizeof (r));
-	spawn_victim("dl", args, &r.v);
+	spawn_victim("dl", (char *[]){ "churn", "100000000", (char *)lib,
+	    NULL }, &r.v);
 	victim_ready(&r.v, line, sizeof (line));
 	victim_go(&r.v);
 	for (tries = 0; tries < 2000; tries++) {
@@ -881,7 +879,8 @@ walker_main(void *arg)
 		if (strcmp(oi.so_name, "dl") != 0)
 			FAIL("walk %ld: object 0 is %s, not the executable "
 			    "(link maps: %zu objects, [0] bias %#lx dyn %#lx)",
-			    w->walks, oi.so_path, n, (unsigned long)o[0].ro_bias,
+			    w->walks, oi.so_path, n,
+			    (unsigned long)o[0].ro_bias,
 			    (unsigned long)o[0].ro_dyn);
 	}
 	rtld_free(R);
@@ -916,7 +915,6 @@ TEST_TIMEOUT(rtld_churn_exact_activity_and_concurrent_walks, 120)
 	const char *lib = testlib_path("dyn");
 	int iters = churn_iterations();
 	char nbuf[16], line[256];
-	char *args[] = { "churn", nbuf, (char *)lib, NULL };
 	struct act a = { .lib = lib };
 	static struct walker w;
 	pthread_t th;
@@ -927,7 +925,7 @@ TEST_TIMEOUT(rtld_churn_exact_activity_and_concurrent_walks, 120)
 	memset(&r, 0, sizeof (r));
 	r.on_rtld = act_cb;
 	r.arg = &a;
-	rt_create(&r, "dl", args);
+	rt_create(&r, "dl", (char *[]){ "churn", nbuf, (char *)lib, NULL });
 	CHECK_PT(r.enable_rc);
 	/* the walker starts once the program is up (its ready line) */
 	CHECK_EQ_INT(rt_run_until(&r, reached_main), -1);
@@ -978,7 +976,6 @@ TEST_TIMEOUT(rtld_churn_readonly_walks, 120)
 {
 	const char *lib = testlib_path("dyn");
 	char nbuf[16], line[256];
-	char *args[] = { "churn", nbuf, (char *)lib, NULL };
 	static struct walker w;
 	const rtld_obj_t *o;
 	struct victim v;
@@ -987,7 +984,8 @@ TEST_TIMEOUT(rtld_churn_readonly_walks, 120)
 	size_t n;
 
 	snprintf(nbuf, sizeof (nbuf), "%d", 10 * churn_iterations());
-	spawn_ready("dl", args, &v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "churn", nbuf, (char *)lib, NULL }, &v,
+	    line, sizeof (line));
 	memset(&w, 0, sizeof (w));
 	w.lib = lib;
 	insp_open_ok(v.pid, &in);
@@ -1063,7 +1061,6 @@ TEST_TIMEOUT(rtld_exec_loop, 120)
 {
 	int iters = exec_iterations();
 	char nbuf[16], line[256];
-	char *args[] = { "self", nbuf, NULL };
 	struct execs x = { 0 };
 	struct rt r;
 	int st;
@@ -1072,7 +1069,7 @@ TEST_TIMEOUT(rtld_exec_loop, 120)
 	memset(&r, 0, sizeof (r));
 	r.on_exec = exec_cb;
 	r.arg = &x;
-	rt_create(&r, "execer", args);
+	rt_create(&r, "execer", (char *[]){ "self", nbuf, NULL });
 	CHECK_PT(r.enable_rc);
 	/* one line per image: room for all of them */
 	(void) fcntl(r.v.out, F_SETPIPE_SZ, 1 << 20);

@@ -14,7 +14,6 @@
 TEST(sig_handled_usr1)
 {
 	VICTIM_LOCALS;
-	pt_event_t ev;
 
 	P = grab_usr1_stop(&v, &ev);
 	CHECK_EQ_INT(ev.pe_tid, v.pid);
@@ -32,13 +31,13 @@ TEST(sig_handled_usr1)
 
 TEST(sig_raise_traced)
 {
-	char *args[] = { "raise", "3", NULL };
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
 	int st;
 
-	P = create_ok_victim("signals", args, NULL, NULL, &v);
+	P = create_ok_victim("signals", (char *[]){ "raise", "3", NULL }, NULL,
+	    NULL, &v);
 	CHECK_PT(pt_resume(P));
 	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
@@ -51,11 +50,9 @@ TEST(sig_raise_traced)
 TEST(sig_sigwait)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "sigwait", NULL };
-	struct run_counts c;
-	int st;
 
-	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("signals", (char *[]){ "sigwait", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
 	st = run_checked(P, &c);
@@ -141,10 +138,9 @@ job_control(struct victim *v, int nthreads)
 
 TEST(sig_jobstop_jobcont)
 {
-	char *args[] = { "usr1", NULL };
 	struct victim v;
 
-	spawn_victim("signals", args, &v);
+	spawn_victim("signals", (char *[]){ "usr1", NULL }, &v);
 	job_control(&v, 1);
 	victim_expect_eq(&v, "count=", "count=0");
 	victim_quit(&v);
@@ -152,11 +148,10 @@ TEST(sig_jobstop_jobcont)
 
 TEST(sig_jobstop_threads)
 {
-	char *args[] = { "4", NULL };
 	char line[256];
 	struct victim v;
 
-	spawn_victim("threads", args, &v);
+	spawn_victim("threads", (char *[]){ "4", NULL }, &v);
 	job_control(&v, 5);
 	victim_expect(&v, line, sizeof (line), "result=");
 	CHECK_EQ_INT(line_field(line, "result"), 30);
@@ -166,12 +161,9 @@ TEST(sig_jobstop_threads)
 TEST(sig_kill_running)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "usr1", NULL };
-	struct run_counts c;
-	pt_event_t ev;
-	int st;
 
-	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("signals", (char *[]){ "usr1", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
 	st = run_checked(P, &c);
@@ -187,12 +179,10 @@ TEST(sig_kill_running)
 TEST(sig_kill_while_stopped)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "16", NULL };
-	struct run_counts c;
-	int st;
 
 	/* Every thread in a ptrace stop when SIGKILL comes. */
-	P = spawn_grab("threads", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("threads", (char *[]){ "16", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
 	st = run_checked(P, &c);
@@ -206,11 +196,9 @@ TEST(sig_kill_while_stopped)
 TEST(sig_fatal_status_preserved)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "sig15", NULL };
-	struct run_counts c;
-	int st;
 
-	P = create_ok_victim("exit_code", args, NULL, NULL, &v);
+	P = create_ok_victim("exit_code", (char *[]){ "sig15", NULL }, NULL,
+	    NULL, &v);
 	CHECK_PT(pt_resume(P));
 	st = run_checked(P, &c);
 	CHECK_KILLED(st, SIGTERM);
@@ -225,14 +213,14 @@ TEST(sig_fatal_status_preserved)
 
 TEST(sig_usr1_repeated)
 {
-	char *args[] = { "usr1", NULL };
 	char line[256], want[32];
 	struct victim v;
 	pt_event_t ev;
 	pt_proc_t *P;
 
 	/* Signal, event, delivery, answer: 50 times while traced. */
-	P = spawn_grab("signals", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("signals", (char *[]){ "usr1", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	for (int i = 1; i <= 50; i++) {
 		CHECK_EQ_INT(syscall(SYS_tgkill, v.pid, v.pid, SIGUSR1), 0);
@@ -254,11 +242,10 @@ TEST(sig_usr1_repeated)
 TEST(sig_poll_idle)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "read", NULL };
-	pt_event_t ev;
 
 	/* A running victim doing nothing: polling finds no event. */
-	P = spawn_grab("blocked", args, &v, line, sizeof (line), 0);
+	P = spawn_grab("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(pt_state(P), PT_RUNNING);
 	for (int i = 0; i < 10; i++)

@@ -559,7 +559,8 @@ TEST(stack_from_breakpoint)
 	s.n = b.n;
 	memcpy(s.pcs, b.pcs, sizeof (s.pcs));
 	memcpy(s.names, b.names, sizeof (s.names));
-	check_run(&s, 0, (const char *const[]){ "stackv`c", "stackv`ns::b(int)+",
+	check_run(&s, 0, (const char *const[]){ "stackv`c",
+	    "stackv`ns::b(int)+",
 	    "stackv`a+", "stackv`main+", NULL });
 	CHECK_STR_EQ(s.names[0], "stackv`c");	/* no +0x0 */
 	check_outermost(&s, "stackv");

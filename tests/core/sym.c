@@ -503,7 +503,6 @@ TEST(sym_libc_debug_file)
 TEST(sym_dlopen_library)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "open", (char *)lib, NULL };
 	char line[2048];
 	struct victim v;
 	struct insp in;
@@ -511,7 +510,8 @@ TEST(sym_dlopen_library)
 	uintptr_t fn, counter;
 	int rc;
 
-	spawn_ready("dl", args, &v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "open", (char *)lib, NULL }, &v, line,
+	    sizeof (line));
 	insp_open_ok(v.pid, &in);
 	LOOKUP_FAILS(in.S, "libdyn.so`dyn_fn", -ESRCH, "libdyn.so");
 	insp_close(&in);
@@ -554,14 +554,14 @@ TEST(sym_dlopen_library)
 TEST(sym_dlmopen_lm1_by_name)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "mopen", (char *)lib, NULL };
 	char line[2048];
 	struct victim v;
 	struct insp in;
 	sym_info_t si;
 	uintptr_t lm0, lm1, m0, m1;
 
-	spawn_ready("dl", args, &v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "mopen", (char *)lib, NULL }, &v, line,
+	    sizeof (line));
 	CHECK_EQ_INT(line_field(line, "lmid"), 1);
 	lm0 = line_field(line, "lm0_fn");
 	lm1 = line_field(line, "lm1_fn");
@@ -599,7 +599,6 @@ TEST(sym_dlmopen_lm1_by_name)
 TEST(sym_dlmopen_lm1_by_addr)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "mopen", (char *)lib, NULL };
 	char line[2048];
 	struct victim v;
 	struct insp in;
@@ -607,7 +606,8 @@ TEST(sym_dlmopen_lm1_by_addr)
 	sym_info_t si;
 	uintptr_t lm0, lm1;
 
-	spawn_ready("dl", args, &v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "mopen", (char *)lib, NULL }, &v, line,
+	    sizeof (line));
 	lm0 = line_field(line, "lm0_fn");
 	lm1 = line_field(line, "lm1_fn");
 	insp_open_ok(v.pid, &in);
@@ -666,11 +666,11 @@ check_deleted(struct victim *v, const char *line)
 
 TEST(sym_deleted_library)
 {
-	char *args[] = { "deleted", (char *)testlib_path("dyn"), NULL };
 	char line[2048];
 	struct victim v;
 
-	spawn_ready("dl", args, &v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "deleted", (char *)testlib_path("dyn"),
+	    NULL }, &v, line, sizeof (line));
 	check_deleted(&v, line);
 	victim_finish(&v);
 }
@@ -898,7 +898,6 @@ TEST(sym_static_executable)
  */
 TEST(sym_program_run_by_ldso)
 {
-	char *args[] = { "ldso", (char *)victim_path("symv"), NULL };
 	char line[2048];
 	int isym, ilibc, ild;
 	struct victim v;
@@ -906,7 +905,8 @@ TEST(sym_program_run_by_ldso)
 	sym_objinfo_t oi;
 	sym_info_t si;
 
-	spawn_ready("dl", args, &v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "ldso", (char *)victim_path("symv"),
+	    NULL }, &v, line, sizeof (line));
 	insp_open(v.pid, &in);
 	CHECK_MSG(in.refresh == 0, "rtld_refresh: %d (%s): no link maps",
 	    in.refresh, strerror(-in.refresh));

@@ -60,7 +60,6 @@ idle_victim(struct victim *v)
 static void
 finish_idle_victim(pt_proc_t *P, struct victim *v)
 {
-
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(v);
 	victim_expect_eq(v, "read ", "read ok");
@@ -152,16 +151,15 @@ TEST_TIMEOUT(wake_post_while_busy, 60)
 TEST_TIMEOUT(wake_among_events, 120)
 {
 	VICTIM_LOCALS;
-	char *args[] = { "2", "300", NULL };
 	struct poster a = { 0 };
-	struct run_counts c;
 	uintptr_t addr;
-	pt_event_t ev;
 	pthread_t t;
-	int acked = 0, hits = 0, st = -1, exited = 0;
+	int acked = 0, hits = 0, exited = 0;
 
+	st = -1;
 	/* Breakpoint hits and wake-ups interleaved: neither is lost. */
-	spawn_ready("bp", args, &v, line, sizeof (line));
+	spawn_ready("bp", (char *[]){ "2", "300", NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_bkpt_set(P, addr));
