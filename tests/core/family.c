@@ -17,6 +17,7 @@ struct fork_ctx {
 	uintptr_t bp;		/* breakpoint address, or 0 */
 	int parent_hits, child_hits;
 	int vfork_done_tid_ok;
+	struct run_counts c;	/* the run's events */
 };
 
 static int
@@ -68,10 +69,12 @@ fork_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
  * forker MODE, grabbed, optionally with a breakpoint on bp_target: the
  * child must end with status WANT and the parent exit 0.
  */
-static void
-forker_run(const char *mode, int want, int with_bp, struct run_counts *c,
-    struct fork_ctx *x)
+static struct fork_ctx *
+forker_run(const char *mode, int want, int with_bp)
 {
+	static struct fork_ctx ctx;
+	struct fork_ctx *x = &ctx;
+	struct run_counts *c = &x->c;
 	char *args[] = { (char *)mode, NULL };
 	char line[256], exp[64];
 	struct victim v;
@@ -109,79 +112,67 @@ forker_run(const char *mode, int want, int with_bp, struct run_counts *c,
 	CHECK_EQ_INT(c->ev[PT_EV_SIGNAL], c->sigs[SIGCHLD]);
 	CHECK(c->sigs[SIGCHLD] <= 1);
 	victim_close(&v);
+	x->v = NULL;
+	return x;
 }
 
 TEST(fam_fork)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("fork", 42, 0);
 
-	forker_run("fork", 42, 0, &c, &x);
-	CHECK_EQ_INT(c.ev[PT_EV_FORK], 1);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK], 0);
+	CHECK_EQ_INT(x->c.ev[PT_EV_FORK], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK], 0);
 }
 
 TEST(fam_vfork)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("vfork", 43, 0);
 
-	forker_run("vfork", 43, 0, &c, &x);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK], 1);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK_DONE], 1);
-	CHECK(x.vfork_done_tid_ok);
-	CHECK_EQ_INT(c.ev[PT_EV_FORK], 0);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK_DONE], 1);
+	CHECK(x->vfork_done_tid_ok);
+	CHECK_EQ_INT(x->c.ev[PT_EV_FORK], 0);
 }
 
 TEST(fam_posix_spawn)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("spawn", 44, 0);
 
-	forker_run("spawn", 44, 0, &c, &x);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK], 1);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK_DONE], 1);
-	CHECK_EQ_INT(c.ev[PT_EV_FORK], 0);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK_DONE], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_FORK], 0);
 }
 
 TEST(fam_posix_spawn_true)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("spawn_true", 0, 0);
 
-	forker_run("spawn_true", 0, 0, &c, &x);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK] + c.ev[PT_EV_FORK], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK] + x->c.ev[PT_EV_FORK], 1);
 }
 
 TEST(fam_fork_breakpoint)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("fork", 42, 1);
 
 	/* The child calls bp_target() too: no SIGTRAP, status 42. */
-	forker_run("fork", 42, 1, &c, &x);
-	CHECK_EQ_INT(x.child_hits, 0);
-	CHECK_EQ_INT(c.ev[PT_EV_BREAKPOINT], 2);
+	CHECK_EQ_INT(x->child_hits, 0);
+	CHECK_EQ_INT(x->c.ev[PT_EV_BREAKPOINT], 2);
 }
 
 TEST(fam_vfork_breakpoint)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("vfork", 43, 1);
 
 	/* The vfork child shares the text, int3 included: it may be
 	   reported (it is our guest) but must not die of it. */
-	forker_run("vfork", 43, 1, &c, &x);
-	CHECK(x.child_hits <= 1);
+	CHECK(x->child_hits <= 1);
 }
 
 TEST(fam_spawn_breakpoint)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("spawn", 44, 1);
 
-	forker_run("spawn", 44, 1, &c, &x);
-	CHECK(x.child_hits <= 1);
+	CHECK(x->child_hits <= 1);
 }
 
 static int
@@ -225,6 +216,7 @@ struct exec_ctx {
 	int nexec;
 	char exe[8][PATH_MAX];
 	int nthreads[8];
+	struct run_counts c;	/* the run's events */
 };
 
 static int
@@ -245,18 +237,21 @@ exec_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 	return RUN_DEFAULT;
 }
 
-/* execer MODE grabbed and run to its exit; returns the status. */
-static int
-execer_run(const char *const argv[], struct victim *v, struct run_counts *c,
-    struct exec_ctx *x)
+/*
+ * execer ARGV grabbed and run to its exit, which must be with status
+ * STATUS after NEXEC exec events; the run's events in X->c.
+ */
+static void
+execer_run(char *const argv[], struct victim *v, struct exec_ctx *x,
+    int status, int nexec)
 {
+	struct run_counts *c = &x->c;
 	char line[256];
 	pt_proc_t *P;
 	int st;
 
 	memset(x, 0, sizeof (*x));
-	spawn_victim("execer", (char *const *)argv, v);
-	victim_ready(v, line, sizeof (line));
+	spawn_ready("execer", argv, v, line, sizeof (line));
 	x->pid = v->pid;
 	P = grab_ok(v->pid, 0);
 	CHECK_PT(pt_resume(P));
@@ -265,19 +260,17 @@ execer_run(const char *const argv[], struct victim *v, struct run_counts *c,
 	CHECK_RUN(st, c);
 	CHECK_EQ_INT(pt_state(P), PT_DEAD);
 	pt_release(P, PT_RELEASE_DEFAULT);
-	return st;
+	CHECK_EXITED(st, status);
+	CHECK_EQ_INT(c->ev[PT_EV_EXEC], nexec);
 }
 
 TEST(fam_exec_self)
 {
-	const char *args[] = { "self", "3", NULL };
 	char line[256], want[64], exe[PATH_MAX];
-	struct run_counts c;
 	struct exec_ctx x;
 	struct victim v;
 
-	CHECK_EXITED(execer_run(args, &v, &c, &x), 0);
-	CHECK_EQ_INT(c.ev[PT_EV_EXEC], 3);
+	execer_run((char *[]){ "self", "3", NULL }, &v, &x, 0, 3);
 	for (int i = 0; i < 3; i++) {
 		CHECK_EQ_INT(x.former[i], v.pid);
 		CHECK_EQ_INT(x.nthreads[i], 1);
@@ -296,14 +289,11 @@ TEST(fam_exec_self)
 
 TEST(fam_exec_other)
 {
-	const char *args[] = { "other", NULL };
-	struct run_counts c;
 	struct exec_ctx x;
 	struct victim v;
 	size_t len;
 
-	CHECK_EXITED(execer_run(args, &v, &c, &x), 0);
-	CHECK_EQ_INT(c.ev[PT_EV_EXEC], 1);
+	execer_run((char *[]){ "other", NULL }, &v, &x, 0, 1);
 	CHECK_EQ_INT(x.former[0], v.pid);
 	len = strlen(x.exe[0]);
 	CHECK_MSG(len >= 5 && strcmp(x.exe[0] + len - 5, "/true") == 0,
@@ -312,15 +302,12 @@ TEST(fam_exec_other)
 
 TEST(fam_exec_from_thread)
 {
-	const char *args[] = { "thread", NULL };
 	char line[256], want[64];
-	struct run_counts c;
 	struct exec_ctx x;
 	struct victim v;
 	pid_t tid;
 
-	CHECK_EXITED(execer_run(args, &v, &c, &x), 0);
-	CHECK_EQ_INT(c.ev[PT_EV_EXEC], 1);
+	execer_run((char *[]){ "thread", NULL }, &v, &x, 0, 1);
 	victim_expect(&v, line, sizeof (line), "exec_tid=");
 	tid = (pid_t)line_field(line, "exec_tid");
 	CHECK(tid != v.pid);
@@ -333,13 +320,10 @@ TEST(fam_exec_from_thread)
 
 TEST(fam_exec_fails)
 {
-	const char *args[] = { "fail", NULL };
-	struct run_counts c;
 	struct exec_ctx x;
 	struct victim v;
 
-	CHECK_EXITED(execer_run(args, &v, &c, &x), 3);
-	CHECK_EQ_INT(c.ev[PT_EV_EXEC], 0);
-	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 0);
+	execer_run((char *[]){ "fail", NULL }, &v, &x, 3, 0);
+	CHECK_EQ_INT(x.c.ev[PT_EV_SIGNAL], 0);
 	victim_expect_eq(&v, "exec failed", "exec failed ENOENT");
 }
