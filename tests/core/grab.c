@@ -5,6 +5,8 @@
  */
 #include "harness.h"
 
+#include <sys/syscall.h>
+
 #include <dirent.h>
 #include <grp.h>
 #include <limits.h>
@@ -183,33 +185,14 @@ TEST(grab_blocked_read)
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
-/* Is PID blocked in nanosleep or clock_nanosleep? Give it 5 s to get there. */
-static void
-wait_in_sleep(pid_t pid)
-{
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		int nr = proc_syscall(pid);
-
-		if (nr == 35 || nr == 230)	/* x86-64 */
-			return;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 5)
-			FAIL("victim %d never blocked in nanosleep (%d)",
-			    (int)pid, nr);
-		sched_yield();
-	}
-}
-
 TEST(grab_blocked_sleep)
 {
 	VICTIM_LOCALS;
 
 	spawn_ready("blocked", (char *[]){ "sleep", "400", NULL }, &v, line,
 	    sizeof (line));
-	wait_in_sleep(v.pid);
+	wait_in_syscall(v.pid, 0, (int []){ SYS_nanosleep, SYS_clock_nanosleep,
+	    -1 }, -1, 5000);
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(check_threads_stopped(P), 1);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);

@@ -840,13 +840,46 @@ proc_alive(pid_t pid)
 int
 proc_syscall(pid_t pid)
 {
-	char path[64], buf[256];
+	return proc_task_syscall(pid, 0, NULL);
+}
 
-	snprintf(path, sizeof (path), "/proc/%d/syscall", (int)pid);
-	if (read_file(path, buf, sizeof (buf)) < 0 ||
+int
+proc_task_syscall(pid_t pid, pid_t tid, long *arg0)
+{
+	char buf[256], *p;
+
+	if (read_task_file(pid, tid, "syscall", buf, sizeof (buf)) < 0 ||
 	    buf[0] < '0' || buf[0] > '9')
 		return -1;
+	if (arg0 != NULL)
+		*arg0 = (p = strchr(buf, ' ')) != NULL ?
+		    strtol(p + 1, NULL, 0) : -1;
 	return atoi(buf);
+}
+
+void
+wait_in_syscall(pid_t pid, pid_t tid, const int *nrs, long arg0, int ms)
+{
+	long end = now_ms() + ms, a = -1;
+	int nr = -1;
+	char st = 0;
+
+	for (;;) {
+		/* one reading of each: either may flicker while it wakes */
+		nr = proc_task_syscall(pid, tid, &a);
+		st = proc_state(pid, tid);
+		for (int i = 0; nrs[i] >= 0; i++) {
+			if (nr == nrs[i] && st == 'S' && (arg0 < 0 ||
+			    a == arg0))
+				return;
+		}
+		if (now_ms() >= end)
+			break;
+		(void) poll(NULL, 0, 1);	/* no event to wait on */
+	}
+	FAIL("thread %d of %d not asleep in syscall %d (syscall %d, arg %ld, "
+	    "state %c) after %d ms", (int)(tid ? tid : pid), (int)pid, nrs[0],
+	    nr, a, st ? st : '?', ms);
 }
 
 static int
@@ -1248,6 +1281,21 @@ our_threads(void)
 	pid_t tids[1024];
 
 	return proc_tasks(getpid(), tids, 1024) - sanitizer_threads();
+}
+
+int
+api_wait_dead(dtproc_t *dtp, dtproc_proc_t *pr, int ms)
+{
+	long end = now_ms() + ms, left;
+
+	while (dtproc_state(dtp, pr) != DTPROC_PS_DEAD &&
+	    (left = end - now_ms()) > 0) {
+		if (dtproc_sleep(dtp, (int)left) > 0)
+			(void) dtproc_handle_notify(dtp, NULL, NULL);
+	}
+	CHECK_MSG(dtproc_state(dtp, pr) == DTPROC_PS_DEAD,
+	    "pid %d not dead within %d ms", (int)dtproc_pid(pr), ms);
+	return dtproc_status(dtp, pr);
 }
 
 dtproc_t *

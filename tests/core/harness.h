@@ -260,6 +260,16 @@ int proc_tasks(pid_t pid, pid_t *tids, int max);
 int proc_alive(pid_t pid);
 /* System call number PID is blocked in (/proc/PID/syscall), -1 if none. */
 int proc_syscall(pid_t pid);
+/* The same for thread TID of PID (0: PID), its first argument in *ARG0
+   (may be NULL). */
+int proc_task_syscall(pid_t pid, pid_t tid, long *arg0);
+/*
+ * Wait up to MS until thread TID of PID (0: PID) sleeps in one of the
+ * system calls NRS (ending with -1), with first argument ARG0 (-1: any).
+ * Nothing tells when a thread has entered a system call: this is the one
+ * wait in the tests that polls, reading /proc between 1 ms sleeps.
+ */
+void wait_in_syscall(pid_t pid, pid_t tid, const int *nrs, long arg0, int ms);
 /*
  * Every live thread of P's process is in a ptrace stop ('t'), traced by
  * us and known to P (pt_threads()); zombie threads are ignored.  Returns
@@ -348,6 +358,9 @@ dtproc_t *open_ok(void);
  * the threads of our process but those: the main one and control threads.
  */
 void count_extra_threads(void);
+/* Sleep on DTP's notify descriptor (handling notices) until PR is dead,
+   MS at most; its wait status. */
+int api_wait_dead(dtproc_t *dtp, dtproc_proc_t *pr, int ms);
 int sanitizer_threads(void);
 int our_threads(void);
 

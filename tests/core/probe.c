@@ -230,20 +230,6 @@ carryv_check_lines(struct carryv *cv)
 	cv->helper13 = mine.helper13;
 }
 
-static int
-wait_dead(dtproc_t *dtp, dtproc_proc_t *pr, int ms)
-{
-	long end = now_ms() + ms;
-
-	while (dtproc_state(dtp, pr) != DTPROC_PS_DEAD && now_ms() < end) {
-		(void) dtproc_sleep(dtp, 100);
-		(void) dtproc_handle_notify(dtp, NULL, NULL);
-	}
-	CHECK_MSG(dtproc_state(dtp, pr) == DTPROC_PS_DEAD,
-	    "pid %d not dead within %d ms", (int)dtproc_pid(pr), ms);
-	return dtproc_status(dtp, pr);
-}
-
 struct hitctx {
 	dtproc_t *dtp;
 	dtproc_proc_t *pr;
@@ -543,7 +529,7 @@ TEST_TIMEOUT(probe_live_counts, 60)
 	victim_go(&cv.v);
 	expect_done(&cv.v, line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "faults"), rounds);
-	CHECK_EXITED(wait_dead(dtp, pr, 10000), 0);
+	CHECK_EXITED(api_wait_dead(dtp, pr, 10000), 0);
 	check_counts(&cv, rounds, NULL, 0);
 	CHECK_EQ_INT(atomic_load(&ev_sigs[SIGTRAP]), 0);
 	CHECK_EQ_INT(atomic_load(&ev_sigs[SIGSEGV]), rounds);
@@ -681,26 +667,6 @@ TEST_TIMEOUT(probe_xol_area_release, 60)
 
 /* ---------------------------------------------------------------- 5 */
 
-/* Wait (bounded) until PID is asleep in system call NR. */
-static void
-wait_in_syscall(pid_t pid, int nr)
-{
-	long end = now_ms() + 5000;
-	int sc;
-	char st;
-
-	do {
-		/* one reading of both: either may flicker while it wakes */
-		sc = proc_syscall(pid);
-		st = proc_state(pid, 0);
-		if (sc == nr && st == 'S')
-			return;
-		sched_yield();
-	} while (now_ms() < end);
-	FAIL("pid %d not asleep in syscall %d (syscall %d, state %c)",
-	    (int)pid, nr, sc, st ? st : '?');
-}
-
 /* Read a victim line while answering P's events (none expected but
    signal stops, which are passed on). */
 static void
@@ -740,7 +706,7 @@ TEST(probe_syscall_getpid_read_restart)
 	long args[6] = { 0 };
 
 	carryv_spawn((char *[]){ "echo", NULL }, &cv);
-	wait_in_syscall(cv.v.pid, SYS_read);
+	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
 	P = grab_ok(cv.v.pid, 0);
 	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getpid, args, &ret));
 	CHECK_EQ_INT(ret, cv.v.pid);
@@ -752,7 +718,7 @@ TEST(probe_syscall_getpid_read_restart)
 	CHECK_EQ_INT(ret, -EBADF);
 	CHECK_PT(pt_resume(P));
 	/* still (again) in its read, which sees our line whole */
-	wait_in_syscall(cv.v.pid, SYS_read);
+	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
 	victim_send(&cv.v, "hello\n");
 	pump_line(P, &cv.v, line, sizeof (line), &c);
 	CHECK_STR_EQ(line, "got hello usr1=0");
@@ -775,7 +741,7 @@ TEST(probe_syscall_keeps_pending_signal)
 	long args[6] = { 0 };
 
 	carryv_spawn((char *[]){ "echo", NULL }, &cv);
-	wait_in_syscall(cv.v.pid, SYS_read);
+	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
 	P = grab_ok(cv.v.pid, 0);
 	/* pending for the stopped thread: the injected call meets it */
 	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGUSR1), 0);
@@ -852,7 +818,7 @@ TEST_TIMEOUT(probe_threads_churn, 180)
 	expect_done(&cv.v, line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "faults"), nthr * rounds);
 	victim_go(&cv.v);	/* it waited for us to stop editing */
-	CHECK_EXITED(wait_dead(dtp, pr, 30000), 0);
+	CHECK_EXITED(api_wait_dead(dtp, pr, 30000), 0);
 	tinfo("%d add/delete cycles", cycles);
 	CHECK(cycles > 0);
 	for (int i = 0; fixed[i] != NULL; i++) {
@@ -897,7 +863,7 @@ TEST_TIMEOUT(probe_signal_first_hit, 60)
 	carryv_check_lines(&cv);
 	victim_go(&cv.v);
 	expect_done(&cv.v, line, sizeof (line));
-	CHECK_EXITED(wait_dead(dtp, pr, 10000), 0);
+	CHECK_EXITED(api_wait_dead(dtp, pr, 10000), 0);
 	handled = (long)line_field(line, "handled");
 	tinfo("sent %d handled %ld", atomic_load(&h.sent), handled);
 	CHECK(atomic_load(&h.sent) > NEXP);
@@ -931,7 +897,7 @@ TEST_TIMEOUT(probe_cb_stack_pc, 60)
 	carryv_check_lines(&cv);
 	victim_go(&cv.v);
 	expect_done(&cv.v, line, sizeof (line));
-	CHECK_EXITED(wait_dead(dtp, pr, 10000), 0);
+	CHECK_EXITED(api_wait_dead(dtp, pr, 10000), 0);
 	check_counts(&cv, rounds, NULL, 0);
 	CHECK_EQ_INT(atomic_load(&h.stackbad), 0);
 	dtproc_release(dtp, pr);

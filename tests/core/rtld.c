@@ -748,7 +748,8 @@ struct walker {
 	pid_t pid;
 	pt_proc_t *P;
 	int out;		/* the program's stdout */
-	atomic_int started, stopped;
+	int started[2];		/* a byte once the first walk is done */
+	atomic_int stopped;
 	const char *lib;
 	pt_wake_t *wake;	/* the owner's: told when the walker stops */
 	char allowed[8][PATH_MAX];	/* paths of the first walk */
@@ -854,7 +855,7 @@ walker_main(void *arg)
 	for (size_t i = 0; i < n && w->nallowed < 8; i++)
 		snprintf(w->allowed[w->nallowed++], PATH_MAX, "%s",
 		    o[i].ro_path);
-	atomic_store(&w->started, 1);
+	CHECK_EQ_INT(write(w->started[1], "s", 1), 1);
 	/* until the program says it is done (and waits for its go line) */
 	pfd.fd = w->out;
 	pfd.events = POLLIN;
@@ -938,10 +939,10 @@ TEST_TIMEOUT(rtld_churn_exact_activity_and_concurrent_walks, 120)
 	CHECK((w.wake = r.wake = pt_wake_init()) != NULL);
 	pt_set_wake(r.P, r.wake);
 	w.lib = lib;
+	CHECK_EQ_INT(pipe2(w.started, O_CLOEXEC), 0);
 	CHECK(pthread_create(&th, NULL, walker_main, &w) == 0);
 	/* wait for the walker's first walk, so that it overlaps the churn */
-	while (!atomic_load(&w.started))
-		sched_yield();
+	CHECK_EQ_INT(read(w.started[0], line, 1), 1);
 	victim_go(&r.v);
 	/* the churn, until the program says it is done: the walker stops */
 	CHECK_EQ_INT(rt_run_until(&r, walker_stopped), -1);

@@ -63,17 +63,19 @@ TEST(sig_sigwait)
 
 /*
  * JOBSTOP comes with the first thread's group stop; the others follow on
- * their own, with no event of their own.  Poll (pt_wait without
- * blocking collects their stops) until every thread is in, for 5 s.
+ * their own, with no event of their own.  pt_wait without blocking
+ * collects their stops; in between we sleep in waitid(WNOWAIT) until
+ * one of them has something to report (left for pt_wait to take), for
+ * 5 s at most.
  */
 static void
 wait_group_stopped(pt_proc_t *P)
 {
-	struct timespec t0, t;
+	long end = now_ms() + 5000;
 	pt_event_t ev;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (pt_state(P) != PT_STOPPED) {
+	for (;;) {
+		siginfo_t si;
 		int r = pt_wait(P, &ev, 0);
 
 		if (r == 1)
@@ -81,10 +83,13 @@ wait_group_stopped(pt_proc_t *P)
 			    ev_name(ev.pe_kind));
 		CHECK_MSG(r == 0 || r == -EINTR, "pt_wait: %s",
 		    strerror(-r));
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		CHECK_MSG(t.tv_sec - t0.tv_sec < 5, "group stop never "
-		    "complete: state %d", (int)pt_state(P));
-		sched_yield();
+		if (pt_state(P) == PT_STOPPED)
+			return;
+		CHECK_MSG(now_ms() < end, "group stop never complete: "
+		    "state %d", (int)pt_state(P));
+		if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT |
+		    __WALL) != 0 && errno != EINTR)
+			FAIL("waitid: %s", strerror(errno));
 	}
 }
 

@@ -137,7 +137,7 @@ TEST_TIMEOUT(wake_post_while_busy, 60)
 		for (int j = 0; j < (i % 30) * 2000; j++)
 			sink += j;
 		if (i % 3 == 0)
-			sched_yield();
+			sched_yield();	/* timing jitter, not a wait */
 		wait_woken(P, a.w);
 		CHECK_EQ_INT(read(a.done[0], &c, 1), 1);
 	}
@@ -179,7 +179,9 @@ TEST_TIMEOUT(wake_among_events, 120)
 			continue;
 		}
 		if (exited) {
-			sched_yield();	/* the poster is between posts */
+			/* the poster is between posts: its next one signals
+			   us (again, until acknowledged) */
+			pause();
 			continue;
 		}
 		r = pt_wait(P, &ev, 1);
