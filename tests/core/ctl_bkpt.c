@@ -33,8 +33,7 @@ TEST_TIMEOUT(ctl_bkpt_8_threads, 120)
 	victim_expect(&v, line, sizeof (line), "sum=");
 	CHECK_EQ_INT(line_field(line, "sum"), 8L * 200 * 200);
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	CHECK_EQ_INT(atomic_load(&h.n), 8 * 200);
-	CHECK_EQ_INT(atomic_load(&h.bad), 0);
+	CHECK_HITS(&h, 8 * 200);
 	CHECK(atomic_load(&h.last_tid) != v.pid);	/* a worker */
 	dtproc_close(dtp);
 }
@@ -72,8 +71,7 @@ TEST(ctl_bkpt_text_pristine_at_rendezvous)
 	victim_expect(&v, line, sizeof (line), "sum=");
 	CHECK_EQ_INT(line_field(line, "sum"), 4L * 50 * 50);
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	CHECK_EQ_INT(atomic_load(&h.n), 200);
-	CHECK_EQ_INT(atomic_load(&h.bad), 0);
+	CHECK_HITS(&h, 200);
 	dtproc_close(dtp);
 }
 
@@ -98,8 +96,7 @@ TEST(ctl_bkpt_grab_rendezvous_pristine)
 	CHECK_EQ_INT(mem_byte(v.pid, target), 0xcc);
 	ctlv_call(&v, 7, line, sizeof (line));
 	CHECK_STR_EQ(line, "called n=7 sum=49");
-	CHECK_EQ_INT(atomic_load(&h.n), 7);
-	CHECK_EQ_INT(atomic_load(&h.bad), 0);
+	CHECK_HITS(&h, 7);
 	/* released: the text is restored, the process runs on */
 	dtproc_release(dtp, pr);
 	CHECK_THREADS(v.pid, "SR", 0);
@@ -139,8 +136,7 @@ TEST(ctl_bkpt_del)
 	/* and back */
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, target, hit_cb, &h), 0);
 	ctlv_call(&v, 3, line, sizeof (line));
-	CHECK_EQ_INT(atomic_load(&h.n), 8);
-	CHECK_EQ_INT(atomic_load(&h.bad), 0);
+	CHECK_HITS(&h, 8);
 	quit_dead(dtp, pr, &v, &ns);
 }
 
@@ -287,8 +283,7 @@ TEST_TIMEOUT(ctl_two_client_threads, 120)
 		CHECK_MSG(c[i].err[0] == 0, "client %d: %s", i, c[i].err);
 		CHECK(c[i].rounds > 0);
 	}
-	CHECK_EQ_INT(atomic_load(&h.n), 8 * 300);
-	CHECK_EQ_INT(atomic_load(&h.bad), 0);
+	CHECK_HITS(&h, 8 * 300);
 	dtproc_release(dtp, pr);
 	dtproc_close(dtp);
 }

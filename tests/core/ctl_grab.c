@@ -35,8 +35,7 @@ TEST(ctl_grab_twice_same_handle)
 	CTL_LOCALS;
 	dtproc_proc_t *a, *b;
 
-	spawn_ctlv("echo", &v, NULL, NULL, NULL);
-	a = grab_ctl(dtp, v.pid, 0);
+	a = grab_echo(dtp, &v, NULL, 0);
 	check_resting(dtp, a);
 	b = grab_ctl(dtp, v.pid, 0);
 	CHECK(a == b);
@@ -65,8 +64,7 @@ TEST(ctl_grab_release_at_rendezvous)
 	CTL_LOCALS;
 
 	/* released while resting, never continued: it runs on */
-	spawn_ctlv("echo", &v, NULL, NULL, NULL);
-	pr = grab_ctl(dtp, v.pid, 0);
+	pr = grab_echo(dtp, &v, NULL, 0);
 	check_resting(dtp, pr);
 	dtproc_release(dtp, pr);
 	CHECK_THREADS(v.pid, "SR", 0);
@@ -80,8 +78,7 @@ TEST(ctl_sigstop_from_outside)
 	CTL_LOCALS;
 	struct jobstops js;
 
-	spawn_ctlv("echo", &v, NULL, NULL, NULL);
-	pr = grab_ctl(dtp, v.pid, 0);
+	pr = grab_echo(dtp, &v, NULL, 0);
 	jobstops_watch(dtp, &js);
 	dtproc_continue(dtp, pr);
 	CHECK_EQ_INT(kill(v.pid, SIGSTOP), 0);

@@ -57,8 +57,7 @@ TEST(ctl_rdonly_cached)
 	dtproc_proc_t *a, *b;
 	uintptr_t cm;
 
-	spawn_ctlv("echo", &v, &cm, NULL, NULL);
-	a = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
+	a = grab_echo(dtp, &v, &cm, DTPROC_GRAB_RDONLY);
 	/* no control: not stopped, not traced, no thread of ours */
 	CHECK_THREADS(v.pid, "SR", 0);
 	CHECK_EQ_INT(our_threads(), 1);
@@ -194,11 +193,8 @@ TEST(ctl_lru_limit_env)
 TEST(ctl_rdonly_upgrade)
 {
 	CTL_LOCALS;
-	dtproc_proc_t *ro, *rw;
-	uintptr_t cm;
+	dtproc_proc_t *rw, *ro = grab_echo(dtp, &v, NULL, DTPROC_GRAB_RDONLY);
 
-	spawn_ctlv("echo", &v, &cm, NULL, NULL);
-	ro = grab_ctl(dtp, v.pid, DTPROC_GRAB_RDONLY);
 	/* asked for control: a new, controlled handle */
 	rw = grab_ctl(dtp, v.pid, 0);
 	CHECK(rw != ro);
@@ -210,7 +206,8 @@ TEST(ctl_rdonly_upgrade)
 	CHECK(grab_ctl(dtp, v.pid, 0) == rw);
 	dtproc_release(dtp, rw);
 	/* the stale one still serves its holder */
-	CHECK_EQ_INT(read_int(dtp, ro, cm), 0x1234);
+	CHECK_EQ_INT(read_int(dtp, ro, sym_addr(dtp, ro, "a.out`ctor_mark")),
+	    0x1234);
 	dtproc_release(dtp, ro);
 	check_resting(dtp, rw);
 	dtproc_continue(dtp, rw);

@@ -514,6 +514,13 @@ spawn_ctlv(const char *mode, struct victim *v, uintptr_t *ctor,
 	ready_addrs(v, ctor, mainm, target);
 }
 
+dtproc_proc_t *
+grab_echo(dtproc_t *dtp, struct victim *v, uintptr_t *ctor, int flags)
+{
+	spawn_ctlv("echo", v, ctor, NULL, NULL);
+	return grab_ctl(dtp, v->pid, flags);
+}
+
 char *
 ctlv_call(struct victim *v, int n, char *line, size_t len)
 {

@@ -45,6 +45,9 @@ dtproc_proc_t *grab_ctl(dtproc_t *dtp, pid_t pid, int flags);
 /* Spawn "ctlv MODE" and read its ready line's addresses (ready_addrs). */
 void spawn_ctlv(const char *mode, struct victim *v, uintptr_t *ctor,
     uintptr_t *mainm, uintptr_t *target);
+/* spawn_ctlv("echo") (its ctor_mark in *CTOR if not NULL), grabbed. */
+dtproc_proc_t *grab_echo(dtproc_t *dtp, struct victim *v, uintptr_t *ctor,
+    int flags);
 /* Have a ctlv echo victim call ctl_target N times; its "called" line. */
 char *ctlv_call(struct victim *v, int n, char *line, size_t len);
 
@@ -181,6 +184,12 @@ struct hits {
 
 void hit_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
     void *arg);
+
+/* H counted WANT hits, each from where it should. */
+#define CHECK_HITS(h, want) do {					\
+	CHECK_EQ_INT(atomic_load(&(h)->n), (want));			\
+	CHECK_EQ_INT(atomic_load(&(h)->bad), 0);			\
+} while (0)
 void hits_init(struct hits *h, dtproc_t *dtp, dtproc_proc_t *pr,
     uintptr_t addr);
 /* hits_init() and dtproc_bkpt_add(hit_cb) that must succeed. */

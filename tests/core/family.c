@@ -224,10 +224,9 @@ exec_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 {
 	struct exec_ctx *x = arg;
 
-	if (ev->pe_kind != PT_EV_EXEC)
+	if (!event_stopped(ev, PT_EV_EXEC))
 		return RUN_DEFAULT;
 	CHECK_EQ_INT(ev->pe_tid, x->pid);
-	CHECK(ev->pe_stopped);
 	if (x->nexec < 8) {
 		x->former[x->nexec] = ev->pe_former_tid;
 		snprintf(x->exe[x->nexec], PATH_MAX, "%s", pt_exe(P));

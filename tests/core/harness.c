@@ -1220,6 +1220,16 @@ wait_for_event(pt_proc_t *P, pt_event_kind_t kind, pt_event_t *ev,
 	FAIL("no %s within %d events", ev_name(kind), maxev);
 }
 
+int
+event_stopped(const pt_event_t *ev, pt_event_kind_t kind)
+{
+	if (ev->pe_kind != kind)
+		return 0;
+	CHECK_MSG(ev->pe_stopped, "%s event of thread %d: not stopped",
+	    ev_name(kind), (int)ev->pe_tid);
+	return 1;
+}
+
 pt_proc_t *
 grab_ok(pid_t pid, int flags)
 {

@@ -342,6 +342,8 @@ void wait_for_event(pt_proc_t *P, pt_event_kind_t kind, pt_event_t *ev,
     struct run_counts *c, int maxev);
 
 const char *ev_name(pt_event_kind_t kind);
+/* Is EV of KIND?  If so, it must have stopped its thread. */
+int event_stopped(const pt_event_t *ev, pt_event_kind_t kind);
 
 /* pt_grab/pt_create that must succeed. */
 pt_proc_t *grab_ok(pid_t pid, int flags);

@@ -242,6 +242,25 @@ sigstep_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 	return RUN_DEFAULT;	/* pt_bkpt_step(), then resume */
 }
 
+/* "regress loop ITERS" grabbed with a breakpoint on bp_target (X), let
+   go; its ready line in LINE. */
+static pt_proc_t *
+sigstep_start(const char *iters, struct sigstep_ctx *x, struct victim *v,
+    char *line, size_t n)
+{
+	pt_proc_t *P;
+
+	spawn_ready("regress", (char *[]){ "loop", (char *)iters, NULL }, v,
+	    line, n);
+	x->pid = v->pid;
+	x->addr = line_field(line, "bp_target");
+	P = grab_ok(v->pid, 0);
+	CHECK_PT(pt_bkpt_set(P, x->addr));
+	CHECK_PT(pt_resume(P));
+	victim_go(v);
+	return P;
+}
+
 TEST(reg_step_signal_mask)
 {
 	struct sigstep_ctx x = { 0 };
@@ -251,15 +270,8 @@ TEST(reg_step_signal_mask)
 	pt_proc_t *P;
 	int st;
 
-	spawn_ready("regress", (char *[]){ "loop", "8", NULL }, &v, line,
-	    sizeof (line));
-	x.pid = v.pid;
-	x.addr = line_field(line, "bp_target");
 	x.nsend = NSTEP_SIGS;
-	P = grab_ok(v.pid, 0);
-	CHECK_PT(pt_bkpt_set(P, x.addr));
-	CHECK_PT(pt_resume(P));
-	victim_go(&v);
+	P = sigstep_start("8", &x, &v, line, sizeof (line));
 	st = run_events(P, &c, sigstep_cb, &x);
 	CHECK_RUN(st, &c);
 	CHECK_EXITED(st, 0);
@@ -300,15 +312,7 @@ TEST(reg_step_sigstop)
 	pt_proc_t *P;
 	int st;
 
-	spawn_ready("regress", (char *[]){ "loop", "5", NULL }, &v, line,
-	    sizeof (line));
-	x.pid = v.pid;
-	x.addr = line_field(line, "bp_target");
-	P = grab_ok(v.pid, 0);
-	CHECK_PT(pt_bkpt_set(P, x.addr));
-	CHECK_PT(pt_resume(P));
-	victim_go(&v);
-
+	P = sigstep_start("5", &x, &v, line, sizeof (line));
 	wait_for_event(P, PT_EV_BREAKPOINT, &ev, NULL, 20);
 	CHECK_EQ_INT(ev.pe_tid, v.pid);
 	/* Queued now, dequeued by the step. */
