@@ -106,7 +106,6 @@ CORE_TESTS  := $(CORE_SRCS:%.c=$(BUILD)/%)
 CTL_TESTS   := $(filter $(BUILD)/tests/core/ctl_%,$(CORE_TESTS))
 $(CTL_TESTS): $(CTLSUP_OBJ)
 $(CTL_TESTS): HARNESS_OBJ += $(CTLSUP_OBJ)
--include $(wildcard $(CTLSUP_OBJ:.o=.d))
 
 SO_REAL  := libdtproc.so.$(VERSION)
 SO_NAME  := libdtproc.so.$(VERSION_MAJOR)
@@ -277,6 +276,7 @@ clean:
 
 -include $(wildcard $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(HARNESS_OBJ:.o=.d) \
 	$(CORE_SRCS:%.c=$(BUILD)/obj/%.d) $(VICTIMS:=.d) $(TESTLIBS:=.d))
+-include $(wildcard $(CTLSUP_OBJ:.o=.d))
 
 # Don't delete test objects as intermediates.
 .SECONDARY:

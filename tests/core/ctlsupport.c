@@ -25,7 +25,19 @@
 #define PIDFD_THREAD	O_EXCL		/* Linux 6.9 */
 #endif
 
-static struct timespec deadline(int ms);
+/* CLOCK_REALTIME, MS from now: a pthread_cond_timedwait deadline. */
+static struct timespec
+deadline(int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	return ts;
+}
 
 /*
  * Wait up to MS for PID to exit (a zombie, or gone): its pidfd turns
@@ -257,20 +269,6 @@ tally_done(struct tally *t)
 	t->t_done = 1;
 	(void) pthread_cond_broadcast(&t->t_cv);
 	(void) pthread_mutex_unlock(&t->t_mu);
-}
-
-/* CLOCK_REALTIME, MS from now: a pthread_cond_timedwait deadline. */
-static struct timespec
-deadline(int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	ts.tv_sec += ts.tv_nsec / 1000000000L;
-	ts.tv_nsec %= 1000000000L;
-	return ts;
 }
 
 int
