@@ -212,14 +212,14 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 	 */
 	ctl_call_t calls[CTL_CALLS_MAX];
 	int ncalls = ctl_bkpt_calls(pr, ev->pe_addr, calls, CTL_CALLS_MAX);
-	pt_carry_t carry;
+	arch_carry_t carry;
 
 	for (int i = 0; i < ncalls; i++)
 		calls[i].cc_fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
 		    calls[i].cc_arg);
 	/* the first hit of a site decides how hits are carried past it */
 	if (pt_bkpt_carry(P, ev->pe_addr, &carry) == 0) {
-		if (carry.pc_kind == PT_CARRY_NONE)
+		if (carry.ac_kind == ARCH_CARRY_NONE)
 			(void) prb_plan(P, ev->pe_addr, ev->pe_tid);
 		(void) pt_bkpt_step(P, ev->pe_tid);
 	}

@@ -30,23 +30,30 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define PT_INT3 0xcc
+#define PT_INT3 ARCH_TRAP_BYTE
 
+/* Where ADDR is, or would go, in the sorted array A of N sites. */
 static int
-pt_bp_index(const pt_proc_t *P, uintptr_t addr, int *found)
+pt_bp_search(const pt_bkpt_t *a, int n, uintptr_t addr, int *found)
 {
-	int lo = 0, hi = P->pp_nbp;
+	int lo = 0, hi = n;
 
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
 
-		if (P->pp_bp[mid].pb_addr < addr)
+		if (a[mid].pb_addr < addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	*found = lo < P->pp_nbp && P->pp_bp[lo].pb_addr == addr;
+	*found = lo < n && a[lo].pb_addr == addr;
 	return lo;
+}
+
+static int
+pt_bp_index(const pt_proc_t *P, uintptr_t addr, int *found)
+{
+	return pt_bp_search(P->pp_bp, P->pp_nbp, addr, found);
 }
 
 pt_bkpt_t *
@@ -60,18 +67,7 @@ pt_bkpt_find(pt_proc_t *P, uintptr_t addr)
 static int
 pt_gone_index(const pt_proc_t *P, uintptr_t addr, int *found)
 {
-	int lo = 0, hi = P->pp_ngone;
-
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-
-		if (P->pp_gone[mid].pb_addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = lo < P->pp_ngone && P->pp_gone[lo].pb_addr == addr;
-	return lo;
+	return pt_bp_search(P->pp_gone, P->pp_ngone, addr, found);
 }
 
 int
@@ -326,140 +322,76 @@ pt_bkpt_clean_child(pt_proc_t *P, pid_t child)
 	return rv != 0 ? rv : rv2;
 }
 
-static int
-pt_sync_fault(int sig, const siginfo_t *si)
-{
-	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
-	    sig == SIGFPE) && si->si_code > 0;
-}
-
 /*
- * Single-step TID over the original instruction.  Returns 0 with TID
- * stopped after it (or at the signal-delivery stop of the fault it
+ * Single-step TID over the original instruction (pt_run).  Returns 0 with
+ * TID stopped after it (or at the signal-delivery stop of the fault it
  * raised), 1 when the instruction was a system call that reported an
- * event (queued), -ESRCH if the thread died.  A signal that arrives
- * meanwhile is held back, siginfo and all, and delivered from the final
- * stop: injecting it during the step would run its handler with the
- * step's signal mask saved in the frame, for sigreturn to bring back.
+ * event (dispatched), -ESRCH if the thread died.  A signal that arrives
+ * meanwhile is held, siginfo and all, and owed from the final stop:
+ * injecting it during the step would run its handler with the step's
+ * signal mask saved in the frame, for sigreturn to bring back.
  */
 static int
-pt_step_one(pt_thread_t *T, pid_t tgid)
+pt_step_one(pt_proc_t *P, pid_t tid)
 {
-	pid_t tid = T->pt_tid;
-	siginfo_t held;
-	int nheld = 0, status;
+	pt_thread_t *T;
+	pt_ran_t ran;
+	int rv = pt_run(P, tid, PT_RUN_STEP, &ran);
 
-	for (;;) {
-		siginfo_t si;
-
-		pt_thr_flush(T);
-		if (pt_ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
-			return -errno;
-		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP | PT_TF_EVSTOP);
-		if (pt_wait_tid(tid, &status) != 0)
-			return -ESRCH;
-		if (!WIFSTOPPED(status)) {
-			/* died in the step: wait.c reports the exit */
-			pt_redispatch(tid, status);
-			return -ESRCH;
-		}
-		T->pt_flags |= PT_TF_STOPPED;
-		int sig = WSTOPSIG(status), event = status >> 16;
-
-		if (event == PTRACE_EVENT_STOP) {
-			if (pt_is_stopsig(sig))
-				T->pt_flags |= PT_TF_JOBSTOP;
-			continue;	/* not executed yet */
-		}
-		if (event != 0) {
-			/* the instruction was a system call with an event */
-			pt_redispatch(tid, status);
-			return 1;
-		}
-		T->pt_flags |= PT_TF_SIGSTOP;
-		if (pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
-			return -errno;
-		if (sig == SIGTRAP && si.si_code > 0 &&
-		    si.si_code != SI_KERNEL) {
-			T->pt_sig = 0;		/* the step's own trap */
-			break;
-		}
-		if (pt_sync_fault(sig, &si)) {
-			T->pt_sig = sig;	/* the instruction faulted */
-			if (nheld > 0)
-				(void) syscall(SYS_tgkill, tgid,
-				    tid, held.si_signo);
-			return 0;
-		}
-		if (nheld == 0) {
-			held = si;
-			nheld = 1;
-		} else {
-			/* a second one: re-send it, its details lost */
-			(void) syscall(SYS_tgkill, tgid, tid,
-			    si.si_signo);
-		}
-	}
-	if (nheld > 0) {
-		T->pt_sig = held.si_signo;
-		T->pt_info = held;
+	if (rv == 0 && ran.pr_kind == PT_RAN_TRAP &&
+	    (T = pt_thr_find(P, tid)) != NULL) {
+		/* the instruction was a trap of the program's own */
+		T->pt_sig = SIGTRAP;
+		T->pt_info = ran.pr_info;
 		T->pt_has_info = 1;
 	}
-	return 0;
+	pt_unhold(P, tid);
+	if (rv != 0)
+		return rv;
+	return ran.pr_kind == PT_RAN_GONE ? -ESRCH :
+	    ran.pr_kind == PT_RAN_EVENT ? 1 : 0;
 }
 
 /*
- * Push WORD as the thread would: process_vm_writev honours the page's
+ * Write WORD at AT, as a push would: process_vm_writev honours the page's
  * protection (/proc/PID/mem would write through a guard page), so a
  * push that would fault fails here and the thread is stepped instead.
  */
 static int
-pt_stack_push(pt_proc_t *P, uintptr_t sp, uint64_t word)
+pt_stack_push(pt_proc_t *P, uintptr_t at, uint64_t word)
 {
 	struct iovec local = { &word, sizeof (word) };
-	struct iovec remote = { (void *)(sp - sizeof (word)), sizeof (word) };
+	struct iovec remote = { (void *)at, sizeof (word) };
 
 	return process_vm_writev(P->pp_pid, &local, 1, &remote, 1, 0) ==
 	    (ssize_t)sizeof (word) ? 0 : -1;
 }
 
 /*
- * Carry T, stopped at the site ADDR, past it by its plan: the registers
- * change in T's cache (written back when T restarts), and a push or a
- * call writes the stack.  0 when done, -1 to fall back to a step (no
- * plan, or a stack write that failed: the step lets the fault happen).
+ * Carry T, stopped at the site ADDR, past it by its plan (arch_carry):
+ * the registers change in T's cache (written back when T restarts), and
+ * a push or a call writes the stack first.  0 when done, -1 to fall back
+ * to a step (no plan, a shadow stack, or a stack write that failed: the
+ * step lets the fault happen).
  */
 static int
-pt_carry(pt_proc_t *P, pt_thread_t *T, const pt_carry_t *c, uintptr_t addr)
+pt_carry(pt_proc_t *P, pt_thread_t *T, const arch_carry_t *c, uintptr_t addr)
 {
-	struct user_regs_struct *r = &T->pt_regs;
+	arch_regs_t r = T->pt_regs;
+	uintptr_t at;
 	uint64_t word;
 
-	switch (c->pc_kind) {
-	case PT_CARRY_SKIP:
-		r->rip = addr + c->pc_len;
-		break;
-	case PT_CARRY_PUSH:
-		memcpy(&word, (const char *)r + c->pc_reg, sizeof (word));
-		if (pt_stack_push(P, r->rsp, word) != 0)
-			return -1;
-		r->rsp -= 8;
-		r->rip = addr + c->pc_len;
-		break;
-	case PT_CARRY_CALL:
-		word = addr + c->pc_len;
-		if (pt_stack_push(P, r->rsp, word) != 0)
-			return -1;
-		r->rsp -= 8;
-		r->rip = c->pc_target;
-		break;
-	case PT_CARRY_JMP:
-	case PT_CARRY_XOL:
-		r->rip = c->pc_target;
-		break;
-	default:
-		return -1;
+	if (c->ac_kind == ARCH_CARRY_CALL && T->pt_shstk < 0) {
+		char feat[128];
+
+		T->pt_shstk = pt_status_text((T->pt_flags & PT_TF_GUEST) ?
+		    T->pt_tid : P->pp_pid, T->pt_tid, ARCH_SHSTK_FIELD, feat,
+		    sizeof (feat)) == 0 && arch_shstk(feat);
 	}
+	if (arch_carry(c, addr, &r, T->pt_shstk > 0, &at, &word) != 0 ||
+	    (at != 0 && pt_stack_push(P, at, word) != 0))
+		return -1;
+	T->pt_regs = r;
 	T->pt_regs_dirty = true;
 	return 0;
 }
@@ -467,7 +399,7 @@ pt_carry(pt_proc_t *P, pt_thread_t *T, const pt_carry_t *c, uintptr_t addr)
 int
 pt_bkpt_step(pt_proc_t *P, pid_t tid)
 {
-	struct user_regs_struct regs;
+	arch_regs_t regs;
 	uint64_t mask, block;
 	pt_thread_t *T;
 	pt_bkpt_t *B;
@@ -484,7 +416,7 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	if ((rv = pt_thr_regs(T, &regs)) != 0)
 		return pt_seterr(P, -rv, "pid %d: thread %d: %s",
 		    (int)P->pp_pid, (int)tid, strerror(-rv));
-	addr = regs.rip;
+	addr = arch_pc(&regs);
 	if ((B = pt_bkpt_find(P, addr)) == NULL)
 		return pt_seterr(P, EINVAL, "pid %d: thread %d is not at a "
 		    "breakpoint (pc %#lx)", (int)P->pp_pid, (int)tid,
@@ -493,10 +425,9 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	if (!P->pp_lifted && pt_carry(P, T, &B->pb_carry, addr) == 0) {
 		/* a signal it owes (caught while the plan was made) is
 		   taken after the copy, not inside it */
-		if (B->pb_carry.pc_kind == PT_CARRY_XOL && T->pt_sig != 0 &&
+		if (B->pb_carry.ac_kind == ARCH_CARRY_XOL && T->pt_sig != 0 &&
 		    (T->pt_flags & PT_TF_SIGSTOP))
-			(void) pt_xol_finish(P, T, T->pt_sig, T->pt_has_info ?
-			    &T->pt_info : NULL);
+			(void) pt_xol_out(P, tid);
 		return 0;
 	}
 	orig = B->pb_orig;
@@ -527,7 +458,7 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	else
 		mask = 0, block = 0;
 
-	rv = pt_step_one(T, (T->pt_flags & PT_TF_GUEST) ? tid : P->pp_pid);
+	rv = pt_step_one(P, tid);
 
 	if (P->pp_execs == execs && pt_bkpt_find(P, addr) != NULL)
 		(void) pt_mem_write(P, addr, &int3, 1);
@@ -545,7 +476,7 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 }
 
 int
-pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, pt_carry_t *c)
+pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, arch_carry_t *c)
 {
 	int found, i = pt_bp_index(P, addr, &found);
 
@@ -556,7 +487,7 @@ pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, pt_carry_t *c)
 }
 
 int
-pt_bkpt_set_carry(pt_proc_t *P, uintptr_t addr, const pt_carry_t *c)
+pt_bkpt_set_carry(pt_proc_t *P, uintptr_t addr, const arch_carry_t *c)
 {
 	pt_bkpt_t *B;
 

@@ -143,21 +143,31 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 	 * (Ctrl-C, SIGWINCH...) is passed on, as it would be untraced; only
 	 * its exit ends the wait, and then the pipe says why.
 	 */
-	for (;;) {
-		if (waitpid(pid, &status, __WALL) < 0) {
-			if (errno == EINTR)
-				continue;
-			status = 0;
+	if ((P = pt_proc_alloc(pid)) == NULL ||
+	    pt_thr_add(P, pid, 0) == NULL) {
+		pt_proc_free(P);
+		close(ep[0]);
+		kill(pid, SIGKILL);
+		(void) waitpid(pid, &status, __WALL);
+		return pt_errset(e, ENOMEM, "failed to execute %s: %s", file,
+		    strerror(ENOMEM));
+	}
+	pt_owner_add(P);
+	for (unsigned how = PT_RUN_COLLECT | PT_RUN_PASS | PT_RUN_EVENTS;;
+	    how &= ~PT_RUN_COLLECT) {
+		pt_ran_t ran;
+
+		if (pt_run(P, pid, how, &ran) != 0 ||
+		    ran.pr_kind == PT_RAN_GONE) {
+			status = ran.pr_status;
 			break;
 		}
-		if (!WIFSTOPPED(status))
-			break;
+		status = ran.pr_status;
 		if ((status >> 16) == PTRACE_EVENT_EXEC)
 			break;
-		(void) ptrace(PTRACE_CONT, pid, 0, (void *)(long)
-		    ((status >> 16) == 0 ? WSTOPSIG(status) : 0));
 	}
-	if (!WIFSTOPPED(status)) {
+	if (!WIFSTOPPED(status) || P->pp_state == PT_DEAD) {
+		pt_proc_free(P);
 		n = read(ep[0], &err, sizeof (err));
 		close(ep[0]);
 		if (n == sizeof (err))
@@ -173,15 +183,7 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 	close(ep[0]);
 	(void) ptrace(PTRACE_SETOPTIONS, pid, 0,
 	    (void *)(long)(pt_seize_opts() | PTRACE_O_EXITKILL));
-
-	if ((P = pt_proc_alloc(pid)) == NULL ||
-	    pt_thr_add(P, pid, PT_TF_STOPPED) == NULL) {
-		pt_proc_free(P);
-		kill(pid, SIGKILL);
-		(void) waitpid(pid, &status, __WALL);
-		return pt_errset(e, ENOMEM, "failed to execute %s: %s", file,
-		    strerror(ENOMEM));
-	}
+	P->pp_thr[0].pt_flags = PT_TF_STOPPED;
 	P->pp_created = true;
 	P->pp_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	P->pp_exe = realpath(path, NULL);
@@ -200,7 +202,6 @@ pt_create(const char *file, char *const argv[], char *const envp[],
 	}
 	P->pp_state = PT_STOPPED;
 	P->pp_why = PT_WHY_EVENT;
-	pt_owner_add(P);
 	*pp = P;
 	pt_dprintf("created pid %d: %s\n", (int)pid, path);
 	return 0;

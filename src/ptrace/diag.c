@@ -70,6 +70,38 @@ pt_status_field(pid_t pid, pid_t tid, const char *field)
 	return v;
 }
 
+/*
+ * The text of FIELD in /proc/PID/task/TID/status, leading blanks and the
+ * newline cut: 0, or -1 if there is no such line.
+ */
+int
+pt_status_text(pid_t pid, pid_t tid, const char *field, char *buf,
+    size_t len)
+{
+	char path[96], line[512];
+	size_t flen = strlen(field);
+	int rv = -1;
+	FILE *f;
+
+	snprintf(path, sizeof (path), "/proc/%d/task/%d/status", (int)pid,
+	    (int)tid);
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof (line), f) != NULL) {
+		if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+			char *v = line + flen + 1;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			snprintf(buf, len, "%s", v);
+			rv = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return rv;
+}
+
 void
 pt_comm(pid_t pid, char *buf, size_t len)
 {

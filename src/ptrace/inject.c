@@ -4,13 +4,13 @@
  * Out-of-line copies need memory in the tracee that only the tracee can
  * map, so we make it call mmap (and munmap when we let it go).  Every
  * thread is stopped first; one of them gets its registers saved, a
- * "syscall; int3" written over its program's entry point (code that ran
+ * system call and a trap written over its program's entry point (code that ran
  * once at start-up and never again), and runs it.  The trap brings it
- * back; text and registers are restored exactly, orig_rax included, so a
- * system call it was blocked in restarts as if nothing had happened
- * (orig_rax is -1 meanwhile, which keeps the kernel from restarting the
- * interrupted call at our code).  A signal that arrives meanwhile is kept
- * for the thread, as a step keeps it.  Never in a thread under a seccomp
+ * back; text and registers are restored exactly, so a system call it was
+ * blocked in restarts as if nothing had happened (the architecture's
+ * set-up keeps the kernel from restarting the interrupted call at our
+ * code).  Signals that arrive meanwhile are held and given back after,
+ * as a step does (pt_run).  Never in a thread under a seccomp
  * filter, which might kill the process for a call it did not expect.
  */
 #include "pt_impl.h"
@@ -22,7 +22,6 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static uintptr_t
@@ -64,7 +63,7 @@ pt_runner(pt_proc_t *P, pid_t prefer)
 		/*
 		 * Not at a clone, fork, exec... event stop: the thread is
 		 * still inside that system call, whose result the kernel
-		 * would store in rax over our call number when it goes on.
+		 * would store over our call number when it goes on.
 		 */
 		if (!(T->pt_flags & (PT_TF_SIGSTOP | PT_TF_EVSTOP)))
 			continue;
@@ -77,67 +76,52 @@ pt_runner(pt_proc_t *P, pid_t prefer)
 }
 
 /*
- * Run the prepared call on T until its trap; 0 or -errno.  *OLDTRAP is
- * set if T first took an int3 trap it had pending from before its stop
- * (it executed one of our int3s and was interrupted before the trap was
- * delivered): the caller decides whose it was.
+ * Run the prepared call on TID until its trap (pt_run, continuing): 0,
+ * or -errno (-ESRCH: the process died or is dying).  *OLDTRAP is set if
+ * it first took an int3 trap it had pending from before its stop (it
+ * executed one of our int3s and was interrupted before the trap was
+ * delivered): the caller decides whose it was.  The victim's signals
+ * meanwhile are held by pt_run; an event (a fork or an exit from the
+ * call, or the process killed) went to the dispatcher.
  */
 static int
-pt_run_call(pt_proc_t *P, pt_thread_t *T, uintptr_t trap_pc, int *oldtrap)
+pt_run_call(pt_proc_t *P, pid_t tid, uintptr_t done_pc, int *oldtrap)
 {
-	struct user_regs_struct regs;
-	pid_t tid = T->pt_tid;
-	int status;
-
 	for (;;) {
-		siginfo_t si;
+		arch_regs_t regs;
+		pt_thread_t *T;
+		pt_ran_t ran;
+		int rv = pt_run(P, tid, 0, &ran);
 
-		if (pt_ptrace(PTRACE_CONT, tid, 0, 0) < 0)
-			return -errno;
-		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP | PT_TF_EVSTOP);
-		if (pt_wait_tid(tid, &status) != 0)
+		if (rv != 0)
+			return rv;
+		if (ran.pr_kind == PT_RAN_GONE || (T = pt_thr_find(P, tid)) ==
+		    NULL || P->pp_state == PT_DEAD || P->pp_state == PT_LOST ||
+		    (T->pt_flags & PT_TF_EXITING))
 			return -ESRCH;
-		if (!WIFSTOPPED(status)) {
-			pt_redispatch(tid, status);
+		if (ran.pr_kind == PT_RAN_EVENT) {
+			/* the exec of another thread took the image */
+			if ((ran.pr_status >> 16) == PTRACE_EVENT_EXEC)
+				return -ESRCH;
+			continue;	/* a child of the call's: go on */
+		}
+		if (ran.pr_kind == PT_RAN_FAULT)
+			return -EFAULT;
+		if (pt_thr_regs(T, &regs) != 0)
 			return -ESRCH;
-		}
-		T->pt_flags |= PT_TF_STOPPED;
-		if ((status >> 16) == PTRACE_EVENT_STOP) {
-			if (pt_is_stopsig(WSTOPSIG(status)))
-				T->pt_flags |= PT_TF_JOBSTOP;
-			continue;
-		}
-		if ((status >> 16) != 0)
-			return -EINVAL;	/* mmap and munmap have no events */
-		T->pt_flags |= PT_TF_SIGSTOP;
-		if (pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
-			return -errno;
-		if (WSTOPSIG(status) == SIGTRAP && si.si_code == SI_KERNEL &&
-		    pt_ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0) {
-			if (regs.rip == trap_pc)
-				return 0;
-			if (!*oldtrap) {
-				*oldtrap = 1;
-				continue;
-			}
-		}
-		/* somebody's signal: the thread keeps it (one of them) */
-		if (T->pt_sig == 0) {
-			T->pt_sig = si.si_signo;
-			T->pt_info = si;
-			T->pt_has_info = 1;
-		} else {
-			(void) syscall(SYS_tgkill, P->pp_pid, tid, si.si_signo);
-		}
+		if (arch_pc(&regs) == done_pc)
+			return 0;
+		if (*oldtrap)
+			return -EFAULT;	/* a trap that is not ours */
+		*oldtrap = 1;
 	}
 }
 
 int
 pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 {
-	static const uint8_t code[3] = { 0x0f, 0x05, 0xcc };	/* syscall; int3 */
-	struct user_regs_struct saved, regs;
-	uint8_t text[sizeof (code)];
+	arch_regs_t saved, regs;
+	uint8_t text[ARCH_SYSCALL_LEN];
 	unsigned execs = P->pp_execs;
 	unsigned flags;
 	int outer, rv, sig, has_info, oldtrap = 0;
@@ -168,20 +152,13 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 	if ((rv = pt_thr_regs(T, &saved)) != 0)
 		goto out;
 	if (pt_mem_read(P, at, text, sizeof (text)) != sizeof (text) ||
-	    pt_mem_write(P, at, code, sizeof (code)) != sizeof (code)) {
+	    pt_mem_write(P, at, arch_syscall_code, sizeof (text)) !=
+	    sizeof (text)) {
 		rv = -EFAULT;
 		goto out;
 	}
 	regs = saved;
-	regs.rip = at;
-	regs.rax = nr;
-	regs.rdi = args[0];
-	regs.rsi = args[1];
-	regs.rdx = args[2];
-	regs.r10 = args[3];
-	regs.r8 = args[4];
-	regs.r9 = args[5];
-	regs.orig_rax = -1;
+	arch_syscall_setup(&regs, at, nr, args);
 	flags = T->pt_flags;
 	sig = T->pt_sig;
 	has_info = T->pt_has_info;
@@ -192,23 +169,22 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 		has_info = 1;
 	T->pt_sig = 0;
 	T->pt_has_info = 0;
-	if (pt_ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0) {
-		rv = -errno;
-	} else {
-		T->pt_regs_ok = false;
-		rv = pt_run_call(P, T, at + sizeof (code), &oldtrap);
-		if (rv == 0 && pt_ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0)
-			*ret = (long)regs.rax;
-	}
+	T->pt_regs = regs;
+	T->pt_regs_ok = true;
+	T->pt_regs_dirty = true;	/* written as pt_run restarts it */
+	rv = pt_run_call(P, tid, arch_syscall_done(at), &oldtrap);
+	if (rv == 0 && (T = pt_thr_find(P, tid)) != NULL &&
+	    pt_thr_regs(T, &regs) == 0)
+		*ret = arch_syscall_ret(&regs);
 	(void) pt_mem_write(P, at, text, sizeof (text));
 	/*
 	 * A trap it had pending from one of our sites (planted or removed
 	 * since) is ours: rewind, so that it runs the site again.  Any
 	 * other int3 trap is the program's own, owed to it.
 	 */
-	if (oldtrap && (pt_bkpt_find(P, saved.rip - 1) != NULL ||
-	    pt_gone_find(P, saved.rip - 1)))
-		saved.rip--;
+	if (oldtrap && (pt_bkpt_find(P, arch_trap_site(&saved)) != NULL ||
+	    pt_gone_find(P, arch_trap_site(&saved))))
+		arch_set_pc(&saved, arch_trap_site(&saved));
 	else if (oldtrap && sig == 0)
 		sig = SIGTRAP, has_info = 0;
 	if ((T = pt_thr_find(P, tid)) != NULL && rv != -ESRCH) {
@@ -216,10 +192,7 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 		T->pt_regs = saved;
 		T->pt_regs_ok = true;
 		T->pt_regs_dirty = true;
-		if (sig != 0 || T->pt_sig == 0) {
-			if (sig != 0 && T->pt_sig != 0)
-				(void) syscall(SYS_tgkill, P->pp_pid, tid,
-				    T->pt_sig);
+		if (sig != 0) {
 			T->pt_sig = sig;
 			T->pt_has_info = has_info;
 			T->pt_info = info;
@@ -231,6 +204,7 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 		T->pt_flags = (T->pt_flags & ~PT_TF_EVSTOP) | PT_TF_SIGSTOP |
 		    (flags & PT_TF_HELD);
 	}
+	pt_unhold(P, tid);
 out:
 	if (outer == 0)
 		pt_resume_internal(P, keep);

@@ -123,7 +123,10 @@ pt_thr_add(pt_proc_t *P, pid_t tid, unsigned flags)
 	T->pt_has_info = 0;
 	T->pt_regs_ok = false;
 	T->pt_regs_dirty = false;
+	T->pt_shstk = -1;
 	T->pt_vfchild = 0;
+	T->pt_nhold = 0;
+	T->pt_holdmask = 0;
 	return T;
 }
 
@@ -132,6 +135,8 @@ pt_thr_del(pt_proc_t *P, pid_t tid)
 {
 	pt_thread_t *T = pt_thr_find(P, tid);
 
+	/* a stop of it kept for later describes a thread that is gone */
+	pt_later_drop(tid);
 	if (T != NULL)
 		*T = P->pp_thr[--P->pp_nthr];
 }

@@ -26,7 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <sys/user.h>
+
+#include "arch/arch.h"
 
 #define PT_ERRMSG_MAX 512
 
@@ -159,9 +160,8 @@ ssize_t pt_mem_write(pt_proc_t *P, uintptr_t addr, const void *buf,
     size_t len);
 
 /* Registers of a stopped thread (owner only). */
-int pt_regs_get(pt_proc_t *P, pid_t tid, struct user_regs_struct *regs);
-int pt_regs_set(pt_proc_t *P, pid_t tid,
-    const struct user_regs_struct *regs);
+int pt_regs_get(pt_proc_t *P, pid_t tid, arch_regs_t *regs);
+int pt_regs_set(pt_proc_t *P, pid_t tid, const arch_regs_t *regs);
 
 /* Mappings, from /proc/PID/maps. */
 typedef struct pt_map {
@@ -197,40 +197,21 @@ int pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte);
 /*
  * Carrying a thread past a site in one stop.  The int3 stays planted; the
  * thread that hit it is moved on as if it had run the original
- * instruction: emulated here for the few kinds that need no decoder's
- * help at hit time, or run from a relocated copy (XOL) that jumps back.
- * The probes layer decodes the instruction and chooses the plan; a site
+ * instruction, by the site's plan (arch_carry_t, see src/arch/arch.h):
+ * emulated, or run from a relocated copy (XOL) that jumps back.  The
+ * probes layer has the instruction decoded and sets the plan; a site
  * without one is single-stepped with every other thread stopped.
  */
-#define PT_CARRY_MAXLEN 16
-
-typedef enum pt_carry_kind {
-	PT_CARRY_NONE,		/* not planned yet: step */
-	PT_CARRY_STEP,		/* planned: nothing better than a step */
-	PT_CARRY_SKIP,		/* endbr64, nops: pc += len */
-	PT_CARRY_PUSH,		/* push of register pc_reg */
-	PT_CARRY_JMP,		/* direct jump to pc_target */
-	PT_CARRY_CALL,		/* direct call of pc_target */
-	PT_CARRY_XOL		/* run the copy at pc_target */
-} pt_carry_kind_t;
-
-typedef struct pt_carry {
-	pt_carry_kind_t pc_kind;
-	uint8_t pc_len;		/* length of the original instruction */
-	int pc_reg;		/* PUSH: offsetof(user_regs_struct, reg) */
-	uintptr_t pc_target;	/* JMP, CALL: destination; XOL: the copy */
-} pt_carry_t;
-
 /* The plan of a site, and a new one (owner only). */
-int pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, pt_carry_t *c);
-int pt_bkpt_set_carry(pt_proc_t *P, uintptr_t addr, const pt_carry_t *c);
+int pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, arch_carry_t *c);
+int pt_bkpt_set_carry(pt_proc_t *P, uintptr_t addr, const arch_carry_t *c);
 /* The original text at ADDR, every planted int3 in it undone. */
 ssize_t pt_text_read(pt_proc_t *P, uintptr_t addr, void *buf, size_t len);
 
 /*
  * Scratch memory in the tracee for out-of-line copies.  pt_xol_slot()
  * returns the address of a LEN-byte slot within +-2 GB of NEAR (for
- * rip-relative operands), mapping a new area if need be (thread KEEP, if
+ * pc-relative operands), mapping a new area if need be (thread KEEP, if
  * nonzero, stays stopped meanwhile), or 0 and an errno.  pt_xol_find() looks for a slot written before for the same
  * site and instruction, pt_xol_keep() records one.
  */

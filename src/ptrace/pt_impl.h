@@ -31,6 +31,8 @@
 #define PT_TF_EVSTOP	0x200	/* current stop is a PTRACE_EVENT_STOP, the
 				   only one PTRACE_LISTEN restarts from */
 
+#define PT_HOLD_MAX 4
+
 typedef struct pt_thread {
 	pid_t pt_tid;		/* kernel thread id */
 	unsigned pt_flags;	/* PT_TF_* */
@@ -42,10 +44,19 @@ typedef struct pt_thread {
 	 * rewound here only; the kernel's copy is written back (flushed)
 	 * before anything runs the thread or reads them behind our back.
 	 */
-	struct user_regs_struct pt_regs;
+	arch_regs_t pt_regs;
 	bool pt_regs_ok;	/* pt_regs is this stop's */
 	bool pt_regs_dirty;	/* pt_regs differs from the kernel's */
+	signed char pt_shstk;	/* runs with a shadow stack: 1, 0, -1 unknown */
 	pid_t pt_vfchild;	/* the vfork child it waits for, or 0 */
+	/*
+	 * The victim's signals that came while pt_run() ran the thread for
+	 * us, given back by pt_unhold(): with their siginfo, then (past
+	 * PT_HOLD_MAX) only by number.
+	 */
+	int pt_nhold;
+	siginfo_t pt_hold[PT_HOLD_MAX];
+	uint64_t pt_holdmask;
 } pt_thread_t;
 
 /* Whether waits poll before they block (spin.c), measured per process. */
@@ -61,7 +72,7 @@ typedef struct pt_bkpt {
 	uintptr_t pb_addr;	/* address of the planted int3 */
 	uint8_t pb_orig;	/* the byte it replaced */
 	int pb_refs;		/* users of the site (agent, client...) */
-	pt_carry_t pb_carry;	/* how a hit is carried past the site */
+	arch_carry_t pb_carry;	/* how a hit is carried past the site */
 } pt_bkpt_t;
 
 /* A scratch area mapped into the tracee for out-of-line copies. */
@@ -74,7 +85,7 @@ typedef struct pt_xol_area {
 /* A slot already written: a re-armed site reuses it. */
 typedef struct pt_xol_slot {
 	uintptr_t ps_site;	/* the site it carries */
-	uint8_t ps_text[PT_CARRY_MAXLEN];	/* the site's instruction */
+	uint8_t ps_text[ARCH_INSN_MAX];	/* the site's instruction */
 	uint8_t ps_len;
 	uintptr_t ps_slot;	/* its copy's address */
 } pt_xol_slot_t;
@@ -147,6 +158,10 @@ long pt_ptrace(int req, pid_t tid, void *addr, void *data);
 void pt_evq_push(pt_proc_t *P, const pt_event_t *ev);
 int pt_collect(int block);
 void pt_redispatch(pid_t tid, int status);
+/* Stops collected early, for the dispatcher to take in order. */
+void pt_later_put(pid_t tid, int status);
+int pt_later_take(pid_t tid, int *status);
+void pt_later_drop(pid_t tid);
 int pt_is_stopsig(int sig);
 int pt_wait_tid(pid_t tid, int *status);
 int pt_restart(pt_proc_t *P, pt_thread_t *T);
@@ -165,17 +180,48 @@ void pt_bkpt_reset(pt_proc_t *P);
 int pt_bkpt_clean_child(pt_proc_t *P, pid_t child);
 
 /* regs.c */
-int pt_thr_regs(pt_thread_t *T, struct user_regs_struct *regs);
+int pt_thr_regs(pt_thread_t *T, arch_regs_t *regs);
 void pt_thr_flush(pt_thread_t *T);
+
+/*
+ * step.c: run thread TID once (see step.c).  HOW: PT_RUN_STEP (else
+ * continue), PT_RUN_PASS (every signal delivered at once, else the
+ * victim's are held for pt_unhold), PT_RUN_EVENTS (event stops returned
+ * undispatched), PT_RUN_COLLECT (it runs already: only collect).  0 with
+ * *RAN filled, or -errno if it could not be restarted.
+ */
+#define PT_RUN_STEP	0x1
+#define PT_RUN_PASS	0x2
+#define PT_RUN_EVENTS	0x4
+#define PT_RUN_COLLECT	0x8
+
+typedef enum pt_ran_kind {
+	PT_RAN_STEP,	/* the single step completed */
+	PT_RAN_TRAP,	/* a trap instruction: pc just past it */
+	PT_RAN_FAULT,	/* a synchronous fault, owed (pt_sig, pt_info) */
+	PT_RAN_EVENT,	/* a ptrace event stop (pr_status) */
+	PT_RAN_GONE	/* the thread died (pr_status, if seen) */
+} pt_ran_kind_t;
+
+typedef struct pt_ran {
+	pt_ran_kind_t pr_kind;
+	int pr_status;		/* the wait status of the last stop */
+	siginfo_t pr_info;	/* TRAP, STEP, FAULT: its siginfo */
+} pt_ran_t;
+
+int pt_run(pt_proc_t *P, pid_t tid, unsigned how, pt_ran_t *ran);
+void pt_unhold(pt_proc_t *P, pid_t tid);
 
 /* xol.c */
 void pt_xol_reset(pt_proc_t *P);
 int pt_xol_fini(pt_proc_t *P);
 /* The site whose out-of-line copy starts at PC, or 0. */
 uintptr_t pt_xol_site(const pt_proc_t *P, uintptr_t pc);
-/* Carry T out of a copy before it takes signal SIG: 1 done, 0, -1. */
-int pt_xol_finish(pt_proc_t *P, pt_thread_t *T, int sig,
-    const siginfo_t *info);
+/* T, stopped by fault SIG raised in a copy: shown at its site instead. */
+void pt_xol_fault(pt_proc_t *P, pt_thread_t *T, int sig);
+/* Step TID out of our scratch areas, the signal it owes kept for after:
+   1 out, 0 it was not in one, -1 it could not leave (or is gone). */
+int pt_xol_out(pt_proc_t *P, pid_t tid);
 
 /* grab.c */
 int pt_seize_opts(void);
@@ -183,6 +229,8 @@ int pt_seize_opts(void);
 /* diag.c: reasons read from /proc for refusals */
 int pt_proc_stat(pid_t pid, char *state, unsigned long *flags);
 pid_t pt_status_field(pid_t pid, pid_t tid, const char *field);
+int pt_status_text(pid_t pid, pid_t tid, const char *field, char *buf,
+    size_t len);
 void pt_comm(pid_t pid, char *buf, size_t len);
 
 #define PT_ASSERT_OWNER(P) \

@@ -5,14 +5,13 @@
  * A stop's registers are read once and kept with the thread: a
  * breakpoint hit reads them to classify the trap, its callbacks and the
  * unwinder read them again, and carrying the thread past the site
- * changes them, all for one GETREGS and one SETREGS.  Whatever restarts,
+ * changes them, all for one read and one write of the register set.  Whatever restarts,
  * steps or detaches a thread flushes them first (pt_thr_flush).
  */
 #include "pt_impl.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/ptrace.h>
 
 static pt_thread_t *
 pt_regs_thread(pt_proc_t *P, pid_t tid)
@@ -34,11 +33,13 @@ pt_regs_thread(pt_proc_t *P, pid_t tid)
 
 /* This stop's registers of stopped thread T: 0 or -errno. */
 int
-pt_thr_regs(pt_thread_t *T, struct user_regs_struct *regs)
+pt_thr_regs(pt_thread_t *T, arch_regs_t *regs)
 {
+	int rv;
+
 	if (!T->pt_regs_ok) {
-		if (pt_ptrace(PTRACE_GETREGS, T->pt_tid, 0, &T->pt_regs) < 0)
-			return -errno;
+		if ((rv = arch_regs_read(T->pt_tid, &T->pt_regs)) != 0)
+			return rv;
 		T->pt_regs_ok = true;
 		T->pt_regs_dirty = false;
 	}
@@ -51,13 +52,15 @@ void
 pt_thr_flush(pt_thread_t *T)
 {
 	if (T->pt_regs_ok && T->pt_regs_dirty)
-		(void) pt_ptrace(PTRACE_SETREGS, T->pt_tid, 0, &T->pt_regs);
+		(void) arch_regs_write(T->pt_tid, &T->pt_regs);
 	T->pt_regs_ok = false;
 	T->pt_regs_dirty = false;
 }
 
-int
-pt_regs_get(pt_proc_t *P, pid_t tid, struct user_regs_struct *regs)
+/* Read (GET) or write (SET, at once) the registers of stopped TID. */
+static int
+pt_regs_access(pt_proc_t *P, pid_t tid, arch_regs_t *get,
+    const arch_regs_t *set)
 {
 	pt_thread_t *T;
 	int rv;
@@ -65,26 +68,27 @@ pt_regs_get(pt_proc_t *P, pid_t tid, struct user_regs_struct *regs)
 	PT_ASSERT_OWNER(P);
 	if ((T = pt_regs_thread(P, tid)) == NULL)
 		return -ESRCH;
-	if ((rv = pt_thr_regs(T, regs)) != 0)
+	/* a write goes to the kernel now: the caller may rely on it */
+	rv = get != NULL ? pt_thr_regs(T, get) : arch_regs_write(tid, set);
+	if (rv != 0)
 		return pt_seterr(P, -rv, "pid %d: thread %d: %s",
 		    (int)P->pp_pid, (int)tid, strerror(-rv));
+	if (set != NULL) {
+		T->pt_regs = *set;
+		T->pt_regs_ok = true;
+		T->pt_regs_dirty = false;
+	}
 	return 0;
 }
 
 int
-pt_regs_set(pt_proc_t *P, pid_t tid, const struct user_regs_struct *regs)
+pt_regs_get(pt_proc_t *P, pid_t tid, arch_regs_t *regs)
 {
-	pt_thread_t *T;
+	return pt_regs_access(P, tid, regs, NULL);
+}
 
-	PT_ASSERT_OWNER(P);
-	if ((T = pt_regs_thread(P, tid)) == NULL)
-		return -ESRCH;
-	/* written at once: the caller may rely on the kernel's copy */
-	if (pt_ptrace(PTRACE_SETREGS, tid, 0, (void *)regs) < 0)
-		return pt_seterr(P, errno, "pid %d: thread %d: %s",
-		    (int)P->pp_pid, (int)tid, strerror(errno));
-	T->pt_regs = *regs;
-	T->pt_regs_ok = true;
-	T->pt_regs_dirty = false;
-	return 0;
+int
+pt_regs_set(pt_proc_t *P, pid_t tid, const arch_regs_t *regs)
+{
+	return pt_regs_access(P, tid, NULL, regs);
 }

@@ -37,67 +37,65 @@ pt_sendsig(pt_proc_t *P, int sig)
 static int
 pt_trap_pending(pid_t pid, pid_t tid)
 {
-	char path[96], line[256];
-	unsigned long long pnd = 0;
-	FILE *f;
+	char pnd[64];
 
-	snprintf(path, sizeof (path), "/proc/%d/task/%d/status", (int)pid,
-	    (int)tid);
-	if ((f = fopen(path, "re")) == NULL)
-		return 0;
-	while (fgets(line, sizeof (line), f) != NULL) {
-		if (strncmp(line, "SigPnd:", 7) == 0) {
-			pnd = strtoull(line + 7, NULL, 16);
-			break;
-		}
-	}
-	fclose(f);
-	return (pnd >> (SIGTRAP - 1)) & 1;
+	return pt_status_text(pid, tid, "SigPnd", pnd, sizeof (pnd)) == 0 &&
+	    ((strtoull(pnd, NULL, 16) >> (SIGTRAP - 1)) & 1);
 }
 
 /*
  * A thread interrupted after executing one of our int3s but before the
  * trap was delivered holds a pending SIGTRAP with pc just past a site.
- * Let the trap arrive now, while we are still attached, and rewind it.
+ * Let the trap arrive now, while we are still attached, and rewind it;
+ * signals that come first are held and owed after (pt_run).
  */
 static void
-pt_drain(pt_proc_t *P, pt_thread_t *T)
+pt_drain(pt_proc_t *P, pid_t tid)
 {
-	for (int tries = 0; tries < 4; tries++) {
-		struct user_regs_struct regs;
-		int status;
+	pt_thread_t *T = pt_thr_find(P, tid);
+	arch_regs_t regs;
+	pt_ran_t ran;
 
-		if (!(T->pt_flags & PT_TF_STOPPED) ||
-		    (T->pt_flags & PT_TF_SIGSTOP) ||
-		    ptrace(PTRACE_GETREGS, T->pt_tid, 0, &regs) < 0 ||
-		    !pt_gone_find(P, regs.rip - 1) ||
-		    !pt_trap_pending((T->pt_flags & PT_TF_GUEST) ? T->pt_tid :
-		    P->pp_pid, T->pt_tid))
-			return;
-		if (ptrace(PTRACE_CONT, T->pt_tid, 0, 0) < 0 ||
-		    pt_wait_tid(T->pt_tid, &status) != 0 ||
-		    !WIFSTOPPED(status))
-			return;
-		if ((status >> 16) == 0 && WSTOPSIG(status) == SIGTRAP) {
-			regs.rip--;
-			(void) ptrace(PTRACE_SETREGS, T->pt_tid, 0, &regs);
-			return;
-		}
-		if ((status >> 16) == 0) {
-			/* another signal came first: keep it for the victim */
-			T->pt_flags |= PT_TF_SIGSTOP;
-			T->pt_sig = WSTOPSIG(status);
-			return;
-		}
+	if (T == NULL || !(T->pt_flags & PT_TF_STOPPED) ||
+	    (T->pt_flags & PT_TF_SIGSTOP) || pt_thr_regs(T, &regs) != 0 ||
+	    !pt_gone_find(P, arch_trap_site(&regs)) ||
+	    !pt_trap_pending((T->pt_flags & PT_TF_GUEST) ? tid : P->pp_pid,
+	    tid))
+		return;
+	if (pt_run(P, tid, 0, &ran) == 0 && ran.pr_kind == PT_RAN_TRAP &&
+	    (T = pt_thr_find(P, tid)) != NULL && pt_thr_regs(T, &regs) == 0) {
+		arch_set_pc(&T->pt_regs, arch_trap_site(&regs));
+		T->pt_regs_dirty = true;
 	}
+	pt_unhold(P, tid);
+	if ((T = pt_thr_find(P, tid)) != NULL)
+		pt_thr_flush(T);
+}
+
+/* Detach TID with the signal it owes (after draining a pending trap). */
+static void
+pt_detach_one(pt_proc_t *P, pid_t tid)
+{
+	pt_thread_t *T;
+	int sig;
+
+	pt_drain(P, tid);
+	if ((T = pt_thr_find(P, tid)) == NULL)
+		return;
+	pt_thr_flush(T);
+	sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : 0;
+	if (sig != 0 && T->pt_has_info)
+		(void) ptrace(PTRACE_SETSIGINFO, tid, 0, &T->pt_info);
+	(void) ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
 }
 
 static void
 pt_detach_all(pt_proc_t *P)
 {
-	for (int i = 0; i < P->pp_nthr; i++) {
-		pt_thread_t *T = &P->pp_thr[i];
-		int sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : 0;
+	/* draining may see threads die (the table changes): by tid */
+	while (P->pp_nthr > 0) {
+		pt_thread_t *T = &P->pp_thr[P->pp_nthr - 1];
+		pid_t tid = T->pt_tid;
 
 		/*
 		 * A thread past its exit stop cannot be detached: it ends as
@@ -109,17 +107,13 @@ pt_detach_all(pt_proc_t *P)
 		if (T->pt_flags & PT_TF_EXITING) {
 			int st;
 
-			if (T->pt_tid != P->pp_pid)
-				(void) pt_wait_tid(T->pt_tid, &st);
-			continue;
+			if (tid != P->pp_pid)
+				(void) pt_wait_tid(tid, &st);
+		} else {
+			pt_detach_one(P, tid);
 		}
-
-		pt_thr_flush(T);
-		pt_drain(P, T);
-		sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : sig;
-		(void) ptrace(PTRACE_DETACH, T->pt_tid, 0, (void *)(long)sig);
+		pt_thr_del(P, tid);
 	}
-	P->pp_nthr = 0;
 }
 
 /*
@@ -138,12 +132,10 @@ pt_vfork_settle(pt_proc_t *P)
 
 			if (T->pt_flags & PT_TF_GUEST) {
 				/* it too may owe a trap from a site of ours */
-				pt_thr_flush(T);
-				pt_drain(P, T);
-				(void) ptrace(PTRACE_DETACH, T->pt_tid, 0,
-				    (void *)(long)((T->pt_flags &
-				    PT_TF_SIGSTOP) ? T->pt_sig : 0));
-				pt_thr_del(P, T->pt_tid);
+				pid_t tid = T->pt_tid;
+
+				pt_detach_one(P, tid);
+				pt_thr_del(P, tid);
 			}
 		}
 		for (int i = 0; i < P->pp_nthr; i++)
@@ -169,13 +161,11 @@ pt_release_kill(pt_proc_t *P)
 		}
 	}
 	for (int i = P->pp_nthr - 1; i >= 0; i--) {
-		if (P->pp_thr[i].pt_flags & PT_TF_GUEST) {
-			pt_thr_flush(&P->pp_thr[i]);
-			pt_drain(P, &P->pp_thr[i]);
-			(void) ptrace(PTRACE_DETACH, P->pp_thr[i].pt_tid, 0,
-			    (void *)(long)((P->pp_thr[i].pt_flags &
-			    PT_TF_SIGSTOP) ? P->pp_thr[i].pt_sig : 0));
-			pt_thr_del(P, P->pp_thr[i].pt_tid);
+		if (i < P->pp_nthr && (P->pp_thr[i].pt_flags & PT_TF_GUEST)) {
+			pid_t tid = P->pp_thr[i].pt_tid;
+
+			pt_detach_one(P, tid);
+			pt_thr_del(P, tid);
 		}
 	}
 	if (pt_sendsig(P, SIGKILL) != 0 && errno != ESRCH)

@@ -54,6 +54,17 @@ static __thread struct {
 } pt_early[PT_EARLY_MAX];
 static __thread int pt_nearly;
 
+/*
+ * Stops of other tracees that pt_run() collected while it waited for its
+ * thread: classified later, in arrival order (pt_collect takes them
+ * first), so that no policy runs inside another.
+ */
+static __thread struct pt_later {
+	pid_t pl_tid;
+	int pl_status;
+} *pt_later;
+static __thread int pt_nlater, pt_alater;
+
 static void pt_dispatch(pid_t tid, int status);
 
 long
@@ -115,11 +126,67 @@ pt_early_take(pid_t tid, int *status)
 	return 0;
 }
 
+void
+pt_later_put(pid_t tid, int status)
+{
+	if (pt_nlater == pt_alater) {
+		int n = pt_alater ? pt_alater * 2 : 16;
+		struct pt_later *l = realloc(pt_later, n * sizeof (*l));
+
+		if (l == NULL) {
+			/* no room: classify it now rather than lose it */
+			pt_dispatch(tid, status);
+			return;
+		}
+		pt_later = l;
+		pt_alater = n;
+	}
+	pt_later[pt_nlater].pl_tid = tid;
+	pt_later[pt_nlater].pl_status = status;
+	pt_nlater++;
+}
+
+static void
+pt_later_remove(int i)
+{
+	memmove(&pt_later[i], &pt_later[i + 1],
+	    (size_t)(pt_nlater - i - 1) * sizeof (*pt_later));
+	if (--pt_nlater == 0) {
+		free(pt_later);
+		pt_later = NULL;
+		pt_alater = 0;
+	}
+}
+
+int
+pt_later_take(pid_t tid, int *status)
+{
+	for (int i = 0; i < pt_nlater; i++) {
+		if (pt_later[i].pl_tid == tid) {
+			*status = pt_later[i].pl_status;
+			pt_later_remove(i);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+pt_later_drop(pid_t tid)
+{
+	int status;
+
+	while (pt_later_take(tid, &status))
+		;
+}
+
 int
 pt_wait_tid(pid_t tid, int *status)
 {
 	pid_t r;
 
+	if (pt_later_take(tid, status))
+		return 0;
 	if (pt_early_take(tid, status)) {
 		char st = 0;
 
@@ -283,20 +350,26 @@ pt_is_stopsig(int sig)
 static int
 pt_trap(pt_proc_t *P, pt_thread_t *T)
 {
-	struct user_regs_struct regs;
+	arch_regs_t regs;
 	siginfo_t si;
 	uintptr_t pc;
 	uint8_t byte;
 
 	if (pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
-	    si.si_code != SI_KERNEL)
+	    !arch_si_is_trap(&si))
 		return 0;
 	if (pt_thr_regs(T, &regs) != 0)
 		return 0;
-	pc = regs.rip - 1;
+	pc = arch_trap_site(&regs);
 	if (pt_bkpt_find(P, pc) != NULL) {
-		T->pt_regs.rip = pc;
-		T->pt_regs_dirty = true;
+		/*
+		 * Rewound in the kernel's copy at once, before anything else
+		 * is done: should we die now, the thread resumes at the site
+		 * (and dies of its trap), never one byte into an instruction.
+		 */
+		arch_set_pc(&T->pt_regs, pc);
+		if (arch_pc_write(T->pt_tid, pc) != 0)
+			T->pt_regs_dirty = true;
 		T->pt_sig = 0;
 		if (T->pt_flags & PT_TF_GUEST) {
 			/* a vfork child runs our sites unreported */
@@ -314,8 +387,8 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 		return 1;
 	}
 	if (pt_gone_find(P, pc) && pt_mem_read(P, pc, &byte, 1) == 1 &&
-	    byte != 0xcc) {
-		T->pt_regs.rip = pc;
+	    byte != ARCH_TRAP_BYTE) {
+		arch_set_pc(&T->pt_regs, pc);
 		T->pt_regs_dirty = true;
 		T->pt_sig = 0;
 		pt_pass(P, T);
@@ -324,45 +397,26 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 	return 0;
 }
 
-/*
- * A fault raised by an out-of-line copy is the program's fault at the
- * site: the copy's instruction did not complete, so the handler is shown
- * the site's pc, as without us (a handler that returns, maybe after we
- * let go and unmapped the copy, runs the instruction again from there).
- */
-static void
-pt_xol_fault(pt_proc_t *P, pt_thread_t *T, int sig)
-{
-	struct user_regs_struct regs;
-	uintptr_t site;
-	siginfo_t si;
-
-	/* the pc first: it is cached, and pt_xol_finish reads it anyway */
-	if (P->pp_nslots == 0 || (sig != SIGSEGV && sig != SIGBUS &&
-	    sig != SIGILL && sig != SIGFPE) || pt_thr_regs(T, &regs) != 0 ||
-	    (site = pt_xol_site(P, regs.rip)) == 0 ||
-	    pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
-	    si.si_code <= 0)
-		return;
-	T->pt_regs.rip = site;
-	T->pt_regs_dirty = true;
-	/* SIGILL, SIGFPE (and a fetch fault) name the instruction too */
-	if ((uintptr_t)si.si_addr == regs.rip) {
-		si.si_addr = (void *)site;
-		(void) pt_ptrace(PTRACE_SETSIGINFO, T->pt_tid, 0, &si);
-	}
-}
-
 static void
 pt_signal_stop(pt_proc_t *P, pt_thread_t *T, int sig)
 {
+	pid_t tid = T->pt_tid;
+
 	T->pt_flags |= PT_TF_SIGSTOP;
 	if (sig == SIGTRAP && pt_trap(P, T))
 		return;
 	pt_xol_fault(P, T, sig);
-	if (pt_xol_finish(P, T, sig, NULL) < 0)
-		return;		/* what came instead is classified */
+	/*
+	 * A signal met in a copy is taken once the thread is out of it (it
+	 * may then owe another: a fault of the copy's, at the site).
+	 */
 	T->pt_sig = sig;
+	if (P->pp_nxol > 0 && pt_xol_out(P, tid) != 0) {
+		/* gone, or what came instead was dispatched */
+		if ((T = pt_thr_find(P, tid)) == NULL || T->pt_sig == 0)
+			return;
+		sig = T->pt_sig;
+	}
 	if (T->pt_flags & PT_TF_GUEST) {
 		pt_pass(P, T);
 		return;
@@ -648,7 +702,7 @@ pt_dispatch(pid_t tid, int status)
 	pt_update_state(P);
 }
 
-/* Classify a status collected elsewhere (a step's wait). */
+/* Classify a status collected elsewhere (pt_run's wait). */
 void
 pt_redispatch(pid_t tid, int status)
 {
@@ -660,7 +714,16 @@ int
 pt_collect(int block)
 {
 	int status;
-	pid_t tid = waitpid(-1, &status,
+	pid_t tid;
+
+	if (pt_nlater > 0) {
+		tid = pt_later[0].pl_tid;
+		status = pt_later[0].pl_status;
+		pt_later_remove(0);
+		pt_dispatch(tid, status);
+		return 1;
+	}
+	tid = waitpid(-1, &status,
 	    __WALL | __WNOTHREAD | (block ? 0 : WNOHANG));
 
 	if (tid < 0)

@@ -1,7 +1,7 @@
 /*
  * xol.c - scratch areas in the tracee for out-of-line copies.
  *
- * An instruction relocated out of line keeps its rip-relative operands
+ * An instruction relocated out of line keeps its pc-relative operands
  * only if its copy lies within +-2 GB of what they address, so areas are
  * mapped near the code they serve: in the gap of the address space
  * nearest to the site, with MAP_FIXED_NOREPLACE so that nothing of the
@@ -29,7 +29,6 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #define PT_XOL_AREA	(256 * 1024)
 #define PT_XOL_SLOT	32
@@ -245,7 +244,7 @@ pt_xol_keep(pt_proc_t *P, uintptr_t site, const uint8_t *text, size_t len,
 {
 	pt_xol_slot_t *s;
 
-	if (len > PT_CARRY_MAXLEN)
+	if (len > ARCH_INSN_MAX)
 		return -EINVAL;
 	if (P->pp_nslots == P->pp_aslots) {
 		int n = P->pp_aslots ? P->pp_aslots * 2 : 64;
@@ -264,122 +263,110 @@ pt_xol_keep(pt_proc_t *P, uintptr_t site, const uint8_t *text, size_t len,
 }
 
 /*
- * T is inside a copy and owes signal SIG (INFO its siginfo, or NULL: the
- * current stop's): a signal pending at a hit is taken on the way into
- * the copy, or was caught while the site's plan was made.  Finish the
- * copy first, by single steps with SIG held, so that the handler's frame
- * holds a pc in the program, not in an area we may unmap while the
- * handler runs (the reference defers the signal the same way).  1: T was
- * carried out and rests in the last step's stop owing SIG, siginfo and
- * all; 0: nothing to do; -1: something else came first, SIG was re-sent
- * and that stop classified in its place (T may be gone).
+ * A fault raised by an out-of-line copy is the program's fault at the
+ * site: the copy's instruction did not complete, so the handler is shown
+ * the site's pc, as without us (a handler that returns, maybe after we
+ * let go and unmapped the copy, runs the instruction again from there).
  */
-int
-pt_xol_finish(pt_proc_t *P, pt_thread_t *T, int sig, const siginfo_t *info)
+void
+pt_xol_fault(pt_proc_t *P, pt_thread_t *T, int sig)
 {
-	struct user_regs_struct regs;
-	pid_t tid = T->pt_tid;
+	arch_regs_t regs;
+	uintptr_t site, pc;
 	siginfo_t si;
-	int status;
 
-	if (P->pp_nxol == 0 || pt_thr_regs(T, &regs) != 0 ||
-	    !pt_xol_contains(P, regs.rip))
-		return 0;
-	if (info != NULL)
-		si = *info;
-	else if (pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
-		return 0;
-	/*
-	 * Other signals arriving meanwhile are kept too, and sent again
-	 * once the thread is out (their sender details are lost), never
-	 * handled by a new round of this: that would recurse without end.
-	 */
-	int extra[8], nextra = 0;
-	for (int steps = 0; steps < 16; steps++) {
-		siginfo_t ti;
-		int event, got;
-
-		pt_thr_flush(T);
-		if (pt_ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
-			break;
-		T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_SIGSTOP | PT_TF_EVSTOP);
-		T->pt_sig = 0;
-		T->pt_has_info = 0;
-		if (pt_wait_tid(tid, &status) != 0)
-			return -1;
-		if (!WIFSTOPPED(status)) {
-			pt_redispatch(tid, status);	/* it died */
-			return -1;
-		}
-		T->pt_flags |= PT_TF_STOPPED;
-		event = status >> 16;
-		got = WSTOPSIG(status);
-		if (event == PTRACE_EVENT_STOP) {
-			/* an interrupt or a group stop: not stepped yet */
-			T->pt_flags |= PT_TF_EVSTOP;
-			if (pt_is_stopsig(got))
-				T->pt_flags |= PT_TF_JOBSTOP;
-			continue;
-		}
-		if (event != 0) {
-			/* a copy makes no system call: keep what it says */
-			(void) syscall(SYS_tgkill, (T->pt_flags & PT_TF_GUEST) ?
-			    tid : P->pp_pid, tid, sig);
-			pt_redispatch(tid, status);
-			return -1;
-		}
-		T->pt_flags |= PT_TF_SIGSTOP;
-		if (got == SIGTRAP &&
-		    pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &ti) == 0 &&
-		    ti.si_code > 0 && ti.si_code != SI_KERNEL) {
-			/* the step's own trap */
-			if (pt_thr_regs(T, &regs) != 0 ||
-			    !pt_xol_contains(P, regs.rip))
-				break;
-			continue;
-		}
-		if (nextra < (int)(sizeof (extra) / sizeof (extra[0])))
-			extra[nextra++] = got;
+	/* the pc first: it is cached, and pt_xol_out reads it anyway */
+	if (P->pp_nslots == 0 || (sig != SIGSEGV && sig != SIGBUS &&
+	    sig != SIGILL && sig != SIGFPE) || pt_thr_regs(T, &regs) != 0 ||
+	    (site = pt_xol_site(P, (pc = arch_pc(&regs)))) == 0 ||
+	    pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
+	    si.si_code <= 0)
+		return;
+	arch_set_pc(&T->pt_regs, site);
+	T->pt_regs_dirty = true;
+	/* SIGILL, SIGFPE (and a fetch fault) name the instruction too */
+	if ((uintptr_t)si.si_addr == pc) {
+		si.si_addr = (void *)site;
+		(void) pt_ptrace(PTRACE_SETSIGINFO, T->pt_tid, 0, &si);
+		if (T->pt_has_info && T->pt_info.si_signo == sig)
+			T->pt_info.si_addr = (void *)site;
 	}
-	for (int i = 0; i < nextra; i++)
-		(void) syscall(SYS_tgkill, (T->pt_flags & PT_TF_GUEST) ?
-		    tid : P->pp_pid, tid, extra[i]);
-	/* out (or, if it could not be, no worse off than before): owed SIG */
-	T->pt_sig = sig;
-	T->pt_info = si;
-	T->pt_has_info = 1;
-	return 1;
 }
 
-/* Step T until it has left our areas; 0 once out, -1 if it could not. */
-static int
-pt_xol_leave(pt_proc_t *P, pt_thread_t *T)
+/*
+ * Step thread TID out of a copy before it takes the signal it owes (a
+ * signal pending at a hit is taken on the way into the copy, or was
+ * caught while the site's plan was made; at release, whatever it owes),
+ * so that a handler's frame holds a pc in the program, not in an area
+ * we may unmap while the handler runs (the reference defers a signal
+ * the same way).  Signals arriving meanwhile are held by pt_run and
+ * given back after.  If the copy's instruction faults, that fault is
+ * the program's, at the site (the owed signal is queued again behind
+ * it).  1: out, owing its signal; 0: not in a copy; -1: it died or met
+ * an event, which was dispatched (its signal queued again).
+ */
+int
+pt_xol_out(pt_proc_t *P, pid_t tid)
 {
-	for (int steps = 0; steps < 8; steps++) {
-		struct user_regs_struct regs;
-		int status;
+	pt_thread_t *T = pt_thr_find(P, tid);
+	arch_regs_t regs;
+	siginfo_t owed;
+	pt_ran_t ran;
+	int sig, rv = -1;
 
-		if (pt_thr_regs(T, &regs) != 0)
-			return -1;
-		if (!pt_xol_contains(P, regs.rip))
-			return 0;
-		if (T->pt_flags & PT_TF_SIGSTOP && T->pt_sig != 0)
-			return -1;	/* a signal to deliver first */
-		pt_thr_flush(T);
-		if (pt_ptrace(PTRACE_SINGLESTEP, T->pt_tid, 0, 0) < 0 ||
-		    pt_wait_tid(T->pt_tid, &status) != 0 ||
-		    !WIFSTOPPED(status))
-			return -1;
-		T->pt_regs_ok = false;
-		if ((status >> 16) != 0 || WSTOPSIG(status) != SIGTRAP) {
-			/* keep what came for the victim, and stay put */
-			T->pt_flags |= (status >> 16) == 0 ? PT_TF_SIGSTOP : 0;
-			if ((status >> 16) == 0)
-				T->pt_sig = WSTOPSIG(status);
-			return -1;
+	if (T == NULL || P->pp_nxol == 0 || pt_thr_regs(T, &regs) != 0 ||
+	    !pt_xol_contains(P, arch_pc(&regs)))
+		return 0;
+	sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : 0;
+	if (sig != 0 && T->pt_has_info)
+		owed = T->pt_info;
+	else if (sig != 0 &&
+	    pt_ptrace(PTRACE_GETSIGINFO, tid, 0, &owed) < 0)
+		sig = 0;
+	T->pt_sig = 0;
+	T->pt_has_info = 0;
+	for (int steps = 0; steps < 16; steps++) {
+		if (pt_run(P, tid, PT_RUN_STEP, &ran) != 0 ||
+		    ran.pr_kind == PT_RAN_GONE || ran.pr_kind == PT_RAN_EVENT)
+			break;
+		if ((T = pt_thr_find(P, tid)) == NULL ||
+		    pt_thr_regs(T, &regs) != 0)
+			break;
+		if (ran.pr_kind == PT_RAN_FAULT) {
+			pt_xol_fault(P, T, T->pt_sig);
+			rv = 1;
+			break;
+		}
+		if (ran.pr_kind == PT_RAN_TRAP &&
+		    pt_bkpt_find(P, arch_trap_site(&regs)) != NULL) {
+			/* ran into a site of ours: it is out, at the site */
+			arch_set_pc(&T->pt_regs, arch_trap_site(&regs));
+			T->pt_regs_dirty = true;
+			rv = 1;
+			break;
+		}
+		if (!pt_xol_contains(P, arch_pc(&regs))) {
+			rv = 1;
+			break;
 		}
 	}
-	return -1;
+	/* what it owed comes first, unless the copy itself faulted */
+	if (sig != 0 && (T = pt_thr_find(P, tid)) != NULL) {
+		if (rv == 1 && T->pt_sig == 0) {
+			T->pt_sig = sig;
+			T->pt_info = owed;
+			T->pt_has_info = 1;
+		} else if (T->pt_nhold < PT_HOLD_MAX) {
+			memmove(&T->pt_hold[1], &T->pt_hold[0],
+			    (size_t)T->pt_nhold * sizeof (T->pt_hold[0]));
+			T->pt_hold[0] = owed;
+			T->pt_nhold++;
+		} else {
+			T->pt_holdmask |= 1ULL << (sig - 1);
+		}
+	}
+	pt_unhold(P, tid);
+	return rv;
 }
 
 /*
@@ -398,12 +385,29 @@ pt_xol_fini(pt_proc_t *P)
 	if (pt_gather(P, P->pp_why) != 0)
 		return -ESRCH;
 	P->pp_stopping++;	/* our calls must not restart anybody */
-	for (int i = 0; i < P->pp_nthr; i++) {
-		pt_thread_t *T = &P->pp_thr[i];
+	int n = P->pp_nthr;
+	pid_t *tids = malloc((size_t)(n > 0 ? n : 1) * sizeof (*tids));
+	if (tids == NULL) {
+		P->pp_stopping--;
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++)
+		tids[i] = P->pp_thr[i].pt_tid;
+	/* stepping may end threads (the table changes): by tid */
+	for (int i = 0; i < n; i++) {
+		pt_thread_t *T = pt_thr_find(P, tids[i]);
 
-		if ((T->pt_flags & (PT_TF_STOPPED | PT_TF_EXITING)) ==
-		    PT_TF_STOPPED && pt_xol_leave(P, T) != 0)
+		if (T != NULL && (T->pt_flags & (PT_TF_STOPPED |
+		    PT_TF_EXITING)) == PT_TF_STOPPED &&
+		    pt_xol_out(P, tids[i]) < 0 &&
+		    (T = pt_thr_find(P, tids[i])) != NULL &&
+		    !(T->pt_flags & PT_TF_EXITING))
 			busy = true;
+	}
+	free(tids);
+	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST) {
+		P->pp_stopping--;
+		return -ESRCH;
 	}
 	for (int i = 0; !busy && i < P->pp_nxol; i++) {
 		long args[6] = { (long)P->pp_xol[i].px_start,

@@ -11,7 +11,7 @@
  *
  * main is POSTINIT and MAIN in one stop (glibc runs the executable's
  * constructors in __libc_start_main, just before main).  Its address is
- * a.out`main, or, in a stripped executable, the first argument (rdi) of
+ * a.out`main, or, in a stripped executable, the first argument of
  * __libc_start_main, caught by a breakpoint there after PREINIT.  Both
  * breakpoints are removed once they have served.
  */
@@ -150,7 +150,7 @@ rtld_consistent(rtld_t *R, rtld_ev_t *out)
 int
 rtld_event(rtld_t *R, const pt_event_t *ev, rtld_ev_t *out)
 {
-	struct user_regs_struct regs;
+	arch_regs_t regs;
 	uintptr_t addr = ev->pe_addr;
 
 	memset(out, 0, sizeof (*out));
@@ -168,9 +168,12 @@ rtld_event(rtld_t *R, const pt_event_t *ev, rtld_ev_t *out)
 	if (addr != 0 && addr == R->rt_start_bp) {
 		(void) pt_bkpt_del(R->rt_proc, addr);
 		R->rt_start_bp = 0;
+		uintptr_t main_fn;
+
 		if (pt_regs_get(R->rt_proc, ev->pe_tid, &regs) == 0 &&
-		    regs.rdi != 0 && pt_bkpt_set(R->rt_proc, regs.rdi) == 0)
-			R->rt_main_bp = regs.rdi;
+		    (main_fn = arch_arg(&regs, 0)) != 0 &&
+		    pt_bkpt_set(R->rt_proc, main_fn) == 0)
+			R->rt_main_bp = main_fn;
 		return 1;
 	}
 	if (addr != 0 && addr == R->rt_main_bp) {

@@ -41,7 +41,7 @@ struct unw_proc {
 	/* during one walk */
 	pt_proc_t *up_P;
 	pid_t up_tid;
-	const struct user_regs_struct *up_regs;
+	const arch_regs_t *up_regs;
 	struct {
 		uintptr_t pc_addr;	/* page address, 0: empty */
 		bool pc_bad;		/* unreadable */
@@ -141,17 +141,15 @@ static bool
 unw_initial_registers(Dwfl_Thread *thread, void *arg)
 {
 	unw_proc_t *U = arg;
-	const struct user_regs_struct *r = U->up_regs;
-	/* the x86-64 DWARF register numbers 0-16 */
-	Dwarf_Word dw[17] = {
-		r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp,
-		r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
-		r->rip
-	};
+	uint64_t v[ARCH_DWARF_NREGS];
+	Dwarf_Word dw[ARCH_DWARF_NREGS];
 
-	if (!dwfl_thread_state_registers(thread, 0, 17, dw))
+	arch_dwarf_regs(U->up_regs, v);
+	for (int i = 0; i < ARCH_DWARF_NREGS; i++)
+		dw[i] = v[i];
+	if (!dwfl_thread_state_registers(thread, 0, ARCH_DWARF_NREGS, dw))
 		return false;
-	dwfl_thread_state_register_pc(thread, r->rip);
+	dwfl_thread_state_register_pc(thread, arch_pc(U->up_regs));
 	return true;
 }
 
@@ -259,8 +257,8 @@ unw_frame_cb(Dwfl_Frame *state, void *arg)
 	f->uf_pc = pc;
 	f->uf_exact = act;
 	f->uf_how = UNW_F_CFI;
-	f->uf_rbp = dwfl_frame_reg(state, 6, &v) == 0 ? v : 0;
-	f->uf_rsp = dwfl_frame_reg(state, 7, &v) == 0 ? v : 0;
+	f->uf_fp = dwfl_frame_reg(state, ARCH_DWARF_FP, &v) == 0 ? v : 0;
+	f->uf_sp = dwfl_frame_reg(state, ARCH_DWARF_SP, &v) == 0 ? v : 0;
 	return ++w->uw_n < w->uw_max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
@@ -271,7 +269,7 @@ unw_frame_cb(Dwfl_Frame *state, void *arg)
  */
 int
 unw_cfi_walk(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
-    const struct user_regs_struct *regs, unw_frame_t *frames, int max,
+    const arch_regs_t *regs, unw_frame_t *frames, int max,
     bool *complete)
 {
 	unw_walk_t w = { frames, 0, max };

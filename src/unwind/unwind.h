@@ -66,19 +66,18 @@ int unw_frame_name(sym_proc_t *S, uintptr_t pc, int caller, char *buf,
 /* ---- inside the layer ---- */
 
 #include <stdbool.h>
-#include <sys/user.h>
 
 /* One frame of a CFI walk (dwfl.c), for walk.c. */
 typedef struct unw_frame {
 	uintptr_t uf_pc;
 	bool uf_exact;		/* activation: not a return address */
 	unsigned char uf_how;	/* UNW_F_CFI or UNW_F_FP */
-	uintptr_t uf_rbp;	/* the frame's rbp, rsp (0: unknown) */
-	uintptr_t uf_rsp;
+	uintptr_t uf_fp;	/* the frame's frame and stack pointers */
+	uintptr_t uf_sp;	/* (0: unknown) */
 } unw_frame_t;
 
 int unw_cfi_walk(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
-    const struct user_regs_struct *regs, unw_frame_t *frames, int max,
+    const arch_regs_t *regs, unw_frame_t *frames, int max,
     bool *complete);
 bool unw_read_word(unw_proc_t *U, pt_proc_t *P, uintptr_t addr,
     uint64_t *val);

@@ -4,11 +4,12 @@
  * Why both: libdw's CFI walk (dwfl.c) is right for code compiled without
  * frame pointers, which is most of a distribution, but it stops at the
  * first pc no module covers (JIT code, anonymous memory) or whose object
- * has no CFI.  From the last frame it reached, with that frame's rbp, the
- * walk takes one step along the saved-rbp chain ([rbp] the caller's rbp,
- * [rbp+8] the return address), which is how JIT code (which keeps frame
- * pointers) is left, and CFI takes over again from the caller, with rip,
- * rsp and rbp known; a frame CFI cannot leave either gets another step,
+ * has no CFI.  From the last frame it reached, with that frame's frame
+ * pointer, the walk takes one step along the chain of saved frame
+ * pointers (the layout is the architecture's: ARCH_FP_*), which is how
+ * JIT code (which keeps frame pointers) is left, and CFI takes over again
+ * from the caller, with its pc, stack and frame pointers known; a frame
+ * CFI cannot leave either gets another step,
  * as long as the chain climbs the stack sanely.  A JIT frame shows as its
  * bare address.
  *
@@ -25,25 +26,25 @@
 
 #define UNW_FP_SPAN	(64UL << 20)	/* largest sane step up the stack */
 
-/* One step along the saved-rbp chain from FR[N-1]: 1, or 0 if none. */
+/* One step along the frame-pointer chain from FR[N-1]: 1, or 0. */
 static int
 unw_fp_step(unw_proc_t *U, pt_proc_t *P, unw_frame_t *fr, int n)
 {
-	uintptr_t rbp = fr[n - 1].uf_rbp, floor = fr[n - 1].uf_rsp;
+	uintptr_t fp = fr[n - 1].uf_fp, floor = fr[n - 1].uf_sp;
 	uint64_t next, ret;
 
-	if (rbp == 0 || (rbp & 7) != 0 || rbp < floor ||
-	    (floor != 0 && rbp - floor > UNW_FP_SPAN))
+	if (fp == 0 || (fp & 7) != 0 || fp < floor ||
+	    (floor != 0 && fp - floor > UNW_FP_SPAN))
 		return 0;
-	if (!unw_read_word(U, P, rbp, &next) ||
-	    !unw_read_word(U, P, rbp + 8, &ret) || ret < 4096 ||
-	    (next != 0 && next <= rbp))		/* the chain must climb */
+	if (!unw_read_word(U, P, fp, &next) ||
+	    !unw_read_word(U, P, fp + ARCH_FP_RET, &ret) || ret < 4096 ||
+	    (next != 0 && next <= fp))		/* the chain must climb */
 		return 0;
 	fr[n].uf_pc = ret;
 	fr[n].uf_exact = false;
 	fr[n].uf_how = UNW_F_FP;
-	fr[n].uf_rbp = next;
-	fr[n].uf_rsp = rbp + 16;
+	fr[n].uf_fp = next;
+	fr[n].uf_sp = fp + ARCH_FP_CFA;
 	return 1;
 }
 
@@ -51,7 +52,7 @@ int
 unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
     uintptr_t *pcs, unsigned char *flags, int max, char *msg, size_t msglen)
 {
-	struct user_regs_struct regs;
+	arch_regs_t regs;
 	unw_frame_t *fr;
 	bool complete;
 	int n, rv;
@@ -75,22 +76,22 @@ unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 	}
 	n = unw_cfi_walk(U, P, S, tid, &regs, fr, max, &complete);
 	if (n == 0) {		/* no module at all: registers only */
-		fr[0].uf_pc = regs.rip;
+		fr[0].uf_pc = arch_pc(&regs);
 		fr[0].uf_exact = true;
 		fr[0].uf_how = UNW_F_FP;
-		fr[0].uf_rbp = regs.rbp;
-		fr[0].uf_rsp = regs.rsp;
+		fr[0].uf_fp = arch_fp(&regs);
+		fr[0].uf_sp = arch_sp(&regs);
 		n = 1;
 	}
 	/* CFI stopped early: a frame-pointer step, then CFI again */
 	while (!complete && n < max && unw_fp_step(U, P, fr, n) == 1) {
-		struct user_regs_struct r = regs;
+		arch_regs_t r = regs;
 		unw_frame_t *f = &fr[n];
 		int k;
 
-		r.rip = f->uf_pc;
-		r.rsp = f->uf_rsp;
-		r.rbp = f->uf_rbp;
+		arch_set_pc(&r, f->uf_pc);
+		arch_set_sp(&r, f->uf_sp);
+		arch_set_fp(&r, f->uf_fp);
 		k = unw_cfi_walk(U, P, S, tid, &r, f, max - n, &complete);
 		if (k > 0) {	/* its first frame is the one we stepped to */
 			f->uf_exact = false;

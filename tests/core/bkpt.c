@@ -257,7 +257,7 @@ TEST(bkpt_set_while_running)
 
 TEST(bkpt_pc_rewound)
 {
-	struct user_regs_struct regs;
+	arch_regs_t regs;
 	struct bp_ctx x = { 0 };
 	struct victim v;
 	pt_event_t ev;

@@ -225,7 +225,7 @@ TEST(mem_read_after_exec)
 TEST(regs_rip_in_executable)
 {
 	VICTIM_LOCALS;
-	struct user_regs_struct regs, again;
+	arch_regs_t regs, again;
 	unsigned long count = 0;
 	uintptr_t caddr;
 
@@ -256,7 +256,7 @@ TEST(regs_rip_in_executable)
 TEST(regs_every_thread)
 {
 	VICTIM_LOCALS;
-	struct user_regs_struct regs;
+	arch_regs_t regs;
 	pid_t tids[16];
 	int n;
 

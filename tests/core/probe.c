@@ -8,7 +8,7 @@
  * relocation fails a test through the victim's verdict, not only through
  * a count:
  *
- *   probe_decode_kinds		prb_decode() on byte sequences: kind,
+ *   probe_decode_kinds		arch_plan() on byte sequences: kind,
  *		length, target, register
  *   probe_plans_per_site	pt level: each site's plan as made at its
  *		first hit (prb_plan), exact hits, the victim's self-check,
@@ -45,42 +45,42 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#define REG(r)	((int)offsetof(struct user_regs_struct, r))
+#define REG(r)	((int)offsetof(arch_regs_t, r))
 
 /* ---------------------------------------------------------------- sites */
 
 static const struct expect {
 	const char *name;
-	pt_carry_kind_t kind;
+	arch_carry_kind_t kind;
 	int reg;		/* PUSH */
 	int len;		/* the first instruction's length */
 	int per_round;		/* calls per round */
 } expects[] = {
-	{ "c_endbr", PT_CARRY_SKIP, -1, 4, 1 },
-	{ "c_nop", PT_CARRY_SKIP, -1, 6, 1 },
-	{ "c_push_rbx", PT_CARRY_PUSH, REG(rbx), 1, 1 },
-	{ "c_push_r12", PT_CARRY_PUSH, REG(r12), 2, 1 },
-	{ "c_mov", PT_CARRY_XOL, -1, 3, 1 },
-	{ "c_sub", PT_CARRY_XOL, -1, 4, 1 },
-	{ "c_push_imm", PT_CARRY_XOL, -1, 5, 1 },
-	{ "c_rsp", PT_CARRY_XOL, -1, 5, 1 },
-	{ "c_ret", PT_CARRY_XOL, -1, 1, 1 },
-	{ "c_fault", PT_CARRY_XOL, -1, 3, 2 },
-	{ "c_lea_rip", PT_CARRY_XOL, -1, 7, 1 },
-	{ "c_load_rip", PT_CARRY_XOL, -1, 7, 1 },
-	{ "c_store_rip", PT_CARRY_XOL, -1, 7, 1 },
-	{ "c_cmp_rip8", PT_CARRY_XOL, -1, 7, 1 },
-	{ "c_cmp_rip32", PT_CARRY_XOL, -1, 10, 1 },
-	{ "c_jz8", PT_CARRY_XOL, -1, 2, 1 },
-	{ "c_jl8", PT_CARRY_XOL, -1, 2, 1 },
-	{ "c_jb32", PT_CARRY_XOL, -1, 6, 1 },
-	{ "c_jnz32", PT_CARRY_XOL, -1, 6, 1 },
-	{ "c_jmp32", PT_CARRY_JMP, -1, 5, 1 },
-	{ "c_jmp8", PT_CARRY_JMP, -1, 2, 1 },
-	{ "c_call", PT_CARRY_CALL, -1, 5, 1 },
-	{ "c_jrcxz", PT_CARRY_STEP, -1, 2, 1 },
-	{ "c_icall", PT_CARRY_STEP, -1, 2, 1 },
-	{ "c_syscall", PT_CARRY_STEP, -1, 2, 1 },
+	{ "c_endbr", ARCH_CARRY_SKIP, -1, 4, 1 },
+	{ "c_nop", ARCH_CARRY_SKIP, -1, 6, 1 },
+	{ "c_push_rbx", ARCH_CARRY_PUSH, REG(rbx), 1, 1 },
+	{ "c_push_r12", ARCH_CARRY_PUSH, REG(r12), 2, 1 },
+	{ "c_mov", ARCH_CARRY_XOL, -1, 3, 1 },
+	{ "c_sub", ARCH_CARRY_XOL, -1, 4, 1 },
+	{ "c_push_imm", ARCH_CARRY_XOL, -1, 5, 1 },
+	{ "c_rsp", ARCH_CARRY_XOL, -1, 5, 1 },
+	{ "c_ret", ARCH_CARRY_XOL, -1, 1, 1 },
+	{ "c_fault", ARCH_CARRY_XOL, -1, 3, 2 },
+	{ "c_lea_rip", ARCH_CARRY_XOL, -1, 7, 1 },
+	{ "c_load_rip", ARCH_CARRY_XOL, -1, 7, 1 },
+	{ "c_store_rip", ARCH_CARRY_XOL, -1, 7, 1 },
+	{ "c_cmp_rip8", ARCH_CARRY_XOL, -1, 7, 1 },
+	{ "c_cmp_rip32", ARCH_CARRY_XOL, -1, 10, 1 },
+	{ "c_jz8", ARCH_CARRY_XOL, -1, 2, 1 },
+	{ "c_jl8", ARCH_CARRY_XOL, -1, 2, 1 },
+	{ "c_jb32", ARCH_CARRY_XOL, -1, 6, 1 },
+	{ "c_jnz32", ARCH_CARRY_XOL, -1, 6, 1 },
+	{ "c_jmp32", ARCH_CARRY_JMP, -1, 5, 1 },
+	{ "c_jmp8", ARCH_CARRY_JMP, -1, 2, 1 },
+	{ "c_call", ARCH_CARRY_CALL, -1, 5, 1 },
+	{ "c_jrcxz", ARCH_CARRY_STEP, -1, 2, 1 },
+	{ "c_icall", ARCH_CARRY_STEP, -1, 2, 1 },
+	{ "c_syscall", ARCH_CARRY_STEP, -1, 2, 1 },
 };
 #define NEXP ((int)(sizeof (expects) / sizeof (expects[0])))
 
@@ -90,7 +90,7 @@ struct site {
 	atomic_int hits;
 	atomic_int bad;		/* wrong arguments to a callback, ... */
 	int planned;		/* pt level: the plan was checked */
-	pt_carry_t carry;
+	arch_carry_t carry;
 	void *ctx;		/* back pointer for callbacks */
 };
 
@@ -102,7 +102,7 @@ struct carryv {
 };
 
 static const char *
-kind_name(pt_carry_kind_t k)
+kind_name(arch_carry_kind_t k)
 {
 	static const char *names[] = { "NONE", "STEP", "SKIP", "PUSH", "JMP",
 	    "CALL", "XOL" };
@@ -310,7 +310,7 @@ struct dcase {
 	const char *what;
 	uint8_t text[16];
 	size_t n;
-	pt_carry_kind_t kind;
+	arch_carry_kind_t kind;
 	int len;
 	int reg;		/* PUSH */
 	long target;		/* JMP, CALL: relative to the address */
@@ -324,87 +324,87 @@ struct dcase {
 TEST(probe_decode_kinds)
 {
 	static const struct dcase cases[] = {
-		{ "endbr64", { 0xf3, 0x0f, 0x1e, 0xfa }, 4, PT_CARRY_SKIP, 4 },
-		{ "nop", { 0x90 }, 1, PT_CARRY_SKIP, 1 },
+		{ "endbr64", { 0xf3, 0x0f, 0x1e, 0xfa }, 4, ARCH_CARRY_SKIP, 4 },
+		{ "nop", { 0x90 }, 1, ARCH_CARRY_SKIP, 1 },
 		{ "nopw 0(%rax,%rax)", { 0x66, 0x0f, 0x1f, 0x44, 0, 0 }, 6,
-		    PT_CARRY_SKIP, 6 },
-		{ "push %rbp", { 0x55 }, 1, PT_CARRY_PUSH, 1, REG(rbp) },
-		{ "push %rbx", { 0x53 }, 1, PT_CARRY_PUSH, 1, REG(rbx) },
-		{ "push %r12", { 0x41, 0x54 }, 2, PT_CARRY_PUSH, 2, REG(r12) },
-		{ "push %r15", { 0x41, 0x57 }, 2, PT_CARRY_PUSH, 2, REG(r15) },
+		    ARCH_CARRY_SKIP, 6 },
+		{ "push %rbp", { 0x55 }, 1, ARCH_CARRY_PUSH, 1, REG(rbp) },
+		{ "push %rbx", { 0x53 }, 1, ARCH_CARRY_PUSH, 1, REG(rbx) },
+		{ "push %r12", { 0x41, 0x54 }, 2, ARCH_CARRY_PUSH, 2, REG(r12) },
+		{ "push %r15", { 0x41, 0x57 }, 2, ARCH_CARRY_PUSH, 2, REG(r15) },
 		{ "jmp rel32 fwd", { 0xe9, 0x10, 0x00, 0x00, 0x00 }, 5,
-		    PT_CARRY_JMP, 5, -1, 5 + 0x10 },
+		    ARCH_CARRY_JMP, 5, -1, 5 + 0x10 },
 		{ "jmp rel32 back", { 0xe9, 0x00, 0xff, 0xff, 0xff }, 5,
-		    PT_CARRY_JMP, 5, -1, 5 - 0x100 },
-		{ "jmp rel8", { 0xeb, 0x7f }, 2, PT_CARRY_JMP, 2, -1,
+		    ARCH_CARRY_JMP, 5, -1, 5 - 0x100 },
+		{ "jmp rel8", { 0xeb, 0x7f }, 2, ARCH_CARRY_JMP, 2, -1,
 		    2 + 0x7f },
-		{ "jmp rel8 back", { 0xeb, 0x80 }, 2, PT_CARRY_JMP, 2, -1,
+		{ "jmp rel8 back", { 0xeb, 0x80 }, 2, ARCH_CARRY_JMP, 2, -1,
 		    2 - 0x80 },
 		{ "call rel32", { 0xe8, 0x20, 0x00, 0x00, 0x00 }, 5,
-		    PT_CARRY_CALL, 5, -1, 5 + 0x20 },
+		    ARCH_CARRY_CALL, 5, -1, 5 + 0x20 },
 		{ "call rel32 back", { 0xe8, 0xfb, 0xff, 0xff, 0xff }, 5,
-		    PT_CARRY_CALL, 5, -1, 0 },
-		{ "call *%rax", { 0xff, 0xd0 }, 2, PT_CARRY_STEP, 2 },
-		{ "call *8(%rax)", { 0xff, 0x50, 0x08 }, 3, PT_CARRY_STEP, 3 },
+		    ARCH_CARRY_CALL, 5, -1, 0 },
+		{ "call *%rax", { 0xff, 0xd0 }, 2, ARCH_CARRY_STEP, 2 },
+		{ "call *8(%rax)", { 0xff, 0x50, 0x08 }, 3, ARCH_CARRY_STEP, 3 },
 		{ "call *disp(%rip)", { 0xff, 0x15, 1, 2, 3, 4 }, 6,
-		    PT_CARRY_STEP, 6 },
-		{ "syscall", { 0x0f, 0x05 }, 2, PT_CARRY_STEP, 2 },
-		{ "int3", { 0xcc }, 1, PT_CARRY_STEP, 1 },
-		{ "int $0x80", { 0xcd, 0x80 }, 2, PT_CARRY_STEP, 2 },
-		{ "jrcxz", { 0xe3, 0x05 }, 2, PT_CARRY_STEP, 2 },
-		{ "loop", { 0xe2, 0xfe }, 2, PT_CARRY_STEP, 2 },
+		    ARCH_CARRY_STEP, 6 },
+		{ "syscall", { 0x0f, 0x05 }, 2, ARCH_CARRY_STEP, 2 },
+		{ "int3", { 0xcc }, 1, ARCH_CARRY_STEP, 1 },
+		{ "int $0x80", { 0xcd, 0x80 }, 2, ARCH_CARRY_STEP, 2 },
+		{ "jrcxz", { 0xe3, 0x05 }, 2, ARCH_CARRY_STEP, 2 },
+		{ "loop", { 0xe2, 0xfe }, 2, ARCH_CARRY_STEP, 2 },
 		{ "mov disp(%rip),%rax", { 0x48, 0x8b, 0x05, 1, 2, 3, 4 }, 7,
-		    PT_CARRY_XOL, 7, .xol = 1 },
+		    ARCH_CARRY_XOL, 7, .xol = 1 },
 		{ "lea disp(%rip),%rdi", { 0x48, 0x8d, 0x3d, 1, 2, 3, 4 }, 7,
-		    PT_CARRY_XOL, 7, .xol = 1 },
+		    ARCH_CARRY_XOL, 7, .xol = 1 },
 		{ "cmpl $imm32,disp(%rip)", { 0x81, 0x3d, 1, 2, 3, 4, 5, 6,
-		    7, 8 }, 10, PT_CARRY_XOL, 10, .xol = 1 },
-		{ "je rel8", { 0x74, 0x05 }, 2, PT_CARRY_XOL, 2, .xol = 1 },
-		{ "jne rel32", { 0x0f, 0x85, 1, 0, 0, 0 }, 6, PT_CARRY_XOL, 6,
+		    7, 8 }, 10, ARCH_CARRY_XOL, 10, .xol = 1 },
+		{ "je rel8", { 0x74, 0x05 }, 2, ARCH_CARRY_XOL, 2, .xol = 1 },
+		{ "jne rel32", { 0x0f, 0x85, 1, 0, 0, 0 }, 6, ARCH_CARRY_XOL, 6,
 		    .xol = 1 },
-		{ "mov %rdi,%rax", { 0x48, 0x89, 0xf8 }, 3, PT_CARRY_XOL, 3,
+		{ "mov %rdi,%rax", { 0x48, 0x89, 0xf8 }, 3, ARCH_CARRY_XOL, 3,
 		    .xol = 1 },
 		{ "sub $0x28,%rsp", { 0x48, 0x83, 0xec, 0x28 }, 4,
-		    PT_CARRY_XOL, 4, .xol = 1 },
+		    ARCH_CARRY_XOL, 4, .xol = 1 },
 		{ "push $imm32", { 0x68, 0x45, 0x23, 0x01, 0x00 }, 5,
-		    PT_CARRY_XOL, 5, .xol = 1 },
-		{ "ret", { 0xc3 }, 1, PT_CARRY_XOL, 1, .xol = 1 },
+		    ARCH_CARRY_XOL, 5, .xol = 1 },
+		{ "ret", { 0xc3 }, 1, ARCH_CARRY_XOL, 1, .xol = 1 },
 		/* only the first instruction counts, whatever follows */
 		{ "push %rbp; mov %rsp,%rbp", { 0x55, 0x48, 0x89, 0xe5 }, 4,
-		    PT_CARRY_PUSH, 1, REG(rbp) },
-		{ "garbage (06)", { 0x06 }, 1, PT_CARRY_STEP, 0, .err = 1 },
-		{ "truncated jmp", { 0xe9, 0x01 }, 2, PT_CARRY_STEP, 0,
+		    ARCH_CARRY_PUSH, 1, REG(rbp) },
+		{ "garbage (06)", { 0x06 }, 1, ARCH_CARRY_STEP, 0, .err = 1 },
+		{ "truncated jmp", { 0xe9, 0x01 }, 2, ARCH_CARRY_STEP, 0,
 		    .err = 1 },
-		{ "empty", { 0 }, 0, PT_CARRY_STEP, 0, .err = 1 },
+		{ "empty", { 0 }, 0, ARCH_CARRY_STEP, 0, .err = 1 },
 	};
 	const uintptr_t at = 0x555555554000UL + 0x1234;
 
 	for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
 		const struct dcase *d = &cases[i];
-		pt_carry_t c;
+		arch_carry_t c;
 		int xol = -1, rc;
 
 		memset(&c, 0xa5, sizeof (c));
-		rc = prb_decode(d->text, d->n, at, &c, &xol);
+		rc = arch_plan(d->text, d->n, at, &c, &xol);
 		tinfo("%s: rc %d kind %s len %d reg %d target %#lx xol %d",
-		    d->what, rc, kind_name(c.pc_kind), c.pc_len, c.pc_reg,
-		    (unsigned long)c.pc_target, xol);
+		    d->what, rc, kind_name(c.ac_kind), c.ac_len, c.ac_reg,
+		    (unsigned long)c.ac_target, xol);
 		CHECK_MSG(d->err ? rc < 0 : rc == 0, "%s: rc %d", d->what,
 		    rc);
-		CHECK_MSG(c.pc_kind == d->kind, "%s: kind %s, want %s",
-		    d->what, kind_name(c.pc_kind), kind_name(d->kind));
+		CHECK_MSG(c.ac_kind == d->kind, "%s: kind %s, want %s",
+		    d->what, kind_name(c.ac_kind), kind_name(d->kind));
 		CHECK_MSG(xol == d->xol, "%s: needs_xol %d", d->what, xol);
 		if (d->err)
 			continue;
-		CHECK_MSG(c.pc_len == d->len, "%s: len %d, want %d", d->what,
-		    c.pc_len, d->len);
-		if (d->kind == PT_CARRY_PUSH)
-			CHECK_MSG(c.pc_reg == d->reg, "%s: reg %d, want %d",
-			    d->what, c.pc_reg, d->reg);
-		if (d->kind == PT_CARRY_JMP || d->kind == PT_CARRY_CALL)
-			CHECK_MSG(c.pc_target == at + d->target, "%s: target "
+		CHECK_MSG(c.ac_len == d->len, "%s: len %d, want %d", d->what,
+		    c.ac_len, d->len);
+		if (d->kind == ARCH_CARRY_PUSH)
+			CHECK_MSG(c.ac_reg == d->reg, "%s: reg %d, want %d",
+			    d->what, c.ac_reg, d->reg);
+		if (d->kind == ARCH_CARRY_JMP || d->kind == ARCH_CARRY_CALL)
+			CHECK_MSG(c.ac_target == at + d->target, "%s: target "
 			    "%#lx, want %#lx", d->what,
-			    (unsigned long)c.pc_target,
+			    (unsigned long)c.ac_target,
 			    (unsigned long)(at + d->target));
 	}
 }
@@ -422,7 +422,7 @@ plan_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 	struct planctx *x = arg;
 	struct carryv *cv = x->cv;
 	struct site *s;
-	pt_carry_t c;
+	arch_carry_t c;
 
 	if (ev->pe_kind != PT_EV_BREAKPOINT)
 		return RUN_DEFAULT;
@@ -432,8 +432,8 @@ plan_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 	CHECK_EQ_INT(pt_bkpt_carry(P, s->addr, &c), 0);
 	if (!s->planned) {
 		/* a site's first hit: nothing planned yet, plan it here */
-		CHECK_MSG(c.pc_kind == PT_CARRY_NONE, "%s: planned before "
-		    "its first hit (%s)", s->e->name, kind_name(c.pc_kind));
+		CHECK_MSG(c.ac_kind == ARCH_CARRY_NONE, "%s: planned before "
+		    "its first hit (%s)", s->e->name, kind_name(c.ac_kind));
 		int rc = prb_plan(P, s->addr, ev->pe_tid);
 		CHECK_MSG(rc == 0, "prb_plan %s: %d: %s", s->e->name, rc,
 		    pt_errmsg(P));
@@ -476,30 +476,30 @@ TEST_TIMEOUT(probe_plans_per_site, 60)
 	check_counts(&cv, rounds, NULL, 0);
 	for (int i = 0; i < cv.n; i++) {
 		struct site *s = &cv.s[i];
-		const pt_carry_t *k = &s->carry;
+		const arch_carry_t *k = &s->carry;
 
 		CHECK(s->planned);
 		tinfo("%s at %#lx: %s len %d reg %d target %#lx", s->e->name,
-		    (unsigned long)s->addr, kind_name(k->pc_kind), k->pc_len,
-		    k->pc_reg, (unsigned long)k->pc_target);
-		CHECK_MSG(k->pc_kind == s->e->kind, "%s: plan %s, want %s",
-		    s->e->name, kind_name(k->pc_kind), kind_name(s->e->kind));
-		CHECK_MSG(k->pc_len == s->e->len, "%s: len %d, want %d",
-		    s->e->name, k->pc_len, s->e->len);
-		if (k->pc_kind == PT_CARRY_PUSH)
-			CHECK_EQ_INT(k->pc_reg, s->e->reg);
+		    (unsigned long)s->addr, kind_name(k->ac_kind), k->ac_len,
+		    k->ac_reg, (unsigned long)k->ac_target);
+		CHECK_MSG(k->ac_kind == s->e->kind, "%s: plan %s, want %s",
+		    s->e->name, kind_name(k->ac_kind), kind_name(s->e->kind));
+		CHECK_MSG(k->ac_len == s->e->len, "%s: len %d, want %d",
+		    s->e->name, k->ac_len, s->e->len);
+		if (k->ac_kind == ARCH_CARRY_PUSH)
+			CHECK_EQ_INT(k->ac_reg, s->e->reg);
 	}
-	CHECK_EQ_INT(site_named(&cv, "c_jmp32")->carry.pc_target, cv.tail7);
-	CHECK_EQ_INT(site_named(&cv, "c_jmp8")->carry.pc_target, cv.tail8);
-	CHECK_EQ_INT(site_named(&cv, "c_call")->carry.pc_target,
+	CHECK_EQ_INT(site_named(&cv, "c_jmp32")->carry.ac_target, cv.tail7);
+	CHECK_EQ_INT(site_named(&cv, "c_jmp8")->carry.ac_target, cv.tail8);
+	CHECK_EQ_INT(site_named(&cv, "c_call")->carry.ac_target,
 	    cv.helper13);
 	/* XOL copies: distinct slots */
 	for (int i = 0; i < cv.n; i++) {
 		for (int j = i + 1; j < cv.n; j++) {
-			if (cv.s[i].carry.pc_kind == PT_CARRY_XOL &&
-			    cv.s[j].carry.pc_kind == PT_CARRY_XOL)
-				CHECK(cv.s[i].carry.pc_target !=
-				    cv.s[j].carry.pc_target);
+			if (cv.s[i].carry.ac_kind == ARCH_CARRY_XOL &&
+			    cv.s[j].carry.ac_kind == ARCH_CARRY_XOL)
+				CHECK(cv.s[i].carry.ac_target !=
+				    cv.s[j].carry.ac_target);
 		}
 	}
 	pt_release(P, PT_RELEASE_DEFAULT);	/* reaped by run_events */
@@ -631,7 +631,7 @@ TEST_TIMEOUT(probe_xol_area_release, 60)
 
 	/* while tracing: an area near every site run out of line */
 	for (int i = 0; i < cv.n; i++) {
-		if (cv.s[i].e->kind != PT_CARRY_XOL)
+		if (cv.s[i].e->kind != ARCH_CARRY_XOL)
 			continue;
 		CHECK_MSG(xol_area_near(cv.v.pid, cv.s[i].addr, 0, &named) > 0,
 		    "no scratch area within 2 GB of %s at %#lx",
@@ -757,6 +757,42 @@ TEST(probe_syscall_keeps_pending_signal)
 	victim_send(&cv.v, "two\n");
 	pump_line(P, &cv.v, line, sizeof (line), &c);
 	CHECK_STR_EQ(line, "got two usr1=1");
+	pt_release(P, PT_RELEASE_RUN);
+	victim_close(&cv.v);
+	CHECK_EXITED(victim_wait(&cv.v), 0);
+}
+
+/*
+ * Several of the victim's signals pending during one injected call: each
+ * is held and given back once, after the call, and each handler runs
+ * once.  (Re-sent during the call, a held signal stopped the thread again
+ * at once, for ever: release never returned.)
+ */
+TEST_TIMEOUT(probe_syscall_many_pending_signals, 60)
+{
+	char line[512];
+	struct carryv cv;
+	struct run_counts c = { 0 };
+	pt_proc_t *P;
+	long ret = 0;
+	long args[6] = { 0 };
+
+	carryv_spawn((char *[]){ "echo", NULL }, &cv);
+	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
+	P = grab_ok(cv.v.pid, 0);
+	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGUSR1), 0);
+	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGRTMIN + 1),
+	    0);
+	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGRTMIN + 1),
+	    0);
+	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getpid, args, &ret));
+	CHECK_EQ_INT(ret, cv.v.pid);
+	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getppid, args, &ret));
+	CHECK_EQ_INT(ret, getpid());
+	CHECK_PT(pt_resume(P));
+	victim_send(&cv.v, "one\n");
+	pump_line(P, &cv.v, line, sizeof (line), &c);
+	CHECK_STR_EQ(line, "got one usr1=3");
 	pt_release(P, PT_RELEASE_RUN);
 	victim_close(&cv.v);
 	CHECK_EXITED(victim_wait(&cv.v), 0);
@@ -1014,4 +1050,154 @@ TEST_TIMEOUT(probe_signal_in_copy_release, 60)
 TEST_TIMEOUT(probe_signal_at_copy_release, 60)
 {
 	signal_in_copy(1);
+}
+
+/* ------------------------------------------------- the step primitive */
+
+static void
+usr2_once_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
+    void *arg)
+{
+	struct site *s = arg;
+
+	if (atomic_load(&s->hits) == 0)
+		(void) syscall(SYS_tgkill, (int)dtproc_pid(pr), (int)tid,
+		    SIGUSR2);
+	count_cb(dtp, pr, tid, addr, arg);
+}
+
+/*
+ * A signal pending at the hit of a site whose copy faults: the thread is
+ * stepped out of the copy with the signal held, and the step faults.
+ * The fault is the program's, at the site: the SIGSEGV handler sees
+ * c_fault's pc and the load's address, and the SIGUSR2 handler never
+ * finds its interrupted pc in a scratch area.  c_sub maps the area
+ * first, so the signal meets the copy in a stop of its own.
+ */
+TEST_TIMEOUT(step_fault_in_copy_with_signal, 60)
+{
+	char line[512];
+	struct carryv cv;
+	struct hitctx h = { 0 };
+	struct site *s, *sub;
+	dtproc_t *dtp = open_ok();
+	dtproc_proc_t *pr;
+
+	carryv_spawn((char *[]){ "faultsig", NULL }, &cv);
+	pr = dtproc_grab(dtp, cv.v.pid, 0);
+	CHECK_MSG(pr != NULL, "dtproc_grab: %s", dtproc_errmsg(dtp));
+	h.dtp = dtp;
+	h.pr = pr;
+	h.cv = &cv;
+	s = site_named(&cv, "c_fault");
+	s->ctx = &h;
+	sub = site_named(&cv, "c_sub");
+	sub->ctx = &h;
+	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, sub->addr, count_cb, sub), 0);
+	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, s->addr, usr2_once_cb, s), 0);
+	dtproc_continue(dtp, pr);
+	victim_go(&cv.v);
+	victim_expect(&cv.v, line, sizeof (line), "fault ");
+	CHECK_EQ_INT(line_field(line, "addr"), 0x18);
+	CHECK_MSG(line_field(line, "pcok") == 1, "the SIGSEGV handler saw "
+	    "the pc of a copy, not of the faulting load: %s", line);
+	victim_expect(&cv.v, line, sizeof (line), "result=");
+	CHECK_EQ_INT(line_field(line, "result"), 1000);
+	CHECK_EQ_INT(line_field(line, "usr2"), 1);
+	CHECK_MSG(line_field(line, "usr2ok") == 1, "SIGUSR2 interrupted "
+	    "the thread inside a scratch area: %s", line);
+	/* the handler ran the load again from the site: a second hit */
+	CHECK_EQ_INT(atomic_load(&s->hits), 2);
+	CHECK_EQ_INT(atomic_load(&sub->hits), 1);
+	dtproc_release(dtp, pr);
+	dtproc_close(dtp);
+	victim_close(&cv.v);
+	CHECK_EXITED(victim_wait(&cv.v), 0);
+}
+
+/*
+ * A thread left inside an out-of-line copy when the process is killed:
+ * letting go steps it out, and the step meets its death.  The exit goes
+ * to the dispatcher: release returns, nothing is left in an exit stop
+ * waiting for us, and the process is gone (reaped by our own waits, as
+ * this thread is both its tracer and its parent, or left for us).
+ */
+TEST_TIMEOUT(step_out_of_copy_thread_dies, 60)
+{
+	struct carryv cv;
+	pt_proc_t *P;
+	pt_event_t ev;
+	struct site *s;
+	arch_carry_t c;
+	int st = 0;
+	pid_t r;
+
+	carryv_spawn((char *[]){ "loop", "1", "1", NULL }, &cv);
+	P = grab_ok(cv.v.pid, 0);
+	s = site_named(&cv, "c_mov");
+	CHECK_PT(pt_bkpt_set(P, s->addr));
+	CHECK_PT(pt_resume(P));
+	victim_go(&cv.v);
+	for (;;) {
+		CHECK_EQ_INT(pt_wait(P, &ev, 1), 1);
+		if (ev.pe_kind == PT_EV_BREAKPOINT)
+			break;
+		CHECK_PT(run_default(P, &ev));
+	}
+	CHECK_EQ_INT((long)ev.pe_addr, (long)s->addr);
+	CHECK_EQ_INT(prb_plan(P, s->addr, ev.pe_tid), 0);
+	CHECK_EQ_INT(pt_bkpt_carry(P, s->addr, &c), 0);
+	CHECK_EQ_INT(c.ac_kind, ARCH_CARRY_XOL);
+	/* carried into the copy, and left there, stopped */
+	CHECK_PT(pt_bkpt_step(P, ev.pe_tid));
+	CHECK_PT(pt_stop(P, PT_WHY_REQUESTED));
+	CHECK_EQ_INT(kill(cv.v.pid, SIGKILL), 0);
+	pt_release(P, PT_RELEASE_RUN);
+	victim_close(&cv.v);
+	while ((r = waitpid(cv.v.pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	CHECK_MSG((r == cv.v.pid && WIFSIGNALED(st) && WTERMSIG(st) ==
+	    SIGKILL) || (r < 0 && errno == ECHILD), "waitpid %d: %d, "
+	    "status %#x", (int)cv.v.pid, (int)r, st);
+	CHECK_EQ_INT(kill(cv.v.pid, 0), -1);
+}
+
+/*
+ * An injected system call that ends in a ptrace event: exit_group, in a
+ * process whose other threads then sit in exit stops only we can end.
+ * The event goes to the dispatcher, the call reports the process gone
+ * (ESRCH, not EINVAL), and the death is reported with its status.
+ */
+TEST_TIMEOUT(step_event_at_injected_call, 60)
+{
+	struct victim v;
+	char line[512];
+	pt_proc_t *P;
+	pt_event_t ev;
+	long ret = 0;
+	long args[6] = { 7 };
+	int r, exits = 0;
+
+	spawn_victim("threads", (char *[]){ "4", NULL }, &v);
+	victim_expect(&v, line, sizeof (line), "ready ");
+	P = grab_ok(v.pid, 0);
+	CHECK_EQ_INT(pt_nthreads(P), 5);
+	CHECK_EQ_INT(pt_syscall(P, v.pid, SYS_exit_group, args, &ret),
+	    -ESRCH);
+	while ((r = pt_wait(P, &ev, 1)) == 1) {
+		if (ev.pe_kind == PT_EV_EXIT) {
+			exits++;
+			CHECK_MSG(WIFEXITED(ev.pe_status) &&
+			    WEXITSTATUS(ev.pe_status) == 7, "status %#x",
+			    ev.pe_status);
+		} else if (ev.pe_stopped) {
+			(void) pt_resume_thread(P, ev.pe_tid);
+		}
+	}
+	CHECK_EQ_INT(r, -ESRCH);
+	CHECK_EQ_INT(exits, 1);
+	pt_release(P, PT_RELEASE_RUN);
+	victim_close(&v);
+	/* this thread, tracer and parent both, reaped it in pt_wait */
+	CHECK_EQ_INT(kill(v.pid, 0), -1);
 }

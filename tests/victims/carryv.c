@@ -33,6 +33,13 @@
  *   sigwait	after "g", c_sub(1) then c_mov(1); a SIGUSR2 handler (the
  *		test sends one at a hit) prints "inhandler", waits for "g"
  *		and returns: "result=5 sub=6", exit 0
+ *   faultsig	after "g", c_sub(1) (which the test may probe, to map the
+ *		scratch area first), then c_fault(0x18) while the test sends
+ *		a SIGUSR2 at the hit: the SIGSEGV handler prints "fault
+ *		addr=A pcok=0|1", points rdi at c_data and returns; the
+ *		SIGUSR2 handler notes whether the pc it interrupted lies in
+ *		a mapped object (not in a scratch area):
+ *		"result=1000 usr2=N usr2ok=0|1", exit 0
  *   echo	SIGUSR1 handler counts; for each line read from stdin (its
  *		read may be interrupted and restarted by the tracer):
  *		"got LINE usr1=C"; exits 0 at EOF.
@@ -41,6 +48,7 @@
  */
 #include "victim.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -338,6 +346,41 @@ on_segv_wait(int sig, siginfo_t *si, void *ucv)
 	uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)&c_data;
 }
 
+/* faultsig: as faultwait, without waiting for the test. */
+static void
+on_segv_fix(int sig, siginfo_t *si, void *ucv)
+{
+	static int nfault;
+	ucontext_t *uc = ucv;
+	char buf[128];
+	int n;
+
+	(void) sig;
+	if (nfault++ > 0)
+		_exit(78);
+	n = snprintf(buf, sizeof (buf), "fault addr=%#lx pcok=%d\n",
+	    (unsigned long)si->si_addr,
+	    (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] == (uintptr_t)c_fault);
+	(void)!write(1, buf, (size_t)n);
+	uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)&c_data;
+}
+
+static volatile sig_atomic_t usr2_seen, usr2_bad;
+
+/* faultsig: where did SIGUSR2 interrupt us? in an object, or not */
+static void
+on_usr2_where(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	Dl_info dli;
+
+	(void) sig;
+	(void) si;
+	usr2_seen++;
+	if (dladdr((void *)uc->uc_mcontext.gregs[REG_RIP], &dli) == 0)
+		usr2_bad = 1;
+}
+
 /* sigwait: the handler reports, waits for the test, and returns. */
 static void
 on_usr2_wait(int sig)
@@ -551,6 +594,24 @@ main(int argc, char **argv)
 			return 3;
 		r = tcall(c_fault, FAULT_ADDR, 1);
 		printf("result=%ld\n", r);
+		return r == c_data && tcall_bad == 0 ? 0 : 1;
+	}
+	if (strcmp(argv[1], "faultsig") == 0) {
+		long r;
+
+		memset(&sa, 0, sizeof (sa));
+		sa.sa_sigaction = on_segv_fix;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+		sigaction(SIGSEGV, &sa, NULL);
+		sa.sa_sigaction = on_usr2_where;
+		sa.sa_flags = SA_SIGINFO;
+		sigaction(SIGUSR2, &sa, NULL);
+		if (v_wait_go() != 0)
+			return 3;
+		(void) tcall(c_sub, 1, 0);
+		r = tcall(c_fault, FAULT_ADDR, 1);
+		printf("result=%ld usr2=%d usr2ok=%d\n", r, (int)usr2_seen,
+		    !usr2_bad);
 		return r == c_data && tcall_bad == 0 ? 0 : 1;
 	}
 	if (strcmp(argv[1], "sigwait") == 0) {

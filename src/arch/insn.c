@@ -1,5 +1,6 @@
 /*
- * insn.c - choosing how a hit is carried past its site (see probe.h).
+ * insn.c - choosing how a hit is carried past its site: the x86-64
+ * instruction planner (Zydis), for src/probe's prb_plan().
  *
  * Function entries start with few kinds of instruction: endbr64, push
  * %rbp or another register, sub/mov/lea/xor/test, a direct jmp (tail
@@ -17,43 +18,42 @@
  * and branches with only a short
  * form (loop, jrcxz), or whose target a slot cannot reach.
  */
-#include "probe.h"
+#include "arch.h"
 
 #include <Zydis/Zydis.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/user.h>
 
-#define PRB_REG(r)	offsetof(struct user_regs_struct, r)
+#define ARCH_REG(r)	offsetof(arch_regs_t, r)
 
-/* offsetof(user_regs_struct) of a 64-bit general register, or -1. */
+/* Offset in arch_regs_t of a 64-bit general register, or -1. */
 static int
-prb_reg_offset(ZydisRegister r)
+arch_reg_offset(ZydisRegister r)
 {
 	switch (r) {
-	case ZYDIS_REGISTER_RAX: return PRB_REG(rax);
-	case ZYDIS_REGISTER_RBX: return PRB_REG(rbx);
-	case ZYDIS_REGISTER_RCX: return PRB_REG(rcx);
-	case ZYDIS_REGISTER_RDX: return PRB_REG(rdx);
-	case ZYDIS_REGISTER_RSI: return PRB_REG(rsi);
-	case ZYDIS_REGISTER_RDI: return PRB_REG(rdi);
-	case ZYDIS_REGISTER_RBP: return PRB_REG(rbp);
-	case ZYDIS_REGISTER_RSP: return PRB_REG(rsp);
-	case ZYDIS_REGISTER_R8: return PRB_REG(r8);
-	case ZYDIS_REGISTER_R9: return PRB_REG(r9);
-	case ZYDIS_REGISTER_R10: return PRB_REG(r10);
-	case ZYDIS_REGISTER_R11: return PRB_REG(r11);
-	case ZYDIS_REGISTER_R12: return PRB_REG(r12);
-	case ZYDIS_REGISTER_R13: return PRB_REG(r13);
-	case ZYDIS_REGISTER_R14: return PRB_REG(r14);
-	case ZYDIS_REGISTER_R15: return PRB_REG(r15);
+	case ZYDIS_REGISTER_RAX: return ARCH_REG(rax);
+	case ZYDIS_REGISTER_RBX: return ARCH_REG(rbx);
+	case ZYDIS_REGISTER_RCX: return ARCH_REG(rcx);
+	case ZYDIS_REGISTER_RDX: return ARCH_REG(rdx);
+	case ZYDIS_REGISTER_RSI: return ARCH_REG(rsi);
+	case ZYDIS_REGISTER_RDI: return ARCH_REG(rdi);
+	case ZYDIS_REGISTER_RBP: return ARCH_REG(rbp);
+	case ZYDIS_REGISTER_RSP: return ARCH_REG(rsp);
+	case ZYDIS_REGISTER_R8: return ARCH_REG(r8);
+	case ZYDIS_REGISTER_R9: return ARCH_REG(r9);
+	case ZYDIS_REGISTER_R10: return ARCH_REG(r10);
+	case ZYDIS_REGISTER_R11: return ARCH_REG(r11);
+	case ZYDIS_REGISTER_R12: return ARCH_REG(r12);
+	case ZYDIS_REGISTER_R13: return ARCH_REG(r13);
+	case ZYDIS_REGISTER_R14: return ARCH_REG(r14);
+	case ZYDIS_REGISTER_R15: return ARCH_REG(r15);
 	default: return -1;
 	}
 }
 
 static int
-prb_decode_full(const uint8_t *text, size_t n, ZydisDecodedInstruction *in,
+arch_decode(const uint8_t *text, size_t n, ZydisDecodedInstruction *in,
     ZydisDecodedOperand *ops)
 {
 	ZydisDecoder dec;
@@ -67,7 +67,7 @@ prb_decode_full(const uint8_t *text, size_t n, ZydisDecodedInstruction *in,
 
 /* Has the instruction a memory operand addressed from rip? */
 static int
-prb_riprel(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+arch_riprel(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 {
 	for (int i = 0; i < in->operand_count; i++) {
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
@@ -78,7 +78,7 @@ prb_riprel(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 }
 
 int
-prb_decode(const uint8_t *text, size_t n, uintptr_t addr, pt_carry_t *c,
+arch_plan(const uint8_t *text, size_t n, uintptr_t addr, arch_carry_t *c,
     int *needs_xol)
 {
 	ZydisDecodedInstruction in;
@@ -87,15 +87,15 @@ prb_decode(const uint8_t *text, size_t n, uintptr_t addr, pt_carry_t *c,
 
 	memset(c, 0, sizeof (*c));
 	*needs_xol = 0;
-	c->pc_kind = PT_CARRY_STEP;
-	if (prb_decode_full(text, n, &in, ops) != 0)
+	c->ac_kind = ARCH_CARRY_STEP;
+	if (arch_decode(text, n, &in, ops) != 0)
 		return -EINVAL;
-	c->pc_len = in.length;
+	c->ac_len = in.length;
 
 	switch (in.meta.category) {
 	case ZYDIS_CATEGORY_NOP:
 	case ZYDIS_CATEGORY_WIDENOP:		/* nopw/nopl, 0f 1f /0 */
-		c->pc_kind = PT_CARRY_SKIP;	/* endbr64 is one of them */
+		c->ac_kind = ARCH_CARRY_SKIP;	/* endbr64 is one of them */
 		return 0;
 	case ZYDIS_CATEGORY_SYSCALL:
 	case ZYDIS_CATEGORY_INTERRUPT:
@@ -105,13 +105,13 @@ prb_decode(const uint8_t *text, size_t n, uintptr_t addr, pt_carry_t *c,
 		break;
 	}
 	if (in.mnemonic == ZYDIS_MNEMONIC_ENDBR64) {
-		c->pc_kind = PT_CARRY_SKIP;
+		c->ac_kind = ARCH_CARRY_SKIP;
 		return 0;
 	}
 	if (in.mnemonic == ZYDIS_MNEMONIC_PUSH &&
 	    ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-	    (c->pc_reg = prb_reg_offset(ops[0].reg.value)) >= 0) {
-		c->pc_kind = PT_CARRY_PUSH;
+	    (c->ac_reg = arch_reg_offset(ops[0].reg.value)) >= 0) {
+		c->ac_kind = ARCH_CARRY_PUSH;
 		return 0;
 	}
 	if ((in.mnemonic == ZYDIS_MNEMONIC_JMP ||
@@ -121,9 +121,9 @@ prb_decode(const uint8_t *text, size_t n, uintptr_t addr, pt_carry_t *c,
 		if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(&in, &ops[0], addr,
 		    &target)))
 			return -EINVAL;
-		c->pc_kind = in.mnemonic == ZYDIS_MNEMONIC_JMP ?
-		    PT_CARRY_JMP : PT_CARRY_CALL;
-		c->pc_target = (uintptr_t)target;
+		c->ac_kind = in.mnemonic == ZYDIS_MNEMONIC_JMP ?
+		    ARCH_CARRY_JMP : ARCH_CARRY_CALL;
+		c->ac_target = (uintptr_t)target;
 		return 0;
 	}
 	if (in.meta.category == ZYDIS_CATEGORY_CALL)
@@ -140,15 +140,15 @@ prb_decode(const uint8_t *text, size_t n, uintptr_t addr, pt_carry_t *c,
 		return 0;			/* loop, jrcxz: short only */
 	if ((in.attributes & ZYDIS_ATTRIB_IS_RELATIVE) &&
 	    in.meta.category != ZYDIS_CATEGORY_COND_BR &&
-	    !prb_riprel(&in, ops))
+	    !arch_riprel(&in, ops))
 		return 0;			/* relative in some other way */
-	c->pc_kind = PT_CARRY_XOL;
+	c->ac_kind = ARCH_CARRY_XOL;
 	*needs_xol = 1;
 	return 0;
 }
 
 static int
-prb_fits32(int64_t v)
+arch_fits32(int64_t v)
 {
 	return v >= INT32_MIN && v <= INT32_MAX;
 }
@@ -158,8 +158,8 @@ prb_fits32(int64_t v)
  * 6 + 14 bytes.  0 with *LEN set, or -ERANGE when a displacement or
  * branch cannot reach from the slot.
  */
-static int
-prb_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
+int
+arch_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
     uint8_t *out, size_t *len)
 {
 	ZydisDecodedInstruction in;
@@ -167,7 +167,7 @@ prb_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
 	uintptr_t next = addr + 0, back;
 	size_t k;
 
-	if (prb_decode_full(text, n, &in, ops) != 0)
+	if (arch_decode(text, n, &in, ops) != 0)
 		return -EINVAL;
 	next = addr + in.length;
 	if (in.meta.category == ZYDIS_CATEGORY_COND_BR) {
@@ -179,7 +179,7 @@ prb_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
 		    &target)))
 			return -EINVAL;
 		rel = (int64_t)(target - (slot + 6));
-		if (!prb_fits32(rel))
+		if (!arch_fits32(rel))
 			return -ERANGE;
 		out[0] = 0x0f;
 		out[1] = 0x80 | (in.opcode & 0x0f);
@@ -189,11 +189,11 @@ prb_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
 	} else {
 		memcpy(out, text, in.length);
 		k = in.length;
-		if (prb_riprel(&in, ops)) {
+		if (arch_riprel(&in, ops)) {
 			int64_t disp = in.raw.disp.value +
 			    (int64_t)(addr - slot);
 
-			if (in.raw.disp.size != 32 || !prb_fits32(disp))
+			if (in.raw.disp.size != 32 || !arch_fits32(disp))
 				return -ERANGE;
 			int32_t d32 = (int32_t)disp;
 			memcpy(&out[in.raw.disp.offset], &d32, 4);
@@ -201,7 +201,7 @@ prb_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
 	}
 	/* and back to the instruction after the site */
 	back = slot + k + 5;
-	if (prb_fits32((int64_t)(next - back))) {
+	if (arch_fits32((int64_t)(next - back))) {
 		int32_t r32 = (int32_t)(int64_t)(next - back);
 
 		out[k] = 0xe9;
@@ -217,38 +217,4 @@ prb_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
 	}
 	*len = k;
 	return 0;
-}
-
-int
-prb_plan(pt_proc_t *P, uintptr_t addr, pid_t tid)
-{
-	uint8_t text[PT_CARRY_MAXLEN], copy[32];
-	pt_carry_t c;
-	ssize_t n;
-	size_t len;
-	int xol, rv;
-
-	n = pt_text_read(P, addr, text, sizeof (text));
-	if (n <= 0)
-		return -EFAULT;
-	if (prb_decode(text, (size_t)n, addr, &c, &xol) != 0 || !xol)
-		return pt_bkpt_set_carry(P, addr, &c);
-	c.pc_target = pt_xol_find(P, addr, text, c.pc_len);
-	if (c.pc_target == 0) {
-		uintptr_t slot = pt_xol_slot(P, addr, sizeof (copy), tid);
-
-		rv = slot == 0 ? -errno : prb_relocate(text, (size_t)n, addr,
-		    slot, copy, &len);
-		if (rv == 0 && pt_mem_write(P, slot, copy, len) !=
-		    (ssize_t)len)
-			rv = -errno;
-		if (rv != 0) {
-			c.pc_kind = PT_CARRY_STEP;
-			(void) pt_bkpt_set_carry(P, addr, &c);
-			return rv;
-		}
-		(void) pt_xol_keep(P, addr, text, c.pc_len, slot);
-		c.pc_target = slot;
-	}
-	return pt_bkpt_set_carry(P, addr, &c);
 }

@@ -1,0 +1,136 @@
+/*
+ * arch.h - the architecture seam: everything dtproc knows about x86-64.
+ *
+ * No file outside src/arch names a machine register, a register set or
+ * an instruction encoding: the ptrace core, the probes, the agent and the
+ * unwinder see a thread's registers as an arch_regs_t and reach its pc,
+ * stack pointer, frame pointer, arguments and return value through the
+ * accessors below; the trap instruction, how a trap is told from a
+ * single step, how a system call is made to run in the tracee, the
+ * DWARF register numbering and the planning and emulation of the
+ * instruction under a breakpoint are all here.  A port (arm64: see
+ * docs/DESIGN.md) supplies this header's contract for its machine.
+ *
+ * regs.c: register sets, accessors, traps, system call injection, DWARF
+ * numbering; insn.c: the instruction planner (Zydis); carry.c: emulated
+ * plans applied to a thread's registers.
+ */
+#ifndef DTPROC_ARCH_H
+#define DTPROC_ARCH_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+/* A thread's general registers, the kernel's NT_PRSTATUS register set. */
+typedef struct user_regs_struct arch_regs_t;
+
+/* Read or write a ptrace-stopped thread's registers: 0 or -errno. */
+int arch_regs_read(pid_t tid, arch_regs_t *r);
+int arch_regs_write(pid_t tid, const arch_regs_t *r);
+/* Write the pc alone (the rest of the kernel's copy untouched). */
+int arch_pc_write(pid_t tid, uintptr_t pc);
+
+uintptr_t arch_pc(const arch_regs_t *r);
+void arch_set_pc(arch_regs_t *r, uintptr_t pc);
+uintptr_t arch_sp(const arch_regs_t *r);
+void arch_set_sp(arch_regs_t *r, uintptr_t sp);
+uintptr_t arch_fp(const arch_regs_t *r);	/* frame pointer */
+void arch_set_fp(arch_regs_t *r, uintptr_t fp);
+/* Integer argument N (0-5) at a function's entry, System V ABI. */
+uint64_t arch_arg(const arch_regs_t *r, int n);
+uint64_t arch_retval(const arch_regs_t *r);
+
+/*
+ * Breakpoints: a one-byte trap instruction.  A thread stopped by it
+ * reports the pc past it; arch_trap_site() is the trap's own address.
+ */
+#define ARCH_TRAP_BYTE	0xcc
+uintptr_t arch_trap_site(const arch_regs_t *r);
+/* Is this SIGTRAP the trap instruction's, or a single step's? */
+int arch_si_is_trap(const siginfo_t *si);
+int arch_si_is_step(const siginfo_t *si);
+
+/*
+ * Injected system calls: ARCH_SYSCALL_LEN bytes (the call, then a trap)
+ * written at AT; arch_syscall_setup() points R at them with call NR and
+ * ARGS, and makes sure an interrupted call of the thread's is not
+ * restarted at our code; the thread has returned once it traps with its
+ * pc at arch_syscall_done(AT).
+ */
+#define ARCH_SYSCALL_LEN 3
+extern const uint8_t arch_syscall_code[ARCH_SYSCALL_LEN];
+void arch_syscall_setup(arch_regs_t *r, uintptr_t at, long nr,
+    const long args[6]);
+uintptr_t arch_syscall_done(uintptr_t at);
+long arch_syscall_ret(const arch_regs_t *r);
+
+/* The DWARF register file (numbers 0..ARCH_DWARF_NREGS-1) and the pc. */
+#define ARCH_DWARF_NREGS 17
+#define ARCH_DWARF_FP	6	/* the frame pointer's DWARF number */
+#define ARCH_DWARF_SP	7	/* the stack pointer's */
+/*
+ * A frame-pointer frame: the caller's frame pointer at [fp], the return
+ * address at [fp + ARCH_FP_RET], the caller's stack pointer fp +
+ * ARCH_FP_CFA.
+ */
+#define ARCH_FP_RET	8
+#define ARCH_FP_CFA	16
+void arch_dwarf_regs(const arch_regs_t *r, uint64_t out[ARCH_DWARF_NREGS]);
+
+/*
+ * How a hit is carried past its site in one stop (the plan of a site).
+ * The planner decodes the original instruction: emulated kinds change
+ * the registers (and push one word), XOL runs a relocated copy.
+ */
+#define ARCH_INSN_MAX	16	/* longest instruction */
+#define ARCH_XOL_SLOT	32	/* room for a relocated copy and its jump */
+
+typedef enum arch_carry_kind {
+	ARCH_CARRY_NONE,	/* not planned yet: step */
+	ARCH_CARRY_STEP,	/* planned: nothing better than a step */
+	ARCH_CARRY_SKIP,	/* endbr64, nops: pc += len */
+	ARCH_CARRY_PUSH,	/* push of register ac_reg */
+	ARCH_CARRY_JMP,		/* direct jump to ac_target */
+	ARCH_CARRY_CALL,	/* direct call of ac_target */
+	ARCH_CARRY_XOL		/* run the copy at ac_target */
+} arch_carry_kind_t;
+
+typedef struct arch_carry {
+	arch_carry_kind_t ac_kind;
+	uint8_t ac_len;		/* length of the original instruction */
+	int ac_reg;		/* PUSH: offset of the register in arch_regs_t */
+	uintptr_t ac_target;	/* JMP, CALL: destination; XOL: the copy */
+} arch_carry_t;
+
+/* Plan for TEXT (N bytes) at ADDR: 0 (*NEEDS_XOL: a copy is wanted). */
+int arch_plan(const uint8_t *text, size_t n, uintptr_t addr,
+    arch_carry_t *c, int *needs_xol);
+/*
+ * The copy of the instruction in TEXT (at ADDR) to run at SLOT, with its
+ * jump back: at most ARCH_XOL_SLOT bytes in OUT, *LEN set; -ERANGE when
+ * an operand cannot reach from the slot.
+ */
+int arch_relocate(const uint8_t *text, size_t n, uintptr_t addr,
+    uintptr_t slot, uint8_t *out, size_t *len);
+
+/*
+ * Apply plan C of the site at ADDR to R.  *PUSH_AT is set to the stack
+ * address where *PUSH_WORD must be written first (0: none); the caller
+ * writes it and keeps R only if that worked.  -1: the plan cannot be
+ * emulated for this thread (SHSTK: it runs with a shadow stack, which an
+ * emulated call would not update): step instead.
+ */
+int arch_carry(const arch_carry_t *c, uintptr_t addr, arch_regs_t *r,
+    int shstk, uintptr_t *push_at, uint64_t *push_word);
+/*
+ * Does a thread run with a user shadow stack (CET)?  From the value of
+ * ARCH_SHSTK_FIELD in its /proc status (a kernel without the line has
+ * none).
+ */
+#define ARCH_SHSTK_FIELD "x86_Thread_features"
+int arch_shstk(const char *features);
+
+#endif /* DTPROC_ARCH_H */

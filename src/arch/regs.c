@@ -1,0 +1,140 @@
+/*
+ * regs.c - x86-64 registers as ptrace and the System V ABI see them:
+ * the NT_PRSTATUS register set (PTRACE_GETREGSET, which every Linux
+ * architecture has, unlike PTRACE_GETREGS), the accessors the layers
+ * above use, the int3 trap, system calls run by the tracee, and the
+ * DWARF register numbering the unwinder hands to libdw.
+ */
+#include "arch.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+
+int
+arch_regs_read(pid_t tid, arch_regs_t *r)
+{
+	struct iovec iov = { r, sizeof (*r) };
+
+	return ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0 ?
+	    -errno : 0;
+}
+
+int
+arch_regs_write(pid_t tid, const arch_regs_t *r)
+{
+	struct iovec iov = { (void *)r, sizeof (*r) };
+
+	return ptrace(PTRACE_SETREGSET, tid, (void *)NT_PRSTATUS, &iov) < 0 ?
+	    -errno : 0;
+}
+
+int
+arch_pc_write(pid_t tid, uintptr_t pc)
+{
+	size_t off = offsetof(struct user, regs) + offsetof(arch_regs_t, rip);
+
+	return ptrace(PTRACE_POKEUSER, tid, (void *)off, (void *)pc) < 0 ?
+	    -errno : 0;
+}
+
+uintptr_t arch_pc(const arch_regs_t *r) { return r->rip; }
+void arch_set_pc(arch_regs_t *r, uintptr_t pc) { r->rip = pc; }
+uintptr_t arch_sp(const arch_regs_t *r) { return r->rsp; }
+void arch_set_sp(arch_regs_t *r, uintptr_t sp) { r->rsp = sp; }
+uintptr_t arch_fp(const arch_regs_t *r) { return r->rbp; }
+void arch_set_fp(arch_regs_t *r, uintptr_t fp) { r->rbp = fp; }
+uint64_t arch_retval(const arch_regs_t *r) { return r->rax; }
+
+uint64_t
+arch_arg(const arch_regs_t *r, int n)
+{
+	switch (n) {
+	case 0: return r->rdi;
+	case 1: return r->rsi;
+	case 2: return r->rdx;
+	case 3: return r->rcx;
+	case 4: return r->r8;
+	case 5: return r->r9;
+	default: return 0;
+	}
+}
+
+/* int3 leaves the pc one past itself. */
+uintptr_t
+arch_trap_site(const arch_regs_t *r)
+{
+	return r->rip - 1;
+}
+
+/* int3 traps with SI_KERNEL; a single step (TF) with TRAP_TRACE. */
+int
+arch_si_is_trap(const siginfo_t *si)
+{
+	return si->si_signo == SIGTRAP && si->si_code == SI_KERNEL;
+}
+
+int
+arch_si_is_step(const siginfo_t *si)
+{
+	return si->si_signo == SIGTRAP && si->si_code > 0 &&
+	    si->si_code != SI_KERNEL;
+}
+
+const uint8_t arch_syscall_code[ARCH_SYSCALL_LEN] = {
+	0x0f, 0x05,	/* syscall */
+	0xcc		/* int3 */
+};
+
+void
+arch_syscall_setup(arch_regs_t *r, uintptr_t at, long nr, const long args[6])
+{
+	r->rip = at;
+	r->rax = (unsigned long)nr;
+	r->rdi = (unsigned long)args[0];
+	r->rsi = (unsigned long)args[1];
+	r->rdx = (unsigned long)args[2];
+	r->r10 = (unsigned long)args[3];
+	r->r8 = (unsigned long)args[4];
+	r->r9 = (unsigned long)args[5];
+	/*
+	 * -1: not in a system call, so a call the thread was blocked in is
+	 * not restarted (pc moved back onto our code) when it runs ours.
+	 */
+	r->orig_rax = (unsigned long)-1;
+}
+
+uintptr_t
+arch_syscall_done(uintptr_t at)
+{
+	return at + ARCH_SYSCALL_LEN;
+}
+
+long
+arch_syscall_ret(const arch_regs_t *r)
+{
+	return (long)r->rax;
+}
+
+/* The x86-64 psABI's DWARF numbers 0-16: rax rdx rcx rbx rsi rdi rbp
+   rsp r8-r15, then the return address column (rip). */
+void
+arch_dwarf_regs(const arch_regs_t *r, uint64_t out[ARCH_DWARF_NREGS])
+{
+	const uint64_t v[ARCH_DWARF_NREGS] = {
+		r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp,
+		r->r8, r->r9, r->r10, r->r11, r->r12, r->r13, r->r14, r->r15,
+		r->rip
+	};
+
+	memcpy(out, v, sizeof (v));
+}
+
+/* "x86_Thread_features: shstk wrss" names the features in use. */
+int
+arch_shstk(const char *features)
+{
+	return strstr(features, "shstk") != NULL;
+}
