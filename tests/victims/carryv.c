@@ -323,46 +323,44 @@ on_segv(int sig, siginfo_t *si, void *ucv)
 }
 
 /*
- * faultwait: the handler reports the fault, waits for the test (which
- * lets go of us meanwhile), points the load at c_data and returns, so
- * that the load runs again where the fault says it was.
+ * A SIGSEGV at c_fault, reported once ("fault addr=... pcok=..."); the
+ * load is pointed at c_data to run again where the fault says it was.
+ * With WAIT, the handler waits for the test (which lets go of us
+ * meanwhile) before it returns.  A second fault exits 78: the return
+ * went somewhere else.
  */
 static void
-on_segv_wait(int sig, siginfo_t *si, void *ucv)
+segv_report_fix(siginfo_t *si, ucontext_t *uc, int wait)
 {
 	static int nfault;
-	ucontext_t *uc = ucv;
 	char buf[128];
 	int n;
 
-	(void) sig;
-	if (nfault++ > 0)
-		_exit(78);	/* the return went somewhere else */
-	n = snprintf(buf, sizeof (buf), "fault addr=%#lx pcok=%d\n",
-	    (unsigned long)si->si_addr,
-	    (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] == (uintptr_t)c_fault);
-	(void)!write(1, buf, (size_t)n);
-	(void) v_wait_go();
-	uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)&c_data;
-}
-
-/* faultsig: as faultwait, without waiting for the test. */
-static void
-on_segv_fix(int sig, siginfo_t *si, void *ucv)
-{
-	static int nfault;
-	ucontext_t *uc = ucv;
-	char buf[128];
-	int n;
-
-	(void) sig;
 	if (nfault++ > 0)
 		_exit(78);
 	n = snprintf(buf, sizeof (buf), "fault addr=%#lx pcok=%d\n",
 	    (unsigned long)si->si_addr,
 	    (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] == (uintptr_t)c_fault);
 	(void)!write(1, buf, (size_t)n);
+	if (wait)
+		(void) v_wait_go();
 	uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)&c_data;
+}
+
+/* faultwait: the fault reported, the test waited for, the load fixed. */
+static void
+on_segv_wait(int sig, siginfo_t *si, void *ucv)
+{
+	(void) sig;
+	segv_report_fix(si, ucv, 1);
+}
+
+/* faultsig: as faultwait, without waiting for the test. */
+static void
+on_segv_fix(int sig, siginfo_t *si, void *ucv)
+{
+	(void) sig;
+	segv_report_fix(si, ucv, 0);
 }
 
 static volatile sig_atomic_t usr2_seen, usr2_bad;
