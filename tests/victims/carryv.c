@@ -46,6 +46,7 @@
  * Exit 0 if bad, faultbad and tcall_bad are all 0, else 1; SIGTRAP 77,
  * SIGILL 79, SIGBUS 80 (a stray trap or broken copy shows in the status).
  */
+#define V_SIGNALS
 #include "victim.h"
 
 #include <dlfcn.h>
@@ -502,22 +503,14 @@ verdict(void)
 int
 main(int argc, char **argv)
 {
-	struct sigaction sa;
-
 	v_init();
 	mypid = getpid();
-	memset(&sa, 0, sizeof (sa));
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGSEGV, &sa, NULL);
+	v_catch_info(SIGSEGV, on_segv, SA_NODEFER);
 	signal(SIGTRAP, on_fatal);
 	signal(SIGILL, on_fatal);
 	signal(SIGBUS, on_fatal);
-	memset(&sa, 0, sizeof (sa));
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGRTMIN + 1, &sa, NULL);	/* queued: none coalesce */
+	v_catch(SIGUSR1, on_usr1, SA_RESTART);
+	v_catch(SIGRTMIN + 1, on_usr1, SA_RESTART);	/* queued: none coalesce */
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: carryv loop N P | threads T N | sig N "
@@ -584,10 +577,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "faultwait") == 0) {
 		long r;
 
-		memset(&sa, 0, sizeof (sa));
-		sa.sa_sigaction = on_segv_wait;
-		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-		sigaction(SIGSEGV, &sa, NULL);
+		v_catch_info(SIGSEGV, on_segv_wait, SA_NODEFER);
 		if (v_wait_go() != 0)
 			return 3;
 		r = tcall(c_fault, FAULT_ADDR, 1);
@@ -597,13 +587,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "faultsig") == 0) {
 		long r;
 
-		memset(&sa, 0, sizeof (sa));
-		sa.sa_sigaction = on_segv_fix;
-		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-		sigaction(SIGSEGV, &sa, NULL);
-		sa.sa_sigaction = on_usr2_where;
-		sa.sa_flags = SA_SIGINFO;
-		sigaction(SIGUSR2, &sa, NULL);
+		v_catch_info(SIGSEGV, on_segv_fix, SA_NODEFER);
+		v_catch_info(SIGUSR2, on_usr2_where, 0);
 		if (v_wait_go() != 0)
 			return 3;
 		(void) tcall(c_sub, 1, 0);
@@ -626,10 +611,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "echo") == 0) {
 		char buf[256];
 
-		memset(&sa, 0, sizeof (sa));
-		sa.sa_handler = on_usr1_count;
-		sa.sa_flags = SA_RESTART;
-		sigaction(SIGUSR1, &sa, NULL);
+		v_catch(SIGUSR1, on_usr1_count, SA_RESTART);
 		while (v_getline(buf, sizeof (buf)) >= 0)
 			printf("got %s usr1=%ld\n", buf, atomic_load(&handled));
 		return 0;

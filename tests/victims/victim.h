@@ -101,6 +101,32 @@ v_report_child(pid_t c)
 #ifdef V_SIGNALS
 #include <signal.h>
 
+/* SIG handled by FN with sigaction FLAGS (SA_RESTART, ...). */
+static inline void
+v_catch(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof (sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	if (sigaction(sig, &sa, NULL) != 0)
+		v_die("sigaction");
+}
+
+/* SIG handled by the siginfo handler FN, FLAGS besides SA_SIGINFO. */
+static inline void
+v_catch_info(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof (sa));
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | flags;
+	if (sigaction(sig, &sa, NULL) != 0)
+		v_die("sigaction");
+}
+
 static inline void
 v_print_blocked(const char *prefix)
 {
