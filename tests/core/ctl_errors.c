@@ -10,7 +10,6 @@
  */
 #include "ctlsupport.h"
 
-#include <dirent.h>
 #include <limits.h>
 #include <poll.h>
 
