@@ -39,7 +39,9 @@
  *		addr=A pcok=0|1", points rdi at c_data and returns; the
  *		SIGUSR2 handler notes whether the pc it interrupted lies in
  *		a mapped object (not in a scratch area):
- *		"result=1000 usr2=N usr2ok=0|1", exit 0
+ *		"result=1000 usr2=N usr2ok=0|1"; exit 0 after a "g" or
+ *		EOF (so that the test lets go of it first: exiting traced,
+ *		its exit would be reaped by the tracer's waits)
  *   echo	SIGUSR1 handler counts; for each line read from stdin (its
  *		read may be interrupted and restarted by the tracer):
  *		"got LINE usr1=C"; exits 0 at EOF.
@@ -595,6 +597,7 @@ main(int argc, char **argv)
 		r = tcall(c_fault, FAULT_ADDR, 1);
 		printf("result=%ld usr2=%d usr2ok=%d\n", r, (int)usr2_seen,
 		    !usr2_bad);
+		(void) v_wait_go();
 		return r == c_data && tcall_bad == 0 ? 0 : 1;
 	}
 	if (strcmp(argv[1], "sigwait") == 0) {
