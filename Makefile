@@ -101,10 +101,15 @@ VICTIM_FLAGS_probev_o2  := -O2 -fcf-protection=none
 VICTIM_FLAGS_probev_cet := -O2 -fcf-protection=full
 VICTIM_FLAGS_probev_nopie := -O2 -fcf-protection=none -fno-pie -no-pie
 
-HARNESS_SRC := $(wildcard tests/core/harness.c)
+HARNESS_SRC := $(wildcard tests/core/harness.c tests/core/harness_*.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)
-CORE_SRCS   := $(filter-out tests/core/harness.c,$(sort $(wildcard tests/core/*.c)))
+# Helpers the ctl_* tests share: linked into each of them with the harness.
+CTLSUP_OBJ  := $(BUILD)/obj/tests/core/ctlsupport.o
+CORE_SRCS   := $(filter-out $(HARNESS_SRC) tests/core/ctlsupport.c,$(sort $(wildcard tests/core/*.c)))
 CORE_TESTS  := $(CORE_SRCS:%.c=$(BUILD)/%)
+CTL_TESTS   := $(filter $(BUILD)/tests/core/ctl_%,$(CORE_TESTS))
+$(CTL_TESTS): $(CTLSUP_OBJ)
+$(CTL_TESTS): HARNESS_OBJ += $(CTLSUP_OBJ)
 
 SO_REAL  := libdtproc.so.$(VERSION)
 SO_NAME  := libdtproc.so.$(VERSION_MAJOR)
@@ -302,6 +307,7 @@ clean:
 
 -include $(wildcard $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(HARNESS_OBJ:.o=.d) \
 	$(CORE_SRCS:%.c=$(BUILD)/obj/%.d) $(VICTIMS:=.d) $(TESTLIBS:=.d))
+-include $(wildcard $(CTLSUP_OBJ:.o=.d))
 
 # Don't delete test objects as intermediates.
 .SECONDARY:

@@ -46,6 +46,38 @@ check() {
 	fi
 }
 
+# dt ARGS...: the dtproc command, bounded so that a hang fails one check.
+dt() {
+	timeout -k 5 120 "$BUILD/bin/dtproc" "$@"
+}
+
+# fifo_setup NAME: a scratch directory $T (dtproc-cli-NAME.*), removed at
+# exit, when the victim's FIFOs (fds 7 and 8) are closed and background
+# jobs killed.
+fifo_setup() {
+	T=$(mktemp -d "/tmp/dtproc-cli-$1.XXXXXX")
+	trap 'exec 7>&- 8<&- 2>/dev/null; rm -rf "$T"; kill $(jobs -p) 2>/dev/null' EXIT
+}
+
+# field KEY LINE: the value of KEY=value in LINE.
+field() {
+	tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
+}
+
+# start VICTIM ARGS...: run it on FIFOs in $T (fd 7 its stdin, fd 8 its
+# stdout), read its ready line into $ready and its pid into $vpid.
+start() {
+	rm -f "$T/vin" "$T/vout"
+	mkfifo "$T/vin" "$T/vout"
+	"$@" <"$T/vin" >"$T/vout" &
+	vpid=$!
+	exec 7>"$T/vin" 8<"$T/vout"
+	ready=
+	while read -r ready <&8; do
+		case $ready in ready\ *) break ;; esac
+	done
+}
+
 summary() {
 	echo "# passed $_dt_passed failed $_dt_failed skipped $_dt_skipped"
 	[ "$_dt_failed" -eq 0 ] && exit 0

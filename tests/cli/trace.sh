@@ -112,28 +112,29 @@ if ! "$DT" trace --help >"$T/help" 2>&1; then
 fi
 grep -q -- "-f" "$T/help" && ok trace-help || fail trace-help "no -f in help"
 
+# exact NAME HITS OTHER VICTIM ARGS...: the victim run plain and traced
+# (-f 'probe_*') prints the same; HITS hits of each probe but probe_other,
+# which has OTHER.
+exact() {
+	local name=$1 n=$2 other=$3
+	shift 3
+	plain "$T/p-$name" "$@"
+	trace "$T/t-$name" -f 'probe_*' -- "$@"
+	unchanged "$name-unchanged" "$T/p-$name" "$T/t-$name"
+	expect_counts "$name-exact" "$T/t-$name" probe_target=$n \
+		probe_other=$other probe_rip=$n probe_jmp=$n probe_call=$n
+}
+
 # ---- exact counts, one thread and eight, each build; output unchanged
 N=2000
 for b in $BUILDS; do
-	plain "$T/p1" "$V/$b" loop $N
-	trace "$T/t1" -f 'probe_*' -- "$V/$b" loop $N
-	unchanged "$b-loop-unchanged" "$T/p1" "$T/t1"
-	expect_counts "$b-loop-exact" "$T/t1" probe_target=$N probe_other=$((N / 2)) \
-		probe_rip=$N probe_jmp=$N probe_call=$N
-	plain "$T/p8" "$V/$b" threads 8 1000
-	trace "$T/t8" -f 'probe_*' -- "$V/$b" threads 8 1000
-	unchanged "$b-threads8-unchanged" "$T/p8" "$T/t8"
-	expect_counts "$b-threads8-exact" "$T/t8" probe_target=8000 probe_other=4000 \
-		probe_rip=8000 probe_jmp=8000 probe_call=8000
+	exact "$b-loop" $N $((N / 2)) "$V/$b" loop $N
+	exact "$b-threads8" 8000 4000 "$V/$b" threads 8 1000
 done
 # signal handlers hitting probes, the signals landing at any moment of
 # the main thread's hits (out-of-line copies, emulation)
 for b in $BUILDS; do
-	plain "$T/ps" "$V/$b" signals 6000 1500
-	trace "$T/ts" -f 'probe_*' -- "$V/$b" signals 6000 1500
-	unchanged "$b-signals-unchanged" "$T/ps" "$T/ts"
-	expect_counts "$b-signals-exact" "$T/ts" probe_target=7500 probe_other=3000 \
-		probe_rip=7500 probe_jmp=7500 probe_call=7500
+	exact "$b-signals" 7500 3000 "$V/$b" signals 6000 1500
 done
 # one thread, the same probes named one by one, with -c
 trace "$T/t1c" -c "$V/probev_o2 loop 300" -f probe_target -f probe_other \

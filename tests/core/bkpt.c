@@ -18,10 +18,9 @@ bp_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 {
 	struct bp_ctx *x = arg;
 
-	if (ev->pe_kind != PT_EV_BREAKPOINT)
+	if (!event_stopped(ev, PT_EV_BREAKPOINT))
 		return RUN_DEFAULT;
 	CHECK_EQ_INT(ev->pe_addr, x->addr);
-	CHECK(ev->pe_stopped);
 	CHECK(ev->pe_tid > 0);
 	x->hits++;
 	if (x->delete_after > 0 && x->hits == x->delete_after) {

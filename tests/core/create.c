@@ -25,6 +25,26 @@ slurp(struct victim *v, char *buf, size_t n)
 	return buf;
 }
 
+/*
+ * Create exit_code with ARGS, ENVP and MASK (as pt_create takes them),
+ * run it to its exit 0 under our control; its output in OUT.
+ */
+static char *
+run_exit_code(char *args[], char *envp[], const sigset_t *mask, char *out,
+    size_t n)
+{
+	struct run_counts c;
+	struct victim v;
+	pt_proc_t *P = create_ok_victim("exit_code", args, envp, mask, &v);
+
+	CHECK_PT(pt_resume(P));
+	CHECK_EXITED(run_checked(P, &c), 0);
+	pt_release(P, PT_RELEASE_DEFAULT);
+	slurp(&v, out, n);
+	victim_close(&v);
+	return out;
+}
+
 /* No child of ours is left, not even a zombie. */
 static void
 check_no_child(void)
@@ -84,17 +104,16 @@ check_create_fails(const char *path, int errnum, const char *text)
 
 TEST(create_stopped_at_exec)
 {
-	char *args[] = { "7", NULL };
-	char line[512], exe[PATH_MAX];
+	char exe[PATH_MAX];
 	struct pollfd pfd;
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
 	pt_event_t ev;
-	int rc, st;
+	int st;
 
-	rc = create_victim("exit_code", args, NULL, NULL, &v, &P);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("exit_code", (char *[]){ "7", NULL }, NULL, NULL,
+	    &v);
 	CHECK(v.pid > 0);
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_EQ_INT(pt_why(P), PT_WHY_EVENT);
@@ -112,14 +131,12 @@ TEST(create_stopped_at_exec)
 	CHECK_EQ_INT(poll(&pfd, 1, 0), 0);
 
 	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 7);
 	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 0);
 	CHECK_EQ_INT(pt_state(P), PT_DEAD);
 	CHECK_EQ_INT(pt_exit_status(P), st);
-	victim_expect(&v, line, sizeof (line), "exit ");
-	CHECK_STR_EQ(line, "exit 7");
+	victim_expect_eq(&v, "exit ", "exit 7");
 
 	/* EXIT came once; then the process is gone. */
 	CHECK_EQ_INT(pt_wait(P, &ev, 0), -ESRCH);
@@ -130,107 +147,56 @@ TEST(create_stopped_at_exec)
 
 TEST(create_argv_env)
 {
-	char *args[] = { "0", "a b", "", "--x=y", NULL };
 	char *envp[] = { "DTPROC_TEST_ENV=hello world", "PATH=/usr/bin:/bin",
 	    NULL };
 	char out[4096];
-	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
-	int rc, st;
 
 	setenv("DTPROC_TEST_ENV", "not this one", 1);
-	rc = create_victim("exit_code", args, envp, NULL, &v, &P);
-	CREATE_OK(rc, err);
-	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
-	CHECK_EXITED(st, 0);
-	pt_release(P, PT_RELEASE_DEFAULT);
-	slurp(&v, out, sizeof (out));
+	run_exit_code((char *[]){ "0", "a b", "", "--x=y", NULL }, envp, NULL,
+	    out, sizeof (out));
 	CHECK_STR_EQ(out, "argc=5\nargv1=0\nargv2=a b\nargv3=\nargv4=--x=y\n"
 	    "env=hello world\nblocked=none\nexit 0\n");
 }
 
+/* With our DTPROC_TEST_ENV set to OURS, exit_code created with ENVP
+   prints the line WANT. */
+static void
+check_env(char *envp[], const char *ours, const char *want)
+{
+	char out[4096];
+
+	setenv("DTPROC_TEST_ENV", ours, 1);
+	run_exit_code((char *[]){ "0", NULL }, envp, NULL, out, sizeof (out));
+	CHECK_CONTAINS(out, want);
+}
+
 TEST(create_env_inherited)
 {
-	char *args[] = { "0", NULL };
-	char out[4096];
-	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
-	int rc, st;
-
-	setenv("DTPROC_TEST_ENV", "inherited", 1);
-	rc = create_victim("exit_code", args, NULL, NULL, &v, &P);
-	CREATE_OK(rc, err);
-	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
-	CHECK_EXITED(st, 0);
-	pt_release(P, PT_RELEASE_DEFAULT);
-	slurp(&v, out, sizeof (out));
-	CHECK_CONTAINS(out, "\nenv=inherited\n");
+	check_env(NULL, "inherited", "\nenv=inherited\n");
 }
 
 TEST(create_empty_env)
 {
-	char *args[] = { "0", NULL };
-	char *envp[] = { NULL };
-	char out[4096];
-	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
-	int rc, st;
-
-	setenv("DTPROC_TEST_ENV", "must not leak", 1);
-	rc = create_victim("exit_code", args, envp, NULL, &v, &P);
-	CREATE_OK(rc, err);
-	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
-	CHECK_EXITED(st, 0);
-	pt_release(P, PT_RELEASE_DEFAULT);
-	slurp(&v, out, sizeof (out));
-	CHECK_CONTAINS(out, "\nenv=(unset)\n");
+	check_env((char *[]){ NULL }, "must not leak", "\nenv=(unset)\n");
 }
 
 TEST(create_sigmask)
 {
 	char *args[] = { "0", NULL };
 	char out[4096];
-	struct run_counts c;
-	struct victim v;
 	sigset_t mask;
-	pt_proc_t *P;
-	int rc, st;
 
 	/* An explicit mask is the child's mask... */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
-	rc = create_victim("exit_code", args, NULL, &mask, &v, &P);
-	CREATE_OK(rc, err);
-	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
-	CHECK_EXITED(st, 0);
-	pt_release(P, PT_RELEASE_DEFAULT);
-	slurp(&v, out, sizeof (out));
+	run_exit_code(args, NULL, &mask, out, sizeof (out));
 	CHECK_CONTAINS(out, "\nblocked=10,12\n");
-	victim_close(&v);
 
 	/* ...and an empty one unblocks what we block. */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigemptyset(&mask);
-	rc = create_victim("exit_code", args, NULL, &mask, &v, &P);
-	CREATE_OK(rc, err);
-	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
-	CHECK_EXITED(st, 0);
-	pt_release(P, PT_RELEASE_DEFAULT);
-	slurp(&v, out, sizeof (out));
+	run_exit_code(args, NULL, &mask, out, sizeof (out));
 	CHECK_CONTAINS(out, "\nblocked=none\n");
 }
 
@@ -251,8 +217,7 @@ TEST(create_path_search)
 	    "pt_exe() is \"%s\"", exe);
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
 	check_no_child();
@@ -260,33 +225,14 @@ TEST(create_path_search)
 
 TEST(create_path_search_missing)
 {
-	char *av[] = { "dtproc-no-such-command", NULL };
-	pt_proc_t *P = NULL;
-	int rc;
-
-	err_clear();
-	rc = pt_create("dtproc-no-such-command", av, NULL, NULL, &P);
-	CHECK(rc < 0);
-	CHECK_EQ_INT(err_code(), ENOENT);
-	CHECK_CONTAINS(err_msg(), "dtproc-no-such-command");
-	CHECK_CONTAINS(err_msg(), "No such file or directory");
-	check_no_child();
+	check_create_fails("dtproc-no-such-command", ENOENT,
+	    "No such file or directory");
 }
 
 TEST(create_missing_file)
 {
-	char *av[] = { "/nonexistent", NULL };
-	pt_proc_t *P = NULL;
-	int rc;
-
-	err_clear();
-	rc = pt_create("/nonexistent", av, NULL, NULL, &P);
-	CHECK(rc < 0);
-	CHECK_EQ_INT(rc, -ENOENT);
-	CHECK_EQ_INT(err_code(), ENOENT);
-	CHECK_PREFIX(err_msg(),
+	check_create_fails("/nonexistent", ENOENT,
 	    "failed to execute /nonexistent: No such file or directory");
-	check_no_child();
 }
 
 TEST(create_not_executable)
@@ -339,11 +285,9 @@ TEST(create_two_processes)
 	CREATE_OK(rc, err);
 	CHECK_PT(pt_resume(B));
 	CHECK_PT(pt_resume(A));
-	st = run_until_exit(A, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(A, &c);
 	CHECK_EXITED(st, 3);
-	st = run_until_exit(B, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(B, &c);
 	CHECK_EXITED(st, 4);
 	pt_release(A, PT_RELEASE_DEFAULT);
 	pt_release(B, PT_RELEASE_DEFAULT);

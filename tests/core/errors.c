@@ -17,7 +17,7 @@
 static void
 grab_refused(pid_t pid, int code, const char *what)
 {
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	char want[64];
 
 	CHECK(dtproc_grab(dtp, pid, 0) == NULL);
@@ -63,7 +63,7 @@ TEST(err_self)
 /* Traced by another tracer: here, the control thread of another dtproc_t. */
 TEST(err_traced)
 {
-	dtproc_t *one = dt_open_ok();
+	dtproc_t *one = open_ok();
 	char line[256], want[128], comm[64];
 	struct victim v;
 	dtproc_proc_t *pr;
@@ -94,7 +94,7 @@ TEST(err_dead)
 {
 	char want[64], b;
 	struct victim v;
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	uintptr_t target;
 	dtproc_proc_t *pr = dt_running_ctlv(dtp, "wait", &v, &target);
 
@@ -191,7 +191,7 @@ TEST(err_lost)
 TEST(err_notelf)
 {
 	char dir[] = "/tmp/dtproc-errors.XXXXXX", path[128], want[192];
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	int fd;
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -213,7 +213,7 @@ TEST(err_notelf)
 TEST(err_precise_reason)
 {
 	struct victim v;
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	uintptr_t target;
 	dtproc_proc_t *pr = dt_running_ctlv(dtp, "echo", &v, &target);
 
@@ -273,7 +273,7 @@ TEST(err_per_thread)
 {
 	char line[256];
 	struct victim v;
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 	pthread_barrier_t bar;
 	pthread_t ta, tb;
@@ -281,7 +281,7 @@ TEST(err_per_thread)
 	struct cbfail cf = { 0 };
 	dtproc_sym_t s;
 
-	pr = dt_create_victim(dtp, "ctlv", (char *[]){ "echo", NULL },
+	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
 	    DTPROC_STOP_CREATE, &v);
 	CHECK_EQ_INT(pthread_barrier_init(&bar, NULL, 2), 0);
 	a = (struct twin){ dtp, pr, &bar, "a.out`missing_for_a", "" };

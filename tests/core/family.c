@@ -17,6 +17,7 @@ struct fork_ctx {
 	uintptr_t bp;		/* breakpoint address, or 0 */
 	int parent_hits, child_hits;
 	int vfork_done_tid_ok;
+	struct run_counts c;	/* the run's events */
 };
 
 static int
@@ -55,7 +56,8 @@ fork_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 		else if (ev->pe_tid == x->child)
 			x->child_hits++;
 		else
-			FAIL("breakpoint hit by unknown tid %d", (int)ev->pe_tid);
+			FAIL("breakpoint hit by unknown tid %d",
+			    (int)ev->pe_tid);
 		break;
 	default:
 		break;
@@ -67,10 +69,12 @@ fork_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
  * forker MODE, grabbed, optionally with a breakpoint on bp_target: the
  * child must end with status WANT and the parent exit 0.
  */
-static void
-forker_run(const char *mode, int want, int with_bp, struct run_counts *c,
-    struct fork_ctx *x)
+static struct fork_ctx *
+forker_run(const char *mode, int want, int with_bp)
 {
+	static struct fork_ctx ctx;
+	struct fork_ctx *x = &ctx;
+	struct run_counts *c = &x->c;
 	char *args[] = { (char *)mode, NULL };
 	char line[256], exp[64];
 	struct victim v;
@@ -78,8 +82,7 @@ forker_run(const char *mode, int want, int with_bp, struct run_counts *c,
 	int st;
 
 	memset(x, 0, sizeof (*x));
-	spawn_victim("forker", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("forker", args, &v, line, sizeof (line));
 	x->v = &v;
 	x->pid = v.pid;
 	P = grab_ok(v.pid, 0);
@@ -101,8 +104,7 @@ forker_run(const char *mode, int want, int with_bp, struct run_counts *c,
 	victim_expect(&v, line, sizeof (line), "child_");
 	snprintf(exp, sizeof (exp), "child_exit=%d", want);
 	CHECK_STR_EQ(line, exp);
-	victim_expect(&v, line, sizeof (line), "parent_ok=");
-	CHECK_STR_EQ(line, "parent_ok=1");
+	victim_expect_eq(&v, "parent_ok=", "parent_ok=1");
 	if (with_bp)
 		CHECK_EQ_INT(x->parent_hits, 2);
 	CHECK_EQ_INT(c->ev[PT_EV_EXEC], 0);
@@ -110,79 +112,67 @@ forker_run(const char *mode, int want, int with_bp, struct run_counts *c,
 	CHECK_EQ_INT(c->ev[PT_EV_SIGNAL], c->sigs[SIGCHLD]);
 	CHECK(c->sigs[SIGCHLD] <= 1);
 	victim_close(&v);
+	x->v = NULL;
+	return x;
 }
 
 TEST(fam_fork)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("fork", 42, 0);
 
-	forker_run("fork", 42, 0, &c, &x);
-	CHECK_EQ_INT(c.ev[PT_EV_FORK], 1);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK], 0);
+	CHECK_EQ_INT(x->c.ev[PT_EV_FORK], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK], 0);
 }
 
 TEST(fam_vfork)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("vfork", 43, 0);
 
-	forker_run("vfork", 43, 0, &c, &x);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK], 1);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK_DONE], 1);
-	CHECK(x.vfork_done_tid_ok);
-	CHECK_EQ_INT(c.ev[PT_EV_FORK], 0);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK_DONE], 1);
+	CHECK(x->vfork_done_tid_ok);
+	CHECK_EQ_INT(x->c.ev[PT_EV_FORK], 0);
 }
 
 TEST(fam_posix_spawn)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("spawn", 44, 0);
 
-	forker_run("spawn", 44, 0, &c, &x);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK], 1);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK_DONE], 1);
-	CHECK_EQ_INT(c.ev[PT_EV_FORK], 0);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK_DONE], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_FORK], 0);
 }
 
 TEST(fam_posix_spawn_true)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("spawn_true", 0, 0);
 
-	forker_run("spawn_true", 0, 0, &c, &x);
-	CHECK_EQ_INT(c.ev[PT_EV_VFORK] + c.ev[PT_EV_FORK], 1);
+	CHECK_EQ_INT(x->c.ev[PT_EV_VFORK] + x->c.ev[PT_EV_FORK], 1);
 }
 
 TEST(fam_fork_breakpoint)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("fork", 42, 1);
 
 	/* The child calls bp_target() too: no SIGTRAP, status 42. */
-	forker_run("fork", 42, 1, &c, &x);
-	CHECK_EQ_INT(x.child_hits, 0);
-	CHECK_EQ_INT(c.ev[PT_EV_BREAKPOINT], 2);
+	CHECK_EQ_INT(x->child_hits, 0);
+	CHECK_EQ_INT(x->c.ev[PT_EV_BREAKPOINT], 2);
 }
 
 TEST(fam_vfork_breakpoint)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("vfork", 43, 1);
 
 	/* The vfork child shares the text, int3 included: it may be
 	   reported (it is our guest) but must not die of it. */
-	forker_run("vfork", 43, 1, &c, &x);
-	CHECK(x.child_hits <= 1);
+	CHECK(x->child_hits <= 1);
 }
 
 TEST(fam_spawn_breakpoint)
 {
-	struct run_counts c;
-	struct fork_ctx x;
+	struct fork_ctx *x = forker_run("spawn", 44, 1);
 
-	forker_run("spawn", 44, 1, &c, &x);
-	CHECK(x.child_hits <= 1);
+	CHECK(x->child_hits <= 1);
 }
 
 static int
@@ -199,15 +189,13 @@ threads_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 
 TEST(fam_threads_created)
 {
-	char *args[] = { "16", NULL };
-	char line[256];
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
-	int rc, st, bad = 0;
+	int st, bad = 0;
 
-	rc = create_victim("threads", args, NULL, NULL, &v, &P);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("threads", (char *[]){ "16", NULL }, NULL, NULL,
+	    &v);
 	victim_go(&v);		/* read once the threads are up */
 	CHECK_PT(pt_resume(P));
 	st = run_events(P, &c, threads_cb, &bad);
@@ -219,8 +207,7 @@ TEST(fam_threads_created)
 	CHECK_MSG(c.ev[PT_EV_THREAD_EXIT] >= 16 &&
 	    c.ev[PT_EV_THREAD_EXIT] <= 17, "%d THREAD_EXIT events",
 	    c.ev[PT_EV_THREAD_EXIT]);
-	victim_expect(&v, line, sizeof (line), "result=");
-	CHECK_STR_EQ(line, "result=1496");
+	victim_expect_eq(&v, "result=", "result=1496");
 }
 
 struct exec_ctx {
@@ -229,6 +216,7 @@ struct exec_ctx {
 	int nexec;
 	char exe[8][PATH_MAX];
 	int nthreads[8];
+	struct run_counts c;	/* the run's events */
 };
 
 static int
@@ -236,10 +224,9 @@ exec_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 {
 	struct exec_ctx *x = arg;
 
-	if (ev->pe_kind != PT_EV_EXEC)
+	if (!event_stopped(ev, PT_EV_EXEC))
 		return RUN_DEFAULT;
 	CHECK_EQ_INT(ev->pe_tid, x->pid);
-	CHECK(ev->pe_stopped);
 	if (x->nexec < 8) {
 		x->former[x->nexec] = ev->pe_former_tid;
 		snprintf(x->exe[x->nexec], PATH_MAX, "%s", pt_exe(P));
@@ -249,18 +236,21 @@ exec_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 	return RUN_DEFAULT;
 }
 
-/* execer MODE grabbed and run to its exit; returns the status. */
-static int
-execer_run(const char *const argv[], struct victim *v, struct run_counts *c,
-    struct exec_ctx *x)
+/*
+ * execer ARGV grabbed and run to its exit, which must be with status
+ * STATUS after NEXEC exec events; the run's events in X->c.
+ */
+static void
+execer_run(char *const argv[], struct victim *v, struct exec_ctx *x,
+    int status, int nexec)
 {
+	struct run_counts *c = &x->c;
 	char line[256];
 	pt_proc_t *P;
 	int st;
 
 	memset(x, 0, sizeof (*x));
-	spawn_victim("execer", (char *const *)argv, v);
-	victim_ready(v, line, sizeof (line));
+	spawn_ready("execer", argv, v, line, sizeof (line));
 	x->pid = v->pid;
 	P = grab_ok(v->pid, 0);
 	CHECK_PT(pt_resume(P));
@@ -269,19 +259,17 @@ execer_run(const char *const argv[], struct victim *v, struct run_counts *c,
 	CHECK_RUN(st, c);
 	CHECK_EQ_INT(pt_state(P), PT_DEAD);
 	pt_release(P, PT_RELEASE_DEFAULT);
-	return st;
+	CHECK_EXITED(st, status);
+	CHECK_EQ_INT(c->ev[PT_EV_EXEC], nexec);
 }
 
 TEST(fam_exec_self)
 {
-	const char *args[] = { "self", "3", NULL };
 	char line[256], want[64], exe[PATH_MAX];
-	struct run_counts c;
 	struct exec_ctx x;
 	struct victim v;
 
-	CHECK_EXITED(execer_run(args, &v, &c, &x), 0);
-	CHECK_EQ_INT(c.ev[PT_EV_EXEC], 3);
+	execer_run((char *[]){ "self", "3", NULL }, &v, &x, 0, 3);
 	for (int i = 0; i < 3; i++) {
 		CHECK_EQ_INT(x.former[i], v.pid);
 		CHECK_EQ_INT(x.nthreads[i], 1);
@@ -300,14 +288,11 @@ TEST(fam_exec_self)
 
 TEST(fam_exec_other)
 {
-	const char *args[] = { "other", NULL };
-	struct run_counts c;
 	struct exec_ctx x;
 	struct victim v;
 	size_t len;
 
-	CHECK_EXITED(execer_run(args, &v, &c, &x), 0);
-	CHECK_EQ_INT(c.ev[PT_EV_EXEC], 1);
+	execer_run((char *[]){ "other", NULL }, &v, &x, 0, 1);
 	CHECK_EQ_INT(x.former[0], v.pid);
 	len = strlen(x.exe[0]);
 	CHECK_MSG(len >= 5 && strcmp(x.exe[0] + len - 5, "/true") == 0,
@@ -316,15 +301,12 @@ TEST(fam_exec_other)
 
 TEST(fam_exec_from_thread)
 {
-	const char *args[] = { "thread", NULL };
 	char line[256], want[64];
-	struct run_counts c;
 	struct exec_ctx x;
 	struct victim v;
 	pid_t tid;
 
-	CHECK_EXITED(execer_run(args, &v, &c, &x), 0);
-	CHECK_EQ_INT(c.ev[PT_EV_EXEC], 1);
+	execer_run((char *[]){ "thread", NULL }, &v, &x, 0, 1);
 	victim_expect(&v, line, sizeof (line), "exec_tid=");
 	tid = (pid_t)line_field(line, "exec_tid");
 	CHECK(tid != v.pid);
@@ -337,15 +319,10 @@ TEST(fam_exec_from_thread)
 
 TEST(fam_exec_fails)
 {
-	const char *args[] = { "fail", NULL };
-	char line[256];
-	struct run_counts c;
 	struct exec_ctx x;
 	struct victim v;
 
-	CHECK_EXITED(execer_run(args, &v, &c, &x), 3);
-	CHECK_EQ_INT(c.ev[PT_EV_EXEC], 0);
-	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 0);
-	victim_expect(&v, line, sizeof (line), "exec failed");
-	CHECK_STR_EQ(line, "exec failed ENOENT");
+	execer_run((char *[]){ "fail", NULL }, &v, &x, 3, 0);
+	CHECK_EQ_INT(x.c.ev[PT_EV_SIGNAL], 0);
+	victim_expect_eq(&v, "exec failed", "exec failed ENOENT");
 }

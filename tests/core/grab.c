@@ -5,6 +5,8 @@
  */
 #include "harness.h"
 
+#include <sys/syscall.h>
+
 #include <dirent.h>
 #include <grp.h>
 #include <limits.h>
@@ -22,8 +24,7 @@ grab_threads_victim(int n, int rounds)
 	long want = (long)n * (n + 1) * (2 * n + 1) / 6;
 
 	snprintf(arg, sizeof (arg), "%d", n);
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", args, &v, line, sizeof (line));
 	for (int r = 0; r < rounds; r++) {
 		pt_proc_t *P = grab_ok(v.pid, 0);
 
@@ -58,12 +59,11 @@ TEST(grab_release_repeat)
 
 TEST(grab_churn)
 {
-	char *args[] = { "4", "churn", NULL };
 	char line[256];
 	struct victim v;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("threads", (char *[]){ "4", "churn", NULL }, &v, line,
+	    sizeof (line));
 	for (int r = 0; r < 8; r++) {
 		pt_proc_t *P = grab_ok(v.pid, 0);
 
@@ -83,16 +83,12 @@ TEST(grab_churn)
 
 TEST(grab_nostop_then_stop)
 {
-	char *args[] = { "4", NULL };
-	char line[256];
+	VICTIM_LOCALS;
 	pid_t tids[64];
-	struct victim v;
-	pt_proc_t *P;
 	int n;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, PT_GRAB_NOSTOP);
+	P = spawn_grab("threads", (char *[]){ "4", NULL }, &v, line,
+	    sizeof (line), PT_GRAB_NOSTOP);
 	CHECK_EQ_INT(pt_state(P), PT_RUNNING);
 	CHECK_EQ_INT(pt_nthreads(P), 5);
 	n = proc_tasks(v.pid, tids, 64);
@@ -122,7 +118,6 @@ TEST(grab_nostop_then_stop)
 
 TEST(grab_rdonly)
 {
-	char *args[] = { "read", NULL };
 	char line[256], buf[64], before;
 	static const char magic[] = "dtproc-magic-0123456789";
 	pt_map_t *maps;
@@ -132,8 +127,8 @@ TEST(grab_rdonly)
 	pt_proc_t *P;
 	int found = 0;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	maddr = line_field(line, "magic");
 	before = proc_state(v.pid, 0);
 
@@ -164,23 +159,19 @@ TEST(grab_rdonly)
 	pt_release(P, PT_RELEASE_DEFAULT);
 	CHECK_EQ_INT(proc_tracer(v.pid, 0), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
-	victim_expect(&v, line, sizeof (line), "sigcont=");
-	CHECK_STR_EQ(line, "sigcont=0");
-	victim_expect(&v, line, sizeof (line), "data=");
-	CHECK_STR_EQ(line, "data=original");
+	victim_expect_eq(&v, "read ", "read ok");
+	victim_expect_eq(&v, "sigcont=", "sigcont=0");
+	victim_expect_eq(&v, "data=", "data=original");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
 TEST(grab_blocked_read)
 {
-	char *args[] = { "read", NULL };
 	char line[256];
 	struct victim v;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	for (int r = 0; r < 3; r++) {
 		pt_proc_t *P = grab_ok(v.pid, 0);
 
@@ -189,43 +180,19 @@ TEST(grab_blocked_read)
 		check_threads_released(v.pid);
 	}
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
-	victim_expect(&v, line, sizeof (line), "sigcont=");
-	CHECK_STR_EQ(line, "sigcont=0");
+	victim_expect_eq(&v, "read ", "read ok");
+	victim_expect_eq(&v, "sigcont=", "sigcont=0");
 	CHECK_EXITED(victim_wait(&v), 0);
-}
-
-/* Is PID blocked in nanosleep or clock_nanosleep? Give it 5 s to get there. */
-static void
-wait_in_sleep(pid_t pid)
-{
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		int nr = proc_syscall(pid);
-
-		if (nr == 35 || nr == 230)	/* x86-64 */
-			return;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 5)
-			FAIL("victim %d never blocked in nanosleep (%d)",
-			    (int)pid, nr);
-		sched_yield();
-	}
 }
 
 TEST(grab_blocked_sleep)
 {
-	char *args[] = { "sleep", "400", NULL };
-	char line[256];
-	struct victim v;
-	pt_proc_t *P;
+	VICTIM_LOCALS;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	wait_in_sleep(v.pid);
+	spawn_ready("blocked", (char *[]){ "sleep", "400", NULL }, &v, line,
+	    sizeof (line));
+	wait_in_syscall(v.pid, 0, (int []){ SYS_nanosleep, SYS_clock_nanosleep,
+	    -1 }, -1, 5000);
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(check_threads_stopped(P), 1);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
@@ -233,34 +200,27 @@ TEST(grab_blocked_sleep)
 	CHECK_MSG(line_field(line, "slept_ms") >= 400,
 	    "slept short: %s", line);
 	CHECK_EQ_INT(line_field(line, "eintr"), 0);
-	victim_expect(&v, line, sizeof (line), "sigcont=");
-	CHECK_STR_EQ(line, "sigcont=0");
+	victim_expect_eq(&v, "sigcont=", "sigcont=0");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
 TEST(grab_non_child)
 {
-	char *args[] = { "read", NULL };
-	char line[256];
-	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
+	VICTIM_LOCALS;
 	pid_t helper;
-	int st;
 
 	/* Not our child: its exit still comes to us, and its parent. */
-	spawn_victim_indirect("blocked", args, &v, &helper);
+	spawn_victim_indirect("blocked", (char *[]){ "read", NULL }, &v,
+	    &helper);
 	victim_ready(&v, line, sizeof (line));
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(check_threads_stopped(P), 1);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(&v, "read ", "read ok");
 	while (waitpid(helper, &st, 0) < 0)
 		CHECK(errno == EINTR);
 	CHECK_EXITED(st, 0);
@@ -289,8 +249,7 @@ TEST(grab_exit_race)
 			rc = pt_resume(P);
 			CHECK_MSG(rc == 0 || rc == -ESRCH, "pt_resume: %s",
 			    strerror(-rc));
-			st = run_until_exit(P, &c);
-			CHECK_RUN(st, &c);
+			st = run_checked(P, &c);
 			CHECK_EXITED(st, 5);
 			CHECK_EQ_INT(pt_state(P), PT_DEAD);
 			pt_release(P, PT_RELEASE_DEFAULT);
@@ -387,15 +346,14 @@ TEST(grab_refuse_self)
 
 TEST(grab_refuse_traced)
 {
-	char *args[] = { "read", NULL };
 	char line[256], pidstr[32], c;
 	int ready[2], hold[2], st;
 	struct victim v;
 	const char *msg;
 	pid_t h;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	CHECK(pipe2(ready, O_CLOEXEC) == 0 && pipe2(hold, O_CLOEXEC) == 0);
 	if ((h = fork()) == 0) {
 		close(ready[0]);
@@ -425,14 +383,12 @@ TEST(grab_refuse_traced)
 		CHECK(errno == EINTR);
 	CHECK_EXITED(st, 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(&v, "read ", "read ok");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
 TEST(grab_refuse_permission)
 {
-	char *args[] = { "read", NULL };
 	char line[256], msg[ERR_MSG_MAX + 16];
 	struct victim v;
 	int p[2], st;
@@ -441,8 +397,8 @@ TEST(grab_refuse_permission)
 
 	if (geteuid() != 0)
 		SKIP("needs root to grab as another user");
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	CHECK(pipe2(p, O_CLOEXEC) == 0);
 	if ((h = fork()) == 0) {
 		pt_proc_t *P = NULL;
@@ -476,7 +432,6 @@ TEST(grab_refuse_permission)
 	    "\"%s\" does not mention the other user", msg);
 	CHECK_EQ_INT(proc_tracer(v.pid, 0), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(&v, "read ", "read ok");
 	CHECK_EXITED(victim_wait(&v), 0);
 }

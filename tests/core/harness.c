@@ -12,10 +12,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/ptrace.h>
 #include <sys/stat.h>
 
 #define MAX_TESTS	512
@@ -27,7 +28,6 @@ struct test_ent {
 	int timeout;
 };
 
-static int read_file(const char *path, char *buf, size_t n);
 
 static struct test_ent tests[MAX_TESTS];
 static int ntests;
@@ -132,15 +132,15 @@ on_alarm(int sig)
 	alarmed = 1;
 }
 
-/* SIGKILL every process whose parent is us (orphans we inherited). */
-static void
-kill_children(void)
+int
+proc_children(pid_t *pids, char *states, int max)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
+	int n = 0;
 
 	if (d == NULL)
-		return;
+		return -1;
 	while ((e = readdir(d)) != NULL) {
 		char path[300], buf[1024], *p;
 		pid_t pid = atoi(e->d_name);
@@ -152,10 +152,28 @@ kill_children(void)
 		    (p = strrchr(buf, ')')) == NULL)
 			continue;
 		/* ") S PPID ..." */
-		if (atoi(p + 4) == getpid())
-			kill(pid, SIGKILL);
+		if (atoi(p + 4) != getpid())
+			continue;
+		if (n < max) {
+			pids[n] = pid;
+			if (states != NULL)
+				states[n] = p[2];
+		}
+		n++;
 	}
 	closedir(d);
+	return n;
+}
+
+/* SIGKILL every process whose parent is us (orphans we inherited). */
+static void
+kill_children(void)
+{
+	pid_t pids[4096];
+	int n = proc_children(pids, NULL, 4096);
+
+	for (int i = 0; i < n && i < 4096; i++)
+		kill(pids[i], SIGKILL);
 }
 
 /* Kill the test's process group and reap everything we inherited. */
@@ -331,6 +349,21 @@ build_argv(const char *path, char *const extra[])
 	return av;
 }
 
+/* V for victim NAME (or the file NAME when it starts with '/') with no
+   pid yet, pipes IN and OUT made; its argv with ARGV_EXTRA. */
+static char **
+victim_setup(const char *name, char *const argv_extra[], struct victim *v,
+    int in[2], int out[2])
+{
+	memset(v, 0, sizeof (*v));
+	v->pid = -1;
+	snprintf(v->path, sizeof (v->path), "%s",
+	    name[0] == '/' ? name : victim_path(name));
+	pipe_ok(in);
+	pipe_ok(out);
+	return build_argv(v->path, argv_extra);
+}
+
 pid_t
 spawn_victim(const char *name, char *const argv_extra[], struct victim *v)
 {
@@ -339,11 +372,7 @@ spawn_victim(const char *name, char *const argv_extra[], struct victim *v)
 	sigset_t none;
 	pid_t pid;
 
-	memset(v, 0, sizeof (*v));
-	snprintf(v->path, sizeof (v->path), "%s", victim_path(name));
-	av = build_argv(v->path, argv_extra);
-	pipe_ok(in);
-	pipe_ok(out);
+	av = victim_setup(name, argv_extra, v, in, out);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -367,56 +396,100 @@ spawn_victim(const char *name, char *const argv_extra[], struct victim *v)
 	return pid;
 }
 
-/* Pipes for a victim created by us: our fd 0 and 1 while it starts. */
-struct vswap {
-	int in[2], out[2], save0, save1;
-};
-
-static char **
-vswap_begin(struct victim *v, const char *name, char *const argv_extra[],
-    struct vswap *s)
+int
+start_on_pipes(const char *name, char *const argv_extra[], struct victim *v,
+    int (*start)(const char *path, char **av, void *arg), void *arg)
 {
-	memset(v, 0, sizeof (*v));
-	v->pid = -1;
-	snprintf(v->path, sizeof (v->path), "%s", victim_path(name));
-	pipe_ok(s->in);
-	pipe_ok(s->out);
-	s->save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
-	s->save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
-	if (s->save0 < 0 || s->save1 < 0)
+	int in[2], out[2], save0, save1, rc;
+	char **av;
+
+	av = victim_setup(name, argv_extra, v, in, out);
+	save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
+	save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
+	if (save0 < 0 || save1 < 0)
 		FAIL("dup: %s", strerror(errno));
 	fflush(stdout);
-	dup2(s->in[0], 0);	/* dup2 clears close-on-exec: inherited */
-	dup2(s->out[1], 1);
-	return build_argv(v->path, argv_extra);
+	dup2(in[0], 0);		/* dup2 clears close-on-exec: inherited */
+	dup2(out[1], 1);
+	rc = start(v->path, av, arg);
+	dup2(save0, 0);
+	dup2(save1, 1);
+	close(save0);
+	close(save1);
+	close(in[0]);
+	close(out[1]);
+	v->in = in[1];
+	v->out = out[0];
+	return rc;
 }
 
-static void
-vswap_end(struct victim *v, struct vswap *s)
+struct pt_start {
+	char *const *envp;
+	const sigset_t *mask;
+	pt_proc_t **pp;
+};
+
+static int
+pt_start(const char *path, char **av, void *arg)
 {
-	dup2(s->save0, 0);
-	dup2(s->save1, 1);
-	close(s->save0);
-	close(s->save1);
-	close(s->in[0]);
-	close(s->out[1]);
-	v->in = s->in[1];
-	v->out = s->out[0];
+	struct pt_start *s = arg;
+
+	return pt_create(path, av, s->envp, s->mask, s->pp);
 }
 
 int
 create_victim(const char *name, char *const argv_extra[], char *const envp[],
     const sigset_t *mask, struct victim *v, pt_proc_t **pp)
 {
-	struct vswap s;
-	char **av = vswap_begin(v, name, argv_extra, &s);
-	int rc = pt_create(v->path, av, envp, mask, pp);
+	struct pt_start s = { envp, mask, pp };
+	int rc = start_on_pipes(name, argv_extra, v, pt_start, &s);
 
-	vswap_end(v, &s);
 	if (rc == 0)
 		v->pid = pt_pid(*pp);
 	tinfo("created %s: rc %d pid %d", name, rc, (int)v->pid);
 	return rc;
+}
+
+struct api_start {
+	dtproc_t *dtp;
+	int stop;
+	dtproc_proc_t *pr;
+};
+
+static int
+api_create_cb(const char *path, char **av, void *arg)
+{
+	struct api_start *s = arg;
+
+	s->pr = dtproc_create(s->dtp, path, av, s->stop);
+	return s->pr != NULL ? 0 : -1;
+}
+
+dtproc_proc_t *
+create_v(dtproc_t *dtp, const char *name, char *const extra[], int stop,
+    struct victim *v)
+{
+	struct api_start s = { dtp, stop, NULL };
+
+	(void) start_on_pipes(name, extra, v, api_create_cb, &s);
+	if (s.pr != NULL)
+		v->pid = dtproc_pid(s.pr);
+	tinfo("dtproc_create %s stop %#x: %p pid %d%s%s", name, stop,
+	    (void *)s.pr, (int)v->pid, s.pr ? "" : ": ",
+	    s.pr ? "" : dtproc_errmsg(dtp));
+	return s.pr;
+}
+
+dtproc_proc_t *
+create_ok(dtproc_t *dtp, const char *name, char *const extra[], int stop,
+    struct victim *v)
+{
+	dtproc_proc_t *pr = create_v(dtp, name, extra, stop, v);
+
+	CHECK_MSG(pr != NULL, "dtproc_create %s: %s", name,
+	    dtproc_errmsg(dtp));
+	CHECK(v->pid > 0);
+	return pr;
 }
 
 dtproc_proc_t *
@@ -424,7 +497,7 @@ dt_running_ctlv(dtproc_t *dtp, const char *mode, struct victim *v,
     uintptr_t *target)
 {
 	char line[256];
-	dtproc_proc_t *pr = dt_create_victim(dtp, "ctlv",
+	dtproc_proc_t *pr = create_ok(dtp, "ctlv",
 	    (char *[]){ (char *)mode, NULL }, DTPROC_STOP_CREATE, v);
 
 	dtproc_continue(dtp, pr);
@@ -434,31 +507,16 @@ dt_running_ctlv(dtproc_t *dtp, const char *mode, struct victim *v,
 	return pr;
 }
 
-dtproc_t *
-dt_open_ok(void)
+pt_proc_t *
+create_ok_victim(const char *name, char *const argv_extra[],
+    char *const envp[], const sigset_t *mask, struct victim *v)
 {
-	int err = 0;
-	dtproc_t *dtp;
+	pt_proc_t *P = NULL;
+	int rc;
 
-	if ((dtp = dtproc_open(0, &err)) == NULL)
-		FAIL("dtproc_open: %s", strerror(err));
-	return dtp;
-}
-
-dtproc_proc_t *
-dt_create_victim(dtproc_t *dtp, const char *name, char *const argv_extra[],
-    int stop, struct victim *v)
-{
-	struct vswap s;
-	char **av = vswap_begin(v, name, argv_extra, &s);
-	dtproc_proc_t *pr = dtproc_create(dtp, v->path, av, stop);
-
-	vswap_end(v, &s);
-	if (pr == NULL)
-		FAIL("dtproc_create %s: %s", name, dtproc_errmsg(dtp));
-	v->pid = dtproc_pid(pr);
-	tinfo("dtproc_create %s: pid %d", name, (int)v->pid);
-	return pr;
+	rc = create_victim(name, argv_extra, envp, mask, v, &P);
+	CHECK_MSG(rc == 0, "pt_create %s: %d: %s", name, rc, err_msg());
+	return P;
 }
 
 pid_t
@@ -469,11 +527,7 @@ spawn_victim_indirect(const char *name, char *const argv_extra[],
 	char **av;
 	pid_t h, pid = -1;
 
-	memset(v, 0, sizeof (*v));
-	snprintf(v->path, sizeof (v->path), "%s", victim_path(name));
-	av = build_argv(v->path, argv_extra);
-	pipe_ok(in);
-	pipe_ok(out);
+	av = victim_setup(name, argv_extra, v, in, out);
 	pipe_ok(ctl);
 	fflush(NULL);
 	if ((h = fork()) < 0)
@@ -559,6 +613,75 @@ victim_expect(struct victim *v, char *buf, size_t n, const char *prefix)
 }
 
 char *
+spawn_ready(const char *name, char *const argv_extra[], struct victim *v,
+    char *line, size_t n)
+{
+	spawn_victim(name, argv_extra, v);
+	return victim_ready(v, line, n);
+}
+
+pt_proc_t *
+spawn_grab(const char *name, char *const argv_extra[], struct victim *v,
+    char *line, size_t n, int flags)
+{
+	spawn_ready(name, argv_extra, v, line, n);
+	return grab_ok(v->pid, flags);
+}
+
+pt_proc_t *
+grab_usr1_stop(struct victim *v, pt_event_t *ev)
+{
+	char line[256];
+	pt_proc_t *P = spawn_grab("signals", (char *[]){ "usr1", NULL }, v,
+	    line, sizeof (line), 0);
+
+	CHECK_PT(pt_resume(P));
+	CHECK_EQ_INT(kill(v->pid, SIGUSR1), 0);
+	wait_for_event(P, PT_EV_SIGNAL, ev, NULL, 10);
+	CHECK_EQ_INT(ev->pe_sig, SIGUSR1);
+	return P;
+}
+
+void
+check_silent(struct victim *v, int ms)
+{
+	struct pollfd p = { .fd = v->out, .events = POLLIN };
+	int r;
+
+	while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+		;
+	CHECK_MSG(r == 0, "victim %d answered while it should be stopped",
+	    (int)v->pid);
+}
+
+void
+check_eof(struct victim *v, int ms)
+{
+	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
+	char buf[256];
+	ssize_t r;
+
+	for (;;) {
+		CHECK_MSG(poll(&pfd, 1, ms) == 1, "victim %d still alive",
+		    (int)v->pid);
+		r = read(v->out, buf, sizeof (buf));
+		if (r == 0)
+			return;
+		CHECK_MSG(r > 0 || errno == EINTR, "read: %s",
+		    strerror(errno));
+	}
+}
+
+void
+victim_expect_eq(struct victim *v, const char *prefix, const char *want)
+{
+	char line[1024];
+
+	victim_expect(v, line, sizeof (line), prefix);
+	CHECK_STR_EQ(line, want);
+}
+
+char *
 victim_ready(struct victim *v, char *buf, size_t n)
 {
 	victim_expect(v, buf, n, "ready ");
@@ -605,6 +728,13 @@ victim_wait(struct victim *v)
 }
 
 void
+victim_quit(struct victim *v)
+{
+	victim_send(v, "q\n");
+	CHECK_EXITED(victim_wait(v), 0);
+}
+
+void
 victim_wait_stopped(struct victim *v)
 {
 	int st;
@@ -648,268 +778,6 @@ int
 line_has(const char *line, const char *key)
 {
 	return strstr(line, key) != NULL;
-}
-
-/* ---- /proc ---- */
-
-static int
-read_file(const char *path, char *buf, size_t n)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t r;
-
-	if (fd < 0)
-		return -1;
-	r = read(fd, buf, n - 1);
-	close(fd);
-	if (r < 0)
-		return -1;
-	buf[r] = '\0';
-	return (int)r;
-}
-
-char
-proc_state(pid_t pid, pid_t tid)
-{
-	char path[64], buf[1024], *p;
-
-	snprintf(path, sizeof (path), "/proc/%d/task/%d/stat", (int)pid,
-	    (int)(tid ? tid : pid));
-	if (read_file(path, buf, sizeof (buf)) < 0 ||
-	    (p = strrchr(buf, ')')) == NULL || p[1] == 0)
-		return 0;
-	return p[2];
-}
-
-pid_t
-proc_tracer(pid_t pid, pid_t tid)
-{
-	char path[64], buf[4096], *p;
-
-	snprintf(path, sizeof (path), "/proc/%d/task/%d/status", (int)pid,
-	    (int)(tid ? tid : pid));
-	if (read_file(path, buf, sizeof (buf)) < 0 ||
-	    (p = strstr(buf, "TracerPid:")) == NULL)
-		return -1;
-	return (pid_t)atoi(p + strlen("TracerPid:"));
-}
-
-int
-proc_group_stopped(pid_t tid)
-{
-	int st, r;
-
-	if (ptrace(PTRACE_SEIZE, tid, 0, 0) != 0)
-		return -1;
-	(void) ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-	while ((r = waitpid(tid, &st, __WALL)) < 0 && errno == EINTR)
-		;
-	/* bound for the group stop: reported with its stop signal; else
-	   the interrupt's SIGTRAP */
-	r = r == tid && WIFSTOPPED(st) && (st >> 16) == PTRACE_EVENT_STOP &&
-	    WSTOPSIG(st) != SIGTRAP;
-	(void) ptrace(PTRACE_DETACH, tid, 0, 0);
-	return r;
-}
-
-int
-proc_tasks(pid_t pid, pid_t *tids, int max)
-{
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	int n = 0;
-
-	snprintf(path, sizeof (path), "/proc/%d/task", (int)pid);
-	if ((dir = opendir(path)) == NULL)
-		return -1;
-	while ((d = readdir(dir)) != NULL) {
-		if (d->d_name[0] < '0' || d->d_name[0] > '9')
-			continue;
-		if (n < max)
-			tids[n] = atoi(d->d_name);
-		n++;
-	}
-	closedir(dir);
-	return n;
-}
-
-int
-proc_alive(pid_t pid)
-{
-	char s = proc_state(pid, 0);
-
-	return s != 0 && s != 'Z' && s != 'X';
-}
-
-int
-proc_syscall(pid_t pid)
-{
-	char path[64], buf[256];
-
-	snprintf(path, sizeof (path), "/proc/%d/syscall", (int)pid);
-	if (read_file(path, buf, sizeof (buf)) < 0 ||
-	    buf[0] < '0' || buf[0] > '9')
-		return -1;
-	return atoi(buf);
-}
-
-static int
-tid_in(pid_t tid, const pid_t *tids, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (tids[i] == tid)
-			return 1;
-	}
-	return 0;
-}
-
-int
-check_threads_stopped(pt_proc_t *P)
-{
-	static pid_t tids[4096], ptids[4096];
-	pid_t pid = pt_pid(P);
-	int n = proc_tasks(pid, tids, 4096);
-	int pn = pt_threads(P, ptids, 4096);
-	int live = 0;
-
-	if (n < 0)
-		FAIL("pid %d has no /proc/%d/task", (int)pid, (int)pid);
-	if (n > 4096 || pn > 4096)
-		FAIL("too many threads (%d, %d)", n, pn);
-	for (int i = 0; i < n; i++) {
-		char s = proc_state(pid, tids[i]);
-
-		if (s == 0 || s == 'Z' || s == 'X')
-			continue;
-		live++;
-		if (s != 't')
-			FAIL("thread %d of %d is in state '%c', not 't'",
-			    (int)tids[i], (int)pid, s);
-		if (proc_tracer(pid, tids[i]) != getpid())
-			FAIL("thread %d of %d traced by %d, not us (%d)",
-			    (int)tids[i], (int)pid,
-			    (int)proc_tracer(pid, tids[i]), (int)getpid());
-		if (!tid_in(tids[i], ptids, pn))
-			FAIL("thread %d of %d unknown to pt_threads() "
-			    "(%d threads)", (int)tids[i], (int)pid, pn);
-	}
-	if (pt_nthreads(P) < live)
-		FAIL("pt_nthreads() %d < %d live threads", pt_nthreads(P),
-		    live);
-	return live;
-}
-
-void
-check_threads_released(pid_t pid)
-{
-	static pid_t tids[4096];
-	int n = proc_tasks(pid, tids, 4096);
-
-	if (n < 0)
-		FAIL("pid %d is gone", (int)pid);
-	for (int i = 0; i < n && i < 4096; i++) {
-		char s = proc_state(pid, tids[i]);
-		pid_t tr = proc_tracer(pid, tids[i]);
-
-		if (s == 't')
-			FAIL("thread %d of %d still in a ptrace stop",
-			    (int)tids[i], (int)pid);
-		if (tr > 0)
-			FAIL("thread %d of %d (state '%c') still traced by %d",
-			    (int)tids[i], (int)pid, s ? s : '?', (int)tr);
-	}
-}
-
-ssize_t
-proc_mem_read(pid_t pid, uintptr_t addr, void *buf, size_t len)
-{
-	char path[64];
-	ssize_t r;
-	int fd;
-
-	snprintf(path, sizeof (path), "/proc/%d/mem", (int)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
-	r = pread(fd, buf, len, (off_t)addr);
-	if (r < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
-int
-addr_file_offset(pid_t pid, uintptr_t addr, char *path, size_t pathlen,
-    off_t *off)
-{
-	pt_map_t *maps = NULL;
-	size_t n = 0;
-	int rc = -1;
-
-	if (pt_maps_read(pid, &maps, &n) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (addr >= maps[i].pm_start && addr < maps[i].pm_end &&
-		    maps[i].pm_path != NULL && maps[i].pm_path[0] == '/') {
-			snprintf(path, pathlen, "%s", maps[i].pm_path);
-			*off = (off_t)(addr - maps[i].pm_start +
-			    maps[i].pm_offset);
-			rc = 0;
-			break;
-		}
-	}
-	pt_maps_free(maps, n);
-	return rc;
-}
-
-int
-text_equals_file(pid_t pid, uintptr_t addr, size_t len, const char *path,
-    off_t file_offset)
-{
-	unsigned char mem[256], file[256];
-	ssize_t r;
-	int fd;
-
-	if (len > sizeof (mem))
-		len = sizeof (mem);
-	if (proc_mem_read(pid, addr, mem, len) != (ssize_t)len)
-		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	r = pread(fd, file, len, file_offset);
-	close(fd);
-	if (r != (ssize_t)len)
-		return -1;
-	return memcmp(mem, file, len) == 0;
-}
-
-int
-text_matches_file(pid_t pid, uintptr_t addr, size_t len)
-{
-	char path[PATH_MAX];
-	off_t off;
-
-	if (addr_file_offset(pid, addr, path, sizeof (path), &off) < 0)
-		return -1;
-	return text_equals_file(pid, addr, len, path, off);
-}
-
-int
-file_byte_at(pid_t pid, uintptr_t addr)
-{
-	char path[PATH_MAX];
-	unsigned char b;
-	off_t off;
-	int fd;
-	ssize_t r;
-
-	if (addr_file_offset(pid, addr, path, sizeof (path), &off) < 0)
-		return -1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	r = pread(fd, &b, 1, off);
-	close(fd);
-	return r == 1 ? b : -1;
 }
 
 /* ---- event loop ---- */
@@ -1058,6 +926,15 @@ run_until_exit(pt_proc_t *P, struct run_counts *c)
 	return run_events(P, c, NULL, NULL);
 }
 
+int
+run_checked(pt_proc_t *P, struct run_counts *c)
+{
+	int st = run_events(P, c, NULL, NULL);
+
+	CHECK_RUN(st, c);
+	return st;
+}
+
 void
 wait_for_event(pt_proc_t *P, pt_event_kind_t kind, pt_event_t *ev,
     struct run_counts *c, int maxev)
@@ -1083,16 +960,100 @@ wait_for_event(pt_proc_t *P, pt_event_kind_t kind, pt_event_t *ev,
 	FAIL("no %s within %d events", ev_name(kind), maxev);
 }
 
+int
+event_stopped(const pt_event_t *ev, pt_event_kind_t kind)
+{
+	if (ev->pe_kind != kind)
+		return 0;
+	CHECK_MSG(ev->pe_stopped, "%s event of thread %d: not stopped",
+	    ev_name(kind), (int)ev->pe_tid);
+	return 1;
+}
+
 pt_proc_t *
 grab_ok(pid_t pid, int flags)
 {
 	pt_proc_t *P = NULL;
 	int rc;
 
-	err_clear();
 	rc = pt_grab(pid, flags, &P);
 	if (rc < 0 || P == NULL)
 		FAIL("pt_grab(%d, %#x): %d: %s", (int)pid, flags, rc,
 		    err_msg());
 	return P;
+}
+
+/* ---- time, library handles, our own threads ---- */
+
+long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Threads a sanitizer runs in the background (TSan's starts with the
+   first pthread_create): not ours to count.  -1 until counted. */
+static int extra_threads = -1;
+
+static void *
+noop_thread(void *arg)
+{
+	return arg;
+}
+
+void
+count_extra_threads(void)
+{
+	pid_t tids[64];
+	pthread_t t;
+
+	if (extra_threads >= 0)
+		return;
+	if (pthread_create(&t, NULL, noop_thread, NULL) == 0)
+		pthread_join(t, NULL);
+	extra_threads = proc_tasks(getpid(), tids, 64) - 1;
+}
+
+int
+sanitizer_threads(void)
+{
+	return extra_threads > 0 ? extra_threads : 0;
+}
+
+int
+our_threads(void)
+{
+	pid_t tids[1024];
+
+	return proc_tasks(getpid(), tids, 1024) - sanitizer_threads();
+}
+
+int
+api_wait_dead(dtproc_t *dtp, dtproc_proc_t *pr, int ms)
+{
+	long end = now_ms() + ms, left;
+
+	while (dtproc_state(dtp, pr) != DTPROC_PS_DEAD &&
+	    (left = end - now_ms()) > 0) {
+		if (dtproc_sleep(dtp, (int)left) > 0)
+			(void) dtproc_handle_notify(dtp, NULL, NULL);
+	}
+	CHECK_MSG(dtproc_state(dtp, pr) == DTPROC_PS_DEAD,
+	    "pid %d not dead within %d ms", (int)dtproc_pid(pr), ms);
+	return dtproc_status(dtp, pr);
+}
+
+dtproc_t *
+open_ok(void)
+{
+	int err = 0;
+	dtproc_t *dtp;
+
+	count_extra_threads();	/* before any control thread exists */
+	dtp = dtproc_open(0, &err);
+	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
+	return dtp;
 }

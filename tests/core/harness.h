@@ -77,11 +77,14 @@ void tinfo(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 		FAIL(__VA_ARGS__);					\
 } while (0)
 
-#define CHECK_EQ_INT(a, b) do {						\
-	long long a_ = (long long)(a), b_ = (long long)(b);		\
+/* A == B as TYPE, both printed with FMT if not. */
+#define CHECK_EQ_AS(type, fmt, a, b) do {				\
+	type a_ = (type)(a), b_ = (type)(b);				\
 	if (a_ != b_)							\
-		FAIL("%s == %s: %lld != %lld", #a, #b, a_, b_);		\
+		FAIL("%s == %s: " fmt " != " fmt, #a, #b, a_, b_);	\
 } while (0)
+
+#define CHECK_EQ_INT(a, b) CHECK_EQ_AS(long long, "%lld", a, b)
 
 #define CHECK_STR_EQ(a, b) do {						\
 	const char *a_ = (a), *b_ = (b);				\
@@ -138,6 +141,18 @@ struct victim {
 	char path[4096];
 };
 
+/*
+ * The locals most tests start with: a victim, its lines, its process,
+ * the events counted in a run, the last event and a wait status.
+ */
+#define VICTIM_LOCALS							\
+	char line[256] __attribute__((unused));				\
+	struct victim v __attribute__((unused));			\
+	pt_proc_t *P __attribute__((unused)) = NULL;			\
+	struct run_counts c __attribute__((unused));			\
+	pt_event_t ev __attribute__((unused));				\
+	int st __attribute__((unused))
+
 /* $DTPROC_BUILD/tests/victims/NAME, made absolute; fails if missing. */
 /* $DTPROC_BUILD/tests/REL, made absolute; the test fails if it is missing. */
 const char *build_file(const char *rel, int mode, const char *what);
@@ -164,17 +179,52 @@ int create_victim(const char *name, char *const argv_extra[],
  */
 dtproc_proc_t *dt_running_ctlv(dtproc_t *dtp, const char *mode,
     struct victim *v, uintptr_t *target);
-/* dtproc_open(), or the test fails. */
-dtproc_t *dt_open_ok(void);
-/* The same through dtproc_create() with STOP; fails the test if it fails. */
-dtproc_proc_t *dt_create_victim(dtproc_t *dtp, const char *name,
-    char *const argv_extra[], int stop, struct victim *v);
+
+/*
+ * Start a process with START(path, argv, ARG) (pt_create, dtproc_create)
+ * as victim NAME (or the file NAME when it starts with '/') with
+ * ARGV_EXTRA, its fd 0 and 1 on pipes as spawn_victim's: ours are
+ * swapped for the pipe ends around the call.  Returns START's result;
+ * V has our ends and the path (its pid is the caller's to fill in).
+ */
+int start_on_pipes(const char *name, char *const argv_extra[],
+    struct victim *v, int (*start)(const char *path, char **av, void *arg),
+    void *arg);
+/* create_victim() that must succeed; the process. */
+pt_proc_t *create_ok_victim(const char *name, char *const argv_extra[],
+    char *const envp[], const sigset_t *mask, struct victim *v);
+
+/*
+ * dtproc_create() victim NAME (or the file NAME when it starts with '/')
+ * at STOP, on pipes the same way; NULL on failure (v->pid is then -1).
+ */
+dtproc_proc_t *create_v(dtproc_t *dtp, const char *name,
+    char *const extra[], int stop, struct victim *v);
+/* create_v() that must succeed. */
+dtproc_proc_t *create_ok(dtproc_t *dtp, const char *name,
+    char *const extra[], int stop, struct victim *v);
 
 /* One line without its newline; -1 at EOF.  Lines longer than N are cut. */
 ssize_t victim_readline(struct victim *v, char *buf, size_t n);
 /* Read lines until one starts with PREFIX; fails the test at EOF. */
 char *victim_expect(struct victim *v, char *buf, size_t n,
     const char *prefix);
+/* spawn_victim() and victim_ready() into LINE (N bytes); LINE. */
+char *spawn_ready(const char *name, char *const argv_extra[],
+    struct victim *v, char *line, size_t n);
+/* spawn_ready(), then grab_ok(FLAGS) of the victim. */
+pt_proc_t *spawn_grab(const char *name, char *const argv_extra[],
+    struct victim *v, char *line, size_t n, int flags);
+/* "signals usr1" grabbed and running, sent SIGUSR1: its signal stop,
+   not resumed, in EV. */
+pt_proc_t *grab_usr1_stop(struct victim *v, pt_event_t *ev);
+/* Nothing arrives on V's stdout within MS (it is stopped). */
+void check_silent(struct victim *v, int ms);
+/* EOF on V's stdout within MS (it is gone). */
+void check_eof(struct victim *v, int ms);
+/* victim_expect(PREFIX) whose line must be WANT. */
+void victim_expect_eq(struct victim *v, const char *prefix,
+    const char *want);
 /* Read the "ready <pid> ..." line; fails unless its pid is v->pid. */
 char *victim_ready(struct victim *v, char *buf, size_t n);
 /* Write "g\n" (the go line), or any string. */
@@ -182,6 +232,8 @@ void victim_go(struct victim *v);
 void victim_send(struct victim *v, const char *s);
 /* waitpid() the victim (our child); returns its status. */
 int victim_wait(struct victim *v);
+/* Send "q" (quit) and wait for the victim's exit 0. */
+void victim_quit(struct victim *v);
 /* Wait until the victim is in a job-control stop (WUNTRACED). */
 void victim_wait_stopped(struct victim *v);
 void victim_close(struct victim *v);
@@ -201,6 +253,12 @@ pid_t spawn_victim_indirect(const char *name, char *const argv_extra[],
 
 /* ---- /proc ---- */
 
+/* Processes whose parent is us: how many (-1: no /proc), the first MAX
+   in PIDS with their state letters in STATES (may be NULL). */
+int proc_children(pid_t *pids, char *states, int max);
+/* Read PATH into BUF (N bytes, NUL-terminated); its length or -1. */
+int read_file(const char *path, char *buf, size_t n);
+
 /* State letter of TID (0: TID = PID), or 0 if gone. */
 char proc_state(pid_t pid, pid_t tid);
 /* TracerPid of TID (0: PID), -1 if gone. */
@@ -218,6 +276,16 @@ int proc_tasks(pid_t pid, pid_t *tids, int max);
 int proc_alive(pid_t pid);
 /* System call number PID is blocked in (/proc/PID/syscall), -1 if none. */
 int proc_syscall(pid_t pid);
+/* The same for thread TID of PID (0: PID), its first argument in *ARG0
+   (may be NULL). */
+int proc_task_syscall(pid_t pid, pid_t tid, long *arg0);
+/*
+ * Wait up to MS until thread TID of PID (0: PID) sleeps in one of the
+ * system calls NRS (ending with -1), with first argument ARG0 (-1: any).
+ * Nothing tells when a thread has entered a system call: this is the one
+ * wait in the tests that polls, reading /proc between 1 ms sleeps.
+ */
+void wait_in_syscall(pid_t pid, pid_t tid, const int *nrs, long arg0, int ms);
 /*
  * Every live thread of P's process is in a ptrace stop ('t'), traced by
  * us and known to P (pt_threads()); zombie threads are ignored.  Returns
@@ -268,6 +336,8 @@ typedef int (*run_cb_t)(pt_proc_t *P, const pt_event_t *ev, void *arg);
  */
 int run_events(pt_proc_t *P, struct run_counts *c, run_cb_t cb, void *arg);
 int run_until_exit(pt_proc_t *P, struct run_counts *c);
+/* run_until_exit() that fails the test on an event-loop error. */
+int run_checked(pt_proc_t *P, struct run_counts *c);
 
 /* Fail the test with C->err when ST < 0 (from run_events). */
 #define CHECK_RUN(st, c) do {						\
@@ -288,8 +358,28 @@ void wait_for_event(pt_proc_t *P, pt_event_kind_t kind, pt_event_t *ev,
     struct run_counts *c, int maxev);
 
 const char *ev_name(pt_event_kind_t kind);
+/* Is EV of KIND?  If so, it must have stopped its thread. */
+int event_stopped(const pt_event_t *ev, pt_event_kind_t kind);
 
 /* pt_grab/pt_create that must succeed. */
 pt_proc_t *grab_ok(pid_t pid, int flags);
+
+/* ---- time, library handles, our own threads ---- */
+
+/* Monotonic milliseconds. */
+long now_ms(void);
+/* dtproc_open() that must succeed; counts the sanitizer's threads first. */
+dtproc_t *open_ok(void);
+/*
+ * Threads a sanitizer runs in the background, counted once by starting
+ * a thread before any control thread exists (count_extra_threads), and
+ * the threads of our process but those: the main one and control threads.
+ */
+void count_extra_threads(void);
+/* Sleep on DTP's notify descriptor (handling notices) until PR is dead,
+   MS at most; its wait status. */
+int api_wait_dead(dtproc_t *dtp, dtproc_proc_t *pr, int ms);
+int sanitizer_threads(void);
+int our_threads(void);
 
 #endif /* DTPROC_TEST_HARNESS_H */

@@ -53,14 +53,13 @@ addr_in(pid_t pid, uintptr_t addr, const char *path)
 
 TEST(mem_read_write_data)
 {
-	char *args[] = { "read", NULL };
 	char line[256], buf[64];
 	uintptr_t maddr, daddr;
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	maddr = line_field(line, "magic");
 	daddr = line_field(line, "data");
 	P = grab_ok(v.pid, 0);
@@ -76,23 +75,19 @@ TEST(mem_read_write_data)
 	CHECK_STR_EQ(buf, "patched");
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "data=");
-	CHECK_STR_EQ(line, "data=patched");
+	victim_expect_eq(&v, "data=", "data=patched");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
 TEST(mem_write_text)
 {
-	char *args[] = { "1", "10", NULL };
+	VICTIM_LOCALS;
 	static const unsigned char nops[4] = { 0x90, 0x90, 0x90, 0x90 };
 	unsigned char orig[8], back[8];
-	char line[256];
-	struct victim v;
 	uintptr_t addr;
-	pt_proc_t *P;
 
-	spawn_victim("bp", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("bp", (char *[]){ "1", "10", NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_EQ_INT(pt_mem_read(P, addr, orig, 8), 8);
@@ -111,21 +106,18 @@ TEST(mem_write_text)
 	CHECK_EQ_INT(text_matches_file(v.pid, addr, 16), 1);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "sum=");
-	CHECK_STR_EQ(line, "sum=100");
+	victim_expect_eq(&v, "sum=", "sum=100");
 	CHECK_EXITED(victim_wait(&v), 0);
 }
 
 TEST(mem_read_unmapped)
 {
-	char *args[] = { "read", NULL };
 	char line[256], buf[16];
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK(pt_mem_read(P, 0, buf, sizeof (buf)) < 0);
 	CHECK(pt_mem_read(P, 4096, buf, sizeof (buf)) < 0);
 	CHECK(pt_mem_write(P, 0, buf, sizeof (buf)) < 0);
@@ -159,14 +151,13 @@ reader(void *p)
 
 TEST(mem_read_other_thread)
 {
-	char *args[] = { "read", NULL };
 	struct reader_arg a = { 0 };
 	char line[256];
 	struct victim v;
 	pthread_t t;
 
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line));
 	a.addr = line_field(line, "magic");
 	a.P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_resume(a.P));
@@ -192,8 +183,7 @@ TEST(mem_read_at_exec_stop)
 	CHECK(memcmp(hdr, "\177ELF", 4) == 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
 }
@@ -217,16 +207,11 @@ exec_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 
 TEST(mem_read_after_exec)
 {
-	char *args[] = { "self", "2", NULL };
-	char line[256];
-	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
-	int st, nread = 0;
+	VICTIM_LOCALS;
+	int nread = 0;
 
-	spawn_victim("execer", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("execer", (char *[]){ "self", "2", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
 	st = run_events(P, &c, exec_cb, &nread);
@@ -238,15 +223,12 @@ TEST(mem_read_after_exec)
 
 TEST(regs_rip_in_executable)
 {
+	VICTIM_LOCALS;
 	arch_regs_t regs, again;
-	char line[256];
 	unsigned long count = 0;
-	struct victim v;
 	uintptr_t caddr;
-	pt_proc_t *P;
 
-	spawn_victim("spin", NULL, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("spin", NULL, &v, line, sizeof (line));
 	caddr = line_field(line, "counter");
 	/* main() is in its loop once the counter moves. */
 	while (count == 0)
@@ -272,17 +254,13 @@ TEST(regs_rip_in_executable)
 
 TEST(regs_every_thread)
 {
-	char *args[] = { "4", NULL };
+	VICTIM_LOCALS;
 	arch_regs_t regs;
-	char line[256];
 	pid_t tids[16];
-	struct victim v;
-	pt_proc_t *P;
 	int n;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", (char *[]){ "4", NULL }, &v, line,
+	    sizeof (line), 0);
 	n = pt_threads(P, tids, 16);
 	CHECK_EQ_INT(n, 5);
 	for (int i = 0; i < n; i++) {

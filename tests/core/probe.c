@@ -174,25 +174,6 @@ expect_done(struct victim *v, char *line, size_t n)
 
 /* ---------------------------------------------------------- public API */
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static dtproc_t *
-open_ok(void)
-{
-	int err = 0;
-	dtproc_t *dtp = dtproc_open(0, &err);
-
-	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
-	return dtp;
-}
-
 /* Signals seen by the event callback, by number. */
 static atomic_int ev_sigs[NSIG];
 
@@ -209,35 +190,11 @@ ev_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev, void *arg)
 static dtproc_proc_t *
 carryv_create(dtproc_t *dtp, char *const extra[], struct carryv *cv)
 {
-	int in[2], out[2], save0, save1, n = 0;
-	char *av[16];
 	dtproc_proc_t *pr;
 
 	memset(cv, 0, sizeof (*cv));
-	snprintf(cv->v.path, sizeof (cv->v.path), "%s",
-	    victim_path("carryv"));
-	av[n++] = cv->v.path;
-	for (int i = 0; extra[i] != NULL && n < 15; i++)
-		av[n++] = extra[i];
-	av[n] = NULL;
-	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0)
-		FAIL("pipe2: %s", strerror(errno));
-	save0 = fcntl(0, F_DUPFD_CLOEXEC, 10);
-	save1 = fcntl(1, F_DUPFD_CLOEXEC, 10);
-	fflush(stdout);
-	dup2(in[0], 0);
-	dup2(out[1], 1);
-	pr = dtproc_create(dtp, cv->v.path, av, DTPROC_STOP_MAIN);
-	dup2(save0, 0);
-	dup2(save1, 1);
-	close(save0);
-	close(save1);
-	close(in[0]);
-	close(out[1]);
-	cv->v.in = in[1];
-	cv->v.out = out[0];
+	pr = create_v(dtp, "carryv", extra, DTPROC_STOP_MAIN, &cv->v);
 	CHECK_MSG(pr != NULL, "dtproc_create carryv: %s", dtproc_errmsg(dtp));
-	cv->v.pid = dtproc_pid(pr);
 	/* the sites by symbol, checked against the victim's own word later */
 	cv->n = NEXP;
 	for (int i = 0; i < NEXP; i++) {
@@ -271,20 +228,6 @@ carryv_check_lines(struct carryv *cv)
 	cv->tail7 = mine.tail7;
 	cv->tail8 = mine.tail8;
 	cv->helper13 = mine.helper13;
-}
-
-static int
-wait_dead(dtproc_t *dtp, dtproc_proc_t *pr, int ms)
-{
-	long end = now_ms() + ms;
-
-	while (dtproc_state(dtp, pr) != DTPROC_PS_DEAD && now_ms() < end) {
-		(void) dtproc_sleep(dtp, 100);
-		(void) dtproc_handle_notify(dtp, NULL, NULL);
-	}
-	CHECK_MSG(dtproc_state(dtp, pr) == DTPROC_PS_DEAD,
-	    "pid %d not dead within %d ms", (int)dtproc_pid(pr), ms);
-	return dtproc_status(dtp, pr);
 }
 
 struct hitctx {
@@ -516,9 +459,8 @@ TEST_TIMEOUT(probe_plans_per_site, 60)
 	struct run_counts c;
 	pt_proc_t *P;
 	int st, rounds = 40;
-	char *args[] = { "loop", "40", "1", NULL };
 
-	carryv_spawn(args, &cv);
+	carryv_spawn((char *[]){ "loop", "40", "1", NULL }, &cv);
 	P = grab_ok(cv.v.pid, 0);
 	for (int i = 0; i < cv.n; i++)
 		CHECK_PT(pt_bkpt_set(P, cv.s[i].addr));
@@ -587,7 +529,7 @@ TEST_TIMEOUT(probe_live_counts, 60)
 	victim_go(&cv.v);
 	expect_done(&cv.v, line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "faults"), rounds);
-	CHECK_EXITED(wait_dead(dtp, pr, 10000), 0);
+	CHECK_EXITED(api_wait_dead(dtp, pr, 10000), 0);
 	check_counts(&cv, rounds, NULL, 0);
 	CHECK_EQ_INT(atomic_load(&ev_sigs[SIGTRAP]), 0);
 	CHECK_EQ_INT(atomic_load(&ev_sigs[SIGSEGV]), rounds);
@@ -667,9 +609,8 @@ TEST_TIMEOUT(probe_xol_area_release, 60)
 	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 	int rounds = 50, named = 0, before;
-	char *args[] = { "loop", "50", "2", NULL };
 
-	carryv_spawn(args, &cv);
+	carryv_spawn((char *[]){ "loop", "50", "2", NULL }, &cv);
 	for (int i = 0; i < cv.n; i++) {
 		CHECK_EQ_INT(proc_mem_read(cv.v.pid, cv.s[i].addr, pristine[i],
 		    16), 16);
@@ -726,26 +667,6 @@ TEST_TIMEOUT(probe_xol_area_release, 60)
 
 /* ---------------------------------------------------------------- 5 */
 
-/* Wait (bounded) until PID is asleep in system call NR. */
-static void
-wait_in_syscall(pid_t pid, int nr)
-{
-	long end = now_ms() + 5000;
-	int sc;
-	char st;
-
-	do {
-		/* one reading of both: either may flicker while it wakes */
-		sc = proc_syscall(pid);
-		st = proc_state(pid, 0);
-		if (sc == nr && st == 'S')
-			return;
-		sched_yield();
-	} while (now_ms() < end);
-	FAIL("pid %d not asleep in syscall %d (syscall %d, state %c)",
-	    (int)pid, nr, sc, st ? st : '?');
-}
-
 /* Read a victim line while answering P's events (none expected but
    signal stops, which are passed on). */
 static void
@@ -785,7 +706,7 @@ TEST(probe_syscall_getpid_read_restart)
 	long args[6] = { 0 };
 
 	carryv_spawn((char *[]){ "echo", NULL }, &cv);
-	wait_in_syscall(cv.v.pid, SYS_read);
+	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
 	P = grab_ok(cv.v.pid, 0);
 	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getpid, args, &ret));
 	CHECK_EQ_INT(ret, cv.v.pid);
@@ -797,7 +718,7 @@ TEST(probe_syscall_getpid_read_restart)
 	CHECK_EQ_INT(ret, -EBADF);
 	CHECK_PT(pt_resume(P));
 	/* still (again) in its read, which sees our line whole */
-	wait_in_syscall(cv.v.pid, SYS_read);
+	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
 	victim_send(&cv.v, "hello\n");
 	pump_line(P, &cv.v, line, sizeof (line), &c);
 	CHECK_STR_EQ(line, "got hello usr1=0");
@@ -820,7 +741,7 @@ TEST(probe_syscall_keeps_pending_signal)
 	long args[6] = { 0 };
 
 	carryv_spawn((char *[]){ "echo", NULL }, &cv);
-	wait_in_syscall(cv.v.pid, SYS_read);
+	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
 	P = grab_ok(cv.v.pid, 0);
 	/* pending for the stopped thread: the injected call meets it */
 	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGUSR1), 0);
@@ -857,7 +778,7 @@ TEST_TIMEOUT(probe_syscall_many_pending_signals, 60)
 	long args[6] = { 0 };
 
 	carryv_spawn((char *[]){ "echo", NULL }, &cv);
-	wait_in_syscall(cv.v.pid, SYS_read);
+	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
 	P = grab_ok(cv.v.pid, 0);
 	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGUSR1), 0);
 	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGRTMIN + 1),
@@ -933,7 +854,7 @@ TEST_TIMEOUT(probe_threads_churn, 180)
 	expect_done(&cv.v, line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "faults"), nthr * rounds);
 	victim_go(&cv.v);	/* it waited for us to stop editing */
-	CHECK_EXITED(wait_dead(dtp, pr, 30000), 0);
+	CHECK_EXITED(api_wait_dead(dtp, pr, 30000), 0);
 	tinfo("%d add/delete cycles", cycles);
 	CHECK(cycles > 0);
 	for (int i = 0; fixed[i] != NULL; i++) {
@@ -978,7 +899,7 @@ TEST_TIMEOUT(probe_signal_first_hit, 60)
 	carryv_check_lines(&cv);
 	victim_go(&cv.v);
 	expect_done(&cv.v, line, sizeof (line));
-	CHECK_EXITED(wait_dead(dtp, pr, 10000), 0);
+	CHECK_EXITED(api_wait_dead(dtp, pr, 10000), 0);
 	handled = (long)line_field(line, "handled");
 	tinfo("sent %d handled %ld", atomic_load(&h.sent), handled);
 	CHECK(atomic_load(&h.sent) > NEXP);
@@ -1012,7 +933,7 @@ TEST_TIMEOUT(probe_cb_stack_pc, 60)
 	carryv_check_lines(&cv);
 	victim_go(&cv.v);
 	expect_done(&cv.v, line, sizeof (line));
-	CHECK_EXITED(wait_dead(dtp, pr, 10000), 0);
+	CHECK_EXITED(api_wait_dead(dtp, pr, 10000), 0);
 	check_counts(&cv, rounds, NULL, 0);
 	CHECK_EQ_INT(atomic_load(&h.stackbad), 0);
 	dtproc_release(dtp, pr);

@@ -130,25 +130,6 @@ my_tid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
-/* EOF on the victim's stdout within MS milliseconds. */
-static void
-check_eof(struct victim *v, int ms)
-{
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
-	char buf[256];
-	ssize_t r;
-
-	for (;;) {
-		CHECK_MSG(poll(&pfd, 1, ms) == 1, "victim %d still alive",
-		    (int)v->pid);
-		r = read(v->out, buf, sizeof (buf));
-		if (r == 0)
-			return;
-		CHECK_MSG(r > 0 || errno == EINTR, "read: %s",
-		    strerror(errno));
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /*
  * Bug: a site deleted after the victim forked but before we collected
@@ -157,21 +138,15 @@ check_eof(struct victim *v, int ms)
  */
 TEST(reg_fork_child_after_bkpt_del)
 {
-	char *args[] = { "fork", NULL };
+	VICTIM_LOCALS;
 	unsigned long msg = 0;
-	struct run_counts c;
-	struct victim v;
-	char line[256];
-	pt_event_t ev;
 	uintptr_t addr;
 	unsigned char b;
 	siginfo_t si;
-	pt_proc_t *P;
 	pid_t child;
-	int st;
 
-	spawn_victim("regress", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("regress", (char *[]){ "fork", NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_bkpt_set(P, addr));
@@ -221,15 +196,13 @@ TEST(reg_fork_child_after_bkpt_del)
 	victim_go(&v);		/* the child's: it calls bp_target(2) */
 	CHECK_PT(pt_resume_thread(P, v.pid));
 
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	CHECK_EQ_INT(c.ev[PT_EV_BREAKPOINT], 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
 	victim_expect(&v, line, sizeof (line), "child=");
 	CHECK_EQ_INT(line_field(line, "child"), child);
-	victim_expect(&v, line, sizeof (line), "child_");
-	CHECK_STR_EQ(line, "child_exit=42");
+	victim_expect_eq(&v, "child_", "child_exit=42");
 }
 
 /* ------------------------------------------------------------------ */
@@ -269,9 +242,27 @@ sigstep_cb(pt_proc_t *P, const pt_event_t *ev, void *arg)
 	return RUN_DEFAULT;	/* pt_bkpt_step(), then resume */
 }
 
+/* "regress loop ITERS" grabbed with a breakpoint on bp_target (X), let
+   go; its ready line in LINE. */
+static pt_proc_t *
+sigstep_start(const char *iters, struct sigstep_ctx *x, struct victim *v,
+    char *line, size_t n)
+{
+	pt_proc_t *P;
+
+	spawn_ready("regress", (char *[]){ "loop", (char *)iters, NULL }, v,
+	    line, n);
+	x->pid = v->pid;
+	x->addr = line_field(line, "bp_target");
+	P = grab_ok(v->pid, 0);
+	CHECK_PT(pt_bkpt_set(P, x->addr));
+	CHECK_PT(pt_resume(P));
+	victim_go(v);
+	return P;
+}
+
 TEST(reg_step_signal_mask)
 {
-	char *args[] = { "loop", "8", NULL };
 	struct sigstep_ctx x = { 0 };
 	struct run_counts c;
 	struct victim v;
@@ -279,15 +270,8 @@ TEST(reg_step_signal_mask)
 	pt_proc_t *P;
 	int st;
 
-	spawn_victim("regress", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	x.pid = v.pid;
-	x.addr = line_field(line, "bp_target");
 	x.nsend = NSTEP_SIGS;
-	P = grab_ok(v.pid, 0);
-	CHECK_PT(pt_bkpt_set(P, x.addr));
-	CHECK_PT(pt_resume(P));
-	victim_go(&v);
+	P = sigstep_start("8", &x, &v, line, sizeof (line));
 	st = run_events(P, &c, sigstep_cb, &x);
 	CHECK_RUN(st, &c);
 	CHECK_EXITED(st, 0);
@@ -319,7 +303,6 @@ TEST(reg_step_signal_mask)
  */
 TEST(reg_step_sigstop)
 {
-	char *args[] = { "loop", "5", NULL };
 	struct sigstep_ctx x = { 0 };
 	struct watchdog w;
 	struct run_counts c;
@@ -329,15 +312,7 @@ TEST(reg_step_sigstop)
 	pt_proc_t *P;
 	int st;
 
-	spawn_victim("regress", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	x.pid = v.pid;
-	x.addr = line_field(line, "bp_target");
-	P = grab_ok(v.pid, 0);
-	CHECK_PT(pt_bkpt_set(P, x.addr));
-	CHECK_PT(pt_resume(P));
-	victim_go(&v);
-
+	P = sigstep_start("5", &x, &v, line, sizeof (line));
 	wait_for_event(P, PT_EV_BREAKPOINT, &ev, NULL, 20);
 	CHECK_EQ_INT(ev.pe_tid, v.pid);
 	/* Queued now, dequeued by the step. */
@@ -440,7 +415,6 @@ zleader_owner(void *arg)
 
 TEST(reg_zombie_leader_release)
 {
-	char *args[] = { "zleader", NULL };
 	struct zleader_ctx x;
 	struct watchdog w;
 	char line[256];
@@ -449,7 +423,8 @@ TEST(reg_zombie_leader_release)
 	int st;
 
 	memset(&x, 0, sizeof (x));
-	spawn_victim_indirect("regress", args, &x.v, &middle);
+	spawn_victim_indirect("regress", (char *[]){ "zleader", NULL }, &x.v,
+	    &middle);
 	victim_ready(&x.v, line, sizeof (line));
 	if ((errno = pthread_create(&t, NULL, zleader_owner, &x)) != 0)
 		FAIL("pthread_create: %s", strerror(errno));
@@ -561,8 +536,7 @@ exec_owner(void *arg)
 	CHECK_PT(pt_resume(P));
 	victim_expect(&x->v, line, sizeof (line), "ran ");
 	CHECK_EQ_INT(atoi(line + 4), x->v.pid);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
 	pt_release(P, PT_RELEASE_DEFAULT);
 	return NULL;
@@ -649,17 +623,12 @@ TEST(reg_signal_before_exec)
  */
 TEST(reg_clone_vm_release)
 {
-	char *args[] = { "clonevm", NULL };
+	VICTIM_LOCALS;
 	struct watchdog w;
-	struct victim v;
-	char line[256];
-	pt_event_t ev;
-	pt_proc_t *P;
 	pid_t child;
 
-	spawn_victim("regress", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("regress", (char *[]){ "clonevm", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	victim_go(&v);
 	wait_for_event(P, PT_EV_VFORK, &ev, NULL, 20);
@@ -678,7 +647,6 @@ TEST(reg_clone_vm_release)
 	check_threads_released(child);
 
 	victim_go(&v);		/* read by the clone child: it exits 7 */
-	victim_expect(&v, line, sizeof (line), "child_");
-	CHECK_STR_EQ(line, "child_exit=7");
+	victim_expect_eq(&v, "child_", "child_exit=7");
 	CHECK_EXITED(victim_wait(&v), 0);
 }

@@ -12,34 +12,6 @@
 #define CREATE_OK(rc, err) \
 	CHECK_MSG((rc) == 0, "pt_create: %d: %s", (rc), err_msg())
 
-/* EOF on the victim's stdout within MS milliseconds. */
-static void
-check_eof(struct victim *v, int ms)
-{
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
-	char buf[256];
-	ssize_t r;
-
-	for (;;) {
-		CHECK_MSG(poll(&pfd, 1, ms) == 1, "victim %d still alive",
-		    (int)v->pid);
-		r = read(v->out, buf, sizeof (buf));
-		if (r == 0)
-			return;
-		CHECK_MSG(r > 0 || errno == EINTR, "read: %s",
-		    strerror(errno));
-	}
-}
-
-static void
-check_silent(struct victim *v, int ms)
-{
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
-
-	CHECK_MSG(poll(&pfd, 1, ms) == 0, "victim %d answered while stopped",
-	    (int)v->pid);
-}
-
 /* The victim (our child) is gone and reaped, or dies of SIGKILL now. */
 static void
 check_killed(pid_t pid)
@@ -65,11 +37,9 @@ release_created(pt_release_t how)
 	char line[256];
 	struct victim v;
 	pt_proc_t *P;
-	int rc;
 
 	/* Single-threaded: no event to take before its ready line. */
-	rc = create_victim("blocked", args, NULL, NULL, &v, &P);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("blocked", args, NULL, NULL, &v);
 	CHECK_PT(pt_resume(P));
 	victim_ready(&v, line, sizeof (line));
 	CHECK_EQ_INT(pt_release(P, how), 0);
@@ -94,11 +64,9 @@ TEST(rel_kill_created_at_exec)
 {
 	struct victim v;
 	pt_proc_t *P;
-	int rc;
 
 	/* Still in its exec stop, never resumed. */
-	rc = create_victim("spin", NULL, NULL, NULL, &v, &P);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("spin", NULL, NULL, NULL, &v);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_KILL), 0);
 	CHECK_MSG(kill(v.pid, 0) < 0 && errno == ESRCH,
 	    "pid %d still exists after release", (int)v.pid);
@@ -107,13 +75,9 @@ TEST(rel_kill_created_at_exec)
 
 TEST(rel_run_created)
 {
-	char line[256];
-	struct victim v;
-	pt_proc_t *P;
-	int rc;
+	VICTIM_LOCALS;
 
-	rc = create_victim("spin", NULL, NULL, NULL, &v, &P);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("spin", NULL, NULL, NULL, &v);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	check_threads_released(v.pid);
 	victim_ready(&v, line, sizeof (line));
@@ -124,28 +88,20 @@ TEST(rel_run_created)
 
 TEST(rel_kill_grabbed)
 {
-	char *args[] = { "8", NULL };
-	char line[256];
-	struct victim v;
-	pt_proc_t *P;
+	VICTIM_LOCALS;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", (char *[]){ "8", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_KILL), 0);
 	check_killed(v.pid);
 }
 
 TEST(rel_default_runs_grabbed)
 {
-	char *args[] = { "8", NULL };
-	char line[256];
-	struct victim v;
-	pt_proc_t *P;
+	VICTIM_LOCALS;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", (char *[]){ "8", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_DEFAULT), 0);
 	check_threads_released(v.pid);
@@ -157,16 +113,12 @@ TEST(rel_default_runs_grabbed)
 
 TEST(rel_hang)
 {
-	char *args[] = { "4", NULL };
-	char line[256];
+	VICTIM_LOCALS;
 	pid_t tids[16];
-	struct victim v;
-	pt_proc_t *P;
 	int n;
 
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", (char *[]){ "4", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_HANG), 0);
 	victim_wait_stopped(&v);
 	n = proc_tasks(v.pid, tids, 16);
@@ -185,14 +137,11 @@ TEST(rel_hang)
 
 TEST(rel_hang_with_breakpoint)
 {
-	char *args[] = { "2", "10", NULL };
-	char line[256];
-	struct victim v;
+	VICTIM_LOCALS;
 	uintptr_t addr;
-	pt_proc_t *P;
 
-	spawn_victim("bp", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("bp", (char *[]){ "2", "10", NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_bkpt_set(P, addr));
@@ -216,8 +165,7 @@ stopped_before_grab(pt_release_t how)
 	struct victim v;
 	pt_proc_t *P;
 
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("signals", args, &v, line, sizeof (line));
 	CHECK_EQ_INT(kill(v.pid, SIGSTOP), 0);
 	victim_wait_stopped(&v);
 	P = grab_ok(v.pid, 0);
@@ -229,10 +177,8 @@ stopped_before_grab(pt_release_t how)
 	victim_go(&v);
 	check_silent(&v, 200);
 	CHECK_EQ_INT(kill(v.pid, SIGCONT), 0);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=0");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(victim_wait(&v), 0);
+	victim_expect_eq(&v, "count=", "count=0");
+	victim_quit(&v);
 }
 
 TEST(rel_run_keeps_job_stop)
@@ -247,27 +193,15 @@ TEST(rel_default_keeps_job_stop)
 
 TEST(rel_delivers_owed_signal)
 {
-	char *args[] = { "usr1", NULL };
-	char line[256];
-	struct victim v;
-	pt_event_t ev;
-	pt_proc_t *P;
+	VICTIM_LOCALS;
 
 	/* Released while stopped with SIGUSR1 owed: it is not lost. */
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
-	CHECK_PT(pt_resume(P));
-	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
-	wait_for_event(P, PT_EV_SIGNAL, &ev, NULL, 10);
-	CHECK_EQ_INT(ev.pe_sig, SIGUSR1);
+	P = grab_usr1_stop(&v, &ev);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	check_threads_released(v.pid);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=1");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(victim_wait(&v), 0);
+	victim_expect_eq(&v, "count=", "count=1");
+	victim_quit(&v);
 }
 
 TEST(rel_exitkill_on_tracer_death)

@@ -322,13 +322,13 @@ TEST(rtld_milestones_static)
  */
 TEST(rtld_milestones_program_run_by_ldso)
 {
-	char *args[] = { "ldso", (char *)victim_path("symv"), NULL };
 	char line[2048];
 	struct rt r;
 	int st;
 
 	memset(&r, 0, sizeof (r));
-	rt_create(&r, "dl", args);
+	rt_create(&r, "dl", (char *[]){ "ldso", (char *)victim_path("symv"),
+	    NULL });
 	CHECK_PT(r.enable_rc);
 	victim_go(&r.v);
 	st = rt_run(&r);
@@ -380,8 +380,7 @@ TEST(rtld_readonly_link_maps)
 	size_t n, i;
 	int lib = -1, libc = -1, ld = -1;
 
-	spawn_victim("symv", NULL, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("symv", NULL, &v, line, sizeof (line));
 	insp_open_ok(v.pid, &in);
 	CHECK_EQ_INT(rtld_dynamic(in.R), 1);
 	/* not stopped, not traced */
@@ -424,7 +423,6 @@ TEST(rtld_readonly_link_maps)
 TEST(rtld_readonly_dlmopen_namespaces)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "mopen", (char *)lib, NULL };
 	char line[2048];
 	const rtld_obj_t *objs;
 	struct victim v;
@@ -432,8 +430,8 @@ TEST(rtld_readonly_dlmopen_namespaces)
 	size_t n;
 	int lm0 = 0, lm1 = 0, libc1 = 0;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "mopen", (char *)lib, NULL }, &v, line,
+	    sizeof (line));
 	insp_open_ok(v.pid, &in);
 	objs = rtld_objects(in.R, &n);
 	CHECK_STR_EQ(objs[0].ro_path, "");
@@ -469,9 +467,8 @@ TEST(rtld_readonly_grab_of_traced_process)
 	sym_info_t si;
 	pt_proc_t *P;
 
-	spawn_victim("symv", NULL, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);		/* traced (and stopped) by us */
+	P = spawn_grab("symv", NULL, &v, line, sizeof (line),
+	    0);		/* traced (and stopped) by us */
 	insp_open_ok(v.pid, &in);
 	LOOKUP_OK(in.S, "a.out`main", &si);
 	CHECK_ADDR_EQ(si.sy_addr, line_field(line, "main"));
@@ -542,7 +539,6 @@ act_cb(struct rt *r, const pt_event_t *ev, const rtld_ev_t *re)
 TEST(rtld_dlopen_dlclose_activity)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "open", (char *)lib, NULL };
 	char line[2048];
 	struct act a = { .lib = lib };
 	struct rt r;
@@ -551,7 +547,7 @@ TEST(rtld_dlopen_dlclose_activity)
 	memset(&r, 0, sizeof (r));
 	r.on_rtld = act_cb;
 	r.arg = &a;
-	rt_create(&r, "dl", args);
+	rt_create(&r, "dl", (char *[]){ "open", (char *)lib, NULL });
 	CHECK_PT(r.enable_rc);
 	victim_send(&r.v, "g\ng\ng\n");
 	st = rt_run(&r);
@@ -572,7 +568,6 @@ TEST(rtld_dlopen_dlclose_activity)
 TEST(rtld_dlmopen_activity)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "mopen", (char *)lib, NULL };
 	struct act a = { .lib = lib };
 	struct rt r;
 	int st;
@@ -580,7 +575,7 @@ TEST(rtld_dlmopen_activity)
 	memset(&r, 0, sizeof (r));
 	r.on_rtld = act_cb;
 	r.arg = &a;
-	rt_create(&r, "dl", args);
+	rt_create(&r, "dl", (char *[]){ "mopen", (char *)lib, NULL });
 	CHECK_PT(r.enable_rc);
 	victim_go(&r.v);
 	st = rt_run(&r);
@@ -599,14 +594,13 @@ TEST(rtld_dlmopen_activity)
 TEST(rtld_grabbed_activity)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "open", (char *)lib, NULL };
 	char line[2048];
 	struct act a = { .lib = lib };
 	struct rt r;
 	int st;
 
 	memset(&r, 0, sizeof (r));
-	spawn_victim("dl", args, &r.v);
+	spawn_victim("dl", (char *[]){ "open", (char *)lib, NULL }, &r.v);
 	victim_ready(&r.v, line, sizeof (line));
 	r.P = grab_ok(r.v.pid, 0);
 	CHECK((r.S = sym_proc_new(r.v.pid)) != NULL);
@@ -667,14 +661,14 @@ mid_done(struct rt *r)
 TEST_TIMEOUT(rtld_grabbed_mid_dlopen, 120)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "churn", "100000000", (char *)lib, NULL };
 	char line[256];
 	struct mid m = { .lib = lib };
 	struct rt r;
 	int tries, rc = 0;
 
 	memset(&r, 0, sizeof (r));
-	spawn_victim("dl", args, &r.v);
+	spawn_victim("dl", (char *[]){ "churn", "100000000", (char *)lib,
+	    NULL }, &r.v);
 	victim_ready(&r.v, line, sizeof (line));
 	victim_go(&r.v);
 	for (tries = 0; tries < 2000; tries++) {
@@ -751,7 +745,8 @@ struct walker {
 	pid_t pid;
 	pt_proc_t *P;
 	int out;		/* the program's stdout */
-	atomic_int started, stopped;
+	int started[2];		/* a byte once the first walk is done */
+	atomic_int stopped;
 	const char *lib;
 	pt_wake_t *wake;	/* the owner's: told when the walker stops */
 	char allowed[8][PATH_MAX];	/* paths of the first walk */
@@ -857,7 +852,7 @@ walker_main(void *arg)
 	for (size_t i = 0; i < n && w->nallowed < 8; i++)
 		snprintf(w->allowed[w->nallowed++], PATH_MAX, "%s",
 		    o[i].ro_path);
-	atomic_store(&w->started, 1);
+	CHECK_EQ_INT(write(w->started[1], "s", 1), 1);
 	/* until the program says it is done (and waits for its go line) */
 	pfd.fd = w->out;
 	pfd.events = POLLIN;
@@ -882,7 +877,8 @@ walker_main(void *arg)
 		if (strcmp(oi.so_name, "dl") != 0)
 			FAIL("walk %ld: object 0 is %s, not the executable "
 			    "(link maps: %zu objects, [0] bias %#lx dyn %#lx)",
-			    w->walks, oi.so_path, n, (unsigned long)o[0].ro_bias,
+			    w->walks, oi.so_path, n,
+			    (unsigned long)o[0].ro_bias,
 			    (unsigned long)o[0].ro_dyn);
 	}
 	rtld_free(R);
@@ -917,7 +913,6 @@ TEST_TIMEOUT(rtld_churn_exact_activity_and_concurrent_walks, 120)
 	const char *lib = testlib_path("dyn");
 	int iters = churn_iterations();
 	char nbuf[16], line[256];
-	char *args[] = { "churn", nbuf, (char *)lib, NULL };
 	struct act a = { .lib = lib };
 	static struct walker w;
 	pthread_t th;
@@ -928,7 +923,7 @@ TEST_TIMEOUT(rtld_churn_exact_activity_and_concurrent_walks, 120)
 	memset(&r, 0, sizeof (r));
 	r.on_rtld = act_cb;
 	r.arg = &a;
-	rt_create(&r, "dl", args);
+	rt_create(&r, "dl", (char *[]){ "churn", nbuf, (char *)lib, NULL });
 	CHECK_PT(r.enable_rc);
 	/* the walker starts once the program is up (its ready line) */
 	CHECK_EQ_INT(rt_run_until(&r, reached_main), -1);
@@ -941,10 +936,10 @@ TEST_TIMEOUT(rtld_churn_exact_activity_and_concurrent_walks, 120)
 	CHECK((w.wake = r.wake = pt_wake_init()) != NULL);
 	pt_set_wake(r.P, r.wake);
 	w.lib = lib;
+	CHECK_EQ_INT(pipe2(w.started, O_CLOEXEC), 0);
 	CHECK(pthread_create(&th, NULL, walker_main, &w) == 0);
 	/* wait for the walker's first walk, so that it overlaps the churn */
-	while (!atomic_load(&w.started))
-		sched_yield();
+	CHECK_EQ_INT(read(w.started[0], line, 1), 1);
 	victim_go(&r.v);
 	/* the churn, until the program says it is done: the walker stops */
 	CHECK_EQ_INT(rt_run_until(&r, walker_stopped), -1);
@@ -979,7 +974,6 @@ TEST_TIMEOUT(rtld_churn_readonly_walks, 120)
 {
 	const char *lib = testlib_path("dyn");
 	char nbuf[16], line[256];
-	char *args[] = { "churn", nbuf, (char *)lib, NULL };
 	static struct walker w;
 	const rtld_obj_t *o;
 	struct victim v;
@@ -988,8 +982,8 @@ TEST_TIMEOUT(rtld_churn_readonly_walks, 120)
 	size_t n;
 
 	snprintf(nbuf, sizeof (nbuf), "%d", 10 * churn_iterations());
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "churn", nbuf, (char *)lib, NULL }, &v,
+	    line, sizeof (line));
 	memset(&w, 0, sizeof (w));
 	w.lib = lib;
 	insp_open_ok(v.pid, &in);
@@ -1065,7 +1059,6 @@ TEST_TIMEOUT(rtld_exec_loop, 120)
 {
 	int iters = exec_iterations();
 	char nbuf[16], line[256];
-	char *args[] = { "self", nbuf, NULL };
 	struct execs x = { 0 };
 	struct rt r;
 	int st;
@@ -1074,7 +1067,7 @@ TEST_TIMEOUT(rtld_exec_loop, 120)
 	memset(&r, 0, sizeof (r));
 	r.on_exec = exec_cb;
 	r.arg = &x;
-	rt_create(&r, "execer", args);
+	rt_create(&r, "execer", (char *[]){ "self", nbuf, NULL });
 	CHECK_PT(r.enable_rc);
 	/* one line per image: room for all of them */
 	(void) fcntl(r.v.out, F_SETPIPE_SZ, 1 << 20);

@@ -13,19 +13,9 @@
 
 TEST(sig_handled_usr1)
 {
-	char *args[] = { "usr1", NULL };
-	char line[256];
-	struct victim v;
-	pt_event_t ev;
-	pt_proc_t *P;
+	VICTIM_LOCALS;
 
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
-	CHECK_PT(pt_resume(P));
-	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
-	wait_for_event(P, PT_EV_SIGNAL, &ev, NULL, 10);
-	CHECK_EQ_INT(ev.pe_sig, SIGUSR1);
+	P = grab_usr1_stop(&v, &ev);
 	CHECK_EQ_INT(ev.pe_tid, v.pid);
 	CHECK(ev.pe_stopped);
 	CHECK_EQ_INT(proc_state(v.pid, 0), 't');
@@ -33,8 +23,7 @@ TEST(sig_handled_usr1)
 	CHECK_PT(pt_resume_thread(P, ev.pe_tid));
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=1");
+	victim_expect_eq(&v, "count=", "count=1");
 	victim_send(&v, "q\n");
 	victim_expect(&v, line, sizeof (line), "count=");
 	CHECK_EXITED(victim_wait(&v), 0);
@@ -42,71 +31,51 @@ TEST(sig_handled_usr1)
 
 TEST(sig_raise_traced)
 {
-	char *args[] = { "raise", "3", NULL };
-	char line[256];
-	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
-	int rc, st;
-
-	rc = create_victim("signals", args, NULL, NULL, &v, &P);
-	CREATE_OK(rc, err);
-	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
-	CHECK_EXITED(st, 0);
-	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 3);
-	CHECK_EQ_INT(c.sigs[SIGUSR1], 3);
-	pt_release(P, PT_RELEASE_DEFAULT);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=3");
-}
-
-TEST(sig_sigwait)
-{
-	char *args[] = { "sigwait", NULL };
-	char line[256];
 	struct run_counts c;
 	struct victim v;
 	pt_proc_t *P;
 	int st;
 
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = create_ok_victim("signals", (char *[]){ "raise", "3", NULL }, NULL,
+	    NULL, &v);
 	CHECK_PT(pt_resume(P));
-	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_EXITED(st, 0);
+	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 3);
+	CHECK_EQ_INT(c.sigs[SIGUSR1], 3);
 	pt_release(P, PT_RELEASE_DEFAULT);
-	victim_expect(&v, line, sizeof (line), "got ");
-	CHECK_STR_EQ(line, "got 10");
+	victim_expect_eq(&v, "count=", "count=3");
 }
 
-/* Nothing is readable on the victim's stdout for a while. */
-static void
-check_silent(struct victim *v, int ms)
+TEST(sig_sigwait)
 {
-	struct pollfd pfd = { .fd = v->out, .events = POLLIN };
+	VICTIM_LOCALS;
 
-	CHECK_MSG(poll(&pfd, 1, ms) == 0, "victim %d answered while stopped",
-	    (int)v->pid);
+	P = spawn_grab("signals", (char *[]){ "sigwait", NULL }, &v, line,
+	    sizeof (line), 0);
+	CHECK_PT(pt_resume(P));
+	CHECK_EQ_INT(kill(v.pid, SIGUSR1), 0);
+	st = run_checked(P, &c);
+	CHECK_EXITED(st, 0);
+	pt_release(P, PT_RELEASE_DEFAULT);
+	victim_expect_eq(&v, "got ", "got 10");
 }
 
 /*
  * JOBSTOP comes with the first thread's group stop; the others follow on
- * their own, with no event of their own.  Poll (pt_wait without
- * blocking collects their stops) until every thread is in, for 5 s.
+ * their own, with no event of their own.  pt_wait without blocking
+ * collects their stops; in between we sleep in waitid(WNOWAIT) until
+ * one of them has something to report (left for pt_wait to take), for
+ * 5 s at most.
  */
 static void
 wait_group_stopped(pt_proc_t *P)
 {
-	struct timespec t0, t;
+	long end = now_ms() + 5000;
 	pt_event_t ev;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (pt_state(P) != PT_STOPPED) {
+	for (;;) {
+		siginfo_t si;
 		int r = pt_wait(P, &ev, 0);
 
 		if (r == 1)
@@ -114,10 +83,13 @@ wait_group_stopped(pt_proc_t *P)
 			    ev_name(ev.pe_kind));
 		CHECK_MSG(r == 0 || r == -EINTR, "pt_wait: %s",
 		    strerror(-r));
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		CHECK_MSG(t.tv_sec - t0.tv_sec < 5, "group stop never "
-		    "complete: state %d", (int)pt_state(P));
-		sched_yield();
+		if (pt_state(P) == PT_STOPPED)
+			return;
+		CHECK_MSG(now_ms() < end, "group stop never complete: "
+		    "state %d", (int)pt_state(P));
+		if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOWAIT |
+		    __WALL) != 0 && errno != EINTR)
+			FAIL("waitid: %s", strerror(errno));
 	}
 }
 
@@ -171,25 +143,20 @@ job_control(struct victim *v, int nthreads)
 
 TEST(sig_jobstop_jobcont)
 {
-	char *args[] = { "usr1", NULL };
-	char line[256];
 	struct victim v;
 
-	spawn_victim("signals", args, &v);
+	spawn_victim("signals", (char *[]){ "usr1", NULL }, &v);
 	job_control(&v, 1);
-	victim_expect(&v, line, sizeof (line), "count=");
-	CHECK_STR_EQ(line, "count=0");
-	victim_send(&v, "q\n");
-	CHECK_EXITED(victim_wait(&v), 0);
+	victim_expect_eq(&v, "count=", "count=0");
+	victim_quit(&v);
 }
 
 TEST(sig_jobstop_threads)
 {
-	char *args[] = { "4", NULL };
 	char line[256];
 	struct victim v;
 
-	spawn_victim("threads", args, &v);
+	spawn_victim("threads", (char *[]){ "4", NULL }, &v);
 	job_control(&v, 5);
 	victim_expect(&v, line, sizeof (line), "result=");
 	CHECK_EQ_INT(line_field(line, "result"), 30);
@@ -198,21 +165,13 @@ TEST(sig_jobstop_threads)
 
 TEST(sig_kill_running)
 {
-	char *args[] = { "usr1", NULL };
-	char line[256];
-	struct run_counts c;
-	struct victim v;
-	pt_event_t ev;
-	pt_proc_t *P;
-	int st;
+	VICTIM_LOCALS;
 
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("signals", (char *[]){ "usr1", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_KILLED(st, SIGKILL);
 	CHECK_EQ_INT(c.ev[PT_EV_EXIT], 1);
 	CHECK_EQ_INT(pt_state(P), PT_DEAD);
@@ -224,21 +183,14 @@ TEST(sig_kill_running)
 
 TEST(sig_kill_while_stopped)
 {
-	char *args[] = { "16", NULL };
-	char line[256];
-	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
-	int st;
+	VICTIM_LOCALS;
 
 	/* Every thread in a ptrace stop when SIGKILL comes. */
-	spawn_victim("threads", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("threads", (char *[]){ "16", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_EQ_INT(pt_state(P), PT_STOPPED);
 	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_KILLED(st, SIGKILL);
 	CHECK_EQ_INT(c.ev[PT_EV_EXIT], 1);
 	CHECK_EQ_INT(pt_state(P), PT_DEAD);
@@ -248,41 +200,32 @@ TEST(sig_kill_while_stopped)
 
 TEST(sig_fatal_status_preserved)
 {
-	char *args[] = { "sig15", NULL };
-	char line[256];
-	struct run_counts c;
-	struct victim v;
-	pt_proc_t *P;
-	int rc, st;
+	VICTIM_LOCALS;
 
-	rc = create_victim("exit_code", args, NULL, NULL, &v, &P);
-	CREATE_OK(rc, err);
+	P = create_ok_victim("exit_code", (char *[]){ "sig15", NULL }, NULL,
+	    NULL, &v);
 	CHECK_PT(pt_resume(P));
-	st = run_until_exit(P, &c);
-	CHECK_RUN(st, &c);
+	st = run_checked(P, &c);
 	CHECK_KILLED(st, SIGTERM);
 	CHECK_EQ_INT(c.sigs[SIGTERM], 1);
 	CHECK_EQ_INT(c.ev[PT_EV_SIGNAL], 1);
 	CHECK_EQ_INT(pt_exit_status(P), st);
 	pt_release(P, PT_RELEASE_DEFAULT);
-	victim_expect(&v, line, sizeof (line), "raise ");
-	CHECK_STR_EQ(line, "raise 15");
+	victim_expect_eq(&v, "raise ", "raise 15");
 	CHECK_MSG(victim_readline(&v, line, sizeof (line)) < 0,
 	    "victim survived SIGTERM: %s", line);
 }
 
 TEST(sig_usr1_repeated)
 {
-	char *args[] = { "usr1", NULL };
 	char line[256], want[32];
 	struct victim v;
 	pt_event_t ev;
 	pt_proc_t *P;
 
 	/* Signal, event, delivery, answer: 50 times while traced. */
-	spawn_victim("signals", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("signals", (char *[]){ "usr1", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	for (int i = 1; i <= 50; i++) {
 		CHECK_EQ_INT(syscall(SYS_tgkill, v.pid, v.pid, SIGUSR1), 0);
@@ -303,23 +246,17 @@ TEST(sig_usr1_repeated)
 
 TEST(sig_poll_idle)
 {
-	char *args[] = { "read", NULL };
-	char line[256];
-	struct victim v;
-	pt_event_t ev;
-	pt_proc_t *P;
+	VICTIM_LOCALS;
 
 	/* A running victim doing nothing: polling finds no event. */
-	spawn_victim("blocked", args, &v);
-	victim_ready(&v, line, sizeof (line));
-	P = grab_ok(v.pid, 0);
+	P = spawn_grab("blocked", (char *[]){ "read", NULL }, &v, line,
+	    sizeof (line), 0);
 	CHECK_PT(pt_resume(P));
 	CHECK_EQ_INT(pt_state(P), PT_RUNNING);
 	for (int i = 0; i < 10; i++)
 		CHECK_EQ_INT(pt_wait(P, &ev, 0), 0);
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(&v);
-	victim_expect(&v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(&v, "read ", "read ok");
 	CHECK_EXITED(victim_wait(&v), 0);
 }

@@ -25,58 +25,12 @@
 #define NAMELEN	512
 #define DEPTH	64
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-static int
-tid_syscall(pid_t pid, pid_t tid)
-{
-	char path[96], buf[64];
-	ssize_t r;
-	int fd;
-
-	snprintf(path, sizeof (path), "/proc/%d/task/%d/syscall", (int)pid,
-	    (int)tid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	r = read(fd, buf, sizeof (buf) - 1);
-	close(fd);
-	if (r <= 0 || buf[0] < '0' || buf[0] > '9')
-		return -1;
-	buf[r] = '\0';
-	/* read(2) of fd 0 only: dlopen reads files on its way */
-	if (atoi(buf) == SYS_read && strncmp(buf, "0 0x0 ", 6) != 0)
-		return -2;
-	return atoi(buf);
-}
-
-/* Wait (bounded, yielding) until TID sits in read(2) of its stdin. */
+/* Wait until TID sits in read(2) of its stdin (dlopen reads files on
+   its way). */
 static void
 wait_in_read(pid_t pid, pid_t tid)
 {
-	long end = now_ms() + 10000;
-
-	while (tid_syscall(pid, tid) != SYS_read && now_ms() < end)
-		sched_yield();
-	CHECK_MSG(tid_syscall(pid, tid) == SYS_read, "thread %d of %d never "
-	    "blocked in read (syscall %d)", (int)tid, (int)pid,
-	    tid_syscall(pid, tid));
-}
-
-static dtproc_t *
-open_ok(void)
-{
-	int err = 0;
-	dtproc_t *dtp = dtproc_open(0, &err);
-
-	CHECK_MSG(dtp != NULL, "dtproc_open: %s", strerror(err));
-	return dtp;
+	wait_in_syscall(pid, tid, (int []){ SYS_read, -1 }, 0, 10000);
 }
 
 static const char *
@@ -111,17 +65,13 @@ finish(struct victim *v, const char *bytes)
 	CHECK_EXITED(victim_wait(v), 0);
 }
 
-/* The control thread resumes a continued process (bounded wait). */
+/* The control thread resumes a continued process: its thread, out of
+   its ptrace stop, sleeps in read(2) again. */
 static void
 wait_running(dtproc_t *dtp, dtproc_proc_t *pr)
 {
-	long end = now_ms() + 10000;
-
-	while ((dtproc_state(dtp, pr) != DTPROC_PS_RUN ||
-	    proc_state(dtproc_pid(pr), 0) == 't') && now_ms() < end)
-		sched_yield();
+	wait_in_read(dtproc_pid(pr), dtproc_pid(pr));
 	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_RUN);
-	CHECK(proc_state(dtproc_pid(pr), 0) != 't');
 }
 
 static dtproc_proc_t *
@@ -578,7 +528,8 @@ TEST(stack_from_breakpoint)
 	s.n = b.n;
 	memcpy(s.pcs, b.pcs, sizeof (s.pcs));
 	memcpy(s.names, b.names, sizeof (s.names));
-	check_run(&s, 0, (const char *const[]){ "stackv`c", "stackv`ns::b(int)+",
+	check_run(&s, 0, (const char *const[]){ "stackv`c",
+	    "stackv`ns::b(int)+",
 	    "stackv`a+", "stackv`main+", NULL });
 	CHECK_STR_EQ(s.names[0], "stackv`c");	/* no +0x0 */
 	check_outermost(&s, "stackv");
@@ -621,14 +572,7 @@ TEST(stack_process_killed)
 	CHECK_CONTAINS(dtproc_errmsg(dtp), want);
 	CHECK_CONTAINS(dtproc_errmsg(dtp), "exited");
 	/* once the control thread has seen the death: the process's */
-	{
-		long end = now_ms() + 10000;
-
-		while (dtproc_state(dtp, pr) != DTPROC_PS_DEAD &&
-		    now_ms() < end)
-			sched_yield();
-	}
-	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_DEAD);
+	CHECK_KILLED(api_wait_dead(dtp, pr, 10000), SIGKILL);
 	CHECK_EQ_INT(dtproc_stack(dtp, pr, v.pid, pcs, DEPTH), -DTPROC_EDEAD);
 	CHECK_CONTAINS(dtproc_errmsg(dtp), "process has exited");
 	CHECK_CONTAINS(dtproc_errmsg(dtp), want);

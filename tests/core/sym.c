@@ -503,7 +503,6 @@ TEST(sym_libc_debug_file)
 TEST(sym_dlopen_library)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "open", (char *)lib, NULL };
 	char line[2048];
 	struct victim v;
 	struct insp in;
@@ -511,8 +510,8 @@ TEST(sym_dlopen_library)
 	uintptr_t fn, counter;
 	int rc;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "open", (char *)lib, NULL }, &v, line,
+	    sizeof (line));
 	insp_open_ok(v.pid, &in);
 	LOOKUP_FAILS(in.S, "libdyn.so`dyn_fn", -ESRCH, "libdyn.so");
 	insp_close(&in);
@@ -555,15 +554,14 @@ TEST(sym_dlopen_library)
 TEST(sym_dlmopen_lm1_by_name)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "mopen", (char *)lib, NULL };
 	char line[2048];
 	struct victim v;
 	struct insp in;
 	sym_info_t si;
 	uintptr_t lm0, lm1, m0, m1;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "mopen", (char *)lib, NULL }, &v, line,
+	    sizeof (line));
 	CHECK_EQ_INT(line_field(line, "lmid"), 1);
 	lm0 = line_field(line, "lm0_fn");
 	lm1 = line_field(line, "lm1_fn");
@@ -601,7 +599,6 @@ TEST(sym_dlmopen_lm1_by_name)
 TEST(sym_dlmopen_lm1_by_addr)
 {
 	const char *lib = testlib_path("dyn");
-	char *args[] = { "mopen", (char *)lib, NULL };
 	char line[2048];
 	struct victim v;
 	struct insp in;
@@ -609,8 +606,8 @@ TEST(sym_dlmopen_lm1_by_addr)
 	sym_info_t si;
 	uintptr_t lm0, lm1;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "mopen", (char *)lib, NULL }, &v, line,
+	    sizeof (line));
 	lm0 = line_field(line, "lm0_fn");
 	lm1 = line_field(line, "lm1_fn");
 	insp_open_ok(v.pid, &in);
@@ -669,12 +666,11 @@ check_deleted(struct victim *v, const char *line)
 
 TEST(sym_deleted_library)
 {
-	char *args[] = { "deleted", (char *)testlib_path("dyn"), NULL };
 	char line[2048];
 	struct victim v;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "deleted", (char *)testlib_path("dyn"),
+	    NULL }, &v, line, sizeof (line));
 	check_deleted(&v, line);
 	victim_finish(&v);
 }
@@ -755,8 +751,7 @@ check_gone_file(const char *mode, char *msg, size_t n)
 
 	if (strcmp(mode, "deleted") == 0)
 		args[2] = NULL;
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	line_str(line, "path", path, sizeof (path));
 	fn = line_field(line, "fn");
 	insp_open(v.pid, &in);
@@ -902,7 +897,6 @@ TEST(sym_static_executable)
  */
 TEST(sym_program_run_by_ldso)
 {
-	char *args[] = { "ldso", (char *)victim_path("symv"), NULL };
 	char line[2048];
 	int isym, ilibc, ild;
 	struct victim v;
@@ -910,8 +904,8 @@ TEST(sym_program_run_by_ldso)
 	sym_objinfo_t oi;
 	sym_info_t si;
 
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", (char *[]){ "ldso", (char *)victim_path("symv"),
+	    NULL }, &v, line, sizeof (line));
 	insp_open(v.pid, &in);
 	CHECK_MSG(in.refresh == 0, "rtld_refresh: %d (%s): no link maps",
 	    in.refresh, strerror(-in.refresh));
@@ -1146,8 +1140,7 @@ TEST(sym_not_elf_and_truncated)
 	for (int i = 0; i < NFILES; i++)
 		args[i + 1] = paths[i];
 	args[NFILES + 1] = NULL;
-	spawn_victim("dl", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("dl", args, &v, line, sizeof (line));
 	insp_open_ok(v.pid, &in);
 
 	for (int i = 0; i < NFILES; i++) {

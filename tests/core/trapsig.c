@@ -34,7 +34,7 @@ trapv_run(const char *mode, int hits, const char *want)
 	char line[256];
 	struct victim v;
 	atomic_int n = 0;
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 	uintptr_t fn;
 

@@ -30,11 +30,11 @@ finish(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v, bool notice)
 TEST(wait_at_create)
 {
 	struct victim v;
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 	char line[256];
 
-	pr = dt_create_victim(dtp, "ctlv", (char *[]){ "echo", NULL },
+	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
 	    DTPROC_STOP_CREATE | DTPROC_STOP_MAIN, &v);
 	CHECK_EQ_INT(dtproc_wait_stopped(dtp, pr, 0), 0);
 	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
@@ -60,7 +60,7 @@ TEST(wait_breakpoint_stop)
 {
 	char line[256];
 	struct victim v;
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 	uintptr_t target;
 	int rc = -1;
@@ -80,7 +80,7 @@ TEST(wait_breakpoint_stop)
 TEST(wait_times_out)
 {
 	struct victim v;
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr = dt_running_ctlv(dtp, "echo", &v, NULL);
 
 	CHECK_EQ_INT(dtproc_wait_stopped(dtp, pr, 50), -ETIMEDOUT);
@@ -99,7 +99,7 @@ killer(void *arg)
 TEST(wait_wakes_on_death)
 {
 	struct victim v;
-	dtproc_t *dtp = dt_open_ok();
+	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr = dt_running_ctlv(dtp, "echo", &v, NULL);
 	pthread_t t;
 

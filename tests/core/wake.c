@@ -60,12 +60,9 @@ idle_victim(struct victim *v)
 static void
 finish_idle_victim(pt_proc_t *P, struct victim *v)
 {
-	char line[256];
-
 	CHECK_EQ_INT(pt_release(P, PT_RELEASE_RUN), 0);
 	victim_go(v);
-	victim_expect(v, line, sizeof (line), "read ");
-	CHECK_STR_EQ(line, "read ok");
+	victim_expect_eq(v, "read ", "read ok");
 	CHECK_EXITED(victim_wait(v), 0);
 }
 
@@ -140,7 +137,7 @@ TEST_TIMEOUT(wake_post_while_busy, 60)
 		for (int j = 0; j < (i % 30) * 2000; j++)
 			sink += j;
 		if (i % 3 == 0)
-			sched_yield();
+			sched_yield();	/* timing jitter, not a wait */
 		wait_woken(P, a.w);
 		CHECK_EQ_INT(read(a.done[0], &c, 1), 1);
 	}
@@ -153,20 +150,16 @@ TEST_TIMEOUT(wake_post_while_busy, 60)
 
 TEST_TIMEOUT(wake_among_events, 120)
 {
-	char *args[] = { "2", "300", NULL };
+	VICTIM_LOCALS;
 	struct poster a = { 0 };
-	struct run_counts c;
-	struct victim v;
-	char line[256];
 	uintptr_t addr;
-	pt_event_t ev;
 	pthread_t t;
-	pt_proc_t *P;
-	int acked = 0, hits = 0, st = -1, exited = 0;
+	int acked = 0, hits = 0, exited = 0;
 
+	st = -1;
 	/* Breakpoint hits and wake-ups interleaved: neither is lost. */
-	spawn_victim("bp", args, &v);
-	victim_ready(&v, line, sizeof (line));
+	spawn_ready("bp", (char *[]){ "2", "300", NULL }, &v, line,
+	    sizeof (line));
 	addr = line_field(line, "bp_target");
 	P = grab_ok(v.pid, 0);
 	CHECK_PT(pt_bkpt_set(P, addr));
@@ -186,7 +179,9 @@ TEST_TIMEOUT(wake_among_events, 120)
 			continue;
 		}
 		if (exited) {
-			sched_yield();	/* the poster is between posts */
+			/* the poster is between posts: its next one signals
+			   us (again, until acknowledged) */
+			pause();
 			continue;
 		}
 		r = pt_wait(P, &ev, 1);

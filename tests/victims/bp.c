@@ -8,13 +8,12 @@
  *			  = T * K * K
  * Exits 0.
  */
+#define V_THREADS
 #include "victim.h"
 
-#include <pthread.h>
-
+static struct v_gate gate = V_GATE_INIT;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int started, go, iters;
+static int iters;
 static long total;
 
 __attribute__((noinline)) int
@@ -29,12 +28,7 @@ worker(void *arg)
 	long s = 0;
 
 	(void)arg;
-	pthread_mutex_lock(&mu);
-	started++;
-	pthread_cond_broadcast(&cv);
-	while (!go)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+	v_gate_arrive(&gate);
 	for (int i = 0; i < iters; i++)
 		s += bp_target(i);
 	pthread_mutex_lock(&mu);
@@ -58,19 +52,13 @@ main(int argc, char **argv)
 		    NULL)) != 0)
 			v_die("pthread_create");
 	}
-	pthread_mutex_lock(&mu);
-	while (started < nthr)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+	v_gate_wait(&gate, nthr);
 
 	printf("ready %d bp_target=%p threads=%d iters=%d\n", (int)getpid(),
 	    (void *)bp_target, nthr, iters);
 	if (v_wait_go() < 0)
 		return 98;
-	pthread_mutex_lock(&mu);
-	go = 1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
+	v_gate_open(&gate);
 	for (int i = 0; i < nthr; i++)
 		pthread_join(tids[i], NULL);
 	printf("sum=%ld\n", total);

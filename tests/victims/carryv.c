@@ -39,13 +39,16 @@
  *		addr=A pcok=0|1", points rdi at c_data and returns; the
  *		SIGUSR2 handler notes whether the pc it interrupted lies in
  *		a mapped object (not in a scratch area):
- *		"result=1000 usr2=N usr2ok=0|1", exit 0
+ *		"result=1000 usr2=N usr2ok=0|1"; exit 0 after a "g" or
+ *		EOF (so that the test lets go of it first: exiting traced,
+ *		its exit would be reaped by the tracer's waits)
  *   echo	SIGUSR1 handler counts; for each line read from stdin (its
  *		read may be interrupted and restarted by the tracer):
  *		"got LINE usr1=C"; exits 0 at EOF.
  * Exit 0 if bad, faultbad and tcall_bad are all 0, else 1; SIGTRAP 77,
  * SIGILL 79, SIGBUS 80 (a stray trap or broken copy shows in the status).
  */
+#define V_SIGNALS
 #include "victim.h"
 
 #include <dlfcn.h>
@@ -323,46 +326,44 @@ on_segv(int sig, siginfo_t *si, void *ucv)
 }
 
 /*
- * faultwait: the handler reports the fault, waits for the test (which
- * lets go of us meanwhile), points the load at c_data and returns, so
- * that the load runs again where the fault says it was.
+ * A SIGSEGV at c_fault, reported once ("fault addr=... pcok=..."); the
+ * load is pointed at c_data to run again where the fault says it was.
+ * With WAIT, the handler waits for the test (which lets go of us
+ * meanwhile) before it returns.  A second fault exits 78: the return
+ * went somewhere else.
  */
 static void
-on_segv_wait(int sig, siginfo_t *si, void *ucv)
+segv_report_fix(siginfo_t *si, ucontext_t *uc, int wait)
 {
 	static int nfault;
-	ucontext_t *uc = ucv;
 	char buf[128];
 	int n;
 
-	(void) sig;
-	if (nfault++ > 0)
-		_exit(78);	/* the return went somewhere else */
-	n = snprintf(buf, sizeof (buf), "fault addr=%#lx pcok=%d\n",
-	    (unsigned long)si->si_addr,
-	    (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] == (uintptr_t)c_fault);
-	(void)!write(1, buf, (size_t)n);
-	(void) v_wait_go();
-	uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)&c_data;
-}
-
-/* faultsig: as faultwait, without waiting for the test. */
-static void
-on_segv_fix(int sig, siginfo_t *si, void *ucv)
-{
-	static int nfault;
-	ucontext_t *uc = ucv;
-	char buf[128];
-	int n;
-
-	(void) sig;
 	if (nfault++ > 0)
 		_exit(78);
 	n = snprintf(buf, sizeof (buf), "fault addr=%#lx pcok=%d\n",
 	    (unsigned long)si->si_addr,
 	    (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] == (uintptr_t)c_fault);
 	(void)!write(1, buf, (size_t)n);
+	if (wait)
+		(void) v_wait_go();
 	uc->uc_mcontext.gregs[REG_RDI] = (greg_t)(uintptr_t)&c_data;
+}
+
+/* faultwait: the fault reported, the test waited for, the load fixed. */
+static void
+on_segv_wait(int sig, siginfo_t *si, void *ucv)
+{
+	(void) sig;
+	segv_report_fix(si, ucv, 1);
+}
+
+/* faultsig: as faultwait, without waiting for the test. */
+static void
+on_segv_fix(int sig, siginfo_t *si, void *ucv)
+{
+	(void) sig;
+	segv_report_fix(si, ucv, 0);
 }
 
 static volatile sig_atomic_t usr2_seen, usr2_bad;
@@ -504,22 +505,14 @@ verdict(void)
 int
 main(int argc, char **argv)
 {
-	struct sigaction sa;
-
 	v_init();
 	mypid = getpid();
-	memset(&sa, 0, sizeof (sa));
-	sa.sa_sigaction = on_segv;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGSEGV, &sa, NULL);
+	v_catch_info(SIGSEGV, on_segv, SA_NODEFER);
 	signal(SIGTRAP, on_fatal);
 	signal(SIGILL, on_fatal);
 	signal(SIGBUS, on_fatal);
-	memset(&sa, 0, sizeof (sa));
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGUSR1, &sa, NULL);
-	sigaction(SIGRTMIN + 1, &sa, NULL);	/* queued: none coalesce */
+	v_catch(SIGUSR1, on_usr1, SA_RESTART);
+	v_catch(SIGRTMIN + 1, on_usr1, SA_RESTART);	/* queued: none coalesce */
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: carryv loop N P | threads T N | sig N "
@@ -586,10 +579,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "faultwait") == 0) {
 		long r;
 
-		memset(&sa, 0, sizeof (sa));
-		sa.sa_sigaction = on_segv_wait;
-		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-		sigaction(SIGSEGV, &sa, NULL);
+		v_catch_info(SIGSEGV, on_segv_wait, SA_NODEFER);
 		if (v_wait_go() != 0)
 			return 3;
 		r = tcall(c_fault, FAULT_ADDR, 1);
@@ -599,19 +589,15 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "faultsig") == 0) {
 		long r;
 
-		memset(&sa, 0, sizeof (sa));
-		sa.sa_sigaction = on_segv_fix;
-		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-		sigaction(SIGSEGV, &sa, NULL);
-		sa.sa_sigaction = on_usr2_where;
-		sa.sa_flags = SA_SIGINFO;
-		sigaction(SIGUSR2, &sa, NULL);
+		v_catch_info(SIGSEGV, on_segv_fix, SA_NODEFER);
+		v_catch_info(SIGUSR2, on_usr2_where, 0);
 		if (v_wait_go() != 0)
 			return 3;
 		(void) tcall(c_sub, 1, 0);
 		r = tcall(c_fault, FAULT_ADDR, 1);
 		printf("result=%ld usr2=%d usr2ok=%d\n", r, (int)usr2_seen,
 		    !usr2_bad);
+		(void) v_wait_go();
 		return r == c_data && tcall_bad == 0 ? 0 : 1;
 	}
 	if (strcmp(argv[1], "sigwait") == 0) {
@@ -628,10 +614,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "echo") == 0) {
 		char buf[256];
 
-		memset(&sa, 0, sizeof (sa));
-		sa.sa_handler = on_usr1_count;
-		sa.sa_flags = SA_RESTART;
-		sigaction(SIGUSR1, &sa, NULL);
+		v_catch(SIGUSR1, on_usr1_count, SA_RESTART);
 		while (v_getline(buf, sizeof (buf)) >= 0)
 			printf("got %s usr1=%ld\n", buf, atomic_load(&handled));
 		return 0;

@@ -31,6 +31,7 @@
  *
  * ctl_target(x) = 2x + 1.  Never sleeps.
  */
+#define V_SIGNALS
 #include "victim.h"
 
 #include <dirent.h>
@@ -149,8 +150,7 @@ main(int argc, char **argv)
 	if (strcmp(mode, "fds") == 0) {
 		DIR *d = opendir("/proc/self/fd");
 		struct dirent *e;
-		int fds[256], n = 0, any = 0;
-		sigset_t cur;
+		int fds[256], n = 0;
 
 		if (d == NULL)
 			v_die("opendir");
@@ -170,15 +170,7 @@ main(int argc, char **argv)
 		printf("fds=");
 		for (int i = 0; i < n; i++)
 			printf("%s%d", i ? "," : "", fds[i]);
-		sigprocmask(SIG_BLOCK, NULL, &cur);
-		printf(" blocked=");
-		for (int s = 1; s < NSIG; s++) {
-			if (sigismember(&cur, s) == 1) {
-				printf("%s%d", any ? "," : "", s);
-				any = 1;
-			}
-		}
-		printf("%s\n", any ? "" : "none");
+		v_print_blocked(" ");
 		return 0;
 	}
 	fprintf(stderr, "ctlv: unknown mode %s\n", mode);

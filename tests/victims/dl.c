@@ -95,6 +95,20 @@ copy_file(const char *from, int tofd)
 	close(fd);
 }
 
+/* Copy FROM to a new file from TEMPLATE (mkstemps, ".so" suffix) and
+   dlopen that copy. */
+static void *
+open_copy(const char *from, char *template)
+{
+	int fd = mkstemps(template, 3);
+
+	if (fd < 0)
+		v_die("mkstemps");
+	copy_file(from, fd);
+	close(fd);
+	return open_or_die(LM_ID_BASE, template);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -130,13 +144,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "deleted") == 0 && argc == 3) {
 		char path[] = "/tmp/dtproc-deleted-XXXXXX.so";
-		int fd = mkstemps(path, 3);
+		void *h = open_copy(argv[2], path);
 
-		if (fd < 0)
-			v_die("mkstemps");
-		copy_file(argv[2], fd);
-		close(fd);
-		void *h = open_or_die(LM_ID_BASE, path);
 		if (unlink(path) != 0)
 			v_die("unlink");
 		printf("ready %d fn=%p path=%s\n", (int)getpid(),
@@ -146,13 +155,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(mode, "replaced") == 0 && argc == 4) {
 		char path[] = "/tmp/dtproc-replaced-XXXXXX.so", next[64];
-		int fd = mkstemps(path, 3);
+		void *h = open_copy(argv[2], path);
+		int fd;
 
-		if (fd < 0)
-			v_die("mkstemps");
-		copy_file(argv[2], fd);
-		close(fd);
-		void *h = open_or_die(LM_ID_BASE, path);
 		snprintf(next, sizeof (next), "%s.new", path);
 		if ((fd = open(next, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		    0644)) < 0)

@@ -9,16 +9,14 @@
  *	blocked=10,12 (signal numbers blocked at start, "none" if none)
  *	exit N | raise N
  */
+#define V_SIGNALS
 #include "victim.h"
-
-#include <signal.h>
 
 int
 main(int argc, char **argv)
 {
 	const char *env = getenv("DTPROC_TEST_ENV");
-	sigset_t cur;
-	int code = 0, any = 0;
+	int code = 0;
 
 	v_init();
 	printf("argc=%d\n", argc);
@@ -26,15 +24,7 @@ main(int argc, char **argv)
 		printf("argv%d=%s\n", i, argv[i]);
 	printf("env=%s\n", env != NULL ? env : "(unset)");
 
-	sigprocmask(SIG_BLOCK, NULL, &cur);
-	printf("blocked=");
-	for (int s = 1; s < NSIG; s++) {
-		if (sigismember(&cur, s) == 1) {
-			printf("%s%d", any ? "," : "", s);
-			any = 1;
-		}
-	}
-	printf("%s\n", any ? "" : "none");
+	v_print_blocked("");
 
 	if (argc > 1 && strncmp(argv[1], "sig", 3) == 0) {
 		int sig = atoi(argv[1] + 3);

@@ -16,6 +16,7 @@
  *	parent_ok=<1 if every bp_target() result was right>
  * A child whose bp_target() result is wrong exits 99.  Exits 0.
  */
+#define V_CHILDREN
 #include "victim.h"
 
 #include <spawn.h>
@@ -33,7 +34,7 @@ int
 main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "fork";
-	int ok, st;
+	int ok;
 	pid_t c = -1;
 
 	v_init();
@@ -80,17 +81,7 @@ main(int argc, char **argv)
 	if (c < 0)
 		v_die(mode);
 
-	printf("child=%d\n", (int)c);
-	while (waitpid(c, &st, 0) < 0) {
-		if (errno != EINTR)
-			v_die("waitpid");
-	}
-	if (WIFEXITED(st))
-		printf("child_exit=%d\n", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		printf("child_signal=%d\n", WTERMSIG(st));
-	else
-		printf("child_status=0x%x\n", st);
+	v_report_child(c);
 	ok &= bp_target(3) == 10;
 	printf("parent_ok=%d\n", ok);
 	return 0;

@@ -61,6 +61,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <spawn.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -236,6 +237,7 @@ threads(int t, int n)
 static atomic_int handled;
 static atomic_ulong handler_sum;
 static pthread_t sig_target;
+static sem_t handled_sem;	/* posted by each handler run */
 static int sig_count;
 
 static void
@@ -244,6 +246,7 @@ on_usr1(int sig)
 	(void)sig;
 	atomic_fetch_add(&handler_sum, work(1));
 	atomic_fetch_add(&handled, 1);
+	sem_post(&handled_sem);		/* async-signal-safe */
 }
 
 static void *
@@ -253,8 +256,10 @@ sender(void *arg)
 	for (int j = 0; j < sig_count; j++) {
 		if ((errno = pthread_kill(sig_target, SIGUSR1)) != 0)
 			v_die("pthread_kill");
-		while (atomic_load(&handled) <= j)
-			sched_yield();
+		/* the next signal once this one was handled */
+		while (sem_wait(&handled_sem) != 0)
+			if (errno != EINTR)
+				v_die("sem_wait");
 	}
 	return NULL;
 }
@@ -265,6 +270,8 @@ signals(int n, int m)
 	pthread_t tid;
 	unsigned long s;
 
+	if (sem_init(&handled_sem, 0, 0) != 0)
+		v_die("sem_init");
 	handle(SIGUSR1, on_usr1);
 	sig_target = pthread_self();
 	sig_count = m;

@@ -40,6 +40,7 @@
  * exec:	prints "ran <pid>" and exits 0 at once: a test sees whether
  *		any of it ran before it was told to.
  */
+#define V_CHILDREN
 #include "victim.h"
 
 #include <pthread.h>
@@ -53,24 +54,6 @@ __attribute__((noinline)) int
 bp_target(int x)
 {
 	return 2 * x + 1;
-}
-
-static void
-report_child(pid_t c)
-{
-	int st;
-
-	printf("child=%d\n", (int)c);
-	while (waitpid(c, &st, 0) < 0) {
-		if (errno != EINTR)
-			v_die("waitpid");
-	}
-	if (WIFEXITED(st))
-		printf("child_exit=%d\n", WEXITSTATUS(st));
-	else if (WIFSIGNALED(st))
-		printf("child_signal=%d\n", WTERMSIG(st));
-	else
-		printf("child_status=0x%x\n", st);
 }
 
 /* ---- fork ---- */
@@ -92,7 +75,7 @@ mode_fork(void)
 			_exit(98);
 		_exit(bp_target(2) == 5 ? 42 : 99);
 	}
-	report_child(c);
+	v_report_child(c);
 	return 0;
 }
 
@@ -187,7 +170,7 @@ mode_clonevm(void)
 	    CLONE_VM | SIGCHLD, NULL);
 	if (c < 0)
 		v_die("clone");
-	report_child(c);
+	v_report_child(c);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * sigwait:	SIGUSR1 blocked; ready <pid>; sigwait(); got <signo>; exit 0.
  * raise N:	handler as usr1, raise(SIGUSR1) N times, count=<hits>, exit 0.
  */
+#define V_SIGNALS
 #include "victim.h"
 
 #include <signal.h>
@@ -24,12 +25,7 @@ on_usr1(int sig)
 static void
 install(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof (sa));
-	sa.sa_handler = on_usr1;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGUSR1, &sa, NULL);
+	v_catch(SIGUSR1, on_usr1, SA_RESTART);
 }
 
 int

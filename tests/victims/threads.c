@@ -11,14 +11,12 @@
  * threads appear and vanish while the test grabs; it then also prints
  * churned=<count>.  Exits 0.
  */
+#define V_THREADS
 #include "victim.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static int started, go;
+static struct v_gate gate = V_GATE_INIT;
 static long results[4096];
 static atomic_int stop;
 static atomic_long churn_work;
@@ -28,12 +26,7 @@ worker(void *arg)
 {
 	long i = (long)arg;
 
-	pthread_mutex_lock(&mu);
-	started++;
-	pthread_cond_broadcast(&cv);
-	while (!go)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+	v_gate_arrive(&gate);
 	results[i] = (i + 1) * (i + 1);
 	return NULL;
 }
@@ -72,10 +65,7 @@ main(int argc, char **argv)
 		    (void *)i)) != 0)
 			v_die("pthread_create");
 	}
-	pthread_mutex_lock(&mu);
-	while (started < n)
-		pthread_cond_wait(&cv, &mu);
-	pthread_mutex_unlock(&mu);
+	v_gate_wait(&gate, n);
 
 	if (churn) {
 		pthread_t rd;
@@ -98,10 +88,7 @@ main(int argc, char **argv)
 		v_wait_go();
 	}
 
-	pthread_mutex_lock(&mu);
-	go = 1;
-	pthread_cond_broadcast(&cv);
-	pthread_mutex_unlock(&mu);
+	v_gate_open(&gate);
 	for (int i = 0; i < n; i++) {
 		pthread_join(tids[i], NULL);
 		sum += results[i];

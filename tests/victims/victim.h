@@ -71,4 +71,124 @@ v_wait_go(void)
 	return v_getline(buf, sizeof (buf)) < 0 ? -1 : 0;
 }
 
+/*
+ * Wait for child C (reaping it) and report it: "child=<pid>", then
+ * "child_exit=N", "child_signal=N" or "child_status=0x...".
+ */
+#ifdef V_CHILDREN
+#include <sys/wait.h>
+
+static inline void
+v_report_child(pid_t c)
+{
+	int st;
+
+	printf("child=%d\n", (int)c);
+	while (waitpid(c, &st, 0) < 0) {
+		if (errno != EINTR)
+			v_die("waitpid");
+	}
+	if (WIFEXITED(st))
+		printf("child_exit=%d\n", WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		printf("child_signal=%d\n", WTERMSIG(st));
+	else
+		printf("child_status=0x%x\n", st);
+}
+#endif
+
+/* Print "blocked=" and the signals blocked in this thread (or "none"). */
+#ifdef V_SIGNALS
+#include <signal.h>
+
+/* SIG handled by FN with sigaction FLAGS (SA_RESTART, ...). */
+static inline void
+v_catch(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof (sa));
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	if (sigaction(sig, &sa, NULL) != 0)
+		v_die("sigaction");
+}
+
+/* SIG handled by the siginfo handler FN, FLAGS besides SA_SIGINFO. */
+static inline void
+v_catch_info(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof (sa));
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | flags;
+	if (sigaction(sig, &sa, NULL) != 0)
+		v_die("sigaction");
+}
+
+static inline void
+v_print_blocked(const char *prefix)
+{
+	sigset_t cur;
+	int any = 0;
+
+	sigprocmask(SIG_BLOCK, NULL, &cur);
+	printf("%sblocked=", prefix);
+	for (int s = 1; s < NSIG; s++) {
+		if (sigismember(&cur, s) == 1) {
+			printf("%s%d", any ? "," : "", s);
+			any = 1;
+		}
+	}
+	printf("%s\n", any ? "" : "none");
+}
+#endif
+
+/*
+ * A start gate for worker threads: each arrives (v_gate_arrive) and waits
+ * until the main thread, having seen them all (v_gate_wait), opens it.
+ */
+#ifdef V_THREADS
+#include <pthread.h>
+
+struct v_gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started;
+	int open;
+};
+#define V_GATE_INIT { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, \
+	0, 0 }
+
+static inline void
+v_gate_arrive(struct v_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->started++;
+	pthread_cond_broadcast(&g->cv);
+	while (!g->open)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static inline void
+v_gate_wait(struct v_gate *g, int n)
+{
+	pthread_mutex_lock(&g->mu);
+	while (g->started < n)
+		pthread_cond_wait(&g->cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static inline void
+v_gate_open(struct v_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->open = 1;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+#endif
+
 #endif /* DTPROC_VICTIM_H */
