@@ -228,7 +228,8 @@ cmd_watch(int argc, char **argv)
 		cli_target_free(&t);
 		return rv;
 	}
-	setvbuf(w.w_out, NULL, _IOLBF, 0);
+	if (w.w_out != stderr)	/* stderr is line-buffered (main.c) */
+		setvbuf(w.w_out, NULL, _IOLBF, 0);
 	cli_clock_start();
 	dtproc_set_event(s->cs_dtp, watch_event, &w);
 	if ((rv = cli_session_start(s, &t, 0)) != 0) {

@@ -168,11 +168,7 @@ dt trace --json -f main -- "$BAD" 0 >/dev/null 2>"$T/ut"
 utf8json json-utf8-trace "$T/ut"
 LBAD=$T/lib$'\xfe'.so
 cp "$BUILD/tests/libs/libdyn.so" "$LBAD"
-mkfifo "$T/vin" "$T/vout"
-"$V/dl" open "$LBAD" <"$T/vin" >"$T/vout" &
-vpid=$!
-exec 7>"$T/vin" 8<"$T/vout"
-read -r _ <&8
+start "$V/dl" open "$LBAD"
 echo g >&7
 read -r _ <&8		# opened ...
 dt ldd --json $vpid >"$T/ul" 2>&1
@@ -182,11 +178,7 @@ wait $vpid
 exec 7>&- 8<&-
 SBAD=$T/spin$'\xfd'
 cp "$V/spin" "$SBAD"
-rm -f "$T/vin" "$T/vout"; mkfifo "$T/vin" "$T/vout"
-"$SBAD" <"$T/vin" >"$T/vout" &
-vpid=$!
-exec 7>"$T/vin" 8<"$T/vout"
-read -r _ <&8
+start "$SBAD"
 dt stack --json $vpid >"$T/us" 2>&1
 utf8json json-utf8-stack "$T/us"
 echo g >&7

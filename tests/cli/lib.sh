@@ -3,6 +3,7 @@
 #	. "$(dirname "$0")/lib.sh"
 #	check "prints its version" "$BUILD/cli/dtproc" --version
 #	ok NAME | fail NAME WHY... | skip NAME WHY...
+#	field KEY LINE; start VICTIM ARGS... (FIFOs in $T)
 #	summary			# prints the summary line and exits
 #
 # Output lines follow the C harness: "ok NAME", "FAIL NAME: why",
@@ -44,6 +45,25 @@ check() {
 	else
 		fail "$name" "'$*' exited $rc"
 	fi
+}
+
+# field KEY LINE: the value of KEY=value in LINE.
+field() {
+	tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
+}
+
+# start VICTIM ARGS...: run it on FIFOs in $T (fd 7 its stdin, fd 8 its
+# stdout); its ready line in $ready, its pid in $vpid.
+start() {
+	rm -f "$T/vin" "$T/vout"
+	mkfifo "$T/vin" "$T/vout"
+	"$@" <"$T/vin" >"$T/vout" &
+	vpid=$!
+	exec 7>"$T/vin" 8<"$T/vout"
+	ready=
+	while read -r ready <&8; do
+		case $ready in ready\ *) break ;; esac
+	done
 }
 
 summary() {

@@ -13,24 +13,6 @@ V=$BUILD/tests/victims
 T=$(mktemp -d /tmp/dtproc-cli-stack.XXXXXX)
 trap 'exec 7>&- 8<&- 2>/dev/null; rm -rf "$T"; kill $(jobs -p) 2>/dev/null' EXIT
 
-field() {
-	tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
-}
-
-# start VICTIM ARGS...: on FIFOs (fd 7 its stdin, fd 8 its stdout); its
-# ready line in $ready, its pid in $vpid.
-start() {
-	rm -f "$T/vin" "$T/vout"
-	mkfifo "$T/vin" "$T/vout"
-	"$@" <"$T/vin" >"$T/vout" &
-	vpid=$!
-	exec 7>"$T/vin" 8<"$T/vout"
-	ready=
-	while read -r ready <&8; do
-		case $ready in ready\ *) break ;; esac
-	done
-}
-
 # in_read TID: wait (bounded) until thread TID of $vpid blocks in read(2)
 # of its stdin (fd 0).
 in_read() {

@@ -15,25 +15,6 @@ LIBSYM=$(cd "$BUILD/tests/libs" && pwd)/libsymlib.so
 T=$(mktemp -d /tmp/dtproc-cli-sym.XXXXXX)
 trap 'exec 7>&- 8<&- 2>/dev/null; rm -rf "$T"; kill $(jobs -p) 2>/dev/null' EXIT
 
-# field KEY LINE: the value of KEY=value in LINE.
-field() {
-	tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"
-}
-
-# start VICTIM ARGS...: run it on FIFOs (fd 7 its stdin, fd 8 its stdout),
-# read its ready line into $ready and its pid into $vpid.
-start() {
-	rm -f "$T/vin" "$T/vout"
-	mkfifo "$T/vin" "$T/vout"
-	"$@" <"$T/vin" >"$T/vout" &
-	vpid=$!
-	exec 7>"$T/vin" 8<"$T/vout"
-	ready=
-	while read -r ready <&8; do
-		case $ready in ready\ *) break ;; esac
-	done
-}
-
 # finish: the go line; the victim must exit 0.
 finish() {
 	local rc

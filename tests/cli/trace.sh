@@ -94,6 +94,19 @@ expect_counts() {
 	[ -z "$bad" ] && ok "$name" || fail "$name" "$bad; table: $(tail -n +2 "$o.t" | tr -s ' ' | head -c 300) $(head -c 200 "$o.e")"
 }
 
+# exact NAME VICTIM ARGS... -- FUNC=N...: VICTIM run plain and traced
+# with -f 'probe_*': NAME-unchanged (output, status), NAME-exact (counts)
+exact() {
+	local name=$1 args=()
+	shift
+	while [ "$1" != -- ]; do args+=("$1"); shift; done
+	shift
+	plain "$T/p" "${args[@]}"
+	trace "$T/t" -f 'probe_*' -- "${args[@]}"
+	unchanged "$name-unchanged" "$T/p" "$T/t"
+	expect_counts "$name-exact" "$T/t" "$@"
+}
+
 # released NAME PID: not in a ptrace or job-control stop, no tracer.
 released() {
 	local st tr
@@ -117,24 +130,15 @@ grep -q -- "-f" "$T/help" && ok trace-help || fail trace-help "no -f in help"
 # ---- exact counts, one thread and eight, each build; output unchanged
 N=2000
 for b in $BUILDS; do
-	plain "$T/p1" "$V/$b" loop $N
-	trace "$T/t1" -f 'probe_*' -- "$V/$b" loop $N
-	unchanged "$b-loop-unchanged" "$T/p1" "$T/t1"
-	expect_counts "$b-loop-exact" "$T/t1" probe_target=$N probe_other=$((N / 2)) \
+	exact "$b-loop" "$V/$b" loop $N -- probe_target=$N probe_other=$((N / 2)) \
 		probe_rip=$N probe_jmp=$N probe_call=$N
-	plain "$T/p8" "$V/$b" threads 8 1000
-	trace "$T/t8" -f 'probe_*' -- "$V/$b" threads 8 1000
-	unchanged "$b-threads8-unchanged" "$T/p8" "$T/t8"
-	expect_counts "$b-threads8-exact" "$T/t8" probe_target=8000 probe_other=4000 \
+	exact "$b-threads8" "$V/$b" threads 8 1000 -- probe_target=8000 probe_other=4000 \
 		probe_rip=8000 probe_jmp=8000 probe_call=8000
 done
 # signal handlers hitting probes, the signals landing at any moment of
 # the main thread's hits (out-of-line copies, emulation)
 for b in $BUILDS; do
-	plain "$T/ps" "$V/$b" signals 6000 1500
-	trace "$T/ts" -f 'probe_*' -- "$V/$b" signals 6000 1500
-	unchanged "$b-signals-unchanged" "$T/ps" "$T/ts"
-	expect_counts "$b-signals-exact" "$T/ts" probe_target=7500 probe_other=3000 \
+	exact "$b-signals" "$V/$b" signals 6000 1500 -- probe_target=7500 probe_other=3000 \
 		probe_rip=7500 probe_jmp=7500 probe_call=7500
 done
 # one thread, the same probes named one by one, with -c
@@ -221,10 +225,7 @@ expect_counts exec-thread-exact "$T/txt" probe_rip=600 probe_jmp=600 probe_call=
 
 # threads created and joined while probes fire
 for b in probev probev_cet; do
-	plain "$T/pc" "$V/$b" churn 40 100
-	trace "$T/tc" -f 'probe_*' -- "$V/$b" churn 40 100
-	unchanged "$b-churn-unchanged" "$T/pc" "$T/tc"
-	expect_counts "$b-churn-exact" "$T/tc" probe_target=16000 probe_other=8000 \
+	exact "$b-churn" "$V/$b" churn 40 100 -- probe_target=16000 probe_other=8000 \
 		probe_rip=16000 probe_jmp=16000 probe_call=16000
 done
 

@@ -135,25 +135,26 @@ wait $vpid; rc=$?
 [ "$spun" = spun ] && [ $rc -eq 0 ] && ok grabbed-victim-unharmed || fail grabbed-victim-unharmed "rc=$rc $spun"
 exec 7>&- 8<&- 9<&-
 
+# watch_spin: dtproc watch -- spin, in the background ($dpid), its events
+# and the victim's lines on fd 9, until spin is ready (its pid: $cpid)
+watch_spin() {
+	"$DT" watch -- "$V/spin" </dev/null >"$T/wout" 2>&1 &
+	dpid=$!
+	exec 9<"$T/wout"
+	read -r line <&9
+	cpid=$(echo "$line" | awk '{print $2}')
+	while read -r word _ <&9; do [ "$word" = ready ] && break; done
+}
+
 # ---- -c, Ctrl-C: what we created is killed
-"$DT" watch -- "$V/spin" </dev/null >"$T/wout" 2>&1 &
-dpid=$!
-exec 9<"$T/wout"
-read -r line <&9
-cpid=$(echo "$line" | awk '{print $2}')
-while read -r word _ <&9; do [ "$word" = ready ] && break; done
+watch_spin
 kill -INT $dpid
 wait $dpid; rc=$?
 exec 9<&-
 [ $rc -eq 130 ] && [ ! -e /proc/$cpid ] && ok sigint-kills-created || fail sigint-kills-created "rc=$rc pid=$cpid"
 
 # ---- dtproc killed with SIGKILL: a created victim dies with it
-"$DT" watch -- "$V/spin" </dev/null >"$T/wout" 2>&1 &
-dpid=$!
-exec 9<"$T/wout"
-read -r line <&9
-cpid=$(echo "$line" | awk '{print $2}')
-while read -r word _ <&9; do [ "$word" = ready ] && break; done
+watch_spin
 exec 3>&2 2>/dev/null		# bash's "Killed" job notice is expected
 kill -KILL $dpid
 wait $dpid
