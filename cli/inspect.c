@@ -18,6 +18,21 @@ typedef struct inspect {
 	pid_t in_pid;
 } inspect_t;
 
+/*
+ * A look is not a grab: the library's "failed to grab pid N: REASON" is
+ * said as the reason alone, after "cannot read pid N".
+ */
+static const char *
+inspect_reason(const char *msg)
+{
+	const char *p;
+
+	if (strncmp(msg, "failed to grab pid ", 19) == 0 &&
+	    (p = strstr(msg + 19, ": ")) != NULL)
+		return p + 2;
+	return msg;
+}
+
 /* -1 with the process grabbed, or an exit status (the reason printed). */
 static int
 inspect_open(const char *cmd, const char *arg, inspect_t *in)
@@ -37,9 +52,10 @@ inspect_open(const char *cmd, const char *arg, inspect_t *in)
 	}
 	in->in_proc = dtproc_grab(in->in_dtp, in->in_pid, DTPROC_GRAB_RDONLY);
 	if (in->in_proc == NULL) {
-		fprintf(stderr, "%s: %s\n", cli_progname,
-		    dtproc_errmsg(in->in_dtp));
-		return 1;
+		fprintf(stderr, "%s: %s: cannot read pid %d: %s\n",
+		    cli_progname, cmd, (int)in->in_pid,
+		    inspect_reason(dtproc_errmsg(in->in_dtp)));
+		return CLI_EXIT_FAIL;
 	}
 	return -1;
 }

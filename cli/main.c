@@ -23,8 +23,10 @@ static const char usage[] =
 "  sym     resolve symbols and addresses in a running process\n"
 "  stack   print every thread's user stack (as pstack, eu-stack)\n"
 "\n"
-"trace and watch take their target as -c 'CMD ARGS', -p PID, or -- CMD ARGS;\n"
-"ldd, sym and stack take a PID.\n"
+"trace and watch take their target as -c 'CMD ARGS', -p PID, or -- CMD ARGS,\n"
+"and report on stderr (or -o FILE); ldd, sym and stack take a PID and\n"
+"print on stdout.  Exit status with a command: its own, else 125 (dtproc\n"
+"failed), 126 (cannot run it), 127 (not found); without: 0, 1, 2 (usage).\n"
 "'dtproc COMMAND --help' describes a command; 'man dtproc' all of them.\n"
 "\n"
 "options:\n"
@@ -45,6 +47,8 @@ static const struct {
 int
 main(int argc, char **argv)
 {
+	/* reports go to stderr: a line per write, not a write per piece */
+	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return 2;

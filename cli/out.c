@@ -1,9 +1,12 @@
 /*
  * out.c - how the CLI prints: times since start, signal names, JSON
- * strings, symbols.
+ * strings, symbols, and where reports go.  trace's and watch's reports
+ * never share the traced command's stdout (a pipe or file of its own
+ * output): they go to stderr, as strace's and ltrace's do, or to -o FILE.
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,22 +44,64 @@ cli_signame(int sig, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * The length of the well-formed UTF-8 sequence at P (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or 0.  A NUL
+ * fails the continuation test, so nothing is read past the string.
+ */
+static int
+cli_utf8_len(const unsigned char *p)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	int n;
+
+	if (c < 0x80)
+		return 1;
+	n = c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (n == 0 || p[1] < lo || p[1] > hi)
+		return 0;
+	for (int i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * A JSON string, valid UTF-8 whatever bytes S holds (a path, a thread
+ * name): each byte that does not belong to a well-formed sequence is
+ * written as \ufffd, the replacement character (documented in dtproc(1)).
+ */
 void
 cli_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		int n;
+
 		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\t': fputs("\\t", f); break;
-		case '\r': fputs("\\r", f); break;
+		case '"': fputs("\\\"", f); continue;
+		case '\\': fputs("\\\\", f); continue;
+		case '\n': fputs("\\n", f); continue;
+		case '\t': fputs("\\t", f); continue;
+		case '\r': fputs("\\r", f); continue;
 		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+			break;
+		}
+		if (*p < 0x20) {
+			fprintf(f, "\\u%04x", *p);
+		} else if ((n = cli_utf8_len(p)) == 0) {
+			fputs("\\ufffd", f);
+		} else {
+			fwrite(p, 1, (size_t)n, f);
+			p += n - 1;
 		}
 	}
 	fputc('"', f);
@@ -66,18 +111,41 @@ const char *
 cli_sym_format(const dtproc_sym_t *sym, uintptr_t addr, char *buf,
     size_t len)
 {
-	const char *name;
-	int n;
-
-	if (sym == NULL || sym->ds_object == NULL) {
+	if (sym == NULL || sym->ds_object == NULL)
 		snprintf(buf, len, "%#lx", (unsigned long)addr);
-		return buf;
-	}
-	/* obj`name, obj`name+off; obj`off (from the bias) with no symbol */
-	name = sym->ds_name;
-	n = snprintf(buf, len, "%s`%s", sym->ds_object, name ? name : "");
-	if (n >= 0 && (size_t)n < len && (name == NULL || sym->ds_offset))
-		snprintf(buf + n, len - (size_t)n, "%s%#lx", name ? "+" : "",
-		    (unsigned long)sym->ds_offset);
+	else if (sym->ds_name == NULL)	/* as ustack(): obj`0xADDR */
+		snprintf(buf, len, "%s`%#lx", sym->ds_object,
+		    (unsigned long)addr);
+	else if (sym->ds_offset == 0)
+		snprintf(buf, len, "%s`%s", sym->ds_object, sym->ds_name);
+	else
+		snprintf(buf, len, "%s`%s+%#lx", sym->ds_object,
+		    sym->ds_name, (unsigned long)sym->ds_offset);
 	return buf;
+}
+
+FILE *
+cli_out_open(const char *sub, const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return stderr;
+	if ((f = fopen(path, "we")) == NULL)
+		fprintf(stderr, "%s: %s: -o %s: %s\n", cli_progname, sub, path,
+		    strerror(errno));
+	return f;
+}
+
+int
+cli_out_close(FILE *f, const char *sub, const char *path)
+{
+	int bad = f == stderr ? fflush(f) != 0 || ferror(f) :
+	    (ferror(f) != 0) + (fclose(f) != 0) != 0;
+
+	if (bad)
+		fprintf(stderr, "%s: %s: cannot write %s: %s\n", cli_progname,
+		    sub, path != NULL ? path : "the report to stderr",
+		    strerror(errno));
+	return bad ? -1 : 0;
 }

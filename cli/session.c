@@ -12,7 +12,9 @@
  * pipe that callbacks on the control thread write to (cli_session_poke)
  * when they want the main thread to look.  The end is released the
  * reference's way: what we created is killed, what we grabbed runs on,
- * what job control stopped stays stopped.
+ * what job control stopped stays stopped.  How the run ended (the
+ * process's exit, a signal, -d, lost control, a failure of ours) becomes
+ * the exit status here alone (cli_session_exit), per dtproc(1)'s table.
  */
 #include "cli.h"
 
@@ -23,6 +25,8 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,7 +41,8 @@ cli_session_err(const cli_session_t *s, const char *msg)
 }
 
 int
-cli_session_open(cli_session_t *s, const char *sub, int flags)
+cli_session_open(cli_session_t *s, const char *sub, int flags,
+    const cli_target_t *t)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	sigset_t set;
@@ -46,6 +51,7 @@ cli_session_open(cli_session_t *s, const char *sub, int flags)
 	memset(s, 0, sizeof (*s));
 	s->cs_sub = sub;
 	s->cs_flags = flags;
+	s->cs_created = t->ct_pid == 0;
 	s->cs_sigfd = s->cs_poke[0] = s->cs_poke[1] = -1;
 	if (flags & CLI_SESS_SIGNALS) {
 		/* ours alone: the control threads inherit the mask, and a
@@ -71,27 +77,117 @@ cli_session_open(cli_session_t *s, const char *sub, int flags)
 		fprintf(stderr, "%s: %s: cannot set up: %s\n", cli_progname,
 		    sub, strerror(err));
 		cli_session_close(s);
-		return 1;
+		return cli_session_fail(s);
 	}
 	return 0;
 }
 
 int
+cli_session_fail(const cli_session_t *s)
+{
+	return s->cs_created ? CLI_EXIT_OWN : CLI_EXIT_FAIL;
+}
+
+/* Does MSG end with ": " and ERR's sentence? */
+static bool
+cli_msg_says(const char *msg, int err)
+{
+	const char *why = strerror(err);
+	size_t m = strlen(msg), w = strlen(why);
+
+	return m > w + 2 && strcmp(msg + m - w, why) == 0 &&
+	    strncmp(msg + m - w - 2, ": ", 2) == 0;
+}
+
+/*
+ * Why a command could not be run, as a shell says it: 127 not found,
+ * 126 found but not runnable, 128+N killed by signal N before its exec
+ * (past the kernel's point of no return: a bad ELF); else dtproc's 125.
+ * The library's sentence ("failed to execute FILE: REASON") is read, as
+ * dtproc_errno() does not keep exec's errno through the control thread.
+ */
+static int
+cli_session_create_status(const cli_session_t *s)
+{
+	static const int noexec[] = { EACCES, ENOEXEC, ETXTBSY, EISDIR,
+	    ELOOP, ENAMETOOLONG, ENOTDIR, EPERM, E2BIG };
+	const char *msg = dtproc_errmsg(s->cs_dtp), *sig;
+	int n;
+
+	if (strncmp(msg, "failed to execute ", 18) != 0 ||
+	    strstr(msg, ": cannot ") != NULL)
+		return CLI_EXIT_OWN;
+	if ((sig = strstr(msg, "died from signal ")) != NULL &&
+	    sscanf(sig, "died from signal %d", &n) == 1 && n > 0 && n < 128)
+		return 128 + n;
+	if (cli_msg_says(msg, ENOENT))
+		return CLI_EXIT_NOTFOUND;
+	for (size_t i = 0; i < sizeof (noexec) / sizeof (noexec[0]); i++)
+		if (cli_msg_says(msg, noexec[i]))
+			return CLI_EXIT_NOEXEC;
+	if (strstr(msg, "exited before its exec") != NULL)
+		return CLI_EXIT_NOEXEC;
+	return CLI_EXIT_OWN;
+}
+
+int
 cli_session_start(cli_session_t *s, const cli_target_t *t, int flags)
 {
-	if (t->ct_pid != 0) {
+	if (t->ct_pid != 0)
 		s->cs_proc = dtproc_grab(s->cs_dtp, t->ct_pid, flags);
-	} else {
+	else
 		s->cs_proc = dtproc_create(s->cs_dtp, t->ct_argv[0],
 		    t->ct_argv, t->ct_stop);
-		s->cs_created = true;
-	}
 	if (s->cs_proc == NULL) {
 		cli_session_err(s, dtproc_errmsg(s->cs_dtp));
-		return 1;
+		return s->cs_created ? cli_session_create_status(s) :
+		    CLI_EXIT_FAIL;
 	}
 	s->cs_pid = dtproc_pid(s->cs_proc);
+	if (s->cs_created)
+		cli_session_setid(dtproc_exe(s->cs_dtp, s->cs_proc));
 	return 0;
+}
+
+/* Have we CAP_SYS_PTRACE (bit 19 of CapEff)?  Then set-id applies. */
+static bool
+cli_may_ptrace_setid(void)
+{
+	char line[256];
+	unsigned long long caps = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL)
+		return geteuid() == 0;
+	while (fgets(line, sizeof (line), f) != NULL)
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	(void) fclose(f);
+	return (caps >> 19) & 1;
+}
+
+/*
+ * The kernel runs a set-id program exec'd under ptrace without its
+ * privileges unless the tracer could ptrace it anyway (CAP_SYS_PTRACE):
+ * the program may behave otherwise (passwd, sudo), so say so.
+ */
+void
+cli_session_setid(const char *path)
+{
+	struct statvfs vfs;
+	struct stat st;
+
+	if (path == NULL || stat(path, &st) != 0)
+		return;
+	if (!((st.st_mode & S_ISUID) && st.st_uid != geteuid()) &&
+	    !((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) &&
+	    st.st_gid != getegid()))
+		return;
+	if ((statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID)) ||
+	    cli_may_ptrace_setid())
+		return;
+	fprintf(stderr, "%s: %s is set-id: it runs without its privileges "
+	    "while traced\n", cli_progname, path);
 }
 
 void
@@ -175,6 +271,31 @@ cli_session_status(const cli_session_t *s)
 		return 0;
 	return WIFSIGNALED(s->cs_status) ? 128 + WTERMSIG(s->cs_status) :
 	    WEXITSTATUS(s->cs_status);
+}
+
+/*
+ * The end of a run as the exit status, for every subcommand (dtproc(1)'s
+ * table).  Lost control is a failure, never a report that all was well:
+ * the process runs on unsupervised.  QUIT is cli_session_wait's answer.
+ */
+int
+cli_session_exit(const cli_session_t *s, int quit, bool outerr)
+{
+	if (s->cs_state == DTPROC_PS_LOST) {
+		fprintf(stderr, "%s: failed to control pid %d: process exec'd "
+		    "set-id or unobservable program\n", cli_progname,
+		    (int)s->cs_pid);
+		return cli_session_fail(s);
+	}
+	if (outerr)
+		return cli_session_fail(s);
+	if (!s->cs_created)
+		return 0;
+	if (quit > 0)
+		return 128 + quit;
+	if (quit < 0 && s->cs_state != DTPROC_PS_DEAD)
+		return CLI_EXIT_TIMEOUT;
+	return cli_session_status(s);
 }
 
 void

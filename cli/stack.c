@@ -201,11 +201,11 @@ cmd_stack(int argc, char **argv)
 		return 2;
 	}
 	stk_pin();
-	if (cli_session_open(&sess, "stack", CLI_SESS_NAMED) != 0)
-		return 1;
-	if (cli_session_start(&sess, &t, 0) != 0) {
+	if ((rv = cli_session_open(&sess, "stack", CLI_SESS_NAMED, &t)) != 0)
+		return rv;
+	if ((rv = cli_session_start(&sess, &t, 0)) != 0) {
 		cli_session_close(&sess);
-		return 1;
+		return rv;
 	}
 	dtp = sess.cs_dtp;
 	pr = sess.cs_proc;

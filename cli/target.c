@@ -1,8 +1,10 @@
 /*
  * target.c - what every subcommand runs or grabs: -c 'CMD ARGS',
  * -p PID, or the words after --, and where a created one first stops
- * (-s WHEN).  The options are parsed here for trace and watch alike, so
- * that both say the same thing about the same mistake.
+ * (-s WHEN), and where the report goes (-o FILE).  The options are
+ * parsed here for trace and watch alike, so that both say the same thing
+ * about the same mistake, and exit with the same status for it: 2, or
+ * 125 when a command was given (its own status is not to be mistaken).
  */
 #include "cli.h"
 
@@ -54,7 +56,7 @@ int
 cli_opt_other(int c, const char *usage)
 {
 	fputs(usage, c == 'h' ? stdout : stderr);
-	return c == 'h' ? 0 : 2;
+	return c == 'h' ? 0 : CLI_EXIT_USAGE;
 }
 
 int
@@ -63,24 +65,66 @@ cli_usage_err(const char *sub, const char *what, const char *arg)
 	fprintf(stderr, "%s: %s: ", cli_progname, sub);
 	fprintf(stderr, what, arg);
 	fputc('\n', stderr);
-	return 2;
+	return CLI_EXIT_USAGE;
 }
 
 int
-cli_target_opt(cli_target_t *t, const char *sub, int c, const char *arg)
+cli_target_status(const cli_target_t *t, int class)
+{
+	return t->ct_cmd != NULL || t->ct_argv != NULL ? CLI_EXIT_OWN : class;
+}
+
+/*
+ * A usage error is recorded, not returned: whether it is 2 or 125
+ * depends on a command being given, which only the end of the options
+ * tells.  The first one is reported; getopt is silenced for the rest.
+ */
+int
+cli_target_usage(cli_target_t *t, const char *sub, const char *what,
+    const char *arg)
+{
+	if (t->ct_err == 0) {
+		t->ct_err = cli_usage_err(sub, what, arg);
+		opterr = 0;
+	}
+	return -2;
+}
+
+int
+cli_target_opt(cli_target_t *t, const char *sub, const char *usage, int c,
+    const char *arg)
 {
 	switch (c) {
 	case 'c':
 		t->ct_cmd = arg;
 		return -2;
 	case 'p':
+		if (t->ct_pid != 0)
+			return cli_target_usage(t, sub, "only one -p (one "
+			    "process at a time): '%s'", arg);
 		if (cli_parse_pid(arg, &t->ct_pid) != 0)
-			return cli_usage_err(sub, "invalid pid '%s'", arg);
+			return cli_target_usage(t, sub, "invalid pid '%s'", arg);
 		return -2;
 	case 's':
+		t->ct_stop_set = true;
 		if ((t->ct_stop = cli_parse_when(arg)) < 0)
-			return cli_usage_err(sub, "-s: '%s' is not create, "
+			return cli_target_usage(t, sub, "-s: '%s' is not create, "
 			    "preinit, postinit or main", arg);
+		return -2;
+	case 'o':
+		t->ct_out = arg;
+		return -2;
+	case 'h':
+		fputs(usage, stdout);
+		return 0;
+	case '?':
+	case ':':
+		/* getopt said which */
+		if (t->ct_err == 0) {
+			fputs(usage, stderr);
+			t->ct_err = CLI_EXIT_USAGE;
+			opterr = 0;
+		}
 		return -2;
 	default:
 		return -1;
@@ -96,19 +140,24 @@ cli_target_done(cli_target_t *t, const char *sub, const char *usage,
 
 	if (optind < argc)
 		t->ct_argv = &argv[optind];
-	if ((t->ct_cmd != NULL) + (t->ct_pid != 0) + (t->ct_argv != NULL) !=
-	    1) {
+	if (t->ct_err == 0 && (t->ct_cmd != NULL) + (t->ct_pid != 0) +
+	    (t->ct_argv != NULL) != 1) {
 		fprintf(stderr, "%s: %s: give exactly one of -c CMD, -p PID "
 		    "or -- CMD ARGS\n", cli_progname, sub);
 		fputs(usage, stderr);
-		return 2;
+		t->ct_err = CLI_EXIT_USAGE;
 	}
-	if (t->ct_cmd == NULL)
-		return -1;
-	if ((n = cli_split_words(t->ct_cmd, &t->ct_words, &err)) < 0)
-		return cli_usage_err(sub, "-c: %s", err);
-	if (n == 0)
-		return cli_usage_err(sub, "%s", "-c: empty command");
-	t->ct_argv = t->ct_words;
-	return -1;
+	if (t->ct_pid != 0 && t->ct_stop_set)
+		(void) cli_target_usage(t, sub, "%s", "-s applies to a command "
+		    "dtproc runs, not to -p");
+	if (t->ct_err == 0 && t->ct_cmd != NULL) {
+		if ((n = cli_split_words(t->ct_cmd, &t->ct_words, &err)) < 0)
+			(void) cli_target_usage(t, sub, "-c: %s", err);
+		else if (n == 0)
+			(void) cli_target_usage(t, sub, "%s",
+			    "-c: empty command");
+		else
+			t->ct_argv = t->ct_words;
+	}
+	return t->ct_err != 0 ? cli_target_status(t, t->ct_err) : -1;
 }

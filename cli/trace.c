@@ -15,7 +15,13 @@
  * that an object loaded twice, or an exec loop, gives one line per name.
  * With -U each hit also stacks the thread (dtproc_stack) and counts per
  * distinct stack; a new stack is named once, when first seen, while its
- * objects are surely still there.
+ * objects are surely still there.  A stack is keyed by its frames' object
+ * (path), symbol and offset, never by absolute address: the same code
+ * path through a library reloaded elsewhere, or in a site armed again
+ * after dlclose and dlopen, is one stack, merged across sites at the end.
+ *
+ * The report goes to stderr or -o FILE, never to our stdout, which the
+ * traced command shares (gzip -c > file must stay a valid stream).
  */
 #include "cli.h"
 
@@ -30,13 +36,14 @@
 
 static const char trace_usage[] =
 "usage: dtproc trace (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) -f PROBE\n"
-"                    [-f PROBE ...] [-d SECONDS] [-s WHEN] [-U [--folded]]\n"
-"                    [--json]\n"
+"                    [-f PROBE ...] [-d SECONDS] [-s WHEN] [-U] [--folded]\n"
+"                    [--depth N] [-o FILE] [--json]\n"
 "\n"
 "Count the calls of functions, as DTrace's pid provider does: a probe at\n"
 "the entry of each function matching PROBE, in every object loaded now\n"
 "or later, on every thread, one stop per call.  At the end, hits per\n"
-"object`function, most first.\n"
+"object`function, most first, on stderr (the command's stdout stays its\n"
+"own) or in -o FILE.\n"
 "\n"
 "  -f PROBE       [OBJECT`]FUNCTION, globs allowed in both parts:\n"
 "                 malloc, libc.so.6`malloc, 'libz*`inflate*', 'a.out`*'\n"
@@ -45,23 +52,30 @@ static const char trace_usage[] =
 "  -p PID         grab the running process PID; trace until Ctrl-C, -d\n"
 "                 or its end, then let it run on unharmed\n"
 "  -- CMD ARGS    run CMD with ARGS as given\n"
-"  -d SECONDS     stop tracing after SECONDS (a command we started is\n"
-"                 then killed, a grabbed process runs on)\n"
+"  -d SECONDS     stop tracing after SECONDS, a decimal number (a\n"
+"                 command we started is then killed: exit 124; a\n"
+"                 grabbed process runs on)\n"
 "  -s WHEN        where a created process is armed: create, preinit (the\n"
 "                 default: constructors and main are counted), postinit\n"
-"                 or main\n"
+"                 or main; not with -p\n"
 "  -U             count per user stack too (DTrace's ustack())\n"
-"  --folded       with -U: one 'frame;frame;frame count' line per stack,\n"
-"                 outermost first, for FlameGraph\n"
+"  --folded       implies -U: only the stacks, one 'frame;frame;frame\n"
+"                 count' line each, outermost first, for FlameGraph\n"
 "  --depth N      -U: at most N frames per stack (default 64)\n"
+"  -o, --output FILE  write the report to FILE, not stderr\n"
 "  --json         the counts as one JSON document\n"
 "\n"
-"Children of fork, vfork and posix_spawn are let go clean, not counted.\n";
+"Children of fork, vfork and posix_spawn are let go clean, not counted.\n"
+"Exit status: the command's (128+N if signal N killed it); 124 if -d\n"
+"ended it; 125 if dtproc failed (usage, cannot trace, control lost),\n"
+"126/127 if the command cannot run / is not found.  With -p: 0, 1 on\n"
+"failure, 2 usage.\n";
 
 typedef struct trace_stack {
-	uint64_t tk_hash;
+	uint64_t tk_hash;	/* of tk_key */
+	size_t tk_keylen;
+	unsigned char *tk_key;	/* per frame: object, symbol, offset */
 	int tk_depth;
-	uintptr_t *tk_pcs;
 	char **tk_names;	/* named when first seen */
 	unsigned long long tk_hits;
 	struct trace_stack *tk_next;
@@ -97,7 +111,10 @@ typedef struct trace {
 	unsigned tr_failed;	/* sites that could not be armed */
 	char tr_fail_msg[512];
 	int tr_ustack, tr_folded, tr_json, tr_depth;
-	uintptr_t *tr_pcs;	/* -U scratch */
+	uintptr_t *tr_pcs;	/* -U scratch: a hit's pcs */
+	unsigned char *tr_key;	/* -U scratch: their key */
+	size_t tr_keycap;
+	FILE *tr_out;		/* the report: stderr or -o FILE */
 	unsigned long long tr_stack_err;
 	cli_session_t tr_sess;
 	bool tr_live;		/* armed at the -s stop: callbacks re-arm */
@@ -130,13 +147,74 @@ trace_unarm(trace_t *tr, trace_site_t *s)
 }
 
 static uint64_t
-trace_pcs_hash(const uintptr_t *pcs, int n)
+trace_key_hash(const unsigned char *key, size_t len)
 {
 	uint64_t h = 1469598103934665603ULL;
 
-	for (int i = 0; i < n; i++)
-		h = (h ^ pcs[i]) * 1099511628211ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ key[i]) * 1099511628211ULL;
 	return h;
+}
+
+/* Append LEN bytes to the key being built: 0, or -1 out of memory. */
+static int
+trace_key_put(trace_t *tr, size_t *off, const void *p, size_t len)
+{
+	if (*off + len > tr->tr_keycap) {
+		size_t cap = (*off + len) * 2;
+		unsigned char *k = realloc(tr->tr_key, cap);
+
+		if (k == NULL)
+			return -1;
+		tr->tr_key = k;
+		tr->tr_keycap = cap;
+	}
+	memcpy(tr->tr_key + *off, p, len);
+	*off += len;
+	return 0;
+}
+
+/*
+ * The key of the N pcs in tr_pcs, in tr_key: per frame the object's path,
+ * the symbol and the offset from it (or from the object's bias); the
+ * absolute pc only in anonymous memory, where nothing else names it.
+ * Its length, or 0 out of memory.
+ */
+static size_t
+trace_stack_key(trace_t *tr, dtproc_proc_t *pr, int n)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < n; i++) {
+		dtproc_sym_t sym;
+		const char *obj = "", *name = "";
+		uint64_t where = tr->tr_pcs[i];
+
+		if (dtproc_sym_addr(tr->tr_dtp, pr, tr->tr_pcs[i], &sym) == 0 &&
+		    sym.ds_object != NULL && (sym.ds_object[0] != '[' ||
+		    strcmp(sym.ds_object, "[vdso]") == 0)) {
+			obj = sym.ds_path != NULL && sym.ds_path[0] != '\0' ?
+			    sym.ds_path : sym.ds_object;
+			name = sym.ds_name != NULL ? sym.ds_name : "";
+			where = sym.ds_offset;
+		}
+		if (trace_key_put(tr, &off, obj, strlen(obj) + 1) != 0 ||
+		    trace_key_put(tr, &off, name, strlen(name) + 1) != 0 ||
+		    trace_key_put(tr, &off, &where, sizeof (where)) != 0)
+			return 0;
+	}
+	return off;
+}
+
+static void
+trace_stack_free(trace_stack_t *k)
+{
+	if (k->tk_names != NULL)
+		for (int i = 0; i < k->tk_depth; i++)
+			free(k->tk_names[i]);
+	free(k->tk_names);
+	free(k->tk_key);
+	free(k);
 }
 
 /* -U: count this hit under its stack. */
@@ -144,42 +222,42 @@ static void
 trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid, trace_site_t *s)
 {
 	int n = dtproc_stack(tr->tr_dtp, pr, tid, tr->tr_pcs, tr->tr_depth);
+	size_t len = n > 0 ? trace_stack_key(tr, pr, n) : 0;
 	uint64_t h;
 	trace_stack_t *k;
 
-	if (n <= 0) {
+	if (len == 0) {
 		tr->tr_stack_err++;
 		return;
 	}
-	h = trace_pcs_hash(tr->tr_pcs, n);
+	h = trace_key_hash(tr->tr_key, len);
 	for (k = s->ts_stacks; k != NULL; k = k->tk_next) {
-		if (k->tk_hash == h && k->tk_depth == n &&
-		    memcmp(k->tk_pcs, tr->tr_pcs, n * sizeof (uintptr_t)) == 0) {
+		if (k->tk_hash == h && k->tk_keylen == len &&
+		    memcmp(k->tk_key, tr->tr_key, len) == 0) {
 			k->tk_hits++;
 			return;
 		}
 	}
 	if ((k = calloc(1, sizeof (*k))) == NULL ||
-	    (k->tk_pcs = malloc(n * sizeof (uintptr_t))) == NULL ||
+	    (k->tk_key = malloc(len)) == NULL ||
 	    (k->tk_names = calloc(n, sizeof (char *))) == NULL) {
-		if (k != NULL) {
-			free(k->tk_pcs);
-			free(k);
-		}
+		if (k != NULL)
+			trace_stack_free(k);
 		tr->tr_stack_err++;
 		return;
 	}
-	memcpy(k->tk_pcs, tr->tr_pcs, n * sizeof (uintptr_t));
+	memcpy(k->tk_key, tr->tr_key, len);
+	k->tk_keylen = len;
 	k->tk_depth = n;
 	k->tk_hash = h;
 	k->tk_hits = 1;
 	for (int i = 0; i < n; i++) {
 		char name[512];
 
-		if (dtproc_frame_name(tr->tr_dtp, pr, k->tk_pcs[i], i > 0,
+		if (dtproc_frame_name(tr->tr_dtp, pr, tr->tr_pcs[i], i > 0,
 		    name, sizeof (name)) < 0)
 			snprintf(name, sizeof (name), "%#lx",
-			    (unsigned long)k->tk_pcs[i]);
+			    (unsigned long)tr->tr_pcs[i]);
 		k->tk_names[i] = strdup(name);
 	}
 	k->tk_next = s->ts_stacks;
@@ -213,11 +291,7 @@ trace_site_free(trace_site_t *s)
 		trace_stack_t *k = s->ts_stacks;
 
 		s->ts_stacks = k->tk_next;
-		for (int i = 0; i < k->tk_depth; i++)
-			free(k->tk_names[i]);
-		free(k->tk_names);
-		free(k->tk_pcs);
-		free(k);
+		trace_stack_free(k);
 	}
 	free(s->ts_obj);
 	free(s->ts_path);
@@ -297,6 +371,8 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 	trace_t *tr = arg;
 
 	(void) dtp;
+	if (ev->de_kind == DTPROC_EV_EXEC)
+		cli_session_setid(ev->de_path);
 	/* before the -s stop nothing is armed: that is where tracing starts */
 	if (!tr->tr_live && ev->de_kind != DTPROC_EV_EXIT &&
 	    ev->de_kind != DTPROC_EV_LOST)
@@ -377,6 +453,42 @@ trace_parse_probe(const char *spec, trace_probe_t *p, const char **why)
 	return 0;
 }
 
+/* -d SECONDS: a decimal number (digits, at most one point), or -1. */
+static double
+trace_parse_secs(const char *arg)
+{
+	size_t digits = strspn(arg, "0123456789"), frac = 0;
+
+	if (arg[digits] == '.')
+		frac = strspn(arg + digits + 1, "0123456789") + 1;
+	if (digits + (frac > 0 ? frac - 1 : 0) == 0 ||
+	    arg[digits + frac] != '\0')
+		return -1;
+	return strtod(arg, NULL);
+}
+
+/* -f PROBE: 0, or -2 with the usage error recorded. */
+static int
+trace_add_probe(trace_t *tr, cli_target_t *t, const char *spec)
+{
+	trace_probe_t *p = realloc(tr->tr_probes,
+	    (tr->tr_nprobes + 1) * sizeof (*p));
+	const char *err;
+	char msg[256];
+
+	if (p == NULL)
+		return cli_target_usage(t, "trace", "%s", "out of memory");
+	tr->tr_probes = p;
+	if (trace_parse_probe(spec, &p[tr->tr_nprobes], &err) != 0) {
+		free(p[tr->tr_nprobes].tp_obj);
+		free(p[tr->tr_nprobes].tp_func);
+		snprintf(msg, sizeof (msg), "bad probe '%%s': %s", err);
+		return cli_target_usage(t, "trace", msg, spec);
+	}
+	tr->tr_nprobes++;
+	return 0;
+}
+
 static int
 trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
     double *secs)
@@ -385,77 +497,60 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 		{ "json", no_argument, NULL, 'j' },
 		{ "folded", no_argument, NULL, 'F' },
 		{ "depth", required_argument, NULL, 'D' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *err;
 	char *end;
 	int c, rv;
 	long d;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:f:d:Uh", opts, NULL))
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:Uh", opts, NULL))
 	    != -1) {
-		if ((rv = cli_target_opt(t, "trace", c, optarg)) == -2)
+		if ((rv = cli_target_opt(t, "trace", trace_usage, c, optarg)) ==
+		    0)
+			return 0;
+		if (rv == -2)
 			continue;
-		if (rv >= 0)
-			return rv;
 		switch (c) {
-		case 'f': {
-			trace_probe_t *p = realloc(tr->tr_probes,
-			    (tr->tr_nprobes + 1) * sizeof (*p));
-
-			if (p == NULL)
-				return cli_usage_err("trace", "%s", "out of memory");
-			tr->tr_probes = p;
-			if (trace_parse_probe(optarg, &p[tr->tr_nprobes],
-			    &err) != 0) {
-				fprintf(stderr, "%s: trace: bad probe '%s': "
-				    "%s\n", cli_progname, optarg, err);
-				return 2;
-			}
-			tr->tr_nprobes++;
+		case 'f':
+			(void) trace_add_probe(tr, t, optarg);
 			break;
-		}
 		case 'd':
-			errno = 0;
-			*secs = strtod(optarg, &end);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    !(*secs >= 0) || isinf(*secs))
-				return cli_usage_err("trace", "-d: '%s' is not a "
-				    "number of seconds", optarg);
+			if ((*secs = trace_parse_secs(optarg)) < 0)
+				(void) cli_target_usage(t, "trace", "-d: '%s' is "
+				    "not a decimal number of seconds", optarg);
 			break;
 		case 'U':
 			tr->tr_ustack = 1;
 			break;
 		case 'F':
-			tr->tr_folded = 1;
+			tr->tr_folded = tr->tr_ustack = 1;
 			break;
 		case 'D':
 			errno = 0;
 			d = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || d < 1 ||
-			    d > DTPROC_STACK_MAX)
-				return cli_usage_err("trace", "--depth: '%s' is not "
-				    "a depth from 1 to 1024", optarg);
-			tr->tr_depth = (int)d;
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    d < 1 || d > DTPROC_STACK_MAX)
+				(void) cli_target_usage(t, "trace", "--depth: "
+				    "'%s' is not a depth from 1 to 1024", optarg);
+			else
+				tr->tr_depth = (int)d;
 			break;
-		case 'j':
+		default:	/* j */
 			tr->tr_json = 1;
 			break;
-		default:
-			return cli_opt_other(c, trace_usage);
 		}
 	}
+	if (tr->tr_folded && tr->tr_json)
+		(void) cli_target_usage(t, "trace", "%s", "--folded and --json "
+		    "exclude each other");
 	if ((rv = cli_target_done(t, "trace", trace_usage, argc, argv)) >= 0)
 		return rv;
 	if (tr->tr_nprobes == 0)
-		return cli_usage_err("trace", "%s", "no probe: give -f PROBE");
-	if (tr->tr_folded)
-		tr->tr_ustack = 1;
-	if (tr->tr_folded && tr->tr_json)
-		return cli_usage_err("trace", "%s", "--folded and --json exclude "
-		    "each other");
+		return cli_target_status(t, cli_usage_err("trace", "%s",
+		    "no probe: give -f PROBE"));
 	return -1;
 }
 
@@ -477,17 +572,6 @@ trace_line_cmp(const void *a, const void *b)
 	if ((c = strcmp(x->tl_obj, y->tl_obj)) != 0)
 		return c;
 	return strcmp(x->tl_func, y->tl_func);
-}
-
-static int
-trace_stack_cmp(const void *a, const void *b)
-{
-	const trace_stack_t *x = *(trace_stack_t *const *)a;
-	const trace_stack_t *y = *(trace_stack_t *const *)b;
-
-	if (x->tk_hits != y->tk_hits)
-		return x->tk_hits > y->tk_hits ? -1 : 1;
-	return 0;
 }
 
 /* Sum the sites per object`function; the lines, most hits first. */
@@ -529,12 +613,42 @@ trace_lines(trace_t *tr, size_t *np)
 	return l;
 }
 
-/* The stacks of every site named like L, merged by names, sorted. */
-static trace_stack_t **
+/* A stack of a line: the stacks of its sites with one key, summed. */
+typedef struct trace_sum {
+	const trace_stack_t *tm_k;	/* the first seen: its names */
+	unsigned long long tm_hits;
+} trace_sum_t;
+
+static int
+trace_key_cmp(const void *a, const void *b)
+{
+	const trace_stack_t *x = ((const trace_sum_t *)a)->tm_k;
+	const trace_stack_t *y = ((const trace_sum_t *)b)->tm_k;
+
+	if (x->tk_keylen != y->tk_keylen)
+		return x->tk_keylen < y->tk_keylen ? -1 : 1;
+	return memcmp(x->tk_key, y->tk_key, x->tk_keylen);
+}
+
+static int
+trace_sum_cmp(const void *a, const void *b)
+{
+	const trace_sum_t *x = a, *y = b;
+
+	if (x->tm_hits != y->tm_hits)
+		return x->tm_hits > y->tm_hits ? -1 : 1;
+	return trace_key_cmp(a, b);
+}
+
+/*
+ * The stacks of every site named like L (an object loaded again, an exec
+ * loop: one site each), those with one key merged, most hits first.
+ */
+static trace_sum_t *
 trace_line_stacks(trace_t *tr, const trace_line_t *l, size_t *np)
 {
-	size_t n = 0;
-	trace_stack_t **v = NULL;
+	size_t n = 0, m = 0;
+	trace_sum_t *v = NULL;
 
 	for (trace_site_t *s = tr->tr_all; s != NULL; s = s->ts_all) {
 		if (strcmp(s->ts_obj, l->tl_obj) != 0 ||
@@ -542,23 +656,114 @@ trace_line_stacks(trace_t *tr, const trace_line_t *l, size_t *np)
 			continue;
 		for (trace_stack_t *k = s->ts_stacks; k != NULL;
 		    k = k->tk_next) {
-			trace_stack_t **m = realloc(v, (n + 1) * sizeof (*v));
-			if (m == NULL)
+			trace_sum_t *nv = realloc(v, (n + 1) * sizeof (*v));
+			if (nv == NULL)
 				break;
-			v = m;
-			v[n++] = k;
+			v = nv;
+			v[n].tm_k = k;
+			v[n++].tm_hits = k->tk_hits;
 		}
 	}
-	if (n > 0)
-		qsort(v, n, sizeof (*v), trace_stack_cmp);
+	if (n > 0) {
+		qsort(v, n, sizeof (*v), trace_key_cmp);
+		for (size_t i = 1; i < n; i++) {
+			if (trace_key_cmp(&v[m], &v[i]) == 0)
+				v[m].tm_hits += v[i].tm_hits;
+			else
+				v[++m] = v[i];
+		}
+		n = m + 1;
+		qsort(v, n, sizeof (*v), trace_sum_cmp);
+	}
 	*np = n;
 	return v;
+}
+
+static const char *
+trace_frame(const trace_stack_t *k, int f)
+{
+	return k->tk_names[f] != NULL ? k->tk_names[f] : "?";
+}
+
+static void
+trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
+    int have_status, int status, unsigned long long total)
+{
+	FILE *o = tr->tr_out;
+	size_t nk;
+
+	fprintf(o, "{\"pid\":%d,", (int)pid);
+	if (have_status)
+		fprintf(o, "\"status\":%d,", status);
+	fprintf(o, "\"probes\":[");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(o, "%s{\"object\":", i ? "," : "");
+		cli_json_str(o, l[i].tl_obj);
+		fprintf(o, ",\"function\":");
+		cli_json_str(o, l[i].tl_func);
+		fprintf(o, ",\"hits\":%llu", l[i].tl_hits);
+		if (tr->tr_ustack) {
+			trace_sum_t *v = trace_line_stacks(tr, &l[i], &nk);
+
+			fprintf(o, ",\"stacks\":[");
+			for (size_t j = 0; j < nk; j++) {
+				fprintf(o, "%s{\"hits\":%llu,\"frames\":[",
+				    j ? "," : "", v[j].tm_hits);
+				for (int f = 0; f < v[j].tm_k->tk_depth; f++) {
+					if (f)
+						fputc(',', o);
+					cli_json_str(o, trace_frame(v[j].tm_k, f));
+				}
+				fprintf(o, "]}");
+			}
+			fprintf(o, "]");
+			free(v);
+		}
+		fprintf(o, "}");
+	}
+	fprintf(o, "],\"total\":%llu,\"armed\":%zu}\n", total, tr->tr_nsites);
+}
+
+/* --folded: "outer;...;inner count", or the table with -U stacks. */
+static void
+trace_print_text(trace_t *tr, const trace_line_t *l, size_t n)
+{
+	FILE *o = tr->tr_out;
+	size_t nk;
+
+	if (!tr->tr_folded)
+		fprintf(o, "%12s  %s\n", "HITS", "PROBE");
+	for (size_t i = 0; i < n; i++) {
+		trace_sum_t *v = NULL;
+
+		if (!tr->tr_folded)
+			fprintf(o, "%12llu  %s`%s\n", l[i].tl_hits,
+			    l[i].tl_obj, l[i].tl_func);
+		if (!tr->tr_ustack)
+			continue;
+		v = trace_line_stacks(tr, &l[i], &nk);
+		for (size_t j = 0; j < nk; j++) {
+			const trace_stack_t *k = v[j].tm_k;
+
+			if (tr->tr_folded) {
+				for (int f = k->tk_depth - 1; f >= 0; f--)
+					fprintf(o, "%s%s", trace_frame(k, f),
+					    f ? ";" : "");
+				fprintf(o, " %llu\n", v[j].tm_hits);
+				continue;
+			}
+			for (int f = 0; f < k->tk_depth; f++)
+				fprintf(o, "%14s%s\n", "", trace_frame(k, f));
+			fprintf(o, "%12llu\n\n", v[j].tm_hits);
+		}
+		free(v);
+	}
 }
 
 static void
 trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 {
-	size_t n, nk;
+	size_t n;
 	trace_line_t *l = trace_lines(tr, &n);
 	unsigned long long total = 0;
 
@@ -566,73 +771,10 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 		return;
 	for (size_t i = 0; i < n; i++)
 		total += l[i].tl_hits;
-	if (tr->tr_json) {
-		printf("{\"pid\":%d,", (int)pid);
-		if (have_status)
-			printf("\"status\":%d,", status);
-		printf("\"probes\":[");
-		for (size_t i = 0; i < n; i++) {
-			printf("%s{\"object\":", i ? "," : "");
-			cli_json_str(stdout, l[i].tl_obj);
-			printf(",\"function\":");
-			cli_json_str(stdout, l[i].tl_func);
-			printf(",\"hits\":%llu", l[i].tl_hits);
-			if (tr->tr_ustack) {
-				trace_stack_t **v = trace_line_stacks(tr,
-				    &l[i], &nk);
-				printf(",\"stacks\":[");
-				for (size_t j = 0; j < nk; j++) {
-					printf("%s{\"hits\":%llu,\"frames\":[",
-					    j ? "," : "", v[j]->tk_hits);
-					for (int f = 0; f < v[j]->tk_depth;
-					    f++) {
-						if (f)
-							putchar(',');
-						cli_json_str(stdout,
-						    v[j]->tk_names[f] ?
-						    v[j]->tk_names[f] : "?");
-					}
-					printf("]}");
-				}
-				printf("]");
-				free(v);
-			}
-			printf("}");
-		}
-		printf("],\"total\":%llu,\"armed\":%zu}\n", total,
-		    tr->tr_nsites);
-	} else if (tr->tr_folded) {
-		for (size_t i = 0; i < n; i++) {
-			trace_stack_t **v = trace_line_stacks(tr, &l[i], &nk);
-
-			for (size_t j = 0; j < nk; j++) {
-				for (int f = v[j]->tk_depth - 1; f >= 0; f--)
-					printf("%s%s", v[j]->tk_names[f] ?
-					    v[j]->tk_names[f] : "?",
-					    f ? ";" : "");
-				printf(" %llu\n", v[j]->tk_hits);
-			}
-			free(v);
-		}
-	} else {
-		printf("%12s  %s\n", "HITS", "PROBE");
-		for (size_t i = 0; i < n; i++) {
-			printf("%12llu  %s`%s\n", l[i].tl_hits, l[i].tl_obj,
-			    l[i].tl_func);
-			if (!tr->tr_ustack)
-				continue;
-			trace_stack_t **v = trace_line_stacks(tr, &l[i], &nk);
-			for (size_t j = 0; j < nk; j++) {
-				for (int f = 0; f < v[j]->tk_depth; f++)
-					printf("%14s%s\n", "",
-					    v[j]->tk_names[f] ?
-					    v[j]->tk_names[f] : "?");
-				printf("%12llu\n\n", v[j]->tk_hits);
-			}
-			free(v);
-		}
-	}
-	fflush(stdout);
+	if (tr->tr_json)
+		trace_print_json(tr, l, n, pid, have_status, status, total);
+	else
+		trace_print_text(tr, l, n);
 	free(l);
 }
 
@@ -659,6 +801,49 @@ trace_free(trace_t *tr)
 	}
 	free(tr->tr_probes);
 	free(tr->tr_pcs);
+	free(tr->tr_key);
+}
+
+/* Set up and start: -1 with the process resting armed, or the status. */
+static int
+trace_start(trace_t *tr, const cli_target_t *t)
+{
+	cli_session_t *s = &tr->tr_sess;
+	dtproc_proc_t *pr;
+	int rv;
+
+	if ((tr->tr_pcs = calloc(DTPROC_STACK_MAX, sizeof (uintptr_t))) ==
+	    NULL) {
+		fprintf(stderr, "%s: trace: cannot set up: out of memory\n",
+		    cli_progname);
+		return cli_target_status(t, CLI_EXIT_FAIL);
+	}
+	if ((rv = cli_session_open(s, "trace", CLI_SESS_SIGNALS, t)) != 0)
+		return rv;
+	tr->tr_dtp = s->cs_dtp;
+	dtproc_set_event(tr->tr_dtp, trace_event, tr);
+	dtproc_set_dlactivity(tr->tr_dtp, trace_dlact, tr);
+	if ((rv = cli_session_start(s, t, 0)) != 0) {
+		cli_session_close(s);
+		return rv;
+	}
+	pr = s->cs_proc;
+
+	/* it rests at the rendezvous: arm what is there */
+	dtproc_lock(tr->tr_dtp, pr);
+	trace_arm_all(tr, pr);
+	tr->tr_live = true;
+	dtproc_unlock(tr->tr_dtp, pr);
+	for (int i = 0; i < tr->tr_nprobes; i++)
+		if (tr->tr_probes[i].tp_matched == 0)
+			fprintf(stderr, "%s: warning: probe '%s' matches no "
+			    "function in pid %d yet\n", cli_progname,
+			    tr->tr_probes[i].tp_spec, (int)s->cs_pid);
+	if (tr->tr_failed > 0)
+		fprintf(stderr, "%s: warning: %u function%s could not be "
+		    "probed, the first %s\n", cli_progname, tr->tr_failed,
+		    tr->tr_failed > 1 ? "s" : "", tr->tr_fail_msg);
+	return -1;
 }
 
 int
@@ -668,65 +853,32 @@ cmd_trace(int argc, char **argv)
 	cli_target_t t = { .ct_stop = DTPROC_STOP_PREINIT };
 	cli_session_t *s = &tr.tr_sess;
 	double secs = -1;	/* -d: < 0, no limit */
-	dtproc_proc_t *pr;
 	int rv, quit;
 
-	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) >= 0) {
+	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0) {
+		/* the report's file first: a bad path starts nothing */
+		if ((tr.tr_out = cli_out_open("trace", t.ct_out)) == NULL)
+			rv = cli_target_status(&t, CLI_EXIT_FAIL);
+		else if ((rv = trace_start(&tr, &t)) >= 0)
+			(void) cli_out_close(tr.tr_out, "trace", t.ct_out);
+	}
+	if (rv >= 0) {
 		trace_free(&tr);
 		cli_target_free(&t);
 		return rv;
 	}
-	if ((tr.tr_pcs = calloc(DTPROC_STACK_MAX, sizeof (uintptr_t))) ==
-	    NULL) {
-		fprintf(stderr, "%s: trace: cannot set up: out of memory\n",
-		    cli_progname);
-		rv = 1;
-	} else {
-		rv = cli_session_open(s, "trace", CLI_SESS_SIGNALS);
-	}
-	if (rv != 0) {
-		trace_free(&tr);
-		cli_target_free(&t);
-		return 1;
-	}
-	tr.tr_dtp = s->cs_dtp;
-	dtproc_set_event(tr.tr_dtp, trace_event, &tr);
-	dtproc_set_dlactivity(tr.tr_dtp, trace_dlact, &tr);
-	if (cli_session_start(s, &t, 0) != 0) {
-		cli_session_close(s);
-		trace_free(&tr);
-		cli_target_free(&t);
-		return 1;
-	}
-	pr = s->cs_proc;
-
-	/* it rests at the rendezvous: arm what is there */
-	dtproc_lock(tr.tr_dtp, pr);
-	trace_arm_all(&tr, pr);
-	tr.tr_live = true;
-	dtproc_unlock(tr.tr_dtp, pr);
-	for (int i = 0; i < tr.tr_nprobes; i++)
-		if (tr.tr_probes[i].tp_matched == 0)
-			fprintf(stderr, "%s: warning: probe '%s' matches no "
-			    "function in pid %d yet\n", cli_progname,
-			    tr.tr_probes[i].tp_spec, (int)s->cs_pid);
-	if (tr.tr_failed > 0)
-		fprintf(stderr, "%s: warning: %u function%s could not be "
-		    "probed, the first %s\n", cli_progname, tr.tr_failed,
-		    tr.tr_failed > 1 ? "s" : "", tr.tr_fail_msg);
-	dtproc_continue(tr.tr_dtp, pr);
+	dtproc_continue(tr.tr_dtp, s->cs_proc);
 
 	quit = cli_session_wait(s, secs);
 	cli_session_release(s, quit);
-	rv = cli_session_status(s);
 	trace_print(&tr, s->cs_pid, s->cs_created &&
-	    s->cs_state == DTPROC_PS_DEAD, rv);
+	    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
 	if (tr.tr_stack_err > 0)
 		fprintf(stderr, "%s: warning: %llu hit%s could not be "
 		    "stacked\n", cli_progname, tr.tr_stack_err,
 		    tr.tr_stack_err > 1 ? "s" : "");
-	if (quit > 0 && s->cs_created)
-		rv = 128 + quit;
+	rv = cli_session_exit(s, quit,
+	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0);
 	cli_session_close(s);
 	trace_free(&tr);
 	cli_target_free(&t);

@@ -3,7 +3,8 @@
  *
  * Built on the public API only, the way dtrace -c and -p sit on
  * libdtrace: the control thread reports each event through the event
- * callback and prints it; the main thread waits (session.c) for the
+ * callback and prints it (on stderr, or -o FILE: never into the traced
+ * command's stdout); the main thread waits (session.c) for the
  * process's death notice, for a signal, or for the callback to say our
  * output is gone, then releases the process the reference's way.
  */
@@ -18,7 +19,7 @@
 
 static const char watch_usage[] =
 "usage: dtproc watch (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) [-s WHEN]\n"
-"                    [--json]\n"
+"                    [-o FILE] [--json]\n"
 "\n"
 "Print each lifecycle event of a process with the time since start:\n"
 "threads created and exited, fork and vfork children, exec, signals,\n"
@@ -26,6 +27,7 @@ static const char watch_usage[] =
 "preinit, postinit and main milestones, and the exit status or killing\n"
 "signal.  Runs until the process ends or Ctrl-C, then releases it: a\n"
 "command we started is killed, a grabbed process runs on unharmed.\n"
+"Events go to stderr (the command's stdout stays its own) or to -o FILE.\n"
 "\n"
 "  -c 'CMD ARGS'  run CMD, split into words as a shell would (quotes\n"
 "                 honoured, nothing expanded); exit with its status\n"
@@ -33,7 +35,12 @@ static const char watch_usage[] =
 "  -- CMD ARGS    run CMD with ARGS as given\n"
 "  -s WHEN        where a created process first stops: create (at its\n"
 "                 exec, the default), preinit, postinit or main\n"
-"  --json         one JSON object per event per line\n";
+"  -o, --output FILE  write the events to FILE, not stderr\n"
+"  --json         one JSON object per event per line\n"
+"\n"
+"Exit status: the command's (128+N if signal N killed it); 125 if dtproc\n"
+"failed (usage, cannot trace, control lost), 126/127 if the command\n"
+"cannot run / is not found.  With -p: 0, 1 on failure, 2 usage.\n";
 
 typedef struct watch {
 	int w_json;
@@ -145,6 +152,7 @@ watch_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 		watch_status(w, ev->de_status);
 		break;
 	case DTPROC_EV_EXEC:
+		cli_session_setid(ev->de_path);
 		watch_str(w, "path", ev->de_path);
 		if (ev->de_child != ev->de_tid)
 			watch_int(w, "former_tid", "from thread ",
@@ -180,20 +188,19 @@ watch_args(int argc, char **argv, cli_target_t *t, int *json)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, rv;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:h", opts, NULL)) != -1) {
-		if ((rv = cli_target_opt(t, "watch", c, optarg)) == -2)
-			continue;
-		if (rv >= 0)
-			return rv;
-		if (c != 'j')
-			return cli_opt_other(c, watch_usage);
-		*json = 1;
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:h", opts, NULL)) != -1) {
+		if ((rv = cli_target_opt(t, "watch", watch_usage, c, optarg)) ==
+		    0)
+			return 0;
+		if (rv == -1)	/* j: the only one left */
+			*json = 1;
 	}
 	return cli_target_done(t, "watch", watch_usage, argc, argv);
 }
@@ -202,7 +209,7 @@ int
 cmd_watch(int argc, char **argv)
 {
 	cli_target_t t = { .ct_stop = DTPROC_STOP_CREATE };
-	watch_t w = { .w_out = stdout };
+	watch_t w = { .w_out = NULL };
 	cli_session_t *s = &w.w_sess;
 	int rv, quit;
 
@@ -210,18 +217,26 @@ cmd_watch(int argc, char **argv)
 		cli_target_free(&t);
 		return rv;
 	}
-	if (cli_session_open(s, "watch", CLI_SESS_SIGNALS |
-	    CLI_SESS_SIGPIPE) != 0) {
+	if ((w.w_out = cli_out_open("watch", t.ct_out)) == NULL) {
+		rv = cli_target_status(&t, CLI_EXIT_FAIL);
 		cli_target_free(&t);
-		return 1;
+		return rv;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	if ((rv = cli_session_open(s, "watch", CLI_SESS_SIGNALS |
+	    CLI_SESS_SIGPIPE, &t)) != 0) {
+		(void) cli_out_close(w.w_out, "watch", t.ct_out);
+		cli_target_free(&t);
+		return rv;
+	}
+	if (w.w_out != stderr)	/* stderr is line-buffered (main.c) */
+		setvbuf(w.w_out, NULL, _IOLBF, 0);
 	cli_clock_start();
 	dtproc_set_event(s->cs_dtp, watch_event, &w);
-	if (cli_session_start(s, &t, 0) != 0) {
+	if ((rv = cli_session_start(s, &t, 0)) != 0) {
 		cli_session_close(s);
+		(void) cli_out_close(w.w_out, "watch", t.ct_out);
 		cli_target_free(&t);
-		return 1;
+		return rv;
 	}
 	/* the control thread rests at the rendezvous: no other printer */
 	watch_head(&w, s->cs_pid, s->cs_pid, t.ct_pid ? "grabbed" : "created");
@@ -234,7 +249,9 @@ cmd_watch(int argc, char **argv)
 
 	quit = cli_session_wait(s, -1);
 	cli_session_release(s, quit);
-	rv = quit != 0 ? 128 + quit : cli_session_status(s);
+	rv = cli_out_close(w.w_out, "watch", t.ct_out) != 0 &&
+	    !atomic_load(&w.w_broken);
+	rv = cli_session_exit(s, quit, rv);
 	cli_session_close(s);
 	cli_target_free(&t);
 	return rv;

@@ -3,6 +3,7 @@
 #	. "$(dirname "$0")/lib.sh"
 #	check "prints its version" "$BUILD/cli/dtproc" --version
 #	ok NAME | fail NAME WHY... | skip NAME WHY...
+#	field KEY LINE; start VICTIM ARGS... (FIFOs in $T)
 #	summary			# prints the summary line and exits
 #
 # Output lines follow the C harness: "ok NAME", "FAIL NAME: why",

@@ -22,9 +22,10 @@ if [ $rc -eq $prc ] && grep -qx "$(cat "$T/plain")" "$T/out"; then
 else
 	fail seccomp-victim-unharmed "rc=$rc (want $prc) $(head -c 300 "$T/out") $(head -c 300 "$T/err")"
 fi
-if grep -Eq '^ +1000  seccompv`seccomp_target$' "$T/out"; then
+# the report is on stderr, the program's stdout its own
+if grep -Eq '^ +1000  seccompv`seccomp_target$' "$T/err"; then
 	ok seccomp-exact
 else
-	fail seccomp-exact "$(head -c 300 "$T/out")"
+	fail seccomp-exact "$(head -c 300 "$T/err")"
 fi
 summary

@@ -30,18 +30,20 @@ expect version "$T/ver" "^dtproc ${ver//./\\.}\$"
 [ $rc -eq 2 ] && grep -q "exactly one of" "$T/u1" && ok usage-no-target || fail usage-no-target "rc=$rc"
 "$DT" watch -p abc >"$T/u2" 2>&1; rc=$?
 [ $rc -eq 2 ] && grep -q "invalid pid 'abc'" "$T/u2" && ok usage-bad-pid || fail usage-bad-pid "rc=$rc"
+# with a command, dtproc's own failures are 125 (the command's status
+# stays its own); 127 not found, 126 not runnable
 "$DT" watch -c "echo 'oops" >"$T/u3" 2>&1; rc=$?
-[ $rc -eq 2 ] && grep -q "unterminated single quote" "$T/u3" && ok usage-unterminated-quote || fail usage-unterminated-quote "rc=$rc"
+[ $rc -eq 125 ] && grep -q "unterminated single quote" "$T/u3" && ok usage-unterminated-quote || fail usage-unterminated-quote "rc=$rc"
 "$DT" watch -c "   " >"$T/u4" 2>&1; rc=$?
-[ $rc -eq 2 ] && grep -q "empty command" "$T/u4" && ok usage-empty-command || fail usage-empty-command "rc=$rc"
+[ $rc -eq 125 ] && grep -q "empty command" "$T/u4" && ok usage-empty-command || fail usage-empty-command "rc=$rc"
 
-# ---- bad targets: exit 1, message names the file or pid and the reason
+# ---- bad targets: message names the file or pid and the reason
 "$DT" watch -- /nonexistent/prog >"$T/e1" 2>&1; rc=$?
-[ $rc -eq 1 ] && grep -q "failed to execute /nonexistent/prog: No such file or directory" "$T/e1" \
+[ $rc -eq 127 ] && grep -q "failed to execute /nonexistent/prog: No such file or directory" "$T/e1" \
 	&& ok error-missing-file || fail error-missing-file "rc=$rc $(cat "$T/e1")"
 printf 'just text\n' >"$T/notelf"; chmod +x "$T/notelf"
 "$DT" watch -- "$T/notelf" >"$T/e2" 2>&1; rc=$?
-[ $rc -eq 1 ] && grep -q "failed to execute $T/notelf: Exec format error" "$T/e2" \
+[ $rc -eq 126 ] && grep -q "failed to execute $T/notelf: Exec format error" "$T/e2" \
 	&& ok error-not-elf || fail error-not-elf "rc=$rc $(cat "$T/e2")"
 "$DT" watch -p 999999999 >"$T/e3" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q "failed to grab pid 999999999: no such process" "$T/e3" \
@@ -96,7 +98,7 @@ ne=$(grep -c ' exec ' "$T/x1")
 	&& ok posix-spawn-vfork || fail posix-spawn-vfork "rc=$rc $(cat "$T/f1")"
 
 # ---- --json: one valid object per line
-"$DT" watch --json -- "$V/demo" >"$T/j" 2>/dev/null; rc=$?
+"$DT" watch --json -- "$V/demo" 2>"$T/j" >/dev/null; rc=$?
 if grep '^{' "$T/j" | python3 -c '
 import json, sys
 kinds = [json.loads(l)["event"] for l in sys.stdin]
@@ -104,13 +106,14 @@ assert kinds[0] == "created" and kinds[-1] == "exited", kinds
 assert kinds.count("thread-new") == 2, kinds
 '; then ok json-valid; else fail json-valid "$(cat "$T/j")"; fi
 
-# ---- grab, Ctrl-C: released running and unharmed; exit 128+SIGINT
+# ---- grab, Ctrl-C: released running and unharmed; exit 0 (no command:
+# Ctrl-C is how a watch of -p ends)
 mkfifo "$T/vin" "$T/vout" "$T/wout"
 "$V/spin" <"$T/vin" >"$T/vout" &
 vpid=$!
 exec 7>"$T/vin" 8<"$T/vout"
 read -r _ _ <&8
-"$DT" watch -p $vpid >"$T/wout" 2>"$T/werr" &
+"$DT" watch -p $vpid -o "$T/wout" 2>"$T/werr" &
 dpid=$!
 exec 9<"$T/wout"
 read -r line <&9
@@ -121,7 +124,7 @@ tracer_tg=$(awk '/^Tgid/ {print $2}' /proc/$tracer/status 2>/dev/null)
 [ "$tracer_tg" = "$dpid" ] && ok grab-traced || fail grab-traced "TracerPid=$tracer (process $tracer_tg)"
 kill -INT $dpid
 wait $dpid; rc=$?
-[ $rc -eq 130 ] && ok sigint-exit-130 || fail sigint-exit-130 "rc=$rc"
+[ $rc -eq 0 ] && ok sigint-grab-exit-0 || fail sigint-grab-exit-0 "rc=$rc $(cat "$T/werr")"
 tracer=$(awk '/TracerPid/ {print $2}' /proc/$vpid/status)
 state=$(awk '/State/ {print $2}' /proc/$vpid/status)
 [ "$tracer" = 0 ] && [ "$state" != t ] && [ "$state" != T ] && ok sigint-released-running \
@@ -132,10 +135,10 @@ wait $vpid; rc=$?
 [ "$spun" = spun ] && [ $rc -eq 0 ] && ok grabbed-victim-unharmed || fail grabbed-victim-unharmed "rc=$rc $spun"
 exec 7>&- 8<&- 9<&-
 
-# watch_spin: `dtproc watch` creates spin ($dpid), its output on fd 9;
-# once the victim ($cpid) is ready.
+# watch_spin: dtproc watch -- spin, in the background ($dpid), its events
+# and the victim's lines on fd 9, until spin is ready (its pid: $cpid)
 watch_spin() {
-	"$DT" watch -- "$V/spin" </dev/null >"$T/wout" 2>/dev/null &
+	"$DT" watch -- "$V/spin" </dev/null >"$T/wout" 2>&1 &
 	dpid=$!
 	exec 9<"$T/wout"
 	read -r line <&9
@@ -199,7 +202,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	nobody "$X/bin/dtproc" watch -- /bin/sh -c "exec $X/exeonly" >"$T/l1" 2>&1
 	expect lost-on-unreadable-exec "$T/l1" "lost +exec'd set-id or unobservable program"
 	nobody "$X/bin/dtproc" watch -- "$X/exeonly" >"$T/l2" 2>&1; rc=$?
-	[ $rc -eq 1 ] && grep -q "failed to control pid [0-9]*: process exec'd set-id or unobservable program" "$T/l2" \
+	[ $rc -eq 125 ] && grep -q "failed to control pid [0-9]*: process exec'd set-id or unobservable program" "$T/l2" \
 		&& ok create-unobservable-program || fail create-unobservable-program "rc=$rc $(cat "$T/l2")"
 	rm -rf "$X"
 else
