@@ -50,18 +50,46 @@ pt_bp_search(const pt_bkpt_t *a, int n, uintptr_t addr, int *found)
 	return lo;
 }
 
+/* Room at I in the sorted array *A (*N used of *CAP) for a new site. */
+static int
+pt_bp_insert(pt_bkpt_t **a, int *n, int *cap, int i, uintptr_t addr,
+    uint8_t orig)
+{
+	if (*n == *cap) {
+		int m = *cap ? *cap * 2 : 16;
+		pt_bkpt_t *g = realloc(*a, m * sizeof (*g));
+
+		if (g == NULL)
+			return -ENOMEM;
+		*a = g;
+		*cap = m;
+	}
+	memmove(&(*a)[i + 1], &(*a)[i], (*n - i) * sizeof (**a));
+	memset(&(*a)[i], 0, sizeof (**a));
+	(*a)[i].pb_addr = addr;
+	(*a)[i].pb_orig = orig;
+	(*n)++;
+	return 0;
+}
+
 static int
 pt_bp_index(const pt_proc_t *P, uintptr_t addr, int *found)
 {
 	return pt_bp_search(P->pp_bp, P->pp_nbp, addr, found);
 }
 
-pt_bkpt_t *
-pt_bkpt_find(pt_proc_t *P, uintptr_t addr)
+static const pt_bkpt_t *
+pt_bkpt_cfind(const pt_proc_t *P, uintptr_t addr)
 {
 	int found, i = pt_bp_index(P, addr, &found);
 
 	return found ? &P->pp_bp[i] : NULL;
+}
+
+pt_bkpt_t *
+pt_bkpt_find(pt_proc_t *P, uintptr_t addr)
+{
+	return (pt_bkpt_t *)pt_bkpt_cfind(P, addr);
 }
 
 static int
@@ -86,20 +114,8 @@ pt_gone_add(pt_proc_t *P, uintptr_t addr, uint8_t orig)
 
 	if (found)
 		return 0;
-	if (P->pp_ngone == P->pp_agone) {
-		int n = P->pp_agone ? P->pp_agone * 2 : 16;
-		pt_bkpt_t *g = realloc(P->pp_gone, n * sizeof (*g));
-		if (g == NULL)
-			return -ENOMEM;
-		P->pp_gone = g;
-		P->pp_agone = n;
-	}
-	memmove(&P->pp_gone[i + 1], &P->pp_gone[i],
-	    (P->pp_ngone - i) * sizeof (*P->pp_gone));
-	P->pp_gone[i].pb_addr = addr;
-	P->pp_gone[i].pb_orig = orig;
-	P->pp_ngone++;
-	return 0;
+	return pt_bp_insert(&P->pp_gone, &P->pp_ngone, &P->pp_agone, i, addr,
+	    orig);
 }
 
 static void
@@ -146,22 +162,11 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 		return err_set(EINVAL, "pid %d: cannot set breakpoint "
 		    "at %#lx: an int3 is already there", (int)P->pp_pid,
 		    (unsigned long)addr);
-	if (P->pp_nbp == P->pp_abp) {
-		int n = P->pp_abp ? P->pp_abp * 2 : 16;
-		pt_bkpt_t *b = realloc(P->pp_bp, n * sizeof (*b));
-		if (b == NULL)
-			return err_set(ENOMEM, "pid %d: out of memory",
-			    (int)P->pp_pid);
-		P->pp_bp = b;
-		P->pp_abp = n;
-	}
-	memmove(&P->pp_bp[i + 1], &P->pp_bp[i],
-	    (P->pp_nbp - i) * sizeof (*P->pp_bp));
-	P->pp_bp[i].pb_addr = addr;
-	P->pp_bp[i].pb_orig = orig;
+	if (pt_bp_insert(&P->pp_bp, &P->pp_nbp, &P->pp_abp, i, addr,
+	    orig) != 0)
+		return err_set(ENOMEM, "pid %d: out of memory",
+		    (int)P->pp_pid);
 	P->pp_bp[i].pb_refs = 1;
-	memset(&P->pp_bp[i].pb_carry, 0, sizeof (P->pp_bp[i].pb_carry));
-	P->pp_nbp++;
 	if (!P->pp_lifted && pt_mem_write(P, addr, &int3, 1) != 1) {
 		int err = errno;
 
@@ -278,12 +283,9 @@ pt_bkpt_count(const pt_proc_t *P)
 int
 pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte)
 {
-	int found, i = pt_bp_index(P, addr, &found);
+	const pt_bkpt_t *B = pt_bkpt_cfind(P, addr);
 
-	if (!found)
-		return -ENOENT;
-	*byte = P->pp_bp[i].pb_orig;
-	return 0;
+	return B == NULL ? -ENOENT : (*byte = B->pb_orig, 0);
 }
 
 /*
@@ -483,12 +485,9 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 int
 pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, arch_carry_t *c)
 {
-	int found, i = pt_bp_index(P, addr, &found);
+	const pt_bkpt_t *B = pt_bkpt_cfind(P, addr);
 
-	if (!found)
-		return -ENOENT;
-	*c = P->pp_bp[i].pb_carry;
-	return 0;
+	return B == NULL ? -ENOENT : (*c = B->pb_carry, 0);
 }
 
 int
