@@ -88,31 +88,21 @@ cli_session_fail(const cli_session_t *s)
 	return s->cs_created ? CLI_EXIT_OWN : CLI_EXIT_FAIL;
 }
 
-/* Does MSG end with ": " and ERR's sentence? */
-static bool
-cli_msg_says(const char *msg, int err)
-{
-	const char *why = strerror(err);
-	size_t m = strlen(msg), w = strlen(why);
-
-	return m > w + 2 && strcmp(msg + m - w, why) == 0 &&
-	    strncmp(msg + m - w - 2, ": ", 2) == 0;
-}
-
 /*
  * Why a command could not be run, as a shell says it: 127 not found,
  * 126 found but not runnable, 128+N killed by signal N before its exec
  * (past the kernel's point of no return: a bad ELF); else dtproc's 125.
- * The library's sentence ("failed to execute FILE: REASON") is read, as
- * dtproc_errno() does not keep exec's errno through the control thread.
+ * The library's code says which (exec's own errno); only the signal's
+ * number is read from its sentence.
  */
 static int
 cli_session_create_status(const cli_session_t *s)
 {
 	static const int noexec[] = { EACCES, ENOEXEC, ETXTBSY, EISDIR,
-	    ELOOP, ENAMETOOLONG, ENOTDIR, EPERM, E2BIG };
+	    ELOOP, ENAMETOOLONG, ENOTDIR, EPERM, E2BIG, ECHILD,
+	    DTPROC_ENOTELF };
 	const char *msg = dtproc_errmsg(s->cs_dtp), *sig;
-	int n;
+	int err = dtproc_errno(s->cs_dtp), n;
 
 	if (strncmp(msg, "failed to execute ", 18) != 0 ||
 	    strstr(msg, ": cannot ") != NULL)
@@ -120,13 +110,11 @@ cli_session_create_status(const cli_session_t *s)
 	if ((sig = strstr(msg, "died from signal ")) != NULL &&
 	    sscanf(sig, "died from signal %d", &n) == 1 && n > 0 && n < 128)
 		return 128 + n;
-	if (cli_msg_says(msg, ENOENT))
+	if (err == ENOENT)
 		return CLI_EXIT_NOTFOUND;
 	for (size_t i = 0; i < sizeof (noexec) / sizeof (noexec[0]); i++)
-		if (cli_msg_says(msg, noexec[i]))
+		if (err == noexec[i])
 			return CLI_EXIT_NOEXEC;
-	if (strstr(msg, "exited before its exec") != NULL)
-		return CLI_EXIT_NOEXEC;
 	return CLI_EXIT_OWN;
 }
 
