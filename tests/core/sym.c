@@ -675,25 +675,46 @@ TEST(sym_deleted_library)
 	victim_finish(&v);
 }
 
+/* Copy build file REL into DIR/tests/REL, readable and runnable by all. */
+static void
+nobody_copy(const char *dir, const char *rel, int mode)
+{
+	char to[PATH_MAX], cmd[3 * PATH_MAX];
+	const char *from = build_file(rel, mode, rel);
+
+	snprintf(to, sizeof (to), "%s/tests/%s", dir, rel);
+	snprintf(cmd, sizeof (cmd), "mkdir -p \"$(dirname '%s')\" && "
+	    "cp '%s' '%s' && chmod -R a+rX '%s'", to, from, to, dir);
+	CHECK_MSG(system(cmd) == 0, "cannot copy %s for nobody", rel);
+}
+
 /*
  * Run FN as an ordinary user (nobody, uid 65534) in a helper process: a
  * process of that user is read without privileges, as README promises
  * dtproc works.  FN returns 0 or writes why into MSG and returns 1 (77:
  * skip).  Skips when we are not root (the other tests are then the
- * unprivileged case).
+ * unprivileged case).  The build tree may lie where nobody cannot enter
+ * (a checkout in a 0700 directory): what FN runs is copied to a
+ * directory of its own under /tmp first, and DTPROC_BUILD names it.
  */
 typedef int nobody_fn_t(char *msg, size_t n, void *arg);
 
 static void
 as_nobody(nobody_fn_t *fn, void *arg)
 {
-	char msg[1024] = "";
+	char msg[1024] = "", dir[] = "/tmp/dtproc-nobody.XXXXXX";
+	char cmd[PATH_MAX + 16];
 	int p[2], st;
 	ssize_t n;
 	pid_t h;
 
 	if (geteuid() != 0)
 		SKIP("not root: the other tests are the unprivileged case");
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(chmod(dir, 0755) == 0);
+	nobody_copy(dir, "victims/dl", X_OK);
+	nobody_copy(dir, "libs/libdyn.so", R_OK);
+	nobody_copy(dir, "libs/libsymlib.so", R_OK);
 	CHECK(pipe2(p, O_CLOEXEC) == 0);
 	fflush(NULL);
 	if ((h = fork()) < 0)
@@ -703,17 +724,15 @@ as_nobody(nobody_fn_t *fn, void *arg)
 		int rc;
 
 		close(p[0]);
+		setenv("DTPROC_BUILD", dir, 1);
 		if (setgroups(0, NULL) != 0 || setresgid(65534, 65534,
 		    65534) != 0 || setresuid(65534, 65534, 65534) != 0) {
 			dprintf(p[1], "cannot become nobody: %s",
 			    strerror(errno));
 			_exit(77);
 		}
-		if (access(victim_path("dl"), X_OK) != 0 ||
-		    access(testlib_path("dyn"), R_OK) != 0 ||
-		    access("/tmp", W_OK) != 0) {
-			dprintf(p[1], "nobody cannot run the victims, read "
-			    "the test libraries or write /tmp");
+		if (access("/tmp", W_OK) != 0) {
+			dprintf(p[1], "nobody cannot write /tmp");
 			_exit(77);
 		}
 		rc = fn(m, sizeof (m), arg);
@@ -726,6 +745,8 @@ as_nobody(nobody_fn_t *fn, void *arg)
 	close(p[0]);
 	while (waitpid(h, &st, 0) < 0 && errno == EINTR)
 		;
+	snprintf(cmd, sizeof (cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
 		SKIP("%s", msg);
 	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "as uid 65534: "
