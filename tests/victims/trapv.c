@@ -13,6 +13,7 @@
  *	ready <pid> trap_target=<addr>	disposition set, before the calls
  *	(go line)
  *	handled=<H> | ignored
+ *	(a go line, or EOF)
  * Exits 0; killed by SIGTRAP where a hit reset the disposition.
  */
 #include "victim.h"
@@ -95,5 +96,7 @@ main(int argc, char **argv)
 		printf("ignored\n");
 	else
 		printf("handled=%d\n", (int)handled);
+	/* exit only once let go: a traced exit is the tracer's to reap */
+	(void) v_wait_go();
 	return sum > 0 || inhandler ? 0 : 1;
 }
