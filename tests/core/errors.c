@@ -114,32 +114,45 @@ TEST(err_dead)
 	dtproc_close(dtp);
 }
 
-/* An executable that cannot be read: a traced exec of it is lost. */
+/* FROM copied to DIR/NAME (its path in PATH), mode MODE. */
 static void
-unreadable_copy(const char *from, char *dir, char *path, size_t len)
+copy_to(const char *from, const char *dir, const char *name, int mode,
+    char *path, size_t len)
 {
 	char buf[65536];
 	ssize_t n;
 	int in, out;
 
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK_EQ_INT(chmod(dir, 0755), 0);
-	snprintf(path, len, "%s/noread", dir);
+	snprintf(path, len, "%s/%s", dir, name);
 	CHECK((in = open(from, O_RDONLY | O_CLOEXEC)) >= 0);
 	CHECK((out = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0700)) >= 0);
 	while ((n = read(in, buf, sizeof (buf))) > 0)
 		CHECK(write(out, buf, (size_t)n) == n);
 	close(in);
 	close(out);
-	CHECK_EQ_INT(chmod(path, 0111), 0);
+	CHECK_EQ_INT(chmod(path, mode), 0);
 }
 
-/* In a child (as nobody when we are root): 0, or the step that failed. */
-static int
-lost_child(const char *prog)
+/*
+ * An executable that cannot be read (a traced exec of it is lost), in a
+ * new directory DIR that anybody may enter.
+ */
+static void
+unreadable_copy(const char *from, char *dir, char *path, size_t len)
 {
-	char *av[] = { (char *)victim_path("ctlv"), "exec", (char *)prog,
-	    NULL };
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ_INT(chmod(dir, 0755), 0);
+	copy_to(from, dir, "noread", 0111, path, len);
+}
+
+/*
+ * In a child (as nobody when we are root, running CTLV, a copy nobody can
+ * reach whatever the checkout's permissions): 0, or the step that failed.
+ */
+static int
+lost_child(const char *ctlv, const char *prog)
+{
+	char *av[] = { (char *)ctlv, "exec", (char *)prog, NULL };
 	dtproc_proc_t *pr;
 	dtproc_t *dtp;
 	int in[2], null = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -173,17 +186,19 @@ lost_child(const char *prog)
 
 TEST(err_lost)
 {
-	char dir[] = "/tmp/dtproc-errors.XXXXXX", prog[128];
+	char dir[] = "/tmp/dtproc-errors.XXXXXX", prog[128], ctlv[128];
 	int st;
 	pid_t c;
 
 	unreadable_copy("/bin/true", dir, prog, sizeof (prog));
+	copy_to(victim_path("ctlv"), dir, "ctlv", 0755, ctlv, sizeof (ctlv));
 	fflush(NULL);
 	if ((c = fork()) == 0)
-		_exit(lost_child(prog));
+		_exit(lost_child(ctlv, prog));
 	CHECK(c > 0);
 	CHECK_EQ_INT(waitpid(c, &st, 0), c);
 	unlink(prog);
+	unlink(ctlv);
 	rmdir(dir);
 	CHECK_EXITED(st, 0);
 }
