@@ -196,14 +196,9 @@ grep -q '^dtproc: sym: cannot read pid 999999999: no such process$' "$T/e" && ! 
 # ---- 6: lost control fails; a set-id program runs without privileges
 # (needs a user to drop to)
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	X=$(mktemp -d /tmp/dtproc-xo.XXXXXX)
-	chmod 755 "$X"
+	nobody_setup
 	cp /bin/true "$X/exeonly" && chmod 0711 "$X/exeonly"
 	cp "$V/exit_code" "$X/suid" && chown 0:0 "$X/suid" && chmod 4755 "$X/suid"
-	mkdir -p "$X/bin" "$X/lib" && chmod 755 "$X/bin" "$X/lib"
-	cp "$DT" "$X/bin/dtproc" && chmod 755 "$X/bin/dtproc"
-	cp -L "$BUILD"/lib/libdtproc.so.[0-9] "$X/lib/" && chmod 755 "$X"/lib/*
-	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	LOSTMSG="failed to control pid [0-9]*: process exec'd set-id or unobservable program"
 	nobody "$X/bin/dtproc" trace -f malloc -- /bin/sh -c "exec $X/exeonly" >"$T/l1" 2>&1; rc=$?
 	[ $rc -eq 125 ] && grep -q "^dtproc: $LOSTMSG\$" "$T/l1" && ok lost-trace-fails ||

@@ -60,6 +60,19 @@ fifo_setup() {
 	trap 'exec 7>&- 8<&- 2>/dev/null; rm -rf "$T"; kill $(jobs -p) 2>/dev/null' EXIT
 }
 
+# nobody_setup: $X, a new directory under /tmp anybody may enter, with
+# the command and its library laid out as installed ($ORIGIN/../lib), so
+# that another user can run them whatever the checkout's permissions;
+# nobody CMD...: CMD as uid 65534.
+nobody_setup() {
+	X=$(mktemp -d /tmp/dtproc-xo.XXXXXX)
+	chmod 755 "$X"
+	mkdir -p "$X/bin" "$X/lib" && chmod 755 "$X/bin" "$X/lib"
+	cp "$BUILD/bin/dtproc" "$X/bin/dtproc" && chmod 755 "$X/bin/dtproc"
+	cp -L "$BUILD"/lib/libdtproc.so.[0-9] "$X/lib/" && chmod 755 "$X"/lib/*
+}
+nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
 # field KEY LINE: the value of KEY=value in LINE.
 field() {
 	tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"

@@ -114,8 +114,9 @@ dt --help | grep -q '^  stack ' && ok main-help-lists-stack || fail main-help-li
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
 	start "$V/stackv" chain
 	in_read "$vpid"
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$BUILD/bin/dtproc" stack "$vpid" >"$T/o" 2>"$T/e"; rc=$?
+	nobody_setup
+	nobody "$X/bin/dtproc" stack "$vpid" >"$T/o" 2>"$T/e"; rc=$?
+	rm -rf "$X"
 	[ $rc -ne 0 ] && ok eperm-fails || fail eperm-fails "rc=0"
 	expect eperm-message "$T/e" "pid $vpid"
 	grep -q '^TracerPid:[[:space:]]*0$' "/proc/$vpid/status" && ok eperm-untouched ||

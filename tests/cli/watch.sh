@@ -191,14 +191,8 @@ exec 9<&-
 
 # ---- an image we may not read: control is lost (needs a user to drop to)
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	X=$(mktemp -d /tmp/dtproc-xo.XXXXXX)
-	chmod 755 "$X"
+	nobody_setup
 	cp /bin/true "$X/exeonly" && chmod 0711 "$X/exeonly"
-	# the command and its library, laid out as installed ($ORIGIN/../lib)
-	mkdir -p "$X/bin" "$X/lib" && chmod 755 "$X/bin" "$X/lib"
-	cp "$DT" "$X/bin/dtproc" && chmod 755 "$X/bin/dtproc"
-	cp -L "$BUILD"/lib/libdtproc.so.[0-9] "$X/lib/" && chmod 755 "$X"/lib/*
-	nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 	nobody "$X/bin/dtproc" watch -- /bin/sh -c "exec $X/exeonly" >"$T/l1" 2>&1
 	expect lost-on-unreadable-exec "$T/l1" "lost +exec'd set-id or unobservable program"
 	nobody "$X/bin/dtproc" watch -- "$X/exeonly" >"$T/l2" 2>&1; rc=$?
