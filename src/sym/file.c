@@ -647,11 +647,9 @@ sym_file_free(sym_file_t *F)
 {
 	if (F == NULL)
 		return;
-	free(F->sf_syms);
-	free(F->sf_strs);
-	free(F->sf_hash);
-	free(F->sf_irel);
-	free(F);
+	void *bufs[] = { F->sf_syms, F->sf_strs, F->sf_hash, F->sf_irel, F };
+	for (size_t i = 0; i < sizeof (bufs) / sizeof (bufs[0]); i++)
+		free(bufs[i]);
 }
 
 void

@@ -19,19 +19,31 @@
 #include <gnu/lib-names.h>
 #include <sys/stat.h>
 
-/* symnamesv running, grabbed (controlled), its ready line in LINE. */
-static dtproc_proc_t *
-names_grab(dtproc_t *dtp, struct victim *v, char *line, size_t n)
-{
+/* symnamesv running and grabbed (controlled): the test's context. */
+struct names {
+	dtproc_t *dtp;
 	dtproc_proc_t *pr;
+	struct victim v;
+	char line[1024];	/* its ready line */
+};
 
-	spawn_victim("symnamesv", NULL, v);
-	victim_ready(v, line, n);
-	pr = dtproc_grab(dtp, v->pid, 0);
-	CHECK_MSG(pr != NULL, "dtproc_grab(%d): %s", (int)v->pid,
-	    dtproc_errmsg(dtp));
-	dtproc_continue(dtp, pr);
-	return pr;
+static void
+names_grab(struct names *c)
+{
+	c->dtp = dt_open_ok();
+	spawn_victim("symnamesv", NULL, &c->v);
+	victim_ready(&c->v, c->line, sizeof (c->line));
+	c->pr = dtproc_grab(c->dtp, c->v.pid, 0);
+	CHECK_MSG(c->pr != NULL, "dtproc_grab(%d): %s", (int)c->v.pid,
+	    dtproc_errmsg(c->dtp));
+	dtproc_continue(c->dtp, c->pr);
+}
+
+/* The address the victim printed for KEY. */
+static uintptr_t
+names_field(const struct names *c, const char *key)
+{
+	return line_field(c->line, key);
 }
 
 static void
@@ -91,70 +103,71 @@ seen_has(const struct seen *w, uintptr_t addr)
 }
 
 static void
-names_end(dtproc_t *dtp, dtproc_proc_t *pr, struct victim *v)
+names_end(struct names *c)
 {
 	int st;
 
-	dtproc_release(dtp, pr);
-	dtproc_close(dtp);
-	victim_close(v);
-	st = victim_wait(v);
+	dtproc_release(c->dtp, c->pr);
+	dtproc_close(c->dtp);
+	victim_close(&c->v);
+	st = victim_wait(&c->v);
 	CHECK_EXITED(st, 0);
 }
 
 TEST(version_plain_name_is_the_default)
 {
-	dtproc_t *dtp = dt_open_ok();
-	char line[1024];
-	struct victim v;
-	dtproc_proc_t *pr = names_grab(dtp, &v, line, sizeof (line));
+	struct names c;
 	dtproc_sym_t s;
 	struct seen w;
 
-	names_lookup(dtp, pr, "libc.so.6`pthread_cond_wait", &s);
-	CHECK_ADDR_EQ(s.ds_addr, line_field(line, "wait"));
+	names_grab(&c);
+
+	names_lookup(c.dtp, c.pr, "libc.so.6`pthread_cond_wait", &s);
+	CHECK_ADDR_EQ(s.ds_addr, names_field(&c, "wait"));
 	CHECK_STR_EQ(s.ds_version != NULL ? s.ds_version : "(none)",
 	    "GLIBC_2.3.2");
 	CHECK(!(s.ds_flags & DTPROC_SYM_COMPAT));
-	names_lookup(dtp, pr, "pthread_cond_signal", &s);
-	CHECK_ADDR_EQ(s.ds_addr, line_field(line, "signal"));
+	names_lookup(c.dtp, c.pr, "pthread_cond_signal", &s);
+	CHECK_ADDR_EQ(s.ds_addr, names_field(&c, "signal"));
 
 	/* NAME@VERSION: that version; NAME@@VERSION: only if the default */
-	names_lookup(dtp, pr, "libc`pthread_cond_wait@GLIBC_2.2.5", &s);
-	CHECK_ADDR_EQ(s.ds_addr, line_field(line, "wait_compat"));
+	names_lookup(c.dtp, c.pr, "libc`pthread_cond_wait@GLIBC_2.2.5", &s);
+	CHECK_ADDR_EQ(s.ds_addr, names_field(&c, "wait_compat"));
 	CHECK(s.ds_flags & DTPROC_SYM_COMPAT);
-	names_lookup(dtp, pr, "pthread_cond_signal@GLIBC_2.2.5", &s);
-	CHECK_ADDR_EQ(s.ds_addr, line_field(line, "signal_compat"));
-	names_lookup(dtp, pr, "pthread_cond_wait@@GLIBC_2.3.2", &s);
-	CHECK_ADDR_EQ(s.ds_addr, line_field(line, "wait"));
-	names_lookup(dtp, pr, "pthread_cond_wait@GLIBC_2.3.2", &s);
-	CHECK_ADDR_EQ(s.ds_addr, line_field(line, "wait"));
-	CHECK_EQ_INT(dtproc_sym_lookup(dtp, pr,
+	names_lookup(c.dtp, c.pr, "pthread_cond_signal@GLIBC_2.2.5", &s);
+	CHECK_ADDR_EQ(s.ds_addr, names_field(&c, "signal_compat"));
+	names_lookup(c.dtp, c.pr, "pthread_cond_wait@@GLIBC_2.3.2", &s);
+	CHECK_ADDR_EQ(s.ds_addr, names_field(&c, "wait"));
+	names_lookup(c.dtp, c.pr, "pthread_cond_wait@GLIBC_2.3.2", &s);
+	CHECK_ADDR_EQ(s.ds_addr, names_field(&c, "wait"));
+	CHECK_EQ_INT(dtproc_sym_lookup(c.dtp, c.pr,
 	    "pthread_cond_wait@@GLIBC_2.2.5", &s), -ENOENT);
-	CHECK_EQ_INT(dtproc_sym_lookup(dtp, pr,
+	CHECK_EQ_INT(dtproc_sym_lookup(c.dtp, c.pr,
 	    "pthread_cond_wait@GLIBC_9.9", &s), -ENOENT);
 
-	/* a glob on the base name: the default alone */
-	names_walk(dtp, pr, "libc.so.6", "pthread_cond_wait", &w);
-	CHECK_EQ_INT(w.n, 1);
-	CHECK_ADDR_EQ(w.addr[0], line_field(line, "wait"));
-	names_walk(dtp, pr, "libc.so.6", "pthread_cond_[sw]*", &w);
-	CHECK_EQ_INT(w.n, 2);
-	CHECK(seen_has(&w, line_field(line, "wait")));
-	CHECK(seen_has(&w, line_field(line, "signal")));
-	/* with '@': the versioned names */
-	names_walk(dtp, pr, "libc.so.6", "pthread_cond_wait@GLIBC_2.2.5", &w);
-	CHECK_EQ_INT(w.n, 1);
-	CHECK_ADDR_EQ(w.addr[0], line_field(line, "wait_compat"));
+	/* a glob on the base name: the default alone; with '@' versions */
+	static const struct {
+		const char *glob;
+		const char *want[2];	/* the victim's keys, NULL: none */
+	} walks[] = {
+		{ "pthread_cond_wait", { "wait", NULL } },
+		{ "pthread_cond_[sw]*", { "wait", "signal" } },
+		{ "pthread_cond_wait@GLIBC_2.2.5", { "wait_compat", NULL } },
+		{ "pthread_cond_wait@*", { "wait_compat", "wait" } },
+		{ "pthread_cond_wait@@*", { "wait", NULL } },
+	};
+	for (size_t i = 0; i < sizeof (walks) / sizeof (walks[0]); i++) {
+		names_walk(c.dtp, c.pr, "libc.so.6", walks[i].glob, &w);
+		CHECK_EQ_INT(w.n, walks[i].want[1] != NULL ? 2 : 1);
+		for (int k = 0; k < 2 && walks[i].want[k] != NULL; k++)
+			CHECK_MSG(seen_has(&w, names_field(&c,
+			    walks[i].want[k])), "%s: not %s", walks[i].glob,
+			    walks[i].want[k]);
+	}
+	names_walk(c.dtp, c.pr, "libc.so.6", "pthread_cond_wait@GLIBC_2.2.5",
+	    &w);
 	CHECK(w.flags[0] & DTPROC_SYM_COMPAT);
-	names_walk(dtp, pr, "libc.so.6", "pthread_cond_wait@*", &w);
-	CHECK_EQ_INT(w.n, 2);
-	CHECK(seen_has(&w, line_field(line, "wait_compat")));
-	CHECK(seen_has(&w, line_field(line, "wait")));
-	names_walk(dtp, pr, "libc.so.6", "pthread_cond_wait@@*", &w);
-	CHECK_EQ_INT(w.n, 1);
-	CHECK_ADDR_EQ(w.addr[0], line_field(line, "wait"));
-	names_end(dtp, pr, &v);
+	names_end(&c);
 }
 
 /* LIBC's path, as this test program maps it. */
@@ -251,19 +264,19 @@ names_hits(dtproc_t *dtp, dtproc_proc_t *pr, const long *n)
 
 TEST(ifunc_is_the_chosen_implementation)
 {
-	dtproc_t *dtp = dt_open_ok();
-	char line[1024], buf[64];
-	struct victim v;
-	dtproc_proc_t *pr = names_grab(dtp, &v, line, sizeof (line));
+	struct names c;
+	char buf[64];
 	const char *names[] = { "libc.so.6`strlen", "libc.so.6`memcpy" };
 	const char *keys[] = { "strlen", "memcpy" };
 	long hits[2] = { 0, 0 };
 	dtproc_sym_t s;
 	struct seen w;
 
+	names_grab(&c);
+
 	for (int i = 0; i < 2; i++) {
-		names_lookup(dtp, pr, names[i], &s);
-		CHECK_ADDR_EQ(s.ds_addr, line_field(line, keys[i]));
+		names_lookup(c.dtp, c.pr, names[i], &s);
+		CHECK_ADDR_EQ(s.ds_addr, names_field(&c, keys[i]));
 		CHECK(s.ds_flags & DTPROC_SYM_IFUNC);
 		CHECK(!(s.ds_flags & DTPROC_SYM_RESOLVER));
 		/* named as asked (.symtab's name may carry "@@VERSION") */
@@ -273,56 +286,55 @@ TEST(ifunc_is_the_chosen_implementation)
 		tinfo("%s: %s at %#lx", names[i], s.ds_impl != NULL ?
 		    s.ds_impl : "(no name)", (unsigned long)s.ds_addr);
 		/* a walk gives the implementation too, never the resolver */
-		names_walk(dtp, pr, "libc.so.6", keys[i], &w);
+		names_walk(c.dtp, c.pr, "libc.so.6", keys[i], &w);
 		CHECK_EQ_INT(w.n, 1);
 		CHECK_ADDR_EQ(w.addr[0], s.ds_addr);
 		CHECK(w.flags[0] & DTPROC_SYM_IFUNC);
-		CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, s.ds_addr, names_count,
+		CHECK_EQ_INT(dtproc_bkpt_add(c.dtp, c.pr, s.ds_addr, names_count,
 		    &hits[i]), 0);
 	}
 	/* every call the program makes reaches the site */
-	victim_send(&v, "c 100\n");
-	victim_expect(&v, buf, sizeof (buf), "done");
-	CHECK_EQ_INT(names_hits(dtp, pr, &hits[0]), 100);
-	CHECK_EQ_INT(names_hits(dtp, pr, &hits[1]), 100);
-	names_end(dtp, pr, &v);
+	victim_send(&c.v, "c 100\n");
+	victim_expect(&c.v, buf, sizeof (buf), "done");
+	CHECK_EQ_INT(names_hits(c.dtp, c.pr, &hits[0]), 100);
+	CHECK_EQ_INT(names_hits(c.dtp, c.pr, &hits[1]), 100);
+	names_end(&c);
 }
 
 TEST(alias_found_by_any_name_once)
 {
-	dtproc_t *dtp = dt_open_ok();
-	char line[1024];
-	struct victim v;
-	dtproc_proc_t *pr = names_grab(dtp, &v, line, sizeof (line));
-	uintptr_t target = line_field(line, "target");
+	struct names c;
+	uintptr_t target;
 	dtproc_sym_t s;
 	struct seen w;
 
-	names_lookup(dtp, pr, "a.out`names_alias", &s);
+	names_grab(&c);
+	target = names_field(&c, "target");
+
+	names_lookup(c.dtp, c.pr, "a.out`names_alias", &s);
 	CHECK_ADDR_EQ(s.ds_addr, target);
-	names_walk(dtp, pr, "a.out", "names_alias", &w);
+	names_walk(c.dtp, c.pr, "a.out", "names_alias", &w);
 	CHECK_EQ_INT(w.n, 1);
 	CHECK_ADDR_EQ(w.addr[0], target);
 	CHECK_STR_EQ(w.name[0], "names_alias");
-	names_walk(dtp, pr, "a.out", "names_*", &w);
+	names_walk(c.dtp, c.pr, "a.out", "names_*", &w);
 	CHECK_EQ_INT(w.n, 2);	/* names_target (= names_alias), names_calls */
 	CHECK(seen_has(&w, target));
-	names_end(dtp, pr, &v);
+	names_end(&c);
 }
 
 TEST(namesakes_are_two_functions)
 {
-	dtproc_t *dtp = dt_open_ok();
-	char line[1024];
-	struct victim v;
-	dtproc_proc_t *pr = names_grab(dtp, &v, line, sizeof (line));
+	struct names c;
 	struct seen w;
 
-	names_walk(dtp, pr, "a.out", "twin", &w);
+	names_grab(&c);
+
+	names_walk(c.dtp, c.pr, "a.out", "twin", &w);
 	CHECK_EQ_INT(w.n, 2);
-	CHECK(seen_has(&w, line_field(line, "twin_a")));
-	CHECK(seen_has(&w, line_field(line, "twin_b")));
+	CHECK(seen_has(&w, names_field(&c, "twin_a")));
+	CHECK(seen_has(&w, names_field(&c, "twin_b")));
 	CHECK_STR_EQ(w.name[0], "twin");
 	CHECK_STR_EQ(w.name[1], "twin");
-	names_end(dtp, pr, &v);
+	names_end(&c);
 }
