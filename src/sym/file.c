@@ -337,6 +337,28 @@ sym_cmp_irel(const void *a, const void *b)
 	    x->ir_resolver > y->ir_resolver;
 }
 
+/* The 8 bytes at VADDR in ELF's sections, 0 where none holds them. */
+static uint64_t
+sym_file_word(Elf *elf, uint64_t vaddr)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	Elf_Data *d;
+	uint64_t v = 0;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type == SHT_NOBITS ||
+		    !(sh.sh_flags & SHF_ALLOC) || vaddr < sh.sh_addr ||
+		    vaddr + 8 > sh.sh_addr + sh.sh_size)
+			continue;
+		if ((d = elf_getdata(scn, NULL)) != NULL &&
+		    vaddr - sh.sh_addr + 8 <= d->d_size)
+			memcpy(&v, (char *)d->d_buf + (vaddr - sh.sh_addr), 8);
+		break;
+	}
+	return v;
+}
+
 /*
  * The IRELATIVE relocations of the object (never of a debug file, whose
  * sections are empty): which GOT slot the run-time linker stores each
@@ -368,6 +390,7 @@ sym_read_irel(Elf *elf, sym_file_t *F)
 				return -ENOMEM;
 			F->sf_irel = v;
 			v[F->sf_nirel].ir_resolver = (uint64_t)r.r_addend;
+			v[F->sf_nirel].ir_init = sym_file_word(elf, r.r_offset);
 			v[F->sf_nirel++].ir_slot = r.r_offset;
 		}
 	}

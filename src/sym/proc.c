@@ -389,9 +389,10 @@ sym_fill(sym_info_t *si, const sym_obj_t *o, const sym_file_t *F,
 /*
  * An IFUNC as the function its resolver chose here: the slot its
  * IRELATIVE relocation names holds the choice once the run-time linker
- * has relocated the object.  A value outside the object is no choice (not
- * relocated yet, or something else).  0 and SI turned into the choice,
- * or -1 and SI as it was.
+ * has relocated the object (a dlopen's link maps are consistent before
+ * that).  The file's value relocated (a PLT entry), or a value outside the
+ * object, is no choice.  0 and SI turned into the choice, or -1 and SI as
+ * it was.
  */
 static int
 sym_ifunc_chosen(sym_proc_t *S, const sym_obj_t *o, const sym_entry_t *e,
@@ -403,7 +404,8 @@ sym_ifunc_chosen(sym_proc_t *S, const sym_obj_t *o, const sym_entry_t *e,
 	uint64_t v;
 
 	if (ir == NULL || sym_mem_read(S->sp_pid, o->so_bias + ir->ir_slot,
-	    &v, sizeof (v)) != 0 || v < o->so_start || v >= o->so_end)
+	    &v, sizeof (v)) != 0 || v < o->so_start || v >= o->so_end ||
+	    v == o->so_bias + ir->ir_init)
 		return -1;
 	si->sy_addr = v;
 	si->sy_size = 0;

@@ -27,6 +27,8 @@ typedef struct sym_entry {
 typedef struct sym_irel {
 	uint64_t ir_resolver;	/* r_addend: the resolver's st_value */
 	uint64_t ir_slot;	/* r_offset: the slot, unrelocated */
+	uint64_t ir_init;	/* the slot's content in the file (a PLT
+				   entry): bias + this is "not chosen yet" */
 } sym_irel_t;
 
 struct sym_file {
