@@ -100,6 +100,10 @@ VICTIM_FLAGS_stackv_dbgframe := $(STACKV_FLAGS) -fno-asynchronous-unwind-tables 
 VICTIM_FLAGS_probev_o2  := -O2 -fcf-protection=none
 VICTIM_FLAGS_probev_cet := -O2 -fcf-protection=full
 VICTIM_FLAGS_probev_nopie := -O2 -fcf-protection=none -fno-pie -no-pie
+# symnamesv: two translation units (namesakes), every strlen a call
+VICTIM_FLAGS_symnamesv := -fno-builtin -x c tests/victims/symnamesv_twin.inc \
+	-x none
+$(BUILD)/tests/victims/symnamesv: tests/victims/symnamesv_twin.inc
 
 HARNESS_SRC := $(wildcard tests/core/harness.c tests/core/harness_*.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)

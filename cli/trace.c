@@ -13,6 +13,11 @@
  *
  * Counts are kept per site and summed per object`function at the end, so
  * that an object loaded twice, or an exec loop, gives one line per name.
+ * A site is one address: aliases share it (armed once, under the first
+ * probe's name; every probe naming it has matched), and namesakes (two
+ * local functions of one name in one object) are lines apart, labelled
+ * with their offset in the object.  An IFUNC is probed at the function
+ * its resolver chose, labelled "strlen (__strlen_evex)".
  * With -U each hit also stacks the thread (dtproc_stack) and counts per
  * distinct stack; a new stack is named once, when first seen, while its
  * objects are surely still there.  A stack is keyed by its frames' object
@@ -29,6 +34,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <search.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -86,6 +92,8 @@ typedef struct trace_site {
 	char *ts_obj;		/* basename, as printed */
 	char *ts_path;		/* object's path (dlclose matches it) */
 	char *ts_func;
+	char *ts_impl;		/* an IFUNC's implementation, or NULL */
+	uintptr_t ts_off;	/* address in the object's file */
 	int ts_lmid;
 	bool ts_armed;
 	unsigned long long ts_hits;
@@ -296,7 +304,22 @@ trace_site_free(trace_site_t *s)
 	free(s->ts_obj);
 	free(s->ts_path);
 	free(s->ts_func);
+	free(s->ts_impl);
 	free(s);
+}
+
+/* A string formatted into new memory, or NULL. */
+static char *
+trace_fmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : p;
 }
 
 static int
@@ -306,18 +329,31 @@ trace_arm_one(const dtproc_sym_t *sym, void *arg)
 	trace_t *tr = ta->ta_tr;
 	trace_site_t *s;
 
-	if (trace_find(tr, sym->ds_addr) != NULL)
+	if (trace_find(tr, sym->ds_addr) != NULL) {
+		ta->ta_probe->tp_matched++;	/* an alias of an armed site */
 		return 0;
+	}
 	if ((s = calloc(1, sizeof (*s))) == NULL)
 		return -ENOMEM;
 	s->ts_addr = sym->ds_addr;
 	s->ts_tr = tr;
 	s->ts_obj = strdup(sym->ds_object != NULL ? sym->ds_object : "?");
 	s->ts_path = strdup(sym->ds_path != NULL ? sym->ds_path : "");
-	/* printed without its version, as the probe names it */
-	s->ts_func = sym->ds_name != NULL ? strndup(sym->ds_name,
-	    strcspn(sym->ds_name, "@")) : strdup("?");
+	/* printed without its version unless it is not the default */
+	if (sym->ds_name == NULL)
+		s->ts_func = strdup("?");
+	else if ((sym->ds_flags & DTPROC_SYM_COMPAT) && sym->ds_version != NULL)
+		s->ts_func = trace_fmt("%.*s@%s", (int)strcspn(sym->ds_name,
+		    "@"), sym->ds_name, sym->ds_version);
+	else
+		s->ts_func = strndup(sym->ds_name, strcspn(sym->ds_name, "@"));
 	s->ts_lmid = sym->ds_lmid;
+	s->ts_off = sym->ds_addr - sym->ds_bias;
+	if ((sym->ds_flags & DTPROC_SYM_IFUNC) && sym->ds_impl != NULL &&
+	    (s->ts_impl = strdup(sym->ds_impl)) == NULL) {
+		trace_site_free(s);
+		return -ENOMEM;
+	}
 	if (s->ts_obj == NULL || s->ts_path == NULL || s->ts_func == NULL ||
 	    tsearch(s, &tr->tr_armed, trace_site_cmp) == NULL) {
 		trace_site_free(s);
@@ -557,9 +593,37 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 /* One line of the result: an object`function and its hits. */
 typedef struct trace_line {
 	const char *tl_obj, *tl_func;
+	const char *tl_impl;		/* an IFUNC's implementation */
+	uintptr_t tl_off;		/* the function's offset in the file */
+	bool tl_namesake;		/* another line has its name */
+	char tl_label[512];		/* the function as printed */
 	unsigned long long tl_hits;
-	trace_site_t *tl_first;		/* sites sharing the name follow */
 } trace_line_t;
+
+/* The line's sites: one function (by offset) of one object's name. */
+static bool
+trace_line_has(const trace_line_t *l, const trace_site_t *s)
+{
+	return l->tl_off == s->ts_off && strcmp(l->tl_obj, s->ts_obj) == 0 &&
+	    strcmp(l->tl_func, s->ts_func) == 0;
+}
+
+/*
+ * The function as printed: its name; "strlen (__strlen_evex)" for an
+ * IFUNC; "check_match [0x1a2b0]" for one of namesakes, by its offset.
+ */
+static void
+trace_label(trace_line_t *l)
+{
+	int n = snprintf(l->tl_label, sizeof (l->tl_label), "%s", l->tl_func);
+
+	if (l->tl_impl != NULL && n >= 0 && (size_t)n < sizeof (l->tl_label))
+		n += snprintf(l->tl_label + n, sizeof (l->tl_label) - n,
+		    " (%s)", l->tl_impl);
+	if (l->tl_namesake && n >= 0 && (size_t)n < sizeof (l->tl_label))
+		snprintf(l->tl_label + n, sizeof (l->tl_label) - n, " [%#lx]",
+		    (unsigned long)l->tl_off);
+}
 
 static int
 trace_line_cmp(const void *a, const void *b)
@@ -571,7 +635,9 @@ trace_line_cmp(const void *a, const void *b)
 		return x->tl_hits > y->tl_hits ? -1 : 1;
 	if ((c = strcmp(x->tl_obj, y->tl_obj)) != 0)
 		return c;
-	return strcmp(x->tl_func, y->tl_func);
+	if ((c = strcmp(x->tl_func, y->tl_func)) != 0)
+		return c;
+	return x->tl_off < y->tl_off ? -1 : x->tl_off > y->tl_off;
 }
 
 /* Sum the sites per object`function; the lines, most hits first. */
@@ -589,8 +655,7 @@ trace_lines(trace_t *tr, size_t *np)
 		if (s->ts_hits == 0)
 			continue;
 		for (i = 0; i < n; i++)
-			if (strcmp(l[i].tl_obj, s->ts_obj) == 0 &&
-			    strcmp(l[i].tl_func, s->ts_func) == 0)
+			if (trace_line_has(&l[i], s))
 				break;
 		if (i == n) {
 			if (n == cap) {
@@ -601,12 +666,23 @@ trace_lines(trace_t *tr, size_t *np)
 				l = m;
 				cap *= 2;
 			}
+			memset(&l[n], 0, sizeof (l[n]));
 			l[n].tl_obj = s->ts_obj;
 			l[n].tl_func = s->ts_func;
-			l[n].tl_hits = 0;
+			l[n].tl_impl = s->ts_impl;
+			l[n].tl_off = s->ts_off;
 			n++;
 		}
 		l[i].tl_hits += s->ts_hits;
+	}
+	/* a namesake among the sites, hit or not, needs its offset */
+	for (size_t i = 0; i < n; i++) {
+		for (trace_site_t *s = tr->tr_all; s != NULL &&
+		    !l[i].tl_namesake; s = s->ts_all)
+			l[i].tl_namesake = s->ts_off != l[i].tl_off &&
+			    strcmp(l[i].tl_func, s->ts_func) == 0 &&
+			    strcmp(l[i].tl_obj, s->ts_obj) == 0;
+		trace_label(&l[i]);
 	}
 	qsort(l, n, sizeof (*l), trace_line_cmp);
 	*np = n;
@@ -651,8 +727,7 @@ trace_line_stacks(trace_t *tr, const trace_line_t *l, size_t *np)
 	trace_sum_t *v = NULL;
 
 	for (trace_site_t *s = tr->tr_all; s != NULL; s = s->ts_all) {
-		if (strcmp(s->ts_obj, l->tl_obj) != 0 ||
-		    strcmp(s->ts_func, l->tl_func) != 0)
+		if (!trace_line_has(l, s))
 			continue;
 		for (trace_stack_t *k = s->ts_stacks; k != NULL;
 		    k = k->tk_next) {
@@ -701,6 +776,12 @@ trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
 		cli_json_str(o, l[i].tl_obj);
 		fprintf(o, ",\"function\":");
 		cli_json_str(o, l[i].tl_func);
+		if (l[i].tl_impl != NULL) {
+			fprintf(o, ",\"implementation\":");
+			cli_json_str(o, l[i].tl_impl);
+		}
+		if (l[i].tl_namesake)
+			fprintf(o, ",\"offset\":%lu", (unsigned long)l[i].tl_off);
 		fprintf(o, ",\"hits\":%llu", l[i].tl_hits);
 		if (tr->tr_ustack) {
 			trace_sum_t *v = trace_line_stacks(tr, &l[i], &nk);
@@ -738,7 +819,7 @@ trace_print_text(trace_t *tr, const trace_line_t *l, size_t n)
 
 		if (!tr->tr_folded)
 			fprintf(o, "%12llu  %s`%s\n", l[i].tl_hits,
-			    l[i].tl_obj, l[i].tl_func);
+			    l[i].tl_obj, l[i].tl_label);
 		if (!tr->tr_ustack)
 			continue;
 		v = trace_line_stacks(tr, &l[i], &nk);

@@ -159,9 +159,33 @@ typedef struct dtproc_sym {
 	uintptr_t ds_offset;	/* by address: from the symbol (or bias) */
 	int ds_lmid;		/* namespace */
 	const char *ds_path;	/* path of the object */
+	/* since 0.2: */
+	int ds_flags;		/* DTPROC_SYM_* */
+	const char *ds_version;	/* symbol version ("GLIBC_2.3.2"), or NULL */
+	const char *ds_impl;	/* DTPROC_SYM_IFUNC: the name of the chosen
+				   implementation ("__strlen_evex"), or NULL */
+	uintptr_t ds_bias;	/* the object's load bias (ds_addr - ds_bias:
+				   the symbol's address in its file) */
 } dtproc_sym_t;
 
-/* By name: [LMn`][OBJECT`]NAME.  0 or -errno (message in errmsg). */
+/*
+ * ds_flags.  An IFUNC (libc's strlen, memcpy...) is found by name as the
+ * implementation its resolver chose in this process, the function the
+ * program's calls reach: ds_addr and ds_size are the implementation's,
+ * ds_name the name asked for.  Until the choice is known (the object not
+ * relocated yet) a lookup gives the resolver, marked DTPROC_SYM_RESOLVER,
+ * and dtproc_sym_iter leaves it out.
+ */
+#define DTPROC_SYM_IFUNC	0x1	/* ds_addr: the implementation chosen */
+#define DTPROC_SYM_RESOLVER	0x2	/* an IFUNC's resolver (choice unknown) */
+#define DTPROC_SYM_COMPAT	0x4	/* a version other than the default */
+
+/*
+ * By name: [LMn`][OBJECT`]NAME.  NAME is the default version of a
+ * versioned name (pthread_cond_wait@@GLIBC_2.3.2, what programs linked
+ * now call); NAME@VERSION selects a version, NAME@@VERSION the default
+ * only.  0 or -errno (message in errmsg).
+ */
 DTPROC_API int dtproc_sym_lookup(dtproc_t *dtp, dtproc_proc_t *pr,
     const char *name, dtproc_sym_t *sym);
 /* By address. */
@@ -186,8 +210,13 @@ DTPROC_API int dtproc_obj_bias(dtproc_t *dtp, dtproc_proc_t *pr,
  * Every function defined in an object matching OBJGLOB (NULL or "*":
  * all; a plain name as in lookups, else a glob on the basename, or on
  * the path when it has a '/') whose name matches the glob NAMEGLOB: in
- * load order, by address, aliases once (the first name).  IFUNC
- * resolvers are left out: calling one is not calling the function.
+ * load order, by address, aliases once (under the first name that
+ * matches, so any alias's name finds its function).  A NAMEGLOB without
+ * '@' matches base names, default versions only where a name has one;
+ * with '@' it matches "name@VERSION" (and "name@@VERSION", the default).
+ * An IFUNC is given as its chosen implementation (DTPROC_SYM_IFUNC), in
+ * the order of the resolvers; resolvers are never given: calling one is
+ * not calling the function.
  * FN(sym, arg) runs with the handle locked; a nonzero return stops the
  * walk and is returned.
  */

@@ -163,6 +163,12 @@ ctl_sym_out(const sym_info_t *si, dtproc_sym_t *sym)
 	sym->ds_offset = si->sy_offset;
 	sym->ds_lmid = si->sy_lmid;
 	sym->ds_path = si->sy_path;
+	sym->ds_flags = (si->sy_flags & SYM_IFUNC ? DTPROC_SYM_IFUNC : 0) |
+	    (si->sy_flags & SYM_RESOLVER ? DTPROC_SYM_RESOLVER : 0) |
+	    (si->sy_flags & SYM_COMPAT ? DTPROC_SYM_COMPAT : 0);
+	sym->ds_version = si->sy_version;
+	sym->ds_impl = si->sy_impl;
+	sym->ds_bias = si->sy_bias;
 }
 
 /* Lock the handle for a symbol call; false (and unlocked) if gone. */

@@ -11,8 +11,11 @@
  * debug file named by build-id (/usr/lib/debug/.build-id/xx/rest.debug)
  * or by .gnu_debuglink; the file's .dynsym.  Debug files carry the same
  * addresses as the object, so their .symtab serves as is.  Versioned
- * names ("memcpy@@GLIBC_2.14") are indexed under their base name;
- * undefined symbols and sections, files and TLS are left out.
+ * names ("memcpy@@GLIBC_2.14") are indexed under their base name, with
+ * their version (from the name in .symtab, from .gnu.version in .dynsym)
+ * and whether it is the default one kept beside; undefined symbols and
+ * sections, files and TLS are left out.  The IRELATIVE relocations are
+ * kept too: they say where the process keeps an IFUNC's choice.
  */
 #include "sym_impl.h"
 
@@ -56,13 +59,12 @@ sym_hash_name(const char *s)
 	return h;
 }
 
-/* Same base name: "a" equals "a" and "a@@V" but not "ab". */
-int
-sym_name_eq(const char *symname, const char *name)
+/* Same base name: "a" (N 1) equals "a" and "a@@V" but not "ab". */
+static int
+sym_base_eq(const char *symname, const char *name, size_t n)
 {
-	size_t n = strcspn(symname, "@");
-
-	return strncmp(symname, name, n) == 0 && name[n] == '\0';
+	return strncmp(symname, name, n) == 0 &&
+	    (symname[n] == '\0' || symname[n] == '@');
 }
 
 static Elf_Scn *
@@ -187,6 +189,84 @@ sym_kept(Elf *elf, const GElf_Shdr *sh, Elf_Data *d, size_t i, GElf_Sym *s)
 	return name != NULL && *name != '\0' ? name : NULL;
 }
 
+/*
+ * The versions of .dynsym's symbols: .gnu.version holds one index per
+ * symbol (bit 15: hidden, a non-default version), .gnu.version_d names
+ * the indices.  In .symtab the assembler wrote them into the names
+ * instead ("a@V", "a@@V": the default), which sym_add_table reads there.
+ */
+typedef struct sym_vers {
+	Elf_Data *sv_sym;	/* .gnu.version, or NULL */
+	const char *sv_name[256];	/* by index (0, 1: none; a file
+					   with more versions loses them) */
+} sym_vers_t;
+
+static void
+sym_read_vers(Elf *elf, sym_vers_t *v)
+{
+	Elf_Scn *vs = sym_find_section(elf, SHT_GNU_versym, NULL);
+	Elf_Scn *vd = sym_find_section(elf, SHT_GNU_verdef, NULL);
+	GElf_Shdr sh;
+	GElf_Verdef def;
+	GElf_Verdaux aux;
+	Elf_Data *d;
+	size_t off = 0;
+
+	memset(v, 0, sizeof (*v));
+	if (vs == NULL || vd == NULL || gelf_getshdr(vd, &sh) == NULL ||
+	    (d = elf_getdata(vd, NULL)) == NULL ||
+	    (v->sv_sym = elf_getdata(vs, NULL)) == NULL)
+		return;
+	for (size_t k = 0; k < sh.sh_info && off < d->d_size; k++) {
+		if (gelf_getverdef(d, (int)off, &def) == NULL ||
+		    gelf_getverdaux(d, (int)(off + def.vd_aux), &aux) == NULL)
+			break;
+		if (def.vd_ndx >= 2 && def.vd_ndx < 256 &&
+		    !(def.vd_flags & VER_FLG_BASE))
+			v->sv_name[def.vd_ndx] = elf_strptr(elf, sh.sh_link,
+			    aux.vda_name);
+		if (def.vd_next == 0)
+			break;
+		off += def.vd_next;
+	}
+}
+
+/* Symbol I's version from .gnu.version, or NULL; *hidden set. */
+static const char *
+sym_dyn_version(const sym_vers_t *v, size_t i, int *hidden)
+{
+	GElf_Versym x;
+
+	*hidden = 0;
+	if (v->sv_sym == NULL || gelf_getversym(v->sv_sym, (int)i, &x) == NULL)
+		return NULL;
+	*hidden = (x & 0x8000) != 0;
+	x &= 0x7fff;
+	return x < 256 ? v->sv_name[x] : NULL;
+}
+
+/* Set E's version from its name ("a@V", "a@@V") or from V. */
+static void
+sym_set_version(sym_file_t *F, sym_entry_t *e, const sym_vers_t *v, size_t i)
+{
+	const char *name = F->sf_strs + e->se_name;
+	const char *at = strchr(name, '@');
+	int hidden;
+
+	e->se_ver = SYM_NOVER;
+	e->se_hidden = 0;
+	if (at != NULL) {
+		e->se_hidden = at[1] != '@';
+		e->se_ver = e->se_name + (uint32_t)(at - name) +
+		    (e->se_hidden ? 1 : 2);
+	} else if ((name = sym_dyn_version(v, i, &hidden)) != NULL) {
+		e->se_hidden = (uint8_t)hidden;
+		e->se_ver = (uint32_t)F->sf_strsz;
+		memcpy(F->sf_strs + F->sf_strsz, name, strlen(name) + 1);
+		F->sf_strsz += strlen(name) + 1;
+	}
+}
+
 /* Append the defined symbols of one symbol table section. */
 static int
 sym_add_table(Elf *elf, Elf_Scn *scn, sym_file_t *F)
@@ -194,16 +274,25 @@ sym_add_table(Elf *elf, Elf_Scn *scn, sym_file_t *F)
 	GElf_Shdr sh;
 	GElf_Sym s;
 	Elf_Data *d;
-	const char *name;
+	const char *name, *ver;
 	size_t n, strsz = 0;
+	sym_vers_t v;
+	int hidden;
 
 	if (gelf_getshdr(scn, &sh) == NULL || sh.sh_entsize == 0 ||
 	    (d = elf_getdata(scn, NULL)) == NULL)
 		return -EINVAL;
+	memset(&v, 0, sizeof (v));
+	if (sh.sh_type == SHT_DYNSYM)
+		sym_read_vers(elf, &v);
 	n = sh.sh_size / sh.sh_entsize;
-	for (size_t i = 0; i < n; i++)
-		if ((name = sym_kept(elf, &sh, d, i, &s)) != NULL)
-			strsz += strlen(name) + 1;
+	for (size_t i = 0; i < n; i++) {
+		if ((name = sym_kept(elf, &sh, d, i, &s)) == NULL)
+			continue;
+		strsz += strlen(name) + 1;
+		if ((ver = sym_dyn_version(&v, i, &hidden)) != NULL)
+			strsz += strlen(ver) + 1;
+	}
 	if (strsz == 0)
 		return 0;
 	char *strs = realloc(F->sf_strs, F->sf_strsz + strsz);
@@ -228,8 +317,103 @@ sym_add_table(Elf *elf, Elf_Scn *scn, sym_file_t *F)
 		e->se_bind = (uint8_t)GELF_ST_BIND(s.st_info);
 		memcpy(F->sf_strs + F->sf_strsz, name, strlen(name) + 1);
 		F->sf_strsz += strlen(name) + 1;
+		sym_set_version(F, e, &v, i);
 	}
 	return 0;
+}
+
+#if defined(__x86_64__)
+#define SYM_R_IRELATIVE	R_X86_64_IRELATIVE
+#elif defined(__aarch64__)
+#define SYM_R_IRELATIVE	R_AARCH64_IRELATIVE
+#endif
+
+static int
+sym_cmp_irel(const void *a, const void *b)
+{
+	const sym_irel_t *x = a, *y = b;
+
+	return x->ir_resolver < y->ir_resolver ? -1 :
+	    x->ir_resolver > y->ir_resolver;
+}
+
+/* The 8 bytes at VADDR in ELF's sections, 0 where none holds them. */
+static uint64_t
+sym_file_word(Elf *elf, uint64_t vaddr)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	Elf_Data *d;
+	uint64_t v = 0;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type == SHT_NOBITS ||
+		    !(sh.sh_flags & SHF_ALLOC) || vaddr < sh.sh_addr ||
+		    vaddr + 8 > sh.sh_addr + sh.sh_size)
+			continue;
+		if ((d = elf_getdata(scn, NULL)) != NULL &&
+		    vaddr - sh.sh_addr + 8 <= d->d_size)
+			memcpy(&v, (char *)d->d_buf + (vaddr - sh.sh_addr), 8);
+		break;
+	}
+	return v;
+}
+
+/*
+ * The IRELATIVE relocations of the object (never of a debug file, whose
+ * sections are empty): which GOT slot the run-time linker stores each
+ * resolver's choice in.  The object's own calls go through these slots,
+ * and the choice is the same for every caller.
+ */
+static int
+sym_read_irel(Elf *elf, sym_file_t *F)
+{
+#ifdef SYM_R_IRELATIVE
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		GElf_Rela r;
+		Elf_Data *d;
+
+		if (gelf_getshdr(scn, &sh) == NULL || sh.sh_type != SHT_RELA ||
+		    sh.sh_entsize == 0 || (d = elf_getdata(scn, NULL)) == NULL)
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			sym_irel_t *v;
+
+			if (gelf_getrela(d, (int)i, &r) == NULL ||
+			    GELF_R_TYPE(r.r_info) != SYM_R_IRELATIVE)
+				continue;
+			v = realloc(F->sf_irel, (F->sf_nirel + 1) * sizeof (*v));
+			if (v == NULL)
+				return -ENOMEM;
+			F->sf_irel = v;
+			v[F->sf_nirel].ir_resolver = (uint64_t)r.r_addend;
+			v[F->sf_nirel].ir_init = sym_file_word(elf, r.r_offset);
+			v[F->sf_nirel++].ir_slot = r.r_offset;
+		}
+	}
+	if (F->sf_nirel > 1)
+		qsort(F->sf_irel, F->sf_nirel, sizeof (sym_irel_t),
+		    sym_cmp_irel);
+#else
+	(void) elf;
+	(void) F;
+#endif
+	return 0;
+}
+
+/* The IRELATIVE slot of the IFUNC whose resolver is at RESOLVER, or NULL. */
+const sym_irel_t *
+sym_file_irel(const sym_file_t *F, uint64_t resolver)
+{
+	sym_irel_t key = { .ir_resolver = resolver };
+
+	if (F->sf_nirel == 0)
+		return NULL;
+	return bsearch(&key, F->sf_irel, F->sf_nirel, sizeof (sym_irel_t),
+	    sym_cmp_irel);
 }
 
 /*
@@ -375,6 +559,10 @@ sym_load(sym_file_t *F, int fd, const char *path)
 	}
 	sym_read_buildid(elf, F);
 	sym_read_loads(elf, F);
+	if ((rv = sym_read_irel(elf, F)) != 0) {
+		elf_end(elf);
+		return rv;
+	}
 	if ((scn = sym_find_section(elf, SHT_SYMTAB, NULL)) != NULL) {
 		rv = sym_add_table(elf, scn, F);
 		F->sf_source = "symtab";
@@ -482,10 +670,9 @@ sym_file_free(sym_file_t *F)
 {
 	if (F == NULL)
 		return;
-	free(F->sf_syms);
-	free(F->sf_strs);
-	free(F->sf_hash);
-	free(F);
+	void *bufs[] = { F->sf_syms, F->sf_strs, F->sf_hash, F->sf_irel, F };
+	for (size_t i = 0; i < sizeof (bufs) / sizeof (bufs[0]); i++)
+		free(bufs[i]);
 }
 
 void
@@ -542,26 +729,46 @@ sym_file_by_addr(const sym_file_t *F, uint64_t rel)
 	return NULL;
 }
 
-/* The best defined entry named NAME (base name), or NULL. */
+/*
+ * How good a candidate for a name is: the default version beats another
+ * (what a program linked now calls), then global beats weak beats local,
+ * then functions beat the rest.
+ */
+static int
+sym_rank(const sym_entry_t *e)
+{
+	return (e->se_hidden ? 0 : 8) + (e->se_bind == STB_GLOBAL ? 4 :
+	    e->se_bind == STB_WEAK ? 2 : 0) + (e->se_type == STT_FUNC ||
+	    e->se_type == STT_GNU_IFUNC);
+}
+
+/*
+ * The best defined entry named NAME, or NULL.  A plain name takes the
+ * default version (a compat one only when there is no default);
+ * "NAME@V" version V, default or not; "NAME@@V" V only if the default.
+ */
 const sym_entry_t *
 sym_file_by_name(const sym_file_t *F, const char *name)
 {
 	const sym_entry_t *best = NULL;
-	size_t h;
+	size_t h, n = strcspn(name, "@");
+	const char *want = name[n] == '@' ? name + n + 1 : NULL;
+	int dflt = want != NULL && *want == '@';
 
 	if (F->sf_hashsz == 0)
 		return NULL;
+	want += dflt;
 	h = sym_hash_name(name) & (F->sf_hashsz - 1);
 	for (; F->sf_hash[h] != 0; h = (h + 1) & (F->sf_hashsz - 1)) {
 		const sym_entry_t *e = &F->sf_syms[F->sf_hash[h] - 1];
 
-		if (!sym_name_eq(F->sf_strs + e->se_name, name))
+		if (!sym_base_eq(F->sf_strs + e->se_name, name, n))
 			continue;
-		/* global beats weak beats local; functions beat the rest */
-		if (best == NULL || (e->se_bind == STB_GLOBAL &&
-		    best->se_bind != STB_GLOBAL) ||
-		    (e->se_bind == best->se_bind && e->se_type == STT_FUNC &&
-		    best->se_type != STT_FUNC))
+		if (want != NULL && (e->se_ver == SYM_NOVER ||
+		    strcmp(F->sf_strs + e->se_ver, want) != 0 ||
+		    (dflt && e->se_hidden)))
+			continue;
+		if (best == NULL || sym_rank(e) > sym_rank(best))
 			best = e;
 	}
 	return best;

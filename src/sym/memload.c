@@ -23,7 +23,8 @@
 #define SYM_MEM_MAXSYMS	(1u << 20)
 #define SYM_MEM_MAXSTR	(64u << 20)
 
-static int
+/* Read the process's memory; 0 or -errno.  No stop is needed. */
+int
 sym_mem_read(pid_t pid, uintptr_t addr, void *buf, size_t len)
 {
 	struct iovec l = { buf, len }, r = { (void *)addr, len };
@@ -148,6 +149,7 @@ sym_file_from_memory(pid_t pid, uintptr_t bias, uintptr_t dyn, int *errp)
 		e->se_value = syms[i].st_value;
 		e->se_size = syms[i].st_size;
 		e->se_name = syms[i].st_name;
+		e->se_ver = SYM_NOVER;	/* DT_VERSYM is not read */
 		e->se_type = (uint8_t)type;
 		e->se_bind = (uint8_t)ELF64_ST_BIND(syms[i].st_info);
 	}

@@ -10,6 +10,12 @@
  * executable pages, by address, and biases come from the program headers.
  *
  * Symbol tables are attached lazily, at the first lookup that needs one.
+ *
+ * Names, as a user means them: a plain name is the default version (what
+ * a program linked now calls), "name@V" another; an IFUNC is the
+ * implementation its resolver chose in this process (the GOT slot of its
+ * IRELATIVE relocation), never the resolver, which runs once.  Globs
+ * match any alias's name, and each address is given once.
  */
 #include "sym_impl.h"
 #include "err/err.h"
@@ -373,7 +379,44 @@ sym_fill(sym_info_t *si, const sym_obj_t *o, const sym_file_t *F,
 		si->sy_addr = o->so_bias + e->se_value;
 		si->sy_size = e->se_size;
 		si->sy_type = e->se_type;
+		if (e->se_ver != SYM_NOVER)
+			si->sy_version = F->sf_strs + e->se_ver;
+		if (e->se_hidden)
+			si->sy_flags |= SYM_COMPAT;
 	}
+}
+
+/*
+ * An IFUNC as the function its resolver chose here: the slot its
+ * IRELATIVE relocation names holds the choice once the run-time linker
+ * has relocated the object (a dlopen's link maps are consistent before
+ * that).  The file's value relocated (a PLT entry), or a value outside the
+ * object, is no choice.  0 and SI turned into the choice, or -1 and SI as
+ * it was.
+ */
+static int
+sym_ifunc_chosen(sym_proc_t *S, const sym_obj_t *o, const sym_entry_t *e,
+    sym_info_t *si)
+{
+	const sym_file_t *F = o->so_file;
+	const sym_irel_t *ir = sym_file_irel(F, e->se_value);
+	const sym_entry_t *impl;
+	uint64_t v;
+
+	if (ir == NULL || sym_mem_read(S->sp_pid, o->so_bias + ir->ir_slot,
+	    &v, sizeof (v)) != 0 || v < o->so_start || v >= o->so_end ||
+	    v == o->so_bias + ir->ir_init)
+		return -1;
+	si->sy_addr = v;
+	si->sy_size = 0;
+	si->sy_type = STT_FUNC;
+	si->sy_flags |= SYM_IFUNC;
+	if ((impl = sym_file_by_addr(F, v - o->so_bias)) != NULL &&
+	    impl->se_value == v - o->so_bias) {
+		si->sy_impl = F->sf_strs + impl->se_name;
+		si->sy_size = impl->se_size;
+	}
+	return 0;
 }
 
 int
@@ -475,6 +518,9 @@ sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si)
 			continue;
 		if ((e = sym_file_by_name(o->so_file, name)) != NULL) {
 			sym_fill(si, o, o->so_file, e);
+			if (e->se_type == STT_GNU_IFUNC &&
+			    sym_ifunc_chosen(S, o, e, si) != 0)
+				si->sy_flags |= SYM_RESOLVER;
 			return 0;
 		}
 	}
@@ -488,11 +534,72 @@ sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si)
 	    obj != NULL ? obj : "");
 }
 
+/*
+ * Whether entry E of F is named by NAMEGLOB: with '@', its versioned
+ * name, "name@V" (the default also as "name@@V"); without, its base name
+ * unless E is a compat version of a name that has a default.
+ */
+static int
+sym_glob_matches(const sym_file_t *F, const sym_entry_t *e,
+    const char *nameglob)
+{
+	const char *n = F->sf_strs + e->se_name, *ver;
+	size_t bl = strcspn(n, "@");
+	char buf[512];
+
+	if (bl >= sizeof (buf) / 2)
+		return 0;
+	memcpy(buf, n, bl);
+	buf[bl] = '\0';
+	if (strchr(nameglob, '@') == NULL) {
+		const sym_entry_t *d;
+
+		if (fnmatch(nameglob, buf, 0) != 0)
+			return 0;
+		return !e->se_hidden || (d = sym_file_by_name(F, buf)) == NULL ||
+		    d->se_hidden;
+	}
+	if (e->se_ver == SYM_NOVER)
+		return 0;
+	ver = F->sf_strs + e->se_ver;
+	snprintf(buf + bl, sizeof (buf) - bl, "@%s", ver);
+	if (fnmatch(nameglob, buf, 0) == 0)
+		return 1;
+	snprintf(buf + bl, sizeof (buf) - bl, "@@%s", ver);
+	return !e->se_hidden && fnmatch(nameglob, buf, 0) == 0;
+}
+
+/* sym_iter in one object, whose table is loaded. */
+static int
+sym_iter_obj(sym_proc_t *S, const sym_obj_t *o, const char *nameglob,
+    sym_iter_f *fn, void *arg)
+{
+	const sym_file_t *F = o->so_file;
+	uint64_t last = 0;
+	int rv;
+
+	for (size_t j = 0; j < F->sf_nsyms; j++) {
+		const sym_entry_t *e = &F->sf_syms[j];
+		sym_info_t si;
+
+		if ((e->se_type != STT_FUNC && e->se_type != STT_GNU_IFUNC) ||
+		    e->se_value == last || !sym_glob_matches(F, e, nameglob))
+			continue;
+		last = e->se_value;	/* aliases: the first name */
+		sym_fill(&si, o, F, e);
+		if (e->se_type == STT_GNU_IFUNC &&
+		    sym_ifunc_chosen(S, o, e, &si) != 0)
+			continue;	/* a resolver: calling it is no call */
+		if ((rv = fn(&si, arg)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
 int
 sym_iter(sym_proc_t *S, const char *objglob, const char *nameglob,
     sym_iter_f *fn, void *arg)
 {
-	char base[256];
 	int rv;
 
 	for (size_t i = 0; i < S->sp_nobj; i++) {
@@ -511,27 +618,8 @@ sym_iter(sym_proc_t *S, const char *objglob, const char *nameglob,
 			m = fnmatch(objglob, o->so_base, 0) == 0;
 		if (!m || sym_obj_load(S, o) != 0)
 			continue;
-		const sym_file_t *F = o->so_file;
-		uint64_t last = 0;
-		for (size_t j = 0; j < F->sf_nsyms; j++) {
-			const sym_entry_t *e = &F->sf_syms[j];
-			const char *n = F->sf_strs + e->se_name;
-			size_t bl = strcspn(n, "@");
-
-			if ((e->se_type != STT_FUNC &&
-			    e->se_type != STT_GNU_IFUNC) ||
-			    e->se_value == last || bl >= sizeof (base))
-				continue;
-			memcpy(base, n, bl);
-			base[bl] = '\0';
-			if (fnmatch(nameglob, base, 0) != 0)
-				continue;
-			last = e->se_value;	/* aliases: the first name */
-			sym_info_t si;
-			sym_fill(&si, o, F, e);
-			if ((rv = fn(&si, arg)) != 0)
-				return rv;
-		}
+		if ((rv = sym_iter_obj(S, o, nameglob, fn, arg)) != 0)
+			return rv;
 	}
 	return 0;
 }

@@ -13,8 +13,9 @@
  * link maps when the rtld agent provides them (sym_proc_set_objects), from
  * /proc/PID/maps otherwise.  Tables are loaded lazily, on first lookup.
  *
- * Lookups read no tracee state beyond /proc and need no stop; a sym_proc_t
- * is not locked: its owner serializes calls (the control layer's lock).
+ * Lookups read no tracee state beyond /proc and an IFUNC's GOT slot
+ * (process_vm_readv) and need no stop; a sym_proc_t is not locked: its
+ * owner serializes calls (the control layer's lock).
  */
 #ifndef DTPROC_SYM_H
 #define DTPROC_SYM_H
@@ -39,7 +40,23 @@ typedef struct sym_info {
 				   when there is no symbol) */
 	uintptr_t sy_bias;	/* object's load bias */
 	int sy_type;		/* STT_FUNC, STT_OBJECT, ... */
+	const char *sy_version;	/* symbol version ("GLIBC_2.3.2"), or NULL */
+	const char *sy_impl;	/* SYM_IFUNC: the implementation's name, or
+				   NULL when no symbol names it */
+	int sy_flags;		/* SYM_* */
 } sym_info_t;
+
+/*
+ * sy_flags.  An IFUNC (STT_GNU_IFUNC) is found by name as the function
+ * its resolver chose in this process, read from the GOT slot its
+ * IRELATIVE relocation names: sy_addr, sy_size are the implementation's,
+ * sy_type STT_FUNC, sy_name the IFUNC's.  When the choice is not known
+ * (not relocated yet, no IRELATIVE in the object) a lookup gives the
+ * resolver itself, marked SYM_RESOLVER, and sym_iter leaves it out.
+ */
+#define SYM_IFUNC	0x1	/* sy_addr: the implementation chosen */
+#define SYM_RESOLVER	0x2	/* an IFUNC's resolver: choice unknown */
+#define SYM_COMPAT	0x4	/* not the default version of the name */
 
 /* An object as the rtld agent or the maps describe it. */
 typedef struct sym_objdesc {
@@ -80,13 +97,23 @@ int sym_lookup_addr(sym_proc_t *S, uintptr_t addr, sym_info_t *si);
 /*
  * By name, DTrace's syntax: [LMn`][OBJECT`]NAME.  OBJECT is "a.out", a
  * basename, the basename up to its first dot, or a full path.  Without
- * OBJECT: the executable, then each object in load order.  0, -ENOENT
- * (no such symbol), -ESRCH (no such object), -EINVAL; the message is the
- * calling thread's last error (err_msg()).
+ * OBJECT: the executable, then each object in load order.  NAME is the
+ * default version of the name (a compat version where there is no
+ * default), NAME@VERSION that version, NAME@@VERSION that version if it
+ * is the default.  0, -ENOENT (no such symbol), -ESRCH (no such object),
+ * -EINVAL; the message is the calling thread's last error (err_msg()).
  */
 int sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si);
 
-/* Glob iteration: every defined function matching OBJGLOB`NAMEGLOB. */
+/*
+ * Glob iteration: every defined function matching OBJGLOB`NAMEGLOB, one
+ * call per address and name: a glob without '@' is matched against base
+ * names and skips a compat version of a name that has a default; with
+ * '@' against "name@VERSION" (and "name@@VERSION" for the default).
+ * Aliases are given once, under the first matching name.  IFUNCs are
+ * given as their chosen implementation, in the order of their resolvers;
+ * resolvers whose choice is unknown are left out.
+ */
 typedef int sym_iter_f(const sym_info_t *si, void *arg);
 int sym_iter(sym_proc_t *S, const char *objglob, const char *nameglob,
     sym_iter_f *fn, void *arg);

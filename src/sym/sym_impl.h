@@ -9,13 +9,27 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define SYM_NOVER	UINT32_MAX	/* se_ver: no symbol version */
+
 typedef struct sym_entry {
 	uint64_t se_value;	/* st_value: unrelocated address */
 	uint64_t se_size;	/* st_size */
 	uint32_t se_name;	/* offset in sf_strs */
+	uint32_t se_ver;	/* its version's name in sf_strs, or
+				   SYM_NOVER */
 	uint8_t se_type;	/* STT_* */
 	uint8_t se_bind;	/* STB_* */
+	uint8_t se_hidden;	/* a non-default version ("name@V", the
+				   versym's hidden bit) */
 } sym_entry_t;
+
+/* An IRELATIVE relocation: the GOT slot an IFUNC's choice is kept in. */
+typedef struct sym_irel {
+	uint64_t ir_resolver;	/* r_addend: the resolver's st_value */
+	uint64_t ir_slot;	/* r_offset: the slot, unrelocated */
+	uint64_t ir_init;	/* the slot's content in the file (a PLT
+				   entry): bias + this is "not chosen yet" */
+} sym_irel_t;
 
 struct sym_file {
 	dev_t sf_dev;		/* cache key with sf_ino */
@@ -34,6 +48,8 @@ struct sym_file {
 	size_t sf_strsz;
 	uint32_t *sf_hash;	/* open addressing: index + 1, 0 empty */
 	size_t sf_hashsz;	/* power of two */
+	sym_irel_t *sf_irel;	/* sorted by ir_resolver */
+	size_t sf_nirel;
 	struct sym_file *sf_next; /* cache list */
 };
 
@@ -80,10 +96,11 @@ void sym_file_rele(sym_file_t *F);
 void sym_file_free(sym_file_t *F);
 const sym_entry_t *sym_file_by_addr(const sym_file_t *F, uint64_t rel);
 const sym_entry_t *sym_file_by_name(const sym_file_t *F, const char *name);
+const sym_irel_t *sym_file_irel(const sym_file_t *F, uint64_t resolver);
 uintptr_t sym_file_bias(const sym_file_t *F, uintptr_t start,
     uint64_t offset);
-int sym_name_eq(const char *symname, const char *name);
 int sym_file_index(sym_file_t *F);
+int sym_mem_read(pid_t pid, uintptr_t addr, void *buf, size_t len);
 sym_file_t *sym_file_from_memory(pid_t pid, uintptr_t bias, uintptr_t dyn,
     int *errp);
 
