@@ -102,13 +102,17 @@ static void
 ctl_serve(dtproc_proc_t *pr)
 {
 	ctl_req_t *req;
+	bool renewed;
 
 	while ((req = pr->dpr_reqs) != NULL) {
 		pr->dpr_reqs = req->cr_next;
 		err_clear();
 		switch (req->cr_op) {
 		case CTL_BKPT_ADD:
-			req->cr_rv = pt_bkpt_set(pr->dpr_P, req->cr_addr);
+			req->cr_rv = pt_bkpt_set_renew(pr->dpr_P,
+			    req->cr_addr, &renewed);
+			if (renewed)	/* the old site's users died with it */
+				ctl_bkpt_forget(pr, req->cr_addr);
 			if (req->cr_rv == 0 && ctl_bkpt_insert(pr,
 			    req->cr_addr, req->cr_fn, req->cr_arg) != 0) {
 				(void) pt_bkpt_del(pr->dpr_P, req->cr_addr);
@@ -203,6 +207,27 @@ ctl_dlactivity(dtproc_proc_t *pr)
 		ctl_notify(dtp, pr, err_msg());
 }
 
+/*
+ * After a dlopen or dlclose, once the client has heard of it (and may
+ * have deleted the probes of an object that went, as the reference's
+ * pid provider does): the sites of objects that went (their address
+ * maps nothing, or another object) are forgotten by the core, and their
+ * callbacks here, so a client arming the object mapped there next arms
+ * a new site.
+ */
+static void
+ctl_prune(dtproc_proc_t *pr)
+{
+	uintptr_t *gone;
+	int n;
+
+	if (pt_bkpt_prune(pr->dpr_P, &gone, &n) != 0)
+		return;
+	for (int i = 0; i < n; i++)
+		ctl_bkpt_forget(pr, gone[i]);
+	free(gone);
+}
+
 static void
 ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 {
@@ -221,6 +246,7 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 			ctl_emit_objs(pr, DTPROC_EV_OBJ_REMOVE, ev,
 			    re.re_removed, re.re_nremoved);
 			ctl_dlactivity(pr);
+			ctl_prune(pr);
 			break;
 		case RTLD_EV_MAIN:
 			ctl_emit(pr, DTPROC_EV_POSTINIT, ev, NULL, 0, 0);

@@ -136,6 +136,7 @@ int ctl_bkpt_remove(dtproc_proc_t *pr, uintptr_t addr);
 int ctl_bkpt_calls(const dtproc_proc_t *pr, uintptr_t addr,
     ctl_call_t *calls, int max);
 void ctl_bkpt_clear(dtproc_proc_t *pr);
+void ctl_bkpt_forget(dtproc_proc_t *pr, uintptr_t addr);
 
 /* control.c */
 int ctl_start(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop);

@@ -80,9 +80,9 @@ pt_gone_find(pt_proc_t *P, uintptr_t addr)
 }
 
 static int
-pt_gone_add(pt_proc_t *P, uintptr_t addr, uint8_t orig)
+pt_gone_add(pt_proc_t *P, const pt_bkpt_t *B)
 {
-	int found, i = pt_gone_index(P, addr, &found);
+	int found, i = pt_gone_index(P, B->pb_addr, &found);
 
 	if (found)
 		return 0;
@@ -96,8 +96,7 @@ pt_gone_add(pt_proc_t *P, uintptr_t addr, uint8_t orig)
 	}
 	memmove(&P->pp_gone[i + 1], &P->pp_gone[i],
 	    (P->pp_ngone - i) * sizeof (*P->pp_gone));
-	P->pp_gone[i].pb_addr = addr;
-	P->pp_gone[i].pb_orig = orig;
+	P->pp_gone[i] = *B;
 	P->pp_ngone++;
 	return 0;
 }
@@ -114,23 +113,11 @@ pt_gone_del(pt_proc_t *P, uintptr_t addr)
 	P->pp_ngone--;
 }
 
-int
-pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
+/* Refuse a site over an int3 that is not ours, or where nothing is. */
+static int
+pt_bkpt_check(pt_proc_t *P, uintptr_t addr, uint8_t *orig)
 {
-	uint8_t orig, int3 = PT_INT3;
-	int found, i;
-
-	PT_ASSERT_OWNER(P);
-	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
-		return err_set(ESRCH, "pid %d: cannot set breakpoint: "
-		    "process not under control", (int)P->pp_pid);
-	i = pt_bp_index(P, addr, &found);
-	if (found) {
-		/* one int3 serves every user of a site: count them */
-		P->pp_bp[i].pb_refs++;
-		return 0;
-	}
-	if (pt_mem_read(P, addr, &orig, 1) != 1) {
+	if (pt_mem_read(P, addr, orig, 1) != 1) {
 		/* no address space at all: it is exiting (or exec'ing) */
 		if (errno == ESRCH)
 			return err_set(ESRCH, "pid %d: cannot set "
@@ -139,10 +126,81 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 		    "at %#lx: address not mapped", (int)P->pp_pid,
 		    (unsigned long)addr);
 	}
-	if (orig == PT_INT3)
+	if (*orig == PT_INT3)
 		return err_set(EINVAL, "pid %d: cannot set breakpoint "
 		    "at %#lx: an int3 is already there", (int)P->pp_pid,
 		    (unsigned long)addr);
+	return 0;
+}
+
+/*
+ * B's address maps something else now (ID): the old site died with its
+ * object, and B becomes the new object's site, with one user.  0, or
+ * the error of the new site.
+ */
+static int
+pt_bkpt_renew(pt_proc_t *P, pt_bkpt_t *B, const pt_ident_t *id)
+{
+	uint8_t orig, int3 = PT_INT3;
+	int rv;
+
+	if ((rv = pt_bkpt_check(P, B->pb_addr, &orig)) != 0)
+		return rv;
+	pt_xol_release(P, B->pb_addr);
+	B->pb_orig = orig;
+	B->pb_refs = 1;
+	B->pb_id = *id;
+	memset(&B->pb_carry, 0, sizeof (B->pb_carry));
+	if (!P->pp_lifted && pt_mem_write(P, B->pb_addr, &int3, 1) != 1) {
+		int err = errno;
+		uintptr_t addr = B->pb_addr;
+
+		B->pb_refs = 0;
+		(void) pt_bkpt_del(P, addr);
+		return err_set(err, "pid %d: cannot write breakpoint at "
+		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
+		    strerror(err));
+	}
+	return 0;
+}
+
+int
+pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
+{
+	bool renewed;
+
+	return pt_bkpt_set_renew(P, addr, &renewed);
+}
+
+int
+pt_bkpt_set_renew(pt_proc_t *P, uintptr_t addr, bool *renewed)
+{
+	uint8_t orig, int3 = PT_INT3;
+	pt_ident_t id;
+	int found, i, rv;
+
+	PT_ASSERT_OWNER(P);
+	*renewed = false;
+	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
+		return err_set(ESRCH, "pid %d: cannot set breakpoint: "
+		    "process not under control", (int)P->pp_pid);
+	i = pt_bp_index(P, addr, &found);
+	if (found) {
+		pt_bkpt_t *B = &P->pp_bp[i];
+
+		/* one int3 serves every user of a site: count them */
+		pt_ident_of(P, addr, true, &id);
+		if (pt_ident_same(&B->pb_id, &id)) {
+			B->pb_refs++;
+			return 0;
+		}
+		/* its object went unseen: this is a new site (unmap.c) */
+		*renewed = true;
+		return pt_bkpt_renew(P, B, &id);
+	}
+	pt_ident_of(P, addr, false, &id);
+	if ((rv = pt_bkpt_check(P, addr, &orig)) != 0)
+		return rv;
 	if (P->pp_nbp == P->pp_abp) {
 		int n = P->pp_abp ? P->pp_abp * 2 : 16;
 		pt_bkpt_t *b = realloc(P->pp_bp, n * sizeof (*b));
@@ -158,6 +216,7 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 	P->pp_bp[i].pb_orig = orig;
 	P->pp_bp[i].pb_refs = 1;
 	memset(&P->pp_bp[i].pb_carry, 0, sizeof (P->pp_bp[i].pb_carry));
+	P->pp_bp[i].pb_id = id;
 	P->pp_nbp++;
 	if (!P->pp_lifted && pt_mem_write(P, addr, &int3, 1) != 1) {
 		int err = errno;
@@ -197,7 +256,7 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 		rv = err_set(errno, "pid %d: cannot restore text at "
 		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
 		    strerror(errno));
-	(void) pt_gone_add(P, addr, P->pp_bp[i].pb_orig);
+	(void) pt_gone_add(P, &P->pp_bp[i]);
 	memmove(&P->pp_bp[i], &P->pp_bp[i + 1],
 	    (P->pp_nbp - i - 1) * sizeof (*P->pp_bp));
 	P->pp_nbp--;
@@ -262,6 +321,7 @@ pt_bkpt_reset(pt_proc_t *P)
 	P->pp_nbp = 0;
 	P->pp_ngone = 0;
 	P->pp_lifted = false;
+	pt_maps_forget(P);
 	pt_xol_reset(P);
 }
 
@@ -286,18 +346,19 @@ pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte)
  * A fork child has a copy of our text, int3s included: give it back.  A
  * site removed after the fork but before we saw the fork event is still
  * planted in the child's copy, so removed sites holding an int3 there are
- * restored too.
+ * restored too.  Only over an int3: a byte is never written over text
+ * that is not a site's (a lifted site, an object mapped since).
  */
 static int
-pt_clean_list(int fd, const pt_bkpt_t *bp, int n, int only_if_int3)
+pt_clean_list(int fd, const pt_bkpt_t *bp, int n)
 {
 	int rv = 0;
 
 	for (int i = 0; i < n; i++) {
 		uint8_t b;
 
-		if (only_if_int3 && (pread(fd, &b, 1, (off_t)bp[i].pb_addr)
-		    != 1 || b != PT_INT3))
+		if (pread(fd, &b, 1, (off_t)bp[i].pb_addr) != 1 ||
+		    b != PT_INT3)
 			continue;
 		if (pwrite(fd, &bp[i].pb_orig, 1, (off_t)bp[i].pb_addr) != 1)
 			rv = -errno;
@@ -316,8 +377,8 @@ pt_bkpt_clean_child(pt_proc_t *P, pid_t child)
 	snprintf(path, sizeof (path), "/proc/%d/mem", (int)child);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return -errno;
-	rv = pt_clean_list(fd, P->pp_bp, P->pp_nbp, 0);
-	rv2 = pt_clean_list(fd, P->pp_gone, P->pp_ngone, 1);
+	rv = pt_clean_list(fd, P->pp_bp, P->pp_nbp);
+	rv2 = pt_clean_list(fd, P->pp_gone, P->pp_ngone);
 	close(fd);
 	return rv != 0 ? rv : rv2;
 }

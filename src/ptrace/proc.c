@@ -58,6 +58,7 @@ pt_proc_free(pt_proc_t *P)
 	free(P->pp_gone);
 	free(P->pp_xol);
 	free(P->pp_slots);
+	pt_maps_forget(P);
 	free(P->pp_evq);
 	free(P->pp_exe);
 	free(P);
