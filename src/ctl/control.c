@@ -163,6 +163,8 @@ ctl_fail_requests(dtproc_proc_t *pr)
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
 }
 
+static void ctl_kick_wait(dtproc_proc_t *pr, long us);
+
 /*
  * Rest at a rendezvous if WHY is due: the whole process stopped, its
  * text pristine, until dtproc_continue() (or quit).  The caller resumes.
@@ -181,13 +183,51 @@ ctl_rendezvous(dtproc_proc_t *pr, unsigned why)
 		return;
 	(void) pt_bkpt_lift(pr->dpr_P);
 	pr->dpr_stop |= CTL_STOP_IDLE;
+	pr->dpr_resting = true;
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
+	/*
+	 * Not a sleep on dpr_cv: a process killed now would park its
+	 * threads in exit stops only we end, and be reported nowhere.  The
+	 * thread collects stops (pt_rest) and is woken out of that, like
+	 * out of pt_wait, by whoever continues it or hands it a request.
+	 */
 	while ((pr->dpr_stop & CTL_STOP_IDLE) && !pr->dpr_quit) {
+		int rv;
+
 		ctl_serve(pr);
-		(void) pthread_cond_wait(&pr->dpr_cv, &pr->dpr_lock);
+		if (!(pr->dpr_stop & CTL_STOP_IDLE))
+			break;
+		ctl_unhold(pr);
+		rv = pt_rest(pr->dpr_P);
+		ctl_hold(pr);
+		if (rv == -EINTR && pt_wake_pending(pr->dpr_wake))
+			pt_wake_ack(pr->dpr_wake);
+		if (rv == -ESRCH)
+			break;		/* dead: pt_wait reports it next */
 	}
 	pr->dpr_stop &= ~CTL_STOP_IDLE;
+	pr->dpr_resting = false;
+	(void) pthread_cond_broadcast(&pr->dpr_cv);
 	(void) pt_bkpt_replant(pr->dpr_P);
+}
+
+/*
+ * A client that ended a rest (dtproc_continue) makes sure the control
+ * thread sees it: it sleeps collecting stops, not on dpr_cv, and a kick
+ * may land just before it blocks, so it is kicked until it has left.
+ */
+void
+ctl_wake_rest(dtproc_proc_t *pr)
+{
+	long backoff_us = 200;
+
+	if (pthread_equal(pr->dpr_tid, pthread_self()))
+		return;
+	while (pr->dpr_resting && !pr->dpr_done) {
+		ctl_kick_wait(pr, backoff_us);
+		if (backoff_us < 50000)
+			backoff_us *= 2;
+	}
 }
 
 static void

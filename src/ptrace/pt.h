@@ -151,6 +151,15 @@ int pt_wait(pt_proc_t *P, pt_event_t *ev, int block);
  * is owed; job-control stopped threads stay stopped (PTRACE_LISTEN).
  */
 int pt_stop(pt_proc_t *P, pt_why_t why);
+/*
+ * While P rests stopped (pt_stop): block collecting stops until the
+ * owner is woken (-EINTR) or the process dies or is lost (-ESRCH; its
+ * EXIT or LOST event then comes from pt_wait()).  A process killed while
+ * it rests parks its threads in exit stops that only its tracer ends,
+ * and its pidfd turns readable only after that: the owner must collect
+ * rather than sleep.  Stops collected meanwhile are queued as events.
+ */
+int pt_rest(pt_proc_t *P);
 int pt_resume(pt_proc_t *P);
 int pt_resume_thread(pt_proc_t *P, pid_t tid);
 
