@@ -374,6 +374,9 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 	    kinds[ev->pe_kind] != 0)
 		ctl_emit(pr, kinds[ev->pe_kind], ev, ev->pe_kind == PT_EV_EXEC ?
 		    pr->dpr_exe : NULL, 0, 0);
+	/* a static image's PREINIT is its exec stop, as at creation */
+	if (ev->pe_kind == PT_EV_EXEC && rtld_dynamic(pr->dpr_rtld) == 0)
+		ctl_emit(pr, DTPROC_EV_PREINIT, ev, NULL, 0, 0);
 	if (ev->pe_kind == PT_EV_EXIT || ev->pe_kind == PT_EV_LOST)
 		return false;
 	if (ev->pe_stopped)
@@ -452,13 +455,16 @@ ctl_main(void *arg)
 	pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
 	(void) rtld_enable(pr->dpr_rtld, pr->dpr_created);
 	/*
-	 * A milestone that will never come (a static program has no PREINIT;
-	 * a stripped static one no findable main) is met at the exec, where
-	 * the process rests anyway, rather than never.
+	 * A milestone that will never come (a stripped static program has
+	 * no findable main) is met at the exec, where the process rests
+	 * anyway, rather than never.  A static program's exec stop is its
+	 * PREINIT: everything is loaded, nothing has run; the event says so.
 	 */
 	if (pr->dpr_created) {
 		unsigned never = 0;
 
+		if (rtld_dynamic(pr->dpr_rtld) == 0)
+			ctl_emit(pr, DTPROC_EV_PREINIT, NULL, NULL, 0, 0);
 		if (!rtld_preinit_due(pr->dpr_rtld))
 			never |= DTPROC_STOP_PREINIT;
 		if (!rtld_main_due(pr->dpr_rtld))
