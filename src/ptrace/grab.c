@@ -8,6 +8,8 @@
  * next listing (for at most PT_SEIZE_SECS).  PTRACE_SEIZE injects no SIGSTOP, so nothing reaches the
  * victim; PTRACE_INTERRUPT then stops them all (the GRAB rendezvous), and
  * a system call it interrupts is restarted, never failed with EINTR.
+ * Processes sharing its memory are seized too, as guests, and threads
+ * asleep in vfork are not waited for (share.c).
  *
  * Refusals name the pid and the reason, checked before any attach so a
  * refused grab leaves nothing behind.
@@ -180,17 +182,15 @@ pt_seize_pass(pt_proc_t *P)
  * not a hang.
  */
 static int
-pt_seize_all(pt_proc_t *P)
+pt_seize_all(pt_proc_t *P, const struct timespec *end)
 {
-	struct timespec now, end;
+	struct timespec now;
 	int rv;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += PT_SEIZE_SECS;
 	while ((rv = pt_seize_pass(P)) > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
-		    now.tv_nsec >= end.tv_nsec))
+		if (now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec &&
+		    now.tv_nsec >= end->tv_nsec))
 			return err_set(EAGAIN, "failed to grab pid %d: new "
 			    "threads kept appearing for %d s", (int)P->pp_pid,
 			    PT_SEIZE_SECS);
@@ -224,11 +224,14 @@ int
 pt_grab(pid_t pid, int flags, pt_proc_t **pp)
 {
 	char path[64], exe[4096];
+	struct timespec end;
 	pt_proc_t *P;
 	ssize_t n;
 	int rv;
 
 	*pp = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += PT_SEIZE_SECS;
 	if ((rv = pt_refuse(pid, (flags & PT_GRAB_RDONLY) != 0)) != 0)
 		return rv;
 	if ((P = pt_proc_alloc(pid)) == NULL)
@@ -250,7 +253,9 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp)
 	}
 
 	pt_owner_add(P);
-	rv = pt_seize_all(P);
+	rv = pt_seize_all(P, &end);
+	if (rv == 0)
+		rv = pt_seize_sharers(P, &end);
 	if (rv == 0 && P->pp_nthr == 0)
 		rv = err_set(ESRCH, "failed to grab pid %d: no such "
 		    "process", (int)pid);
@@ -263,7 +268,7 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp)
 		return rv;
 	}
 	if (!(flags & PT_GRAB_NOSTOP) &&
-	    pt_stop(P, PT_WHY_EVENT) != 0 && P->pp_state == PT_DEAD) {
+	    pt_grab_stop(P) != 0 && P->pp_state == PT_DEAD) {
 		int st = P->pp_status;
 
 		pt_proc_free(P);

@@ -245,6 +245,15 @@ int pt_xol_out(pt_proc_t *P, pid_t tid);
 /* grab.c */
 int pt_seize_opts(void);
 
+/* share.c: sharers of the memory and threads in vfork, at a grab */
+struct timespec;
+int pt_seize_sharers(pt_proc_t *P, const struct timespec *end);
+void pt_vfork_mark(pt_proc_t *P);
+int pt_grab_stop(pt_proc_t *P);
+
+/* wake.c: the wake signal, its do-nothing handler installed */
+int pt_wake_signal(void);
+
 /* diag.c: reasons read from /proc for refusals */
 int pt_proc_stat(pid_t pid, char *state, unsigned long *flags);
 pid_t pt_status_field(pid_t pid, pid_t tid, const char *field);
