@@ -36,6 +36,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
+/* The reference's sentence for a process lost to an exec. */
+#define CTL_LOST_FMT	"failed to control pid %d: process exec'd set-id " \
+	"or unobservable program"
+
 /*
  * The control thread marks itself the lock's holder, so that a callback
  * it runs may call the API on the same handle without deadlocking.
@@ -184,6 +188,7 @@ ctl_rendezvous(dtproc_proc_t *pr, unsigned why)
 	(void) pt_bkpt_lift(pr->dpr_P);
 	pr->dpr_stop |= CTL_STOP_IDLE;
 	pr->dpr_resting = true;
+	pr->dpr_rests++;
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
 	/*
 	 * Not a sleep on dpr_cv: a process killed now would park its
@@ -220,10 +225,12 @@ void
 ctl_wake_rest(dtproc_proc_t *pr)
 {
 	long backoff_us = 200;
+	unsigned rest = pr->dpr_rests;
 
 	if (pthread_equal(pr->dpr_tid, pthread_self()))
 		return;
-	while (pr->dpr_resting && !pr->dpr_done) {
+	/* until it left this rest (it may be at the next one already) */
+	while (pr->dpr_resting && pr->dpr_rests == rest && !pr->dpr_done) {
 		ctl_kick_wait(pr, backoff_us);
 		if (backoff_us < 50000)
 			backoff_us *= 2;
@@ -502,8 +509,15 @@ ctl_main(void *arg)
 		pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
 	}
 	if (!alive) {
-		/* the reference's PS_UNDEAD / PS_LOST: tell the client */
-		ctl_notify(pr->dpr_hdl, pr, NULL);
+		/*
+		 * The reference's PS_UNDEAD / PS_LOST: tell the client; a
+		 * loss in the reference's words, as when it comes at start.
+		 */
+		char lost[CTL_MSG_MAX];
+
+		snprintf(lost, sizeof (lost), CTL_LOST_FMT, (int)pr->dpr_pid);
+		ctl_notify(pr->dpr_hdl, pr, pr->dpr_state == DTPROC_PS_LOST ?
+		    lost : NULL);
 		if (pr->dpr_state == DTPROC_PS_DEAD)
 			(void) pt_release(pr->dpr_P, PT_RELEASE_DEFAULT);
 		else
@@ -570,8 +584,7 @@ ctl_start_error(dtproc_proc_t *pr)
 		return -err_code();
 	}
 	if (pr->dpr_state == DTPROC_PS_LOST)
-		return err_set(DTPROC_ELOST, "failed to control pid %d: process "
-		    "exec'd set-id or unobservable program", (int)pr->dpr_pid);
+		return err_set(DTPROC_ELOST, CTL_LOST_FMT, (int)pr->dpr_pid);
 	if (WIFSIGNALED(st))
 		return err_set(DTPROC_EDEAD, "failed to control pid %d: process "
 		    "died from signal %d", (int)pr->dpr_pid, WTERMSIG(st));

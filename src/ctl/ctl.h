@@ -82,6 +82,7 @@ struct dtproc_proc {
 	unsigned dpr_stop;		/* DTPROC_STOP_* still due, + IDLE */
 	bool dpr_resting;		/* the thread is in its rest wait
 					   (pt_rest), to be kicked out */
+	unsigned dpr_rests;		/* rests begun, to tell them apart */
 	int dpr_refs;
 	bool dpr_rdonly, dpr_cacheable, dpr_stale, dpr_created;
 	pt_release_t dpr_relmode;	/* how the control thread lets go */
