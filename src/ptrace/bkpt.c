@@ -331,15 +331,22 @@ pt_bkpt_count(const pt_proc_t *P)
 	return P->pp_nbp;
 }
 
-int
-pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte)
+static const pt_bkpt_t *
+pt_bp_at(const pt_proc_t *P, uintptr_t addr)
 {
 	int found, i = pt_bp_index(P, addr, &found);
 
-	if (!found)
-		return -ENOENT;
-	*byte = P->pp_bp[i].pb_orig;
-	return 0;
+	return found ? &P->pp_bp[i] : NULL;
+}
+
+int
+pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte)
+{
+	const pt_bkpt_t *B = pt_bp_at(P, addr);
+
+	if (B != NULL)
+		*byte = B->pb_orig;
+	return B != NULL ? 0 : -ENOENT;
 }
 
 /*
@@ -539,12 +546,11 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 int
 pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, arch_carry_t *c)
 {
-	int found, i = pt_bp_index(P, addr, &found);
+	const pt_bkpt_t *B = pt_bp_at(P, addr);
 
-	if (!found)
-		return -ENOENT;
-	*c = P->pp_bp[i].pb_carry;
-	return 0;
+	if (B != NULL)
+		*c = B->pb_carry;
+	return B != NULL ? 0 : -ENOENT;
 }
 
 int

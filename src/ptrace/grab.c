@@ -182,17 +182,22 @@ pt_seize_pass(pt_proc_t *P)
  * not a hang.
  */
 static int
-pt_seize_all(pt_proc_t *P, const struct timespec *end)
+pt_seize_all(pt_proc_t *P)
 {
-	struct timespec now;
+	struct timespec now, end;
 	int rv;
 
-	while ((rv = pt_seize_pass(P)) > 0) {
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += PT_SEIZE_SECS;
+	/* threads, then sharers of the memory: until neither finds more */
+	while ((rv = pt_seize_pass(P)) > 0 ||
+	    (rv == 0 && (rv = pt_sharers_pass(P)) > 0)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec &&
-		    now.tv_nsec >= end->tv_nsec))
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+		    now.tv_nsec >= end.tv_nsec))
 			return err_set(EAGAIN, "failed to grab pid %d: new "
-			    "threads kept appearing for %d s", (int)P->pp_pid,
+			    "threads (or processes sharing its memory) kept "
+			    "appearing for %d s", (int)P->pp_pid,
 			    PT_SEIZE_SECS);
 	}
 	return rv;
@@ -224,14 +229,11 @@ int
 pt_grab(pid_t pid, int flags, pt_proc_t **pp)
 {
 	char path[64], exe[4096];
-	struct timespec end;
 	pt_proc_t *P;
 	ssize_t n;
 	int rv;
 
 	*pp = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += PT_SEIZE_SECS;
 	if ((rv = pt_refuse(pid, (flags & PT_GRAB_RDONLY) != 0)) != 0)
 		return rv;
 	if ((P = pt_proc_alloc(pid)) == NULL)
@@ -253,9 +255,7 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp)
 	}
 
 	pt_owner_add(P);
-	rv = pt_seize_all(P, &end);
-	if (rv == 0)
-		rv = pt_seize_sharers(P, &end);
+	rv = pt_seize_all(P);
 	if (rv == 0 && P->pp_nthr == 0)
 		rv = err_set(ESRCH, "failed to grab pid %d: no such "
 		    "process", (int)pid);

@@ -246,8 +246,7 @@ int pt_xol_out(pt_proc_t *P, pid_t tid);
 int pt_seize_opts(void);
 
 /* share.c: sharers of the memory and threads in vfork, at a grab */
-struct timespec;
-int pt_seize_sharers(pt_proc_t *P, const struct timespec *end);
+int pt_sharers_pass(pt_proc_t *P);
 void pt_vfork_mark(pt_proc_t *P);
 int pt_grab_stop(pt_proc_t *P);
 

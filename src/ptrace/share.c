@@ -86,7 +86,7 @@ pt_seize_guest(pt_proc_t *P, pid_t pid)
 }
 
 /* One pass over /proc: sharers seized, how many threads new, or -errno. */
-static int
+int
 pt_sharers_pass(pt_proc_t *P)
 {
 	struct dirent *d;
@@ -111,23 +111,6 @@ pt_sharers_pass(pt_proc_t *P)
 	}
 	closedir(dir);
 	return added;
-}
-
-int
-pt_seize_sharers(pt_proc_t *P, const struct timespec *end)
-{
-	struct timespec now;
-	int rv;
-
-	while ((rv = pt_sharers_pass(P)) > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end->tv_sec || (now.tv_sec == end->tv_sec &&
-		    now.tv_nsec >= end->tv_nsec))
-			return err_set(EAGAIN, "failed to grab pid %d: "
-			    "processes sharing its memory kept appearing",
-			    (int)P->pp_pid);
-	}
-	return rv;
 }
 
 /* Is T asleep waiting for its vfork child (see above)? */

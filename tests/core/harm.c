@@ -21,13 +21,15 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+/* Milliseconds since *T0 (CLOCK_MONOTONIC). */
 static long
-now_ms(void)
+ms_since(const struct timespec *t0)
 {
-	struct timespec ts;
+	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000L +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000L;
 }
 
 static void
@@ -234,12 +236,14 @@ death_at_rest(dtproc_t *dtp, dtproc_proc_t *pr, pid_t pid)
 	CHECK_KILLED(dtproc_status(dtp, pr), SIGKILL);
 }
 
-TEST_TIMEOUT(death_at_create_rendezvous, 20)
+/* Created with STOP, resting there, killed. */
+static void
+death_of_created(int stop)
 {
 	dtproc_t *dtp = dt_open_ok();
 	struct victim v;
 	dtproc_proc_t *pr = dt_create_victim(dtp, "ctlv",
-	    (char *[]){ "wait", NULL }, DTPROC_STOP_CREATE, &v);
+	    (char *[]){ "wait", NULL }, stop, &v);
 
 	death_at_rest(dtp, pr, v.pid);
 	dtproc_release(dtp, pr);
@@ -247,17 +251,14 @@ TEST_TIMEOUT(death_at_create_rendezvous, 20)
 	dtproc_close(dtp);
 }
 
+TEST_TIMEOUT(death_at_create_rendezvous, 20)
+{
+	death_of_created(DTPROC_STOP_CREATE);
+}
+
 TEST_TIMEOUT(death_at_preinit_rendezvous, 20)
 {
-	dtproc_t *dtp = dt_open_ok();
-	struct victim v;
-	dtproc_proc_t *pr = dt_create_victim(dtp, "ctlv",
-	    (char *[]){ "wait", NULL }, DTPROC_STOP_PREINIT, &v);
-
-	death_at_rest(dtp, pr, v.pid);
-	dtproc_release(dtp, pr);
-	victim_close(&v);
-	dtproc_close(dtp);
+	death_of_created(DTPROC_STOP_PREINIT);
 }
 
 TEST_TIMEOUT(death_at_grab_rendezvous, 20)
@@ -318,53 +319,69 @@ TEST(static_preinit_is_exec_stop)
 
 /* ------------------------------------------- 11: a grab during vfork */
 
+/*
+ * harmv vfork spawned, its parent asleep in vfork (the child runs until
+ * the test's next line), grabbed: at once, resting.
+ */
+static dtproc_proc_t *
+grab_in_vfork(dtproc_t *dtp, struct victim *v)
+{
+	char line[256];
+	dtproc_proc_t *pr;
+	struct timespec t0;
+	long t;
+
+	spawn_victim("harmv", (char *[]){ "vfork", NULL }, v);
+	victim_ready(v, line, sizeof (line));
+	victim_expect(v, line, sizeof (line), "child");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((pr = dtproc_grab(dtp, v->pid, 0)) == NULL)
+		FAIL("dtproc_grab: %s", dtproc_errmsg(dtp));
+	t = ms_since(&t0);
+	CHECK_MSG(t < 1000, "grab took %ld ms", t);
+	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
+	return pr;
+}
+
+/* Released at once: nothing waits for the thread in vfork. */
+static void
+release_at_once(dtproc_t *dtp, dtproc_proc_t *pr)
+{
+	struct timespec t0;
+	long t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	dtproc_release(dtp, pr);
+	t = ms_since(&t0);
+	CHECK_MSG(t < 1000, "release took %ld ms", t);
+}
+
+/* The child execs while the parent runs under control. */
 TEST_TIMEOUT(grab_during_vfork, 15)
 {
 	dtproc_t *dtp = dt_open_ok();
 	struct victim v;
 	char line[256];
-	dtproc_proc_t *pr;
-	long t0, t;
+	dtproc_proc_t *pr = grab_in_vfork(dtp, &v);
 
-	spawn_victim("harmv", (char *[]){ "vfork", NULL }, &v);
-	victim_ready(&v, line, sizeof (line));
-	/* the child runs: its parent waits in vfork until it execs */
-	victim_expect(&v, line, sizeof (line), "child");
-	t0 = now_ms();
-	if ((pr = dtproc_grab(dtp, v.pid, 0)) == NULL)
-		FAIL("dtproc_grab: %s", dtproc_errmsg(dtp));
-	t = now_ms() - t0;
-	CHECK_MSG(t < 1000, "grab took %ld ms", t);
-	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_STOP);
 	dtproc_continue(dtp, pr);
 	victim_go(&v);			/* the child execs */
 	victim_expect(&v, line, sizeof (line), "back");
-	t0 = now_ms();
-	dtproc_release(dtp, pr);
-	CHECK_MSG(now_ms() - t0 < 1000, "release took %ld ms", now_ms() - t0);
+	release_at_once(dtp, pr);
 	victim_go(&v);
 	CHECK_EXITED(victim_wait(&v), 0);
 	victim_close(&v);
 	dtproc_close(dtp);
 }
 
-/* Released while the thread still waits in vfork: nothing waits. */
+/* Released while the parent still waits in vfork. */
 TEST_TIMEOUT(release_during_vfork, 15)
 {
 	dtproc_t *dtp = dt_open_ok();
 	struct victim v;
 	char line[256];
-	dtproc_proc_t *pr;
-	long t0;
 
-	spawn_victim("harmv", (char *[]){ "vfork", NULL }, &v);
-	victim_ready(&v, line, sizeof (line));
-	victim_expect(&v, line, sizeof (line), "child");
-	if ((pr = dtproc_grab(dtp, v.pid, 0)) == NULL)
-		FAIL("dtproc_grab: %s", dtproc_errmsg(dtp));
-	t0 = now_ms();
-	dtproc_release(dtp, pr);
-	CHECK_MSG(now_ms() - t0 < 1000, "release took %ld ms", now_ms() - t0);
+	release_at_once(dtp, grab_in_vfork(dtp, &v));
 	dtproc_close(dtp);
 	victim_go(&v);
 	victim_expect(&v, line, sizeof (line), "back");
