@@ -38,7 +38,7 @@ pt_seize_opts(void)
 	    PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
 }
 
-static int
+int
 pt_is_our_thread(pid_t pid)
 {
 	return pt_status_field(pid, 0, "Tgid") == getpid();

@@ -244,6 +244,7 @@ int pt_xol_out(pt_proc_t *P, pid_t tid);
 
 /* grab.c */
 int pt_seize_opts(void);
+int pt_is_our_thread(pid_t pid);	/* a thread of this process? */
 
 /* share.c: sharers of the memory and threads in vfork, at a grab */
 int pt_sharers_pass(pt_proc_t *P);

@@ -62,15 +62,31 @@ pt_seize_guest(pt_proc_t *P, pid_t pid)
 
 		if (tid <= 0 || pt_thr_find(P, tid) != NULL)
 			continue;
+		unsigned flags = PT_TF_GUEST;
+		char st = 0;
+
 		if (ptrace(PTRACE_SEIZE, tid, 0,
 		    (void *)(long)pt_seize_opts()) != 0) {
-			if (errno == ESRCH)
-				continue;
+			pid_t tr;
+
 			err = errno;
-			break;
+			if (err == ESRCH || (err == EPERM &&
+			    (pt_proc_stat(tid, &st, NULL) != 0 || st == 'Z' ||
+			    st == 'X'))) {
+				err = 0;	/* gone, or on its way out */
+				continue;
+			}
+			/* made by a thread seized already: the kernel
+			   attached it to us, its clone event to come */
+			tr = pt_status_field(tid, 0, "TracerPid");
+			if (err != EPERM || tr <= 0 || !pt_is_our_thread(tr))
+				break;
+			err = 0;
+			flags |= PT_TF_NEWBORN;
 		}
-		if (pt_thr_add(P, tid, PT_TF_GUEST) == NULL) {
-			(void) ptrace(PTRACE_DETACH, tid, 0, 0);
+		if (pt_thr_add(P, tid, flags) == NULL) {
+			if (!(flags & PT_TF_NEWBORN))
+				(void) ptrace(PTRACE_DETACH, tid, 0, 0);
 			err = ENOMEM;
 			break;
 		}
