@@ -193,17 +193,18 @@ TEST_TIMEOUT(cycles_in_bounded_memory, 60)
 	victim_expect(&v, line, sizeof (line), "done");
 	me1 = rss_kb(getpid());
 	vic1 = rss_kb(v.pid);
-	tinfo("rss: tracer %ld -> %ld KiB, victim %ld -> %ld KiB; %d hits, "
-	    "%d arms", me0, me1, vic0, vic1, atomic_load(&c.hits), c.arms);
+	tinfo("rss: tracer %ld -> %ld KiB, victim %ld -> %ld KiB; %d hits",
+	    me0, me1, vic0, vic1, atomic_load(&c.hits));
 	CHECK_EQ_INT(atomic_load(&c.hits), CYC_N);
-	CHECK_EQ_INT(c.arms, CYC_N);
 	/* what the library keeps: what the live plugin needs, no more */
 	dtproc_lock(dtp, pr);
+	int arms = c.arms;		/* the callback's, under the lock */
 	pt_proc_t *P = pr->dpr_P;
 	int nbp = P->pp_nbp, ngone = P->pp_ngone, nslots = P->pp_nslots,
 	    nxol = P->pp_nxol;
 	size_t nrec = pr->dpr_nbps;
 	dtproc_unlock(dtp, pr);
+	CHECK_EQ_INT(arms, CYC_N);
 	tinfo("sites %d gone %d slots %d areas %d client records %zu", nbp,
 	    ngone, nslots, nxol, nrec);
 	CHECK_MSG(nbp < 16 && ngone < 16 && nslots < 16 && nxol <= 2 &&
@@ -414,8 +415,8 @@ TEST_TIMEOUT(grab_spares_memory_sharer, 20)
 	victim_expect(&v, line, sizeof (line), "sibling");
 	CHECK_MSG(strncmp(line, "sibling 0 ", 10) == 0 &&
 	    line_field(line, "r") == 42, "the sibling was harmed: %s", line);
+	dtproc_release(dtp, pr);	/* before it exits: it is our child */
 	victim_go(&v);
-	dtproc_release(dtp, pr);
 	CHECK_EXITED(victim_wait(&v), 0);
 	victim_close(&v);
 	dtproc_close(dtp);
