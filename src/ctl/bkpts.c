@@ -87,6 +87,17 @@ ctl_bkpt_remove(dtproc_proc_t *pr, uintptr_t addr)
 	return -ENOENT;
 }
 
+/*
+ * Forget every callback at ADDR: the core forgot the site, which died
+ * with its object (dlclose, munmap), so they hold no reference there.
+ */
+void
+ctl_bkpt_forget(dtproc_proc_t *pr, uintptr_t addr)
+{
+	while (ctl_bkpt_remove(pr, addr) == 0)
+		;
+}
+
 /* The callbacks at ADDR, copied (a callback may edit the table). */
 int
 ctl_bkpt_calls(const dtproc_proc_t *pr, uintptr_t addr, ctl_call_t *calls,

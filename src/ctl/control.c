@@ -36,6 +36,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
+/* The reference's sentence for a process lost to an exec. */
+#define CTL_LOST_FMT	"failed to control pid %d: process exec'd set-id " \
+	"or unobservable program"
+
 /*
  * The control thread marks itself the lock's holder, so that a callback
  * it runs may call the API on the same handle without deadlocking.
@@ -102,13 +106,17 @@ static void
 ctl_serve(dtproc_proc_t *pr)
 {
 	ctl_req_t *req;
+	bool renewed;
 
 	while ((req = pr->dpr_reqs) != NULL) {
 		pr->dpr_reqs = req->cr_next;
 		err_clear();
 		switch (req->cr_op) {
 		case CTL_BKPT_ADD:
-			req->cr_rv = pt_bkpt_set(pr->dpr_P, req->cr_addr);
+			req->cr_rv = pt_bkpt_set_renew(pr->dpr_P,
+			    req->cr_addr, &renewed);
+			if (renewed)	/* the old site's users died with it */
+				ctl_bkpt_forget(pr, req->cr_addr);
 			if (req->cr_rv == 0 && ctl_bkpt_insert(pr,
 			    req->cr_addr, req->cr_fn, req->cr_arg) != 0) {
 				(void) pt_bkpt_del(pr->dpr_P, req->cr_addr);
@@ -159,6 +167,8 @@ ctl_fail_requests(dtproc_proc_t *pr)
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
 }
 
+static void ctl_kick_wait(dtproc_proc_t *pr, long us);
+
 /*
  * Rest at a rendezvous if WHY is due: the whole process stopped, its
  * text pristine, until dtproc_continue() (or quit).  The caller resumes.
@@ -177,13 +187,54 @@ ctl_rendezvous(dtproc_proc_t *pr, unsigned why)
 		return;
 	(void) pt_bkpt_lift(pr->dpr_P);
 	pr->dpr_stop |= CTL_STOP_IDLE;
+	pr->dpr_resting = true;
+	pr->dpr_rests++;
 	(void) pthread_cond_broadcast(&pr->dpr_cv);
+	/*
+	 * Not a sleep on dpr_cv: a process killed now would park its
+	 * threads in exit stops only we end, and be reported nowhere.  The
+	 * thread collects stops (pt_rest) and is woken out of that, like
+	 * out of pt_wait, by whoever continues it or hands it a request.
+	 */
 	while ((pr->dpr_stop & CTL_STOP_IDLE) && !pr->dpr_quit) {
+		int rv;
+
 		ctl_serve(pr);
-		(void) pthread_cond_wait(&pr->dpr_cv, &pr->dpr_lock);
+		if (!(pr->dpr_stop & CTL_STOP_IDLE))
+			break;
+		ctl_unhold(pr);
+		rv = pt_rest(pr->dpr_P);
+		ctl_hold(pr);
+		if (rv == -EINTR && pt_wake_pending(pr->dpr_wake))
+			pt_wake_ack(pr->dpr_wake);
+		if (rv == -ESRCH)
+			break;		/* dead: pt_wait reports it next */
 	}
 	pr->dpr_stop &= ~CTL_STOP_IDLE;
+	pr->dpr_resting = false;
+	(void) pthread_cond_broadcast(&pr->dpr_cv);
 	(void) pt_bkpt_replant(pr->dpr_P);
+}
+
+/*
+ * A client that ended a rest (dtproc_continue) makes sure the control
+ * thread sees it: it sleeps collecting stops, not on dpr_cv, and a kick
+ * may land just before it blocks, so it is kicked until it has left.
+ */
+void
+ctl_wake_rest(dtproc_proc_t *pr)
+{
+	long backoff_us = 200;
+	unsigned rest = pr->dpr_rests;
+
+	if (pthread_equal(pr->dpr_tid, pthread_self()))
+		return;
+	/* until it left this rest (it may be at the next one already) */
+	while (pr->dpr_resting && pr->dpr_rests == rest && !pr->dpr_done) {
+		ctl_kick_wait(pr, backoff_us);
+		if (backoff_us < 50000)
+			backoff_us *= 2;
+	}
 }
 
 static void
@@ -201,6 +252,27 @@ ctl_dlactivity(dtproc_proc_t *pr)
 	    (int)pr->dpr_pid);
 	if (dtp->dph_dlact(dtp, pr, dtp->dph_dlact_arg) != 0)
 		ctl_notify(dtp, pr, err_msg());
+}
+
+/*
+ * After a dlopen or dlclose, once the client has heard of it (and may
+ * have deleted the probes of an object that went, as the reference's
+ * pid provider does): the sites of objects that went (their address
+ * maps nothing, or another object) are forgotten by the core, and their
+ * callbacks here, so a client arming the object mapped there next arms
+ * a new site.
+ */
+static void
+ctl_prune(dtproc_proc_t *pr)
+{
+	uintptr_t *gone;
+	int n;
+
+	if (pt_bkpt_prune(pr->dpr_P, &gone, &n) != 0)
+		return;
+	for (int i = 0; i < n; i++)
+		ctl_bkpt_forget(pr, gone[i]);
+	free(gone);
 }
 
 static void
@@ -221,6 +293,7 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 			ctl_emit_objs(pr, DTPROC_EV_OBJ_REMOVE, ev,
 			    re.re_removed, re.re_nremoved);
 			ctl_dlactivity(pr);
+			ctl_prune(pr);
 			break;
 		case RTLD_EV_MAIN:
 			ctl_emit(pr, DTPROC_EV_POSTINIT, ev, NULL, 0, 0);
@@ -308,6 +381,9 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 	    kinds[ev->pe_kind] != 0)
 		ctl_emit(pr, kinds[ev->pe_kind], ev, ev->pe_kind == PT_EV_EXEC ?
 		    pr->dpr_exe : NULL, 0, 0);
+	/* a static image's PREINIT is its exec stop, as at creation */
+	if (ev->pe_kind == PT_EV_EXEC && rtld_dynamic(pr->dpr_rtld) == 0)
+		ctl_emit(pr, DTPROC_EV_PREINIT, ev, NULL, 0, 0);
 	if (ev->pe_kind == PT_EV_EXIT || ev->pe_kind == PT_EV_LOST)
 		return false;
 	if (ev->pe_stopped)
@@ -386,13 +462,16 @@ ctl_main(void *arg)
 	pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
 	(void) rtld_enable(pr->dpr_rtld, pr->dpr_created);
 	/*
-	 * A milestone that will never come (a static program has no PREINIT;
-	 * a stripped static one no findable main) is met at the exec, where
-	 * the process rests anyway, rather than never.
+	 * A milestone that will never come (a stripped static program has
+	 * no findable main) is met at the exec, where the process rests
+	 * anyway, rather than never.  A static program's exec stop is its
+	 * PREINIT: everything is loaded, nothing has run; the event says so.
 	 */
 	if (pr->dpr_created) {
 		unsigned never = 0;
 
+		if (rtld_dynamic(pr->dpr_rtld) == 0)
+			ctl_emit(pr, DTPROC_EV_PREINIT, NULL, NULL, 0, 0);
 		if (!rtld_preinit_due(pr->dpr_rtld))
 			never |= DTPROC_STOP_PREINIT;
 		if (!rtld_main_due(pr->dpr_rtld))
@@ -430,8 +509,15 @@ ctl_main(void *arg)
 		pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
 	}
 	if (!alive) {
-		/* the reference's PS_UNDEAD / PS_LOST: tell the client */
-		ctl_notify(pr->dpr_hdl, pr, NULL);
+		/*
+		 * The reference's PS_UNDEAD / PS_LOST: tell the client; a
+		 * loss in the reference's words, as when it comes at start.
+		 */
+		char lost[CTL_MSG_MAX];
+
+		snprintf(lost, sizeof (lost), CTL_LOST_FMT, (int)pr->dpr_pid);
+		ctl_notify(pr->dpr_hdl, pr, pr->dpr_state == DTPROC_PS_LOST ?
+		    lost : NULL);
 		if (pr->dpr_state == DTPROC_PS_DEAD)
 			(void) pt_release(pr->dpr_P, PT_RELEASE_DEFAULT);
 		else
@@ -498,8 +584,7 @@ ctl_start_error(dtproc_proc_t *pr)
 		return -err_code();
 	}
 	if (pr->dpr_state == DTPROC_PS_LOST)
-		return err_set(DTPROC_ELOST, "failed to control pid %d: process "
-		    "exec'd set-id or unobservable program", (int)pr->dpr_pid);
+		return err_set(DTPROC_ELOST, CTL_LOST_FMT, (int)pr->dpr_pid);
 	if (WIFSIGNALED(st))
 		return err_set(DTPROC_EDEAD, "failed to control pid %d: process "
 		    "died from signal %d", (int)pr->dpr_pid, WTERMSIG(st));

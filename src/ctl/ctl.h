@@ -80,6 +80,9 @@ struct dtproc_proc {
 	bool dpr_quit;			/* asked to finish */
 	bool dpr_cont;			/* a continue before the rendezvous */
 	unsigned dpr_stop;		/* DTPROC_STOP_* still due, + IDLE */
+	bool dpr_resting;		/* the thread is in its rest wait
+					   (pt_rest), to be kicked out */
+	unsigned dpr_rests;		/* rests begun, to tell them apart */
 	int dpr_refs;
 	bool dpr_rdonly, dpr_cacheable, dpr_stale, dpr_created;
 	pt_release_t dpr_relmode;	/* how the control thread lets go */
@@ -136,11 +139,13 @@ int ctl_bkpt_remove(dtproc_proc_t *pr, uintptr_t addr);
 int ctl_bkpt_calls(const dtproc_proc_t *pr, uintptr_t addr,
     ctl_call_t *calls, int max);
 void ctl_bkpt_clear(dtproc_proc_t *pr);
+void ctl_bkpt_forget(dtproc_proc_t *pr, uintptr_t addr);
 
 /* control.c */
 int ctl_start(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop);
 void ctl_finish(dtproc_proc_t *pr, pt_release_t how);
 long ctl_request(dtproc_proc_t *pr, ctl_req_t *req);
+void ctl_wake_rest(dtproc_proc_t *pr);
 void ctl_deadline(struct timespec *ts, long us);
 int ctl_cv_wait(dtproc_proc_t *pr, const struct timespec *end);
 

@@ -429,6 +429,7 @@ dtproc_continue(dtproc_t *dtp, dtproc_proc_t *pr)
 	if (pr->dpr_stop & CTL_STOP_IDLE) {
 		pr->dpr_stop &= ~CTL_STOP_IDLE;
 		(void) pthread_cond_broadcast(&pr->dpr_cv);
+		ctl_wake_rest(pr);
 	} else if ((pr->dpr_stop & CTL_STOP_MASK) && !pr->dpr_done) {
 		pr->dpr_cont = true;	/* spend the next rendezvous */
 	}

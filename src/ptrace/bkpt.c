@@ -50,10 +50,9 @@ pt_bp_search(const pt_bkpt_t *a, int n, uintptr_t addr, int *found)
 	return lo;
 }
 
-/* Room at I in the sorted array *A (*N used of *CAP) for a new site. */
+/* E inserted at I in the sorted array *A (*N used of *CAP). */
 static int
-pt_bp_insert(pt_bkpt_t **a, int *n, int *cap, int i, uintptr_t addr,
-    uint8_t orig)
+pt_bp_insert(pt_bkpt_t **a, int *n, int *cap, int i, const pt_bkpt_t *e)
 {
 	if (*n == *cap) {
 		int m = *cap ? *cap * 2 : 16;
@@ -65,9 +64,7 @@ pt_bp_insert(pt_bkpt_t **a, int *n, int *cap, int i, uintptr_t addr,
 		*cap = m;
 	}
 	memmove(&(*a)[i + 1], &(*a)[i], (*n - i) * sizeof (**a));
-	memset(&(*a)[i], 0, sizeof (**a));
-	(*a)[i].pb_addr = addr;
-	(*a)[i].pb_orig = orig;
+	(*a)[i] = *e;
 	(*n)++;
 	return 0;
 }
@@ -108,14 +105,13 @@ pt_gone_find(pt_proc_t *P, uintptr_t addr)
 }
 
 static int
-pt_gone_add(pt_proc_t *P, uintptr_t addr, uint8_t orig)
+pt_gone_add(pt_proc_t *P, const pt_bkpt_t *B)
 {
-	int found, i = pt_gone_index(P, addr, &found);
+	int found, i = pt_gone_index(P, B->pb_addr, &found);
 
 	if (found)
 		return 0;
-	return pt_bp_insert(&P->pp_gone, &P->pp_ngone, &P->pp_agone, i, addr,
-	    orig);
+	return pt_bp_insert(&P->pp_gone, &P->pp_ngone, &P->pp_agone, i, B);
 }
 
 static void
@@ -130,23 +126,14 @@ pt_gone_del(pt_proc_t *P, uintptr_t addr)
 	P->pp_ngone--;
 }
 
-int
-pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
+/* Refuse a site over an int3 that is not ours, or where nothing is. */
+static int
+pt_bkpt_check(pt_proc_t *P, uintptr_t addr, uint8_t *orig)
 {
-	uint8_t orig, int3 = PT_INT3;
-	int found, i;
-
-	PT_ASSERT_OWNER(P);
-	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
-		return err_set(ESRCH, "pid %d: cannot set breakpoint: "
-		    "process not under control", (int)P->pp_pid);
-	i = pt_bp_index(P, addr, &found);
-	if (found) {
-		/* one int3 serves every user of a site: count them */
-		P->pp_bp[i].pb_refs++;
-		return 0;
-	}
-	if (pt_mem_read(P, addr, &orig, 1) != 1) {
+	/* before the first int3 of an image: what would a hit change? */
+	if (P->pp_trap == PT_TRAP_UNKNOWN)
+		pt_trapsig_learn(P, 0);
+	if (pt_mem_read(P, addr, orig, 1) != 1) {
 		/* no address space at all: it is exiting (or exec'ing) */
 		if (errno == ESRCH)
 			return err_set(ESRCH, "pid %d: cannot set "
@@ -155,18 +142,86 @@ pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
 		    "at %#lx: address not mapped", (int)P->pp_pid,
 		    (unsigned long)addr);
 	}
-	/* before the first int3 of an image: what would a hit change? */
-	if (P->pp_trap == PT_TRAP_UNKNOWN)
-		pt_trapsig_learn(P, 0);
-	if (orig == PT_INT3)
+	if (*orig == PT_INT3)
 		return err_set(EINVAL, "pid %d: cannot set breakpoint "
 		    "at %#lx: an int3 is already there", (int)P->pp_pid,
 		    (unsigned long)addr);
-	if (pt_bp_insert(&P->pp_bp, &P->pp_nbp, &P->pp_abp, i, addr,
-	    orig) != 0)
+	return 0;
+}
+
+/*
+ * B's address maps something else now (ID): the old site died with its
+ * object, and B becomes the new object's site, with one user.  0, or
+ * the error of the new site.
+ */
+static int
+pt_bkpt_renew(pt_proc_t *P, pt_bkpt_t *B, const pt_ident_t *id)
+{
+	uint8_t orig, int3 = PT_INT3;
+	int rv;
+
+	if ((rv = pt_bkpt_check(P, B->pb_addr, &orig)) != 0)
+		return rv;
+	pt_xol_release(P, B->pb_addr);
+	B->pb_orig = orig;
+	B->pb_refs = 1;
+	B->pb_id = *id;
+	memset(&B->pb_carry, 0, sizeof (B->pb_carry));
+	if (!P->pp_lifted && pt_mem_write(P, B->pb_addr, &int3, 1) != 1) {
+		int err = errno;
+		uintptr_t addr = B->pb_addr;
+
+		B->pb_refs = 0;
+		(void) pt_bkpt_del(P, addr);
+		return err_set(err, "pid %d: cannot write breakpoint at "
+		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
+		    strerror(err));
+	}
+	return 0;
+}
+
+int
+pt_bkpt_set(pt_proc_t *P, uintptr_t addr)
+{
+	bool renewed;
+
+	return pt_bkpt_set_renew(P, addr, &renewed);
+}
+
+int
+pt_bkpt_set_renew(pt_proc_t *P, uintptr_t addr, bool *renewed)
+{
+	uint8_t orig, int3 = PT_INT3;
+	pt_ident_t id;
+	int found, i, rv;
+
+	PT_ASSERT_OWNER(P);
+	*renewed = false;
+	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
+		return err_set(ESRCH, "pid %d: cannot set breakpoint: "
+		    "process not under control", (int)P->pp_pid);
+	i = pt_bp_index(P, addr, &found);
+	if (found) {
+		pt_bkpt_t *B = &P->pp_bp[i];
+
+		/* one int3 serves every user of a site: count them */
+		pt_ident_of(P, addr, true, &id);
+		if (pt_ident_same(&B->pb_id, &id)) {
+			B->pb_refs++;
+			return 0;
+		}
+		/* its object went unseen: this is a new site (unmap.c) */
+		*renewed = true;
+		return pt_bkpt_renew(P, B, &id);
+	}
+	pt_ident_of(P, addr, false, &id);
+	if ((rv = pt_bkpt_check(P, addr, &orig)) != 0)
+		return rv;
+	pt_bkpt_t e = { .pb_addr = addr, .pb_orig = orig, .pb_refs = 1,
+	    .pb_id = id };
+	if (pt_bp_insert(&P->pp_bp, &P->pp_nbp, &P->pp_abp, i, &e) != 0)
 		return err_set(ENOMEM, "pid %d: out of memory",
 		    (int)P->pp_pid);
-	P->pp_bp[i].pb_refs = 1;
 	if (!P->pp_lifted && pt_mem_write(P, addr, &int3, 1) != 1) {
 		int err = errno;
 
@@ -205,7 +260,7 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 		rv = err_set(errno, "pid %d: cannot restore text at "
 		    "%#lx: %s", (int)P->pp_pid, (unsigned long)addr,
 		    strerror(errno));
-	(void) pt_gone_add(P, addr, P->pp_bp[i].pb_orig);
+	(void) pt_gone_add(P, &P->pp_bp[i]);
 	memmove(&P->pp_bp[i], &P->pp_bp[i + 1],
 	    (P->pp_nbp - i - 1) * sizeof (*P->pp_bp));
 	P->pp_nbp--;
@@ -270,7 +325,7 @@ pt_bkpt_reset(pt_proc_t *P)
 	P->pp_nbp = 0;
 	P->pp_ngone = 0;
 	P->pp_lifted = false;
-	P->pp_trap = PT_TRAP_UNKNOWN;	/* exec reset the handlers */
+	pt_maps_forget(P);
 	pt_xol_reset(P);
 }
 
@@ -285,25 +340,28 @@ pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte)
 {
 	const pt_bkpt_t *B = pt_bkpt_cfind(P, addr);
 
-	return B == NULL ? -ENOENT : (*byte = B->pb_orig, 0);
+	if (B != NULL)
+		*byte = B->pb_orig;
+	return B != NULL ? 0 : -ENOENT;
 }
 
 /*
  * A fork child has a copy of our text, int3s included: give it back.  A
  * site removed after the fork but before we saw the fork event is still
  * planted in the child's copy, so removed sites holding an int3 there are
- * restored too.
+ * restored too.  Only over an int3: a byte is never written over text
+ * that is not a site's (a lifted site, an object mapped since).
  */
 static int
-pt_clean_list(int fd, const pt_bkpt_t *bp, int n, int only_if_int3)
+pt_clean_list(int fd, const pt_bkpt_t *bp, int n)
 {
 	int rv = 0;
 
 	for (int i = 0; i < n; i++) {
 		uint8_t b;
 
-		if (only_if_int3 && (pread(fd, &b, 1, (off_t)bp[i].pb_addr)
-		    != 1 || b != PT_INT3))
+		if (pread(fd, &b, 1, (off_t)bp[i].pb_addr) != 1 ||
+		    b != PT_INT3)
 			continue;
 		if (pwrite(fd, &bp[i].pb_orig, 1, (off_t)bp[i].pb_addr) != 1)
 			rv = -errno;
@@ -322,8 +380,8 @@ pt_bkpt_clean_child(pt_proc_t *P, pid_t child)
 	snprintf(path, sizeof (path), "/proc/%d/mem", (int)child);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return -errno;
-	rv = pt_clean_list(fd, P->pp_bp, P->pp_nbp, 0);
-	rv2 = pt_clean_list(fd, P->pp_gone, P->pp_ngone, 1);
+	rv = pt_clean_list(fd, P->pp_bp, P->pp_nbp);
+	rv2 = pt_clean_list(fd, P->pp_gone, P->pp_ngone);
 	close(fd);
 	return rv != 0 ? rv : rv2;
 }
@@ -487,7 +545,9 @@ pt_bkpt_carry(const pt_proc_t *P, uintptr_t addr, arch_carry_t *c)
 {
 	const pt_bkpt_t *B = pt_bkpt_cfind(P, addr);
 
-	return B == NULL ? -ENOENT : (*c = B->pb_carry, 0);
+	if (B != NULL)
+		*c = B->pb_carry;
+	return B != NULL ? 0 : -ENOENT;
 }
 
 int

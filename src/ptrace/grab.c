@@ -8,6 +8,8 @@
  * next listing (for at most PT_SEIZE_SECS).  PTRACE_SEIZE injects no SIGSTOP, so nothing reaches the
  * victim; PTRACE_INTERRUPT then stops them all (the GRAB rendezvous), and
  * a system call it interrupts is restarted, never failed with EINTR.
+ * Processes sharing its memory are seized too, as guests, and threads
+ * asleep in vfork are not waited for (share.c).
  *
  * Refusals name the pid and the reason, checked before any attach so a
  * refused grab leaves nothing behind.
@@ -37,7 +39,7 @@ pt_seize_opts(void)
 	    PTRACE_O_TRACESYSGOOD;	/* our injected calls' exit stops */
 }
 
-static int
+int
 pt_is_our_thread(pid_t pid)
 {
 	return pt_status_field(pid, 0, "Tgid") == getpid();
@@ -188,12 +190,15 @@ pt_seize_all(pt_proc_t *P)
 
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	end.tv_sec += PT_SEIZE_SECS;
-	while ((rv = pt_seize_pass(P)) > 0) {
+	/* threads, then sharers of the memory: until neither finds more */
+	while ((rv = pt_seize_pass(P)) > 0 ||
+	    (rv == 0 && (rv = pt_sharers_pass(P)) > 0)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
 		    now.tv_nsec >= end.tv_nsec))
 			return err_set(EAGAIN, "failed to grab pid %d: new "
-			    "threads kept appearing for %d s", (int)P->pp_pid,
+			    "threads (or processes sharing its memory) kept "
+			    "appearing for %d s", (int)P->pp_pid,
 			    PT_SEIZE_SECS);
 	}
 	return rv;
@@ -264,7 +269,7 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp)
 		return rv;
 	}
 	if (!(flags & PT_GRAB_NOSTOP) &&
-	    pt_stop(P, PT_WHY_EVENT) != 0 && P->pp_state == PT_DEAD) {
+	    pt_grab_stop(P) != 0 && P->pp_state == PT_DEAD) {
 		int st = P->pp_status;
 
 		pt_proc_free(P);

@@ -58,6 +58,7 @@ pt_proc_free(pt_proc_t *P)
 	free(P->pp_gone);
 	free(P->pp_xol);
 	free(P->pp_slots);
+	pt_maps_forget(P);
 	free(P->pp_evq);
 	free(P->pp_exe);
 	free(P);
@@ -275,4 +276,29 @@ int
 pt_is_owner(const pt_proc_t *P)
 {
 	return !P->pp_rdonly && pthread_equal(P->pp_owner, pthread_self());
+}
+
+/*
+ * The wait of a resting process (pt.h): every thread is held, so the only
+ * stops to come are those of its death (exit stops, restarted at once by
+ * the dispatcher, then the exits) and of a vfork that ends; an owner
+ * woken by a client returns to serve it.  ECHILD (no tracee left) is
+ * left to pt_wait(), which tells EXIT from LOST.
+ */
+int
+pt_rest(pt_proc_t *P)
+{
+	PT_ASSERT_OWNER(P);
+	for (;;) {
+		int r;
+
+		if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST)
+			return -ESRCH;
+		if (P->pp_wake != NULL && pt_wake_pending(P->pp_wake))
+			return -EINTR;
+		if ((r = pt_collect(1)) == -EINTR)
+			return -EINTR;
+		if (r < 0)
+			return -ESRCH;
+	}
 }

@@ -23,6 +23,7 @@
 #define DTPROC_PT_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -150,6 +151,15 @@ int pt_wait(pt_proc_t *P, pt_event_t *ev, int block);
  * is owed; job-control stopped threads stay stopped (PTRACE_LISTEN).
  */
 int pt_stop(pt_proc_t *P, pt_why_t why);
+/*
+ * While P rests stopped (pt_stop): block collecting stops until the
+ * owner is woken (-EINTR) or the process dies or is lost (-ESRCH; its
+ * EXIT or LOST event then comes from pt_wait()).  A process killed while
+ * it rests parks its threads in exit stops that only its tracer ends,
+ * and its pidfd turns readable only after that: the owner must collect
+ * rather than sleep.  Stops collected meanwhile are queued as events.
+ */
+int pt_rest(pt_proc_t *P);
 int pt_resume(pt_proc_t *P);
 int pt_resume_thread(pt_proc_t *P, pid_t tid);
 
@@ -192,6 +202,19 @@ int pt_bkpt_count(const pt_proc_t *P);
 int pt_bkpt_lift(pt_proc_t *P);
 int pt_bkpt_replant(pt_proc_t *P);
 int pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte);
+/*
+ * Sites die with their mapping.  pt_bkpt_prune() reads the maps and
+ * forgets every site (and removed site) whose address no longer maps
+ * what it mapped when the site was set (dlclose, munmap, another object
+ * there since): nothing is written, the text is not ours.  Their slots
+ * are freed for reuse.  *GONE (malloc'd, may be NULL when *NGONE is 0)
+ * gets the addresses of the live sites forgotten, for the layers above
+ * to forget their users.  0 or -errno.  pt_bkpt_set_renew() is
+ * pt_bkpt_set() telling in *RENEWED that it found such a stale site at
+ * ADDR and made a new one there: the old site's users are gone too.
+ */
+int pt_bkpt_prune(pt_proc_t *P, uintptr_t **gone, int *ngone);
+int pt_bkpt_set_renew(pt_proc_t *P, uintptr_t addr, bool *renewed);
 
 /*
  * Carrying a thread past a site in one stop.  The int3 stays planted; the

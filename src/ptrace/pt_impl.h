@@ -77,11 +77,24 @@ typedef struct pt_spin {
 	int ps_left;		/* phase 2: stops until measuring again */
 } pt_spin_t;
 
+/*
+ * What is mapped at an address: the file (device, inode; 0 for anonymous
+ * memory) and the offset in it.  A site whose address no longer maps the
+ * same thing died with its object (unmap.c).
+ */
+typedef struct pt_ident {
+	dev_t pi_dev;
+	ino_t pi_ino;
+	uint64_t pi_off;	/* file offset of the address (anon: pgoff) */
+	bool pi_ok;		/* known (else never judged stale) */
+} pt_ident_t;
+
 typedef struct pt_bkpt {
 	uintptr_t pb_addr;	/* address of the planted int3 */
 	uint8_t pb_orig;	/* the byte it replaced */
 	int pb_refs;		/* users of the site (agent, client...) */
 	arch_carry_t pb_carry;	/* how a hit is carried past the site */
+	pt_ident_t pb_id;	/* what was mapped there when it was set */
 } pt_bkpt_t;
 
 /* A scratch area mapped into the tracee for out-of-line copies. */
@@ -93,7 +106,8 @@ typedef struct pt_xol_area {
 
 /* A slot already written: a re-armed site reuses it. */
 typedef struct pt_xol_slot {
-	uintptr_t ps_site;	/* the site it carries */
+	uintptr_t ps_site;	/* the site it carries; 0: free, its site's
+				   text unmapped (reused by pt_xol_slot) */
 	uint8_t ps_text[ARCH_INSN_MAX];	/* the site's instruction */
 	uint8_t ps_len;
 	uintptr_t ps_slot;	/* its copy's address */
@@ -138,6 +152,9 @@ struct pt_proc {
 	pt_xol_slot_t *pp_slots; /* slots written, in any order */
 	int pp_nslots, pp_aslots;
 	uintptr_t pp_entry;	/* AT_ENTRY of this image, 0 unknown */
+	pt_map_t *pp_maps;	/* the maps when last read (unmap.c): what
+				   a new site's address maps */
+	size_t pp_nmaps;
 
 	pt_event_t *pp_evq;	/* events for the owner, FIFO ring */
 	int pp_evhead, pp_evlen;
@@ -185,6 +202,11 @@ int pt_bkpt_remove_all(pt_proc_t *P);
 void pt_bkpt_reset(pt_proc_t *P);
 int pt_bkpt_clean_child(pt_proc_t *P, pid_t child);
 
+/* unmap.c */
+void pt_ident_of(pt_proc_t *P, uintptr_t addr, bool fresh, pt_ident_t *id);
+bool pt_ident_same(const pt_ident_t *a, const pt_ident_t *b);
+void pt_maps_forget(pt_proc_t *P);
+
 /* regs.c */
 int pt_thr_regs(pt_thread_t *T, arch_regs_t *regs);
 void pt_thr_flush(pt_thread_t *T);
@@ -223,6 +245,8 @@ void pt_unhold(pt_proc_t *P, pid_t tid);
 /* xol.c */
 void pt_xol_reset(pt_proc_t *P);
 int pt_xol_fini(pt_proc_t *P);
+/* SITE's text is gone: its slots may carry another site's copy. */
+void pt_xol_release(pt_proc_t *P, uintptr_t site);
 /* The site whose out-of-line copy starts at PC, or 0. */
 uintptr_t pt_xol_site(const pt_proc_t *P, uintptr_t pc);
 /* T, stopped by fault SIG raised in a copy: shown at its site instead. */
@@ -239,6 +263,15 @@ void pt_trapsig_stepped(pt_proc_t *P, pid_t tid);
 
 /* grab.c */
 int pt_seize_opts(void);
+int pt_is_our_thread(pid_t pid);	/* a thread of this process? */
+
+/* share.c: sharers of the memory and threads in vfork, at a grab */
+int pt_sharers_pass(pt_proc_t *P);
+void pt_vfork_mark(pt_proc_t *P);
+int pt_grab_stop(pt_proc_t *P);
+
+/* wake.c: the wake signal, its do-nothing handler installed */
+int pt_wake_signal(void);
 
 /* diag.c: reasons read from /proc for refusals */
 int pt_proc_stat(pid_t pid, char *state, unsigned long *flags);

@@ -115,33 +115,25 @@ pt_detach_all(pt_proc_t *P)
 }
 
 /*
- * A thread waiting in vfork cannot be stopped, so it cannot be detached:
- * let its child (whose text is clean now) go, and wait for the
- * VFORK_DONE stop that its exec or exit brings.
+ * Guests (vfork children, processes sharing the memory) go first: the
+ * text is clean now, and each may owe a trap from a site of ours.  A
+ * thread waiting in vfork cannot be stopped, so it cannot be detached
+ * either, and its child may take any time to exec: nothing waits for
+ * it.  It stays attached, asleep, until its owner thread ends (the
+ * kernel then lets it go; a control thread ends right after release),
+ * or reports its VFORK_DONE to an owner that lives on: a core caller
+ * that keeps its thread must collect that stop itself.
  */
 static void
-pt_vfork_settle(pt_proc_t *P)
+pt_guests_go(pt_proc_t *P)
 {
-	for (;;) {
-		int waiting = 0;
+	for (int i = P->pp_nthr - 1; i >= 0; i--) {
+		if (i < P->pp_nthr && (P->pp_thr[i].pt_flags & PT_TF_GUEST)) {
+			pid_t tid = P->pp_thr[i].pt_tid;
 
-		for (int i = P->pp_nthr - 1; i >= 0; i--) {
-			pt_thread_t *T = &P->pp_thr[i];
-
-			if (T->pt_flags & PT_TF_GUEST) {
-				/* it too may owe a trap from a site of ours */
-				pid_t tid = T->pt_tid;
-
-				pt_detach_one(P, tid);
-				pt_thr_del(P, tid);
-			}
+			pt_detach_one(P, tid);
+			pt_thr_del(P, tid);
 		}
-		for (int i = 0; i < P->pp_nthr; i++)
-			waiting += (P->pp_thr[i].pt_flags & (PT_TF_INVFORK |
-			    PT_TF_STOPPED | PT_TF_EXITING)) == PT_TF_INVFORK;
-		if (waiting == 0 || P->pp_state == PT_DEAD ||
-		    pt_collect(1) == -ECHILD)
-			return;
 	}
 }
 
@@ -158,14 +150,7 @@ pt_release_kill(pt_proc_t *P)
 			break;
 		}
 	}
-	for (int i = P->pp_nthr - 1; i >= 0; i--) {
-		if (i < P->pp_nthr && (P->pp_thr[i].pt_flags & PT_TF_GUEST)) {
-			pid_t tid = P->pp_thr[i].pt_tid;
-
-			pt_detach_one(P, tid);
-			pt_thr_del(P, tid);
-		}
-	}
+	pt_guests_go(P);
 	if (pt_sendsig(P, SIGKILL) != 0 && errno != ESRCH)
 		rv = -errno;
 	while (P->pp_state != PT_DEAD && P->pp_state != PT_LOST) {
@@ -200,7 +185,7 @@ pt_release(pt_proc_t *P, pt_release_t how)
 			rv = pt_release_kill(P);
 		} else if (pt_gather(P, PT_WHY_REQUESTED) == 0) {
 			rv = pt_bkpt_remove_all(P);
-			pt_vfork_settle(P);
+			pt_guests_go(P);
 			(void) pt_xol_fini(P);
 			if (how == PT_RELEASE_HANG)
 				(void) pt_sendsig(P, SIGSTOP);

@@ -839,6 +839,8 @@ pt_gather(pt_proc_t *P, pt_why_t why)
 			pt_orphaned(P);
 			break;
 		}
+		if (r == -EINTR)
+			pt_vfork_mark(P);	/* asleep in vfork: no stop */
 	}
 	P->pp_stopping--;
 	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST)

@@ -46,17 +46,26 @@ pt_wake_install(void)
 	(void) sigaction(PT_WAKE_SIG, &sa, NULL);
 }
 
+static pthread_once_t pt_wake_once = PTHREAD_ONCE_INIT;
+
+/* The signal, for a timer that must interrupt waitpid too (share.c). */
+int
+pt_wake_signal(void)
+{
+	(void) pthread_once(&pt_wake_once, pt_wake_install);
+	return PT_WAKE_SIG;
+}
+
 pt_wake_t *
 pt_wake_init(void)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pt_wake_t *w = calloc(1, sizeof (*w));
 	pthread_condattr_t ca;
 	sigset_t set;
 
 	if (w == NULL)
 		return NULL;
-	(void) pthread_once(&once, pt_wake_install);
+	(void) pthread_once(&pt_wake_once, pt_wake_install);
 	w->pw_owner = pthread_self();
 	atomic_init(&w->pw_posted, 0);
 	atomic_init(&w->pw_acked, 0);

@@ -9,11 +9,13 @@
  * we write it through /proc/PID/mem.  It is named "[anon:dtproc-xol]" in
  * the maps where the kernel allows, so that people can see what it is.
  *
- * Slots are never reused for another instruction while the image lives:
- * a thread may still be running a copy when its site goes (the copy
- * jumps back to text that is still there, or dlclose unmapped it and the
- * program could not have returned there anyway).  A site armed again
- * with the same instruction finds its old slot (pt_xol_find).  At exec
+ * Slots are never reused for another instruction while their site's
+ * text is mapped: a thread may still be running a copy when its site
+ * goes (the copy jumps back to text that is still there).  A site armed
+ * again with the same instruction finds its old slot (pt_xol_find).
+ * Once the text is unmapped (unmap.c) no thread can come back through
+ * the copy, and the slot is freed for another site (pt_xol_release), so
+ * a plugin loaded and unloaded forever needs no new slots.  At exec
  * the areas went with the old image; when we let go, threads inside one
  * are stepped out and the areas unmapped.
  */
@@ -189,6 +191,15 @@ pt_xol_map(pt_proc_t *P, uintptr_t near, pid_t keep)
 	return 0;
 }
 
+void
+pt_xol_release(pt_proc_t *P, uintptr_t site)
+{
+	for (int i = 0; i < P->pp_nslots; i++) {
+		if (P->pp_slots[i].ps_site == site)
+			P->pp_slots[i].ps_site = 0;
+	}
+}
+
 uintptr_t
 pt_xol_slot(pt_proc_t *P, uintptr_t near, size_t len, pid_t keep)
 {
@@ -196,6 +207,17 @@ pt_xol_slot(pt_proc_t *P, uintptr_t near, size_t len, pid_t keep)
 	if (len > PT_XOL_SLOT) {
 		errno = EINVAL;
 		return 0;
+	}
+	/* a slot freed with its site's text, in reach (its record goes:
+	   pt_xol_keep makes the new one) */
+	for (int i = 0; i < P->pp_nslots; i++) {
+		uintptr_t s = P->pp_slots[i].ps_slot;
+
+		if (P->pp_slots[i].ps_site == 0 &&
+		    pt_dist(s, near) <= PT_XOL_REACH) {
+			P->pp_slots[i] = P->pp_slots[--P->pp_nslots];
+			return s;
+		}
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < P->pp_nxol; i++) {
@@ -221,7 +243,7 @@ pt_xol_find(pt_proc_t *P, uintptr_t site, const uint8_t *text, size_t len)
 	for (int i = 0; i < P->pp_nslots; i++) {
 		pt_xol_slot_t *s = &P->pp_slots[i];
 
-		if (s->ps_site == site && s->ps_len == len &&
+		if (site != 0 && s->ps_site == site && s->ps_len == len &&
 		    memcmp(s->ps_text, text, len) == 0)
 			return s->ps_slot;
 	}
@@ -232,7 +254,7 @@ uintptr_t
 pt_xol_site(const pt_proc_t *P, uintptr_t pc)
 {
 	for (int i = 0; i < P->pp_nslots; i++) {
-		if (P->pp_slots[i].ps_slot == pc)
+		if (P->pp_slots[i].ps_slot == pc && P->pp_slots[i].ps_site)
 			return P->pp_slots[i].ps_site;
 	}
 	return 0;
