@@ -111,6 +111,27 @@ fail() {
 	failed=$((failed + 1))
 	failures+=("FAIL $1: $2")
 }
+# judged CASE BAD: a harm said in BAD fails the case (status 0: the
+# case has its verdict).
+judged() {
+	[ -n "$2" ] || return 1
+	fail "$1" "$2"
+}
+
+# verdict CASE RATES OK: the victim told to quit and reaped, RATES
+# said, then the verdict: $bad, the victim's end, else OK.
+verdict() {
+	vsend q
+	vend
+	rates "$1" "$2$vout"
+	judged "$1" "$bad" && return
+	if [ "$vrc" -ne 0 ] || [ "$vhung" = 1 ]; then
+		fail "$1" "victim exit $vrc (hung $vhung):$vout"
+	else
+		ok "$1" "$3"
+	fi
+}
+
 xfail() {
 	if [ "$STRICT" = 1 ]; then
 		fail "$1" "$2 (STRESS_STRICT=1)"
@@ -266,6 +287,22 @@ hits() {
 # rss PID: its resident set in kB.
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
+# victim_killed WHAT: SIGKILL the victim while dtproc traces it, reap
+# dtproc first (a victim it holds cannot be reaped), then the victim.
+# Counts into hang, slow (dtproc ended over 2 s after the kill) and
+# worst (the slowest end); a hang is said in $bad.
+victim_killed() {
+	kill -9 "$vpid"
+	exec 9</dev/null
+	dreap "$LIMIT"
+	wait "$vpid" 2>/dev/null
+	exec 7>&- 8<&-
+	vpid=
+	[ "$dhung" = 1 ] && { hang=$((hang + 1)); bad="$1 $i hung"; }
+	awk -v a="$dsecs" -v b="$worst" 'BEGIN { exit !(a > b) }' && worst=$dsecs
+	awk -v a="$dsecs" 'BEGIN { exit !(a > 2) }' && slow=$((slow + 1))
+}
+
 # ---------------------------------------------------------------- cases
 
 case_C() {
@@ -287,16 +324,8 @@ case_C() {
 			break
 		fi
 	done
-	vsend q
-	vend
-	rates C "$i of $N grab/release cycles, all of libc armed, SIGCHLD storm: $hang hung; victim:$vout"
-	if [ -n "$bad" ]; then
-		fail C "$bad"
-	elif [ "$vrc" -ne 0 ] || [ "$vhung" = 1 ]; then
-		fail C "victim exit $vrc (hung $vhung):$vout"
-	else
-		ok C "$N cycles, 0 hangs, children and victim unharmed"
-	fi
+	verdict C "$i of $N grab/release cycles, all of libc armed, SIGCHLD storm: $hang hung; victim:" \
+	    "$N cycles, 0 hangs, children and victim unharmed"
 }
 
 case_D() {
@@ -308,20 +337,12 @@ case_D() {
 		    -o "$T/rep" 2>"$T/e" &
 		dpid=$!
 		sleep "$(rnd 250)"
-		kill -9 "$vpid"
-		# dtproc first: a victim it holds cannot be reaped
-		exec 9</dev/null
-		dreap "$LIMIT"
-		wait "$vpid" 2>/dev/null
-		exec 7>&- 8<&-
-		vpid=
-		[ "$dhung" = 1 ] && { hang=$((hang + 1)); bad="grab $i hung"; }
-		awk -v a="$dsecs" -v b="$worst" 'BEGIN { exit !(a > b) }' && worst=$dsecs
-		awk -v a="$dsecs" 'BEGIN { exit !(a > 2) }' && slow=$((slow + 1))
+		victim_killed grab
 	done
 	rates D "$n victims killed (-9) during grabs with first hits: $hang hung, $slow took over 2 s, slowest end ${worst}s"
-	if [ -n "$bad" ] || [ $slow -gt 0 ]; then
-		fail D "${bad:-$slow ends over 2 s}"
+	judged D "$bad" && return
+	if [ $slow -gt 0 ]; then
+		fail D "$slow ends over 2 s"
 	else
 		ok D "$n kills, 0 hangs, slowest end ${worst}s"
 	fi
@@ -351,7 +372,7 @@ case_A() {
 }
 
 case_B() {
-	local i rest=0 hang=0 slow=0 bad='' worst=0 t0 k
+	local i rest=0 hang=0 slow=0 bad='' worst=0 k
 	for i in $(seq "$N"); do
 		vstart busy 2 || { bad="victim $i did not start"; break; }
 		rm -f "$T/err" "$T/rep"
@@ -368,21 +389,12 @@ case_B() {
 		*\ 0 | gone) ;;
 		*) grep -q 'stress-ready' "$T/err" || rest=$((rest + 1)) ;;
 		esac
-		kill -9 "$vpid"
-		t0=$EPOCHREALTIME
-		exec 9</dev/null
-		dreap "$LIMIT"
-		wait "$vpid" 2>/dev/null
-		exec 7>&- 8<&-
-		vpid=
-		k=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
-		[ "$dhung" = 1 ] && { hang=$((hang + 1)); bad="run $i hung"; }
-		awk -v a="$k" -v b="$worst" 'BEGIN { exit !(a > b) }' && worst=$k
-		awk -v a="$k" 'BEGIN { exit !(a > 2) }' && slow=$((slow + 1))
+		victim_killed run
 	done
 	rates B "$N victims SIGKILLed at random from the grab on ($rest while dtproc rested at the grab rendezvous): $hang hung, $slow ended over 2 s after the kill, slowest ${worst}s"
-	if [ -n "$bad" ] || [ $slow -gt 0 ]; then
-		fail B "${bad:-$slow ends over 2 s after the kill}"
+	judged B "$bad" && return
+	if [ $slow -gt 0 ]; then
+		fail B "$slow ends over 2 s after the kill"
 	elif [ $rest -eq 0 ]; then
 		fail B "no kill landed at the rendezvous (retry with a larger N)"
 	else
@@ -455,9 +467,8 @@ case_1() {
 		fi
 	done
 	rates 1 "kill -9 of dtproc at random while it traces a busy victim: plain victims: died of SIGTRAP $trap/$n1, resumed mid-instruction (SIGILL, SIGSEGV, wrong result) $mid/$n1, unharmed $clean/$n1; victims taking the int3s left at their sites themselves: met one $left/$n2, resumed mid-instruction $mid2/$n2, trapped elsewhere $stray/$n2"
-	if [ -n "$bad" ]; then
-		fail 1 "$bad"
-	elif [ $((mid + mid2 + stray)) -gt 0 ]; then
+	judged 1 "$bad" && return
+	if [ $((mid + mid2 + stray)) -gt 0 ]; then
 		fail 1 "resumed mid-instruction after a kill of dtproc: $((mid + mid2))/$((n1 + n2)) victims, trapped elsewhere $stray/$n2 (died of SIGTRAP $trap/$n1, int3 left behind $left/$n2)"
 	elif [ $((trap + left)) -gt 0 ]; then
 		xfail 1 "victims harmed by a kill of dtproc: died of SIGTRAP $trap/$n1 (int3 left behind $left/$n2), none resumed mid-instruction; until #9's trampolines"
@@ -532,9 +543,8 @@ case_2() {
 		one2 'stress_*'		# the handler too
 	done
 	rates 2 "victims catching SIGTRAP, workers blocking every signal: handler seen lost while traced in $lost1/$checks1 checks, $((lost - lost1))/$((checks - checks1)) with a probe on the handler itself; a worker's mask seen changed in $mlost checks; $released checks (with a raise) after a release"
-	if [ -n "$bad" ]; then
-		fail 2 "$bad"
-	elif [ $((lost + mlost)) -gt 0 ]; then
+	judged 2 "$bad" && return
+	if [ $((lost + mlost)) -gt 0 ]; then
 		fail 2 "SIGTRAP handler seen lost while traced: $lost1/$checks1 checks, $((lost - lost1))/$((checks - checks1)) with the handler probed (a SIGTRAP then kills); a worker's mask seen changed in $mlost checks; $released releases left them whole"
 	else
 		ok 2 "$checks checks while traced and $released after a release: SIGTRAP handler and masks intact"
@@ -584,16 +594,8 @@ case_4() {
 		case $vl in "sibling ok wrong=0") ;; *) bad="cycle $i: $vl" ;; esac
 		[ -n "$bad" ] && break
 	done
-	vsend q
-	vend
-	rates 4 "$i grabs of a process with a CLONE_VM sibling: $traced traced, $refused refused naming it; victim:$vout"
-	if [ -n "$bad" ]; then
-		fail 4 "$bad"
-	elif [ "$vrc" -ne 0 ]; then
-		fail 4 "victim exit $vrc:$vout"
-	else
-		ok 4 "$N grabs ($traced traced, $refused refused): sibling unharmed"
-	fi
+	verdict 4 "$i grabs of a process with a CLONE_VM sibling: $traced traced, $refused refused naming it; victim:" \
+	    "$N grabs ($traced traced, $refused refused): sibling unharmed"
 }
 
 case_11() {
@@ -638,16 +640,8 @@ case_11() {
 		vline
 		[ "$vl" = "child exit=0" ] || { bad="grab $i: '$vl'"; break; }
 	done
-	vsend q
-	vend
-	rates 11 "$i of $n grabs of a process waiting in vfork (-d 0.2, SIGINT, SIGTERM): slowest grab ${wgrab}s, slowest run ${worst}s; victim:$vout"
-	if [ -n "$bad" ]; then
-		fail 11 "$bad"
-	elif [ "$vrc" -ne 0 ]; then
-		fail 11 "victim exit $vrc:$vout"
-	else
-		ok 11 "$n grabs, slowest ${wgrab}s (the whole run ${worst}s), the process ran on"
-	fi
+	verdict 11 "$i of $n grabs of a process waiting in vfork (-d 0.2, SIGINT, SIGTERM): slowest grab ${wgrab}s, slowest run ${worst}s; victim:" \
+	    "$n grabs, slowest ${wgrab}s (the whole run ${worst}s), the process ran on"
 }
 
 case_12() {
@@ -680,9 +674,8 @@ case_12() {
 	h=$(hits libstressa.so stress_lib_fn)
 	dd=$((${d1:-0} - ${d0:-0})) dv=$((${v1:-0} - ${v0:-0}))
 	rates 12 "$DL_CYCLES dlopen/dlclose cycles after $DL_WARMUP ($secs s, $h calls counted): dtproc RSS ${d0} -> ${d1} kB ($(awk -v d="$dd" -v n="$DL_CYCLES" 'BEGIN { printf "%.0f", d * 1024 / n }') B/cycle), victim ${v0} -> ${v1} kB ($(awk -v d="$dv" -v n="$DL_CYCLES" 'BEGIN { printf "%.0f", d * 1024 / n }') B/cycle)"
-	if [ -n "$bad" ]; then
-		fail 12 "$bad"
-	elif [ "$dhung" = 1 ] || [ "$drc" -ne 0 ]; then
+	judged 12 "$bad" && return
+	if [ "$dhung" = 1 ] || [ "$drc" -ne 0 ]; then
 		fail 12 "dtproc exit $drc (hung $dhung):$derr"
 	elif [ "$vrc" -ne 0 ]; then
 		fail 12 "victim exit $vrc:$vout"
@@ -707,20 +700,10 @@ for c in $CASES; do
 done
 echo "# total $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
 
-echo
-echo "Rates (issue 11, N=$N, $(uname -r)):"
-for line in "${all_rates[@]}"; do
-	echo "  $line"
-done
-if [ "${#failures[@]}" -gt 0 ]; then
-	echo
-	echo "Failures:"
-	for line in "${failures[@]}"; do
-		echo "  $line"
-	done
-fi
-echo
-result="$passed passed, $failed failed"
-[ "$xfailed" -gt 0 ] && result="$result, $xfailed xfail"
-echo "$result"
+printf '\nRates (issue 11, N=%s, %s):\n' "$N" "$(uname -r)"
+printf '  %s\n' "${all_rates[@]}"
+[ "$failed" -gt 0 ] && printf '\nFailures:\n' && printf '  %s\n' "${failures[@]}"
+xf=
+[ "$xfailed" -gt 0 ] && xf=", $xfailed xfail"
+printf '\n%s passed, %s failed%s\n' "$passed" "$failed" "$xf"
 [ "$failed" -eq 0 ]

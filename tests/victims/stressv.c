@@ -133,6 +133,18 @@ say_wrong(const char *what, long got, long want)
 	(void) !write(1, buf, (size_t)n);
 }
 
+/* The wait status of child C, reaped. */
+static int
+reap(pid_t c)
+{
+	int st;
+
+	while (waitpid(c, &st, 0) < 0)
+		if (errno != EINTR)
+			v_die("waitpid");
+	return st;
+}
+
 /* One round of the probed functions, each result checked. */
 static void
 round_once(int i)
@@ -296,10 +308,7 @@ spawner(void *arg)
 		if ((errno = posix_spawn(&c, "/bin/true", NULL, NULL, av,
 		    environ)) != 0)
 			v_die("posix_spawn");
-		while (waitpid(c, &st, 0) < 0)
-			if (errno != EINTR)
-				v_die("waitpid");
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (!WIFEXITED(st = reap(c)) || WEXITSTATUS(st) != 0) {
 			printf("child status 0x%x\n", st);
 			atomic_fetch_add(&spawn_bad, 1);
 		}
@@ -465,10 +474,7 @@ clonevm(void)
 		printf("sibling ok wrong=%lu\n", atomic_load(&wrong));
 	}
 	atomic_store(&stop, 1);
-	while (waitpid(sib, &st, 0) < 0)
-		if (errno != EINTR)
-			v_die("waitpid");
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (!WIFEXITED(st = reap(sib)) || WEXITSTATUS(st) != 0) {
 		printf("sibling dead status=0x%x\n", st);
 		atomic_fetch_add(&wrong, 1);
 	}
@@ -497,10 +503,7 @@ vforkwait(void)
 			_exit(v_getline(buf, sizeof (buf)) < 0 ||
 			    buf[0] == 'q' ? 1 : 0);
 		}
-		while (waitpid(c, &st, 0) < 0)
-			if (errno != EINTR)
-				v_die("waitpid");
-		if (!WIFEXITED(st)) {
+		if (!WIFEXITED(st = reap(c))) {
 			printf("child status=0x%x\n", st);
 			atomic_fetch_add(&wrong, 1);
 			break;
@@ -604,10 +607,7 @@ dlswap(int n, const char *liba, const char *libb)
 			v_die("fork");
 		if (c == 0)
 			_exit(fb(i) == 5 * i ? 0 : 1);
-		while (waitpid(c, &st, 0) < 0)
-			if (errno != EINTR)
-				v_die("waitpid");
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		if (!WIFEXITED(st = reap(c)) || WEXITSTATUS(st) != 0)
 			say_wrong("child-status", st, 0);
 		lib_close(libb, h);
 	}
