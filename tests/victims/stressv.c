@@ -662,7 +662,9 @@ main(int argc, char **argv)
 		return dlswap(a, argv[3], argv[4]);
 	if (strcmp(mode, "dlloop") == 0 && argc == 3)
 		return dlloop(argv[2]);
-	fprintf(stderr, "usage: stressv busy T [repair] | spawn|trapsig T | clonevm | "
-	    "vforkwait | traceme N | dlswap N LIBA LIBB | dlloop LIB\n");
+	fprintf(stderr, "stressv: bad mode '%s' (%d arguments)\n"
+	    "usage: stressv busy T [repair] | spawn|trapsig T | clonevm | "
+	    "vforkwait | traceme N | dlswap N LIBA LIBB | dlloop LIB\n",
+	    mode, argc - 1);
 	return 2;
 }
