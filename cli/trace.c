@@ -400,6 +400,89 @@ trace_dlact(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 	return 0;
 }
 
+static bool
+trace_same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/*
+ * S, no longer armed, folded into an earlier record of the same function
+ * (object, name, offset: what a report line is): its hits and stacks
+ * added there, so that a library loaded and unloaded without end keeps
+ * one record, not one per load.  True when S can go.
+ */
+static bool
+trace_retire(trace_t *tr, trace_site_t *s)
+{
+	trace_site_t *r;
+
+	for (r = tr->tr_all; r != NULL; r = r->ts_all) {
+		if (r != s && !r->ts_armed && r->ts_off == s->ts_off &&
+		    strcmp(r->ts_func, s->ts_func) == 0 &&
+		    strcmp(r->ts_obj, s->ts_obj) == 0 &&
+		    trace_same_str(r->ts_impl, s->ts_impl))
+			break;
+	}
+	if (r == NULL)
+		return false;
+	r->ts_hits += s->ts_hits;
+	while (s->ts_stacks != NULL) {
+		trace_stack_t *k = s->ts_stacks, *q;
+
+		s->ts_stacks = k->tk_next;
+		for (q = r->ts_stacks; q != NULL; q = q->tk_next) {
+			if (q->tk_hash == k->tk_hash &&
+			    q->tk_keylen == k->tk_keylen &&
+			    memcmp(q->tk_key, k->tk_key, k->tk_keylen) == 0)
+				break;
+		}
+		if (q != NULL) {
+			q->tk_hits += k->tk_hits;
+			trace_stack_free(k);
+		} else {
+			k->tk_next = r->ts_stacks;
+			r->ts_stacks = k;
+		}
+	}
+	return true;
+}
+
+/*
+ * Withdraw the armed sites whose object is gone (ALL: every one, at exec,
+ * where the control layer forgot them already).  An object removal event
+ * names the object as it was dlopen'd (relative, a symlink...): a site
+ * goes when its address is no longer in the object it was armed in.
+ * Withdrawn records are folded into earlier ones of the same function.
+ */
+static void
+trace_withdraw(trace_t *tr, dtproc_proc_t *pr, bool all)
+{
+	trace_site_t **pp = &tr->tr_all;
+
+	while (*pp != NULL) {
+		trace_site_t *s = *pp;
+		dtproc_sym_t sym;
+
+		if (!s->ts_armed || (!all &&
+		    dtproc_sym_addr(tr->tr_dtp, pr, s->ts_addr, &sym) == 0 &&
+		    sym.ds_path != NULL && sym.ds_lmid == s->ts_lmid &&
+		    strcmp(sym.ds_path, s->ts_path) == 0)) {
+			pp = &s->ts_all;
+			continue;
+		}
+		if (!all)
+			(void) dtproc_bkpt_del(tr->tr_dtp, pr, s->ts_addr);
+		trace_unarm(tr, s);
+		if (trace_retire(tr, s)) {
+			*pp = s->ts_all;
+			trace_site_free(s);
+			continue;
+		}
+		pp = &s->ts_all;
+	}
+}
+
 static void
 trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
     void *arg)
@@ -416,32 +499,14 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 	switch (ev->de_kind) {
 	case DTPROC_EV_EXEC:
 		/* the control layer forgot the old image's sites */
-		for (trace_site_t *s = tr->tr_all; s != NULL; s = s->ts_all)
-			if (s->ts_armed)
-				trace_unarm(tr, s);
+		trace_withdraw(tr, pr, true);
 		trace_arm_all(tr, pr);
 		break;
 	case DTPROC_EV_PREINIT:
 		trace_arm_all(tr, pr);
 		break;
 	case DTPROC_EV_OBJ_REMOVE:
-		/*
-		 * The event names the object as it was dlopen'd (relative,
-		 * a symlink...); a site is withdrawn when its address is no
-		 * longer in the object it was armed in.
-		 */
-		for (trace_site_t *s = tr->tr_all; s != NULL; s = s->ts_all) {
-			dtproc_sym_t sym;
-
-			if (!s->ts_armed)
-				continue;
-			if (dtproc_sym_addr(dtp, pr, s->ts_addr, &sym) == 0 &&
-			    sym.ds_path != NULL && sym.ds_lmid == s->ts_lmid &&
-			    strcmp(sym.ds_path, s->ts_path) == 0)
-				continue;
-			(void) dtproc_bkpt_del(dtp, pr, s->ts_addr);
-			trace_unarm(tr, s);
-		}
+		trace_withdraw(tr, pr, false);
 		break;
 	case DTPROC_EV_EXIT:
 	case DTPROC_EV_LOST:
