@@ -185,8 +185,13 @@ pt_release(pt_proc_t *P, pt_release_t how)
 			rv = pt_release_kill(P);
 		} else if (pt_gather(P, PT_WHY_REQUESTED) == 0) {
 			rv = pt_bkpt_remove_all(P);
-			pt_guests_go(P);
+			/*
+			 * Every thread out of the scratch areas before any
+			 * goes: a guest (a process sharing the memory) let go
+			 * inside a copy would meet the area unmapped.
+			 */
 			(void) pt_xol_fini(P);
+			pt_guests_go(P);
 			if (how == PT_RELEASE_HANG)
 				(void) pt_sendsig(P, SIGSTOP);
 			/*

@@ -206,7 +206,8 @@ vstate() {
 	local st tr
 	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
 	tr=$(awk '/^TracerPid/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-	[ -z "$st" ] && { echo gone; return; }
+	# gone between the two reads (a victim dying of its SIGTRAP): gone
+	[ -z "$st" ] || [ -z "$tr" ] && { echo gone; return; }
 	echo "$st $tr"
 }
 
