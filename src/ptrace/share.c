@@ -106,6 +106,7 @@ int
 pt_sharers_pass(pt_proc_t *P)
 {
 	struct dirent *d;
+	pid_t self = getpid();
 	int added = 0;
 	DIR *dir;
 
@@ -115,7 +116,7 @@ pt_sharers_pass(pt_proc_t *P)
 		pid_t pid = (pid_t)atoi(d->d_name);
 		int r;
 
-		if (pid <= 0 || pid == P->pp_pid || pid == getpid() ||
+		if (pid <= 0 || pid == P->pp_pid || pid == self ||
 		    pt_thr_find(P, pid) != NULL ||
 		    syscall(SYS_kcmp, P->pp_pid, pid, KCMP_VM, 0, 0) != 0)
 			continue;
