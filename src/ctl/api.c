@@ -95,6 +95,9 @@ dtproc_read(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr, void *buf,
 	else if ((n = pt_mem_read(pr->dpr_P, addr, buf, len)) < 0)
 		n = err_set(errno, "pid %d: cannot read %#lx: %s",
 		    (int)pr->dpr_pid, (unsigned long)addr, strerror(errno));
+	else if (n == 0 && len > 0)	/* no address space left */
+		n = err_set(ESRCH, "pid %d: cannot read %#lx: process is "
+		    "exiting", (int)pr->dpr_pid, (unsigned long)addr);
 	ctl_leave(pr, took);
 	return n;
 }

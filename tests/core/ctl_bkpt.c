@@ -211,10 +211,10 @@ client_main(void *arg)
 
 		if (c->lock)
 			dtproc_lock(c->dtp, c->pr);
-		if (dtproc_read(c->dtp, c->pr, c->addr, &b, 1) != 1 ||
-		    (b != 0xcc && b != c->orig))
+		if ((rc = (int)dtproc_read(c->dtp, c->pr, c->addr, &b,
+		    1)) != 1 || (b != 0xcc && b != c->orig))
 			snprintf(c->err, sizeof (c->err), "read %#x at the "
-			    "site", b);
+			    "site: %d", b, rc);
 		else if ((rc = dtproc_sym_lookup(c->dtp, c->pr,
 		    "a.out`bp_target", &s)) != 0 || s.ds_addr != c->addr)
 			snprintf(c->err, sizeof (c->err), "lookup: %d", rc);
@@ -233,7 +233,8 @@ client_main(void *arg)
 			    rc);
 		if (c->lock)
 			dtproc_unlock(c->dtp, c->pr);
-		if (c->err[0] != 0 && (rc == -ESRCH || atomic_load(c->stop) ||
+		if (c->err[0] != 0 && (rc == -ESRCH || rc == -DTPROC_EDEAD ||
+		    atomic_load(c->stop) ||
 		    dtproc_state(c->dtp, c->pr) == DTPROC_PS_DEAD ||
 		    proc_state(dtproc_pid(c->pr), 0) == 'Z' ||
 		    kill(dtproc_pid(c->pr), 0) != 0)) {
