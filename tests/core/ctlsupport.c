@@ -18,9 +18,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD	O_EXCL		/* Linux 6.9 */
-#endif
 
 /* CLOCK_REALTIME, MS from now: a pthread_cond_timedwait deadline. */
 static struct timespec

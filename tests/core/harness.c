@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #define MAX_TESTS	512
 #define DEFAULT_TIMEOUT	30
@@ -1001,19 +1002,37 @@ static int extra_threads = -1;
 static void *
 noop_thread(void *arg)
 {
-	return arg;
+	*(pid_t *)arg = gettid();
+	return NULL;
 }
 
+/*
+ * The threads a sanitizer runtime starts, counted once before any of
+ * ours: a thread started and joined here is waited for through a thread
+ * pidfd (readable once the kernel has let it go), or it may still be
+ * listed in /proc and counted as the runtime's.
+ */
 void
 count_extra_threads(void)
 {
-	pid_t tids[64];
+	pid_t tids[64], tid = 0;
 	pthread_t t;
 
 	if (extra_threads >= 0)
 		return;
-	if (pthread_create(&t, NULL, noop_thread, NULL) == 0)
+	if (pthread_create(&t, NULL, noop_thread, &tid) == 0) {
+		int fd;
+
 		pthread_join(t, NULL);
+		fd = tid > 0 ? (int)syscall(SYS_pidfd_open, tid,
+		    PIDFD_THREAD) : -1;
+		if (fd >= 0) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			(void) poll(&p, 1, 5000);
+			close(fd);
+		}
+	}
 	extra_threads = proc_tasks(getpid(), tids, 64) - 1;
 }
 

@@ -37,6 +37,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL		/* a thread's pidfd (Linux 6.9) */
+#endif
+
 #include "dtproc.h"
 #include "ptrace/pt.h"
 
