@@ -19,10 +19,10 @@
  * whose flags say so) and cannot be stopped until then, which may be
  * never.  It runs no code of its own meanwhile, so it is marked
  * (PT_TF_INVFORK) and nobody waits for it: it reports VFORK_DONE when its
- * child lets go of the memory, and stops then.  Seen before the grab's
- * stop, and again each time the stop's wait is interrupted (a timer
- * ticks during the grab): a thread may be on its way into the wait when
- * first looked at, still running, and asleep there at the next tick.
+ * child lets go of the memory, and stops then.  Looked for each time the
+ * grab's wait is interrupted by a timer that ticks while it lasts: a
+ * thread may be on its way into the wait at one tick, still running, and
+ * asleep there at the next.
  */
 #include "pt_impl.h"
 
@@ -39,7 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PT_VFORK_TICK_MS	50	/* re-examine threads that do not stop */
+#define PT_VFORK_FIRST_MS	5	/* a grab not done by then looks for */
+#define PT_VFORK_TICK_MS	50	/* threads in vfork, and again each tick */
 
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
@@ -179,22 +180,22 @@ pt_vfork_mark(pt_proc_t *P)
 }
 
 /*
- * The grab's stop: threads in vfork marked first, then a timer ticking
- * on this thread (the wake signal, whose handler interrupts waitpid)
- * while pt_stop waits, so that a thread that went to sleep in vfork
- * after the first look is marked at the next tick, not waited for.
+ * The grab's stop, with a timer ticking on this thread (the wake signal,
+ * whose handler interrupts waitpid) while pt_stop waits: a thread that
+ * has not stopped by the first tick may sleep in vfork, and is looked at
+ * then and at each tick after, marked, not waited for.  A grab that is
+ * done before the first tick (most are) reads nothing of /proc for it.
  */
 int
 pt_grab_stop(pt_proc_t *P)
 {
 	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID };
 	struct itimerspec its = { { 0, PT_VFORK_TICK_MS * 1000000L },
-	    { 0, PT_VFORK_TICK_MS * 1000000L } };
+	    { 0, PT_VFORK_FIRST_MS * 1000000L } };
 	timer_t tm;
 	bool timed;
 	int rv;
 
-	pt_vfork_mark(P);
 	sev.sigev_signo = pt_wake_signal();
 	sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
 	timed = timer_create(CLOCK_MONOTONIC, &sev, &tm) == 0;
