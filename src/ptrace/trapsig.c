@@ -21,11 +21,16 @@
  * back through its exit stop where it can (inject.c), and after steps
  * in a process that ignores SIGTRAP the disposition is checked again.
  *
+ * A thread found blocking every other signal is taken to have blocked
+ * SIGTRAP too, and blocks it again: two threads trapping at once both
+ * lose it, and the reset shows at the first one's stop only.
+ *
  * Left open: a handler installed or changed after arming is not known
  * (gdb and ltrace share the problem, and keep no record at all); an
- * ignored SIGTRAP that was also blocked comes back unblocked; with the
- * default disposition, a thread that blocked SIGTRAP has it unblocked
- * (the signal is then delivered rather than left pending).
+ * ignored SIGTRAP that was also blocked, in a thread that blocks only
+ * some signals, comes back unblocked; with the default disposition, a
+ * thread that blocked SIGTRAP has it unblocked (the signal is then
+ * delivered rather than left pending).
  */
 #include "pt_impl.h"
 
@@ -35,7 +40,11 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
-#define PT_TRAPBIT	(1ULL << (SIGTRAP - 1))
+#define PT_SIGBIT(s)	(1ULL << ((s) - 1))
+#define PT_TRAPBIT	PT_SIGBIT(SIGTRAP)
+/* every signal a thread can block, but SIGTRAP and glibc's own two */
+#define PT_ALLBUT	(~(PT_SIGBIT(SIGKILL) | PT_SIGBIT(SIGSTOP) | \
+	PT_SIGBIT(32) | PT_SIGBIT(33) | PT_TRAPBIT))
 
 /* SIGTRAP's bit in the status field FIELD of thread TID, or -1. */
 static int
@@ -100,6 +109,18 @@ pt_trapsig_check(pt_proc_t *P, pid_t tid)
 
 	if (P->pp_trap != PT_TRAP_IGN && P->pp_trap != PT_TRAP_CAUGHT)
 		return;
+	/*
+	 * A thread blocking every signal but SIGTRAP: the trap unblocked it
+	 * (two threads trapping at once both lose it, and the second one's
+	 * stop no longer sees the handler reset: the first put it back).
+	 */
+	if (pt_ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof (mask),
+	    &mask) == 0 && !(mask & PT_TRAPBIT) &&
+	    (mask & PT_ALLBUT) == PT_ALLBUT) {
+		mask |= PT_TRAPBIT;
+		(void) pt_ptrace(PTRACE_SETSIGMASK, tid,
+		    (void *)sizeof (mask), &mask);
+	}
 	field = P->pp_trap == PT_TRAP_IGN ? "SigIgn" : "SigCgt";
 	if (pt_trapsig_bit(P, tid, field) != 0)
 		return;		/* as it was (or unreadable: gone) */
