@@ -32,7 +32,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +81,7 @@ bench_open(bench_t *b, const char *pidarg)
 	pid_t pid = (pid_t)atoi(pidarg);
 	pt_map_t *maps;
 	size_t nmaps;
-	int rv = -EAGAIN;
+	int rv;
 
 	memset(b, 0, sizeof (*b));
 	if (pid <= 0)
@@ -92,10 +91,8 @@ bench_open(bench_t *b, const char *pidarg)
 	if ((b->b_sym = sym_proc_new(pid)) == NULL ||
 	    (b->b_rtld = rtld_new(b->b_proc, b->b_sym)) == NULL)
 		die("%s", "out of memory");
-	for (int i = 0; i < 1000 && rv == -EAGAIN; i++) {
-		if ((rv = rtld_refresh(b->b_rtld)) == -EAGAIN)
-			sched_yield();
-	}
+	/* once, as the library's read-only grab: torn lists, the maps serve */
+	rv = rtld_refresh(b->b_rtld);
 	if (rv != 0 && sym_proc_update_maps(b->b_sym) != 0)
 		die("pid %s: cannot read its mappings", pidarg);
 	if (pt_maps_read(pid, &maps, &nmaps) != 0)

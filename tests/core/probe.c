@@ -994,6 +994,30 @@ usr2_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
 }
 
 /*
+ * carryv MODE grabbed through the API, H filled, *S the site NAME and
+ * *SUB c_sub, both counting into H: the set-up of the signal-in-copy
+ * tests (their breakpoints are theirs to add).
+ */
+static dtproc_proc_t *
+grab_copy_sites(dtproc_t *dtp, const char *mode, const char *name,
+    struct carryv *cv, struct hitctx *h, struct site **s, struct site **sub)
+{
+	dtproc_proc_t *pr;
+
+	carryv_spawn((char *[]){ (char *)mode, NULL }, cv);
+	pr = dtproc_grab(dtp, cv->v.pid, 0);
+	CHECK_MSG(pr != NULL, "dtproc_grab: %s", dtproc_errmsg(dtp));
+	h->dtp = dtp;
+	h->pr = pr;
+	h->cv = cv;
+	*s = site_named(cv, name);
+	(*s)->ctx = h;
+	*sub = site_named(cv, "c_sub");
+	(*sub)->ctx = h;
+	return pr;
+}
+
+/*
  * A signal pending at a hit is delivered as the thread is carried on,
  * into an out-of-line copy: the handler's frame must not hold a pc in
  * the copy, or a handler still running when we let go (areas unmapped)
@@ -1012,16 +1036,7 @@ signal_in_copy(int premap)
 	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 
-	carryv_spawn((char *[]){ "sigwait", NULL }, &cv);
-	pr = dtproc_grab(dtp, cv.v.pid, 0);
-	CHECK_MSG(pr != NULL, "dtproc_grab: %s", dtproc_errmsg(dtp));
-	h.dtp = dtp;
-	h.pr = pr;
-	h.cv = &cv;
-	s = site_named(&cv, "c_mov");
-	s->ctx = &h;
-	sub = site_named(&cv, "c_sub");
-	sub->ctx = &h;
+	pr = grab_copy_sites(dtp, "sigwait", "c_mov", &cv, &h, &s, &sub);
 	if (premap)
 		CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, sub->addr, count_cb,
 		    sub), 0);
@@ -1083,16 +1098,7 @@ TEST_TIMEOUT(step_fault_in_copy_with_signal, 60)
 	dtproc_t *dtp = open_ok();
 	dtproc_proc_t *pr;
 
-	carryv_spawn((char *[]){ "faultsig", NULL }, &cv);
-	pr = dtproc_grab(dtp, cv.v.pid, 0);
-	CHECK_MSG(pr != NULL, "dtproc_grab: %s", dtproc_errmsg(dtp));
-	h.dtp = dtp;
-	h.pr = pr;
-	h.cv = &cv;
-	s = site_named(&cv, "c_fault");
-	s->ctx = &h;
-	sub = site_named(&cv, "c_sub");
-	sub->ctx = &h;
+	pr = grab_copy_sites(dtp, "faultsig", "c_fault", &cv, &h, &s, &sub);
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, sub->addr, count_cb, sub), 0);
 	CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, s->addr, usr2_once_cb, s), 0);
 	dtproc_continue(dtp, pr);
