@@ -152,7 +152,6 @@ int
 pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
     int bufarg, void *buf, size_t len, long *ret)
 {
-	const uint64_t trapbit = 1ULL << (SIGTRAP - 1);
 	arch_regs_t saved, regs;
 	uint8_t text[ARCH_SYSCALL_LEN];
 	unsigned execs = P->pp_execs;
@@ -205,13 +204,8 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 		}
 		a[bufarg] = (long)bufat;
 	}
-	if (!notrap && pt_ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof (mask),
-	    &mask) == 0 && (mask & trapbit)) {
-		uint64_t m = mask & ~trapbit;
-
-		unblocked = pt_ptrace(PTRACE_SETSIGMASK, tid,
-		    (void *)sizeof (m), &m) == 0;
-	}
+	if (!notrap)
+		unblocked = pt_trapsig_unblock(tid, &mask);
 	regs = saved;
 	arch_syscall_setup(&regs, at, nr, a);
 	flags = T->pt_flags;
@@ -236,8 +230,7 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 		rv = -EFAULT;
 	(void) pt_mem_write(P, at, text, sizeof (text));
 	if (unblocked && pt_thr_find(P, tid) != NULL)
-		(void) pt_ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof (mask),
-		    &mask);
+		pt_trapsig_reblock(tid, mask);
 	/*
 	 * A trap it had pending from one of our sites (planted or removed
 	 * since) is ours: rewind, so that it runs the site again.  Any

@@ -258,6 +258,12 @@ int pt_xol_out(pt_proc_t *P, pid_t tid);
 /* trapsig.c: learn SIGTRAP's disposition; put it back after a hit */
 void pt_trapsig_learn(pt_proc_t *P, pid_t keep);
 void pt_trapsig_check(pt_proc_t *P, pid_t tid);
+/*
+ * SIGTRAP unblocked in stopped TID for a trap of ours (its old mask in
+ * *MASK): true if it was blocked, and pt_trapsig_reblock() puts it back.
+ */
+bool pt_trapsig_unblock(pid_t tid, uint64_t *mask);
+void pt_trapsig_reblock(pid_t tid, uint64_t mask);
 /* After single steps of TID: an ignored SIGTRAP was reset by them. */
 void pt_trapsig_stepped(pt_proc_t *P, pid_t tid);
 

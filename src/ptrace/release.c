@@ -64,6 +64,7 @@ pt_drain(pt_proc_t *P, pid_t tid)
 	    (T = pt_thr_find(P, tid)) != NULL && pt_thr_regs(T, &regs) == 0) {
 		arch_set_pc(&T->pt_regs, arch_trap_site(&regs));
 		T->pt_regs_dirty = true;
+		pt_trapsig_check(P, tid);	/* a hit: it may have reset it */
 	}
 	pt_unhold(P, tid);
 	if ((T = pt_thr_find(P, tid)) != NULL)

@@ -103,40 +103,31 @@ pt_trapsig_learn(pt_proc_t *P, pid_t keep)
 void
 pt_trapsig_check(pt_proc_t *P, pid_t tid)
 {
-	const char *field;
+	long args[6] = { SIGTRAP, 0, 0, 8 }, ret = -1;
+	arch_ksigaction_t act = P->pp_trapact;
+	bool reset, block;
 	uint64_t mask;
-	long ret = -1;
 
 	if (P->pp_trap != PT_TRAP_IGN && P->pp_trap != PT_TRAP_CAUGHT)
 		return;
-	/*
-	 * A thread blocking every signal but SIGTRAP: the trap unblocked it
-	 * (two threads trapping at once both lose it, and the second one's
-	 * stop no longer sees the handler reset: the first put it back).
-	 */
 	if (pt_ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof (mask),
-	    &mask) == 0 && !(mask & PT_TRAPBIT) &&
-	    (mask & PT_ALLBUT) == PT_ALLBUT) {
-		mask |= PT_TRAPBIT;
-		(void) pt_ptrace(PTRACE_SETSIGMASK, tid,
-		    (void *)sizeof (mask), &mask);
-	}
-	field = P->pp_trap == PT_TRAP_IGN ? "SigIgn" : "SigCgt";
-	if (pt_trapsig_bit(P, tid, field) != 0)
-		return;		/* as it was (or unreadable: gone) */
+	    &mask) != 0)
+		mask = PT_TRAPBIT;	/* unknown: left alone */
+	reset = pt_trapsig_bit(P, tid, P->pp_trap == PT_TRAP_IGN ? "SigIgn" :
+	    "SigCgt") == 0;
+	/*
+	 * Blocked again: where a caught SIGTRAP was reset (only where it was
+	 * blocked), and in a thread blocking every other signal (two threads
+	 * trapping at once both lose it, the reset shows at one stop only).
+	 */
+	block = !(mask & PT_TRAPBIT) && ((reset && P->pp_trap ==
+	    PT_TRAP_CAUGHT) || (mask & PT_ALLBUT) == PT_ALLBUT);
+	if (block)
+		pt_trapsig_reblock(tid, mask | PT_TRAPBIT);
+	if (!reset)
+		return;		/* the disposition is as it was */
 	pt_dprintf("pid %d: thread %d: SIGTRAP reset by a hit: put back\n",
 	    (int)P->pp_pid, (int)tid);
-	/* a caught SIGTRAP is reset only where it was blocked */
-	if (P->pp_trap == PT_TRAP_CAUGHT &&
-	    pt_ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof (mask),
-	    &mask) == 0) {
-		mask |= PT_TRAPBIT;
-		(void) pt_ptrace(PTRACE_SETSIGMASK, tid,
-		    (void *)sizeof (mask), &mask);
-	}
-	long args[6] = { SIGTRAP, 0, 0, 8 };
-	arch_ksigaction_t act = P->pp_trapact;
-
 	if (pt_syscall_mem(P, tid, SYS_rt_sigaction, args, 1, &act,
 	    sizeof (act), &ret) != 0 || ret != 0)
 		pt_dprintf("pid %d: SIGTRAP's disposition not put back\n",
@@ -148,4 +139,22 @@ pt_trapsig_stepped(pt_proc_t *P, pid_t tid)
 {
 	if (P->pp_trap == PT_TRAP_IGN && pt_thr_find(P, tid) != NULL)
 		pt_trapsig_check(P, tid);
+}
+
+bool
+pt_trapsig_unblock(pid_t tid, uint64_t *mask)
+{
+	uint64_t m;
+
+	if (pt_ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof (*mask),
+	    mask) != 0 || !(*mask & PT_TRAPBIT))
+		return false;
+	m = *mask & ~PT_TRAPBIT;
+	return pt_ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof (m), &m) == 0;
+}
+
+void
+pt_trapsig_reblock(pid_t tid, uint64_t mask)
+{
+	(void) pt_ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof (mask), &mask);
 }

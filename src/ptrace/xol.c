@@ -348,15 +348,9 @@ pt_xol_out(pt_proc_t *P, pid_t tid)
 	T->pt_sig = 0;
 	T->pt_has_info = 0;
 	/* a step's trap with SIGTRAP blocked would reset its handler */
-	uint64_t mask = 0, trapbit = 1ULL << (SIGTRAP - 1);
-	bool unblocked = false;
-	if (pt_ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof (mask),
-	    &mask) == 0 && (mask & trapbit)) {
-		uint64_t m = mask & ~trapbit;
+	uint64_t mask;
+	bool unblocked = pt_trapsig_unblock(tid, &mask);
 
-		unblocked = pt_ptrace(PTRACE_SETSIGMASK, tid,
-		    (void *)sizeof (m), &m) == 0;
-	}
 	for (int steps = 0; steps < 16; steps++) {
 		if (pt_run(P, tid, PT_RUN_STEP, &ran) != 0 ||
 		    ran.pr_kind == PT_RAN_GONE || ran.pr_kind == PT_RAN_EVENT)
@@ -383,8 +377,7 @@ pt_xol_out(pt_proc_t *P, pid_t tid)
 		}
 	}
 	if (unblocked && pt_thr_find(P, tid) != NULL)
-		(void) pt_ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof (mask),
-		    &mask);
+		pt_trapsig_reblock(tid, mask);
 	pt_trapsig_stepped(P, tid);
 	/* what it owed comes first, unless the copy itself faulted */
 	if (sig != 0 && (T = pt_thr_find(P, tid)) != NULL) {
