@@ -731,25 +731,39 @@ TEST(probe_syscall_getpid_read_restart)
 	CHECK_EXITED(victim_wait(&cv.v), 0);
 }
 
+/*
+ * carryv echo, asleep in read(2), grabbed with the signals SIGS (0 ends
+ * them) pending for it; two injected calls made, then resumed.
+ */
+static pt_proc_t *
+calls_with_pending(struct carryv *cv, const int *sigs)
+{
+	long ret = 0, args[6] = { 0 };
+	pt_proc_t *P;
+
+	carryv_spawn((char *[]){ "echo", NULL }, cv);
+	wait_in_syscall(cv->v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
+	P = grab_ok(cv->v.pid, 0);
+	for (int i = 0; sigs[i] != 0; i++)
+		CHECK_EQ_INT(syscall(SYS_tgkill, cv->v.pid, cv->v.pid,
+		    sigs[i]), 0);
+	CHECK_PT(pt_syscall(P, cv->v.pid, SYS_getpid, args, &ret));
+	CHECK_EQ_INT(ret, cv->v.pid);
+	CHECK_PT(pt_syscall(P, cv->v.pid, SYS_getppid, args, &ret));
+	CHECK_EQ_INT(ret, getpid());
+	CHECK_PT(pt_resume(P));
+	return P;
+}
+
 TEST(probe_syscall_keeps_pending_signal)
 {
 	char line[512];
 	struct carryv cv;
 	struct run_counts c = { 0 };
 	pt_proc_t *P;
-	long ret = 0;
-	long args[6] = { 0 };
 
-	carryv_spawn((char *[]){ "echo", NULL }, &cv);
-	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
-	P = grab_ok(cv.v.pid, 0);
 	/* pending for the stopped thread: the injected call meets it */
-	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGUSR1), 0);
-	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getpid, args, &ret));
-	CHECK_EQ_INT(ret, cv.v.pid);
-	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getppid, args, &ret));
-	CHECK_EQ_INT(ret, getpid());
-	CHECK_PT(pt_resume(P));
+	P = calls_with_pending(&cv, (int []){ SIGUSR1, 0 });
 	victim_send(&cv.v, "one\n");
 	pump_line(P, &cv.v, line, sizeof (line), &c);
 	/* handled once, and the interrupted read still read our line */
@@ -774,22 +788,9 @@ TEST_TIMEOUT(probe_syscall_many_pending_signals, 60)
 	struct carryv cv;
 	struct run_counts c = { 0 };
 	pt_proc_t *P;
-	long ret = 0;
-	long args[6] = { 0 };
 
-	carryv_spawn((char *[]){ "echo", NULL }, &cv);
-	wait_in_syscall(cv.v.pid, 0, (int []){ SYS_read, -1 }, -1, 5000);
-	P = grab_ok(cv.v.pid, 0);
-	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGUSR1), 0);
-	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGRTMIN + 1),
-	    0);
-	CHECK_EQ_INT(syscall(SYS_tgkill, cv.v.pid, cv.v.pid, SIGRTMIN + 1),
-	    0);
-	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getpid, args, &ret));
-	CHECK_EQ_INT(ret, cv.v.pid);
-	CHECK_PT(pt_syscall(P, cv.v.pid, SYS_getppid, args, &ret));
-	CHECK_EQ_INT(ret, getpid());
-	CHECK_PT(pt_resume(P));
+	P = calls_with_pending(&cv, (int []){ SIGUSR1, SIGRTMIN + 1,
+	    SIGRTMIN + 1, 0 });
 	victim_send(&cv.v, "one\n");
 	pump_line(P, &cv.v, line, sizeof (line), &c);
 	CHECK_STR_EQ(line, "got one usr1=3");
