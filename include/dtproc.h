@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define DTPROC_VERSION_MAJOR 0
-#define DTPROC_VERSION_MINOR 2
+#define DTPROC_VERSION_MINOR 3
 #define DTPROC_VERSION_PATCH 0
 
 /*
@@ -235,6 +235,48 @@ DTPROC_API int dtproc_bkpt_add(dtproc_t *dtp, dtproc_proc_t *pr,
     uintptr_t addr, dtproc_bkpt_f *fn, void *arg);
 DTPROC_API int dtproc_bkpt_del(dtproc_t *dtp, dtproc_proc_t *pr,
     uintptr_t addr);
+
+/*
+ * Probes (DTPROC_0.3): a function's entry (or any instruction) counted,
+ * or stopped at with a callback, by the cheapest way the site allows.
+ * Where the instructions at ADDR can be moved (see dtproc(3) for the
+ * rules), they are patched with a jump to a trampoline in the process:
+ * a counted hit is a locked add in memory shared with us, no stop, and
+ * the process keeps working if we die.  Elsewhere, and with
+ * DTPROC_PROBE_INT3, an int3 (one ptrace stop a hit, counted by us).
+ * FLAGS: DTPROC_PROBE_STOP (each hit stops the thread and calls FN as
+ * dtproc_bkpt_add's callbacks are called; else FN must be NULL),
+ * DTPROC_PROBE_INT3.  One probe per address and handle: 0, -1 with
+ * EEXIST, EINVAL, ESRCH (dtproc_errno, dtproc_errmsg).
+ */
+#define DTPROC_PROBE_STOP	0x1	/* hits stop and call FN */
+#define DTPROC_PROBE_INT3	0x2	/* the int3 path, never a trampoline */
+
+#define DTPROC_PROBE_TRAMP	1	/* dpi_how: patched, a trampoline */
+#define DTPROC_PROBE_TRAP	2	/* dpi_how: an int3 */
+
+typedef struct dtproc_probe_info {
+	int dpi_how;		/* DTPROC_PROBE_TRAMP or DTPROC_PROBE_TRAP */
+	const char *dpi_why;	/* TRAP: why not patched (static), or NULL */
+	uint64_t dpi_hits;	/* hits so far (also of a withdrawn site) */
+	uint64_t dpi_missed;	/* stops skipped: SIGTRAP blocked or ignored
+				   by the thread, or not our process (a
+				   vfork child); counted in dpi_hits */
+	int dpi_live;		/* 0: withdrawn (dlclose, exec, exit) */
+} dtproc_probe_info_t;
+
+DTPROC_API int dtproc_probe_add(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr, int flags, dtproc_bkpt_f *fn, void *arg);
+DTPROC_API int dtproc_probe_del(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr);
+/*
+ * A probe's mechanism and counts, from any thread, without stopping the
+ * process (a counted hit is read from shared memory), also after the
+ * site was withdrawn or the process exited, until dtproc_probe_del or
+ * dtproc_release.  0, or -1 with ENOENT.
+ */
+DTPROC_API int dtproc_probe_info(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr, dtproc_probe_info_t *info);
 
 /*
  * Dynamic-linker activity (the reference's dt_pid_create_probes_module):

@@ -146,4 +146,102 @@ int arch_carry(const arch_carry_t *c, uintptr_t addr, arch_regs_t *r,
 #define ARCH_SHSTK_FIELD "x86_Thread_features"
 int arch_shstk(const char *features);
 
+/*
+ * Trampolines (tramp.c, scan.c).  A probe site is patched with a jump
+ * (ARCH_JMP_LEN bytes) to a trampoline that counts the hit, may trap to
+ * the tracer, runs the instructions the jump covers, relocated, and
+ * jumps back.  The covered instructions are the site's window.
+ */
+#define ARCH_JMP_LEN	5	/* jmp rel32 */
+#define ARCH_WIN_MAX	8	/* instructions in a window, at most */
+#define ARCH_TRAMP_MAX	320	/* longest trampoline */
+#define ARCH_TRAMP_FRAME 8	/* words saved below the red zone at a trap */
+
+typedef struct arch_window {
+	uint8_t aw_skip;	/* bytes kept in place before the patch
+				   (endbr64 at a function's entry) */
+	uint8_t aw_len;		/* bytes covered from the patch, >= 5 */
+	uint8_t aw_ninsn;	/* instructions covered */
+	uint8_t aw_off[ARCH_WIN_MAX];	/* each one's offset from the patch */
+	uint8_t aw_last;	/* 1: the window ends in ret/jmp: no way back */
+	const char *aw_refuse;	/* NULL, or why it cannot be relocated */
+} arch_window_t;
+
+/*
+ * Decode the window at ADDR from TEXT (N bytes, the original text; N is
+ * at least the window plus ARCH_INSN_MAX where available).  ENTRY: ADDR
+ * is a function's first instruction (an endbr64 there is kept: indirect
+ * calls land on it).  0 with *W filled (aw_refuse set when the window
+ * cannot be relocated: a call not last, loop/jrcxz, int3, a bad
+ * instruction...), -EINVAL when N is too short to decode.  Decoding
+ * stops after an unconditional transfer (ret, jmp): aw_last is set and
+ * aw_len may then be under ARCH_JMP_LEN; the caller may cover the rest
+ * only if it is padding nothing branches to (arch_padding), setting
+ * aw_len to ARCH_JMP_LEN itself.
+ */
+int arch_window(const uint8_t *text, size_t n, uintptr_t addr, int entry,
+    arch_window_t *w);
+
+typedef struct arch_tramp_req {
+	uintptr_t at_site;	/* the probe's address: pc shown at a trap */
+	uintptr_t at_patch;	/* where the jump is written (site+aw_skip) */
+	const uint8_t *at_text;	/* original text at at_patch */
+	size_t at_n;		/* >= aw_len */
+	const arch_window_t *at_win;
+	uintptr_t at_tramp;	/* where the trampoline will run */
+	int at_entry;		/* a function's entry: flags and the stack
+				   below sp are free */
+	int at_trap;		/* gate and trap instruction */
+	uintptr_t at_hits;	/* 8-byte counter: every hit */
+	uintptr_t at_missed;	/* 8-byte counter: traps skipped (trap) */
+	uintptr_t at_owner;	/* 4-byte robust mutex word (trap) */
+	uintptr_t at_pid;	/* 4-byte pid the page belongs to (trap) */
+} arch_tramp_req_t;
+
+/* Where things are in a built trampoline (offsets from its start). */
+typedef struct arch_tramp {
+	uint16_t atr_len;	/* code length */
+	uint16_t atr_trap;	/* the trap instruction (0: none) */
+	uint16_t atr_reloc;	/* first relocated instruction */
+	uint16_t atr_roff[ARCH_WIN_MAX + 1];	/* each relocated one, then
+						   the jump back */
+	/* stack depth below the site's sp at each offset (unwinding) */
+	uint16_t atr_nspan;
+	struct { uint16_t s_from, s_to, s_depth; } atr_span[8];
+} arch_tramp_t;
+
+/*
+ * Build the trampoline for REQ into CODE (ARCH_TRAMP_MAX bytes): 0 with
+ * *T filled, -ERANGE when an operand cannot reach from at_tramp.
+ */
+int arch_tramp_build(const arch_tramp_req_t *req, uint8_t *code,
+    arch_tramp_t *t);
+/* The patch: jump from PATCH to TRAMP, int3 over the rest of LEN bytes. */
+void arch_patch(uintptr_t patch, uintptr_t tramp, size_t len, uint8_t *out);
+/*
+ * A thread stopped at T's trap: the registers it had at SITE, from R
+ * and the ARCH_TRAMP_FRAME words at its stack pointer (FRAME).
+ */
+void arch_tramp_view(const arch_regs_t *r, const uint64_t *frame,
+    uintptr_t site, arch_regs_t *view);
+/*
+ * A pc at offset OFF of trampoline T (built for REQ's site/patch): the
+ * pc to show instead (the site, or the original instruction a relocated
+ * one stands for) and the stack depth below what the site had.
+ */
+void arch_tramp_where(const arch_tramp_t *t, uintptr_t site,
+    uintptr_t patch, const arch_window_t *w, size_t off, uintptr_t *pc,
+    size_t *depth);
+
+/*
+ * Whole-object analysis (scan.c).  Decode one function's text [ADDR,
+ * ADDR+N): each direct branch's or call's target is passed to TARGET;
+ * *INDIRECT is set when it has an indirect jump (jmp through a register
+ * or memory other than a rip-relative slot: a tail call through the GOT).
+ */
+int arch_scan(const uint8_t *text, size_t n, uintptr_t addr,
+    void (*target)(void *arg, uintptr_t to), void *arg, int *indirect);
+/* Are TEXT's N bytes padding (nops, int3, zeros) nothing executes? */
+int arch_padding(const uint8_t *text, size_t n);
+
 #endif /* DTPROC_ARCH_H */

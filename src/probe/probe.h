@@ -14,8 +14,38 @@
 #define DTPROC_PROBE_H
 
 #include "ptrace/pt.h"
+#include "sym/sym.h"
 
 /* Plan the site at ADDR: 0, or -errno (the site then steps). */
 int prb_plan(pt_proc_t *P, uintptr_t addr, pid_t tid);
+
+/*
+ * Arming a probe (arm.c, scan.c): patched with a trampoline when the
+ * site allows it, else an int3.  The rules, each a reason: the window
+ * (instructions under the 5-byte jump) must relocate (arch_window), lie
+ * inside the function (or run into padding up to the next symbol that
+ * nothing branches to), no direct branch anywhere in the object may
+ * target its inside (every function of the object decoded once, the
+ * targets kept per file), and the function must have no indirect jump
+ * whose targets we cannot bound.  A thread inside the window makes the
+ * core refuse (-EBUSY): armed as an int3 instead, the reason said.
+ * FLAGS: PRB_TRAP (hits stop), PRB_INT3 (never patch).  *HOW:
+ * PRB_HOW_TRAMP or PRB_HOW_INT3; *WHY: NULL, or the reason it is an int3 (static text).
+ * 0 or -errno.  On the owner thread.
+ */
+#define PRB_TRAP	0x1
+#define PRB_INT3	0x2
+#define PRB_HOW_TRAMP	1
+#define PRB_HOW_INT3	2
+
+int prb_arm(pt_proc_t *P, sym_proc_t *S, uintptr_t addr, int flags,
+    int *how, const char **why);
+/* Undo one prb_arm() of ADDR with the same FLAGS. */
+int prb_disarm(pt_proc_t *P, uintptr_t addr, int flags);
+/*
+ * Why ADDR cannot be patched (static text), or NULL if it can: the
+ * rules above without arming (for -l, and the bench's census).
+ */
+const char *prb_refusal(pt_proc_t *P, sym_proc_t *S, uintptr_t addr);
 
 #endif /* DTPROC_PROBE_H */

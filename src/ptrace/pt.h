@@ -274,6 +274,63 @@ int pt_wake_pending(pt_wake_t *w);
 void pt_wake_ack(pt_wake_t *w);
 void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
 
+/*
+ * Patched sites (tramp.c, page.c).  A site may be carried by a
+ * trampoline instead of an int3: the window of instructions at the
+ * site (decoded by the probes layer, arch_window) is replaced by a jump
+ * to code in a scratch area that counts the hit in P's shared page and,
+ * for a trap site, stops the thread at a trap of its own (reported as a
+ * PT_EV_BREAKPOINT at the site, its thread resumed where it stopped:
+ * pt_bkpt_step() has nothing to do).  Counting sites never stop.
+ *
+ * The shared page is a memfd the tracee maps (made there by injected
+ * calls) and we map too: a header (magic, the pid it belongs to, a
+ * process-shared robust mutex held by the owner thread while it lives,
+ * the table of patched sites for a later run), then the counters.  The
+ * kernel marks the mutex's word owner-died when the owner thread dies,
+ * and a trampoline's trap is skipped from then on.
+ *
+ * pt_tramp_set: like pt_bkpt_set (users counted, every thread stopped
+ * around the edit) for a site whose window W the caller decoded and
+ * checked (function bounds, branches into the window, indirect jumps).
+ * FLAGS: PT_TRAMP_TRAP (hits stop), PT_TRAMP_ENTRY (ADDR is a function's
+ * first instruction).  A site armed before with another kind is rebuilt
+ * (a trap site stays one while any user wants stops).  -EBUSY with the
+ * reason as last error when a thread's pc or a word on a thread's stack
+ * lies inside the window (try again later, or use an int3); -EEXIST
+ * when ADDR is an int3 site for other users and FLAGS has no TRAP.
+ */
+#define PT_TRAMP_TRAP	0x1
+#define PT_TRAMP_ENTRY	0x2
+int pt_tramp_set(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
+    int flags);
+/* One user less (pt_bkpt_del works too): restored at the last one. */
+int pt_tramp_del(pt_proc_t *P, uintptr_t addr, int flags);
+/* Is ADDR a patched site (1), an int3 site (0), or unknown (-ENOENT)? */
+int pt_site_kind(const pt_proc_t *P, uintptr_t addr);
+/*
+ * The counters of a patched site, from any thread, without stopping the
+ * tracee: hits, and traps skipped (SIGTRAP blocked or ignored by the
+ * thread, the page not its process's, no tracer).  0 or -ENOENT.
+ */
+int pt_tramp_count(pt_proc_t *P, uintptr_t addr, uint64_t *hits,
+    uint64_t *missed);
+/*
+ * The registers a thread stopped at a site had there: for a thread at a
+ * trampoline's trap, rebuilt from what the trampoline saved; otherwise
+ * its registers (pt_regs_get).
+ */
+int pt_regs_site(pt_proc_t *P, pid_t tid, arch_regs_t *regs);
+/*
+ * A pc inside one of our trampolines: the pc to show for it and how far
+ * the stack pointer is below the site's (unwinding).  1 if PC is in
+ * one, else 0.  Any thread.
+ */
+int pt_tramp_where(pt_proc_t *P, uintptr_t pc, uintptr_t *site_pc,
+    size_t *depth);
+/* Patched sites and int3 sites now armed (for -l, --json, the bench). */
+int pt_tramp_nsites(const pt_proc_t *P);
+
 /* Debug output, switched on by DTPROC_DEBUG. */
 void pt_dprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -267,6 +267,47 @@ void pt_trapsig_reblock(pid_t tid, uint64_t mask);
 /* After single steps of TID: an ignored SIGTRAP was reset by them. */
 void pt_trapsig_stepped(pt_proc_t *P, pid_t tid);
 
+/*
+ * page.c: the shared page of this image (see pt.h, "Patched sites").
+ * Made at first use by calls injected on a stopped thread (KEEP, or
+ * any): memfd_create, ftruncate, mmap, close; we map it through
+ * /proc/PID/fd before that close and lock its owner mutex on the owner
+ * thread.  Counters come in pairs (hits, missed), index IDX.
+ */
+int pt_page_get(pt_proc_t *P, pid_t keep);
+int pt_page_counter(pt_proc_t *P, uint32_t *idx);
+void pt_page_counter_free(pt_proc_t *P, uint32_t idx);
+uintptr_t pt_page_counter_addr(const pt_proc_t *P, uint32_t idx);
+/* Our view of counter pair IDX (hits, then missed); any thread. */
+const _Atomic uint64_t *pt_page_counter_local(const pt_proc_t *P,
+    uint32_t idx);
+uintptr_t pt_page_owner_word(const pt_proc_t *P);
+uintptr_t pt_page_pid_word(const pt_proc_t *P);
+/* The table a later run reads: a site patched (its original bytes). */
+int pt_page_record(pt_proc_t *P, uintptr_t patch, const uint8_t *orig,
+    size_t len, uintptr_t tramp);
+void pt_page_unrecord(pt_proc_t *P, uintptr_t patch);
+/*
+ * At a grab, every thread stopped: a page left by a run that died (its
+ * owner word says so) is found in the maps, and each site of its table
+ * whose bytes are still the jump it recorded gets its original bytes
+ * back.  Its trampolines stay mapped (a thread may be inside one; they
+ * jump back to the same text).  Count of sites restored, or -errno.
+ */
+int pt_page_adopt(pt_proc_t *P);
+/* Let go: unlock the owner mutex, unmap (in the tracee if UNMAP too). */
+void pt_page_release(pt_proc_t *P, bool unmap);
+/* The image is gone (exec, exit): our side only. */
+void pt_page_drop(pt_proc_t *P);
+
+/*
+ * xol.c: trampoline slots, LEN bytes (<= ARCH_TRAMP_MAX) within a rel32
+ * of NEAR, reused once freed.
+ */
+uintptr_t pt_tramp_slot(pt_proc_t *P, uintptr_t near, size_t len,
+    pid_t keep);
+void pt_tramp_slot_free(pt_proc_t *P, uintptr_t slot, size_t len);
+
 /* grab.c */
 int pt_seize_opts(void);
 int pt_is_our_thread(pid_t pid);	/* a thread of this process? */
