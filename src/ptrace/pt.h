@@ -316,6 +316,13 @@ int pt_site_kind(const pt_proc_t *P, uintptr_t addr);
 int pt_tramp_count(pt_proc_t *P, uintptr_t addr, uint64_t *hits,
     uint64_t *missed);
 /*
+ * Our view of a patched site's counter pair (hits, then missed), for a
+ * client to read at any time without a call into the core: owner thread
+ * only; valid until the site is deleted, pruned or reset, or P released.
+ * NULL if ADDR is not a patched site.
+ */
+const _Atomic uint64_t *pt_tramp_counters(pt_proc_t *P, uintptr_t addr);
+/*
  * The registers a thread stopped at a site had there: for a thread at a
  * trampoline's trap, rebuilt from what the trampoline saved; otherwise
  * its registers (pt_regs_get).
