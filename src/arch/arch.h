@@ -12,8 +12,11 @@
  * docs/DESIGN.md) supplies this header's contract for its machine.
  *
  * regs.c: register sets, accessors, traps, system call injection, DWARF
- * numbering; insn.c: the instruction planner (Zydis); carry.c: emulated
- * plans applied to a thread's registers.
+ * numbering; insn.c: the instruction planner (Zydis) and the decoding
+ * helpers the other files share (insn.h, private to src/arch); carry.c:
+ * emulated plans applied to a thread's registers; tramp.c: trampolines
+ * (windows, the code, the patch, pcs inside one mapped back); scan.c:
+ * whole-function analysis (branch targets, indirect jumps, padding).
  */
 #ifndef DTPROC_ARCH_H
 #define DTPROC_ARCH_H
@@ -241,7 +244,10 @@ void arch_tramp_where(const arch_tramp_t *t, uintptr_t site,
  */
 int arch_scan(const uint8_t *text, size_t n, uintptr_t addr,
     void (*target)(void *arg, uintptr_t to), void *arg, int *indirect);
-/* Are TEXT's N bytes padding (nops, int3, zeros) nothing executes? */
+/*
+ * Are TEXT's N bytes padding (nops, int3, zeros) nothing executes?  A
+ * nop cut short by the end of the range counts.
+ */
 int arch_padding(const uint8_t *text, size_t n);
 
 #endif /* DTPROC_ARCH_H */
