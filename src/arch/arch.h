@@ -168,6 +168,9 @@ typedef struct arch_window {
 	uint8_t aw_off[ARCH_WIN_MAX];	/* each one's offset from the patch */
 	uint8_t aw_last;	/* 1: the window ends in ret/jmp: no way back */
 	const char *aw_refuse;	/* NULL, or why it cannot be relocated */
+	uint8_t aw_call;	/* 1: it ends in a call, emulated (push and
+				   jmp): not for a thread with a shadow
+				   stack, whose ret would not match */
 } arch_window_t;
 
 /*
@@ -223,8 +226,12 @@ int arch_tramp_build(const arch_tramp_req_t *req, uint8_t *code,
 void arch_patch(uintptr_t patch, uintptr_t tramp, size_t len, uint8_t *out);
 /*
  * A thread stopped at T's trap: the registers it had at SITE, from R
- * and the ARCH_TRAMP_FRAME words at its stack pointer (FRAME).
+ * and the ARCH_TRAMP_FRAME words at its stack pointer (FRAME: flags,
+ * rax, rcx, rdx, rsi, rdi, r10, r11; every other register is the
+ * site's).  The site's stack pointer is ARCH_TRAMP_TRAPSP above R's:
+ * the frame, a 32-byte buffer for the gate's system calls, the red zone.
  */
+#define ARCH_TRAMP_TRAPSP (8 * ARCH_TRAMP_FRAME + 32 + ARCH_REDZONE)
 void arch_tramp_view(const arch_regs_t *r, const uint64_t *frame,
     uintptr_t site, arch_regs_t *view);
 /*

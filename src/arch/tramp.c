@@ -62,7 +62,9 @@ typedef enum tr_kind {
  * rax, rcx, rdx, rsi, rdi, r10, r11), at the stack pointer at the trap.
  */
 #define TR_BUF		32
-#define TR_DEPTH	(ARCH_REDZONE + TR_BUF + 8 * ARCH_TRAMP_FRAME)
+#define TR_DEPTH	ARCH_TRAMP_TRAPSP
+_Static_assert(TR_DEPTH == ARCH_REDZONE + TR_BUF + 8 * ARCH_TRAMP_FRAME,
+    "the trap's frame");
 
 /*
  * Classify one instruction: NULL and *KIND, or why it cannot be
@@ -75,7 +77,7 @@ tr_classify(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
 	int rel = ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
 	    ops[0].imm.is_relative;
 	/* ff /2 (call) and ff /4 (jmp): near, through a register or memory */
-	int near = in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+	int ff = in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
 	    in->opcode == 0xff;
 
 	*kind = TR_PLAIN;
@@ -100,9 +102,11 @@ tr_classify(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
 		*kind = TR_JCC;
 		return NULL;
 	case ZYDIS_CATEGORY_UNCOND_BR:
+		if (in->mnemonic != ZYDIS_MNEMONIC_JMP)
+			break;		/* xabort: no transfer of its own */
 		if (rel)
 			*kind = TR_JMP;
-		else if (near)
+		else if (ff && in->raw.modrm.reg == 4)
 			*kind = TR_JMPI;
 		else
 			return "far jump";
@@ -112,7 +116,7 @@ tr_classify(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
 			*kind = TR_CALL;
 			return NULL;
 		}
-		if (!near)
+		if (!ff || in->raw.modrm.reg != 2)
 			return "far call";
 		/* the emulation pushes before it jumps through the operand */
 		if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
@@ -206,6 +210,7 @@ arch_window(const uint8_t *text, size_t n, uintptr_t addr, int entry,
 			nto++;
 		w->aw_last = kind == TR_JMP || kind == TR_JMPI ||
 		    kind == TR_RET;
+		w->aw_call = kind == TR_CALL || kind == TR_CALLI;
 	}
 	/* a branch back into the window must land on an instruction */
 	for (int i = 0; i < nto; i++) {

@@ -381,6 +381,7 @@ TEST(tramp_call_last)
 
 	tc_init(&tc);
 	tc_site(&tc, F_CALL, 1, 0, 8, 2);
+	CHECK(tc.tc_w.aw_call && !tc.tc_w.aw_last);
 	CHECK_EQ_INT(call2(&tc, F_CALL, 5, 0), 11);
 	tc_site(&tc, F_CALL5, 1, 0, 5, 1);
 	CHECK_EQ_INT(call2(&tc, F_CALL5, 5, 0), 11);
@@ -407,6 +408,7 @@ TEST(tramp_ret_padding)
 	w = tc_window(&tc, F_RET, 1);
 	CHECK(w->aw_refuse == NULL);
 	CHECK_EQ_INT(w->aw_last, 1);
+	CHECK_EQ_INT(w->aw_call, 0);
 	CHECK_EQ_INT(w->aw_len, 1);
 	/* up to the next function, and the bytes the jump covers alone */
 	CHECK_EQ_INT(arch_padding(tc.tc_mem + F_RET + 1, F_FLAGS - F_RET - 1),
@@ -471,6 +473,9 @@ TEST(tramp_refusals)
 	static const uint8_t callsp[] = { 0xff, 0xd4, 0x90, 0x90 };
 	static const uint8_t xbegin[] = { 0xc7, 0xf8, 0, 0, 0, 0 };
 	static const uint8_t hlt[] = { 0xf4 };
+	static const uint8_t ljmp[] = { 0xff, 0x28 };		/* ljmp *(%rax) */
+	static const uint8_t lcall[] = { 0xff, 0x18 };		/* lcall *(%rax) */
+	static const uint8_t xabort[] = { 0xc6, 0xf8, 0xfd, 0x90, 0x90 };
 	static const uint8_t endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa, 0xcc };
 	uint8_t text[8] = { 0x90, 0x90 };
 	arch_window_t w;
@@ -485,12 +490,17 @@ TEST(tramp_refusals)
 	refused(bad, sizeof (bad), 1, "undecodable");
 	refused(xbegin, sizeof (xbegin), 1, "relative operand");
 	refused(hlt, sizeof (hlt), 1, "privileged instruction");
+	refused(ljmp, sizeof (ljmp), 1, "far jump");
+	refused(lcall, sizeof (lcall), 1, "far call");
 	refused(endbr, sizeof (endbr), 1, "int3 in window");
 	refused(callsp, sizeof (callsp), 1, "call through rsp");
 	/* a call whose return address is past the window is fine */
 	memcpy(text, callrel, sizeof (callrel));
 	CHECK_EQ_INT(arch_window(text, sizeof (text), 0x400000, 1, &w), 0);
-	CHECK(w.aw_refuse == NULL && w.aw_len == 5 && !w.aw_last);
+	CHECK(w.aw_refuse == NULL && w.aw_len == 5 && !w.aw_last && w.aw_call);
+	/* xabort is no jump (a nop outside a transaction) */
+	CHECK_EQ_INT(arch_window(xabort, sizeof (xabort), 0x400000, 1, &w), 0);
+	CHECK(w.aw_refuse == NULL && w.aw_ninsn == 3 && !w.aw_last);
 	/* too few bytes to decode a window */
 	CHECK_EQ_INT(arch_window(text, 2, 0x400000, 1, &w), -EINVAL);
 }
@@ -720,8 +730,8 @@ TEST(tramp_where)
 	trap_site(&tc, 0);
 	site = at(&tc, F_TRAP + 15);
 	where(&tc, 0, site, 0);
-	where(&tc, t->atr_trap, site, 128 + 32 + 8 * ARCH_TRAMP_FRAME);
-	where(&tc, t->atr_trap + 1, site, 128 + 32 + 8 * ARCH_TRAMP_FRAME);
+	where(&tc, t->atr_trap, site, ARCH_TRAMP_TRAPSP);
+	where(&tc, t->atr_trap + 1, site, ARCH_TRAMP_TRAPSP);
 	where(&tc, t->atr_reloc, site, 0);
 	where(&tc, t->atr_roff[2], site + 8, 0);
 }
@@ -936,4 +946,82 @@ TEST(padding)
 	/* the padding after f_ret */
 	CHECK_EQ_INT(arch_padding(code + F_RET + 1, F_FLAGS - F_RET - 1), 1);
 	CHECK_EQ_INT(arch_padding(code + F_FLAGS, 3), 0);
+}
+
+/* ---- every libc function's entry ---- */
+
+typedef struct census {
+	int cs_funcs;
+	int cs_ok;
+	int cs_short;		/* ends in ret/jmp under 5 bytes */
+	int cs_maxlen;
+	const char *cs_why[32];
+	int cs_nwhy[32];
+} census_t;
+
+static int
+census_one(const sym_info_t *si, void *arg)
+{
+	census_t *cs = arg;
+	const uint8_t *text = (const uint8_t *)si->sy_addr;
+	static uint8_t code2[ARCH_TRAMP_MAX];
+	arch_window_t w;
+	arch_tramp_t t;
+	int i;
+
+	if (si->sy_size == 0)
+		return 0;
+	cs->cs_funcs++;
+	/* the function and what follows it (text goes on past its end) */
+	CHECK_EQ_INT(arch_window(text, si->sy_size + 32, si->sy_addr, 1, &w),
+	    0);
+	if (w.aw_refuse == NULL && w.aw_len < ARCH_JMP_LEN) {
+		cs->cs_short++;
+		return 0;
+	}
+	if (w.aw_refuse == NULL && w.aw_len > si->sy_size)
+		w.aw_refuse = "past the function's end";
+	if (w.aw_refuse != NULL) {
+		for (i = 0; i < 31 && cs->cs_why[i] != NULL &&
+		    strcmp(cs->cs_why[i], w.aw_refuse) != 0; i++)
+			;
+		cs->cs_why[i] = w.aw_refuse;
+		cs->cs_nwhy[i]++;
+		return 0;
+	}
+	for (int trap = 0; trap < 2; trap++) {
+		arch_tramp_req_t q = {
+			.at_site = si->sy_addr,
+			.at_patch = si->sy_addr + w.aw_skip,
+			.at_text = text + w.aw_skip, .at_n = w.aw_len,
+			.at_win = &w, .at_tramp = si->sy_addr - (1UL << 30),
+			.at_entry = 1, .at_trap = trap, .at_hits = 8,
+			.at_missed = 16, .at_owner = 24, .at_pid = 28,
+		};
+
+		CHECK_MSG(arch_tramp_build(&q, code2, &t) == 0, "%s: %s",
+		    si->sy_name, err_msg());
+		if (t.atr_len > cs->cs_maxlen)
+			cs->cs_maxlen = t.atr_len;
+	}
+	cs->cs_ok++;
+	return 0;
+}
+
+TEST(tramp_libc_census)
+{
+	sym_proc_t *S = sym_proc_new(getpid());
+	census_t cs;
+
+	CHECK(S != NULL);
+	CHECK_EQ_INT(sym_proc_update_maps(S), 0);
+	memset(&cs, 0, sizeof (cs));
+	CHECK_EQ_INT(sym_iter(S, "libc.so.6", "*", census_one, &cs), 0);
+	tinfo("libc: %d functions, %d windows built (longest trampoline "
+	    "%d bytes), %d short", cs.cs_funcs, cs.cs_ok, cs.cs_maxlen,
+	    cs.cs_short);
+	for (int i = 0; i < 32 && cs.cs_why[i] != NULL; i++)
+		tinfo("  %5d %s", cs.cs_nwhy[i], cs.cs_why[i]);
+	CHECK(cs.cs_ok >= cs.cs_funcs * 9 / 10);
+	sym_proc_free(S);
 }
