@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 
@@ -1024,4 +1025,115 @@ TEST(tramp_libc_census)
 		tinfo("  %5d %s", cs.cs_nwhy[i], cs.cs_why[i]);
 	CHECK(cs.cs_ok >= cs.cs_funcs * 9 / 10);
 	sym_proc_free(S);
+}
+
+/* ---- branches out of a trampoline's reach ---- */
+
+TEST(tramp_far_targets)
+{
+	/* C: the targets; A, 1 GiB above: the functions; B: the slot */
+	static const uint8_t tgt[] = {
+		0xb8, 0x02, 0, 0, 0,		/* mov $2, %eax */
+		0xc3,				/* ret */
+		0x48, 0x8d, 0x40, 0x01,		/* lea 1(%rax), %rax */
+		0xc3,				/* ret */
+	};
+	uintptr_t c = 0x300000000000UL, a = c + (1UL << 30);
+	uintptr_t b = a + (3UL << 29);
+	uint8_t *pc, *pa, *pb, jmp[16];
+	arch_window_t w;
+	arch_tramp_t t;
+	int32_t rel;
+	uint64_t hits = 0;
+
+	pc = mmap((void *)c, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	pa = mmap((void *)a, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	pb = mmap((void *)b, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (pc != (void *)c || pa != (void *)a || pb != (void *)b)
+		SKIP("cannot map at %#lx, %#lx, %#lx", c, a, b);
+	memcpy(pc, tgt, sizeof (tgt));
+
+	/* f1: test %rdi,%rdi; je c; mov $1,%eax; ret */
+	memcpy(pa, "\x48\x85\xff\x0f\x84", 5);
+	rel = (int32_t)(int64_t)(c - (a + 9));
+	memcpy(pa + 5, &rel, 4);
+	memcpy(pa + 9, "\xb8\x01\x00\x00\x00\xc3", 6);
+	/* f2, at a+32: mov %rdi,%rax; call c+6; ret */
+	memcpy(pa + 32, "\x48\x89\xf8\xe8", 4);
+	rel = (int32_t)(int64_t)(c + 6 - (a + 32 + 8));
+	memcpy(pa + 36, &rel, 4);
+	pa[40] = 0xc3;
+	/* f3, at a+64: jmp c */
+	pa[64] = 0xe9;
+	rel = (int32_t)(int64_t)(c - (a + 64 + 5));
+	memcpy(pa + 65, &rel, 4);
+
+	for (int f = 0; f < 3; f++) {
+		uintptr_t site = a + 32 * f;
+		arch_tramp_req_t q = {
+			.at_site = site, .at_patch = site,
+			.at_text = (uint8_t *)site, .at_n = 32, .at_win = &w,
+			.at_tramp = b + 512 * f, .at_entry = 1,
+			.at_hits = (uintptr_t)&hits,
+		};
+
+		CHECK_EQ_INT(arch_window((uint8_t *)site, 32, site, 1, &w), 0);
+		CHECK(w.aw_refuse == NULL);
+		CHECK_EQ_INT(arch_tramp_build(&q, pb + 512 * f, &t), 0);
+		arch_patch(site, q.at_tramp, w.aw_len, jmp);
+		memcpy((void *)site, jmp, w.aw_len);
+	}
+	CHECK_EQ_INT(((fn2_t)a)(0, 0), 2);
+	CHECK_EQ_INT(((fn2_t)a)(1, 0), 1);
+	CHECK_EQ_INT(((fn2_t)(a + 32))(41, 0), 42);
+	CHECK_EQ_INT(((fn2_t)(a + 64))(0, 0), 2);
+	CHECK_EQ_INT(hits, 4);
+}
+
+/* ---- signals while threads run trampolines ---- */
+
+static volatile unsigned long ticks;
+
+static void
+on_tick(int sig)
+{
+	volatile uint8_t scribble[2048];
+
+	(void)sig;
+	/* the stack below the interrupted code is the handler's to use */
+	for (size_t i = 0; i < sizeof (scribble); i++)
+		scribble[i] = 0xa5;
+	ticks++;
+}
+
+TEST(tramp_signals_inside)
+{
+	struct itimerval it = { { 0, 50 }, { 0, 50 } };
+	tcase_t tc;
+	uint64_t bad = 0;
+	const uint64_t n = 200000;
+
+	tc_init(&tc);
+	*tc.tc_pid = getpid();
+	*tc.tc_owner = 0;		/* gate runs, no trap */
+	tc_site(&tc, F_FLAGS + 3, 0, 0, 6, 2);
+	tc_window(&tc, F_RED + 5, 0);
+	tc_patch(&tc, F_RED + 5, 0, 1);
+	CHECK(signal(SIGALRM, on_tick) != SIG_ERR);
+	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
+	for (uint64_t i = 0; i < n; i++) {
+		bad += call2(&tc, F_FLAGS, i & 1 ? i : -i, i) !=
+		    (i & 1 ? i : i);
+		bad += call2(&tc, F_RED, i, 3) != i + 6;
+	}
+	memset(&it, 0, sizeof (it));
+	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
+	tinfo("%lu signals over %lu calls", ticks, 2 * n);
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(*tc.tc_hits, 2 * n);
+	CHECK_EQ_INT(*tc.tc_missed, n);
+	CHECK(ticks > 0);
 }
