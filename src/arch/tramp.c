@@ -103,7 +103,7 @@ tr_classify(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
 		return NULL;
 	case ZYDIS_CATEGORY_UNCOND_BR:
 		if (in->mnemonic != ZYDIS_MNEMONIC_JMP)
-			break;		/* xabort: no transfer of its own */
+			break;	/* xabort: no transfer of its own */
 		if (rel)
 			*kind = TR_JMP;
 		else if (ff && in->raw.modrm.reg == 4)
@@ -133,7 +133,8 @@ tr_classify(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
 	default:
 		break;
 	}
-	if ((in->attributes & ZYDIS_ATTRIB_IS_RELATIVE) && !arch_riprel(in, ops))
+	if ((in->attributes & ZYDIS_ATTRIB_IS_RELATIVE) &&
+	    !arch_riprel(in, ops))
 		return "relative operand";
 	if (arch_riprel(in, ops) && in->raw.disp.size != 32)
 		return "undecodable";
@@ -396,7 +397,7 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 	    0x0f, 0x05,				/* syscall */
 	    0x85, 0xc0);			/* test %eax, %eax */
 	tb_jmiss(b, CC_NE);
-	TB(b, 0x48, 0x83, 0x7c, 0x24, 0x40, 1);	/* cmpq $SIG_IGN, 64(%rsp) */
+	TB(b, 0x48, 0x83, 0x7c, 0x24, 0x40, 1);	/* cmpq $SIG_IGN,64(%rsp) */
 	tb_jmiss(b, CC_E);
 
 	/* 4. a live owner: some tid, not FUTEX_OWNER_DIED; then at once */
@@ -435,7 +436,7 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 	    0x4c, 0x8b, 0x5c, 0x24, 0x38,	/* mov 56(%rsp), %r11 */
 	    0x9d);				/* popfq */
 	tb_depth(b, TR_DEPTH - 8);
-	TB(b, 0x48, 0x8d, 0xa4, 0x24);		/* lea (TR_DEPTH - 8)(%rsp) */
+	TB(b, 0x48, 0x8d, 0xa4, 0x24);		/* lea (TR_DEPTH-8)(%rsp) */
 	tb_imm(b, TR_DEPTH - 8, 4);
 	tb_depth(b, 0);
 }
@@ -516,7 +517,8 @@ tb_branch(tr_buf_t *b, const arch_window_t *w, uintptr_t patch, int cc,
 		return;
 	}
 	if (cc >= 0)
-		tb_put(b, out, arch_emit_jcc(out, cc, b->tb_at + b->tb_len, to));
+		tb_put(b, out, arch_emit_jcc(out, cc, b->tb_at + b->tb_len,
+		    to));
 	else
 		tb_put(b, out, arch_emit_jmp(out, b->tb_at + b->tb_len, to));
 }
