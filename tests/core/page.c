@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #define OWNER_DIED 0x40000000u
@@ -239,6 +240,75 @@ TEST(page_fd_tables)
 	CHECK_STR_EQ(after, before);
 	CHECK_STR_EQ(mine2, mine);
 	CHECK_EQ_INT(memfd_maps(v.pid), 0);
+	victim_send(&v, "call\n");
+	victim_expect_eq(&v, "call", "call ret=42");
+	victim_quit(&v);
+}
+
+/* The victim's address space limited: mmap fails, the fd is closed again. */
+TEST(page_undo_mmap)
+{
+	char before[8192], after[8192], st[4096], *p;
+	struct victim v;
+	pt_proc_t *P = pagev_grab(&v, NULL, 0);
+	struct rlimit lim, old;
+	unsigned long kb;
+
+	fd_table(v.pid, before, sizeof (before));
+	snprintf(st, sizeof (st), "/proc/%d/status", (int)v.pid);
+	CHECK(read_file(st, st, sizeof (st)) > 0);
+	CHECK((p = strstr(st, "VmSize:")) != NULL);
+	kb = strtoul(p + 7, NULL, 10);
+	CHECK_EQ_INT(prlimit(v.pid, RLIMIT_AS, NULL, &old), 0);
+	lim.rlim_cur = kb * 1024 + 256 * 1024;
+	lim.rlim_max = old.rlim_max;	/* (lowered, it stays so) */
+	CHECK_EQ_INT(prlimit(v.pid, RLIMIT_AS, &lim, NULL), 0);
+	CHECK_EQ_INT(pt_page_get(P, 0), -ENOMEM);
+	CHECK_CONTAINS(err_msg(), "mmap");
+	CHECK_EQ_INT(prlimit(v.pid, RLIMIT_AS, &old, NULL), 0);
+	fd_table(v.pid, after, sizeof (after));
+	CHECK_STR_EQ(after, before);
+	CHECK_EQ_INT(memfd_maps(v.pid), 0);
+	CHECK_EQ_INT(pt_page_owner_word(P), 0);
+	check_threads_stopped(P);
+	/* and then it can be made */
+	CHECK_PT(pt_page_get(P, 0));
+	CHECK_EQ_INT(memfd_maps(v.pid), 1);
+	CHECK_PT(pt_release(P, PT_RELEASE_RUN));
+	CHECK_EQ_INT(memfd_maps(v.pid), 0);
+	victim_send(&v, "call\n");
+	victim_expect_eq(&v, "call", "call ret=42");
+	victim_quit(&v);
+}
+
+/* No descriptor to spare: memfd_create fails, nothing to undo. */
+TEST(page_undo_memfd)
+{
+	char before[8192], after[8192], path[64];
+	struct victim v;
+	pt_proc_t *P = pagev_grab(&v, NULL, 0);
+	struct rlimit lim, old;
+	int lowest = 0;
+
+	fd_table(v.pid, before, sizeof (before));
+	for (;; lowest++) {
+		snprintf(path, sizeof (path), "/proc/%d/fd/%d", (int)v.pid,
+		    lowest);
+		if (access(path, F_OK) != 0)
+			break;
+	}
+	CHECK_EQ_INT(prlimit(v.pid, RLIMIT_NOFILE, NULL, &old), 0);
+	lim.rlim_cur = (rlim_t)lowest;
+	lim.rlim_max = old.rlim_max;
+	CHECK_EQ_INT(prlimit(v.pid, RLIMIT_NOFILE, &lim, NULL), 0);
+	CHECK_EQ_INT(pt_page_get(P, 0), -EMFILE);
+	CHECK_CONTAINS(err_msg(), "memfd_create");
+	CHECK_CONTAINS(err_msg(), "pid");
+	CHECK_EQ_INT(prlimit(v.pid, RLIMIT_NOFILE, &old, NULL), 0);
+	fd_table(v.pid, after, sizeof (after));
+	CHECK_STR_EQ(after, before);
+	CHECK_EQ_INT(memfd_maps(v.pid), 0);
+	CHECK_PT(pt_release(P, PT_RELEASE_RUN));
 	victim_send(&v, "call\n");
 	victim_expect_eq(&v, "call", "call ret=42");
 	victim_quit(&v);
