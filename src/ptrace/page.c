@@ -575,13 +575,56 @@ pt_page_restore(pt_proc_t *P, uintptr_t at, uint32_t nsite)
 	return n;
 }
 
+/*
+ * Is mapping M a page a dead run left?  Its table's length in *NSITE.
+ */
+static bool
+pt_page_dead_at(pt_proc_t *P, const pt_map_t *m, uint32_t *nsite)
+{
+	const size_t plen = strlen(PT_PAGE_PATH);
+	const size_t fixed = offsetof(pt_page_hdr_t, ph_site);
+	struct pt_page *ours = pt_page_cur(P);
+	pt_page_hdr_t h;
+	uint32_t word;
+
+	if (strncmp(m->pm_path, PT_PAGE_PATH, plen) != 0 ||
+	    (m->pm_path[plen] != '\0' && m->pm_path[plen] != ' ') ||
+	    m->pm_offset != 0 || m->pm_end - m->pm_start < fixed ||
+	    (ours != NULL && m->pm_start == ours->pg_at))
+		return false;
+	if (pt_mem_read(P, m->pm_start, &h, fixed) != (ssize_t)fixed ||
+	    h.ph_magic != PT_PAGE_MAGIC || h.ph_version != PT_PAGE_VERSION)
+		return false;
+	memcpy(&word, &h.ph_owner, sizeof (word));
+	if (!pt_page_owner_dead(word)) {
+		pt_dprintf("pid %d: page at %#lx is held by live thread %u: "
+		    "left alone\n", (int)P->pp_pid,
+		    (unsigned long)m->pm_start, word & PT_OWNER_TID);
+		return false;
+	}
+	if (h.ph_nsite > PT_PAGE_NSITE || m->pm_end - m->pm_start <
+	    fixed + h.ph_nsite * sizeof (pt_page_site_t))
+		return false;
+	pt_dprintf("pid %d: page of a dead run at %#lx (owner word %#x, "
+	    "%u entries)\n", (int)P->pp_pid, (unsigned long)m->pm_start,
+	    word, h.ph_nsite);
+	*nsite = h.ph_nsite;
+	return true;
+}
+
+/*
+ * Pages of several dead runs may stack: a run that grabbed without
+ * adopting patched over an older run's jump, and recorded that jump as
+ * the original.  Its entry gives the older jump back, which the older
+ * page's entry then matches: so passes go on while one restores
+ * anything, whatever the order of the pages in the maps.
+ */
 int
 pt_page_adopt(pt_proc_t *P)
 {
-	struct pt_page *ours = pt_page_cur(P);
-	size_t plen = strlen(PT_PAGE_PATH);
+	struct { uintptr_t at; uint32_t nsite; } *dead = NULL;
 	pt_map_t *maps;
-	size_t nmaps;
+	size_t nmaps, ndead = 0;
 	int rv, total = 0;
 
 	PT_ASSERT_OWNER(P);
@@ -591,41 +634,37 @@ pt_page_adopt(pt_proc_t *P)
 		return err_set(rv < 0 ? -rv : EIO, "pid %d: cannot read its "
 		    "maps for pages of dead runs", (int)P->pp_pid);
 	for (size_t i = 0; i < nmaps; i++) {
-		pt_map_t *m = &maps[i];
-		pt_page_hdr_t h;
-		uint32_t word;
-		int n;
+		uint32_t nsite;
 
-		if (strncmp(m->pm_path, PT_PAGE_PATH, plen) != 0 ||
-		    (m->pm_path[plen] != '\0' && m->pm_path[plen] != ' ') ||
-		    m->pm_offset != 0 ||
-		    (ours != NULL && m->pm_start == ours->pg_at) ||
-		    m->pm_end - m->pm_start < offsetof(pt_page_hdr_t, ph_site))
+		if (!pt_page_dead_at(P, &maps[i], &nsite) || nsite == 0)
 			continue;
-		if (pt_mem_read(P, m->pm_start, &h, offsetof(pt_page_hdr_t,
-		    ph_site)) != (ssize_t)offsetof(pt_page_hdr_t, ph_site) ||
-		    h.ph_magic != PT_PAGE_MAGIC ||
-		    h.ph_version != PT_PAGE_VERSION)
-			continue;
-		memcpy(&word, &h.ph_owner, sizeof (word));
-		if (!pt_page_owner_dead(word)) {
-			pt_dprintf("pid %d: page at %#lx is held by live "
-			    "thread %u: left alone\n", (int)P->pp_pid,
-			    (unsigned long)m->pm_start, word & PT_OWNER_TID);
-			continue;
+		if (dead == NULL && (dead = calloc(nmaps,
+		    sizeof (*dead))) == NULL) {
+			pt_maps_free(maps, nmaps);
+			return err_set(ENOMEM, "pid %d: cannot adopt pages of "
+			    "dead runs: %s", (int)P->pp_pid, strerror(ENOMEM));
 		}
-		if (h.ph_nsite > PT_PAGE_NSITE || m->pm_end - m->pm_start <
-		    offsetof(pt_page_hdr_t, ph_site) +
-		    h.ph_nsite * sizeof (pt_page_site_t))
-			continue;
-		n = pt_page_restore(P, m->pm_start, h.ph_nsite);
-		pt_dprintf("pid %d: page of a dead run at %#lx (owner word "
-		    "%#x): %d sites restored\n", (int)P->pp_pid,
-		    (unsigned long)m->pm_start, word, n);
-		if (n > 0)
-			total += n;
+		dead[ndead].at = maps[i].pm_start;
+		dead[ndead++].nsite = nsite;
 	}
 	pt_maps_free(maps, nmaps);
+	for (size_t pass = 0; pass <= ndead; pass++) {
+		int n = 0;
+
+		for (size_t i = 0; i < ndead; i++) {
+			int k = pt_page_restore(P, dead[i].at, dead[i].nsite);
+
+			if (k > 0)
+				n += k;
+		}
+		total += n;
+		if (n == 0)
+			break;
+	}
+	free(dead);
+	if (total > 0)
+		pt_dprintf("pid %d: %d sites of dead runs restored\n",
+		    (int)P->pp_pid, total);
 	return total;
 }
 

@@ -320,11 +320,13 @@ TEST(page_undo_memfd)
  * records it, tells us the owner word and its tid, and is killed.
  */
 static void
-dead_tracer(struct victim *v, uintptr_t target, uintptr_t *ow,
+dead_tracer(struct victim *v, uintptr_t target, int flags, uintptr_t *ow,
     pid_t *otid)
 {
 	int pfd[2], gfd[2], st;
 	struct { uintptr_t ow; pid_t tid; int err; } msg = { 0 };
+	static int runs;	/* each run's trampoline is another */
+	uintptr_t tramp = target + 0x40 * ++runs;
 	pid_t tr;
 
 	CHECK_EQ_INT(pipe(pfd), 0);
@@ -337,9 +339,10 @@ dead_tracer(struct victim *v, uintptr_t target, uintptr_t *ow,
 		close(pfd[0]);
 		close(gfd[1]);
 		msg.tid = gettid();
-		if ((msg.err = -pt_grab(v->pid, 0, &P)) == 0 &&
+		if ((msg.err = -pt_grab(v->pid, flags, &P)) == 0 &&
+		    (msg.err = -pt_stop(P, PT_WHY_REQUESTED)) == 0 &&
 		    (msg.err = -pt_page_get(P, 0)) == 0) {
-			arch_patch(target, target + 0x40, PATCH_LEN, jmp);
+			arch_patch(target, tramp, PATCH_LEN, jmp);
 			if (pt_mem_read(P, target, orig, PATCH_LEN) !=
 			    PATCH_LEN ||
 			    pt_mem_write(P, target, jmp, PATCH_LEN) !=
@@ -347,7 +350,7 @@ dead_tracer(struct victim *v, uintptr_t target, uintptr_t *ow,
 				msg.err = EIO;
 			else
 				msg.err = -pt_page_record(P, target, orig,
-				    PATCH_LEN, target + 0x40);
+				    PATCH_LEN, tramp);
 			msg.ow = pt_page_owner_word(P);
 		}
 		(void) !write(pfd[1], &msg, sizeof (msg));
@@ -380,7 +383,7 @@ TEST(page_tracer_death)
 
 	spawn_ready("pagev", NULL, &v, line, sizeof (line));
 	target = line_field(line, "target");
-	dead_tracer(&v, target, &ow, &otid);
+	dead_tracer(&v, target, 0, &ow, &otid);
 	/* the kernel marked the dead owner's word */
 	w = word_at(v.pid, ow);
 	CHECK_MSG((w & OWNER_DIED) != 0, "owner word %#x", w);
@@ -419,12 +422,41 @@ TEST(page_grab_adopts)
 
 	spawn_ready("pagev", NULL, &v, line, sizeof (line));
 	target = line_field(line, "target");
-	dead_tracer(&v, target, &ow, &otid);
-	dead_tracer(&v, target, &ow2, &otid);
+	dead_tracer(&v, target, 0, &ow, &otid);
+	dead_tracer(&v, target, 0, &ow2, &otid);
 	CHECK(ow2 != ow);
 	CHECK_EQ_INT(memfd_maps(v.pid), 2);
 	CHECK_EQ_INT(text_matches_file(v.pid, target, PATCH_LEN), 0);
 	P = grab_ok(v.pid, 0);
+	CHECK_EQ_INT(text_matches_file(v.pid, target, PATCH_LEN), 1);
+	CHECK_EQ_INT(pt_page_adopt(P), 0);
+	CHECK_PT(pt_release(P, PT_RELEASE_RUN));
+	victim_send(&v, "call\n");
+	victim_expect_eq(&v, "call", "call ret=42");
+	victim_quit(&v);
+}
+
+/*
+ * Stacked: the second dead run grabbed without adopting and patched over
+ * the first's jump (recorded as its original).  One adopt undoes both.
+ */
+TEST(page_adopt_stacked)
+{
+	struct victim v;
+	char line[256];
+	uintptr_t target, ow, ow2;
+	pt_proc_t *P;
+	pid_t otid;
+
+	spawn_ready("pagev", NULL, &v, line, sizeof (line));
+	target = line_field(line, "target");
+	dead_tracer(&v, target, PT_GRAB_NOSTOP, &ow, &otid);
+	dead_tracer(&v, target, PT_GRAB_NOSTOP, &ow2, &otid);
+	CHECK_EQ_INT(memfd_maps(v.pid), 2);
+	P = grab_ok(v.pid, PT_GRAB_NOSTOP);
+	CHECK_PT(pt_stop(P, PT_WHY_REQUESTED));
+	CHECK_EQ_INT(text_matches_file(v.pid, target, PATCH_LEN), 0);
+	CHECK_EQ_INT(pt_page_adopt(P), 2);
 	CHECK_EQ_INT(text_matches_file(v.pid, target, PATCH_LEN), 1);
 	CHECK_EQ_INT(pt_page_adopt(P), 0);
 	CHECK_PT(pt_release(P, PT_RELEASE_RUN));
