@@ -497,6 +497,53 @@ TEST(page_exec)
 	victim_quit(&v);
 }
 
+/* Two processes of one owner thread, let go out of order (robust list). */
+TEST(page_two_processes)
+{
+	struct victim a, b;
+	pt_proc_t *A = pagev_grab(&a, NULL, 0);
+	pt_proc_t *B = pagev_grab(&b, NULL, 0);
+	uintptr_t owb;
+
+	CHECK_PT(pt_page_get(A, 0));
+	CHECK_PT(pt_page_get(B, 0));
+	owb = pt_page_owner_word(B);
+	CHECK_EQ_INT(word_at(a.pid, pt_page_owner_word(A)), gettid());
+	CHECK_EQ_INT(word_at(b.pid, owb), gettid());
+	CHECK_PT(pt_release(A, PT_RELEASE_RUN));
+	CHECK_EQ_INT(memfd_maps(a.pid), 0);
+	/* B's mutex is still held, and still listed */
+	CHECK_EQ_INT(word_at(b.pid, owb), gettid());
+	pt_page_release(B, false);
+	CHECK_EQ_INT(word_at(b.pid, owb), 0);
+	CHECK_PT(pt_release(B, PT_RELEASE_RUN));
+	victim_quit(&a);
+	victim_quit(&b);
+}
+
+/* The victim killed while its page is held: our side goes with it. */
+TEST(page_victim_dies)
+{
+	struct victim v, w;
+	struct run_counts c;
+	pt_proc_t *P = pagev_grab(&v, NULL, 0);
+	int st;
+
+	CHECK_PT(pt_page_get(P, 0));
+	CHECK_PT(pt_resume(P));
+	CHECK_EQ_INT(kill(v.pid, SIGKILL), 0);
+	st = run_until_exit(P, &c);
+	CHECK_RUN(st, &c);
+	CHECK_KILLED(st, SIGKILL);
+	CHECK_PT(pt_release(P, PT_RELEASE_DEFAULT));
+	/* the owner's robust list is sound: another page, held and let go */
+	P = pagev_grab(&w, NULL, 0);
+	CHECK_PT(pt_page_get(P, 0));
+	CHECK_EQ_INT(word_at(w.pid, pt_page_owner_word(P)), gettid());
+	CHECK_PT(pt_release(P, PT_RELEASE_RUN));
+	victim_quit(&w);
+}
+
 static int
 nareas(const pt_proc_t *P)
 {
