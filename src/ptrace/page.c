@@ -449,9 +449,9 @@ pt_page_unrecord(pt_proc_t *P, uintptr_t patch)
 		return;
 	atomic_store((_Atomic uint64_t *)&pg->pg_hdr->ph_site[i].pps_patch,
 	    0);
-	if (pt_page_push(&pg->pg_sfree, &pg->pg_nsfree, &pg->pg_asfree,
-	    (uint32_t)i) != 0)
-		return;	/* the entry is lost for reuse: only space */
+	/* lost on ENOMEM: the entry is not reused, nothing breaks */
+	(void) pt_page_push(&pg->pg_sfree, &pg->pg_nsfree, &pg->pg_asfree,
+	    (uint32_t)i);
 }
 
 void
