@@ -14,6 +14,8 @@ VERSION := 0.3.0
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 
 # make's built-in default for CC is "cc"; prefer gcc unless the user chose.
+.DEFAULT_GOAL := all
+
 ifeq ($(origin CC),default)
 CC := gcc
 endif

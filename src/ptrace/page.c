@@ -667,19 +667,3 @@ pt_page_adopt(pt_proc_t *P)
 		    (int)P->pp_pid, total);
 	return total;
 }
-
-/*
- * Until src/arch/tramp.c (h-arch) lands: the patch as arch.h specifies
- * it, jmp rel32 then int3s.  Weak, so that the arch layer's wins; to be
- * removed with the merge.
- */
-__attribute__((weak)) void
-arch_patch(uintptr_t patch, uintptr_t tramp, size_t len, uint8_t *out)
-{
-	int32_t rel = (int32_t)(tramp - (patch + ARCH_JMP_LEN));
-
-	out[0] = 0xe9;
-	memcpy(out + 1, &rel, sizeof (rel));
-	memset(out + ARCH_JMP_LEN, 0xcc, len > ARCH_JMP_LEN ?
-	    len - ARCH_JMP_LEN : 0);
-}
