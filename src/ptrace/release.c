@@ -202,6 +202,12 @@ pt_release(pt_proc_t *P, pt_release_t how)
 			 * goes: a guest (a process sharing the memory) let go
 			 * inside a copy would meet the area unmapped.
 			 */
+			/*
+			 * The shared page is let go (trampolines skip their
+			 * traps) and, once no scratch area is left for a
+			 * trampoline to run in or return to, unmapped
+			 * (tramp.c).
+			 */
 			(void) pt_xol_fini(P);
 			pt_tramp_fini(P);
 			pt_guests_go(P);
