@@ -7,7 +7,7 @@
  * read registers by itself as dwfl_linux_proc_attach would.  Memory comes
  * through pt_mem_read (process_vm_readv, any thread) with a small page
  * cache that lives for one walk, since the unwinder reads the stack a
- * word at a time; registers are those the caller read with pt_regs_get.
+ * word at a time; registers are those the caller read with pt_regs_site.
  *
  * Why our own modules: the symbols layer already knows every object, its
  * path and bias (link maps, or the maps), so each is one dwfl_report_elf;
