@@ -30,6 +30,21 @@
 static const char prb_past_end[] = "window runs past the function's end";
 
 /*
+ * Are TEXT's first LEN bytes padding?  A long nop may run past them
+ * (ld.so pads `_dl_debug_state` with an 11-byte one): then the first
+ * whole run of padding that covers them answers, up to AVAIL bytes.
+ */
+static int
+prb_padding(const uint8_t *text, size_t len, size_t avail)
+{
+	for (size_t l = len; l <= avail; l++) {
+		if (arch_padding(text, l))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * The rules for ADDR: NULL with *W the window to patch (*ENTRY: ADDR is
  * its function's first byte), or the reason it cannot be patched.
  */
@@ -69,7 +84,8 @@ prb_decide(pt_proc_t *P, sym_proc_t *S, uintptr_t addr, arch_window_t *w,
 		 */
 		need = patch + ARCH_JMP_LEN;
 		if (!w->aw_last || need > addr + (size_t)n ||
-		    !arch_padding(text + (end - addr), need - end))
+		    !prb_padding(text + (end - addr), need - end,
+		    (size_t)n - (end - addr)))
 			return prb_past_end;
 		for (uintptr_t a = end > fend ? end : fend; a < need; a++) {
 			if (sym_lookup_addr(S, a, &next) != 0 ||
