@@ -22,12 +22,17 @@
  *		the analysis
  *   prbarm_stack_trap_vs_int3	the stack at a trampoline's trap equals
  *		the one at an int3 on the same function, same call path
+ *   prbarm_stack_signal_in_tramp	a signal taken by a thread resumed
+ *		from a trampoline's trap: under the handler's frames, the
+ *		signal frame's pc (in the trampoline) shows as the site and
+ *		the walk goes on to the site's callers
  */
 #include "harness.h"
 #include "probe/probe.h"
 #include "unwind/unwind.h"
 
 #include <elf.h>
+#include <sys/syscall.h>
 
 #define SUM	37		/* pa_outer(5) */
 #define NREASON	16
@@ -358,6 +363,85 @@ TEST(prbarm_stack_trap_vs_int3)
 	CHECK_EQ_INT(t.pcs[0], a.plain);
 	CHECK(unw_frame_name(a.S, t.pcs[1], 1, name, sizeof (name)) > 0);
 	CHECK_CONTAINS(name, "pa_outer");
+	unw_proc_free(U);
+	pa_finish(&a);
+}
+
+/* Names of S's frames, "|"-separated, into BUF. */
+static void
+stack_names(struct pa *a, const struct stk *s, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < s->n && off + 2 < len; i++) {
+		char name[256];
+
+		(void) unw_frame_name(a->S, s->pcs[i], i > 0, name,
+		    sizeof (name));
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+		    i ? "|" : "", name);
+	}
+}
+
+TEST(prbarm_stack_signal_in_tramp)
+{
+	char line[256], names[4096];
+	struct run_counts c = { 0 };
+	unsigned char fl[UNW_DEPTH_DEFAULT];
+	struct stk s;
+	pt_event_t ev;
+	unw_proc_t *U;
+	struct pa a;
+	int k;
+
+	pa_start(&a);
+	CHECK((U = unw_proc_new(a.v.pid)) != NULL);
+	pa_arm(&a, a.plain, PRB_TRAP, PRB_HOW_TRAMP, NULL);
+	pa_arm(&a, a.after, PRB_INT3, PRB_HOW_INT3, "int3 asked");
+	CHECK_PT(pt_resume(a.P));
+	victim_send(&a.v, "c\n");
+	wait_for_event(a.P, PT_EV_BREAKPOINT, &ev, NULL, 100);
+	CHECK_EQ_INT(ev.pe_addr, a.plain);
+	/* pending at the trap stop: taken as it resumes, in the trampoline */
+	CHECK_EQ_INT(syscall(SYS_tgkill, a.v.pid, ev.pe_tid, SIGUSR1), 0);
+	CHECK_PT(run_default(a.P, &ev));
+	wait_for_event(a.P, PT_EV_BREAKPOINT, &ev, &c, 100);
+	CHECK_EQ_INT(c.sigs[SIGUSR1], 1);
+	CHECK_EQ_INT(ev.pe_addr, a.after);
+	s.n = unw_stack(U, a.P, a.S, ev.pe_tid, s.pcs, fl,
+	    UNW_DEPTH_DEFAULT);
+	stack_names(&a, &s, names, sizeof (names));
+	tinfo("%s\n", names);
+	CHECK_MSG(s.n > 4, "unw_stack: %d: %s", s.n, names);
+	CHECK_EQ_INT(s.pcs[0], a.after);
+	/* the handler, the signal trampoline, then the site, exact */
+	for (k = 1; k < s.n; k++) {
+		(void) unw_frame_name(a.S, s.pcs[k], 0, line, sizeof (line));
+		if (strncmp(line, "prbarmv`pa_plain", 16) == 0)
+			break;
+	}
+	CHECK_MSG(k < s.n, "no frame in pa_plain: %s", names);
+	CHECK_MSG(s.pcs[k] >= a.plain && s.pcs[k] < a.plain + 16,
+	    "frame %d: %#lx is not in pa_plain's first bytes: %s", k,
+	    (unsigned long)s.pcs[k], names);
+	CHECK_MSG(fl[k] & UNW_F_EXACT, "pa_plain's frame is not exact: %s",
+	    names);
+	CHECK_MSG(k + 1 < s.n && unw_frame_name(a.S, s.pcs[k + 1], 1, line,
+	    sizeof (line)) > 0 && strstr(line, "pa_outer") != NULL,
+	    "no pa_outer under pa_plain: %s", names);
+	CHECK_CONTAINS(names, "pa_handler");
+	CHECK(strstr(names, "dtproc-tramp") == NULL);
+	CHECK_PT(run_default(a.P, &ev));
+	/* pa_outer's own call of pa_after */
+	wait_for_event(a.P, PT_EV_BREAKPOINT, &ev, &c, 100);
+	CHECK_EQ_INT(ev.pe_addr, a.after);
+	CHECK_PT(run_default(a.P, &ev));
+	victim_expect(&a.v, line, sizeof (line), "called ");
+	CHECK_EQ_INT(line_field(line, "sum"), SUM);
+	CHECK_EQ_INT(line_field(line, "sig"), SIGUSR1 + 1);
+	CHECK_PT(prb_disarm(a.P, a.plain, PRB_TRAP));
+	CHECK_PT(prb_disarm(a.P, a.after, PRB_INT3));
 	unw_proc_free(U);
 	pa_finish(&a);
 }
