@@ -20,6 +20,9 @@
  *		site): patched under the padding rule
  *   prbarm_scan_cached		a second process of the same files reuses
  *		the analysis
+ *   prbarm_scan_threads	4 threads, each the owner of its own victim,
+ *		ask about every libc function at once: one analysis per
+ *		file, the same answers
  *   prbarm_stack_trap_vs_int3	the stack at a trampoline's trap equals
  *		the one at an int3 on the same function, same call path
  *   prbarm_stack_signal_in_tramp	a signal taken by a thread resumed
@@ -32,6 +35,7 @@
 #include "unwind/unwind.h"
 
 #include <elf.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 
 #define SUM	37		/* pa_outer(5) */
@@ -304,6 +308,42 @@ TEST(prbarm_scan_cached)
 	pa_call(&b);
 	pa_finish(&a);
 	pa_finish(&b);
+}
+
+#define NSCAN	4
+
+static void *
+scan_thread(void *arg)
+{
+	struct census *c = arg;
+	struct pa a;
+
+	pa_start(&a);
+	c->a = &a;
+	CHECK_PT(sym_iter(a.S, "libc.so.6", "*", census_cb, c));
+	CHECK_PT(pt_resume(a.P));
+	pa_call(&a);
+	pa_finish(&a);
+	c->a = NULL;
+	return NULL;
+}
+
+TEST_TIMEOUT(prbarm_scan_threads, 120)
+{
+	struct census c[NSCAN];
+	pthread_t t[NSCAN];
+
+	memset(c, 0, sizeof (c));
+	for (int i = 0; i < NSCAN; i++)
+		CHECK_EQ_INT(pthread_create(&t[i], NULL, scan_thread, &c[i]), 0);
+	for (int i = 0; i < NSCAN; i++)
+		CHECK_EQ_INT(pthread_join(t[i], NULL), 0);
+	for (int i = 1; i < NSCAN; i++) {
+		CHECK_EQ_INT(c[i].nfunc, c[0].nfunc);
+		CHECK_EQ_INT(c[i].nok, c[0].nok);
+	}
+	CHECK(c[0].nfunc > 1000);
+	CHECK_EQ_INT(prb_scan_files(), 1);	/* libc only */
 }
 
 /* ---- stacks ---- */
