@@ -78,6 +78,19 @@ pt_runner(pt_proc_t *P, pid_t prefer)
 	return any;
 }
 
+/* Drop the gate's signal from what T holds (pt_run held it). */
+static void
+pt_gate_unhold(pt_proc_t *P, pt_thread_t *T)
+{
+	int n = 0;
+
+	for (int i = 0; i < T->pt_nhold; i++) {
+		if (!pt_tramp_sig(P, &T->pt_hold[i]))
+			T->pt_hold[n++] = T->pt_hold[i];
+	}
+	T->pt_nhold = n;
+}
+
 /*
  * Run the prepared call on TID until its trap, or (NOTRAP) its exit stop
  * (pt_run, continuing): 0, or -errno (-ESRCH: the process died or is
@@ -239,10 +252,16 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	if (oldtrap && (pt_bkpt_find(P, arch_trap_site(&saved)) != NULL ||
 	    pt_gone_find(P, arch_trap_site(&saved))))
 		arch_set_pc(&saved, arch_trap_site(&saved));
-	else if (oldtrap && pt_tramp_hit(P, arch_trap_site(&saved), &site))
-		;	/* a trampoline's: it goes on past it, the stop lost */
 	else if (oldtrap && sig == 0)
 		sig = SIGTRAP, has_info = 0;
+	/*
+	 * A gate's signal it had pending (sent, then interrupted before
+	 * its delivery stop) came during the call and was held: ours, and
+	 * dropped; it goes on past the gate, the stop lost.
+	 */
+	if (pt_tramp_hit(P, arch_pc(&saved), &site) != 0 &&
+	    (T = pt_thr_find(P, tid)) != NULL)
+		pt_gate_unhold(P, T);
 	if ((T = pt_thr_find(P, tid)) != NULL && rv != -ESRCH) {
 		/* back as it was: registers, and the stop's own signal */
 		T->pt_regs = saved;

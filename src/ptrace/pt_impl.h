@@ -269,12 +269,22 @@ int pt_bkpt_insert(pt_proc_t *P, const pt_bkpt_t *e);
 void pt_bkpt_forget(pt_proc_t *P, uintptr_t addr);
 
 /*
- * tramp.c, the core's side of patched sites.  pt_tramp_hit: is TRAP
- * (the address of a trap instruction) a trampoline's?  1: its site's
- * live trampoline (*SITE set), 2: a retired one (pass it silently), 0:
- * neither.  pt_tramp_inside: is PC in one of our trampolines?
+ * tramp.c, the core's side of patched sites.  pt_tramp_hit: is PC a
+ * trampoline's stop point (where its gate's thread stops, just past the
+ * system call that sends it ARCH_TRAMP_SIG)?  1: its site's live
+ * trampoline (*SITE set), 2: a retired one (pass it silently), 0:
+ * neither.  pt_tramp_sig: was SI, a signal-delivery stop's, sent by a
+ * gate (ARCH_TRAMP_SIG, tgkill by the process to itself)?  Both must
+ * hold for a stop to be a gate's.  pt_tramp_inside: is PC in one of our
+ * trampolines?
  */
-int pt_tramp_hit(const pt_proc_t *P, uintptr_t trap, uintptr_t *site);
+int pt_tramp_hit(const pt_proc_t *P, uintptr_t pc, uintptr_t *site);
+bool pt_tramp_sig(const pt_proc_t *P, const siginfo_t *si);
+/* Both, for T's signal-delivery stop of SI: as pt_tramp_hit. */
+int pt_tramp_gate(const pt_proc_t *P, pt_thread_t *T, const siginfo_t *si,
+    uintptr_t *site);
+/* T stands at a stop point, its gate's signal sent but not yet taken. */
+bool pt_tramp_pending(const pt_proc_t *P, pt_thread_t *T);
 bool pt_tramp_inside(const pt_proc_t *P, uintptr_t pc);
 /* A site's last user went (or every site goes): bytes back. */
 int pt_tramp_remove(pt_proc_t *P, uintptr_t addr);
@@ -384,6 +394,8 @@ const _Atomic uint64_t *pt_page_counter_local(const pt_proc_t *P,
     uint32_t idx);
 uintptr_t pt_page_owner_word(const pt_proc_t *P);
 uintptr_t pt_page_pid_word(const pt_proc_t *P);
+/* The pid the page holds (the process's getpid()), or 0: no page. */
+pid_t pt_page_pid(const pt_proc_t *P);
 /* The table a later run reads: a site patched (its original bytes). */
 int pt_page_record(pt_proc_t *P, uintptr_t patch, const uint8_t *orig,
     size_t len, uintptr_t tramp);

@@ -9,7 +9,8 @@
  * untraced vfork child: then they stay, inert, the page's owner word
  * let go so that no gate traps), a trap taken at a site but not
  * yet delivered is drained and rewound (detaching it would kill the
- * victim with SIGTRAP), and each thread is detached with the signal it
+ * victim with SIGTRAP), a gate's signal sent but not yet delivered is
+ * drained and swallowed, and each thread is detached with the signal it
  * was about to receive.  Signals still pending in the kernel stay
  * pending.  A group-stopped process stays stopped after detach: the
  * kernel puts it back in its group stop.  HANG leaves a running process
@@ -35,21 +36,25 @@ pt_sendsig(pt_proc_t *P, int sig)
 	return kill(P->pp_pid, sig);
 }
 
-/* Is SIGTRAP pending for this very thread? (SigPnd: thread-private) */
+/* Is SIG pending for this very thread? (SigPnd: thread-private) */
 static int
-pt_trap_pending(pid_t pid, pid_t tid)
+pt_sig_pending(pid_t pid, pid_t tid, int sig)
 {
 	char pnd[64];
 
 	return pt_status_text(pid, tid, "SigPnd", pnd, sizeof (pnd)) == 0 &&
-	    ((strtoull(pnd, NULL, 16) >> (SIGTRAP - 1)) & 1);
+	    ((strtoull(pnd, NULL, 16) >> (sig - 1)) & 1);
 }
 
 /*
  * A thread interrupted after executing one of our int3s but before the
  * trap was delivered holds a pending SIGTRAP with pc just past a site.
  * Let the trap arrive now, while we are still attached, and rewind it;
- * signals that come first are held and owed after (pt_run).
+ * signals that come first are held and owed after (pt_run).  One
+ * interrupted at a trampoline's stop point, its gate's signal sent but
+ * not yet delivered, is stepped one instruction on: the signal's stop
+ * comes first, and pt_run swallows it (detached, the program would be
+ * sent a SIGURG it ignores, unless it has since learnt to handle it).
  */
 static void
 pt_drain(pt_proc_t *P, pid_t tid)
@@ -58,24 +63,29 @@ pt_drain(pt_proc_t *P, pid_t tid)
 	arch_regs_t regs;
 	uintptr_t site;
 	pt_ran_t ran;
-	bool tramp;
+	pid_t pid;
 
 	if (T == NULL || !(T->pt_flags & PT_TF_STOPPED) ||
 	    (T->pt_flags & PT_TF_SIGSTOP) || pt_thr_regs(T, &regs) != 0)
 		return;
-	/* a trampoline's trap is drained too; it goes on after it */
-	tramp = pt_tramp_hit(P, arch_trap_site(&regs), &site) != 0;
-	if ((!tramp && !pt_gone_find(P, arch_trap_site(&regs))) ||
-	    !pt_trap_pending((T->pt_flags & PT_TF_GUEST) ? tid : P->pp_pid,
-	    tid))
-		return;
-	if (pt_run(P, tid, 0, &ran) == 0 && ran.pr_kind == PT_RAN_TRAP &&
-	    (T = pt_thr_find(P, tid)) != NULL && pt_thr_regs(T, &regs) == 0) {
-		if (!tramp) {
+	pid = (T->pt_flags & PT_TF_GUEST) ? tid : P->pp_pid;
+	if (pt_tramp_hit(P, arch_pc(&regs), &site) != 0) {
+		if (!pt_sig_pending(pid, tid, ARCH_TRAMP_SIG))
+			return;
+		(void) pt_run(P, tid, PT_RUN_STEP, &ran);
+	} else {
+		if (!pt_gone_find(P, arch_trap_site(&regs)) ||
+		    !pt_sig_pending(pid, tid, SIGTRAP))
+			return;
+		if (pt_run(P, tid, 0, &ran) == 0 &&
+		    ran.pr_kind == PT_RAN_TRAP &&
+		    (T = pt_thr_find(P, tid)) != NULL &&
+		    pt_thr_regs(T, &regs) == 0) {
 			arch_set_pc(&T->pt_regs, arch_trap_site(&regs));
 			T->pt_regs_dirty = true;
+			/* a hit: it may have reset it */
+			pt_trapsig_check(P, tid);
 		}
-		pt_trapsig_check(P, tid);	/* a hit: it may have reset it */
 	}
 	pt_unhold(P, tid);
 	if ((T = pt_thr_find(P, tid)) != NULL)

@@ -28,12 +28,15 @@
  * (or return to) is retired, kept in the table (pp_trl) and freed by the
  * first edit or release that finds it unused.
  *
- * A trap gate's trap stops the thread inside the trampoline, its
- * registers saved there (arch_tramp_view rebuilds the site's).  wait.c
- * reports it as a breakpoint at the site, marks the thread
- * (PT_TF_TRAMP) and resumes it where it stopped: nothing to carry.  A
- * trap at a retired trampoline's gate (its site went while the thread
- * was in the gate) is ours too, and swallowed.
+ * A trap gate stops the thread inside the trampoline, its registers
+ * saved there (arch_tramp_view rebuilds the site's), by sending it
+ * ARCH_TRAMP_SIG: the thread stops in that signal's delivery stop, its
+ * pc just past the gate's tgkill.  wait.c reports such a stop (the
+ * signal from the process itself, at a stop point) as a breakpoint at
+ * the site, marks the thread (PT_TF_TRAMP) and resumes it where it
+ * stopped, without the signal: nothing to carry.  A stop at a retired
+ * trampoline's gate (its site went while the thread was in the gate) is
+ * ours too, and swallowed.  Any other ARCH_TRAMP_SIG is the program's.
  *
  * A fault of a relocated instruction is left at the trampoline's pc: a
  * handler that returns must come back there, not into the patched
@@ -913,15 +916,60 @@ pt_tramp_forget(pt_proc_t *P, pt_bkpt_t *B)
 /* ------------------------------------------------------ hits, views */
 
 int
-pt_tramp_hit(const pt_proc_t *P, uintptr_t trap, uintptr_t *site)
+pt_tramp_hit(const pt_proc_t *P, uintptr_t pc, uintptr_t *site)
 {
-	const pt_tramp_t *tr = pt_trl_at(P, trap);
+	const pt_tramp_t *tr = pt_trl_at(P, pc);
 
 	if (tr == NULL || !tr->tr_trap || tr->tr_t.atr_trap == 0 ||
-	    tr->tr_slot + tr->tr_t.atr_trap != trap)
+	    tr->tr_slot + tr->tr_t.atr_trap != pc)
 		return 0;
 	*site = tr->tr_site;
 	return tr->tr_live ? 1 : 2;
+}
+
+/*
+ * The gate sends the signal with tgkill to its own process: SI_TKILL,
+ * and the sender's pid as the process sees it (the page's word; ours
+ * when the namespaces agree).  A thread of the program could send the
+ * same to a thread standing at the stop point, after the gate found the
+ * signal at SIG_DFL: taken as ours, it is swallowed, and the program
+ * would have ignored it anyway.
+ */
+bool
+pt_tramp_sig(const pt_proc_t *P, const siginfo_t *si)
+{
+	pid_t pid = pt_page_pid(P);
+
+	return si->si_signo == ARCH_TRAMP_SIG && si->si_code == SI_TKILL &&
+	    (si->si_pid == P->pp_pid || (pid != 0 && si->si_pid == pid));
+}
+
+int
+pt_tramp_gate(const pt_proc_t *P, pt_thread_t *T, const siginfo_t *si,
+    uintptr_t *site)
+{
+	arch_regs_t regs;
+
+	if (P->pp_ntrl == 0 || si->si_signo != ARCH_TRAMP_SIG ||
+	    (T->pt_flags & PT_TF_GUEST) || !pt_tramp_sig(P, si) ||
+	    pt_thr_regs(T, &regs) != 0)
+		return 0;
+	return pt_tramp_hit(P, arch_pc(&regs), site);
+}
+
+bool
+pt_tramp_pending(const pt_proc_t *P, pt_thread_t *T)
+{
+	arch_regs_t regs;
+	uintptr_t site;
+	char pnd[64];
+
+	return P->pp_ntrl > 0 && !(T->pt_flags & PT_TF_GUEST) &&
+	    pt_thr_regs(T, &regs) == 0 &&
+	    pt_tramp_hit(P, arch_pc(&regs), &site) != 0 &&
+	    pt_status_text(P->pp_pid, T->pt_tid, "SigPnd", pnd,
+	    sizeof (pnd)) == 0 &&
+	    ((strtoull(pnd, NULL, 16) >> (ARCH_TRAMP_SIG - 1)) & 1);
 }
 
 bool

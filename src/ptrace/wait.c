@@ -10,8 +10,10 @@
  *   exit of a thread        THREAD_EXIT; of the leader: EXIT (process gone)
  *   signal-delivery stop    int3 at one of our sites: BREAKPOINT, pc
  *                           rewound; at a removed site: rewound, silent;
- *                           a trampoline's trap: BREAKPOINT at its site,
- *                           not rewound (a retired one's: silent);
+ *                           a trampoline gate's SIGURG (sent by the
+ *                           process, pc at the stop point): BREAKPOINT at
+ *                           its site, not rewound, the signal dropped (a
+ *                           retired one's: silent);
  *                           otherwise SIGNAL, delivered on restart
  *   PTRACE_EVENT_STOP       stop signal: group stop, restarted with LISTEN
  *                           so it stays stopped (JOBSTOP once per stop);
@@ -212,6 +214,37 @@ pt_wait_tid(pid_t tid, int *status)
 }
 
 /*
+ * A signal to deliver at a gate's stop point while the gate's own is
+ * still pending: the hit came first, but the kernel takes the lower
+ * signal first (SIGUSR1 before SIGURG).  Delivered now, its handler
+ * would start before the gate's stop, which would then come at the
+ * handler's first instruction, far from the registers it stands for,
+ * and the handler's own call of the probed function would find the
+ * gate's signal still pending (one signal for two hits).  So it is held
+ * and the thread resumed without it: the gate's stop comes at once, and
+ * pt_gate makes the held signal owed from there.  0, or SIG when it
+ * cannot be held.
+ */
+static int
+pt_gate_defer(pt_thread_t *T, int sig)
+{
+	siginfo_t si;
+
+	if (T->pt_nhold == PT_HOLD_MAX)
+		return sig;
+	if (T->pt_has_info)
+		si = T->pt_info;
+	else if (pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
+	    si.si_signo != sig)
+		return sig;
+	memmove(&T->pt_hold[1], &T->pt_hold[0],
+	    (size_t)T->pt_nhold * sizeof (T->pt_hold[0]));
+	T->pt_hold[0] = si;
+	T->pt_nhold++;
+	return 0;
+}
+
+/*
  * Restart a stopped tracee the way its stop asks: LISTEN keeps a
  * group-stopped thread stopped while we still hear of SIGCONT; a signal
  * is injected only from the signal-delivery stop that dequeued it.
@@ -222,9 +255,10 @@ pt_restart(pt_proc_t *P, pt_thread_t *T)
 	int sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : 0;
 	long rv;
 
-	(void) P;
 	if (!(T->pt_flags & PT_TF_STOPPED))
 		return 0;
+	if (sig != 0 && sig != ARCH_TRAMP_SIG && pt_tramp_pending(P, T))
+		sig = pt_gate_defer(T, sig);
 	pt_thr_flush(T);
 	if (sig != 0 && T->pt_has_info)
 		(void) pt_ptrace(PTRACE_SETSIGINFO, T->pt_tid, 0, &T->pt_info);
@@ -359,9 +393,8 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 {
 	arch_regs_t regs;
 	siginfo_t si;
-	uintptr_t pc, site;
+	uintptr_t pc;
 	uint8_t byte;
-	int k;
 
 	if (pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
 	    !arch_si_is_trap(&si))
@@ -369,28 +402,6 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 	if (pt_thr_regs(T, &regs) != 0)
 		return 0;
 	pc = arch_trap_site(&regs);
-	if (P->pp_ntrl > 0 && (k = pt_tramp_hit(P, pc, &site)) != 0) {
-		pid_t tid = T->pt_tid;
-
-		/* a trampoline's trap: the thread goes on from there */
-		T->pt_sig = 0;
-		if (P->pp_trap == PT_TRAP_IGN || P->pp_trap == PT_TRAP_CAUGHT) {
-			pt_trapsig_check(P, tid);
-			if ((T = pt_thr_find(P, tid)) == NULL)
-				return 1;
-		}
-		if (k == 2 || (T->pt_flags & PT_TF_GUEST)) {
-			/* its site went while it was in the gate */
-			pt_pass(P, T);
-			return 1;
-		}
-		pt_event_t ev = { .pe_kind = PT_EV_BREAKPOINT,
-		    .pe_tid = tid, .pe_addr = site, .pe_stopped = 1 };
-		T->pt_flags |= PT_TF_HELD | PT_TF_TRAMP;
-		T->pt_trsite = site;
-		pt_evq_push(P, &ev);
-		return 1;
-	}
 	if (pt_bkpt_find(P, pc) != NULL) {
 		/*
 		 * Rewound in the kernel's copy at once, before anything else
@@ -435,6 +446,42 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 	return 0;
 }
 
+/*
+ * A trap gate's stop: ARCH_TRAMP_SIG sent by the process to itself, the
+ * pc at a trampoline's stop point.  A BREAKPOINT at the site, not
+ * rewound: the thread goes on from there, without the signal (the
+ * program would ignore it; not delivering it keeps a stop for it out of
+ * the next policy).  At a retired trampoline's (its site went while the
+ * thread was in the gate): swallowed.  No SIGTRAP of the program's is
+ * involved any more, so nothing of trapsig.c's is checked here, as the
+ * int3 gates needed.
+ */
+static int
+pt_gate(pt_proc_t *P, pt_thread_t *T)
+{
+	siginfo_t si;
+	uintptr_t site;
+	int k;
+
+	if (P->pp_ntrl == 0 ||
+	    pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
+	    (k = pt_tramp_gate(P, T, &si, &site)) == 0)
+		return 0;
+	T->pt_sig = 0;
+	/* a signal deferred for this stop (pt_gate_defer) is owed now */
+	pt_unhold(P, T->pt_tid);
+	if (k == 2) {
+		pt_pass(P, T);
+		return 1;
+	}
+	pt_event_t ev = { .pe_kind = PT_EV_BREAKPOINT,
+	    .pe_tid = T->pt_tid, .pe_addr = site, .pe_stopped = 1 };
+	T->pt_flags |= PT_TF_HELD | PT_TF_TRAMP;
+	T->pt_trsite = site;
+	pt_evq_push(P, &ev);
+	return 1;
+}
+
 static bool
 pt_in_tramp(pt_proc_t *P, pt_thread_t *T)
 {
@@ -451,6 +498,8 @@ pt_signal_stop(pt_proc_t *P, pt_thread_t *T, int sig)
 
 	T->pt_flags |= PT_TF_SIGSTOP;
 	if (sig == SIGTRAP && pt_trap(P, T))
+		return;
+	if (sig == ARCH_TRAMP_SIG && pt_gate(P, T))
 		return;
 	pt_xol_fault(P, T, sig);
 	/*

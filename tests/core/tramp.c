@@ -14,7 +14,8 @@
  *		the counts bounded by the calls, the file's bytes back
  *   tramp_signal	signals landing while the thread runs a trampoline,
  *		their handler calling the probed function: exact count
- *		(a counting site; with a trap site: see the test)
+ *   tramp_signal_trap	the same at a trap site: a stop per call, exactly,
+ *		no hang, with signals landing at the gate's stop point
  *   tramp_busy		a thread blocked in a system call inside the
  *		window: -EBUSY naming it
  *   tramp_fork		a fork child of a patched process computes right,
@@ -24,7 +25,8 @@
  *   tramp_release	release (RUN) leaves no memfd and no scratch
  *		area, and the victim runs on right
  *   tramp_tracer_death	a tracer with counting and trap sites SIGKILLed
- *		50 times at random moments: the victim finishes right
+ *		50 times at random moments while 4 threads take traps
+ *		(10 more with counting only): the victim finishes right
  *   tramp_vfork		with only patched sites, a vfork child goes at
  *		once, untraced (PTRACE_TRACEME works in it); edits wait
  */
@@ -332,12 +334,44 @@ TEST(tramp_signal)
 	check_counts(t.P, t.target, line_field(t.line, "calls"));
 	CHECK_EQ_INT(s.sigtrap, 0);
 
-	/*
-	 * Not here yet: the same through a trap site.  A SIGUSR1 stop met
-	 * right after a trap stop's resume (pc just past the gate's trap),
-	 * whose handler runs the probed function again, left the next stop
-	 * unreported to waitpid for seconds in most runs (under study).
-	 */
+	CHECK_PT(pt_release(t.P, PT_RELEASE_RUN));
+	victim_quit(&t.v);
+}
+
+/*
+ * The same through a trap site: every call stops, and SIGUSR1 often
+ * arrives while the thread stands at the gate's stop point (or in it),
+ * so its handler's frame lies below the trampoline's and the handler's
+ * own call stops in the same trampoline again.  Every call is a hit,
+ * exactly; nothing hangs; results are right.
+ */
+TEST_TIMEOUT(tramp_signal_trap, 120)
+{
+	struct served s = { 0 };
+	struct tv t;
+	int rounds = 0;
+
+	tv_start(&t, 0);
+	arm_ok(t.P, t.target, PT_TRAMP_TRAP);
+	CHECK_PT(pt_resume(t.P));
+	s.addr = t.target;
+	for (int i = 0; i < 5; i++, rounds++) {
+		uint64_t hits, missed;
+
+		s.hits = 0;
+		victim_send(&t.v, "s 2000\n");
+		serve_until(t.P, &t.v, "sig calls=", t.line, sizeof (t.line),
+		    &s);
+		CHECK_EQ_INT(line_field(t.line, "bad"), 0);
+		CHECK(line_field(t.line, "handled") >= 50);
+		CHECK_EQ_INT(s.hits, line_field(t.line, "calls"));
+		CHECK_PT(pt_tramp_count(t.P, t.target, &hits, &missed));
+		CHECK_EQ_INT(missed, 0);
+	}
+	tinfo("%d rounds of %d+ calls, the last with %llu signals", rounds,
+	    2000, line_field(t.line, "handled"));
+	CHECK_EQ_INT(s.sigtrap, 0);
+	CHECK_EQ_INT(s.other_bp, 0);
 	CHECK_PT(pt_release(t.P, PT_RELEASE_RUN));
 	victim_quit(&t.v);
 }
@@ -614,34 +648,26 @@ death_run(int trap)
 
 /*
  * A trap stop the tracer has not collected yet (waitpid) still holds
- * its SIGTRAP as the stop's signal: the kernel delivers it when the
- * tracer dies, and the victim dies of it.  With traps taken all along by
- * four threads there is nearly always such a stop: that rate is printed,
- * not judged.  Counting sites never stop: those runs must all survive.
+ * its signal as the stop's: the kernel delivers it when the tracer dies.
+ * With int3 gates that was SIGTRAP, and the victim died in nearly every
+ * run (25 of 25 here); a gate's SIGURG is ignored.  Four threads take
+ * traps all along, so a stop is nearly always in flight when the tracer
+ * is killed: every victim must finish, right.  Counting-only runs too.
  */
-TEST_TIMEOUT(tramp_tracer_death, 240)
+TEST_TIMEOUT(tramp_tracer_death, 300)
 {
-	int died[2] = { 0 }, runs[2] = { 0 };
 	struct timespec ts;
 
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	srand((unsigned)ts.tv_nsec);
-	for (int i = 0; i < 50; i++) {
-		int trap = i & 1, st = death_run(trap);
+	for (int i = 0; i < 60; i++) {
+		int trap = i % 6 != 5, st = death_run(trap);
 
-		runs[trap]++;
-		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGTRAP && trap) {
-			died[trap]++;
-			continue;
-		}
 		CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		    "run %d (%s): victim %s", i, trap ? "trap" : "counting",
 		    wstatus_str(st));
 	}
-	printf("# tracer death: counting sites, %d of %d victims died; "
-	    "with a trap site, %d of %d died of SIGTRAP\n", died[0],
-	    runs[0], died[1], runs[1]);
 }
 
 TEST(tramp_vfork)
