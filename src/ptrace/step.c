@@ -19,11 +19,11 @@
  *
  * Interrupts and group stops met on the way are absorbed (the thread
  * has not run yet: it is restarted), and so are a trampoline gate's
- * stops (wait.c tells them by signal, sender and pc).  Any other signal is the victim's,
- * arriving meanwhile: it is held with its siginfo (PT_RUN_PASS: every
- * signal is passed on at once instead, as to an untraced process) and
- * given back by pt_unhold() when the policy is
- * done - the first as the signal the thread owes, the others queued to
+ * stops (told by signal, sender and pc, as wait.c tells them).  Any
+ * other signal is the victim's, arriving meanwhile: it is held with its
+ * siginfo (PT_RUN_PASS: every signal is passed on at once instead, as
+ * to an untraced process) and given back by pt_unhold() when the policy
+ * is done - the first as the signal the thread owes, the others queued to
  * it again - so that no handler runs while the thread is half-way
  * through something of ours, and no signal is re-sent while the policy
  * still runs (a re-sent signal stops the thread again at once).
