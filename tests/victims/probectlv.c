@@ -8,10 +8,13 @@
  *	t N	a new thread calls it N times: thread tid=<tid> sum=<sum>
  *	o LIB	dlopen(LIB), dyn_fn(3) twice: opened fn=<dyn_fn> r=<r>
  *	x	dlclose of it: closed
+ *	k N	calls pc_loop(5) N times: looped n=<N> sum=<sum>
  *	l N	N rounds, each N calls then "round <i>" (a long run the
  *		test reads round by round, for trace --interval)
  *	q	bye; exits 0 (EOF as well)
- * pc_target(x) = 3x + 1.  Never sleeps.
+ * pc_target(x) = 3x + 1.  pc_loop(x) = x + (x-1) + ... + 1 (x > 0), a
+ * loop whose branch lands 2 bytes into the function: no jump can be
+ * written over its first 5 bytes, it stays an int3.  Never sleeps.
  */
 #include "victim.h"
 
@@ -24,6 +27,19 @@ pc_target(long x)
 {
 	return 3 * x + 1;
 }
+
+long pc_loop(long x);
+__asm__(
+"	.text\n"
+"	.globl pc_loop\n"
+"	.type pc_loop, @function\n"
+"pc_loop:\n"
+"	xorl %eax, %eax\n"
+"1:	addl %edi, %eax\n"
+"	decl %edi\n"
+"	jnz 1b\n"
+"	ret\n"
+"	.size pc_loop, .-pc_loop\n");
 
 static long
 calls(long n)
@@ -89,6 +105,12 @@ main(void)
 				return 97;
 			h = NULL;
 			printf("closed\n");
+		} else if (line[0] == 'k' && line[1] == ' ') {
+			long n = atol(line + 2), sum = 0;
+
+			for (long i = 0; i < n; i++)
+				sum += pc_loop(5);
+			printf("looped n=%ld sum=%ld\n", n, sum);
 		} else if (line[0] == 'l' && line[1] == ' ') {
 			long n = atol(line + 2);
 
