@@ -140,6 +140,9 @@ ctl_probe_arm(dtproc_proc_t *pr, ctl_probe_t *p)
 		p->cp_ctr = pt_tramp_counters(pr->dpr_P, p->cp_addr);
 	} else {
 		p->cp_how = DTPROC_PROBE_TRAP;
+		if (p->cp_why == NULL)	/* dtproc(3) promises a reason */
+			p->cp_why = p->cp_flags & DTPROC_PROBE_INT3 ?
+			    "int3 asked" : "no reason given";
 	}
 	return 0;
 }
