@@ -374,7 +374,7 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		/* a new image: our sites went with the old one */
 		snprintf(pr->dpr_exe, sizeof (pr->dpr_exe), "%s", pt_exe(P));
 		ctl_bkpt_clear(pr);
-		ctl_probe_withdraw_all(pr);
+		ctl_probe_withdraw_all(pr, true);
 		pr->dpr_brk = 0;
 		rtld_exec(pr->dpr_rtld);
 		if (rtld_enable(pr->dpr_rtld, 1) == 0)
@@ -537,7 +537,7 @@ ctl_main(void *arg)
 	}
 	/* the counts of every site kept past it (dtproc_probe_info) */
 	if (pr->dpr_P != NULL)
-		ctl_probe_withdraw_all(pr);
+		ctl_probe_withdraw_all(pr, false);
 	if (!alive) {
 		/*
 		 * The reference's PS_UNDEAD / PS_LOST: tell the client; a

@@ -185,7 +185,7 @@ int ctl_probe_hit(dtproc_proc_t *pr, uintptr_t addr, ctl_call_t *calls,
 void ctl_probe_retry(dtproc_proc_t *pr, bool now);
 void ctl_probe_seen(dtproc_proc_t *pr);
 void ctl_probe_withdraw(dtproc_proc_t *pr, uintptr_t addr, bool pruned);
-void ctl_probe_withdraw_all(dtproc_proc_t *pr);
+void ctl_probe_withdraw_all(dtproc_proc_t *pr, bool exec);
 void ctl_probe_clear(dtproc_proc_t *pr);
 void ctl_probe_brk(dtproc_proc_t *pr);
 

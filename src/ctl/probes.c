@@ -279,16 +279,21 @@ ctl_probe_seen(dtproc_proc_t *pr)
 	}
 }
 
+/*
+ * Fold P's live count into its record: PRUNED, the value read before the
+ * prune; EXEC, the old image's counter (the core keeps our view of its
+ * page until the next exec); else the counter if the core still has it.
+ */
 static void
-ctl_probe_fold(dtproc_proc_t *pr, ctl_probe_t *p, bool pruned)
+ctl_probe_fold(dtproc_proc_t *pr, ctl_probe_t *p, bool pruned, bool exec)
 {
 	if (!p->cp_live)
 		return;
 	if (p->cp_ctr != NULL && pruned) {
 		p->cp_hits += p->cp_seen[0];
 		p->cp_missed += p->cp_seen[1];
-	} else if (p->cp_ctr != NULL && pr->dpr_P != NULL &&
-	    pt_tramp_counters(pr->dpr_P, p->cp_addr) == p->cp_ctr) {
+	} else if (p->cp_ctr != NULL && (exec || (pr->dpr_P != NULL &&
+	    pt_tramp_counters(pr->dpr_P, p->cp_addr) == p->cp_ctr))) {
 		p->cp_hits += atomic_load(&p->cp_ctr[0]);
 		p->cp_missed += atomic_load(&p->cp_ctr[1]);
 	}
@@ -309,17 +314,17 @@ ctl_probe_withdraw(dtproc_proc_t *pr, uintptr_t addr, bool pruned)
 	ctl_probe_t *p = ctl_probe_find(pr, addr);
 
 	if (p != NULL)
-		ctl_probe_fold(pr, p, pruned);
+		ctl_probe_fold(pr, p, pruned, false);
 }
 
-/* Exec, exit, release: every site goes. */
+/* Exec (EXEC: at its event), exit, release: every site goes. */
 void
-ctl_probe_withdraw_all(dtproc_proc_t *pr)
+ctl_probe_withdraw_all(dtproc_proc_t *pr, bool exec)
 {
 	for (size_t i = 0; i < pr->dpr_prh_len; i++)
 		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
 		    p = p->cp_next)
-			ctl_probe_fold(pr, p, false);
+			ctl_probe_fold(pr, p, false, exec);
 	pr->dpr_npending = 0;
 }
 

@@ -319,7 +319,10 @@ int pt_tramp_count(pt_proc_t *P, uintptr_t addr, uint64_t *hits,
  * Our view of a patched site's counter pair (hits, then missed), for a
  * client to read at any time without a call into the core: owner thread
  * only; valid until the site is deleted, pruned or reset, or P released.
- * NULL if ADDR is not a patched site.
+ * After a prune the pair keeps its count until a new site takes it;
+ * after an exec (reset) the old image's pairs stay mapped, with their
+ * final counts, until the next exec or the release.  NULL if ADDR is not
+ * a patched site.
  */
 const _Atomic uint64_t *pt_tramp_counters(pt_proc_t *P, uintptr_t addr);
 /*
