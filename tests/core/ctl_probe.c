@@ -276,3 +276,27 @@ TEST(ctl_probe_grabbed_release)
 	call_n(&v, 4);
 	quit_untraced(dtp, &v);
 }
+
+TEST(ctl_probe_exec)
+{
+	CTL_LOCALS;
+	dtproc_probe_info_t pi;
+	uintptr_t target;
+
+	pr = create_ok(dtp, "ctlv", (char *[]){ "exec",
+	    (char *)victim_path("ctlv"), "exit", "0", NULL }, DTPROC_STOP_MAIN,
+	    &v);
+	target = sym_addr(dtp, pr, "a.out`ctl_target");
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, 0, NULL, NULL), 0);
+	dtproc_continue(dtp, pr);
+	ready_addrs(&v, NULL, NULL, NULL);
+	victim_go(&v);
+	victim_expect(&v, line, sizeof (line), "exec");
+	/* the old image's count, folded at the exec, kept past it */
+	victim_expect(&v, line, sizeof (line), "marks ");
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	pi = info_ok(dtp, pr, target);
+	CHECK_EQ_INT(pi.dpi_hits, 1);
+	CHECK_EQ_INT(pi.dpi_live, 0);
+	dtproc_close(dtp);
+}
