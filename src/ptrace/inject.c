@@ -161,7 +161,7 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	bool unblocked = false;
 	siginfo_t info;
 	pt_thread_t *T;
-	uintptr_t at, bufat = 0;
+	uintptr_t at, bufat = 0, site;
 	long a[6];
 	pid_t tid;
 
@@ -239,6 +239,8 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	if (oldtrap && (pt_bkpt_find(P, arch_trap_site(&saved)) != NULL ||
 	    pt_gone_find(P, arch_trap_site(&saved))))
 		arch_set_pc(&saved, arch_trap_site(&saved));
+	else if (oldtrap && pt_tramp_hit(P, arch_trap_site(&saved), &site))
+		;	/* a trampoline's: it goes on past it, the stop lost */
 	else if (oldtrap && sig == 0)
 		sig = SIGTRAP, has_info = 0;
 	if ((T = pt_thr_find(P, tid)) != NULL && rv != -ESRCH) {
@@ -258,7 +260,7 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 			}
 			T->pt_flags = (T->pt_flags & ~(PT_TF_EVSTOP |
 			    PT_TF_SYSSTOP)) | PT_TF_SIGSTOP |
-			    (flags & PT_TF_HELD);
+			    (flags & (PT_TF_HELD | PT_TF_TRAMP));
 		} else {
 			/*
 			 * An exit stop cannot inject a signal: one it owed
@@ -266,7 +268,7 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 			 */
 			T->pt_flags = (T->pt_flags & ~(PT_TF_EVSTOP |
 			    PT_TF_SIGSTOP)) | PT_TF_SYSSTOP |
-			    (flags & PT_TF_HELD);
+			    (flags & (PT_TF_HELD | PT_TF_TRAMP));
 			if (sig != 0 && T->pt_nhold < PT_HOLD_MAX) {
 				if (!has_info) {
 					memset(&info, 0, sizeof (info));

@@ -3,7 +3,11 @@
  *
  * KILL is for what we created: SIGKILL through the pidfd (never a reused
  * pid) and reap, so no zombie is left.  RUN is for what we grabbed: every
- * thread is stopped, every site restored, a trap taken at a site but not
+ * thread is stopped, every site restored (patched ones too), every
+ * thread stepped out of the scratch areas, which are unmapped with the
+ * shared page unless a thread may come back to one (a signal frame, an
+ * untraced vfork child: then they stay, inert, the page's owner word
+ * let go so that no gate traps), a trap taken at a site but not
  * yet delivered is drained and rewound (detaching it would kill the
  * victim with SIGTRAP), and each thread is detached with the signal it
  * was about to receive.  Signals still pending in the kernel stay
@@ -52,18 +56,25 @@ pt_drain(pt_proc_t *P, pid_t tid)
 {
 	pt_thread_t *T = pt_thr_find(P, tid);
 	arch_regs_t regs;
+	uintptr_t site;
 	pt_ran_t ran;
+	bool tramp;
 
 	if (T == NULL || !(T->pt_flags & PT_TF_STOPPED) ||
-	    (T->pt_flags & PT_TF_SIGSTOP) || pt_thr_regs(T, &regs) != 0 ||
-	    !pt_gone_find(P, arch_trap_site(&regs)) ||
+	    (T->pt_flags & PT_TF_SIGSTOP) || pt_thr_regs(T, &regs) != 0)
+		return;
+	/* a trampoline's trap is drained too; it goes on after it */
+	tramp = pt_tramp_hit(P, arch_trap_site(&regs), &site) != 0;
+	if ((!tramp && !pt_gone_find(P, arch_trap_site(&regs))) ||
 	    !pt_trap_pending((T->pt_flags & PT_TF_GUEST) ? tid : P->pp_pid,
 	    tid))
 		return;
 	if (pt_run(P, tid, 0, &ran) == 0 && ran.pr_kind == PT_RAN_TRAP &&
 	    (T = pt_thr_find(P, tid)) != NULL && pt_thr_regs(T, &regs) == 0) {
-		arch_set_pc(&T->pt_regs, arch_trap_site(&regs));
-		T->pt_regs_dirty = true;
+		if (!tramp) {
+			arch_set_pc(&T->pt_regs, arch_trap_site(&regs));
+			T->pt_regs_dirty = true;
+		}
 		pt_trapsig_check(P, tid);	/* a hit: it may have reset it */
 	}
 	pt_unhold(P, tid);
@@ -192,12 +203,13 @@ pt_release(pt_proc_t *P, pt_release_t how)
 			 * inside a copy would meet the area unmapped.
 			 */
 			/*
-			 * The shared page is unlocked (trampolines skip their
+			 * The shared page is let go (trampolines skip their
 			 * traps) and, once no scratch area is left for a
-			 * trampoline to run in, unmapped.  h-core: refine
-			 * with the patched sites left.
+			 * trampoline to run in or return to, unmapped
+			 * (tramp.c).
 			 */
-			pt_page_release(P, pt_xol_fini(P) == 0);
+			(void) pt_xol_fini(P);
+			pt_tramp_fini(P);
 			pt_guests_go(P);
 			if (how == PT_RELEASE_HANG)
 				(void) pt_sendsig(P, SIGSTOP);

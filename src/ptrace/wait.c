@@ -10,14 +10,18 @@
  *   exit of a thread        THREAD_EXIT; of the leader: EXIT (process gone)
  *   signal-delivery stop    int3 at one of our sites: BREAKPOINT, pc
  *                           rewound; at a removed site: rewound, silent;
+ *                           a trampoline's trap: BREAKPOINT at its site,
+ *                           not rewound (a retired one's: silent);
  *                           otherwise SIGNAL, delivered on restart
  *   PTRACE_EVENT_STOP       stop signal: group stop, restarted with LISTEN
  *                           so it stays stopped (JOBSTOP once per stop);
  *                           SIGTRAP on a listening thread: SIGCONT came
  *                           (JOBCONT); else an interrupt or initial stop
  *   CLONE/FORK/VFORK        new thread, or child: a fork child is cleaned
- *                           of our int3s and detached; a vfork child
- *                           shares our text, so it stays traced as a guest
+ *                           of our int3s and jumps and detached; a vfork
+ *                           child shares our text, so it stays traced as
+ *                           a guest, unless no int3 is there to harm it
+ *                           (every site patched): then it goes at once
  *   EXEC                    new image: other threads are gone, sites and
  *                           /proc/PID/mem reset
  *   EXIT                    the thread can never stop again: noted, so
@@ -93,6 +97,9 @@ static void
 pt_push(pt_proc_t *P, pt_thread_t *T, pt_event_kind_t kind, pid_t child)
 {
 	pt_event_t ev = { .pe_kind = kind, .pe_child = child };
+
+	/* a vfork child let go at once says so */
+	ev.pe_free = kind == PT_EV_VFORK && (T->pt_flags & PT_TF_VFFREE);
 
 	ev.pe_tid = T->pt_tid;
 	ev.pe_stopped = 1;
@@ -238,7 +245,7 @@ pt_restart(pt_proc_t *P, pt_thread_t *T)
 	if (rv < 0 && errno != ESRCH)
 		return -errno;
 	T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_HELD | PT_TF_SIGSTOP |
-	    PT_TF_EVSTOP | PT_TF_SYSSTOP);
+	    PT_TF_EVSTOP | PT_TF_SYSSTOP | PT_TF_TRAMP);
 	T->pt_sig = 0;
 	T->pt_has_info = 0;
 	return 0;
@@ -352,8 +359,9 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 {
 	arch_regs_t regs;
 	siginfo_t si;
-	uintptr_t pc;
+	uintptr_t pc, site;
 	uint8_t byte;
+	int k;
 
 	if (pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
 	    !arch_si_is_trap(&si))
@@ -361,6 +369,28 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 	if (pt_thr_regs(T, &regs) != 0)
 		return 0;
 	pc = arch_trap_site(&regs);
+	if (P->pp_ntrl > 0 && (k = pt_tramp_hit(P, pc, &site)) != 0) {
+		pid_t tid = T->pt_tid;
+
+		/* a trampoline's trap: the thread goes on from there */
+		T->pt_sig = 0;
+		if (P->pp_trap == PT_TRAP_IGN || P->pp_trap == PT_TRAP_CAUGHT) {
+			pt_trapsig_check(P, tid);
+			if ((T = pt_thr_find(P, tid)) == NULL)
+				return 1;
+		}
+		if (k == 2 || (T->pt_flags & PT_TF_GUEST)) {
+			/* its site went while it was in the gate */
+			pt_pass(P, T);
+			return 1;
+		}
+		pt_event_t ev = { .pe_kind = PT_EV_BREAKPOINT,
+		    .pe_tid = tid, .pe_addr = site, .pe_stopped = 1 };
+		T->pt_flags |= PT_TF_HELD | PT_TF_TRAMP;
+		T->pt_trsite = site;
+		pt_evq_push(P, &ev);
+		return 1;
+	}
 	if (pt_bkpt_find(P, pc) != NULL) {
 		/*
 		 * Rewound in the kernel's copy at once, before anything else
@@ -405,6 +435,15 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 	return 0;
 }
 
+static bool
+pt_in_tramp(pt_proc_t *P, pt_thread_t *T)
+{
+	arch_regs_t r;
+
+	return P->pp_ntrl > 0 && pt_thr_regs(T, &r) == 0 &&
+	    pt_tramp_inside(P, arch_pc(&r));
+}
+
 static void
 pt_signal_stop(pt_proc_t *P, pt_thread_t *T, int sig)
 {
@@ -419,7 +458,12 @@ pt_signal_stop(pt_proc_t *P, pt_thread_t *T, int sig)
 	 * may then owe another: a fault of the copy's, at the site).
 	 */
 	T->pt_sig = sig;
-	if (P->pp_nxol > 0 && pt_xol_out(P, tid) != 0) {
+	/*
+	 * Not out of a trampoline: it may run a handler from there (the
+	 * frame's pc is found by release's stack scan, and the areas are
+	 * then left mapped).
+	 */
+	if (P->pp_nxol > 0 && !pt_in_tramp(P, T) && pt_xol_out(P, tid) != 0) {
 		/* gone, or what came instead was dispatched */
 		if ((T = pt_thr_find(P, tid)) == NULL || T->pt_sig == 0)
 			return;
@@ -496,7 +540,20 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 		pt_push(P, pt_thr_find(P, tid), PT_EV_THREAD_NEW, child);
 		return;
 	}
-	if (event == PTRACE_EVENT_VFORK || pt_shares_mm(tid, child)) {
+	if (event == PTRACE_EVENT_VFORK && !guest && pt_tramp_vfork_free(P)) {
+		/*
+		 * No int3 for it to run into: it goes at once, untraced (it
+		 * may be traced by another, a debugger run under us), and
+		 * the memory is not edited until its parent's VFORK_DONE.
+		 * The trampolines' gates skip traps for any pid but ours.
+		 */
+		if (pt_wait_tid(child, &status) == 0 && WIFSTOPPED(status))
+			(void) pt_ptrace(PTRACE_DETACH, child, 0, 0);
+		T = pt_thr_find(P, tid);
+		T->pt_flags |= PT_TF_VFFREE;
+		P->pp_vffree++;
+		kind = PT_EV_VFORK;
+	} else if (event == PTRACE_EVENT_VFORK || pt_shares_mm(tid, child)) {
 		pt_thread_t *C = pt_thr_add(P, child,
 		    PT_TF_GUEST | PT_TF_NEWBORN);
 
@@ -631,6 +688,10 @@ pt_event_stop(pt_proc_t *P, pt_thread_t *T, int event, int sig)
 		pid_t tid = T->pt_tid;
 
 		T->pt_flags &= ~PT_TF_INVFORK;
+		if (T->pt_flags & PT_TF_VFFREE) {
+			T->pt_flags &= ~PT_TF_VFFREE;
+			P->pp_vffree--;
+		}
 		pt_guest_settle(P, T->pt_vfchild);
 		if ((T = pt_thr_find(P, tid)) == NULL)
 			break;
@@ -698,7 +759,7 @@ pt_dispatch(pid_t tid, int status)
 	event = status >> 16;
 	T->pt_flags |= PT_TF_STOPPED;
 	T->pt_flags &= ~(PT_TF_NEWBORN | PT_TF_INTR | PT_TF_SIGSTOP |
-	    PT_TF_EVSTOP | PT_TF_SYSSTOP);
+	    PT_TF_EVSTOP | PT_TF_SYSSTOP | PT_TF_TRAMP);
 	T->pt_has_info = 0;
 	T->pt_regs_ok = false;		/* a new stop: read them afresh */
 	T->pt_regs_dirty = false;
