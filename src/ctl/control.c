@@ -377,8 +377,8 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		ctl_probe_withdraw_all(pr, true);
 		pr->dpr_brk = 0;
 		rtld_exec(pr->dpr_rtld);
-		if (rtld_enable(pr->dpr_rtld, 1) == 0)
-			ctl_probe_brk(pr);
+		/* patched once the exec is over (ctl_probe_retry) */
+		pr->dpr_brk_todo = rtld_enable(pr->dpr_rtld, 1) == 0;
 		break;
 	case PT_EV_JOBSTOP:
 		/* dtproc_stop and dtproc_wait_stopped wait for this */
@@ -483,8 +483,10 @@ ctl_main(void *arg)
 		goto done;
 	}
 	pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
-	if (rtld_enable(pr->dpr_rtld, pr->dpr_created) == 0)
-		ctl_probe_brk(pr);
+	if (rtld_enable(pr->dpr_rtld, pr->dpr_created) == 0) {
+		pr->dpr_brk_todo = true;
+		ctl_probe_brk(pr);	/* a grab: now; an exec stop: later */
+	}
 	/*
 	 * A milestone that will never come (a stripped static program has
 	 * no findable main) is met at the exec, where the process rests
@@ -531,7 +533,7 @@ ctl_main(void *arg)
 		}
 		alive = ctl_event(pr, &ev);
 		pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
-		/* the vfork child that kept code from being edited went? */
+		/* pending edits: the exec, or the vfork child, is over? */
 		if (alive)
 			ctl_probe_retry(pr, ev.pe_kind == PT_EV_VFORK_DONE);
 	}

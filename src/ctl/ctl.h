@@ -133,8 +133,10 @@ struct dtproc_proc {
 	size_t dpr_nprobes;		/* probes in the table */
 	size_t dpr_npending;		/* of which pending (cp_how 0) */
 	struct timespec dpr_pend_try;	/* their last retry */
-	uintptr_t dpr_brk;		/* the agent's r_brk, patched by
-					   us too (0: not) */
+	bool dpr_pend_now;		/* retry at the next event */
+	uintptr_t dpr_brk;		/* the agent's r_brk, armed by us
+					   too (0: not) */
+	bool dpr_brk_todo;		/* to arm at the next event */
 	ctl_req_t *dpr_reqs;		/* pending requests, FIFO */
 	unw_proc_t *dpr_unw;		/* stacks: the cached Dwfl (control
 					   thread only) */

@@ -22,16 +22,20 @@
  * lock; a prune is preceded by a read of every live counter
  * (ctl_probe_seen), since the core frees the counter with the site.
  *
- * Pending probes.  While an untraced vfork child runs on the process's
- * memory no code may be edited (prb_arm says -EAGAIN): the probe is kept
- * with cp_how 0 and armed again at the parent's VFORK_DONE, or at any
- * later event once PRB_RETRY_MS have passed since the last try.
+ * Pending probes.  prb_arm says -EAGAIN when no code may be edited now:
+ * an untraced vfork child runs on the process's memory, or every thread
+ * is inside a system call the kernel has not finished (the exec stop,
+ * where the shared page cannot be made: no thread can run a call for
+ * it).  The probe is kept with cp_how 0 and armed again at the next
+ * event (by then the exec is over), at the parent's VFORK_DONE, and at
+ * any later event once PRB_RETRY_MS have passed since the last try.
  *
  * The agent's site.  r_brk (ld.so's _dl_debug_state) is an int3 of the
  * rtld agent; ctl_probe_brk asks the probes layer to patch it as a trap
  * site too, so that it keeps working if we die and leaves no int3 that
  * would hold vfork children.  Its hits still reach the agent as
- * breakpoint events at the same address.
+ * breakpoint events at the same address.  Planted at an exec stop, it
+ * is patched at the first event after (-EAGAIN there, as above).
  */
 #include "ctl.h"
 #include "probe/probe.h"
@@ -177,7 +181,7 @@ ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req)
 	p->cp_live = true;
 	if (p->cp_how == 0) {
 		pr->dpr_npending++;
-		clock_gettime(CLOCK_MONOTONIC, &pr->dpr_pend_try);
+		pr->dpr_pend_now = true;	/* at the next event */
 	}
 	k = ctl_probe_bucket(pr, p->cp_addr);
 	p->cp_next = pr->dpr_prh[k];
@@ -244,8 +248,12 @@ ctl_probe_due(dtproc_proc_t *pr)
 void
 ctl_probe_retry(dtproc_proc_t *pr, bool now)
 {
-	if (pr->dpr_npending == 0 || (!now && !ctl_probe_due(pr)))
+	if (pr->dpr_brk_todo)
+		ctl_probe_brk(pr);
+	if (pr->dpr_npending == 0 || (!now && !pr->dpr_pend_now &&
+	    !ctl_probe_due(pr)))
 		return;
+	pr->dpr_pend_now = false;
 	clock_gettime(CLOCK_MONOTONIC, &pr->dpr_pend_try);
 	for (size_t i = 0; i < pr->dpr_prh_len; i++) {
 		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
@@ -347,7 +355,8 @@ ctl_probe_clear(dtproc_proc_t *pr)
 }
 
 /*
- * After the agent planted r_brk (create, grab, exec): patch it as a trap
+ * After the agent planted r_brk (create, grab, exec: dpr_brk_todo set),
+ * and at the events after while prb_arm says -EAGAIN: patch it as a trap
  * site too where the probes layer can.  A failure leaves the agent's
  * int3, which works as before.  Control thread.
  */
@@ -356,12 +365,17 @@ ctl_probe_brk(dtproc_proc_t *pr)
 {
 	uintptr_t addr = rtld_brk(pr->dpr_rtld);
 	const char *why;
-	int how;
+	int how, rv;
 
-	if (addr == 0 || addr == pr->dpr_brk)
+	if (addr == 0 || addr == pr->dpr_brk) {
+		pr->dpr_brk_todo = false;
 		return;
-	pr->dpr_brk = 0;
-	if (prb_arm(pr->dpr_P, pr->dpr_sym, addr, PRB_TRAP, &how, &why) == 0)
+	}
+	rv = prb_arm(pr->dpr_P, pr->dpr_sym, addr, PRB_TRAP, &how, &why);
+	if (rv == -EAGAIN)
+		return;			/* at the next event */
+	pr->dpr_brk_todo = false;
+	if (rv == 0)
 		pr->dpr_brk = addr;
 	else
 		pt_dprintf("pid %d: r_brk %#lx stays the agent's int3: %s\n",
