@@ -280,6 +280,8 @@ ctl_prune(dtproc_proc_t *pr)
 	if (pt_bkpt_prune(pr->dpr_P, &gone, &n) != 0)
 		return;
 	for (int i = 0; i < n; i++) {
+		pt_dprintf("pid %d: site %#lx went with its mapping\n",
+		    (int)pr->dpr_pid, (unsigned long)gone[i]);
 		ctl_bkpt_forget(pr, gone[i]);
 		ctl_probe_withdraw(pr, gone[i], true);
 		if (gone[i] == pr->dpr_brk)
@@ -295,6 +297,10 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 	rtld_ev_t re;
 
 	if (rtld_event(pr->dpr_rtld, ev, &re) == 1) {
+		/* sites set in the callbacks below: what is mapped now */
+		if (re.re_kind == RTLD_EV_PREINIT ||
+		    re.re_kind == RTLD_EV_ACTIVITY)
+			pt_maps_refresh(P);
 		switch (re.re_kind) {
 		case RTLD_EV_PREINIT:
 			ctl_emit(pr, DTPROC_EV_PREINIT, ev, NULL, 0, 0);

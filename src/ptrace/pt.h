@@ -220,6 +220,14 @@ int pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte);
  */
 int pt_bkpt_prune(pt_proc_t *P, uintptr_t **gone, int *ngone);
 int pt_bkpt_set_renew(pt_proc_t *P, uintptr_t addr, bool *renewed);
+/*
+ * The objects changed (the run-time linker's consistency point): the
+ * maps kept for the identity of new sites are read again at the next
+ * set, so a site set before the next prune records what its address
+ * maps now, not what an earlier snapshot (maybe taken half-way through
+ * the load) said.  Owner only.
+ */
+void pt_maps_refresh(pt_proc_t *P);
 
 /*
  * Carrying a thread past a site in one stop.  The int3 stays planted; the
