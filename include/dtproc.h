@@ -249,9 +249,10 @@ DTPROC_API int dtproc_bkpt_del(dtproc_t *dtp, dtproc_proc_t *pr,
  * DTPROC_PROBE_INT3.  May be called from a callback.  One probe per
  * address and handle; adding at the address of a withdrawn probe
  * replaces its record (counted anew).  While an untraced vfork child
- * runs on the process's memory no code may be edited: the probe is then
- * pending (dpi_how 0, no hits) and armed once the child has exec'd or
- * exited.  0, or a negative code (dtproc_errno, dtproc_errmsg): -EEXIST,
+ * runs on the process's memory, or at an exec stop, no code may be
+ * edited: the probe is then pending (dpi_how 0, no hits) and armed at
+ * the next event after (the child gone, the exec over).  0, or a
+ * negative code (dtproc_errno, dtproc_errmsg): -EEXIST,
  * -EINVAL (flags, or FN without STOP or STOP without FN), -EPERM (a
  * read-only handle), -DTPROC_EDEAD or -DTPROC_ELOST (gone), or the
  * reason the site could not be armed at all.
