@@ -196,6 +196,22 @@ typedef struct arch_window {
  */
 int arch_window(const uint8_t *text, size_t n, uintptr_t addr, int entry,
     arch_window_t *w);
+/*
+ * The short form, for a site whose usual window is refused (a branch
+ * targets its inside, or it runs past the function's end): the window
+ * is the longest run of whole instructions within LIMIT bytes of the
+ * patch, at least ARCH_SHORT_LEN (else aw_refuse says so), and under
+ * ARCH_JMP_LEN when LIMIT is.  It is patched with a jmp rel8 to a pad,
+ * ARCH_JMP_LEN bytes of padding that the rel8 reaches (ARCH_SHORT_MIN
+ * to ARCH_SHORT_MAX from the jump's end), which holds the jmp rel32 to the trampoline (arch_patch at the pad).  The
+ * trampoline is built for the window as usual: it jumps back to the
+ * patch plus aw_len.
+ */
+#define ARCH_SHORT_LEN	2	/* jmp rel8 */
+#define ARCH_SHORT_MIN	(-128)	/* pad - (patch + ARCH_SHORT_LEN) */
+#define ARCH_SHORT_MAX	127
+int arch_window_short(const uint8_t *text, size_t n, uintptr_t addr,
+    int entry, size_t limit, arch_window_t *w);
 
 typedef struct arch_tramp_req {
 	uintptr_t at_site;	/* the probe's address: pc shown at a trap */
@@ -235,6 +251,12 @@ int arch_tramp_build(const arch_tramp_req_t *req, uint8_t *code,
     arch_tramp_t *t);
 /* The patch: jump from PATCH to TRAMP, int3 over the rest of LEN bytes. */
 void arch_patch(uintptr_t patch, uintptr_t tramp, size_t len, uint8_t *out);
+/*
+ * The short patch: jmp rel8 from PATCH to PAD, int3 over the rest of
+ * LEN bytes.  0, or -ERANGE when PAD is out of the jump's reach.
+ */
+int arch_patch_short(uintptr_t patch, uintptr_t pad, size_t len,
+    uint8_t *out);
 /*
  * A thread stopped at T's trap (in the signal-delivery stop of
  * ARCH_TRAMP_SIG, its pc at atr_trap): the registers it had at SITE, from R

@@ -51,6 +51,7 @@
 #include "err/err.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 /* The kinds of instruction a window may hold, as relocation sees them. */
@@ -176,9 +177,13 @@ tr_inwin(const arch_window_t *w, uintptr_t patch, uintptr_t addr)
 	return -2;
 }
 
-int
-arch_window(const uint8_t *text, size_t n, uintptr_t addr, int entry,
-    arch_window_t *w)
+/*
+ * The window at ADDR, of whole instructions within LIMIT bytes of the
+ * patch (SIZE_MAX: no limit, the usual >= ARCH_JMP_LEN).
+ */
+static int
+tr_window(const uint8_t *text, size_t n, uintptr_t addr, int entry,
+    size_t limit, arch_window_t *w)
 {
 	static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
 	ZydisDecodedInstruction in;
@@ -195,20 +200,22 @@ arch_window(const uint8_t *text, size_t n, uintptr_t addr, int entry,
 	n -= w->aw_skip;
 	patch = addr + w->aw_skip;
 
-	while (w->aw_len < ARCH_JMP_LEN && !w->aw_last) {
+	while (w->aw_len < ARCH_JMP_LEN && !w->aw_last && w->aw_len < limit) {
 		size_t off = w->aw_len;
 
-		if (kind == TR_CALL || kind == TR_CALLI) {
-			/* its return address would be inside the window */
-			w->aw_refuse = "call not last in window";
-			return 0;
-		}
 		if (off >= n)
 			return -EINVAL;
 		if (arch_decode(text + off, n - off, &in, ops) != 0) {
 			if (n - off < ARCH_INSN_MAX)
 				return -EINVAL;
 			w->aw_refuse = "undecodable";
+			return 0;
+		}
+		if (off + in.length > limit)
+			break;		/* a short window ends before it */
+		if (kind == TR_CALL || kind == TR_CALLI) {
+			/* its return address would be inside the window */
+			w->aw_refuse = "call not last in window";
 			return 0;
 		}
 		w->aw_off[w->aw_ninsn++] = (uint8_t)off;
@@ -229,6 +236,24 @@ arch_window(const uint8_t *text, size_t n, uintptr_t addr, int entry,
 		}
 	}
 	return 0;
+}
+
+int
+arch_window(const uint8_t *text, size_t n, uintptr_t addr, int entry,
+    arch_window_t *w)
+{
+	return tr_window(text, n, addr, entry, SIZE_MAX, w);
+}
+
+int
+arch_window_short(const uint8_t *text, size_t n, uintptr_t addr, int entry,
+    size_t limit, arch_window_t *w)
+{
+	int rv = tr_window(text, n, addr, entry, limit, w);
+
+	if (rv == 0 && w->aw_refuse == NULL && w->aw_len < ARCH_SHORT_LEN)
+		w->aw_refuse = "window too short for a short jump";
+	return rv;
 }
 
 /*
@@ -640,6 +665,19 @@ arch_patch(uintptr_t patch, uintptr_t tramp, size_t len, uint8_t *out)
 	memcpy(&out[1], &rel, 4);
 	if (len > ARCH_JMP_LEN)
 		memset(&out[ARCH_JMP_LEN], ARCH_TRAP_BYTE, len - ARCH_JMP_LEN);
+}
+
+int
+arch_patch_short(uintptr_t patch, uintptr_t pad, size_t len, uint8_t *out)
+{
+	int64_t rel = (int64_t)(pad - (patch + ARCH_SHORT_LEN));
+
+	if (len < ARCH_SHORT_LEN || rel < INT8_MIN || rel > INT8_MAX)
+		return -ERANGE;
+	out[0] = 0xeb;
+	out[1] = (uint8_t)(int8_t)rel;
+	memset(&out[ARCH_SHORT_LEN], ARCH_TRAP_BYTE, len - ARCH_SHORT_LEN);
+	return 0;
 }
 
 void

@@ -59,6 +59,15 @@ const char *prb_refusal(pt_proc_t *P, sym_proc_t *S, uintptr_t addr);
  */
 const char *prb_scan_check(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn,
     uintptr_t patch, size_t len);
+/*
+ * Gaps of FN's object that meet [LO, HI): up to MAX runs [start, end)
+ * between the end of one function and the start of the next, no byte
+ * of which a direct branch targets (whether they are padding is the
+ * caller's to read).  How many.  After a prb_scan_check of FN's object
+ * (else none: the analysis may be gone from the cache).
+ */
+size_t prb_scan_gaps(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn,
+    uintptr_t lo, uintptr_t hi, uintptr_t (*out)[2], size_t max);
 /* Files analysed and cached now (tests). */
 size_t prb_scan_files(void);
 

@@ -33,6 +33,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,6 +470,64 @@ prb_scan_check(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn,
 	why = prb_scan_rules(ps, fn, patch, len);
 	(void) pthread_mutex_unlock(&prb_scan_lock);
 	return why;
+}
+
+/*
+ * The gaps of one analysis within [LO, HI) (offsets): runs between the
+ * end of the functions before and the start of the next, none of their
+ * bytes a branch target.  Under the lock.
+ */
+static size_t
+prb_scan_gaps_of(const prb_scan_t *ps, uint32_t lo, uint32_t hi,
+    uintptr_t bias, uintptr_t (*out)[2], size_t max)
+{
+	uint32_t end = 0;
+	size_t n = 0;
+	bool known = false;
+
+	for (size_t i = 0; i < ps->ps_nfunc && n < max; i++) {
+		const prb_func_t *f = &ps->ps_func[i];
+
+		if (known && end < f->pf_start && f->pf_start > lo &&
+		    end < hi && !prb_scan_targeted(ps, end - 1, f->pf_start)) {
+			out[n][0] = bias + end;
+			out[n++][1] = bias + f->pf_start;
+		}
+		if (f->pf_start >= hi)
+			break;
+		/* a function not analysed has no known end */
+		if (f->pf_size == 0) {
+			known = false;
+			end = f->pf_start;
+			continue;
+		}
+		if (!known || f->pf_start + f->pf_size > end)
+			end = f->pf_start + f->pf_size;
+		known = true;
+	}
+	return n;
+}
+
+size_t
+prb_scan_gaps(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn,
+    uintptr_t lo, uintptr_t hi, uintptr_t (*out)[2], size_t max)
+{
+	prb_scan_t *ps;
+	dev_t dev;
+	ino_t ino;
+	size_t n = 0;
+
+	if (fn->sy_path == NULL || fn->sy_path[0] != '/' || lo < fn->sy_bias ||
+	    lo >= hi || hi - fn->sy_bias > UINT32_MAX ||
+	    prb_scan_key(S, pt_pid(P), fn, &dev, &ino) != 0)
+		return 0;
+	/* analysed by prb_scan_check first (it is the caller's first rule) */
+	(void) pthread_mutex_lock(&prb_scan_lock);
+	if ((ps = prb_scan_find(dev, ino)) != NULL)
+		n = prb_scan_gaps_of(ps, (uint32_t)(lo - fn->sy_bias),
+		    (uint32_t)(hi - fn->sy_bias), fn->sy_bias, out, max);
+	(void) pthread_mutex_unlock(&prb_scan_lock);
+	return n;
 }
 
 size_t

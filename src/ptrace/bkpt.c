@@ -665,5 +665,6 @@ pt_text_read(pt_proc_t *P, uintptr_t addr, void *buf, size_t len)
 				((uint8_t *)buf)[at - addr] = tr->tr_orig[k];
 		}
 	}
+	pt_tramp_text_pads(P, addr, buf, (size_t)n);
 	return n;
 }

@@ -31,6 +31,12 @@
  * one (it jumps back to the same text, and reads the page's owner word).
  * An entry is written with its patch address last (0 marks a free
  * entry), so a run killed while recording leaves nothing half-made.
+ * A site patched through a pad has two entries: the pad's jmp rel32 to
+ * the trampoline, and the site's jmp rel8 to the pad (PT_PAGE_SHORT),
+ * whose expected bytes are the short jump's: the short jumps are undone
+ * first.  Version 2 pages have the kind; version 1 pages read as before
+ * (an older run never leaves short jumps), and an older dtproc ignores
+ * version 2 pages, rather than undo a pad under a short jump.
  *
  * Counters come in pairs (hits, missed), 16 bytes each.  The pairs and
  * the table are handed out by the owner thread only (pg_free,
@@ -52,7 +58,7 @@
 #include <unistd.h>
 
 #define PT_PAGE_MAGIC	0x67707464u	/* "dtpg" */
-#define PT_PAGE_VERSION	1
+#define PT_PAGE_VERSION	2	/* 2: short jumps (pps_kind); 1 read too */
 #define PT_PAGE_NSITE	8192		/* patched sites recorded */
 #define PT_PAGE_ORIG	16		/* original bytes kept per site */
 #define PT_PAGE_NCTR	65536		/* counter pairs */
@@ -75,8 +81,14 @@ typedef struct pt_page_site {
 	uint64_t pps_tramp;	/* the trampoline it jumps to */
 	uint8_t pps_len;	/* bytes the patch covers */
 	uint8_t pps_orig[PT_PAGE_ORIG];	/* what they were */
-	uint8_t pps_pad[7];
+	uint8_t pps_kind;	/* PT_PAGE_JMP: jmp rel32 to pps_tramp;
+				   PT_PAGE_SHORT: jmp rel8 to the pad
+				   pps_tramp (version 1: always 0) */
+	uint8_t pps_pad[6];
 } pt_page_site_t;
+
+#define PT_PAGE_JMP	0
+#define PT_PAGE_SHORT	1
 
 /* The start of the file.  Its layout is what PT_PAGE_VERSION names. */
 typedef struct pt_page_hdr {
@@ -409,9 +421,9 @@ pt_page_site_find(const pt_page_hdr_t *h, uintptr_t patch)
 	return -1;
 }
 
-int
-pt_page_record(pt_proc_t *P, uintptr_t patch, const uint8_t *orig,
-    size_t len, uintptr_t tramp)
+static int
+pt_page_put(pt_proc_t *P, uintptr_t patch, const uint8_t *orig, size_t len,
+    uintptr_t tramp, uint8_t kind)
 {
 	struct pt_page *pg = pt_page_cur(P);
 	pt_page_site_t *s;
@@ -440,11 +452,26 @@ pt_page_record(pt_proc_t *P, uintptr_t patch, const uint8_t *orig,
 	atomic_store((_Atomic uint64_t *)&s->pps_patch, 0);
 	s->pps_tramp = tramp;
 	s->pps_len = (uint8_t)len;
+	s->pps_kind = kind;
 	memset(s->pps_orig, 0, sizeof (s->pps_orig));
 	memcpy(s->pps_orig, orig, len);
 	atomic_store_explicit((_Atomic uint64_t *)&s->pps_patch, patch,
 	    memory_order_release);
 	return 0;
+}
+
+int
+pt_page_record(pt_proc_t *P, uintptr_t patch, const uint8_t *orig,
+    size_t len, uintptr_t tramp)
+{
+	return pt_page_put(P, patch, orig, len, tramp, PT_PAGE_JMP);
+}
+
+int
+pt_page_record_short(pt_proc_t *P, uintptr_t patch, const uint8_t *orig,
+    size_t len, uintptr_t pad)
+{
+	return pt_page_put(P, patch, orig, len, pad, PT_PAGE_SHORT);
 }
 
 void
@@ -557,9 +584,29 @@ pt_page_owner_dead(uint32_t word)
 	return state == 'Z' || state == 'X' || state == 'x';
 }
 
-/* Restore the sites of the dead run's page at AT: how many. */
+/* The bytes entry S expects in the text, in WANT: false if none. */
+static bool
+pt_page_want(const pt_page_site_t *s, uint32_t version, uint8_t *want)
+{
+	uint8_t kind = version >= 2 ? s->pps_kind : PT_PAGE_JMP;
+
+	if (s->pps_patch == 0 || s->pps_len > PT_PAGE_ORIG)
+		return false;
+	if (kind == PT_PAGE_JMP && s->pps_len >= ARCH_JMP_LEN) {
+		arch_patch(s->pps_patch, s->pps_tramp, s->pps_len, want);
+		return true;
+	}
+	return kind == PT_PAGE_SHORT && s->pps_len < ARCH_JMP_LEN &&
+	    arch_patch_short(s->pps_patch, s->pps_tramp, s->pps_len,
+	    want) == 0;
+}
+
+/*
+ * Restore the sites of the dead run's page at AT (VERSION): how many.
+ * Short jumps first, then whatever else (pads among them).
+ */
 static int
-pt_page_restore(pt_proc_t *P, uintptr_t at, uint32_t nsite)
+pt_page_restore(pt_proc_t *P, uintptr_t at, uint32_t version, uint32_t nsite)
 {
 	size_t sz = (size_t)nsite * sizeof (pt_page_site_t);
 	pt_page_site_t *tab;
@@ -574,15 +621,15 @@ pt_page_restore(pt_proc_t *P, uintptr_t at, uint32_t nsite)
 		free(tab);
 		return -EIO;
 	}
-	for (uint32_t i = 0; i < nsite; i++) {
+	for (uint32_t k = 0; k < 2 * nsite; k++) {
+		uint32_t i = k % nsite;
 		pt_page_site_t *s = &tab[i];
 		uint8_t want[PT_PAGE_ORIG], cur[PT_PAGE_ORIG];
 		uint64_t zero = 0;
+		bool shrt = version >= 2 && s->pps_kind == PT_PAGE_SHORT;
 
-		if (s->pps_patch == 0 || s->pps_len < ARCH_JMP_LEN ||
-		    s->pps_len > PT_PAGE_ORIG)
+		if (shrt != (k < nsite) || !pt_page_want(s, version, want))
 			continue;
-		arch_patch(s->pps_patch, s->pps_tramp, s->pps_len, want);
 		if (pt_mem_read(P, s->pps_patch, cur, s->pps_len) !=
 		    (ssize_t)s->pps_len ||
 		    memcmp(cur, want, s->pps_len) != 0)
@@ -598,6 +645,7 @@ pt_page_restore(pt_proc_t *P, uintptr_t at, uint32_t nsite)
 		    "%#lx of a dead run)\n", (int)P->pp_pid, s->pps_len,
 		    (unsigned long)s->pps_patch, (unsigned long)s->pps_tramp);
 		n++;
+		s->pps_patch = 0;
 		/* done: the entry goes, for whoever looks next */
 		(void) pt_mem_write(P, at + offsetof(pt_page_hdr_t, ph_site) +
 		    i * sizeof (*s), &zero, sizeof (zero));
@@ -610,7 +658,8 @@ pt_page_restore(pt_proc_t *P, uintptr_t at, uint32_t nsite)
  * Is mapping M a page a dead run left?  Its table's length in *NSITE.
  */
 static bool
-pt_page_dead_at(pt_proc_t *P, const pt_map_t *m, uint32_t *nsite)
+pt_page_dead_at(pt_proc_t *P, const pt_map_t *m, uint32_t *version,
+    uint32_t *nsite)
 {
 	const size_t plen = strlen(PT_PAGE_PATH);
 	const size_t fixed = offsetof(pt_page_hdr_t, ph_site);
@@ -624,7 +673,8 @@ pt_page_dead_at(pt_proc_t *P, const pt_map_t *m, uint32_t *nsite)
 	    (ours != NULL && m->pm_start == ours->pg_at))
 		return false;
 	if (pt_mem_read(P, m->pm_start, &h, fixed) != (ssize_t)fixed ||
-	    h.ph_magic != PT_PAGE_MAGIC || h.ph_version != PT_PAGE_VERSION)
+	    h.ph_magic != PT_PAGE_MAGIC || h.ph_version < 1 ||
+	    h.ph_version > PT_PAGE_VERSION)
 		return false;
 	memcpy(&word, &h.ph_owner, sizeof (word));
 	if (!pt_page_owner_dead(word)) {
@@ -639,6 +689,7 @@ pt_page_dead_at(pt_proc_t *P, const pt_map_t *m, uint32_t *nsite)
 	pt_dprintf("pid %d: page of a dead run at %#lx (owner word %#x, "
 	    "%u entries)\n", (int)P->pp_pid, (unsigned long)m->pm_start,
 	    word, h.ph_nsite);
+	*version = h.ph_version;
 	*nsite = h.ph_nsite;
 	return true;
 }
@@ -653,7 +704,7 @@ pt_page_dead_at(pt_proc_t *P, const pt_map_t *m, uint32_t *nsite)
 int
 pt_page_adopt(pt_proc_t *P)
 {
-	struct { uintptr_t at; uint32_t nsite; } *dead = NULL;
+	struct { uintptr_t at; uint32_t version, nsite; } *dead = NULL;
 	pt_map_t *maps;
 	size_t nmaps, ndead = 0;
 	int rv, total = 0;
@@ -665,9 +716,10 @@ pt_page_adopt(pt_proc_t *P)
 		return err_set(rv < 0 ? -rv : EIO, "pid %d: cannot read its "
 		    "maps for pages of dead runs", (int)P->pp_pid);
 	for (size_t i = 0; i < nmaps; i++) {
-		uint32_t nsite;
+		uint32_t version, nsite;
 
-		if (!pt_page_dead_at(P, &maps[i], &nsite) || nsite == 0)
+		if (!pt_page_dead_at(P, &maps[i], &version, &nsite) ||
+		    nsite == 0)
 			continue;
 		if (dead == NULL && (dead = calloc(nmaps,
 		    sizeof (*dead))) == NULL) {
@@ -676,6 +728,7 @@ pt_page_adopt(pt_proc_t *P)
 			    "dead runs: %s", (int)P->pp_pid, strerror(ENOMEM));
 		}
 		dead[ndead].at = maps[i].pm_start;
+		dead[ndead].version = version;
 		dead[ndead++].nsite = nsite;
 	}
 	pt_maps_free(maps, nmaps);
@@ -683,7 +736,8 @@ pt_page_adopt(pt_proc_t *P)
 		int n = 0;
 
 		for (size_t i = 0; i < ndead; i++) {
-			int k = pt_page_restore(P, dead[i].at, dead[i].nsite);
+			int k = pt_page_restore(P, dead[i].at,
+			    dead[i].version, dead[i].nsite);
 
 			if (k > 0)
 				n += k;

@@ -317,6 +317,20 @@ void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
 #define PT_TRAMP_ENTRY	0x2
 int pt_tramp_set(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
     int flags);
+/*
+ * pt_tramp_set_pad: the short form (arch_window_short), for a window W
+ * of ARCH_SHORT_LEN to ARCH_JMP_LEN - 1 bytes: the window gets a jmp
+ * rel8 to PAD, ARCH_JMP_LEN bytes of padding the caller found (between
+ * two functions, nothing branches there), and PAD a jmp rel32 to the
+ * trampoline.  Written trampoline, pad, then the short jump; undone
+ * short jump first.  -EADDRINUSE when PAD is another site's pad, meets
+ * a site's window, or holds a thread's pc or a word of its stack (try
+ * another pad); -ERANGE when the rel8 cannot reach it; otherwise as
+ * pt_tramp_set.  A site already patched takes the user whatever W and
+ * PAD say.  pt_tramp_set is this with PAD 0 (the usual jmp rel32).
+ */
+int pt_tramp_set_pad(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
+    uintptr_t pad, int flags);
 /* One user less (pt_bkpt_del works too): restored at the last one. */
 int pt_tramp_del(pt_proc_t *P, uintptr_t addr, int flags);
 /* Is ADDR a patched site (1), an int3 site (0), or unknown (-ENOENT)? */

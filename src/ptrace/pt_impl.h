@@ -116,6 +116,17 @@ typedef struct pt_tramp {
 	bool tr_ownidx;		/* the pair is freed with this record */
 	bool tr_trap;		/* built with a trap gate */
 	bool tr_live;		/* its site's current trampoline */
+	/*
+	 * The short form: tr_jump is a jmp rel8 to a pad, ARCH_JMP_LEN
+	 * bytes of padding near the site, holding a jmp rel32 here.  The
+	 * pad is claimed while tr_padset (its bytes are ours): by the live
+	 * record, or by a retired one whose pad a thread may still come
+	 * back to (a signal frame's pc), restored by the sweep after.
+	 */
+	uintptr_t tr_pad;	/* 0: the usual jmp rel32 at the patch */
+	uint8_t tr_padorig[ARCH_JMP_LEN];	/* the pad's original bytes */
+	uint8_t tr_padjump[ARCH_JMP_LEN];	/* the jump written there */
+	bool tr_padset;		/* tr_padjump is in the text */
 } pt_tramp_t;
 
 typedef struct pt_bkpt {
@@ -203,6 +214,7 @@ struct pt_proc {
 	pt_tramp_t **pp_trs;	/* live ones, sorted by site */
 	int pp_ntrs, pp_atrs;
 	pthread_mutex_t pp_trlock;
+	int pp_npad;		/* records of pp_trl with tr_padset */
 	int pp_vffree;		/* vfork children let go untraced that may
 				   still run on this memory */
 	struct pt_tscan *pp_tscan; /* threads' pcs and stack words */
@@ -307,6 +319,11 @@ void pt_tramp_fini(pt_proc_t *P);
  * [LO, HI)?  *WHO gets its tid.
  */
 bool pt_tramp_used(pt_proc_t *P, uintptr_t lo, uintptr_t hi, pid_t *who);
+/* The original bytes of pads in [ADDR, ADDR+N) put into BUF. */
+void pt_tramp_text_pads(const pt_proc_t *P, uintptr_t addr, uint8_t *buf,
+    size_t n);
+/* Pads left jumping to a retired trampoline (release keeps the areas). */
+bool pt_tramp_pinned(const pt_proc_t *P);
 /* -EAGAIN (reason set) while an untraced vfork child may run. */
 int pt_edit_ok(pt_proc_t *P, const char *what);
 /* At a vfork: may the child go at once, untraced?  (no int3 site) */
@@ -401,6 +418,9 @@ pid_t pt_page_pid(const pt_proc_t *P);
 /* The table a later run reads: a site patched (its original bytes). */
 int pt_page_record(pt_proc_t *P, uintptr_t patch, const uint8_t *orig,
     size_t len, uintptr_t tramp);
+/* A short jump's entry: jmp rel8 from PATCH to the pad PAD (LEN bytes). */
+int pt_page_record_short(pt_proc_t *P, uintptr_t patch, const uint8_t *orig,
+    size_t len, uintptr_t pad);
 void pt_page_unrecord(pt_proc_t *P, uintptr_t patch);
 /*
  * At a grab, every thread stopped: a page left by a run that died (its

@@ -207,6 +207,8 @@ pt_tr_drop(pt_proc_t *P, pt_tramp_t *tr, bool slot)
 	int i = pt_trl_floor(P, tr->tr_slot);
 
 	pt_tr_unlive(P, tr);
+	if (tr->tr_padset)
+		P->pp_npad--;
 	if (i >= 0 && P->pp_trl[i] == tr) {
 		memmove(&P->pp_trl[i], &P->pp_trl[i + 1],
 		    (size_t)(P->pp_ntrl - i - 1) * sizeof (*P->pp_trl));
@@ -408,6 +410,50 @@ pt_window_free(pt_proc_t *P, uintptr_t addr, uintptr_t patch, size_t len)
 	return 0;
 }
 
+/*
+ * The pad of TR, no longer its site's, given back (every thread
+ * stopped).  A thread whose pc is at the pad has run the short jump and
+ * nothing else: it goes back to the short jump's place.  A word of a
+ * stack that names the pad (a signal frame's pc) keeps the pad as it
+ * is, jumping to TR, which stays retired until the sweep finds the word
+ * gone.  Only our jump is undone.  True when the pad is free.
+ */
+static bool
+pt_pad_restore(pt_proc_t *P, pt_tramp_t *tr)
+{
+	uint8_t cur[ARCH_JMP_LEN];
+
+	if (!tr->tr_padset)
+		return true;
+	for (int i = 0; i < P->pp_nthr; i++) {
+		pt_thread_t *T = &P->pp_thr[i];
+		arch_regs_t r;
+
+		if ((T->pt_flags & (PT_TF_STOPPED | PT_TF_EXITING)) !=
+		    PT_TF_STOPPED || pt_thr_regs(T, &r) != 0 ||
+		    arch_pc(&r) != tr->tr_pad)
+			continue;
+		arch_set_pc(&r, tr->tr_patch);
+		if (pt_regs_set(P, T->pt_tid, &r) == 0)
+			pt_dprintf("pid %d: thread %d at the pad %#lx: back "
+			    "to %#lx\n", (int)P->pp_pid, (int)T->pt_tid,
+			    (unsigned long)tr->tr_pad,
+			    (unsigned long)tr->tr_patch);
+	}
+	if (pt_tramp_used(P, tr->tr_pad, tr->tr_pad + 1, NULL))
+		return false;
+	if (pt_mem_read(P, tr->tr_pad, cur, sizeof (cur)) ==
+	    (ssize_t)sizeof (cur) && memcmp(cur, tr->tr_padjump,
+	    sizeof (cur)) == 0 && pt_mem_write(P, tr->tr_pad, tr->tr_padorig,
+	    sizeof (cur)) != (ssize_t)sizeof (cur))
+		return false;
+	pthread_mutex_lock(&P->pp_trlock);
+	tr->tr_padset = false;
+	P->pp_npad--;
+	pthread_mutex_unlock(&P->pp_trlock);
+	return true;
+}
+
 /* Retired trampolines nobody can be in any more are freed. */
 static void
 pt_tramp_sweep(pt_proc_t *P)
@@ -415,8 +461,9 @@ pt_tramp_sweep(pt_proc_t *P)
 	for (int i = P->pp_ntrl - 1; i >= 0; i--) {
 		pt_tramp_t *tr = P->pp_trl[i];
 
-		if (tr->tr_live || pt_tramp_used(P, tr->tr_slot,
-		    tr->tr_slot + tr->tr_size, NULL))
+		if (tr->tr_live || !pt_pad_restore(P, tr) ||
+		    pt_tramp_used(P, tr->tr_slot, tr->tr_slot + tr->tr_size,
+		    NULL))
 			continue;
 		pthread_mutex_lock(&P->pp_trlock);
 		pt_tr_drop(P, tr, true);
@@ -430,8 +477,9 @@ pt_tramp_sweep(pt_proc_t *P)
 static void
 pt_tramp_retire(pt_proc_t *P, pt_tramp_t *tr)
 {
-	bool used = pt_tramp_used(P, tr->tr_slot, tr->tr_slot + tr->tr_size,
-	    NULL);
+	/* a pad kept for a thread still jumps here */
+	bool used = tr->tr_padset || pt_tramp_used(P, tr->tr_slot,
+	    tr->tr_slot + tr->tr_size, NULL);
 
 	pthread_mutex_lock(&P->pp_trlock);
 	if (used)
@@ -513,24 +561,69 @@ pt_edit_end(pt_proc_t *P, pt_edit_t *e)
 	pt_update_state(P);
 }
 
-/* Is another site in the way of ADDR's window? */
+/*
+ * Is another site in the way of ADDR's window, or of its pad PAD (if not
+ * 0)?  A pad meets no window and no other pad: -EADDRINUSE.
+ */
 static int
-pt_window_clear(pt_proc_t *P, uintptr_t addr, uintptr_t patch, size_t len)
+pt_window_clear(pt_proc_t *P, uintptr_t addr, uintptr_t patch, size_t len,
+    uintptr_t pad)
 {
+	uintptr_t pend = pad + ARCH_JMP_LEN;
+
 	for (int i = 0; i < P->pp_nbp; i++) {
 		const pt_bkpt_t *B = &P->pp_bp[i];
 		uintptr_t lo = B->pb_addr, hi = B->pb_addr + 1;
 
-		if (B->pb_addr == addr)
-			continue;
 		if (B->pb_tr != NULL)
 			hi = B->pb_tr->tr_patch + B->pb_tr->tr_win.aw_len;
+		if (pad != 0 && lo < pend && hi > pad)
+			return err_set(EADDRINUSE, "pid %d: cannot patch "
+			    "%#lx: its pad %#lx meets the site at %#lx",
+			    (int)P->pp_pid, (unsigned long)addr,
+			    (unsigned long)pad, (unsigned long)B->pb_addr);
+		if (B->pb_addr == addr)
+			continue;
 		if (lo < patch + len && hi > addr)
 			return err_set(EEXIST, "pid %d: cannot patch %#lx: "
 			    "the site at %#lx is in the window",
 			    (int)P->pp_pid, (unsigned long)addr,
 			    (unsigned long)B->pb_addr);
 	}
+	for (int i = 0; P->pp_npad > 0 && i < P->pp_ntrl; i++) {
+		const pt_tramp_t *tr = P->pp_trl[i];
+		uintptr_t lo = tr->tr_pad, hi = lo + ARCH_JMP_LEN;
+
+		if (!tr->tr_padset)
+			continue;
+		if (pad != 0 && lo < pend && hi > pad)
+			return err_set(EADDRINUSE, "pid %d: cannot patch "
+			    "%#lx: its pad %#lx meets the pad of %#lx",
+			    (int)P->pp_pid, (unsigned long)addr,
+			    (unsigned long)pad, (unsigned long)tr->tr_site);
+		if (lo < patch + len && hi > addr)
+			return err_set(EEXIST, "pid %d: cannot patch %#lx: "
+			    "the pad of the site at %#lx is in the window",
+			    (int)P->pp_pid, (unsigned long)addr,
+			    (unsigned long)tr->tr_site);
+	}
+	return 0;
+}
+
+/*
+ * May PAD be written?  Nothing runs padding, but a word of a stack may
+ * still name its first byte (the return address of a call that does not
+ * return, at the end of the function before): -EADDRINUSE.
+ */
+static int
+pt_pad_free(pt_proc_t *P, uintptr_t addr, uintptr_t pad)
+{
+	pid_t who = 0;
+
+	if (pt_tramp_used(P, pad, pad + ARCH_JMP_LEN, &who))
+		return err_set(EADDRINUSE, "pid %d: cannot patch %#lx: "
+		    "thread %d may run from its pad %#lx", (int)P->pp_pid,
+		    (unsigned long)addr, (int)who, (unsigned long)pad);
 	return 0;
 }
 
@@ -542,7 +635,7 @@ pt_window_clear(pt_proc_t *P, uintptr_t addr, uintptr_t patch, size_t len)
 static pt_tramp_t *
 pt_tramp_make(pt_proc_t *P, uintptr_t addr, uintptr_t patch,
     const arch_window_t *w, const uint8_t *orig, uint32_t idx, bool trap,
-    bool entry)
+    bool entry, uintptr_t pad)
 {
 	uint8_t code[ARCH_TRAMP_MAX];
 	arch_tramp_req_t req;
@@ -589,6 +682,14 @@ pt_tramp_make(pt_proc_t *P, uintptr_t addr, uintptr_t patch,
 			goto fail;
 		}
 	}
+	if (pad != 0) {
+		int64_t rel = (int64_t)(slot - (pad + ARCH_JMP_LEN));
+
+		if (rel < INT32_MIN || rel > INT32_MAX) {
+			rv = -ERANGE;
+			goto fail;
+		}
+	}
 	if (pt_mem_write(P, slot, code, t.atr_len) != (ssize_t)t.atr_len) {
 		rv = -errno;
 		goto fail;
@@ -602,7 +703,14 @@ pt_tramp_make(pt_proc_t *P, uintptr_t addr, uintptr_t patch,
 	tr->tr_win = *w;
 	tr->tr_win.aw_refuse = NULL;
 	memcpy(tr->tr_orig, orig, w->aw_len);
-	arch_patch(patch, slot, w->aw_len, tr->tr_jump);
+	if (pad != 0) {
+		/* the caller checked the rel8's reach */
+		(void) arch_patch_short(patch, pad, w->aw_len, tr->tr_jump);
+		arch_patch(pad, slot, ARCH_JMP_LEN, tr->tr_padjump);
+		tr->tr_pad = pad;
+	} else {
+		arch_patch(patch, slot, w->aw_len, tr->tr_jump);
+	}
 	tr->tr_slot = slot;
 	tr->tr_size = size;
 	tr->tr_t = t;
@@ -618,29 +726,64 @@ fail:
 	return NULL;
 }
 
-/* ADDR patched for the first time (an int3 site there converted). */
+/* Our records of TR's text in the page, for a later run: gone. */
+static void
+pt_tramp_unrecord(pt_proc_t *P, const pt_tramp_t *tr)
+{
+	pt_page_unrecord(P, tr->tr_patch);
+	if (tr->tr_pad != 0)
+		pt_page_unrecord(P, tr->tr_pad);
+}
+
+/* ... and made: the pad's jump, and the patch's. */
+static void
+pt_tramp_record(pt_proc_t *P, const pt_tramp_t *tr)
+{
+	size_t len = tr->tr_win.aw_len;
+	int rv;
+
+	if (tr->tr_pad == 0) {
+		rv = pt_page_record(P, tr->tr_patch, tr->tr_orig, len,
+		    tr->tr_slot);
+	} else if ((rv = pt_page_record(P, tr->tr_pad, tr->tr_padorig,
+	    ARCH_JMP_LEN, tr->tr_slot)) == 0) {
+		rv = pt_page_record_short(P, tr->tr_patch, tr->tr_orig, len,
+		    tr->tr_pad);
+	}
+	if (rv != 0)
+		pt_dprintf("pid %d: site %#lx not recorded in the page\n",
+		    (int)P->pp_pid, (unsigned long)tr->tr_site);
+}
+
+/*
+ * ADDR patched for the first time (an int3 site there converted); with
+ * a short jump to PAD if not 0.
+ */
 static int
 pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
-    int flags)
+    uintptr_t pad, int flags)
 {
 	uintptr_t patch = addr + w->aw_skip;
-	uint8_t orig[PT_TR_ORIG], first;
+	uint8_t orig[PT_TR_ORIG], padorig[ARCH_JMP_LEN], first;
 	bool trap = (flags & PT_TRAMP_TRAP) != 0;
 	pt_tramp_t *tr = NULL;
 	pt_edit_t e;
 	pt_bkpt_t *B;
 	uint32_t idx;
+	bool reg;
 	int rv;
 
 	if ((rv = pt_edit_begin(P, &e)) != 0)
 		return rv;
 	pt_tramp_sweep(P);
 	B = pt_bkpt_find(P, addr);
-	if ((rv = pt_window_clear(P, addr, patch, w->aw_len)) != 0 ||
-	    (rv = pt_window_free(P, addr, patch, w->aw_len)) != 0)
+	if ((rv = pt_window_clear(P, addr, patch, w->aw_len, pad)) != 0 ||
+	    (rv = pt_window_free(P, addr, patch, w->aw_len)) != 0 ||
+	    (pad != 0 && (rv = pt_pad_free(P, addr, pad)) != 0))
 		goto out;
 	if (pt_text_read(P, patch, orig, w->aw_len) != w->aw_len ||
-	    pt_text_read(P, addr, &first, 1) != 1) {
+	    pt_text_read(P, addr, &first, 1) != 1 || (pad != 0 &&
+	    pt_text_read(P, pad, padorig, ARCH_JMP_LEN) != ARCH_JMP_LEN)) {
 		rv = err_set(EFAULT, "pid %d: cannot patch %#lx: address "
 		    "not mapped", (int)P->pp_pid, (unsigned long)addr);
 		goto out;
@@ -655,24 +798,41 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 		goto out;
 	}
 	if ((tr = pt_tramp_make(P, addr, patch, w, orig, idx, trap,
-	    (flags & PT_TRAMP_ENTRY) != 0)) == NULL) {
+	    (flags & PT_TRAMP_ENTRY) != 0, pad)) == NULL) {
 		pt_page_counter_free(P, idx);
 		rv = -err_code();
 		goto out;
 	}
+	if (pad != 0)
+		memcpy(tr->tr_padorig, padorig, ARCH_JMP_LEN);
 	tr->tr_ownidx = true;
 	pthread_mutex_lock(&P->pp_trlock);
 	rv = pt_tr_register(P, tr);
 	pthread_mutex_unlock(&P->pp_trlock);
+	reg = rv == 0;
+	/* the trampoline is written; then the pad's jump, then the patch */
+	if (rv == 0 && pad != 0) {
+		if (pt_mem_write(P, pad, tr->tr_padjump, ARCH_JMP_LEN) !=
+		    ARCH_JMP_LEN) {
+			rv = -errno;
+		} else {
+			pthread_mutex_lock(&P->pp_trlock);
+			tr->tr_padset = true;
+			P->pp_npad++;
+			pthread_mutex_unlock(&P->pp_trlock);
+		}
+	}
 	if (rv != 0 ||
 	    pt_mem_write(P, patch, tr->tr_jump, w->aw_len) != w->aw_len) {
 		int err = rv != 0 ? -rv : errno;
 
+		if (tr->tr_padset)
+			(void) pt_mem_write(P, pad, padorig, ARCH_JMP_LEN);
 		pthread_mutex_lock(&P->pp_trlock);
-		if (rv == 0)
+		if (reg)
 			pt_tr_drop(P, tr, true);
 		pthread_mutex_unlock(&P->pp_trlock);
-		if (rv != 0) {
+		if (!reg) {
 			pt_tramp_slot_free(P, tr->tr_slot, tr->tr_size);
 			pt_page_counter_free(P, idx);
 			free(tr);
@@ -698,6 +858,9 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 		pt_ident_of(P, addr, false, &n.pb_id);
 		if (pt_bkpt_insert(P, &n) != 0) {
 			(void) pt_mem_write(P, patch, orig, w->aw_len);
+			if (tr->tr_padset)
+				(void) pt_mem_write(P, pad, padorig,
+				    ARCH_JMP_LEN);
 			pthread_mutex_lock(&P->pp_trlock);
 			pt_tr_drop(P, tr, true);
 			pthread_mutex_unlock(&P->pp_trlock);
@@ -706,12 +869,10 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 			goto out;
 		}
 	}
-	if (pt_page_record(P, patch, orig, w->aw_len, tr->tr_slot) != 0)
-		pt_dprintf("pid %d: site %#lx not recorded in the page\n",
-		    (int)P->pp_pid, (unsigned long)addr);
-	pt_dprintf("pid %d: %#lx patched, trampoline at %#lx%s\n",
+	pt_tramp_record(P, tr);
+	pt_dprintf("pid %d: %#lx patched, trampoline at %#lx%s%s\n",
 	    (int)P->pp_pid, (unsigned long)addr, (unsigned long)tr->tr_slot,
-	    trap ? " (trap)" : "");
+	    trap ? " (trap)" : "", pad != 0 ? " through a pad" : "");
 out:
 	pt_edit_end(P, &e);
 	return rv;
@@ -737,10 +898,12 @@ pt_tramp_rebuild(pt_proc_t *P, uintptr_t addr, bool trap)
 	if (trap && P->pp_trap == PT_TRAP_UNKNOWN)
 		pt_trapsig_learn(P, 0);
 	if ((tr = pt_tramp_make(P, addr, old->tr_patch, &old->tr_win,
-	    old->tr_orig, old->tr_idx, trap, B->pb_entry)) == NULL) {
+	    old->tr_orig, old->tr_idx, trap, B->pb_entry,
+	    old->tr_pad)) == NULL) {
 		rv = -err_code();
 		goto out;
 	}
+	memcpy(tr->tr_padorig, old->tr_padorig, ARCH_JMP_LEN);
 	pthread_mutex_lock(&P->pp_trlock);
 	rv = pt_tr_register(P, tr);
 	pthread_mutex_unlock(&P->pp_trlock);
@@ -750,9 +913,13 @@ pt_tramp_rebuild(pt_proc_t *P, uintptr_t addr, bool trap)
 		rv = err_set(ENOMEM, "pid %d: out of memory", (int)P->pp_pid);
 		goto out;
 	}
-	/* the jump re-pointed: the window's other bytes stay as they are */
-	if (pt_mem_write(P, tr->tr_patch, tr->tr_jump, tr->tr_win.aw_len) !=
-	    tr->tr_win.aw_len) {
+	/*
+	 * The jump re-pointed: the window's other bytes stay as they are.
+	 * Through a pad, the pad's jump is: the short jump stays.
+	 */
+	if (tr->tr_pad != 0 ? pt_mem_write(P, tr->tr_pad, tr->tr_padjump,
+	    ARCH_JMP_LEN) != ARCH_JMP_LEN : pt_mem_write(P, tr->tr_patch,
+	    tr->tr_jump, tr->tr_win.aw_len) != tr->tr_win.aw_len) {
 		int err = errno;
 
 		pthread_mutex_lock(&P->pp_trlock);
@@ -767,9 +934,15 @@ pt_tramp_rebuild(pt_proc_t *P, uintptr_t addr, bool trap)
 	old->tr_ownidx = false;
 	tr->tr_ownidx = true;
 	B->pb_tr = tr;
-	pt_page_unrecord(P, tr->tr_patch);
-	(void) pt_page_record(P, tr->tr_patch, tr->tr_orig,
-	    tr->tr_win.aw_len, tr->tr_slot);
+	if (tr->tr_pad != 0) {
+		/* the pad's bytes are the new one's */
+		pthread_mutex_lock(&P->pp_trlock);
+		old->tr_padset = false;
+		tr->tr_padset = true;
+		pthread_mutex_unlock(&P->pp_trlock);
+	}
+	pt_tramp_unrecord(P, tr);
+	pt_tramp_record(P, tr);
 	pt_tramp_retire(P, old);
 	pt_dprintf("pid %d: %#lx rebuilt %s a trap\n", (int)P->pp_pid,
 	    (unsigned long)addr, trap ? "with" : "without");
@@ -779,20 +952,20 @@ out:
 }
 
 int
-pt_tramp_set(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
-    int flags)
+pt_tramp_set_pad(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
+    uintptr_t pad, int flags)
 {
 	arch_window_t win;
 	pt_ident_t id;
 	pt_bkpt_t *B;
+	uint8_t j[ARCH_JMP_LEN];
 	int rv;
 
 	PT_ASSERT_OWNER(P);
 	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
 		return err_set(ESRCH, "pid %d: cannot patch: process not "
 		    "under control", (int)P->pp_pid);
-	if (w == NULL || w->aw_refuse != NULL || w->aw_len < ARCH_JMP_LEN ||
-	    w->aw_len > PT_TR_ORIG)
+	if (w == NULL || w->aw_refuse != NULL || w->aw_len > PT_TR_ORIG)
 		return err_set(EINVAL, "pid %d: cannot patch %#lx: %s",
 		    (int)P->pp_pid, (unsigned long)addr, w != NULL &&
 		    w->aw_refuse != NULL ? w->aw_refuse : "bad window");
@@ -821,11 +994,32 @@ pt_tramp_set(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 			B->pb_ntrap++;
 		return 0;
 	}
+	if (pad == 0 ? w->aw_len < ARCH_JMP_LEN : w->aw_len < ARCH_SHORT_LEN ||
+	    w->aw_len >= ARCH_JMP_LEN)
+		return err_set(EINVAL, "pid %d: cannot patch %#lx: a window "
+		    "of %u bytes%s", (int)P->pp_pid, (unsigned long)addr,
+		    w->aw_len, pad != 0 ? " for a short jump" : "");
+	if (pad != 0 && arch_patch_short(addr + w->aw_skip, pad, w->aw_len,
+	    j) != 0)
+		return err_set(ERANGE, "pid %d: cannot patch %#lx: its pad "
+		    "%#lx is out of a short jump's reach", (int)P->pp_pid,
+		    (unsigned long)addr, (unsigned long)pad);
 	if (B != NULL && !(flags & PT_TRAMP_TRAP))
 		return err_set(EEXIST, "pid %d: cannot patch %#lx: an int3 "
 		    "site is there for other users", (int)P->pp_pid,
 		    (unsigned long)addr);
-	return pt_tramp_new(P, addr, &win, flags);
+	/* claimed pads are known without stopping anybody */
+	if (pad != 0 && (rv = pt_window_clear(P, addr, addr + w->aw_skip,
+	    w->aw_len, pad)) == -EADDRINUSE)
+		return rv;
+	return pt_tramp_new(P, addr, &win, pad, flags);
+}
+
+int
+pt_tramp_set(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
+    int flags)
+{
+	return pt_tramp_set_pad(P, addr, w, 0, flags);
 }
 
 int
@@ -860,7 +1054,12 @@ pt_tramp_remove(pt_proc_t *P, uintptr_t addr)
 	    pt_mem_write(P, tr->tr_patch, tr->tr_orig, len) != (ssize_t)len)
 		rv = err_set(errno, "pid %d: cannot restore text at %#lx: %s",
 		    (int)P->pp_pid, (unsigned long)addr, strerror(errno));
-	pt_page_unrecord(P, tr->tr_patch);
+	/* then the pad: kept (and TR with it) while a thread needs it */
+	if (rv == 0 && !pt_pad_restore(P, tr))
+		pt_dprintf("pid %d: pad %#lx of %#lx kept: a thread may come "
+		    "back to it\n", (int)P->pp_pid, (unsigned long)tr->tr_pad,
+		    (unsigned long)addr);
+	pt_tramp_unrecord(P, tr);
 	pt_bkpt_forget(P, addr);
 	pt_tramp_retire(P, tr);
 	pt_edit_end(P, &e);
@@ -905,10 +1104,15 @@ pt_tramp_forget(pt_proc_t *P, pt_bkpt_t *B)
 
 	if (tr == NULL)
 		return;
-	pt_page_unrecord(P, tr->tr_patch);
-	/* freed by the next edit that finds no thread in it */
+	pt_tramp_unrecord(P, tr);
+	/* freed by the next edit that finds no thread in it; the pad
+	   went with the text */
 	pthread_mutex_lock(&P->pp_trlock);
 	pt_tr_unlive(P, tr);
+	if (tr->tr_padset) {
+		tr->tr_padset = false;
+		P->pp_npad--;
+	}
 	pthread_mutex_unlock(&P->pp_trlock);
 	B->pb_tr = NULL;
 }
@@ -1016,6 +1220,15 @@ pt_tramp_where(pt_proc_t *P, uintptr_t pc, uintptr_t *site_pc,
 		    &tr->tr_win, pc - tr->tr_slot, site_pc, depth);
 		in = 1;
 	}
+	/* at a pad: past the short jump, nothing else done */
+	for (int i = 0; !in && P->pp_npad > 0 && i < P->pp_ntrl; i++) {
+		tr = P->pp_trl[i];
+		if (tr->tr_padset && tr->tr_pad == pc) {
+			*site_pc = tr->tr_patch;
+			*depth = 0;
+			in = 1;
+		}
+	}
 	pthread_mutex_unlock(&P->pp_trlock);
 	return in;
 }
@@ -1084,7 +1297,48 @@ pt_tramp_clean_child(pt_proc_t *P, int fd)
 		    (ssize_t)len)
 			rv = -errno;
 	}
+	/* the pads once no short jump leads to them */
+	for (int i = 0; i < P->pp_ntrl; i++) {
+		const pt_tramp_t *tr = P->pp_trl[i];
+
+		if (tr->tr_pad == 0 || pread(fd, cur, ARCH_JMP_LEN,
+		    (off_t)tr->tr_pad) != ARCH_JMP_LEN ||
+		    memcmp(cur, tr->tr_padjump, ARCH_JMP_LEN) != 0)
+			continue;
+		if (pwrite(fd, tr->tr_padorig, ARCH_JMP_LEN,
+		    (off_t)tr->tr_pad) != ARCH_JMP_LEN)
+			rv = -errno;
+	}
 	return rv;
+}
+
+void
+pt_tramp_text_pads(const pt_proc_t *P, uintptr_t addr, uint8_t *buf,
+    size_t n)
+{
+	for (int i = 0; P->pp_npad > 0 && i < P->pp_ntrl; i++) {
+		const pt_tramp_t *tr = P->pp_trl[i];
+
+		if (!tr->tr_padset || tr->tr_pad >= addr + n ||
+		    tr->tr_pad + ARCH_JMP_LEN <= addr)
+			continue;
+		for (size_t k = 0; k < ARCH_JMP_LEN; k++) {
+			uintptr_t at = tr->tr_pad + k;
+
+			if (at >= addr && at < addr + n)
+				buf[at - addr] = tr->tr_padorig[k];
+		}
+	}
+}
+
+bool
+pt_tramp_pinned(const pt_proc_t *P)
+{
+	for (int i = 0; P->pp_npad > 0 && i < P->pp_ntrl; i++) {
+		if (P->pp_trl[i]->tr_padset && !P->pp_trl[i]->tr_live)
+			return true;
+	}
+	return false;
 }
 
 /* Every record dropped, nothing written: the memory is not ours. */

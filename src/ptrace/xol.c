@@ -584,8 +584,8 @@ pt_xol_fini(pt_proc_t *P)
 		uintptr_t lo = P->pp_xol[i].px_start;
 		pid_t who = 0;
 
-		if (P->pp_vffree > 0 || pt_tramp_used(P, lo,
-		    lo + P->pp_xol[i].px_size, &who)) {
+		if (P->pp_vffree > 0 || pt_tramp_pinned(P) ||
+		    pt_tramp_used(P, lo, lo + P->pp_xol[i].px_size, &who)) {
 			pt_dprintf("pid %d: scratch areas left mapped: %s %d "
 			    "may come back to one\n", (int)P->pp_pid,
 			    who != 0 ? "thread" : "vfork children:",

@@ -29,6 +29,12 @@
  *		(10 more with counting only): the victim finishes right
  *   tramp_vfork		with only patched sites, a vfork child goes at
  *		once, untraced (PTRACE_TRACEME works in it); edits wait
+ *   tramp_short_pad	the short form at a memmove-shaped function (a
+ *		branch 3 bytes in): jmp rel8 to a pad in the nops before,
+ *		the pad's jmp rel32; a pad out of reach or claimed refused;
+ *		exact counts from both entries, the program's view of its
+ *		text; a fork child's text is the file's; removal and
+ *		release give back the window and the pad
  */
 #include "harness.h"
 
@@ -40,7 +46,7 @@
 struct tv {
 	struct victim v;
 	pt_proc_t *P;
-	uintptr_t target, target2, block;
+	uintptr_t target, target2, block, shrt, shrt_in;
 	char line[512];
 };
 
@@ -66,6 +72,8 @@ tv_start(struct tv *t, int nthr)
 	t->target = line_field(t->line, "target");
 	t->target2 = line_field(t->line, "target2");
 	t->block = line_field(t->line, "block");
+	t->shrt = line_field(t->line, "short");
+	t->shrt_in = line_field(t->line, "short_in");
 	t->P = grab_ok(t->v.pid, 0);
 }
 
@@ -697,5 +705,103 @@ TEST(tramp_vfork)
 	check_counts(t.P, t.target, 10);
 	CHECK_PT(pt_tramp_del(t.P, t.target, 0));
 	CHECK_PT(pt_release(t.P, PT_RELEASE_RUN));
+	victim_quit(&t.v);
+}
+
+/* The short window at ADDR (an entry), within LIMIT bytes. */
+static void
+short_win(pt_proc_t *P, uintptr_t addr, size_t limit, arch_window_t *w)
+{
+	uint8_t text[64];
+
+	CHECK_EQ_INT(pt_text_read(P, addr, text, sizeof (text)),
+	    sizeof (text));
+	CHECK_PT(arch_window_short(text, sizeof (text), addr, 1, limit, w));
+	CHECK_MSG(w->aw_refuse == NULL, "short window at %#lx refused: %s",
+	    (unsigned long)addr, w->aw_refuse);
+}
+
+static void
+run_m(struct tv *t, long k)
+{
+	char cmd[32];
+	long want = 0;
+
+	for (long i = 0; i < k; i++)
+		want += (i + 7) + (i + 21);
+	snprintf(cmd, sizeof (cmd), "m %ld\n", k);
+	victim_send(&t->v, cmd);
+	victim_expect(&t->v, t->line, sizeof (t->line), "msum=");
+	CHECK_EQ_INT(line_field(t->line, "msum"), want);
+}
+
+TEST(tramp_short_pad)
+{
+	struct served s = { 0 };
+	arch_window_t w, w2;
+	uint8_t b[8], seen[64];
+	char line[256];
+	struct tv t;
+	uintptr_t pad, lo;
+	pid_t child;
+
+	tv_start(&t, 0);
+	short_win(t.P, t.shrt, ARCH_JMP_LEN - 1, &w);
+	CHECK_EQ_INT(w.aw_len, 3);	/* mov %rdi,%rax: the target next */
+	pad = t.shrt - 8;		/* in the nops before */
+	lo = t.shrt - 40;
+	CHECK_EQ_INT(pt_tramp_set_pad(t.P, t.shrt, &w, t.shrt - 200, 0),
+	    -ERANGE);
+	CHECK_EQ_INT(pt_site_kind(t.P, t.shrt), -ENOENT);
+	CHECK_MSG(pt_tramp_set_pad(t.P, t.shrt, &w, pad, 0) == 0,
+	    "pt_tramp_set_pad: %s", err_msg());
+	CHECK_EQ_INT(pt_site_kind(t.P, t.shrt), 1);
+	CHECK_EQ_INT(proc_mem_read(t.v.pid, t.shrt, b, 3), 3);
+	CHECK_MSG(b[0] == 0xeb && (uintptr_t)(t.shrt + 2 + (int8_t)b[1]) ==
+	    pad && b[2] == 0xcc, "short jump %02x %02x %02x", b[0], b[1],
+	    b[2]);
+	CHECK_EQ_INT(proc_mem_read(t.v.pid, pad, b, 1), 1);
+	CHECK_MSG(b[0] == 0xe9, "pad starts with %#x", b[0]);
+	/* the program's text as it sees it: nops and mov */
+	CHECK_EQ_INT(pt_text_read(t.P, lo, seen, sizeof (seen)),
+	    sizeof (seen));
+	for (size_t i = 0; i < sizeof (seen); i++)
+		CHECK_EQ_INT(seen[i], file_byte_at(t.v.pid, lo + i));
+	/* tr_short_in's own short window: its pad meets ours, then not */
+	short_win(t.P, t.shrt_in, ARCH_JMP_LEN - 1, &w2);
+	CHECK_EQ_INT(pt_tramp_set_pad(t.P, t.shrt_in, &w2, pad + 2, 0),
+	    -EADDRINUSE);
+	CHECK_EQ_INT(pt_tramp_set_pad(t.P, t.shrt_in, &w2, pad - 5, 0), 0);
+	CHECK_EQ_INT(pt_tramp_nsites(t.P), 2);
+	CHECK_PT(pt_resume(t.P));
+	run_m(&t, 1000);
+	/* tr_short_in's calls enter past the window: not counted */
+	check_counts(t.P, t.shrt, 1000);
+	check_counts(t.P, t.shrt_in, 1000);
+	/* a fork child: both regions the file's */
+	victim_send(&t.v, "f 10\n");
+	serve_until(t.P, &t.v, "child pid=", line, sizeof (line), &s);
+	child = (pid_t)line_field(line, "pid");
+	CHECK_EQ_INT(text_matches_file(child, t.shrt_in, 64), 1);
+	CHECK_EQ_INT(text_matches_file(t.v.pid, t.shrt_in, 64), 0);
+	victim_send(&t.v, "q\n");
+	serve_until(t.P, &t.v, "child_exit=", line, sizeof (line), &s);
+	CHECK_EQ_INT(line_field(line, "child_exit"), 0);
+	/* removal: the short jump and the pad */
+	CHECK_PT(pt_tramp_del(t.P, t.shrt, 0));
+	CHECK_EQ_INT(text_matches_file(t.v.pid, pad, t.shrt + 8 - pad), 1);
+	CHECK_EQ_INT(text_matches_file(t.v.pid, t.shrt_in, 64), 0);
+	CHECK_PT(pt_tramp_del(t.P, t.shrt_in, 0));
+	CHECK_EQ_INT(text_matches_file(t.v.pid, t.shrt_in, 64), 1);
+	run_m(&t, 10);
+	/* again, then release */
+	CHECK_EQ_INT(pt_tramp_set_pad(t.P, t.shrt, &w, pad, 0), 0);
+	run_m(&t, 10);
+	check_counts(t.P, t.shrt, 10);
+	CHECK_PT(pt_release(t.P, PT_RELEASE_RUN));
+	CHECK_EQ_INT(text_matches_file(t.v.pid, t.shrt_in, 64), 1);
+	CHECK_EQ_INT(xol_areas(t.v.pid), 0);
+	CHECK(!maps_have(t.v.pid, "memfd:"));
+	run_m(&t, 10);
 	victim_quit(&t.v);
 }

@@ -7,6 +7,9 @@
  * Commands (one a line; empty lines are ignored):
  *	c K	K calls tr_target(i, 7) here: "sum=<S> n=<K>"
  *	t K	K calls tr_target2(i) here: "sum2=<S>"
+ *	m K	K calls each of tr_short(i, 7) and tr_short_in(i, 7) (shaped
+ *		like glibc's memmove and mempcpy: the second jumps 3 bytes
+ *		into the first, 40 bytes of nops before it): "msum=<S>"
  *	busy	workers call tr_target (and every 256th time tr_target2)
  *		until "q", checking every result; then "busy calls=<N>
  *		bad=<B>", exit 0 if B=0
@@ -36,6 +39,33 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/ptrace.h>
+
+long tr_short(long a, long b);		/* a + b */
+long tr_short_in(long a, long b);	/* a + 3b, through tr_short + 3 */
+
+__asm__(
+"	.text\n"
+"	.p2align 4\n"
+"	.globl tr_short_in\n"
+"	.type tr_short_in, @function\n"
+"tr_short_in:\n"
+"	.cfi_startproc\n"
+"	lea (%rdi,%rsi,2), %rax\n"
+"	jmp .Ltr_short_body\n"
+"	.cfi_endproc\n"
+"	.size tr_short_in, .-tr_short_in\n"
+"	.fill 40, 1, 0x90\n"
+"	.globl tr_short\n"
+"	.type tr_short, @function\n"
+"tr_short:\n"
+"	.cfi_startproc\n"
+"	mov %rdi, %rax\n"
+".Ltr_short_body:\n"
+"	add %rsi, %rax\n"
+"	ret\n"
+"	.cfi_endproc\n"
+"	.size tr_short, .-tr_short\n"
+);
 
 __attribute__((noinline)) long
 tr_target(long a, long b)
@@ -247,9 +277,10 @@ main(int argc, char **argv)
 	nthr = argc > 1 ? atoi(argv[1]) : 0;
 	if (nthr < 0 || nthr > 64)
 		nthr = 0;
-	printf("ready %d target=%p target2=%p block=%p threads=%d\n",
-	    (int)getpid(), (void *)tr_target, (void *)tr_target2,
-	    (void *)tr_block, nthr);
+	printf("ready %d target=%p target2=%p block=%p threads=%d "
+	    "short=%p short_in=%p\n", (int)getpid(), (void *)tr_target,
+	    (void *)tr_target2, (void *)tr_block, nthr, (void *)tr_short,
+	    (void *)tr_short_in);
 	while (v_getline(line, sizeof (line)) >= 0) {
 		k = 0;
 		arg[0] = '\0';
@@ -261,6 +292,12 @@ main(int argc, char **argv)
 			for (long i = 0; i < k; i++)
 				s += tr_target(i, 7);
 			printf("sum=%ld n=%ld\n", s, k);
+		} else if (line[0] == 'm' && sscanf(line + 1, "%ld", &k) == 1) {
+			long s = 0;
+
+			for (long i = 0; i < k; i++)
+				s += tr_short(i, 7) + tr_short_in(i, 7);
+			printf("msum=%ld\n", s);
 		} else if (line[0] == 't' && sscanf(line + 1, "%ld", &k) == 1) {
 			long s = 0;
 
