@@ -13,6 +13,10 @@
  *		a lone ret before code, 3 bytes before code: int3s with
  *		their reasons; PRB_INT3 honoured
  *   prbarm_padding_rule	a lone ret before padding: patched, runs
+ *   prbarm_short_pad	a memmove-shaped function (a branch 3 bytes in,
+ *		padding before) and a 3-byte function: patched through pads,
+ *		right results from every entry, exact counts; the same shape
+ *		with code all around: refused as before
  *   prbarm_libc_census		every libc function asked: >= 90% patchable,
  *		the reasons counted (printed as "# census" lines);
  *		__memmove_avx_unaligned_erms refused for mempcpy's branch
@@ -38,14 +42,14 @@
 #include <pthread.h>
 #include <sys/syscall.h>
 
-#define SUM	37		/* pa_outer(5) */
+#define SUM	65		/* pa_outer(5) */
 #define NREASON	16
 
 struct pa {
 	struct victim v;
 	pt_proc_t *P;
 	sym_proc_t *S;
-	uintptr_t plain, loop, ijmp, ret1, ret1c, shrt, after, outer;
+	uintptr_t plain, loop, ijmp, ret1, ret1c, shrt, after, outer, mm, np;
 };
 
 static void
@@ -63,6 +67,8 @@ pa_start(struct pa *a)
 	a->shrt = line_field(line, "short");
 	a->after = line_field(line, "after");
 	a->outer = line_field(line, "outer");
+	a->mm = line_field(line, "mm");
+	a->np = line_field(line, "np");
 	a->P = grab_ok(a->v.pid, 0);
 	CHECK((a->S = sym_proc_new(a->v.pid)) != NULL);
 	CHECK_PT(sym_proc_update_maps(a->S));
@@ -153,7 +159,7 @@ TEST(prbarm_refusals)
 	check_refusal(&a, a.loop, "a branch targets the window");
 	check_refusal(&a, a.ijmp, "indirect jump in the function");
 	check_refusal(&a, a.ret1c, "window runs past the function's end");
-	check_refusal(&a, a.shrt, "window runs past the function's end");
+	check_refusal(&a, a.np, "a branch targets the window");
 	pa_arm(&a, a.loop, 0, PRB_HOW_INT3, "a branch targets the window");
 	CHECK_EQ_INT(pt_site_kind(a.P, a.loop), 0);
 	pa_arm(&a, a.ijmp, PRB_TRAP, PRB_HOW_INT3,
@@ -189,6 +195,59 @@ TEST(prbarm_padding_rule)
 	CHECK_EQ_INT(hits, 1);
 	CHECK_PT(prb_disarm(a.P, a.ret1, 0));
 	CHECK_EQ_INT(text_matches_file(a.v.pid, a.ret1, 16), 1);
+	pa_call(&a);
+	pa_finish(&a);
+}
+
+/* The pad a short jump at ADDR leads to (its text read from the victim). */
+static uintptr_t
+pad_of(struct pa *a, uintptr_t addr)
+{
+	uint8_t b[2];
+
+	CHECK_EQ_INT(proc_mem_read(a->v.pid, addr, b, 2), 2);
+	CHECK_MSG(b[0] == 0xeb, "%#lx: first byte %#x, not a jmp rel8",
+	    (unsigned long)addr, b[0]);
+	return addr + 2 + (int8_t)b[1];
+}
+
+TEST(prbarm_short_pad)
+{
+	uint64_t hits, missed;
+	uintptr_t pm, ps;
+	struct pa a;
+	uint8_t b;
+
+	pa_start(&a);
+	check_refusal(&a, a.mm, NULL);
+	check_refusal(&a, a.shrt, NULL);
+	pa_arm(&a, a.mm, 0, PRB_HOW_TRAMP, NULL);
+	pa_arm(&a, a.shrt, 0, PRB_HOW_TRAMP, NULL);
+	pm = pad_of(&a, a.mm);
+	ps = pad_of(&a, a.shrt);
+	/* in padding before it, within reach */
+	CHECK_MSG(pm + ARCH_JMP_LEN <= a.mm && pm + 128 >= a.mm,
+	    "pad %#lx, pa_mm %#lx", (unsigned long)pm, (unsigned long)a.mm);
+	CHECK(ps + ARCH_JMP_LEN <= a.shrt);
+	CHECK_EQ_INT(proc_mem_read(a.v.pid, pm, &b, 1), 1);
+	CHECK_EQ_INT(b, 0xe9);
+	/* no padding in reach: as before */
+	pa_arm(&a, a.np, 0, PRB_HOW_INT3, "a branch targets the window");
+	CHECK_PT(prb_disarm(a.P, a.np, 0));	/* nothing serves its stops */
+	CHECK_PT(pt_resume(a.P));
+	for (int i = 0; i < 3; i++)
+		pa_call(&a);
+	/* pa_mp's calls enter at +3: counted only at pa_mm's entry */
+	CHECK_PT(pt_tramp_count(a.P, a.mm, &hits, &missed));
+	CHECK_EQ_INT(hits, 3);
+	CHECK_EQ_INT(missed, 0);
+	CHECK_PT(pt_tramp_count(a.P, a.shrt, &hits, &missed));
+	CHECK_EQ_INT(hits, 3);
+	CHECK_PT(prb_disarm(a.P, a.mm, 0));
+	CHECK_PT(prb_disarm(a.P, a.shrt, 0));
+	CHECK_EQ_INT(text_matches_file(a.v.pid, pm, a.mm + 8 - pm), 1);
+	CHECK_EQ_INT(text_matches_file(a.v.pid, ps, a.shrt + 4 - ps), 1);
+	CHECK_EQ_INT(text_matches_file(a.v.pid, a.np, 8), 1);
 	pa_call(&a);
 	pa_finish(&a);
 }
@@ -251,7 +310,7 @@ TEST_TIMEOUT(prbarm_libc_census, 120)
 	if (sym_lookup_name(a.S, "libc.so.6`__memmove_avx_unaligned_erms",
 	    &mm) == 0 && sym_lookup_name(a.S,
 	    "libc.so.6`__mempcpy_avx_unaligned_erms", &mp) == 0)
-		check_refusal(&a, mm.sy_addr, "a branch targets the window");
+		check_refusal(&a, mm.sy_addr, NULL);	/* through a pad */
 	else
 		printf("# census libc: no __memmove_avx_unaligned_erms "
 		    "and __mempcpy_avx_unaligned_erms here\n");

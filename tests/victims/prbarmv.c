@@ -3,11 +3,17 @@
  * for the trampoline rules (where a jump may be written, where not).
  *
  *   pa_plain	a C function: patchable at its entry
- *   pa_loop	its loop branches back 2 bytes into it: refused
+ *   pa_loop	its loop branches back 2 bytes into it, no padding in a
+ *		short jump's reach (walls of code around it): refused
  *   pa_ijmp	jmp *%rax: refused
  *   pa_ret1	a lone ret (1 byte), then padding: patchable (padding rule)
  *   pa_ret1c	a lone ret, another function's code right after: refused
- *   pa_short	3 bytes (mov, ret), then code: refused
+ *   pa_short	3 bytes (mov, ret), then code: patched through a pad (the
+ *		padding after pa_ret1)
+ *   pa_mm	shaped like glibc's memmove: `mov %rdi,%rax`, then a label
+ *		that pa_mp jumps to; padding before: patched through a pad
+ *   pa_np	the same shape (pa_np_in jumps in) with code all around:
+ *		refused
  *   pa_after	the code after pa_ret1c and pa_short
  *
  * Prints "ready <pid> plain=0x... loop=0x... ..." then, for each line:
@@ -27,10 +33,18 @@ void pa_ret1(void);
 void pa_ret1c(void);
 int pa_short(int x);
 int pa_after(int x);
+long pa_mm(long x, long y);	/* x + y */
+long pa_mp(long x, long y);	/* x + 3y, through pa_mm + 3 */
+long pa_np(long x, long y);
+long pa_np_in(long x, long y);
 
 __asm__(
 "	.text\n"
 "	.p2align 4\n"
+"	.type pa_wall1, @function\n"	/* code, not padding: never run */
+"pa_wall1:\n"
+"	.fill 160, 1, 0xf4\n"
+"	.size pa_wall1, .-pa_wall1\n"
 "	.globl pa_loop\n"
 "	.type pa_loop, @function\n"
 "pa_loop:\n"
@@ -42,6 +56,10 @@ __asm__(
 "	ret\n"
 "	.cfi_endproc\n"
 "	.size pa_loop, .-pa_loop\n"
+"	.type pa_wall2, @function\n"
+"pa_wall2:\n"
+"	.fill 160, 1, 0xf4\n"
+"	.size pa_wall2, .-pa_wall2\n"
 
 "	.p2align 4\n"
 "	.globl pa_ijmp\n"
@@ -88,6 +106,55 @@ __asm__(
 "	ret\n"
 "	.cfi_endproc\n"
 "	.size pa_after, .-pa_after\n"
+
+"	.p2align 4\n"
+"	.globl pa_mp\n"
+"	.type pa_mp, @function\n"
+"pa_mp:\n"
+"	.cfi_startproc\n"
+"	lea (%rdi,%rsi,2), %rax\n"
+"	jmp .Lpa_mm_body\n"
+"	.cfi_endproc\n"
+"	.size pa_mp, .-pa_mp\n"
+"	.fill 40, 1, 0x90\n"		/* padding, as glibc's */
+"	.globl pa_mm\n"
+"	.type pa_mm, @function\n"
+"pa_mm:\n"
+"	.cfi_startproc\n"
+"	mov %rdi, %rax\n"
+".Lpa_mm_body:\n"
+"	add %rsi, %rax\n"
+"	ret\n"
+"	.cfi_endproc\n"
+"	.size pa_mm, .-pa_mm\n"
+
+"	.p2align 4\n"
+"	.type pa_wall3, @function\n"
+"pa_wall3:\n"
+"	.fill 160, 1, 0xf4\n"
+"	.size pa_wall3, .-pa_wall3\n"
+"	.globl pa_np\n"
+"	.type pa_np, @function\n"
+"pa_np:\n"
+"	.cfi_startproc\n"
+"	mov %rdi, %rax\n"
+".Lpa_np_body:\n"
+"	add %rsi, %rax\n"
+"	ret\n"
+"	.cfi_endproc\n"
+"	.size pa_np, .-pa_np\n"
+"	.globl pa_np_in\n"
+"	.type pa_np_in, @function\n"
+"pa_np_in:\n"
+"	.cfi_startproc\n"
+"	lea (%rdi,%rsi,2), %rax\n"
+"	jmp .Lpa_np_body\n"
+"	.cfi_endproc\n"
+"	.size pa_np_in, .-pa_np_in\n"
+"	.type pa_wall4, @function\n"
+"pa_wall4:\n"
+"	.fill 160, 1, 0xf4\n"
+"	.size pa_wall4, .-pa_wall4\n"
 );
 
 __attribute__((noinline)) int
@@ -108,6 +175,8 @@ pa_outer(int x)
 	pa_ret1c();
 	s += pa_short(x);
 	s += pa_after(x);
+	/* 6 + 8 + 6 + 8 */
+	s += (int)(pa_mm(x, 1) + pa_mp(x, 1) + pa_np(x, 1) + pa_np_in(x, 1));
 	return s;
 }
 
@@ -129,7 +198,8 @@ main(void)
 	v_init();
 	signal(SIGUSR1, pa_handler);
 	printf("ready %d plain=%#lx loop=%#lx ijmp=%#lx ret1=%#lx "
-	    "ret1c=%#lx short=%#lx after=%#lx outer=%#lx\n", (int)getpid(),
+	    "ret1c=%#lx short=%#lx after=%#lx outer=%#lx mm=%#lx "
+	    "np=%#lx\n", (int)getpid(),
 	    (unsigned long)(uintptr_t)pa_plain,
 	    (unsigned long)(uintptr_t)pa_loop,
 	    (unsigned long)(uintptr_t)pa_ijmp,
@@ -137,11 +207,13 @@ main(void)
 	    (unsigned long)(uintptr_t)pa_ret1c,
 	    (unsigned long)(uintptr_t)pa_short,
 	    (unsigned long)(uintptr_t)pa_after,
-	    (unsigned long)(uintptr_t)pa_outer);
+	    (unsigned long)(uintptr_t)pa_outer,
+	    (unsigned long)(uintptr_t)pa_mm,
+	    (unsigned long)(uintptr_t)pa_np);
 	while (v_getline(buf, sizeof (buf)) >= 0) {
 		if (buf[0] == 'q')
 			return 0;
-		if (buf[0] == 'c') {	/* 3x+1 + x + x + x + x+1, x = 5 */
+		if (buf[0] == 'c') {	/* 3x+1 + x + x + x + x+1 + 28 */
 			int sum = pa_outer(5);
 
 			printf("called sum=%d sig=%d\n", sum, pa_sigsum);
