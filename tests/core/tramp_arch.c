@@ -43,6 +43,10 @@ enum {
 	F_RED = 0xe6,
 	F_TRAP = 0xf7,
 	F_SCAN = 0x116,
+	F_MP = 0x11f,
+	F_MMPAD = 0x125,
+	F_MM = 0x135,
+	F_MMBODY = 0x138,
 };
 static const uint8_t code[] = {
 	/* f_endbr: */
@@ -170,6 +174,16 @@ static const uint8_t code[] = {
 	0xff, 0xc0,				/* inc %eax */
 	0x39, 0xf8,				/* cmp %edi,%eax */
 	0x75, 0xfa,				/* jne 0x118 */
+	0xc3,					/* ret */
+	/* f_mp: as glibc's mempcpy, into f_mm + 3 */
+	0x48, 0x8d, 0x04, 0x77,			/* lea (%rdi,%rsi,2),%rax */
+	0xeb, 0x13,				/* jmp 0x138 */
+	/* padding */
+	0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00,	/* nopl */
+	0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00,	/* nopl */
+	/* f_mm: as glibc's memmove */
+	0x48, 0x89, 0xf8,			/* mov %rdi,%rax */
+	0x48, 0x01, 0xf0,			/* add %rsi,%rax (0x138) */
 	0xc3,					/* ret */
 };
 
@@ -375,6 +389,55 @@ TEST(tramp_branch_into_window)
 	tc_site(&tc, F_LOOP, 1, 0, 7, 3);
 	CHECK_EQ_INT(call2(&tc, F_LOOP, 3, 0), 5);
 	CHECK_EQ_INT(*tc.tc_hits, 1);
+}
+
+/*
+ * The short form: f_mm's first instruction is 3 bytes, then f_mp's
+ * target.  A jmp rel8 to a pad in the padding before, the pad's jmp
+ * rel32 to the trampoline; f_mp's path runs the original bytes.
+ */
+TEST(tramp_short_pad)
+{
+	uintptr_t pad;
+	uint8_t j[8];
+	tcase_t tc;
+
+	tc_init(&tc);
+	CHECK_EQ_INT(call2(&tc, F_MP, 5, 1), 8);
+	CHECK_EQ_INT(arch_padding(tc.tc_mem + F_MMPAD, F_MM - F_MMPAD), 1);
+	/* the usual window covers the target */
+	tc_window(&tc, F_MM, 1);
+	CHECK_EQ_INT(tc.tc_w.aw_len, 6);
+	CHECK_EQ_INT(arch_window_short(tc.tc_mem + F_MM, sizeof (code) -
+	    F_MM, at(&tc, F_MM), 1, F_MMBODY - F_MM, &tc.tc_w), 0);
+	CHECK_MSG(tc.tc_w.aw_refuse == NULL, "refused: %s",
+	    tc.tc_w.aw_refuse);
+	CHECK_EQ_INT(tc.tc_w.aw_len, 3);
+	CHECK_EQ_INT(tc.tc_w.aw_ninsn, 1);
+	/* under 2 bytes: refused */
+	arch_window_t w1;
+	CHECK_EQ_INT(arch_window_short(tc.tc_mem + F_MM, sizeof (code) -
+	    F_MM, at(&tc, F_MM), 1, 2, &w1), 0);
+	CHECK(w1.aw_refuse != NULL);
+	CHECK_EQ_INT(tc_build(&tc, F_MM, 1, 0, 0), 0);
+	pad = at(&tc, F_MMPAD + 8);
+	CHECK_EQ_INT(arch_patch_short(at(&tc, F_MM), at(&tc, F_MM) + 200, 3,
+	    j), -ERANGE);
+	CHECK_EQ_INT(arch_patch_short(at(&tc, F_MM), at(&tc, F_MM) - 126, 3,
+	    j), 0);			/* -128 from the jump's end */
+	CHECK_EQ_INT(arch_patch_short(at(&tc, F_MM), at(&tc, F_MM) - 127, 3,
+	    j), -ERANGE);
+	arch_patch(pad, tc.tc_req.at_tramp, ARCH_JMP_LEN, j);
+	memcpy((void *)pad, j, ARCH_JMP_LEN);
+	CHECK_EQ_INT(arch_patch_short(at(&tc, F_MM), pad, 3, j), 0);
+	CHECK(j[0] == 0xeb && (int8_t)j[1] == -10 && j[2] == 0xcc);
+	memcpy(tc.tc_mem + F_MM, j, 3);
+	__builtin___clear_cache((char *)tc.tc_mem,
+	    (char *)tc.tc_mem + MAP_SIZE);
+	CHECK_EQ_INT(call2(&tc, F_MM, 5, 1), 6);
+	CHECK_EQ_INT(call2(&tc, F_MP, 5, 1), 8);
+	CHECK_EQ_INT(call2(&tc, F_MM, 40, 2), 42);
+	CHECK_EQ_INT(*tc.tc_hits, 2);
 }
 
 TEST(tramp_call_last)
@@ -858,7 +921,7 @@ TEST(scan_loop_back)
 	int ind = -1;
 
 	/* its loop jumps back to offset 2: inside an entry's window */
-	CHECK_EQ_INT(arch_scan(code + F_SCAN, sizeof (code) - F_SCAN,
+	CHECK_EQ_INT(arch_scan(code + F_SCAN, F_MP - F_SCAN,
 	    0x1000 + F_SCAN, on_target, &tg, &ind), 0);
 	CHECK_EQ_INT(ind, 0);
 	CHECK_EQ_INT(tg.tg_n, 1);
