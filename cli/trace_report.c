@@ -304,6 +304,18 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 		trace_print_json(tr, l, n, pid, have_status, status, total);
 	else
 		trace_print_text(tr, l, n);
+	/*
+	 * Hits a trampoline counted without the stop -U asked for: say so,
+	 * or the stacks would seem to add up to less than the hits.
+	 */
+	unsigned long long missed = 0;
+	for (size_t i = 0; i < n; i++)
+		missed += l[i].tl_missed;
+	if (missed > 0 && !tr->tr_json)
+		fprintf(tr->tr_out, "dtproc: %llu of %llu hits counted but "
+		    "not stopped at (the thread blocked or handled SIGURG, "
+		    "or was a vfork child): no stack for them\n", missed,
+		    total);
 	free(l);
 }
 

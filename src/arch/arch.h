@@ -286,6 +286,27 @@ void arch_tramp_where(const arch_tramp_t *t, uintptr_t site,
 int arch_scan(const uint8_t *text, size_t n, uintptr_t addr,
     void (*target)(void *arg, uintptr_t to), void *arg, int *indirect);
 /*
+ * The same, and the fixed addresses the function's instructions name
+ * (for bounding its jump tables): ASC_REF, when not NULL, is given each
+ * rip-relative memory operand's address (ARCH_REF_LEA for a lea: an
+ * address taken, perhaps a label's; ARCH_REF_RIP otherwise) and each
+ * displacement of a memory operand with no base register (ARCH_REF_ABS:
+ * a non-PIC table, `jmp *TABLE(,%rax,8)`; fs/gs ones left out), in
+ * instruction order, repeats included.  arch_scan is this with no REF.
+ */
+#define ARCH_REF_RIP	1
+#define ARCH_REF_LEA	2
+#define ARCH_REF_ABS	3
+typedef struct arch_scan_cb {
+	/* a direct branch's or call's target */
+	void (*asc_target)(void *arg, uintptr_t to);
+	/* a fixed address named (ARCH_REF_*), or NULL */
+	void (*asc_ref)(void *arg, uintptr_t at, int kind);
+	void *asc_arg;		/* both callbacks' ARG */
+} arch_scan_cb_t;
+int arch_scan_refs(const uint8_t *text, size_t n, uintptr_t addr,
+    const arch_scan_cb_t *cb, int *indirect);
+/*
  * Are TEXT's N bytes padding (nops, int3, zeros) nothing executes?  A
  * nop cut short by the end of the range counts.
  */

@@ -3,7 +3,8 @@
  * targets of its direct branches and calls (a branch from anywhere in an
  * object into a site's window rules the patch out), whether it jumps
  * through a register or a table (targets unknown), and whether the bytes
- * after a function are padding that nothing runs.
+ * after a function are padding that nothing runs; and, for bounding
+ * jump tables, the fixed addresses its instructions name.
  *
  * The sweep is linear: a function's bytes are decoded one instruction
  * after another, and a byte that does not decode (data in text, a jump
@@ -30,9 +31,41 @@ scan_indirect(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 	    ops[0].mem.index == ZYDIS_REGISTER_NONE);
 }
 
+/*
+ * The fixed addresses an instruction names, for REF: rip-relative
+ * operands (a lea's is an address taken, perhaps a label's), and memory
+ * operands with no base register (a non-PIC table, `jmp
+ * *TABLE(,%rax,8)`).  fs and gs operands are thread-relative, not ours.
+ */
+static void
+scan_refs(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+    uintptr_t pc, const arch_scan_cb_t *cb)
+{
+	for (int i = 0; i < in->operand_count_visible; i++) {
+		const ZydisDecodedOperand *o = &ops[i];
+		ZyanU64 at;
+
+		if (o->type != ZYDIS_OPERAND_TYPE_MEMORY ||
+		    o->mem.segment == ZYDIS_REGISTER_FS ||
+		    o->mem.segment == ZYDIS_REGISTER_GS)
+			continue;
+		if (o->mem.base == ZYDIS_REGISTER_RIP &&
+		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(in, o, pc, &at)))
+			cb->asc_ref(cb->asc_arg, (uintptr_t)at,
+			    in->mnemonic == ZYDIS_MNEMONIC_LEA ?
+			    ARCH_REF_LEA : ARCH_REF_RIP);
+		else if (o->mem.base == ZYDIS_REGISTER_NONE &&
+		    o->mem.disp.has_displacement &&
+		    in->mnemonic != ZYDIS_MNEMONIC_LEA)	/* arithmetic */
+			cb->asc_ref(cb->asc_arg,
+			    (uintptr_t)(int64_t)o->mem.disp.value,
+			    ARCH_REF_ABS);
+	}
+}
+
 int
-arch_scan(const uint8_t *text, size_t n, uintptr_t addr,
-    void (*target)(void *arg, uintptr_t to), void *arg, int *indirect)
+arch_scan_refs(const uint8_t *text, size_t n, uintptr_t addr,
+    const arch_scan_cb_t *cb, int *indirect)
 {
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -52,12 +85,23 @@ arch_scan(const uint8_t *text, size_t n, uintptr_t addr,
 		    ops[0].imm.is_relative &&
 		    ZYAN_SUCCESS(ZydisCalcAbsoluteAddress(&in, &ops[0],
 		    addr + off, &to)))
-			target(arg, (uintptr_t)to);
+			cb->asc_target(cb->asc_arg, (uintptr_t)to);
 		else if (scan_indirect(&in, ops))
 			*indirect = 1;
+		if (cb->asc_ref != NULL)
+			scan_refs(&in, ops, addr + off, cb);
 		off += in.length;
 	}
 	return 0;
+}
+
+int
+arch_scan(const uint8_t *text, size_t n, uintptr_t addr,
+    void (*target)(void *arg, uintptr_t to), void *arg, int *indirect)
+{
+	arch_scan_cb_t cb = { target, NULL, arg };
+
+	return arch_scan_refs(text, n, addr, &cb, indirect);
 }
 
 /*

@@ -24,8 +24,33 @@
  * itself runs outside the lock; two threads analysing one file at once
  * both finish, and the second result is dropped.
  *
- * Left out: bounding switch tables.  A function with any indirect jump
- * (other than a rip-relative GOT slot, a tail call) is refused whole.
+ * Indirect jumps (other than through a rip-relative GOT slot, a tail
+ * call) are bounded by reading the tables they may go through.  gcc
+ * reaches a switch table or a computed goto's label array through a
+ * fixed address: `lea TABLE(%rip)` then int32 entries relative to
+ * TABLE (PIC), `jmp *TABLE(,%rax,8)` with 8-byte absolute entries
+ * (non-PIC), label addresses in .data.rel.ro (absolute once
+ * relocated), or int32 label differences from a label of the function
+ * (glibc's vfprintf: the base taken with a lea).  So for a function
+ * with an indirect jump, every fixed address it names that lies in a
+ * readable mapping of the object is read both ways (int32 from the
+ * address or from each label the function takes, int64 absolute),
+ * taking entries while they land in the function, in a .cold part (a
+ * case may sit there) or in code no symbol covers, at most
+ * PRB_SCAN_ENTRIES: each one is a branch target, under the object-wide
+ * rule.  An entry landing in another function ends the table.  Strings and constants
+ * read so add a few false targets at worst.  A function naming no such
+ * address jumps through pointers it was given (tail calls: entries);
+ * one naming an address the process cannot read (PROT_NONE, a failed
+ * read) cannot be bounded and is refused ("jump table unreadable").
+ * Every rip-relative lea of an address in code is a target too, in
+ * every function: a label's address may be jumped to (or pushed and
+ * returned to) from anywhere.  Entries in .data.rel.ro are read as the
+ * process has them, relocated: the analysis is asked for once an
+ * object is loaded and relocated (a probe is armed at a consistency
+ * point), and were it asked before, entries not yet relocated would
+ * only be missing targets of another form -- the mapping is still
+ * writable then, and writable data is read the same way.
  */
 #include "probe.h"
 
@@ -37,18 +62,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #define PRB_SCAN_FILES	32		/* files kept */
 #define PRB_SCAN_CHUNK	(1UL << 20)	/* text read at once */
 #define PRB_SCAN_GAP	(1UL << 20)	/* larger gaps are not code */
 #define PRB_SCAN_UNSIZED (64UL << 10)	/* an unsized symbol's reach */
+#define PRB_SCAN_ENTRIES 4096		/* entries of one table, at most */
+#define PRB_SCAN_PEEK	256		/* a table's first read */
 
 /* One function of a file: [pf_start, pf_start + pf_size) from the bias. */
 typedef struct prb_func {
 	uint32_t pf_start;
 	uint32_t pf_size;	/* 0: not decoded (unreadable, unsized) */
-	uint32_t pf_indirect;	/* has an indirect jump */
+	uint32_t pf_flags;
+#define PRB_F_UNBOUNDED	0x1	/* an indirect jump not bounded (a
+				   table it names is unreadable) */
+#define PRB_F_COLD	0x2	/* a function's .cold part */
 } prb_func_t;
 
 /* One file's analysis, immutable once listed. */
@@ -133,6 +164,14 @@ typedef struct prb_build {
 	uint8_t *pb_buf;
 	size_t pb_bufsz, pb_buflen;
 	uintptr_t pb_bufat;
+	/* the object's mappings (its file's), and where its code lies */
+	pt_map_t *pb_maps;
+	size_t pb_nmaps, pb_mapsn;	/* the file's; all read (to free) */
+	uintptr_t pb_xlo, pb_xhi;
+	uintptr_t pb_flo, pb_fhi;	/* the range being decoded */
+	/* the fixed addresses named by the range being decoded */
+	uintptr_t *pb_ref;
+	size_t pb_nref, pb_refmax;
 } prb_build_t;
 
 static int
@@ -159,7 +198,8 @@ prb_build_func(const sym_info_t *si, void *arg)
 	b->pb_func[b->pb_nfunc].pf_start = (uint32_t)(si->sy_addr - b->pb_bias);
 	b->pb_func[b->pb_nfunc].pf_size = si->sy_size > UINT32_MAX ? 0 :
 	    (uint32_t)si->sy_size;
-	b->pb_func[b->pb_nfunc].pf_indirect = 0;
+	b->pb_func[b->pb_nfunc].pf_flags = si->sy_name != NULL &&
+	    strstr(si->sy_name, ".cold") != NULL ? PRB_F_COLD : 0;
 	b->pb_nfunc++;
 	return 0;
 }
@@ -183,6 +223,35 @@ prb_build_target(void *arg, uintptr_t to)
 		b->pb_tgtmax = nm;
 	}
 	b->pb_tgt[b->pb_ntgt++] = (uint32_t)(to - b->pb_bias);
+}
+
+/* Is TO in the object's code (for a table's entries: go on)? */
+static int
+prb_build_code(const prb_build_t *b, uintptr_t to)
+{
+	return to >= b->pb_xlo && to < b->pb_xhi;
+}
+
+static void
+prb_build_ref(void *arg, uintptr_t at, int kind)
+{
+	prb_build_t *b = arg;
+
+	/* a label's address taken: it may be jumped or returned to */
+	if (kind == ARCH_REF_LEA && prb_build_code(b, at))
+		prb_build_target(b, at);
+	if (b->pb_nref == b->pb_refmax) {
+		size_t nm = b->pb_refmax ? 2 * b->pb_refmax : 256;
+		uintptr_t *v = realloc(b->pb_ref, nm * sizeof (*v));
+
+		if (v == NULL) {
+			b->pb_nomem = 1;
+			return;
+		}
+		b->pb_ref = v;
+		b->pb_refmax = nm;
+	}
+	b->pb_ref[b->pb_nref++] = at;
 }
 
 static int
@@ -240,25 +309,234 @@ prb_build_text(pt_proc_t *P, prb_build_t *b, uintptr_t at, size_t len)
 	return b->pb_buf;
 }
 
-/* Decode [START, START+SIZE) of the object; its indirect flag. */
+/* The mapping of the object's file holding AT, or NULL. */
+static const pt_map_t *
+prb_build_map(const prb_build_t *b, uintptr_t at)
+{
+	for (size_t i = 0; i < b->pb_nmaps; i++) {
+		if (at >= b->pb_maps[i].pm_start && at < b->pb_maps[i].pm_end)
+			return &b->pb_maps[i];
+	}
+	return NULL;
+}
+
+/*
+ * May a table of the range being decoded go to TO?  Into the range,
+ * into a function's .cold part (a case may be there), or into code no
+ * symbol covers (a .dynsym object's local functions and cold parts);
+ * not into another function, nor out of the code: the table has ended
+ * (gcc's tables of one file lie end to end, and the next one's entries
+ * read from the first's address land in other functions).
+ */
+static int
+prb_build_entry(const prb_build_t *b, uintptr_t to)
+{
+	size_t lo = 0, hi = b->pb_nfunc;
+	const prb_func_t *g;
+	uintptr_t off;
+
+	if (!prb_build_code(b, to))
+		return 0;
+	if (to >= b->pb_flo && to < b->pb_fhi)
+		return 1;
+	if (to < b->pb_bias || to - b->pb_bias > UINT32_MAX)
+		return 0;
+	off = to - b->pb_bias;
+	while (lo < hi) {		/* the last function starting <= OFF */
+		size_t mid = (lo + hi) / 2;
+
+		if (b->pb_func[mid].pf_start <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 1;
+	g = &b->pb_func[lo - 1];
+	return off >= (uintptr_t)g->pf_start + g->pf_size ||
+	    (g->pf_flags & PRB_F_COLD);
+}
+
+/*
+ * The entries of a table at AT read from BUF (LEN bytes) as int32
+ * offsets from BASE (SZ 4) or absolute int64 (SZ 8, BASE 0), added as
+ * targets while prb_build_entry lets them.  1 if they ran to the
+ * end of BUF (more may follow), else 0.
+ */
+static int
+prb_build_walk(prb_build_t *b, const uint8_t *buf, size_t len, size_t sz,
+    uintptr_t base)
+{
+	size_t i;
+
+	for (i = 0; i + sz <= len; i += sz) {
+		uintptr_t to;
+
+		if (sz == 4) {
+			int32_t e;
+
+			memcpy(&e, buf + i, sizeof (e));
+			to = base + (uintptr_t)(intptr_t)e;
+		} else {
+			memcpy(&to, buf + i, sizeof (to));
+		}
+		if (!prb_build_entry(b, to))
+			return 0;
+		prb_build_target(b, to);
+	}
+	return 1;
+}
+
+/*
+ * Read the table at AT, every way (see the top): -EFAULT if it cannot
+ * be read.  BASES: the addresses in the function itself that it names
+ * (labels a table's int32 entries may count from).
+ */
+static int
+prb_build_table(pt_proc_t *P, prb_build_t *b, const pt_map_t *m,
+    uintptr_t at, const uintptr_t *bases, size_t nbases)
+{
+	uint8_t *buf;
+	size_t want = PRB_SCAN_PEEK, avail = m->pm_end - at;
+	ssize_t n;
+	int more;
+
+	if ((buf = malloc(PRB_SCAN_ENTRIES * 8)) == NULL) {
+		b->pb_nomem = 1;
+		return 0;
+	}
+	for (;;) {
+		if (want > avail)
+			want = avail;
+		/* code as the file has it, not under our patches */
+		n = (m->pm_prot & PROT_EXEC) ? pt_text_read(P, at, buf, want) :
+		    pt_mem_read(P, at, buf, want);
+		if (n <= 0) {
+			free(buf);
+			return -EFAULT;
+		}
+		/* the targets of a short read are added again: kept unique */
+		more = prb_build_walk(b, buf, (size_t)n, 4, at);
+		more |= prb_build_walk(b, buf, (size_t)n, 8, 0);
+		for (size_t i = 0; i < nbases; i++)
+			more |= prb_build_walk(b, buf, (size_t)n, 4, bases[i]);
+		if (!more || (size_t)n < want || want == avail ||
+		    want == PRB_SCAN_ENTRIES * 8)
+			break;
+		want = PRB_SCAN_ENTRIES * 8;
+	}
+	free(buf);
+	return 0;
+}
+
+static int
+prb_cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Bound the indirect jumps of [AT, AT+SIZE), the addresses it names
+ * in pb_ref: 0, or 1 when a table cannot be read.
+ */
+static int
+prb_build_tables(pt_proc_t *P, prb_build_t *b, uintptr_t at, size_t size)
+{
+	size_t i, j, lo, hi;
+	int unbounded = 0;
+
+	if (b->pb_nmaps == 0)
+		return 1;		/* no maps: nothing can be bounded */
+	qsort(b->pb_ref, b->pb_nref, sizeof (*b->pb_ref), prb_cmp_ptr);
+	for (i = j = 0; i < b->pb_nref; i++) {
+		if (j == 0 || b->pb_ref[j - 1] != b->pb_ref[i])
+			b->pb_ref[j++] = b->pb_ref[i];
+	}
+	b->pb_nref = j;
+	/* the labels of the function itself: a run of the sorted refs */
+	for (lo = 0; lo < j && b->pb_ref[lo] < at; lo++)
+		;
+	for (hi = lo; hi < j && b->pb_ref[hi] < at + size; hi++)
+		;
+	for (i = 0; i < j; i++) {
+		const pt_map_t *m = prb_build_map(b, b->pb_ref[i]);
+
+		if (m == NULL)
+			continue;	/* another object's, or its bss */
+		if (!(m->pm_prot & PROT_READ) ||
+		    prb_build_table(P, b, m, b->pb_ref[i], b->pb_ref + lo,
+		    hi - lo) != 0)
+			unbounded = 1;
+	}
+	return unbounded;
+}
+
+/*
+ * Decode [START, START+SIZE) of the object: 0, 1 when it has an
+ * indirect jump that cannot be bounded, or -errno.
+ */
 static int
 prb_build_decode(pt_proc_t *P, prb_build_t *b, uint32_t start,
     uint32_t size)
 {
+	arch_scan_cb_t cb = { prb_build_target, prb_build_ref, b };
 	uintptr_t at = b->pb_bias + start;
 	const uint8_t *text = prb_build_text(P, b, at, size);
 	int indirect = 0;
 
 	if (text == NULL)
 		return -EFAULT;
-	if (arch_scan(text, size, at, prb_build_target, b, &indirect) < 0)
+	b->pb_nref = 0;
+	b->pb_flo = at;
+	b->pb_fhi = at + size;
+	if (arch_scan_refs(text, size, at, &cb, &indirect) < 0)
 		return -EINVAL;
-	return indirect;
+	/* the tables' reads reuse nothing of the text buffer */
+	return indirect ? prb_build_tables(P, b, at, size) : 0;
 }
 
-/* Analyse the object of FN (a function of it) in P: a new prb_scan_t. */
+/*
+ * The mappings of the object's file (DEV, INO) in P, and the span of
+ * its code.  None found (maps unreadable): every indirect jump is
+ * refused.
+ */
+static void
+prb_build_maps(pt_proc_t *P, prb_build_t *b, dev_t dev, ino_t ino)
+{
+	size_t i, j;
+
+	if (pt_maps_read(pt_pid(P), &b->pb_maps, &b->pb_mapsn) != 0) {
+		b->pb_maps = NULL;
+		b->pb_mapsn = 0;
+		return;
+	}
+	/* the file's first: a swap keeps every entry for the free */
+	for (i = j = 0; i < b->pb_mapsn; i++) {
+		pt_map_t *m = &b->pb_maps[i], t;
+
+		if (m->pm_dev != dev || m->pm_inode != ino)
+			continue;
+		if ((m->pm_prot & PROT_EXEC) && (b->pb_xhi == 0 ||
+		    m->pm_start < b->pb_xlo))
+			b->pb_xlo = m->pm_start;
+		if ((m->pm_prot & PROT_EXEC) && m->pm_end > b->pb_xhi)
+			b->pb_xhi = m->pm_end;
+		t = b->pb_maps[j];
+		b->pb_maps[j++] = *m;
+		*m = t;
+	}
+	b->pb_nmaps = j;
+}
+
+/*
+ * Analyse the object of FN (a function of it) in P, its file (DEV, INO):
+ * a new prb_scan_t.
+ */
 static prb_scan_t *
-prb_scan_build(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn)
+prb_scan_build(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn, dev_t dev,
+    ino_t ino)
 {
 	prb_build_t b;
 	prb_scan_t *ps;
@@ -282,6 +560,7 @@ prb_scan_build(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn)
 		b.pb_func[j++] = b.pb_func[i];
 	}
 	b.pb_nfunc = j;
+	prb_build_maps(P, &b, dev, ino);
 	for (i = 0; i < b.pb_nfunc; i++) {
 		prb_func_t *f = &b.pb_func[i];
 		uint32_t next = i + 1 < b.pb_nfunc ? f[1].pf_start : 0;
@@ -300,7 +579,7 @@ prb_scan_build(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn)
 		if ((rv = prb_build_decode(P, &b, f->pf_start, f->pf_size)) < 0)
 			f->pf_size = 0;		/* not analysed: refused */
 		else
-			f->pf_indirect = (uint32_t)rv;
+			f->pf_flags |= rv ? PRB_F_UNBOUNDED : 0;
 		if (f->pf_start + f->pf_size > end)
 			end = f->pf_start + f->pf_size;
 	}
@@ -315,6 +594,8 @@ prb_scan_build(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn)
 	if ((ps = calloc(1, sizeof (*ps))) == NULL)
 		goto fail;
 	free(b.pb_buf);
+	free(b.pb_ref);
+	pt_maps_free(b.pb_maps, b.pb_mapsn);
 	/* shrink to what is kept: the LRU's memory is the sum of these */
 	if (j == 0) {
 		free(b.pb_tgt);
@@ -331,6 +612,8 @@ prb_scan_build(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn)
 	return ps;
 fail:
 	free(b.pb_buf);
+	free(b.pb_ref);
+	pt_maps_free(b.pb_maps, b.pb_mapsn);
 	free(b.pb_tgt);
 	free(b.pb_func);
 	return NULL;
@@ -421,8 +704,9 @@ prb_scan_rules(const prb_scan_t *ps, const sym_info_t *fn, uintptr_t patch,
 
 		if (g->pf_start > start)
 			break;
-		if (g->pf_indirect && start < g->pf_start + g->pf_size)
-			return "indirect jump in the function";
+		if ((g->pf_flags & PRB_F_UNBOUNDED) &&
+		    start < g->pf_start + g->pf_size)
+			return "jump table unreadable";
 	}
 	return NULL;
 }
@@ -451,7 +735,7 @@ prb_scan_check(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn,
 	(void) pthread_mutex_unlock(&prb_scan_lock);
 
 	/* the decode, unlocked: other control threads go on meanwhile */
-	if ((ps = prb_scan_build(P, S, fn)) == NULL)
+	if ((ps = prb_scan_build(P, S, fn, dev, ino)) == NULL)
 		return "object not analysed";
 	ps->ps_dev = dev;
 	ps->ps_ino = ino;

@@ -264,6 +264,12 @@ pt_page_make(pt_proc_t *P, pid_t keep, struct pt_page *pg, const char **step)
 	h->ph_pid = (int32_t)pt_page_nspid(P);
 	h->ph_size = PT_PAGE_SIZE;
 	h->ph_ctroff = PT_PAGE_CTROFF;
+	/*
+	 * Taken with trylock: a fresh mutex, so it cannot fail, and held
+	 * for the image's life it orders no other lock (a lock that never
+	 * waits; ThreadSanitizer would see an inversion with the handle's
+	 * lock otherwise).
+	 */
 	*step = "owner mutex";
 	if ((rv = pthread_mutexattr_init(&ma)) != 0 ||
 	    (rv = pthread_mutexattr_setpshared(&ma,
@@ -271,7 +277,7 @@ pt_page_make(pt_proc_t *P, pid_t keep, struct pt_page *pg, const char **step)
 	    (rv = pthread_mutexattr_setrobust(&ma,
 	    PTHREAD_MUTEX_ROBUST)) != 0 ||
 	    (rv = pthread_mutex_init(&h->ph_owner, &ma)) != 0 ||
-	    (rv = pthread_mutex_lock(&h->ph_owner)) != 0) {
+	    (rv = pthread_mutex_trylock(&h->ph_owner)) != 0) {
 		munmap(local, PT_PAGE_SIZE);
 		pt_page_undo(P, keep, -1, (uintptr_t)at);
 		return -rv;

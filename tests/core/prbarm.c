@@ -9,9 +9,13 @@
  *
  *   prbarm_plain_patched	a C function's entry: a trampoline; hits
  *		counted without a stop; disarm restores the text
- *   prbarm_refusals		a loop back into the first bytes, jmp *%rax,
- *		a lone ret before code, 3 bytes before code: int3s with
- *		their reasons; PRB_INT3 honoured
+ *   prbarm_refusals		a loop back into the first bytes, a jump
+ *		table entry 2 bytes into the first window, a lone ret before
+ *		code, 3 bytes before code: int3s with their reasons; PRB_INT3
+ *		honoured
+ *   prbarm_jump_tables	a gcc -O2 switch (jump table), a lea'd label
+ *		jumped to, a tail call through a register: patched, every
+ *		case right while armed, hits counted
  *   prbarm_padding_rule	a lone ret before padding: patched, runs
  *   prbarm_short_pad	a memmove-shaped function (a branch 3 bytes in,
  *		padding before) and a 3-byte function: patched through pads,
@@ -19,7 +23,9 @@
  *		with code all around: refused as before
  *   prbarm_libc_census		every libc function asked: >= 90% patchable,
  *		the reasons counted (printed as "# census" lines);
- *		__memmove_avx_unaligned_erms refused for mempcpy's branch
+ *		__memmove_avx_unaligned_erms refused for mempcpy's branch;
+ *		functions with jump tables (internal_fnmatch,
+ *		__gconv_transform_utf8_internal...) patched
  *   prbarm_dl_debug_state	ld.so's _dl_debug_state (the rtld agent's
  *		site): patched under the padding rule
  *   prbarm_scan_cached		a second process of the same files reuses
@@ -42,14 +48,16 @@
 #include <pthread.h>
 #include <sys/syscall.h>
 
-#define SUM	65		/* pa_outer(5) */
+#define SUM	78		/* pa_outer(5) */
 #define NREASON	16
 
 struct pa {
 	struct victim v;
 	pt_proc_t *P;
 	sym_proc_t *S;
-	uintptr_t plain, loop, ijmp, ret1, ret1c, shrt, after, outer, mm, np;
+	uintptr_t plain, loop, ijmp, ret1, ret1c, shrt, after, outer;
+	uintptr_t sw, jtab, tail;
+	uintptr_t mm, np;
 };
 
 static void
@@ -67,6 +75,9 @@ pa_start(struct pa *a)
 	a->shrt = line_field(line, "short");
 	a->after = line_field(line, "after");
 	a->outer = line_field(line, "outer");
+	a->sw = line_field(line, "switch");
+	a->jtab = line_field(line, "jtab");
+	a->tail = line_field(line, "tail");
 	a->mm = line_field(line, "mm");
 	a->np = line_field(line, "np");
 	a->P = grab_ok(a->v.pid, 0);
@@ -157,21 +168,21 @@ TEST(prbarm_refusals)
 
 	pa_start(&a);
 	check_refusal(&a, a.loop, "a branch targets the window");
-	check_refusal(&a, a.ijmp, "indirect jump in the function");
+	check_refusal(&a, a.jtab, "a branch targets the window");
 	check_refusal(&a, a.ret1c, "window runs past the function's end");
 	check_refusal(&a, a.np, "a branch targets the window");
 	pa_arm(&a, a.loop, 0, PRB_HOW_INT3, "a branch targets the window");
 	CHECK_EQ_INT(pt_site_kind(a.P, a.loop), 0);
-	pa_arm(&a, a.ijmp, PRB_TRAP, PRB_HOW_INT3,
-	    "indirect jump in the function");
+	pa_arm(&a, a.jtab, PRB_TRAP, PRB_HOW_INT3,
+	    "a branch targets the window");
 	pa_arm(&a, a.plain, PRB_INT3, PRB_HOW_INT3, "int3 asked");
 	CHECK_EQ_INT(pt_site_kind(a.P, a.plain), 0);
 	CHECK_PT(prb_disarm(a.P, a.loop, 0));
-	CHECK_PT(prb_disarm(a.P, a.ijmp, PRB_TRAP));
+	CHECK_PT(prb_disarm(a.P, a.jtab, PRB_TRAP));
 	CHECK_PT(prb_disarm(a.P, a.plain, PRB_INT3));
 	CHECK(pt_site_kind(a.P, a.plain) < 0);
 	CHECK_EQ_INT(text_matches_file(a.v.pid, a.loop, 16), 1);
-	CHECK_EQ_INT(text_matches_file(a.v.pid, a.ijmp, 16), 1);
+	CHECK_EQ_INT(text_matches_file(a.v.pid, a.jtab, 16), 1);
 	CHECK_EQ_INT(text_matches_file(a.v.pid, a.plain, 16), 1);
 	CHECK_PT(pt_resume(a.P));
 	pa_call(&a);
@@ -252,6 +263,53 @@ TEST(prbarm_short_pad)
 	pa_finish(&a);
 }
 
+/* The victim's "s" line: every switch case's result, and pa_jtab's. */
+static void
+pa_switched(struct pa *a, char *line, size_t len)
+{
+	victim_send(&a->v, "s\n");
+	victim_expect(&a->v, line, len, "switched ");
+}
+
+TEST(prbarm_jump_tables)
+{
+	char before[256], after[256];
+	uint64_t hits, missed;
+	struct pa a;
+
+	pa_start(&a);
+	check_refusal(&a, a.sw, NULL);
+	check_refusal(&a, a.ijmp, NULL);
+	check_refusal(&a, a.tail, NULL);
+	check_refusal(&a, a.jtab, "a branch targets the window");
+	CHECK_PT(pt_resume(a.P));
+	pa_switched(&a, before, sizeof (before));
+	pa_arm(&a, a.sw, 0, PRB_HOW_TRAMP, NULL);
+	pa_arm(&a, a.ijmp, 0, PRB_HOW_TRAMP, NULL);
+	pa_arm(&a, a.tail, 0, PRB_HOW_TRAMP, NULL);
+	pa_switched(&a, after, sizeof (after));
+	CHECK_MSG(strcmp(before, after) == 0, "armed: \"%s\", not \"%s\"",
+	    after, before);
+	pa_call(&a);
+	pa_call(&a);
+	CHECK_PT(pt_tramp_count(a.P, a.sw, &hits, &missed));
+	CHECK_EQ_INT(hits, 14);		/* -2..11 */
+	CHECK_PT(pt_tramp_count(a.P, a.ijmp, &hits, &missed));
+	CHECK_EQ_INT(hits, 2);
+	CHECK_PT(pt_tramp_count(a.P, a.tail, &hits, &missed));
+	CHECK_EQ_INT(hits, 2);
+	CHECK_PT(prb_disarm(a.P, a.sw, 0));
+	CHECK_PT(prb_disarm(a.P, a.ijmp, 0));
+	CHECK_PT(prb_disarm(a.P, a.tail, 0));
+	CHECK_EQ_INT(text_matches_file(a.v.pid, a.sw, 16), 1);
+	CHECK_EQ_INT(text_matches_file(a.v.pid, a.ijmp, 16), 1);
+	CHECK_EQ_INT(text_matches_file(a.v.pid, a.tail, 16), 1);
+	pa_switched(&a, after, sizeof (after));
+	CHECK_MSG(strcmp(before, after) == 0, "disarmed: \"%s\", not \"%s\"",
+	    after, before);
+	pa_finish(&a);
+}
+
 /* ---- libc ---- */
 
 struct census {
@@ -289,6 +347,8 @@ census_cb(const sym_info_t *si, void *arg)
 
 TEST_TIMEOUT(prbarm_libc_census, 120)
 {
+	static const char *jt[] = { "internal_fnmatch", "internal_fnwmatch",
+	    "__gconv_transform_utf8_internal", "_dl_mcount_wrapper_check" };
 	struct census c = { 0 };
 	sym_info_t mm, mp;
 	struct pa a;
@@ -314,6 +374,19 @@ TEST_TIMEOUT(prbarm_libc_census, 120)
 	else
 		printf("# census libc: no __memmove_avx_unaligned_erms "
 		    "and __mempcpy_avx_unaligned_erms here\n");
+	/* hot functions with jump tables (find -name: 130k-155k hits) */
+	for (size_t i = 0; i < sizeof (jt) / sizeof (jt[0]); i++) {
+		char name[128];
+
+		(void) snprintf(name, sizeof (name), "libc.so.6`%s", jt[i]);
+		if (sym_lookup_name(a.S, name, &mm) != 0) {
+			printf("# census libc: skip %s: not in this libc's "
+			    "symbols\n", jt[i]);
+			continue;
+		}
+		check_refusal(&a, mm.sy_addr, NULL);
+		printf("# census libc: %s (jump tables) patchable\n", jt[i]);
+	}
 	CHECK_PT(pt_resume(a.P));
 	pa_call(&a);
 	pa_finish(&a);
@@ -532,10 +605,12 @@ TEST(prbarm_stack_signal_in_tramp)
 	CHECK_CONTAINS(names, "pa_handler");
 	CHECK(strstr(names, "dtproc-tramp") == NULL);
 	CHECK_PT(run_default(a.P, &ev));
-	/* pa_outer's own call of pa_after */
-	wait_for_event(a.P, PT_EV_BREAKPOINT, &ev, &c, 100);
-	CHECK_EQ_INT(ev.pe_addr, a.after);
-	CHECK_PT(run_default(a.P, &ev));
+	/* pa_outer's own call of pa_after, then pa_tail's jump to it */
+	for (k = 0; k < 2; k++) {
+		wait_for_event(a.P, PT_EV_BREAKPOINT, &ev, &c, 100);
+		CHECK_EQ_INT(ev.pe_addr, a.after);
+		CHECK_PT(run_default(a.P, &ev));
+	}
 	victim_expect(&a.v, line, sizeof (line), "called ");
 	CHECK_EQ_INT(line_field(line, "sum"), SUM);
 	CHECK_EQ_INT(line_field(line, "sig"), SIGUSR1 + 1);

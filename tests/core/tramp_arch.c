@@ -968,6 +968,62 @@ TEST(scan_indirect)
 	CHECK(tg.tg_found);
 }
 
+typedef struct refs {
+	int r_n;
+	uintptr_t r_at[8];
+	int r_kind[8];
+} refs_t;
+
+static void
+on_ref(void *arg, uintptr_t at, int kind)
+{
+	refs_t *r = arg;
+
+	if (r->r_n < 8) {
+		r->r_at[r->r_n] = at;
+		r->r_kind[r->r_n++] = kind;
+	}
+}
+
+static void
+on_nothing(void *arg, uintptr_t to)
+{
+	(void) arg;
+	(void) to;
+}
+
+/* The fixed addresses a function names: what jump tables are found by. */
+TEST(scan_refs)
+{
+	static const uint8_t code[] = {
+		0x48, 0x8d, 0x15, 0x10, 0, 0, 0,	/* lea 0x10(%rip),%rdx */
+		0x48, 0x63, 0x0c, 0x8a,		/* movslq (%rdx,%rcx,4),%rcx */
+		0x48, 0x01, 0xd1,		/* add %rdx,%rcx */
+		0x3e, 0xff, 0xe1,		/* notrack jmp *%rcx */
+		0xff, 0x24, 0xc5, 0, 0x10, 0x40, 0,	/* jmp *0x401000(,%rax,8) */
+		0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0,	/* mov %fs:0x28 */
+		0x48, 0x8b, 0x05, 0x20, 0, 0, 0,	/* mov 0x20(%rip),%rax */
+		0x48, 0x8d, 0x04, 0xc5, 0x08, 0, 0, 0,	/* lea 8(,%rax,8) */
+	};
+	arch_scan_cb_t cb;
+	refs_t r = { 0 };
+	int ind;
+
+	cb.asc_target = on_nothing;
+	cb.asc_ref = on_ref;
+	cb.asc_arg = &r;
+	CHECK_EQ_INT(arch_scan_refs(code, sizeof (code), 0x2000, &cb, &ind),
+	    0);
+	CHECK_EQ_INT(ind, 1);
+	CHECK_EQ_INT(r.r_n, 3);
+	CHECK_EQ_INT(r.r_at[0], 0x2000 + 7 + 0x10);
+	CHECK_EQ_INT(r.r_kind[0], ARCH_REF_LEA);
+	CHECK_EQ_INT(r.r_at[1], 0x401000);
+	CHECK_EQ_INT(r.r_kind[1], ARCH_REF_ABS);
+	CHECK_EQ_INT(r.r_at[2], 0x2000 + 40 + 0x20);
+	CHECK_EQ_INT(r.r_kind[2], ARCH_REF_RIP);
+}
+
 typedef struct libc_scan {
 	int ls_funcs;
 	int ls_indirect;

@@ -5,7 +5,14 @@
  *   pa_plain	a C function: patchable at its entry
  *   pa_loop	its loop branches back 2 bytes into it, no padding in a
  *		short jump's reach (walls of code around it): refused
- *   pa_ijmp	jmp *%rax: refused
+ *   pa_ijmp	lea of a label after it, jmp *%rax: patchable (the label
+ *		is a target, outside the window)
+ *   pa_switch	a C switch of 10 dense cases (gcc -O2: a jump table in
+ *		.rodata): patchable, right for every case
+ *   pa_jtab	a hand-written jump table one of whose entries goes 2
+ *		bytes into the first instruction window, walls of code
+ *		around it: refused
+ *   pa_tail	a tail call through a register: patchable
  *   pa_ret1	a lone ret (1 byte), then padding: patchable (padding rule)
  *   pa_ret1c	a lone ret, another function's code right after: refused
  *   pa_short	3 bytes (mov, ret), then code: patched through a pad (the
@@ -20,7 +27,9 @@
  * "c" calls each function once through pa_outer (the same call path
  * every time, for stacks) and prints "called sum=N sig=M" (N is checked:
  * a bad patch shows as a wrong sum or a crash; M is what SIGUSR1's
- * handler, pa_handler, added up); "q" exits 0.
+ * handler, pa_handler, added up); "s" prints "switched v=..." with
+ * pa_switch's result for -2..11 and pa_jtab's for 0..7 (compared with
+ * the same line before arming); "q" exits 0.
  */
 #include "victim.h"
 
@@ -37,6 +46,9 @@ long pa_mm(long x, long y);	/* x + y */
 long pa_mp(long x, long y);	/* x + 3y, through pa_mm + 3 */
 long pa_np(long x, long y);
 long pa_np_in(long x, long y);
+int pa_jtab(int x);
+int pa_tail(int (*f)(int), int x);
+int pa_switch(int x, int y);
 
 __asm__(
 "	.text\n"
@@ -155,7 +167,75 @@ __asm__(
 "pa_wall4:\n"
 "	.fill 160, 1, 0xf4\n"
 "	.size pa_wall4, .-pa_wall4\n"
+
+/* x+1, then by (x+1)&3: +10, +20, ret, or back to +2 (x+2 again) */
+"	.p2align 4\n"
+"	.type pa_wall5, @function\n"	/* no padding in reach */
+"pa_wall5:\n"
+"	.fill 160, 1, 0xf4\n"
+"	.size pa_wall5, .-pa_wall5\n"
+"	.globl pa_jtab\n"
+"	.type pa_jtab, @function\n"
+"pa_jtab:\n"
+"	.cfi_startproc\n"
+"	mov %edi, %eax\n"		/* 2 bytes */
+"1:	add $1, %eax\n"			/* 3 bytes, at +2: a table's entry */
+"	lea 5f(%rip), %rdx\n"
+"	mov %eax, %ecx\n"
+"	and $3, %ecx\n"
+"	movslq (%rdx,%rcx,4), %rcx\n"
+"	add %rdx, %rcx\n"
+"	jmp *%rcx\n"
+"2:	add $10, %eax\n"
+"	ret\n"
+"3:	add $20, %eax\n"
+"	ret\n"
+"4:	ret\n"
+"	.cfi_endproc\n"
+"	.size pa_jtab, .-pa_jtab\n"
+"	.type pa_wall6, @function\n"
+"pa_wall6:\n"
+"	.fill 160, 1, 0xf4\n"
+"	.size pa_wall6, .-pa_wall6\n"
+"	.section .rodata\n"
+"	.p2align 2\n"
+"5:	.long 2b-5b, 3b-5b, 4b-5b, 1b-5b\n"
+"	.text\n"
+
+/* f(x + 1), jumped to */
+"	.p2align 4\n"
+"	.globl pa_tail\n"
+"	.type pa_tail, @function\n"
+"pa_tail:\n"
+"	.cfi_startproc\n"
+"	mov %rdi, %rax\n"
+"	lea 1(%rsi), %edi\n"
+"	jmp *%rax\n"
+"	.cfi_endproc\n"
+"	.size pa_tail, .-pa_tail\n"
 );
+
+/*
+ * Ten dense cases, each computing from Y (no table of values can stand
+ * for them): a jump table, built -O2 though the victim is -O0.
+ */
+__attribute__((noinline, optimize("O2"))) int
+pa_switch(int x, int y)
+{
+	switch (x) {
+	case 0: return y + 7;
+	case 1: return y * 13;
+	case 2: return y ^ 0x55;
+	case 3: return y + 40;
+	case 4: return y >> 1;
+	case 5: return y * y;
+	case 6: return y - 66;
+	case 7: return y * 9 + 1;
+	case 8: return y | 0x400;
+	case 9: return y * 7 + 2;
+	default: return -1;
+	}
+}
 
 __attribute__((noinline)) int
 pa_plain(int x)
@@ -175,6 +255,8 @@ pa_outer(int x)
 	pa_ret1c();
 	s += pa_short(x);
 	s += pa_after(x);
+	s += pa_jtab(x);
+	s += pa_tail(pa_after, x);
 	/* 6 + 8 + 6 + 8 */
 	s += (int)(pa_mm(x, 1) + pa_mp(x, 1) + pa_np(x, 1) + pa_np_in(x, 1));
 	return s;
@@ -193,13 +275,13 @@ pa_handler(int sig)
 int
 main(void)
 {
-	char buf[64];
+	char buf[64], buf2[256];
 
 	v_init();
 	signal(SIGUSR1, pa_handler);
 	printf("ready %d plain=%#lx loop=%#lx ijmp=%#lx ret1=%#lx "
-	    "ret1c=%#lx short=%#lx after=%#lx outer=%#lx mm=%#lx "
-	    "np=%#lx\n", (int)getpid(),
+	    "ret1c=%#lx short=%#lx after=%#lx outer=%#lx switch=%#lx "
+	    "jtab=%#lx tail=%#lx mm=%#lx np=%#lx\n", (int)getpid(),
 	    (unsigned long)(uintptr_t)pa_plain,
 	    (unsigned long)(uintptr_t)pa_loop,
 	    (unsigned long)(uintptr_t)pa_ijmp,
@@ -208,12 +290,28 @@ main(void)
 	    (unsigned long)(uintptr_t)pa_short,
 	    (unsigned long)(uintptr_t)pa_after,
 	    (unsigned long)(uintptr_t)pa_outer,
+	    (unsigned long)(uintptr_t)pa_switch,
+	    (unsigned long)(uintptr_t)pa_jtab,
+	    (unsigned long)(uintptr_t)pa_tail,
 	    (unsigned long)(uintptr_t)pa_mm,
 	    (unsigned long)(uintptr_t)pa_np);
 	while (v_getline(buf, sizeof (buf)) >= 0) {
 		if (buf[0] == 'q')
 			return 0;
-		if (buf[0] == 'c') {	/* 3x+1 + x + x + x + x+1 + 28 */
+		if (buf[0] == 's') {	/* every case, and the jtab's */
+			int off = 0;
+
+			for (int i = -2; i <= 11; i++)
+				off += snprintf(buf2 + off, sizeof (buf2) - off,
+				    "%d,", pa_switch(i, 3 * i + 1));
+			for (int i = 0; i < 8; i++)
+				off += snprintf(buf2 + off, sizeof (buf2) - off,
+				    "%d,", pa_jtab(i));
+			printf("switched v=%s\n", buf2);
+		}
+		/* 3x+1 + x + x + x + x+1 + x+1 + x+2 + 28,
+		   x = 5 */
+		if (buf[0] == 'c') {
 			int sum = pa_outer(5);
 
 			printf("called sum=%d sig=%d\n", sum, pa_sigsum);
