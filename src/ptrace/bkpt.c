@@ -75,6 +75,15 @@ pt_bp_index(const pt_proc_t *P, uintptr_t addr, int *found)
 	return pt_bp_search(P->pp_bp, P->pp_nbp, addr, found);
 }
 
+/* The first site at or above ADDR (an index into pp_bp). */
+int
+pt_bkpt_lower(const pt_proc_t *P, uintptr_t addr)
+{
+	int found;
+
+	return pt_bp_index(P, addr, &found);
+}
+
 static const pt_bkpt_t *
 pt_bkpt_cfind(const pt_proc_t *P, uintptr_t addr)
 {

@@ -214,7 +214,8 @@ struct pt_proc {
 	pt_tramp_t **pp_trs;	/* live ones, sorted by site */
 	int pp_ntrs, pp_atrs;
 	pthread_mutex_t pp_trlock;
-	int pp_npad;		/* records of pp_trl with tr_padset */
+	struct pt_tramp **pp_pads; /* the records of pp_trl with tr_padset */
+	int pp_npad, pp_apad;
 	int pp_vffree;		/* vfork children let go untraced that may
 				   still run on this memory */
 	struct pt_tscan *pp_tscan; /* threads' pcs and stack words */
@@ -273,6 +274,7 @@ int pt_collect_wait(pt_proc_t *P);
 
 /* bkpt.c */
 pt_bkpt_t *pt_bkpt_find(pt_proc_t *P, uintptr_t addr);
+int pt_bkpt_lower(const pt_proc_t *P, uintptr_t addr);
 int pt_gone_find(pt_proc_t *P, uintptr_t addr);
 int pt_bkpt_remove_all(pt_proc_t *P);
 void pt_bkpt_reset(pt_proc_t *P);

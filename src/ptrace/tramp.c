@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #define PT_SCAN_STACK	(64 * 1024)	/* stack scanned above sp */
+#define PT_TR_REACH	64		/* a site's skip and window end within */
 
 /* What a stopped thread may run next: its pc, and its stack's words. */
 typedef enum pt_tw_kind {
@@ -201,14 +202,50 @@ pt_tr_unlive(pt_proc_t *P, pt_tramp_t *tr)
 }
 
 /* TR leaves the tables and its slot and counters are free (lock held). */
+/*
+ * The records whose pad is written, apart: few (memcpy and short
+ * functions), and looked up at every text read and edit, which must not
+ * walk every trampoline.  Under pp_trlock.
+ */
+static void
+pt_pad_on(pt_proc_t *P, pt_tramp_t *tr)
+{
+	if (tr->tr_padset)
+		return;
+	if (P->pp_npad == P->pp_apad) {
+		int n = P->pp_apad ? P->pp_apad * 2 : 16;
+		pt_tramp_t **a = realloc(P->pp_pads, (size_t)n * sizeof (*a));
+
+		if (a == NULL)
+			abort();	/* a few pointers: as malloc fails */
+		P->pp_pads = a;
+		P->pp_apad = n;
+	}
+	P->pp_pads[P->pp_npad++] = tr;
+	tr->tr_padset = true;
+}
+
+static void
+pt_pad_off(pt_proc_t *P, pt_tramp_t *tr)
+{
+	if (!tr->tr_padset)
+		return;
+	tr->tr_padset = false;
+	for (int i = 0; i < P->pp_npad; i++) {
+		if (P->pp_pads[i] == tr) {
+			P->pp_pads[i] = P->pp_pads[--P->pp_npad];
+			break;
+		}
+	}
+}
+
 static void
 pt_tr_drop(pt_proc_t *P, pt_tramp_t *tr, bool slot)
 {
 	int i = pt_trl_floor(P, tr->tr_slot);
 
 	pt_tr_unlive(P, tr);
-	if (tr->tr_padset)
-		P->pp_npad--;
+	pt_pad_off(P, tr);
 	if (i >= 0 && P->pp_trl[i] == tr) {
 		memmove(&P->pp_trl[i], &P->pp_trl[i + 1],
 		    (size_t)(P->pp_ntrl - i - 1) * sizeof (*P->pp_trl));
@@ -448,8 +485,7 @@ pt_pad_restore(pt_proc_t *P, pt_tramp_t *tr)
 	    sizeof (cur)) != (ssize_t)sizeof (cur))
 		return false;
 	pthread_mutex_lock(&P->pp_trlock);
-	tr->tr_padset = false;
-	P->pp_npad--;
+	pt_pad_off(P, tr);
 	pthread_mutex_unlock(&P->pp_trlock);
 	return true;
 }
@@ -570,8 +606,18 @@ pt_window_clear(pt_proc_t *P, uintptr_t addr, uintptr_t patch, size_t len,
     uintptr_t pad)
 {
 	uintptr_t pend = pad + ARCH_JMP_LEN;
+	/*
+	 * Only sites that start within PT_TR_REACH below the window or the
+	 * pad can reach into them (a site's window and skip are shorter):
+	 * the sorted table is searched, not walked, so arming all of libc
+	 * stays linear.
+	 */
+	uintptr_t from = addr < pad || pad == 0 ? addr : pad;
+	uintptr_t to = pad != 0 && pend > patch + len ? pend : patch + len;
 
-	for (int i = 0; i < P->pp_nbp; i++) {
+	from = from > PT_TR_REACH ? from - PT_TR_REACH : 0;
+	for (int i = pt_bkpt_lower(P, from); i < P->pp_nbp &&
+	    P->pp_bp[i].pb_addr < to; i++) {
 		const pt_bkpt_t *B = &P->pp_bp[i];
 		uintptr_t lo = B->pb_addr, hi = B->pb_addr + 1;
 
@@ -590,8 +636,8 @@ pt_window_clear(pt_proc_t *P, uintptr_t addr, uintptr_t patch, size_t len,
 			    (int)P->pp_pid, (unsigned long)addr,
 			    (unsigned long)B->pb_addr);
 	}
-	for (int i = 0; P->pp_npad > 0 && i < P->pp_ntrl; i++) {
-		const pt_tramp_t *tr = P->pp_trl[i];
+	for (int i = 0; i < P->pp_npad; i++) {
+		const pt_tramp_t *tr = P->pp_pads[i];
 		uintptr_t lo = tr->tr_pad, hi = lo + ARCH_JMP_LEN;
 
 		if (!tr->tr_padset)
@@ -817,8 +863,7 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 			rv = -errno;
 		} else {
 			pthread_mutex_lock(&P->pp_trlock);
-			tr->tr_padset = true;
-			P->pp_npad++;
+			pt_pad_on(P, tr);
 			pthread_mutex_unlock(&P->pp_trlock);
 		}
 	}
@@ -937,8 +982,8 @@ pt_tramp_rebuild(pt_proc_t *P, uintptr_t addr, bool trap)
 	if (tr->tr_pad != 0) {
 		/* the pad's bytes are the new one's */
 		pthread_mutex_lock(&P->pp_trlock);
-		old->tr_padset = false;
-		tr->tr_padset = true;
+		pt_pad_off(P, old);
+		pt_pad_on(P, tr);
 		pthread_mutex_unlock(&P->pp_trlock);
 	}
 	pt_tramp_unrecord(P, tr);
@@ -1109,10 +1154,7 @@ pt_tramp_forget(pt_proc_t *P, pt_bkpt_t *B)
 	   went with the text */
 	pthread_mutex_lock(&P->pp_trlock);
 	pt_tr_unlive(P, tr);
-	if (tr->tr_padset) {
-		tr->tr_padset = false;
-		P->pp_npad--;
-	}
+	pt_pad_off(P, tr);
 	pthread_mutex_unlock(&P->pp_trlock);
 	B->pb_tr = NULL;
 }
@@ -1221,8 +1263,8 @@ pt_tramp_where(pt_proc_t *P, uintptr_t pc, uintptr_t *site_pc,
 		in = 1;
 	}
 	/* at a pad: past the short jump, nothing else done */
-	for (int i = 0; !in && P->pp_npad > 0 && i < P->pp_ntrl; i++) {
-		tr = P->pp_trl[i];
+	for (int i = 0; !in && i < P->pp_npad; i++) {
+		tr = P->pp_pads[i];
 		if (tr->tr_padset && tr->tr_pad == pc) {
 			*site_pc = tr->tr_patch;
 			*depth = 0;
@@ -1316,8 +1358,8 @@ void
 pt_tramp_text_pads(const pt_proc_t *P, uintptr_t addr, uint8_t *buf,
     size_t n)
 {
-	for (int i = 0; P->pp_npad > 0 && i < P->pp_ntrl; i++) {
-		const pt_tramp_t *tr = P->pp_trl[i];
+	for (int i = 0; i < P->pp_npad; i++) {
+		const pt_tramp_t *tr = P->pp_pads[i];
 
 		if (!tr->tr_padset || tr->tr_pad >= addr + n ||
 		    tr->tr_pad + ARCH_JMP_LEN <= addr)
@@ -1334,8 +1376,8 @@ pt_tramp_text_pads(const pt_proc_t *P, uintptr_t addr, uint8_t *buf,
 bool
 pt_tramp_pinned(const pt_proc_t *P)
 {
-	for (int i = 0; P->pp_npad > 0 && i < P->pp_ntrl; i++) {
-		if (P->pp_trl[i]->tr_padset && !P->pp_trl[i]->tr_live)
+	for (int i = 0; i < P->pp_npad; i++) {
+		if (!P->pp_pads[i]->tr_live)
 			return true;
 	}
 	return false;
@@ -1386,6 +1428,9 @@ void
 pt_tramp_free(pt_proc_t *P)
 {
 	pt_tramp_clear(P);
+	free(P->pp_pads);
+	P->pp_pads = NULL;
+	P->pp_apad = 0;
 	free(P->pp_trl);
 	free(P->pp_trs);
 	P->pp_trl = P->pp_trs = NULL;
