@@ -261,10 +261,18 @@ trace_hit(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
 		trace_stack_hit(s->ts_tr, pr, tid, s);
 }
 
+/*
+ * One arming pass: the sites new in it are collected, then armed in one
+ * request (dtproc_probe_add_list): one wake-up of the control thread
+ * for all of libc, not one per function.
+ */
 typedef struct trace_arm {
 	trace_t *ta_tr;
 	dtproc_proc_t *ta_pr;
 	trace_probe_t *ta_probe;
+	trace_site_t **ta_new;		/* sites to arm, */
+	trace_probe_t **ta_by;		/* and the probe that matched each */
+	size_t ta_n, ta_cap;
 } trace_arm_t;
 
 static void
@@ -301,16 +309,17 @@ trace_fmt(const char *fmt, ...)
  * The probe of S: counted (no stop) unless a stack is wanted at each hit
  * (-U) or the old path is asked for (--stop-probes).
  */
-static int
-trace_probe_add(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
+static void
+trace_probe_spec(trace_t *tr, trace_site_t *s, dtproc_probe_spec_t *ps)
 {
-	if (tr->tr_stopprobes)
-		return dtproc_probe_add(tr->tr_dtp, pr, s->ts_addr,
-		    DTPROC_PROBE_INT3 | DTPROC_PROBE_STOP, trace_hit, s);
-	if (tr->tr_ustack)
-		return dtproc_probe_add(tr->tr_dtp, pr, s->ts_addr,
-		    DTPROC_PROBE_STOP, trace_hit, s);
-	return dtproc_probe_add(tr->tr_dtp, pr, s->ts_addr, 0, NULL, NULL);
+	memset(ps, 0, sizeof (*ps));
+	ps->dps_addr = s->ts_addr;
+	if (tr->tr_stopprobes || tr->tr_ustack) {
+		ps->dps_flags = DTPROC_PROBE_STOP |
+		    (tr->tr_stopprobes ? DTPROC_PROBE_INT3 : 0);
+		ps->dps_fn = trace_hit;
+		ps->dps_arg = s;
+	}
 }
 
 /* S's counts and mechanism as the library has them now (handle held). */
@@ -375,34 +384,80 @@ trace_arm_one(const dtproc_sym_t *sym, void *arg)
 		trace_site_free(s);
 		return -ENOMEM;
 	}
-	if (trace_probe_add(tr, ta->ta_pr, s) != 0) {
-		if (tr->tr_failed++ == 0)
-			snprintf(tr->tr_fail_msg, sizeof (tr->tr_fail_msg),
-			    "%s`%s: %s", s->ts_obj, s->ts_func,
-			    dtproc_errmsg(tr->tr_dtp));
-		(void) tdelete(s, &tr->tr_armed, trace_site_cmp);
-		trace_site_free(s);
-		return 0;
+	if (ta->ta_n == ta->ta_cap) {
+		size_t cap = ta->ta_cap ? ta->ta_cap * 2 : 256;
+		trace_site_t **v = realloc(ta->ta_new, cap * sizeof (*v));
+		trace_probe_t **b = v == NULL ? NULL :
+		    realloc(ta->ta_by, cap * sizeof (*b));
+
+		if (v != NULL)
+			ta->ta_new = v;
+		if (b == NULL) {
+			(void) tdelete(s, &tr->tr_armed, trace_site_cmp);
+			trace_site_free(s);
+			return -ENOMEM;
+		}
+		ta->ta_by = b;
+		ta->ta_cap = cap;
 	}
-	s->ts_armed = true;
-	trace_read(tr, ta->ta_pr, s);
-	tr->tr_nsites++;
-	s->ts_all = tr->tr_all;
-	tr->tr_all = s;
-	ta->ta_probe->tp_matched++;
+	ta->ta_new[ta->ta_n] = s;
+	ta->ta_by[ta->ta_n++] = ta->ta_probe;
 	return 0;
+}
+
+/* Arm the sites one pass collected, in one request. */
+static void
+trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
+{
+	dtproc_probe_spec_t *ps = calloc(ta->ta_n, sizeof (*ps));
+
+	for (size_t i = 0; ps != NULL && i < ta->ta_n; i++)
+		trace_probe_spec(tr, ta->ta_new[i], &ps[i]);
+	if (ps != NULL && dtproc_probe_add_list(tr->tr_dtp, pr, ps,
+	    ta->ta_n) < 0) {
+		for (size_t i = 0; i < ta->ta_n; i++)
+			if (ps[i].dps_err == 0)
+				ps[i].dps_err = -EINVAL;
+	}
+	for (size_t i = 0; i < ta->ta_n; i++) {
+		trace_site_t *s = ta->ta_new[i];
+		int err = ps != NULL ? ps[i].dps_err : -ENOMEM;
+
+		if (err != 0) {
+			if (tr->tr_failed++ == 0)
+				snprintf(tr->tr_fail_msg,
+				    sizeof (tr->tr_fail_msg), "%s`%s: %s",
+				    s->ts_obj, s->ts_func,
+				    dtproc_strerror(-err));
+			(void) tdelete(s, &tr->tr_armed, trace_site_cmp);
+			trace_site_free(s);
+			continue;
+		}
+		s->ts_armed = true;
+		trace_read(tr, pr, s);
+		tr->tr_nsites++;
+		s->ts_all = tr->tr_all;
+		tr->tr_all = s;
+		ta->ta_by[i]->tp_matched++;
+	}
+	free(ps);
 }
 
 /* Arm every probe on whatever matches now (idempotent). */
 static void
 trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 {
-	for (int i = 0; i < tr->tr_nprobes; i++) {
-		trace_arm_t ta = { tr, pr, &tr->tr_probes[i] };
+	trace_arm_t ta = { tr, pr, NULL, NULL, NULL, 0, 0 };
 
+	for (int i = 0; i < tr->tr_nprobes; i++) {
+		ta.ta_probe = &tr->tr_probes[i];
 		(void) dtproc_sym_iter(tr->tr_dtp, pr, tr->tr_probes[i].tp_obj,
 		    tr->tr_probes[i].tp_func, trace_arm_one, &ta);
 	}
+	if (ta.ta_n > 0)
+		trace_arm_new(tr, pr, &ta);
+	free(ta.ta_new);
+	free(ta.ta_by);
 }
 
 static int

@@ -282,6 +282,25 @@ DTPROC_API int dtproc_probe_add(dtproc_t *dtp, dtproc_proc_t *pr,
 DTPROC_API int dtproc_probe_del(dtproc_t *dtp, dtproc_proc_t *pr,
     uintptr_t addr);
 /*
+ * Many probes in one request (DTPROC_0.3): each spec armed as
+ * dtproc_probe_add would, its dps_err set to 0 or the negative code;
+ * the control thread is woken once, not once per probe, which is what
+ * arming all of a library costs.  Returns how many were armed (the
+ * last failure's message in dtproc_errmsg), or a negative code if none
+ * could be tried (EINVAL, a gone process).
+ */
+typedef struct dtproc_probe_spec {
+	uintptr_t dps_addr;
+	int dps_flags;		/* as dtproc_probe_add's FLAGS */
+	dtproc_bkpt_f *dps_fn;
+	void *dps_arg;
+	int dps_err;		/* out */
+} dtproc_probe_spec_t;
+
+DTPROC_API int dtproc_probe_add_list(dtproc_t *dtp, dtproc_proc_t *pr,
+    dtproc_probe_spec_t *specs, size_t n);
+
+/*
  * A probe's mechanism and counts, from any thread, without stopping the
  * process (a counted hit is read from shared memory), also after the
  * site was withdrawn or the process exited, until dtproc_probe_del or

@@ -159,14 +159,11 @@ dtproc_bkpt_del(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr)
 
 #define CTL_PROBE_FLAGS	(DTPROC_PROBE_STOP | DTPROC_PROBE_INT3)
 
-DTPROC_API int
-dtproc_probe_add(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
-    int flags, dtproc_bkpt_f *fn, void *arg)
+/* FLAGS and FN of a probe at ADDR make sense: 0, or -EINVAL said. */
+static int
+ctl_probe_valid(dtproc_proc_t *pr, uintptr_t addr, int flags,
+    dtproc_bkpt_f *fn)
 {
-	ctl_req_t req = { .cr_op = CTL_PROBE_ADD, .cr_addr = addr,
-	    .cr_fn = fn, .cr_arg = arg, .cr_flags = flags };
-
-	(void) dtp;
 	if ((flags & ~CTL_PROBE_FLAGS) != 0 ||
 	    ((flags & DTPROC_PROBE_STOP) != 0) != (fn != NULL))
 		return err_set(EINVAL, "pid %d: probe at %#lx: %s",
@@ -174,7 +171,51 @@ dtproc_probe_add(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
 		    (flags & ~CTL_PROBE_FLAGS) != 0 ? "unknown flags" :
 		    fn != NULL ? "a callback needs DTPROC_PROBE_STOP" :
 		    "DTPROC_PROBE_STOP needs a callback");
+	return 0;
+}
+
+DTPROC_API int
+dtproc_probe_add(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    int flags, dtproc_bkpt_f *fn, void *arg)
+{
+	ctl_req_t req = { .cr_op = CTL_PROBE_ADD, .cr_addr = addr,
+	    .cr_fn = fn, .cr_arg = arg, .cr_flags = flags };
+	int rv;
+
+	(void) dtp;
+	if ((rv = ctl_probe_valid(pr, addr, flags, fn)) != 0)
+		return rv;
 	return (int)ctl_call(pr, &req, "set probe");
+}
+
+DTPROC_API int
+dtproc_probe_add_list(dtproc_t *dtp, dtproc_proc_t *pr,
+    dtproc_probe_spec_t *specs, size_t n)
+{
+	ctl_req_t req = { .cr_op = CTL_PROBE_LIST, .cr_arg = specs,
+	    .cr_len = n };
+	err_rec_t bad;
+	size_t nbad = 0;
+	long rv;
+
+	(void) dtp;
+	if (specs == NULL && n > 0)
+		return err_set(EINVAL, "pid %d: no probe specs",
+		    (int)pr->dpr_pid);
+	for (size_t i = 0; i < n; i++) {
+		specs[i].dps_err = ctl_probe_valid(pr, specs[i].dps_addr,
+		    specs[i].dps_flags, specs[i].dps_fn);
+		if (specs[i].dps_err != 0) {
+			err_save(&bad);
+			nbad++;
+		}
+	}
+	if (nbad == n)
+		return n == 0 ? 0 : (int)-EINVAL;
+	rv = ctl_call(pr, &req, "set probes");
+	if (rv >= 0 && nbad > 0 && (size_t)rv == n - nbad)
+		err_restore(&bad);	/* the only failures: ours */
+	return (int)rv;
 }
 
 /*

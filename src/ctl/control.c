@@ -97,6 +97,7 @@ static const char *const ctl_op_what[] = {
 	[CTL_STACK] = "walk the stack",
 	[CTL_PROBE_ADD] = "set probe",
 	[CTL_PROBE_DEL] = "remove probe",
+	[CTL_PROBE_LIST] = "set probes",
 };
 
 /*
@@ -150,6 +151,10 @@ ctl_serve(dtproc_proc_t *pr)
 			break;
 		case CTL_PROBE_DEL:
 			req->cr_rv = ctl_probe_del(pr, req->cr_addr);
+			break;
+		case CTL_PROBE_LIST:
+			req->cr_rv = ctl_probe_add_list(pr, req->cr_arg,
+			    req->cr_len);
 			break;
 		}
 		if (req->cr_rv < 0 && err_code() != -req->cr_rv)

@@ -66,7 +66,7 @@ typedef struct ctl_call {
 } ctl_call_t;
 
 typedef enum ctl_op { CTL_BKPT_ADD, CTL_BKPT_DEL, CTL_WRITE, CTL_STACK,
-	CTL_PROBE_ADD, CTL_PROBE_DEL } ctl_op_t;
+	CTL_PROBE_ADD, CTL_PROBE_DEL, CTL_PROBE_LIST } ctl_op_t;
 
 /* A request a client thread hands to the control thread. */
 typedef struct ctl_req {
@@ -180,6 +180,8 @@ void ctl_bkpt_forget(dtproc_proc_t *pr, uintptr_t addr);
  * dpr_lock (dtproc_probe_info). */
 ctl_probe_t *ctl_probe_find(const dtproc_proc_t *pr, uintptr_t addr);
 long ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req);
+long ctl_probe_add_list(dtproc_proc_t *pr, dtproc_probe_spec_t *specs,
+    size_t n);
 long ctl_probe_del(dtproc_proc_t *pr, uintptr_t addr);
 void ctl_probe_drop(dtproc_proc_t *pr, uintptr_t addr);
 int ctl_probe_hit(dtproc_proc_t *pr, uintptr_t addr, ctl_call_t *calls,

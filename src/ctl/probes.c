@@ -190,6 +190,38 @@ ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req)
 	return 0;
 }
 
+/*
+ * A CTL_PROBE_LIST request: each spec as a CTL_PROBE_ADD; how many
+ * were armed, the last failure's message kept as the error.
+ */
+long
+ctl_probe_add_list(dtproc_proc_t *pr, dtproc_probe_spec_t *specs, size_t n)
+{
+	err_rec_t last;
+	long armed = 0;
+	bool failed = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (specs[i].dps_err != 0)	/* refused by the caller */
+			continue;
+		ctl_req_t one = { .cr_op = CTL_PROBE_ADD,
+		    .cr_addr = specs[i].dps_addr, .cr_fn = specs[i].dps_fn,
+		    .cr_arg = specs[i].dps_arg,
+		    .cr_flags = specs[i].dps_flags };
+
+		specs[i].dps_err = (int)ctl_probe_add(pr, &one);
+		if (specs[i].dps_err == 0) {
+			armed++;
+		} else {
+			err_save(&last);
+			failed = true;
+		}
+	}
+	if (failed)
+		err_restore(&last);
+	return armed;
+}
+
 /* A CTL_PROBE_DEL request, on the control thread: the site undone. */
 long
 ctl_probe_del(dtproc_proc_t *pr, uintptr_t addr)
