@@ -13,6 +13,9 @@
 VERSION := 0.3.0
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 
+# the first rule below (a victim's) must not become the default goal
+.DEFAULT_GOAL := all
+
 # make's built-in default for CC is "cc"; prefer gcc unless the user chose.
 ifeq ($(origin CC),default)
 CC := gcc

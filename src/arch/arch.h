@@ -12,8 +12,11 @@
  * docs/DESIGN.md) supplies this header's contract for its machine.
  *
  * regs.c: register sets, accessors, traps, system call injection, DWARF
- * numbering; insn.c: the instruction planner (Zydis); carry.c: emulated
- * plans applied to a thread's registers.
+ * numbering; insn.c: the instruction planner (Zydis) and the decoding
+ * helpers the other files share (insn.h, private to src/arch); carry.c:
+ * emulated plans applied to a thread's registers; tramp.c: trampolines
+ * (windows, the code, the patch, pcs inside one mapped back); scan.c:
+ * whole-function analysis (branch targets, indirect jumps, padding).
  */
 #ifndef DTPROC_ARCH_H
 #define DTPROC_ARCH_H
@@ -165,6 +168,9 @@ typedef struct arch_window {
 	uint8_t aw_off[ARCH_WIN_MAX];	/* each one's offset from the patch */
 	uint8_t aw_last;	/* 1: the window ends in ret/jmp: no way back */
 	const char *aw_refuse;	/* NULL, or why it cannot be relocated */
+	uint8_t aw_call;	/* 1: it ends in a call, emulated (push and
+				   jmp): not for a thread with a shadow
+				   stack, whose ret would not match */
 } arch_window_t;
 
 /*
@@ -220,8 +226,12 @@ int arch_tramp_build(const arch_tramp_req_t *req, uint8_t *code,
 void arch_patch(uintptr_t patch, uintptr_t tramp, size_t len, uint8_t *out);
 /*
  * A thread stopped at T's trap: the registers it had at SITE, from R
- * and the ARCH_TRAMP_FRAME words at its stack pointer (FRAME).
+ * and the ARCH_TRAMP_FRAME words at its stack pointer (FRAME: flags,
+ * rax, rcx, rdx, rsi, rdi, r10, r11; every other register is the
+ * site's).  The site's stack pointer is ARCH_TRAMP_TRAPSP above R's:
+ * the frame, a 32-byte buffer for the gate's system calls, the red zone.
  */
+#define ARCH_TRAMP_TRAPSP (8 * ARCH_TRAMP_FRAME + 32 + ARCH_REDZONE)
 void arch_tramp_view(const arch_regs_t *r, const uint64_t *frame,
     uintptr_t site, arch_regs_t *view);
 /*
@@ -241,7 +251,10 @@ void arch_tramp_where(const arch_tramp_t *t, uintptr_t site,
  */
 int arch_scan(const uint8_t *text, size_t n, uintptr_t addr,
     void (*target)(void *arg, uintptr_t to), void *arg, int *indirect);
-/* Are TEXT's N bytes padding (nops, int3, zeros) nothing executes? */
+/*
+ * Are TEXT's N bytes padding (nops, int3, zeros) nothing executes?  A
+ * nop cut short by the end of the range counts.
+ */
 int arch_padding(const uint8_t *text, size_t n);
 
 #endif /* DTPROC_ARCH_H */

@@ -19,8 +19,8 @@
  * form (loop, jrcxz), or whose target a slot cannot reach.
  */
 #include "arch.h"
+#include "insn.h"
 
-#include <Zydis/Zydis.h>
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -52,7 +52,7 @@ arch_reg_offset(ZydisRegister r)
 	}
 }
 
-static int
+int
 arch_decode(const uint8_t *text, size_t n, ZydisDecodedInstruction *in,
     ZydisDecodedOperand *ops)
 {
@@ -65,8 +65,7 @@ arch_decode(const uint8_t *text, size_t n, ZydisDecodedInstruction *in,
 	return 0;
 }
 
-/* Has the instruction a memory operand addressed from rip? */
-static int
+int
 arch_riprel(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 {
 	for (int i = 0; i < in->operand_count; i++) {
@@ -132,11 +131,7 @@ arch_plan(const uint8_t *text, size_t n, uintptr_t addr, arch_carry_t *c,
 	if (in.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 	    ZYDIS_ATTRIB_HAS_REPNE) && in.meta.category == ZYDIS_CATEGORY_STRINGOP)
 		return 0;
-	if (in.meta.category == ZYDIS_CATEGORY_COND_BR &&
-	    (in.opcode_map != ZYDIS_OPCODE_MAP_DEFAULT ||
-	    (in.opcode & 0xf0) != 0x70) &&
-	    !(in.opcode_map == ZYDIS_OPCODE_MAP_0F &&
-	    (in.opcode & 0xf0) == 0x80))
+	if (in.meta.category == ZYDIS_CATEGORY_COND_BR && !arch_jcc(&in))
 		return 0;			/* loop, jrcxz: short only */
 	if ((in.attributes & ZYDIS_ATTRIB_IS_RELATIVE) &&
 	    in.meta.category != ZYDIS_CATEGORY_COND_BR &&
@@ -147,10 +142,77 @@ arch_plan(const uint8_t *text, size_t n, uintptr_t addr, arch_carry_t *c,
 	return 0;
 }
 
-static int
+int
+arch_jcc(const ZydisDecodedInstruction *in)
+{
+	if (in->meta.category != ZYDIS_CATEGORY_COND_BR)
+		return 0;
+	return (in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+	    (in->opcode & 0xf0) == 0x70) ||
+	    (in->opcode_map == ZYDIS_OPCODE_MAP_0F &&
+	    (in->opcode & 0xf0) == 0x80);
+}
+
+int
 arch_fits32(int64_t v)
 {
 	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+int
+arch_copy(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+    const uint8_t *text, uintptr_t addr, uintptr_t at, uint8_t *out)
+{
+	memcpy(out, text, in->length);
+	if (arch_riprel(in, ops)) {
+		/* same length: the displacement moves by the distance */
+		int64_t disp = in->raw.disp.value + (int64_t)(addr - at);
+		int32_t d32;
+
+		if (in->raw.disp.size != 32 || !arch_fits32(disp))
+			return -ERANGE;
+		d32 = (int32_t)disp;
+		memcpy(&out[in->raw.disp.offset], &d32, 4);
+	}
+	return in->length;
+}
+
+size_t
+arch_emit_jmp(uint8_t *out, uintptr_t at, uintptr_t to)
+{
+	static const uint8_t jmpabs[6] = { 0xff, 0x25, 0, 0, 0, 0 };
+	int64_t rel = (int64_t)(to - (at + 5));
+	uint64_t abs = to;
+
+	if (arch_fits32(rel)) {
+		int32_t r32 = (int32_t)rel;
+
+		out[0] = 0xe9;
+		memcpy(&out[1], &r32, 4);
+		return 5;
+	}
+	memcpy(out, jmpabs, 6);
+	memcpy(&out[6], &abs, 8);
+	return ARCH_JMP_ABS;
+}
+
+size_t
+arch_emit_jcc(uint8_t *out, int cc, uintptr_t at, uintptr_t to)
+{
+	int64_t rel = (int64_t)(to - (at + 6));
+
+	if (arch_fits32(rel)) {
+		int32_t r32 = (int32_t)rel;
+
+		out[0] = 0x0f;
+		out[1] = 0x80 | cc;
+		memcpy(&out[2], &r32, 4);
+		return 6;
+	}
+	/* the opposite condition jumps over the absolute jump */
+	out[0] = 0x70 | (cc ^ 1);
+	out[1] = ARCH_JMP_ABS;
+	return 2 + arch_emit_jmp(&out[2], at + 2, to);
 }
 
 /*
@@ -164,57 +226,24 @@ arch_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
 {
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	uintptr_t next = addr + 0, back;
-	size_t k;
+	int k;
 
 	if (arch_decode(text, n, &in, ops) != 0)
 		return -EINVAL;
-	next = addr + in.length;
 	if (in.meta.category == ZYDIS_CATEGORY_COND_BR) {
 		ZyanU64 target;
-		int64_t rel;
 
 		/* always the long form: jcc rel32 to the same target */
-		if (ZYAN_FAILED(ZydisCalcAbsoluteAddress(&in, &ops[0], addr,
-		    &target)))
+		if (!arch_jcc(&in) || ZYAN_FAILED(ZydisCalcAbsoluteAddress(&in,
+		    &ops[0], addr, &target)))
 			return -EINVAL;
-		rel = (int64_t)(target - (slot + 6));
-		if (!arch_fits32(rel))
+		if (!arch_fits32((int64_t)(target - (slot + 6))))
 			return -ERANGE;
-		out[0] = 0x0f;
-		out[1] = 0x80 | (in.opcode & 0x0f);
-		int32_t r32 = (int32_t)rel;
-		memcpy(&out[2], &r32, 4);
-		k = 6;
-	} else {
-		memcpy(out, text, in.length);
-		k = in.length;
-		if (arch_riprel(&in, ops)) {
-			int64_t disp = in.raw.disp.value +
-			    (int64_t)(addr - slot);
-
-			if (in.raw.disp.size != 32 || !arch_fits32(disp))
-				return -ERANGE;
-			int32_t d32 = (int32_t)disp;
-			memcpy(&out[in.raw.disp.offset], &d32, 4);
-		}
+		k = (int)arch_emit_jcc(out, in.opcode & 0x0f, slot, target);
+	} else if ((k = arch_copy(&in, ops, text, addr, slot, out)) < 0) {
+		return k;
 	}
 	/* and back to the instruction after the site */
-	back = slot + k + 5;
-	if (arch_fits32((int64_t)(next - back))) {
-		int32_t r32 = (int32_t)(int64_t)(next - back);
-
-		out[k] = 0xe9;
-		memcpy(&out[k + 1], &r32, 4);
-		k += 5;
-	} else {
-		static const uint8_t jmpabs[6] = { 0xff, 0x25, 0, 0, 0, 0 };
-		uint64_t abs = next;
-
-		memcpy(&out[k], jmpabs, 6);
-		memcpy(&out[k + 6], &abs, 8);
-		k += 14;
-	}
-	*len = k;
+	*len = k + arch_emit_jmp(&out[k], slot + k, addr + in.length);
 	return 0;
 }

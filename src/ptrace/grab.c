@@ -295,6 +295,9 @@ pt_grab(pid_t pid, int flags, pt_proc_t **pp)
 			i = P->pp_nthr;
 	}
 	pt_update_state(P);
+	/* every thread stopped: undo what a dead run left patched */
+	if (!(flags & PT_GRAB_NOSTOP) && P->pp_state == PT_STOPPED)
+		(void) pt_page_adopt(P);
 	*pp = P;
 	pt_dprintf("grabbed pid %d (%d threads)\n", (int)pid, P->pp_nthr);
 	return 0;

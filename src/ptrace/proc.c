@@ -56,8 +56,8 @@ pt_proc_free(pt_proc_t *P)
 	free(P->pp_thr);
 	free(P->pp_bp);
 	free(P->pp_gone);
-	free(P->pp_xol);
-	free(P->pp_slots);
+	pt_page_drop(P);
+	pt_xol_free(P);
 	pt_maps_forget(P);
 	free(P->pp_evq);
 	free(P->pp_exe);

@@ -113,6 +113,19 @@ typedef struct pt_xol_slot {
 	uintptr_t ps_slot;	/* its copy's address */
 } pt_xol_slot_t;
 
+/*
+ * Trampoline slots are handed out in size classes (xol.c); a freed slot
+ * waits in its class's list for the next trampoline of that class.
+ */
+#define PT_TRAMP_NCLASS 3
+typedef struct pt_tfree {
+	uintptr_t *pf_slot;	/* addresses of free slots */
+	int pf_n, pf_a;
+	int pf_total;		/* slots of the class carved in the areas */
+} pt_tfree_t;
+
+struct pt_page;		/* page.c: our side of the shared page */
+
 #define PT_EVQ_MAX 4096
 
 struct pt_proc {
@@ -151,6 +164,8 @@ struct pt_proc {
 	int pp_nxol;
 	pt_xol_slot_t *pp_slots; /* slots written, in any order */
 	int pp_nslots, pp_aslots;
+	pt_tfree_t pp_tfree[PT_TRAMP_NCLASS];	/* freed trampoline slots */
+	struct pt_page *pp_page; /* the shared page of this image, or NULL */
 	uintptr_t pp_entry;	/* AT_ENTRY of this image, 0 unknown */
 	pt_map_t *pp_maps;	/* the maps when last read (unmap.c): what
 				   a new site's address maps */
@@ -244,6 +259,7 @@ void pt_unhold(pt_proc_t *P, pid_t tid);
 
 /* xol.c */
 void pt_xol_reset(pt_proc_t *P);
+void pt_xol_free(pt_proc_t *P);	/* our memory, at pt_proc_free */
 int pt_xol_fini(pt_proc_t *P);
 /* SITE's text is gone: its slots may carry another site's copy. */
 void pt_xol_release(pt_proc_t *P, uintptr_t site);

@@ -191,7 +191,13 @@ pt_release(pt_proc_t *P, pt_release_t how)
 			 * goes: a guest (a process sharing the memory) let go
 			 * inside a copy would meet the area unmapped.
 			 */
-			(void) pt_xol_fini(P);
+			/*
+			 * The shared page is unlocked (trampolines skip their
+			 * traps) and, once no scratch area is left for a
+			 * trampoline to run in, unmapped.  h-core: refine
+			 * with the patched sites left.
+			 */
+			pt_page_release(P, pt_xol_fini(P) == 0);
 			pt_guests_go(P);
 			if (how == PT_RELEASE_HANG)
 				(void) pt_sendsig(P, SIGSTOP);

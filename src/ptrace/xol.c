@@ -18,6 +18,12 @@
  * a plugin loaded and unloaded forever needs no new slots.  At exec
  * the areas went with the old image; when we let go, threads inside one
  * are stepped out and the areas unmapped.
+ *
+ * Trampolines (pt_tramp_slot) share the areas.  They come in a few size
+ * classes, each with a list of freed slots: the caller frees a slot only
+ * once no thread can be inside it (its patch is gone and every thread
+ * was seen outside), so a site armed and disarmed forever takes and gives
+ * back the same slot, and the areas do not grow.
  */
 #include "pt_impl.h"
 
@@ -54,12 +60,29 @@ pt_dist(uintptr_t a, uintptr_t b)
 	return a > b ? a - b : b - a;
 }
 
+/* Trampoline size classes: a multiple of PT_XOL_SLOT each. */
+static const size_t pt_tclass[PT_TRAMP_NCLASS] = { 64, 128, ARCH_TRAMP_MAX };
+
+static_assert(ARCH_TRAMP_MAX % PT_XOL_SLOT == 0,
+    "trampoline slots keep the area's alignment");
+
 void
 pt_xol_reset(pt_proc_t *P)
 {
 	P->pp_nxol = 0;
 	P->pp_nslots = 0;
 	P->pp_entry = 0;
+	for (int c = 0; c < PT_TRAMP_NCLASS; c++)
+		P->pp_tfree[c].pf_n = P->pp_tfree[c].pf_total = 0;
+}
+
+void
+pt_xol_free(pt_proc_t *P)
+{
+	free(P->pp_xol);
+	free(P->pp_slots);
+	for (int c = 0; c < PT_TRAMP_NCLASS; c++)
+		free(P->pp_tfree[c].pf_slot);
 }
 
 int
@@ -235,6 +258,117 @@ pt_xol_slot(pt_proc_t *P, uintptr_t near, size_t len, pid_t keep)
 	}
 	errno = ENOMEM;
 	return 0;
+}
+
+/* The size class of a LEN-byte trampoline, or -1. */
+static int
+pt_tramp_class(size_t len)
+{
+	for (int c = 0; c < PT_TRAMP_NCLASS; c++) {
+		if (len <= pt_tclass[c])
+			return c;
+	}
+	return -1;
+}
+
+/* Is [S, S+LEN) inside one area, and within reach of NEAR? */
+static bool
+pt_tramp_fits(const pt_proc_t *P, uintptr_t s, size_t len, uintptr_t near)
+{
+	if (pt_dist(s, near) > PT_XOL_REACH ||
+	    pt_dist(s + len, near) > PT_XOL_REACH)
+		return false;
+	for (int i = 0; i < P->pp_nxol; i++) {
+		const pt_xol_area_t *a = &P->pp_xol[i];
+
+		if (s >= a->px_start && s + len <= a->px_start + a->px_used)
+			return true;
+	}
+	return false;
+}
+
+uintptr_t
+pt_tramp_slot(pt_proc_t *P, uintptr_t near, size_t len, pid_t keep)
+{
+	int c = pt_tramp_class(len), rv;
+	pt_tfree_t *f;
+	size_t sz;
+
+	PT_ASSERT_OWNER(P);
+	if (len == 0 || c < 0) {
+		err_set(EINVAL, "pid %d: no trampoline slot of %zu bytes",
+		    (int)P->pp_pid, len);
+		errno = EINVAL;
+		return 0;
+	}
+	f = &P->pp_tfree[c];
+	sz = pt_tclass[c];
+	/* the most recently freed first: its lines are likely cached */
+	for (int i = f->pf_n - 1; i >= 0; i--) {
+		uintptr_t s = f->pf_slot[i];
+
+		if (pt_tramp_fits(P, s, sz, near)) {
+			f->pf_slot[i] = f->pf_slot[--f->pf_n];
+			return s;
+		}
+	}
+	/* room in the list for every slot of the class: a free never fails */
+	if (f->pf_total + 1 > f->pf_a) {
+		int n = f->pf_a ? f->pf_a * 2 : 64;
+		uintptr_t *v = realloc(f->pf_slot, n * sizeof (*v));
+
+		if (v == NULL) {
+			errno = ENOMEM;
+			return 0;
+		}
+		f->pf_slot = v;
+		f->pf_a = n;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < P->pp_nxol; i++) {
+			pt_xol_area_t *a = &P->pp_xol[i];
+			uintptr_t s = a->px_start + a->px_used;
+
+			if (a->px_used + sz <= a->px_size &&
+			    pt_dist(s, near) <= PT_XOL_REACH &&
+			    pt_dist(s + sz, near) <= PT_XOL_REACH) {
+				a->px_used += sz;
+				f->pf_total++;
+				return s;
+			}
+		}
+		if (pass == 0 && (rv = pt_xol_map(P, near, keep)) != 0) {
+			errno = -rv;	/* the reason is the last error */
+			return 0;
+		}
+	}
+	err_set(ENOMEM, "pid %d: no trampoline slot near %#lx",
+	    (int)P->pp_pid, (unsigned long)near);
+	errno = ENOMEM;
+	return 0;
+}
+
+void
+pt_tramp_slot_free(pt_proc_t *P, uintptr_t slot, size_t len)
+{
+	int c = pt_tramp_class(len);
+	pt_tfree_t *f;
+
+	PT_ASSERT_OWNER(P);
+	if (slot == 0 || c < 0 ||
+	    !pt_tramp_fits(P, slot, pt_tclass[c], slot))
+		return;
+	f = &P->pp_tfree[c];
+	/*
+	 * The list has room for every slot of the class (pf_total); a
+	 * slot freed twice would be handed out twice: refused.
+	 */
+	for (int i = 0; i < f->pf_n; i++) {
+		if (f->pf_slot[i] == slot)
+			return;
+	}
+	if (f->pf_n < f->pf_a)
+		f->pf_slot[f->pf_n++] = slot;
 }
 
 uintptr_t

@@ -1,0 +1,662 @@
+/*
+ * tramp.c - trampolines: the window under a patched site, the code that
+ * stands in for it, the patch, and how a pc inside that code maps back.
+ *
+ * The patch is a 5-byte jmp rel32 over the site's first instructions
+ * (its window).  The trampoline counts the hit with a locked increment
+ * of a counter that may lie anywhere (a scratch register and movabs, so
+ * the shared page need not be near), for a trap site passes a gate and
+ * stops at an int3, then runs the window's instructions relocated and
+ * jumps back past the window.  Relocated instructions run with the
+ * site's own rsp and flags: whatever the trampoline pushed is popped
+ * before them.
+ *
+ * What the counting code may disturb depends on where the site is.  At
+ * a function's first instruction the flags are dead (the ABI does not
+ * carry them across a call) and the stack below rsp is free, so a push
+ * of %rax is all it takes.  Inside a function both are live: the code
+ * steps over the 128-byte red zone first and saves the flags.
+ *
+ * The trap path makes system calls before it traps, each check a reason
+ * to skip the trap and count a miss instead: the thread must belong to
+ * the process the page was made for (a vfork child shares our memory
+ * but no tracer watches it), SIGTRAP must be neither blocked nor ignored
+ * (an int3 would make the kernel reset both, changing the program), and,
+ * last, the owner word of the page's robust mutex must name a live
+ * thread: the kernel sets FUTEX_OWNER_DIED in it when the tracer's
+ * control thread dies, before the tracee is detached.  The conditional
+ * jump on that word is the instruction right before the int3, so what a
+ * dying tracer can leave behind is as short as the machine allows.
+ *
+ * A call is relocated only as the window's last instruction, emulated:
+ * the original return address is pushed and the callee entered with a
+ * jump, so no stack ever holds an address inside a trampoline (which may
+ * be unmapped while the callee runs).  Short branches are widened; a
+ * branch into the window lands on the relocated copy.
+ *
+ * Left out: loop/jrcxz (short only), interrupts and system calls (a
+ * thread blocked in one would pin the trampoline), privileged and far
+ * transfers, relative operands other than rip-relative memory (xbegin).
+ */
+#include "arch.h"
+#include "insn.h"
+#include "err/err.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* The kinds of instruction a window may hold, as relocation sees them. */
+typedef enum tr_kind {
+	TR_PLAIN,	/* copied, a rip-relative operand rewritten */
+	TR_JCC,		/* conditional jump: widened */
+	TR_JMP,		/* direct jmp: ends the window */
+	TR_JMPI,	/* indirect jmp: copied, ends the window */
+	TR_RET,		/* ret: copied, ends the window */
+	TR_CALL,	/* direct call: emulated, last only */
+	TR_CALLI	/* indirect call: emulated, last only */
+} tr_kind_t;
+
+/*
+ * The trap kind's frame: below the red zone, 32 bytes of buffer for the
+ * gate's system calls, then the ARCH_TRAMP_FRAME saved words (flags,
+ * rax, rcx, rdx, rsi, rdi, r10, r11), at the stack pointer at the trap.
+ */
+#define TR_BUF		32
+#define TR_DEPTH	ARCH_TRAMP_TRAPSP
+_Static_assert(TR_DEPTH == ARCH_REDZONE + TR_BUF + 8 * ARCH_TRAMP_FRAME,
+    "the trap's frame");
+
+/*
+ * Classify one instruction: NULL and *KIND, or why it cannot be
+ * relocated.
+ */
+static const char *
+tr_classify(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+    tr_kind_t *kind)
+{
+	int rel = ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+	    ops[0].imm.is_relative;
+	/* ff /2 (call) and ff /4 (jmp): near, through a register or memory */
+	int ff = in->opcode_map == ZYDIS_OPCODE_MAP_DEFAULT &&
+	    in->opcode == 0xff;
+
+	*kind = TR_PLAIN;
+	if (in->attributes & ZYDIS_ATTRIB_IS_PRIVILEGED)
+		return "privileged instruction";
+	switch (in->meta.category) {
+	case ZYDIS_CATEGORY_INVALID:
+		return "undecodable";
+	case ZYDIS_CATEGORY_INTERRUPT:
+		return in->mnemonic == ZYDIS_MNEMONIC_INT3 ||
+		    in->mnemonic == ZYDIS_MNEMONIC_INT1 ?
+		    "int3 in window" : "interrupt in window";
+	case ZYDIS_CATEGORY_SYSCALL:
+		return "syscall in window";
+	case ZYDIS_CATEGORY_SYSTEM:
+		return "privileged instruction";
+	case ZYDIS_CATEGORY_COND_BR:
+		if (in->mnemonic == ZYDIS_MNEMONIC_XBEGIN)
+			return "relative operand";
+		if (!arch_jcc(in))
+			return "loop/jrcxz";
+		*kind = TR_JCC;
+		return NULL;
+	case ZYDIS_CATEGORY_UNCOND_BR:
+		if (in->mnemonic != ZYDIS_MNEMONIC_JMP)
+			break;	/* xabort: no transfer of its own */
+		if (rel)
+			*kind = TR_JMP;
+		else if (ff && in->raw.modrm.reg == 4)
+			*kind = TR_JMPI;
+		else
+			return "far jump";
+		return NULL;
+	case ZYDIS_CATEGORY_CALL:
+		if (rel) {
+			*kind = TR_CALL;
+			return NULL;
+		}
+		if (!ff || in->raw.modrm.reg != 2)
+			return "far call";
+		/* the emulation pushes before it jumps through the operand */
+		if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ops[0].reg.value == ZYDIS_REGISTER_RSP)
+			return "call through rsp";
+		*kind = TR_CALLI;
+		return NULL;
+	case ZYDIS_CATEGORY_RET:
+		if (in->mnemonic != ZYDIS_MNEMONIC_RET ||
+		    (in->opcode != 0xc3 && in->opcode != 0xc2))
+			return "far return";
+		*kind = TR_RET;
+		return NULL;
+	default:
+		break;
+	}
+	if ((in->attributes & ZYDIS_ATTRIB_IS_RELATIVE) &&
+	    !arch_riprel(in, ops))
+		return "relative operand";
+	if (arch_riprel(in, ops) && in->raw.disp.size != 32)
+		return "undecodable";
+	return NULL;
+}
+
+/* A direct branch's target, or 0. */
+static uintptr_t
+tr_target(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
+    uintptr_t addr)
+{
+	ZyanU64 to;
+
+	if (ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE ||
+	    !ops[0].imm.is_relative ||
+	    ZYAN_FAILED(ZydisCalcAbsoluteAddress(in, &ops[0], addr, &to)))
+		return 0;
+	return (uintptr_t)to;
+}
+
+/* Index of the window's instruction at ADDR, -1 outside, -2 inside one. */
+static int
+tr_inwin(const arch_window_t *w, uintptr_t patch, uintptr_t addr)
+{
+	if (addr < patch || addr >= patch + w->aw_len)
+		return -1;
+	for (int i = 0; i < w->aw_ninsn; i++) {
+		if (patch + w->aw_off[i] == addr)
+			return i;
+	}
+	return -2;
+}
+
+int
+arch_window(const uint8_t *text, size_t n, uintptr_t addr, int entry,
+    arch_window_t *w)
+{
+	static const uint8_t endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	uintptr_t to[ARCH_WIN_MAX], patch;
+	tr_kind_t kind = TR_PLAIN;
+	int nto = 0;
+
+	memset(w, 0, sizeof (*w));
+	if (entry && n >= sizeof (endbr64) &&
+	    memcmp(text, endbr64, sizeof (endbr64)) == 0)
+		w->aw_skip = sizeof (endbr64);
+	text += w->aw_skip;
+	n -= w->aw_skip;
+	patch = addr + w->aw_skip;
+
+	while (w->aw_len < ARCH_JMP_LEN && !w->aw_last) {
+		size_t off = w->aw_len;
+
+		if (kind == TR_CALL || kind == TR_CALLI) {
+			/* its return address would be inside the window */
+			w->aw_refuse = "call not last in window";
+			return 0;
+		}
+		if (off >= n)
+			return -EINVAL;
+		if (arch_decode(text + off, n - off, &in, ops) != 0) {
+			if (n - off < ARCH_INSN_MAX)
+				return -EINVAL;
+			w->aw_refuse = "undecodable";
+			return 0;
+		}
+		w->aw_off[w->aw_ninsn++] = (uint8_t)off;
+		w->aw_len += in.length;
+		if ((w->aw_refuse = tr_classify(&in, ops, &kind)) != NULL)
+			return 0;
+		if ((to[nto] = tr_target(&in, ops, patch + off)) != 0)
+			nto++;
+		w->aw_last = kind == TR_JMP || kind == TR_JMPI ||
+		    kind == TR_RET;
+		w->aw_call = kind == TR_CALL || kind == TR_CALLI;
+	}
+	/* a branch back into the window must land on an instruction */
+	for (int i = 0; i < nto; i++) {
+		if (tr_inwin(w, patch, to[i]) == -2) {
+			w->aw_refuse = "branch into an instruction in window";
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The code being built: bytes, where they will run, the stack depth
+ * spans, and the branches still to be pointed at a relocated copy or at
+ * the miss path.
+ */
+typedef struct tr_buf {
+	uint8_t *tb_code;
+	uintptr_t tb_at;	/* address of tb_code[0] when it runs */
+	size_t tb_len;
+	int tb_over;		/* ran past ARCH_TRAMP_MAX */
+	arch_tramp_t *tb_t;
+	uint16_t tb_depth;	/* current depth below the site's sp */
+	int tb_nfix;
+	struct {
+		uint16_t f_at;	/* the rel32 field */
+		int f_to;	/* window instruction index, or -1: miss */
+	} tb_fix[16];
+} tr_buf_t;
+
+static void
+tb_put(tr_buf_t *b, const void *p, size_t n)
+{
+	if (b->tb_len + n > ARCH_TRAMP_MAX) {
+		b->tb_over = 1;
+		return;
+	}
+	memcpy(b->tb_code + b->tb_len, p, n);
+	b->tb_len += n;
+}
+
+static void
+tb_imm(tr_buf_t *b, uint64_t v, size_t n)
+{
+	tb_put(b, &v, n);	/* little-endian: the low N bytes */
+}
+
+/* From the current offset on, the stack is DEPTH bytes below the site's. */
+static void
+tb_depth(tr_buf_t *b, uint16_t depth)
+{
+	arch_tramp_t *t = b->tb_t;
+
+	if (depth == b->tb_depth)
+		return;
+	if (b->tb_depth != 0)
+		t->atr_span[t->atr_nspan - 1].s_to = (uint16_t)b->tb_len;
+	if (depth != 0 && t->atr_nspan < sizeof (t->atr_span) /
+	    sizeof (t->atr_span[0])) {
+		t->atr_span[t->atr_nspan].s_from = (uint16_t)b->tb_len;
+		t->atr_span[t->atr_nspan].s_to = (uint16_t)b->tb_len;
+		t->atr_span[t->atr_nspan++].s_depth = depth;
+	} else if (depth != 0) {
+		b->tb_over = 1;
+	}
+	b->tb_depth = depth;
+}
+
+/* A rel32 branch (opcode bytes OP, N of them) fixed up later to TO. */
+static void
+tb_fixed(tr_buf_t *b, const uint8_t *op, size_t n, int to)
+{
+	tb_put(b, op, n);
+	if (b->tb_nfix == (int)(sizeof (b->tb_fix) / sizeof (b->tb_fix[0]))) {
+		b->tb_over = 1;
+		return;
+	}
+	b->tb_fix[b->tb_nfix].f_at = (uint16_t)b->tb_len;
+	b->tb_fix[b->tb_nfix++].f_to = to;
+	tb_imm(b, 0, 4);
+}
+
+#define TB(b, ...) do {							\
+	static const uint8_t tb_bytes_[] = { __VA_ARGS__ };		\
+	tb_put((b), tb_bytes_, sizeof (tb_bytes_));			\
+} while (0)
+
+/* lock incq at ADDR, through %rax (the caller saved it) */
+static void
+tb_count(tr_buf_t *b, uintptr_t addr)
+{
+	TB(b, 0x48, 0xb8);			/* movabs $addr, %rax */
+	tb_imm(b, addr, 8);
+	TB(b, 0xf0, 0x48, 0xff, 0x00);		/* lock incq (%rax) */
+}
+
+static void
+tb_jmiss(tr_buf_t *b, uint8_t cc)
+{
+	const uint8_t op[2] = { 0x0f, 0x80 | cc };
+
+	tb_fixed(b, op, 2, -1);
+}
+
+#define CC_E	0x4
+#define CC_NE	0x5
+
+/* The counting prologue: a push of %rax at an entry, else flags kept. */
+static void
+tb_count_only(tr_buf_t *b, const arch_tramp_req_t *req)
+{
+	if (req->at_entry) {
+		TB(b, 0x50);				/* push %rax */
+		tb_depth(b, 8);
+		tb_count(b, req->at_hits);
+		TB(b, 0x58);				/* pop %rax */
+		tb_depth(b, 0);
+		return;
+	}
+	TB(b, 0x48, 0x8d, 0x64, 0x24, 0x80);	/* lea -128(%rsp), %rsp */
+	tb_depth(b, ARCH_REDZONE);
+	TB(b, 0x9c);				/* pushfq */
+	tb_depth(b, ARCH_REDZONE + 8);
+	TB(b, 0x50);				/* push %rax */
+	tb_depth(b, ARCH_REDZONE + 16);
+	tb_count(b, req->at_hits);
+	TB(b, 0x58);				/* pop %rax */
+	tb_depth(b, ARCH_REDZONE + 8);
+	TB(b, 0x9d);				/* popfq */
+	tb_depth(b, ARCH_REDZONE);
+	TB(b, 0x48, 0x8d, 0xa4, 0x24, 0x80, 0, 0, 0);	/* lea 128(%rsp) */
+	tb_depth(b, 0);
+}
+
+/*
+ * The trap prologue: count, save, the gate, int3, restore.  Its stack
+ * depth is TR_DEPTH from the pushfq to the popfq, whatever path it
+ * takes.
+ */
+static void
+tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
+{
+	uint16_t jrestore;
+
+	/* lea -(TR_DEPTH - 8)(%rsp), %rsp; pushfq */
+	TB(b, 0x48, 0x8d, 0xa4, 0x24);
+	tb_imm(b, (uint32_t)-(int32_t)(TR_DEPTH - 8), 4);
+	tb_depth(b, TR_DEPTH - 8);
+	TB(b, 0x9c);
+	tb_depth(b, TR_DEPTH);
+	TB(b, 0x48, 0x89, 0x44, 0x24, 0x08,	/* mov %rax, 8(%rsp) */
+	    0x48, 0x89, 0x4c, 0x24, 0x10,	/* mov %rcx, 16(%rsp) */
+	    0x48, 0x89, 0x54, 0x24, 0x18,	/* mov %rdx, 24(%rsp) */
+	    0x48, 0x89, 0x74, 0x24, 0x20,	/* mov %rsi, 32(%rsp) */
+	    0x48, 0x89, 0x7c, 0x24, 0x28,	/* mov %rdi, 40(%rsp) */
+	    0x4c, 0x89, 0x54, 0x24, 0x30,	/* mov %r10, 48(%rsp) */
+	    0x4c, 0x89, 0x5c, 0x24, 0x38);	/* mov %r11, 56(%rsp) */
+	tb_count(b, req->at_hits);
+
+	/* 1. getpid() == *at_pid: not a vfork child or a sharer */
+	TB(b, 0xb8, 39, 0, 0, 0,		/* mov $SYS_getpid, %eax */
+	    0x0f, 0x05,				/* syscall */
+	    0x48, 0xba);			/* movabs $at_pid, %rdx */
+	tb_imm(b, req->at_pid, 8);
+	TB(b, 0x3b, 0x02);			/* cmp (%rdx), %eax */
+	tb_jmiss(b, CC_NE);
+
+	/* the buffer 64(%rsp) is the old value's: NULL new, size 8 */
+	TB(b, 0x31, 0xf6,			/* xor %esi, %esi */
+	    0x48, 0x8d, 0x54, 0x24, 0x40,	/* lea 64(%rsp), %rdx */
+	    0x41, 0xba, 8, 0, 0, 0);		/* mov $8, %r10d */
+	/* 2. rt_sigprocmask(SIG_BLOCK, NULL, buf, 8): SIGTRAP blocked? */
+	TB(b, 0xb8, 14, 0, 0, 0,		/* mov $SYS_rt_sigprocmask */
+	    0x31, 0xff,				/* xor %edi, %edi */
+	    0x0f, 0x05,				/* syscall */
+	    0x85, 0xc0);			/* test %eax, %eax */
+	tb_jmiss(b, CC_NE);
+	TB(b, 0xf6, 0x44, 0x24, 0x40, 1 << (SIGTRAP - 1)); /* testb 64(%rsp) */
+	tb_jmiss(b, CC_NE);
+	/* 3. rt_sigaction(SIGTRAP, NULL, buf, 8): ignored? */
+	TB(b, 0xb8, 13, 0, 0, 0,		/* mov $SYS_rt_sigaction */
+	    0xbf, SIGTRAP, 0, 0, 0,		/* mov $SIGTRAP, %edi */
+	    0x0f, 0x05,				/* syscall */
+	    0x85, 0xc0);			/* test %eax, %eax */
+	tb_jmiss(b, CC_NE);
+	TB(b, 0x48, 0x83, 0x7c, 0x24, 0x40, 1);	/* cmpq $SIG_IGN,64(%rsp) */
+	tb_jmiss(b, CC_E);
+
+	/* 4. a live owner: some tid, not FUTEX_OWNER_DIED; then at once */
+	TB(b, 0x48, 0xb8);			/* movabs $at_owner, %rax */
+	tb_imm(b, req->at_owner, 8);
+	TB(b, 0x8b, 0x00,			/* mov (%rax), %eax */
+	    0xa9, 0, 0, 0, 0x40);		/* test $OWNER_DIED, %eax */
+	tb_jmiss(b, CC_NE);
+	TB(b, 0x25, 0xff, 0xff, 0xff, 0x3f);	/* and $TID_MASK, %eax */
+	tb_jmiss(b, CC_E);
+	t->atr_trap = (uint16_t)b->tb_len;
+	TB(b, 0xcc);				/* int3 */
+	TB(b, 0xeb, 0);				/* jmp restore */
+	jrestore = (uint16_t)b->tb_len;
+
+	/* miss: */
+	for (int i = 0; i < b->tb_nfix; i++) {
+		int32_t rel = (int32_t)(b->tb_len - (b->tb_fix[i].f_at + 4));
+
+		if (b->tb_over)
+			break;
+		memcpy(b->tb_code + b->tb_fix[i].f_at, &rel, 4);
+	}
+	b->tb_nfix = 0;
+	tb_count(b, req->at_missed);
+	if (!b->tb_over)
+		b->tb_code[jrestore - 1] = (uint8_t)(b->tb_len - jrestore);
+
+	/* restore: */
+	TB(b, 0x48, 0x8b, 0x44, 0x24, 0x08,	/* mov 8(%rsp), %rax */
+	    0x48, 0x8b, 0x4c, 0x24, 0x10,	/* mov 16(%rsp), %rcx */
+	    0x48, 0x8b, 0x54, 0x24, 0x18,	/* mov 24(%rsp), %rdx */
+	    0x48, 0x8b, 0x74, 0x24, 0x20,	/* mov 32(%rsp), %rsi */
+	    0x48, 0x8b, 0x7c, 0x24, 0x28,	/* mov 40(%rsp), %rdi */
+	    0x4c, 0x8b, 0x54, 0x24, 0x30,	/* mov 48(%rsp), %r10 */
+	    0x4c, 0x8b, 0x5c, 0x24, 0x38,	/* mov 56(%rsp), %r11 */
+	    0x9d);				/* popfq */
+	tb_depth(b, TR_DEPTH - 8);
+	TB(b, 0x48, 0x8d, 0xa4, 0x24);		/* lea (TR_DEPTH-8)(%rsp) */
+	tb_imm(b, TR_DEPTH - 8, 4);
+	tb_depth(b, 0);
+}
+
+/*
+ * An emulated call: the original return address RET pushed (push of
+ * the sign-extended low half, then the high half written over), so the
+ * callee returns into the original code.  The stack is 8 bytes deeper
+ * until the jump.
+ */
+static void
+tb_push_ret(tr_buf_t *b, uintptr_t ret)
+{
+	TB(b, 0x68);				/* push $lo32 */
+	tb_imm(b, (uint32_t)ret, 4);
+	tb_depth(b, 8);
+	TB(b, 0xc7, 0x44, 0x24, 0x04);		/* movl $hi32, 4(%rsp) */
+	tb_imm(b, (uint32_t)(ret >> 32), 4);
+}
+
+/*
+ * call *X as jmp *X (ff /2 to ff /4) after the push of the return
+ * address: an rsp-based X moves by the 8 bytes pushed.
+ */
+static int
+tb_calli(tr_buf_t *b, const ZydisDecodedInstruction *in,
+    const ZydisDecodedOperand *ops, const uint8_t *text, uintptr_t addr)
+{
+	uint8_t out[ARCH_INSN_MAX + 4];
+	size_t m = in->raw.modrm.offset;
+	int k;
+
+	if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+	    (ops[0].mem.base == ZYDIS_REGISTER_RSP ||
+	    ops[0].mem.base == ZYDIS_REGISTER_ESP)) {
+		int64_t disp = in->raw.disp.value + 8;
+		int d8 = disp >= INT8_MIN && disp <= INT8_MAX;
+
+		/* prefixes and opcode, ModRM (mod 01 or 10), SIB, disp */
+		memcpy(out, text, m);
+		k = (int)m;
+		out[k++] = (uint8_t)((d8 ? 1 : 2) << 6 |
+		    4 << 3 | (text[m] & 7));
+		out[k++] = text[in->raw.sib.offset];
+		if (d8) {
+			out[k++] = (uint8_t)disp;
+		} else {
+			int32_t d32 = (int32_t)disp;
+
+			memcpy(&out[k], &d32, 4);
+			k += 4;
+		}
+	} else if ((k = arch_copy(in, ops, text, addr,
+	    b->tb_at + b->tb_len, out)) < 0) {
+		return k;
+	}
+	out[m] = (uint8_t)((out[m] & ~0x38) | 4 << 3);
+	tb_put(b, out, (size_t)k);
+	return 0;
+}
+
+/* A jump (or jcc, CC >= 0) to TO: to a relocated copy if in the window. */
+static void
+tb_branch(tr_buf_t *b, const arch_window_t *w, uintptr_t patch, int cc,
+    uintptr_t to)
+{
+	uint8_t out[ARCH_JCC_ABS];
+	int i = tr_inwin(w, patch, to);
+
+	if (i >= 0) {
+		const uint8_t jcc[2] = { 0x0f, 0x80 | (cc & 0xf) };
+		const uint8_t jmp[1] = { 0xe9 };
+
+		if (cc >= 0)
+			tb_fixed(b, jcc, 2, i);
+		else
+			tb_fixed(b, jmp, 1, i);
+		return;
+	}
+	if (cc >= 0)
+		tb_put(b, out, arch_emit_jcc(out, cc, b->tb_at + b->tb_len,
+		    to));
+	else
+		tb_put(b, out, arch_emit_jmp(out, b->tb_at + b->tb_len, to));
+}
+
+/* Window instruction I, relocated: 0, -ERANGE or -EINVAL. */
+static int
+tb_reloc(tr_buf_t *b, const arch_tramp_req_t *req, int i, tr_kind_t *kind)
+{
+	const arch_window_t *w = req->at_win;
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	const uint8_t *text = req->at_text + w->aw_off[i];
+	uintptr_t addr = req->at_patch + w->aw_off[i];
+	uint8_t out[ARCH_INSN_MAX];
+	int k;
+
+	if (arch_decode(text, req->at_n - w->aw_off[i], &in, ops) != 0 ||
+	    tr_classify(&in, ops, kind) != NULL)
+		return -EINVAL;
+	switch (*kind) {
+	case TR_JCC:
+		tb_branch(b, w, req->at_patch, in.opcode & 0xf,
+		    tr_target(&in, ops, addr));
+		return 0;
+	case TR_JMP:
+		tb_branch(b, w, req->at_patch, -1, tr_target(&in, ops, addr));
+		return 0;
+	case TR_CALL:
+		tb_push_ret(b, addr + in.length);
+		tb_branch(b, w, req->at_patch, -1, tr_target(&in, ops, addr));
+		return 0;
+	case TR_CALLI:
+		tb_push_ret(b, addr + in.length);
+		return tb_calli(b, &in, ops, text, addr);
+	default:
+		if ((k = arch_copy(&in, ops, text, addr, b->tb_at + b->tb_len,
+		    out)) < 0)
+			return k;
+		tb_put(b, out, (size_t)k);
+		return 0;
+	}
+}
+
+int
+arch_tramp_build(const arch_tramp_req_t *req, uint8_t *code, arch_tramp_t *t)
+{
+	const arch_window_t *w = req->at_win;
+	tr_buf_t b = { .tb_code = code, .tb_at = req->at_tramp, .tb_t = t };
+	tr_kind_t kind = TR_PLAIN;
+	int err;
+
+	memset(t, 0, sizeof (*t));
+	if (w->aw_refuse != NULL || w->aw_ninsn == 0 || req->at_n < w->aw_len)
+		return err_set(EINVAL, "site %#lx: no window to relocate",
+		    (unsigned long)req->at_site);
+	if (req->at_trap)
+		tb_trap(&b, req, t);
+	else
+		tb_count_only(&b, req);
+
+	t->atr_reloc = (uint16_t)b.tb_len;
+	for (int i = 0; i < w->aw_ninsn; i++) {
+		t->atr_roff[i] = (uint16_t)b.tb_len;
+		if ((err = tb_reloc(&b, req, i, &kind)) < 0)
+			return err_set(-err, "site %#lx: the instruction at "
+			    "%#lx %s", (unsigned long)req->at_site,
+			    (unsigned long)(req->at_patch + w->aw_off[i]),
+			    err == -ERANGE ? "cannot reach its operand from "
+			    "the trampoline" : "cannot be relocated");
+		tb_depth(&b, 0);
+	}
+	t->atr_roff[w->aw_ninsn] = (uint16_t)b.tb_len;
+	/* after ret, jmp or an emulated call nothing comes back here */
+	if (!w->aw_last && kind != TR_CALL && kind != TR_CALLI) {
+		uint8_t out[ARCH_JMP_ABS];
+
+		tb_put(&b, out, arch_emit_jmp(out, b.tb_at + b.tb_len,
+		    req->at_patch + w->aw_len));
+	}
+	for (int i = 0; i < b.tb_nfix && !b.tb_over; i++) {
+		int to = t->atr_roff[b.tb_fix[i].f_to];
+		int32_t rel = to - (b.tb_fix[i].f_at + 4);
+
+		memcpy(code + b.tb_fix[i].f_at, &rel, 4);
+	}
+	if (b.tb_over)
+		return err_set(E2BIG, "site %#lx: trampoline longer than %d "
+		    "bytes", (unsigned long)req->at_site, ARCH_TRAMP_MAX);
+	t->atr_len = (uint16_t)b.tb_len;
+	return 0;
+}
+
+void
+arch_patch(uintptr_t patch, uintptr_t tramp, size_t len, uint8_t *out)
+{
+	int32_t rel = (int32_t)(int64_t)(tramp - (patch + ARCH_JMP_LEN));
+
+	out[0] = 0xe9;
+	memcpy(&out[1], &rel, 4);
+	if (len > ARCH_JMP_LEN)
+		memset(&out[ARCH_JMP_LEN], ARCH_TRAP_BYTE, len - ARCH_JMP_LEN);
+}
+
+void
+arch_tramp_view(const arch_regs_t *r, const uint64_t *frame, uintptr_t site,
+    arch_regs_t *view)
+{
+	*view = *r;
+	view->rip = site;
+	view->rsp = r->rsp + TR_DEPTH;
+	view->eflags = frame[0];
+	view->rax = frame[1];
+	view->rcx = frame[2];
+	view->rdx = frame[3];
+	view->rsi = frame[4];
+	view->rdi = frame[5];
+	view->r10 = frame[6];
+	view->r11 = frame[7];
+}
+
+void
+arch_tramp_where(const arch_tramp_t *t, uintptr_t site, uintptr_t patch,
+    const arch_window_t *w, size_t off, uintptr_t *pc, size_t *depth)
+{
+	int i;
+
+	*depth = 0;
+	for (i = 0; i < t->atr_nspan; i++) {
+		if (off >= t->atr_span[i].s_from && off < t->atr_span[i].s_to) {
+			*depth = t->atr_span[i].s_depth;
+			break;
+		}
+	}
+	if (off < t->atr_reloc) {
+		*pc = site;
+		return;
+	}
+	for (i = 0; i < w->aw_ninsn && off >= t->atr_roff[i + 1]; i++)
+		;
+	*pc = i < w->aw_ninsn ? patch + w->aw_off[i] : patch + w->aw_len;
+}
