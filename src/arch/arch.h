@@ -159,6 +159,15 @@ int arch_shstk(const char *features);
 #define ARCH_WIN_MAX	8	/* instructions in a window, at most */
 #define ARCH_TRAMP_MAX	320	/* longest trampoline */
 #define ARCH_TRAMP_FRAME 8	/* words saved below the red zone at a trap */
+/*
+ * The signal a trap gate stops its thread with, sent to itself with
+ * tgkill once the gate's checks pass: its default action is to ignore
+ * it, so a stop left uncollected when the tracer dies (the kernel then
+ * delivers the stop's signal) or a signal sent once no tracer is left
+ * (dropped at once) does the program no harm.  The gate skips the stop
+ * when the thread blocks it or the program handles it.
+ */
+#define ARCH_TRAMP_SIG	SIGURG
 
 typedef struct arch_window {
 	uint8_t aw_skip;	/* bytes kept in place before the patch
@@ -207,7 +216,9 @@ typedef struct arch_tramp_req {
 /* Where things are in a built trampoline (offsets from its start). */
 typedef struct arch_tramp {
 	uint16_t atr_len;	/* code length */
-	uint16_t atr_trap;	/* the trap instruction (0: none) */
+	uint16_t atr_trap;	/* where a gate's thread stops: just past
+				   the system call that sends it
+				   ARCH_TRAMP_SIG (0: no gate) */
 	uint16_t atr_reloc;	/* first relocated instruction */
 	uint16_t atr_roff[ARCH_WIN_MAX + 1];	/* each relocated one, then
 						   the jump back */
@@ -225,7 +236,8 @@ int arch_tramp_build(const arch_tramp_req_t *req, uint8_t *code,
 /* The patch: jump from PATCH to TRAMP, int3 over the rest of LEN bytes. */
 void arch_patch(uintptr_t patch, uintptr_t tramp, size_t len, uint8_t *out);
 /*
- * A thread stopped at T's trap: the registers it had at SITE, from R
+ * A thread stopped at T's trap (in the signal-delivery stop of
+ * ARCH_TRAMP_SIG, its pc at atr_trap): the registers it had at SITE, from R
  * and the ARCH_TRAMP_FRAME words at its stack pointer (FRAME: flags,
  * rax, rcx, rdx, rsi, rdi, r10, r11; every other register is the
  * site's).  The site's stack pointer is ARCH_TRAMP_TRAPSP above R's:

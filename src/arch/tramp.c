@@ -6,10 +6,9 @@
  * (its window).  The trampoline counts the hit with a locked increment
  * of a counter that may lie anywhere (a scratch register and movabs, so
  * the shared page need not be near), for a trap site passes a gate and
- * stops at an int3, then runs the window's instructions relocated and
- * jumps back past the window.  Relocated instructions run with the
- * site's own rsp and flags: whatever the trampoline pushed is popped
- * before them.
+ * stops, then runs the window's instructions relocated and jumps back
+ * past the window.  Relocated instructions run with the site's own rsp
+ * and flags: whatever the trampoline pushed is popped before them.
  *
  * What the counting code may disturb depends on where the site is.  At
  * a function's first instruction the flags are dead (the ABI does not
@@ -17,16 +16,25 @@
  * of %rax is all it takes.  Inside a function both are live: the code
  * steps over the 128-byte red zone first and saves the flags.
  *
- * The trap path makes system calls before it traps, each check a reason
- * to skip the trap and count a miss instead: the thread must belong to
- * the process the page was made for (a vfork child shares our memory
- * but no tracer watches it), SIGTRAP must be neither blocked nor ignored
- * (an int3 would make the kernel reset both, changing the program), and,
- * last, the owner word of the page's robust mutex must name a live
- * thread: the kernel sets FUTEX_OWNER_DIED in it when the tracer's
- * control thread dies, before the tracee is detached.  The conditional
- * jump on that word is the instruction right before the int3, so what a
- * dying tracer can leave behind is as short as the machine allows.
+ * The gate stops the thread by sending itself ARCH_TRAMP_SIG (SIGURG)
+ * with tgkill, not with an int3.  A trap stop the tracer has not yet
+ * collected keeps its signal, and the kernel delivers it if the tracer
+ * dies then: SIGTRAP killed the victim, SIGURG is ignored by default.
+ * While we trace, the kernel queues the signal even so (an ignored
+ * signal is not dropped for a traced thread) and the thread stops as
+ * it leaves the system call; untraced, it is dropped when sent.  Each
+ * check before is a reason to skip the stop and count a miss instead:
+ * the signal must not be blocked (it would stay pending and stop the
+ * thread later, anywhere) and must be at SIG_DFL (a program that
+ * handles SIGURG, as Go's runtime does, must not see calls it did not
+ * ask for); the thread must belong to the process the page was made
+ * for (a vfork child shares our memory but no tracer watches it; the
+ * pid is tgkill's first argument too); and, last,
+ * the owner word of the page's robust mutex must name a live thread:
+ * the kernel sets FUTEX_OWNER_DIED in it when the tracer's control
+ * thread dies, before the tracee is detached.  That last check only
+ * saves a system call now: a signal sent after the tracer died is
+ * dropped anyway.
  *
  * A call is relocated only as the window's last instruction, emulated:
  * the original return address is pushed and the callee entered with a
@@ -347,9 +355,11 @@ tb_count_only(tr_buf_t *b, const arch_tramp_req_t *req)
 }
 
 /*
- * The trap prologue: count, save, the gate, int3, restore.  Its stack
- * depth is TR_DEPTH from the pushfq to the popfq, whatever path it
- * takes.
+ * The trap prologue: count, save, the gate, the signal, restore.  Its
+ * stack depth is TR_DEPTH from the pushfq to the popfq, whatever path
+ * it takes.  The system calls clobber rax, rcx and r11 and the checks
+ * use rdx, rsi, rdi and r10: all of them saved, and restored on both
+ * paths.
  */
 static void
 tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
@@ -371,34 +381,42 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 	    0x4c, 0x89, 0x5c, 0x24, 0x38);	/* mov %r11, 56(%rsp) */
 	tb_count(b, req->at_hits);
 
-	/* 1. getpid() == *at_pid: not a vfork child or a sharer */
+	/* the buffer 64(%rsp) is the old value's: NULL new, size 8 */
+	TB(b, 0x31, 0xf6,			/* xor %esi, %esi */
+	    0x48, 0x8d, 0x54, 0x24, 0x40,	/* lea 64(%rsp), %rdx */
+	    0x41, 0xba, 8, 0, 0, 0);		/* mov $8, %r10d */
+	/* 1. rt_sigprocmask(SIG_BLOCK, NULL, buf, 8): the signal blocked? */
+	TB(b, 0xb8, 14, 0, 0, 0,		/* mov $SYS_rt_sigprocmask */
+	    0x31, 0xff,				/* xor %edi, %edi */
+	    0x0f, 0x05,				/* syscall */
+	    0x85, 0xc0);			/* test %eax, %eax */
+	tb_jmiss(b, CC_NE);
+	/* testb $bit, 64+byte(%rsp) */
+	TB(b, 0xf6, 0x44, 0x24, 0x40 + (ARCH_TRAMP_SIG - 1) / 8,
+	    1 << ((ARCH_TRAMP_SIG - 1) % 8));
+	tb_jmiss(b, CC_NE);
+	/* 2. rt_sigaction(sig, NULL, buf, 8): anything but SIG_DFL? */
+	TB(b, 0xb8, 13, 0, 0, 0,		/* mov $SYS_rt_sigaction */
+	    0xbf, ARCH_TRAMP_SIG, 0, 0, 0,	/* mov $sig, %edi */
+	    0x0f, 0x05,				/* syscall */
+	    0x85, 0xc0);			/* test %eax, %eax */
+	tb_jmiss(b, CC_NE);
+	TB(b, 0x48, 0x83, 0x7c, 0x24, 0x40, 0);	/* cmpq $SIG_DFL,64(%rsp) */
+	tb_jmiss(b, CC_NE);
+
+	/* 3. getpid() == *at_pid: not a vfork child or a sharer */
 	TB(b, 0xb8, 39, 0, 0, 0,		/* mov $SYS_getpid, %eax */
 	    0x0f, 0x05,				/* syscall */
 	    0x48, 0xba);			/* movabs $at_pid, %rdx */
 	tb_imm(b, req->at_pid, 8);
 	TB(b, 0x3b, 0x02);			/* cmp (%rdx), %eax */
 	tb_jmiss(b, CC_NE);
-
-	/* the buffer 64(%rsp) is the old value's: NULL new, size 8 */
-	TB(b, 0x31, 0xf6,			/* xor %esi, %esi */
-	    0x48, 0x8d, 0x54, 0x24, 0x40,	/* lea 64(%rsp), %rdx */
-	    0x41, 0xba, 8, 0, 0, 0);		/* mov $8, %r10d */
-	/* 2. rt_sigprocmask(SIG_BLOCK, NULL, buf, 8): SIGTRAP blocked? */
-	TB(b, 0xb8, 14, 0, 0, 0,		/* mov $SYS_rt_sigprocmask */
-	    0x31, 0xff,				/* xor %edi, %edi */
+	/* tgkill's arguments: that pid, gettid(), the signal */
+	TB(b, 0x89, 0xc7,			/* mov %eax, %edi */
+	    0xb8, 186, 0, 0, 0,			/* mov $SYS_gettid, %eax */
 	    0x0f, 0x05,				/* syscall */
-	    0x85, 0xc0);			/* test %eax, %eax */
-	tb_jmiss(b, CC_NE);
-	TB(b, 0xf6, 0x44, 0x24, 0x40, 1 << (SIGTRAP - 1)); /* testb 64(%rsp) */
-	tb_jmiss(b, CC_NE);
-	/* 3. rt_sigaction(SIGTRAP, NULL, buf, 8): ignored? */
-	TB(b, 0xb8, 13, 0, 0, 0,		/* mov $SYS_rt_sigaction */
-	    0xbf, SIGTRAP, 0, 0, 0,		/* mov $SIGTRAP, %edi */
-	    0x0f, 0x05,				/* syscall */
-	    0x85, 0xc0);			/* test %eax, %eax */
-	tb_jmiss(b, CC_NE);
-	TB(b, 0x48, 0x83, 0x7c, 0x24, 0x40, 1);	/* cmpq $SIG_IGN,64(%rsp) */
-	tb_jmiss(b, CC_E);
+	    0x89, 0xc6,				/* mov %eax, %esi */
+	    0xba, ARCH_TRAMP_SIG, 0, 0, 0);	/* mov $sig, %edx */
 
 	/* 4. a live owner: some tid, not FUTEX_OWNER_DIED; then at once */
 	TB(b, 0x48, 0xb8);			/* movabs $at_owner, %rax */
@@ -408,8 +426,10 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 	tb_jmiss(b, CC_NE);
 	TB(b, 0x25, 0xff, 0xff, 0xff, 0x3f);	/* and $TID_MASK, %eax */
 	tb_jmiss(b, CC_E);
+	TB(b, 0xb8, 234, 0, 0, 0,		/* mov $SYS_tgkill, %eax */
+	    0x0f, 0x05);			/* syscall */
+	/* the signal-delivery stop comes on the way out of it: here */
 	t->atr_trap = (uint16_t)b->tb_len;
-	TB(b, 0xcc);				/* int3 */
 	TB(b, 0xeb, 0);				/* jmp restore */
 	jrestore = (uint16_t)b->tb_len;
 

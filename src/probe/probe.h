@@ -48,4 +48,18 @@ int prb_disarm(pt_proc_t *P, uintptr_t addr, int flags);
  */
 const char *prb_refusal(pt_proc_t *P, sym_proc_t *S, uintptr_t addr);
 
+/* ---- inside the layer ---- */
+
+/*
+ * scan.c: the object-wide rules for the window [PATCH, PATCH+LEN) of
+ * function FN (as sym_lookup_addr gave it): NULL, or why not (no direct
+ * branch of the object may target the window's inside; FN may have no
+ * indirect jump).  The object is analysed at its first question, once
+ * per file.  Any thread (a mutex guards the cache).
+ */
+const char *prb_scan_check(pt_proc_t *P, sym_proc_t *S, const sym_info_t *fn,
+    uintptr_t patch, size_t len);
+/* Files analysed and cached now (tests). */
+size_t prb_scan_files(void);
+
 #endif /* DTPROC_PROBE_H */

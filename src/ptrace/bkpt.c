@@ -89,6 +89,28 @@ pt_bkpt_find(pt_proc_t *P, uintptr_t addr)
 	return (pt_bkpt_t *)pt_bkpt_cfind(P, addr);
 }
 
+int
+pt_bkpt_insert(pt_proc_t *P, const pt_bkpt_t *e)
+{
+	int found, i = pt_bp_index(P, e->pb_addr, &found);
+
+	if (found)
+		return -EEXIST;
+	return pt_bp_insert(&P->pp_bp, &P->pp_nbp, &P->pp_abp, i, e);
+}
+
+void
+pt_bkpt_forget(pt_proc_t *P, uintptr_t addr)
+{
+	int found, i = pt_bp_index(P, addr, &found);
+
+	if (!found)
+		return;
+	memmove(&P->pp_bp[i], &P->pp_bp[i + 1],
+	    (P->pp_nbp - i - 1) * sizeof (*P->pp_bp));
+	P->pp_nbp--;
+}
+
 static int
 pt_gone_index(const pt_proc_t *P, uintptr_t addr, int *found)
 {
@@ -200,7 +222,24 @@ pt_bkpt_set_renew(pt_proc_t *P, uintptr_t addr, bool *renewed)
 	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST || P->pp_rdonly)
 		return err_set(ESRCH, "pid %d: cannot set breakpoint: "
 		    "process not under control", (int)P->pp_pid);
+	if ((rv = pt_edit_ok(P, "set a breakpoint")) != 0)
+		return rv;
 	i = pt_bp_index(P, addr, &found);
+	if (found && P->pp_bp[i].pb_tr != NULL) {
+		pt_bkpt_t *B = &P->pp_bp[i];
+		arch_window_t w = B->pb_tr->tr_win;
+
+		/* a patched site: one more user that wants stops */
+		pt_ident_of(P, addr, true, &id);
+		if (pt_ident_same(&B->pb_id, &id))
+			return pt_tramp_set(P, addr, &w, PT_TRAMP_TRAP |
+			    (B->pb_entry ? PT_TRAMP_ENTRY : 0));
+		/* its object went unseen: an int3 site anew */
+		*renewed = true;
+		pt_tramp_forget(P, B);
+		pt_bkpt_forget(P, addr);
+		i = pt_bp_index(P, addr, &found);
+	}
 	if (found) {
 		pt_bkpt_t *B = &P->pp_bp[i];
 
@@ -246,6 +285,10 @@ pt_bkpt_del(pt_proc_t *P, uintptr_t addr)
 	if (!found)
 		return err_set(ENOENT, "pid %d: no breakpoint at %#lx",
 		    (int)P->pp_pid, (unsigned long)addr);
+	if (P->pp_bp[i].pb_tr != NULL)
+		return pt_tramp_del(P, addr, PT_TRAMP_TRAP);
+	if ((rv = pt_edit_ok(P, "delete a breakpoint")) != 0)
+		return rv;
 	if (--P->pp_bp[i].pb_refs > 0)
 		return 0;
 	/*
@@ -273,8 +316,17 @@ pt_bkpt_remove_all(pt_proc_t *P)
 	int rv = 0;
 
 	while (P->pp_nbp > 0) {
-		P->pp_bp[P->pp_nbp - 1].pb_refs = 1;
-		int r = pt_bkpt_del(P, P->pp_bp[P->pp_nbp - 1].pb_addr);
+		pt_bkpt_t *B = &P->pp_bp[P->pp_nbp - 1];
+		int r;
+
+		B->pb_refs = 1;
+		/* an untraced vfork child may run here: restored anyway */
+		if (B->pb_tr != NULL)
+			r = pt_tramp_remove(P, B->pb_addr);
+		else if (P->pp_vffree > 0)
+			pt_bkpt_forget(P, B->pb_addr), r = 0;
+		else
+			r = pt_bkpt_del(P, B->pb_addr);
 		if (r != 0)
 			rv = r;
 	}
@@ -293,9 +345,10 @@ pt_bkpt_lift(pt_proc_t *P)
 
 	if (P->pp_lifted)
 		return 0;
+	/* patched sites stay: their jumps need no tracer */
 	for (int i = 0; i < P->pp_nbp; i++) {
-		if (pt_mem_write(P, P->pp_bp[i].pb_addr, &P->pp_bp[i].pb_orig,
-		    1) != 1)
+		if (P->pp_bp[i].pb_tr == NULL && pt_mem_write(P,
+		    P->pp_bp[i].pb_addr, &P->pp_bp[i].pb_orig, 1) != 1)
 			rv = -errno;
 	}
 	P->pp_lifted = true;
@@ -311,7 +364,8 @@ pt_bkpt_replant(pt_proc_t *P)
 	if (!P->pp_lifted)
 		return 0;
 	for (int i = 0; i < P->pp_nbp; i++) {
-		if (pt_mem_write(P, P->pp_bp[i].pb_addr, &int3, 1) != 1)
+		if (P->pp_bp[i].pb_tr == NULL &&
+		    pt_mem_write(P, P->pp_bp[i].pb_addr, &int3, 1) != 1)
 			rv = -errno;
 	}
 	P->pp_lifted = false;
@@ -322,6 +376,7 @@ pt_bkpt_replant(pt_proc_t *P)
 void
 pt_bkpt_reset(pt_proc_t *P)
 {
+	pt_tramp_reset(P);
 	P->pp_nbp = 0;
 	P->pp_ngone = 0;
 	P->pp_lifted = false;
@@ -329,10 +384,11 @@ pt_bkpt_reset(pt_proc_t *P)
 	pt_xol_reset(P);
 }
 
+/* int3 sites only: pt_tramp_nsites() counts the patched ones */
 int
 pt_bkpt_count(const pt_proc_t *P)
 {
-	return P->pp_nbp;
+	return P->pp_nbp - P->pp_ntrs;
 }
 
 int
@@ -373,17 +429,19 @@ int
 pt_bkpt_clean_child(pt_proc_t *P, pid_t child)
 {
 	char path[64];
-	int fd, rv, rv2;
+	int fd, rv, rv2, rv3;
 
-	if (P->pp_nbp == 0 && P->pp_ngone == 0)
+	if (P->pp_nbp == 0 && P->pp_ngone == 0 && P->pp_ntrl == 0)
 		return 0;
 	snprintf(path, sizeof (path), "/proc/%d/mem", (int)child);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return -errno;
 	rv = pt_clean_list(fd, P->pp_bp, P->pp_nbp);
 	rv2 = pt_clean_list(fd, P->pp_gone, P->pp_ngone);
+	/* and our jumps: its hits are not ours (it is not traced) */
+	rv3 = pt_tramp_clean_child(P, fd);
 	close(fd);
-	return rv != 0 ? rv : rv2;
+	return rv != 0 ? rv : rv2 != 0 ? rv2 : rv3;
 }
 
 /*
@@ -478,6 +536,9 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 	    !(T->pt_flags & PT_TF_STOPPED))
 		return err_set(ESRCH, "pid %d: thread %d is not stopped",
 		    (int)P->pp_pid, (int)tid);
+	/* stopped at a trampoline's trap: it goes on from there */
+	if (T->pt_flags & PT_TF_TRAMP)
+		return 0;
 	if ((rv = pt_thr_regs(T, &regs)) != 0)
 		return err_set(-rv, "pid %d: thread %d: %s",
 		    (int)P->pp_pid, (int)tid, strerror(-rv));
@@ -486,6 +547,17 @@ pt_bkpt_step(pt_proc_t *P, pid_t tid)
 		return err_set(EINVAL, "pid %d: thread %d is not at a "
 		    "breakpoint (pc %#lx)", (int)P->pp_pid, (int)tid,
 		    (unsigned long)addr);
+	if (B->pb_tr != NULL) {
+		/*
+		 * An int3 hit whose site was patched since: the window's
+		 * instructions run from the trampoline's relocated copy,
+		 * not through the jump, which would count the hit again.
+		 */
+		arch_set_pc(&T->pt_regs, B->pb_tr->tr_slot +
+		    B->pb_tr->tr_t.atr_reloc);
+		T->pt_regs_dirty = true;
+		return 0;
+	}
 	/* one stop per hit: no other thread need stop, the int3 stays */
 	if (!P->pp_lifted && pt_carry(P, T, &B->pb_carry, addr) == 0) {
 		/* a signal it owes (caught while the plan was made) is
@@ -562,18 +634,36 @@ pt_bkpt_set_carry(pt_proc_t *P, uintptr_t addr, const arch_carry_t *c)
 	return 0;
 }
 
-/* Read text as the program sees it: our int3s in it replaced. */
+/* Read text as the program sees it: our int3s and jumps replaced. */
 ssize_t
 pt_text_read(pt_proc_t *P, uintptr_t addr, void *buf, size_t len)
 {
 	ssize_t n = pt_mem_read(P, addr, buf, len);
+	uintptr_t end = addr + (size_t)(n > 0 ? n : 0);
 	int found, i;
 
-	if (n <= 0 || P->pp_lifted)
-		return n;		/* lifted: the text is pristine */
-	for (i = pt_bp_index(P, addr, &found); i < P->pp_nbp &&
-	    P->pp_bp[i].pb_addr < addr + (size_t)n; i++)
-		((uint8_t *)buf)[P->pp_bp[i].pb_addr - addr] =
-		    P->pp_bp[i].pb_orig;
+	if (n <= 0)
+		return n;
+	/* a window starts at most PT_TR_ORIG + its skip before ADDR */
+	i = pt_bp_index(P, addr > 2 * PT_TR_ORIG ? addr - 2 * PT_TR_ORIG : 0,
+	    &found);
+	for (; i < P->pp_nbp && P->pp_bp[i].pb_addr < end; i++) {
+		const pt_bkpt_t *B = &P->pp_bp[i];
+		const pt_tramp_t *tr = B->pb_tr;
+
+		if (tr == NULL) {
+			/* lifted: the int3s are out already */
+			if (!P->pp_lifted && B->pb_addr >= addr)
+				((uint8_t *)buf)[B->pb_addr - addr] =
+				    B->pb_orig;
+			continue;
+		}
+		for (size_t k = 0; k < tr->tr_win.aw_len; k++) {
+			uintptr_t at = tr->tr_patch + k;
+
+			if (at >= addr && at < end)
+				((uint8_t *)buf)[at - addr] = tr->tr_orig[k];
+		}
+	}
 	return n;
 }

@@ -78,6 +78,19 @@ pt_runner(pt_proc_t *P, pid_t prefer)
 	return any;
 }
 
+/* Drop the gate's signal from what T holds (pt_run held it). */
+static void
+pt_gate_unhold(pt_proc_t *P, pt_thread_t *T)
+{
+	int n = 0;
+
+	for (int i = 0; i < T->pt_nhold; i++) {
+		if (!pt_tramp_sig(P, &T->pt_hold[i]))
+			T->pt_hold[n++] = T->pt_hold[i];
+	}
+	T->pt_nhold = n;
+}
+
 /*
  * Run the prepared call on TID until its trap, or (NOTRAP) its exit stop
  * (pt_run, continuing): 0, or -errno (-ESRCH: the process died or is
@@ -161,7 +174,7 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	bool unblocked = false;
 	siginfo_t info;
 	pt_thread_t *T;
-	uintptr_t at, bufat = 0;
+	uintptr_t at, bufat = 0, site;
 	long a[6];
 	pid_t tid;
 
@@ -241,6 +254,14 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 		arch_set_pc(&saved, arch_trap_site(&saved));
 	else if (oldtrap && sig == 0)
 		sig = SIGTRAP, has_info = 0;
+	/*
+	 * A gate's signal it had pending (sent, then interrupted before
+	 * its delivery stop) came during the call and was held: ours, and
+	 * dropped; it goes on past the gate, the stop lost.
+	 */
+	if (pt_tramp_hit(P, arch_pc(&saved), &site) != 0 &&
+	    (T = pt_thr_find(P, tid)) != NULL)
+		pt_gate_unhold(P, T);
 	if ((T = pt_thr_find(P, tid)) != NULL && rv != -ESRCH) {
 		/* back as it was: registers, and the stop's own signal */
 		T->pt_regs = saved;
@@ -258,7 +279,7 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 			}
 			T->pt_flags = (T->pt_flags & ~(PT_TF_EVSTOP |
 			    PT_TF_SYSSTOP)) | PT_TF_SIGSTOP |
-			    (flags & PT_TF_HELD);
+			    (flags & (PT_TF_HELD | PT_TF_TRAMP));
 		} else {
 			/*
 			 * An exit stop cannot inject a signal: one it owed
@@ -266,7 +287,7 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 			 */
 			T->pt_flags = (T->pt_flags & ~(PT_TF_EVSTOP |
 			    PT_TF_SIGSTOP)) | PT_TF_SYSSTOP |
-			    (flags & PT_TF_HELD);
+			    (flags & (PT_TF_HELD | PT_TF_TRAMP));
 			if (sig != 0 && T->pt_nhold < PT_HOLD_MAX) {
 				if (!has_info) {
 					memset(&info, 0, sizeof (info));

@@ -388,6 +388,14 @@ pt_page_pid_word(const pt_proc_t *P)
 	return pg == NULL ? 0 : pg->pg_at + offsetof(pt_page_hdr_t, ph_pid);
 }
 
+pid_t
+pt_page_pid(const pt_proc_t *P)
+{
+	struct pt_page *pg = pt_page_cur(P);
+
+	return pg == NULL ? 0 : (pid_t)pg->pg_hdr->ph_pid;
+}
+
 /* The entry of PATCH in the table, or -1. */
 static int
 pt_page_site_find(const pt_page_hdr_t *h, uintptr_t patch)

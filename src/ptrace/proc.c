@@ -40,6 +40,7 @@ pt_proc_alloc(pid_t pid)
 	P->pp_memfd = -1;
 	P->pp_state = PT_RUNNING;
 	P->pp_owner = pthread_self();
+	pthread_mutex_init(&P->pp_trlock, NULL);
 	return P;
 }
 
@@ -54,6 +55,7 @@ pt_proc_free(pt_proc_t *P)
 	if (P->pp_memfd >= 0)
 		close(P->pp_memfd);
 	free(P->pp_thr);
+	pt_tramp_free(P);	/* before the sites that point at them */
 	free(P->pp_bp);
 	free(P->pp_gone);
 	pt_page_drop(P);
@@ -138,6 +140,9 @@ pt_thr_del(pt_proc_t *P, pid_t tid)
 
 	/* a stop of it kept for later describes a thread that is gone */
 	pt_later_drop(tid);
+	/* its vfork child no longer holds the memory as far as we know */
+	if (T != NULL && (T->pt_flags & PT_TF_VFFREE) && P->pp_vffree > 0)
+		P->pp_vffree--;
 	if (T != NULL)
 		*T = P->pp_thr[--P->pp_nthr];
 }

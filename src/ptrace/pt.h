@@ -63,7 +63,11 @@ typedef enum pt_event_kind {
 				   released clean and untraced */
 	PT_EV_VFORK,		/* pe_tid (stopped) vforked or posix_spawned
 				   pe_child; it shares our memory, so it
-				   stays traced until its exec or exit */
+				   stays traced until its exec or exit
+				   (pe_free 0), or, with no int3 site to
+				   run into, it was let go at once
+				   (pe_free 1: sites cannot be edited until
+				   pe_tid's VFORK_DONE) */
 	PT_EV_VFORK_DONE,	/* pe_tid (stopped): its vfork child let go */
 	PT_EV_EXEC,		/* pe_tid (stopped, == pid) runs a new image;
 				   pe_former_tid called execve */
@@ -85,6 +89,7 @@ typedef struct pt_event {
 	int pe_status;		/* EXIT/THREAD_EXIT: wait(2) status */
 	uintptr_t pe_addr;	/* BREAKPOINT: address of the int3 */
 	int pe_stopped;		/* 1 if pe_tid is left stopped for us */
+	int pe_free;		/* VFORK: pe_child runs untraced */
 } pt_event_t;
 
 typedef struct pt_proc pt_proc_t;

@@ -39,6 +39,10 @@
 				   only one PTRACE_LISTEN restarts from */
 #define PT_TF_SYSSTOP	0x400	/* current stop is the exit stop of a system
 				   call we ran (registers since restored) */
+#define PT_TF_TRAMP	0x800	/* current stop is a trampoline's trap: it
+				   resumes where it stopped (pt_trsite) */
+#define PT_TF_VFFREE	0x1000	/* in vfork, its child let go untraced
+				   (counted in pp_vffree until VFORK_DONE) */
 
 #define PT_HOLD_MAX 4
 
@@ -58,6 +62,7 @@ typedef struct pt_thread {
 	bool pt_regs_dirty;	/* pt_regs differs from the kernel's */
 	signed char pt_shstk;	/* runs with a shadow stack: 1, 0, -1 unknown */
 	pid_t pt_vfchild;	/* the vfork child it waits for, or 0 */
+	uintptr_t pt_trsite;	/* PT_TF_TRAMP: the site it stopped for */
 	/*
 	 * The victim's signals that came while pt_run() ran the thread for
 	 * us, given back by pt_unhold(): with their siginfo, then (past
@@ -89,12 +94,40 @@ typedef struct pt_ident {
 	bool pi_ok;		/* known (else never judged stale) */
 } pt_ident_t;
 
+/*
+ * One trampoline written in a scratch area (tramp.c): its site's while
+ * live, retired once its site went or got another trampoline, until no
+ * thread can be inside it.  Allocated one by one: sites point at them,
+ * and the lookups from other threads (pt_tramp_where) find them under
+ * pp_trlock.
+ */
+#define PT_TR_ORIG	32	/* room for a window's bytes (aw_len) */
+
+typedef struct pt_tramp {
+	uintptr_t tr_site;	/* the probe's address */
+	uintptr_t tr_patch;	/* where the jump is: site + aw_skip */
+	arch_window_t tr_win;	/* the window it stands for */
+	uint8_t tr_orig[PT_TR_ORIG];	/* the window's original bytes */
+	uint8_t tr_jump[PT_TR_ORIG];	/* the patch written over them */
+	uintptr_t tr_slot;	/* the trampoline's code */
+	size_t tr_size;		/* its slot's size */
+	arch_tramp_t tr_t;	/* its layout (arch_tramp_build) */
+	uint32_t tr_idx;	/* its counter pair in the shared page */
+	bool tr_ownidx;		/* the pair is freed with this record */
+	bool tr_trap;		/* built with a trap gate */
+	bool tr_live;		/* its site's current trampoline */
+} pt_tramp_t;
+
 typedef struct pt_bkpt {
 	uintptr_t pb_addr;	/* address of the planted int3 */
 	uint8_t pb_orig;	/* the byte it replaced */
 	int pb_refs;		/* users of the site (agent, client...) */
 	arch_carry_t pb_carry;	/* how a hit is carried past the site */
 	pt_ident_t pb_id;	/* what was mapped there when it was set */
+	pt_tramp_t *pb_tr;	/* patched: its trampoline; NULL: an int3 */
+	int pb_ntrap;		/* patched: users that want stops (the
+				   others of pb_refs only count) */
+	bool pb_entry;		/* patched: a function's first instruction */
 } pt_bkpt_t;
 
 /* A scratch area mapped into the tracee for out-of-line copies. */
@@ -160,6 +193,20 @@ struct pt_proc {
 				   holds the int3 gets the byte back */
 	int pp_ngone, pp_agone;
 
+	/*
+	 * Patched sites (tramp.c).  Owner writes both arrays under
+	 * pp_trlock; other threads read them under it.
+	 */
+	pt_tramp_t **pp_trl;	/* every trampoline, live or retired,
+				   sorted by slot address */
+	int pp_ntrl, pp_atrl;
+	pt_tramp_t **pp_trs;	/* live ones, sorted by site */
+	int pp_ntrs, pp_atrs;
+	pthread_mutex_t pp_trlock;
+	int pp_vffree;		/* vfork children let go untraced that may
+				   still run on this memory */
+	struct pt_tscan *pp_tscan; /* threads' pcs and stack words */
+
 	pt_xol_area_t *pp_xol;	/* scratch areas, for this image */
 	int pp_nxol;
 	pt_xol_slot_t *pp_slots; /* slots written, in any order */
@@ -217,12 +264,60 @@ int pt_bkpt_remove_all(pt_proc_t *P);
 void pt_bkpt_reset(pt_proc_t *P);
 int pt_bkpt_clean_child(pt_proc_t *P, pid_t child);
 
+/* bkpt.c: a site's record in, or out (nothing written) */
+int pt_bkpt_insert(pt_proc_t *P, const pt_bkpt_t *e);
+void pt_bkpt_forget(pt_proc_t *P, uintptr_t addr);
+
+/*
+ * tramp.c, the core's side of patched sites.  pt_tramp_hit: is PC a
+ * trampoline's stop point (where its gate's thread stops, just past the
+ * system call that sends it ARCH_TRAMP_SIG)?  1: its site's live
+ * trampoline (*SITE set), 2: a retired one (pass it silently), 0:
+ * neither.  pt_tramp_sig: was SI, a signal-delivery stop's, sent by a
+ * gate (ARCH_TRAMP_SIG, tgkill by the process to itself)?  Both must
+ * hold for a stop to be a gate's.  pt_tramp_inside: is PC in one of our
+ * trampolines?
+ */
+int pt_tramp_hit(const pt_proc_t *P, uintptr_t pc, uintptr_t *site);
+bool pt_tramp_sig(const pt_proc_t *P, const siginfo_t *si);
+/* Both, for T's signal-delivery stop of SI: as pt_tramp_hit. */
+int pt_tramp_gate(const pt_proc_t *P, pt_thread_t *T, const siginfo_t *si,
+    uintptr_t *site);
+/* T stands at a stop point, its gate's signal sent but not yet taken. */
+bool pt_tramp_pending(const pt_proc_t *P, pt_thread_t *T);
+bool pt_tramp_inside(const pt_proc_t *P, uintptr_t pc);
+/* A site's last user went (or every site goes): bytes back. */
+int pt_tramp_remove(pt_proc_t *P, uintptr_t addr);
+/* B's text went (prune): its trampoline retired, nothing written. */
+void pt_tramp_forget(pt_proc_t *P, pt_bkpt_t *B);
+void pt_tramp_reset(pt_proc_t *P);	/* exec: the image is gone */
+void pt_tramp_free(pt_proc_t *P);	/* pt_proc_free */
+/* A fork child's copy (/proc/CHILD/mem open as FD): windows back. */
+int pt_tramp_clean_child(pt_proc_t *P, int fd);
+/*
+ * Release, every thread stopped, every site restored and the threads
+ * out of the areas (pt_xol_fini): the page let go, unmapped in the
+ * tracee too if the areas went.
+ */
+void pt_tramp_fini(pt_proc_t *P);
+/*
+ * Every thread stopped: has one its pc, or a word of its stack, in
+ * [LO, HI)?  *WHO gets its tid.
+ */
+bool pt_tramp_used(pt_proc_t *P, uintptr_t lo, uintptr_t hi, pid_t *who);
+/* -EAGAIN (reason set) while an untraced vfork child may run. */
+int pt_edit_ok(pt_proc_t *P, const char *what);
+/* At a vfork: may the child go at once, untraced?  (no int3 site) */
+bool pt_tramp_vfork_free(const pt_proc_t *P);
+
 /* unmap.c */
 void pt_ident_of(pt_proc_t *P, uintptr_t addr, bool fresh, pt_ident_t *id);
 bool pt_ident_same(const pt_ident_t *a, const pt_ident_t *b);
 void pt_maps_forget(pt_proc_t *P);
 
 /* regs.c */
+/* Bumped each time a thread's registers may change or it may run. */
+extern __thread unsigned pt_flushgen;
 int pt_thr_regs(pt_thread_t *T, arch_regs_t *regs);
 void pt_thr_flush(pt_thread_t *T);
 
@@ -299,6 +394,8 @@ const _Atomic uint64_t *pt_page_counter_local(const pt_proc_t *P,
     uint32_t idx);
 uintptr_t pt_page_owner_word(const pt_proc_t *P);
 uintptr_t pt_page_pid_word(const pt_proc_t *P);
+/* The pid the page holds (the process's getpid()), or 0: no page. */
+pid_t pt_page_pid(const pt_proc_t *P);
 /* The table a later run reads: a site patched (its original bytes). */
 int pt_page_record(pt_proc_t *P, uintptr_t patch, const uint8_t *orig,
     size_t len, uintptr_t tramp);

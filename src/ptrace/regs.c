@@ -47,10 +47,13 @@ pt_thr_regs(pt_thread_t *T, arch_regs_t *regs)
 	return 0;
 }
 
+__thread unsigned pt_flushgen;
+
 /* Write back registers changed in the cache; the cache ends either way. */
 void
 pt_thr_flush(pt_thread_t *T)
 {
+	pt_flushgen++;		/* it is about to run, or be let go */
 	if (T->pt_regs_ok && T->pt_regs_dirty)
 		(void) arch_regs_write(T->pt_tid, &T->pt_regs);
 	T->pt_regs_ok = false;
@@ -74,6 +77,7 @@ pt_regs_access(pt_proc_t *P, pid_t tid, arch_regs_t *get,
 		return err_set(-rv, "pid %d: thread %d: %s",
 		    (int)P->pp_pid, (int)tid, strerror(-rv));
 	if (set != NULL) {
+		pt_flushgen++;
 		T->pt_regs = *set;
 		T->pt_regs_ok = true;
 		T->pt_regs_dirty = false;

@@ -3,9 +3,14 @@
  *
  * KILL is for what we created: SIGKILL through the pidfd (never a reused
  * pid) and reap, so no zombie is left.  RUN is for what we grabbed: every
- * thread is stopped, every site restored, a trap taken at a site but not
+ * thread is stopped, every site restored (patched ones too), every
+ * thread stepped out of the scratch areas, which are unmapped with the
+ * shared page unless a thread may come back to one (a signal frame, an
+ * untraced vfork child: then they stay, inert, the page's owner word
+ * let go so that no gate traps), a trap taken at a site but not
  * yet delivered is drained and rewound (detaching it would kill the
- * victim with SIGTRAP), and each thread is detached with the signal it
+ * victim with SIGTRAP), a gate's signal sent but not yet delivered is
+ * drained and swallowed, and each thread is detached with the signal it
  * was about to receive.  Signals still pending in the kernel stay
  * pending.  A group-stopped process stays stopped after detach: the
  * kernel puts it back in its group stop.  HANG leaves a running process
@@ -31,40 +36,56 @@ pt_sendsig(pt_proc_t *P, int sig)
 	return kill(P->pp_pid, sig);
 }
 
-/* Is SIGTRAP pending for this very thread? (SigPnd: thread-private) */
+/* Is SIG pending for this very thread? (SigPnd: thread-private) */
 static int
-pt_trap_pending(pid_t pid, pid_t tid)
+pt_sig_pending(pid_t pid, pid_t tid, int sig)
 {
 	char pnd[64];
 
 	return pt_status_text(pid, tid, "SigPnd", pnd, sizeof (pnd)) == 0 &&
-	    ((strtoull(pnd, NULL, 16) >> (SIGTRAP - 1)) & 1);
+	    ((strtoull(pnd, NULL, 16) >> (sig - 1)) & 1);
 }
 
 /*
  * A thread interrupted after executing one of our int3s but before the
  * trap was delivered holds a pending SIGTRAP with pc just past a site.
  * Let the trap arrive now, while we are still attached, and rewind it;
- * signals that come first are held and owed after (pt_run).
+ * signals that come first are held and owed after (pt_run).  One
+ * interrupted at a trampoline's stop point, its gate's signal sent but
+ * not yet delivered, is stepped one instruction on: the signal's stop
+ * comes first, and pt_run swallows it (detached, the program would be
+ * sent a SIGURG it ignores, unless it has since learnt to handle it).
  */
 static void
 pt_drain(pt_proc_t *P, pid_t tid)
 {
 	pt_thread_t *T = pt_thr_find(P, tid);
 	arch_regs_t regs;
+	uintptr_t site;
 	pt_ran_t ran;
+	pid_t pid;
 
 	if (T == NULL || !(T->pt_flags & PT_TF_STOPPED) ||
-	    (T->pt_flags & PT_TF_SIGSTOP) || pt_thr_regs(T, &regs) != 0 ||
-	    !pt_gone_find(P, arch_trap_site(&regs)) ||
-	    !pt_trap_pending((T->pt_flags & PT_TF_GUEST) ? tid : P->pp_pid,
-	    tid))
+	    (T->pt_flags & PT_TF_SIGSTOP) || pt_thr_regs(T, &regs) != 0)
 		return;
-	if (pt_run(P, tid, 0, &ran) == 0 && ran.pr_kind == PT_RAN_TRAP &&
-	    (T = pt_thr_find(P, tid)) != NULL && pt_thr_regs(T, &regs) == 0) {
-		arch_set_pc(&T->pt_regs, arch_trap_site(&regs));
-		T->pt_regs_dirty = true;
-		pt_trapsig_check(P, tid);	/* a hit: it may have reset it */
+	pid = (T->pt_flags & PT_TF_GUEST) ? tid : P->pp_pid;
+	if (pt_tramp_hit(P, arch_pc(&regs), &site) != 0) {
+		if (!pt_sig_pending(pid, tid, ARCH_TRAMP_SIG))
+			return;
+		(void) pt_run(P, tid, PT_RUN_STEP, &ran);
+	} else {
+		if (!pt_gone_find(P, arch_trap_site(&regs)) ||
+		    !pt_sig_pending(pid, tid, SIGTRAP))
+			return;
+		if (pt_run(P, tid, 0, &ran) == 0 &&
+		    ran.pr_kind == PT_RAN_TRAP &&
+		    (T = pt_thr_find(P, tid)) != NULL &&
+		    pt_thr_regs(T, &regs) == 0) {
+			arch_set_pc(&T->pt_regs, arch_trap_site(&regs));
+			T->pt_regs_dirty = true;
+			/* a hit: it may have reset it */
+			pt_trapsig_check(P, tid);
+		}
 	}
 	pt_unhold(P, tid);
 	if ((T = pt_thr_find(P, tid)) != NULL)
@@ -192,12 +213,13 @@ pt_release(pt_proc_t *P, pt_release_t how)
 			 * inside a copy would meet the area unmapped.
 			 */
 			/*
-			 * The shared page is unlocked (trampolines skip their
+			 * The shared page is let go (trampolines skip their
 			 * traps) and, once no scratch area is left for a
-			 * trampoline to run in, unmapped.  h-core: refine
-			 * with the patched sites left.
+			 * trampoline to run in or return to, unmapped
+			 * (tramp.c).
 			 */
-			pt_page_release(P, pt_xol_fini(P) == 0);
+			(void) pt_xol_fini(P);
+			pt_tramp_fini(P);
 			pt_guests_go(P);
 			if (how == PT_RELEASE_HANG)
 				(void) pt_sendsig(P, SIGSTOP);

@@ -18,11 +18,12 @@
  *   GONE    the thread died; its exit went to the dispatcher
  *
  * Interrupts and group stops met on the way are absorbed (the thread
- * has not run yet: it is restarted).  Any other signal is the victim's,
- * arriving meanwhile: it is held with its siginfo (PT_RUN_PASS: every
- * signal is passed on at once instead, as to an untraced process) and
- * given back by pt_unhold() when the policy is
- * done - the first as the signal the thread owes, the others queued to
+ * has not run yet: it is restarted), and so are a trampoline gate's
+ * stops (told by signal, sender and pc, as wait.c tells them).  Any
+ * other signal is the victim's, arriving meanwhile: it is held with its
+ * siginfo (PT_RUN_PASS: every signal is passed on at once instead, as
+ * to an untraced process) and given back by pt_unhold() when the policy
+ * is done - the first as the signal the thread owes, the others queued to
  * it again - so that no handler runs while the thread is half-way
  * through something of ours, and no signal is re-sent while the policy
  * still runs (a re-sent signal stops the thread again at once).
@@ -226,6 +227,15 @@ pt_run(pt_proc_t *P, pid_t tid, unsigned how, pt_ran_t *ran)
 			ran->pr_kind = PT_RAN_STEP;
 			return 0;
 		}
+		/*
+		 * A trap gate's stop, the thread having run through the gate
+		 * for us (stepped out of a trampoline) or taken a signal it
+		 * had pending from one: no hit anyone hears of, and no
+		 * signal of the program's.
+		 */
+		if (sig == ARCH_TRAMP_SIG &&
+		    pt_tramp_gate(P, T, &ran->pr_info, &(uintptr_t){ 0 }) != 0)
+			continue;
 		if (pt_sync_fault(sig, &ran->pr_info)) {
 			T->pt_sig = sig;
 			T->pt_info = ran->pr_info;

@@ -22,6 +22,11 @@
  * probe stops firing); it never writes a wrong byte, since pruning
  * writes nothing.
  *
+ * A patched site goes the same way: its jump went with its text, its
+ * page record is dropped, and its trampoline is retired (tramp.c): a
+ * thread may be inside it this very moment, since nothing is stopped
+ * here, so its slot is freed by the next edit that finds none there.
+ *
  * Forgotten sites free their out-of-line slots (xol.c) for the sites of
  * objects mapped since: a thread cannot be inside a copy whose text was
  * unmapped under it, not one that returns anywhere.  So a program that
@@ -132,6 +137,9 @@ pt_prune_list(pt_proc_t *P, pt_bkpt_t *a, int *n, uintptr_t *out)
 
 	for (int i = 0; i < *n; i++) {
 		if (pt_stale(P, &a[i])) {
+			/* a patched site's trampoline is retired, freed at
+			   the next edit that finds no thread in it */
+			pt_tramp_forget(P, &a[i]);
 			pt_xol_release(P, a[i].pb_addr);
 			if (out != NULL)
 				out[dropped] = a[i].pb_addr;

@@ -10,14 +10,20 @@
  *   exit of a thread        THREAD_EXIT; of the leader: EXIT (process gone)
  *   signal-delivery stop    int3 at one of our sites: BREAKPOINT, pc
  *                           rewound; at a removed site: rewound, silent;
+ *                           a trampoline gate's SIGURG (sent by the
+ *                           process, pc at the stop point): BREAKPOINT at
+ *                           its site, not rewound, the signal dropped (a
+ *                           retired one's: silent);
  *                           otherwise SIGNAL, delivered on restart
  *   PTRACE_EVENT_STOP       stop signal: group stop, restarted with LISTEN
  *                           so it stays stopped (JOBSTOP once per stop);
  *                           SIGTRAP on a listening thread: SIGCONT came
  *                           (JOBCONT); else an interrupt or initial stop
  *   CLONE/FORK/VFORK        new thread, or child: a fork child is cleaned
- *                           of our int3s and detached; a vfork child
- *                           shares our text, so it stays traced as a guest
+ *                           of our int3s and jumps and detached; a vfork
+ *                           child shares our text, so it stays traced as
+ *                           a guest, unless no int3 is there to harm it
+ *                           (every site patched): then it goes at once
  *   EXEC                    new image: other threads are gone, sites and
  *                           /proc/PID/mem reset
  *   EXIT                    the thread can never stop again: noted, so
@@ -93,6 +99,9 @@ static void
 pt_push(pt_proc_t *P, pt_thread_t *T, pt_event_kind_t kind, pid_t child)
 {
 	pt_event_t ev = { .pe_kind = kind, .pe_child = child };
+
+	/* a vfork child let go at once says so */
+	ev.pe_free = kind == PT_EV_VFORK && (T->pt_flags & PT_TF_VFFREE);
 
 	ev.pe_tid = T->pt_tid;
 	ev.pe_stopped = 1;
@@ -205,6 +214,37 @@ pt_wait_tid(pid_t tid, int *status)
 }
 
 /*
+ * A signal to deliver at a gate's stop point while the gate's own is
+ * still pending: the hit came first, but the kernel takes the lower
+ * signal first (SIGUSR1 before SIGURG).  Delivered now, its handler
+ * would start before the gate's stop, which would then come at the
+ * handler's first instruction, far from the registers it stands for,
+ * and the handler's own call of the probed function would find the
+ * gate's signal still pending (one signal for two hits).  So it is held
+ * and the thread resumed without it: the gate's stop comes at once, and
+ * pt_gate makes the held signal owed from there.  0, or SIG when it
+ * cannot be held.
+ */
+static int
+pt_gate_defer(pt_thread_t *T, int sig)
+{
+	siginfo_t si;
+
+	if (T->pt_nhold == PT_HOLD_MAX)
+		return sig;
+	if (T->pt_has_info)
+		si = T->pt_info;
+	else if (pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
+	    si.si_signo != sig)
+		return sig;
+	memmove(&T->pt_hold[1], &T->pt_hold[0],
+	    (size_t)T->pt_nhold * sizeof (T->pt_hold[0]));
+	T->pt_hold[0] = si;
+	T->pt_nhold++;
+	return 0;
+}
+
+/*
  * Restart a stopped tracee the way its stop asks: LISTEN keeps a
  * group-stopped thread stopped while we still hear of SIGCONT; a signal
  * is injected only from the signal-delivery stop that dequeued it.
@@ -215,9 +255,10 @@ pt_restart(pt_proc_t *P, pt_thread_t *T)
 	int sig = (T->pt_flags & PT_TF_SIGSTOP) ? T->pt_sig : 0;
 	long rv;
 
-	(void) P;
 	if (!(T->pt_flags & PT_TF_STOPPED))
 		return 0;
+	if (sig != 0 && sig != ARCH_TRAMP_SIG && pt_tramp_pending(P, T))
+		sig = pt_gate_defer(T, sig);
 	pt_thr_flush(T);
 	if (sig != 0 && T->pt_has_info)
 		(void) pt_ptrace(PTRACE_SETSIGINFO, T->pt_tid, 0, &T->pt_info);
@@ -238,7 +279,7 @@ pt_restart(pt_proc_t *P, pt_thread_t *T)
 	if (rv < 0 && errno != ESRCH)
 		return -errno;
 	T->pt_flags &= ~(PT_TF_STOPPED | PT_TF_HELD | PT_TF_SIGSTOP |
-	    PT_TF_EVSTOP | PT_TF_SYSSTOP);
+	    PT_TF_EVSTOP | PT_TF_SYSSTOP | PT_TF_TRAMP);
 	T->pt_sig = 0;
 	T->pt_has_info = 0;
 	return 0;
@@ -405,6 +446,51 @@ pt_trap(pt_proc_t *P, pt_thread_t *T)
 	return 0;
 }
 
+/*
+ * A trap gate's stop: ARCH_TRAMP_SIG sent by the process to itself, the
+ * pc at a trampoline's stop point.  A BREAKPOINT at the site, not
+ * rewound: the thread goes on from there, without the signal (the
+ * program would ignore it; not delivering it keeps a stop for it out of
+ * the next policy).  At a retired trampoline's (its site went while the
+ * thread was in the gate): swallowed.  No SIGTRAP of the program's is
+ * involved any more, so nothing of trapsig.c's is checked here, as the
+ * int3 gates needed.
+ */
+static int
+pt_gate(pt_proc_t *P, pt_thread_t *T)
+{
+	siginfo_t si;
+	uintptr_t site;
+	int k;
+
+	if (P->pp_ntrl == 0 ||
+	    pt_ptrace(PTRACE_GETSIGINFO, T->pt_tid, 0, &si) < 0 ||
+	    (k = pt_tramp_gate(P, T, &si, &site)) == 0)
+		return 0;
+	T->pt_sig = 0;
+	/* a signal deferred for this stop (pt_gate_defer) is owed now */
+	pt_unhold(P, T->pt_tid);
+	if (k == 2) {
+		pt_pass(P, T);
+		return 1;
+	}
+	pt_event_t ev = { .pe_kind = PT_EV_BREAKPOINT,
+	    .pe_tid = T->pt_tid, .pe_addr = site, .pe_stopped = 1 };
+	T->pt_flags |= PT_TF_HELD | PT_TF_TRAMP;
+	T->pt_trsite = site;
+	pt_evq_push(P, &ev);
+	return 1;
+}
+
+static bool
+pt_in_tramp(pt_proc_t *P, pt_thread_t *T)
+{
+	arch_regs_t r;
+
+	return P->pp_ntrl > 0 && pt_thr_regs(T, &r) == 0 &&
+	    pt_tramp_inside(P, arch_pc(&r));
+}
+
 static void
 pt_signal_stop(pt_proc_t *P, pt_thread_t *T, int sig)
 {
@@ -413,13 +499,20 @@ pt_signal_stop(pt_proc_t *P, pt_thread_t *T, int sig)
 	T->pt_flags |= PT_TF_SIGSTOP;
 	if (sig == SIGTRAP && pt_trap(P, T))
 		return;
+	if (sig == ARCH_TRAMP_SIG && pt_gate(P, T))
+		return;
 	pt_xol_fault(P, T, sig);
 	/*
 	 * A signal met in a copy is taken once the thread is out of it (it
 	 * may then owe another: a fault of the copy's, at the site).
 	 */
 	T->pt_sig = sig;
-	if (P->pp_nxol > 0 && pt_xol_out(P, tid) != 0) {
+	/*
+	 * Not out of a trampoline: it may run a handler from there (the
+	 * frame's pc is found by release's stack scan, and the areas are
+	 * then left mapped).
+	 */
+	if (P->pp_nxol > 0 && !pt_in_tramp(P, T) && pt_xol_out(P, tid) != 0) {
 		/* gone, or what came instead was dispatched */
 		if ((T = pt_thr_find(P, tid)) == NULL || T->pt_sig == 0)
 			return;
@@ -496,7 +589,20 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 		pt_push(P, pt_thr_find(P, tid), PT_EV_THREAD_NEW, child);
 		return;
 	}
-	if (event == PTRACE_EVENT_VFORK || pt_shares_mm(tid, child)) {
+	if (event == PTRACE_EVENT_VFORK && !guest && pt_tramp_vfork_free(P)) {
+		/*
+		 * No int3 for it to run into: it goes at once, untraced (it
+		 * may be traced by another, a debugger run under us), and
+		 * the memory is not edited until its parent's VFORK_DONE.
+		 * The trampolines' gates skip traps for any pid but ours.
+		 */
+		if (pt_wait_tid(child, &status) == 0 && WIFSTOPPED(status))
+			(void) pt_ptrace(PTRACE_DETACH, child, 0, 0);
+		T = pt_thr_find(P, tid);
+		T->pt_flags |= PT_TF_VFFREE;
+		P->pp_vffree++;
+		kind = PT_EV_VFORK;
+	} else if (event == PTRACE_EVENT_VFORK || pt_shares_mm(tid, child)) {
 		pt_thread_t *C = pt_thr_add(P, child,
 		    PT_TF_GUEST | PT_TF_NEWBORN);
 
@@ -631,6 +737,10 @@ pt_event_stop(pt_proc_t *P, pt_thread_t *T, int event, int sig)
 		pid_t tid = T->pt_tid;
 
 		T->pt_flags &= ~PT_TF_INVFORK;
+		if (T->pt_flags & PT_TF_VFFREE) {
+			T->pt_flags &= ~PT_TF_VFFREE;
+			P->pp_vffree--;
+		}
 		pt_guest_settle(P, T->pt_vfchild);
 		if ((T = pt_thr_find(P, tid)) == NULL)
 			break;
@@ -698,7 +808,7 @@ pt_dispatch(pid_t tid, int status)
 	event = status >> 16;
 	T->pt_flags |= PT_TF_STOPPED;
 	T->pt_flags &= ~(PT_TF_NEWBORN | PT_TF_INTR | PT_TF_SIGSTOP |
-	    PT_TF_EVSTOP | PT_TF_SYSSTOP);
+	    PT_TF_EVSTOP | PT_TF_SYSSTOP | PT_TF_TRAMP);
 	T->pt_has_info = 0;
 	T->pt_regs_ok = false;		/* a new stop: read them afresh */
 	T->pt_regs_dirty = false;

@@ -484,8 +484,11 @@ pt_xol_out(pt_proc_t *P, pid_t tid)
 	/* a step's trap with SIGTRAP blocked would reset its handler */
 	uint64_t mask;
 	bool unblocked = pt_trapsig_unblock(tid, &mask);
+	/* a copy is an instruction and a jump; a trampoline, a few dozen
+	   (its gate's system calls stepped over like any instruction) */
+	int bound = pt_tramp_inside(P, arch_pc(&regs)) ? 1024 : 16;
 
-	for (int steps = 0; steps < 16; steps++) {
+	for (int steps = 0; steps < bound; steps++) {
 		if (pt_run(P, tid, PT_RUN_STEP, &ran) != 0 ||
 		    ran.pr_kind == PT_RAN_GONE || ran.pr_kind == PT_RAN_EVENT)
 			break;
@@ -571,6 +574,24 @@ pt_xol_fini(pt_proc_t *P)
 	if (P->pp_state == PT_DEAD || P->pp_state == PT_LOST) {
 		P->pp_stopping--;
 		return -ESRCH;
+	}
+	/*
+	 * A thread interrupted in a trampoline by a signal has the pc to
+	 * go back to in its handler's frame, on its stack; an untraced
+	 * vfork child may be in one right now: the areas stay, inert.
+	 */
+	for (int i = 0; !busy && i < P->pp_nxol; i++) {
+		uintptr_t lo = P->pp_xol[i].px_start;
+		pid_t who = 0;
+
+		if (P->pp_vffree > 0 || pt_tramp_used(P, lo,
+		    lo + P->pp_xol[i].px_size, &who)) {
+			pt_dprintf("pid %d: scratch areas left mapped: %s %d "
+			    "may come back to one\n", (int)P->pp_pid,
+			    who != 0 ? "thread" : "vfork children:",
+			    who != 0 ? (int)who : P->pp_vffree);
+			busy = true;
+		}
 	}
 	for (int i = 0; !busy && i < P->pp_nxol; i++) {
 		long args[6] = { (long)P->pp_xol[i].px_start,

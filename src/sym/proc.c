@@ -653,5 +653,7 @@ sym_object(sym_proc_t *S, size_t i, sym_objinfo_t *oi)
 	oi->so_bias = o->so_bias;
 	oi->so_start = o->so_start;
 	oi->so_lmid = o->so_lmid;
+	oi->so_dev = o->so_dev;
+	oi->so_ino = o->so_ino;
 	return 0;
 }

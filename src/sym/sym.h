@@ -129,6 +129,8 @@ typedef struct sym_objinfo {
 	uintptr_t so_bias;
 	uintptr_t so_start;	/* lowest mapped address */
 	int so_lmid;
+	dev_t so_dev;		/* the mapped file (0, 0: unknown) */
+	ino_t so_ino;
 } sym_objinfo_t;
 int sym_object(sym_proc_t *S, size_t i, sym_objinfo_t *oi);
 

@@ -7,7 +7,7 @@
  * read registers by itself as dwfl_linux_proc_attach would.  Memory comes
  * through pt_mem_read (process_vm_readv, any thread) with a small page
  * cache that lives for one walk, since the unwinder reads the stack a
- * word at a time; registers are those the caller read with pt_regs_get.
+ * word at a time; registers are those the caller read with pt_regs_site.
  *
  * Why our own modules: the symbols layer already knows every object, its
  * path and bias (link maps, or the maps), so each is one dwfl_report_elf;
@@ -241,6 +241,8 @@ unw_report(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S)
 typedef struct unw_walk {
 	unw_frame_t *uw_frames;
 	int uw_n, uw_max;
+	pt_proc_t *uw_P;
+	bool uw_tramp;		/* stopped at a pc in a trampoline */
 } unw_walk_t;
 
 static int
@@ -259,6 +261,19 @@ unw_frame_cb(Dwfl_Frame *state, void *arg)
 	f->uf_how = UNW_F_CFI;
 	f->uf_fp = dwfl_frame_reg(state, ARCH_DWARF_FP, &v) == 0 ? v : 0;
 	f->uf_sp = dwfl_frame_reg(state, ARCH_DWARF_SP, &v) == 0 ? v : 0;
+	/*
+	 * A trampoline has no CFI, and libdw's own fallback (the frame
+	 * pointer) would skip the site's caller: the walk stops there, for
+	 * walk.c to go on from the site.
+	 */
+	uintptr_t site;
+	size_t depth;
+
+	if (pt_tramp_where(w->uw_P, f->uf_pc, &site, &depth) == 1) {
+		w->uw_tramp = true;
+		w->uw_n++;
+		return DWARF_CB_ABORT;
+	}
 	return ++w->uw_n < w->uw_max ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
@@ -272,7 +287,7 @@ unw_cfi_walk(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
     const arch_regs_t *regs, unw_frame_t *frames, int max,
     bool *complete)
 {
-	unw_walk_t w = { frames, 0, max };
+	unw_walk_t w = { frames, 0, max, P, false };
 	int rv;
 
 	*complete = false;
@@ -286,7 +301,7 @@ unw_cfi_walk(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 	rv = dwfl_getthread_frames(U->up_dwfl, tid, unw_frame_cb, &w);
 	U->up_P = NULL;
 	U->up_regs = NULL;
-	*complete = rv == 0 || w.uw_n >= max;
+	*complete = !w.uw_tramp && (rv == 0 || w.uw_n >= max);
 	return w.uw_n;
 }
 

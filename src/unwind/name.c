@@ -4,7 +4,9 @@
  * "object`function+0xoff", without "+0x0" at a function's first byte;
  * "object`0xADDR" (the absolute address, as ustack has it) inside an
  * object no symbol covers (a stripped executable's static functions);
- * "0xADDR" in anonymous memory (JIT code), the stack or the heap.
+ * "0xADDR" in anonymous memory (JIT code), the stack or the heap;
+ * "[dtproc-tramp]" in our own scratch areas (a trampoline pc the walk
+ * could not map back to its site: it should not happen).
  * A return address is looked up one byte back (the pc-1 rule): a call
  * that ends a function (to a noreturn callee) returns past its end, into
  * the next symbol.  The offset printed stays the return address's, as
@@ -34,6 +36,10 @@ unw_frame_name(sym_proc_t *S, uintptr_t pc, int caller, char *buf,
 
 	if (rv == 0 && at != pc && si.sy_name == NULL)
 		rv = sym_lookup_addr(S, at = pc, &si);
+	/* the walk maps trampoline pcs to their sites: this one it did not */
+	if (rv == 0 && si.sy_object != NULL &&
+	    strncmp(si.sy_object, "[anon:dtproc-", 13) == 0)
+		return snprintf(buf, len, "[dtproc-tramp]");
 	if (rv != 0 || si.sy_object == NULL || (si.sy_object[0] == '[' &&
 	    strcmp(si.sy_object, "[vdso]") != 0))
 		return snprintf(buf, len, "0x%lx", (unsigned long)pc);

@@ -5,8 +5,8 @@
  * An unw_proc_t is one process's unwinding state: a Dwfl whose modules are
  * the objects the symbols layer knows (one dwfl_report_elf each, plus the
  * vdso from memory), attached with dtproc's own callbacks (memory through
- * pt_mem_read, registers through pt_regs_get): libdwfl never attaches,
- * never calls ptrace.  The Dwfl is kept between stacks and rebuilt only
+ * pt_mem_read, registers through pt_regs_site: the site's at a
+ * trampoline's trap): libdwfl never attaches, never calls ptrace.  The Dwfl is kept between stacks and rebuilt only
  * when the symbols layer's object list changed (sym_proc_gen: dlopen,
  * dlclose, exec), so a repeated stack pays only for the walk.
  *

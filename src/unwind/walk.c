@@ -13,9 +13,17 @@
  * as long as the chain climbs the stack sanely.  A JIT frame shows as its
  * bare address.
  *
- * Runs on the process's owner with TID stopped (pt_regs_get needs both);
- * every read goes through pt_mem_read, so nothing is written and the
- * thread's state is untouched.
+ * Trampolines (probes patched with a jump) have no CFI.  A thread
+ * stopped at a trampoline's trap is walked from the registers it had at
+ * the site (pt_regs_site), so its stack is the one the int3 path shows.
+ * Any other pc the walk meets inside a trampoline (the first frame of a
+ * thread stopped there for another reason, the pc a signal frame saved)
+ * is shown as the instruction it stands for (pt_tramp_where), and the
+ * walk goes on from there with the stack pointer the site had.
+ *
+ * Runs on the process's owner with TID stopped (pt_regs_site needs
+ * both); every read goes through pt_mem_read, so nothing is written and
+ * the thread's state is untouched.
  */
 #include "unwind.h"
 
@@ -48,6 +56,42 @@ unw_fp_step(unw_proc_t *U, pt_proc_t *P, unw_frame_t *fr, int n)
 	return 1;
 }
 
+/*
+ * FR[N-1]'s pc lies in a trampoline: show the pc it stands for, and walk
+ * on by CFI from there with the site's stack pointer.  The frames now
+ * known, or 0 when the pc is in none.
+ */
+static int
+unw_tramp_step(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
+    const arch_regs_t *regs, unw_frame_t *fr, int n, int max,
+    bool *complete)
+{
+	unw_frame_t *f = &fr[n - 1], was = *f;
+	uintptr_t pc;
+	size_t depth;
+	arch_regs_t r = *regs;
+	int k;
+
+	if (pt_tramp_where(P, f->uf_pc, &pc, &depth) != 1)
+		return 0;
+	if (f->uf_sp == 0) {	/* no stack pointer to go on from */
+		f->uf_pc = pc;
+		return n;
+	}
+	arch_set_pc(&r, pc);
+	arch_set_sp(&r, f->uf_sp + depth);
+	arch_set_fp(&r, f->uf_fp);
+	k = unw_cfi_walk(U, P, S, tid, &r, f, max - n + 1, complete);
+	if (k <= 0) {		/* no CFI there either: the pc alone */
+		f->uf_pc = pc;
+		f->uf_sp = was.uf_sp + depth;
+		k = 1;
+	}
+	f->uf_exact = was.uf_exact;	/* it was this frame's pc */
+	f->uf_how = was.uf_how;
+	return n - 1 + k;
+}
+
 int
 unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
     uintptr_t *pcs, unsigned char *flags, int max)
@@ -55,7 +99,7 @@ unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 	arch_regs_t regs;
 	unw_frame_t *fr;
 	bool complete;
-	int n, rv;
+	int n, m, rv;
 
 	if (max <= 0) {
 		return err_set(EINVAL, "pid %d: thread %d: no room for a "
@@ -63,7 +107,8 @@ unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 	}
 	if (max > UNW_DEPTH_MAX)
 		max = UNW_DEPTH_MAX;
-	if ((rv = pt_regs_get(P, tid, &regs)) < 0)
+	/* at a trampoline's trap: the registers it had at the site */
+	if ((rv = pt_regs_site(P, tid, &regs)) < 0)
 		return rv;	/* the core's reason stands */
 	/* every frame is written before it is read */
 	if ((fr = malloc((size_t)max * sizeof (*fr))) == NULL) {
@@ -79,12 +124,22 @@ unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 		fr[0].uf_sp = arch_sp(&regs);
 		n = 1;
 	}
-	/* CFI stopped early: a frame-pointer step, then CFI again */
-	while (!complete && n < max && unw_fp_step(U, P, fr, n) == 1) {
+	/*
+	 * CFI stopped early: at a trampoline, on from its site; else a
+	 * frame-pointer step, then CFI again.
+	 */
+	while (!complete && n < max) {
 		arch_regs_t r = regs;
 		unw_frame_t *f = &fr[n];
 		int k;
 
+		if ((m = unw_tramp_step(U, P, S, tid, &regs, fr, n, max,
+		    &complete)) > 0) {
+			n = m;
+			continue;
+		}
+		if (unw_fp_step(U, P, fr, n) != 1)
+			break;
 		arch_set_pc(&r, f->uf_pc);
 		arch_set_sp(&r, f->uf_sp);
 		arch_set_fp(&r, f->uf_fp);
@@ -94,6 +149,14 @@ unw_stack(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 			f->uf_how = UNW_F_FP;
 		}
 		n += k > 0 ? k : 1;
+	}
+	/* the last frame (at MAX, or where the walk ended) shown mapped */
+	{
+		uintptr_t pc;
+		size_t depth;
+
+		if (pt_tramp_where(P, fr[n - 1].uf_pc, &pc, &depth) == 1)
+			fr[n - 1].uf_pc = pc;
 	}
 	for (int i = 0; i < n; i++) {
 		pcs[i] = fr[i].uf_pc;

@@ -2,8 +2,9 @@
  * tramp_arch.c - the x86-64 side of trampolines, in process and without
  * ptrace: windows decoded from hand-assembled functions, trampolines
  * built next to them in an RWX mapping, the patch applied, the function
- * called through a pointer; results, counters, the trap gate (a SIGTRAP
- * handler stands in for the tracer), pc mapping, the scan and padding.
+ * called through a pointer; results, counters, the trap gate (whether
+ * it fired, by its counters; its stop, in a traced child), pc mapping,
+ * the scan and padding.
  */
 #include "harness.h"
 #include "arch/arch.h"
@@ -11,6 +12,7 @@
 
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -508,49 +510,27 @@ TEST(tramp_refusals)
 
 /* ---- the trap kind ---- */
 
-static volatile int trapped;
-static ucontext_t trap_uc;
-static uint64_t trap_frame[ARCH_TRAMP_FRAME];
-
-static void
-on_trap(int sig, siginfo_t *si, void *ucv)
+/*
+ * The gate stops its thread with ARCH_TRAMP_SIG (SIGURG), sent to
+ * itself.  Untraced, at SIG_DFL, the kernel drops it as it is sent: the
+ * process runs on unharmed, which is what a dead tracer leaves.  So in
+ * process a stop cannot be seen, but whether the gate fired can: it
+ * counts a hit always and a miss when it skips the signal.
+ */
+static uint64_t
+fired(const tcase_t *tc)
 {
-	ucontext_t *uc = ucv;
-
-	(void)sig;
-	(void)si;
-	trapped++;
-	trap_uc = *uc;
-	memcpy(trap_frame, (void *)uc->uc_mcontext.gregs[REG_RSP],
-	    sizeof (trap_frame));
+	return *tc->tc_hits - *tc->tc_missed;
 }
 
-static void
-catch_traps(void)
+/* Is SIGURG pending here?  (A fired gate's must not be.) */
+static int
+urg_pending(void)
 {
-	struct sigaction sa;
+	sigset_t set;
 
-	memset(&sa, 0, sizeof (sa));
-	sa.sa_sigaction = on_trap;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	CHECK(sigaction(SIGTRAP, &sa, NULL) == 0);
-	trapped = 0;
-}
-
-/* The registers of a ucontext as the kernel's register set. */
-static void
-uc_regs(const ucontext_t *uc, arch_regs_t *r)
-{
-	const greg_t *g = uc->uc_mcontext.gregs;
-
-	memset(r, 0, sizeof (*r));
-	r->r8 = g[REG_R8]; r->r9 = g[REG_R9]; r->r10 = g[REG_R10];
-	r->r11 = g[REG_R11]; r->r12 = g[REG_R12]; r->r13 = g[REG_R13];
-	r->r14 = g[REG_R14]; r->r15 = g[REG_R15]; r->rdi = g[REG_RDI];
-	r->rsi = g[REG_RSI]; r->rbp = g[REG_RBP]; r->rbx = g[REG_RBX];
-	r->rdx = g[REG_RDX]; r->rax = g[REG_RAX]; r->rcx = g[REG_RCX];
-	r->rsp = g[REG_RSP]; r->rip = g[REG_RIP]; r->eflags = g[REG_EFL];
+	CHECK(sigpending(&set) == 0);
+	return sigismember(&set, SIGURG);
 }
 
 #define FLAGS_ARITH	0x8d5	/* OF SF ZF AF PF CF */
@@ -566,7 +546,6 @@ static void
 trap_site(tcase_t *tc, int entry)
 {
 	tc_init(tc);
-	catch_traps();
 	/* at the lea: rsp in r8, cmp's flags live */
 	tc_site(tc, F_TRAP + 15, entry, 1, 8, 2);
 	CHECK(tc->tc_t.atr_trap > 0);
@@ -574,37 +553,100 @@ trap_site(tcase_t *tc, int entry)
 	*tc->tc_owner = (int32_t)gettid();
 }
 
+static volatile int urgs;
+
+static void
+on_urg(int sig)
+{
+	(void)sig;
+	urgs++;
+}
+
+/*
+ * The stop itself, seen by a tracer: a traced child calls the trap
+ * site twice.  Each call stops in SIGURG's delivery stop, sent by the
+ * child to itself, the pc just past the gate's system call; the frame
+ * the gate saved gives back the site's registers; resumed without the
+ * signal it computes right.
+ */
 TEST(tramp_trap_fires)
 {
 	tcase_t tc;
-	arch_regs_t r, view;
-	const greg_t *g;
+	pid_t pid;
+	int st;
+
+	trap_site(&tc, 0);
+	if ((pid = fork()) == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
+			_exit(10);
+		raise(SIGSTOP);
+		*tc.tc_pid = getpid();
+		*tc.tc_owner = (int32_t)gettid();
+		if (call_trap(&tc, 1, 2) != 110)
+			_exit(11);
+		if (call_trap(&tc, 5, 2) != 14)
+			_exit(12);
+		_exit(*tc.tc_hits == 2 && *tc.tc_missed == 0 ? 0 : 13);
+	}
+	CHECK(pid > 0);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "child %s",
+	    wstatus_str(st));
+	CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
+	for (int i = 0; i < 2; i++) {
+		uint64_t frame[ARCH_TRAMP_FRAME];
+		arch_regs_t r, view;
+		siginfo_t si;
+
+		CHECK(waitpid(pid, &st, 0) == pid);
+		CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == ARCH_TRAMP_SIG,
+		    "stop %d: child %s", i, wstatus_str(st));
+		CHECK(ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == 0);
+		CHECK_EQ_INT(si.si_code, SI_TKILL);
+		CHECK_EQ_INT(si.si_pid, pid);
+		CHECK(ptrace(PTRACE_GETREGS, pid, 0, &r) == 0);
+		CHECK_EQ_INT(r.rip, tc.tc_req.at_tramp + tc.tc_t.atr_trap);
+		for (int k = 0; k < ARCH_TRAMP_FRAME; k++) {
+			errno = 0;
+			frame[k] = (uint64_t)ptrace(PTRACE_PEEKDATA, pid,
+			    (void *)(r.rsp + 8 * k), 0);
+			CHECK(errno == 0);
+		}
+		arch_tramp_view(&r, frame, tc.tc_req.at_site, &view);
+		CHECK_EQ_INT(view.rip, at(&tc, F_TRAP + 15));
+		CHECK_EQ_INT(view.rsp, r.r8);	/* f_trap saved it there */
+		CHECK_EQ_INT(view.rdi, i == 0 ? 1 : 5);
+		CHECK_EQ_INT(view.rsi, 2);
+		CHECK_EQ_INT(view.rdx, 7);
+		CHECK_EQ_INT(view.rcx, 9);
+		CHECK_EQ_INT(view.r10, view.rdi);
+		CHECK_EQ_INT(view.r11, 2);
+		CHECK_EQ_INT(arch_pc(&view), view.rip);
+		if (i == 0) {
+			CHECK_EQ_INT(view.rax, 7);
+			/* cmp 1, 2: borrow and negative */
+			CHECK_EQ_INT(view.eflags & FLAGS_ARITH,
+			    0x80 | 0x04 | 0x10 | 0x01);
+		}
+		/* on without the signal */
+		CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %s",
+	    wstatus_str(st));
+}
+
+/* Untraced, the gate fires and nothing happens: the tracer-death case. */
+TEST(tramp_trap_untraced)
+{
+	tcase_t tc;
 
 	trap_site(&tc, 0);
 	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
-	CHECK_EQ_INT(trapped, 1);
-	CHECK_EQ_INT(*tc.tc_hits, 1);
-	CHECK_EQ_INT(*tc.tc_missed, 0);
-	g = trap_uc.uc_mcontext.gregs;
-	CHECK_EQ_INT(g[REG_RIP], tc.tc_req.at_tramp + tc.tc_t.atr_trap + 1);
-	uc_regs(&trap_uc, &r);
-	arch_tramp_view(&r, trap_frame, tc.tc_req.at_site, &view);
-	CHECK_EQ_INT(view.rip, at(&tc, F_TRAP + 15));
-	CHECK_EQ_INT(view.rsp, g[REG_R8]);	/* f_trap saved it there */
-	CHECK_EQ_INT(view.rdi, 1);
-	CHECK_EQ_INT(view.rsi, 2);
-	CHECK_EQ_INT(view.rdx, 7);
-	CHECK_EQ_INT(view.rcx, 9);
-	CHECK_EQ_INT(view.rax, 7);
-	CHECK_EQ_INT(view.r10, 1);
-	CHECK_EQ_INT(view.r11, 2);
-	/* cmp 1, 2: borrow and negative */
-	CHECK_EQ_INT(view.eflags & FLAGS_ARITH, 0x80 | 0x04 | 0x10 | 0x01);
-	CHECK_EQ_INT(arch_pc(&view), view.rip);
-	/* not below: no trap flags lost either way */
 	CHECK_EQ_INT(call_trap(&tc, 5, 2), 14);
-	CHECK_EQ_INT(trapped, 2);
 	CHECK_EQ_INT(*tc.tc_hits, 2);
+	CHECK_EQ_INT(fired(&tc), 2);
+	CHECK(!urg_pending());
 }
 
 TEST(tramp_trap_entry)
@@ -613,13 +655,12 @@ TEST(tramp_trap_entry)
 
 	/* an entry site takes the same gate */
 	tc_init(&tc);
-	catch_traps();
 	*tc.tc_pid = getpid();
 	*tc.tc_owner = (int32_t)gettid();
 	tc_site(&tc, F_PUSH, 1, 1, 6, 3);
 	CHECK_EQ_INT(call2(&tc, F_PUSH, 30, 12), 42);
-	CHECK_EQ_INT(trapped, 1);
 	CHECK_EQ_INT(*tc.tc_hits, 1);
+	CHECK_EQ_INT(fired(&tc), 1);
 }
 
 TEST(tramp_trap_misses)
@@ -632,7 +673,6 @@ TEST(tramp_trap_misses)
 	/* released: no owner */
 	*tc.tc_owner = 0;
 	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
-	CHECK_EQ_INT(trapped, 0);
 	CHECK_EQ_INT(*tc.tc_missed, 1);
 	/* the owner died */
 	*tc.tc_owner = (int32_t)gettid() | 0x40000000;
@@ -644,7 +684,7 @@ TEST(tramp_trap_misses)
 	CHECK_EQ_INT(*tc.tc_missed, 3);
 	*tc.tc_owner = (int32_t)gettid() | (int32_t)0x80000000;
 	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
-	CHECK_EQ_INT(trapped, 1);
+	CHECK_EQ_INT(fired(&tc), 1);
 	*tc.tc_owner = (int32_t)gettid();
 
 	/* another process's page (a vfork child's view) */
@@ -653,25 +693,39 @@ TEST(tramp_trap_misses)
 	CHECK_EQ_INT(*tc.tc_missed, 4);
 	*tc.tc_pid = getpid();
 
-	/* SIGTRAP blocked: no trap, the mask as it was */
+	/* SIGURG blocked: no signal (it would stay pending), the mask kept */
 	sigemptyset(&set);
-	sigaddset(&set, SIGTRAP);
+	sigaddset(&set, SIGURG);
 	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
 	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
 	CHECK(sigprocmask(SIG_BLOCK, NULL, &old) == 0);
-	CHECK(sigismember(&old, SIGTRAP));
+	CHECK(sigismember(&old, SIGURG));
 	CHECK_EQ_INT(*tc.tc_missed, 5);
+	CHECK(!urg_pending());
 	CHECK(sigprocmask(SIG_UNBLOCK, &set, NULL) == 0);
 
-	/* SIGTRAP ignored: no trap, still ignored */
-	CHECK(signal(SIGTRAP, SIG_IGN) != SIG_ERR);
+	/* SIGURG handled (Go's runtime): no call to the handler */
+	urgs = 0;
+	CHECK(signal(SIGURG, on_urg) != SIG_ERR);
 	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
-	CHECK(sigaction(SIGTRAP, NULL, &sa) == 0);
-	CHECK(sa.sa_handler == SIG_IGN);
 	CHECK_EQ_INT(*tc.tc_missed, 6);
+	CHECK_EQ_INT(urgs, 0);
+	CHECK(sigaction(SIGURG, NULL, &sa) == 0);
+	CHECK(sa.sa_handler == on_urg);
 
-	CHECK_EQ_INT(trapped, 1);
-	CHECK_EQ_INT(*tc.tc_hits, 7);
+	/* SIGURG ignored: not SIG_DFL either, still ignored */
+	CHECK(signal(SIGURG, SIG_IGN) != SIG_ERR);
+	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
+	CHECK(sigaction(SIGURG, NULL, &sa) == 0);
+	CHECK(sa.sa_handler == SIG_IGN);
+	CHECK_EQ_INT(*tc.tc_missed, 7);
+	CHECK(signal(SIGURG, SIG_DFL) != SIG_ERR);
+
+	/* back to the default: it fires again */
+	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
+	CHECK_EQ_INT(fired(&tc), 2);
+	CHECK_EQ_INT(*tc.tc_hits, 9);
+	CHECK(!urg_pending());
 }
 
 /* ---- pcs inside a trampoline ---- */
