@@ -18,6 +18,13 @@
  * local functions of one name in one object) are lines apart, labelled
  * with their offset in the object.  An IFUNC is probed at the function
  * its resolver chose, labelled "strlen (__strlen_evex)".
+ * Probes (dtproc_probe_add) count without stopping the process where the
+ * library could patch the site with a trampoline, and with one stop a hit
+ * at an int3 elsewhere; the counts are read (dtproc_probe_info) at the
+ * end, at each --interval, and when a site is withdrawn (dlclose, exec),
+ * never counted here.  -U needs a stop per hit (DTPROC_PROBE_STOP);
+ * --stop-probes forces the int3 path and a callback on every probe, the
+ * old one-stop-per-call path, for comparison.
  * With -U each hit also stacks the thread (dtproc_stack) and counts per
  * distinct stack; a new stack is named once, when first seen, while its
  * objects are surely still there.  A stack is keyed by its frames' object
@@ -29,6 +36,7 @@
  * traced command shares (gzip -c > file must stay a valid stream).
  */
 #include "cli.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -43,13 +51,17 @@
 static const char trace_usage[] =
 "usage: dtproc trace (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) -f PROBE\n"
 "                    [-f PROBE ...] [-d SECONDS] [-s WHEN] [-U] [--folded]\n"
-"                    [--depth N] [-o FILE] [--json]\n"
+"                    [--depth N] [-o FILE] [--json] [--interval SECONDS]\n"
+"                    [--stop-probes] [-l]\n"
 "\n"
 "Count the calls of functions, as DTrace's pid provider does: a probe at\n"
 "the entry of each function matching PROBE, in every object loaded now\n"
-"or later, on every thread, one stop per call.  At the end, hits per\n"
-"object`function, most first, on stderr (the command's stdout stays its\n"
-"own) or in -o FILE.\n"
+"or later, on every thread.  Where the function's first instructions can\n"
+"be moved, they are patched with a jump to a trampoline that counts the\n"
+"call in memory shared with dtproc: no stop, and the process keeps\n"
+"working if dtproc dies.  Elsewhere (see -l for why) an int3: one stop\n"
+"per call.  At the end, hits per object`function, most first, on stderr\n"
+"(the command's stdout stays its own) or in -o FILE.\n"
 "\n"
 "  -f PROBE       [OBJECT`]FUNCTION, globs allowed in both parts:\n"
 "                 malloc, libc.so.6`malloc, 'libz*`inflate*', 'a.out`*'\n"
@@ -64,69 +76,32 @@ static const char trace_usage[] =
 "  -s WHEN        where a created process is armed: create, preinit (the\n"
 "                 default: constructors and main are counted), postinit\n"
 "                 or main; not with -p\n"
-"  -U             count per user stack too (DTrace's ustack())\n"
+"  -U             count per user stack too (DTrace's ustack()): each call\n"
+"                 then stops the thread\n"
 "  --folded       implies -U: only the stacks, one 'frame;frame;frame\n"
 "                 count' line each, outermost first, for FlameGraph\n"
 "  --depth N      -U: at most N frames per stack (default 64)\n"
 "  -o, --output FILE  write the report to FILE, not stderr\n"
-"  --json         the counts as one JSON document\n"
+"  --json         the counts as one JSON document; each probe says how it\n"
+"                 was carried (\"how\": \"trampoline\" or \"int3\", \"why\")\n"
+"                 and the stops it skipped (\"missed\")\n"
+"  --interval SECONDS  every SECONDS (decimal), the hits of that interval,\n"
+"                 headed by the time elapsed, then the total at the end;\n"
+"                 the process is never stopped for it\n"
+"  --stop-probes  every probe an int3 with a stop per call (the old path,\n"
+"                 for comparison)\n"
+"  -l             arm the probes, list them (object`function, address,\n"
+"                 trampoline or int3 and why) on stdout or in -o FILE, and\n"
+"                 end: a command is killed before it runs main, a grabbed\n"
+"                 process runs on\n"
 "\n"
-"Children of fork, vfork and posix_spawn are let go clean, not counted.\n"
+"Children of fork and posix_spawn are let go clean, not counted.  A vfork\n"
+"child shares its parent's memory: its calls of patched functions before\n"
+"its exec are counted with the parent's.\n"
 "Exit status: the command's (128+N if signal N killed it); 124 if -d\n"
 "ended it; 125 if dtproc failed (usage, cannot trace, control lost),\n"
 "126/127 if the command cannot run / is not found.  With -p: 0, 1 on\n"
 "failure, 2 usage.\n";
-
-typedef struct trace_stack {
-	uint64_t tk_hash;	/* of tk_key */
-	size_t tk_keylen;
-	unsigned char *tk_key;	/* per frame: object, symbol, offset */
-	int tk_depth;
-	char **tk_names;	/* named when first seen */
-	unsigned long long tk_hits;
-	struct trace_stack *tk_next;
-} trace_stack_t;
-
-typedef struct trace_site {
-	uintptr_t ts_addr;
-	char *ts_obj;		/* basename, as printed */
-	char *ts_path;		/* object's path (dlclose matches it) */
-	char *ts_func;
-	char *ts_impl;		/* an IFUNC's implementation, or NULL */
-	uintptr_t ts_off;	/* address in the object's file */
-	int ts_lmid;
-	bool ts_armed;
-	unsigned long long ts_hits;
-	trace_stack_t *ts_stacks;	/* -U: this site's stacks */
-	struct trace *ts_tr;		/* the trace it counts for */
-	struct trace_site *ts_all;	/* every site ever, newest first */
-} trace_site_t;
-
-typedef struct trace_probe {
-	const char *tp_spec;
-	char *tp_obj;		/* NULL: every object */
-	char *tp_func;
-	unsigned tp_matched;	/* sites armed for it, ever */
-} trace_probe_t;
-
-typedef struct trace {
-	dtproc_t *tr_dtp;
-	trace_probe_t *tr_probes;
-	int tr_nprobes;
-	void *tr_armed;		/* armed sites by address (tsearch) */
-	size_t tr_nsites;	/* sites ever armed */
-	trace_site_t *tr_all;
-	unsigned tr_failed;	/* sites that could not be armed */
-	char tr_fail_msg[512];
-	int tr_ustack, tr_folded, tr_json, tr_depth;
-	uintptr_t *tr_pcs;	/* -U scratch: a hit's pcs */
-	unsigned char *tr_key;	/* -U scratch: their key */
-	size_t tr_keycap;
-	FILE *tr_out;		/* the report: stderr or -o FILE */
-	unsigned long long tr_stack_err;
-	cli_session_t tr_sess;
-	bool tr_live;		/* armed at the -s stop: callbacks re-arm */
-} trace_t;
 
 static int
 trace_site_cmp(const void *a, const void *b)
@@ -281,7 +256,7 @@ trace_hit(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
 
 	(void) dtp;
 	(void) addr;
-	s->ts_hits++;
+	/* counted by the probe; a stop is for the stack */
 	if (s->ts_tr->tr_ustack)
 		trace_stack_hit(s->ts_tr, pr, tid, s);
 }
@@ -322,6 +297,47 @@ trace_fmt(const char *fmt, ...)
 	return n < 0 ? NULL : p;
 }
 
+/*
+ * The probe of S: counted (no stop) unless a stack is wanted at each hit
+ * (-U) or the old path is asked for (--stop-probes).
+ */
+static int
+trace_probe_add(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
+{
+	if (tr->tr_stopprobes)
+		return dtproc_probe_add(tr->tr_dtp, pr, s->ts_addr,
+		    DTPROC_PROBE_INT3 | DTPROC_PROBE_STOP, trace_hit, s);
+	if (tr->tr_ustack)
+		return dtproc_probe_add(tr->tr_dtp, pr, s->ts_addr,
+		    DTPROC_PROBE_STOP, trace_hit, s);
+	return dtproc_probe_add(tr->tr_dtp, pr, s->ts_addr, 0, NULL, NULL);
+}
+
+/* S's counts and mechanism as the library has them now (handle held). */
+void
+trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
+{
+	dtproc_probe_info_t pi;
+
+	if (!s->ts_armed ||
+	    dtproc_probe_info(tr->tr_dtp, pr, s->ts_addr, &pi) != 0)
+		return;
+	s->ts_hits = pi.dpi_hits;
+	s->ts_missed = pi.dpi_missed;
+	s->ts_how = pi.dpi_how;
+	s->ts_why = pi.dpi_why;
+}
+
+/* Every armed site read, the handle held so no callback runs meanwhile. */
+static void
+trace_collect(trace_t *tr, dtproc_proc_t *pr)
+{
+	dtproc_lock(tr->tr_dtp, pr);
+	for (trace_site_t *s = tr->tr_all; s != NULL; s = s->ts_all)
+		trace_read(tr, pr, s);
+	dtproc_unlock(tr->tr_dtp, pr);
+}
+
 static int
 trace_arm_one(const dtproc_sym_t *sym, void *arg)
 {
@@ -359,8 +375,7 @@ trace_arm_one(const dtproc_sym_t *sym, void *arg)
 		trace_site_free(s);
 		return -ENOMEM;
 	}
-	if (dtproc_bkpt_add(tr->tr_dtp, ta->ta_pr, s->ts_addr, trace_hit,
-	    s) != 0) {
+	if (trace_probe_add(tr, ta->ta_pr, s) != 0) {
 		if (tr->tr_failed++ == 0)
 			snprintf(tr->tr_fail_msg, sizeof (tr->tr_fail_msg),
 			    "%s`%s: %s", s->ts_obj, s->ts_func,
@@ -370,6 +385,7 @@ trace_arm_one(const dtproc_sym_t *sym, void *arg)
 		return 0;
 	}
 	s->ts_armed = true;
+	trace_read(tr, ta->ta_pr, s);
 	tr->tr_nsites++;
 	s->ts_all = tr->tr_all;
 	tr->tr_all = s;
@@ -427,6 +443,10 @@ trace_retire(trace_t *tr, trace_site_t *s)
 	if (r == NULL)
 		return false;
 	r->ts_hits += s->ts_hits;
+	r->ts_missed += s->ts_missed;
+	r->ts_shown += s->ts_shown;
+	r->ts_how = s->ts_how;		/* the newest site's */
+	r->ts_why = s->ts_why;
 	while (s->ts_stacks != NULL) {
 		trace_stack_t *k = s->ts_stacks, *q;
 
@@ -450,10 +470,11 @@ trace_retire(trace_t *tr, trace_site_t *s)
 
 /*
  * Withdraw the armed sites whose object is gone (ALL: every one, at exec,
- * where the control layer forgot them already).  An object removal event
- * names the object as it was dlopen'd (relative, a symlink...): a site
- * goes when its address is no longer in the object it was armed in.
- * Withdrawn records are folded into earlier ones of the same function.
+ * where the control layer withdrew them already).  An object removal
+ * event names the object as it was dlopen'd (relative, a symlink...): a
+ * site goes when its address is no longer in the object it was armed in.
+ * Its probe's final count is read, the probe deleted, and the record
+ * folded into an earlier one of the same function.
  */
 static void
 trace_withdraw(trace_t *tr, dtproc_proc_t *pr, bool all)
@@ -471,8 +492,8 @@ trace_withdraw(trace_t *tr, dtproc_proc_t *pr, bool all)
 			pp = &s->ts_all;
 			continue;
 		}
-		if (!all)
-			(void) dtproc_bkpt_del(tr->tr_dtp, pr, s->ts_addr);
+		trace_read(tr, pr, s);
+		(void) dtproc_probe_del(tr->tr_dtp, pr, s->ts_addr);
 		trace_unarm(tr, s);
 		if (trace_retire(tr, s)) {
 			*pp = s->ts_all;
@@ -599,6 +620,8 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 		{ "folded", no_argument, NULL, 'F' },
 		{ "depth", required_argument, NULL, 'D' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "interval", required_argument, NULL, 'I' },
+		{ "stop-probes", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -607,7 +630,7 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	long d;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:Uh", opts, NULL))
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:Ulh", opts, NULL))
 	    != -1) {
 		if ((rv = cli_target_opt(t, "trace", trace_usage, c, optarg)) ==
 		    0)
@@ -625,6 +648,18 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 			break;
 		case 'U':
 			tr->tr_ustack = 1;
+			break;
+		case 'l':
+			tr->tr_list = 1;
+			break;
+		case 'S':
+			tr->tr_stopprobes = 1;
+			break;
+		case 'I':
+			if ((tr->tr_interval = trace_parse_secs(optarg)) <= 0)
+				(void) cli_target_usage(t, "trace", "--interval: "
+				    "'%s' is not a positive decimal number of "
+				    "seconds", optarg);
 			break;
 		case 'F':
 			tr->tr_folded = tr->tr_ustack = 1;
@@ -647,281 +682,15 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_folded && tr->tr_json)
 		(void) cli_target_usage(t, "trace", "%s", "--folded and --json "
 		    "exclude each other");
+	if (tr->tr_list && tr->tr_interval > 0)
+		(void) cli_target_usage(t, "trace", "%s", "-l and --interval "
+		    "exclude each other");
 	if ((rv = cli_target_done(t, "trace", trace_usage, argc, argv)) >= 0)
 		return rv;
 	if (tr->tr_nprobes == 0)
 		return cli_target_status(t, cli_usage_err("trace", "%s",
 		    "no probe: give -f PROBE"));
 	return -1;
-}
-
-/* One line of the result: an object`function and its hits. */
-typedef struct trace_line {
-	const char *tl_obj, *tl_func;
-	const char *tl_impl;		/* an IFUNC's implementation */
-	uintptr_t tl_off;		/* the function's offset in the file */
-	bool tl_namesake;		/* another line has its name */
-	char tl_label[512];		/* the function as printed */
-	unsigned long long tl_hits;
-} trace_line_t;
-
-/* The line's sites: one function (by offset) of one object's name. */
-static bool
-trace_line_has(const trace_line_t *l, const trace_site_t *s)
-{
-	return l->tl_off == s->ts_off && strcmp(l->tl_obj, s->ts_obj) == 0 &&
-	    strcmp(l->tl_func, s->ts_func) == 0;
-}
-
-/*
- * The function as printed: its name; "strlen (__strlen_evex)" for an
- * IFUNC; "check_match [0x1a2b0]" for one of namesakes, by its offset.
- */
-static void
-trace_label(trace_line_t *l)
-{
-	int n = snprintf(l->tl_label, sizeof (l->tl_label), "%s", l->tl_func);
-
-	if (l->tl_impl != NULL && n >= 0 && (size_t)n < sizeof (l->tl_label))
-		n += snprintf(l->tl_label + n, sizeof (l->tl_label) - n,
-		    " (%s)", l->tl_impl);
-	if (l->tl_namesake && n >= 0 && (size_t)n < sizeof (l->tl_label))
-		snprintf(l->tl_label + n, sizeof (l->tl_label) - n, " [%#lx]",
-		    (unsigned long)l->tl_off);
-}
-
-static int
-trace_line_cmp(const void *a, const void *b)
-{
-	const trace_line_t *x = a, *y = b;
-	int c;
-
-	if (x->tl_hits != y->tl_hits)
-		return x->tl_hits > y->tl_hits ? -1 : 1;
-	if ((c = strcmp(x->tl_obj, y->tl_obj)) != 0)
-		return c;
-	if ((c = strcmp(x->tl_func, y->tl_func)) != 0)
-		return c;
-	return x->tl_off < y->tl_off ? -1 : x->tl_off > y->tl_off;
-}
-
-/* Sum the sites per object`function; the lines, most hits first. */
-static trace_line_t *
-trace_lines(trace_t *tr, size_t *np)
-{
-	size_t n = 0, cap = 64;
-	trace_line_t *l = malloc(cap * sizeof (*l));
-
-	if (l == NULL)
-		return NULL;
-	for (trace_site_t *s = tr->tr_all; s != NULL; s = s->ts_all) {
-		size_t i;
-
-		if (s->ts_hits == 0)
-			continue;
-		for (i = 0; i < n; i++)
-			if (trace_line_has(&l[i], s))
-				break;
-		if (i == n) {
-			if (n == cap) {
-				trace_line_t *m = realloc(l, 2 * cap *
-				    sizeof (*l));
-				if (m == NULL)
-					break;
-				l = m;
-				cap *= 2;
-			}
-			memset(&l[n], 0, sizeof (l[n]));
-			l[n].tl_obj = s->ts_obj;
-			l[n].tl_func = s->ts_func;
-			l[n].tl_impl = s->ts_impl;
-			l[n].tl_off = s->ts_off;
-			n++;
-		}
-		l[i].tl_hits += s->ts_hits;
-	}
-	/* a namesake among the sites, hit or not, needs its offset */
-	for (size_t i = 0; i < n; i++) {
-		for (trace_site_t *s = tr->tr_all; s != NULL &&
-		    !l[i].tl_namesake; s = s->ts_all)
-			l[i].tl_namesake = s->ts_off != l[i].tl_off &&
-			    strcmp(l[i].tl_func, s->ts_func) == 0 &&
-			    strcmp(l[i].tl_obj, s->ts_obj) == 0;
-		trace_label(&l[i]);
-	}
-	qsort(l, n, sizeof (*l), trace_line_cmp);
-	*np = n;
-	return l;
-}
-
-/* A stack of a line: the stacks of its sites with one key, summed. */
-typedef struct trace_sum {
-	const trace_stack_t *tm_k;	/* the first seen: its names */
-	unsigned long long tm_hits;
-} trace_sum_t;
-
-static int
-trace_key_cmp(const void *a, const void *b)
-{
-	const trace_stack_t *x = ((const trace_sum_t *)a)->tm_k;
-	const trace_stack_t *y = ((const trace_sum_t *)b)->tm_k;
-
-	if (x->tk_keylen != y->tk_keylen)
-		return x->tk_keylen < y->tk_keylen ? -1 : 1;
-	return memcmp(x->tk_key, y->tk_key, x->tk_keylen);
-}
-
-static int
-trace_sum_cmp(const void *a, const void *b)
-{
-	const trace_sum_t *x = a, *y = b;
-
-	if (x->tm_hits != y->tm_hits)
-		return x->tm_hits > y->tm_hits ? -1 : 1;
-	return trace_key_cmp(a, b);
-}
-
-/*
- * The stacks of every site named like L (an object loaded again, an exec
- * loop: one site each), those with one key merged, most hits first.
- */
-static trace_sum_t *
-trace_line_stacks(trace_t *tr, const trace_line_t *l, size_t *np)
-{
-	size_t n = 0, m = 0;
-	trace_sum_t *v = NULL;
-
-	for (trace_site_t *s = tr->tr_all; s != NULL; s = s->ts_all) {
-		if (!trace_line_has(l, s))
-			continue;
-		for (trace_stack_t *k = s->ts_stacks; k != NULL;
-		    k = k->tk_next) {
-			trace_sum_t *nv = realloc(v, (n + 1) * sizeof (*v));
-			if (nv == NULL)
-				break;
-			v = nv;
-			v[n].tm_k = k;
-			v[n++].tm_hits = k->tk_hits;
-		}
-	}
-	if (n > 0) {
-		qsort(v, n, sizeof (*v), trace_key_cmp);
-		for (size_t i = 1; i < n; i++) {
-			if (trace_key_cmp(&v[m], &v[i]) == 0)
-				v[m].tm_hits += v[i].tm_hits;
-			else
-				v[++m] = v[i];
-		}
-		n = m + 1;
-		qsort(v, n, sizeof (*v), trace_sum_cmp);
-	}
-	*np = n;
-	return v;
-}
-
-static const char *
-trace_frame(const trace_stack_t *k, int f)
-{
-	return k->tk_names[f] != NULL ? k->tk_names[f] : "?";
-}
-
-static void
-trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
-    int have_status, int status, unsigned long long total)
-{
-	FILE *o = tr->tr_out;
-	size_t nk;
-
-	fprintf(o, "{\"pid\":%d,", (int)pid);
-	if (have_status)
-		fprintf(o, "\"status\":%d,", status);
-	fprintf(o, "\"probes\":[");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(o, "%s{\"object\":", i ? "," : "");
-		cli_json_str(o, l[i].tl_obj);
-		fprintf(o, ",\"function\":");
-		cli_json_str(o, l[i].tl_func);
-		if (l[i].tl_impl != NULL) {
-			fprintf(o, ",\"implementation\":");
-			cli_json_str(o, l[i].tl_impl);
-		}
-		if (l[i].tl_namesake)
-			fprintf(o, ",\"offset\":%lu", (unsigned long)l[i].tl_off);
-		fprintf(o, ",\"hits\":%llu", l[i].tl_hits);
-		if (tr->tr_ustack) {
-			trace_sum_t *v = trace_line_stacks(tr, &l[i], &nk);
-
-			fprintf(o, ",\"stacks\":[");
-			for (size_t j = 0; j < nk; j++) {
-				fprintf(o, "%s{\"hits\":%llu,\"frames\":[",
-				    j ? "," : "", v[j].tm_hits);
-				for (int f = 0; f < v[j].tm_k->tk_depth; f++) {
-					if (f)
-						fputc(',', o);
-					cli_json_str(o, trace_frame(v[j].tm_k, f));
-				}
-				fprintf(o, "]}");
-			}
-			fprintf(o, "]");
-			free(v);
-		}
-		fprintf(o, "}");
-	}
-	fprintf(o, "],\"total\":%llu,\"armed\":%zu}\n", total, tr->tr_nsites);
-}
-
-/* --folded: "outer;...;inner count", or the table with -U stacks. */
-static void
-trace_print_text(trace_t *tr, const trace_line_t *l, size_t n)
-{
-	FILE *o = tr->tr_out;
-	size_t nk;
-
-	if (!tr->tr_folded)
-		fprintf(o, "%12s  %s\n", "HITS", "PROBE");
-	for (size_t i = 0; i < n; i++) {
-		trace_sum_t *v = NULL;
-
-		if (!tr->tr_folded)
-			fprintf(o, "%12llu  %s`%s\n", l[i].tl_hits,
-			    l[i].tl_obj, l[i].tl_label);
-		if (!tr->tr_ustack)
-			continue;
-		v = trace_line_stacks(tr, &l[i], &nk);
-		for (size_t j = 0; j < nk; j++) {
-			const trace_stack_t *k = v[j].tm_k;
-
-			if (tr->tr_folded) {
-				for (int f = k->tk_depth - 1; f >= 0; f--)
-					fprintf(o, "%s%s", trace_frame(k, f),
-					    f ? ";" : "");
-				fprintf(o, " %llu\n", v[j].tm_hits);
-				continue;
-			}
-			for (int f = 0; f < k->tk_depth; f++)
-				fprintf(o, "%14s%s\n", "", trace_frame(k, f));
-			fprintf(o, "%12llu\n\n", v[j].tm_hits);
-		}
-		free(v);
-	}
-}
-
-static void
-trace_print(trace_t *tr, pid_t pid, int have_status, int status)
-{
-	size_t n;
-	trace_line_t *l = trace_lines(tr, &n);
-	unsigned long long total = 0;
-
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		total += l[i].tl_hits;
-	if (tr->tr_json)
-		trace_print_json(tr, l, n, pid, have_status, status, total);
-	else
-		trace_print_text(tr, l, n);
-	free(l);
 }
 
 static void
@@ -992,10 +761,55 @@ trace_start(trace_t *tr, const cli_target_t *t)
 	return -1;
 }
 
+/*
+ * Until the run ends (cli_session_wait's answer), printing the hits of
+ * each --interval on the way.  SECS: -d, or < 0.
+ */
+static int
+trace_wait(trace_t *tr, double secs)
+{
+	cli_session_t *s = &tr->tr_sess;
+	double next = tr->tr_interval, left;
+	int quit;
+
+	if (tr->tr_interval <= 0)
+		return cli_session_wait(s, secs);
+	for (;;) {
+		left = next - cli_elapsed();
+		if (secs >= 0 && secs - cli_elapsed() < left)
+			left = secs - cli_elapsed();
+		if ((quit = cli_session_wait(s, left > 0 ? left : 0)) != -1)
+			return quit;
+		if (secs >= 0 && cli_elapsed() >= secs)
+			return -1;
+		if (cli_elapsed() >= next) {
+			trace_print_interval(tr, s->cs_proc);
+			/* a late wake-up does not shift the next ones */
+			while (next <= cli_elapsed())
+				next += tr->tr_interval;
+		}
+	}
+}
+
+/* -l: armed and resting; list, let go (a command dies unrun): 0 or 1. */
+static int
+trace_list_end(trace_t *tr, const cli_target_t *t)
+{
+	cli_session_t *s = &tr->tr_sess;
+	int bad;
+
+	trace_collect(tr, s->cs_proc);
+	trace_list(tr, tr->tr_out, s->cs_pid);
+	cli_session_release(s, 0);
+	bad = cli_out_close(tr->tr_out, "trace", t->ct_out) != 0;
+	cli_session_close(s);
+	return bad ? cli_session_fail(s) : 0;
+}
+
 int
 cmd_trace(int argc, char **argv)
 {
-	trace_t tr = { .tr_depth = DTPROC_STACK_DEFAULT };
+	trace_t tr = { .tr_depth = DTPROC_STACK_DEFAULT, .tr_interval = -1 };
 	cli_target_t t = { .ct_stop = DTPROC_STOP_PREINIT };
 	cli_session_t *s = &tr.tr_sess;
 	double secs = -1;	/* -d: < 0, no limit */
@@ -1003,19 +817,28 @@ cmd_trace(int argc, char **argv)
 
 	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0) {
 		/* the report's file first: a bad path starts nothing */
-		if ((tr.tr_out = cli_out_open("trace", t.ct_out)) == NULL)
+		if (tr.tr_list && t.ct_out == NULL)
+			tr.tr_out = stdout;	/* nothing runs to share it */
+		else
+			tr.tr_out = cli_out_open("trace", t.ct_out);
+		if (tr.tr_out == NULL)
 			rv = cli_target_status(&t, CLI_EXIT_FAIL);
 		else if ((rv = trace_start(&tr, &t)) >= 0)
 			(void) cli_out_close(tr.tr_out, "trace", t.ct_out);
 	}
+	if (rv < 0 && tr.tr_list)
+		rv = trace_list_end(&tr, &t);
 	if (rv >= 0) {
 		trace_free(&tr);
 		cli_target_free(&t);
 		return rv;
 	}
+	cli_clock_start();
 	dtproc_continue(tr.tr_dtp, s->cs_proc);
 
-	quit = cli_session_wait(s, secs);
+	quit = trace_wait(&tr, secs);
+	/* the counts before the release: the records go with the handle */
+	trace_collect(&tr, s->cs_proc);
 	cli_session_release(s, quit);
 	trace_print(&tr, s->cs_pid, s->cs_created &&
 	    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));

@@ -246,8 +246,18 @@ DTPROC_API int dtproc_bkpt_del(dtproc_t *dtp, dtproc_proc_t *pr,
  * DTPROC_PROBE_INT3, an int3 (one ptrace stop a hit, counted by us).
  * FLAGS: DTPROC_PROBE_STOP (each hit stops the thread and calls FN as
  * dtproc_bkpt_add's callbacks are called; else FN must be NULL),
- * DTPROC_PROBE_INT3.  One probe per address and handle: 0, -1 with
- * EEXIST, EINVAL, ESRCH (dtproc_errno, dtproc_errmsg).
+ * DTPROC_PROBE_INT3.  May be called from a callback.  One probe per
+ * address and handle; adding at the address of a withdrawn probe
+ * replaces its record (counted anew).  While an untraced vfork child
+ * runs on the process's memory, or at an exec stop, no code may be
+ * edited: the probe is then pending (dpi_how 0, no hits) and armed at
+ * the next event after (the child gone, the exec over).  0, or a
+ * negative code (dtproc_errno, dtproc_errmsg): -EEXIST,
+ * -EINVAL (flags, or FN without STOP or STOP without FN), -EPERM (a
+ * read-only handle), -DTPROC_EDEAD or -DTPROC_ELOST (gone), or the
+ * reason the site could not be armed at all.
+ * dtproc_probe_del undoes the site and drops the record (a withdrawn
+ * one's also after the process is gone): 0 or -ENOENT.
  */
 #define DTPROC_PROBE_STOP	0x1	/* hits stop and call FN */
 #define DTPROC_PROBE_INT3	0x2	/* the int3 path, never a trampoline */
@@ -256,8 +266,10 @@ DTPROC_API int dtproc_bkpt_del(dtproc_t *dtp, dtproc_proc_t *pr,
 #define DTPROC_PROBE_TRAP	2	/* dpi_how: an int3 */
 
 typedef struct dtproc_probe_info {
-	int dpi_how;		/* DTPROC_PROBE_TRAMP or DTPROC_PROBE_TRAP */
-	const char *dpi_why;	/* TRAP: why not patched (static), or NULL */
+	int dpi_how;		/* DTPROC_PROBE_TRAMP or DTPROC_PROBE_TRAP;
+				   0: pending (see dtproc_probe_add) */
+	const char *dpi_why;	/* TRAP: why not patched (static text, valid
+				   for the life of the library), or NULL */
 	uint64_t dpi_hits;	/* hits so far (also of a withdrawn site) */
 	uint64_t dpi_missed;	/* stops skipped: SIGTRAP blocked or ignored
 				   by the thread, or not our process (a
@@ -273,7 +285,7 @@ DTPROC_API int dtproc_probe_del(dtproc_t *dtp, dtproc_proc_t *pr,
  * A probe's mechanism and counts, from any thread, without stopping the
  * process (a counted hit is read from shared memory), also after the
  * site was withdrawn or the process exited, until dtproc_probe_del or
- * dtproc_release.  0, or -1 with ENOENT.
+ * dtproc_release.  0, or -ENOENT.
  */
 DTPROC_API int dtproc_probe_info(dtproc_t *dtp, dtproc_proc_t *pr,
     uintptr_t addr, dtproc_probe_info_t *info);

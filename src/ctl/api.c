@@ -11,6 +11,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -154,6 +155,88 @@ dtproc_bkpt_del(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr)
 
 	(void) dtp;
 	return (int)ctl_call(pr, &req, "remove breakpoint");
+}
+
+#define CTL_PROBE_FLAGS	(DTPROC_PROBE_STOP | DTPROC_PROBE_INT3)
+
+DTPROC_API int
+dtproc_probe_add(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    int flags, dtproc_bkpt_f *fn, void *arg)
+{
+	ctl_req_t req = { .cr_op = CTL_PROBE_ADD, .cr_addr = addr,
+	    .cr_fn = fn, .cr_arg = arg, .cr_flags = flags };
+
+	(void) dtp;
+	if ((flags & ~CTL_PROBE_FLAGS) != 0 ||
+	    ((flags & DTPROC_PROBE_STOP) != 0) != (fn != NULL))
+		return err_set(EINVAL, "pid %d: probe at %#lx: %s",
+		    (int)pr->dpr_pid, (unsigned long)addr,
+		    (flags & ~CTL_PROBE_FLAGS) != 0 ? "unknown flags" :
+		    fn != NULL ? "a callback needs DTPROC_PROBE_STOP" :
+		    "DTPROC_PROBE_STOP needs a callback");
+	return (int)ctl_call(pr, &req, "set probe");
+}
+
+/*
+ * A withdrawn (or pending) probe has no site: its record goes at once,
+ * even once the process is gone.  A live one is undone by the control
+ * thread.
+ */
+DTPROC_API int
+dtproc_probe_del(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr)
+{
+	ctl_req_t req = { .cr_op = CTL_PROBE_DEL, .cr_addr = addr };
+	ctl_probe_t *p;
+	bool took;
+	int rv;
+
+	(void) dtp;
+	ctl_enter(pr, &took);
+	if ((p = ctl_probe_find(pr, addr)) == NULL) {
+		rv = err_set(ENOENT, "pid %d: no probe at %#lx",
+		    (int)pr->dpr_pid, (unsigned long)addr);
+	} else if (!p->cp_live || p->cp_how == 0 || pr->dpr_done ||
+	    pr->dpr_P == NULL) {
+		ctl_probe_drop(pr, addr);
+		rv = 0;
+	} else {
+		rv = (int)ctl_request(pr, &req);
+	}
+	ctl_leave(pr, took);
+	return rv;
+}
+
+/*
+ * Counts without a request: a patched site's counter is shared memory,
+ * read atomically; the record and its pointer are changed only under
+ * dpr_lock, which we hold.
+ */
+DTPROC_API int
+dtproc_probe_info(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    dtproc_probe_info_t *info)
+{
+	const ctl_probe_t *p;
+	bool took;
+	int rv = 0;
+
+	(void) dtp;
+	ctl_enter(pr, &took);
+	if ((p = ctl_probe_find(pr, addr)) == NULL) {
+		rv = err_set(ENOENT, "pid %d: no probe at %#lx",
+		    (int)pr->dpr_pid, (unsigned long)addr);
+	} else {
+		info->dpi_how = p->cp_how;
+		info->dpi_why = p->cp_why;
+		info->dpi_hits = p->cp_hits;
+		info->dpi_missed = p->cp_missed;
+		info->dpi_live = p->cp_live;
+		if (p->cp_ctr != NULL) {
+			info->dpi_hits += atomic_load(&p->cp_ctr[0]);
+			info->dpi_missed += atomic_load(&p->cp_ctr[1]);
+		}
+	}
+	ctl_leave(pr, took);
+	return rv;
 }
 
 static void

@@ -95,6 +95,8 @@ static const char *const ctl_op_what[] = {
 	[CTL_BKPT_DEL] = "remove breakpoint",
 	[CTL_WRITE] = "write",
 	[CTL_STACK] = "walk the stack",
+	[CTL_PROBE_ADD] = "set probe",
+	[CTL_PROBE_DEL] = "remove probe",
 };
 
 /*
@@ -142,6 +144,12 @@ ctl_serve(dtproc_proc_t *pr)
 			break;
 		case CTL_STACK:
 			req->cr_rv = ctl_stack_serve(pr, req->cr_arg);
+			break;
+		case CTL_PROBE_ADD:
+			req->cr_rv = ctl_probe_add(pr, req);
+			break;
+		case CTL_PROBE_DEL:
+			req->cr_rv = ctl_probe_del(pr, req->cr_addr);
 			break;
 		}
 		if (req->cr_rv < 0 && err_code() != -req->cr_rv)
@@ -268,10 +276,17 @@ ctl_prune(dtproc_proc_t *pr)
 	uintptr_t *gone;
 	int n;
 
+	ctl_probe_seen(pr);	/* the core frees counters with sites */
 	if (pt_bkpt_prune(pr->dpr_P, &gone, &n) != 0)
 		return;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		pt_dprintf("pid %d: site %#lx went with its mapping\n",
+		    (int)pr->dpr_pid, (unsigned long)gone[i]);
 		ctl_bkpt_forget(pr, gone[i]);
+		ctl_probe_withdraw(pr, gone[i], true);
+		if (gone[i] == pr->dpr_brk)
+			pr->dpr_brk = 0;
+	}
 	free(gone);
 }
 
@@ -282,6 +297,10 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 	rtld_ev_t re;
 
 	if (rtld_event(pr->dpr_rtld, ev, &re) == 1) {
+		/* sites set in the callbacks below: what is mapped now */
+		if (re.re_kind == RTLD_EV_PREINIT ||
+		    re.re_kind == RTLD_EV_ACTIVITY)
+			pt_maps_refresh(P);
 		switch (re.re_kind) {
 		case RTLD_EV_PREINIT:
 			ctl_emit(pr, DTPROC_EV_PREINIT, ev, NULL, 0, 0);
@@ -314,11 +333,18 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 	int ncalls = ctl_bkpt_calls(pr, ev->pe_addr, calls, CTL_CALLS_MAX);
 	arch_carry_t carry;
 
+	/* a probe's: an int3 hit counted, a STOP probe's callback */
+	ncalls += ctl_probe_hit(pr, ev->pe_addr, calls + ncalls,
+	    CTL_CALLS_MAX - ncalls);
 	for (int i = 0; i < ncalls; i++)
 		calls[i].cc_fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
 		    calls[i].cc_arg);
-	/* the first hit of a site decides how hits are carried past it */
-	if (pt_bkpt_carry(P, ev->pe_addr, &carry) == 0) {
+	/*
+	 * The first hit of a site decides how hits are carried past it.  A
+	 * thread stopped at a trampoline's trap is past it already.
+	 */
+	if (pt_site_kind(P, ev->pe_addr) != 1 &&
+	    pt_bkpt_carry(P, ev->pe_addr, &carry) == 0) {
 		if (carry.ac_kind == ARCH_CARRY_NONE)
 			(void) prb_plan(P, ev->pe_addr, ev->pe_tid);
 		(void) pt_bkpt_step(P, ev->pe_tid);
@@ -354,8 +380,11 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		/* a new image: our sites went with the old one */
 		snprintf(pr->dpr_exe, sizeof (pr->dpr_exe), "%s", pt_exe(P));
 		ctl_bkpt_clear(pr);
+		ctl_probe_withdraw_all(pr, true);
+		pr->dpr_brk = 0;
 		rtld_exec(pr->dpr_rtld);
-		(void) rtld_enable(pr->dpr_rtld, 1);
+		/* patched once the exec is over (ctl_probe_retry) */
+		pr->dpr_brk_todo = rtld_enable(pr->dpr_rtld, 1) == 0;
 		break;
 	case PT_EV_JOBSTOP:
 		/* dtproc_stop and dtproc_wait_stopped wait for this */
@@ -460,7 +489,10 @@ ctl_main(void *arg)
 		goto done;
 	}
 	pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
-	(void) rtld_enable(pr->dpr_rtld, pr->dpr_created);
+	if (rtld_enable(pr->dpr_rtld, pr->dpr_created) == 0) {
+		pr->dpr_brk_todo = true;
+		ctl_probe_brk(pr);	/* a grab: now; an exec stop: later */
+	}
 	/*
 	 * A milestone that will never come (a stripped static program has
 	 * no findable main) is met at the exec, where the process rests
@@ -507,7 +539,13 @@ ctl_main(void *arg)
 		}
 		alive = ctl_event(pr, &ev);
 		pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
+		/* pending edits: the exec, or the vfork child, is over? */
+		if (alive)
+			ctl_probe_retry(pr, ev.pe_kind == PT_EV_VFORK_DONE);
 	}
+	/* the counts of every site kept past it (dtproc_probe_info) */
+	if (pr->dpr_P != NULL)
+		ctl_probe_withdraw_all(pr, false);
 	if (!alive) {
 		/*
 		 * The reference's PS_UNDEAD / PS_LOST: tell the client; a

@@ -36,13 +36,37 @@ typedef struct ctl_bkpt {
 	struct ctl_bkpt *cb_next;
 } ctl_bkpt_t;
 
+/*
+ * A probe (dtproc_probe_add, probes.c): one per address.  Its hits are
+ * cp_base plus, while the site is patched and live, the trampoline's
+ * counter in the shared page (read atomically, from any thread with
+ * dpr_lock held), or plus nothing more for an int3 site, whose hits the
+ * control thread adds to cp_base itself (ctl_breakpoint).
+ */
+typedef struct ctl_probe {
+	uintptr_t cp_addr;	/* site */
+	int cp_flags;		/* DTPROC_PROBE_* asked */
+	dtproc_bkpt_f *cp_fn;	/* STOP: the client's callback */
+	void *cp_arg;
+	int cp_how;		/* DTPROC_PROBE_TRAMP, _TRAP; 0: pending (no
+				   code may be edited now: retried) */
+	const char *cp_why;	/* TRAP: why not patched (static), or NULL */
+	const _Atomic uint64_t *cp_ctr;	/* TRAMP and live: hits, missed */
+	uint64_t cp_hits;	/* base: counted by us, or folded */
+	uint64_t cp_missed;
+	uint64_t cp_seen[2];	/* the counter read before a prune */
+	bool cp_live;		/* false: withdrawn (dlclose, exec, exit) */
+	struct ctl_probe *cp_next;
+} ctl_probe_t;
+
 /* A callback to run for a hit. */
 typedef struct ctl_call {
 	dtproc_bkpt_f *cc_fn;
 	void *cc_arg;
 } ctl_call_t;
 
-typedef enum ctl_op { CTL_BKPT_ADD, CTL_BKPT_DEL, CTL_WRITE, CTL_STACK } ctl_op_t;
+typedef enum ctl_op { CTL_BKPT_ADD, CTL_BKPT_DEL, CTL_WRITE, CTL_STACK,
+	CTL_PROBE_ADD, CTL_PROBE_DEL } ctl_op_t;
 
 /* A request a client thread hands to the control thread. */
 typedef struct ctl_req {
@@ -50,8 +74,9 @@ typedef struct ctl_req {
 	uintptr_t cr_addr;
 	const void *cr_buf;	/* WRITE */
 	size_t cr_len;
-	dtproc_bkpt_f *cr_fn;	/* BKPT_ADD */
-	void *cr_arg;		/* BKPT_ADD; STACK: a ctl_stack_t */
+	dtproc_bkpt_f *cr_fn;	/* BKPT_ADD, PROBE_ADD */
+	void *cr_arg;		/* BKPT_ADD, PROBE_ADD; STACK: a ctl_stack_t */
+	int cr_flags;		/* PROBE_ADD: DTPROC_PROBE_* */
 	long cr_rv;		/* result, -errno */
 	err_rec_t cr_err;	/* its error, handed back to the client */
 	bool cr_done;
@@ -102,6 +127,16 @@ struct dtproc_proc {
 					   address (bkpts.c) */
 	size_t dpr_bph_len;		/* buckets, a power of two */
 	size_t dpr_nbps;		/* callbacks in the table */
+	ctl_probe_t **dpr_prh;		/* probes, hashed by address
+					   (probes.c) */
+	size_t dpr_prh_len;		/* buckets, a power of two */
+	size_t dpr_nprobes;		/* probes in the table */
+	size_t dpr_npending;		/* of which pending (cp_how 0) */
+	struct timespec dpr_pend_try;	/* their last retry */
+	bool dpr_pend_now;		/* retry at the next event */
+	uintptr_t dpr_brk;		/* the agent's r_brk, armed by us
+					   too (0: not) */
+	bool dpr_brk_todo;		/* to arm at the next event */
 	ctl_req_t *dpr_reqs;		/* pending requests, FIFO */
 	unw_proc_t *dpr_unw;		/* stacks: the cached Dwfl (control
 					   thread only) */
@@ -140,6 +175,21 @@ int ctl_bkpt_calls(const dtproc_proc_t *pr, uintptr_t addr,
     ctl_call_t *calls, int max);
 void ctl_bkpt_clear(dtproc_proc_t *pr);
 void ctl_bkpt_forget(dtproc_proc_t *pr, uintptr_t addr);
+
+/* probes.c: the table is the control thread's, read by clients under
+ * dpr_lock (dtproc_probe_info). */
+ctl_probe_t *ctl_probe_find(const dtproc_proc_t *pr, uintptr_t addr);
+long ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req);
+long ctl_probe_del(dtproc_proc_t *pr, uintptr_t addr);
+void ctl_probe_drop(dtproc_proc_t *pr, uintptr_t addr);
+int ctl_probe_hit(dtproc_proc_t *pr, uintptr_t addr, ctl_call_t *calls,
+    int max);
+void ctl_probe_retry(dtproc_proc_t *pr, bool now);
+void ctl_probe_seen(dtproc_proc_t *pr);
+void ctl_probe_withdraw(dtproc_proc_t *pr, uintptr_t addr, bool pruned);
+void ctl_probe_withdraw_all(dtproc_proc_t *pr, bool exec);
+void ctl_probe_clear(dtproc_proc_t *pr);
+void ctl_probe_brk(dtproc_proc_t *pr);
 
 /* control.c */
 int ctl_start(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop);

@@ -8,8 +8,10 @@
  * mmap), every thread stopped; we reach the same file through
  * /proc/PID/fd before the tracee's descriptor is closed again, so its fd
  * table ends as it began.  One page per image: an exec takes the
- * tracee's mapping with the old image (pt_page_drop), and the next
- * pt_page_get makes another.
+ * tracee's mapping with the old image (pt_page_retire), and the next
+ * pt_page_get makes another.  Our view of the old one stays mapped until
+ * the next exec: the control layer reads the old image's final counts
+ * at the exec event, through pointers it took before.
  *
  * The header says who the page belongs to.  Its pid word is the process's
  * own pid as getpid() returns it there (a fork child inherits the mapping
@@ -282,7 +284,7 @@ pt_page_get(pt_proc_t *P, pid_t keep)
 	PT_ASSERT_OWNER(P);
 	if (pt_page_cur(P) != NULL)
 		return 0;
-	pt_page_drop(P);	/* an old image's */
+	pt_page_retire(P);	/* an old image's */
 	if (P->pp_rdonly)
 		return err_set(EPERM, "pid %d: no shared page: grabbed "
 		    "read-only", (int)P->pp_pid);
@@ -462,8 +464,8 @@ pt_page_unrecord(pt_proc_t *P, uintptr_t patch)
 	    (uint32_t)i);
 }
 
-void
-pt_page_drop(pt_proc_t *P)
+static void
+pt_page_let(pt_proc_t *P, bool keep)
 {
 	struct pt_page *pg = P->pp_page;
 	bool unmap = true;
@@ -486,11 +488,32 @@ pt_page_drop(pt_proc_t *P)
 	}
 	if (unmap) {
 		(void) pthread_mutex_destroy(&pg->pg_hdr->ph_owner);
-		(void) munmap(pg->pg_hdr, PT_PAGE_SIZE);
+		if (keep) {
+			if (P->pp_page_kept != NULL)
+				(void) munmap(P->pp_page_kept, PT_PAGE_SIZE);
+			P->pp_page_kept = pg->pg_hdr;
+		} else {
+			(void) munmap(pg->pg_hdr, PT_PAGE_SIZE);
+		}
 	}
 	free(pg->pg_free);
 	free(pg->pg_sfree);
 	free(pg);
+}
+
+void
+pt_page_drop(pt_proc_t *P)
+{
+	pt_page_let(P, false);
+	if (P->pp_page_kept != NULL)
+		(void) munmap(P->pp_page_kept, PT_PAGE_SIZE);
+	P->pp_page_kept = NULL;
+}
+
+void
+pt_page_retire(pt_proc_t *P)
+{
+	pt_page_let(P, true);
 }
 
 void

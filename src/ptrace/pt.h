@@ -220,6 +220,14 @@ int pt_bkpt_orig(const pt_proc_t *P, uintptr_t addr, uint8_t *byte);
  */
 int pt_bkpt_prune(pt_proc_t *P, uintptr_t **gone, int *ngone);
 int pt_bkpt_set_renew(pt_proc_t *P, uintptr_t addr, bool *renewed);
+/*
+ * The objects changed (the run-time linker's consistency point): the
+ * maps kept for the identity of new sites are read again at the next
+ * set, so a site set before the next prune records what its address
+ * maps now, not what an earlier snapshot (maybe taken half-way through
+ * the load) said.  Owner only.
+ */
+void pt_maps_refresh(pt_proc_t *P);
 
 /*
  * Carrying a thread past a site in one stop.  The int3 stays planted; the
@@ -324,7 +332,10 @@ int pt_tramp_count(pt_proc_t *P, uintptr_t addr, uint64_t *hits,
  * Our view of a patched site's counter pair (hits, then missed), for a
  * client to read at any time without a call into the core: owner thread
  * only; valid until the site is deleted, pruned or reset, or P released.
- * NULL if ADDR is not a patched site.
+ * After a prune the pair keeps its count until a new site takes it;
+ * after an exec (reset) the old image's pairs stay mapped, with their
+ * final counts, until the next exec or the release.  NULL if ADDR is not
+ * a patched site.
  */
 const _Atomic uint64_t *pt_tramp_counters(pt_proc_t *P, uintptr_t addr);
 /*

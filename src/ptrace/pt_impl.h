@@ -213,6 +213,8 @@ struct pt_proc {
 	int pp_nslots, pp_aslots;
 	pt_tfree_t pp_tfree[PT_TRAMP_NCLASS];	/* freed trampoline slots */
 	struct pt_page *pp_page; /* the shared page of this image, or NULL */
+	void *pp_page_kept;	/* our view of the last image's page, kept
+				   after its exec (pt_page_retire) */
 	uintptr_t pp_entry;	/* AT_ENTRY of this image, 0 unknown */
 	pt_map_t *pp_maps;	/* the maps when last read (unmap.c): what
 				   a new site's address maps */
@@ -412,6 +414,14 @@ int pt_page_adopt(pt_proc_t *P);
 void pt_page_release(pt_proc_t *P, bool unmap);
 /* The image is gone (exec, exit): our side only. */
 void pt_page_drop(pt_proc_t *P);
+/*
+ * At an exec: as pt_page_drop, but our view stays mapped (the previous
+ * one kept is unmapped) until the next exec or pt_page_drop, so that
+ * pointers from pt_page_counter_local of the old image still read its
+ * final counts (the control layer folds them at the EXEC event) and a
+ * client thread reading one meanwhile reads memory, not a hole.
+ */
+void pt_page_retire(pt_proc_t *P);
 
 /*
  * xol.c: trampoline slots, LEN bytes (<= ARCH_TRAMP_MAX) within a rel32

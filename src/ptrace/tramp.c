@@ -1107,7 +1107,7 @@ pt_tramp_reset(pt_proc_t *P)
 {
 	pt_tramp_clear(P);
 	P->pp_vffree = 0;
-	pt_page_drop(P);
+	pt_page_retire(P);	/* our view: the old counts, until next exec */
 }
 
 void

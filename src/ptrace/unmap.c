@@ -47,6 +47,13 @@ pt_maps_forget(pt_proc_t *P)
 	P->pp_nmaps = 0;
 }
 
+void
+pt_maps_refresh(pt_proc_t *P)
+{
+	PT_ASSERT_OWNER(P);
+	pt_maps_forget(P);
+}
+
 static int
 pt_maps_snap(pt_proc_t *P)
 {

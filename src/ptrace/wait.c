@@ -698,7 +698,6 @@ pt_exec(pt_proc_t *P, pt_thread_t *T)
 	pt_drop_stopped_events(P, true);
 	P->pp_execs++;
 	pt_bkpt_reset(P);
-	pt_page_drop(P);	/* its mapping went with the old image */
 	if (pt_proc_open_mem(P, 0) != 0) {
 		pt_event_t ev = { .pe_kind = PT_EV_LOST, .pe_tid = P->pp_pid };
 

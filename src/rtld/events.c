@@ -77,6 +77,12 @@ rtld_enable(rtld_t *R, int created)
 	return 0;
 }
 
+uintptr_t
+rtld_brk(const rtld_t *R)
+{
+	return R->rt_brk;
+}
+
 static int
 rtld_same(const rtld_obj_t *a, const rtld_obj_t *b)
 {

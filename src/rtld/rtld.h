@@ -80,6 +80,9 @@ const rtld_obj_t *rtld_objects(rtld_t *R, size_t *n);
  */
 int rtld_enable(rtld_t *R, int created);
 
+/* The address of r_brk the agent planted (0: none yet, or static). */
+uintptr_t rtld_brk(const rtld_t *R);
+
 /*
  * A BREAKPOINT event: 1 if the address is the agent's (and *OUT says what
  * it meant; RTLD_EV_NONE for an intermediate RT_ADD/RT_DELETE), 0 if not.

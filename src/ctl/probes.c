@@ -1,0 +1,383 @@
+/*
+ * probes.c - dtproc_probe_*: counted (or stopping) probes of one process,
+ * by address, carried by a trampoline where the site allows it.
+ *
+ * The probes layer decides how a site is carried (prb_arm): patched with
+ * a jump to a trampoline that counts each hit in the shared page (and,
+ * for a STOP probe, traps to us), or an int3 with the reason it could
+ * not be patched.  A patched site's hits are read from the page with an
+ * atomic load, so dtproc_probe_info needs no request and never stops the
+ * process; an int3 site's hits are counted here by the control thread at
+ * each stop.  Either way the record keeps a base (cp_hits, cp_missed)
+ * into which the live counter is folded when the site is withdrawn
+ * (dlclose, exec, exit, release): the count outlives the site, and the
+ * record stays until dtproc_probe_del or the handle's end.
+ *
+ * Locking: the table is changed by the control thread with dpr_lock
+ * held (requests, events), or by a client holding dpr_lock where no
+ * ptrace is needed (deleting a withdrawn record); dtproc_probe_info
+ * reads it under dpr_lock.  cp_ctr is valid while the core knows the
+ * site: every change that makes the core forget it (prune, exec, exit,
+ * release) folds and clears it first, on the control thread, under the
+ * lock; a prune is preceded by a read of every live counter
+ * (ctl_probe_seen), since the core frees the counter with the site.
+ *
+ * Pending probes.  prb_arm says -EAGAIN when no code may be edited now:
+ * an untraced vfork child runs on the process's memory, or every thread
+ * is inside a system call the kernel has not finished (the exec stop,
+ * where the shared page cannot be made: no thread can run a call for
+ * it).  The probe is kept with cp_how 0 and armed again at the next
+ * event (by then the exec is over), at the parent's VFORK_DONE, and at
+ * any later event once PRB_RETRY_MS have passed since the last try.
+ *
+ * The agent's site.  r_brk (ld.so's _dl_debug_state) is an int3 of the
+ * rtld agent; ctl_probe_brk asks the probes layer to patch it as a trap
+ * site too, so that it keeps working if we die and leaves no int3 that
+ * would hold vfork children.  Its hits still reach the agent as
+ * breakpoint events at the same address.  Planted at an exec stop, it
+ * is patched at the first event after (-EAGAIN there, as above).
+ */
+#include "ctl.h"
+#include "probe/probe.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRB_RETRY_MS	10	/* pending probes: at most this often */
+
+static size_t
+ctl_probe_bucket(const dtproc_proc_t *pr, uintptr_t addr)
+{
+	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 32) & (pr->dpr_prh_len - 1);
+}
+
+static int
+ctl_probe_grow(dtproc_proc_t *pr)
+{
+	size_t n = pr->dpr_prh_len ? pr->dpr_prh_len * 2 : 256;
+	ctl_probe_t **h = calloc(n, sizeof (*h));
+	size_t old = pr->dpr_prh_len;
+	ctl_probe_t **oh = pr->dpr_prh;
+
+	if (h == NULL)
+		return -ENOMEM;
+	pr->dpr_prh = h;
+	pr->dpr_prh_len = n;
+	for (size_t i = 0; i < old; i++) {
+		for (ctl_probe_t *p = oh[i], *next; p != NULL; p = next) {
+			size_t k = ctl_probe_bucket(pr, p->cp_addr);
+
+			next = p->cp_next;
+			p->cp_next = h[k];
+			h[k] = p;
+		}
+	}
+	free(oh);
+	return 0;
+}
+
+ctl_probe_t *
+ctl_probe_find(const dtproc_proc_t *pr, uintptr_t addr)
+{
+	if (pr->dpr_prh_len == 0)
+		return NULL;
+	for (ctl_probe_t *p = pr->dpr_prh[ctl_probe_bucket(pr, addr)];
+	    p != NULL; p = p->cp_next)
+		if (p->cp_addr == addr)
+			return p;
+	return NULL;
+}
+
+/* Forget the record at ADDR (no site is touched). */
+void
+ctl_probe_drop(dtproc_proc_t *pr, uintptr_t addr)
+{
+	if (pr->dpr_prh_len == 0)
+		return;
+	for (ctl_probe_t **pp = &pr->dpr_prh[ctl_probe_bucket(pr, addr)];
+	    *pp != NULL; pp = &(*pp)->cp_next) {
+		ctl_probe_t *p = *pp;
+
+		if (p->cp_addr != addr)
+			continue;
+		if (p->cp_live && p->cp_how == 0)
+			pr->dpr_npending--;
+		*pp = p->cp_next;
+		free(p);
+		pr->dpr_nprobes--;
+		return;
+	}
+}
+
+static int
+ctl_probe_prbflags(int flags)
+{
+	return (flags & DTPROC_PROBE_STOP ? PRB_TRAP : 0) |
+	    (flags & DTPROC_PROBE_INT3 ? PRB_INT3 : 0);
+}
+
+/*
+ * Arm P's site: 0 (armed, or pending when no code may be edited now:
+ * cp_how stays 0), or -errno.  Control thread.
+ */
+static int
+ctl_probe_arm(dtproc_proc_t *pr, ctl_probe_t *p)
+{
+	const char *why = NULL;
+	int how = 0, rv;
+
+	rv = prb_arm(pr->dpr_P, pr->dpr_sym, p->cp_addr,
+	    ctl_probe_prbflags(p->cp_flags), &how, &why);
+	if (rv == -EAGAIN)
+		return 0;
+	if (rv != 0)
+		return rv;
+	p->cp_why = why;
+	p->cp_ctr = NULL;
+	if (how == PRB_HOW_TRAMP) {
+		p->cp_how = DTPROC_PROBE_TRAMP;
+		p->cp_why = NULL;
+		p->cp_ctr = pt_tramp_counters(pr->dpr_P, p->cp_addr);
+	} else {
+		p->cp_how = DTPROC_PROBE_TRAP;
+		if (p->cp_why == NULL)	/* dtproc(3) promises a reason */
+			p->cp_why = p->cp_flags & DTPROC_PROBE_INT3 ?
+			    "int3 asked" : "no reason given";
+	}
+	return 0;
+}
+
+/* A CTL_PROBE_ADD request, on the control thread. */
+long
+ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req)
+{
+	ctl_probe_t *p = ctl_probe_find(pr, req->cr_addr);
+	size_t k;
+	int rv;
+
+	if (p != NULL && p->cp_live)
+		return err_set(EEXIST, "pid %d: a probe at %#lx already",
+		    (int)pr->dpr_pid, (unsigned long)req->cr_addr);
+	if (p != NULL)		/* withdrawn: a new site, counted anew */
+		ctl_probe_drop(pr, req->cr_addr);
+	if (pr->dpr_nprobes >= pr->dpr_prh_len && ctl_probe_grow(pr) != 0)
+		return err_set(ENOMEM, "pid %d: out of memory",
+		    (int)pr->dpr_pid);
+	if ((p = calloc(1, sizeof (*p))) == NULL)
+		return err_set(ENOMEM, "pid %d: out of memory",
+		    (int)pr->dpr_pid);
+	p->cp_addr = req->cr_addr;
+	p->cp_flags = req->cr_flags;
+	p->cp_fn = req->cr_fn;
+	p->cp_arg = req->cr_arg;
+	if ((rv = ctl_probe_arm(pr, p)) != 0) {
+		free(p);
+		return rv;
+	}
+	p->cp_live = true;
+	if (p->cp_how == 0) {
+		pr->dpr_npending++;
+		pr->dpr_pend_now = true;	/* at the next event */
+	}
+	k = ctl_probe_bucket(pr, p->cp_addr);
+	p->cp_next = pr->dpr_prh[k];
+	pr->dpr_prh[k] = p;
+	pr->dpr_nprobes++;
+	return 0;
+}
+
+/* A CTL_PROBE_DEL request, on the control thread: the site undone. */
+long
+ctl_probe_del(dtproc_proc_t *pr, uintptr_t addr)
+{
+	ctl_probe_t *p = ctl_probe_find(pr, addr);
+	long rv = 0;
+
+	if (p == NULL)
+		return err_set(ENOENT, "pid %d: no probe at %#lx",
+		    (int)pr->dpr_pid, (unsigned long)addr);
+	if (p->cp_live && p->cp_how != 0)
+		rv = prb_disarm(pr->dpr_P, addr,
+		    ctl_probe_prbflags(p->cp_flags));
+	ctl_probe_drop(pr, addr);
+	return rv;
+}
+
+/*
+ * A breakpoint event at ADDR: an int3 probe's hit counted; a STOP
+ * probe's callback copied into CALLS (a callback may edit the table).
+ * How many were copied.
+ */
+int
+ctl_probe_hit(dtproc_proc_t *pr, uintptr_t addr, ctl_call_t *calls, int max)
+{
+	ctl_probe_t *p = ctl_probe_find(pr, addr);
+
+	if (p == NULL || !p->cp_live)
+		return 0;
+	if (p->cp_how == DTPROC_PROBE_TRAP)
+		p->cp_hits++;
+	if (!(p->cp_flags & DTPROC_PROBE_STOP) || p->cp_fn == NULL || max < 1)
+		return 0;
+	calls[0].cc_fn = p->cp_fn;
+	calls[0].cc_arg = p->cp_arg;
+	return 1;
+}
+
+static bool
+ctl_probe_due(dtproc_proc_t *pr)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - pr->dpr_pend_try.tv_sec) * 1000L +
+	    (now.tv_nsec - pr->dpr_pend_try.tv_nsec) / 1000000L;
+	return ms >= PRB_RETRY_MS;
+}
+
+/*
+ * Arm the pending probes again (NOW: the vfork child that held them is
+ * gone; else only if PRB_RETRY_MS passed).  One that cannot be armed
+ * for another reason is withdrawn, its how 0.  Control thread.
+ */
+void
+ctl_probe_retry(dtproc_proc_t *pr, bool now)
+{
+	if (pr->dpr_brk_todo)
+		ctl_probe_brk(pr);
+	if (pr->dpr_npending == 0 || (!now && !pr->dpr_pend_now &&
+	    !ctl_probe_due(pr)))
+		return;
+	pr->dpr_pend_now = false;
+	clock_gettime(CLOCK_MONOTONIC, &pr->dpr_pend_try);
+	for (size_t i = 0; i < pr->dpr_prh_len; i++) {
+		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
+		    p = p->cp_next) {
+			if (!p->cp_live || p->cp_how != 0)
+				continue;
+			if (ctl_probe_arm(pr, p) != 0) {
+				p->cp_live = false;
+				pr->dpr_npending--;
+			} else if (p->cp_how != 0) {
+				pr->dpr_npending--;
+			} else {
+				return;	/* still held: the rest would be too */
+			}
+		}
+	}
+}
+
+/* Before a prune: every live counter read, the core frees them with it. */
+void
+ctl_probe_seen(dtproc_proc_t *pr)
+{
+	for (size_t i = 0; i < pr->dpr_prh_len; i++) {
+		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
+		    p = p->cp_next) {
+			if (p->cp_ctr == NULL)
+				continue;
+			p->cp_seen[0] = atomic_load(&p->cp_ctr[0]);
+			p->cp_seen[1] = atomic_load(&p->cp_ctr[1]);
+		}
+	}
+}
+
+/*
+ * Fold P's live count into its record: PRUNED, the value read before the
+ * prune; EXEC, the old image's counter (the core keeps our view of its
+ * page until the next exec); else the counter if the core still has it.
+ */
+static void
+ctl_probe_fold(dtproc_proc_t *pr, ctl_probe_t *p, bool pruned, bool exec)
+{
+	if (!p->cp_live)
+		return;
+	if (p->cp_ctr != NULL && pruned) {
+		p->cp_hits += p->cp_seen[0];
+		p->cp_missed += p->cp_seen[1];
+	} else if (p->cp_ctr != NULL && (exec || (pr->dpr_P != NULL &&
+	    pt_tramp_counters(pr->dpr_P, p->cp_addr) == p->cp_ctr))) {
+		p->cp_hits += atomic_load(&p->cp_ctr[0]);
+		p->cp_missed += atomic_load(&p->cp_ctr[1]);
+	}
+	if (p->cp_how == 0)
+		pr->dpr_npending--;
+	p->cp_ctr = NULL;
+	p->cp_live = false;
+}
+
+/*
+ * The site at ADDR is gone (PRUNED: forgotten by pt_bkpt_prune, its
+ * counter read by ctl_probe_seen before): its count folded into the
+ * record, which stays for dtproc_probe_info.
+ */
+void
+ctl_probe_withdraw(dtproc_proc_t *pr, uintptr_t addr, bool pruned)
+{
+	ctl_probe_t *p = ctl_probe_find(pr, addr);
+
+	if (p != NULL)
+		ctl_probe_fold(pr, p, pruned, false);
+}
+
+/* Exec (EXEC: at its event), exit, release: every site goes. */
+void
+ctl_probe_withdraw_all(dtproc_proc_t *pr, bool exec)
+{
+	for (size_t i = 0; i < pr->dpr_prh_len; i++)
+		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
+		    p = p->cp_next)
+			ctl_probe_fold(pr, p, false, exec);
+	pr->dpr_npending = 0;
+}
+
+void
+ctl_probe_clear(dtproc_proc_t *pr)
+{
+	for (size_t i = 0; i < pr->dpr_prh_len; i++) {
+		while (pr->dpr_prh[i] != NULL) {
+			ctl_probe_t *p = pr->dpr_prh[i];
+
+			pr->dpr_prh[i] = p->cp_next;
+			free(p);
+		}
+	}
+	free(pr->dpr_prh);
+	pr->dpr_prh = NULL;
+	pr->dpr_prh_len = 0;
+	pr->dpr_nprobes = 0;
+	pr->dpr_npending = 0;
+}
+
+/*
+ * After the agent planted r_brk (create, grab, exec: dpr_brk_todo set),
+ * and at the events after while prb_arm says -EAGAIN: patch it as a trap
+ * site too where the probes layer can.  A failure leaves the agent's
+ * int3, which works as before.  Control thread.
+ */
+void
+ctl_probe_brk(dtproc_proc_t *pr)
+{
+	uintptr_t addr = rtld_brk(pr->dpr_rtld);
+	const char *why;
+	int how, rv;
+
+	if (addr == 0 || addr == pr->dpr_brk) {
+		pr->dpr_brk_todo = false;
+		return;
+	}
+	rv = prb_arm(pr->dpr_P, pr->dpr_sym, addr, PRB_TRAP, &how, &why);
+	if (rv == -EAGAIN)
+		return;			/* at the next event */
+	pr->dpr_brk_todo = false;
+	if (rv == 0)
+		pr->dpr_brk = addr;
+	else
+		pt_dprintf("pid %d: r_brk %#lx stays the agent's int3: %s\n",
+		    (int)pr->dpr_pid, (unsigned long)addr, err_msg());
+}

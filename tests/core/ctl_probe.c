@@ -1,0 +1,302 @@
+/*
+ * ctl_probe.c - dtproc_probe_* through the public API: a counted probe
+ * read while the victim runs and after it exited, a STOP probe's
+ * callback, the int3 path asked for, errors, and a probe added from the
+ * dynamic-linker activity callback that outlives its dlclose.
+ *
+ * The victim (probectlv) calls pc_target as often as it is told and
+ * answers once done, so a count read after its answer is exact: a
+ * patched site's hits are in shared memory by then, an int3 site's were
+ * counted by the control thread before the thread was resumed.
+ */
+#include "ctlsupport.h"
+
+/* "probectlv" created, resting at main: its pc_target in *TARGET. */
+static dtproc_proc_t *
+probectlv(dtproc_t *dtp, struct victim *v, uintptr_t *target)
+{
+	dtproc_proc_t *pr = create_ok(dtp, "probectlv", NULL,
+	    DTPROC_STOP_MAIN, v);
+
+	*target = sym_addr(dtp, pr, "a.out`pc_target");
+	return pr;
+}
+
+static dtproc_probe_info_t
+info_ok(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr)
+{
+	dtproc_probe_info_t pi;
+
+	memset(&pi, 0xa5, sizeof (pi));
+	CHECK_MSG(dtproc_probe_info(dtp, pr, addr, &pi) == 0, "probe_info "
+	    "%#lx: %s", (unsigned long)addr, dtproc_errmsg(dtp));
+	return pi;
+}
+
+/* "c N" answered with the right sum. */
+static void
+call_n(struct victim *v, long n)
+{
+	char line[256], want[128];
+
+	snprintf(line, sizeof (line), "c %ld\n", n);
+	victim_send(v, line);
+	victim_expect(v, line, sizeof (line), "called ");
+	snprintf(want, sizeof (want), "called n=%ld sum=%ld", n,
+	    3 * (n * (n - 1) / 2) + n);
+	CHECK_STR_EQ(line, want);
+}
+
+TEST(ctl_probe_counted)
+{
+	CTL_LOCALS;
+	dtproc_probe_info_t pi;
+	uintptr_t target;
+
+	pr = probectlv(dtp, &v, &target);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, 0, NULL, NULL), 0);
+	pi = info_ok(dtp, pr, target);
+	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAMP);
+	CHECK(pi.dpi_why == NULL);
+	CHECK_EQ_INT(pi.dpi_hits, 0);
+	CHECK_EQ_INT(pi.dpi_live, 1);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	CHECK_EQ_INT(line_field(line, "target"), target);
+	/* read while it runs: it waits for its next line, not stopped */
+	call_n(&v, 100);
+	pi = info_ok(dtp, pr, target);
+	CHECK_EQ_INT(pi.dpi_hits, 100);
+	CHECK_EQ_INT(pi.dpi_missed, 0);
+	CHECK_EQ_INT(dtproc_state(dtp, pr), DTPROC_PS_RUN);
+	call_n(&v, 50);
+	CHECK_EQ_INT(info_ok(dtp, pr, target).dpi_hits, 150);
+	/* after its exit: withdrawn, the count kept */
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	pi = info_ok(dtp, pr, target);
+	CHECK_EQ_INT(pi.dpi_hits, 150);
+	CHECK_EQ_INT(pi.dpi_live, 0);
+	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAMP);
+	/* a withdrawn record goes without its process */
+	CHECK_EQ_INT(dtproc_probe_del(dtp, pr, target), 0);
+	CHECK_EQ_INT(dtproc_probe_info(dtp, pr, target, &pi), -ENOENT);
+	dtproc_close(dtp);
+}
+
+TEST(ctl_probe_stop_callback)
+{
+	CTL_LOCALS;
+	dtproc_probe_info_t pi;
+	struct hits h;
+	uintptr_t target;
+
+	pr = probectlv(dtp, &v, &target);
+	hits_init(&h, dtp, pr, target);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, DTPROC_PROBE_STOP,
+	    hit_cb, &h), 0);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	victim_send(&v, "t 7\n");
+	victim_expect(&v, line, sizeof (line), "thread ");
+	CHECK_EQ_INT(line_field(line, "sum"), 3 * 21 + 7);
+	CHECK_HITS(&h, 7);
+	CHECK_EQ_INT(atomic_load(&h.last_tid), line_field(line, "tid"));
+	pi = info_ok(dtp, pr, target);
+	CHECK_EQ_INT(pi.dpi_hits, 7);
+	CHECK(pi.dpi_how == DTPROC_PROBE_TRAMP || pi.dpi_how ==
+	    DTPROC_PROBE_TRAP);
+	/* deleted: no more stops, no more counts, the text the file's */
+	CHECK_EQ_INT(dtproc_probe_del(dtp, pr, target), 0);
+	CHECK_EQ_INT(text_matches_file(v.pid, target, 16), 1);
+	call_n(&v, 5);
+	CHECK_HITS(&h, 7);
+	quit_dead(dtp, pr, &v, &ns);
+}
+
+TEST(ctl_probe_int3)
+{
+	CTL_LOCALS;
+	dtproc_probe_info_t pi;
+	struct hits h;
+	uintptr_t target;
+
+	pr = probectlv(dtp, &v, &target);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, DTPROC_PROBE_INT3,
+	    NULL, NULL), 0);
+	pi = info_ok(dtp, pr, target);
+	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAP);
+	CHECK(pi.dpi_why != NULL && pi.dpi_why[0] != '\0');
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	CHECK_EQ_INT(mem_byte(v.pid, target), 0xcc);
+	call_n(&v, 20);
+	CHECK_EQ_INT(info_ok(dtp, pr, target).dpi_hits, 20);
+	CHECK_EQ_INT(dtproc_probe_del(dtp, pr, target), 0);
+	CHECK_EQ_INT(text_matches_file(v.pid, target, 16), 1);
+	/* with a callback too: both counts right */
+	hits_init(&h, dtp, pr, target);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, DTPROC_PROBE_INT3 |
+	    DTPROC_PROBE_STOP, hit_cb, &h), 0);
+	call_n(&v, 9);
+	CHECK_HITS(&h, 9);
+	pi = info_ok(dtp, pr, target);
+	CHECK_EQ_INT(pi.dpi_hits, 9);
+	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAP);
+	quit_dead(dtp, pr, &v, &ns);
+}
+
+TEST(ctl_probe_errors)
+{
+	CTL_LOCALS;
+	dtproc_probe_info_t pi;
+	struct hits h;
+	uintptr_t target;
+
+	pr = probectlv(dtp, &v, &target);
+	hits_init(&h, dtp, pr, target);
+	CHECK_EQ_INT(dtproc_probe_info(dtp, pr, target, &pi), -ENOENT);
+	CHECK_CONTAINS(dtproc_errmsg(dtp), "no probe");
+	CHECK_EQ_INT(dtproc_probe_del(dtp, pr, target), -ENOENT);
+	/* a callback without STOP, STOP without one, unknown flags */
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, 0, hit_cb, &h),
+	    -EINVAL);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, DTPROC_PROBE_STOP,
+	    NULL, NULL), -EINVAL);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, 0x100, NULL, NULL),
+	    -EINVAL);
+	CHECK_EQ_INT(dtproc_probe_info(dtp, pr, target, &pi), -ENOENT);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, 0, NULL, NULL), 0);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, 0, NULL, NULL),
+	    -EEXIST);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, DTPROC_PROBE_STOP,
+	    hit_cb, &h), -EEXIST);
+	CHECK_CONTAINS(dtproc_errmsg(dtp), "already");
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	call_n(&v, 3);
+	CHECK_EQ_INT(info_ok(dtp, pr, target).dpi_hits, 3);
+	CHECK_EQ_INT(atomic_load(&h.n), 0);
+	CHECK_EQ_INT(dtproc_probe_del(dtp, pr, target), 0);
+	CHECK_EQ_INT(dtproc_probe_info(dtp, pr, target, &pi), -ENOENT);
+	CHECK_EQ_INT(dtproc_probe_del(dtp, pr, target), -ENOENT);
+	quit_dead(dtp, pr, &v, &ns);
+}
+
+/* The dl activity callback: a counted probe at dyn_fn once it is there. */
+struct dlprobe {
+	atomic_int adds, fails;
+	atomic_uintptr_t addr;
+};
+
+static int
+dlprobe_cb(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
+{
+	struct dlprobe *d = arg;
+	dtproc_probe_info_t pi;
+	dtproc_sym_t s;
+
+	if (dtproc_sym_lookup(dtp, pr, "libdyn.so`dyn_fn", &s) != 0)
+		return 0;		/* the dlclose */
+	if (dtproc_probe_info(dtp, pr, s.ds_addr, &pi) == 0 && pi.dpi_live)
+		return 0;
+	if (dtproc_probe_add(dtp, pr, s.ds_addr, 0, NULL, NULL) != 0) {
+		atomic_fetch_add(&d->fails, 1);
+		return -1;
+	}
+	atomic_store(&d->addr, s.ds_addr);
+	atomic_fetch_add(&d->adds, 1);
+	return 0;
+}
+
+/* "o LIB": dyn_fn called twice, at FN. */
+static uintptr_t
+dl_open(struct victim *v)
+{
+	char line[256];
+
+	snprintf(line, sizeof (line), "o %s\n", libdyn_path());
+	victim_send(v, line);
+	victim_expect(v, line, sizeof (line), "opened ");
+	return (uintptr_t)line_field(line, "fn");
+}
+
+TEST(ctl_probe_dlclose)
+{
+	CTL_LOCALS;
+	struct dlprobe d = { 0 };
+	dtproc_probe_info_t pi;
+	uintptr_t target, fn, fn2;
+
+	dtproc_set_dlactivity(dtp, dlprobe_cb, &d);
+	pr = probectlv(dtp, &v, &target);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	fn = dl_open(&v);
+	CHECK_EQ_INT(atomic_load(&d.adds), 1);
+	CHECK_EQ_INT(atomic_load(&d.addr), fn);
+	pi = info_ok(dtp, pr, fn);
+	CHECK_EQ_INT(pi.dpi_hits, 2);
+	CHECK_EQ_INT(pi.dpi_live, 1);
+	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAMP);
+	/* dlclose: the site is withdrawn, its count kept */
+	victim_send(&v, "x\n");
+	victim_expect(&v, line, sizeof (line), "closed");
+	pi = info_ok(dtp, pr, fn);
+	CHECK_EQ_INT(pi.dpi_hits, 2);
+	CHECK_EQ_INT(pi.dpi_live, 0);
+	/* loaded again (likely at the same address): counted anew */
+	fn2 = dl_open(&v);
+	CHECK_EQ_INT(atomic_load(&d.adds), 2);
+	pi = info_ok(dtp, pr, fn2);
+	CHECK_EQ_INT(pi.dpi_hits, 2);
+	CHECK_EQ_INT(pi.dpi_live, 1);
+	CHECK_EQ_INT(atomic_load(&d.fails), 0);
+	victim_send(&v, "x\n");
+	victim_expect(&v, line, sizeof (line), "closed");
+	CHECK_EQ_INT(info_ok(dtp, pr, fn2).dpi_live, 0);
+	quit_dead(dtp, pr, &v, &ns);
+}
+
+TEST(ctl_probe_grabbed_release)
+{
+	CTL_LOCALS;
+	uintptr_t target;
+
+	spawn_ready("probectlv", NULL, &v, line, sizeof (line));
+	target = (uintptr_t)line_field(line, "target");
+	pr = grab_ctl(dtp, v.pid, 0);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, 0, NULL, NULL), 0);
+	dtproc_continue(dtp, pr);
+	call_n(&v, 30);
+	CHECK_EQ_INT(info_ok(dtp, pr, target).dpi_hits, 30);
+	/* let go: the text is the file's again, the victim runs on right */
+	dtproc_release(dtp, pr);
+	CHECK_EQ_INT(text_matches_file(v.pid, target, 16), 1);
+	call_n(&v, 4);
+	quit_untraced(dtp, &v);
+}
+
+TEST(ctl_probe_exec)
+{
+	CTL_LOCALS;
+	dtproc_probe_info_t pi;
+	uintptr_t target;
+
+	pr = create_ok(dtp, "ctlv", (char *[]){ "exec",
+	    (char *)victim_path("ctlv"), "exit", "0", NULL }, DTPROC_STOP_MAIN,
+	    &v);
+	target = sym_addr(dtp, pr, "a.out`ctl_target");
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, target, 0, NULL, NULL), 0);
+	dtproc_continue(dtp, pr);
+	ready_addrs(&v, NULL, NULL, NULL);
+	victim_go(&v);
+	victim_expect(&v, line, sizeof (line), "exec");
+	/* the old image's count, folded at the exec, kept past it */
+	victim_expect(&v, line, sizeof (line), "marks ");
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	pi = info_ok(dtp, pr, target);
+	CHECK_EQ_INT(pi.dpi_hits, 1);
+	CHECK_EQ_INT(pi.dpi_live, 0);
+	dtproc_close(dtp);
+}
