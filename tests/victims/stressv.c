@@ -54,6 +54,10 @@
  *			dlclose: "dlswap rounds=N same=S wrong=W"
  *   dlloop LIB		"r N": N cycles of dlopen LIB, one call of
  *			stress_lib_fn, dlclose, then "done N"
+ *   dlbusy T LIB	T workers, each round a dlopen of LIB (libstressa),
+ *			a check of stress_lib_fn(x) = x + 3, dlclose, then the
+ *			probed functions, as busy's: the library comes and
+ *			goes under the tracer's feet without end
  */
 #define V_SIGNALS
 #define V_THREADS
@@ -639,6 +643,45 @@ dlloop(const char *lib)
 	return done("");
 }
 
+static const char *dl_lib;
+
+/* busy's worker with a load and unload of dl_lib each round */
+static void *
+dl_worker(void *arg)
+{
+	atomic_ulong *n = arg;
+	int i = 0, tail = -1;
+
+	while (tail != 0) {
+		void *h;
+		libfn_t fn = lib_open(dl_lib, &h);
+		int r;
+
+		if ((r = fn(i)) != i + 3)
+			say_wrong("lib", r, i + 3);
+		dlclose(h);
+		round_once(i);
+		i = (i + 1) & 0xffff;
+		atomic_fetch_add_explicit(n, 1, memory_order_relaxed);
+		if (tail > 0)
+			tail--;
+		else if (tail < 0 && atomic_load_explicit(&quitting,
+		    memory_order_relaxed))
+			tail = TAIL;
+	}
+	return NULL;
+}
+
+static int
+dlbusy(int t, const char *lib)
+{
+	dl_lib = lib;
+	start_workers(t, dl_worker);
+	printf("ready %d\n", (int)getpid());
+	wait_quit();
+	return done("");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -662,9 +705,12 @@ main(int argc, char **argv)
 		return dlswap(a, argv[3], argv[4]);
 	if (strcmp(mode, "dlloop") == 0 && argc == 3)
 		return dlloop(argv[2]);
+	if (strcmp(mode, "dlbusy") == 0 && argc == 4)
+		return dlbusy(a, argv[3]);
 	fprintf(stderr, "stressv: bad mode '%s' (%d arguments)\n"
 	    "usage: stressv busy T [repair] | spawn|trapsig T | clonevm | "
-	    "vforkwait | traceme N | dlswap N LIBA LIBB | dlloop LIB\n",
+	    "vforkwait | traceme N | dlswap N LIBA LIBB | dlloop LIB | "
+	    "dlbusy T LIB\n",
 	    mode, argc - 1);
 	return 2;
 }
