@@ -531,6 +531,7 @@ ctl_main(void *arg)
 		if (rv == -EINTR) {
 			if (pt_wake_pending(pr->dpr_wake))
 				pt_wake_ack(pr->dpr_wake);
+			ctl_probe_upgrade(pr);	/* its timer, perhaps */
 			continue;
 		}
 		if (rv < 0) {
@@ -545,8 +546,10 @@ ctl_main(void *arg)
 		alive = ctl_event(pr, &ev);
 		pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
 		/* pending edits: the exec, or the vfork child, is over? */
-		if (alive)
+		if (alive) {
 			ctl_probe_retry(pr, ev.pe_kind == PT_EV_VFORK_DONE);
+			ctl_probe_upgrade(pr);
+		}
 	}
 	/* the counts of every site kept past it (dtproc_probe_info) */
 	if (pr->dpr_P != NULL)

@@ -56,6 +56,8 @@ typedef struct ctl_probe {
 	uint64_t cp_missed;
 	uint64_t cp_seen[2];	/* the counter read before a prune */
 	bool cp_live;		/* false: withdrawn (dlclose, exec, exit) */
+	bool cp_upgrade;	/* an int3 for now: a thread was inside the
+				   window; patched once it has left */
 	struct ctl_probe *cp_next;
 } ctl_probe_t;
 
@@ -137,6 +139,11 @@ struct dtproc_proc {
 	uintptr_t dpr_brk;		/* the agent's r_brk, armed by us
 					   too (0: not) */
 	bool dpr_brk_todo;		/* to arm at the next event */
+	bool dpr_brk_retry;		/* refused for a thread in its window:
+					   tried again with the upgrades */
+	size_t dpr_nupgrade;		/* probes with cp_upgrade */
+	struct timespec dpr_up_try;	/* the upgrades' last try */
+	long dpr_up_ms;			/* and their period, backing off */
 	ctl_req_t *dpr_reqs;		/* pending requests, FIFO */
 	unw_proc_t *dpr_unw;		/* stacks: the cached Dwfl (control
 					   thread only) */
@@ -180,6 +187,7 @@ void ctl_bkpt_forget(dtproc_proc_t *pr, uintptr_t addr);
  * dpr_lock (dtproc_probe_info). */
 ctl_probe_t *ctl_probe_find(const dtproc_proc_t *pr, uintptr_t addr);
 long ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req);
+void ctl_probe_upgrade(dtproc_proc_t *pr);
 long ctl_probe_add_list(dtproc_proc_t *pr, dtproc_probe_spec_t *specs,
     size_t n);
 long ctl_probe_del(dtproc_proc_t *pr, uintptr_t addr);

@@ -30,6 +30,16 @@
  * event (by then the exec is over), at the parent's VFORK_DONE, and at
  * any later event once PRB_RETRY_MS have passed since the last try.
  *
+ * Upgrades.  A site refused because a thread was inside its window (its
+ * pc, or a word on its stack) is armed as an int3, which is always
+ * right, and tried again as a trampoline on a timer (the control
+ * thread's wait interrupted every PRB_UP_MS, doubling to PRB_UP_MAX_MS
+ * while it keeps failing: a thread asleep in the window forever must not
+ * cost a stop of every thread each few milliseconds), since nothing the
+ * victim does announces that the thread has moved on.  The int3 is
+ * converted in place with every thread stopped (PRB_TAKE): no hit is
+ * lost between the two.  The agent's r_brk likewise.
+ *
  * The agent's site.  r_brk (ld.so's _dl_debug_state) is an int3 of the
  * rtld agent; ctl_probe_brk asks the probes layer to patch it as a trap
  * site too, so that it keeps working if we die and leaves no int3 that
@@ -46,6 +56,9 @@
 #include <string.h>
 
 #define PRB_RETRY_MS	10	/* pending probes: at most this often */
+#define PRB_UP_MS	20	/* upgrades: first period, */
+#define PRB_UP_MAX_MS	2000	/* and longest */
+#define PRB_BUSY	"a thread is inside the window"
 
 static size_t
 ctl_probe_bucket(const dtproc_proc_t *pr, uintptr_t addr)
@@ -106,6 +119,8 @@ ctl_probe_drop(dtproc_proc_t *pr, uintptr_t addr)
 			continue;
 		if (p->cp_live && p->cp_how == 0)
 			pr->dpr_npending--;
+		if (p->cp_upgrade)
+			pr->dpr_nupgrade--;
 		*pp = p->cp_next;
 		free(p);
 		pr->dpr_nprobes--;
@@ -118,6 +133,17 @@ ctl_probe_prbflags(int flags)
 {
 	return (flags & DTPROC_PROBE_STOP ? PRB_TRAP : 0) |
 	    (flags & DTPROC_PROBE_INT3 ? PRB_INT3 : 0);
+}
+
+/* One more site to upgrade: the timer runs from now, at its first period. */
+static void
+ctl_probe_upgrade_due(dtproc_proc_t *pr)
+{
+	if (pr->dpr_nupgrade++ == 0 && !pr->dpr_brk_retry) {
+		pr->dpr_up_ms = PRB_UP_MS;
+		clock_gettime(CLOCK_MONOTONIC, &pr->dpr_up_try);
+		(void) pt_wake_every(pr->dpr_wake, PRB_UP_MS);
+	}
 }
 
 /*
@@ -147,6 +173,10 @@ ctl_probe_arm(dtproc_proc_t *pr, ctl_probe_t *p)
 		if (p->cp_why == NULL)	/* dtproc(3) promises a reason */
 			p->cp_why = p->cp_flags & DTPROC_PROBE_INT3 ?
 			    "int3 asked" : "no reason given";
+		if (!p->cp_upgrade && strcmp(p->cp_why, PRB_BUSY) == 0) {
+			p->cp_upgrade = true;
+			ctl_probe_upgrade_due(pr);
+		}
 	}
 	return 0;
 }
@@ -339,6 +369,10 @@ ctl_probe_fold(dtproc_proc_t *pr, ctl_probe_t *p, bool pruned, bool exec)
 	}
 	if (p->cp_how == 0)
 		pr->dpr_npending--;
+	if (p->cp_upgrade) {
+		p->cp_upgrade = false;
+		pr->dpr_nupgrade--;
+	}
 	p->cp_ctr = NULL;
 	p->cp_live = false;
 }
@@ -407,9 +441,97 @@ ctl_probe_brk(dtproc_proc_t *pr)
 	if (rv == -EAGAIN)
 		return;			/* at the next event */
 	pr->dpr_brk_todo = false;
-	if (rv == 0)
+	if (rv == 0 && how == PRB_HOW_INT3) {
+		/* the agent's own int3 serves; ours goes */
+		(void) pt_bkpt_del(pr->dpr_P, addr);
+		if (why != NULL && strcmp(why, PRB_BUSY) == 0 &&
+		    !pr->dpr_brk_retry) {
+			pr->dpr_brk_retry = true;
+			if (pr->dpr_nupgrade == 0) {
+				pr->dpr_up_ms = PRB_UP_MS;
+				clock_gettime(CLOCK_MONOTONIC,
+				    &pr->dpr_up_try);
+				(void) pt_wake_every(pr->dpr_wake, PRB_UP_MS);
+			}
+		}
+		pt_dprintf("pid %d: r_brk %#lx stays the agent's int3: %s\n",
+		    (int)pr->dpr_pid, (unsigned long)addr, why);
+	} else if (rv == 0)
 		pr->dpr_brk = addr;
 	else
 		pt_dprintf("pid %d: r_brk %#lx stays the agent's int3: %s\n",
 		    (int)pr->dpr_pid, (unsigned long)addr, err_msg());
+}
+
+/*
+ * Try the upgrades once their period has passed: each waiting probe's
+ * int3 converted to a trampoline where no thread is in the window now,
+ * the agent's r_brk likewise.  The period doubles while nothing moves,
+ * and the timer stops once none is left.  Control thread.
+ */
+void
+ctl_probe_upgrade(dtproc_proc_t *pr)
+{
+	struct timespec now;
+	bool moved = false;
+	long ms;
+
+	if (pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - pr->dpr_up_try.tv_sec) * 1000L +
+	    (now.tv_nsec - pr->dpr_up_try.tv_nsec) / 1000000L;
+	if (ms < pr->dpr_up_ms)
+		return;
+	pr->dpr_up_try = now;
+	if (pr->dpr_brk_retry) {
+		pr->dpr_brk_retry = false;
+		pr->dpr_brk_todo = true;
+		ctl_probe_brk(pr);
+		moved |= !pr->dpr_brk_retry && !pr->dpr_brk_todo;
+	}
+	for (size_t i = 0; pr->dpr_nupgrade > 0 && i < pr->dpr_prh_len; i++) {
+		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
+		    p = p->cp_next) {
+			const char *why = NULL;
+			int how = 0;
+
+			ctl_call_t c;
+
+			if (!p->cp_upgrade || !p->cp_live)
+				continue;
+			/* a client's breakpoint there too: its int3 stays */
+			if (!(p->cp_flags & DTPROC_PROBE_STOP) &&
+			    ctl_bkpt_calls(pr, p->cp_addr, &c, 1) > 0)
+				continue;
+			if (prb_arm(pr->dpr_P, pr->dpr_sym, p->cp_addr,
+			    ctl_probe_prbflags(p->cp_flags) | PRB_TAKE, &how,
+			    &why) != 0)
+				continue;
+			/* either way one user too many: the old int3's */
+			(void) pt_bkpt_del(pr->dpr_P, p->cp_addr);
+			if (how != PRB_HOW_TRAMP) {
+				if (why == NULL || strcmp(why, PRB_BUSY) != 0) {
+					p->cp_why = why;	/* for good */
+					p->cp_upgrade = false;
+					pr->dpr_nupgrade--;
+				}
+				continue;
+			}
+			p->cp_how = DTPROC_PROBE_TRAMP;
+			p->cp_why = NULL;
+			p->cp_ctr = pt_tramp_counters(pr->dpr_P, p->cp_addr);
+			p->cp_upgrade = false;
+			pr->dpr_nupgrade--;
+			moved = true;
+		}
+	}
+	if (pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry) {
+		(void) pt_wake_every(pr->dpr_wake, 0);
+		return;
+	}
+	if (!moved && pr->dpr_up_ms < PRB_UP_MAX_MS) {
+		pr->dpr_up_ms *= 2;
+		(void) pt_wake_every(pr->dpr_wake, pr->dpr_up_ms);
+	}
 }

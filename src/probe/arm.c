@@ -232,6 +232,7 @@ prb_arm(pt_proc_t *P, sym_proc_t *S, uintptr_t addr, int flags, int *how,
 	} else if ((no = prb_decide(P, S, addr, &w, &entry, pads,
 	    &npad)) == NULL) {
 		f = ((flags & PRB_TRAP) ? PT_TRAMP_TRAP : 0) |
+		    ((flags & PRB_TAKE) ? PT_TRAMP_TAKE : 0) |
 		    (entry ? PT_TRAMP_ENTRY : 0);
 		if (npad == 0)
 			rv = pt_tramp_set(P, addr, &w, f);

@@ -35,6 +35,8 @@ int prb_plan(pt_proc_t *P, uintptr_t addr, pid_t tid);
  */
 #define PRB_TRAP	0x1
 #define PRB_INT3	0x2
+#define PRB_TAKE	0x4	/* ADDR is an int3 site of the caller's alone:
+				   patch it (an upgrade, see ctl/probes.c) */
 #define PRB_HOW_TRAMP	1
 #define PRB_HOW_INT3	2
 

@@ -286,6 +286,8 @@ void pt_wake_kick(pt_wake_t *w);
 int pt_wake_pending(pt_wake_t *w);
 void pt_wake_ack(pt_wake_t *w);
 void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
+/* Owner: its wait interrupted every MS ms (0 stops it); see wake.c. */
+int pt_wake_every(pt_wake_t *w, long ms);
 
 /*
  * Patched sites (tramp.c, page.c).  A site may be carried by a
@@ -315,6 +317,8 @@ void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
  */
 #define PT_TRAMP_TRAP	0x1
 #define PT_TRAMP_ENTRY	0x2
+#define PT_TRAMP_TAKE	0x4	/* ADDR's int3 site serves only the caller's
+				   counting users: convert it (they count) */
 int pt_tramp_set(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
     int flags);
 /*

@@ -892,7 +892,7 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 		if (w->aw_skip > 0 && !P->pp_lifted)
 			(void) pt_mem_write(P, addr, &B->pb_orig, 1);
 		B->pb_tr = tr;
-		B->pb_ntrap = B->pb_refs + 1;
+		B->pb_ntrap = trap ? B->pb_refs + 1 : 0;
 		B->pb_refs++;
 		B->pb_entry = (flags & PT_TRAMP_ENTRY) != 0;
 	} else {
@@ -1049,7 +1049,7 @@ pt_tramp_set_pad(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 		return err_set(ERANGE, "pid %d: cannot patch %#lx: its pad "
 		    "%#lx is out of a short jump's reach", (int)P->pp_pid,
 		    (unsigned long)addr, (unsigned long)pad);
-	if (B != NULL && !(flags & PT_TRAMP_TRAP))
+	if (B != NULL && !(flags & (PT_TRAMP_TRAP | PT_TRAMP_TAKE)))
 		return err_set(EEXIST, "pid %d: cannot patch %#lx: an int3 "
 		    "site is there for other users", (int)P->pp_pid,
 		    (unsigned long)addr);

@@ -17,7 +17,9 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define PT_WAKE_SIG (SIGRTMAX - 2)
 
@@ -28,6 +30,9 @@ struct pt_wake {
 	unsigned long pw_seen;		/* owner only: posts it last saw */
 	pthread_mutex_t pw_lock;	/* for pw_cv */
 	pthread_cond_t pw_cv;		/* signalled on each ack */
+	pid_t pw_tid;			/* the owner's thread id */
+	timer_t pw_timer;		/* pt_wake_every's, once made */
+	bool pw_has_timer;
 };
 
 static void
@@ -67,6 +72,7 @@ pt_wake_init(void)
 		return NULL;
 	(void) pthread_once(&pt_wake_once, pt_wake_install);
 	w->pw_owner = pthread_self();
+	w->pw_tid = (pid_t)syscall(SYS_gettid);
 	atomic_init(&w->pw_posted, 0);
 	atomic_init(&w->pw_acked, 0);
 	(void) pthread_mutex_init(&w->pw_lock, NULL);
@@ -85,6 +91,8 @@ pt_wake_fini(pt_wake_t *w)
 {
 	if (w == NULL)
 		return;
+	if (w->pw_has_timer)
+		(void) timer_delete(w->pw_timer);
 	(void) pthread_mutex_destroy(&w->pw_lock);
 	(void) pthread_cond_destroy(&w->pw_cv);
 	free(w);
@@ -146,4 +154,32 @@ void
 pt_set_wake(pt_proc_t *P, pt_wake_t *w)
 {
 	P->pp_wake = w;
+}
+
+/*
+ * Owner: interrupt our own wait every MS milliseconds (0: no more), for
+ * work that no tracee event announces (a site to patch once a thread has
+ * left its window).  Periodic, so an interruption landing just before
+ * the wait blocks costs one period, not the work.  0 or -errno.
+ */
+int
+pt_wake_every(pt_wake_t *w, long ms)
+{
+	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+
+	if (!w->pw_has_timer) {
+		struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID,
+		    .sigev_signo = PT_WAKE_SIG };
+
+		if (ms == 0)
+			return 0;
+		sev._sigev_un._tid = w->pw_tid;
+		if (timer_create(CLOCK_MONOTONIC, &sev, &w->pw_timer) != 0)
+			return -errno;
+		w->pw_has_timer = true;
+	}
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (ms % 1000) * 1000000L;
+	its.it_interval = its.it_value;
+	return timer_settime(w->pw_timer, 0, &its, NULL) == 0 ? 0 : -errno;
 }

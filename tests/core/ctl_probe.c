@@ -2,7 +2,9 @@
  * ctl_probe.c - dtproc_probe_* through the public API: a counted probe
  * read while the victim runs and after it exited, a STOP probe's
  * callback, the int3 path asked for, errors, and a probe added from the
- * dynamic-linker activity callback that outlives its dlclose.
+ * dynamic-linker activity callback that outlives its dlclose, and a
+ * probe armed as an int3 while a thread was inside its window, patched
+ * once the thread has left (upgradev).
  *
  * The victim (probectlv) calls pc_target as often as it is told and
  * answers once done, so a count read after its answer is exact: a
@@ -299,4 +301,105 @@ TEST(ctl_probe_exec)
 	CHECK_EQ_INT(pi.dpi_hits, 1);
 	CHECK_EQ_INT(pi.dpi_live, 0);
 	dtproc_close(dtp);
+}
+
+/* The pc of stopped thread TID of PID, from /proc (not in a system call). */
+static uintptr_t
+stopped_pc(pid_t pid, pid_t tid)
+{
+	char path[64], buf[256];
+	unsigned long sp, pc;
+	long nr;
+	FILE *f;
+
+	snprintf(path, sizeof (path), "/proc/%d/task/%d/syscall", (int)pid,
+	    (int)tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof (buf), f) == NULL ||
+	    sscanf(buf, "%ld %lx %lx", &nr, &sp, &pc) != 3 || nr != -1)
+		pc = 0;
+	fclose(f);
+	return pc;
+}
+
+/* Is thread TID of PID in a job-control stop ('T' in its stat)? */
+static bool
+job_stopped(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool t = false;
+
+	snprintf(path, sizeof (path), "/proc/%d/task/%d/stat", (int)pid,
+	    (int)tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(buf, sizeof (buf), f) != NULL &&
+	    (p = strrchr(buf, ')')) != NULL)
+		t = p[2] == 'T';
+	fclose(f);
+	return t;
+}
+
+TEST_TIMEOUT(ctl_probe_upgrade, 120)
+{
+	CTL_LOCALS;
+	dtproc_probe_info_t pi;
+	struct timespec ms = { 0, 1000000 };
+	uintptr_t fn, pc = 0;
+	pid_t tid;
+	int tries;
+
+	spawn_ready("upgradev", NULL, &v, line, sizeof (line));
+	fn = (uintptr_t)line_field(line, "fn");
+	tid = (pid_t)line_field(line, "tid");
+	/* stopped with the spinner's pc strictly inside up_fn's window */
+	for (tries = 0; tries < 2000; tries++) {
+		CHECK(kill(v.pid, SIGSTOP) == 0);
+		for (int i = 0; i < 5000 && !job_stopped(v.pid, tid); i++)
+			nanosleep(&ms, NULL);	/* bounded: no event says it */
+		pc = stopped_pc(v.pid, tid);
+		if (pc > fn && pc < fn + 5)
+			break;
+		CHECK(kill(v.pid, SIGCONT) == 0);
+	}
+	CHECK_MSG(pc > fn && pc < fn + 5, "never stopped inside the window "
+	    "(last pc %#lx, up_fn %#lx)", (unsigned long)pc,
+	    (unsigned long)fn);
+	pr = grab_ctl(dtp, v.pid, 0);
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, fn, 0, NULL, NULL), 0);
+	pi = info_ok(dtp, pr, fn);
+	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAP);
+	CHECK_STR_EQ(pi.dpi_why, "a thread is inside the window");
+	dtproc_continue(dtp, pr);
+	CHECK(kill(v.pid, SIGCONT) == 0);
+	/* the thread moves on; the upgrade comes on the control thread's
+	   timer, which nothing we could wait for announces */
+	for (tries = 0; tries < 10000; tries++) {
+		pi = info_ok(dtp, pr, fn);
+		if (pi.dpi_how == DTPROC_PROBE_TRAMP)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAMP);
+	CHECK(pi.dpi_why == NULL);
+	/* the spinner counted while patched, then stopped: exact from then */
+	uint64_t h0 = pi.dpi_hits;
+	victim_send(&v, "s\n");
+	victim_expect(&v, line, sizeof (line), "calls=");
+	uint64_t h1 = info_ok(dtp, pr, fn).dpi_hits;
+	CHECK_MSG(h1 > h0 && h1 <= line_field(line, "calls"), "%llu hits at "
+	    "the upgrade, %llu once the spinner stopped, %llu calls",
+	    (unsigned long long)h0, (unsigned long long)h1,
+	    line_field(line, "calls"));
+	victim_send(&v, "n 1000\n");
+	victim_expect(&v, line, sizeof (line), "called n=1000");
+	CHECK_EQ_INT(info_ok(dtp, pr, fn).dpi_hits, h1 + 1000);
+	tinfo("up_fn: upgraded after %d polls, %llu hits\n", tries,
+	    (unsigned long long)h1 + 1000);
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dtproc_release(dtp, pr);
+	victim_close(&v);
 }

@@ -1,0 +1,79 @@
+/*
+ * upgradev.c - a thread that spends its time inside a probe's window.
+ *
+ * up_fn is five nops and a ret: a 5-byte window of its own, with no
+ * branch into it, patchable.  A second thread calls it in a loop, so a
+ * stop of the process usually finds that thread's pc inside the window
+ * (the test stops it there with SIGSTOP, reading the pc from /proc).
+ * Prints "ready <pid> fn=<up_fn> tid=<spinner>", then for each line:
+ *	n K	K calls of up_fn here: "called n=<K>"
+ *	s	the spinner stopped: "calls=<N>" (its calls)
+ *	q	exit 0
+ */
+#include "victim.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/syscall.h>
+
+void up_fn(void);
+__asm__(".text\n"
+    ".globl up_fn\n"
+    ".type up_fn, @function\n"
+    "up_fn:\n"
+    "	nop\n	nop\n	nop\n	nop\n	nop\n"
+    "	ret\n"
+    ".size up_fn, .-up_fn\n");
+
+static atomic_int stop;
+static atomic_long calls;
+static atomic_int spinner;
+static pthread_barrier_t started;
+
+static void *
+spin(void *arg)
+{
+	(void) arg;
+	atomic_store(&spinner, (int)syscall(SYS_gettid));
+	(void) pthread_barrier_wait(&started);
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		up_fn();
+		atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+int
+main(void)
+{
+	char line[256];
+	pthread_t t;
+
+	v_init();
+	(void) pthread_barrier_init(&started, NULL, 2);
+	if (pthread_create(&t, NULL, spin, NULL) != 0)
+		v_die("pthread_create");
+	(void) pthread_barrier_wait(&started);	/* its tid is known */
+	printf("ready %d fn=%p tid=%d\n", (int)getpid(), (void *)up_fn,
+	    atomic_load(&spinner));
+	while (v_getline(line, sizeof (line)) >= 0) {
+		if (line[0] == 'n' && line[1] == ' ') {
+			long n = atol(line + 2);
+
+			for (long i = 0; i < n; i++)
+				up_fn();
+			printf("called n=%ld\n", n);
+		} else if (strcmp(line, "s") == 0 && !atomic_load(&stop)) {
+			atomic_store(&stop, 1);
+			pthread_join(t, NULL);
+			printf("calls=%ld\n", atomic_load(&calls));
+		} else if (strcmp(line, "q") == 0) {
+			break;
+		}
+	}
+	if (!atomic_load(&stop)) {
+		atomic_store(&stop, 1);
+		pthread_join(t, NULL);
+	}
+	return 0;
+}
