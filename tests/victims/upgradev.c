@@ -1,8 +1,9 @@
 /*
  * upgradev.c - a thread that spends its time inside a probe's window.
  *
- * up_fn is five nops and a ret: a 5-byte window of its own, with no
- * branch into it, patchable.  A second thread calls it in a loop, so a
+ * up_fn is a nop, two pauses and a ret: a 5-byte window of its own,
+ * with no branch into it, patchable, where the pauses (long, and where
+ * an interrupt lands) keep the spinner most of its time.  A second thread calls it in a loop, so a
  * stop of the process usually finds that thread's pc inside the window
  * (the test stops it there with SIGSTOP, reading the pc from /proc).
  * Prints "ready <pid> fn=<up_fn> tid=<spinner>", then for each line:
@@ -21,7 +22,7 @@ __asm__(".text\n"
     ".globl up_fn\n"
     ".type up_fn, @function\n"
     "up_fn:\n"
-    "	nop\n	nop\n	nop\n	nop\n	nop\n"
+    "	nop\n	pause\n	pause\n"
     "	ret\n"
     ".size up_fn, .-up_fn\n");
 
