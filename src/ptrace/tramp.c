@@ -85,10 +85,10 @@ struct pt_tscan {
 	size_t ts_n, ts_a;
 };
 
-/* An edit: threads that we stopped for it, restarted after. */
+/* An edit: the threads stopped before it, which it leaves stopped. */
 typedef struct pt_edit {
-	pid_t *ed_run;
-	int ed_nrun;
+	pid_t *ed_stay;
+	int ed_nstay;
 	unsigned ed_execs;
 } pt_edit_t;
 
@@ -547,10 +547,12 @@ pt_tramp_vfork_free(const pt_proc_t *P)
 }
 
 /*
- * Every thread stopped for an edit; those that ran before are
- * restarted by pt_edit_end() (a thread stopped for its event, in a
- * callback, stays stopped).  Nested calls (injected system calls)
- * restart nobody meanwhile.
+ * Every thread stopped for an edit; pt_edit_end() restarts all but
+ * those that were stopped before (a thread stopped for its event, in a
+ * callback, stays stopped) and those whose stop carries an event.  A
+ * thread born meanwhile goes too: its creator's THREAD_NEW restarts
+ * only the creator.  Nested calls (injected system calls) restart
+ * nobody meanwhile.
  */
 static int
 pt_edit_begin(pt_proc_t *P, pt_edit_t *e)
@@ -558,19 +560,19 @@ pt_edit_begin(pt_proc_t *P, pt_edit_t *e)
 	int rv;
 
 	e->ed_execs = P->pp_execs;
-	e->ed_nrun = 0;
-	e->ed_run = malloc((size_t)(P->pp_nthr + 1) * sizeof (pid_t));
-	if (e->ed_run == NULL)
+	e->ed_nstay = 0;
+	e->ed_stay = malloc((size_t)(P->pp_nthr + 1) * sizeof (pid_t));
+	if (e->ed_stay == NULL)
 		return err_set(ENOMEM, "pid %d: out of memory",
 		    (int)P->pp_pid);
 	for (int i = 0; i < P->pp_nthr; i++) {
-		if (!(P->pp_thr[i].pt_flags & PT_TF_STOPPED))
-			e->ed_run[e->ed_nrun++] = P->pp_thr[i].pt_tid;
+		if (P->pp_thr[i].pt_flags & PT_TF_STOPPED)
+			e->ed_stay[e->ed_nstay++] = P->pp_thr[i].pt_tid;
 	}
 	if ((rv = pt_gather(P, P->pp_state == PT_STOPPED ? P->pp_why :
 	    PT_WHY_REQUESTED)) != 0 || P->pp_execs != e->ed_execs) {
-		free(e->ed_run);
-		e->ed_run = NULL;
+		free(e->ed_stay);
+		e->ed_stay = NULL;
 		return rv != 0 ? rv : err_set(ESRCH, "pid %d: exec'd meanwhile",
 		    (int)P->pp_pid);
 	}
@@ -578,22 +580,30 @@ pt_edit_begin(pt_proc_t *P, pt_edit_t *e)
 	return 0;
 }
 
+static bool
+pt_edit_stays(const pt_edit_t *e, pid_t tid)
+{
+	for (int i = 0; i < e->ed_nstay; i++) {
+		if (e->ed_stay[i] == tid)
+			return true;
+	}
+	return false;
+}
+
 static void
 pt_edit_end(pt_proc_t *P, pt_edit_t *e)
 {
 	P->pp_stopping--;
-	for (int i = 0; i < e->ed_nrun; i++) {
-		pt_thread_t *T = pt_thr_find(P, e->ed_run[i]);
+	for (int i = 0; P->pp_stopping == 0 && !P->pp_held &&
+	    i < P->pp_nthr; i++) {
+		pt_thread_t *T = &P->pp_thr[i];
 
-		/* new threads met meanwhile stay stopped: an event is
-		   queued for each (THREAD_NEW) */
-		if (T != NULL && P->pp_stopping == 0 && !P->pp_held &&
-		    (T->pt_flags & (PT_TF_STOPPED | PT_TF_HELD)) ==
-		    PT_TF_STOPPED)
+		if ((T->pt_flags & (PT_TF_STOPPED | PT_TF_HELD)) ==
+		    PT_TF_STOPPED && !pt_edit_stays(e, T->pt_tid))
 			(void) pt_restart(P, T);
 	}
-	free(e->ed_run);
-	e->ed_run = NULL;
+	free(e->ed_stay);
+	e->ed_stay = NULL;
 	pt_update_state(P);
 }
 

@@ -407,3 +407,35 @@ TEST_TIMEOUT(ctl_probe_upgrade, 120)
 	dtproc_release(dtp, pr);
 	victim_close(&v);
 }
+
+/*
+ * Threads born while an edit has every thread stopped run on: the
+ * creator's THREAD_NEW restarts only the creator, so the edit's end
+ * must restart the newborn.  threads churns (creates and joins a thread
+ * without end) while a probe is added and deleted many times; a newborn
+ * left stopped keeps its creator in pthread_join, and no result comes.
+ */
+TEST_TIMEOUT(ctl_probe_edits_spare_newborns, 60)
+{
+	CTL_LOCALS;
+	uintptr_t fn;
+
+	pr = create_ok(dtp, "threads", (char *[]){ "2", "churn", NULL },
+	    DTPROC_STOP_MAIN, &v);
+	fn = sym_addr(dtp, pr, "a.out`short_lived");
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	for (int i = 0; i < 300; i++) {
+		CHECK_MSG(dtproc_probe_add(dtp, pr, fn, 0, NULL, NULL) == 0,
+		    "add %d: %s", i, dtproc_errmsg(dtp));
+		CHECK_MSG(dtproc_probe_del(dtp, pr, fn) == 0, "del %d: %s", i,
+		    dtproc_errmsg(dtp));
+	}
+	victim_go(&v);
+	victim_expect(&v, line, sizeof (line), "result=");
+	CHECK_EQ_INT(line_field(line, "result"), 1 + 4);
+	victim_expect(&v, line, sizeof (line), "churned=");
+	CHECK(line_field(line, "churned") > 0);
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dtproc_close(dtp);
+}
