@@ -10,7 +10,7 @@
 #        CPPFLAGS  LDFLAGS  LD  OBJCOPY  DTPROC_NO_DEPS=1 (skip mk/deps.sh)
 # e.g.   make SAN=address,undefined BUILD=build-asan check
 
-VERSION := 0.3.0
+VERSION := 0.4.0
 VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 
 # the first rule below (a victim's) must not become the default goal

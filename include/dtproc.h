@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define DTPROC_VERSION_MAJOR 0
-#define DTPROC_VERSION_MINOR 3
+#define DTPROC_VERSION_MINOR 4
 #define DTPROC_VERSION_PATCH 0
 
 /*
@@ -308,6 +308,136 @@ DTPROC_API int dtproc_probe_add_list(dtproc_t *dtp, dtproc_proc_t *pr,
  */
 DTPROC_API int dtproc_probe_info(dtproc_t *dtp, dtproc_proc_t *pr,
     uintptr_t addr, dtproc_probe_info_t *info);
+
+/*
+ * Function probes as the pid provider has them (DTPROC_0.4): the entry
+ * of the function at FUNC, its returns, or the instruction at FUNC + OFF,
+ * each firing calling FN on the control thread, the handle locked and
+ * the thread stopped, with the firing described (dtproc_hit_t, valid
+ * for the call only).  FLAGS: DTPROC_FP_ENTRY and/or DTPROC_FP_RETURN
+ * (OFF must be 0), or DTPROC_FP_OFFSET (OFF must fall on an instruction
+ * boundary of FUNC, found by decoding from its start: else -EINVAL and
+ * a message naming FUNC+OFF).  One probe per (FUNC, kind) and handle:
+ * -EEXIST.  Sites are armed like dtproc_probe_add's (a trampoline's trap
+ * where the site can be patched, else an int3), and follow the object
+ * as probes do (withdrawn at dlclose and exec).
+ *
+ * Return probes never write to the thread's stack: at an entry the
+ * thread, its stack pointer and return address are noted, and the
+ * return address gets a site of its own (shared and counted by
+ * reference); a hit there fires for the thread whose pending entry has
+ * that stack pointer and passes any other.  Entries that cannot return
+ * any more (longjmp, an exception unwinding past the frame, a context
+ * switch, the thread's exit, exec) are dropped and counted as unwound;
+ * each thread's pending entries are bounded (DTPROC_FP_DEPTH), and
+ * entries past the bound are counted as overflowed and fire no return.
+ * A fork child never inherits a return site.
+ *
+ * dtproc_fprobe_del removes the probes of FUNC named by FLAGS: 0 or
+ * -ENOENT.  dtproc_fprobe_info reads a probe's counts (any thread, also
+ * after the process is gone, until del or release): 0 or -ENOENT.
+ */
+#define DTPROC_FP_ENTRY		0x1	/* the function's entry */
+#define DTPROC_FP_RETURN	0x2	/* each return of the function */
+#define DTPROC_FP_OFFSET	0x4	/* the instruction at FUNC + OFF */
+#define DTPROC_FP_DEPTH		1024	/* pending entries kept per thread */
+
+#define DTPROC_HIT_ENTRY	1
+#define DTPROC_HIT_RETURN	2
+#define DTPROC_HIT_OFFSET	3
+
+#define DTPROC_HIT_NARGS	8
+
+typedef struct dtproc_hit {
+	int dh_kind;		/* DTPROC_HIT_* */
+	pid_t dh_tid;
+	uintptr_t dh_func;	/* the function's entry */
+	uintptr_t dh_pc;	/* where it fired: the entry, FUNC + OFF, or
+				   the return address (in the caller) */
+	uint64_t dh_time;	/* CLOCK_MONOTONIC, ns, taken at the stop */
+	uint64_t dh_entry_time;	/* RETURN: the matching entry's dh_time */
+	/*
+	 * ENTRY and OFFSET: arg0.. as the function received them (System V:
+	 * six integer registers, then the stack; at an OFFSET the registers
+	 * as they are).  RETURN, as DTrace: arg0 the return site's offset in
+	 * its caller's function (or the return address where no symbol
+	 * covers it), arg1 the return value.
+	 */
+	uint64_t dh_args[DTPROC_HIT_NARGS];
+	uint64_t dh_retval;	/* RETURN: the return value */
+	uintptr_t dh_sp;	/* ENTRY, RETURN: the stack pointer at entry */
+	uintptr_t dh_retaddr;	/* ENTRY, RETURN: the return address */
+	int dh_depth;		/* the thread's pending entries of probed
+				   functions, this one's included */
+	const void *dh_regs;	/* for dtproc_hit_reg only */
+} dtproc_hit_t;
+
+typedef void dtproc_hit_f(dtproc_t *dtp, dtproc_proc_t *pr,
+    const dtproc_hit_t *hit, void *arg);
+
+typedef struct dtproc_fprobe_info {
+	int dfi_how;		/* as dpi_how (the entry or offset site) */
+	uint64_t dfi_hits;	/* firings */
+	uint64_t dfi_unwound;	/* RETURN: entries dropped, never returned */
+	uint64_t dfi_overflow;	/* RETURN: entries past DTPROC_FP_DEPTH */
+	int dfi_live;		/* 0: withdrawn */
+} dtproc_fprobe_info_t;
+
+DTPROC_API int dtproc_fprobe_add(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t func, size_t off, int flags, dtproc_hit_f *fn, void *arg);
+DTPROC_API int dtproc_fprobe_del(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t func, size_t off, int flags);
+DTPROC_API int dtproc_fprobe_info(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t func, size_t off, int flags, dtproc_fprobe_info_t *info);
+/*
+ * A register of the stopped thread by its name ("rdi", "rax", "rsp",
+ * "rip", "pc", "sp", "fp", ...): 0, or -ENOENT for a name the
+ * architecture does not have.  From the callback only.
+ */
+DTPROC_API int dtproc_hit_reg(const dtproc_hit_t *hit, const char *name,
+    uint64_t *val);
+
+/*
+ * A function's parameters and return type from its object's DWARF (the
+ * object's own, or a debug file found by build-id under
+ * /usr/lib/debug/.build-id or by debuglink), DTPROC_0.4.
+ * dtproc_fn_params fills at most MAX parameters and returns how many
+ * the function has, and RET (if not NULL) with its return type (dp_kind
+ * DTPROC_T_VOID for none): -ENOENT where no DWARF describes FUNC.  The
+ * strings stay valid as dtproc_sym_t's do.
+ *
+ * dtproc_arg_format prints VAL as a parameter of type P is shown: signed
+ * and unsigned integers in decimal, pointers in hex, a char * as a
+ * quoted, escaped string read from the process (at most 64 bytes, "..."
+ * after; the pointer in hex when unreadable), an enum by its name, a
+ * bool as true/false; float and struct-by-value as "<unsupported>".
+ * Returns the length (as snprintf), or -errno.  Any thread.
+ */
+#define DTPROC_T_UNKNOWN	0
+#define DTPROC_T_VOID		1
+#define DTPROC_T_INT		2	/* signed integer (char, short...) */
+#define DTPROC_T_UINT		3	/* unsigned integer, size_t */
+#define DTPROC_T_PTR		4
+#define DTPROC_T_STR		5	/* char * (signed, unsigned, const) */
+#define DTPROC_T_ENUM		6
+#define DTPROC_T_BOOL		7
+#define DTPROC_T_FLOAT		8	/* float, double: not in arg0.. */
+#define DTPROC_T_STRUCT		9	/* struct or union by value */
+
+typedef struct dtproc_param {
+	const char *dp_name;	/* NULL if unnamed */
+	const char *dp_type;	/* as written: "const char *", "size_t" */
+	int dp_kind;		/* DTPROC_T_* */
+	int dp_size;		/* bytes */
+	int dp_arg;		/* the argN it arrives in, or -1 (float,
+				   struct: passed otherwise) */
+	const void *dp_priv;	/* for dtproc_arg_format */
+} dtproc_param_t;
+
+DTPROC_API int dtproc_fn_params(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t func, dtproc_param_t *params, int max, dtproc_param_t *ret);
+DTPROC_API int dtproc_arg_format(dtproc_t *dtp, dtproc_proc_t *pr,
+    const dtproc_param_t *p, uint64_t val, char *buf, size_t len);
 
 /*
  * Dynamic-linker activity (the reference's dt_pid_create_probes_module):
