@@ -117,6 +117,10 @@ CORE_TESTS  := $(CORE_SRCS:%.c=$(BUILD)/%)
 CTL_TESTS   := $(filter $(BUILD)/tests/core/ctl_%,$(CORE_TESTS))
 $(CTL_TESTS): $(CTLSUP_OBJ)
 $(CTL_TESTS): HARNESS_OBJ += $(CTLSUP_OBJ)
+# cliparse tests the CLI's parsers (probe descriptions, --where) alone.
+CLIPARSE_OBJS := $(BUILD)/obj/cli/desc.o $(BUILD)/obj/cli/where.o
+$(BUILD)/tests/core/cliparse: $(CLIPARSE_OBJS)
+$(BUILD)/tests/core/cliparse: HARNESS_OBJ += $(CLIPARSE_OBJS)
 
 SO_REAL  := libdtproc.so.$(VERSION)
 SO_NAME  := libdtproc.so.$(VERSION_MAJOR)

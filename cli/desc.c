@@ -1,0 +1,300 @@
+/*
+ * desc.c - probe descriptions of `dtproc trace -f`.
+ *
+ * Two spellings reach the same (object, function, kind, offset):
+ *
+ *	[OBJ`]FUNC		entry (what -f always took)
+ *	[OBJ`]FUNC:NAME		NAME: entry, return, a hex offset, a glob
+ *	[OBJ`]FUNC+OFF		offset probe, OFF hex (+0x1a or +1a)
+ *	MOD:FUNC:NAME		DTrace's fields, filled from the right
+ *	PROV:MOD:FUNC:NAME	PROV: pid$target, pidPID, a glob, or empty
+ *
+ * DTrace's fields fill from the right, so FUNC:NAME is both forms at
+ * once.  An empty field matches anything, as in DTrace: an empty module
+ * every object, an empty function every function, an empty provider
+ * every traced process.  An empty NAME is where we part from DTrace:
+ * there it is every probe of the function, every instruction's offset
+ * probe included; here it is entry and return, since a probe per
+ * instruction of every match is never what a counting user means, and
+ * a NAME glob likewise matches only "entry" and "return".
+ *
+ * Only the syntax is judged here.  Whether an offset falls on an
+ * instruction boundary needs the function's code (the library decodes
+ * it when the probe is armed), and whether pidPID is being traced needs
+ * the process (desc_pid_check, once its pid is known).
+ */
+#include "desc.h"
+#include "dtproc.h"
+
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool
+desc_isglob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Hex digits (after an optional 0x) filling all of S: 0, or -1. */
+static int
+desc_hex(const char *s, size_t *off)
+{
+	size_t n = 0;
+	int digits = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; *s != '\0'; s++, digits++) {
+		int v;
+
+		if (!isxdigit((unsigned char)*s) || digits >= 16)
+			return -1;
+		v = isdigit((unsigned char)*s) ? *s - '0' :
+		    tolower((unsigned char)*s) - 'a' + 10;
+		n = n * 16 + (size_t)v;
+	}
+	if (digits == 0)
+		return -1;
+	*off = n;
+	return 0;
+}
+
+/* DTrace's NAME field into D's kind: 0, or -1 with WHY. */
+static int
+desc_name(const char *name, desc_t *d, char *why, size_t len)
+{
+	if (*name == '\0') {
+		d->dd_kinds = DTPROC_FP_ENTRY | DTPROC_FP_RETURN;
+		return 0;
+	}
+	if (strcmp(name, "entry") == 0) {
+		d->dd_kinds = DTPROC_FP_ENTRY;
+		return 0;
+	}
+	if (strcmp(name, "return") == 0) {
+		d->dd_kinds = DTPROC_FP_RETURN;
+		return 0;
+	}
+	if (desc_isglob(name)) {
+		if (fnmatch(name, "entry", 0) == 0)
+			d->dd_kinds |= DTPROC_FP_ENTRY;
+		if (fnmatch(name, "return", 0) == 0)
+			d->dd_kinds |= DTPROC_FP_RETURN;
+		if (d->dd_kinds != 0)
+			return 0;
+		snprintf(why, len, "name '%s' matches neither entry nor return "
+		    "(offsets are not globbed)", name);
+		return -1;
+	}
+	if (desc_hex(name, &d->dd_off) == 0) {
+		d->dd_kinds = DTPROC_FP_OFFSET;
+		return 0;
+	}
+	snprintf(why, len, "unknown probe name '%s' (entry, return or a hex "
+	    "offset)", name);
+	return -1;
+}
+
+/*
+ * The provider field: empty, or pid followed by $target, a decimal pid
+ * or anything with a glob in it (judged against the pid later).
+ */
+static int
+desc_prov(const char *prov, char *why, size_t len)
+{
+	const char *p = prov + 3;
+
+	if (*prov == '\0' || desc_isglob(prov))
+		return 0;
+	if (strncmp(prov, "pid", 3) == 0 && (strcmp(p, "$target") == 0 ||
+	    (*p >= '1' && *p <= '9' && p[strspn(p, "0123456789")] == '\0')))
+		return 0;
+	snprintf(why, len, "provider '%s' is not pid$target or pidPID", prov);
+	return -1;
+}
+
+/* [OBJ`]FUNC into D: 0, or -1 with WHY. */
+static int
+desc_objfunc(const char *s, size_t n, desc_t *d, char *why, size_t len)
+{
+	const char *tick = memchr(s, '`', n);
+
+	if (n == 0) {
+		snprintf(why, len, "empty probe");
+		return -1;
+	}
+	if (tick == NULL) {
+		if ((d->dd_func = strndup(s, n)) == NULL)
+			goto nomem;
+		return 0;
+	}
+	if (memchr(tick + 1, '`', n - (size_t)(tick + 1 - s)) != NULL) {
+		snprintf(why, len, "more than one '`' (the form is "
+		    "[OBJECT`]FUNCTION)");
+		return -1;
+	}
+	if (tick == s) {
+		snprintf(why, len, "empty object before '`'");
+		return -1;
+	}
+	if (tick + 1 == s + n) {
+		snprintf(why, len, "empty function after '`'");
+		return -1;
+	}
+	d->dd_obj = strndup(s, (size_t)(tick - s));
+	d->dd_func = strndup(tick + 1, n - (size_t)(tick + 1 - s));
+	if (d->dd_obj != NULL && d->dd_func != NULL)
+		return 0;
+nomem:
+	snprintf(why, len, "out of memory");
+	return -1;
+}
+
+/* The form without ':': [OBJ`]FUNC[+OFF]. */
+static int
+desc_short(const char *spec, desc_t *d, char *why, size_t len)
+{
+	const char *tick = strchr(spec, '`');
+	/* libstdc++.so.6`f: a '+' in the object is no offset */
+	const char *plus = strchr(tick != NULL ? tick + 1 : spec, '+');
+
+	if (plus == NULL) {
+		d->dd_kinds = DTPROC_FP_ENTRY;
+		return desc_objfunc(spec, strlen(spec), d, why, len);
+	}
+	if (desc_hex(plus + 1, &d->dd_off) != 0) {
+		snprintf(why, len, "offset '%s' is not a hex number (FUNC+0x1a "
+		    "or FUNC+1a)", plus + 1);
+		return -1;
+	}
+	if (plus == spec || plus[-1] == '`') {
+		snprintf(why, len, "no function before '+'");
+		return -1;
+	}
+	d->dd_kinds = DTPROC_FP_OFFSET;
+	return desc_objfunc(spec, (size_t)(plus - spec), d, why, len);
+}
+
+/* The forms with ':': FUNC:NAME (FUNC may be OBJ`FUNC), MOD:FUNC:NAME,
+ * PROV:MOD:FUNC:NAME. */
+static int
+desc_fields(const char *spec, int nf, desc_t *d, char *why, size_t len)
+{
+	const char *f[4];
+	size_t fl[4];
+	const char *p = spec;
+	int i;
+
+	for (i = 0; i < nf; i++) {
+		const char *c = strchr(p, ':');
+
+		f[i] = p;
+		fl[i] = c != NULL ? (size_t)(c - p) : strlen(p);
+		p = c != NULL ? c + 1 : p + fl[i];
+	}
+	const char *name = f[nf - 1], *func = f[nf - 2];
+	size_t funcl = fl[nf - 2];
+	const char *tick = memchr(func, '`', funcl);
+	const char *fn = tick != NULL ? tick + 1 : func;
+
+	if (memchr(fn, '+', funcl - (size_t)(fn - func)) != NULL) {
+		snprintf(why, len, "both '+OFFSET' and ':NAME' (use FUNC+OFF or "
+		    "FUNC:OFF)");
+		return -1;
+	}
+	if (nf > 2 && memchr(spec, '`', strlen(spec)) != NULL) {
+		snprintf(why, len, "'`' in DTrace's form (PROVIDER:MODULE:"
+		    "FUNCTION:NAME)");
+		return -1;
+	}
+	if (desc_name(name, d, why, len) != 0)
+		return -1;
+	if (nf == 4) {
+		if ((d->dd_prov = strndup(f[0], fl[0])) == NULL)
+			goto nomem;
+		if (desc_prov(d->dd_prov, why, len) != 0)
+			return -1;
+	}
+	if (nf >= 3 && fl[nf - 3] > 0 &&
+	    (d->dd_obj = strndup(f[nf - 3], fl[nf - 3])) == NULL)
+		goto nomem;
+	if (funcl > 0)
+		return desc_objfunc(func, funcl, d, why, len);
+	if ((d->dd_func = strdup("*")) == NULL)
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(why, len, "out of memory");
+	return -1;
+}
+
+int
+desc_parse(const char *spec, desc_t *d, char *why, size_t len)
+{
+	int colons = 0, rv;
+
+	memset(d, 0, sizeof (*d));
+	for (const char *p = spec; *p != '\0'; p++)
+		colons += *p == ':';
+	if (*spec == '\0') {
+		snprintf(why, len, "empty probe");
+		return -1;
+	}
+	if (colons > 3) {
+		snprintf(why, len, "more than four ':' fields (the form is "
+		    "PROVIDER:MODULE:FUNCTION:NAME)");
+		return -1;
+	}
+	rv = colons == 0 ? desc_short(spec, d, why, len) :
+	    desc_fields(spec, colons + 1, d, why, len);
+	if (rv != 0)
+		desc_free(d);
+	return rv;
+}
+
+void
+desc_free(desc_t *d)
+{
+	free(d->dd_prov);
+	free(d->dd_obj);
+	free(d->dd_func);
+	memset(d, 0, sizeof (*d));
+}
+
+int
+desc_pid_check(const desc_t *d, pid_t pid, char *why, size_t len)
+{
+	char want[32], got[64];
+	const char *prov = d->dd_prov;
+	const char *t;
+
+	if (prov == NULL || *prov == '\0')
+		return 0;
+	snprintf(want, sizeof (want), "pid%d", (int)pid);
+	/* $target is every traced process: this one */
+	if ((t = strstr(prov, "$target")) != NULL) {
+		snprintf(got, sizeof (got), "%.*s%d%s", (int)(t - prov), prov,
+		    (int)pid, t + 7);
+		prov = got;
+	}
+	if (fnmatch(prov, want, 0) == 0)
+		return 0;
+	snprintf(why, len, "provider '%s' names no traced process (tracing "
+	    "pid %d)", d->dd_prov, (int)pid);
+	return -1;
+}
+
+int
+desc_label(char *buf, size_t len, const char *func, int kind, size_t off,
+    int entry_named)
+{
+	if (kind == DTPROC_FP_RETURN)
+		return snprintf(buf, len, "%s:return", func);
+	if (kind == DTPROC_FP_OFFSET)
+		return snprintf(buf, len, "%s+0x%zx", func, off);
+	return snprintf(buf, len, "%s%s", func, entry_named ? ":entry" : "");
+}
