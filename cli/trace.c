@@ -103,19 +103,25 @@ static const char trace_usage[] =
 "126/127 if the command cannot run / is not found.  With -p: 0, 1 on\n"
 "failure, 2 usage.\n";
 
+/* Sites by function, then kind and offset: malloc's entry and return
+ * are two sites of one address. */
 static int
 trace_site_cmp(const void *a, const void *b)
 {
-	uintptr_t x = ((const trace_site_t *)a)->ts_addr;
-	uintptr_t y = ((const trace_site_t *)b)->ts_addr;
+	const trace_site_t *x = a, *y = b;
 
-	return x < y ? -1 : x > y;
+	if (x->ts_addr != y->ts_addr)
+		return x->ts_addr < y->ts_addr ? -1 : 1;
+	if (x->ts_kind != y->ts_kind)
+		return x->ts_kind < y->ts_kind ? -1 : 1;
+	return x->ts_poff < y->ts_poff ? -1 : x->ts_poff > y->ts_poff;
 }
 
 static trace_site_t *
-trace_find(const trace_t *tr, uintptr_t addr)
+trace_find(const trace_t *tr, uintptr_t addr, int kind, size_t off)
 {
-	trace_site_t key = { .ts_addr = addr };
+	trace_site_t key = { .ts_addr = addr, .ts_kind = kind,
+	    .ts_poff = off };
 	void *const *n = tfind(&key, &tr->tr_armed, trace_site_cmp);
 
 	return n != NULL ? *n : NULL;
@@ -201,7 +207,7 @@ trace_stack_free(trace_stack_t *k)
 }
 
 /* -U: count this hit under its stack. */
-static void
+void
 trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid, trace_site_t *s)
 {
 	int n = dtproc_stack(tr->tr_dtp, pr, tid, tr->tr_pcs, tr->tr_depth);
@@ -328,6 +334,10 @@ trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 {
 	dtproc_probe_info_t pi;
 
+	if (s->ts_fp) {
+		trace_fp_read(tr, pr, s);
+		return;
+	}
 	if (!s->ts_armed ||
 	    dtproc_probe_info(tr->tr_dtp, pr, s->ts_addr, &pi) != 0)
 		return;
@@ -347,20 +357,24 @@ trace_collect(trace_t *tr, dtproc_proc_t *pr)
 	dtproc_unlock(tr->tr_dtp, pr);
 }
 
+/* A site of KIND (at OFF) in the function SYM, collected to be armed. */
 static int
-trace_arm_one(const dtproc_sym_t *sym, void *arg)
+trace_site_add(trace_arm_t *ta, const dtproc_sym_t *sym, int kind,
+    size_t off)
 {
-	trace_arm_t *ta = arg;
 	trace_t *tr = ta->ta_tr;
 	trace_site_t *s;
 
-	if (trace_find(tr, sym->ds_addr) != NULL) {
+	if (trace_find(tr, sym->ds_addr, kind, off) != NULL) {
 		ta->ta_probe->tp_matched++;	/* an alias of an armed site */
 		return 0;
 	}
 	if ((s = calloc(1, sizeof (*s))) == NULL)
 		return -ENOMEM;
 	s->ts_addr = sym->ds_addr;
+	s->ts_kind = kind;
+	s->ts_poff = off;
+	s->ts_fp = trace_fp_wanted(tr, kind);
 	s->ts_tr = tr;
 	s->ts_obj = strdup(sym->ds_object != NULL ? sym->ds_object : "?");
 	s->ts_path = strdup(sym->ds_path != NULL ? sym->ds_path : "");
@@ -405,29 +419,63 @@ trace_arm_one(const dtproc_sym_t *sym, void *arg)
 	return 0;
 }
 
+static int
+trace_arm_one(const dtproc_sym_t *sym, void *arg)
+{
+	trace_arm_t *ta = arg;
+	const desc_t *d = &ta->ta_probe->tp_desc;
+	int rv = 0;
+
+	for (int k = DTPROC_FP_ENTRY; k <= DTPROC_FP_OFFSET && rv == 0;
+	    k <<= 1)
+		if (d->dd_kinds & k)
+			rv = trace_site_add(ta, sym, k,
+			    k == DTPROC_FP_OFFSET ? d->dd_off : 0);
+	return rv;
+}
+
 /* Arm the sites one pass collected, in one request. */
 static void
 trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 {
 	dtproc_probe_spec_t *ps = calloc(ta->ta_n, sizeof (*ps));
 
+	size_t np = 0;
+
+	/* the dtproc_probe sites in one request, ps[0..np) */
 	for (size_t i = 0; ps != NULL && i < ta->ta_n; i++)
-		trace_probe_spec(tr, ta->ta_new[i], &ps[i]);
-	if (ps != NULL && dtproc_probe_add_list(tr->tr_dtp, pr, ps,
-	    ta->ta_n) < 0) {
-		for (size_t i = 0; i < ta->ta_n; i++)
+		if (!ta->ta_new[i]->ts_fp)
+			trace_probe_spec(tr, ta->ta_new[i], &ps[np++]);
+	if (ps != NULL && np > 0 && dtproc_probe_add_list(tr->tr_dtp, pr, ps,
+	    np) < 0) {
+		for (size_t i = 0; i < np; i++)
 			if (ps[i].dps_err == 0)
 				ps[i].dps_err = -EINVAL;
 	}
-	for (size_t i = 0; i < ta->ta_n; i++) {
+	for (size_t i = 0, j = 0; i < ta->ta_n; i++) {
 		trace_site_t *s = ta->ta_new[i];
-		int err = ps != NULL ? ps[i].dps_err : -ENOMEM;
+		int err = ps == NULL ? -ENOMEM : s->ts_fp ?
+		    trace_fp_arm(tr, pr, s) : ps[j++].dps_err;
 
 		if (err != 0) {
+			char name[512];
+
+			(void) desc_label(name, sizeof (name), s->ts_func,
+			    s->ts_kind, s->ts_poff, 0);
+			/* an offset off the instruction boundaries, at the
+			 * start: the probe is wrong, not the function */
+			if (!tr->tr_live && s->ts_kind == DTPROC_FP_OFFSET &&
+			    err == -EINVAL && tr->tr_bad_spec == NULL) {
+				tr->tr_bad_spec = ta->ta_by[i]->tp_spec;
+				snprintf(tr->tr_bad_msg,
+				    sizeof (tr->tr_bad_msg), "%s",
+				    dtproc_errmsg(tr->tr_dtp));
+			}
 			if (tr->tr_failed++ == 0)
 				snprintf(tr->tr_fail_msg,
-				    sizeof (tr->tr_fail_msg), "%s`%s: %s",
-				    s->ts_obj, s->ts_func,
+				    sizeof (tr->tr_fail_msg), "%s`%.200s: %s",
+				    s->ts_obj, name, s->ts_fp ?
+				    dtproc_errmsg(tr->tr_dtp) :
 				    dtproc_strerror(-err));
 			(void) tdelete(s, &tr->tr_armed, trace_site_cmp);
 			trace_site_free(s);
@@ -451,8 +499,9 @@ trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 
 	for (int i = 0; i < tr->tr_nprobes; i++) {
 		ta.ta_probe = &tr->tr_probes[i];
-		(void) dtproc_sym_iter(tr->tr_dtp, pr, tr->tr_probes[i].tp_obj,
-		    tr->tr_probes[i].tp_func, trace_arm_one, &ta);
+		(void) dtproc_sym_iter(tr->tr_dtp, pr,
+		    tr->tr_probes[i].tp_desc.dd_obj,
+		    tr->tr_probes[i].tp_desc.dd_func, trace_arm_one, &ta);
 	}
 	if (ta.ta_n > 0)
 		trace_arm_new(tr, pr, &ta);
@@ -490,6 +539,7 @@ trace_retire(trace_t *tr, trace_site_t *s)
 
 	for (r = tr->tr_all; r != NULL; r = r->ts_all) {
 		if (r != s && !r->ts_armed && r->ts_off == s->ts_off &&
+		    r->ts_kind == s->ts_kind && r->ts_poff == s->ts_poff &&
 		    strcmp(r->ts_func, s->ts_func) == 0 &&
 		    strcmp(r->ts_obj, s->ts_obj) == 0 &&
 		    trace_same_str(r->ts_impl, s->ts_impl))
@@ -548,7 +598,10 @@ trace_withdraw(trace_t *tr, dtproc_proc_t *pr, bool all)
 			continue;
 		}
 		trace_read(tr, pr, s);
-		(void) dtproc_probe_del(tr->tr_dtp, pr, s->ts_addr);
+		if (s->ts_fp)
+			trace_fp_del(tr, pr, s);
+		else
+			(void) dtproc_probe_del(tr->tr_dtp, pr, s->ts_addr);
 		trace_unarm(tr, s);
 		if (trace_retire(tr, s)) {
 			*pp = s->ts_all;
@@ -593,43 +646,6 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 	}
 }
 
-/* "[OBJECT`]FUNCTION": 0, or -1 with *WHY set. */
-static int
-trace_parse_probe(const char *spec, trace_probe_t *p, const char **why)
-{
-	const char *tick = strchr(spec, '`');
-
-	memset(p, 0, sizeof (*p));
-	p->tp_spec = spec;
-	if (*spec == '\0') {
-		*why = "empty probe";
-		return -1;
-	}
-	if (tick != NULL && strchr(tick + 1, '`') != NULL) {
-		*why = "more than one '`' (the form is [OBJECT`]FUNCTION)";
-		return -1;
-	}
-	if (tick == spec) {
-		*why = "empty object before '`'";
-		return -1;
-	}
-	if (tick != NULL && tick[1] == '\0') {
-		*why = "empty function after '`'";
-		return -1;
-	}
-	if (tick != NULL) {
-		p->tp_obj = strndup(spec, (size_t)(tick - spec));
-		p->tp_func = strdup(tick + 1);
-	} else {
-		p->tp_func = strdup(spec);
-	}
-	if (p->tp_func == NULL || (tick != NULL && p->tp_obj == NULL)) {
-		*why = "out of memory";
-		return -1;
-	}
-	return 0;
-}
-
 /* -d SECONDS: a decimal number (digits, at most one point), or -1. */
 static double
 trace_parse_secs(const char *arg)
@@ -650,19 +666,36 @@ trace_add_probe(trace_t *tr, cli_target_t *t, const char *spec)
 {
 	trace_probe_t *p = realloc(tr->tr_probes,
 	    (tr->tr_nprobes + 1) * sizeof (*p));
-	const char *err;
-	char msg[256];
+	char why[256], msg[768];
 
 	if (p == NULL)
 		return cli_target_usage(t, "trace", "%s", "out of memory");
 	tr->tr_probes = p;
-	if (trace_parse_probe(spec, &p[tr->tr_nprobes], &err) != 0) {
-		free(p[tr->tr_nprobes].tp_obj);
-		free(p[tr->tr_nprobes].tp_func);
-		snprintf(msg, sizeof (msg), "bad probe '%%s': %s", err);
-		return cli_target_usage(t, "trace", msg, spec);
+	p += tr->tr_nprobes;
+	memset(p, 0, sizeof (*p));
+	p->tp_spec = spec;
+	if (desc_parse(spec, &p->tp_desc, why, sizeof (why)) != 0) {
+		snprintf(msg, sizeof (msg), "bad probe '%s': %s", spec, why);
+		return cli_target_usage(t, "trace", "%s", msg);
 	}
 	tr->tr_nprobes++;
+	return 0;
+}
+
+/* Every probe's provider names PID (pidN, $target): 0, or 2 told why. */
+static int
+trace_check_pid(const trace_t *tr, pid_t pid)
+{
+	char why[256], msg[768];
+
+	for (int i = 0; i < tr->tr_nprobes; i++) {
+		if (desc_pid_check(&tr->tr_probes[i].tp_desc, pid, why,
+		    sizeof (why)) != 0) {
+			snprintf(msg, sizeof (msg), "bad probe '%s': %s",
+			    tr->tr_probes[i].tp_spec, why);
+			return cli_usage_err("trace", "%s", msg);
+		}
+	}
 	return 0;
 }
 
@@ -677,6 +710,7 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'I' },
 		{ "stop-probes", no_argument, NULL, 'S' },
+		{ "where", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -709,6 +743,9 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 			break;
 		case 'S':
 			tr->tr_stopprobes = 1;
+			break;
+		case 'W':
+			(void) trace_where_set(tr, t, optarg);
 			break;
 		case 'I':
 			if ((tr->tr_interval = trace_parse_secs(optarg)) <= 0)
@@ -745,6 +782,9 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_nprobes == 0)
 		return cli_target_status(t, cli_usage_err("trace", "%s",
 		    "no probe: give -f PROBE"));
+	/* a grab's pid is known: a wrong pidN grabs nothing */
+	if (t->ct_pid != 0 && trace_check_pid(tr, t->ct_pid) != 0)
+		return CLI_EXIT_USAGE;
 	return -1;
 }
 
@@ -765,13 +805,21 @@ trace_free(trace_t *tr)
 		tr->tr_all = s->ts_all;
 		trace_site_free(s);
 	}
-	for (int i = 0; i < tr->tr_nprobes; i++) {
-		free(tr->tr_probes[i].tp_obj);
-		free(tr->tr_probes[i].tp_func);
-	}
+	for (int i = 0; i < tr->tr_nprobes; i++)
+		desc_free(&tr->tr_probes[i].tp_desc);
 	free(tr->tr_probes);
+	where_free(tr->tr_where);
 	free(tr->tr_pcs);
 	free(tr->tr_key);
+}
+
+/* A probe found bad once armed: the process let go, the status. */
+static int
+trace_start_bad(trace_t *tr, const cli_target_t *t)
+{
+	cli_session_release(&tr->tr_sess, 0);
+	cli_session_close(&tr->tr_sess);
+	return cli_target_status(t, CLI_EXIT_USAGE);
 }
 
 /* Set up and start: -1 with the process resting armed, or the status. */
@@ -798,12 +846,19 @@ trace_start(trace_t *tr, const cli_target_t *t)
 		return rv;
 	}
 	pr = s->cs_proc;
+	if (trace_check_pid(tr, s->cs_pid) != 0)
+		return trace_start_bad(tr, t);
 
 	/* it rests at the rendezvous: arm what is there */
 	dtproc_lock(tr->tr_dtp, pr);
 	trace_arm_all(tr, pr);
 	tr->tr_live = true;
 	dtproc_unlock(tr->tr_dtp, pr);
+	if (tr->tr_bad_spec != NULL) {
+		fprintf(stderr, "%s: trace: bad probe '%s': %s\n", cli_progname,
+		    tr->tr_bad_spec, tr->tr_bad_msg);
+		return trace_start_bad(tr, t);
+	}
 	for (int i = 0; i < tr->tr_nprobes; i++)
 		if (tr->tr_probes[i].tp_matched == 0)
 			fprintf(stderr, "%s: warning: probe '%s' matches no "
@@ -901,6 +956,10 @@ cmd_trace(int argc, char **argv)
 		fprintf(stderr, "%s: warning: %llu hit%s could not be "
 		    "stacked\n", cli_progname, tr.tr_stack_err,
 		    tr.tr_stack_err > 1 ? "s" : "");
+	if (tr.tr_noval > 0)
+		fprintf(stderr, "%s: warning: --where had no value at %llu "
+		    "firing%s (not counted), the first for %s\n", cli_progname,
+		    tr.tr_noval, tr.tr_noval > 1 ? "s" : "", tr.tr_noval_why);
 	rv = cli_session_exit(s, quit,
 	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0);
 	cli_session_close(s);

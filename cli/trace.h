@@ -9,6 +9,8 @@
 #define DTPROC_CLI_TRACE_H
 
 #include "cli.h"
+#include "desc.h"
+#include "where.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,7 +26,11 @@ typedef struct trace_stack {
 } trace_stack_t;
 
 typedef struct trace_site {
-	uintptr_t ts_addr;
+	uintptr_t ts_addr;	/* the function's entry */
+	int ts_kind;		/* DTPROC_FP_ENTRY, _RETURN or _OFFSET */
+	size_t ts_poff;		/* _OFFSET: bytes from the entry */
+	bool ts_fp;		/* armed by dtproc_fprobe_add, not as a
+				   dtproc_probe (return, offset, --where) */
 	char *ts_obj;		/* basename, as printed */
 	char *ts_path;		/* object's path (dlclose matches it) */
 	char *ts_func;
@@ -35,6 +41,7 @@ typedef struct trace_site {
 	unsigned long long ts_hits;	/* read from the probe, or folded */
 	unsigned long long ts_missed;	/* stops it skipped (in ts_hits) */
 	unsigned long long ts_shown;	/* --interval: hits printed so far */
+	unsigned long long ts_unwound;	/* return: entries that never returned */
 	int ts_how;			/* dpi_how when last read */
 	const char *ts_why;		/* dpi_why: the library's text */
 	trace_stack_t *ts_stacks;	/* -U: this site's stacks */
@@ -44,8 +51,7 @@ typedef struct trace_site {
 
 typedef struct trace_probe {
 	const char *tp_spec;
-	char *tp_obj;		/* NULL: every object */
-	char *tp_func;
+	desc_t tp_desc;		/* what -f said (desc.c) */
 	unsigned tp_matched;	/* sites armed for it, ever */
 } trace_probe_t;
 
@@ -68,10 +74,32 @@ typedef struct trace {
 	unsigned long long tr_stack_err;
 	cli_session_t tr_sess;
 	bool tr_live;		/* armed at the -s stop: callbacks re-arm */
+	const char *tr_where_expr;	/* --where, as given */
+	where_t *tr_where;	/* compiled, or NULL */
+	unsigned long long tr_filtered;	/* firings --where turned away */
+	unsigned long long tr_noval;	/* of those, without a value */
+	const char *tr_noval_why;	/* the first one's reason */
+	const char *tr_bad_spec;	/* a probe the library refused at the */
+	char tr_bad_msg[512];		/* first arming (offset): why */
 } trace_t;
 
 /* trace.c: S's counts and mechanism read from its probe (handle held). */
 void trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+/* -U: count this hit of S under TID's stack (TID stopped). */
+void trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
+    trace_site_t *s);
+
+/*
+ * trace_fp.c: the sites armed through dtproc_fprobe_add (return and
+ * offset probes, and every probe under --where), and the filter.
+ */
+bool trace_fp_wanted(const trace_t *tr, int kind);
+/* Arm S: 0, or -errno with dtproc_errmsg saying why. */
+int trace_fp_arm(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+void trace_fp_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+void trace_fp_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+/* --where EXPR compiled into TR: 0, or -2 with the usage error told. */
+int trace_where_set(trace_t *tr, cli_target_t *t, const char *expr);
 
 /* trace_report.c */
 /* The table (or --json, --folded) of the whole run. */

@@ -18,6 +18,8 @@ typedef struct trace_line {
 	const char *tl_obj, *tl_func;
 	const char *tl_impl;		/* an IFUNC's implementation */
 	uintptr_t tl_off;		/* the function's offset in the file */
+	int tl_kind;			/* DTPROC_FP_*: entry, return, offset */
+	size_t tl_poff;			/* an offset probe's offset */
 	bool tl_namesake;		/* another line has its name */
 	char tl_label[512];		/* the function as printed */
 	unsigned long long tl_hits;
@@ -30,18 +32,21 @@ typedef struct trace_line {
 static bool
 trace_line_has(const trace_line_t *l, const trace_site_t *s)
 {
-	return l->tl_off == s->ts_off && strcmp(l->tl_obj, s->ts_obj) == 0 &&
+	return l->tl_off == s->ts_off && l->tl_kind == s->ts_kind &&
+	    l->tl_poff == s->ts_poff && strcmp(l->tl_obj, s->ts_obj) == 0 &&
 	    strcmp(l->tl_func, s->ts_func) == 0;
 }
 
 /*
- * The function as printed: its name; "strlen (__strlen_evex)" for an
+ * The function as printed: its name, with ":return" or "+0x4" for a
+ * return or offset probe (desc_label); "strlen (__strlen_evex)" for an
  * IFUNC; "check_match [0x1a2b0]" for one of namesakes, by its offset.
  */
 static void
 trace_label(trace_line_t *l)
 {
-	int n = snprintf(l->tl_label, sizeof (l->tl_label), "%s", l->tl_func);
+	int n = desc_label(l->tl_label, sizeof (l->tl_label), l->tl_func,
+	    l->tl_kind, l->tl_poff, 0);
 
 	if (l->tl_impl != NULL && n >= 0 && (size_t)n < sizeof (l->tl_label))
 		n += snprintf(l->tl_label + n, sizeof (l->tl_label) - n,
@@ -63,7 +68,11 @@ trace_line_cmp(const void *a, const void *b)
 		return c;
 	if ((c = strcmp(x->tl_func, y->tl_func)) != 0)
 		return c;
-	return x->tl_off < y->tl_off ? -1 : x->tl_off > y->tl_off;
+	if (x->tl_off != y->tl_off)
+		return x->tl_off < y->tl_off ? -1 : 1;
+	if (x->tl_kind != y->tl_kind)
+		return x->tl_kind < y->tl_kind ? -1 : 1;
+	return x->tl_poff < y->tl_poff ? -1 : x->tl_poff > y->tl_poff;
 }
 
 /*
@@ -102,6 +111,8 @@ trace_lines(trace_t *tr, size_t *np, bool delta)
 			l[n].tl_func = s->ts_func;
 			l[n].tl_impl = s->ts_impl;
 			l[n].tl_off = s->ts_off;
+			l[n].tl_kind = s->ts_kind;
+			l[n].tl_poff = s->ts_poff;
 			l[n].tl_how = s->ts_how;
 			l[n].tl_why = s->ts_why;
 			n++;
@@ -202,6 +213,17 @@ trace_how(int how)
 	    how == DTPROC_PROBE_TRAP ? "int3" : "pending";
 }
 
+/* --json's "name": DTrace's probe name, entry, return or a hex offset. */
+static void
+trace_json_name(FILE *o, int kind, size_t poff)
+{
+	if (kind == DTPROC_FP_OFFSET)
+		fprintf(o, ",\"name\":\"%zx\"", poff);
+	else
+		fprintf(o, ",\"name\":\"%s\"", kind == DTPROC_FP_RETURN ?
+		    "return" : "entry");
+}
+
 static void
 trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
     int have_status, int status, unsigned long long total)
@@ -218,6 +240,7 @@ trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
 		cli_json_str(o, l[i].tl_obj);
 		fprintf(o, ",\"function\":");
 		cli_json_str(o, l[i].tl_func);
+		trace_json_name(o, l[i].tl_kind, l[i].tl_poff);
 		if (l[i].tl_impl != NULL) {
 			fprintf(o, ",\"implementation\":");
 			cli_json_str(o, l[i].tl_impl);
@@ -404,8 +427,11 @@ trace_list_json(trace_t *tr, FILE *o, trace_site_t **v, size_t n, pid_t pid)
 		cli_json_str(o, v[i]->ts_obj);
 		fprintf(o, ",\"function\":");
 		cli_json_str(o, v[i]->ts_func);
+		trace_json_name(o, v[i]->ts_kind, v[i]->ts_poff);
 		fprintf(o, ",\"address\":%lu,\"how\":\"%s\",\"why\":",
-		    (unsigned long)v[i]->ts_addr, trace_how(v[i]->ts_how));
+		    (unsigned long)(v[i]->ts_addr + (v[i]->ts_kind ==
+		    DTPROC_FP_OFFSET ? v[i]->ts_poff : 0)),
+		    trace_how(v[i]->ts_how));
 		if (v[i]->ts_how == DTPROC_PROBE_TRAP && v[i]->ts_why != NULL)
 			cli_json_str(o, v[i]->ts_why);
 		else
@@ -449,14 +475,17 @@ trace_list(trace_t *tr, FILE *o, pid_t pid)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		char name[600];
+		char name[600], fn[512];
 		const trace_site_t *s = v[i];
 
-		snprintf(name, sizeof (name), "%s`%s%s%s%s", s->ts_obj,
-		    s->ts_func, s->ts_impl != NULL ? " (" : "",
+		(void) desc_label(fn, sizeof (fn), s->ts_func, s->ts_kind,
+		    s->ts_poff, 0);
+		snprintf(name, sizeof (name), "%s`%.300s%s%s%s", s->ts_obj,
+		    fn, s->ts_impl != NULL ? " (" : "",
 		    s->ts_impl != NULL ? s->ts_impl : "",
 		    s->ts_impl != NULL ? ")" : "");
-		fprintf(o, "%-48s %#14lx  ", name, (unsigned long)s->ts_addr);
+		fprintf(o, "%-48s %#14lx  ", name, (unsigned long)(s->ts_addr +
+		    (s->ts_kind == DTPROC_FP_OFFSET ? s->ts_poff : 0)));
 		if (s->ts_how == DTPROC_PROBE_TRAMP) {
 			fprintf(o, "trampoline\n");
 			patched++;
