@@ -2,7 +2,8 @@
  * trace.c - `dtproc trace`: count (and stack) the calls of functions.
  *
  * DTrace's pid provider on the public API.  Each PROBE names functions
- * by glob; a site is armed at the entry of each match, now and whenever
+ * by glob (desc.c parses it); a site is armed at the entry of each match
+ * (and at its returns or an offset in it: trace_fp.c), now and whenever
  * the program's objects change: at dlopen (the dynamic-linker activity
  * callback, as the reference's dt_pid_create_probes_module), at dlclose
  * (sites in the object are withdrawn), and after exec (the control layer
@@ -52,7 +53,7 @@ static const char trace_usage[] =
 "usage: dtproc trace (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) -f PROBE\n"
 "                    [-f PROBE ...] [-d SECONDS] [-s WHEN] [-U] [--folded]\n"
 "                    [--depth N] [-o FILE] [--json] [--interval SECONDS]\n"
-"                    [--stop-probes] [-l]\n"
+"                    [--stop-probes] [-l] [--where EXPR]\n"
 "\n"
 "Count the calls of functions, as DTrace's pid provider does: a probe at\n"
 "the entry of each function matching PROBE, in every object loaded now\n"
@@ -64,7 +65,13 @@ static const char trace_usage[] =
 "(the command's stdout stays its own) or in -o FILE.\n"
 "\n"
 "  -f PROBE       [OBJECT`]FUNCTION, globs allowed in both parts:\n"
-"                 malloc, libc.so.6`malloc, 'libz*`inflate*', 'a.out`*'\n"
+"                 malloc, libc.so.6`malloc, 'libz*`inflate*', 'a.out`*';\n"
+"                 FUNCTION:entry, FUNCTION:return (each return; a stop\n"
+"                 per call and per return), FUNCTION+OFF (the instruction\n"
+"                 at hex OFF: +0x1a or +1a; a stop per hit); DTrace's\n"
+"                 PROVIDER:MODULE:FUNCTION:NAME, fields filled from the\n"
+"                 right, empty = any, an empty NAME = entry and return:\n"
+"                 'pid$target:libc.so.6:malloc:return', 'pid123::strlen:4'\n"
 "  -c 'CMD ARGS'  run CMD (split as a shell would, nothing expanded);\n"
 "                 exit with its status\n"
 "  -p PID         grab the running process PID; trace until Ctrl-C, -d\n"
@@ -90,6 +97,13 @@ static const char trace_usage[] =
 "                 the process is never stopped for it\n"
 "  --stop-probes  every probe an int3 with a stop per call (the old path,\n"
 "                 for comparison)\n"
+"  --where EXPR   count only the firings where EXPR holds (each hit then\n"
+"                 stops): C's integer operators and && || ! over pid, tid,\n"
+"                 arg0..arg7, retval, reg(NAME), named parameters (DWARF),\n"
+"                 numbers (decimal, 0x hex); strings: probe (\"malloc:entry\",\n"
+"                 \"malloc:return\", \"strlen+0x4\"), \"literals\", a char *\n"
+"                 compared with == != or matched by glob with ~:\n"
+"                 'arg0 > 4096 && tid != pid', 'arg0 ~ \"/etc/*\"'\n"
 "  -l             arm the probes, list them (object`function, address,\n"
 "                 trampoline or int3 and why) on stdout or in -o FILE, and\n"
 "                 end: a command is killed before it runs main, a grabbed\n"
