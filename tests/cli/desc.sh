@@ -204,11 +204,11 @@ trace "$T/w" -f where_add: --where 'probe ~ "*:return"' -- "$W" 10
 expect where-probe "$T/w" where_add:return=10 where_add=0
 trace "$T/w" -f where_add: --where 'retval == 0' -- "$W" 10
 expect where-retval-at-entry "$T/w" where_add:return=1 where_add=0
-grep -q 'warning: --where had no value at 10 firings' "$T/w.e" &&
-	ok where-noval-warned || fail where-noval-warned "$(head -c 300 "$T/w.e")"
+grep -q "warning: --where had no value at 10 firings" "$T/w.err" &&
+	ok where-noval-warned || fail where-noval-warned "$(head -c 300 "$T/w.err")"
 trace "$T/w" -f where_add --where 'b == 4' -- "$W" 10
-if grep -q 'no value' "$T/w.e"; then
-	skip where-param "no DWARF parameters (dtproc_fn_params): $(head -c 200 "$T/w.e")"
+if grep -q "no value" "$T/w.err"; then
+	skip where-param "no DWARF parameters (dtproc_fn_params): $(head -c 200 "$T/w.err")"
 else
 	expect where-param "$T/w" where_add=1
 fi
