@@ -240,7 +240,6 @@ trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
 		cli_json_str(o, l[i].tl_obj);
 		fprintf(o, ",\"function\":");
 		cli_json_str(o, l[i].tl_func);
-		trace_json_name(o, l[i].tl_kind, l[i].tl_poff);
 		if (l[i].tl_impl != NULL) {
 			fprintf(o, ",\"implementation\":");
 			cli_json_str(o, l[i].tl_impl);
@@ -271,6 +270,7 @@ trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
 			fprintf(o, "]");
 			free(v);
 		}
+		trace_json_name(o, l[i].tl_kind, l[i].tl_poff);
 		fprintf(o, "}");
 	}
 	fprintf(o, "],\"total\":%llu,\"armed\":%zu}\n", total, tr->tr_nsites);
@@ -427,7 +427,6 @@ trace_list_json(trace_t *tr, FILE *o, trace_site_t **v, size_t n, pid_t pid)
 		cli_json_str(o, v[i]->ts_obj);
 		fprintf(o, ",\"function\":");
 		cli_json_str(o, v[i]->ts_func);
-		trace_json_name(o, v[i]->ts_kind, v[i]->ts_poff);
 		fprintf(o, ",\"address\":%lu,\"how\":\"%s\",\"why\":",
 		    (unsigned long)(v[i]->ts_addr + (v[i]->ts_kind ==
 		    DTPROC_FP_OFFSET ? v[i]->ts_poff : 0)),
@@ -436,6 +435,7 @@ trace_list_json(trace_t *tr, FILE *o, trace_site_t **v, size_t n, pid_t pid)
 			cli_json_str(o, v[i]->ts_why);
 		else
 			fprintf(o, "null");
+		trace_json_name(o, v[i]->ts_kind, v[i]->ts_poff);
 		fprintf(o, "}");
 	}
 	fprintf(o, "],\"armed\":%zu,\"failed\":%u}\n", tr->tr_nsites,
