@@ -1211,22 +1211,32 @@ TEST(tramp_far_targets)
 		0x48, 0x8d, 0x40, 0x01,		/* lea 1(%rax), %rax */
 		0xc3,				/* ret */
 	};
-	uintptr_t c = 0x300000000000UL, a = c + (1UL << 30);
-	uintptr_t b = a + (3UL << 29);
-	uint8_t *pc, *pa, *pb, jmp[16];
+	uintptr_t c, a, b;
+	uint8_t *pc, *pa, *pb, *res, jmp[16];
 	arch_window_t w;
 	arch_tramp_t t;
 	int32_t rel;
 	uint64_t hits = 0;
 
+	/*
+	 * The three pages inside one reservation the kernel placed: no fixed
+	 * address of ours, which a sanitizer's shadow may hold.
+	 */
+	res = mmap(NULL, 3UL << 30, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		SKIP("cannot reserve 3 GiB of address space: %s",
+		    strerror(errno));
+	c = ((uintptr_t)res + 4095) & ~4095UL;
+	a = c + (1UL << 30);
+	b = a + (3UL << 29);
 	pc = mmap((void *)c, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	pa = mmap((void *)a, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	pb = mmap((void *)b, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (pc != (void *)c || pa != (void *)a || pb != (void *)b)
-		SKIP("cannot map at %#lx, %#lx, %#lx", c, a, b);
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	CHECK(pc == (void *)c && pa == (void *)a && pb == (void *)b);
 	memcpy(pc, tgt, sizeof (tgt));
 
 	/* f1: test %rdi,%rdi; je c; mov $1,%eax; ret */
