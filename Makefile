@@ -117,6 +117,9 @@ CORE_TESTS  := $(CORE_SRCS:%.c=$(BUILD)/%)
 CTL_TESTS   := $(filter $(BUILD)/tests/core/ctl_%,$(CORE_TESTS))
 $(CTL_TESTS): $(CTLSUP_OBJ)
 $(CTL_TESTS): HARNESS_OBJ += $(CTLSUP_OBJ)
+# params (dtproc_fn_params) drives its victim through the public API too.
+$(BUILD)/tests/core/params: $(CTLSUP_OBJ)
+$(BUILD)/tests/core/params: HARNESS_OBJ += $(CTLSUP_OBJ)
 
 SO_REAL  := libdtproc.so.$(VERSION)
 SO_NAME  := libdtproc.so.$(VERSION_MAJOR)
