@@ -1072,15 +1072,21 @@ dw_describe(struct sym_dw *D, Dwarf_Die *fn, sym_fn_t *out)
 	int n = 0, lang, rv, cls[2];
 
 	memset(out, 0, sizeof (*out));
+	out->fn_name = dw_strdup(D, dw_name(fn));
+	(void) dwarf_lowpc(fn, &out->fn_low);
 	if (dwarf_diecu(fn, &cu, NULL, NULL) != NULL) {
 		lang = dwarf_srclang(&cu);
 		c.c_cplus = lang == DW_LANG_C_plus_plus ||
 		    lang == DW_LANG_C_plus_plus_03 ||
 		    lang == DW_LANG_C_plus_plus_11 ||
 		    lang == DW_LANG_C_plus_plus_14;
+		/* the assembler's subprograms say nothing of parameters */
+		if (lang == DW_LANG_Mips_Assembler) {
+			out->fn_none = "it is written in assembly: its DWARF "
+			    "has no parameters";
+			return 0;
+		}
 	}
-	out->fn_name = dw_strdup(D, dw_name(fn));
-	(void) dwarf_lowpc(fn, &out->fn_low);
 	if ((rv = dw_param(&c, dw_type(fn, &t) ? &t : NULL, NULL,
 	    &out->fn_ret)) != 0)
 		return rv;
@@ -1241,9 +1247,17 @@ sym_fn_params(sym_proc_t *S, uintptr_t addr, const sym_fn_t **fnp)
 	} else {
 		if (!hit)
 			dw_remember(D, rel, *fnp);
-		rv = *fnp != NULL ? 0 : err_set(ENOENT, "pid %d: no function "
-		    "in the DWARF of %s covers %#lx", (int)S->sp_pid,
-		    o->so_path, (unsigned long)addr);
+		if (*fnp == NULL)
+			rv = err_set(ENOENT, "pid %d: no function in the DWARF "
+			    "of %s covers %#lx", (int)S->sp_pid, o->so_path,
+			    (unsigned long)addr);
+		else if ((*fnp)->fn_none != NULL)
+			rv = err_set(ENOENT, "pid %d: %s in %s: %s",
+			    (int)S->sp_pid, (*fnp)->fn_name != NULL ?
+			    (*fnp)->fn_name : "function", o->so_path,
+			    (*fnp)->fn_none);
+		else
+			rv = 0;
 	}
 	pthread_mutex_unlock(&D->dw_lock);
 	return rv;

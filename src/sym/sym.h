@@ -181,13 +181,15 @@ typedef struct sym_fn {
 	const sym_param_t *fn_params;
 	sym_param_t fn_ret;	/* pa_kind SYM_T_VOID for none */
 	int fn_variadic;	/* ends in "..." */
+	const char *fn_none;	/* why it cannot be described (assembly),
+				   or NULL */
 } sym_fn_t;
 
 /*
  * The function covering ADDR in S: 0 and *FNP, or -ENOENT (no object
  * there, no DWARF for it, no subprogram covers ADDR, a compiler clone
- * whose parameters are not the declared ones) with the reason as the
- * calling thread's last error.
+ * whose parameters are not the declared ones, an assembly function) with
+ * the reason as the calling thread's last error.
  */
 int sym_fn_params(sym_proc_t *S, uintptr_t addr, const sym_fn_t **fnp);
 /* VAL (a register's 64 bits) cut to SIZE bytes, sign-extended if SGN. */

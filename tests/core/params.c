@@ -195,6 +195,10 @@ TEST(params_format)
 	CHECK_FMT(dtp, pr, &p[7], s, want);
 	CHECK_FMT(dtp, pr, &p[6], 0, "RED");
 	CHECK_STR_EQ(p[7].dp_type, "const char *");
+	/* and described still, from the objects it had */
+	CHECK_EQ_INT(dtproc_fn_params(dtp, pr, sym_addr(dtp, pr,
+	    "a.out`argsv_sret"), p, 12, &ret), 2);
+	CHECK_PARAM(&p[1], "name", "const char *", DTPROC_T_STR, 8, 2);
 	dtproc_close(dtp);
 }
 
