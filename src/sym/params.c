@@ -680,11 +680,79 @@ dw_merge(int cls[2], uint64_t off, int cl)
 		cls[0] = CL_MEM;
 }
 
+/* Is P's type a reference to class T (its copy or move constructor)? */
 static bool
-dw_byref(Dwarf_Die *t)
+dw_refto(Dwarf_Die *p, Dwarf_Die *t)
 {
-	return dw_udata(t, DW_AT_calling_convention, 0) ==
-	    DW_CC_pass_by_reference;
+	Dwarf_Die r;
+
+	if (!dw_type(p, &r) || (dwarf_tag(&r) != DW_TAG_reference_type &&
+	    dwarf_tag(&r) != DW_TAG_rvalue_reference_type) ||
+	    !dw_type(&r, &r) || !dw_strip(&r))
+		return false;
+	return dwarf_dieoffset(&r) == dwarf_dieoffset(t);
+}
+
+/*
+ * Is class T (stripped) passed by invisible reference: its address in
+ * an integer register, the callee working on the caller's copy?  Clang
+ * says so (DW_AT_calling_convention); GCC does not, so in C++ it is
+ * inferred as the ABI defines it: a destructor or copy or move
+ * constructor the user wrote (not artificial, not defaulted), in T or
+ * in any base or member.  Not exact (a "= delete" copy is missed), but
+ * right for the classes that hold resources, std::string's kind.
+ */
+static bool
+dw_byref(Dwarf_Die *t, bool cplus, int depth)
+{
+	Dwarf_Word cc = dw_udata(t, DW_AT_calling_convention, 0);
+	const char *name = dw_name(t);
+	Dwarf_Die m, mt, p;
+
+	if (cc == DW_CC_pass_by_reference || cc == DW_CC_pass_by_value)
+		return cc == DW_CC_pass_by_reference;
+	if (!cplus || depth > DW_DEPTH || dwarf_child(t, &m) != 0)
+		return false;
+	do {
+		int tag = dwarf_tag(&m);
+		const char *mn;
+
+		if (tag == DW_TAG_subprogram) {
+			if (dw_flag(&m, DW_AT_artificial) ||
+			    dw_udata(&m, DW_AT_defaulted, 0) != 0 ||
+			    (mn = dw_name(&m)) == NULL)
+				continue;
+			if (mn[0] == '~')
+				return true;
+			if (name == NULL || strcmp(mn, name) != 0 ||
+			    dwarf_child(&m, &p) != 0)
+				continue;
+			/* the first parameter after "this" */
+			do {
+				if (dwarf_tag(&p) != DW_TAG_formal_parameter ||
+				    dw_flag(&p, DW_AT_artificial))
+					continue;
+				if (dw_refto(&p, t))
+					return true;
+				break;
+			} while (dwarf_siblingof(&p, &p) == 0);
+			continue;
+		}
+		if ((tag != DW_TAG_member && tag != DW_TAG_inheritance) ||
+		    dw_flag(&m, DW_AT_declaration) ||
+		    dw_flag(&m, DW_AT_external) || !dw_type(&m, &mt) ||
+		    !dw_strip(&mt))
+			continue;
+		while (dwarf_tag(&mt) == DW_TAG_array_type &&
+		    dw_type(&mt, &mt) && dw_strip(&mt))
+			;
+		if ((dwarf_tag(&mt) == DW_TAG_structure_type ||
+		    dwarf_tag(&mt) == DW_TAG_class_type ||
+		    dwarf_tag(&mt) == DW_TAG_union_type) &&
+		    dw_byref(&mt, cplus, depth + 1))
+			return true;
+	} while (dwarf_siblingof(&m, &m) == 0);
+	return false;
 }
 
 /* A member's byte offset in its aggregate; false if not a constant. */
@@ -733,10 +801,7 @@ dw_classify(Dwarf_Die *t, uint64_t off, int cls[2], int depth)
 	case DW_TAG_structure_type:
 	case DW_TAG_class_type:
 	case DW_TAG_union_type:
-		if (dw_byref(t)) {
-			cls[0] = CL_MEM;
-			return;
-		}
+		/* (a class passed by reference was told apart before) */
 		if (dwarf_child(t, &m) != 0)
 			return;
 		do {
@@ -856,13 +921,13 @@ dw_in_memory(Dwarf_Die *t, int size, int cls[2])
 
 /* Take the registers or stack words of the next parameter: its argN. */
 static int
-dw_assign(dw_abi_t *ab, Dwarf_Die *t, int kind, int size)
+dw_assign(dw_abi_t *ab, Dwarf_Die *t, int kind, int size, bool cplus)
 {
 	int cls[2], nint = 0, nsse = 0, arg = -1;
 
 	if (t == NULL || size == 0)
 		return -1;
-	if (kind == SYM_T_STRUCT && dw_byref(t)) {
+	if (kind == SYM_T_STRUCT && dw_byref(t, cplus, 0)) {
 		/* a C++ class with a non-trivial copy: its address */
 		cls[0] = CL_INT;
 		cls[1] = CL_NONE;
@@ -1093,7 +1158,8 @@ dw_describe(struct sym_dw *D, Dwarf_Die *fn, sym_fn_t *out)
 	/* a result returned in memory: its address comes in rdi */
 	s = t;
 	if (out->fn_ret.pa_kind == SYM_T_STRUCT && dw_strip(&s) &&
-	    (dw_byref(&s) || dw_in_memory(&s, out->fn_ret.pa_size, cls)))
+	    (dw_byref(&s, c.c_cplus, 0) ||
+	    dw_in_memory(&s, out->fn_ret.pa_size, cls)))
 		ab.ab_int = 1;
 	else if (dw_intclass(out->fn_ret.pa_kind))
 		out->fn_ret.pa_arg = 1;
@@ -1122,7 +1188,8 @@ dw_describe(struct sym_dw *D, Dwarf_Die *fn, sym_fn_t *out)
 			return rv;
 		s = t;
 		if (has && dw_strip(&s))
-			q->pa_arg = dw_assign(&ab, &s, q->pa_kind, q->pa_size);
+			q->pa_arg = dw_assign(&ab, &s, q->pa_kind, q->pa_size,
+			    c.c_cplus);
 		out->fn_nparams++;
 	} while (dwarf_siblingof(&p, &p) == 0);
 	return 0;
