@@ -18,26 +18,20 @@
  * names and types dwarf_attr_integrate follows, as it follows
  * DW_AT_specification (C++ definitions outside their class).
  *
- * Where each parameter arrives (System V x86-64): integer-class values in
- * rdi, rsi, rdx, rcx, r8, r9 (arg0-5), then stack words (arg6 is the
- * word at the entry's rsp + 8); float and double in xmm registers; an
- * aggregate of at most 16 bytes classified by eightbyte (INTEGER if any
- * non-float field touches it, else SSE) and passed in registers if all
- * of them are free, else entirely on the stack; larger ones, long double
- * and C++ classes passed by reference (DW_CC_pass_by_reference) as the
- * ABI says.  A function returning a MEMORY aggregate receives its hidden
- * result pointer in rdi, so its parameters start at arg1.  Aggregates
- * are described (DTPROC_T_STRUCT, argN -1) and their slots skipped, so
- * the parameters after them are right.  A compiler clone (foo.isra.0,
- * foo.constprop.0, foo.part.0) has another calling convention than its
- * declaration: it is refused rather than described wrongly.
+ * Each parameter's type is named, kinded and placed (its argN under
+ * System V) by dwtype.c; a function returning a MEMORY aggregate gets
+ * its result's address in rdi, so its parameters start at arg1.  Two
+ * kinds of subprogram are refused rather than described wrongly: a
+ * compiler clone (foo.isra.0, foo.constprop.0, foo.part.0), whose calling
+ * convention is not its declaration's, and the assembler's (glibc's
+ * string functions), whose DWARF lists no parameters.
  *
  * Descriptions are cached per object, by address, in an arena freed with
  * it; a lookup that found nothing is cached too.  Each object's state has
  * its own mutex (libdw handles are not thread-safe); one global mutex
  * only guards creating that state.
  */
-#include "sym_impl.h"
+#include "dwarf_impl.h"
 #include "err/err.h"
 
 #include <dwarf.h>
@@ -48,7 +42,6 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,15 +50,7 @@
 #include <unistd.h>
 
 #define DW_NBUCKET	64	/* address hash */
-#define DW_TNAME	256	/* a type's name, at most */
-#define DW_DEPTH	12	/* type and scope nesting followed */
 #define DW_ENUM_MAGIC	0x656e756dU
-
-/* Classes of an eightbyte (System V 3.2.3). */
-#define CL_NONE		0
-#define CL_INT		1
-#define CL_SSE		2
-#define CL_MEM		3
 
 typedef struct sym_chunk {
 	struct sym_chunk *ch_next;
@@ -344,620 +329,6 @@ dw_find(Dwarf *dbg, Dwarf_Addr rel, Dwarf_Die *out)
 	return false;
 }
 
-/* ---- types ---- */
-
-typedef struct dw_ctx {
-	struct sym_dw *c_D;
-	bool c_cplus;		/* C++: "point", not "struct point" */
-} dw_ctx_t;
-
-static const char *
-dw_name(Dwarf_Die *d)
-{
-	Dwarf_Attribute a;
-
-	return dwarf_attr_integrate(d, DW_AT_name, &a) != NULL ?
-	    dwarf_formstring(&a) : NULL;
-}
-
-/* D's DW_AT_type into OUT: false for none (void). */
-static bool
-dw_type(Dwarf_Die *d, Dwarf_Die *out)
-{
-	Dwarf_Attribute a;
-
-	return dwarf_attr_integrate(d, DW_AT_type, &a) != NULL &&
-	    dwarf_formref_die(&a, out) != NULL;
-}
-
-static bool
-dw_flag(Dwarf_Die *d, int at)
-{
-	Dwarf_Attribute a;
-	bool v = false;
-
-	return dwarf_attr_integrate(d, at, &a) != NULL &&
-	    dwarf_formflag(&a, &v) == 0 && v;
-}
-
-static Dwarf_Word
-dw_udata(Dwarf_Die *d, int at, Dwarf_Word dflt)
-{
-	Dwarf_Attribute a;
-	Dwarf_Word v;
-
-	if (dwarf_attr_integrate(d, at, &a) == NULL ||
-	    dwarf_formudata(&a, &v) != 0)
-		return dflt;
-	return v;
-}
-
-/* T without typedefs and qualifiers, in place: false if that is void. */
-static bool
-dw_strip(Dwarf_Die *t)
-{
-	for (int i = 0; i < DW_DEPTH; i++) {
-		switch (dwarf_tag(t)) {
-		case DW_TAG_typedef:
-		case DW_TAG_const_type:
-		case DW_TAG_volatile_type:
-		case DW_TAG_restrict_type:
-		case DW_TAG_atomic_type:
-			if (!dw_type(t, t))
-				return false;
-			break;
-		default:
-			return true;
-		}
-	}
-	return false;
-}
-
-/* GCC spells base types its own way; the usual spelling instead. */
-static const char *
-dw_base_name(const char *n)
-{
-	static const char *const tab[][2] = {
-		{ "long int", "long" },
-		{ "long unsigned int", "unsigned long" },
-		{ "short int", "short" },
-		{ "short unsigned int", "unsigned short" },
-		{ "long long int", "long long" },
-		{ "long long unsigned int", "unsigned long long" },
-		{ "__int128 unsigned", "unsigned __int128" },
-	};
-
-	if (n == NULL)
-		return "?";
-	for (size_t i = 0; i < sizeof (tab) / sizeof (tab[0]); i++) {
-		if (strcmp(n, tab[i][0]) == 0)
-			return tab[i][1];
-	}
-	return n;
-}
-
-static bool
-dw_ends_ptr(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n > 0 && (s[n - 1] == '*' || s[n - 1] == '&');
-}
-
-/*
- * snprintf for type names, which are cut at DW_TNAME on purpose (a
- * function pointer's parameter list can be long).  Returns the length
- * written, not the length wanted.
- */
-static size_t
-dw_fmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (len == 0)
-		return 0;
-	va_start(ap, fmt);
-	n = vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
-}
-
-static void dw_tname(const dw_ctx_t *c, Dwarf_Die *t, char *buf, size_t len,
-    int depth);
-
-/* A function type as C writes it, with DECL ("(*)", "") for the name. */
-static void
-dw_fntype(const dw_ctx_t *c, Dwarf_Die *fn, const char *decl, char *buf,
-    size_t len, int depth)
-{
-	char r[DW_TNAME], a[DW_TNAME];
-	Dwarf_Die rt, p;
-	size_t o = 0;
-	int n = 0;
-
-	dw_tname(c, dw_type(fn, &rt) ? &rt : NULL, r, sizeof (r), depth + 1);
-	o = dw_fmt(buf, len, "%s %s(", r, decl);
-	if (dwarf_child(fn, &p) == 0) {
-		do {
-			int tag = dwarf_tag(&p);
-
-			if (tag == DW_TAG_formal_parameter) {
-				Dwarf_Die pt;
-
-				dw_tname(c, dw_type(&p, &pt) ? &pt : NULL, a,
-				    sizeof (a), depth + 1);
-			} else if (tag == DW_TAG_unspecified_parameters) {
-				dw_fmt(a, sizeof (a), "...");
-			} else {
-				continue;
-			}
-			if (o < len)
-				o += dw_fmt(buf + o, len - o, "%s%s",
-				    n++ > 0 ? ", " : "", a);
-		} while (dwarf_siblingof(&p, &p) == 0);
-	}
-	if (o < len)
-		dw_fmt(buf + o, len - o, "%s)",
-		    n == 0 && dw_flag(fn, DW_AT_prototyped) ? "void" : "");
-}
-
-/* T's name as a declaration would write it; NULL T: void. */
-static void
-dw_tname(const dw_ctx_t *c, Dwarf_Die *t, char *buf, size_t len, int depth)
-{
-	char in[DW_TNAME];
-	const char *n, *kw;
-	Dwarf_Die sub;
-	bool has;
-
-	if (t == NULL) {
-		dw_fmt(buf, len, "void");
-		return;
-	}
-	if (depth > DW_DEPTH) {
-		dw_fmt(buf, len, "?");
-		return;
-	}
-	has = dw_type(t, &sub);
-	switch (dwarf_tag(t)) {
-	case DW_TAG_base_type:
-		dw_fmt(buf, len, "%s", dw_base_name(dw_name(t)));
-		return;
-	case DW_TAG_typedef:
-	case DW_TAG_unspecified_type:
-		n = dw_name(t);
-		dw_fmt(buf, len, "%s", n != NULL ? n : "?");
-		return;
-	case DW_TAG_structure_type:
-		kw = "struct";
-		goto tagged;
-	case DW_TAG_class_type:
-		kw = "class";
-		goto tagged;
-	case DW_TAG_union_type:
-		kw = "union";
-		goto tagged;
-	case DW_TAG_enumeration_type:
-		kw = "enum";
-	tagged:
-		if ((n = dw_name(t)) == NULL)
-			dw_fmt(buf, len, "%s {...}", kw);
-		else if (c->c_cplus)
-			dw_fmt(buf, len, "%s", n);
-		else
-			dw_fmt(buf, len, "%s %s", kw, n);
-		return;
-	case DW_TAG_const_type:
-		kw = "const";
-		goto qual;
-	case DW_TAG_volatile_type:
-		kw = "volatile";
-		goto qual;
-	case DW_TAG_restrict_type:
-		kw = "restrict";
-		goto qual;
-	case DW_TAG_atomic_type:
-		kw = "_Atomic";
-	qual:
-		dw_tname(c, has ? &sub : NULL, in, sizeof (in), depth + 1);
-		/* a qualified pointer is "char *const", anything else
-		   "const char" */
-		if (dw_ends_ptr(in))
-			dw_fmt(buf, len, "%s%s", in, kw);
-		else
-			dw_fmt(buf, len, "%s %s", kw, in);
-		return;
-	case DW_TAG_pointer_type:
-		kw = "*";
-		goto ptr;
-	case DW_TAG_reference_type:
-		kw = "&";
-		goto ptr;
-	case DW_TAG_rvalue_reference_type:
-		kw = "&&";
-	ptr:
-		if (has && dwarf_tag(&sub) == DW_TAG_subroutine_type) {
-			dw_fmt(in, sizeof (in), "(%s)", kw);
-			dw_fntype(c, &sub, in, buf, len, depth);
-			return;
-		}
-		dw_tname(c, has ? &sub : NULL, in, sizeof (in), depth + 1);
-		dw_fmt(buf, len, "%s%s%s", in, dw_ends_ptr(in) ? "" : " ",
-		    kw);
-		return;
-	case DW_TAG_array_type:
-		dw_tname(c, has ? &sub : NULL, in, sizeof (in), depth + 1);
-		dw_fmt(buf, len, "%s[]", in);
-		return;
-	case DW_TAG_subroutine_type:
-		dw_fntype(c, t, "", buf, len, depth);
-		return;
-	default:
-		dw_fmt(buf, len, "?");
-		return;
-	}
-}
-
-/* The kind of T (stripped; NULL: void). */
-static int
-dw_kind(Dwarf_Die *t)
-{
-	Dwarf_Die p;
-
-	if (t == NULL)
-		return SYM_T_VOID;
-	switch (dwarf_tag(t)) {
-	case DW_TAG_base_type:
-		switch (dw_udata(t, DW_AT_encoding, 0)) {
-		case DW_ATE_boolean:
-			return SYM_T_BOOL;
-		case DW_ATE_signed:
-		case DW_ATE_signed_char:
-			return SYM_T_INT;
-		case DW_ATE_unsigned:
-		case DW_ATE_unsigned_char:
-		case DW_ATE_UTF:
-			return SYM_T_UINT;
-		case DW_ATE_float:
-		case DW_ATE_complex_float:
-			return SYM_T_FLOAT;
-		default:
-			return SYM_T_UNKNOWN;
-		}
-	case DW_TAG_pointer_type:
-		/* char *, signed or unsigned, qualified or not: a string */
-		if (dw_type(t, &p) && dw_strip(&p) &&
-		    dwarf_tag(&p) == DW_TAG_base_type &&
-		    dw_udata(&p, DW_AT_byte_size, 0) == 1) {
-			Dwarf_Word e = dw_udata(&p, DW_AT_encoding, 0);
-
-			if (e == DW_ATE_signed_char || e == DW_ATE_unsigned_char)
-				return SYM_T_STR;
-		}
-		return SYM_T_PTR;
-	case DW_TAG_reference_type:
-	case DW_TAG_rvalue_reference_type:
-	case DW_TAG_ptr_to_member_type:
-	case DW_TAG_unspecified_type:	/* nullptr_t */
-		return SYM_T_PTR;
-	case DW_TAG_enumeration_type:
-		return SYM_T_ENUM;
-	case DW_TAG_structure_type:
-	case DW_TAG_class_type:
-	case DW_TAG_union_type:
-		return SYM_T_STRUCT;
-	default:
-		return SYM_T_UNKNOWN;
-	}
-}
-
-static int
-dw_size(Dwarf_Die *t)
-{
-	Dwarf_Word sz;
-
-	if (t == NULL || dwarf_aggregate_size(t, &sz) != 0 || sz > INT32_MAX)
-		return 0;
-	return (int)sz;
-}
-
-/* ---- System V classification ---- */
-
-static void
-dw_merge(int cls[2], uint64_t off, int cl)
-{
-	int *c;
-
-	if (off >= 16) {
-		cls[0] = CL_MEM;
-		return;
-	}
-	c = &cls[off / 8];
-	if (*c == CL_NONE || *c == CL_SSE)
-		*c = cl == CL_NONE ? *c : cl;
-	if (cl == CL_MEM)
-		cls[0] = CL_MEM;
-}
-
-/* Is P's type a reference to class T (its copy or move constructor)? */
-static bool
-dw_refto(Dwarf_Die *p, Dwarf_Die *t)
-{
-	Dwarf_Die r;
-
-	if (!dw_type(p, &r) || (dwarf_tag(&r) != DW_TAG_reference_type &&
-	    dwarf_tag(&r) != DW_TAG_rvalue_reference_type) ||
-	    !dw_type(&r, &r) || !dw_strip(&r))
-		return false;
-	return dwarf_dieoffset(&r) == dwarf_dieoffset(t);
-}
-
-/*
- * Is class T (stripped) passed by invisible reference: its address in
- * an integer register, the callee working on the caller's copy?  Clang
- * says so (DW_AT_calling_convention); GCC does not, so in C++ it is
- * inferred as the ABI defines it: a destructor or copy or move
- * constructor the user wrote (not artificial, not defaulted), in T or
- * in any base or member.  Not exact (a "= delete" copy is missed), but
- * right for the classes that hold resources, std::string's kind.
- */
-static bool
-dw_byref(Dwarf_Die *t, bool cplus, int depth)
-{
-	Dwarf_Word cc = dw_udata(t, DW_AT_calling_convention, 0);
-	const char *name = dw_name(t);
-	Dwarf_Die m, mt, p;
-
-	if (cc == DW_CC_pass_by_reference || cc == DW_CC_pass_by_value)
-		return cc == DW_CC_pass_by_reference;
-	if (!cplus || depth > DW_DEPTH || dwarf_child(t, &m) != 0)
-		return false;
-	do {
-		int tag = dwarf_tag(&m);
-		const char *mn;
-
-		if (tag == DW_TAG_subprogram) {
-			if (dw_flag(&m, DW_AT_artificial) ||
-			    dw_udata(&m, DW_AT_defaulted, 0) != 0 ||
-			    (mn = dw_name(&m)) == NULL)
-				continue;
-			if (mn[0] == '~')
-				return true;
-			if (name == NULL || strcmp(mn, name) != 0 ||
-			    dwarf_child(&m, &p) != 0)
-				continue;
-			/* the first parameter after "this" */
-			do {
-				if (dwarf_tag(&p) != DW_TAG_formal_parameter ||
-				    dw_flag(&p, DW_AT_artificial))
-					continue;
-				if (dw_refto(&p, t))
-					return true;
-				break;
-			} while (dwarf_siblingof(&p, &p) == 0);
-			continue;
-		}
-		if ((tag != DW_TAG_member && tag != DW_TAG_inheritance) ||
-		    dw_flag(&m, DW_AT_declaration) ||
-		    dw_flag(&m, DW_AT_external) || !dw_type(&m, &mt) ||
-		    !dw_strip(&mt))
-			continue;
-		while (dwarf_tag(&mt) == DW_TAG_array_type &&
-		    dw_type(&mt, &mt) && dw_strip(&mt))
-			;
-		if ((dwarf_tag(&mt) == DW_TAG_structure_type ||
-		    dwarf_tag(&mt) == DW_TAG_class_type ||
-		    dwarf_tag(&mt) == DW_TAG_union_type) &&
-		    dw_byref(&mt, cplus, depth + 1))
-			return true;
-	} while (dwarf_siblingof(&m, &m) == 0);
-	return false;
-}
-
-/* A member's byte offset in its aggregate; false if not a constant. */
-static bool
-dw_member_off(Dwarf_Die *m, uint64_t *off)
-{
-	Dwarf_Attribute a;
-	Dwarf_Word v;
-	Dwarf_Op *ops;
-	size_t nops;
-
-	if (dwarf_attr_integrate(m, DW_AT_data_bit_offset, &a) != NULL &&
-	    dwarf_formudata(&a, &v) == 0) {
-		*off = v / 8;
-		return true;
-	}
-	if (dwarf_attr_integrate(m, DW_AT_data_member_location, &a) == NULL) {
-		*off = 0;	/* a union's members */
-		return true;
-	}
-	if (dwarf_formudata(&a, &v) == 0) {
-		*off = v;
-		return true;
-	}
-	/* DWARF 2: an expression, DW_OP_plus_uconst N */
-	if (dwarf_getlocation(&a, &ops, &nops) == 0 && nops == 1 &&
-	    ops[0].atom == DW_OP_plus_uconst) {
-		*off = ops[0].number;
-		return true;
-	}
-	return false;
-}
-
-/* Classify T (stripped) at byte OFF of an argument into CLS. */
-static void
-dw_classify(Dwarf_Die *t, uint64_t off, int cls[2], int depth)
-{
-	int sz = dw_size(t), kind;
-	Dwarf_Die m, mt;
-
-	if (depth > DW_DEPTH) {
-		cls[0] = CL_MEM;
-		return;
-	}
-	switch (dwarf_tag(t)) {
-	case DW_TAG_structure_type:
-	case DW_TAG_class_type:
-	case DW_TAG_union_type:
-		/* (a class passed by reference was told apart before) */
-		if (dwarf_child(t, &m) != 0)
-			return;
-		do {
-			uint64_t moff;
-			int tag = dwarf_tag(&m);
-
-			if ((tag != DW_TAG_member && tag != DW_TAG_inheritance) ||
-			    dw_flag(&m, DW_AT_declaration) ||
-			    dw_flag(&m, DW_AT_external))
-				continue;	/* static members take no room */
-			if (!dw_member_off(&m, &moff) || !dw_type(&m, &mt) ||
-			    !dw_strip(&mt)) {
-				cls[0] = CL_MEM;
-				return;
-			}
-			if (dwarf_hasattr(&m, DW_AT_bit_size))
-				dw_merge(cls, off + moff, CL_INT);
-			else
-				dw_classify(&mt, off + moff, cls, depth + 1);
-		} while (dwarf_siblingof(&m, &m) == 0);
-		return;
-	case DW_TAG_array_type: {
-		int esz;
-
-		if (!dw_type(t, &mt) || !dw_strip(&mt) ||
-		    (esz = dw_size(&mt)) <= 0)
-			return;
-		for (int o = 0; o + esz <= sz && o < 16; o += esz)
-			dw_classify(&mt, off + (uint64_t)o, cls, depth + 1);
-		return;
-	}
-	default:
-		break;
-	}
-	kind = dw_kind(t);
-	if (kind == SYM_T_FLOAT) {
-		const char *n = dw_name(t);
-
-		/* long double is x87: memory; _Float128, complex double SSE */
-		if (sz > 16 || (n != NULL && strstr(n, "long double") != NULL))
-			dw_merge(cls, off, CL_MEM);
-		for (int o = 0; o < sz && sz <= 16; o += 8)
-			dw_merge(cls, off + (uint64_t)o, CL_SSE);
-	} else {
-		for (int o = 0; o < sz || o == 0; o += 8)
-			dw_merge(cls, off + (uint64_t)o, CL_INT);
-	}
-}
-
-/* T's alignment (stripped): what places it on the stack. */
-static int
-dw_align(Dwarf_Die *t, int depth)
-{
-	Dwarf_Die m, mt;
-	int a = (int)dw_udata(t, DW_AT_alignment, 0), sz;
-
-	if (a > 0 || depth > DW_DEPTH)
-		return a > 0 ? a : 8;
-	switch (dwarf_tag(t)) {
-	case DW_TAG_structure_type:
-	case DW_TAG_class_type:
-	case DW_TAG_union_type:
-		a = 1;
-		if (dwarf_child(t, &m) != 0)
-			return a;
-		do {
-			int ma;
-
-			if ((dwarf_tag(&m) != DW_TAG_member &&
-			    dwarf_tag(&m) != DW_TAG_inheritance) ||
-			    dw_flag(&m, DW_AT_declaration) ||
-			    dw_flag(&m, DW_AT_external) ||
-			    !dw_type(&m, &mt) || !dw_strip(&mt))
-				continue;
-			if ((ma = dw_align(&mt, depth + 1)) > a)
-				a = ma;
-		} while (dwarf_siblingof(&m, &m) == 0);
-		return a;
-	case DW_TAG_array_type:
-		return dw_type(t, &mt) && dw_strip(&mt) ?
-		    dw_align(&mt, depth + 1) : 1;
-	default:
-		sz = dw_size(t);
-		if (dwarf_tag(t) == DW_TAG_base_type &&
-		    dw_udata(t, DW_AT_encoding, 0) == DW_ATE_complex_float)
-			sz /= 2;
-		return sz > 16 ? 16 : sz > 0 ? sz : 1;
-	}
-}
-
-typedef struct dw_abi {
-	int ab_int;		/* integer registers taken */
-	int ab_sse;		/* vector registers taken */
-	int ab_stack;		/* stack words taken */
-} dw_abi_t;
-
-static bool
-dw_intclass(int kind)
-{
-	return kind == SYM_T_INT || kind == SYM_T_UINT || kind == SYM_T_PTR ||
-	    kind == SYM_T_STR || kind == SYM_T_ENUM || kind == SYM_T_BOOL;
-}
-
-/*
- * Is a value of type T (stripped, of SIZE bytes) passed in memory?
- * CLS gets its eightbytes' classes otherwise.
- */
-static bool
-dw_in_memory(Dwarf_Die *t, int size, int cls[2])
-{
-	cls[0] = cls[1] = CL_NONE;
-	if (size > 16)
-		return true;
-	dw_classify(t, 0, cls, 0);
-	return cls[0] == CL_MEM || cls[1] == CL_MEM;
-}
-
-/* Take the registers or stack words of the next parameter: its argN. */
-static int
-dw_assign(dw_abi_t *ab, Dwarf_Die *t, int kind, int size, bool cplus)
-{
-	int cls[2], nint = 0, nsse = 0, arg = -1;
-
-	if (t == NULL || size == 0)
-		return -1;
-	if (kind == SYM_T_STRUCT && dw_byref(t, cplus, 0)) {
-		/* a C++ class with a non-trivial copy: its address */
-		cls[0] = CL_INT;
-		cls[1] = CL_NONE;
-	} else if (dw_in_memory(t, size, cls)) {
-		/* on the stack, at a 16-byte boundary if it needs one */
-		if (dw_align(t, 0) >= 16)
-			ab->ab_stack += ab->ab_stack & 1;
-		ab->ab_stack += (size + 7) / 8;
-		return -1;
-	}
-	for (int i = 0; i < 2; i++) {
-		nint += cls[i] == CL_INT;
-		nsse += cls[i] == CL_SSE;
-	}
-	if (ab->ab_int + nint <= 6 && ab->ab_sse + nsse <= 8) {
-		if (dw_intclass(kind) && nint > 0)
-			arg = ab->ab_int;
-		ab->ab_int += nint;
-		ab->ab_sse += nsse;
-		return arg;
-	}
-	/* not enough registers left: all of it on the stack */
-	if (dw_align(t, 0) >= 16)
-		ab->ab_stack += ab->ab_stack & 1;
-	if (dw_intclass(kind))
-		arg = 6 + ab->ab_stack;
-	ab->ab_stack += (size + 7) / 8 > 0 ? (size + 7) / 8 : 1;
-	return arg;
-}
-
 /* ---- enums ---- */
 
 uint64_t
@@ -980,9 +351,9 @@ dw_signed(Dwarf_Die *t)
 	Dwarf_Die u;
 	Dwarf_Word e;
 
-	if (!dw_type(t, &u) || !dw_strip(&u))
+	if (!sym_dw_type(t, &u) || !sym_dw_strip(&u))
 		return false;
-	e = dw_udata(&u, DW_AT_encoding, 0);
+	e = sym_dw_udata(&u, DW_AT_encoding, 0);
 	return e == DW_ATE_signed || e == DW_ATE_signed_char;
 }
 
@@ -1055,7 +426,7 @@ dw_enum(struct sym_dw *D, Dwarf_Die *t, int size)
 			continue;
 		en->en_v[en->en_n].ev_val = sym_canon(dw_enum_value(&e, sgn,
 		    &neg), size, sgn);
-		en->en_v[en->en_n++].ev_name = dw_strdup(D, dw_name(&e));
+		en->en_v[en->en_n++].ev_name = dw_strdup(D, sym_dw_name(&e));
 	} while (dwarf_siblingof(&e, &e) == 0);
 	return en;
 }
@@ -1081,7 +452,7 @@ sym_enum_format(const void *p, uint64_t val, char *buf, size_t len)
 
 /* Fill P from type T (NULL: none) of a parameter or the return. */
 static int
-dw_param(const dw_ctx_t *c, Dwarf_Die *t, const char *name, sym_param_t *p)
+dw_param(const sym_dwctx_t *c, Dwarf_Die *t, const char *name, sym_param_t *p)
 {
 	char tn[DW_TNAME];
 	Dwarf_Die s;
@@ -1089,12 +460,12 @@ dw_param(const dw_ctx_t *c, Dwarf_Die *t, const char *name, sym_param_t *p)
 
 	if (has) {
 		s = *t;
-		has = dw_strip(&s);
+		has = sym_dw_strip(&s);
 	}
-	dw_tname(c, t, tn, sizeof (tn), 0);
+	sym_dw_tname(c, t, tn, sizeof (tn), 0);
 	memset(p, 0, sizeof (*p));
-	p->pa_kind = dw_kind(has ? &s : NULL);
-	p->pa_size = has ? dw_size(&s) : 0;
+	p->pa_kind = sym_dw_kind(has ? &s : NULL);
+	p->pa_size = has ? sym_dw_size(&s) : 0;
 	p->pa_arg = -1;
 	if ((p->pa_type = dw_strdup(c->c_D, tn)) == NULL ||
 	    (name != NULL && (p->pa_name = dw_strdup(c->c_D, name)) == NULL))
@@ -1130,14 +501,14 @@ dw_param_owner(Dwarf_Die *fn, Dwarf_Die *owner)
 static int
 dw_describe(struct sym_dw *D, Dwarf_Die *fn, sym_fn_t *out)
 {
-	dw_ctx_t c = { D, false };
+	sym_dwctx_t c = { D, false };
 	Dwarf_Die cu, owner, p, t, s;
 	sym_param_t *v;
-	dw_abi_t ab = { 0, 0, 0 };
+	sym_dwabi_t ab = { 0, 0, 0 };
 	int n = 0, lang, rv, cls[2];
 
 	memset(out, 0, sizeof (*out));
-	out->fn_name = dw_strdup(D, dw_name(fn));
+	out->fn_name = dw_strdup(D, sym_dw_name(fn));
 	(void) dwarf_lowpc(fn, &out->fn_low);
 	if (dwarf_diecu(fn, &cu, NULL, NULL) != NULL) {
 		lang = dwarf_srclang(&cu);
@@ -1152,16 +523,16 @@ dw_describe(struct sym_dw *D, Dwarf_Die *fn, sym_fn_t *out)
 			return 0;
 		}
 	}
-	if ((rv = dw_param(&c, dw_type(fn, &t) ? &t : NULL, NULL,
+	if ((rv = dw_param(&c, sym_dw_type(fn, &t) ? &t : NULL, NULL,
 	    &out->fn_ret)) != 0)
 		return rv;
 	/* a result returned in memory: its address comes in rdi */
 	s = t;
-	if (out->fn_ret.pa_kind == SYM_T_STRUCT && dw_strip(&s) &&
-	    (dw_byref(&s, c.c_cplus, 0) ||
-	    dw_in_memory(&s, out->fn_ret.pa_size, cls)))
+	if (out->fn_ret.pa_kind == SYM_T_STRUCT && sym_dw_strip(&s) &&
+	    (sym_dw_byref(&s, c.c_cplus, 0) ||
+	    sym_dw_in_memory(&s, out->fn_ret.pa_size, cls)))
 		ab.ab_int = 1;
-	else if (dw_intclass(out->fn_ret.pa_kind))
+	else if (sym_dw_intclass(out->fn_ret.pa_kind))
 		out->fn_ret.pa_arg = 1;
 
 	dw_param_owner(fn, &owner);
@@ -1183,12 +554,12 @@ dw_describe(struct sym_dw *D, Dwarf_Die *fn, sym_fn_t *out)
 		if (dwarf_tag(&p) != DW_TAG_formal_parameter ||
 		    out->fn_nparams == n)
 			continue;
-		bool has = dw_type(&p, &t);
-		if ((rv = dw_param(&c, has ? &t : NULL, dw_name(&p), q)) != 0)
+		bool has = sym_dw_type(&p, &t);
+		if ((rv = dw_param(&c, has ? &t : NULL, sym_dw_name(&p), q)) != 0)
 			return rv;
 		s = t;
-		if (has && dw_strip(&s))
-			q->pa_arg = dw_assign(&ab, &s, q->pa_kind, q->pa_size,
+		if (has && sym_dw_strip(&s))
+			q->pa_arg = sym_dw_assign(&ab, &s, q->pa_kind, q->pa_size,
 			    c.c_cplus);
 		out->fn_nparams++;
 	} while (dwarf_siblingof(&p, &p) == 0);
