@@ -124,6 +124,20 @@ TEST(params_stack_and_sret)
 	CHECK_PARAM(&p[1], "name", "const char *", DTPROC_T_STR, 8, 2);
 	CHECK_PARAM(&ret, NULL, "struct big", DTPROC_T_STRUCT, 24, -1);
 
+	/* aggregates by eightbyte: doubles in xmm, a long beside a double in
+	   an integer register */
+	params_ok(dtp, pr, "a.out`argsv_sse", p, 12, &ret, 4);
+	CHECK_PARAM(&p[0], "v", "struct vec", DTPROC_T_STRUCT, 16, -1);
+	CHECK_PARAM(&p[1], "a", "long", DTPROC_T_INT, 8, 0);
+	CHECK_PARAM(&p[2], "m", "struct mix", DTPROC_T_STRUCT, 16, -1);
+	CHECK_PARAM(&p[3], "b", "long", DTPROC_T_INT, 8, 2);
+	/* two registers needed, one left: the struct on the stack, the next
+	   long in the register */
+	params_ok(dtp, pr, "a.out`argsv_spill", p, 12, &ret, 7);
+	CHECK_PARAM(&p[4], "e", "long", DTPROC_T_INT, 8, 4);
+	CHECK_PARAM(&p[5], "t", "struct two", DTPROC_T_STRUCT, 16, -1);
+	CHECK_PARAM(&p[6], "f", "long", DTPROC_T_INT, 8, 5);
+
 	params_ok(dtp, pr, "a.out`argsv_void", p, 12, &ret, 0);
 	CHECK_PARAM(&ret, NULL, "void", DTPROC_T_VOID, 0, -1);
 	/* any address inside the function names it */

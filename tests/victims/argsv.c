@@ -8,6 +8,8 @@
  *	    d=<double> pt=<x>,<y>
  *	many a=<a> g=<g> bg=<x> h=<h>
  *	sret x=<x> name=<ptr>
+ *	sse a=<a> b=<b>
+ *	spill f=<f>
  *	strs long=<ptr> exact=<ptr> bad=<ptr> ustr=<ptr>
  *	(go line), exits 0.
  *
@@ -31,6 +33,19 @@ struct point {
 
 struct big {		/* 24 bytes: passed in memory */
 	long x, y, z;
+};
+
+struct vec {		/* SSE, SSE: two xmm registers */
+	double x, y;
+};
+
+struct mix {		/* SSE, INTEGER: an xmm and an integer register */
+	double d;
+	long l;
+};
+
+struct two {		/* INTEGER, INTEGER */
+	long a, b;
 };
 
 int argsv_global;
@@ -71,6 +86,22 @@ argsv_sret(int x, const char *name)
 	return r;
 }
 
+__attribute__((noinline)) long
+argsv_sse(struct vec v, long a, struct mix m, long b)
+{
+	printf("sse a=%ld b=%ld\n", a, b);
+	return (long)(v.x + v.y + m.d) + a + m.l + b;
+}
+
+/* t needs two registers when one is left: all of it on the stack, and f
+   takes the register */
+__attribute__((noinline)) long
+argsv_spill(long a, long b, long c, long d, long e, struct two t, long f)
+{
+	printf("spill f=%ld\n", f);
+	return a + b + c + d + e + t.a + t.b + f;
+}
+
 __attribute__((noinline)) void
 argsv_void(void)
 {
@@ -82,6 +113,9 @@ main(void)
 {
 	struct point pt = { 3, -4 };
 	struct big bg = { 7, 8, 9 };
+	struct vec vc = { 1.5, 2.5 };
+	struct mix mx = { 0.5, 12 };
+	struct two tw = { 13, 14 };
 	void *bad;
 
 	v_init();
@@ -93,6 +127,8 @@ main(void)
 	    &argsv_global);
 	(void) argsv_many(1, 2, 3, 4, 5, 6, 7, bg, 65535);
 	(void) argsv_sret(11, "eleven");
+	(void) argsv_sse(vc, 10, mx, 11);
+	(void) argsv_spill(1, 2, 3, 4, 5, tw, 6);
 	argsv_void();
 	printf("strs long=%p exact=%p bad=%p ustr=%p\n", (const void *)long_str,
 	    (const void *)exact_str, bad, (const void *)ustr);
