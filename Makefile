@@ -121,6 +121,9 @@ $(CTL_TESTS): HARNESS_OBJ += $(CTLSUP_OBJ)
 CLIPARSE_OBJS := $(BUILD)/obj/cli/desc.o $(BUILD)/obj/cli/where.o
 $(BUILD)/tests/core/cliparse: $(CLIPARSE_OBJS)
 $(BUILD)/tests/core/cliparse: HARNESS_OBJ += $(CLIPARSE_OBJS)
+# params (dtproc_fn_params) drives its victim through the public API too.
+$(BUILD)/tests/core/params: $(CTLSUP_OBJ)
+$(BUILD)/tests/core/params: HARNESS_OBJ += $(CTLSUP_OBJ)
 
 SO_REAL  := libdtproc.so.$(VERSION)
 SO_NAME  := libdtproc.so.$(VERSION_MAJOR)

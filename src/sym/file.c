@@ -503,9 +503,13 @@ sym_file_index(sym_file_t *F)
 	return 0;
 }
 
-/* Open a separate debug file for F: by build-id, then .gnu_debuglink. */
-static int
-sym_open_debug(Elf *elf, sym_file_t *F, const char *path)
+/*
+ * Open a separate debug file for F: by build-id, then .gnu_debuglink
+ * (beside PATH, in its .debug/, under /usr/lib/debug).  Also params.c's,
+ * for the DWARF.
+ */
+int
+sym_file_debug_open(Elf *elf, const sym_file_t *F, const char *path)
 {
 	char dpath[4096];
 	Elf_Scn *scn;
@@ -566,7 +570,7 @@ sym_load(sym_file_t *F, int fd, const char *path)
 	if ((scn = sym_find_section(elf, SHT_SYMTAB, NULL)) != NULL) {
 		rv = sym_add_table(elf, scn, F);
 		F->sf_source = "symtab";
-	} else if ((dfd = sym_open_debug(elf, F, path)) >= 0 &&
+	} else if ((dfd = sym_file_debug_open(elf, F, path)) >= 0 &&
 	    (delf = elf_begin(dfd, ELF_C_READ_MMAP, NULL)) != NULL &&
 	    (scn = sym_find_section(delf, SHT_SYMTAB, NULL)) != NULL) {
 		rv = sym_add_table(delf, scn, F);
@@ -670,6 +674,7 @@ sym_file_free(sym_file_t *F)
 {
 	if (F == NULL)
 		return;
+	sym_dw_free(F->sf_dw);
 	void *bufs[] = { F->sf_syms, F->sf_strs, F->sf_hash, F->sf_irel, F };
 	for (size_t i = 0; i < sizeof (bufs) / sizeof (bufs[0]); i++)
 		free(bufs[i]);

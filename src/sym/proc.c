@@ -339,7 +339,7 @@ sym_proc_set_objects(sym_proc_t *S, const sym_objdesc_t *objs, size_t n)
 }
 
 /* Attach the table; 0 or -errno.  Sets the bias of a maps-only object. */
-static int
+int
 sym_obj_load(sym_proc_t *S, sym_obj_t *o)
 {
 	int err = 0;
@@ -419,8 +419,9 @@ sym_ifunc_chosen(sym_proc_t *S, const sym_obj_t *o, const sym_entry_t *e,
 	return 0;
 }
 
-int
-sym_lookup_addr(sym_proc_t *S, uintptr_t addr, sym_info_t *si)
+/* The object whose mappings hold ADDR, or NULL. */
+sym_obj_t *
+sym_obj_at(sym_proc_t *S, uintptr_t addr)
 {
 	size_t lo = 0, hi = S->sp_nobj;
 
@@ -432,20 +433,24 @@ sym_lookup_addr(sym_proc_t *S, uintptr_t addr, sym_info_t *si)
 		else
 			hi = mid;
 	}
-	if (lo > 0) {
-		sym_obj_t *o = &S->sp_obj[S->sp_byaddr[lo - 1]];
+	if (lo == 0 || addr >= S->sp_obj[S->sp_byaddr[lo - 1]].so_end)
+		return NULL;
+	return &S->sp_obj[S->sp_byaddr[lo - 1]];
+}
 
-		if (addr < o->so_end) {
-			const sym_entry_t *e = NULL;
+int
+sym_lookup_addr(sym_proc_t *S, uintptr_t addr, sym_info_t *si)
+{
+	sym_obj_t *o = sym_obj_at(S, addr);
 
-			if (sym_obj_load(S, o) == 0)
-				e = sym_file_by_addr(o->so_file,
-				    addr - o->so_bias);
-			sym_fill(si, o, o->so_file, e);
-			si->sy_offset = addr - (e != NULL ? si->sy_addr :
-			    o->so_bias);
-			return 0;
-		}
+	if (o != NULL) {
+		const sym_entry_t *e = NULL;
+
+		if (sym_obj_load(S, o) == 0)
+			e = sym_file_by_addr(o->so_file, addr - o->so_bias);
+		sym_fill(si, o, o->so_file, e);
+		si->sy_offset = addr - (e != NULL ? si->sy_addr : o->so_bias);
+		return 0;
 	}
 	for (size_t i = 0; i < S->sp_nreg; i++) {
 		sym_region_t *r = &S->sp_reg[i];

@@ -138,4 +138,63 @@ int sym_object(sym_proc_t *S, size_t i, sym_objinfo_t *oi);
 size_t sym_cache_files(void);
 size_t sym_cache_loads(void);
 
+/*
+ * ---- A function's parameters from DWARF (params.c) ----
+ *
+ * The DW_TAG_subprogram covering an address (its concrete, out-of-line
+ * instance; names and types through abstract_origin and specification),
+ * from the object's own .debug_info or a debug file found by build-id or
+ * .gnu_debuglink.  Each parameter's argN is where System V puts it: six
+ * integer registers, then the stack (argN 6 + the stack word), floats in
+ * SSE registers (-1), aggregates classified by eightbyte (-1, their slots
+ * skipped).  Descriptions are kept with the object's table (sym_file_t),
+ * shared like it, and stay valid as long as it does: as a sym_info_t's
+ * strings.  Any thread; the per-object state has its own lock.
+ */
+#define SYM_T_UNKNOWN	0	/* the same values as dtproc.h's DTPROC_T_* */
+#define SYM_T_VOID	1
+#define SYM_T_INT	2
+#define SYM_T_UINT	3
+#define SYM_T_PTR	4
+#define SYM_T_STR	5
+#define SYM_T_ENUM	6
+#define SYM_T_BOOL	7
+#define SYM_T_FLOAT	8
+#define SYM_T_STRUCT	9
+
+typedef struct sym_param {
+	const char *pa_name;	/* NULL if unnamed */
+	const char *pa_type;	/* as written: "const char *", "size_t" */
+	int pa_kind;		/* SYM_T_* */
+	int pa_size;		/* bytes */
+	int pa_arg;		/* argN, or -1 (float, aggregate, void); for
+				   the return value 1 (DTrace's arg1 at a
+				   return probe) when it is in rax */
+	const void *pa_enum;	/* SYM_T_ENUM: its enumerators, for
+				   sym_enum_format */
+} sym_param_t;
+
+typedef struct sym_fn {
+	const char *fn_name;	/* the subprogram's name, or NULL */
+	uint64_t fn_low;	/* its entry, unrelocated */
+	int fn_nparams;
+	const sym_param_t *fn_params;
+	sym_param_t fn_ret;	/* pa_kind SYM_T_VOID for none */
+	int fn_variadic;	/* ends in "..." */
+	const char *fn_none;	/* why it cannot be described (assembly),
+				   or NULL */
+} sym_fn_t;
+
+/*
+ * The function covering ADDR in S: 0 and *FNP, or -ENOENT (no object
+ * there, no DWARF for it, no subprogram covers ADDR, a compiler clone
+ * whose parameters are not the declared ones, an assembly function) with
+ * the reason as the calling thread's last error.
+ */
+int sym_fn_params(sym_proc_t *S, uintptr_t addr, const sym_fn_t **fnp);
+/* VAL (a register's 64 bits) cut to SIZE bytes, sign-extended if SGN. */
+uint64_t sym_canon(uint64_t val, int size, int sgn);
+/* An enum parameter's value by its enumerator's name, else the number. */
+int sym_enum_format(const void *en, uint64_t val, char *buf, size_t len);
+
 #endif /* DTPROC_SYM_H */

@@ -51,6 +51,8 @@ struct sym_file {
 	sym_irel_t *sf_irel;	/* sorted by ir_resolver */
 	size_t sf_nirel;
 	struct sym_file *sf_next; /* cache list */
+	struct sym_dw *sf_dw;	/* its DWARF, opened at the first
+				   sym_fn_params (params.c), or NULL */
 };
 
 /* One object mapped in a process. */
@@ -103,5 +105,11 @@ int sym_file_index(sym_file_t *F);
 int sym_mem_read(pid_t pid, uintptr_t addr, void *buf, size_t len);
 sym_file_t *sym_file_from_memory(pid_t pid, uintptr_t bias, uintptr_t dyn,
     int *errp);
+struct Elf;
+int sym_file_debug_open(struct Elf *elf, const sym_file_t *F,
+    const char *path);
+sym_obj_t *sym_obj_at(sym_proc_t *S, uintptr_t addr);
+int sym_obj_load(sym_proc_t *S, sym_obj_t *o);
+void sym_dw_free(struct sym_dw *D);
 
 #endif /* DTPROC_SYM_IMPL_H */
