@@ -114,7 +114,7 @@ HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)
 CTLSUP_OBJ  := $(BUILD)/obj/tests/core/ctlsupport.o
 CORE_SRCS   := $(filter-out $(HARNESS_SRC) tests/core/ctlsupport.c,$(sort $(wildcard tests/core/*.c)))
 CORE_TESTS  := $(CORE_SRCS:%.c=$(BUILD)/%)
-CTL_TESTS   := $(filter $(BUILD)/tests/core/ctl_%,$(CORE_TESTS))
+CTL_TESTS   := $(filter $(BUILD)/tests/core/ctl_% $(BUILD)/tests/core/fprobe,$(CORE_TESTS))
 $(CTL_TESTS): $(CTLSUP_OBJ)
 $(CTL_TESTS): HARNESS_OBJ += $(CTLSUP_OBJ)
 
