@@ -13,6 +13,8 @@
  */
 #include "ctlsupport.h"
 
+#include <limits.h>
+
 #define REC_MAX	4096
 
 struct rec {
@@ -514,5 +516,52 @@ TEST(fprobe_offsets)
 	ask(&v, "o 1\n", "small ", line, sizeof (line));
 	CHECK_EQ_INT(r->r_n, 7);
 	CHECK_EQ_INT(r->r_hit[6].dh_pc, fn + 11);
+	quit_dead(dtp, pr, &v, &ns);
+}
+
+/* The dlopen'd libfpcall.so, made absolute. */
+static const char *
+libfpcall_path(void)
+{
+	static char buf[PATH_MAX];
+	const char *b = getenv("DTPROC_BUILD");
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof (p), "%s/tests/libs/libfpcall.so",
+	    b != NULL && b[0] != 0 ? b : "build");
+	if (realpath(p, buf) == NULL)
+		FAIL("%s: %s", p, strerror(errno));
+	return buf;
+}
+
+/* A library whose code a pending call would return to is closed. */
+TEST(fprobe_dlclose_pending)
+{
+	CTL_LOCALS;
+	struct rec *r = rec_new();
+	uintptr_t cb, target;
+	dtproc_fprobe_info_t fi;
+	char cmd[PATH_MAX + 8];
+
+	pr = fprobev(dtp, &v);
+	cb = probe(dtp, pr, "fp_cbjump", DTPROC_FP_ENTRY | DTPROC_FP_RETURN,
+	    r);
+	target = probe(dtp, pr, "fp_target", DTPROC_FP_RETURN, r);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	snprintf(cmd, sizeof (cmd), "d %s\n", libfpcall_path());
+	ask(&v, cmd, "dlclosed ", line, sizeof (line));
+	CHECK_EQ_INT(line_field(line, "r"), 16);
+	fi = finfo(dtp, pr, cb, 0, DTPROC_FP_RETURN);
+	CHECK_EQ_INT(fi.dfi_hits, 0);
+	CHECK_EQ_INT(fi.dfi_unwound, 1);
+	CHECK_EQ_INT(finfo(dtp, pr, cb, 0, DTPROC_FP_ENTRY).dfi_hits, 1);
+	fi = finfo(dtp, pr, target, 0, DTPROC_FP_RETURN);
+	CHECK_EQ_INT(fi.dfi_hits, 1);
+	CHECK_EQ_INT(fi.dfi_unwound, 0);
+	/* the library again, at the same place or another: all right */
+	ask(&v, cmd, "dlclosed ", line, sizeof (line));
+	CHECK_EQ_INT(finfo(dtp, pr, cb, 0, DTPROC_FP_RETURN).dfi_unwound, 2);
+	CHECK_EQ_INT(finfo(dtp, pr, target, 0, DTPROC_FP_RETURN).dfi_hits, 2);
 	quit_dead(dtp, pr, &v, &ns);
 }

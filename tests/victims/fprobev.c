@@ -24,12 +24,16 @@
  *	v		fp_vfork vforks; the child calls fp_target(1) and
  *			_exits 9: vforked st=<wait status>
  *	o X		fp_small(X) = (X + 1)^2: small r=<r>
+ *	d LIB		dlopen(LIB); its fpc_call calls fp_cbjump, which
+ *			longjmps out; LIB is closed with that call
+ *			pending, then fp_target(5): dlclosed r=16
  *	e N		fp_exit(N): exit(N) from inside
  *	q		bye; exits 0 (EOF as well)
  * fp_target(x) = 3x + 1.
  */
 #include "victim.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -79,6 +83,12 @@ fp_jumper(void)
 {
 	fp_jump(1);
 	abort();
+}
+
+NOINL int
+fp_cbjump(int x)
+{
+	longjmp(fp_jb, x);
 }
 
 /* fp_leaf(x) = 2x; fp_tail jumps to it, its return is fp_leaf's. */
@@ -326,6 +336,18 @@ main(void)
 			printf("vforked st=%d\n", st);
 		} else if (line[0] == 'o' && line[1] == ' ') {
 			printf("small r=%ld\n", fp_small(atol(line + 2)));
+		} else if (line[0] == 'd' && line[1] == ' ') {
+			void *h = dlopen(line + 2, RTLD_NOW);
+			int (*call)(int (*)(int), int);
+
+			if (h == NULL || (call = (int (*)(int (*)(int), int))
+			    dlsym(h, "fpc_call")) == NULL)
+				v_die("dlopen");
+			if (setjmp(fp_jb) == 0)
+				(void) call(fp_cbjump, 2);
+			if (dlclose(h) != 0)
+				v_die("dlclose");
+			printf("dlclosed r=%ld\n", fp_target(5));
 		} else if (line[0] == 'e' && line[1] == ' ') {
 			fp_exit(atoi(line + 2));
 		} else if (strcmp(line, "q") == 0) {
