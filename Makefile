@@ -32,9 +32,9 @@ INSTALL ?= install
 OBJCOPY ?= objcopy
 
 # Libraries libdtproc needs; later -lelf -ldw -lZydis join here.  Also the
-# Libs.private line of dtproc.pc.  libstdc++ (by soname: the runtime
-# package suffices) for __cxa_demangle, the unwinder's C++ names.
-DEP_LIBS := -lelf -ldw -lZydis -l:libstdc++.so.6 -lpthread
+# Libs.private line of dtproc.pc.  libiberty (a static archive built
+# -fPIC, hidden by the version script) demangles C++ and Rust names.
+DEP_LIBS := -lelf -ldw -lZydis -liberty -lpthread
 
 # ---------------------------------------------------------------- flags
 
@@ -70,6 +70,9 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 VICTIM_SRCS := $(sort $(wildcard tests/victims/*.c))
 VICTIMS     := $(VICTIM_SRCS:%.c=$(BUILD)/%)
+# C++ victims (demangling): tests/victims/NAME.cc, built by g++
+CXX_VICTIM_SRCS := $(sort $(wildcard tests/victims/*.cc))
+VICTIMS     += $(CXX_VICTIM_SRCS:%.cc=$(BUILD)/%)
 
 # Test libraries: tests/libs/NAME.c -> $(BUILD)/tests/libs/libNAME.so, for
 # victims to link (VICTIM_LIBS_<victim>) or dlopen.
@@ -248,6 +251,11 @@ $(BUILD)/tests/victims/%: tests/victims/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(VICTIM_CFLAGS) $(VICTIM_FLAGS_$*) $(DEPFLAGS) -MF $@.d \
 		-o $@ $< $(VICTIM_LDLIBS_$*) -ldl
+
+$(BUILD)/tests/victims/%: tests/victims/%.cc $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(WARNFLAGS) -O0 -g -fPIE -pie $(DEPFLAGS) \
+		-MF $@.d -o $@ $<
 
 # A victim linked against test libraries needs them built first.
 $(foreach v,$(patsubst tests/victims/%.c,%,$(VICTIM_SRCS)),$(if \

@@ -15,7 +15,11 @@
 /* How a subcommand was told what to run or grab. */
 typedef struct cli_target {
 	char **ct_argv;		/* -c words or the words after --; or NULL */
-	pid_t ct_pid;		/* -p PID, or 0 */
+	pid_t ct_pid;		/* -p PID, or 0 (the first of ct_pids) */
+	pid_t *ct_pids;		/* every -p, in order, duplicates dropped */
+	int ct_npids;
+	bool ct_multi;		/* set before parsing: -p may repeat and
+				   take comma lists (trace) */
 	char **ct_words;	/* storage of split -c words, to free */
 	const char *ct_cmd;	/* -c CMD as given, or NULL */
 	int ct_stop;		/* -s WHEN: DTPROC_STOP_*; preset default */

@@ -257,8 +257,9 @@ trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid, trace_site_t *s)
 	for (int i = 0; i < n; i++) {
 		char name[512];
 
-		if (dtproc_frame_name(tr->tr_dtp, pr, tr->tr_pcs[i], i > 0,
-		    name, sizeof (name)) < 0)
+		if (dtproc_frame_name(tr->tr_dtp, pr, tr->tr_pcs[i],
+		    (i > 0 ? DTPROC_FRAME_CALLER : 0) | (tr->tr_mangled ?
+		    DTPROC_FRAME_MANGLED : 0), name, sizeof (name)) < 0)
 			snprintf(name, sizeof (name), "%#lx",
 			    (unsigned long)tr->tr_pcs[i]);
 		k->tk_names[i] = strdup(name);
@@ -392,14 +393,18 @@ trace_site_add(trace_arm_t *ta, const dtproc_sym_t *sym, int kind,
 	s->ts_tr = tr;
 	s->ts_obj = strdup(sym->ds_object != NULL ? sym->ds_object : "?");
 	s->ts_path = strdup(sym->ds_path != NULL ? sym->ds_path : "");
-	/* printed without its version unless it is not the default */
-	if (sym->ds_name == NULL)
+	/* printed without its version unless it is not the default;
+	 * demangled unless --mangled */
+	const char *fn = sym->ds_demangled != NULL && !tr->tr_mangled ?
+	    sym->ds_demangled : sym->ds_name;
+	if (fn == NULL)
 		s->ts_func = strdup("?");
 	else if ((sym->ds_flags & DTPROC_SYM_COMPAT) && sym->ds_version != NULL)
-		s->ts_func = trace_fmt("%.*s@%s", (int)strcspn(sym->ds_name,
-		    "@"), sym->ds_name, sym->ds_version);
+		s->ts_func = trace_fmt("%.*s@%s", (int)strcspn(fn, "@"), fn,
+		    sym->ds_version);
 	else
-		s->ts_func = strndup(sym->ds_name, strcspn(sym->ds_name, "@"));
+		s->ts_func = strndup(fn, fn == sym->ds_demangled ? strlen(fn) :
+		    strcspn(fn, "@"));
 	s->ts_lmid = sym->ds_lmid;
 	s->ts_off = sym->ds_addr - sym->ds_bias;
 	if ((sym->ds_flags & DTPROC_SYM_IFUNC) && sym->ds_impl != NULL &&
@@ -526,10 +531,10 @@ trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 static int
 trace_dlact(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 {
-	trace_t *tr = arg;
+	trace_t *tr = trace_proc_of(arg, pr);
 
 	(void) dtp;
-	if (tr->tr_live)
+	if (tr != NULL && tr->tr_live)
 		trace_arm_all(tr, pr);
 	return 0;
 }
@@ -630,11 +635,13 @@ static void
 trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
     void *arg)
 {
-	trace_t *tr = arg;
+	trace_t *tr = trace_proc_of(arg, pr);
 
 	(void) dtp;
 	if (ev->de_kind == DTPROC_EV_EXEC)
 		cli_session_setid(ev->de_path);
+	if (tr == NULL)
+		return;
 	/* before the -s stop nothing is armed: that is where tracing starts */
 	if (!tr->tr_live && ev->de_kind != DTPROC_EV_EXIT &&
 	    ev->de_kind != DTPROC_EV_LOST)
@@ -713,6 +720,10 @@ trace_check_pid(const trace_t *tr, pid_t pid)
 	return 0;
 }
 
+/* Long options without a letter (above any character getopt returns). */
+#define TRACE_OPT_MANGLED	0x1101
+#define TRACE_OPT_ELF		0x1102
+
 static int
 trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
     double *secs)
@@ -725,6 +736,9 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 		{ "interval", required_argument, NULL, 'I' },
 		{ "stop-probes", no_argument, NULL, 'S' },
 		{ "where", required_argument, NULL, 'W' },
+		{ "mangled", no_argument, NULL, TRACE_OPT_MANGLED },
+		{ "elf", required_argument, NULL, TRACE_OPT_ELF },
+		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -733,7 +747,7 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	long d;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:Ulh", opts, NULL))
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:UlZh", opts, NULL))
 	    != -1) {
 		if ((rv = cli_target_opt(t, "trace", trace_usage, c, optarg)) ==
 		    0)
@@ -754,6 +768,15 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 			break;
 		case 'l':
 			tr->tr_list = 1;
+			break;
+		case 'Z':
+			tr->tr_zmatch = 1;
+			break;
+		case TRACE_OPT_MANGLED:
+			tr->tr_mangled = 1;
+			break;
+		case TRACE_OPT_ELF:
+			tr->tr_elf = optarg;
 			break;
 		case 'S':
 			tr->tr_stopprobes = 1;
@@ -808,8 +831,8 @@ trace_noop(void *p)
 	(void) p;
 }
 
-static void
-trace_free(trace_t *tr)
+void
+trace_sites_free(trace_t *tr)
 {
 	tdestroy(tr->tr_armed, trace_noop);	/* the sites are on tr_all */
 	tr->tr_armed = NULL;
@@ -819,6 +842,13 @@ trace_free(trace_t *tr)
 		tr->tr_all = s->ts_all;
 		trace_site_free(s);
 	}
+}
+
+static void
+trace_free(trace_t *tr)
+{
+	trace_proc_free_all(tr);
+	trace_sites_free(tr);
 	for (int i = 0; i < tr->tr_nprobes; i++)
 		desc_free(&tr->tr_probes[i].tp_desc);
 	free(tr->tr_probes);
@@ -827,21 +857,86 @@ trace_free(trace_t *tr)
 	free(tr->tr_key);
 }
 
-/* A probe found bad once armed: the process let go, the status. */
-static int
-trace_start_bad(trace_t *tr, const cli_target_t *t)
+/* Every process of the run released (QUIT: why it ends early). */
+static void
+trace_release_all(trace_t *tr, int quit)
 {
-	cli_session_release(&tr->tr_sess, 0);
-	cli_session_close(&tr->tr_sess);
-	return cli_target_status(t, CLI_EXIT_USAGE);
+	for (trace_t *p = tr; p != NULL; p = p->tr_next)
+		cli_session_release(&p->tr_sess, quit);
 }
 
-/* Set up and start: -1 with the process resting armed, or the status. */
+/* A probe found bad once armed: every process let go, the status. */
+static int
+trace_start_bad(trace_t *tr, const cli_target_t *t, int class)
+{
+	trace_release_all(tr, 0);
+	cli_session_close(&tr->tr_sess);
+	return cli_target_status(t, class);
+}
+
+/*
+ * The other -p targets, grabbed while the first rests: each rests at its
+ * grab in turn.  One that cannot be grabbed ends the run before anything
+ * is armed: the others are let go untouched.  0, or the status.
+ */
+static int
+trace_grab_more(trace_t *tr, const cli_target_t *t)
+{
+	for (int i = 1; i < t->ct_npids; i++) {
+		dtproc_proc_t *pr = dtproc_grab(tr->tr_dtp, t->ct_pids[i], 0);
+
+		if (pr == NULL) {
+			fprintf(stderr, "%s: %s\n", cli_progname,
+			    dtproc_errmsg(tr->tr_dtp));
+			return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+		}
+		if (trace_proc_new(tr, pr) == NULL) {
+			dtproc_release(tr->tr_dtp, pr);
+			fprintf(stderr, "%s: trace: cannot set up: out of "
+			    "memory\n", cli_progname);
+			return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Strict matching, as dtrace's: a probe that matches nothing in a process
+ * at the chosen stop is an error naming it, before the program goes on
+ * (a typo would look like "never called"); with -Z (DTrace's flag) a
+ * warning, for probes of objects loaded later.  True when the run ends.
+ */
+static bool
+trace_unmatched(trace_t *tr)
+{
+	bool bad = false;
+
+	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
+		for (int i = 0; i < p->tr_nprobes; i++) {
+			if (p->tr_probes[i].tp_matched != 0)
+				continue;
+			if (tr->tr_zmatch) {
+				fprintf(stderr, "%s: warning: probe '%s' matches "
+				    "no function in pid %d yet\n", cli_progname,
+				    p->tr_probes[i].tp_spec, (int)p->tr_pid);
+				continue;
+			}
+			if (!bad)
+				fprintf(stderr, "%s: trace: probe '%s' matches "
+				    "no function in pid %d (-Z allows it)\n",
+				    cli_progname, p->tr_probes[i].tp_spec,
+				    (int)p->tr_pid);
+			bad = true;
+		}
+	}
+	return bad;
+}
+
+/* Set up and start: -1 with every process resting armed, or the status. */
 static int
 trace_start(trace_t *tr, const cli_target_t *t)
 {
 	cli_session_t *s = &tr->tr_sess;
-	dtproc_proc_t *pr;
 	int rv;
 
 	if ((tr->tr_pcs = calloc(DTPROC_STACK_MAX, sizeof (uintptr_t))) ==
@@ -859,29 +954,34 @@ trace_start(trace_t *tr, const cli_target_t *t)
 		cli_session_close(s);
 		return rv;
 	}
-	pr = s->cs_proc;
+	trace_proc_init(tr, s->cs_proc);
+	if ((rv = trace_grab_more(tr, t)) != 0)
+		return rv;
 	if (trace_check_pid(tr, s->cs_pid) != 0)
-		return trace_start_bad(tr, t);
+		return trace_start_bad(tr, t, CLI_EXIT_USAGE);
 
-	/* it rests at the rendezvous: arm what is there */
-	dtproc_lock(tr->tr_dtp, pr);
-	trace_arm_all(tr, pr);
-	tr->tr_live = true;
-	dtproc_unlock(tr->tr_dtp, pr);
-	if (tr->tr_bad_spec != NULL) {
-		fprintf(stderr, "%s: trace: bad probe '%s': %s\n", cli_progname,
-		    tr->tr_bad_spec, tr->tr_bad_msg);
-		return trace_start_bad(tr, t);
+	/* each rests at its rendezvous: arm what is there */
+	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
+		dtproc_proc_t *pr = p->tr_sess.cs_proc;
+
+		dtproc_lock(tr->tr_dtp, pr);
+		trace_arm_all(p, pr);
+		p->tr_live = true;
+		dtproc_unlock(tr->tr_dtp, pr);
+		if (p->tr_bad_spec != NULL) {
+			fprintf(stderr, "%s: trace: bad probe '%s': %s\n",
+			    cli_progname, p->tr_bad_spec, p->tr_bad_msg);
+			return trace_start_bad(tr, t, CLI_EXIT_USAGE);
+		}
 	}
-	for (int i = 0; i < tr->tr_nprobes; i++)
-		if (tr->tr_probes[i].tp_matched == 0)
-			fprintf(stderr, "%s: warning: probe '%s' matches no "
-			    "function in pid %d yet\n", cli_progname,
-			    tr->tr_probes[i].tp_spec, (int)s->cs_pid);
-	if (tr->tr_failed > 0)
-		fprintf(stderr, "%s: warning: %u function%s could not be "
-		    "probed, the first %s\n", cli_progname, tr->tr_failed,
-		    tr->tr_failed > 1 ? "s" : "", tr->tr_fail_msg);
+	if (trace_unmatched(tr))
+		return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+	for (trace_t *p = tr; p != NULL; p = p->tr_next)
+		if (p->tr_failed > 0)
+			fprintf(stderr, "%s: warning: pid %d: %u function%s "
+			    "could not be probed, the first %s\n", cli_progname,
+			    (int)p->tr_pid, p->tr_failed, p->tr_failed > 1 ?
+			    "s" : "", p->tr_fail_msg);
 	return -1;
 }
 
@@ -890,24 +990,38 @@ trace_start(trace_t *tr, const cli_target_t *t)
  * each --interval on the way.  SECS: -d, or < 0.
  */
 static int
+trace_wait_all(trace_t *tr, double secs)
+{
+	double end = cli_elapsed() + secs;
+	int quit;
+
+	/* a death ends the wait: the run ends with the last process */
+	while ((quit = cli_session_wait(&tr->tr_sess, secs < 0 ? -1 :
+	    end > cli_elapsed() ? end - cli_elapsed() : 0)) == 0 &&
+	    trace_proc_alive(tr))
+		;
+	return quit;
+}
+
+static int
 trace_wait(trace_t *tr, double secs)
 {
-	cli_session_t *s = &tr->tr_sess;
 	double next = tr->tr_interval, left;
 	int quit;
 
 	if (tr->tr_interval <= 0)
-		return cli_session_wait(s, secs);
+		return trace_wait_all(tr, secs);
 	for (;;) {
 		left = next - cli_elapsed();
 		if (secs >= 0 && secs - cli_elapsed() < left)
 			left = secs - cli_elapsed();
-		if ((quit = cli_session_wait(s, left > 0 ? left : 0)) != -1)
+		if ((quit = trace_wait_all(tr, left > 0 ? left : 0)) != -1)
 			return quit;
 		if (secs >= 0 && cli_elapsed() >= secs)
 			return -1;
 		if (cli_elapsed() >= next) {
-			trace_print_interval(tr, s->cs_proc);
+			for (trace_t *p = tr; p != NULL; p = p->tr_next)
+				trace_print_interval(p, p->tr_sess.cs_proc);
 			/* a late wake-up does not shift the next ones */
 			while (next <= cli_elapsed())
 				next += tr->tr_interval;
@@ -922,9 +1036,11 @@ trace_list_end(trace_t *tr, const cli_target_t *t)
 	cli_session_t *s = &tr->tr_sess;
 	int bad;
 
-	trace_collect(tr, s->cs_proc);
-	trace_list(tr, tr->tr_out, s->cs_pid);
-	cli_session_release(s, 0);
+	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
+		trace_collect(p, p->tr_sess.cs_proc);
+		trace_list(p, tr->tr_out, p->tr_pid);
+	}
+	trace_release_all(tr, 0);
 	bad = cli_out_close(tr->tr_out, "trace", t->ct_out) != 0;
 	cli_session_close(s);
 	return bad ? cli_session_fail(s) : 0;
@@ -934,7 +1050,7 @@ int
 cmd_trace(int argc, char **argv)
 {
 	trace_t tr = { .tr_depth = DTPROC_STACK_DEFAULT, .tr_interval = -1 };
-	cli_target_t t = { .ct_stop = DTPROC_STOP_PREINIT };
+	cli_target_t t = { .ct_stop = DTPROC_STOP_PREINIT, .ct_multi = true };
 	cli_session_t *s = &tr.tr_sess;
 	double secs = -1;	/* -d: < 0, no limit */
 	int rv, quit;
@@ -958,24 +1074,33 @@ cmd_trace(int argc, char **argv)
 		return rv;
 	}
 	cli_clock_start();
-	dtproc_continue(tr.tr_dtp, s->cs_proc);
+	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+		dtproc_continue(tr.tr_dtp, p->tr_sess.cs_proc);
 
 	quit = trace_wait(&tr, secs);
 	/* the counts before the release: the records go with the handle */
-	trace_collect(&tr, s->cs_proc);
-	cli_session_release(s, quit);
-	trace_print(&tr, s->cs_pid, s->cs_created &&
-	    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
-	if (tr.tr_stack_err > 0)
-		fprintf(stderr, "%s: warning: %llu hit%s could not be "
-		    "stacked\n", cli_progname, tr.tr_stack_err,
-		    tr.tr_stack_err > 1 ? "s" : "");
-	if (tr.tr_noval > 0)
-		fprintf(stderr, "%s: warning: --where had no value at %llu "
-		    "firing%s (not counted), the first for %s\n", cli_progname,
-		    tr.tr_noval, tr.tr_noval > 1 ? "s" : "", tr.tr_noval_why);
+	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+		trace_collect(p, p->tr_sess.cs_proc);
+	trace_release_all(&tr, quit);
+	trace_print_all(&tr, s->cs_created && s->cs_state == DTPROC_PS_DEAD,
+	    cli_session_status(s));
+	for (trace_t *p = &tr; p != NULL; p = p->tr_next) {
+		if (p->tr_stack_err > 0)
+			fprintf(stderr, "%s: warning: %llu hit%s could not be "
+			    "stacked\n", cli_progname, p->tr_stack_err,
+			    p->tr_stack_err > 1 ? "s" : "");
+		if (p->tr_noval > 0)
+			fprintf(stderr, "%s: warning: --where had no value at "
+			    "%llu firing%s (not counted), the first for %s\n",
+			    cli_progname, p->tr_noval, p->tr_noval > 1 ? "s" :
+			    "", p->tr_noval_why);
+	}
 	rv = cli_session_exit(s, quit,
 	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0);
+	/* another process whose control was lost fails the run too */
+	for (trace_t *p = tr.tr_next; p != NULL; p = p->tr_next)
+		if (p->tr_sess.cs_state == DTPROC_PS_LOST && rv == 0)
+			rv = cli_session_exit(&p->tr_sess, quit, false);
 	cli_session_close(s);
 	trace_free(&tr);
 	cli_target_free(&t);

@@ -55,6 +55,14 @@ typedef struct trace_probe {
 	unsigned tp_matched;	/* sites armed for it, ever */
 } trace_probe_t;
 
+/*
+ * One traced process and the options of the run.  The first process's
+ * record (the head) owns what every process shares: the session (library
+ * handle, signals), the probes' descriptions, --where, the report's
+ * stream; each other process (several -p, children) has a copy
+ * (trace_proc_new) with its own sites, counts and scratch, so that two
+ * control threads never share a table.
+ */
 typedef struct trace {
 	dtproc_t *tr_dtp;
 	trace_probe_t *tr_probes;
@@ -66,6 +74,10 @@ typedef struct trace {
 	char tr_fail_msg[512];
 	int tr_ustack, tr_folded, tr_json, tr_depth;
 	int tr_stopprobes, tr_list;	/* --stop-probes, -l */
+	int tr_zmatch;		/* -Z: a probe may match nothing yet */
+	int tr_mangled;		/* --mangled: names as the symbols spell
+				   them, not demangled */
+	const char *tr_elf;	/* -l --elf PATH: a file's probes */
 	double tr_interval;		/* --interval, or < 0 */
 	uintptr_t *tr_pcs;	/* -U scratch: a hit's pcs */
 	unsigned char *tr_key;	/* -U scratch: their key */
@@ -81,10 +93,16 @@ typedef struct trace {
 	const char *tr_noval_why;	/* the first one's reason */
 	const char *tr_bad_spec;	/* a probe the library refused at the */
 	char tr_bad_msg[512];		/* first arming (offset): why */
+	struct trace *tr_head;	/* the first process's record (itself) */
+	struct trace *tr_next;	/* the head's list: the other processes */
+	pid_t tr_pid;		/* this process (trace_proc.c) */
+	char tr_cmd[64];	/* its command's name, for the report */
 } trace_t;
 
 /* trace.c: S's counts and mechanism read from its probe (handle held). */
 void trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+/* trace.c: TR's sites freed (its probes deleted or released before). */
+void trace_sites_free(trace_t *tr);
 /* -U: count this hit of S under TID's stack (TID stopped). */
 void trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
     trace_site_t *s);
@@ -101,9 +119,31 @@ void trace_fp_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 /* --where EXPR compiled into TR: 0, or -2 with the usage error told. */
 int trace_where_set(trace_t *tr, cli_target_t *t, const char *expr);
 
+/*
+ * trace_proc.c: the processes of a run.  HEAD is the first's record;
+ * every other is a copy of its options with sites of its own, on HEAD's
+ * list.  The list is walked by the main thread and by callbacks (each
+ * process's control thread): additions and lookups take its lock.
+ */
+/* HEAD's record, set up for its process PR (the head itself once). */
+void trace_proc_init(trace_t *head, dtproc_proc_t *pr);
+/* A record for another process PR, on HEAD's list; NULL out of memory. */
+trace_t *trace_proc_new(trace_t *head, dtproc_proc_t *pr);
+/* PR's record, or NULL. */
+trace_t *trace_proc_of(trace_t *head, const dtproc_proc_t *pr);
+/* How many processes the run has (1 + the list). */
+int trace_proc_count(trace_t *head);
+/* Every record but the head freed (the shared parts are the head's). */
+void trace_proc_free_all(trace_t *head);
+/* True while some process of the run is neither dead nor lost. */
+bool trace_proc_alive(trace_t *head);
+/* The report of every process, headed by pid and command, and a total. */
+void trace_print_all(trace_t *head, int have_status, int status);
+
 /* trace_report.c */
-/* The table (or --json, --folded) of the whole run. */
-void trace_print(trace_t *tr, pid_t pid, int have_status, int status);
+/* The table (or --json, --folded) of the whole run: the total hits. */
+unsigned long long trace_print(trace_t *tr, pid_t pid, int have_status,
+    int status);
 /* --interval: the hits since the last one (takes the handle's lock). */
 void trace_print_interval(trace_t *tr, dtproc_proc_t *pr);
 /* -l: the armed sites, how each is carried, a summary. */

@@ -232,6 +232,11 @@ trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
 	size_t nk;
 
 	fprintf(o, "{\"pid\":%d,", (int)pid);
+	if (tr->tr_head != NULL && tr->tr_head->tr_next != NULL) {
+		fprintf(o, "\"command\":");
+		cli_json_str(o, tr->tr_cmd);
+		fputc(',', o);
+	}
 	if (have_status)
 		fprintf(o, "\"status\":%d,", status);
 	fprintf(o, "\"probes\":[");
@@ -312,7 +317,7 @@ trace_print_text(trace_t *tr, const trace_line_t *l, size_t n)
 	}
 }
 
-void
+unsigned long long
 trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 {
 	size_t n;
@@ -320,7 +325,7 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 	unsigned long long total = 0;
 
 	if (l == NULL)
-		return;
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		total += l[i].tl_hits;
 	if (tr->tr_json)
@@ -340,6 +345,7 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 		    "or was a vfork child): no stack for them\n", missed,
 		    total);
 	free(l);
+	return total;
 }
 
 /*

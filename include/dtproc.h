@@ -166,6 +166,10 @@ typedef struct dtproc_sym {
 				   implementation ("__strlen_evex"), or NULL */
 	uintptr_t ds_bias;	/* the object's load bias (ds_addr - ds_bias:
 				   the symbol's address in its file) */
+	/* since 0.4: */
+	const char *ds_demangled; /* ds_name demangled (C++; Rust legacy and
+				   v0): "ns::Foo::bar(int)", without version;
+				   NULL when ds_name is not mangled */
 } dtproc_sym_t;
 
 /*
@@ -535,11 +539,16 @@ DTPROC_API int dtproc_wait_stopped(dtproc_t *dtp, dtproc_proc_t *pr,
  *
  * dtproc_frame_name() names PC as ustack() prints it: "obj`func+0x1f",
  * "obj`func" at its first byte, "obj`0x7f..." where no symbol covers PC,
- * "0x7f..." in anonymous memory (JIT) or nowhere; C++ names demangled.
- * CALLER: PC is a return address (every frame but the first), looked up
- * one byte back; the offset printed is still PC's.  Returns the length of
- * the name (as snprintf: truncated to LEN), or -errno.  Any thread.
+ * "0x7f..." in anonymous memory (JIT) or nowhere; C++ and Rust names
+ * demangled.  CALLER, a set of flags: DTPROC_FRAME_CALLER (1, what a
+ * true value always meant), PC is a return address (every frame but the
+ * first), looked up one byte back, the offset printed still PC's;
+ * DTPROC_FRAME_MANGLED (since 0.4), the name as the symbol table spells
+ * it, not demangled.  Returns the length of the name (as snprintf:
+ * truncated to LEN), or -errno.  Any thread.
  */
+#define DTPROC_FRAME_CALLER	0x1
+#define DTPROC_FRAME_MANGLED	0x2
 #define DTPROC_STACK_DEFAULT	64
 #define DTPROC_STACK_MAX	1024
 

@@ -296,6 +296,7 @@ ctl_sym_out(const sym_info_t *si, dtproc_sym_t *sym)
 	sym->ds_version = si->sy_version;
 	sym->ds_impl = si->sy_impl;
 	sym->ds_bias = si->sy_bias;
+	sym->ds_demangled = si->sy_dname;
 }
 
 /* Lock the handle for a symbol call; false (and unlocked) if gone. */

@@ -383,6 +383,7 @@ sym_fill(sym_info_t *si, const sym_obj_t *o, const sym_file_t *F,
 			si->sy_version = F->sf_strs + e->se_ver;
 		if (e->se_hidden)
 			si->sy_flags |= SYM_COMPAT;
+		si->sy_dname = sym_file_dname(F, e);
 	}
 }
 
@@ -540,6 +541,28 @@ sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si)
 }
 
 /*
+ * Whether NAMEGLOB names E by its demangled name: "ns::Foo::bar(int)",
+ * or, for a glob without '(', its name without the parameters: the
+ * glob with "(*" appended ("ns::Foo::bar" is every overload).
+ */
+static bool
+sym_glob_demangled(const sym_file_t *F, const sym_entry_t *e,
+    const char *nameglob)
+{
+	const char *d = sym_file_dname(F, e);
+	char g[512];
+
+	if (d == NULL)
+		return false;
+	if (fnmatch(nameglob, d, 0) == 0)
+		return true;
+	if (strchr(nameglob, '(') != NULL ||
+	    (size_t)snprintf(g, sizeof (g), "%s(*", nameglob) >= sizeof (g))
+		return false;
+	return fnmatch(g, d, 0) == 0;
+}
+
+/*
  * Whether entry E of F is named by NAMEGLOB: with '@', its versioned
  * name, "name@V" (the default also as "name@@V"); without, its base name
  * unless E is a compat version of a name that has a default.
@@ -559,7 +582,8 @@ sym_glob_matches(const sym_file_t *F, const sym_entry_t *e,
 	if (strchr(nameglob, '@') == NULL) {
 		const sym_entry_t *d;
 
-		if (fnmatch(nameglob, buf, 0) != 0)
+		if (fnmatch(nameglob, buf, 0) != 0 &&
+		    !sym_glob_demangled(F, e, nameglob))
 			return 0;
 		return !e->se_hidden || (d = sym_file_by_name(F, buf)) == NULL ||
 		    d->se_hidden;
