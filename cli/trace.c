@@ -407,6 +407,7 @@ trace_site_add(trace_arm_t *ta, const dtproc_sym_t *sym, int kind,
 		    strcspn(fn, "@"));
 	s->ts_lmid = sym->ds_lmid;
 	s->ts_off = sym->ds_addr - sym->ds_bias;
+	s->ts_size = sym->ds_size;
 	if ((sym->ds_flags & DTPROC_SYM_IFUNC) && sym->ds_impl != NULL &&
 	    (s->ts_impl = strdup(sym->ds_impl)) == NULL) {
 		trace_site_free(s);
@@ -720,6 +721,32 @@ trace_check_pid(const trace_t *tr, pid_t pid)
 	return 0;
 }
 
+/*
+ * -l --elf PATH lists a file's probes: no process, so no -c, -p, -s,
+ * command, -U, --where.  -1 (go on), or the usage status.
+ */
+static int
+trace_args_elf(trace_t *tr, cli_target_t *t, int argc)
+{
+	if (t->ct_err != 0)
+		return t->ct_err;
+	if (!tr->tr_list)
+		return cli_usage_err("trace", "%s", "--elf lists a file's "
+		    "probes: give -l with it");
+	if (t->ct_cmd != NULL || t->ct_pid != 0 || optind < argc ||
+	    t->ct_stop_set)
+		return cli_usage_err("trace", "%s", "--elf names a file, not "
+		    "a process: no -c, -p, -s or command with it");
+	if (tr->tr_ustack || tr->tr_where_expr != NULL || tr->tr_stopprobes ||
+	    tr->tr_interval > 0)
+		return cli_usage_err("trace", "%s", "--elf arms nothing: -U, "
+		    "--where, --stop-probes and --interval need a process");
+	if (tr->tr_nprobes == 0)
+		return cli_usage_err("trace", "%s", "-l: nothing to list: give "
+		    "-f PROBE");
+	return -1;
+}
+
 /* Long options without a letter (above any character getopt returns). */
 #define TRACE_OPT_MANGLED	0x1101
 #define TRACE_OPT_ELF		0x1102
@@ -814,6 +841,8 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_list && tr->tr_interval > 0)
 		(void) cli_target_usage(t, "trace", "%s", "-l and --interval "
 		    "exclude each other");
+	if (tr->tr_elf != NULL)
+		return trace_args_elf(tr, t, argc);
 	if ((rv = cli_target_done(t, "trace", trace_usage, argc, argv)) >= 0)
 		return rv;
 	if (tr->tr_nprobes == 0)
@@ -1036,11 +1065,22 @@ trace_list_end(trace_t *tr, const cli_target_t *t)
 	cli_session_t *s = &tr->tr_sess;
 	int bad;
 
+	size_t n = 0;
+
 	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
 		trace_collect(p, p->tr_sess.cs_proc);
 		trace_list(p, tr->tr_out, p->tr_pid);
+		n += p->tr_nsites;
 	}
 	trace_release_all(tr, 0);
+	if (n == 0) {
+		/* -Z let every probe match nothing: a list of nothing */
+		fprintf(stderr, "%s: trace: -l: nothing to list\n",
+		    cli_progname);
+		(void) cli_out_close(tr->tr_out, "trace", t->ct_out);
+		cli_session_close(s);
+		return cli_session_fail(s);
+	}
 	bad = cli_out_close(tr->tr_out, "trace", t->ct_out) != 0;
 	cli_session_close(s);
 	return bad ? cli_session_fail(s) : 0;
@@ -1055,7 +1095,13 @@ cmd_trace(int argc, char **argv)
 	double secs = -1;	/* -d: < 0, no limit */
 	int rv, quit;
 
-	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0) {
+	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0 &&
+	    tr.tr_elf != NULL) {
+		tr.tr_out = t.ct_out == NULL ? stdout :
+		    cli_out_open("trace", t.ct_out);
+		rv = tr.tr_out == NULL ? CLI_EXIT_FAIL :
+		    trace_list_elf(&tr, &t);
+	} else if (rv < 0) {
 		/* the report's file first: a bad path starts nothing */
 		if (tr.tr_list && t.ct_out == NULL)
 			tr.tr_out = stdout;	/* nothing runs to share it */

@@ -36,6 +36,7 @@ typedef struct trace_site {
 	char *ts_func;
 	char *ts_impl;		/* an IFUNC's implementation, or NULL */
 	uintptr_t ts_off;	/* address in the object's file */
+	uint64_t ts_size;	/* the function's size (-l) */
 	int ts_lmid;
 	bool ts_armed;
 	unsigned long long ts_hits;	/* read from the probe, or folded */
@@ -148,5 +149,8 @@ unsigned long long trace_print(trace_t *tr, pid_t pid, int have_status,
 void trace_print_interval(trace_t *tr, dtproc_proc_t *pr);
 /* -l: the armed sites, how each is carried, a summary. */
 void trace_list(trace_t *tr, FILE *o, pid_t pid);
+
+/* trace_list.c: -l --elf PATH, no process: the exit status. */
+int trace_list_elf(trace_t *tr, const cli_target_t *t);
 
 #endif /* DTPROC_CLI_TRACE_H */

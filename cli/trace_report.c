@@ -433,10 +433,10 @@ trace_list_json(trace_t *tr, FILE *o, trace_site_t **v, size_t n, pid_t pid)
 		cli_json_str(o, v[i]->ts_obj);
 		fprintf(o, ",\"function\":");
 		cli_json_str(o, v[i]->ts_func);
-		fprintf(o, ",\"address\":%lu,\"how\":\"%s\",\"why\":",
-		    (unsigned long)(v[i]->ts_addr + (v[i]->ts_kind ==
-		    DTPROC_FP_OFFSET ? v[i]->ts_poff : 0)),
-		    trace_how(v[i]->ts_how));
+		fprintf(o, ",\"address\":%lu,\"size\":%lu,\"how\":\"%s\","
+		    "\"why\":", (unsigned long)(v[i]->ts_addr +
+		    (v[i]->ts_kind == DTPROC_FP_OFFSET ? v[i]->ts_poff : 0)),
+		    (unsigned long)v[i]->ts_size, trace_how(v[i]->ts_how));
 		if (v[i]->ts_how == DTPROC_PROBE_TRAP && v[i]->ts_why != NULL)
 			cli_json_str(o, v[i]->ts_why);
 		else
@@ -490,8 +490,9 @@ trace_list(trace_t *tr, FILE *o, pid_t pid)
 		    fn, s->ts_impl != NULL ? " (" : "",
 		    s->ts_impl != NULL ? s->ts_impl : "",
 		    s->ts_impl != NULL ? ")" : "");
-		fprintf(o, "%-48s %#14lx  ", name, (unsigned long)(s->ts_addr +
-		    (s->ts_kind == DTPROC_FP_OFFSET ? s->ts_poff : 0)));
+		fprintf(o, "%-48s %#14lx %8lu  ", name, (unsigned long)(s->ts_addr +
+		    (s->ts_kind == DTPROC_FP_OFFSET ? s->ts_poff : 0)),
+		    (unsigned long)s->ts_size);
 		if (s->ts_how == DTPROC_PROBE_TRAMP) {
 			fprintf(o, "trampoline\n");
 			patched++;

@@ -229,6 +229,19 @@ DTPROC_API int dtproc_sym_iter(dtproc_t *dtp, dtproc_proc_t *pr,
     const char *objglob, const char *nameglob, dtproc_sym_f *fn, void *arg);
 
 /*
+ * dtproc_sym_iter's walk over one ELF file, with no process (DTPROC_0.4):
+ * every function of PATH (an executable, a shared object, a debug file)
+ * whose name matches NAMEGLOB, by the same rules; ds_addr is the
+ * symbol's value in the file (ds_bias 0), ds_object its basename.  An
+ * IFUNC is left out (no process has chosen its implementation).  The
+ * strings FN sees are valid during the call only.  0, FN's nonzero
+ * return, or a negative code: -ENOENT (no such file), -ENOEXEC (not an
+ * ELF object), -EINVAL; the message names PATH.
+ */
+DTPROC_API int dtproc_elf_sym_iter(dtproc_t *dtp, const char *path,
+    const char *nameglob, dtproc_sym_f *fn, void *arg);
+
+/*
  * Breakpoints with callbacks, on a controlled process.  FN runs on the
  * control thread, the handle locked, the thread TID stopped at ADDR; the
  * thread is then carried over the site and resumed.

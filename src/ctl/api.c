@@ -404,6 +404,19 @@ dtproc_sym_iter(dtproc_t *dtp, dtproc_proc_t *pr, const char *objglob,
 	return rv;
 }
 
+DTPROC_API int
+dtproc_elf_sym_iter(dtproc_t *dtp, const char *path, const char *nameglob,
+    dtproc_sym_f *fn, void *arg)
+{
+	ctl_symwalk_t w = { fn, arg };
+
+	(void) dtp;
+	if (path == NULL || fn == NULL || nameglob == NULL)
+		return err_set(EINVAL, "%s: symbol walk without a file, a "
+		    "pattern or a callback", path != NULL ? path : "(null)");
+	return sym_file_iter(path, nameglob, ctl_sym_one, &w);
+}
+
 /* The callbacks every controlled process of DTP reports to. */
 DTPROC_API void
 dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn, void *arg)

@@ -686,3 +686,40 @@ sym_object(sym_proc_t *S, size_t i, sym_objinfo_t *oi)
 	oi->so_ino = o->so_ino;
 	return 0;
 }
+
+/*
+ * sym_iter over one ELF file, with no process: symbol values as the file
+ * has them (bias 0).  An IFUNC has no chosen implementation without a
+ * process and is left out, as an unresolved one is in a process.  The
+ * table comes from the shared cache and is let go before returning: the
+ * strings FN sees are valid during the call only.
+ */
+int
+sym_file_iter(const char *path, const char *nameglob, sym_iter_f *fn,
+    void *arg)
+{
+	sym_proc_t S = { .sp_pid = 0 };
+	sym_obj_t o;
+	char *rp = realpath(path, NULL);
+	const char *b;
+	int err = 0, rv;
+
+	if (rp == NULL)
+		return err_set(errno, "%s: %s", path, strerror(errno));
+	memset(&o, 0, sizeof (o));
+	o.so_path = rp;
+	o.so_base = (b = strrchr(rp, '/')) != NULL ? b + 1 : rp;
+	o.so_end = UINTPTR_MAX;
+	if ((o.so_file = sym_file_get(0, 0, 0, rp, 0, 0, &err)) == NULL) {
+		if (err == 0)
+			err = -ENOEXEC;
+		rv = err_set(-err, "%s: cannot read its symbols: %s", path,
+		    err == -ENOEXEC ? "not an ELF object" : strerror(-err));
+		free(rp);
+		return rv;
+	}
+	rv = sym_iter_obj(&S, &o, nameglob, fn, arg);
+	sym_file_rele(o.so_file);
+	free(rp);
+	return rv;
+}

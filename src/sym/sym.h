@@ -126,6 +126,10 @@ int sym_iter(sym_proc_t *S, const char *objglob, const char *nameglob,
  */
 char *sym_demangle(const char *name);
 
+/* sym_iter over the ELF file PATH, no process (proc.c): file addresses. */
+int sym_file_iter(const char *path, const char *nameglob, sym_iter_f *fn,
+    void *arg);
+
 /* Format "obj`name+0x12", "obj`0x1234" or "0x7fff..." into buf. */
 char *sym_format(const sym_info_t *si, uintptr_t addr, char *buf,
     size_t len);
