@@ -291,8 +291,9 @@ desc_scope_likely(const char *spec, const desc_t *d)
  * C++ and Rust names have "::" in them (ns::Foo::bar, mycrate::foo),
  * and so has DTrace's form with an empty field (pid$target::malloc:
  * entry).  DTrace's reading comes first, as it always did; where it
- * fails ("ns::foo:entry": no provider "ns"), each "::" between two
- * other characters is read as a scope separator
+ * fails, but for a wrong provider ("syscall::f:entry" is DTrace's form:
+ * "ns::f:entry" must name its object), each "::" between two other
+ * characters is read as a scope separator
  * and the rest parsed again: "ns::Foo::bar*", "a.out`ns::f:return",
  * "pid$target:a.out:ns::f:entry".
  */
@@ -309,6 +310,15 @@ desc_parse(const char *spec, desc_t *d, char *why, size_t len)
 	if (rv == 0)
 		desc_free(d);
 	rv = -1;
+	/* PROV::FUNC:NAME is DTrace's: a wrong provider is said so */
+	if (strncmp(why, "provider '", 10) == 0) {
+		size_t n = strlen(why);
+
+		if (n < len)
+			snprintf(why + n, len - n, " (a C++ or Rust name in this "
+			    "form: give its object, a.out`ns::f:entry)");
+		return rv;
+	}
 	if ((sc = strdup(spec)) == NULL)
 		return rv;
 	for (char *p = sc; p[0] != '\0'; p++) {

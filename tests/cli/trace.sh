@@ -153,7 +153,7 @@ want="$HEADER
          300  probev_o2\`probe_target
          150  probev_o2\`probe_other"
 [ "$lines" = "$want" ] && ok table-format || fail table-format "got: $lines"
-trace "$T/z" -f probe_target -f probe_target_nothere_zz -f main -- "$V/probev" loop 0
+trace "$T/z" -Z -f probe_target -f probe_target_nothere_zz -f main -- "$V/probev" loop 0
 [ $rc -eq 0 ] && [ "$(hits "$T/z" probe_target)" = 0 ] && ! grep -q probe_target "$T/z.t" &&
 	grep -q '`main$' "$T/z.t" && ok table-no-zero-lines || fail table-no-zero-lines "rc=$rc $(cat "$T/z.t")"
 

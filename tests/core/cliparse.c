@@ -130,7 +130,7 @@ TEST(desc_scoped_names)
 	check_desc("mycrate::foo", NULL, "mycrate::foo", E, 0);
 	check_desc("ns::*", NULL, "ns::*", E, 0);
 	check_desc("libc.so.6::*", "libc.so.6", "*", E | R, 0);
-	check_desc("ns::foo:entry", NULL, "ns::foo", E, 0);
+	parse_bad("ns::foo:entry", "provider 'ns'");
 	check_desc("ns::Foo::bar:return", NULL, "ns::Foo::bar", R, 0);
 	check_desc("a.out`ns::Foo::bar(int)", "a.out", "ns::Foo::bar(int)",
 	    E, 0);
