@@ -201,7 +201,7 @@ trace_stack_free(trace_stack_t *k)
 }
 
 /* -U: count this hit under its stack. */
-static void
+void
 trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid, trace_site_t *s)
 {
 	int n = dtproc_stack(tr->tr_dtp, pr, tid, tr->tr_pcs, tr->tr_depth);
@@ -288,6 +288,7 @@ trace_site_free(trace_site_t *s)
 	free(s->ts_path);
 	free(s->ts_func);
 	free(s->ts_impl);
+	tx_site_free(s);
 	free(s);
 }
 
@@ -328,6 +329,10 @@ trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 {
 	dtproc_probe_info_t pi;
 
+	if (tx_wanted(tr)) {
+		tx_read(tr, pr, s);
+		return;
+	}
 	if (!s->ts_armed ||
 	    dtproc_probe_info(tr->tr_dtp, pr, s->ts_addr, &pi) != 0)
 		return;
@@ -413,7 +418,11 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 
 	for (size_t i = 0; ps != NULL && i < ta->ta_n; i++)
 		trace_probe_spec(tr, ta->ta_new[i], &ps[i]);
-	if (ps != NULL && dtproc_probe_add_list(tr->tr_dtp, pr, ps,
+	if (ps != NULL && tx_wanted(tr)) {
+		/* function probes: entry and return, one at a time */
+		for (size_t i = 0; i < ta->ta_n; i++)
+			ps[i].dps_err = tx_arm(tr, pr, ta->ta_new[i]);
+	} else if (ps != NULL && dtproc_probe_add_list(tr->tr_dtp, pr, ps,
 	    ta->ta_n) < 0) {
 		for (size_t i = 0; i < ta->ta_n; i++)
 			if (ps[i].dps_err == 0)
@@ -502,6 +511,7 @@ trace_retire(trace_t *tr, trace_site_t *s)
 	r->ts_shown += s->ts_shown;
 	r->ts_how = s->ts_how;		/* the newest site's */
 	r->ts_why = s->ts_why;
+	tx_retire(r, s);
 	while (s->ts_stacks != NULL) {
 		trace_stack_t *k = s->ts_stacks, *q;
 
@@ -548,7 +558,10 @@ trace_withdraw(trace_t *tr, dtproc_proc_t *pr, bool all)
 			continue;
 		}
 		trace_read(tr, pr, s);
-		(void) dtproc_probe_del(tr->tr_dtp, pr, s->ts_addr);
+		if (tx_wanted(tr))
+			tx_disarm(tr, pr, s);
+		else
+			(void) dtproc_probe_del(tr->tr_dtp, pr, s->ts_addr);
 		trace_unarm(tr, s);
 		if (trace_retire(tr, s)) {
 			*pp = s->ts_all;
@@ -666,6 +679,31 @@ trace_add_probe(trace_t *tr, cli_target_t *t, const char *spec)
 	return 0;
 }
 
+/* --time, --hist, -e, --svg FILE (trace_time.c does the work). */
+static void
+trace_view_opt(trace_t *tr, int c, const char *arg)
+{
+	if (c == 'T')
+		tr->tr_time = 1;
+	else if (c == 'H')
+		tr->tr_hist = 1;
+	else if (c == 'e')
+		tr->tr_events = 1;
+	else
+		tr->tr_svg = arg, tr->tr_ustack = 1;
+}
+
+static void
+trace_view_check(trace_t *tr, cli_target_t *t)
+{
+	if (tx_wanted(tr) && (tr->tr_stopprobes || tr->tr_interval > 0))
+		(void) cli_target_usage(t, "trace", "%s", "--time, --hist and "
+		    "-e exclude --stop-probes and --interval");
+	if (tr->tr_svg != NULL && tr->tr_folded)
+		(void) cli_target_usage(t, "trace", "%s", "--svg and --folded "
+		    "exclude each other");
+}
+
 static int
 trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
     double *secs)
@@ -677,6 +715,10 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'I' },
 		{ "stop-probes", no_argument, NULL, 'S' },
+		{ "time", no_argument, NULL, 'T' },
+		{ "hist", no_argument, NULL, 'H' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "svg", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -685,7 +727,7 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	long d;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:Ulh", opts, NULL))
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:Uleh", opts, NULL))
 	    != -1) {
 		if ((rv = cli_target_opt(t, "trace", trace_usage, c, optarg)) ==
 		    0)
@@ -709,6 +751,12 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 			break;
 		case 'S':
 			tr->tr_stopprobes = 1;
+			break;
+		case 'T':
+		case 'H':
+		case 'e':
+		case 'G':
+			trace_view_opt(tr, c, optarg);
 			break;
 		case 'I':
 			if ((tr->tr_interval = trace_parse_secs(optarg)) <= 0)
@@ -737,6 +785,7 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_folded && tr->tr_json)
 		(void) cli_target_usage(t, "trace", "%s", "--folded and --json "
 		    "exclude each other");
+	trace_view_check(tr, t);
 	if (tr->tr_list && tr->tr_interval > 0)
 		(void) cli_target_usage(t, "trace", "%s", "-l and --interval "
 		    "exclude each other");
@@ -772,6 +821,7 @@ trace_free(trace_t *tr)
 	free(tr->tr_probes);
 	free(tr->tr_pcs);
 	free(tr->tr_key);
+	tx_free(tr);
 }
 
 /* Set up and start: -1 with the process resting armed, or the status. */
@@ -790,6 +840,8 @@ trace_start(trace_t *tr, const cli_target_t *t)
 	}
 	if ((rv = cli_session_open(s, "trace", CLI_SESS_SIGNALS, t)) != 0)
 		return rv;
+	if (tx_wanted(tr) && !tr->tr_list)
+		tx_calibrate(tr);	/* before the target: our helper's */
 	tr->tr_dtp = s->cs_dtp;
 	dtproc_set_event(tr->tr_dtp, trace_event, tr);
 	dtproc_set_dlactivity(tr->tr_dtp, trace_dlact, tr);
@@ -869,14 +921,18 @@ cmd_trace(int argc, char **argv)
 	cli_session_t *s = &tr.tr_sess;
 	double secs = -1;	/* -d: < 0, no limit */
 	int rv, quit;
+	bool svgerr = false;
 
+	if ((rv = tx_helper(argc, argv)) >= 0)
+		return rv;
 	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0) {
 		/* the report's file first: a bad path starts nothing */
 		if (tr.tr_list && t.ct_out == NULL)
 			tr.tr_out = stdout;	/* nothing runs to share it */
 		else
 			tr.tr_out = cli_out_open("trace", t.ct_out);
-		if (tr.tr_out == NULL)
+		if (tr.tr_out == NULL || ((tx_wanted(&tr) || tr.tr_svg) &&
+		    tx_open(&tr) != 0))
 			rv = cli_target_status(&t, CLI_EXIT_FAIL);
 		else if ((rv = trace_start(&tr, &t)) >= 0)
 			(void) cli_out_close(tr.tr_out, "trace", t.ct_out);
@@ -895,14 +951,19 @@ cmd_trace(int argc, char **argv)
 	/* the counts before the release: the records go with the handle */
 	trace_collect(&tr, s->cs_proc);
 	cli_session_release(s, quit);
-	trace_print(&tr, s->cs_pid, s->cs_created &&
+	if (!tx_replaces_table(&tr))
+		trace_print(&tr, s->cs_pid, s->cs_created &&
+		    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
+	tx_print(&tr, s->cs_pid, s->cs_created &&
 	    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
+	if (tx_svg(&tr) != 0)
+		svgerr = true;
 	if (tr.tr_stack_err > 0)
 		fprintf(stderr, "%s: warning: %llu hit%s could not be "
 		    "stacked\n", cli_progname, tr.tr_stack_err,
 		    tr.tr_stack_err > 1 ? "s" : "");
 	rv = cli_session_exit(s, quit,
-	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0);
+	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0 || svgerr);
 	cli_session_close(s);
 	trace_free(&tr);
 	cli_target_free(&t);

@@ -39,6 +39,7 @@ typedef struct trace_site {
 	const char *ts_why;		/* dpi_why: the library's text */
 	trace_stack_t *ts_stacks;	/* -U: this site's stacks */
 	struct trace *ts_tr;		/* the trace it counts for */
+	struct tx_site *ts_x;		/* --time, -e: its measures */
 	struct trace_site *ts_all;	/* every site ever, newest first */
 } trace_site_t;
 
@@ -68,10 +69,49 @@ typedef struct trace {
 	unsigned long long tr_stack_err;
 	cli_session_t tr_sess;
 	bool tr_live;		/* armed at the -s stop: callbacks re-arm */
+	int tr_time, tr_hist, tr_events;	/* --time, --hist, -e */
+	const char *tr_svg;	/* --svg FILE, or NULL */
+	struct tx *tr_x;	/* trace_time.c's state */
 } trace_t;
 
 /* trace.c: S's counts and mechanism read from its probe (handle held). */
 void trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+
+/* trace.c: -U: count this hit of S under thread TID's stack. */
+void trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
+    trace_site_t *s);
+
+/*
+ * trace_time.c: --time, --hist, -e and --svg, on function probes
+ * (dtproc_fprobe_add, entry and return) instead of counting probes.
+ */
+/* Any of --time, --hist, -e: sites are function probes. */
+bool tx_wanted(const trace_t *tr);
+/* Before anything runs: --svg's file opened (0, or -1 said why). */
+int tx_open(trace_t *tr);
+/* The calibration (own handle, own helper process); never fails. */
+void tx_calibrate(trace_t *tr);
+/* Arm S's entry and return: 0 or the negative code. */
+int tx_arm(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+/* S's counts from its probes (handle held). */
+void tx_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+void tx_disarm(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+/* S's measures added to R's (S retired into R). */
+void tx_retire(trace_site_t *r, trace_site_t *s);
+void tx_site_free(trace_site_t *s);
+/* Does the --time/--hist report take the place of the hits table? */
+bool tx_replaces_table(const trace_t *tr);
+/* The --time table and/or --hist histograms (or their --json). */
+void tx_print(trace_t *tr, pid_t pid, int have_status, int status);
+/* --svg: the flame graph of the -U stacks: 0, or -1 said why. */
+int tx_svg(trace_t *tr);
+void tx_free(trace_t *tr);
+/* `trace --calibration-helper`: the helper's run, or -1 if not asked. */
+int tx_helper(int argc, char **argv);
+
+/* trace_events.c: -e, one line per firing (control thread). */
+void tx_event(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,
+    const dtproc_hit_t *h, uint64_t dur);
 
 /* trace_report.c */
 /* The table (or --json, --folded) of the whole run. */
