@@ -30,6 +30,14 @@
  * one; x_callee the median of the caller's self measure less x_call.
  * The medians shrug off a preemption or two; the figure is this
  * machine's, now, on the same path (a trampoline's trap, or an int3).
+ *
+ * Our own callbacks.  The thread stays stopped while the callback runs
+ * (-e formats and prints, -U walks the stack), and the time from the
+ * stop's timestamp to the callback's end, less what the calibration's
+ * callback took (x_cb), would count as the function's.  Each thread
+ * sums that excess (xt_cb); a frame notes the sum at its entry, and its
+ * return takes off what was added meanwhile: its own entry's callback
+ * and every callback of the calls under it.
  */
 #include "trace_time.h"
 
@@ -38,6 +46,7 @@
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CAL_ROUNDS	300	/* calls of each calibration function */
@@ -69,6 +78,22 @@ tx_open(trace_t *tr)
 		return -1;
 	}
 	return 0;
+}
+
+static uint64_t
+tx_sub(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+/* CLOCK_MONOTONIC in ns: the clock of dh_time. */
+static uint64_t
+cli_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
 }
 
 /* ---------------------------------------------------------- calibration */
@@ -112,6 +137,7 @@ typedef struct tx_cal {
 	uint64_t xc_e[CAL_ROUNDS * 2];	/* empty calls (alone and child) */
 	uint64_t xc_p[CAL_ROUNDS];	/* parents' self measures */
 	int xc_ne, xc_np;
+	uint64_t xc_cb, xc_ncb;		/* callbacks: stop to end, summed */
 } tx_cal_t;
 
 static void
@@ -125,6 +151,8 @@ tx_cal_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
 	if (h->dh_kind == DTPROC_HIT_ENTRY) {
 		if (h->dh_func == c->xc_parent)
 			c->xc_in_parent = true;
+		c->xc_cb += tx_sub(cli_now_ns(), h->dh_time);
+		c->xc_ncb++;
 		return;
 	}
 	if (h->dh_kind != DTPROC_HIT_RETURN)
@@ -139,6 +167,8 @@ tx_cal_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
 		c->xc_p[c->xc_np++] = d > c->xc_child ? d - c->xc_child : 0;
 		c->xc_in_parent = false;
 	}
+	c->xc_cb += tx_sub(cli_now_ns(), h->dh_time);
+	c->xc_ncb++;
 }
 
 static int
@@ -238,6 +268,7 @@ tx_calibrate(trace_t *tr)
 		call = tx_median(c->xc_e, c->xc_ne);
 		self = tx_median(c->xc_p, c->xc_np);
 		x->x_call = call;
+		x->x_cb = c->xc_ncb ? c->xc_cb / c->xc_ncb : 0;
 		x->x_callee = self > call ? self - call : 0;
 	}
 	free(c);
@@ -285,20 +316,11 @@ tx_thread(tx_t *x, pid_t tid)
 	return t;
 }
 
-static uint64_t
-tx_sub(uint64_t a, uint64_t b)
-{
-	return a > b ? a - b : 0;
-}
-
 static void
-tx_entry(tx_t *x, trace_site_t *s, const dtproc_hit_t *h)
+tx_entry(tx_thread_t *t, trace_site_t *s, const dtproc_hit_t *h)
 {
-	tx_thread_t *t = tx_thread(x, h->dh_tid);
 	tx_frame_t *f;
 
-	if (t == NULL)
-		return;
 	/* frames the library no longer has pending never return */
 	if (h->dh_depth >= 1 && h->dh_depth - 1 < t->xt_n)
 		t->xt_n = h->dh_depth - 1;
@@ -315,20 +337,22 @@ tx_entry(tx_t *x, trace_site_t *s, const dtproc_hit_t *h)
 	memset(f, 0, sizeof (*f));
 	f->xf_site = s;
 	f->xf_entry = h->dh_time;
+	f->xf_cb0 = t->xt_cb;
 }
 
 /* A return: its calibrated time (and its measures recorded). */
 static uint64_t
-tx_return(tx_t *x, trace_site_t *s, const dtproc_hit_t *h)
+tx_return(tx_t *x, tx_thread_t *t, trace_site_t *s, const dtproc_hit_t *h)
 {
-	tx_thread_t *t = tx_thread(x, h->dh_tid);
 	tx_site_t *xs = tx_site(s);
 	uint64_t raw = tx_sub(h->dh_time, h->dh_entry_time), total, self;
-	int i = t != NULL ? t->xt_n - 1 : -1;
+	int i = t->xt_n - 1;
 
 	while (i >= 0 && (t->xt_f[i].xf_site != s ||
 	    t->xt_f[i].xf_entry != h->dh_entry_time))
 		i--;
+	if (i >= 0)	/* our callbacks' excess meanwhile is not its */
+		raw = tx_sub(raw, t->xt_cb - t->xt_f[i].xf_cb0);
 	if (i < 0) {
 		/* its entry was not ours to see: no callees known */
 		x->x_orphans++;
@@ -362,18 +386,22 @@ tx_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h, void *arg)
 {
 	trace_site_t *s = arg;
 	trace_t *tr = s->ts_tr;
+	tx_thread_t *t = tx_thread(tr->tr_x, h->dh_tid);
 	uint64_t dur = 0;
 
 	(void) dtp;
+	if (t == NULL)
+		return;
 	if (h->dh_kind == DTPROC_HIT_ENTRY) {
-		tx_entry(tr->tr_x, s, h);
+		tx_entry(t, s, h);
 		if (tr->tr_ustack)
 			trace_stack_hit(tr, pr, h->dh_tid, s);
 	} else if (h->dh_kind == DTPROC_HIT_RETURN) {
-		dur = tx_return(tr->tr_x, s, h);
+		dur = tx_return(tr->tr_x, t, s, h);
 	}
 	if (tr->tr_events)
 		tx_event(tr, pr, s, h, dur);
+	t->xt_cb += tx_sub(tx_sub(cli_now_ns(), h->dh_time), tr->tr_x->x_cb);
 }
 
 int

@@ -30,11 +30,14 @@ typedef struct tx_frame {
 	uint64_t xf_kids_raw;	/* its traced callees' measured times */
 	uint64_t xf_nkids;	/* how many callees returned */
 	uint64_t xf_ndesc;	/* calls returned below it, at any depth */
+	uint64_t xf_cb0;	/* the thread's xt_cb at its entry */
 } tx_frame_t;
 
 typedef struct tx_thread {
 	pid_t xt_tid;
 	int xt_n, xt_cap;
+	uint64_t xt_cb;		/* time our callbacks held it stopped
+				   beyond the calibration's, ns, summed */
 	tx_frame_t *xt_f;	/* outermost first */
 } tx_thread_t;
 
@@ -46,6 +49,7 @@ typedef struct tx {
 	 * its caller's time (the rest of those two stops).
 	 */
 	uint64_t x_call, x_callee;
+	uint64_t x_cb;		/* the calibration's callback: stop to end */
 	char x_cal_why[256];	/* why not calibrated; "" if it was */
 	void *x_threads;	/* tx_thread_t by tid (tsearch) */
 	FILE *x_svg;		/* --svg's file */

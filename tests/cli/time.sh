@@ -61,9 +61,26 @@ if grep -q 'could not be probed.*Function not implemented' "$T/probe.e"; then
 	summary
 fi
 
+# Timing checks are held against the machine's noise: a stop's cost
+# varies with the load (other processes' turns on the CPUs), and what
+# the calibration measured at start-up may differ from what the run
+# then pays.  A check passes if one of three runs meets it; a missing
+# or wrong calibration misses it every time (20 us of error or more).
+timed() {
+	local name=$1 i
+	shift
+	for i in 1 2 3; do
+		if "$@"; then ok "$name"; return; fi
+	done
+	fail "$name" "$why"
+}
+
 # ---- --time: a 20 us function, 200 calls
+busy_run() {
 dt trace --time --json -o "$T/busy.j" -f tv_busy -- "$V/timev" busy 200 20 >"$T/busy.v" 2>"$T/busy.e"; rc=$?
-if [ $rc -eq 0 ] && python3 - "$T/busy.j" "$(cat "$T/busy.v")" <<'PY'; then ok time-busy-20us; else fail time-busy-20us "rc=$rc $(cat "$T/busy.v") $(head -c 600 "$T/busy.j") $(head -c 300 "$T/busy.e")"; fi
+why="rc=$rc $(cat "$T/busy.v") $(head -c 600 "$T/busy.j") $(head -c 300 "$T/busy.e")"
+[ $rc -eq 0 ] && python3 - "$T/busy.j" "$(cat "$T/busy.v")" 2>"$T/py.e" <<'PY'
+
 import json, sys
 d = json.load(open(sys.argv[1]))
 own = dict(kv.split("=") for kv in sys.argv[2].split()[1:])
@@ -76,10 +93,15 @@ want = int(own["p50_ns"])
 assert abs(f["p50_ns"] - want) <= 5000, (f, own)
 assert 15000 <= want <= 25000, own
 PY
+}
+timed time-busy-20us busy_run
 
 # ---- self time: a parent calling 100 traced 20 us callees, 3 times
+parent_run() {
 dt trace --time --json -o "$T/par.j" -f tv_parent -f tv_child -- "$V/timev" parent 3 100 20 >"$T/par.v" 2>"$T/par.e"; rc=$?
-if [ $rc -eq 0 ] && python3 - "$T/par.j" "$(cat "$T/par.v")" <<'PY'; then ok time-parent-self; else fail time-parent-self "rc=$rc $(cat "$T/par.v") $(head -c 900 "$T/par.j")"; fi
+why="rc=$rc $(cat "$T/par.v") $(head -c 900 "$T/par.j")"
+[ $rc -eq 0 ] && python3 - "$T/par.j" "$(cat "$T/par.v")" 2>"$T/py.e" <<'PY'
+
 import json, sys
 d = json.load(open(sys.argv[1]))
 own = dict(kv.split("=") for kv in sys.argv[2].split()[1:])
@@ -92,6 +114,8 @@ assert abs(self_per_call - want) <= 0.10 * want, (self_per_call, want, d["calibr
 # the children's own time is theirs, not the parent's
 assert abs(c["total_ns"] / 3 - int(own["child_ns"])) <= 0.10 * int(own["child_ns"]), (c, own)
 PY
+}
+timed time-parent-self parent_run
 
 # ---- --hist: quantize()'s layout, the calls in the 16384 ns line
 dt trace --hist -f tv_busy -- "$V/timev" busy 50 20 >/dev/null 2>"$T/h"; rc=$?
