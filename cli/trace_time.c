@@ -30,10 +30,12 @@
  * their own: page faults, lazy binding): this program run again as
  * `dtproc trace --calibration-helper`, which calls an empty function
  * and a function calling an empty one, CAL_ROUNDS times each, probed as
- * the victim's functions are.  x_call is the median time of the empty
- * one; x_callee the median of the caller's self measure less x_call.
- * The medians shrug off a preemption or two; the figure is this
- * machine's, now, on the same path (a trampoline's trap, or an int3).
+ * the victim's functions are.  x_call is the mean time of the empty
+ * one; x_callee the mean of the caller's self measure less x_call, each
+ * without its slowest 5% (tx_cal_mean: means, since the subtractions
+ * add up; the slowest left out, a preemption or two).  The figure is
+ * this machine's, now, on the same path (a trampoline's trap, or an
+ * int3).
  *
  * Our own callbacks.  The thread stays stopped while the callback runs
  * (-e formats and prints, -U walks the stack), and the time from the
@@ -53,8 +55,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CAL_ROUNDS	300	/* calls of each calibration function */
-#define CAL_SKIP	30	/* the first ones: warming up */
+#define CAL_ROUNDS	1000	/* calls of each calibration function */
+#define CAL_SKIP	50	/* the first ones: warming up */
+#define CAL_TRIM	20	/* 1/20th, the slowest, left out of a mean */
 
 bool
 tx_wanted(const trace_t *tr)
@@ -190,15 +193,29 @@ tx_u64cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * The mean of V less its slowest CAL_TRIM: a stop's cost is skewed (a
+ * CPU woken from idle, the two threads on one CPU), and what is
+ * subtracted adds up over many calls (a caller's self time less a
+ * hundred callees'), so the mean is wanted, not the median, which falls
+ * short by the skew times the calls; the slowest few (a preemption) are
+ * left out as the calls of a quiet run would not have them.
+ */
 static uint64_t
-tx_median(uint64_t *v, int n)
+tx_cal_mean(uint64_t *v, int n)
 {
+	uint64_t sum = 0;
+	int m;
+
 	if (n > CAL_SKIP * 2) {		/* the warm-up left out */
 		v += CAL_SKIP;
 		n -= CAL_SKIP;
 	}
 	qsort(v, (size_t)n, sizeof (*v), tx_u64cmp);
-	return n > 0 ? v[n / 2] : 0;
+	m = n - n / CAL_TRIM;
+	for (int i = 0; i < m; i++)
+		sum += v[i];
+	return m > 0 ? sum / (uint64_t)m : 0;
 }
 
 /* Run the helper, probed: 0, or -1 with x_cal_why set. */
@@ -276,8 +293,8 @@ tx_calibrate(trace_t *tr)
 	if (c == NULL) {
 		snprintf(x->x_cal_why, sizeof (x->x_cal_why), "out of memory");
 	} else if (tx_cal_run(x, c) == 0) {
-		call = tx_median(c->xc_e, c->xc_ne);
-		self = tx_median(c->xc_p, c->xc_np);
+		call = tx_cal_mean(c->xc_e, c->xc_ne);
+		self = tx_cal_mean(c->xc_p, c->xc_np);
 		x->x_call = call;
 		x->x_cb = c->xc_ncb ? c->xc_cb / c->xc_ncb : 0;
 		x->x_callee = self > call ? self - call : 0;

@@ -170,7 +170,12 @@ assert ev[0]["args"][0]["name"] == "n", ev[0]
 assert ev[5]["retval"] == "7" and ev[5]["raw_retval"] == 7, ev[5]
 assert ev[5]["duration_ns"] >= 0 and ev[0]["tid"] == ev[0]["pid"]
 assert ev[0]["time"] <= ev[5]["time"]
-assert summary is not None and summary["total"] == 3, summary
+# the counts: a plain FUNC under -e is its entries and its returns,
+# each probe a line of its own
+assert summary is not None and summary["total"] == 6, summary
+assert sorted((p["function"], p["name"], p["hits"]) for p in summary["probes"]) == [
+    ("tv_inner", "entry", 2), ("tv_inner", "return", 2),
+    ("tv_outer", "entry", 1), ("tv_outer", "return", 1)], summary
 PY
 
 # ---- --time text and --json agree on the calls
@@ -181,6 +186,59 @@ if [ $rc -eq 0 ] && grep -q '^calibration: a probed call costs [0-9.]* us' "$T/t
 	ok time-text
 else
 	fail time-text "rc=$rc $(cat "$T/tt")"
+fi
+
+
+# ---- -e prints the probes asked for: FUNC:entry only entries,
+# FUNC:return only returns, FUNC+OFF its argument registers
+ev() {	# ev OUT ARGS...: the -e lines of OUT, past pid and tid
+	dt trace -e "${@:2}" -- "$V/timev" seq >/dev/null 2>"$T/$1.e"; rc=$?
+	got=$(grep -E '^ *[0-9]+\.[0-9]{6} ' "$T/$1.e" | cut -c 29- | sed 's/  ([0-9.]* us)$//')
+}
+ev k1 -f tv_inner:entry
+want='-> timev`tv_inner(x=1)
+-> timev`tv_inner(x=2)'
+[ $rc -eq 0 ] && [ "$got" = "$want" ] && ok events-entry-only ||
+	fail events-entry-only "rc=$rc got: $got"
+ev k2 -f tv_inner:return
+want='<- timev`tv_inner = 2
+<- timev`tv_inner = 4'
+[ $rc -eq 0 ] && [ "$got" = "$want" ] && ok events-return-only ||
+	fail events-return-only "rc=$rc got: $got"
+ev k3 -f tv_inner+0
+[ $rc -eq 0 ] && [ "$(echo "$got" | wc -l)" = 2 ] &&
+	echo "$got" | head -1 | grep -q '^-- timev`tv_inner+0x0(rdi=0x1, rsi=' &&
+	echo "$got" | tail -1 | grep -q '^-- timev`tv_inner+0x0(rdi=0x2, rsi=' &&
+	ok events-offset-regs || fail events-offset-regs "rc=$rc got: $got"
+
+# ---- --where filters -e's lines and --time's calls; a call's return
+# takes its entry's verdict where the filter has no value there (x, a
+# parameter), and a call whose entry has none (retval) is judged at
+# its return
+ev k4 -f tv_inner --where 'x == 2'
+want='-> timev`tv_inner(x=2)
+<- timev`tv_inner = 4'
+[ $rc -eq 0 ] && [ "$got" = "$want" ] && ! grep -q 'no value' "$T/k4.e" &&
+	ok where-events-call || fail where-events-call "rc=$rc got: $got $(cat "$T/k4.e")"
+ev k5 -f tv_inner --where 'retval == 2'
+want='<- timev`tv_inner = 2'
+[ $rc -eq 0 ] && [ "$got" = "$want" ] && ! grep -q 'no value' "$T/k5.e" &&
+	ok where-events-retval || fail where-events-retval "rc=$rc got: $got $(cat "$T/k5.e")"
+dt trace --time --json -o "$T/wt.j" -f tv_inner --where 'x == 2' -- "$V/timev" seq >/dev/null 2>"$T/wt.e"; rc=$?
+if [ $rc -eq 0 ] && python3 - "$T/wt.j" <<'PY'; then ok where-time; else fail where-time "rc=$rc $(head -c 600 "$T/wt.j") $(cat "$T/wt.e")"; fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = [x for x in d["functions"] if x["function"] == "tv_inner"]
+assert len(f) == 1 and f[0]["calls"] == 1 and f[0]["entries"] == 1, d
+PY
+# FUNC:entry under --time: its return armed unseen, the calls timed,
+# the counts table (kept with -U) has the entry alone
+dt trace --time -U -f tv_inner:entry -- "$V/timev" seq >/dev/null 2>"$T/te.e"; rc=$?
+if [ $rc -eq 0 ] && grep -Eq '^ +2( +[0-9]+\.[0-9]{3}){7}  timev`tv_inner$' "$T/te.e" &&
+	grep -Eq '^ +2  timev`tv_inner$' "$T/te.e" && ! grep -q 'tv_inner:return' "$T/te.e"; then
+	ok time-entry-quiet-return
+else
+	fail time-entry-quiet-return "rc=$rc $(cat "$T/te.e")"
 fi
 
 summary
