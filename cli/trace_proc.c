@@ -20,6 +20,7 @@
  * and command, and a total (--json: {"processes": [...], "total": N}).
  */
 #include "trace.h"
+#include "trace_time.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -82,6 +83,20 @@ trace_proc_new(trace_t *head, dtproc_proc_t *pr)
 	tr->tr_filtered = tr->tr_noval = 0;
 	tr->tr_noval_why = NULL;
 	tr->tr_bad_spec = NULL;
+	/* --time's calls in progress are per thread of one process; the
+	 * calibration is the run's */
+	if (head->tr_x != NULL) {
+		if ((tr->tr_x = malloc(sizeof (*tr->tr_x))) == NULL) {
+			free(tr);
+			free(p);
+			free(pcs);
+			return NULL;
+		}
+		*tr->tr_x = *head->tr_x;
+		tr->tr_x->x_threads = NULL;
+		tr->tr_x->x_svg = NULL;
+		tr->tr_x->x_orphans = 0;
+	}
 	tr->tr_sess.cs_proc = pr;
 	tr->tr_sess.cs_pid = dtproc_pid(pr);
 	tr->tr_sess.cs_created = false;
@@ -160,6 +175,7 @@ trace_proc_free_all(trace_t *head)
 		/* its sites and scratch; the shared parts are the head's */
 		tr->tr_next = NULL;
 		trace_sites_free(tr);
+		tx_free(tr);
 		free(tr->tr_probes);
 		free(tr->tr_pcs);
 		free(tr->tr_key);
