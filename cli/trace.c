@@ -362,7 +362,7 @@ trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 }
 
 /* Every armed site read, the handle held so no callback runs meanwhile. */
-static void
+void
 trace_collect(trace_t *tr, dtproc_proc_t *pr)
 {
 	dtproc_lock(tr->tr_dtp, pr);
@@ -506,7 +506,7 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 }
 
 /* Arm every probe on whatever matches now (idempotent). */
-static void
+void
 trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 {
 	trace_arm_t ta = { tr, pr, NULL, NULL, NULL, 0, 0 };
@@ -526,7 +526,7 @@ trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 static int
 trace_dlact(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 {
-	trace_t *tr = arg;
+	trace_t *tr = follow_trace(arg, pr);
 
 	(void) dtp;
 	if (tr->tr_live)
@@ -630,9 +630,13 @@ static void
 trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
     void *arg)
 {
-	trace_t *tr = arg;
+	trace_t *tr = follow_trace(arg, pr);
 
 	(void) dtp;
+	if (ev->de_kind == DTPROC_EV_FOLLOW) {
+		follow_adopt(tr, ev->de_proc);
+		return;
+	}
 	if (ev->de_kind == DTPROC_EV_EXEC)
 		cli_session_setid(ev->de_path);
 	/* before the -s stop nothing is armed: that is where tracing starts */
@@ -653,7 +657,8 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 		break;
 	case DTPROC_EV_EXIT:
 	case DTPROC_EV_LOST:
-		cli_session_poke(&tr->tr_sess, 0);
+		if (!tr->tr_child)	/* a child's end is its notice */
+			cli_session_poke(&tr->tr_sess, 0);
 		break;
 	default:
 		break;
@@ -719,7 +724,8 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "folded", no_argument, NULL, 'F' },
+		{ "folded", no_argument, NULL, 'K' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ "depth", required_argument, NULL, 'D' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'I' },
@@ -733,7 +739,8 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	long d;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:Ulh", opts, NULL))
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:UlFh", opts,
+	    NULL))
 	    != -1) {
 		if ((rv = cli_target_opt(t, "trace", trace_usage, c, optarg)) ==
 		    0)
@@ -767,8 +774,11 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 				    "'%s' is not a positive decimal number of "
 				    "seconds", optarg);
 			break;
-		case 'F':
+		case 'K':
 			tr->tr_folded = tr->tr_ustack = 1;
+			break;
+		case 'F':
+			tr->tr_follow = 1;
 			break;
 		case 'D':
 			errno = 0;
@@ -787,6 +797,9 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	}
 	if (tr->tr_folded && tr->tr_json)
 		(void) cli_target_usage(t, "trace", "%s", "--folded and --json "
+		    "exclude each other");
+	if (tr->tr_follow && tr->tr_interval > 0)
+		(void) cli_target_usage(t, "trace", "%s", "-F and --interval "
 		    "exclude each other");
 	if (tr->tr_list && tr->tr_interval > 0)
 		(void) cli_target_usage(t, "trace", "%s", "-l and --interval "
@@ -808,8 +821,9 @@ trace_noop(void *p)
 	(void) p;
 }
 
-static void
-trace_free(trace_t *tr)
+/* The sites and scratch buffers of one process's trace. */
+void
+trace_free_tables(trace_t *tr)
 {
 	tdestroy(tr->tr_armed, trace_noop);	/* the sites are on tr_all */
 	tr->tr_armed = NULL;
@@ -819,12 +833,21 @@ trace_free(trace_t *tr)
 		tr->tr_all = s->ts_all;
 		trace_site_free(s);
 	}
+	free(tr->tr_pcs);
+	free(tr->tr_key);
+	tr->tr_pcs = NULL;
+	tr->tr_key = NULL;
+}
+
+static void
+trace_free(trace_t *tr)
+{
+	follow_free(tr);
+	trace_free_tables(tr);
 	for (int i = 0; i < tr->tr_nprobes; i++)
 		desc_free(&tr->tr_probes[i].tp_desc);
 	free(tr->tr_probes);
 	where_free(tr->tr_where);
-	free(tr->tr_pcs);
-	free(tr->tr_key);
 }
 
 /* A probe found bad once armed: the process let go, the status. */
@@ -868,6 +891,8 @@ trace_start(trace_t *tr, const cli_target_t *t)
 	trace_arm_all(tr, pr);
 	tr->tr_live = true;
 	dtproc_unlock(tr->tr_dtp, pr);
+	if (tr->tr_follow && follow_start(tr, pr) != 0)
+		return trace_start_bad(tr, t);
 	if (tr->tr_bad_spec != NULL) {
 		fprintf(stderr, "%s: trace: bad probe '%s': %s\n", cli_progname,
 		    tr->tr_bad_spec, tr->tr_bad_msg);
@@ -963,9 +988,11 @@ cmd_trace(int argc, char **argv)
 	quit = trace_wait(&tr, secs);
 	/* the counts before the release: the records go with the handle */
 	trace_collect(&tr, s->cs_proc);
+	follow_end(&tr, s->cs_proc);
 	cli_session_release(s, quit);
-	trace_print(&tr, s->cs_pid, s->cs_created &&
-	    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
+	(tr.tr_fl != NULL ? follow_print : trace_print)(&tr, s->cs_pid,
+	    s->cs_created && s->cs_state == DTPROC_PS_DEAD,
+	    cli_session_status(s));
 	if (tr.tr_stack_err > 0)
 		fprintf(stderr, "%s: warning: %llu hit%s could not be "
 		    "stacked\n", cli_progname, tr.tr_stack_err,

@@ -81,6 +81,12 @@ typedef struct trace {
 	const char *tr_noval_why;	/* the first one's reason */
 	const char *tr_bad_spec;	/* a probe the library refused at the */
 	char tr_bad_msg[512];		/* first arming (offset): why */
+	int tr_follow;		/* -F */
+	struct follow *tr_fl;	/* -F: the processes followed (follow.c) */
+	bool tr_child;		/* a followed child's, not the command's */
+	const char *tr_cmd;	/* --json: "command", or NULL */
+	const pid_t *tr_pids;	/* --json: the total's "pids", or NULL */
+	int tr_npids;
 } trace_t;
 
 /* trace.c: S's counts and mechanism read from its probe (handle held). */
@@ -100,6 +106,25 @@ void trace_fp_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 void trace_fp_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 /* --where EXPR compiled into TR: 0, or -2 with the usage error told. */
 int trace_where_set(trace_t *tr, cli_target_t *t, const char *expr);
+
+/* trace.c: arm every probe on what matches now; read every site. */
+void trace_arm_all(trace_t *tr, dtproc_proc_t *pr);
+void trace_collect(trace_t *tr, dtproc_proc_t *pr);
+void trace_free_tables(trace_t *tr);
+
+/*
+ * follow.c: -F.  The trace of PR (TR's own for the command); a child's
+ * handle taken (its parent's control thread); a notice about a child
+ * (main thread: collected and released); the end (every child collected
+ * and released); the report per process and in total; freeing.
+ */
+trace_t *follow_trace(trace_t *tr, dtproc_proc_t *pr);
+int follow_start(trace_t *tr, dtproc_proc_t *pr);
+void follow_adopt(trace_t *tr, dtproc_proc_t *child);
+void follow_notice(void *arg, dtproc_proc_t *pr);
+void follow_end(trace_t *tr, dtproc_proc_t *pr);
+void follow_print(trace_t *tr, pid_t pid, int have_status, int status);
+void follow_free(trace_t *tr);
 
 /* trace_report.c */
 /* The table (or --json, --folded) of the whole run. */
