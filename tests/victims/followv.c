@@ -11,6 +11,7 @@
  *   vfork       call fv_work() 10 times; vfork a child that execs
  *               "followv work 3"; the parent then calls fv_work() 5 more
  *               times and checks its stack (a local) survived the child
+ *   wait N      print "ready <pid>", wait for a go line, then as exec N
  * Each parent prints "child <pid> <i>" per child and exits 0 when every
  * child exited 0, else 1.
  */
@@ -59,6 +60,12 @@ main(int argc, char **argv)
 	if (strcmp(mode, "work") == 0) {
 		fv_calls(n);
 		return 0;
+	}
+	if (strcmp(mode, "wait") == 0) {
+		printf("ready %d\n", (int)getpid());
+		if (v_wait_go() < 0)
+			return 98;
+		mode = "exec";
 	}
 	if ((len = readlink("/proc/self/exe", self, sizeof (self) - 1)) < 0)
 		v_die("readlink");
