@@ -265,6 +265,11 @@ $(BUILD)/tests/core/%: $(BUILD)/obj/tests/core/%.o $(HARNESS_OBJ) $(LIB_INT)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB_INT) $(DEP_LIBS)
 
+# cli_view tests the CLI's summaries (cli/stats.c, hist.c, flame.c) alone.
+VIEW_OBJS := $(addprefix $(BUILD)/obj/cli/,stats.o hist.o flame.o out.o)
+$(BUILD)/tests/core/cli_view: $(VIEW_OBJS)
+$(BUILD)/tests/core/cli_view: HARNESS_OBJ += $(VIEW_OBJS) -lm
+
 # The .so may export dtproc_* names only (and must export some); the
 # version nodes of the map show up as absolute symbols and are skipped.
 check-exports: $(LIB_SO)

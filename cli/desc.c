@@ -164,6 +164,7 @@ desc_short(const char *spec, desc_t *d, char *why, size_t len)
 
 	if (plus == NULL) {
 		d->dd_kinds = DTPROC_FP_ENTRY;
+		d->dd_plain = 1;
 		return desc_objfunc(spec, strlen(spec), d, why, len);
 	}
 	if (desc_hex(plus + 1, &d->dd_off) != 0) {

@@ -18,6 +18,8 @@ typedef struct desc {
 	char *dd_func;	/* function glob ("*" for an empty field) */
 	int dd_kinds;	/* DTPROC_FP_ENTRY | _RETURN, or _OFFSET */
 	size_t dd_off;	/* DTPROC_FP_OFFSET: bytes from the entry */
+	int dd_plain;	/* [OBJ`]FUNC alone: no kind named (an entry,
+			   or a whole call where trace wants one) */
 } desc_t;
 
 /*

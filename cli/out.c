@@ -5,6 +5,7 @@
  * output): they go to stderr, as strace's and ltrace's do, or to -o FILE.
  */
 #include "cli.h"
+#include "view.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -49,7 +50,7 @@ cli_signame(int sig, char *buf, size_t len)
  * overlong forms, no surrogates, nothing above U+10FFFF), or 0.  A NUL
  * fails the continuation test, so nothing is read past the string.
  */
-static int
+int
 cli_utf8_len(const unsigned char *p)
 {
 	unsigned char c = p[0], lo = 0x80, hi = 0xbf;

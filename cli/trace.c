@@ -53,7 +53,8 @@ static const char trace_usage[] =
 "usage: dtproc trace (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) -f PROBE\n"
 "                    [-f PROBE ...] [-d SECONDS] [-s WHEN] [-U] [--folded]\n"
 "                    [--depth N] [-o FILE] [--json] [--interval SECONDS]\n"
-"                    [--stop-probes] [-l] [--where EXPR] [-F]\n"
+"                    [--stop-probes] [-l] [--where EXPR] [--time] [--hist]\n"
+"                    [-e] [--svg FILE] [-F]\n"
 "\n"
 "Count the calls of functions, as DTrace's pid provider does: a probe at\n"
 "the entry of each function matching PROBE, in every object loaded now\n"
@@ -65,13 +66,15 @@ static const char trace_usage[] =
 "(the command's stdout stays its own) or in -o FILE.\n"
 "\n"
 "  -f PROBE       [OBJECT`]FUNCTION, globs allowed in both parts:\n"
-"                 malloc, libc.so.6`malloc, 'libz*`inflate*', 'a.out`*';\n"
-"                 FUNCTION:entry, FUNCTION:return (each return; a stop\n"
-"                 per call and per return), FUNCTION+OFF (the instruction\n"
-"                 at hex OFF: +0x1a or +1a; a stop per hit); DTrace's\n"
-"                 PROVIDER:MODULE:FUNCTION:NAME, fields filled from the\n"
-"                 right, empty = any, an empty NAME = entry and return:\n"
-"                 'pid$target:libc.so.6:malloc:return', 'pid123::strlen:4'\n"
+"                 malloc, libc.so.6`malloc, 'libz*`inflate*', 'a.out`*'\n"
+"                 (the entry; with -e, --time or --hist the whole call:\n"
+"                 entry and return); FUNCTION:entry, FUNCTION:return (each\n"
+"                 return; a stop per call and per return), FUNCTION+OFF\n"
+"                 (the instruction at hex OFF: +0x1a or +1a; a stop per\n"
+"                 hit); DTrace's PROVIDER:MODULE:FUNCTION:NAME, fields\n"
+"                 filled from the right, empty = any, an empty NAME =\n"
+"                 entry and return: 'pid$target:libc.so.6:malloc:return',\n"
+"                 'pid123::strlen:4'\n"
 "  -c 'CMD ARGS'  run CMD (split as a shell would, nothing expanded);\n"
 "                 exit with its status\n"
 "  -p PID         grab the running process PID; trace until Ctrl-C, -d\n"
@@ -87,7 +90,8 @@ static const char trace_usage[] =
 "                 then stops the thread\n"
 "  -F, --follow   trace the children too (fork, vfork, posix_spawn, and\n"
 "                 theirs): each armed before it runs; a table per process\n"
-"                 (pid and command), then the total; not with --interval\n"
+"                 (pid and command), then the total; not with --interval,\n"
+"                 --time, --hist, -e or --svg\n"
 "  --folded       implies -U: only the stacks, one 'frame;frame;frame\n"
 "                 count' line each, outermost first, for FlameGraph\n"
 "  --depth N      -U: at most N frames per stack (default 64)\n"
@@ -95,18 +99,39 @@ static const char trace_usage[] =
 "  --json         the counts as one JSON document; each probe says how it\n"
 "                 was carried (\"how\": \"trampoline\" or \"int3\", \"why\")\n"
 "                 and the stops it skipped (\"missed\")\n"
+"                 (-e: an object per firing per line; --time, --hist:\n"
+"                 one document of the functions' times)\n"
 "  --interval SECONDS  every SECONDS (decimal), the hits of that interval,\n"
 "                 headed by the time elapsed, then the total at the end;\n"
 "                 the process is never stopped for it\n"
 "  --stop-probes  every probe an int3 with a stop per call (the old path,\n"
 "                 for comparison)\n"
-"  --where EXPR   count only the firings where EXPR holds (each hit then\n"
+"  --where EXPR   keep only the firings where EXPR holds, for everything:\n"
+"                 counts, -U stacks, -e lines, --time (each hit then\n"
 "                 stops): C's integer operators and && || ! over pid, tid,\n"
-"                 arg0..arg7, retval, reg(NAME), named parameters (DWARF),\n"
-"                 numbers (decimal, 0x hex); strings: probe (\"malloc:entry\",\n"
-"                 \"malloc:return\", \"strlen+0x4\"), \"literals\", a char *\n"
-"                 compared with == != or matched by glob with ~:\n"
-"                 'arg0 > 4096 && tid != pid', 'arg0 ~ \"/etc/*\"'\n"
+"                 arg0..arg7, retval (at returns), reg(NAME), named\n"
+"                 parameters (DWARF), numbers (decimal, 0x hex); strings:\n"
+"                 probe (\"malloc:entry\", \"malloc:return\", \"strlen+0x4\"),\n"
+"                 \"literals\", a char * compared with == != or matched by\n"
+"                 glob with ~: 'arg0 > 4096 && tid != pid', 'arg0 ~\n"
+"                 \"/etc/*\"'.  A call's entry decides whether it is timed;\n"
+"                 where EXPR has no value at a return (a parameter) the\n"
+"                 return takes its entry's verdict, and a whole call's entry\n"
+"                 without one (retval) is judged at its return\n"
+"  --time         time each call, entry to return (two stops a call): per\n"
+"                 function calls, total, self (less traced callees), avg,\n"
+"                 min, max, p50, p99, in us; the probes' own cost is\n"
+"                 measured at start-up and subtracted (clamped at 0);\n"
+"                 replaces the hits table (kept with -U or offset probes)\n"
+"  --hist         a log2 histogram of each function's times, as DTrace's\n"
+"                 quantize() (with --time: after the table)\n"
+"  -e, --events   a line per firing as it happens: time, pid, tid, the\n"
+"                 probe indented by call depth; '->' an entry and its\n"
+"                 arguments (typed from DWARF where the object has it,\n"
+"                 else arg0-5 in hex), '<-' a return, '= retval' and the\n"
+"                 call's time, '--' an offset and its argument registers\n"
+"  --svg FILE     implies -U: also write the stacks as an interactive\n"
+"                 flame graph (one SVG file: hover, click to zoom, search)\n"
 "  -l             arm the probes, list them (object`function, address,\n"
 "                 trampoline or int3 and why) on stdout or in -o FILE, and\n"
 "                 end: a command is killed before it runs main, a grabbed\n"
@@ -134,7 +159,7 @@ trace_site_cmp(const void *a, const void *b)
 	return x->ts_poff < y->ts_poff ? -1 : x->ts_poff > y->ts_poff;
 }
 
-static trace_site_t *
+trace_site_t *
 trace_find(const trace_t *tr, uintptr_t addr, int kind, size_t off)
 {
 	trace_site_t key = { .ts_addr = addr, .ts_kind = kind,
@@ -311,6 +336,7 @@ trace_site_free(trace_site_t *s)
 	free(s->ts_path);
 	free(s->ts_func);
 	free(s->ts_impl);
+	tx_site_free(s);
 	free(s);
 }
 
@@ -374,16 +400,21 @@ trace_collect(trace_t *tr, dtproc_proc_t *pr)
 	dtproc_unlock(tr->tr_dtp, pr);
 }
 
-/* A site of KIND (at OFF) in the function SYM, collected to be armed. */
+/*
+ * A site of KIND (at OFF) in the function SYM, collected to be armed;
+ * QUIET, CALL: its ts_quiet, ts_call.
+ */
 static int
 trace_site_add(trace_arm_t *ta, const dtproc_sym_t *sym, int kind,
-    size_t off)
+    size_t off, bool quiet, bool call)
 {
 	trace_t *tr = ta->ta_tr;
 	trace_site_t *s;
 
-	if (trace_find(tr, sym->ds_addr, kind, off) != NULL) {
+	if ((s = trace_find(tr, sym->ds_addr, kind, off)) != NULL) {
 		ta->ta_probe->tp_matched++;	/* an alias of an armed site */
+		if (!quiet)
+			s->ts_quiet = false;	/* asked for after all */
 		return 0;
 	}
 	if ((s = calloc(1, sizeof (*s))) == NULL)
@@ -391,6 +422,8 @@ trace_site_add(trace_arm_t *ta, const dtproc_sym_t *sym, int kind,
 	s->ts_addr = sym->ds_addr;
 	s->ts_kind = kind;
 	s->ts_poff = off;
+	s->ts_quiet = quiet;
+	s->ts_call = call;
 	s->ts_fp = trace_fp_wanted(tr, kind);
 	s->ts_tr = tr;
 	s->ts_obj = strdup(sym->ds_object != NULL ? sym->ds_object : "?");
@@ -440,14 +473,26 @@ static int
 trace_arm_one(const dtproc_sym_t *sym, void *arg)
 {
 	trace_arm_t *ta = arg;
+	trace_t *tr = ta->ta_tr;
 	const desc_t *d = &ta->ta_probe->tp_desc;
-	int rv = 0;
+	const int both = DTPROC_FP_ENTRY | DTPROC_FP_RETURN;
+	int kinds = d->dd_kinds, quiet = 0, call = 0, rv = 0;
 
+	/* -e, --time, --hist: a plain FUNC is its calls, entry and return */
+	if (d->dd_plain && tx_wanted(tr))
+		kinds = call = both;
+	/* a time is an entry and its return: the missing half, quiet */
+	if ((tr->tr_time || tr->tr_hist) && (kinds & both) != 0) {
+		quiet = both & ~kinds;
+		call |= quiet;
+		kinds |= quiet;
+	}
 	for (int k = DTPROC_FP_ENTRY; k <= DTPROC_FP_OFFSET && rv == 0;
 	    k <<= 1)
-		if (d->dd_kinds & k)
+		if (kinds & k)
 			rv = trace_site_add(ta, sym, k,
-			    k == DTPROC_FP_OFFSET ? d->dd_off : 0);
+			    k == DTPROC_FP_OFFSET ? d->dd_off : 0,
+			    (quiet & k) != 0, (call & k) != 0);
 	return rv;
 }
 
@@ -566,9 +611,12 @@ trace_retire(trace_t *tr, trace_site_t *s)
 		return false;
 	r->ts_hits += s->ts_hits;
 	r->ts_missed += s->ts_missed;
+	r->ts_unwound += s->ts_unwound;
+	r->ts_overflow += s->ts_overflow;
 	r->ts_shown += s->ts_shown;
 	r->ts_how = s->ts_how;		/* the newest site's */
 	r->ts_why = s->ts_why;
+	tx_retire(r, s);
 	while (s->ts_stacks != NULL) {
 		trace_stack_t *k = s->ts_stacks, *q;
 
@@ -721,6 +769,31 @@ trace_check_pid(const trace_t *tr, pid_t pid)
 	return 0;
 }
 
+/* --time, --hist, -e, --svg FILE (trace_time.c does the work). */
+static void
+trace_view_opt(trace_t *tr, int c, const char *arg)
+{
+	if (c == 'T')
+		tr->tr_time = 1;
+	else if (c == 'H')
+		tr->tr_hist = 1;
+	else if (c == 'e')
+		tr->tr_events = 1;
+	else
+		tr->tr_svg = arg, tr->tr_ustack = 1;
+}
+
+static void
+trace_view_check(trace_t *tr, cli_target_t *t)
+{
+	if (tx_wanted(tr) && (tr->tr_stopprobes || tr->tr_interval > 0))
+		(void) cli_target_usage(t, "trace", "%s", "--time, --hist and "
+		    "-e exclude --stop-probes and --interval");
+	if (tr->tr_svg != NULL && tr->tr_folded)
+		(void) cli_target_usage(t, "trace", "%s", "--svg and --folded "
+		    "exclude each other");
+}
+
 static int
 trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
     double *secs)
@@ -734,6 +807,10 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 		{ "interval", required_argument, NULL, 'I' },
 		{ "stop-probes", no_argument, NULL, 'S' },
 		{ "where", required_argument, NULL, 'W' },
+		{ "time", no_argument, NULL, 'T' },
+		{ "hist", no_argument, NULL, 'H' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "svg", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -742,7 +819,7 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	long d;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:UlFh", opts,
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:UleFh", opts,
 	    NULL))
 	    != -1) {
 		if ((rv = cli_target_opt(t, "trace", trace_usage, c, optarg)) ==
@@ -770,6 +847,12 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 			break;
 		case 'W':
 			(void) trace_where_set(tr, t, optarg);
+			break;
+		case 'T':
+		case 'H':
+		case 'e':
+		case 'G':
+			trace_view_opt(tr, c, optarg);
 			break;
 		case 'I':
 			if ((tr->tr_interval = trace_parse_secs(optarg)) <= 0)
@@ -801,9 +884,11 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_folded && tr->tr_json)
 		(void) cli_target_usage(t, "trace", "%s", "--folded and --json "
 		    "exclude each other");
-	if (tr->tr_follow && tr->tr_interval > 0)
-		(void) cli_target_usage(t, "trace", "%s", "-F and --interval "
-		    "exclude each other");
+	if (tr->tr_follow && (tr->tr_interval > 0 || tr->tr_time ||
+	    tr->tr_hist || tr->tr_events || tr->tr_svg != NULL))
+		(void) cli_target_usage(t, "trace", "%s", "-F excludes "
+		    "--interval, --time, --hist, -e and --svg");
+	trace_view_check(tr, t);
 	if (tr->tr_list && tr->tr_interval > 0)
 		(void) cli_target_usage(t, "trace", "%s", "-l and --interval "
 		    "exclude each other");
@@ -851,6 +936,7 @@ trace_free(trace_t *tr)
 		desc_free(&tr->tr_probes[i].tp_desc);
 	free(tr->tr_probes);
 	where_free(tr->tr_where);
+	tx_free(tr);
 }
 
 /* A probe found bad once armed: the process let go, the status. */
@@ -878,6 +964,8 @@ trace_start(trace_t *tr, const cli_target_t *t)
 	}
 	if ((rv = cli_session_open(s, "trace", CLI_SESS_SIGNALS, t)) != 0)
 		return rv;
+	if (tx_wanted(tr) && !tr->tr_list)
+		tx_calibrate(tr);	/* before the target: our helper's */
 	tr->tr_dtp = s->cs_dtp;
 	dtproc_set_event(tr->tr_dtp, trace_event, tr);
 	dtproc_set_dlactivity(tr->tr_dtp, trace_dlact, tr);
@@ -966,14 +1054,17 @@ cmd_trace(int argc, char **argv)
 	cli_session_t *s = &tr.tr_sess;
 	double secs = -1;	/* -d: < 0, no limit */
 	int rv, quit;
+	bool svgerr = false;
 
+	if ((rv = tx_helper(argc, argv)) >= 0)
+		return rv;
 	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0) {
 		/* the report's file first: a bad path starts nothing */
 		if (tr.tr_list && t.ct_out == NULL)
 			tr.tr_out = stdout;	/* nothing runs to share it */
 		else
 			tr.tr_out = cli_out_open("trace", t.ct_out);
-		if (tr.tr_out == NULL)
+		if (tr.tr_out == NULL || tx_open(&tr) != 0)
 			rv = cli_target_status(&t, CLI_EXIT_FAIL);
 		else if ((rv = trace_start(&tr, &t)) >= 0)
 			(void) cli_out_close(tr.tr_out, "trace", t.ct_out);
@@ -993,9 +1084,19 @@ cmd_trace(int argc, char **argv)
 	trace_collect(&tr, s->cs_proc);
 	follow_end(&tr, s->cs_proc);
 	cli_session_release(s, quit);
-	(tr.tr_fl != NULL ? follow_print : trace_print)(&tr, s->cs_pid,
-	    s->cs_created && s->cs_state == DTPROC_PS_DEAD,
-	    cli_session_status(s));
+	if (tr.tr_fl != NULL) {
+		follow_print(&tr, s->cs_pid, s->cs_created &&
+		    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
+	} else {
+		if (!tx_replaces_table(&tr))
+			trace_print(&tr, s->cs_pid, s->cs_created &&
+			    s->cs_state == DTPROC_PS_DEAD,
+			    cli_session_status(s));
+		tx_print(&tr, s->cs_pid, s->cs_created &&
+		    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
+		if (tx_svg(&tr) != 0)
+			svgerr = true;
+	}
 	if (tr.tr_stack_err > 0)
 		fprintf(stderr, "%s: warning: %llu hit%s could not be "
 		    "stacked\n", cli_progname, tr.tr_stack_err,
@@ -1005,7 +1106,7 @@ cmd_trace(int argc, char **argv)
 		    "firing%s (not counted), the first for %s\n", cli_progname,
 		    tr.tr_noval, tr.tr_noval > 1 ? "s" : "", tr.tr_noval_why);
 	rv = cli_session_exit(s, quit,
-	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0);
+	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0 || svgerr);
 	cli_session_close(s);
 	trace_free(&tr);
 	cli_target_free(&t);

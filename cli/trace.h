@@ -30,7 +30,12 @@ typedef struct trace_site {
 	int ts_kind;		/* DTPROC_FP_ENTRY, _RETURN or _OFFSET */
 	size_t ts_poff;		/* _OFFSET: bytes from the entry */
 	bool ts_fp;		/* armed by dtproc_fprobe_add, not as a
-				   dtproc_probe (return, offset, --where) */
+				   dtproc_probe (trace_fp_wanted) */
+	bool ts_quiet;		/* armed for --time/--hist only (the other
+				   half of a call): no line, no count */
+	bool ts_call;		/* a half of a whole call traced (plain
+				   FUNC under -e/--time/--hist, or quiet):
+				   see trace_fp.c for --where */
 	char *ts_obj;		/* basename, as printed */
 	char *ts_path;		/* object's path (dlclose matches it) */
 	char *ts_func;
@@ -42,10 +47,12 @@ typedef struct trace_site {
 	unsigned long long ts_missed;	/* stops it skipped (in ts_hits) */
 	unsigned long long ts_shown;	/* --interval: hits printed so far */
 	unsigned long long ts_unwound;	/* return: entries that never returned */
+	unsigned long long ts_overflow;	/* return: entries past the bound */
 	int ts_how;			/* dpi_how when last read */
 	const char *ts_why;		/* dpi_why: the library's text */
 	trace_stack_t *ts_stacks;	/* -U: this site's stacks */
 	struct trace *ts_tr;		/* the trace it counts for */
+	struct tx_site *ts_x;		/* --time, -e: its measures */
 	struct trace_site *ts_all;	/* every site ever, newest first */
 } trace_site_t;
 
@@ -87,6 +94,9 @@ typedef struct trace {
 	const char *tr_cmd;	/* --json: "command", or NULL */
 	const pid_t *tr_pids;	/* --json: the total's "pids", or NULL */
 	int tr_npids;
+	int tr_time, tr_hist, tr_events;	/* --time, --hist, -e */
+	const char *tr_svg;	/* --svg FILE, or NULL */
+	struct tx *tr_x;	/* trace_time.c's state */
 } trace_t;
 
 /* trace.c: S's counts and mechanism read from its probe (handle held). */
@@ -94,10 +104,15 @@ void trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 /* -U: count this hit of S under TID's stack (TID stopped). */
 void trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
     trace_site_t *s);
+/* The armed site of KIND at OFF in the function at ADDR, or NULL. */
+trace_site_t *trace_find(const trace_t *tr, uintptr_t addr, int kind,
+    size_t off);
 
 /*
- * trace_fp.c: the sites armed through dtproc_fprobe_add (return and
- * offset probes, and every probe under --where), and the filter.
+ * trace_fp.c: the one arming path of the sites that are function probes
+ * (dtproc_fprobe_add): return and offset probes, and every probe under
+ * --where, --time, --hist or -e; their callback (the filter, the counts,
+ * -U, the calls' times, -e's lines).
  */
 bool trace_fp_wanted(const trace_t *tr, int kind);
 /* Arm S: 0, or -errno with dtproc_errmsg saying why. */
@@ -125,6 +140,28 @@ void follow_notice(void *arg, dtproc_proc_t *pr);
 void follow_end(trace_t *tr, dtproc_proc_t *pr);
 void follow_print(trace_t *tr, pid_t pid, int have_status, int status);
 void follow_free(trace_t *tr);
+/*
+ * trace_time.c: the per-thread calls in progress, --time, --hist, the
+ * calibration and --svg (trace_time.h has the records).
+ */
+/* Any of --time, --hist, -e: every probe is a function probe. */
+bool tx_wanted(const trace_t *tr);
+/* Before anything runs: the state, --svg's file (0, or -1 said why). */
+int tx_open(trace_t *tr);
+/* The calibration (own handle, own helper process); never fails. */
+void tx_calibrate(trace_t *tr);
+/* S's measures added to R's (S retired into R). */
+void tx_retire(trace_site_t *r, trace_site_t *s);
+void tx_site_free(trace_site_t *s);
+/* Does the --time/--hist report take the place of the hits table? */
+bool tx_replaces_table(const trace_t *tr);
+/* The --time table and/or --hist histograms (or their --json). */
+void tx_print(trace_t *tr, pid_t pid, int have_status, int status);
+/* --svg: the flame graph of the -U stacks: 0, or -1 said why. */
+int tx_svg(trace_t *tr);
+void tx_free(trace_t *tr);
+/* `trace --calibration-helper`: the helper's run, or -1 if not asked. */
+int tx_helper(int argc, char **argv);
 
 /* trace_report.c */
 /* The table (or --json, --folded) of the whole run. */

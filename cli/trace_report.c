@@ -92,7 +92,8 @@ trace_lines(trace_t *tr, size_t *np, bool delta)
 		    s->ts_hits;
 		size_t i;
 
-		if (hits == 0)
+		/* a half armed for --time only is no probe of the user's */
+		if (hits == 0 || s->ts_quiet)
 			continue;
 		for (i = 0; i < n; i++)
 			if (trace_line_has(&l[i], s))

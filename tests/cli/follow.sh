@@ -108,7 +108,7 @@ fi
 dt trace -F --interval 1 -f fv_work -- "$V/followv" work 1 >/dev/null 2>"$T/iv.err"
 rc=$?
 [ $rc -eq 125 ] && [ "$(wc -l <"$T/iv.err")" -ge 1 ] &&
-	grep -q 'exclude each other' "$T/iv.err" && ok follow-interval-refused ||
+	grep -q -- '-F excludes' "$T/iv.err" && ok follow-interval-refused ||
 	fail follow-interval-refused "rc=$rc $(cat "$T/iv.err")"
 
 # ---- -p: a grabbed process's children followed from the grab on.  The
