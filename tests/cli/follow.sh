@@ -50,7 +50,8 @@ done <"$T/fk.kids"
 [ -z "$bad" ] && ok follow-fork-workers || fail follow-fork-workers "$bad"
 
 # ---- the shell loop: three background workers of 2 calls each
-(cd "$V" && timeout -k 5 120 "$OLDPWD/$BUILD/bin/dtproc" trace -F -f fv_work \
+DTB=$(cd "$BUILD" && pwd)/bin/dtproc
+(cd "$V" && timeout -k 5 120 "$DTB" trace -F -f fv_work \
 	-o "$T/sh.out" -- bash -c 'for i in 1 2 3; do ./followv work 2 & done; wait') \
 	2>"$T/sh.err"
 rc=$?
