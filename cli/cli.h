@@ -105,6 +105,10 @@ typedef struct cli_session {
 	int cs_poke[2];		/* a callback wakes the main thread */
 	int cs_state;		/* DTPROC_PS_* when released */
 	int cs_status;		/* its wait status then */
+	/* a notice about another process than cs_proc (trace -F) */
+	void (*cs_other)(void *arg, dtproc_proc_t *pr);
+	void *cs_other_arg;
+	bool cs_ended;		/* a notice said cs_proc ended */
 } cli_session_t;
 
 /* Signals, fds, dtproc_open() for target T: 0, or the exit status

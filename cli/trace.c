@@ -54,7 +54,7 @@ static const char trace_usage[] =
 "                    [-f PROBE ...] [-d SECONDS] [-s WHEN] [-U] [--folded]\n"
 "                    [--depth N] [-o FILE] [--json] [--interval SECONDS]\n"
 "                    [--stop-probes] [-l] [--where EXPR] [--time] [--hist]\n"
-"                    [-e] [--svg FILE] [-Z] [--mangled]\n"
+"                    [-e] [--svg FILE] [-F] [-Z] [--mangled]\n"
 "       dtproc trace -l --elf PATH -f PROBE [-f PROBE ...] [--json]\n"
 "\n"
 "Count the calls of functions, as DTrace's pid provider does: a probe at\n"
@@ -94,6 +94,10 @@ static const char trace_usage[] =
 "                 or main; not with -p\n"
 "  -U             count per user stack too (DTrace's ustack()): each call\n"
 "                 then stops the thread\n"
+"  -F, --follow   trace the children too (fork, vfork, posix_spawn, and\n"
+"                 theirs): each armed before it runs; a table per process\n"
+"                 (pid and command), then the total; not with --interval,\n"
+"                 --time, --hist, -e or --svg\n"
 "  --folded       implies -U: only the stacks, one 'frame;frame;frame\n"
 "                 count' line each, outermost first, for FlameGraph\n"
 "  --depth N      -U: at most N frames per stack (default 64)\n"
@@ -143,9 +147,9 @@ static const char trace_usage[] =
 "                 (it may match a library loaded later)\n"
 "  --mangled      names as the symbol tables spell them, not demangled\n"
 "\n"
-"Children of fork and posix_spawn are let go clean, not counted.  A vfork\n"
-"child shares its parent's memory: its calls of patched functions before\n"
-"its exec are counted with the parent's.\n"
+"Without -F, children of fork and posix_spawn are let go clean, not\n"
+"counted.  A vfork child shares its parent's memory: its calls of patched\n"
+"functions before its exec are counted with the parent's (with -F too).\n"
 "Exit status: the command's (128+N if signal N killed it); 124 if -d\n"
 "ended it; 125 if dtproc failed (usage, cannot trace, control lost),\n"
 "126/127 if the command cannot run / is not found.  With -p: 0, 1 on\n"
@@ -398,7 +402,7 @@ trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 }
 
 /* Every armed site read, the handle held so no callback runs meanwhile. */
-static void
+void
 trace_collect(trace_t *tr, dtproc_proc_t *pr)
 {
 	dtproc_lock(tr->tr_dtp, pr);
@@ -566,7 +570,7 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 }
 
 /* Arm every probe on whatever matches now (idempotent). */
-static void
+void
 trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 {
 	trace_arm_t ta = { tr, pr, NULL, NULL, NULL, 0, 0 };
@@ -587,6 +591,9 @@ static int
 trace_dlact(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 {
 	trace_t *tr = trace_proc_of(arg, pr);
+
+	if (tr == NULL)
+		tr = follow_trace(arg, pr);
 
 	(void) dtp;
 	if (tr != NULL && tr->tr_live)
@@ -695,7 +702,14 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 {
 	trace_t *tr = trace_proc_of(arg, pr);
 
+	if (tr == NULL)
+		tr = follow_trace(arg, pr);
+
 	(void) dtp;
+	if (ev->de_kind == DTPROC_EV_FOLLOW) {
+		follow_adopt(tr, ev->de_proc);
+		return;
+	}
 	if (ev->de_kind == DTPROC_EV_EXEC)
 		cli_session_setid(ev->de_path);
 	if (tr == NULL)
@@ -718,7 +732,8 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 		break;
 	case DTPROC_EV_EXIT:
 	case DTPROC_EV_LOST:
-		cli_session_poke(&tr->tr_sess, 0);
+		if (!tr->tr_child)	/* a child's end is its notice */
+			cli_session_poke(&tr->tr_sess, 0);
 		break;
 	default:
 		break;
@@ -839,7 +854,8 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "folded", no_argument, NULL, 'F' },
+		{ "folded", no_argument, NULL, 'K' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ "depth", required_argument, NULL, 'D' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'I' },
@@ -860,7 +876,8 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	long d;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:UleZh", opts, NULL))
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:UleFZh", opts,
+	    NULL))
 	    != -1) {
 		if ((rv = cli_target_opt(t, "trace", trace_usage, c, optarg)) ==
 		    0)
@@ -909,8 +926,11 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 				    "'%s' is not a positive decimal number of "
 				    "seconds", optarg);
 			break;
-		case 'F':
+		case 'K':
 			tr->tr_folded = tr->tr_ustack = 1;
+			break;
+		case 'F':
+			tr->tr_follow = 1;
 			break;
 		case 'D':
 			errno = 0;
@@ -930,6 +950,10 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_folded && tr->tr_json)
 		(void) cli_target_usage(t, "trace", "%s", "--folded and --json "
 		    "exclude each other");
+	if (tr->tr_follow && (tr->tr_interval > 0 || tr->tr_time ||
+	    tr->tr_hist || tr->tr_events || tr->tr_svg != NULL))
+		(void) cli_target_usage(t, "trace", "%s", "-F excludes "
+		    "--interval, --time, --hist, -e and --svg");
 	trace_view_check(tr, t);
 	if (tr->tr_list && tr->tr_interval > 0)
 		(void) cli_target_usage(t, "trace", "%s", "-l and --interval "
@@ -941,6 +965,9 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_nprobes == 0)
 		return cli_target_status(t, cli_usage_err("trace", "%s",
 		    "no probe: give -f PROBE"));
+	if (tr->tr_follow && t->ct_npids > 1)
+		return cli_usage_err("trace", "%s", "-F follows the children "
+		    "of one process: not with several -p");
 	/* a grab's pid is known: a wrong pidN grabs nothing */
 	if (t->ct_pid != 0 && trace_check_pid(tr, t->ct_pid) != 0)
 		return CLI_EXIT_USAGE;
@@ -953,8 +980,9 @@ trace_noop(void *p)
 	(void) p;
 }
 
+/* The sites and scratch buffers of one process's trace. */
 void
-trace_sites_free(trace_t *tr)
+trace_free_tables(trace_t *tr)
 {
 	tdestroy(tr->tr_armed, trace_noop);	/* the sites are on tr_all */
 	tr->tr_armed = NULL;
@@ -969,14 +997,13 @@ trace_sites_free(trace_t *tr)
 static void
 trace_free(trace_t *tr)
 {
+	follow_free(tr);
 	trace_proc_free_all(tr);
-	trace_sites_free(tr);
+	trace_free_tables(tr);
 	for (int i = 0; i < tr->tr_nprobes; i++)
 		desc_free(&tr->tr_probes[i].tp_desc);
 	free(tr->tr_probes);
 	where_free(tr->tr_where);
-	free(tr->tr_pcs);
-	free(tr->tr_key);
 	tx_free(tr);
 }
 
@@ -1027,7 +1054,8 @@ trace_grab_more(trace_t *tr, const cli_target_t *t)
  * Strict matching, as dtrace's: a probe that matches nothing in a process
  * at the chosen stop is an error naming it, before the program goes on
  * (a typo would look like "never called"); with -Z (DTrace's flag) a
- * warning, for probes of objects loaded later.  True when the run ends.
+ * warning, for probes of objects loaded later, and with -F, for probes
+ * of the programs the children exec.  True when the run ends.
  */
 static bool
 trace_unmatched(trace_t *tr)
@@ -1038,7 +1066,8 @@ trace_unmatched(trace_t *tr)
 		for (int i = 0; i < p->tr_nprobes; i++) {
 			if (p->tr_probes[i].tp_matched != 0)
 				continue;
-			if (tr->tr_zmatch) {
+			/* -F: the children may match it */
+			if (tr->tr_zmatch || tr->tr_follow) {
 				fprintf(stderr, "%s: warning: probe '%s' matches "
 				    "no function in pid %d yet\n", cli_progname,
 				    p->tr_probes[i].tp_spec, (int)p->tr_pid);
@@ -1101,6 +1130,8 @@ trace_start(trace_t *tr, const cli_target_t *t)
 	}
 	if (trace_unmatched(tr))
 		return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+	if (tr->tr_follow && follow_start(tr, s->cs_proc) != 0)
+		return trace_start_bad(tr, t, CLI_EXIT_USAGE);
 	for (trace_t *p = tr; p != NULL; p = p->tr_next)
 		if (p->tr_failed > 0)
 			fprintf(stderr, "%s: warning: pid %d: %u function%s "
@@ -1226,16 +1257,23 @@ cmd_trace(int argc, char **argv)
 	/* the counts before the release: the records go with the handle */
 	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
 		trace_collect(p, p->tr_sess.cs_proc);
+	follow_end(&tr, s->cs_proc);
 	trace_release_all(&tr, quit);
-	if (!tx_replaces_table(&tr))
-		trace_print_all(&tr, s->cs_created &&
+	if (tr.tr_fl != NULL) {
+		follow_print(&tr, s->cs_pid, s->cs_created &&
 		    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
-	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
-		tx_print(p, p->tr_pid, p->tr_sess.cs_created &&
-		    p->tr_sess.cs_state == DTPROC_PS_DEAD,
-		    cli_session_status(&p->tr_sess));
-	if (tx_svg(&tr) != 0)
-		svgerr = true;
+	} else {
+		if (!tx_replaces_table(&tr))
+			trace_print_all(&tr, s->cs_created &&
+			    s->cs_state == DTPROC_PS_DEAD,
+			    cli_session_status(s));
+		for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+			tx_print(p, p->tr_pid, p->tr_sess.cs_created &&
+			    p->tr_sess.cs_state == DTPROC_PS_DEAD,
+			    cli_session_status(&p->tr_sess));
+		if (tx_svg(&tr) != 0)
+			svgerr = true;
+	}
 	for (trace_t *p = &tr; p != NULL; p = p->tr_next) {
 		if (p->tr_stack_err > 0)
 			fprintf(stderr, "%s: warning: %llu hit%s could not be "

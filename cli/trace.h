@@ -102,9 +102,15 @@ typedef struct trace {
 	const char *tr_bad_spec;	/* a probe the library refused at the */
 	char tr_bad_msg[512];		/* first arming (offset): why */
 	struct trace *tr_head;	/* the first process's record (itself) */
-	struct trace *tr_next;	/* the head's list: the other processes */
+	struct trace *tr_next;	/* the head's list: the other -p targets */
 	pid_t tr_pid;		/* this process (trace_proc.c) */
-	char tr_cmd[64];	/* its command's name, for the report */
+	char tr_pcmd[64];	/* its command's name, for the report */
+	int tr_follow;		/* -F */
+	struct follow *tr_fl;	/* -F: the processes followed (follow.c) */
+	bool tr_child;		/* a followed child's, not the command's */
+	const char *tr_cmd;	/* --json: "command", or NULL */
+	const pid_t *tr_pids;	/* --json: the total's "pids", or NULL */
+	int tr_npids;
 	int tr_time, tr_hist, tr_events;	/* --time, --hist, -e */
 	const char *tr_svg;	/* --svg FILE, or NULL */
 	struct tx *tr_x;	/* trace_time.c's state */
@@ -112,8 +118,6 @@ typedef struct trace {
 
 /* trace.c: S's counts and mechanism read from its probe (handle held). */
 void trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
-/* trace.c: TR's sites freed (its probes deleted or released before). */
-void trace_sites_free(trace_t *tr);
 /* -U: count this hit of S under TID's stack (TID stopped). */
 void trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
     trace_site_t *s);
@@ -135,6 +139,24 @@ void trace_fp_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 /* --where EXPR compiled into TR: 0, or -2 with the usage error told. */
 int trace_where_set(trace_t *tr, cli_target_t *t, const char *expr);
 
+/* trace.c: arm every probe on what matches now; read every site. */
+void trace_arm_all(trace_t *tr, dtproc_proc_t *pr);
+void trace_collect(trace_t *tr, dtproc_proc_t *pr);
+void trace_free_tables(trace_t *tr);
+
+/*
+ * follow.c: -F.  The trace of PR (TR's own for the command); a child's
+ * handle taken (its parent's control thread); a notice about a child
+ * (main thread: collected and released); the end (every child collected
+ * and released); the report per process and in total; freeing.
+ */
+trace_t *follow_trace(trace_t *tr, dtproc_proc_t *pr);
+int follow_start(trace_t *tr, dtproc_proc_t *pr);
+void follow_adopt(trace_t *tr, dtproc_proc_t *child);
+void follow_notice(void *arg, dtproc_proc_t *pr);
+void follow_end(trace_t *tr, dtproc_proc_t *pr);
+void follow_print(trace_t *tr, pid_t pid, int have_status, int status);
+void follow_free(trace_t *tr);
 /*
  * trace_proc.c: the processes of a run.  HEAD is the first's record;
  * every other is a copy of its options with sites of its own, on HEAD's

@@ -36,11 +36,11 @@ trace_proc_name(trace_t *tr, dtproc_proc_t *pr)
 
 	tr->tr_pid = dtproc_pid(pr);
 	if (exe == NULL) {
-		snprintf(tr->tr_cmd, sizeof (tr->tr_cmd), "?");
+		snprintf(tr->tr_pcmd, sizeof (tr->tr_pcmd), "?");
 		return;
 	}
 	b = strrchr(exe, '/');
-	snprintf(tr->tr_cmd, sizeof (tr->tr_cmd), "%s", b != NULL ? b + 1 :
+	snprintf(tr->tr_pcmd, sizeof (tr->tr_pcmd), "%s", b != NULL ? b + 1 :
 	    exe);
 }
 
@@ -83,6 +83,9 @@ trace_proc_new(trace_t *head, dtproc_proc_t *pr)
 	tr->tr_filtered = tr->tr_noval = 0;
 	tr->tr_noval_why = NULL;
 	tr->tr_bad_spec = NULL;
+	tr->tr_follow = 0;	/* -F is for one process (refused with -p's) */
+	tr->tr_fl = NULL;
+	tr->tr_cmd = NULL;
 	/* --time's calls in progress are per thread of one process; the
 	 * calibration is the run's */
 	if (head->tr_x != NULL) {
@@ -174,11 +177,9 @@ trace_proc_free_all(trace_t *head)
 
 		/* its sites and scratch; the shared parts are the head's */
 		tr->tr_next = NULL;
-		trace_sites_free(tr);
+		trace_free_tables(tr);
 		tx_free(tr);
 		free(tr->tr_probes);
-		free(tr->tr_pcs);
-		free(tr->tr_key);
 		free(tr);
 		tr = next;
 	}
@@ -205,9 +206,11 @@ trace_print_all(trace_t *head, int have_status, int status)
 			fputc(',', o);
 		else if (!head->tr_json && !head->tr_folded)
 			fprintf(o, "%spid %d (%s):\n", n > 0 ? "\n" : "",
-			    (int)tr->tr_pid, tr->tr_cmd);
+			    (int)tr->tr_pid, tr->tr_pcmd);
+		tr->tr_cmd = tr->tr_pcmd;	/* --json's "command" */
 		total += trace_print(tr, tr->tr_pid, created && have_status,
 		    created ? status : 0);
+		tr->tr_cmd = NULL;
 	}
 	if (head->tr_json)
 		fprintf(o, "],\"total\":%llu}\n", total);

@@ -232,8 +232,16 @@ trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
 	FILE *o = tr->tr_out;
 	size_t nk;
 
-	fprintf(o, "{\"pid\":%d,", (int)pid);
-	if (tr->tr_head != NULL && tr->tr_head->tr_next != NULL) {
+	if (tr->tr_pids != NULL) {
+		/* -F's total: every process's pid */
+		fprintf(o, "{\"pids\":[");
+		for (int i = 0; i < tr->tr_npids; i++)
+			fprintf(o, "%s%d", i ? "," : "", (int)tr->tr_pids[i]);
+		fprintf(o, "],");
+	} else {
+		fprintf(o, "{\"pid\":%d,", (int)pid);
+	}
+	if (tr->tr_cmd != NULL) {
 		fprintf(o, "\"command\":");
 		cli_json_str(o, tr->tr_cmd);
 		fputc(',', o);

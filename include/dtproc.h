@@ -471,7 +471,8 @@ DTPROC_API void dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn,
  */
 #define DTPROC_EV_THREAD_NEW	1	/* de_tid created thread de_child */
 #define DTPROC_EV_THREAD_EXIT	2	/* de_tid exited, de_status */
-#define DTPROC_EV_FORK		3	/* de_tid forked de_child (untraced) */
+#define DTPROC_EV_FORK		3	/* de_tid forked de_child (untraced
+					   unless followed) */
 #define DTPROC_EV_VFORK		4	/* de_tid vforked/spawned de_child */
 #define DTPROC_EV_VFORK_DONE	5	/* de_tid's vfork child let go */
 #define DTPROC_EV_EXEC		6	/* new image de_path; de_child: the
@@ -486,6 +487,8 @@ DTPROC_API void dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn,
 #define DTPROC_EV_MAIN		14	/* at main (de_addr) */
 #define DTPROC_EV_OBJ_ADD	15	/* object de_path added in de_lmid */
 #define DTPROC_EV_OBJ_REMOVE	16	/* object de_path removed */
+#define DTPROC_EV_FOLLOW	17	/* since 0.4: child de_child followed,
+					   its handle de_proc (dtproc_follow) */
 
 typedef struct dtproc_event {
 	int de_kind;		/* DTPROC_EV_* */
@@ -496,12 +499,28 @@ typedef struct dtproc_event {
 	const char *de_path;	/* EXEC, OBJ_ADD, OBJ_REMOVE */
 	int de_lmid;		/* OBJ_ADD, OBJ_REMOVE */
 	uintptr_t de_addr;	/* MAIN */
+	/* since 0.4: */
+	dtproc_proc_t *de_proc;	/* FOLLOW: the child's new handle */
 } dtproc_event_t;
 
 typedef void dtproc_event_f(dtproc_t *dtp, dtproc_proc_t *pr,
     const dtproc_event_t *ev, void *arg);
 DTPROC_API void dtproc_set_event(dtproc_t *dtp, dtproc_event_f *fn,
     void *arg);
+
+/*
+ * Follow children (DTPROC_0.4): with ON, each child PR makes from now on
+ * by fork, vfork or clone without CLONE_THREAD becomes a controlled
+ * process of its own, as if grabbed before it ran an instruction (a
+ * vfork child once it execs: until then it shares PR's memory), with
+ * follow on in turn.  Its handle comes in a DTPROC_EV_FOLLOW event (on
+ * PR's control thread, PR's forking thread stopped meanwhile) while the
+ * child rests at its GRAB rendezvous: arm it there, then dtproc_continue
+ * it.  The client holds one reference and drops it with dtproc_release
+ * from its own thread (not from the callback); dtproc_close releases the
+ * rest.  With ON 0, children are let go clean again.  0 or -errno.
+ */
+DTPROC_API int dtproc_follow(dtproc_t *dtp, dtproc_proc_t *pr, int on);
 
 /* The path of the program the process runs now. */
 DTPROC_API const char *dtproc_exe(dtproc_t *dtp, dtproc_proc_t *pr);
