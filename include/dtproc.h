@@ -150,6 +150,9 @@ DTPROC_API ssize_t dtproc_write(dtproc_t *dtp, dtproc_proc_t *pr,
 /*
  * What a symbol lookup found.  The strings stay valid until the process's
  * objects change (dlopen, dlclose, exec) or the handle is released.
+ * Fields are only ever added at the end, each time with new versions of
+ * dtproc_sym_lookup and dtproc_sym_addr (which fill the caller's struct):
+ * a program linked earlier keeps the version that fills what it knows.
  */
 typedef struct dtproc_sym {
 	const char *ds_object;	/* basename of the object */
@@ -166,7 +169,7 @@ typedef struct dtproc_sym {
 				   implementation ("__strlen_evex"), or NULL */
 	uintptr_t ds_bias;	/* the object's load bias (ds_addr - ds_bias:
 				   the symbol's address in its file) */
-	/* since 0.4: */
+	/* since 0.4 (the DTPROC_0.4 versions): */
 	const char *ds_demangled; /* ds_name demangled (C++; Rust legacy and
 				   v0): "ns::Foo::bar(int)", without version;
 				   NULL when ds_name is not mangled */

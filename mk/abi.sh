@@ -6,7 +6,11 @@
 # silently hidden, and a name in the map that the .so does not export
 # (misspelt, or removed) would be a broken promise; both fail here, as
 # does a newest node other than the library's MAJOR.MINOR, or a name
-# exported under another node than the map's.  The installed archive must
+# exported under another node than the map's.  A name listed in several
+# nodes has a version in each (bound by .symver in the source): the .so
+# must export NAME@@NODE for the newest of them (what programs link
+# against now) and NAME@NODE for each older one (what programs linked
+# then are bound to), nothing else.  The installed archive must
 # hold no global but the DTPROC_API names (its internals were localized
 # by objcopy --localize-hidden).  Prints one line per problem; exit 1 if
 # any.
@@ -48,31 +52,45 @@ sed -e 's:#.*::' "$map" | tr '\n' ' ' |
 	{ print "BAD unexpected in " node ": " $0 }
 	' >"$tmp/mapraw"
 awk '$1 == "SYM" { print $2 " " $3 }' "$tmp/mapraw" | sort >"$tmp/map"
-awk '$1 == "SYM" { print $2 }' "$tmp/mapraw" | sort >"$tmp/mapnames"
+awk '$1 == "SYM" { print $2 }' "$tmp/mapraw" | sort -u >"$tmp/mapnames"
 awk '$1 == "BAD" { $1 = "map:"; print }' "$tmp/mapraw" >"$tmp/mapbad"
 while read -r l; do problem "$l"; done <"$tmp/mapbad"
 
-# The .so's exports as "NAME NODE".
-nm -D --defined-only "$so" | awk '$2 != "A" { n = $3; v = n; sub(/@.*/, "", n);
-	sub(/^[^@]*@+/, "", v); print n " " v }' | sort >"$tmp/so"
+# What the .so must export, one "NAME@@NODE" or "NAME@NODE" a line: the
+# newest node naming NAME is its default version, the others old ones.
+awk '$1 == "NODE" { ord[$2] = ++k }
+	$1 == "SYM" { n = $2; v = $3
+		if (!(n in def) || ord[v] > ord[def[n]]) def[n] = v
+		all[n] = all[n] " " v }
+	END { for (n in all) { c = split(all[n], vs, " ")
+		for (i = 1; i <= c; i++)
+			print n (vs[i] == def[n] ? "@@" : "@") vs[i] } }' \
+	"$tmp/mapraw" | sort -u >"$tmp/want"
+
+# What it does export, the same way (an unversioned name as it is).
+nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' | sort -u >"$tmp/got"
 
 for n in $(comm -23 "$tmp/hdr" "$tmp/mapnames"); do
 	problem "$n: declared DTPROC_API in $hdr, missing from $map"
 done
-for n in $(sort "$tmp/mapnames" | uniq -d); do
-	problem "$n: named twice in $map"
+for l in $(sort "$tmp/map" | uniq -d | tr ' ' :); do
+	problem "${l%%:*}: named twice in $map's ${l#*:}"
 done
-join "$tmp/map" "$tmp/so" -a 1 -e '-' -o 0,1.2,2.2 | while read -r n want got; do
-	if [ "$got" = - ]; then
-		echo "  $n: in $map ($want), not exported by $(basename "$so")"
-	elif [ "$got" != "$want" ]; then
-		echo "  $n: in $map under $want, exported as $got"
-	fi
-done >"$tmp/sobad"
+# Per name: the versions wanted against those exported.
+awk -v map="$map" -v so="$(basename "$so")" '
+	{ n = $0; sub(/@.*/, "", n)
+	  if (FILENAME == ARGV[1]) want[n] = want[n] " " $0
+	  else got[n] = got[n] " " $0
+	  names[n] = 1 }
+	END { for (n in names) {
+		if (!(n in got))
+			print n ": in " map " (" substr(want[n], 2) "), not exported by " so
+		else if (!(n in want))
+			print n ": exported by " so " (" substr(got[n], 2) "), not in " map
+		else if (want[n] != got[n])
+			print n ": " map " wants" want[n] ", " so " exports" got[n] } }
+	' "$tmp/want" "$tmp/got" | sort >"$tmp/sobad"
 while read -r l; do problem "$l"; done <"$tmp/sobad"
-for n in $(cut -d' ' -f1 "$tmp/so" | comm -23 - "$tmp/mapnames"); do
-	problem "$n: exported by $(basename "$so"), not in $map"
-done
 
 # The newest node is this release: DTPROC_MAJOR.MINOR of VERSION.
 want=DTPROC_$(echo "$version" | cut -d. -f1,2)
@@ -80,8 +98,19 @@ last=$(awk '$1 == "NODE" { n = $2 } END { print n }' "$tmp/mapraw")
 [ "$last" = "$want" ] ||
 	problem "$map: newest node is $last, the library is $version ($want)"
 
+# A version the source binds (.symver) that the .so does not export: the
+# map's old node does not list NAME, and its "local: *" hid NAME@NODE.
+nm -g --defined-only "$ar" 2>/dev/null | awk 'NF == 3 && $3 ~ /@/ { print $3 }' |
+	sort -u | comm -23 - "$tmp/got" >"$tmp/hidden"
+while read -r l; do
+	problem "$l: defined (.symver), not exported by $(basename "$so"): list ${l%%@*} in ${l##*@} of $map"
+done <"$tmp/hidden"
+
 # The installed archive: DTPROC_API names only, every one of them.
-nm -g --defined-only "$ar" 2>/dev/null | awk 'NF == 3 { print $3 }' | sort -u >"$tmp/ar"
+# (a versioned call appears as NAME@@NODE and NAME@NODE: a static link
+# takes the default for NAME)
+nm -g --defined-only "$ar" 2>/dev/null | awk 'NF == 3 { n = $3; sub(/@.*/, "", n);
+	print n }' | sort -u >"$tmp/ar"
 for n in $(comm -23 "$tmp/ar" "$tmp/hdr"); do
 	problem "$n: global in $(basename "$ar"), not a DTPROC_API call"
 done

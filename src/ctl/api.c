@@ -311,11 +311,37 @@ ctl_sym_enter(dtproc_proc_t *pr, bool *took)
 	return false;
 }
 
-/* By NAME, or by ADDR when NAME is NULL, under the handle's lock. */
+/*
+ * The caller's dtproc_sym_t, as its header had it: the bytes up to the
+ * end of the last field it knew.  dtproc_sym_lookup and dtproc_sym_addr
+ * fill memory the caller allocated, so a struct that grows needs a new
+ * version of both calls; what a program linked earlier passes is known
+ * by the version it is bound to, never by looking.
+ *
+ * Up to 0.3 the two calls were dtproc_*@@DTPROC_0.1 while the struct
+ * grew under them (ds_flags to ds_bias in 0.2): every program linked
+ * against 0.1, 0.2 or 0.3 calls @DTPROC_0.1, and those of 0.2 and 0.3
+ * read ds_flags to ds_bias.  @DTPROC_0.1 therefore fills through ds_bias
+ * (what 0.2 and 0.3 did); one built on the 7-field header of 0.1 was
+ * overrun by those releases already and cannot be told apart.  From 0.4
+ * the calls are @@DTPROC_0.4 (all the fields), and a field added later
+ * comes with a new node and a CTL_SYM_END for the one before.
+ */
+#define CTL_SYM_END(field)	(offsetof(dtproc_sym_t, field) +	\
+	sizeof (((dtproc_sym_t *)NULL)->field))
+#define CTL_SYM_0_1	CTL_SYM_END(ds_bias)	/* @DTPROC_0.1 */
+#define CTL_SYM_0_4	sizeof (dtproc_sym_t)	/* @@DTPROC_0.4 */
+_Static_assert(CTL_SYM_0_1 == 88, "dtproc_sym_t: the 0.3 fields moved");
+
+/*
+ * By NAME, or by ADDR when NAME is NULL, under the handle's lock; the
+ * first LEN bytes of the answer go to SYM.
+ */
 static int
 ctl_sym_find(dtproc_proc_t *pr, const char *name, uintptr_t addr,
-    dtproc_sym_t *sym)
+    dtproc_sym_t *sym, size_t len)
 {
+	dtproc_sym_t all;
 	sym_info_t si;
 	bool took;
 	int rv;
@@ -324,29 +350,73 @@ ctl_sym_find(dtproc_proc_t *pr, const char *name, uintptr_t addr,
 		return -err_code();
 	rv = name != NULL ? sym_lookup_name(pr->dpr_sym, name, &si) :
 	    sym_lookup_addr(pr->dpr_sym, addr, &si);
-	if (rv == 0)
-		ctl_sym_out(&si, sym);
+	if (rv == 0) {
+		ctl_sym_out(&si, &all);
+		memcpy(sym, &all, len);
+	}
 	ctl_leave(pr, took);
 	return rv;
 }
 
-DTPROC_API int
-dtproc_sym_lookup(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
-    dtproc_sym_t *sym)
+static int
+ctl_sym_lookup(dtproc_proc_t *pr, const char *name, dtproc_sym_t *sym,
+    size_t len)
 {
-	(void) dtp;
 	if (name == NULL)
 		return err_set(EINVAL, "pid %d: no symbol name",
 		    (int)pr->dpr_pid);
-	return ctl_sym_find(pr, name, 0, sym);
+	return ctl_sym_find(pr, name, 0, sym, len);
 }
 
+/*
+ * Each version is bound with .symver (src/dtproc.map lists the names in
+ * both nodes); "remove" drops the ctl_ names from the object, leaving
+ * only the versioned ones.  A static link takes NAME@@DTPROC_0.4 for
+ * NAME.  Default visibility, or the versioned names would be hidden too.
+ */
+DTPROC_API int ctl_sym_lookup_0_4(dtproc_t *, dtproc_proc_t *,
+    const char *, dtproc_sym_t *);
+DTPROC_API int ctl_sym_addr_0_4(dtproc_t *, dtproc_proc_t *, uintptr_t,
+    dtproc_sym_t *);
+DTPROC_API int ctl_sym_lookup_0_1(dtproc_t *, dtproc_proc_t *,
+    const char *, dtproc_sym_t *);
+DTPROC_API int ctl_sym_addr_0_1(dtproc_t *, dtproc_proc_t *, uintptr_t,
+    dtproc_sym_t *);
+__asm__(".symver ctl_sym_lookup_0_4, dtproc_sym_lookup@@DTPROC_0.4, remove");
+__asm__(".symver ctl_sym_addr_0_4, dtproc_sym_addr@@DTPROC_0.4, remove");
+__asm__(".symver ctl_sym_lookup_0_1, dtproc_sym_lookup@DTPROC_0.1, remove");
+__asm__(".symver ctl_sym_addr_0_1, dtproc_sym_addr@DTPROC_0.1, remove");
+
 DTPROC_API int
-dtproc_sym_addr(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+ctl_sym_lookup_0_4(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
     dtproc_sym_t *sym)
 {
 	(void) dtp;
-	return ctl_sym_find(pr, NULL, addr, sym);
+	return ctl_sym_lookup(pr, name, sym, CTL_SYM_0_4);
+}
+
+DTPROC_API int
+ctl_sym_addr_0_4(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    dtproc_sym_t *sym)
+{
+	(void) dtp;
+	return ctl_sym_find(pr, NULL, addr, sym, CTL_SYM_0_4);
+}
+
+DTPROC_API int
+ctl_sym_lookup_0_1(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
+    dtproc_sym_t *sym)
+{
+	(void) dtp;
+	return ctl_sym_lookup(pr, name, sym, CTL_SYM_0_1);
+}
+
+DTPROC_API int
+ctl_sym_addr_0_1(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    dtproc_sym_t *sym)
+{
+	(void) dtp;
+	return ctl_sym_find(pr, NULL, addr, sym, CTL_SYM_0_1);
 }
 
 DTPROC_API int
