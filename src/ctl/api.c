@@ -332,6 +332,8 @@ ctl_sym_enter(dtproc_proc_t *pr, bool *took)
 #define CTL_SYM_0_1	CTL_SYM_END(ds_bias)	/* @DTPROC_0.1 */
 #define CTL_SYM_0_4	sizeof (dtproc_sym_t)	/* @@DTPROC_0.4 */
 _Static_assert(CTL_SYM_0_1 == 88, "dtproc_sym_t: the 0.3 fields moved");
+_Static_assert(CTL_SYM_0_4 == CTL_SYM_END(ds_demangled), "dtproc_sym_t "
+    "grew: give dtproc_sym_lookup and dtproc_sym_addr new versions");
 
 /*
  * By NAME, or by ADDR when NAME is NULL, under the handle's lock; the
