@@ -726,6 +726,11 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev)
 
 		if (entry)
 			arch_entry(&r, words, &h.rh_ra, args, 0);
+		/* this function's own unwound call, made again */
+		for (ctl_fprobe_t *p = s->fs_probes; p != NULL;
+		    p = p->fp_snext)
+			if (p->fp_kind == DTPROC_FP_RETURN && p->fp_live)
+				h.rh_what = p;
 		ctl_fp_region(pr, t, sp, &h.rh_lo, &h.rh_hi);
 		nf = ctl_fp_returns(pr, fx, t, &h, &r, now, fires,
 		    FP_FIRE_MAX);

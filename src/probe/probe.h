@@ -90,6 +90,8 @@ typedef struct prb_rhit {
 	uintptr_t rh_lo, rh_hi;	/* the region holding it */
 	uintptr_t rh_pc;	/* at a return site: its address, else 0 */
 	uintptr_t rh_ra;	/* at an entry: its return address, else 0 */
+	const void *rh_what;	/* at an entry: the rp_what its entries
+				   get (NULL: none) */
 } prb_rhit_t;
 
 /* TID's record (CREATE: made if missing), or NULL. */
