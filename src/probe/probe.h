@@ -74,6 +74,7 @@ typedef struct prb_rthr {
 	int rt_cap;		/* room in rt_pend */
 	prb_rpend_t *rt_pend;	/* oldest first */
 	uintptr_t rt_lo[2], rt_hi[2];	/* regions seen last, newest first */
+	uint64_t rt_held;	/* ns held stopped at our hits, summed */
 	struct prb_rthr *rt_next;	/* hash chain */
 } prb_rthr_t;
 

@@ -161,6 +161,10 @@ TEST(fprobe_args_retval)
 	CHECK_EQ_INT(r->r_hit[1].dh_sp, r->r_hit[0].dh_sp);
 	CHECK_EQ_INT(r->r_hit[1].dh_entry_time, r->r_hit[0].dh_time);
 	CHECK(r->r_hit[1].dh_time >= r->r_hit[0].dh_time);
+	/* the entry's stop, held from its dh_time to the resume, is in */
+	CHECK(r->r_hit[1].dh_held > r->r_hit[0].dh_held);
+	CHECK(r->r_hit[1].dh_held - r->r_hit[0].dh_held <
+	    r->r_hit[1].dh_time - r->r_hit[0].dh_time);
 	CHECK_EQ_INT(r->r_hit[1].dh_depth, 1);
 	/* arg0: the return site's offset in main */
 	{
