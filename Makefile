@@ -35,9 +35,9 @@ INSTALL ?= install
 OBJCOPY ?= objcopy
 
 # Libraries libdtproc needs; later -lelf -ldw -lZydis join here.  Also the
-# Libs.private line of dtproc.pc.  libstdc++ (by soname: the runtime
-# package suffices) for __cxa_demangle, the unwinder's C++ names.
-DEP_LIBS := -lelf -ldw -lZydis -l:libstdc++.so.6 -lpthread
+# Libs.private line of dtproc.pc.  libiberty (a static archive built
+# -fPIC, hidden by the version script) demangles C++ and Rust names.
+DEP_LIBS := -lelf -ldw -lZydis -liberty -lpthread
 
 # ---------------------------------------------------------------- flags
 
@@ -74,9 +74,11 @@ CLI_SRCS  := $(sort $(wildcard cli/*.c))
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 VICTIM_SRCS := $(sort $(wildcard tests/victims/*.c))
-# C++ victims (exceptions through probed frames): tests/victims/NAME.cc
-VICTIM_CXX_SRCS := $(sort $(wildcard tests/victims/*.cc))
-VICTIMS     := $(VICTIM_SRCS:%.c=$(BUILD)/%) $(VICTIM_CXX_SRCS:%.cc=$(BUILD)/%)
+VICTIMS     := $(VICTIM_SRCS:%.c=$(BUILD)/%)
+# C++ victims (demangling, exceptions through probed frames):
+# tests/victims/NAME.cc, built by g++
+CXX_VICTIM_SRCS := $(sort $(wildcard tests/victims/*.cc))
+VICTIMS     += $(CXX_VICTIM_SRCS:%.cc=$(BUILD)/%)
 
 # Test libraries: tests/libs/NAME.c -> $(BUILD)/tests/libs/libNAME.so, for
 # victims to link (VICTIM_LIBS_<victim>) or dlopen.

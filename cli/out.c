@@ -112,16 +112,20 @@ const char *
 cli_sym_format(const dtproc_sym_t *sym, uintptr_t addr, char *buf,
     size_t len)
 {
+	/* C++ and Rust names as written, not as mangled */
+	const char *name = sym == NULL ? NULL : sym->ds_demangled != NULL ?
+	    sym->ds_demangled : sym->ds_name;
+
 	if (sym == NULL || sym->ds_object == NULL)
 		snprintf(buf, len, "%#lx", (unsigned long)addr);
 	else if (sym->ds_name == NULL)	/* as ustack(): obj`0xADDR */
 		snprintf(buf, len, "%s`%#lx", sym->ds_object,
 		    (unsigned long)addr);
 	else if (sym->ds_offset == 0)
-		snprintf(buf, len, "%s`%s", sym->ds_object, sym->ds_name);
+		snprintf(buf, len, "%s`%s", sym->ds_object, name);
 	else
 		snprintf(buf, len, "%s`%s+%#lx", sym->ds_object,
-		    sym->ds_name, (unsigned long)sym->ds_offset);
+		    name, (unsigned long)sym->ds_offset);
 	return buf;
 }
 

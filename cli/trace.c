@@ -54,7 +54,8 @@ static const char trace_usage[] =
 "                    [-f PROBE ...] [-d SECONDS] [-s WHEN] [-U] [--folded]\n"
 "                    [--depth N] [-o FILE] [--json] [--interval SECONDS]\n"
 "                    [--stop-probes] [-l] [--where EXPR] [--time] [--hist]\n"
-"                    [-e] [--svg FILE]\n"
+"                    [-e] [--svg FILE] [-F] [-Z] [--mangled]\n"
+"       dtproc trace -l --elf PATH -f PROBE [-f PROBE ...] [--json]\n"
 "\n"
 "Count the calls of functions, as DTrace's pid provider does: a probe at\n"
 "the entry of each function matching PROBE, in every object loaded now\n"
@@ -74,11 +75,16 @@ static const char trace_usage[] =
 "                 hit); DTrace's PROVIDER:MODULE:FUNCTION:NAME, fields\n"
 "                 filled from the right, empty = any, an empty NAME =\n"
 "                 entry and return: 'pid$target:libc.so.6:malloc:return',\n"
-"                 'pid123::strlen:4'\n"
+"                 'pid123::strlen:4'; C++ and Rust names by either form:\n"
+"                 'ns::Foo::bar*' (no parentheses: every overload),\n"
+"                 '_ZN2ns*', 'mycrate::foo'.\n"
+"                 A probe matching nothing when tracing starts is an\n"
+"                 error (-Z: a warning)\n"
 "  -c 'CMD ARGS'  run CMD (split as a shell would, nothing expanded);\n"
 "                 exit with its status\n"
-"  -p PID         grab the running process PID; trace until Ctrl-C, -d\n"
-"                 or its end, then let it run on unharmed\n"
+"  -p PID[,PID..] grab the running processes (-p may repeat); trace until\n"
+"                 Ctrl-C, -d or their end, then let them run on unharmed;\n"
+"                 a table per process and a total\n"
 "  -- CMD ARGS    run CMD with ARGS as given\n"
 "  -d SECONDS     stop tracing after SECONDS, a decimal number (a\n"
 "                 command we started is then killed: exit 124; a\n"
@@ -88,6 +94,10 @@ static const char trace_usage[] =
 "                 or main; not with -p\n"
 "  -U             count per user stack too (DTrace's ustack()): each call\n"
 "                 then stops the thread\n"
+"  -F, --follow   trace the children too (fork, vfork, posix_spawn, and\n"
+"                 theirs): each armed before it runs; a table per process\n"
+"                 (pid and command), then the total; not with --interval,\n"
+"                 --time, --hist, -e or --svg\n"
 "  --folded       implies -U: only the stacks, one 'frame;frame;frame\n"
 "                 count' line each, outermost first, for FlameGraph\n"
 "  --depth N      -U: at most N frames per stack (default 64)\n"
@@ -132,10 +142,14 @@ static const char trace_usage[] =
 "                 trampoline or int3 and why) on stdout or in -o FILE, and\n"
 "                 end: a command is killed before it runs main, a grabbed\n"
 "                 process runs on\n"
+"  --elf PATH     with -l: the matches in the ELF file PATH, no process\n"
+"  -Z             a probe matching nothing yet is a warning, not an error\n"
+"                 (it may match a library loaded later)\n"
+"  --mangled      names as the symbol tables spell them, not demangled\n"
 "\n"
-"Children of fork and posix_spawn are let go clean, not counted.  A vfork\n"
-"child shares its parent's memory: its calls of patched functions before\n"
-"its exec are counted with the parent's.\n"
+"Without -F, children of fork and posix_spawn are let go clean, not\n"
+"counted.  A vfork child shares its parent's memory: its calls of patched\n"
+"functions before its exec are counted with the parent's (with -F too).\n"
 "Exit status: the command's (128+N if signal N killed it); 124 if -d\n"
 "ended it; 125 if dtproc failed (usage, cannot trace, control lost),\n"
 "126/127 if the command cannot run / is not found.  With -p: 0, 1 on\n"
@@ -281,8 +295,9 @@ trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid, trace_site_t *s)
 	for (int i = 0; i < n; i++) {
 		char name[512];
 
-		if (dtproc_frame_name(tr->tr_dtp, pr, tr->tr_pcs[i], i > 0,
-		    name, sizeof (name)) < 0)
+		if (dtproc_frame_name(tr->tr_dtp, pr, tr->tr_pcs[i],
+		    (i > 0 ? DTPROC_FRAME_CALLER : 0) | (tr->tr_mangled ?
+		    DTPROC_FRAME_MANGLED : 0), name, sizeof (name)) < 0)
 			snprintf(name, sizeof (name), "%#lx",
 			    (unsigned long)tr->tr_pcs[i]);
 		k->tk_names[i] = strdup(name);
@@ -387,7 +402,7 @@ trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 }
 
 /* Every armed site read, the handle held so no callback runs meanwhile. */
-static void
+void
 trace_collect(trace_t *tr, dtproc_proc_t *pr)
 {
 	dtproc_lock(tr->tr_dtp, pr);
@@ -424,16 +439,21 @@ trace_site_add(trace_arm_t *ta, const dtproc_sym_t *sym, int kind,
 	s->ts_tr = tr;
 	s->ts_obj = strdup(sym->ds_object != NULL ? sym->ds_object : "?");
 	s->ts_path = strdup(sym->ds_path != NULL ? sym->ds_path : "");
-	/* printed without its version unless it is not the default */
-	if (sym->ds_name == NULL)
+	/* printed without its version unless it is not the default;
+	 * demangled unless --mangled */
+	const char *fn = sym->ds_demangled != NULL && !tr->tr_mangled ?
+	    sym->ds_demangled : sym->ds_name;
+	if (fn == NULL)
 		s->ts_func = strdup("?");
 	else if ((sym->ds_flags & DTPROC_SYM_COMPAT) && sym->ds_version != NULL)
-		s->ts_func = trace_fmt("%.*s@%s", (int)strcspn(sym->ds_name,
-		    "@"), sym->ds_name, sym->ds_version);
+		s->ts_func = trace_fmt("%.*s@%s", (int)strcspn(fn, "@"), fn,
+		    sym->ds_version);
 	else
-		s->ts_func = strndup(sym->ds_name, strcspn(sym->ds_name, "@"));
+		s->ts_func = strndup(fn, fn == sym->ds_demangled ? strlen(fn) :
+		    strcspn(fn, "@"));
 	s->ts_lmid = sym->ds_lmid;
 	s->ts_off = sym->ds_addr - sym->ds_bias;
+	s->ts_size = sym->ds_size;
 	if ((sym->ds_flags & DTPROC_SYM_IFUNC) && sym->ds_impl != NULL &&
 	    (s->ts_impl = strdup(sym->ds_impl)) == NULL) {
 		trace_site_free(s);
@@ -550,7 +570,7 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 }
 
 /* Arm every probe on whatever matches now (idempotent). */
-static void
+void
 trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 {
 	trace_arm_t ta = { tr, pr, NULL, NULL, NULL, 0, 0 };
@@ -570,10 +590,13 @@ trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 static int
 trace_dlact(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 {
-	trace_t *tr = arg;
+	trace_t *tr = trace_proc_of(arg, pr);
+
+	if (tr == NULL)
+		tr = follow_trace(arg, pr);
 
 	(void) dtp;
-	if (tr->tr_live)
+	if (tr != NULL && tr->tr_live)
 		trace_arm_all(tr, pr);
 	return 0;
 }
@@ -677,11 +700,20 @@ static void
 trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
     void *arg)
 {
-	trace_t *tr = arg;
+	trace_t *tr = trace_proc_of(arg, pr);
+
+	if (tr == NULL)
+		tr = follow_trace(arg, pr);
 
 	(void) dtp;
+	if (ev->de_kind == DTPROC_EV_FOLLOW) {
+		follow_adopt(tr, ev->de_proc);
+		return;
+	}
 	if (ev->de_kind == DTPROC_EV_EXEC)
 		cli_session_setid(ev->de_path);
+	if (tr == NULL)
+		return;
 	/* before the -s stop nothing is armed: that is where tracing starts */
 	if (!tr->tr_live && ev->de_kind != DTPROC_EV_EXIT &&
 	    ev->de_kind != DTPROC_EV_LOST)
@@ -700,7 +732,8 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 		break;
 	case DTPROC_EV_EXIT:
 	case DTPROC_EV_LOST:
-		cli_session_poke(&tr->tr_sess, 0);
+		if (!tr->tr_child)	/* a child's end is its notice */
+			cli_session_poke(&tr->tr_sess, 0);
 		break;
 	default:
 		break;
@@ -760,6 +793,36 @@ trace_check_pid(const trace_t *tr, pid_t pid)
 	return 0;
 }
 
+/*
+ * -l --elf PATH lists a file's probes: no process, so no -c, -p, -s,
+ * command, -U, --where.  -1 (go on), or the usage status.
+ */
+static int
+trace_args_elf(trace_t *tr, cli_target_t *t, int argc)
+{
+	if (t->ct_err != 0)
+		return t->ct_err;
+	if (!tr->tr_list)
+		return cli_usage_err("trace", "%s", "--elf lists a file's "
+		    "probes: give -l with it");
+	if (t->ct_cmd != NULL || t->ct_pid != 0 || optind < argc ||
+	    t->ct_stop_set)
+		return cli_usage_err("trace", "%s", "--elf names a file, not "
+		    "a process: no -c, -p, -s or command with it");
+	if (tr->tr_ustack || tr->tr_where_expr != NULL || tr->tr_stopprobes ||
+	    tr->tr_interval > 0)
+		return cli_usage_err("trace", "%s", "--elf arms nothing: -U, "
+		    "--where, --stop-probes and --interval need a process");
+	if (tr->tr_nprobes == 0)
+		return cli_usage_err("trace", "%s", "-l: nothing to list: give "
+		    "-f PROBE");
+	return -1;
+}
+
+/* Long options without a letter (above any character getopt returns). */
+#define TRACE_OPT_MANGLED	0x1101
+#define TRACE_OPT_ELF		0x1102
+
 /* --time, --hist, -e, --svg FILE (trace_time.c does the work). */
 static void
 trace_view_opt(trace_t *tr, int c, const char *arg)
@@ -791,12 +854,16 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "folded", no_argument, NULL, 'F' },
+		{ "folded", no_argument, NULL, 'K' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ "depth", required_argument, NULL, 'D' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'I' },
 		{ "stop-probes", no_argument, NULL, 'S' },
 		{ "where", required_argument, NULL, 'W' },
+		{ "mangled", no_argument, NULL, TRACE_OPT_MANGLED },
+		{ "elf", required_argument, NULL, TRACE_OPT_ELF },
+		{ "list", no_argument, NULL, 'l' },
 		{ "time", no_argument, NULL, 'T' },
 		{ "hist", no_argument, NULL, 'H' },
 		{ "events", no_argument, NULL, 'e' },
@@ -809,7 +876,8 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	long d;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:Uleh", opts, NULL))
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:UleFZh", opts,
+	    NULL))
 	    != -1) {
 		if ((rv = cli_target_opt(t, "trace", trace_usage, c, optarg)) ==
 		    0)
@@ -831,6 +899,15 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 		case 'l':
 			tr->tr_list = 1;
 			break;
+		case 'Z':
+			tr->tr_zmatch = 1;
+			break;
+		case TRACE_OPT_MANGLED:
+			tr->tr_mangled = 1;
+			break;
+		case TRACE_OPT_ELF:
+			tr->tr_elf = optarg;
+			break;
 		case 'S':
 			tr->tr_stopprobes = 1;
 			break;
@@ -849,8 +926,11 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 				    "'%s' is not a positive decimal number of "
 				    "seconds", optarg);
 			break;
-		case 'F':
+		case 'K':
 			tr->tr_folded = tr->tr_ustack = 1;
+			break;
+		case 'F':
+			tr->tr_follow = 1;
 			break;
 		case 'D':
 			errno = 0;
@@ -870,15 +950,24 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_folded && tr->tr_json)
 		(void) cli_target_usage(t, "trace", "%s", "--folded and --json "
 		    "exclude each other");
+	if (tr->tr_follow && (tr->tr_interval > 0 || tr->tr_time ||
+	    tr->tr_hist || tr->tr_events || tr->tr_svg != NULL))
+		(void) cli_target_usage(t, "trace", "%s", "-F excludes "
+		    "--interval, --time, --hist, -e and --svg");
 	trace_view_check(tr, t);
 	if (tr->tr_list && tr->tr_interval > 0)
 		(void) cli_target_usage(t, "trace", "%s", "-l and --interval "
 		    "exclude each other");
+	if (tr->tr_elf != NULL)
+		return trace_args_elf(tr, t, argc);
 	if ((rv = cli_target_done(t, "trace", trace_usage, argc, argv)) >= 0)
 		return rv;
 	if (tr->tr_nprobes == 0)
 		return cli_target_status(t, cli_usage_err("trace", "%s",
 		    "no probe: give -f PROBE"));
+	if (tr->tr_follow && t->ct_npids > 1)
+		return cli_usage_err("trace", "%s", "-F follows the children "
+		    "of one process: not with several -p");
 	/* a grab's pid is known: a wrong pidN grabs nothing */
 	if (t->ct_pid != 0 && trace_check_pid(tr, t->ct_pid) != 0)
 		return CLI_EXIT_USAGE;
@@ -891,8 +980,9 @@ trace_noop(void *p)
 	(void) p;
 }
 
-static void
-trace_free(trace_t *tr)
+/* The sites and scratch buffers of one process's trace. */
+void
+trace_free_tables(trace_t *tr)
 {
 	tdestroy(tr->tr_armed, trace_noop);	/* the sites are on tr_all */
 	tr->tr_armed = NULL;
@@ -902,30 +992,103 @@ trace_free(trace_t *tr)
 		tr->tr_all = s->ts_all;
 		trace_site_free(s);
 	}
+}
+
+static void
+trace_free(trace_t *tr)
+{
+	follow_free(tr);
+	trace_proc_free_all(tr);
+	trace_free_tables(tr);
 	for (int i = 0; i < tr->tr_nprobes; i++)
 		desc_free(&tr->tr_probes[i].tp_desc);
 	free(tr->tr_probes);
 	where_free(tr->tr_where);
-	free(tr->tr_pcs);
-	free(tr->tr_key);
 	tx_free(tr);
 }
 
-/* A probe found bad once armed: the process let go, the status. */
-static int
-trace_start_bad(trace_t *tr, const cli_target_t *t)
+/* Every process of the run released (QUIT: why it ends early). */
+static void
+trace_release_all(trace_t *tr, int quit)
 {
-	cli_session_release(&tr->tr_sess, 0);
-	cli_session_close(&tr->tr_sess);
-	return cli_target_status(t, CLI_EXIT_USAGE);
+	for (trace_t *p = tr; p != NULL; p = p->tr_next)
+		cli_session_release(&p->tr_sess, quit);
 }
 
-/* Set up and start: -1 with the process resting armed, or the status. */
+/* A probe found bad once armed: every process let go, the status. */
+static int
+trace_start_bad(trace_t *tr, const cli_target_t *t, int class)
+{
+	trace_release_all(tr, 0);
+	cli_session_close(&tr->tr_sess);
+	return cli_target_status(t, class);
+}
+
+/*
+ * The other -p targets, grabbed while the first rests: each rests at its
+ * grab in turn.  One that cannot be grabbed ends the run before anything
+ * is armed: the others are let go untouched.  0, or the status.
+ */
+static int
+trace_grab_more(trace_t *tr, const cli_target_t *t)
+{
+	for (int i = 1; i < t->ct_npids; i++) {
+		dtproc_proc_t *pr = dtproc_grab(tr->tr_dtp, t->ct_pids[i], 0);
+
+		if (pr == NULL) {
+			fprintf(stderr, "%s: %s\n", cli_progname,
+			    dtproc_errmsg(tr->tr_dtp));
+			return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+		}
+		if (trace_proc_new(tr, pr) == NULL) {
+			dtproc_release(tr->tr_dtp, pr);
+			fprintf(stderr, "%s: trace: cannot set up: out of "
+			    "memory\n", cli_progname);
+			return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Strict matching, as dtrace's: a probe that matches nothing in a process
+ * at the chosen stop is an error naming it, before the program goes on
+ * (a typo would look like "never called"); with -Z (DTrace's flag) a
+ * warning, for probes of objects loaded later, and with -F, for probes
+ * of the programs the children exec.  True when the run ends.
+ */
+static bool
+trace_unmatched(trace_t *tr)
+{
+	bool bad = false;
+
+	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
+		for (int i = 0; i < p->tr_nprobes; i++) {
+			if (p->tr_probes[i].tp_matched != 0)
+				continue;
+			/* -F: the children may match it */
+			if (tr->tr_zmatch || tr->tr_follow) {
+				fprintf(stderr, "%s: warning: probe '%s' matches "
+				    "no function in pid %d yet\n", cli_progname,
+				    p->tr_probes[i].tp_spec, (int)p->tr_pid);
+				continue;
+			}
+			if (!bad)
+				fprintf(stderr, "%s: trace: probe '%s' matches "
+				    "no function in pid %d (-Z allows it)\n",
+				    cli_progname, p->tr_probes[i].tp_spec,
+				    (int)p->tr_pid);
+			bad = true;
+		}
+	}
+	return bad;
+}
+
+/* Set up and start: -1 with every process resting armed, or the status. */
 static int
 trace_start(trace_t *tr, const cli_target_t *t)
 {
 	cli_session_t *s = &tr->tr_sess;
-	dtproc_proc_t *pr;
 	int rv;
 
 	if ((tr->tr_pcs = calloc(DTPROC_STACK_MAX, sizeof (uintptr_t))) ==
@@ -945,29 +1108,36 @@ trace_start(trace_t *tr, const cli_target_t *t)
 		cli_session_close(s);
 		return rv;
 	}
-	pr = s->cs_proc;
+	trace_proc_init(tr, s->cs_proc);
+	if ((rv = trace_grab_more(tr, t)) != 0)
+		return rv;
 	if (trace_check_pid(tr, s->cs_pid) != 0)
-		return trace_start_bad(tr, t);
+		return trace_start_bad(tr, t, CLI_EXIT_USAGE);
 
-	/* it rests at the rendezvous: arm what is there */
-	dtproc_lock(tr->tr_dtp, pr);
-	trace_arm_all(tr, pr);
-	tr->tr_live = true;
-	dtproc_unlock(tr->tr_dtp, pr);
-	if (tr->tr_bad_spec != NULL) {
-		fprintf(stderr, "%s: trace: bad probe '%s': %s\n", cli_progname,
-		    tr->tr_bad_spec, tr->tr_bad_msg);
-		return trace_start_bad(tr, t);
+	/* each rests at its rendezvous: arm what is there */
+	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
+		dtproc_proc_t *pr = p->tr_sess.cs_proc;
+
+		dtproc_lock(tr->tr_dtp, pr);
+		trace_arm_all(p, pr);
+		p->tr_live = true;
+		dtproc_unlock(tr->tr_dtp, pr);
+		if (p->tr_bad_spec != NULL) {
+			fprintf(stderr, "%s: trace: bad probe '%s': %s\n",
+			    cli_progname, p->tr_bad_spec, p->tr_bad_msg);
+			return trace_start_bad(tr, t, CLI_EXIT_USAGE);
+		}
 	}
-	for (int i = 0; i < tr->tr_nprobes; i++)
-		if (tr->tr_probes[i].tp_matched == 0)
-			fprintf(stderr, "%s: warning: probe '%s' matches no "
-			    "function in pid %d yet\n", cli_progname,
-			    tr->tr_probes[i].tp_spec, (int)s->cs_pid);
-	if (tr->tr_failed > 0)
-		fprintf(stderr, "%s: warning: %u function%s could not be "
-		    "probed, the first %s\n", cli_progname, tr->tr_failed,
-		    tr->tr_failed > 1 ? "s" : "", tr->tr_fail_msg);
+	if (trace_unmatched(tr))
+		return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+	if (tr->tr_follow && follow_start(tr, s->cs_proc) != 0)
+		return trace_start_bad(tr, t, CLI_EXIT_USAGE);
+	for (trace_t *p = tr; p != NULL; p = p->tr_next)
+		if (p->tr_failed > 0)
+			fprintf(stderr, "%s: warning: pid %d: %u function%s "
+			    "could not be probed, the first %s\n", cli_progname,
+			    (int)p->tr_pid, p->tr_failed, p->tr_failed > 1 ?
+			    "s" : "", p->tr_fail_msg);
 	return -1;
 }
 
@@ -976,24 +1146,38 @@ trace_start(trace_t *tr, const cli_target_t *t)
  * each --interval on the way.  SECS: -d, or < 0.
  */
 static int
+trace_wait_all(trace_t *tr, double secs)
+{
+	double end = cli_elapsed() + secs;
+	int quit;
+
+	/* a death ends the wait: the run ends with the last process */
+	while ((quit = cli_session_wait(&tr->tr_sess, secs < 0 ? -1 :
+	    end > cli_elapsed() ? end - cli_elapsed() : 0)) == 0 &&
+	    trace_proc_alive(tr))
+		;
+	return quit;
+}
+
+static int
 trace_wait(trace_t *tr, double secs)
 {
-	cli_session_t *s = &tr->tr_sess;
 	double next = tr->tr_interval, left;
 	int quit;
 
 	if (tr->tr_interval <= 0)
-		return cli_session_wait(s, secs);
+		return trace_wait_all(tr, secs);
 	for (;;) {
 		left = next - cli_elapsed();
 		if (secs >= 0 && secs - cli_elapsed() < left)
 			left = secs - cli_elapsed();
-		if ((quit = cli_session_wait(s, left > 0 ? left : 0)) != -1)
+		if ((quit = trace_wait_all(tr, left > 0 ? left : 0)) != -1)
 			return quit;
 		if (secs >= 0 && cli_elapsed() >= secs)
 			return -1;
 		if (cli_elapsed() >= next) {
-			trace_print_interval(tr, s->cs_proc);
+			for (trace_t *p = tr; p != NULL; p = p->tr_next)
+				trace_print_interval(p, p->tr_sess.cs_proc);
 			/* a late wake-up does not shift the next ones */
 			while (next <= cli_elapsed())
 				next += tr->tr_interval;
@@ -1008,9 +1192,22 @@ trace_list_end(trace_t *tr, const cli_target_t *t)
 	cli_session_t *s = &tr->tr_sess;
 	int bad;
 
-	trace_collect(tr, s->cs_proc);
-	trace_list(tr, tr->tr_out, s->cs_pid);
-	cli_session_release(s, 0);
+	size_t n = 0;
+
+	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
+		trace_collect(p, p->tr_sess.cs_proc);
+		trace_list(p, tr->tr_out, p->tr_pid);
+		n += p->tr_nsites;
+	}
+	trace_release_all(tr, 0);
+	if (n == 0) {
+		/* -Z let every probe match nothing: a list of nothing */
+		fprintf(stderr, "%s: trace: -l: nothing to list\n",
+		    cli_progname);
+		(void) cli_out_close(tr->tr_out, "trace", t->ct_out);
+		cli_session_close(s);
+		return cli_session_fail(s);
+	}
 	bad = cli_out_close(tr->tr_out, "trace", t->ct_out) != 0;
 	cli_session_close(s);
 	return bad ? cli_session_fail(s) : 0;
@@ -1020,7 +1217,7 @@ int
 cmd_trace(int argc, char **argv)
 {
 	trace_t tr = { .tr_depth = DTPROC_STACK_DEFAULT, .tr_interval = -1 };
-	cli_target_t t = { .ct_stop = DTPROC_STOP_PREINIT };
+	cli_target_t t = { .ct_stop = DTPROC_STOP_PREINIT, .ct_multi = true };
 	cli_session_t *s = &tr.tr_sess;
 	double secs = -1;	/* -d: < 0, no limit */
 	int rv, quit;
@@ -1028,7 +1225,13 @@ cmd_trace(int argc, char **argv)
 
 	if ((rv = tx_helper(argc, argv)) >= 0)
 		return rv;
-	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0) {
+	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0 &&
+	    tr.tr_elf != NULL) {
+		tr.tr_out = t.ct_out == NULL ? stdout :
+		    cli_out_open("trace", t.ct_out);
+		rv = tr.tr_out == NULL ? CLI_EXIT_FAIL :
+		    trace_list_elf(&tr, &t);
+	} else if (rv < 0) {
 		/* the report's file first: a bad path starts nothing */
 		if (tr.tr_list && t.ct_out == NULL)
 			tr.tr_out = stdout;	/* nothing runs to share it */
@@ -1047,29 +1250,47 @@ cmd_trace(int argc, char **argv)
 		return rv;
 	}
 	cli_clock_start();
-	dtproc_continue(tr.tr_dtp, s->cs_proc);
+	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+		dtproc_continue(tr.tr_dtp, p->tr_sess.cs_proc);
 
 	quit = trace_wait(&tr, secs);
 	/* the counts before the release: the records go with the handle */
-	trace_collect(&tr, s->cs_proc);
-	cli_session_release(s, quit);
-	if (!tx_replaces_table(&tr))
-		trace_print(&tr, s->cs_pid, s->cs_created &&
+	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+		trace_collect(p, p->tr_sess.cs_proc);
+	follow_end(&tr, s->cs_proc);
+	trace_release_all(&tr, quit);
+	if (tr.tr_fl != NULL) {
+		follow_print(&tr, s->cs_pid, s->cs_created &&
 		    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
-	tx_print(&tr, s->cs_pid, s->cs_created &&
-	    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
-	if (tx_svg(&tr) != 0)
-		svgerr = true;
-	if (tr.tr_stack_err > 0)
-		fprintf(stderr, "%s: warning: %llu hit%s could not be "
-		    "stacked\n", cli_progname, tr.tr_stack_err,
-		    tr.tr_stack_err > 1 ? "s" : "");
-	if (tr.tr_noval > 0)
-		fprintf(stderr, "%s: warning: --where had no value at %llu "
-		    "firing%s (not counted), the first for %s\n", cli_progname,
-		    tr.tr_noval, tr.tr_noval > 1 ? "s" : "", tr.tr_noval_why);
+	} else {
+		if (!tx_replaces_table(&tr))
+			trace_print_all(&tr, s->cs_created &&
+			    s->cs_state == DTPROC_PS_DEAD,
+			    cli_session_status(s));
+		for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+			tx_print(p, p->tr_pid, p->tr_sess.cs_created &&
+			    p->tr_sess.cs_state == DTPROC_PS_DEAD,
+			    cli_session_status(&p->tr_sess));
+		if (tx_svg(&tr) != 0)
+			svgerr = true;
+	}
+	for (trace_t *p = &tr; p != NULL; p = p->tr_next) {
+		if (p->tr_stack_err > 0)
+			fprintf(stderr, "%s: warning: %llu hit%s could not be "
+			    "stacked\n", cli_progname, p->tr_stack_err,
+			    p->tr_stack_err > 1 ? "s" : "");
+		if (p->tr_noval > 0)
+			fprintf(stderr, "%s: warning: --where had no value at "
+			    "%llu firing%s (not counted), the first for %s\n",
+			    cli_progname, p->tr_noval, p->tr_noval > 1 ? "s" :
+			    "", p->tr_noval_why);
+	}
 	rv = cli_session_exit(s, quit,
 	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0 || svgerr);
+	/* another process whose control was lost fails the run too */
+	for (trace_t *p = tr.tr_next; p != NULL; p = p->tr_next)
+		if (p->tr_sess.cs_state == DTPROC_PS_LOST && rv == 0)
+			rv = cli_session_exit(&p->tr_sess, quit, false);
 	cli_session_close(s);
 	trace_free(&tr);
 	cli_target_free(&t);

@@ -41,6 +41,7 @@ typedef struct trace_site {
 	char *ts_func;
 	char *ts_impl;		/* an IFUNC's implementation, or NULL */
 	uintptr_t ts_off;	/* address in the object's file */
+	uint64_t ts_size;	/* the function's size (-l) */
 	int ts_lmid;
 	bool ts_armed;
 	unsigned long long ts_hits;	/* read from the probe, or folded */
@@ -62,6 +63,14 @@ typedef struct trace_probe {
 	unsigned tp_matched;	/* sites armed for it, ever */
 } trace_probe_t;
 
+/*
+ * One traced process and the options of the run.  The first process's
+ * record (the head) owns what every process shares: the session (library
+ * handle, signals), the probes' descriptions, --where, the report's
+ * stream; each other process (several -p, children) has a copy
+ * (trace_proc_new) with its own sites, counts and scratch, so that two
+ * control threads never share a table.
+ */
 typedef struct trace {
 	dtproc_t *tr_dtp;
 	trace_probe_t *tr_probes;
@@ -73,6 +82,10 @@ typedef struct trace {
 	char tr_fail_msg[512];
 	int tr_ustack, tr_folded, tr_json, tr_depth;
 	int tr_stopprobes, tr_list;	/* --stop-probes, -l */
+	int tr_zmatch;		/* -Z: a probe may match nothing yet */
+	int tr_mangled;		/* --mangled: names as the symbols spell
+				   them, not demangled */
+	const char *tr_elf;	/* -l --elf PATH: a file's probes */
 	double tr_interval;		/* --interval, or < 0 */
 	uintptr_t *tr_pcs;	/* -U scratch: a hit's pcs */
 	unsigned char *tr_key;	/* -U scratch: their key */
@@ -88,6 +101,16 @@ typedef struct trace {
 	const char *tr_noval_why;	/* the first one's reason */
 	const char *tr_bad_spec;	/* a probe the library refused at the */
 	char tr_bad_msg[512];		/* first arming (offset): why */
+	struct trace *tr_head;	/* the first process's record (itself) */
+	struct trace *tr_next;	/* the head's list: the other -p targets */
+	pid_t tr_pid;		/* this process (trace_proc.c) */
+	char tr_pcmd[64];	/* its command's name, for the report */
+	int tr_follow;		/* -F */
+	struct follow *tr_fl;	/* -F: the processes followed (follow.c) */
+	bool tr_child;		/* a followed child's, not the command's */
+	const char *tr_cmd;	/* --json: "command", or NULL */
+	const pid_t *tr_pids;	/* --json: the total's "pids", or NULL */
+	int tr_npids;
 	int tr_time, tr_hist, tr_events;	/* --time, --hist, -e */
 	const char *tr_svg;	/* --svg FILE, or NULL */
 	struct tx *tr_x;	/* trace_time.c's state */
@@ -116,6 +139,45 @@ void trace_fp_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 /* --where EXPR compiled into TR: 0, or -2 with the usage error told. */
 int trace_where_set(trace_t *tr, cli_target_t *t, const char *expr);
 
+/* trace.c: arm every probe on what matches now; read every site. */
+void trace_arm_all(trace_t *tr, dtproc_proc_t *pr);
+void trace_collect(trace_t *tr, dtproc_proc_t *pr);
+void trace_free_tables(trace_t *tr);
+
+/*
+ * follow.c: -F.  The trace of PR (TR's own for the command); a child's
+ * handle taken (its parent's control thread); a notice about a child
+ * (main thread: collected and released); the end (every child collected
+ * and released); the report per process and in total; freeing.
+ */
+trace_t *follow_trace(trace_t *tr, dtproc_proc_t *pr);
+int follow_start(trace_t *tr, dtproc_proc_t *pr);
+void follow_adopt(trace_t *tr, dtproc_proc_t *child);
+void follow_notice(void *arg, dtproc_proc_t *pr);
+void follow_end(trace_t *tr, dtproc_proc_t *pr);
+void follow_print(trace_t *tr, pid_t pid, int have_status, int status);
+void follow_free(trace_t *tr);
+/*
+ * trace_proc.c: the processes of a run.  HEAD is the first's record;
+ * every other is a copy of its options with sites of its own, on HEAD's
+ * list.  The list is walked by the main thread and by callbacks (each
+ * process's control thread): additions and lookups take its lock.
+ */
+/* HEAD's record, set up for its process PR (the head itself once). */
+void trace_proc_init(trace_t *head, dtproc_proc_t *pr);
+/* A record for another process PR, on HEAD's list; NULL out of memory. */
+trace_t *trace_proc_new(trace_t *head, dtproc_proc_t *pr);
+/* PR's record, or NULL. */
+trace_t *trace_proc_of(trace_t *head, const dtproc_proc_t *pr);
+/* How many processes the run has (1 + the list). */
+int trace_proc_count(trace_t *head);
+/* Every record but the head freed (the shared parts are the head's). */
+void trace_proc_free_all(trace_t *head);
+/* True while some process of the run is neither dead nor lost. */
+bool trace_proc_alive(trace_t *head);
+/* The report of every process, headed by pid and command, and a total. */
+void trace_print_all(trace_t *head, int have_status, int status);
+
 /*
  * trace_time.c: the per-thread calls in progress, --time, --hist, the
  * calibration and --svg (trace_time.h has the records).
@@ -140,11 +202,15 @@ void tx_free(trace_t *tr);
 int tx_helper(int argc, char **argv);
 
 /* trace_report.c */
-/* The table (or --json, --folded) of the whole run. */
-void trace_print(trace_t *tr, pid_t pid, int have_status, int status);
+/* The table (or --json, --folded) of the whole run: the total hits. */
+unsigned long long trace_print(trace_t *tr, pid_t pid, int have_status,
+    int status);
 /* --interval: the hits since the last one (takes the handle's lock). */
 void trace_print_interval(trace_t *tr, dtproc_proc_t *pr);
 /* -l: the armed sites, how each is carried, a summary. */
 void trace_list(trace_t *tr, FILE *o, pid_t pid);
+
+/* trace_list.c: -l --elf PATH, no process: the exit status. */
+int trace_list_elf(trace_t *tr, const cli_target_t *t);
 
 #endif /* DTPROC_CLI_TRACE_H */

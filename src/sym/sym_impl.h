@@ -6,6 +6,9 @@
 
 #include "sym.h"
 
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -53,6 +56,9 @@ struct sym_file {
 	struct sym_file *sf_next; /* cache list */
 	struct sym_dw *sf_dw;	/* its DWARF, opened at the first
 				   sym_fn_params (params.c), or NULL */
+	_Atomic(char *) *sf_dem; /* per entry of sf_syms: its demangled
+				   name once asked (demangle.c), or NULL
+				   when no name is mangled */
 };
 
 /* One object mapped in a process. */
@@ -111,5 +117,9 @@ int sym_file_debug_open(struct Elf *elf, const sym_file_t *F,
 sym_obj_t *sym_obj_at(sym_proc_t *S, uintptr_t addr);
 int sym_obj_load(sym_proc_t *S, sym_obj_t *o);
 void sym_dw_free(struct sym_dw *D);
+/* demangle.c: the per-entry cache of demangled names. */
+int sym_file_dem_init(sym_file_t *F);
+void sym_file_dem_free(sym_file_t *F);
+const char *sym_file_dname(const sym_file_t *F, const sym_entry_t *e);
 
 #endif /* DTPROC_SYM_IMPL_H */

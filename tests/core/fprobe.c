@@ -587,7 +587,7 @@ TEST(fprobe_cxx_exception)
 	uintptr_t thr, mid;
 	dtproc_fprobe_info_t fi;
 
-	pr = create_ok(dtp, "cxxv", NULL, DTPROC_STOP_MAIN, &v);
+	pr = create_ok(dtp, "exceptv", NULL, DTPROC_STOP_MAIN, &v);
 	thr = probe(dtp, pr, "cx_throw", DTPROC_FP_ENTRY | DTPROC_FP_RETURN,
 	    r);
 	mid = probe(dtp, pr, "cx_mid", DTPROC_FP_ENTRY | DTPROC_FP_RETURN, r);

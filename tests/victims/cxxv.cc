@@ -1,79 +1,67 @@
-/*
- * cxxv - the C++ victim of the function-probe tests (tests/core/fprobe.c):
- * an exception thrown through probed functions and caught by the
- * thrower's caller's caller.
- *
- * cx_catch calls cx_mid inside a try; cx_mid calls cx_throw, which throws
- * when its argument is positive.  Both cx_mid and cx_throw hold a guard
- * whose destructor counts (cleanups run during the unwinding), and
- * cx_catch's landing pad follows its call of cx_mid within a few bytes
- * (at -O0: the call, a 2-byte jmp over the handler, the handler), inside
- * any jump written over the instructions after that return address.
- *
- * Prints "ready <pid>", then for each line read:
- *	x N	cx_catch(N): caught r=<cx_mid's result, -1 if it threw>
- *		c=<caught so far> d=<destructors so far>
- *	q	bye; exits 0 (EOF as well)
- * cx_throw(x) = x + 1 or throws 2x; cx_mid(x) = cx_throw(x) + 1.
- */
-#include "victim.h"
+// cxxv.cc - C++ names for dtproc trace: a namespace, a class, overloads,
+// a template, a constructor.  `cxxv N` calls ns::Foo::bar(int) N times,
+// ns::Foo::bar(double) 2N times, ns::Foo::baz() 3N times,
+// ns::twice<int>(int) N times and ns::Foo::Foo() once, and prints
+// "cxx N" with the sums.  Built by g++ (the Makefile's *.cc rule).
+#include <cstdio>
+#include <cstdlib>
 
-#define NOINL __attribute__((noinline))
+namespace ns {
 
-extern "C" {
-long cx_result, cx_caught, cx_dtors;
-
-struct cx_guard {
-	~cx_guard() { cx_dtors++; }
+struct Foo {
+	int f_n;
+	Foo();
+	int bar(int x);
+	double bar(double x);
+	static void baz();
 };
 
-NOINL long
-cx_throw(long x)
+static volatile long sink;
+
+__attribute__((noinline)) Foo::Foo() : f_n(0) {}
+
+__attribute__((noinline)) int
+Foo::bar(int x)
 {
-	cx_guard g;
-
-	if (x > 0)
-		throw x * 2;
-	return x + 1;
+	return f_n += x;
 }
 
-NOINL long
-cx_mid(long x)
+__attribute__((noinline)) double
+Foo::bar(double x)
 {
-	cx_guard g;
-
-	cx_result = cx_throw(x) + 1;
-	return cx_result;
+	return x * 0.5 + f_n;
 }
 
-NOINL void
-cx_catch(long x)
+__attribute__((noinline)) void
+Foo::baz()
 {
-	try {
-		cx_mid(x);
-	} catch (long e) {
-		cx_result = -1;
-		cx_caught += e;
-	}
+	sink = sink + 1;
 }
+
+template <typename T> __attribute__((noinline)) T
+twice(T x)
+{
+	return x + x;
 }
+
+} // namespace ns
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	char line[256];
+	int n = argc > 1 ? atoi(argv[1]) : 1;
+	ns::Foo f;
+	double d = 0;
+	long t = 0;
 
-	v_init();
-	printf("ready %d\n", (int)getpid());
-	while (v_getline(line, sizeof (line)) >= 0) {
-		if (line[0] == 'x' && line[1] == ' ') {
-			cx_catch(atol(line + 2));
-			printf("caught r=%ld c=%ld d=%ld\n", cx_result,
-			    cx_caught, cx_dtors);
-		} else if (strcmp(line, "q") == 0) {
-			break;
-		}
+	for (int i = 0; i < n; i++) {
+		f.bar(i);
+		d += f.bar(1.5) + f.bar(2.5);
+		ns::Foo::baz();
+		ns::Foo::baz();
+		ns::Foo::baz();
+		t += ns::twice<int>(i);
 	}
-	printf("bye\n");
-	return 0;
+	printf("cxx %d %d %ld\n", n, f.f_n, t);
+	return d < 0;
 }
