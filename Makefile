@@ -6,7 +6,7 @@
 #   make install/uninstall  PREFIX=/usr/local DESTDIR=
 #   make clean
 #
-# Knobs: BUILD=dir  SAN=address,undefined|thread  WERROR=1  CC  CFLAGS
+# Knobs: BUILD=dir  SAN=address,undefined|thread  WERROR=1  CC  CXX  CFLAGS
 #        CPPFLAGS  LDFLAGS  LD  OBJCOPY  DTPROC_NO_DEPS=1 (skip mk/deps.sh)
 # e.g.   make SAN=address,undefined BUILD=build-asan check
 
@@ -19,6 +19,9 @@ VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 # make's built-in default for CC is "cc"; prefer gcc unless the user chose.
 ifeq ($(origin CC),default)
 CC := gcc
+endif
+ifeq ($(origin CXX),default)
+CXX := g++
 endif
 BUILD   ?= build
 PREFIX  ?= /usr/local
@@ -58,6 +61,8 @@ PROG_LDFLAGS := $(LDFLAGS) $(SANFLAGS) -pthread
 # e.g. VICTIM_FLAGS_nopie := -fno-pie -no-pie
 VICTIM_CFLAGS := -std=gnu11 -D_GNU_SOURCE -Itests/victims $(CPPFLAGS) \
 	$(WARNFLAGS) -O0 -g -pthread -fPIE -pie
+VICTIM_CXXFLAGS := -std=gnu++17 -D_GNU_SOURCE -Itests/victims $(CPPFLAGS) \
+	$(WARNFLAGS) -O0 -g -pthread -fPIE -pie
 
 # ---------------------------------------------------------------- sources
 
@@ -70,7 +75,8 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 VICTIM_SRCS := $(sort $(wildcard tests/victims/*.c))
 VICTIMS     := $(VICTIM_SRCS:%.c=$(BUILD)/%)
-# C++ victims (demangling): tests/victims/NAME.cc, built by g++
+# C++ victims (demangling, exceptions through probed frames):
+# tests/victims/NAME.cc, built by g++
 CXX_VICTIM_SRCS := $(sort $(wildcard tests/victims/*.cc))
 VICTIMS     += $(CXX_VICTIM_SRCS:%.cc=$(BUILD)/%)
 
@@ -254,8 +260,8 @@ $(BUILD)/tests/victims/%: tests/victims/%.c $(FLAGS_STAMP)
 
 $(BUILD)/tests/victims/%: tests/victims/%.cc $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CXX) $(CPPFLAGS) $(WARNFLAGS) -O0 -g -fPIE -pie $(DEPFLAGS) \
-		-MF $@.d -o $@ $<
+	$(CXX) $(VICTIM_CXXFLAGS) $(VICTIM_FLAGS_$*) $(DEPFLAGS) -MF $@.d \
+		-o $@ $<
 
 # A victim linked against test libraries needs them built first.
 $(foreach v,$(patsubst tests/victims/%.c,%,$(VICTIM_SRCS)),$(if \

@@ -213,8 +213,6 @@ trace_fp_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
 	}
 	if (r != 2)
 		trace_fp_fire(tr, pr, s, h, r, why, dur);
-	if (t != NULL)
-		tx_cb_done(tr->tr_x, t, h);
 }
 
 int

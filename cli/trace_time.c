@@ -18,9 +18,16 @@
  * pending are gone.  -e's indentation is the library's dh_depth.
  *
  * Calibration.  A probed call pays for two stops that the function did
- * not ask for.  Its measured time holds the part of its entry stop after
- * the timestamp and the part of its return stop before it (x_call); its
- * caller's time holds the whole of both stops (x_call + x_callee).  So
+ * not ask for.  Of each stop, the time from its timestamp to the
+ * thread's resume is ours (registers, callbacks: -e's printing, -U's
+ * stack walk; a return site armed): the library sums it per thread
+ * (dh_held), and a call's time less the difference of its return's and
+ * its entry's dh_held is free of it, exactly, whatever it was.  What is
+ * left of the stops is the kernel's: the stop reported to us, the thread
+ * resumed.  A call's measured time holds the part of its entry stop
+ * after the resume and the part of its return stop before the
+ * timestamp (x_call); its caller's time holds the whole of both stops
+ * (x_call + x_callee).  So
  * a call's own time is its measure less x_call, less x_call + x_callee
  * for each traced call returned below it; its self time is its self
  * measure less x_call, less x_callee per traced callee.  Both are
@@ -32,18 +39,13 @@
  * and a function calling an empty one, CAL_ROUNDS times each, probed as
  * the victim's functions are.  x_call is the mean time of the empty
  * one; x_callee the mean of the caller's self measure less x_call, each
- * without its slowest 5% (tx_cal_mean: means, since the subtractions
- * add up; the slowest left out, a preemption or two).  The figure is
- * this machine's, now, on the same path (a trampoline's trap, or an
- * int3).
- *
- * Our own callbacks.  The thread stays stopped while the callback runs
- * (-e formats and prints, -U walks the stack), and the time from the
- * stop's timestamp to the callback's end, less what the calibration's
- * callback took (x_cb), would count as the function's.  Each thread
- * sums that excess (xt_cb); a frame notes the sum at its entry, and its
- * return takes off what was added meanwhile: its own entry's callback
- * and every callback of the calls under it.
+ * measured less the helper's dh_held as the run's are, each without its
+ * slowest 5% (tx_cal_mean: means, since the subtractions add up; the
+ * slowest left out, a preemption or two).  The figure is this machine's,
+ * at start-up, on the same path (a trampoline's trap, or an int3); the
+ * kernel's part grows with the load (wake-ups wait for a CPU; in a VM
+ * an idle virtual CPU takes long to wake), which the helper's figure
+ * does not follow: the error left on a loaded machine.
  */
 #include "trace_time.h"
 
@@ -100,16 +102,6 @@ tx_sub(uint64_t a, uint64_t b)
 	return a > b ? a - b : 0;
 }
 
-/* CLOCK_MONOTONIC in ns: the clock of dh_time. */
-static uint64_t
-cli_now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
-}
-
 /* ---------------------------------------------------------- calibration */
 
 /*
@@ -147,11 +139,12 @@ tx_helper(int argc, char **argv)
 typedef struct tx_cal {
 	uintptr_t xc_empty, xc_parent;
 	uint64_t xc_child;		/* the last empty call's time */
+	uint64_t xc_held[2];		/* dh_held at the empty one's and
+					   the parent's entry */
 	bool xc_in_parent;
 	uint64_t xc_e[CAL_ROUNDS * 2];	/* empty calls (alone and child) */
 	uint64_t xc_p[CAL_ROUNDS];	/* parents' self measures */
 	int xc_ne, xc_np;
-	uint64_t xc_cb, xc_ncb;		/* callbacks: stop to end, summed */
 } tx_cal_t;
 
 static void
@@ -165,13 +158,14 @@ tx_cal_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
 	if (h->dh_kind == DTPROC_HIT_ENTRY) {
 		if (h->dh_func == c->xc_parent)
 			c->xc_in_parent = true;
-		c->xc_cb += tx_sub(cli_now_ns(), h->dh_time);
-		c->xc_ncb++;
+		c->xc_held[h->dh_func == c->xc_parent] = h->dh_held;
 		return;
 	}
 	if (h->dh_kind != DTPROC_HIT_RETURN)
 		return;
-	d = h->dh_time - h->dh_entry_time;
+	/* measured as a run's calls are: the time we held it taken off */
+	d = tx_sub(h->dh_time - h->dh_entry_time, h->dh_held -
+	    c->xc_held[h->dh_func == c->xc_parent]);
 	if (h->dh_func == c->xc_empty) {
 		/* only lone calls: a child's time is the parent's business */
 		if (!c->xc_in_parent && c->xc_ne < CAL_ROUNDS * 2)
@@ -181,8 +175,6 @@ tx_cal_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
 		c->xc_p[c->xc_np++] = d > c->xc_child ? d - c->xc_child : 0;
 		c->xc_in_parent = false;
 	}
-	c->xc_cb += tx_sub(cli_now_ns(), h->dh_time);
-	c->xc_ncb++;
 }
 
 static int
@@ -296,7 +288,6 @@ tx_calibrate(trace_t *tr)
 		call = tx_cal_mean(c->xc_e, c->xc_ne);
 		self = tx_cal_mean(c->xc_p, c->xc_np);
 		x->x_call = call;
-		x->x_cb = c->xc_ncb ? c->xc_cb / c->xc_ncb : 0;
 		x->x_callee = self > call ? self - call : 0;
 	}
 	free(c);
@@ -366,7 +357,7 @@ tx_call_entry(tx_thread_t *t, const dtproc_hit_t *h, int verdict)
 	f->xf_func = h->dh_func;
 	f->xf_entry = h->dh_time;
 	f->xf_verdict = verdict;
-	f->xf_cb0 = t->xt_cb;
+	f->xf_held0 = h->dh_held;
 }
 
 int
@@ -395,8 +386,8 @@ tx_call_return(tx_t *x, tx_thread_t *t, int i, trace_site_t *s,
 	} else {
 		tx_frame_t *f = &t->xt_f[i];
 
-		/* our callbacks' excess meanwhile is not its */
-		raw = tx_sub(raw, t->xt_cb - f->xf_cb0);
+		/* the time we held it stopped meanwhile is not its */
+		raw = tx_sub(raw, tx_sub(h->dh_held, f->xf_held0));
 		total = tx_sub(raw, x->x_call + f->xf_ndesc *
 		    (x->x_call + x->x_callee));
 		self = tx_sub(tx_sub(raw, f->xf_kids_raw), x->x_call +
@@ -416,12 +407,6 @@ tx_call_return(tx_t *x, tx_thread_t *t, int i, trace_site_t *s,
 		xs->xs_self += self;
 	}
 	return total;
-}
-
-void
-tx_cb_done(tx_t *x, tx_thread_t *t, const dtproc_hit_t *h)
-{
-	t->xt_cb += tx_sub(tx_sub(cli_now_ns(), h->dh_time), x->x_cb);
 }
 
 void

@@ -33,26 +33,25 @@ typedef struct tx_frame {
 	uint64_t xf_kids_raw;	/* its traced callees' measured times */
 	uint64_t xf_nkids;	/* how many callees returned */
 	uint64_t xf_ndesc;	/* calls returned below it, at any depth */
-	uint64_t xf_cb0;	/* the thread's xt_cb at its entry */
+	uint64_t xf_held0;	/* dh_held at its entry */
 } tx_frame_t;
 
 typedef struct tx_thread {
 	pid_t xt_tid;
 	int xt_n, xt_cap;
-	uint64_t xt_cb;		/* time our callbacks held it stopped
-				   beyond the calibration's, ns, summed */
 	tx_frame_t *xt_f;	/* outermost first */
 } tx_thread_t;
 
 typedef struct tx {
 	/*
-	 * The calibration: a probed call's measured time exceeds its own by
-	 * x_call (its entry stop's part after the timestamp, its return
-	 * stop's before it), and each traced callee adds x_callee more to
-	 * its caller's time (the rest of those two stops).
+	 * The calibration: a probed call's measured time, less the time
+	 * the library held the thread stopped meanwhile (dh_held), exceeds
+	 * its own by x_call (the kernel's part of its two stops: resuming
+	 * the thread at the entry, reporting the return's stop), and each
+	 * traced callee adds x_callee more to its caller's (the kernel's
+	 * other part of those two stops).
 	 */
 	uint64_t x_call, x_callee;
-	uint64_t x_cb;		/* the calibration's callback: stop to end */
 	char x_cal_why[256];	/* why not calibrated; "" if it was */
 	void *x_threads;	/* tx_thread_t by tid (tsearch) */
 	FILE *x_svg;		/* --svg's file */
@@ -73,8 +72,6 @@ int tx_call_find(const tx_thread_t *t, const dtproc_hit_t *h);
  */
 uint64_t tx_call_return(tx_t *x, tx_thread_t *t, int i, trace_site_t *s,
     const dtproc_hit_t *h, bool timed);
-/* The end of a callback of T's at H: its time beyond the calibration's. */
-void tx_cb_done(tx_t *x, tx_thread_t *t, const dtproc_hit_t *h);
 
 /* trace_events.c: -e, one line for the firing H of S. */
 void tx_event(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,

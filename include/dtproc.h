@@ -390,6 +390,14 @@ typedef struct dtproc_hit {
 	int dh_depth;		/* the thread's pending entries of probed
 				   functions, this one's included */
 	const void *dh_regs;	/* for dtproc_hit_reg only */
+	/*
+	 * The time the library has held this thread stopped, summed over
+	 * its stops before this one: each from dh_time to the thread's
+	 * resume (callbacks included), ns.  A call's time less the
+	 * difference of its return's and its entry's is what our stops
+	 * leave in it beyond the kernel's share (dtproc(3)).
+	 */
+	uint64_t dh_held;
 } dtproc_hit_t;
 
 typedef void dtproc_hit_f(dtproc_t *dtp, dtproc_proc_t *pr,

@@ -311,6 +311,8 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 {
 	pt_proc_t *P = pr->dpr_P;
 	rtld_ev_t re;
+	/* the stop's time: function probes' dh_time, and their held time */
+	uint64_t now = ctl_fp_now();
 
 	if (rtld_event(pr->dpr_rtld, ev, &re) == 1) {
 		/* sites set in the callbacks below: what is mapped now */
@@ -356,7 +358,7 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 		calls[i].cc_fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
 		    calls[i].cc_arg);
 	/* function probes: entries, returns, offsets (fprobes.c) */
-	ctl_fp_hit(pr, ev);
+	ctl_fp_hit(pr, ev, now);
 	/*
 	 * The first hit of a site decides how hits are carried past it.  A
 	 * thread stopped at a trampoline's trap is past it already.
@@ -368,6 +370,7 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 		(void) pt_bkpt_step(P, ev->pe_tid);
 	}
 	(void) pt_resume(P);
+	ctl_fp_resumed(pr, ev->pe_tid, now);
 }
 
 /* One event; false when the process is gone. */

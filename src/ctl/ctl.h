@@ -221,7 +221,10 @@ void ctl_probe_brk(dtproc_proc_t *pr);
 /* fprobes.c: function probes, on the control thread (the table read by
  * clients under dpr_lock: dtproc_fprobe_info). */
 long ctl_fp_serve(dtproc_proc_t *pr, void *arg);
-void ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev);
+void ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now);
+/* Thread TID, stopped at a function probe's hit since NOW, runs again. */
+void ctl_fp_resumed(dtproc_proc_t *pr, pid_t tid, uint64_t now);
+uint64_t ctl_fp_now(void);
 void ctl_fp_thread_exit(dtproc_proc_t *pr, pid_t tid);
 void ctl_fp_pruned(dtproc_proc_t *pr, uintptr_t addr);
 void ctl_fp_retry(dtproc_proc_t *pr);

@@ -558,7 +558,7 @@ ctl_fp_serve(dtproc_proc_t *pr, void *arg)
 
 /* ------------------------------------------------------------- hits */
 
-static uint64_t
+uint64_t
 ctl_fp_now(void)
 {
 	struct timespec ts;
@@ -694,11 +694,11 @@ ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
 }
 
 void
-ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev)
+ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 {
 	struct ctl_fp *fx = pr->dpr_fp;
 	ctl_fire_t fires[FP_FIRE_MAX];
-	uint64_t words[ARCH_ENTRY_WORDS], now;
+	uint64_t words[ARCH_ENTRY_WORDS];
 	uintptr_t addr = ev->pe_addr, sp;
 	bool entry = false, tracked = false;
 	prb_rthr_t *t;
@@ -711,7 +711,6 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev)
 		return;
 	if (pt_regs_site(pr->dpr_P, ev->pe_tid, &r) != 0)
 		return;
-	now = ctl_fp_now();
 	sp = arch_sp(&r);
 	for (ctl_fprobe_t *p = s->fs_probes; p != NULL; p = p->fp_snext)
 		entry |= p->fp_kind != DTPROC_FP_OFFSET;
@@ -719,13 +718,19 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev)
 	if (entry)
 		(void) pt_mem_read(pr->dpr_P, sp, words, sizeof (words));
 	fx->fx_busy++;
-	t = prb_ret_thread(&fx->fx_rets, ev->pe_tid, 0);
+	/* every thread that fires has a record: its time held (rt_held) */
+	t = prb_ret_thread(&fx->fx_rets, ev->pe_tid, 1);
 	if (t != NULL && t->rt_n > 0) {
 		prb_rhit_t h = { .rh_sp = sp, .rh_pc = addr };
 		uint64_t args[1];
 
 		if (entry)
 			arch_entry(&r, words, &h.rh_ra, args, 0);
+		/* this function's own unwound call, made again */
+		for (ctl_fprobe_t *p = s->fs_probes; p != NULL;
+		    p = p->fp_snext)
+			if (p->fp_kind == DTPROC_FP_RETURN && p->fp_live)
+				h.rh_what = p;
 		ctl_fp_region(pr, t, sp, &h.rh_lo, &h.rh_hi);
 		nf = ctl_fp_returns(pr, fx, t, &h, &r, now, fires,
 		    FP_FIRE_MAX);
@@ -795,6 +800,7 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev)
 			continue;
 		fires[i].fi_hit.dh_tid = ev->pe_tid;
 		fires[i].fi_hit.dh_regs = &r;
+		fires[i].fi_hit.dh_held = t != NULL ? t->rt_held : 0;
 		p->fp_fn(pr->dpr_hdl, pr, &fires[i].fi_hit, p->fp_arg);
 	}
 	fx->fx_busy--;
@@ -802,6 +808,22 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev)
 }
 
 /* ---------------------------------------------------- events, ends */
+
+/*
+ * The end of a hit's stop: its time, from the hit's timestamp to the
+ * resume, is added to the thread's.
+ */
+void
+ctl_fp_resumed(dtproc_proc_t *pr, pid_t tid, uint64_t now)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+	prb_rthr_t *t;
+	uint64_t end = ctl_fp_now();
+
+	if (fx != NULL && (t = prb_ret_thread(&fx->fx_rets, tid, 0)) != NULL &&
+	    end > now)
+		t->rt_held += end - now;
+}
 
 void
 ctl_fp_thread_exit(dtproc_proc_t *pr, pid_t tid)

@@ -256,6 +256,9 @@ prb_arm(pt_proc_t *P, sym_proc_t *S, uintptr_t addr, int flags, int *how,
 	}
 	if ((rv = pt_bkpt_set(P, addr)) < 0)
 		return rv;		/* the core's reason stands */
+	/* every int3 said once, with its reason (return sites have no -l) */
+	pt_dprintf("pid %d: %#lx: int3: %s\n", (int)pt_pid(P),
+	    (unsigned long)addr, no);
 	*how = PRB_HOW_INT3;
 	*why = no;
 	return 0;

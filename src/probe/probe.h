@@ -74,6 +74,7 @@ typedef struct prb_rthr {
 	int rt_cap;		/* room in rt_pend */
 	prb_rpend_t *rt_pend;	/* oldest first */
 	uintptr_t rt_lo[2], rt_hi[2];	/* regions seen last, newest first */
+	uint64_t rt_held;	/* ns held stopped at our hits, summed */
 	struct prb_rthr *rt_next;	/* hash chain */
 } prb_rthr_t;
 
@@ -90,6 +91,8 @@ typedef struct prb_rhit {
 	uintptr_t rh_lo, rh_hi;	/* the region holding it */
 	uintptr_t rh_pc;	/* at a return site: its address, else 0 */
 	uintptr_t rh_ra;	/* at an entry: its return address, else 0 */
+	const void *rh_what;	/* at an entry: the rp_what its entries
+				   get (NULL: none) */
 } prb_rhit_t;
 
 /* TID's record (CREATE: made if missing), or NULL. */

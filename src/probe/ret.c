@@ -15,12 +15,18 @@
  * one stack region the newest entries have the lowest stack pointers;
  * a hit whose stack pointer is above an entry's in the same region
  * says that frame is gone.  An entry whose slot now holds another
- * return address (a new call at the same depth) is gone too.  Entries
- * of one stack pointer and return address (a tail call: the callee
- * reuses its caller's return address) all return together.  Regions
- * are the caller's to find; entries of other regions are left alone,
- * since a signal handler's sigaltstack or a coroutine's stack may sit
- * anywhere in memory relative to the thread's stack.
+ * return address (a new call at the same depth) is gone too, and so is
+ * one of the very function entered again at its stack pointer and
+ * return address: the same call made again from the same place after
+ * the first was unwound (an exception caught by the caller's caller,
+ * a longjmp back to a setjmp in it) leaves nothing else to tell them
+ * apart, and a live call does not enter itself at its own stack
+ * pointer but by a tail call to itself, whose frame is gone too.
+ * Entries of one stack pointer and return address (a tail call: the
+ * callee reuses its caller's return address) all return together.
+ * Regions are the caller's to find; entries of other regions are left
+ * alone, since a signal handler's sigaltstack or a coroutine's stack may
+ * sit anywhere in memory relative to the thread's stack.
  *
  * Entries are kept oldest first in a growing array per thread, so the
  * common cases (a return of the newest, a push) touch its end only.
@@ -125,7 +131,8 @@ prb_ret_take(prb_rets_t *rs, prb_rthr_t *t, const prb_rhit_t *h,
 		ret = h->rh_pc != 0 && e->rp_ret == h->rh_pc &&
 		    arch_ret_sp(e->rp_sp) == h->rh_sp;
 		if (!ret && e->rp_sp >= h->rh_sp && !(h->rh_ra != 0 &&
-		    e->rp_sp == h->rh_sp && e->rp_ret != h->rh_ra))
+		    e->rp_sp == h->rh_sp && (e->rp_ret != h->rh_ra ||
+		    (h->rh_what != NULL && e->rp_what == h->rh_what))))
 			break;		/* this one and the older are live */
 		out[k] = *e;
 		returned[k++] = ret;

@@ -1,8 +1,8 @@
 /*
  * fprobe.c - dtproc_fprobe_* through the public API: entry probes'
  * arguments, return probes' values, times and depths, and every way a
- * call can leave its function without returning (longjmp, a context
- * switch, pthread_exit, exit) or return where a naive matcher would be
+ * call can leave its function without returning (longjmp, a C++
+ * exception, a context switch, pthread_exit, exit) or return where a naive matcher would be
  * fooled (recursion, a tail call, eight threads, a signal handler on a
  * sigaltstack above the thread's stack); fork and vfork children that
  * run probed code; offset probes at each instruction; errors.
@@ -161,6 +161,10 @@ TEST(fprobe_args_retval)
 	CHECK_EQ_INT(r->r_hit[1].dh_sp, r->r_hit[0].dh_sp);
 	CHECK_EQ_INT(r->r_hit[1].dh_entry_time, r->r_hit[0].dh_time);
 	CHECK(r->r_hit[1].dh_time >= r->r_hit[0].dh_time);
+	/* the entry's stop, held from its dh_time to the resume, is in */
+	CHECK(r->r_hit[1].dh_held > r->r_hit[0].dh_held);
+	CHECK(r->r_hit[1].dh_held - r->r_hit[0].dh_held <
+	    r->r_hit[1].dh_time - r->r_hit[0].dh_time);
 	CHECK_EQ_INT(r->r_hit[1].dh_depth, 1);
 	/* arg0: the return site's offset in main */
 	{
@@ -563,5 +567,71 @@ TEST(fprobe_dlclose_pending)
 	ask(&v, cmd, "dlclosed ", line, sizeof (line));
 	CHECK_EQ_INT(finfo(dtp, pr, cb, 0, DTPROC_FP_RETURN).dfi_unwound, 2);
 	CHECK_EQ_INT(finfo(dtp, pr, target, 0, DTPROC_FP_RETURN).dfi_hits, 2);
+	quit_dead(dtp, pr, &v, &ns);
+}
+
+/*
+ * A C++ exception thrown by a probed function (cx_throw) through its
+ * probed caller (cx_mid) and caught by cx_catch: the victim's cleanups
+ * and handler run (nothing of ours is on the stack the unwinder reads,
+ * and cx_catch's landing pad, 2 bytes past cx_mid's return address,
+ * is under no jump of ours: a window ends at the jmp before it); both
+ * entries are counted unwound, and the same calls made again, at the
+ * very stack pointers and return addresses of the unwound ones, return
+ * as themselves (they were taken for a tail call's, returning twice).
+ */
+TEST(fprobe_cxx_exception)
+{
+	CTL_LOCALS;
+	struct rec *r = rec_new();
+	uintptr_t thr, mid;
+	dtproc_fprobe_info_t fi;
+
+	pr = create_ok(dtp, "exceptv", NULL, DTPROC_STOP_MAIN, &v);
+	thr = probe(dtp, pr, "cx_throw", DTPROC_FP_ENTRY | DTPROC_FP_RETURN,
+	    r);
+	mid = probe(dtp, pr, "cx_mid", DTPROC_FP_ENTRY | DTPROC_FP_RETURN, r);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	ask(&v, "x 0\n", "caught ", line, sizeof (line));
+	CHECK_EQ_INT(line_field(line, "r"), 2);
+	CHECK_EQ_INT(line_field(line, "d"), 2);
+	CHECK_EQ_INT(r->r_n, 4);
+	/* thrown by cx_throw(3), caught two frames up, cleanups run */
+	ask(&v, "x 3\n", "caught ", line, sizeof (line));
+	CHECK_EQ_INT(line_field(line, "r"), -1);
+	CHECK_EQ_INT(line_field(line, "c"), 6);
+	CHECK_EQ_INT(line_field(line, "d"), 4);
+	CHECK_EQ_INT(r->r_n, 6);
+	CHECK_EQ_INT(r->r_hit[5].dh_kind, DTPROC_HIT_ENTRY);
+	CHECK_EQ_INT(r->r_hit[5].dh_args[0], 3);
+	/* the same calls again: the unwound entries are found out */
+	ask(&v, "x 0\n", "caught ", line, sizeof (line));
+	CHECK_EQ_INT(line_field(line, "r"), 2);
+	CHECK_EQ_INT(line_field(line, "d"), 6);
+	CHECK_EQ_INT(r->r_n, 10);
+	CHECK_EQ_INT(r->r_hit[8].dh_kind, DTPROC_HIT_RETURN);
+	CHECK_STR_EQ(r->r_name[8], "cx_throw");
+	CHECK_EQ_INT(r->r_hit[8].dh_retval, 1);
+	CHECK_EQ_INT(r->r_hit[8].dh_depth, 2);
+	CHECK_EQ_INT(r->r_hit[8].dh_entry_time, r->r_hit[7].dh_time);
+	CHECK_EQ_INT(r->r_hit[9].dh_kind, DTPROC_HIT_RETURN);
+	CHECK_STR_EQ(r->r_name[9], "cx_mid");
+	CHECK_EQ_INT(r->r_hit[9].dh_retval, 2);
+	CHECK_EQ_INT(r->r_hit[9].dh_depth, 1);
+	CHECK_EQ_INT(r->r_hit[9].dh_entry_time, r->r_hit[6].dh_time);
+	fi = finfo(dtp, pr, thr, 0, DTPROC_FP_RETURN);
+	CHECK_EQ_INT(fi.dfi_hits, 2);
+	CHECK_EQ_INT(fi.dfi_unwound, 1);
+	fi = finfo(dtp, pr, mid, 0, DTPROC_FP_RETURN);
+	CHECK_EQ_INT(fi.dfi_hits, 2);
+	CHECK_EQ_INT(fi.dfi_unwound, 1);
+	CHECK_EQ_INT(finfo(dtp, pr, thr, 0, DTPROC_FP_ENTRY).dfi_hits, 3);
+	/* thrown again, the first one then found out by a return */
+	ask(&v, "x 1\n", "caught ", line, sizeof (line));
+	CHECK_EQ_INT(line_field(line, "c"), 8);
+	ask(&v, "x 0\n", "caught ", line, sizeof (line));
+	CHECK_EQ_INT(finfo(dtp, pr, mid, 0, DTPROC_FP_RETURN).dfi_unwound, 2);
+	CHECK_EQ_INT(finfo(dtp, pr, mid, 0, DTPROC_FP_RETURN).dfi_hits, 3);
 	quit_dead(dtp, pr, &v, &ns);
 }
