@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# tests/cli/exact.sh - `trace -s create` counts from the first
+# instruction: the calls ld.so makes into libc before the run-time
+# linker's first consistent state (__libc_early_init and what it calls)
+# are counted, since an object's sites are armed once its text is mapped;
+# `-s preinit` (the default) starts after them.  With perf (root), every
+# libc and ld.so function's count on /bin/true is compared with a kernel
+# uprobe's in the environment perf gives its children (bench/exact.sh).
+. "$(dirname "$0")/lib.sh"
+
+T=$(mktemp -d /tmp/dtproc-exact.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+# hits FILE PROBE: the count trace printed for PROBE, or 0
+hits() {
+	awk -v p="$2" '$2 == p { print $1; f = 1 } END { if (!f) print 0 }' "$1"
+}
+
+# the five libc calls ld.so makes before PREINIT, counted at -s create
+EARLY="__libc_early_init __ctype_init __getrlimit __lll_elision_init __pthread_tunables_init"
+args=()
+for f in $EARLY; do
+	args+=(-f "libc.so.6\`$f")
+done
+dt trace -s create "${args[@]}" -- /bin/true 2>"$T/e"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	fail create-early "exit $rc: $(head -c 300 "$T/e")"
+else
+	bad=
+	for f in $EARLY; do
+		n=$(hits "$T/e" "libc.so.6\`$f")
+		[ "$n" = 1 ] || bad="$bad $f=$n"
+	done
+	[ -z "$bad" ] && ok create-early || fail create-early "counts:$bad"
+fi
+
+# the same with stop probes (int3, a stop each): the same counts
+dt trace -s create --stop-probes "${args[@]}" -- /bin/true 2>"$T/e"
+rc=$?
+bad=
+for f in $EARLY; do
+	n=$(hits "$T/e" "libc.so.6\`$f")
+	[ "$n" = 1 ] || bad="$bad $f=$n"
+done
+[ "$rc" -eq 0 ] && [ -z "$bad" ] && ok create-early-int3 ||
+    fail create-early-int3 "exit $rc, counts:$bad $(head -c 300 "$T/e")"
+
+# ld.so's own first functions: _dl_start runs before any system call
+dt trace -s create -f 'ld-linux-x86-64.so.2`_dl_start' \
+    -f 'ld-linux-x86-64.so.2`_dl_sysdep_start' -- /bin/true 2>"$T/e"
+a=$(hits "$T/e" 'ld-linux-x86-64.so.2`_dl_start')
+b=$(hits "$T/e" 'ld-linux-x86-64.so.2`_dl_sysdep_start')
+[ "$a" = 1 ] && [ "$b" = 1 ] && ok create-ldso-first ||
+    fail create-ldso-first "_dl_start $a, _dl_sysdep_start $b: $(head -c 300 "$T/e")"
+
+# an IFUNC called during start-up: strlen's implementation, counted at
+# create as often as after (libc's own calls in __libc_early_init)
+dt trace -s create -f 'libc.so.6`exit' -f 'libc.so.6`__libc_start_main' \
+    -- /bin/true 2>"$T/e"
+a=$(hits "$T/e" 'libc.so.6`exit')
+b=$(hits "$T/e" 'libc.so.6`__libc_start_main')
+[ "$a" = 1 ] && [ "$b" = 1 ] && ok create-later ||
+    fail create-later "exit $a, __libc_start_main $b: $(head -c 300 "$T/e")"
+
+# -s preinit (the default) starts after the run-time linker's start-up
+dt trace -f 'libc.so.6`__libc_early_init' -f 'libc.so.6`exit' \
+    -- /bin/true 2>"$T/e"
+a=$(hits "$T/e" 'libc.so.6`__libc_early_init')
+b=$(hits "$T/e" 'libc.so.6`exit')
+[ "$a" = 0 ] && [ "$b" = 1 ] && ok preinit-after ||
+    fail preinit-after "__libc_early_init $a, exit $b: $(head -c 300 "$T/e")"
+
+# a probe of no object at all is still an error at -s create, once the
+# start-up is over (at PREINIT)
+dt trace -s create -f 'libc.so.6`no_such_function_here' -- /bin/true \
+    >"$T/o" 2>"$T/e"
+rc=$?
+[ "$rc" -eq 125 ] && grep -q "matches no function" "$T/e" &&
+    ok create-strict || fail create-strict "exit $rc: $(head -c 300 "$T/e")"
+
+summary
