@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -306,6 +308,61 @@ ctl_prune(dtproc_proc_t *pr)
 	free(gone);
 }
 
+/*
+ * Exact from the first instruction.  A process created to rest at its
+ * exec (DTPROC_STOP_CREATE) has its sites armed before anything ran, but
+ * the objects ld.so loads appear in the link maps only at the first
+ * RT_CONSISTENT, after ld.so has already called into libc
+ * (__libc_early_init and what it calls) and run every IFUNC resolver.
+ * So until then (PREINIT) its system calls' exits are followed: at the
+ * exit of an mmap that maps text, the object is whole as far as its
+ * text goes (ld.so maps each segment MAP_FIXED over a first mapping of
+ * the whole span, which would undo an edit made before; the text
+ * segment's own mapping is the last one of its pages) and nothing of it
+ * has run, since relocation comes after every object is mapped.  The
+ * objects are then read from the maps (the link maps are RT_ADD, torn),
+ * and the client's dlactivity callback arms what now matches, the core
+ * injecting its calls at that exit stop.  An mprotect's exit is the
+ * same chance after a relocation (ld.so makes RELRO read-only as it
+ * finishes each object): IFUNCs whose choice is now written are armed
+ * before ld.so calls libc's initialisation.  At PREINIT the stops end.
+ */
+static void
+ctl_startup_begin(dtproc_proc_t *pr)
+{
+	if (!pr->dpr_exact || rtld_dynamic(pr->dpr_rtld) != 1 ||
+	    !rtld_preinit_due(pr->dpr_rtld))
+		return;
+	pr->dpr_startup = true;
+	pt_set_systrace(pr->dpr_P, true);
+}
+
+static void
+ctl_startup_end(dtproc_proc_t *pr)
+{
+	if (!pr->dpr_startup)
+		return;
+	pr->dpr_startup = false;
+	pt_set_systrace(pr->dpr_P, false);
+}
+
+static void ctl_dlactivity(dtproc_proc_t *pr);
+
+static void
+ctl_startup_syscall(dtproc_proc_t *pr, const pt_event_t *ev)
+{
+	if (!pr->dpr_startup)
+		return;
+	if (ev->pe_sysret < 0 && ev->pe_sysret > -4096)
+		return;		/* failed: nothing changed */
+	if (!(ev->pe_sysnr == SYS_mmap && (ev->pe_sysargs[2] & PROT_EXEC)) &&
+	    ev->pe_sysnr != SYS_mprotect)
+		return;
+	(void) sym_proc_update_maps(pr->dpr_sym);
+	pt_maps_refresh(pr->dpr_P);
+	ctl_dlactivity(pr);
+}
+
 static void
 ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 {
@@ -321,6 +378,7 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 			pt_maps_refresh(P);
 		switch (re.re_kind) {
 		case RTLD_EV_PREINIT:
+			ctl_startup_end(pr);
 			ctl_emit(pr, DTPROC_EV_PREINIT, ev, NULL, 0, 0);
 			ctl_rendezvous(pr, DTPROC_STOP_PREINIT);
 			break;
@@ -407,6 +465,11 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		rtld_exec(pr->dpr_rtld);
 		/* patched once the exec is over (ctl_probe_retry) */
 		pr->dpr_brk_todo = rtld_enable(pr->dpr_rtld, 1) == 0;
+		ctl_startup_end(pr);
+		ctl_startup_begin(pr);
+		break;
+	case PT_EV_SYSCALL:
+		ctl_startup_syscall(pr, ev);
 		break;
 	case PT_EV_THREAD_EXIT:
 		/* its pending returns never come */
@@ -538,6 +601,9 @@ ctl_main(void *arg)
 	 */
 	if (pr->dpr_created) {
 		unsigned never = 0;
+
+		pr->dpr_exact = (pr->dpr_stop & DTPROC_STOP_CREATE) != 0;
+		ctl_startup_begin(pr);
 
 		if (rtld_dynamic(pr->dpr_rtld) == 0)
 			ctl_emit(pr, DTPROC_EV_PREINIT, NULL, NULL, 0, 0);

@@ -59,6 +59,7 @@
 #define PRB_UP_MS	20	/* upgrades: first period, */
 #define PRB_UP_MAX_MS	2000	/* and longest */
 #define PRB_BUSY	"a thread is inside the window"
+#define PRB_EARLY	"armed at the exec stop"
 
 static size_t
 ctl_probe_bucket(const dtproc_proc_t *pr, uintptr_t addr)
@@ -158,6 +159,19 @@ ctl_probe_arm(dtproc_proc_t *pr, ctl_probe_t *p)
 
 	rv = prb_arm(pr->dpr_P, pr->dpr_sym, p->cp_addr,
 	    ctl_probe_prbflags(p->cp_flags), &how, &why);
+	/*
+	 * At the exec stop of an exact start-up (control.c) the first
+	 * instructions are ld.so's, run before any event that could arm
+	 * a pending probe: an int3 now, upgraded later like a busy one.
+	 */
+	if (rv == -EAGAIN && pr->dpr_startup &&
+	    !(p->cp_flags & DTPROC_PROBE_INT3) &&
+	    (rv = prb_arm(pr->dpr_P, pr->dpr_sym, p->cp_addr,
+	    ctl_probe_prbflags(p->cp_flags) | PRB_INT3, &how, &why)) == 0) {
+		why = PRB_EARLY;
+		p->cp_upgrade = true;
+		ctl_probe_upgrade_due(pr);
+	}
 	if (rv == -EAGAIN)
 		return 0;
 	if (rv != 0)

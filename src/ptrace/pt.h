@@ -79,9 +79,13 @@ typedef enum pt_event_kind {
 				   breakpoint at pe_addr */
 	PT_EV_EXIT,		/* process gone; pe_status its wait status */
 	PT_EV_LOST,		/* control lost: exec of an unreadable image */
-	PT_EV_FOLLOW		/* a guest (vfork child) exec'd while
+	PT_EV_FOLLOW,		/* a guest (vfork child) exec'd while
 				   following: parked in pe_park (not
 				   stopped, not ours any more) */
+	PT_EV_SYSCALL		/* pe_tid (stopped) at the exit of system
+				   call pe_sysnr (arguments pe_sysargs,
+				   result pe_sysret), while pt_set_systrace
+				   is on */
 } pt_event_kind_t;
 
 /*
@@ -107,6 +111,9 @@ typedef struct pt_event {
 	int pe_stopped;		/* 1 if pe_tid is left stopped for us */
 	int pe_free;		/* VFORK: pe_child runs untraced */
 	pt_park_t pe_park;	/* FORK, FOLLOW: the child, parked */
+	long pe_sysnr;		/* SYSCALL: the call's number, */
+	unsigned long pe_sysargs[6];	/* its arguments, */
+	long pe_sysret;		/* and its result (-errno on failure) */
 } pt_event_t;
 
 typedef struct pt_proc pt_proc_t;
@@ -312,6 +319,14 @@ void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
  * lets it go, from any thread, when no owner could take it.
  */
 void pt_set_follow(pt_proc_t *P, bool on);
+/*
+ * System-call exit stops (systrace.c).  With ON, the process's threads
+ * run under PTRACE_SYSCALL and each exit of a system call is a
+ * PT_EV_SYSCALL event, the thread stopped at it (where a call may be
+ * injected: the kernel is done with the thread's own).  Off, they run
+ * as before and pay nothing.  Owner.
+ */
+void pt_set_systrace(pt_proc_t *P, bool on);
 int pt_park(pid_t child, pt_park_t *pk);
 int pt_unpark(pt_proc_t *P, const pt_park_t *pk);
 void pt_park_undo(const pt_park_t *pk);

@@ -63,6 +63,9 @@ typedef struct pt_thread {
 	signed char pt_shstk;	/* runs with a shadow stack: 1, 0, -1 unknown */
 	pid_t pt_vfchild;	/* the vfork child it waits for, or 0 */
 	uintptr_t pt_trsite;	/* PT_TF_TRAMP: the site it stopped for */
+	bool pt_sysent;		/* systrace: inside the call below */
+	long pt_sysnr;		/* the call it entered */
+	unsigned long pt_sysargs[6];	/* and its arguments */
 	/*
 	 * The victim's signals that came while pt_run() ran the thread for
 	 * us, given back by pt_unhold(): with their siginfo, then (past
@@ -220,6 +223,8 @@ struct pt_proc {
 				   still run on this memory */
 	bool pp_follow;		/* children parked for owners of their own
 				   (follow.c), not let go */
+	bool pp_systrace;	/* threads run to system-call stops
+				   (systrace.c) */
 	struct pt_tscan *pp_tscan; /* threads' pcs and stack words */
 
 	pt_xol_area_t *pp_xol;	/* scratch areas, for this image */
@@ -267,6 +272,7 @@ void pt_later_drop(pid_t tid);
 int pt_is_stopsig(int sig);
 int pt_wait_tid(pid_t tid, int *status);
 int pt_restart(pt_proc_t *P, pt_thread_t *T);
+void pt_sysstop(pt_proc_t *P, pt_thread_t *T);
 void pt_resume_internal(pt_proc_t *P, pid_t keep);
 
 int pt_gather(pt_proc_t *P, pt_why_t why);

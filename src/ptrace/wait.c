@@ -270,7 +270,10 @@ pt_restart(pt_proc_t *P, pt_thread_t *T)
 	    (PT_TF_JOBSTOP | PT_TF_EVSTOP)) {
 		rv = pt_ptrace(PTRACE_LISTEN, T->pt_tid, 0, 0);
 	} else {
-		rv = pt_ptrace(PTRACE_CONT, T->pt_tid, 0, (void *)(long)sig);
+		/* systrace.c: to the next system-call stop */
+		rv = pt_ptrace(P->pp_systrace && !(T->pt_flags & PT_TF_GUEST) ?
+		    PTRACE_SYSCALL : PTRACE_CONT, T->pt_tid, 0,
+		    (void *)(long)sig);
 		/*
 		 * The group is stopped but this stop cannot LISTEN: let the
 		 * thread go and interrupt it at once; it then reports the
@@ -838,7 +841,9 @@ pt_dispatch(pid_t tid, int status)
 	T->pt_regs_dirty = false;
 	if (event == PTRACE_EVENT_STOP)
 		T->pt_flags |= PT_TF_EVSTOP;
-	if (event == 0)
+	if (event == 0 && sig == (SIGTRAP | 0x80))
+		pt_sysstop(P, T);	/* TRACESYSGOOD: not a signal */
+	else if (event == 0)
 		pt_signal_stop(P, T, sig);
 	else
 		pt_event_stop(P, T, event, sig);
