@@ -712,6 +712,9 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 	}
 	if (ev->de_kind == DTPROC_EV_EXEC)
 		cli_session_setid(ev->de_path);
+	/* before dtproc_create returned: a static program's exec */
+	if (tr == NULL && ev->de_kind == DTPROC_EV_PREINIT)
+		((trace_t *)arg)->tr_early_preinit = true;
 	if (tr == NULL)
 		return;
 	/* before the -s stop nothing is armed: that is where tracing starts */
@@ -1084,11 +1087,31 @@ trace_unmatched(trace_t *tr)
 	return bad;
 }
 
+/*
+ * -s create: armed at the exec, the objects ld.so loads are armed as it
+ * maps them (the library's dlactivity during start-up), so whether a
+ * probe matches nothing is known at PREINIT, where the process rests
+ * once more for it (a static program has no later PREINIT: its exec is
+ * one).  A process that dies before is judged by the exit.
+ */
+static void
+trace_create_preinit(trace_t *tr, const cli_target_t *t)
+{
+	dtproc_proc_t *pr = tr->tr_sess.cs_proc;
+
+	if (t->ct_stop != DTPROC_STOP_CREATE || t->ct_pid != 0 ||
+	    tr->tr_early_preinit || tr->tr_list)
+		return;
+	dtproc_continue(tr->tr_dtp, pr);
+	(void) dtproc_wait_stopped(tr->tr_dtp, pr, -1);
+}
+
 /* Set up and start: -1 with every process resting armed, or the status. */
 static int
 trace_start(trace_t *tr, const cli_target_t *t)
 {
 	cli_session_t *s = &tr->tr_sess;
+	cli_target_t st = *t;
 	int rv;
 
 	if ((tr->tr_pcs = calloc(DTPROC_STACK_MAX, sizeof (uintptr_t))) ==
@@ -1104,7 +1127,10 @@ trace_start(trace_t *tr, const cli_target_t *t)
 	tr->tr_dtp = s->cs_dtp;
 	dtproc_set_event(tr->tr_dtp, trace_event, tr);
 	dtproc_set_dlactivity(tr->tr_dtp, trace_dlact, tr);
-	if ((rv = cli_session_start(s, t, 0)) != 0) {
+	/* -s create: a rest at PREINIT too, for strict matching */
+	if (t->ct_stop == DTPROC_STOP_CREATE && t->ct_pid == 0 && !tr->tr_list)
+		st.ct_stop |= DTPROC_STOP_PREINIT;
+	if ((rv = cli_session_start(s, &st, 0)) != 0) {
 		cli_session_close(s);
 		return rv;
 	}
@@ -1128,6 +1154,7 @@ trace_start(trace_t *tr, const cli_target_t *t)
 			return trace_start_bad(tr, t, CLI_EXIT_USAGE);
 		}
 	}
+	trace_create_preinit(tr, t);
 	if (trace_unmatched(tr))
 		return trace_start_bad(tr, t, CLI_EXIT_FAIL);
 	if (tr->tr_follow && follow_start(tr, s->cs_proc) != 0)

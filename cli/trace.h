@@ -94,6 +94,8 @@ typedef struct trace {
 	unsigned long long tr_stack_err;
 	cli_session_t tr_sess;
 	bool tr_live;		/* armed at the -s stop: callbacks re-arm */
+	bool tr_early_preinit;	/* a static program's PREINIT, told at
+				   its exec: no later one to wait for */
 	const char *tr_where_expr;	/* --where, as given */
 	where_t *tr_where;	/* compiled, or NULL */
 	unsigned long long tr_filtered;	/* firings --where turned away */
