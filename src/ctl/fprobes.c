@@ -252,6 +252,14 @@ ctl_fs_arm(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
 
 	rv = prb_arm(pr->dpr_P, pr->dpr_sym, s->fs_addr, PRB_TRAP, &how,
 	    &why);
+	/*
+	 * The exec stop of an exact start-up (control.c): ld.so runs
+	 * before the next event, so an int3 now (a trap site stops the
+	 * thread either way).
+	 */
+	if (rv == -EAGAIN && pr->dpr_startup)
+		rv = prb_arm(pr->dpr_P, pr->dpr_sym, s->fs_addr,
+		    PRB_TRAP | PRB_INT3, &how, &why);
 	if (rv == -EAGAIN) {
 		if (!s->fs_wait)
 			fx->fx_nwait++;

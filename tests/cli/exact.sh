@@ -5,7 +5,8 @@
 # are counted, since an object's sites are armed once its text is mapped;
 # `-s preinit` (the default) starts after them.  With perf (root), every
 # libc and ld.so function's count on /bin/true is compared with a kernel
-# uprobe's in the environment perf gives its children (bench/exact.sh).
+# uprobe's in the environment perf gives its children (bench/exact),
+# for a dozen functions; the whole of both objects is the bench's.
 . "$(dirname "$0")/lib.sh"
 
 T=$(mktemp -d /tmp/dtproc-exact.XXXXXX)
@@ -53,6 +54,14 @@ a=$(hits "$T/e" 'ld-linux-x86-64.so.2`_dl_start')
 b=$(hits "$T/e" 'ld-linux-x86-64.so.2`_dl_sysdep_start')
 [ "$a" = 1 ] && [ "$b" = 1 ] && ok create-ldso-first ||
     fail create-ldso-first "_dl_start $a, _dl_sysdep_start $b: $(head -c 300 "$T/e")"
+
+# function probes (--where: a stop each, trap sites) too, ld.so's first
+dt trace -s create --where 'tid > 0' -f 'ld-linux-x86-64.so.2`_dl_start' \
+    -f 'libc.so.6`__ctype_init:return' -- /bin/true 2>"$T/e"
+a=$(hits "$T/e" 'ld-linux-x86-64.so.2`_dl_start')
+b=$(hits "$T/e" 'libc.so.6`__ctype_init:return')
+[ "$a" = 1 ] && [ "$b" = 1 ] && ok create-fprobes ||
+    fail create-fprobes "_dl_start $a, __ctype_init:return $b: $(head -c 300 "$T/e")"
 
 # what runs after PREINIT is still counted once (sites armed during the
 # start-up are not armed twice by PREINIT's pass)
