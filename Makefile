@@ -115,7 +115,10 @@ HARNESS_OBJ := $(HARNESS_SRC:%.c=$(BUILD)/obj/%.o)
 CTLSUP_OBJ  := $(BUILD)/obj/tests/core/ctlsupport.o
 CORE_SRCS   := $(filter-out $(HARNESS_SRC) tests/core/ctlsupport.c,$(sort $(wildcard tests/core/*.c)))
 CORE_TESTS  := $(CORE_SRCS:%.c=$(BUILD)/%)
-CTL_TESTS   := $(filter $(BUILD)/tests/core/ctl_%,$(CORE_TESTS))
+# examples/: the programs of dtproc(3), built as a user would (the
+# public header, the shared library) so that they keep compiling.
+EXAMPLES    := $(patsubst %.c,$(BUILD)/%,$(sort $(wildcard examples/*.c)))
+CTL_TESTS   := $(filter $(BUILD)/tests/core/ctl_% $(BUILD)/tests/core/fprobe,$(CORE_TESTS))
 $(CTL_TESTS): $(CTLSUP_OBJ)
 $(CTL_TESTS): HARNESS_OBJ += $(CTLSUP_OBJ)
 # cliparse tests the CLI's parsers (probe descriptions, --where) alone.
@@ -154,7 +157,7 @@ lib: $(LIB_SO) $(LIB_LINKS) $(LIB_A) $(LIB_INT)
 
 victims: $(VICTIMS) $(STRIPPED_VICTIMS) $(TESTLIBS)
 
-tests: $(CORE_TESTS)
+tests: $(CORE_TESTS) $(EXAMPLES)
 
 # Install missing build packages (mk/deps.sh).  When check or demo is
 # asked for, every compile waits for it (it hangs off the flags stamp), so
@@ -236,6 +239,11 @@ $(BUILD)/bin/dtproc: $(CLI_OBJS) $(LIB_SO) $(LIB_LINKS)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_LDFLAGS) -Wl,-rpath,'$$ORIGIN/../lib' -o $@ $(CLI_OBJS) \
 		$(LIB_SO) -lm
+
+$(BUILD)/examples/%: examples/%.c $(LIB_SO) $(LIB_LINKS) $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CLI_CFLAGS) $(PROG_LDFLAGS) -Wl,-rpath,'$$ORIGIN/../lib' \
+		-o $@ $< $(LIB_SO)
 
 $(BUILD)/tests/victims/%: tests/victims/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)

@@ -46,6 +46,32 @@ void arch_set_fp(arch_regs_t *r, uintptr_t fp);
 /* Integer argument N (0-5) at a function's entry, System V ABI. */
 uint64_t arch_arg(const arch_regs_t *r, int n);
 uint64_t arch_retval(const arch_regs_t *r);
+/*
+ * Function probes (src/ctl/fprobes.c).  At a function's entry the
+ * return address and the arguments past the registers are on the stack:
+ * ARCH_ENTRY_WORDS words read from the stack pointer give them, and
+ * arch_entry() fills *RA and ARGS[0..NARGS) from R and those WORDS.
+ * Once the function has returned, the stack pointer at the return
+ * address is arch_ret_sp() of the one at entry (ret popped the return
+ * address).  The stack never gets written: a return is recognised by
+ * its return address and that stack pointer.
+ */
+#define ARCH_ENTRY_WORDS 3	/* return address, arg6, arg7 */
+void arch_entry(const arch_regs_t *r, const uint64_t *words, uintptr_t *ra,
+    uint64_t *args, int nargs);
+uintptr_t arch_ret_sp(uintptr_t entry_sp);
+/*
+ * A register by its name as a user writes it: "rdi", "eax" (its low
+ * half), "rip", and the generic "pc", "sp", "fp".  0, or -ENOENT.
+ */
+int arch_reg_named(const arch_regs_t *r, const char *name, uint64_t *val);
+/*
+ * Is OFF an instruction boundary of the function whose text [0, N) is
+ * TEXT (decoded from its start)?  0 yes; -EINVAL no (an instruction
+ * covers it); -ERANGE: OFF is at or past N; -EILSEQ: the text before it
+ * does not decode.
+ */
+int arch_insn_boundary(const uint8_t *text, size_t n, size_t off);
 
 /*
  * Breakpoints: a one-byte trap instruction.  A thread stopped by it

@@ -247,3 +247,25 @@ arch_relocate(const uint8_t *text, size_t n, uintptr_t addr, uintptr_t slot,
 	*len = k + arch_emit_jmp(&out[k], slot + k, addr + in.length);
 	return 0;
 }
+
+/*
+ * Offset probes: whole instructions are counted from the function's
+ * first byte, as DTrace's pid provider does, since a byte in the middle
+ * of one may well decode as something else.
+ */
+int
+arch_insn_boundary(const uint8_t *text, size_t n, size_t off)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	size_t at = 0;
+
+	if (off >= n)
+		return -ERANGE;
+	while (at < off) {
+		if (arch_decode(text + at, n - at, &in, ops) != 0)
+			return -EILSEQ;
+		at += in.length;
+	}
+	return at == off ? 0 : -EINVAL;
+}

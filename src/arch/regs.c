@@ -62,6 +62,97 @@ arch_arg(const arch_regs_t *r, int n)
 	}
 }
 
+/* System V: the return address at (%rsp), arg6 at 8(%rsp), arg7 above. */
+void
+arch_entry(const arch_regs_t *r, const uint64_t *words, uintptr_t *ra,
+    uint64_t *args, int nargs)
+{
+	*ra = (uintptr_t)words[0];
+	for (int i = 0; i < nargs; i++) {
+		if (i < 6)
+			args[i] = arch_arg(r, i);
+		else if (i - 6 + 1 < ARCH_ENTRY_WORDS)
+			args[i] = words[i - 6 + 1];
+		else
+			args[i] = 0;
+	}
+}
+
+/* ret pops the return address. */
+uintptr_t
+arch_ret_sp(uintptr_t entry_sp)
+{
+	return entry_sp + 8;
+}
+
+static const struct {
+	const char *rn_name;
+	size_t rn_off;
+} arch_reg_names[] = {
+	{ "rax", offsetof(arch_regs_t, rax) },
+	{ "rbx", offsetof(arch_regs_t, rbx) },
+	{ "rcx", offsetof(arch_regs_t, rcx) },
+	{ "rdx", offsetof(arch_regs_t, rdx) },
+	{ "rsi", offsetof(arch_regs_t, rsi) },
+	{ "rdi", offsetof(arch_regs_t, rdi) },
+	{ "rbp", offsetof(arch_regs_t, rbp) },
+	{ "rsp", offsetof(arch_regs_t, rsp) },
+	{ "r8", offsetof(arch_regs_t, r8) },
+	{ "r9", offsetof(arch_regs_t, r9) },
+	{ "r10", offsetof(arch_regs_t, r10) },
+	{ "r11", offsetof(arch_regs_t, r11) },
+	{ "r12", offsetof(arch_regs_t, r12) },
+	{ "r13", offsetof(arch_regs_t, r13) },
+	{ "r14", offsetof(arch_regs_t, r14) },
+	{ "r15", offsetof(arch_regs_t, r15) },
+	{ "rip", offsetof(arch_regs_t, rip) },
+	{ "eflags", offsetof(arch_regs_t, eflags) },
+	{ "rflags", offsetof(arch_regs_t, eflags) },
+	{ "fs_base", offsetof(arch_regs_t, fs_base) },
+	{ "gs_base", offsetof(arch_regs_t, gs_base) },
+	{ "orig_rax", offsetof(arch_regs_t, orig_rax) },
+	{ "pc", offsetof(arch_regs_t, rip) },
+	{ "sp", offsetof(arch_regs_t, rsp) },
+	{ "fp", offsetof(arch_regs_t, rbp) },
+};
+
+/*
+ * "eax" is rax's low half ("r8d" r8's): what a user reading a 32-bit
+ * int argument means.
+ */
+int
+arch_reg_named(const arch_regs_t *r, const char *name, uint64_t *val)
+{
+	char wide[8];
+	size_t len = strlen(name);
+	int half = 0;
+
+	if (len >= 2 && len < sizeof (wide) && name[0] == 'e' &&
+	    name[1] != 'f') {
+		wide[0] = 'r';
+		memcpy(wide + 1, name + 1, len);
+		name = wide;
+		half = 1;
+	} else if (len >= 3 && len < sizeof (wide) && name[0] == 'r' &&
+	    name[len - 1] == 'd' && name[1] >= '0' && name[1] <= '9') {
+		memcpy(wide, name, len - 1);
+		wide[len - 1] = '\0';
+		name = wide;
+		half = 1;
+	}
+	for (size_t i = 0; i < sizeof (arch_reg_names) /
+	    sizeof (arch_reg_names[0]); i++) {
+		if (strcmp(arch_reg_names[i].rn_name, name) != 0)
+			continue;
+		memcpy(val, (const char *)r + arch_reg_names[i].rn_off,
+		    sizeof (*val));
+		if (half)
+			*val &= 0xffffffffULL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* int3 leaves the pc one past itself. */
 uintptr_t
 arch_trap_site(const arch_regs_t *r)

@@ -98,6 +98,7 @@ static const char *const ctl_op_what[] = {
 	[CTL_PROBE_ADD] = "set probe",
 	[CTL_PROBE_DEL] = "remove probe",
 	[CTL_PROBE_LIST] = "set probes",
+	[CTL_FPROBE] = "set function probe",
 };
 
 /*
@@ -155,6 +156,9 @@ ctl_serve(dtproc_proc_t *pr)
 		case CTL_PROBE_LIST:
 			req->cr_rv = ctl_probe_add_list(pr, req->cr_arg,
 			    req->cr_len);
+			break;
+		case CTL_FPROBE:
+			req->cr_rv = ctl_fp_serve(pr, req->cr_arg);
 			break;
 		}
 		if (req->cr_rv < 0 && err_code() != -req->cr_rv)
@@ -289,6 +293,7 @@ ctl_prune(dtproc_proc_t *pr)
 		    (int)pr->dpr_pid, (unsigned long)gone[i]);
 		ctl_bkpt_forget(pr, gone[i]);
 		ctl_probe_withdraw(pr, gone[i], true);
+		ctl_fp_pruned(pr, gone[i]);
 		if (gone[i] == pr->dpr_brk)
 			pr->dpr_brk = 0;
 	}
@@ -344,6 +349,8 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 	for (int i = 0; i < ncalls; i++)
 		calls[i].cc_fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
 		    calls[i].cc_arg);
+	/* function probes: entries, returns, offsets (fprobes.c) */
+	ctl_fp_hit(pr, ev);
 	/*
 	 * The first hit of a site decides how hits are carried past it.  A
 	 * thread stopped at a trampoline's trap is past it already.
@@ -387,10 +394,15 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		ctl_bkpt_clear(pr);
 		ctl_probe_withdraw_all(pr, true);
 		ctl_usdt_exec(pr);
+		ctl_fp_withdraw_all(pr);
 		pr->dpr_brk = 0;
 		rtld_exec(pr->dpr_rtld);
 		/* patched once the exec is over (ctl_probe_retry) */
 		pr->dpr_brk_todo = rtld_enable(pr->dpr_rtld, 1) == 0;
+		break;
+	case PT_EV_THREAD_EXIT:
+		/* its pending returns never come */
+		ctl_fp_thread_exit(pr, ev->pe_tid);
 		break;
 	case PT_EV_JOBSTOP:
 		/* dtproc_stop and dtproc_wait_stopped wait for this */
@@ -549,12 +561,15 @@ ctl_main(void *arg)
 		/* pending edits: the exec, or the vfork child, is over? */
 		if (alive) {
 			ctl_probe_retry(pr, ev.pe_kind == PT_EV_VFORK_DONE);
+			ctl_fp_retry(pr);
 			ctl_probe_upgrade(pr);
 		}
 	}
 	/* the counts of every site kept past it (dtproc_probe_info) */
-	if (pr->dpr_P != NULL)
+	if (pr->dpr_P != NULL) {
 		ctl_probe_withdraw_all(pr, false);
+		ctl_fp_withdraw_all(pr);
+	}
 	if (!alive) {
 		/*
 		 * The reference's PS_UNDEAD / PS_LOST: tell the client; a

@@ -81,7 +81,7 @@ typedef struct ctl_call {
 } ctl_call_t;
 
 typedef enum ctl_op { CTL_BKPT_ADD, CTL_BKPT_DEL, CTL_WRITE, CTL_STACK,
-	CTL_PROBE_ADD, CTL_PROBE_DEL, CTL_PROBE_LIST } ctl_op_t;
+	CTL_PROBE_ADD, CTL_PROBE_DEL, CTL_PROBE_LIST, CTL_FPROBE } ctl_op_t;
 
 /* A request a client thread hands to the control thread. */
 typedef struct ctl_req {
@@ -159,6 +159,8 @@ struct dtproc_proc {
 	long dpr_up_ms;			/* and their period, backing off */
 	ctl_usdt_t *dpr_usdt;		/* USDT probes armed, their
 					   semaphores raised (usdt.c) */
+	struct ctl_fp *dpr_fp;		/* function probes (fprobes.c), or
+					   NULL before the first */
 	ctl_req_t *dpr_reqs;		/* pending requests, FIFO */
 	unw_proc_t *dpr_unw;		/* stacks: the cached Dwfl (control
 					   thread only) */
@@ -220,6 +222,15 @@ void ctl_probe_brk(dtproc_proc_t *pr);
 void ctl_usdt_exec(dtproc_proc_t *pr);
 void ctl_usdt_release(dtproc_proc_t *pr);
 void ctl_usdt_clear(dtproc_proc_t *pr);
+/* fprobes.c: function probes, on the control thread (the table read by
+ * clients under dpr_lock: dtproc_fprobe_info). */
+long ctl_fp_serve(dtproc_proc_t *pr, void *arg);
+void ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev);
+void ctl_fp_thread_exit(dtproc_proc_t *pr, pid_t tid);
+void ctl_fp_pruned(dtproc_proc_t *pr, uintptr_t addr);
+void ctl_fp_retry(dtproc_proc_t *pr);
+void ctl_fp_withdraw_all(dtproc_proc_t *pr);
+void ctl_fp_clear(dtproc_proc_t *pr);
 
 /* control.c */
 int ctl_start(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop);

@@ -1,42 +1,1046 @@
 /*
  * fprobes.c - function probes with the pid provider's features
- * (dtproc_fprobe_*, dtproc_hit_reg): entry, return and offset probes.
- * Interface only until the return-probe work lands (issue 13).
+ * (dtproc_fprobe_*, dtproc_hit_reg): entry, return and offset probes,
+ * each firing a callback with the thread, the time, the arguments or
+ * the return value.
+ *
+ * Sites.  Every probe stops its thread, so each address it needs is
+ * armed as a trap site through the probes layer (prb_arm with PRB_TRAP:
+ * a trampoline's trap where the site can be patched, an int3 elsewhere),
+ * one user of the core's site whatever else uses the address (a
+ * dtproc_probe_add probe, a breakpoint, another function probe's return
+ * site): ctl_breakpoint runs their callbacks and then ours, so every one
+ * fires.  A site here (ctl_fsite_t) carries the entry and offset probes
+ * at its address and, as a return site, the count of pending entries
+ * that return to it.
+ *
+ * Returns.  At an entry of a function with a return probe, the thread,
+ * its stack pointer, the return address and the time are noted in the
+ * thread's pending entries (src/probe/ret.c; the stack is never
+ * written), and the return address gets a site, shared by reference.
+ * A hit there takes the entries that returned (their return address
+ * and the stack pointer ret left) and those that never will (below the
+ * hit's stack pointer in the same stack region, see ret.c).  Regions
+ * are the mapping holding the stack pointer, read from /proc/PID/maps
+ * when a thread's stack pointer leaves the two regions it was seen in
+ * last.  Return sites are costly to make (every thread stopped for the
+ * edit) and free to keep, since only returns pass there: one no entry
+ * needs any more is kept, idle, for the next call from the same place,
+ * and released once FP_IDLE_MAX others are idle, or with the last
+ * return probe.  The core takes every site out of a fork child's text.
+ *
+ * Counts are ours (every firing is a stop we see), kept in the records
+ * past the sites' life: withdrawn at dlclose (the core prunes the site)
+ * and exec, until dtproc_fprobe_del or the handle's end.
+ *
+ * Threads: the tables change on the control thread with dpr_lock held
+ * (requests, events); clients read counts under dpr_lock, and delete
+ * records themselves only once no control thread is left.  A callback
+ * may add or delete function probes: records deleted while hits are
+ * being fired are unlinked at once and freed after (fx_busy).
  */
 #include "ctl.h"
+#include "probe/probe.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define FP_KINDS	(DTPROC_FP_ENTRY | DTPROC_FP_RETURN | DTPROC_FP_OFFSET)
+#define FP_IDLE_MAX	256	/* idle return sites kept armed */
+#define FP_FIRE_MAX	64	/* firings handled in one stop */
+#define FP_TEXT_MAX	65536	/* function text decoded for an offset */
+
+typedef struct ctl_fprobe {
+	uintptr_t fp_func;	/* the function's entry */
+	size_t fp_off;		/* OFFSET: from fp_func */
+	int fp_kind;		/* one DTPROC_FP_* */
+	dtproc_hit_f *fp_fn;	/* the client's callback, or NULL */
+	void *fp_arg;
+	int fp_how;		/* its site's DTPROC_PROBE_*, 0: pending */
+	uint64_t fp_hits;	/* firings */
+	uint64_t fp_unwound;	/* RETURN: entries that never returned */
+	uint64_t fp_overflow;	/* RETURN: entries not noted */
+	bool fp_live;		/* false: withdrawn, or deleted */
+	bool fp_dead;		/* deleted while firing: freed after */
+	struct ctl_fprobe *fp_next;	/* every probe (or the dead) */
+	struct ctl_fprobe *fp_snext;	/* at its site */
+} ctl_fprobe_t;
+
+typedef struct ctl_fsite {
+	uintptr_t fs_addr;
+	int fs_how;		/* DTPROC_PROBE_TRAMP or _TRAP; 0: not armed */
+	bool fs_wait;		/* to arm when code may be edited again */
+	ctl_fprobe_t *fs_probes;	/* entry, return and offset probes whose
+					   site this is */
+	long fs_nret;		/* pending entries returning here */
+	uint64_t fs_retoff;	/* arg0 of a return here: the offset in
+				   the caller's function (or the address) */
+	bool fs_idle;		/* an armed return site nothing needs */
+	struct ctl_fsite *fs_next;	/* hash chain */
+	struct ctl_fsite *fs_iprev, *fs_inext;	/* idle ones, oldest first */
+} ctl_fsite_t;
+
+struct ctl_fp {
+	ctl_fprobe_t *fx_probes;	/* every record */
+	ctl_fprobe_t *fx_dead;		/* deleted while firing */
+	size_t fx_nreturn;		/* live return probes */
+	ctl_fsite_t **fx_sites;		/* by address */
+	size_t fx_len;			/* buckets, a power of two */
+	size_t fx_nsites;
+	size_t fx_nwait;		/* sites with fs_wait */
+	ctl_fsite_t *fx_ihead, *fx_itail;	/* idle return sites */
+	size_t fx_nidle;
+	prb_rets_t fx_rets;		/* pending entries per thread */
+	int fx_busy;			/* firing */
+};
+
+/* One firing to call once the stop is sorted out. */
+typedef struct ctl_fire {
+	ctl_fprobe_t *fi_probe;
+	dtproc_hit_t fi_hit;
+} ctl_fire_t;
+
+/* ------------------------------------------------------------ tables */
+
+static struct ctl_fp *
+ctl_fp_get(dtproc_proc_t *pr)
+{
+	if (pr->dpr_fp == NULL)
+		pr->dpr_fp = calloc(1, sizeof (struct ctl_fp));
+	return pr->dpr_fp;
+}
+
+static size_t
+ctl_fs_bucket(const struct ctl_fp *fx, uintptr_t addr)
+{
+	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 32) & (fx->fx_len - 1);
+}
+
+static ctl_fsite_t *
+ctl_fs_find(const struct ctl_fp *fx, uintptr_t addr)
+{
+	if (fx->fx_len == 0)
+		return NULL;
+	for (ctl_fsite_t *s = fx->fx_sites[ctl_fs_bucket(fx, addr)];
+	    s != NULL; s = s->fs_next)
+		if (s->fs_addr == addr)
+			return s;
+	return NULL;
+}
+
+static ctl_fsite_t *
+ctl_fs_new(struct ctl_fp *fx, uintptr_t addr)
+{
+	ctl_fsite_t *s;
+	size_t k;
+
+	if (fx->fx_nsites >= fx->fx_len) {
+		size_t n = fx->fx_len ? fx->fx_len * 2 : 256, old = fx->fx_len;
+		ctl_fsite_t **h = calloc(n, sizeof (*h)), **oh = fx->fx_sites;
+
+		if (h == NULL)
+			return NULL;
+		fx->fx_sites = h;
+		fx->fx_len = n;
+		for (size_t i = 0; i < old; i++) {
+			for (ctl_fsite_t *o = oh[i], *next; o != NULL;
+			    o = next) {
+				next = o->fs_next;
+				k = ctl_fs_bucket(fx, o->fs_addr);
+				o->fs_next = h[k];
+				h[k] = o;
+			}
+		}
+		free(oh);
+	}
+	if ((s = calloc(1, sizeof (*s))) == NULL)
+		return NULL;
+	s->fs_addr = addr;
+	k = ctl_fs_bucket(fx, addr);
+	s->fs_next = fx->fx_sites[k];
+	fx->fx_sites[k] = s;
+	fx->fx_nsites++;
+	return s;
+}
+
+static void
+ctl_fs_idle_out(struct ctl_fp *fx, ctl_fsite_t *s)
+{
+	if (!s->fs_idle)
+		return;
+	if (s->fs_iprev != NULL)
+		s->fs_iprev->fs_inext = s->fs_inext;
+	else
+		fx->fx_ihead = s->fs_inext;
+	if (s->fs_inext != NULL)
+		s->fs_inext->fs_iprev = s->fs_iprev;
+	else
+		fx->fx_itail = s->fs_iprev;
+	s->fs_iprev = s->fs_inext = NULL;
+	s->fs_idle = false;
+	fx->fx_nidle--;
+}
+
+/* Forget S (its site undone, or gone with the core's). */
+static void
+ctl_fs_free(struct ctl_fp *fx, ctl_fsite_t *s)
+{
+	ctl_fs_idle_out(fx, s);
+	if (s->fs_wait)
+		fx->fx_nwait--;
+	for (ctl_fsite_t **pp = &fx->fx_sites[ctl_fs_bucket(fx, s->fs_addr)];
+	    *pp != NULL; pp = &(*pp)->fs_next) {
+		if (*pp == s) {
+			*pp = s->fs_next;
+			fx->fx_nsites--;
+			break;
+		}
+	}
+	free(s);
+}
+
+/* Undo S's site and forget it.  Control thread. */
+static void
+ctl_fs_release(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
+{
+	if (s->fs_how != 0 && pr->dpr_P != NULL)
+		(void) prb_disarm(pr->dpr_P, s->fs_addr, PRB_TRAP);
+	ctl_fs_free(fx, s);
+}
+
+/*
+ * Nothing needs S any more: a return site stays armed, idle, for the
+ * next call from the same place (the oldest idle one goes past
+ * FP_IDLE_MAX, every one with the last return probe); another goes.
+ */
+static void
+ctl_fs_unused(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
+{
+	if (s->fs_probes != NULL || s->fs_nret > 0 || s->fs_idle)
+		return;
+	if (s->fs_how == 0 || fx->fx_nreturn == 0) {
+		ctl_fs_release(pr, fx, s);
+		return;
+	}
+	s->fs_idle = true;
+	s->fs_iprev = fx->fx_itail;
+	s->fs_inext = NULL;
+	if (fx->fx_itail != NULL)
+		fx->fx_itail->fs_inext = s;
+	else
+		fx->fx_ihead = s;
+	fx->fx_itail = s;
+	if (++fx->fx_nidle > FP_IDLE_MAX)
+		ctl_fs_release(pr, fx, fx->fx_ihead);
+}
+
+/*
+ * Arm S as a trap site: 0 (armed, or waiting: no code may be edited
+ * now, fs_wait set), or -errno.  Control thread.
+ */
+static int
+ctl_fs_arm(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
+{
+	const char *why;
+	int how = 0, rv;
+
+	rv = prb_arm(pr->dpr_P, pr->dpr_sym, s->fs_addr, PRB_TRAP, &how,
+	    &why);
+	if (rv == -EAGAIN) {
+		if (!s->fs_wait)
+			fx->fx_nwait++;
+		s->fs_wait = true;
+		return 0;
+	}
+	if (s->fs_wait)
+		fx->fx_nwait--;
+	s->fs_wait = false;
+	if (rv != 0)
+		return rv;
+	s->fs_how = how == PRB_HOW_TRAMP ? DTPROC_PROBE_TRAMP :
+	    DTPROC_PROBE_TRAP;
+	for (ctl_fprobe_t *p = s->fs_probes; p != NULL; p = p->fp_snext)
+		p->fp_how = s->fs_how;
+	return 0;
+}
+
+static ctl_fprobe_t *
+ctl_fp_find(const struct ctl_fp *fx, uintptr_t func, size_t off, int kind)
+{
+	if (fx == NULL)
+		return NULL;
+	for (ctl_fprobe_t *p = fx->fx_probes; p != NULL; p = p->fp_next)
+		if (p->fp_func == func && p->fp_kind == kind &&
+		    (kind != DTPROC_FP_OFFSET || p->fp_off == off))
+			return p;
+	return NULL;
+}
+
+static uintptr_t
+ctl_fp_site(const ctl_fprobe_t *p)
+{
+	return p->fp_func + (p->fp_kind == DTPROC_FP_OFFSET ? p->fp_off : 0);
+}
+
+/* ------------------------------------------------- pending entries */
+
+typedef struct ctl_fpdrop {
+	dtproc_proc_t *fd_pr;
+	const void *fd_probe;	/* drop this probe's entries, or */
+	uintptr_t fd_ret;	/* those returning here (0: every one) */
+	bool fd_count;		/* counted as unwound */
+} ctl_fpdrop_t;
+
+static int
+ctl_fp_drop_which(void *arg, const prb_rpend_t *e)
+{
+	const ctl_fpdrop_t *d = arg;
+
+	if (d->fd_probe != NULL)
+		return e->rp_what == d->fd_probe;
+	return d->fd_ret == 0 || e->rp_ret == d->fd_ret;
+}
+
+/* An entry that will not return here: its return site needs one less. */
+static void
+ctl_fp_unref(dtproc_proc_t *pr, struct ctl_fp *fx, uintptr_t ret)
+{
+	ctl_fsite_t *s = ctl_fs_find(fx, ret);
+
+	if (s != NULL && s->fs_nret > 0 && --s->fs_nret == 0)
+		ctl_fs_unused(pr, fx, s);
+}
+
+static void
+ctl_fp_drop_gone(void *arg, const prb_rpend_t *e)
+{
+	const ctl_fpdrop_t *d = arg;
+	ctl_fprobe_t *p = e->rp_what;
+
+	if (d->fd_count)
+		p->fp_unwound++;
+	ctl_fp_unref(d->fd_pr, d->fd_pr->dpr_fp, e->rp_ret);
+}
+
+/* --------------------------------------------------------- requests */
+
+typedef struct ctl_fpreq {
+	bool fq_add;		/* else delete */
+	uintptr_t fq_func;
+	size_t fq_off;
+	int fq_flags;
+	dtproc_hit_f *fq_fn;
+	void *fq_arg;
+} ctl_fpreq_t;
+
+/*
+ * An offset probe's FUNC + OFF must start an instruction of FUNC, found
+ * by decoding from FUNC's first byte: 0, or -EINVAL/-ERANGE said.
+ */
+static int
+ctl_fp_offset_ok(dtproc_proc_t *pr, uintptr_t func, size_t off)
+{
+	sym_info_t si;
+	uint8_t *text;
+	size_t n;
+	ssize_t got;
+	char name[256];
+	int rv;
+
+	if (sym_lookup_addr(pr->dpr_sym, func, &si) != 0 ||
+	    si.sy_name == NULL || si.sy_addr != func ||
+	    (si.sy_type != STT_FUNC && si.sy_type != STT_GNU_IFUNC))
+		return err_set(EINVAL, "pid %d: %#lx+%#zx: no function starts "
+		    "at %#lx", (int)pr->dpr_pid, (unsigned long)func, off,
+		    (unsigned long)func);
+	snprintf(name, sizeof (name), "%s", si.sy_name);
+	if (si.sy_size == 0)
+		return err_set(EINVAL, "pid %d: %s+%#zx: the size of %s is "
+		    "unknown", (int)pr->dpr_pid, name, off, name);
+	if (off >= si.sy_size)
+		return err_set(ERANGE, "pid %d: %s+%#zx is past the end of %s "
+		    "(%#lx bytes)", (int)pr->dpr_pid, name, off, name,
+		    (unsigned long)si.sy_size);
+	n = si.sy_size < FP_TEXT_MAX ? si.sy_size : FP_TEXT_MAX;
+	if (off >= n)
+		return err_set(ERANGE, "pid %d: %s+%#zx: too far into %s to "
+		    "decode", (int)pr->dpr_pid, name, off, name);
+	if ((text = malloc(n)) == NULL)
+		return err_set(ENOMEM, "pid %d: out of memory",
+		    (int)pr->dpr_pid);
+	got = pt_text_read(pr->dpr_P, func, text, n);
+	if (got <= 0 || (size_t)got <= off) {
+		free(text);
+		return err_set(EFAULT, "pid %d: %s+%#zx: cannot read the text "
+		    "of %s", (int)pr->dpr_pid, name, off, name);
+	}
+	rv = arch_insn_boundary(text, (size_t)got, off);
+	free(text);
+	if (rv == -EILSEQ)
+		return err_set(EINVAL, "pid %d: %s+%#zx: %s does not decode "
+		    "before it", (int)pr->dpr_pid, name, off, name);
+	if (rv != 0)
+		return err_set(EINVAL, "pid %d: %s+%#zx is not an instruction "
+		    "boundary", (int)pr->dpr_pid, name, off);
+	return 0;
+}
+
+static long
+ctl_fp_add(dtproc_proc_t *pr, const ctl_fpreq_t *q)
+{
+	struct ctl_fp *fx = ctl_fp_get(pr);
+	ctl_fprobe_t *made[2] = { NULL, NULL };
+	ctl_fsite_t *s;
+	int nk = 0, kinds[2], rv;
+	uintptr_t addr = q->fq_func + q->fq_off;
+
+	if (fx == NULL)
+		return err_set(ENOMEM, "pid %d: out of memory",
+		    (int)pr->dpr_pid);
+	if (q->fq_flags & DTPROC_FP_ENTRY)
+		kinds[nk++] = DTPROC_FP_ENTRY;
+	if (q->fq_flags & DTPROC_FP_RETURN)
+		kinds[nk++] = DTPROC_FP_RETURN;
+	if (q->fq_flags & DTPROC_FP_OFFSET)
+		kinds[nk++] = DTPROC_FP_OFFSET;
+	for (int i = 0; i < nk; i++) {
+		ctl_fprobe_t *p = ctl_fp_find(fx, q->fq_func, q->fq_off,
+		    kinds[i]);
+
+		if (p != NULL && p->fp_live)
+			return err_set(EEXIST, "pid %d: a function probe "
+			    "(%s) at %#lx+%#zx already", (int)pr->dpr_pid,
+			    kinds[i] == DTPROC_FP_ENTRY ? "entry" :
+			    kinds[i] == DTPROC_FP_RETURN ? "return" : "offset",
+			    (unsigned long)q->fq_func, q->fq_off);
+	}
+	if ((q->fq_flags & DTPROC_FP_OFFSET) &&
+	    (rv = ctl_fp_offset_ok(pr, q->fq_func, q->fq_off)) != 0)
+		return rv;
+	/* withdrawn records at the same place: new ones, counted anew */
+	for (int i = 0; i < nk; i++) {
+		for (ctl_fprobe_t **pp = &fx->fx_probes; *pp != NULL;
+		    pp = &(*pp)->fp_next) {
+			ctl_fprobe_t *p = *pp;
+
+			if (p->fp_func == q->fq_func && p->fp_kind == kinds[i] &&
+			    (kinds[i] != DTPROC_FP_OFFSET ||
+			    p->fp_off == q->fq_off)) {
+				*pp = p->fp_next;
+				free(p);
+				break;
+			}
+		}
+	}
+	if ((s = ctl_fs_find(fx, addr)) == NULL &&
+	    (s = ctl_fs_new(fx, addr)) == NULL)
+		return err_set(ENOMEM, "pid %d: out of memory",
+		    (int)pr->dpr_pid);
+	ctl_fs_idle_out(fx, s);
+	if (s->fs_how == 0 && !s->fs_wait &&
+	    (rv = ctl_fs_arm(pr, fx, s)) != 0) {
+		ctl_fs_unused(pr, fx, s);
+		return rv;
+	}
+	for (int i = 0; i < nk; i++) {
+		ctl_fprobe_t *p = calloc(1, sizeof (*p));
+
+		if (p == NULL) {
+			free(made[0]);
+			ctl_fs_unused(pr, fx, s);
+			return err_set(ENOMEM, "pid %d: out of memory",
+			    (int)pr->dpr_pid);
+		}
+		made[i] = p;
+	}
+	for (int i = 0; i < nk; i++) {
+		ctl_fprobe_t *p = made[i];
+
+		p->fp_func = q->fq_func;
+		p->fp_off = q->fq_off;
+		p->fp_kind = kinds[i];
+		p->fp_fn = q->fq_fn;
+		p->fp_arg = q->fq_arg;
+		p->fp_how = s->fs_how;
+		p->fp_live = true;
+		p->fp_next = fx->fx_probes;
+		fx->fx_probes = p;
+		p->fp_snext = s->fs_probes;
+		s->fs_probes = p;
+		if (kinds[i] == DTPROC_FP_RETURN)
+			fx->fx_nreturn++;
+	}
+	return 0;
+}
+
+/* P leaves its site (and, a return probe, its pending entries go). */
+static void
+ctl_fp_unlink(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fprobe_t *p)
+{
+	ctl_fsite_t *s = ctl_fs_find(fx, ctl_fp_site(p));
+
+	if (p->fp_kind == DTPROC_FP_RETURN) {
+		ctl_fpdrop_t d = { .fd_pr = pr, .fd_probe = p };
+
+		prb_ret_drop(&fx->fx_rets, NULL, ctl_fp_drop_which,
+		    ctl_fp_drop_gone, &d);
+		if (p->fp_live)
+			fx->fx_nreturn--;
+	}
+	p->fp_live = false;
+	if (s == NULL)
+		return;
+	for (ctl_fprobe_t **pp = &s->fs_probes; *pp != NULL;
+	    pp = &(*pp)->fp_snext) {
+		if (*pp == p) {
+			*pp = p->fp_snext;
+			break;
+		}
+	}
+	ctl_fs_unused(pr, fx, s);
+}
+
+/* The last return probe went: the idle return sites with it. */
+static void
+ctl_fp_idle_flush(dtproc_proc_t *pr, struct ctl_fp *fx)
+{
+	while (fx->fx_nreturn == 0 && fx->fx_ihead != NULL)
+		ctl_fs_release(pr, fx, fx->fx_ihead);
+}
+
+/* Delete the records of Q (control thread, or none left: P is NULL). */
+static long
+ctl_fp_del(dtproc_proc_t *pr, const ctl_fpreq_t *q)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+	int found = 0;
+
+	for (ctl_fprobe_t **pp = fx != NULL ? &fx->fx_probes : NULL;
+	    pp != NULL && *pp != NULL;) {
+		ctl_fprobe_t *p = *pp;
+
+		if (p->fp_func != q->fq_func || !(p->fp_kind & q->fq_flags) ||
+		    (p->fp_kind == DTPROC_FP_OFFSET && p->fp_off != q->fq_off)) {
+			pp = &p->fp_next;
+			continue;
+		}
+		found++;
+		*pp = p->fp_next;
+		ctl_fp_unlink(pr, fx, p);
+		if (fx->fx_busy > 0) {
+			p->fp_dead = true;
+			p->fp_next = fx->fx_dead;
+			fx->fx_dead = p;
+		} else {
+			free(p);
+		}
+	}
+	if (found == 0)
+		return err_set(ENOENT, "pid %d: no function probe at %#lx",
+		    (int)pr->dpr_pid, (unsigned long)q->fq_func);
+	ctl_fp_idle_flush(pr, fx);
+	return 0;
+}
+
+long
+ctl_fp_serve(dtproc_proc_t *pr, void *arg)
+{
+	const ctl_fpreq_t *q = arg;
+
+	return q->fq_add ? ctl_fp_add(pr, q) : ctl_fp_del(pr, q);
+}
+
+/* ------------------------------------------------------------- hits */
+
+static uint64_t
+ctl_fp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The stack region holding SP for thread T: [*LO, *HI), the mapping
+ * that holds it (two remembered per thread: its stack and a
+ * sigaltstack).  Where none does, SP alone.
+ */
+static void
+ctl_fp_region(dtproc_proc_t *pr, prb_rthr_t *t, uintptr_t sp, uintptr_t *lo,
+    uintptr_t *hi)
+{
+	pt_map_t *maps;
+	size_t n;
+
+	for (int i = 0; i < 2; i++) {
+		if (sp >= t->rt_lo[i] && sp < t->rt_hi[i]) {
+			*lo = t->rt_lo[i];
+			*hi = t->rt_hi[i];
+			return;
+		}
+	}
+	*lo = sp;
+	*hi = sp + 1;
+	if (pt_maps_read(pr->dpr_pid, &maps, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (sp >= maps[i].pm_start && sp < maps[i].pm_end) {
+			*lo = maps[i].pm_start;
+			*hi = maps[i].pm_end;
+			t->rt_lo[1] = t->rt_lo[0];
+			t->rt_hi[1] = t->rt_hi[0];
+			t->rt_lo[0] = *lo;
+			t->rt_hi[0] = *hi;
+			break;
+		}
+	}
+	pt_maps_free(maps, n);
+}
+
+/* A return site for RA: made and armed if need be, one more entry. */
+static int
+ctl_fp_retsite(dtproc_proc_t *pr, struct ctl_fp *fx, uintptr_t ra)
+{
+	ctl_fsite_t *s = ctl_fs_find(fx, ra);
+	bool made = false;
+	sym_info_t si;
+
+	if (s == NULL) {
+		if ((s = ctl_fs_new(fx, ra)) == NULL)
+			return -ENOMEM;
+		made = true;
+		s->fs_retoff = ra;
+		if (sym_lookup_addr(pr->dpr_sym, ra, &si) == 0 &&
+		    si.sy_name != NULL)
+			s->fs_retoff = ra - si.sy_addr;
+	}
+	if (s->fs_how == 0) {
+		if (made && sym_lookup_addr(pr->dpr_sym, ra, &si) == 0)
+			s->fs_retoff = si.sy_name != NULL ? ra - si.sy_addr :
+			    ra;
+		/* a site waiting for the edit would miss this return */
+		if (ctl_fs_arm(pr, fx, s) != 0 || s->fs_how == 0) {
+			ctl_fs_unused(pr, fx, s);
+			return -EAGAIN;
+		}
+	}
+	ctl_fs_idle_out(fx, s);
+	s->fs_nret++;
+	return 0;
+}
+
+static void
+ctl_fp_reap(struct ctl_fp *fx)
+{
+	while (fx->fx_busy == 0 && fx->fx_dead != NULL) {
+		ctl_fprobe_t *p = fx->fx_dead;
+
+		fx->fx_dead = p->fp_next;
+		free(p);
+	}
+}
+
+/*
+ * The returns and unwound entries of thread T at this hit (H): counted,
+ * their sites unreferenced, the returns queued in FIRES.  How many.
+ */
+static int
+ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
+    const prb_rhit_t *h, const arch_regs_t *r, uint64_t now,
+    ctl_fire_t *fires, int max)
+{
+	prb_rpend_t out[FP_FIRE_MAX];
+	int returned[FP_FIRE_MAX], n, nf = 0, nret = 0, seen = 0;
+	ctl_fsite_t *here = ctl_fs_find(fx, h->rh_pc);
+	/* read now: an unreference below may free the site */
+	uint64_t retoff = here != NULL ? here->fs_retoff : h->rh_pc;
+
+	n = prb_ret_take(&fx->fx_rets, t, h, out, returned,
+	    max < FP_FIRE_MAX ? max : FP_FIRE_MAX);
+	for (int i = 0; i < n; i++)
+		nret += returned[i];
+	for (int i = 0; i < n; i++) {
+		ctl_fprobe_t *p = out[i].rp_what;
+		dtproc_hit_t *hit;
+
+		if (!returned[i]) {
+			p->fp_unwound++;
+		} else {
+			p->fp_hits++;
+			hit = &fires[nf].fi_hit;
+			fires[nf++].fi_probe = p;
+			memset(hit, 0, sizeof (*hit));
+			hit->dh_kind = DTPROC_HIT_RETURN;
+			hit->dh_func = p->fp_func;
+			hit->dh_pc = h->rh_pc;
+			hit->dh_time = now;
+			hit->dh_entry_time = out[i].rp_time;
+			hit->dh_args[0] = retoff;
+			hit->dh_args[1] = hit->dh_retval = arch_retval(r);
+			hit->dh_sp = out[i].rp_sp;
+			hit->dh_retaddr = out[i].rp_ret;
+			hit->dh_depth = t->rt_n + nret - seen++;
+		}
+		ctl_fp_unref(pr, fx, out[i].rp_ret);
+	}
+	return nf;
+}
+
+void
+ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+	ctl_fire_t fires[FP_FIRE_MAX];
+	uint64_t words[ARCH_ENTRY_WORDS], now;
+	uintptr_t addr = ev->pe_addr, sp;
+	bool entry = false, tracked = false;
+	prb_rthr_t *t;
+	ctl_fsite_t *s;
+	arch_regs_t r;
+	int nf = 0, depth;
+
+	if (fx == NULL || (s = ctl_fs_find(fx, addr)) == NULL ||
+	    s->fs_how == 0)
+		return;
+	if (pt_regs_site(pr->dpr_P, ev->pe_tid, &r) != 0)
+		return;
+	now = ctl_fp_now();
+	sp = arch_sp(&r);
+	for (ctl_fprobe_t *p = s->fs_probes; p != NULL; p = p->fp_snext)
+		entry |= p->fp_kind != DTPROC_FP_OFFSET;
+	memset(words, 0, sizeof (words));
+	if (entry)
+		(void) pt_mem_read(pr->dpr_P, sp, words, sizeof (words));
+	fx->fx_busy++;
+	t = prb_ret_thread(&fx->fx_rets, ev->pe_tid, 0);
+	if (t != NULL && t->rt_n > 0) {
+		prb_rhit_t h = { .rh_sp = sp, .rh_pc = addr };
+		uint64_t args[1];
+
+		if (entry)
+			arch_entry(&r, words, &h.rh_ra, args, 0);
+		ctl_fp_region(pr, t, sp, &h.rh_lo, &h.rh_hi);
+		nf = ctl_fp_returns(pr, fx, t, &h, &r, now, fires,
+		    FP_FIRE_MAX);
+		/* the sites may have changed: S may be gone */
+		s = ctl_fs_find(fx, addr);
+	}
+	/* entries noted first: an entry's depth includes itself */
+	for (ctl_fprobe_t *p = s != NULL ? s->fs_probes : NULL; p != NULL;
+	    p = p->fp_snext) {
+		prb_rpend_t e = { .rp_sp = sp, .rp_time = now, .rp_what = p };
+		uint64_t args[1];
+
+		if (p->fp_kind != DTPROC_FP_RETURN || !p->fp_live)
+			continue;
+		arch_entry(&r, words, &e.rp_ret, args, 0);
+		if (t == NULL && (t = prb_ret_thread(&fx->fx_rets, ev->pe_tid,
+		    1)) == NULL) {
+			p->fp_overflow++;
+			continue;
+		}
+		if (t->rt_n >= DTPROC_FP_DEPTH ||
+		    ctl_fp_retsite(pr, fx, e.rp_ret) != 0) {
+			p->fp_overflow++;
+			continue;
+		}
+		if (prb_ret_push(&fx->fx_rets, t, &e, DTPROC_FP_DEPTH) != 0) {
+			p->fp_overflow++;
+			ctl_fp_unref(pr, fx, e.rp_ret);
+		}
+	}
+	s = ctl_fs_find(fx, addr);
+	depth = t != NULL ? t->rt_n : 0;
+	for (ctl_fprobe_t *p = s != NULL ? s->fs_probes : NULL; p != NULL;
+	    p = p->fp_snext)
+		tracked |= p->fp_kind == DTPROC_FP_RETURN && p->fp_live;
+	for (ctl_fprobe_t *p = s != NULL ? s->fs_probes : NULL;
+	    p != NULL && nf < FP_FIRE_MAX; p = p->fp_snext) {
+		dtproc_hit_t *hit = &fires[nf].fi_hit;
+
+		if (p->fp_kind == DTPROC_FP_RETURN || !p->fp_live)
+			continue;
+		p->fp_hits++;
+		fires[nf++].fi_probe = p;
+		memset(hit, 0, sizeof (*hit));
+		hit->dh_func = p->fp_func;
+		hit->dh_pc = addr;
+		hit->dh_time = now;
+		hit->dh_depth = depth;
+		if (p->fp_kind == DTPROC_FP_ENTRY) {
+			hit->dh_kind = DTPROC_HIT_ENTRY;
+			arch_entry(&r, words, &hit->dh_retaddr, hit->dh_args,
+			    DTPROC_HIT_NARGS);
+			/* an entry without a return probe: itself too */
+			if (!tracked)
+				hit->dh_depth++;
+		} else {
+			hit->dh_kind = DTPROC_HIT_OFFSET;
+			for (int i = 0; i < 6; i++)
+				hit->dh_args[i] = arch_arg(&r, i);
+		}
+		hit->dh_sp = sp;
+	}
+	for (int i = 0; i < nf; i++) {
+		ctl_fprobe_t *p = fires[i].fi_probe;
+
+		if (p->fp_dead || p->fp_fn == NULL)
+			continue;
+		fires[i].fi_hit.dh_tid = ev->pe_tid;
+		fires[i].fi_hit.dh_regs = &r;
+		p->fp_fn(pr->dpr_hdl, pr, &fires[i].fi_hit, p->fp_arg);
+	}
+	fx->fx_busy--;
+	ctl_fp_reap(fx);
+}
+
+/* ---------------------------------------------------- events, ends */
+
+void
+ctl_fp_thread_exit(dtproc_proc_t *pr, pid_t tid)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+	prb_rthr_t *t;
+	ctl_fpdrop_t d = { .fd_pr = pr, .fd_count = true };
+
+	if (fx == NULL || (t = prb_ret_thread(&fx->fx_rets, tid, 0)) == NULL)
+		return;
+	prb_ret_drop(&fx->fx_rets, t, NULL, ctl_fp_drop_gone, &d);
+	prb_ret_forget(&fx->fx_rets, tid);
+}
+
+/*
+ * The core forgot the site at ADDR (its object went): the probes there
+ * are withdrawn, and the entries returning there never will.
+ */
+void
+ctl_fp_pruned(dtproc_proc_t *pr, uintptr_t addr)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+	ctl_fpdrop_t d = { .fd_pr = pr, .fd_ret = addr, .fd_count = true };
+	ctl_fsite_t *s;
+
+	if (fx == NULL || (s = ctl_fs_find(fx, addr)) == NULL)
+		return;
+	s->fs_how = 0;		/* nothing to undo: the core forgot it */
+	if (s->fs_nret > 0)
+		prb_ret_drop(&fx->fx_rets, NULL, ctl_fp_drop_which,
+		    ctl_fp_drop_gone, &d);
+	if ((s = ctl_fs_find(fx, addr)) == NULL)
+		return;
+	for (ctl_fprobe_t *p = s->fs_probes; p != NULL; p = p->fp_snext) {
+		if (p->fp_kind == DTPROC_FP_RETURN && p->fp_live) {
+			fx->fx_nreturn--;
+			prb_ret_drop(&fx->fx_rets, NULL, ctl_fp_drop_which,
+			    ctl_fp_drop_gone, &(ctl_fpdrop_t){ .fd_pr = pr,
+			    .fd_probe = p, .fd_count = true });
+		}
+		p->fp_live = false;
+	}
+	if ((s = ctl_fs_find(fx, addr)) == NULL)
+		return;
+	s->fs_probes = NULL;
+	ctl_fs_free(fx, s);
+	ctl_fp_idle_flush(pr, fx);
+}
+
+/* Sites that waited for code to be editable: armed now if it is. */
+void
+ctl_fp_retry(dtproc_proc_t *pr)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+
+	if (fx == NULL || fx->fx_nwait == 0)
+		return;
+	for (size_t i = 0; i < fx->fx_len; i++) {
+		for (ctl_fsite_t *s = fx->fx_sites[i], *next; s != NULL;
+		    s = next) {
+			next = s->fs_next;
+			if (!s->fs_wait)
+				continue;
+			if (ctl_fs_arm(pr, fx, s) != 0) {
+				/* for good: the probes are withdrawn */
+				for (ctl_fprobe_t *p = s->fs_probes; p != NULL;
+				    p = p->fp_snext) {
+					if (p->fp_kind == DTPROC_FP_RETURN &&
+					    p->fp_live)
+						fx->fx_nreturn--;
+					p->fp_live = false;
+				}
+				s->fs_probes = NULL;
+				ctl_fs_free(fx, s);
+			} else if (s->fs_wait) {
+				return;	/* still held: the rest would be */
+			}
+		}
+	}
+}
+
+/*
+ * Exec, exit, release: every site went (or goes) with the core's, and
+ * every pending entry is counted as unwound.
+ */
+void
+ctl_fp_withdraw_all(dtproc_proc_t *pr)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+
+	if (fx == NULL)
+		return;
+	for (size_t b = 0; b < fx->fx_rets.rs_len; b++) {
+		for (prb_rthr_t *t = fx->fx_rets.rs_hash[b]; t != NULL;
+		    t = t->rt_next) {
+			for (int i = 0; i < t->rt_n; i++)
+				((ctl_fprobe_t *)t->rt_pend[i].rp_what)->
+				    fp_unwound++;
+		}
+	}
+	prb_ret_free(&fx->fx_rets);
+	for (size_t i = 0; i < fx->fx_len; i++) {
+		while (fx->fx_sites[i] != NULL) {
+			ctl_fsite_t *s = fx->fx_sites[i];
+
+			fx->fx_sites[i] = s->fs_next;
+			free(s);
+		}
+	}
+	fx->fx_nsites = fx->fx_nwait = fx->fx_nidle = 0;
+	fx->fx_ihead = fx->fx_itail = NULL;
+	for (ctl_fprobe_t *p = fx->fx_probes; p != NULL; p = p->fp_next)
+		p->fp_live = false;
+	fx->fx_nreturn = 0;
+}
+
+void
+ctl_fp_clear(dtproc_proc_t *pr)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+
+	if (fx == NULL)
+		return;
+	ctl_fp_withdraw_all(pr);
+	free(fx->fx_sites);
+	while (fx->fx_probes != NULL) {
+		ctl_fprobe_t *p = fx->fx_probes;
+
+		fx->fx_probes = p->fp_next;
+		free(p);
+	}
+	fx->fx_busy = 0;
+	ctl_fp_reap(fx);
+	free(fx);
+	pr->dpr_fp = NULL;
+}
+
+/* ------------------------------------------------------------- API */
+
+static int
+ctl_fp_valid(dtproc_proc_t *pr, uintptr_t func, size_t off, int flags,
+    bool one)
+{
+	const char *why = NULL;
+
+	if (flags == 0 || (flags & ~FP_KINDS) != 0)
+		why = "unknown flags";
+	else if ((flags & DTPROC_FP_OFFSET) && flags != DTPROC_FP_OFFSET)
+		why = "DTPROC_FP_OFFSET goes alone";
+	else if (!(flags & DTPROC_FP_OFFSET) && off != 0)
+		why = "an offset is for DTPROC_FP_OFFSET";
+	else if (one && flags != DTPROC_FP_ENTRY &&
+	    flags != DTPROC_FP_RETURN && flags != DTPROC_FP_OFFSET)
+		why = "one kind of probe at a time";
+	if (why != NULL)
+		return err_set(EINVAL, "pid %d: function probe at %#lx+%#zx: %s",
+		    (int)pr->dpr_pid, (unsigned long)func, off, why);
+	return 0;
+}
 
 DTPROC_API int
 dtproc_fprobe_add(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t func,
     size_t off, int flags, dtproc_hit_f *fn, void *arg)
 {
-	(void) dtp, (void) off, (void) flags, (void) fn, (void) arg;
-	return err_set(ENOSYS, "pid %d: function probe at %#lx: not built",
-	    (int)dtproc_pid(pr), (unsigned long)func);
+	ctl_fpreq_t q = { .fq_add = true, .fq_func = func, .fq_off = off,
+	    .fq_flags = flags, .fq_fn = fn, .fq_arg = arg };
+	ctl_req_t req = { .cr_op = CTL_FPROBE, .cr_addr = func + off,
+	    .cr_arg = &q };
+	bool took;
+	int rv;
+
+	(void) dtp;
+	if ((rv = ctl_fp_valid(pr, func, off, flags, false)) != 0)
+		return rv;
+	ctl_enter(pr, &took);
+	if (pr->dpr_rdonly)
+		rv = err_set(EPERM, "pid %d: cannot set function probe: "
+		    "grabbed read-only", (int)pr->dpr_pid);
+	else
+		rv = (int)ctl_request(pr, &req);
+	ctl_leave(pr, took);
+	return rv;
 }
 
 DTPROC_API int
 dtproc_fprobe_del(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t func,
     size_t off, int flags)
 {
-	(void) dtp, (void) off, (void) flags;
-	return err_set(ENOENT, "pid %d: no function probe at %#lx",
-	    (int)dtproc_pid(pr), (unsigned long)func);
+	ctl_fpreq_t q = { .fq_add = false, .fq_func = func, .fq_off = off,
+	    .fq_flags = flags };
+	ctl_req_t req = { .cr_op = CTL_FPROBE, .cr_addr = func + off,
+	    .cr_arg = &q };
+	bool took;
+	int rv;
+
+	(void) dtp;
+	if ((rv = ctl_fp_valid(pr, func, off, flags, false)) != 0)
+		return rv;
+	ctl_enter(pr, &took);
+	if (pr->dpr_done || pr->dpr_P == NULL || pr->dpr_rdonly)
+		rv = (int)ctl_fp_del(pr, &q);	/* no site is left */
+	else
+		rv = (int)ctl_request(pr, &req);
+	ctl_leave(pr, took);
+	return rv;
 }
 
 DTPROC_API int
 dtproc_fprobe_info(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t func,
     size_t off, int flags, dtproc_fprobe_info_t *info)
 {
-	(void) dtp, (void) off, (void) flags, (void) info;
-	return err_set(ENOENT, "pid %d: no function probe at %#lx",
-	    (int)dtproc_pid(pr), (unsigned long)func);
+	const ctl_fprobe_t *p;
+	bool took;
+	int rv;
+
+	(void) dtp;
+	if ((rv = ctl_fp_valid(pr, func, off, flags, true)) != 0)
+		return rv;
+	ctl_enter(pr, &took);
+	if ((p = ctl_fp_find(pr->dpr_fp, func, off, flags)) == NULL) {
+		rv = err_set(ENOENT, "pid %d: no function probe at %#lx+%#zx",
+		    (int)pr->dpr_pid, (unsigned long)func, off);
+	} else {
+		info->dfi_how = p->fp_how;
+		info->dfi_hits = p->fp_hits;
+		info->dfi_unwound = p->fp_unwound;
+		info->dfi_overflow = p->fp_overflow;
+		info->dfi_live = p->fp_live;
+	}
+	ctl_leave(pr, took);
+	return rv;
 }
 
 DTPROC_API int
 dtproc_hit_reg(const dtproc_hit_t *hit, const char *name, uint64_t *val)
 {
-	(void) hit, (void) val;
-	return err_set(ENOENT, "no register %s", name);
+	if (hit == NULL || hit->dh_regs == NULL || name == NULL)
+		return err_set(EINVAL, "no registers to read");
+	if (arch_reg_named(hit->dh_regs, name, val) != 0)
+		return err_set(ENOENT, "no register %s", name);
+	return 0;
 }

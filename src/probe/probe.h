@@ -50,6 +50,72 @@ int prb_disarm(pt_proc_t *P, uintptr_t addr, int flags);
  */
 const char *prb_refusal(pt_proc_t *P, sym_proc_t *S, uintptr_t addr);
 
+/*
+ * Return probes' pending entries (ret.c): per thread, the calls of
+ * probed functions that have not returned yet, oldest first.  The
+ * stack is never written: a return is known by its return address and
+ * the stack pointer it lands with (arch_ret_sp of the entry's), and an
+ * entry that can no longer return by a later stack pointer above it in
+ * the same stack region (the mapping holding the stack pointer: a
+ * thread's stack, a sigaltstack, a coroutine's stack are different
+ * regions, whose stack pointers are never compared).  Pure bookkeeping:
+ * the caller finds regions, arms sites and fires.  Control thread.
+ */
+typedef struct prb_rpend {
+	uintptr_t rp_sp;	/* stack pointer at entry */
+	uintptr_t rp_ret;	/* return address */
+	uint64_t rp_time;	/* entry time, ns */
+	void *rp_what;		/* the caller's: which probe */
+} prb_rpend_t;
+
+typedef struct prb_rthr {
+	pid_t rt_tid;
+	int rt_n;		/* pending entries */
+	int rt_cap;		/* room in rt_pend */
+	prb_rpend_t *rt_pend;	/* oldest first */
+	uintptr_t rt_lo[2], rt_hi[2];	/* regions seen last, newest first */
+	struct prb_rthr *rt_next;	/* hash chain */
+} prb_rthr_t;
+
+typedef struct prb_rets {
+	prb_rthr_t **rs_hash;	/* threads by tid */
+	size_t rs_len;		/* buckets, a power of two */
+	size_t rs_nthr;
+	size_t rs_npend;	/* entries of every thread */
+} prb_rets_t;
+
+/* What a hit says, for prb_ret_take. */
+typedef struct prb_rhit {
+	uintptr_t rh_sp;	/* the thread's stack pointer at the site */
+	uintptr_t rh_lo, rh_hi;	/* the region holding it */
+	uintptr_t rh_pc;	/* at a return site: its address, else 0 */
+	uintptr_t rh_ra;	/* at an entry: its return address, else 0 */
+} prb_rhit_t;
+
+/* TID's record (CREATE: made if missing), or NULL. */
+prb_rthr_t *prb_ret_thread(prb_rets_t *rs, pid_t tid, int create);
+/* One more entry: 0, -ENOSPC past MAX entries, -ENOMEM. */
+int prb_ret_push(prb_rets_t *rs, prb_rthr_t *t, const prb_rpend_t *e,
+    int max);
+/*
+ * A hit of T (H): the entries that returned here (RETURNED[i] 1) or
+ * can no longer return (0), newest first, removed and copied to OUT (at
+ * most MAX; the rest are found at a later hit).  How many.
+ */
+int prb_ret_take(prb_rets_t *rs, prb_rthr_t *t, const prb_rhit_t *h,
+    prb_rpend_t *out, int *returned, int max);
+/*
+ * Remove the entries of T (NULL: of every thread) that FN (NULL: all)
+ * says to drop, calling GONE with each: a thread's exit, an exec, a
+ * deleted probe, a return site gone with its object.
+ */
+void prb_ret_drop(prb_rets_t *rs, prb_rthr_t *t,
+    int (*fn)(void *arg, const prb_rpend_t *e),
+    void (*gone)(void *arg, const prb_rpend_t *e), void *arg);
+/* A thread's record freed (its entries dropped first); all of them. */
+void prb_ret_forget(prb_rets_t *rs, pid_t tid);
+void prb_ret_free(prb_rets_t *rs);
+
 /* ---- inside the layer ---- */
 
 /*
