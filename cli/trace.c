@@ -352,6 +352,10 @@ trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 		trace_fp_read(tr, pr, s);
 		return;
 	}
+	if (s->ts_kind == DESC_USDT) {
+		trace_usdt_read(tr, pr, s);
+		return;
+	}
 	if (!s->ts_armed ||
 	    dtproc_probe_info(tr->tr_dtp, pr, s->ts_addr, &pi) != 0)
 		return;
@@ -440,8 +444,7 @@ trace_arm_one(const dtproc_sym_t *sym, void *arg)
 	const desc_t *d = &ta->ta_probe->tp_desc;
 	int rv = 0;
 
-	for (int k = DTPROC_FP_ENTRY; k <= DTPROC_FP_OFFSET && rv == 0;
-	    k <<= 1)
+	for (int k = DTPROC_FP_ENTRY; k <= DESC_USDT && rv == 0; k <<= 1)
 		if (d->dd_kinds & k)
 			rv = trace_site_add(ta, sym, k,
 			    k == DTPROC_FP_OFFSET ? d->dd_off : 0);
@@ -458,7 +461,8 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 
 	/* the dtproc_probe sites in one request, ps[0..np) */
 	for (size_t i = 0; ps != NULL && i < ta->ta_n; i++)
-		if (!ta->ta_new[i]->ts_fp)
+		if (!ta->ta_new[i]->ts_fp &&
+		    ta->ta_new[i]->ts_kind != DESC_USDT)
 			trace_probe_spec(tr, ta->ta_new[i], &ps[np++]);
 	if (ps != NULL && np > 0 && dtproc_probe_add_list(tr->tr_dtp, pr, ps,
 	    np) < 0) {
@@ -469,7 +473,8 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 	for (size_t i = 0, j = 0; i < ta->ta_n; i++) {
 		trace_site_t *s = ta->ta_new[i];
 		int err = ps == NULL ? -ENOMEM : s->ts_fp ?
-		    trace_fp_arm(tr, pr, s) : ps[j++].dps_err;
+		    trace_fp_arm(tr, pr, s) : s->ts_kind == DESC_USDT ?
+		    trace_usdt_arm(tr, pr, s) : ps[j++].dps_err;
 
 		if (err != 0) {
 			char name[512];
@@ -488,7 +493,8 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 			if (tr->tr_failed++ == 0)
 				snprintf(tr->tr_fail_msg,
 				    sizeof (tr->tr_fail_msg), "%s`%.200s: %s",
-				    s->ts_obj, name, s->ts_fp ?
+				    s->ts_obj, name, s->ts_fp ||
+				    s->ts_kind == DESC_USDT ?
 				    dtproc_errmsg(tr->tr_dtp) :
 				    dtproc_strerror(-err));
 			(void) tdelete(s, &tr->tr_armed, trace_site_cmp);
@@ -513,6 +519,11 @@ trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 
 	for (int i = 0; i < tr->tr_nprobes; i++) {
 		ta.ta_probe = &tr->tr_probes[i];
+		if (ta.ta_probe->tp_desc.dd_kinds == DESC_USDT) {
+			(void) trace_usdt_walk(tr, pr, &ta.ta_probe->tp_desc,
+			    trace_arm_one, &ta);
+			continue;
+		}
 		(void) dtproc_sym_iter(tr->tr_dtp, pr,
 		    tr->tr_probes[i].tp_desc.dd_obj,
 		    tr->tr_probes[i].tp_desc.dd_func, trace_arm_one, &ta);
@@ -614,6 +625,8 @@ trace_withdraw(trace_t *tr, dtproc_proc_t *pr, bool all)
 		trace_read(tr, pr, s);
 		if (s->ts_fp)
 			trace_fp_del(tr, pr, s);
+		else if (s->ts_kind == DESC_USDT)
+			trace_usdt_del(tr, pr, s);
 		else
 			(void) dtproc_probe_del(tr->tr_dtp, pr, s->ts_addr);
 		trace_unarm(tr, s);
@@ -876,8 +889,10 @@ trace_start(trace_t *tr, const cli_target_t *t)
 	for (int i = 0; i < tr->tr_nprobes; i++)
 		if (tr->tr_probes[i].tp_matched == 0)
 			fprintf(stderr, "%s: warning: probe '%s' matches no "
-			    "function in pid %d yet\n", cli_progname,
-			    tr->tr_probes[i].tp_spec, (int)s->cs_pid);
+			    "%s in pid %d yet\n", cli_progname,
+			    tr->tr_probes[i].tp_spec,
+			    tr->tr_probes[i].tp_desc.dd_kinds == DESC_USDT ?
+			    "USDT probe" : "function", (int)s->cs_pid);
 	if (tr->tr_failed > 0)
 		fprintf(stderr, "%s: warning: %u function%s could not be "
 		    "probed, the first %s\n", cli_progname, tr->tr_failed,

@@ -101,6 +101,35 @@ void trace_fp_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 /* --where EXPR compiled into TR: 0, or -2 with the usage error told. */
 int trace_where_set(trace_t *tr, cli_target_t *t, const char *expr);
 
+/* trace_fp.c's firing, also a USDT probe's (with a hit built for it). */
+void trace_fp_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *hit,
+    void *arg);
+
+/*
+ * trace_usdt.c: USDT probes (DESC_USDT).  The walk gives FN each probe
+ * D matches as a function would be given (ds_name "PROVIDER:NAME").
+ */
+int trace_usdt_walk(trace_t *tr, dtproc_proc_t *pr, const desc_t *d,
+    int (*fn)(const dtproc_sym_t *, void *), void *arg);
+int trace_usdt_arm(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+void trace_usdt_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+void trace_usdt_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+/*
+ * -e's hook: a firing's arguments, "arg0=1 arg1=\"str\"", into BUF (the
+ * arguments whose bit is set in STRMASK read as strings); from the
+ * site's callback only (TID stopped there).  As snprintf.
+ */
+int trace_usdt_format(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
+    const trace_site_t *s, unsigned strmask, char *buf, size_t len);
+/*
+ * The listing (-l, --elf): the probes D matches, in PR, or (PR NULL) in
+ * the ELF file ELF, one line each (object`provider:name, address,
+ * semaphore, argument spec) or JSON objects, nothing armed.  How many,
+ * or -errno (dtproc_errmsg).
+ */
+int trace_usdt_list(FILE *o, dtproc_t *dtp, dtproc_proc_t *pr,
+    const char *elf, const desc_t *d, bool json);
+
 /* trace_report.c */
 /* The table (or --json, --folded) of the whole run. */
 void trace_print(trace_t *tr, pid_t pid, int have_status, int status);

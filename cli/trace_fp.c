@@ -28,7 +28,9 @@
 bool
 trace_fp_wanted(const trace_t *tr, int kind)
 {
-	return kind != DTPROC_FP_ENTRY || tr->tr_where != NULL;
+	/* a USDT probe has no function: trace_usdt.c arms it */
+	return kind != DESC_USDT &&
+	    (kind != DTPROC_FP_ENTRY || tr->tr_where != NULL);
 }
 
 /* What a --where variable reads at one firing. */
@@ -119,7 +121,7 @@ trace_str(void *arg, uint64_t addr, char *buf, size_t len)
 }
 
 /* A firing: control thread, handle locked, the thread stopped. */
-static void
+void
 trace_fp_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *hit,
     void *arg)
 {

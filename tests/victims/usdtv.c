@@ -25,6 +25,7 @@
  *            or -1 when it is not open>"
  *   o PATH   dlopen(PATH): "opened"
  *   c        dlclose: "closed"
+ *   x        exec itself (a new image: its ready line again)
  *   q        exit 0
  * First line: "ready <pid> sema=<&usdtv_gated_semaphore>".
  */
@@ -152,6 +153,11 @@ main(void)
 			lib_setups = NULL;
 			dlclose(lib);
 			printf("closed\n");
+		} else if (line[0] == 'x') {
+			char *av[] = { "usdtv", NULL };
+
+			execv("/proc/self/exe", av);
+			v_die("execv");
 		} else if (line[0] == 'q') {
 			return 0;
 		}
