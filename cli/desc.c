@@ -265,32 +265,40 @@ desc_usdt_name(const char *s, size_t n)
 }
 
 /*
- * The provider field of DTrace's form: its base (*BASE, *BLEN) without
- * a "$target" or pid suffix, that pid in *PID (0: none).  Whether the
- * base names the pid provider: empty, "pid", or a glob matching "pid".
+ * The provider field F (N bytes) of DTrace's form: its base (*BLEN
+ * bytes) without a "$target" or pid suffix, that pid in *PID (0: none).
+ * Whether it is the pid provider's: a USDT provider is named as DTrace
+ * names them, with "$target", a pid or a glob (python$target,
+ * python1234, py*); anything else (empty, pid..., a glob matching
+ * "pid", another word) is left to the pid provider's rules.
  */
 static bool
 desc_prov_pid(const char *f, size_t n, size_t *blen, pid_t *pid)
 {
 	size_t d = n;
+	bool named = false;
 	char base[256];
 
 	*pid = 0;
 	if (n >= 7 && strncmp(f + n - 7, "$target", 7) == 0) {
 		n -= 7;
+		named = true;
 	} else {
 		while (d > 0 && isdigit((unsigned char)f[d - 1]))
 			d--;
 		if (d < n && f[d] != '0' && d > 0 && n - d < 10) {
 			*pid = (pid_t)atoi(f + d);
 			n = d;
+			named = true;
 		}
 	}
 	*blen = n;
-	if (n == 0 || n >= sizeof (base))
+	if (n == 0 || n >= sizeof (base) || strncmp(f, "pid", 3) == 0)
 		return true;
 	memcpy(base, f, n);
 	base[n] = '\0';
+	if (!named && strpbrk(base, "*?[") == NULL)
+		return true;
 	return fnmatch(base, "pid", 0) == 0;
 }
 
