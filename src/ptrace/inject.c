@@ -241,9 +241,6 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	if (rv == 0 && bufat != 0 &&
 	    pt_mem_read(P, bufat, buf, len) != (ssize_t)len)
 		rv = -EFAULT;
-	(void) pt_mem_write(P, at, text, sizeof (text));
-	if (unblocked && pt_thr_find(P, tid) != NULL)
-		pt_trapsig_reblock(tid, mask);
 	/*
 	 * A trap it had pending from one of our sites (planted or removed
 	 * since) is ours: rewind, so that it runs the site again.  Any
@@ -255,6 +252,20 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	else if (oldtrap && sig == 0)
 		sig = SIGTRAP, has_info = 0;
 	/*
+	 * Its own registers go back to the kernel now, before the text
+	 * does: should we die in between, it resumes where it was, never
+	 * just past our call in the entry point's restored code (which
+	 * would run the program's start-up again).
+	 */
+	if (rv != -ESRCH && (T = pt_thr_find(P, tid)) != NULL) {
+		T->pt_regs = saved;
+		T->pt_regs_ok = true;
+		T->pt_regs_dirty = arch_regs_write(tid, &saved) != 0;
+	}
+	(void) pt_mem_write(P, at, text, sizeof (text));
+	if (unblocked && pt_thr_find(P, tid) != NULL)
+		pt_trapsig_reblock(tid, mask);
+	/*
 	 * A gate's signal it had pending (sent, then interrupted before
 	 * its delivery stop) came during the call and was held: ours, and
 	 * dropped; it goes on past the gate, the stop lost.
@@ -263,10 +274,8 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	    (T = pt_thr_find(P, tid)) != NULL)
 		pt_gate_unhold(P, T);
 	if ((T = pt_thr_find(P, tid)) != NULL && rv != -ESRCH) {
-		/* back as it was: registers, and the stop's own signal */
-		T->pt_regs = saved;
-		T->pt_regs_ok = true;
-		T->pt_regs_dirty = true;
+		/* back as it was (the registers were written above), and
+		   the stop's own signal */
 		if (!notrap) {
 			/*
 			 * It rests in a signal-delivery stop, from which any
