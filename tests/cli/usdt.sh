@@ -157,7 +157,10 @@ fi
 
 # the kernel's counts on the same notes, one run after the other
 printf 'o %s\nr 6\nx\nr 2\nq\n' "$LIB" >"$T/in"
-export PERF_BUILDID_DIR=$T/perf
+# perf keeps the notes it read in $HOME/.debug, by build-id: a scratch one,
+# so that another build's victim (the same build-id) is not found there
+mkdir -p "$T/home"
+perf() { HOME=$T/home command perf "$@"; }
 if ! command -v perf >/dev/null; then
 	skip usdt_perf "no perf"
 elif ! { perf buildid-cache --add "$V" && perf buildid-cache --add "$LIB" &&
