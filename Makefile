@@ -32,9 +32,9 @@ INSTALL ?= install
 OBJCOPY ?= objcopy
 
 # Libraries libdtproc needs; later -lelf -ldw -lZydis join here.  Also the
-# Libs.private line of dtproc.pc.  libstdc++ (by soname: the runtime
-# package suffices) for __cxa_demangle, the unwinder's C++ names.
-DEP_LIBS := -lelf -ldw -lZydis -l:libstdc++.so.6 -lpthread
+# Libs.private line of dtproc.pc.  libiberty (a static archive built
+# -fPIC, hidden by the version script) demangles C++ and Rust names.
+DEP_LIBS := -lelf -ldw -lZydis -liberty -lpthread
 
 # ---------------------------------------------------------------- flags
 
@@ -70,6 +70,9 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 
 VICTIM_SRCS := $(sort $(wildcard tests/victims/*.c))
 VICTIMS     := $(VICTIM_SRCS:%.c=$(BUILD)/%)
+# C++ victims (demangling): tests/victims/NAME.cc, built by g++
+CXX_VICTIM_SRCS := $(sort $(wildcard tests/victims/*.cc))
+VICTIMS     += $(CXX_VICTIM_SRCS:%.cc=$(BUILD)/%)
 
 # Test libraries: tests/libs/NAME.c -> $(BUILD)/tests/libs/libNAME.so, for
 # victims to link (VICTIM_LIBS_<victim>) or dlopen.
@@ -250,6 +253,11 @@ $(BUILD)/tests/victims/%: tests/victims/%.c $(FLAGS_STAMP)
 	$(CC) $(VICTIM_CFLAGS) $(VICTIM_FLAGS_$*) $(DEPFLAGS) -MF $@.d \
 		-o $@ $< $(VICTIM_LDLIBS_$*) -ldl
 
+$(BUILD)/tests/victims/%: tests/victims/%.cc $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(WARNFLAGS) -O0 -g -fPIE -pie $(DEPFLAGS) \
+		-MF $@.d -o $@ $<
+
 # A victim linked against test libraries needs them built first.
 $(foreach v,$(patsubst tests/victims/%.c,%,$(VICTIM_SRCS)),$(if \
 	$(VICTIM_LIBS_$(v)),$(eval $(BUILD)/tests/victims/$(v): \
@@ -265,6 +273,11 @@ $(BUILD)/tests/victims/%-stripped: $(BUILD)/tests/victims/%
 $(BUILD)/tests/core/%: $(BUILD)/obj/tests/core/%.o $(HARNESS_OBJ) $(LIB_INT)
 	@mkdir -p $(@D)
 	$(CC) $(PROG_LDFLAGS) -o $@ $< $(HARNESS_OBJ) $(LIB_INT) $(DEP_LIBS)
+
+# cli_view tests the CLI's summaries (cli/stats.c, hist.c, flame.c) alone.
+VIEW_OBJS := $(addprefix $(BUILD)/obj/cli/,stats.o hist.o flame.o out.o)
+$(BUILD)/tests/core/cli_view: $(VIEW_OBJS)
+$(BUILD)/tests/core/cli_view: HARNESS_OBJ += $(VIEW_OBJS) -lm
 
 # The .so may export dtproc_* names only (and must export some); the
 # version nodes of the map show up as absolute symbols and are skipped.

@@ -15,7 +15,11 @@
 /* How a subcommand was told what to run or grab. */
 typedef struct cli_target {
 	char **ct_argv;		/* -c words or the words after --; or NULL */
-	pid_t ct_pid;		/* -p PID, or 0 */
+	pid_t ct_pid;		/* -p PID, or 0 (the first of ct_pids) */
+	pid_t *ct_pids;		/* every -p, in order, duplicates dropped */
+	int ct_npids;
+	bool ct_multi;		/* set before parsing: -p may repeat and
+				   take comma lists (trace) */
 	char **ct_words;	/* storage of split -c words, to free */
 	const char *ct_cmd;	/* -c CMD as given, or NULL */
 	int ct_stop;		/* -s WHEN: DTPROC_STOP_*; preset default */
@@ -101,6 +105,10 @@ typedef struct cli_session {
 	int cs_poke[2];		/* a callback wakes the main thread */
 	int cs_state;		/* DTPROC_PS_* when released */
 	int cs_status;		/* its wait status then */
+	/* a notice about another process than cs_proc (trace -F) */
+	void (*cs_other)(void *arg, dtproc_proc_t *pr);
+	void *cs_other_arg;
+	bool cs_ended;		/* a notice said cs_proc ended */
 } cli_session_t;
 
 /* Signals, fds, dtproc_open() for target T: 0, or the exit status

@@ -9,6 +9,8 @@
  *	MOD:FUNC:NAME		DTrace's fields, filled from the right
  *	PROV:MOD:FUNC:NAME	PROV: pid$target, pidPID, a glob, or empty
  *
+ * and C++ and Rust names, demangled, in FUNC: ns::Foo::bar (desc_parse).
+ *
  * DTrace's fields fill from the right, so FUNC:NAME is both forms at
  * once.  An empty field matches anything, as in DTrace: an empty module
  * every object, an empty function every function, an empty provider
@@ -174,6 +176,7 @@ desc_short(const char *spec, desc_t *d, char *why, size_t len)
 
 	if (plus == NULL) {
 		d->dd_kinds = DTPROC_FP_ENTRY;
+		d->dd_plain = 1;
 		return desc_objfunc(spec, strlen(spec), d, why, len);
 	}
 	if (desc_hex(plus + 1, &d->dd_off) != 0) {
@@ -367,8 +370,9 @@ nomem:
 	return -1;
 }
 
-int
-desc_parse(const char *spec, desc_t *d, char *why, size_t len)
+/* SPEC's form chosen by its colons (none, or DTrace's fields). */
+static int
+desc_parse_form(const char *spec, desc_t *d, char *why, size_t len)
 {
 	int colons = 0, rv;
 
@@ -393,6 +397,89 @@ desc_parse(const char *spec, desc_t *d, char *why, size_t len)
 	    desc_fields(spec, colons + 1, d, why, len);
 	if (rv != 0)
 		desc_free(d);
+	return rv;
+}
+
+/* The scope separators put back in S (DESC_SCOPE bytes to ':'). */
+#define DESC_SCOPE	'\x01'
+
+static void
+desc_unscope(char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if (*s == DESC_SCOPE)
+			*s = ':';
+}
+
+/*
+ * "ns::*" reads in DTrace's form as module ns, any function, entry and
+ * return; a user writing it means the functions of namespace ns.  An
+ * empty function between "::" whose module has no '.' (objects have
+ * one: libc.so.6, a.out) and whose name is a glob is taken as a scope.
+ */
+static bool
+desc_scope_likely(const char *spec, const desc_t *d)
+{
+	const char *name = strrchr(spec, ':') + 1;
+	const char *sc = strstr(spec, "::");
+
+	return d->dd_kinds != DESC_USDT && d->dd_prov == NULL &&
+	    d->dd_obj != NULL && strchr(d->dd_obj, '.') == NULL &&
+	    strcmp(d->dd_func, "*") == 0 &&
+	    sc != NULL && sc + 2 == name && desc_isglob(name);
+}
+
+/*
+ * C++ and Rust names have "::" in them (ns::Foo::bar, mycrate::foo),
+ * and so has DTrace's form with an empty field (pid$target::malloc:
+ * entry).  DTrace's reading comes first, as it always did; where it
+ * fails, but for a wrong provider ("syscall::f:entry" is DTrace's form:
+ * "ns::f:entry" must name its object), each "::" between two other
+ * characters is read as a scope separator
+ * and the rest parsed again: "ns::Foo::bar*", "a.out`ns::f:return",
+ * "pid$target:a.out:ns::f:entry".
+ */
+int
+desc_parse(const char *spec, desc_t *d, char *why, size_t len)
+{
+	char why2[256], *sc;
+	bool scoped = false;
+	int rv;
+
+	if ((rv = desc_parse_form(spec, d, why, len)) == 0 &&
+	    !desc_scope_likely(spec, d))
+		return 0;
+	if (rv == 0)
+		desc_free(d);
+	rv = -1;
+	/* PROV::FUNC:NAME is DTrace's: a wrong provider is said so */
+	if (strncmp(why, "provider '", 10) == 0) {
+		size_t n = strlen(why);
+
+		if (n < len)
+			snprintf(why + n, len - n, " (a C++ or Rust name in this "
+			    "form: give its object, a.out`ns::f:entry)");
+		return rv;
+	}
+	if ((sc = strdup(spec)) == NULL)
+		return rv;
+	for (char *p = sc; p[0] != '\0'; p++) {
+		if (p > sc && p[-1] != ':' && p[0] == ':' && p[1] == ':' &&
+		    p[2] != ':' && p[2] != '\0') {
+			p[0] = p[1] = DESC_SCOPE;
+			scoped = true;
+		}
+	}
+	if (scoped && (rv = desc_parse_form(sc, d, why2, sizeof (why2))) ==
+	    0) {
+		desc_unscope(d->dd_obj);
+		desc_unscope(d->dd_func);
+	} else if (scoped && strstr(why, "more than four") != NULL) {
+		/* the scoped reading's complaint: what the user meant */
+		desc_unscope(why2);
+		snprintf(why, len, "%s", why2);
+	}
+	free(sc);
 	return rv;
 }
 

@@ -19,6 +19,8 @@ typedef struct desc {
 	int dd_kinds;	/* DTPROC_FP_ENTRY | _RETURN, or _OFFSET; or
 			   DESC_USDT */
 	size_t dd_off;	/* DTPROC_FP_OFFSET: bytes from the entry */
+	int dd_plain;	/* [OBJ`]FUNC alone: no kind named (an entry,
+			   or a whole call where trace wants one) */
 	/* DESC_USDT: dd_obj as above, dd_func the function around the
 	   probe (DTrace's form) or NULL, and */
 	char *dd_uprov;	/* the provider glob */

@@ -234,15 +234,17 @@ cmd_sym(int argc, char **argv)
 			bad = 1;
 			continue;
 		}
+		/* C++ and Rust names demangled */
+		const char *nm = sym.ds_demangled != NULL ? sym.ds_demangled :
+		    sym.ds_name;
 		if (sym.ds_lmid != 0)
 			printf("%#lx\tLM%d`%s`%s\tsize %lu\n",
 			    (unsigned long)sym.ds_addr, sym.ds_lmid,
-			    sym.ds_object, sym.ds_name,
-			    (unsigned long)sym.ds_size);
+			    sym.ds_object, nm, (unsigned long)sym.ds_size);
 		else
 			printf("%#lx\t%s`%s\tsize %lu\n",
-			    (unsigned long)sym.ds_addr, sym.ds_object,
-			    sym.ds_name, (unsigned long)sym.ds_size);
+			    (unsigned long)sym.ds_addr, sym.ds_object, nm,
+			    (unsigned long)sym.ds_size);
 	}
 	inspect_close(&in);
 	return bad;

@@ -5,6 +5,7 @@
  * output): they go to stderr, as strace's and ltrace's do, or to -o FILE.
  */
 #include "cli.h"
+#include "view.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -49,7 +50,7 @@ cli_signame(int sig, char *buf, size_t len)
  * overlong forms, no surrogates, nothing above U+10FFFF), or 0.  A NUL
  * fails the continuation test, so nothing is read past the string.
  */
-static int
+int
 cli_utf8_len(const unsigned char *p)
 {
 	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
@@ -111,16 +112,20 @@ const char *
 cli_sym_format(const dtproc_sym_t *sym, uintptr_t addr, char *buf,
     size_t len)
 {
+	/* C++ and Rust names as written, not as mangled */
+	const char *name = sym == NULL ? NULL : sym->ds_demangled != NULL ?
+	    sym->ds_demangled : sym->ds_name;
+
 	if (sym == NULL || sym->ds_object == NULL)
 		snprintf(buf, len, "%#lx", (unsigned long)addr);
 	else if (sym->ds_name == NULL)	/* as ustack(): obj`0xADDR */
 		snprintf(buf, len, "%s`%#lx", sym->ds_object,
 		    (unsigned long)addr);
 	else if (sym->ds_offset == 0)
-		snprintf(buf, len, "%s`%s", sym->ds_object, sym->ds_name);
+		snprintf(buf, len, "%s`%s", sym->ds_object, name);
 	else
 		snprintf(buf, len, "%s`%s+%#lx", sym->ds_object,
-		    sym->ds_name, (unsigned long)sym->ds_offset);
+		    name, (unsigned long)sym->ds_offset);
 	return buf;
 }
 

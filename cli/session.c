@@ -198,6 +198,29 @@ cli_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void
+cli_session_notice(dtproc_t *dtp, dtproc_proc_t *pr, const char *msg,
+    void *arg)
+{
+	cli_session_t *s = arg;
+
+	(void) dtp;
+	(void) msg;
+	if (pr == s->cs_proc || s->cs_other == NULL)
+		s->cs_ended = true;
+	else
+		s->cs_other(s->cs_other_arg, pr);
+}
+
+/* Take the queued notices: did one say the session's process ended? */
+static bool
+cli_session_notices(cli_session_t *s)
+{
+	s->cs_ended = false;
+	(void) dtproc_handle_notify(s->cs_dtp, cli_session_notice, s);
+	return s->cs_ended;
+}
+
 int
 cli_session_wait(cli_session_t *s, double secs)
 {
@@ -232,8 +255,7 @@ cli_session_wait(cli_session_t *s, double secs)
 		    read(s->cs_poke[0], &b, 1) == 1)
 			if (b != 0)
 				return b;
-		if ((p[0].revents & POLLIN) &&
-		    dtproc_handle_notify(s->cs_dtp, NULL, NULL) > 0)
+		if ((p[0].revents & POLLIN) && cli_session_notices(s))
 			return 0;
 	}
 }

@@ -33,6 +33,50 @@ cli_target_free(cli_target_t *t)
 {
 	cli_free_words(t->ct_words);
 	t->ct_words = NULL;
+	free(t->ct_pids);
+	t->ct_pids = NULL;
+	t->ct_npids = 0;
+}
+
+/*
+ * -p ARG: one pid, or with ct_multi a comma list, each added once (a pid
+ * named twice is one process: grabbing it twice gives one handle).
+ */
+static int
+cli_target_pids(cli_target_t *t, const char *sub, const char *arg)
+{
+	char one[32];
+
+	if (!t->ct_multi && t->ct_npids > 0)
+		return cli_target_usage(t, sub, "only one -p (one process at a "
+		    "time): '%s'", arg);
+	for (const char *p = arg;; p++) {
+		size_t n = t->ct_multi ? strcspn(p, ",") : strlen(p);
+		pid_t pid;
+		pid_t *v;
+		int i;
+
+		if (n >= sizeof (one))
+			n = sizeof (one) - 1;
+		memcpy(one, p, n);
+		one[n] = '\0';
+		if (cli_parse_pid(one, &pid) != 0)
+			return cli_target_usage(t, sub, "invalid pid '%s'",
+			    n > 0 ? one : arg);
+		for (i = 0; i < t->ct_npids && t->ct_pids[i] != pid; i++)
+			;
+		if (i == t->ct_npids) {
+			if ((v = realloc(t->ct_pids, (t->ct_npids + 1) *
+			    sizeof (*v))) == NULL)
+				return cli_target_usage(t, sub, "%s",
+				    "out of memory");
+			t->ct_pids = v;
+			v[t->ct_npids++] = pid;
+		}
+		t->ct_pid = t->ct_pids[0];
+		if ((p = strchr(p, ',')) == NULL || !t->ct_multi)
+			return -2;
+	}
 }
 
 /* -s WHEN: create, preinit, postinit or main; -1 for anything else. */
@@ -99,12 +143,7 @@ cli_target_opt(cli_target_t *t, const char *sub, const char *usage, int c,
 		t->ct_cmd = arg;
 		return -2;
 	case 'p':
-		if (t->ct_pid != 0)
-			return cli_target_usage(t, sub, "only one -p (one "
-			    "process at a time): '%s'", arg);
-		if (cli_parse_pid(arg, &t->ct_pid) != 0)
-			return cli_target_usage(t, sub, "invalid pid '%s'", arg);
-		return -2;
+		return cli_target_pids(t, sub, arg);
 	case 's':
 		t->ct_stop_set = true;
 		if ((t->ct_stop = cli_parse_when(arg)) < 0)

@@ -53,7 +53,9 @@ static const char trace_usage[] =
 "usage: dtproc trace (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) -f PROBE\n"
 "                    [-f PROBE ...] [-d SECONDS] [-s WHEN] [-U] [--folded]\n"
 "                    [--depth N] [-o FILE] [--json] [--interval SECONDS]\n"
-"                    [--stop-probes] [-l] [--where EXPR]\n"
+"                    [--stop-probes] [-l] [--where EXPR] [--time] [--hist]\n"
+"                    [-e] [--svg FILE] [-F] [-Z] [--mangled]\n"
+"       dtproc trace -l --elf PATH -f PROBE [-f PROBE ...] [--json]\n"
 "\n"
 "Count the calls of functions, as DTrace's pid provider does: a probe at\n"
 "the entry of each function matching PROBE, in every object loaded now\n"
@@ -65,22 +67,29 @@ static const char trace_usage[] =
 "(the command's stdout stays its own) or in -o FILE.\n"
 "\n"
 "  -f PROBE       [OBJECT`]FUNCTION, globs allowed in both parts:\n"
-"                 malloc, libc.so.6`malloc, 'libz*`inflate*', 'a.out`*';\n"
-"                 FUNCTION:entry, FUNCTION:return (each return; a stop\n"
-"                 per call and per return), FUNCTION+OFF (the instruction\n"
-"                 at hex OFF: +0x1a or +1a; a stop per hit); DTrace's\n"
-"                 PROVIDER:MODULE:FUNCTION:NAME, fields filled from the\n"
-"                 right, empty = any, an empty NAME = entry and return:\n"
-"                 'pid$target:libc.so.6:malloc:return', 'pid123::strlen:4'\n"
+"                 malloc, libc.so.6`malloc, 'libz*`inflate*', 'a.out`*'\n"
+"                 (the entry; with -e, --time or --hist the whole call:\n"
+"                 entry and return); FUNCTION:entry, FUNCTION:return (each\n"
+"                 return; a stop per call and per return), FUNCTION+OFF\n"
+"                 (the instruction at hex OFF: +0x1a or +1a; a stop per\n"
+"                 hit); DTrace's PROVIDER:MODULE:FUNCTION:NAME, fields\n"
+"                 filled from the right, empty = any, an empty NAME =\n"
+"                 entry and return: 'pid$target:libc.so.6:malloc:return',\n"
+"                 'pid123::strlen:4'; C++ and Rust names by either form:\n"
+"                 'ns::Foo::bar*' (no parentheses: every overload),\n"
+"                 '_ZN2ns*', 'mycrate::foo';\n"
 "                 usdt:[OBJECT`]PROVIDER:NAME: a <sys/sdt.h> probe (see\n"
 "                 readelf -n), globs allowed, its semaphore raised while\n"
 "                 traced: 'usdt:python:function__entry', 'usdt:*'; or\n"
 "                 DTrace's 'python$target:::function-entry' ('-' is '__');\n"
-"                 --where's arg0.. are its arguments\n"
+"                 --where's arg0.. are its arguments, -e prints them.\n"
+"                 A probe matching nothing when tracing starts is an\n"
+"                 error (-Z: a warning)\n"
 "  -c 'CMD ARGS'  run CMD (split as a shell would, nothing expanded);\n"
 "                 exit with its status\n"
-"  -p PID         grab the running process PID; trace until Ctrl-C, -d\n"
-"                 or its end, then let it run on unharmed\n"
+"  -p PID[,PID..] grab the running processes (-p may repeat); trace until\n"
+"                 Ctrl-C, -d or their end, then let them run on unharmed;\n"
+"                 a table per process and a total\n"
 "  -- CMD ARGS    run CMD with ARGS as given\n"
 "  -d SECONDS     stop tracing after SECONDS, a decimal number (a\n"
 "                 command we started is then killed: exit 124; a\n"
@@ -90,6 +99,10 @@ static const char trace_usage[] =
 "                 or main; not with -p\n"
 "  -U             count per user stack too (DTrace's ustack()): each call\n"
 "                 then stops the thread\n"
+"  -F, --follow   trace the children too (fork, vfork, posix_spawn, and\n"
+"                 theirs): each armed before it runs; a table per process\n"
+"                 (pid and command), then the total; not with --interval,\n"
+"                 --time, --hist, -e or --svg\n"
 "  --folded       implies -U: only the stacks, one 'frame;frame;frame\n"
 "                 count' line each, outermost first, for FlameGraph\n"
 "  --depth N      -U: at most N frames per stack (default 64)\n"
@@ -97,26 +110,51 @@ static const char trace_usage[] =
 "  --json         the counts as one JSON document; each probe says how it\n"
 "                 was carried (\"how\": \"trampoline\" or \"int3\", \"why\")\n"
 "                 and the stops it skipped (\"missed\")\n"
+"                 (-e: an object per firing per line; --time, --hist:\n"
+"                 one document of the functions' times)\n"
 "  --interval SECONDS  every SECONDS (decimal), the hits of that interval,\n"
 "                 headed by the time elapsed, then the total at the end;\n"
 "                 the process is never stopped for it\n"
 "  --stop-probes  every probe an int3 with a stop per call (the old path,\n"
 "                 for comparison)\n"
-"  --where EXPR   count only the firings where EXPR holds (each hit then\n"
+"  --where EXPR   keep only the firings where EXPR holds, for everything:\n"
+"                 counts, -U stacks, -e lines, --time (each hit then\n"
 "                 stops): C's integer operators and && || ! over pid, tid,\n"
-"                 arg0..arg7, retval, reg(NAME), named parameters (DWARF),\n"
-"                 numbers (decimal, 0x hex); strings: probe (\"malloc:entry\",\n"
-"                 \"malloc:return\", \"strlen+0x4\"), \"literals\", a char *\n"
-"                 compared with == != or matched by glob with ~:\n"
-"                 'arg0 > 4096 && tid != pid', 'arg0 ~ \"/etc/*\"'\n"
+"                 arg0..arg7, retval (at returns), reg(NAME), named\n"
+"                 parameters (DWARF), numbers (decimal, 0x hex); strings:\n"
+"                 probe (\"malloc:entry\", \"malloc:return\", \"strlen+0x4\"),\n"
+"                 \"literals\", a char * compared with == != or matched by\n"
+"                 glob with ~: 'arg0 > 4096 && tid != pid', 'arg0 ~\n"
+"                 \"/etc/*\"'.  A call's entry decides whether it is timed;\n"
+"                 where EXPR has no value at a return (a parameter) the\n"
+"                 return takes its entry's verdict, and a whole call's entry\n"
+"                 without one (retval) is judged at its return\n"
+"  --time         time each call, entry to return (two stops a call): per\n"
+"                 function calls, total, self (less traced callees), avg,\n"
+"                 min, max, p50, p99, in us; the probes' own cost is\n"
+"                 measured at start-up and subtracted (clamped at 0);\n"
+"                 replaces the hits table (kept with -U or offset probes)\n"
+"  --hist         a log2 histogram of each function's times, as DTrace's\n"
+"                 quantize() (with --time: after the table)\n"
+"  -e, --events   a line per firing as it happens: time, pid, tid, the\n"
+"                 probe indented by call depth; '->' an entry and its\n"
+"                 arguments (typed from DWARF where the object has it,\n"
+"                 else arg0-5 in hex), '<-' a return, '= retval' and the\n"
+"                 call's time, '--' an offset and its argument registers\n"
+"  --svg FILE     implies -U: also write the stacks as an interactive\n"
+"                 flame graph (one SVG file: hover, click to zoom, search)\n"
 "  -l             arm the probes, list them (object`function, address,\n"
 "                 trampoline or int3 and why) on stdout or in -o FILE, and\n"
 "                 end: a command is killed before it runs main, a grabbed\n"
 "                 process runs on\n"
+"  --elf PATH     with -l: the matches in the ELF file PATH, no process\n"
+"  -Z             a probe matching nothing yet is a warning, not an error\n"
+"                 (it may match a library loaded later)\n"
+"  --mangled      names as the symbol tables spell them, not demangled\n"
 "\n"
-"Children of fork and posix_spawn are let go clean, not counted.  A vfork\n"
-"child shares its parent's memory: its calls of patched functions before\n"
-"its exec are counted with the parent's.\n"
+"Without -F, children of fork and posix_spawn are let go clean, not\n"
+"counted.  A vfork child shares its parent's memory: its calls of patched\n"
+"functions before its exec are counted with the parent's (with -F too).\n"
 "Exit status: the command's (128+N if signal N killed it); 124 if -d\n"
 "ended it; 125 if dtproc failed (usage, cannot trace, control lost),\n"
 "126/127 if the command cannot run / is not found.  With -p: 0, 1 on\n"
@@ -136,7 +174,7 @@ trace_site_cmp(const void *a, const void *b)
 	return x->ts_poff < y->ts_poff ? -1 : x->ts_poff > y->ts_poff;
 }
 
-static trace_site_t *
+trace_site_t *
 trace_find(const trace_t *tr, uintptr_t addr, int kind, size_t off)
 {
 	trace_site_t key = { .ts_addr = addr, .ts_kind = kind,
@@ -262,8 +300,9 @@ trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid, trace_site_t *s)
 	for (int i = 0; i < n; i++) {
 		char name[512];
 
-		if (dtproc_frame_name(tr->tr_dtp, pr, tr->tr_pcs[i], i > 0,
-		    name, sizeof (name)) < 0)
+		if (dtproc_frame_name(tr->tr_dtp, pr, tr->tr_pcs[i],
+		    (i > 0 ? DTPROC_FRAME_CALLER : 0) | (tr->tr_mangled ?
+		    DTPROC_FRAME_MANGLED : 0), name, sizeof (name)) < 0)
 			snprintf(name, sizeof (name), "%#lx",
 			    (unsigned long)tr->tr_pcs[i]);
 		k->tk_names[i] = strdup(name);
@@ -313,6 +352,7 @@ trace_site_free(trace_site_t *s)
 	free(s->ts_path);
 	free(s->ts_func);
 	free(s->ts_impl);
+	tx_site_free(s);
 	free(s);
 }
 
@@ -371,7 +411,7 @@ trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 }
 
 /* Every armed site read, the handle held so no callback runs meanwhile. */
-static void
+void
 trace_collect(trace_t *tr, dtproc_proc_t *pr)
 {
 	dtproc_lock(tr->tr_dtp, pr);
@@ -380,16 +420,21 @@ trace_collect(trace_t *tr, dtproc_proc_t *pr)
 	dtproc_unlock(tr->tr_dtp, pr);
 }
 
-/* A site of KIND (at OFF) in the function SYM, collected to be armed. */
+/*
+ * A site of KIND (at OFF) in the function SYM, collected to be armed;
+ * QUIET, CALL: its ts_quiet, ts_call.
+ */
 static int
 trace_site_add(trace_arm_t *ta, const dtproc_sym_t *sym, int kind,
-    size_t off)
+    size_t off, bool quiet, bool call)
 {
 	trace_t *tr = ta->ta_tr;
 	trace_site_t *s;
 
-	if (trace_find(tr, sym->ds_addr, kind, off) != NULL) {
+	if ((s = trace_find(tr, sym->ds_addr, kind, off)) != NULL) {
 		ta->ta_probe->tp_matched++;	/* an alias of an armed site */
+		if (!quiet)
+			s->ts_quiet = false;	/* asked for after all */
 		return 0;
 	}
 	if ((s = calloc(1, sizeof (*s))) == NULL)
@@ -397,20 +442,27 @@ trace_site_add(trace_arm_t *ta, const dtproc_sym_t *sym, int kind,
 	s->ts_addr = sym->ds_addr;
 	s->ts_kind = kind;
 	s->ts_poff = off;
+	s->ts_quiet = quiet;
+	s->ts_call = call;
 	s->ts_fp = trace_fp_wanted(tr, kind);
 	s->ts_tr = tr;
 	s->ts_obj = strdup(sym->ds_object != NULL ? sym->ds_object : "?");
 	s->ts_path = strdup(sym->ds_path != NULL ? sym->ds_path : "");
-	/* printed without its version unless it is not the default */
-	if (sym->ds_name == NULL)
+	/* printed without its version unless it is not the default;
+	 * demangled unless --mangled */
+	const char *fn = sym->ds_demangled != NULL && !tr->tr_mangled ?
+	    sym->ds_demangled : sym->ds_name;
+	if (fn == NULL)
 		s->ts_func = strdup("?");
 	else if ((sym->ds_flags & DTPROC_SYM_COMPAT) && sym->ds_version != NULL)
-		s->ts_func = trace_fmt("%.*s@%s", (int)strcspn(sym->ds_name,
-		    "@"), sym->ds_name, sym->ds_version);
+		s->ts_func = trace_fmt("%.*s@%s", (int)strcspn(fn, "@"), fn,
+		    sym->ds_version);
 	else
-		s->ts_func = strndup(sym->ds_name, strcspn(sym->ds_name, "@"));
+		s->ts_func = strndup(fn, fn == sym->ds_demangled ? strlen(fn) :
+		    strcspn(fn, "@"));
 	s->ts_lmid = sym->ds_lmid;
 	s->ts_off = sym->ds_addr - sym->ds_bias;
+	s->ts_size = sym->ds_size;
 	if ((sym->ds_flags & DTPROC_SYM_IFUNC) && sym->ds_impl != NULL &&
 	    (s->ts_impl = strdup(sym->ds_impl)) == NULL) {
 		trace_site_free(s);
@@ -446,13 +498,25 @@ static int
 trace_arm_one(const dtproc_sym_t *sym, void *arg)
 {
 	trace_arm_t *ta = arg;
+	trace_t *tr = ta->ta_tr;
 	const desc_t *d = &ta->ta_probe->tp_desc;
-	int rv = 0;
+	const int both = DTPROC_FP_ENTRY | DTPROC_FP_RETURN;
+	int kinds = d->dd_kinds, quiet = 0, call = 0, rv = 0;
 
+	/* -e, --time, --hist: a plain FUNC is its calls, entry and return */
+	if (d->dd_plain && tx_wanted(tr))
+		kinds = call = both;
+	/* a time is an entry and its return: the missing half, quiet */
+	if ((tr->tr_time || tr->tr_hist) && (kinds & both) != 0) {
+		quiet = both & ~kinds;
+		call |= quiet;
+		kinds |= quiet;
+	}
 	for (int k = DTPROC_FP_ENTRY; k <= DESC_USDT && rv == 0; k <<= 1)
-		if (d->dd_kinds & k)
+		if (kinds & k)
 			rv = trace_site_add(ta, sym, k,
-			    k == DTPROC_FP_OFFSET ? d->dd_off : 0);
+			    k == DTPROC_FP_OFFSET ? d->dd_off : 0,
+			    (quiet & k) != 0, (call & k) != 0);
 	return rv;
 }
 
@@ -517,7 +581,7 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 }
 
 /* Arm every probe on whatever matches now (idempotent). */
-static void
+void
 trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 {
 	trace_arm_t ta = { tr, pr, NULL, NULL, NULL, 0, 0 };
@@ -542,10 +606,13 @@ trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 static int
 trace_dlact(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 {
-	trace_t *tr = arg;
+	trace_t *tr = trace_proc_of(arg, pr);
+
+	if (tr == NULL)
+		tr = follow_trace(arg, pr);
 
 	(void) dtp;
-	if (tr->tr_live)
+	if (tr != NULL && tr->tr_live)
 		trace_arm_all(tr, pr);
 	return 0;
 }
@@ -579,9 +646,12 @@ trace_retire(trace_t *tr, trace_site_t *s)
 		return false;
 	r->ts_hits += s->ts_hits;
 	r->ts_missed += s->ts_missed;
+	r->ts_unwound += s->ts_unwound;
+	r->ts_overflow += s->ts_overflow;
 	r->ts_shown += s->ts_shown;
 	r->ts_how = s->ts_how;		/* the newest site's */
 	r->ts_why = s->ts_why;
+	tx_retire(r, s);
 	while (s->ts_stacks != NULL) {
 		trace_stack_t *k = s->ts_stacks, *q;
 
@@ -648,11 +718,20 @@ static void
 trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
     void *arg)
 {
-	trace_t *tr = arg;
+	trace_t *tr = trace_proc_of(arg, pr);
+
+	if (tr == NULL)
+		tr = follow_trace(arg, pr);
 
 	(void) dtp;
+	if (ev->de_kind == DTPROC_EV_FOLLOW) {
+		follow_adopt(tr, ev->de_proc);
+		return;
+	}
 	if (ev->de_kind == DTPROC_EV_EXEC)
 		cli_session_setid(ev->de_path);
+	if (tr == NULL)
+		return;
 	/* before the -s stop nothing is armed: that is where tracing starts */
 	if (!tr->tr_live && ev->de_kind != DTPROC_EV_EXIT &&
 	    ev->de_kind != DTPROC_EV_LOST)
@@ -671,7 +750,8 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 		break;
 	case DTPROC_EV_EXIT:
 	case DTPROC_EV_LOST:
-		cli_session_poke(&tr->tr_sess, 0);
+		if (!tr->tr_child)	/* a child's end is its notice */
+			cli_session_poke(&tr->tr_sess, 0);
 		break;
 	default:
 		break;
@@ -731,18 +811,81 @@ trace_check_pid(const trace_t *tr, pid_t pid)
 	return 0;
 }
 
+/*
+ * -l --elf PATH lists a file's probes: no process, so no -c, -p, -s,
+ * command, -U, --where.  -1 (go on), or the usage status.
+ */
+static int
+trace_args_elf(trace_t *tr, cli_target_t *t, int argc)
+{
+	if (t->ct_err != 0)
+		return t->ct_err;
+	if (!tr->tr_list)
+		return cli_usage_err("trace", "%s", "--elf lists a file's "
+		    "probes: give -l with it");
+	if (t->ct_cmd != NULL || t->ct_pid != 0 || optind < argc ||
+	    t->ct_stop_set)
+		return cli_usage_err("trace", "%s", "--elf names a file, not "
+		    "a process: no -c, -p, -s or command with it");
+	if (tr->tr_ustack || tr->tr_where_expr != NULL || tr->tr_stopprobes ||
+	    tr->tr_interval > 0)
+		return cli_usage_err("trace", "%s", "--elf arms nothing: -U, "
+		    "--where, --stop-probes and --interval need a process");
+	if (tr->tr_nprobes == 0)
+		return cli_usage_err("trace", "%s", "-l: nothing to list: give "
+		    "-f PROBE");
+	return -1;
+}
+
+/* Long options without a letter (above any character getopt returns). */
+#define TRACE_OPT_MANGLED	0x1101
+#define TRACE_OPT_ELF		0x1102
+
+/* --time, --hist, -e, --svg FILE (trace_time.c does the work). */
+static void
+trace_view_opt(trace_t *tr, int c, const char *arg)
+{
+	if (c == 'T')
+		tr->tr_time = 1;
+	else if (c == 'H')
+		tr->tr_hist = 1;
+	else if (c == 'e')
+		tr->tr_events = 1;
+	else
+		tr->tr_svg = arg, tr->tr_ustack = 1;
+}
+
+static void
+trace_view_check(trace_t *tr, cli_target_t *t)
+{
+	if (tx_wanted(tr) && (tr->tr_stopprobes || tr->tr_interval > 0))
+		(void) cli_target_usage(t, "trace", "%s", "--time, --hist and "
+		    "-e exclude --stop-probes and --interval");
+	if (tr->tr_svg != NULL && tr->tr_folded)
+		(void) cli_target_usage(t, "trace", "%s", "--svg and --folded "
+		    "exclude each other");
+}
+
 static int
 trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
     double *secs)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "folded", no_argument, NULL, 'F' },
+		{ "folded", no_argument, NULL, 'K' },
+		{ "follow", no_argument, NULL, 'F' },
 		{ "depth", required_argument, NULL, 'D' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'I' },
 		{ "stop-probes", no_argument, NULL, 'S' },
 		{ "where", required_argument, NULL, 'W' },
+		{ "mangled", no_argument, NULL, TRACE_OPT_MANGLED },
+		{ "elf", required_argument, NULL, TRACE_OPT_ELF },
+		{ "list", no_argument, NULL, 'l' },
+		{ "time", no_argument, NULL, 'T' },
+		{ "hist", no_argument, NULL, 'H' },
+		{ "events", no_argument, NULL, 'e' },
+		{ "svg", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -751,7 +894,8 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	long d;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:Ulh", opts, NULL))
+	while ((c = getopt_long(argc, argv, "+c:p:s:o:f:d:UleFZh", opts,
+	    NULL))
 	    != -1) {
 		if ((rv = cli_target_opt(t, "trace", trace_usage, c, optarg)) ==
 		    0)
@@ -773,11 +917,26 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 		case 'l':
 			tr->tr_list = 1;
 			break;
+		case 'Z':
+			tr->tr_zmatch = 1;
+			break;
+		case TRACE_OPT_MANGLED:
+			tr->tr_mangled = 1;
+			break;
+		case TRACE_OPT_ELF:
+			tr->tr_elf = optarg;
+			break;
 		case 'S':
 			tr->tr_stopprobes = 1;
 			break;
 		case 'W':
 			(void) trace_where_set(tr, t, optarg);
+			break;
+		case 'T':
+		case 'H':
+		case 'e':
+		case 'G':
+			trace_view_opt(tr, c, optarg);
 			break;
 		case 'I':
 			if ((tr->tr_interval = trace_parse_secs(optarg)) <= 0)
@@ -785,8 +944,11 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 				    "'%s' is not a positive decimal number of "
 				    "seconds", optarg);
 			break;
-		case 'F':
+		case 'K':
 			tr->tr_folded = tr->tr_ustack = 1;
+			break;
+		case 'F':
+			tr->tr_follow = 1;
 			break;
 		case 'D':
 			errno = 0;
@@ -806,14 +968,24 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_folded && tr->tr_json)
 		(void) cli_target_usage(t, "trace", "%s", "--folded and --json "
 		    "exclude each other");
+	if (tr->tr_follow && (tr->tr_interval > 0 || tr->tr_time ||
+	    tr->tr_hist || tr->tr_events || tr->tr_svg != NULL))
+		(void) cli_target_usage(t, "trace", "%s", "-F excludes "
+		    "--interval, --time, --hist, -e and --svg");
+	trace_view_check(tr, t);
 	if (tr->tr_list && tr->tr_interval > 0)
 		(void) cli_target_usage(t, "trace", "%s", "-l and --interval "
 		    "exclude each other");
+	if (tr->tr_elf != NULL)
+		return trace_args_elf(tr, t, argc);
 	if ((rv = cli_target_done(t, "trace", trace_usage, argc, argv)) >= 0)
 		return rv;
 	if (tr->tr_nprobes == 0)
 		return cli_target_status(t, cli_usage_err("trace", "%s",
 		    "no probe: give -f PROBE"));
+	if (tr->tr_follow && t->ct_npids > 1)
+		return cli_usage_err("trace", "%s", "-F follows the children "
+		    "of one process: not with several -p");
 	/* a grab's pid is known: a wrong pidN grabs nothing */
 	if (t->ct_pid != 0 && trace_check_pid(tr, t->ct_pid) != 0)
 		return CLI_EXIT_USAGE;
@@ -826,8 +998,9 @@ trace_noop(void *p)
 	(void) p;
 }
 
-static void
-trace_free(trace_t *tr)
+/* The sites and scratch buffers of one process's trace. */
+void
+trace_free_tables(trace_t *tr)
 {
 	tdestroy(tr->tr_armed, trace_noop);	/* the sites are on tr_all */
 	tr->tr_armed = NULL;
@@ -837,29 +1010,107 @@ trace_free(trace_t *tr)
 		tr->tr_all = s->ts_all;
 		trace_site_free(s);
 	}
+}
+
+static void
+trace_free(trace_t *tr)
+{
+	follow_free(tr);
+	trace_proc_free_all(tr);
+	trace_free_tables(tr);
 	for (int i = 0; i < tr->tr_nprobes; i++)
 		desc_free(&tr->tr_probes[i].tp_desc);
 	free(tr->tr_probes);
 	where_free(tr->tr_where);
-	free(tr->tr_pcs);
-	free(tr->tr_key);
+	tx_free(tr);
 }
 
-/* A probe found bad once armed: the process let go, the status. */
-static int
-trace_start_bad(trace_t *tr, const cli_target_t *t)
+/* Every process of the run released (QUIT: why it ends early). */
+static void
+trace_release_all(trace_t *tr, int quit)
 {
-	cli_session_release(&tr->tr_sess, 0);
-	cli_session_close(&tr->tr_sess);
-	return cli_target_status(t, CLI_EXIT_USAGE);
+	for (trace_t *p = tr; p != NULL; p = p->tr_next)
+		cli_session_release(&p->tr_sess, quit);
 }
 
-/* Set up and start: -1 with the process resting armed, or the status. */
+/* A probe found bad once armed: every process let go, the status. */
+static int
+trace_start_bad(trace_t *tr, const cli_target_t *t, int class)
+{
+	trace_release_all(tr, 0);
+	cli_session_close(&tr->tr_sess);
+	return cli_target_status(t, class);
+}
+
+/*
+ * The other -p targets, grabbed while the first rests: each rests at its
+ * grab in turn.  One that cannot be grabbed ends the run before anything
+ * is armed: the others are let go untouched.  0, or the status.
+ */
+static int
+trace_grab_more(trace_t *tr, const cli_target_t *t)
+{
+	for (int i = 1; i < t->ct_npids; i++) {
+		dtproc_proc_t *pr = dtproc_grab(tr->tr_dtp, t->ct_pids[i], 0);
+
+		if (pr == NULL) {
+			fprintf(stderr, "%s: %s\n", cli_progname,
+			    dtproc_errmsg(tr->tr_dtp));
+			return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+		}
+		if (trace_proc_new(tr, pr) == NULL) {
+			dtproc_release(tr->tr_dtp, pr);
+			fprintf(stderr, "%s: trace: cannot set up: out of "
+			    "memory\n", cli_progname);
+			return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Strict matching, as dtrace's: a probe that matches nothing in a process
+ * at the chosen stop is an error naming it, before the program goes on
+ * (a typo would look like "never called"); with -Z (DTrace's flag) a
+ * warning, for probes of objects loaded later, and with -F, for probes
+ * of the programs the children exec.  True when the run ends.
+ */
+static bool
+trace_unmatched(trace_t *tr)
+{
+	bool bad = false;
+
+	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
+		for (int i = 0; i < p->tr_nprobes; i++) {
+			const char *what = p->tr_probes[i].tp_desc.dd_kinds ==
+			    DESC_USDT ? "USDT probe" : "function";
+
+			if (p->tr_probes[i].tp_matched != 0)
+				continue;
+			/* -F: the children may match it */
+			if (tr->tr_zmatch || tr->tr_follow) {
+				fprintf(stderr, "%s: warning: probe '%s' matches "
+				    "no %s in pid %d yet\n", cli_progname,
+				    p->tr_probes[i].tp_spec, what,
+				    (int)p->tr_pid);
+				continue;
+			}
+			if (!bad)
+				fprintf(stderr, "%s: trace: probe '%s' matches "
+				    "no %s in pid %d (-Z allows it)\n",
+				    cli_progname, p->tr_probes[i].tp_spec, what,
+				    (int)p->tr_pid);
+			bad = true;
+		}
+	}
+	return bad;
+}
+
+/* Set up and start: -1 with every process resting armed, or the status. */
 static int
 trace_start(trace_t *tr, const cli_target_t *t)
 {
 	cli_session_t *s = &tr->tr_sess;
-	dtproc_proc_t *pr;
 	int rv;
 
 	if ((tr->tr_pcs = calloc(DTPROC_STACK_MAX, sizeof (uintptr_t))) ==
@@ -870,6 +1121,8 @@ trace_start(trace_t *tr, const cli_target_t *t)
 	}
 	if ((rv = cli_session_open(s, "trace", CLI_SESS_SIGNALS, t)) != 0)
 		return rv;
+	if (tx_wanted(tr) && !tr->tr_list)
+		tx_calibrate(tr);	/* before the target: our helper's */
 	tr->tr_dtp = s->cs_dtp;
 	dtproc_set_event(tr->tr_dtp, trace_event, tr);
 	dtproc_set_dlactivity(tr->tr_dtp, trace_dlact, tr);
@@ -877,31 +1130,36 @@ trace_start(trace_t *tr, const cli_target_t *t)
 		cli_session_close(s);
 		return rv;
 	}
-	pr = s->cs_proc;
+	trace_proc_init(tr, s->cs_proc);
+	if ((rv = trace_grab_more(tr, t)) != 0)
+		return rv;
 	if (trace_check_pid(tr, s->cs_pid) != 0)
-		return trace_start_bad(tr, t);
+		return trace_start_bad(tr, t, CLI_EXIT_USAGE);
 
-	/* it rests at the rendezvous: arm what is there */
-	dtproc_lock(tr->tr_dtp, pr);
-	trace_arm_all(tr, pr);
-	tr->tr_live = true;
-	dtproc_unlock(tr->tr_dtp, pr);
-	if (tr->tr_bad_spec != NULL) {
-		fprintf(stderr, "%s: trace: bad probe '%s': %s\n", cli_progname,
-		    tr->tr_bad_spec, tr->tr_bad_msg);
-		return trace_start_bad(tr, t);
+	/* each rests at its rendezvous: arm what is there */
+	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
+		dtproc_proc_t *pr = p->tr_sess.cs_proc;
+
+		dtproc_lock(tr->tr_dtp, pr);
+		trace_arm_all(p, pr);
+		p->tr_live = true;
+		dtproc_unlock(tr->tr_dtp, pr);
+		if (p->tr_bad_spec != NULL) {
+			fprintf(stderr, "%s: trace: bad probe '%s': %s\n",
+			    cli_progname, p->tr_bad_spec, p->tr_bad_msg);
+			return trace_start_bad(tr, t, CLI_EXIT_USAGE);
+		}
 	}
-	for (int i = 0; i < tr->tr_nprobes; i++)
-		if (tr->tr_probes[i].tp_matched == 0)
-			fprintf(stderr, "%s: warning: probe '%s' matches no "
-			    "%s in pid %d yet\n", cli_progname,
-			    tr->tr_probes[i].tp_spec,
-			    tr->tr_probes[i].tp_desc.dd_kinds == DESC_USDT ?
-			    "USDT probe" : "function", (int)s->cs_pid);
-	if (tr->tr_failed > 0)
-		fprintf(stderr, "%s: warning: %u function%s could not be "
-		    "probed, the first %s\n", cli_progname, tr->tr_failed,
-		    tr->tr_failed > 1 ? "s" : "", tr->tr_fail_msg);
+	if (trace_unmatched(tr))
+		return trace_start_bad(tr, t, CLI_EXIT_FAIL);
+	if (tr->tr_follow && follow_start(tr, s->cs_proc) != 0)
+		return trace_start_bad(tr, t, CLI_EXIT_USAGE);
+	for (trace_t *p = tr; p != NULL; p = p->tr_next)
+		if (p->tr_failed > 0)
+			fprintf(stderr, "%s: warning: pid %d: %u function%s "
+			    "could not be probed, the first %s\n", cli_progname,
+			    (int)p->tr_pid, p->tr_failed, p->tr_failed > 1 ?
+			    "s" : "", p->tr_fail_msg);
 	return -1;
 }
 
@@ -910,24 +1168,38 @@ trace_start(trace_t *tr, const cli_target_t *t)
  * each --interval on the way.  SECS: -d, or < 0.
  */
 static int
+trace_wait_all(trace_t *tr, double secs)
+{
+	double end = cli_elapsed() + secs;
+	int quit;
+
+	/* a death ends the wait: the run ends with the last process */
+	while ((quit = cli_session_wait(&tr->tr_sess, secs < 0 ? -1 :
+	    end > cli_elapsed() ? end - cli_elapsed() : 0)) == 0 &&
+	    trace_proc_alive(tr))
+		;
+	return quit;
+}
+
+static int
 trace_wait(trace_t *tr, double secs)
 {
-	cli_session_t *s = &tr->tr_sess;
 	double next = tr->tr_interval, left;
 	int quit;
 
 	if (tr->tr_interval <= 0)
-		return cli_session_wait(s, secs);
+		return trace_wait_all(tr, secs);
 	for (;;) {
 		left = next - cli_elapsed();
 		if (secs >= 0 && secs - cli_elapsed() < left)
 			left = secs - cli_elapsed();
-		if ((quit = cli_session_wait(s, left > 0 ? left : 0)) != -1)
+		if ((quit = trace_wait_all(tr, left > 0 ? left : 0)) != -1)
 			return quit;
 		if (secs >= 0 && cli_elapsed() >= secs)
 			return -1;
 		if (cli_elapsed() >= next) {
-			trace_print_interval(tr, s->cs_proc);
+			for (trace_t *p = tr; p != NULL; p = p->tr_next)
+				trace_print_interval(p, p->tr_sess.cs_proc);
 			/* a late wake-up does not shift the next ones */
 			while (next <= cli_elapsed())
 				next += tr->tr_interval;
@@ -942,9 +1214,22 @@ trace_list_end(trace_t *tr, const cli_target_t *t)
 	cli_session_t *s = &tr->tr_sess;
 	int bad;
 
-	trace_collect(tr, s->cs_proc);
-	trace_list(tr, tr->tr_out, s->cs_pid);
-	cli_session_release(s, 0);
+	size_t n = 0;
+
+	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
+		trace_collect(p, p->tr_sess.cs_proc);
+		trace_list(p, tr->tr_out, p->tr_pid);
+		n += p->tr_nsites;
+	}
+	trace_release_all(tr, 0);
+	if (n == 0) {
+		/* -Z let every probe match nothing: a list of nothing */
+		fprintf(stderr, "%s: trace: -l: nothing to list\n",
+		    cli_progname);
+		(void) cli_out_close(tr->tr_out, "trace", t->ct_out);
+		cli_session_close(s);
+		return cli_session_fail(s);
+	}
 	bad = cli_out_close(tr->tr_out, "trace", t->ct_out) != 0;
 	cli_session_close(s);
 	return bad ? cli_session_fail(s) : 0;
@@ -954,18 +1239,27 @@ int
 cmd_trace(int argc, char **argv)
 {
 	trace_t tr = { .tr_depth = DTPROC_STACK_DEFAULT, .tr_interval = -1 };
-	cli_target_t t = { .ct_stop = DTPROC_STOP_PREINIT };
+	cli_target_t t = { .ct_stop = DTPROC_STOP_PREINIT, .ct_multi = true };
 	cli_session_t *s = &tr.tr_sess;
 	double secs = -1;	/* -d: < 0, no limit */
 	int rv, quit;
+	bool svgerr = false;
 
-	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0) {
+	if ((rv = tx_helper(argc, argv)) >= 0)
+		return rv;
+	if ((rv = trace_args(argc, argv, &tr, &t, &secs)) < 0 &&
+	    tr.tr_elf != NULL) {
+		tr.tr_out = t.ct_out == NULL ? stdout :
+		    cli_out_open("trace", t.ct_out);
+		rv = tr.tr_out == NULL ? CLI_EXIT_FAIL :
+		    trace_list_elf(&tr, &t);
+	} else if (rv < 0) {
 		/* the report's file first: a bad path starts nothing */
 		if (tr.tr_list && t.ct_out == NULL)
 			tr.tr_out = stdout;	/* nothing runs to share it */
 		else
 			tr.tr_out = cli_out_open("trace", t.ct_out);
-		if (tr.tr_out == NULL)
+		if (tr.tr_out == NULL || tx_open(&tr) != 0)
 			rv = cli_target_status(&t, CLI_EXIT_FAIL);
 		else if ((rv = trace_start(&tr, &t)) >= 0)
 			(void) cli_out_close(tr.tr_out, "trace", t.ct_out);
@@ -978,24 +1272,47 @@ cmd_trace(int argc, char **argv)
 		return rv;
 	}
 	cli_clock_start();
-	dtproc_continue(tr.tr_dtp, s->cs_proc);
+	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+		dtproc_continue(tr.tr_dtp, p->tr_sess.cs_proc);
 
 	quit = trace_wait(&tr, secs);
 	/* the counts before the release: the records go with the handle */
-	trace_collect(&tr, s->cs_proc);
-	cli_session_release(s, quit);
-	trace_print(&tr, s->cs_pid, s->cs_created &&
-	    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
-	if (tr.tr_stack_err > 0)
-		fprintf(stderr, "%s: warning: %llu hit%s could not be "
-		    "stacked\n", cli_progname, tr.tr_stack_err,
-		    tr.tr_stack_err > 1 ? "s" : "");
-	if (tr.tr_noval > 0)
-		fprintf(stderr, "%s: warning: --where had no value at %llu "
-		    "firing%s (not counted), the first for %s\n", cli_progname,
-		    tr.tr_noval, tr.tr_noval > 1 ? "s" : "", tr.tr_noval_why);
+	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+		trace_collect(p, p->tr_sess.cs_proc);
+	follow_end(&tr, s->cs_proc);
+	trace_release_all(&tr, quit);
+	if (tr.tr_fl != NULL) {
+		follow_print(&tr, s->cs_pid, s->cs_created &&
+		    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
+	} else {
+		if (!tx_replaces_table(&tr))
+			trace_print_all(&tr, s->cs_created &&
+			    s->cs_state == DTPROC_PS_DEAD,
+			    cli_session_status(s));
+		for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+			tx_print(p, p->tr_pid, p->tr_sess.cs_created &&
+			    p->tr_sess.cs_state == DTPROC_PS_DEAD,
+			    cli_session_status(&p->tr_sess));
+		if (tx_svg(&tr) != 0)
+			svgerr = true;
+	}
+	for (trace_t *p = &tr; p != NULL; p = p->tr_next) {
+		if (p->tr_stack_err > 0)
+			fprintf(stderr, "%s: warning: %llu hit%s could not be "
+			    "stacked\n", cli_progname, p->tr_stack_err,
+			    p->tr_stack_err > 1 ? "s" : "");
+		if (p->tr_noval > 0)
+			fprintf(stderr, "%s: warning: --where had no value at "
+			    "%llu firing%s (not counted), the first for %s\n",
+			    cli_progname, p->tr_noval, p->tr_noval > 1 ? "s" :
+			    "", p->tr_noval_why);
+	}
 	rv = cli_session_exit(s, quit,
-	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0);
+	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0 || svgerr);
+	/* another process whose control was lost fails the run too */
+	for (trace_t *p = tr.tr_next; p != NULL; p = p->tr_next)
+		if (p->tr_sess.cs_state == DTPROC_PS_LOST && rv == 0)
+			rv = cli_session_exit(&p->tr_sess, quit, false);
 	cli_session_close(s);
 	trace_free(&tr);
 	cli_target_free(&t);

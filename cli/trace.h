@@ -30,22 +30,30 @@ typedef struct trace_site {
 	int ts_kind;		/* DTPROC_FP_ENTRY, _RETURN or _OFFSET */
 	size_t ts_poff;		/* _OFFSET: bytes from the entry */
 	bool ts_fp;		/* armed by dtproc_fprobe_add, not as a
-				   dtproc_probe (return, offset, --where) */
+				   dtproc_probe (trace_fp_wanted) */
+	bool ts_quiet;		/* armed for --time/--hist only (the other
+				   half of a call): no line, no count */
+	bool ts_call;		/* a half of a whole call traced (plain
+				   FUNC under -e/--time/--hist, or quiet):
+				   see trace_fp.c for --where */
 	char *ts_obj;		/* basename, as printed */
 	char *ts_path;		/* object's path (dlclose matches it) */
 	char *ts_func;
 	char *ts_impl;		/* an IFUNC's implementation, or NULL */
 	uintptr_t ts_off;	/* address in the object's file */
+	uint64_t ts_size;	/* the function's size (-l) */
 	int ts_lmid;
 	bool ts_armed;
 	unsigned long long ts_hits;	/* read from the probe, or folded */
 	unsigned long long ts_missed;	/* stops it skipped (in ts_hits) */
 	unsigned long long ts_shown;	/* --interval: hits printed so far */
 	unsigned long long ts_unwound;	/* return: entries that never returned */
+	unsigned long long ts_overflow;	/* return: entries past the bound */
 	int ts_how;			/* dpi_how when last read */
 	const char *ts_why;		/* dpi_why: the library's text */
 	trace_stack_t *ts_stacks;	/* -U: this site's stacks */
 	struct trace *ts_tr;		/* the trace it counts for */
+	struct tx_site *ts_x;		/* --time, -e: its measures */
 	struct trace_site *ts_all;	/* every site ever, newest first */
 } trace_site_t;
 
@@ -55,6 +63,14 @@ typedef struct trace_probe {
 	unsigned tp_matched;	/* sites armed for it, ever */
 } trace_probe_t;
 
+/*
+ * One traced process and the options of the run.  The first process's
+ * record (the head) owns what every process shares: the session (library
+ * handle, signals), the probes' descriptions, --where, the report's
+ * stream; each other process (several -p, children) has a copy
+ * (trace_proc_new) with its own sites, counts and scratch, so that two
+ * control threads never share a table.
+ */
 typedef struct trace {
 	dtproc_t *tr_dtp;
 	trace_probe_t *tr_probes;
@@ -66,6 +82,10 @@ typedef struct trace {
 	char tr_fail_msg[512];
 	int tr_ustack, tr_folded, tr_json, tr_depth;
 	int tr_stopprobes, tr_list;	/* --stop-probes, -l */
+	int tr_zmatch;		/* -Z: a probe may match nothing yet */
+	int tr_mangled;		/* --mangled: names as the symbols spell
+				   them, not demangled */
+	const char *tr_elf;	/* -l --elf PATH: a file's probes */
 	double tr_interval;		/* --interval, or < 0 */
 	uintptr_t *tr_pcs;	/* -U scratch: a hit's pcs */
 	unsigned char *tr_key;	/* -U scratch: their key */
@@ -81,6 +101,19 @@ typedef struct trace {
 	const char *tr_noval_why;	/* the first one's reason */
 	const char *tr_bad_spec;	/* a probe the library refused at the */
 	char tr_bad_msg[512];		/* first arming (offset): why */
+	struct trace *tr_head;	/* the first process's record (itself) */
+	struct trace *tr_next;	/* the head's list: the other -p targets */
+	pid_t tr_pid;		/* this process (trace_proc.c) */
+	char tr_pcmd[64];	/* its command's name, for the report */
+	int tr_follow;		/* -F */
+	struct follow *tr_fl;	/* -F: the processes followed (follow.c) */
+	bool tr_child;		/* a followed child's, not the command's */
+	const char *tr_cmd;	/* --json: "command", or NULL */
+	const pid_t *tr_pids;	/* --json: the total's "pids", or NULL */
+	int tr_npids;
+	int tr_time, tr_hist, tr_events;	/* --time, --hist, -e */
+	const char *tr_svg;	/* --svg FILE, or NULL */
+	struct tx *tr_x;	/* trace_time.c's state */
 } trace_t;
 
 /* trace.c: S's counts and mechanism read from its probe (handle held). */
@@ -88,10 +121,15 @@ void trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 /* -U: count this hit of S under TID's stack (TID stopped). */
 void trace_stack_hit(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
     trace_site_t *s);
+/* The armed site of KIND at OFF in the function at ADDR, or NULL. */
+trace_site_t *trace_find(const trace_t *tr, uintptr_t addr, int kind,
+    size_t off);
 
 /*
- * trace_fp.c: the sites armed through dtproc_fprobe_add (return and
- * offset probes, and every probe under --where), and the filter.
+ * trace_fp.c: the one arming path of the sites that are function probes
+ * (dtproc_fprobe_add): return and offset probes, and every probe under
+ * --where, --time, --hist or -e; their callback (the filter, the counts,
+ * -U, the calls' times, -e's lines).
  */
 bool trace_fp_wanted(const trace_t *tr, int kind);
 /* Arm S: 0, or -errno with dtproc_errmsg saying why. */
@@ -130,12 +168,78 @@ int trace_usdt_format(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
 int trace_usdt_list(FILE *o, dtproc_t *dtp, dtproc_proc_t *pr,
     const char *elf, const desc_t *d, bool json);
 
+/* trace.c: arm every probe on what matches now; read every site. */
+void trace_arm_all(trace_t *tr, dtproc_proc_t *pr);
+void trace_collect(trace_t *tr, dtproc_proc_t *pr);
+void trace_free_tables(trace_t *tr);
+
+/*
+ * follow.c: -F.  The trace of PR (TR's own for the command); a child's
+ * handle taken (its parent's control thread); a notice about a child
+ * (main thread: collected and released); the end (every child collected
+ * and released); the report per process and in total; freeing.
+ */
+trace_t *follow_trace(trace_t *tr, dtproc_proc_t *pr);
+int follow_start(trace_t *tr, dtproc_proc_t *pr);
+void follow_adopt(trace_t *tr, dtproc_proc_t *child);
+void follow_notice(void *arg, dtproc_proc_t *pr);
+void follow_end(trace_t *tr, dtproc_proc_t *pr);
+void follow_print(trace_t *tr, pid_t pid, int have_status, int status);
+void follow_free(trace_t *tr);
+/*
+ * trace_proc.c: the processes of a run.  HEAD is the first's record;
+ * every other is a copy of its options with sites of its own, on HEAD's
+ * list.  The list is walked by the main thread and by callbacks (each
+ * process's control thread): additions and lookups take its lock.
+ */
+/* HEAD's record, set up for its process PR (the head itself once). */
+void trace_proc_init(trace_t *head, dtproc_proc_t *pr);
+/* A record for another process PR, on HEAD's list; NULL out of memory. */
+trace_t *trace_proc_new(trace_t *head, dtproc_proc_t *pr);
+/* PR's record, or NULL. */
+trace_t *trace_proc_of(trace_t *head, const dtproc_proc_t *pr);
+/* How many processes the run has (1 + the list). */
+int trace_proc_count(trace_t *head);
+/* Every record but the head freed (the shared parts are the head's). */
+void trace_proc_free_all(trace_t *head);
+/* True while some process of the run is neither dead nor lost. */
+bool trace_proc_alive(trace_t *head);
+/* The report of every process, headed by pid and command, and a total. */
+void trace_print_all(trace_t *head, int have_status, int status);
+
+/*
+ * trace_time.c: the per-thread calls in progress, --time, --hist, the
+ * calibration and --svg (trace_time.h has the records).
+ */
+/* Any of --time, --hist, -e: every probe is a function probe. */
+bool tx_wanted(const trace_t *tr);
+/* Before anything runs: the state, --svg's file (0, or -1 said why). */
+int tx_open(trace_t *tr);
+/* The calibration (own handle, own helper process); never fails. */
+void tx_calibrate(trace_t *tr);
+/* S's measures added to R's (S retired into R). */
+void tx_retire(trace_site_t *r, trace_site_t *s);
+void tx_site_free(trace_site_t *s);
+/* Does the --time/--hist report take the place of the hits table? */
+bool tx_replaces_table(const trace_t *tr);
+/* The --time table and/or --hist histograms (or their --json). */
+void tx_print(trace_t *tr, pid_t pid, int have_status, int status);
+/* --svg: the flame graph of the -U stacks: 0, or -1 said why. */
+int tx_svg(trace_t *tr);
+void tx_free(trace_t *tr);
+/* `trace --calibration-helper`: the helper's run, or -1 if not asked. */
+int tx_helper(int argc, char **argv);
+
 /* trace_report.c */
-/* The table (or --json, --folded) of the whole run. */
-void trace_print(trace_t *tr, pid_t pid, int have_status, int status);
+/* The table (or --json, --folded) of the whole run: the total hits. */
+unsigned long long trace_print(trace_t *tr, pid_t pid, int have_status,
+    int status);
 /* --interval: the hits since the last one (takes the handle's lock). */
 void trace_print_interval(trace_t *tr, dtproc_proc_t *pr);
 /* -l: the armed sites, how each is carried, a summary. */
 void trace_list(trace_t *tr, FILE *o, pid_t pid);
+
+/* trace_list.c: -l --elf PATH, no process: the exit status. */
+int trace_list_elf(trace_t *tr, const cli_target_t *t);
 
 #endif /* DTPROC_CLI_TRACE_H */

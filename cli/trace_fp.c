@@ -1,23 +1,41 @@
 /*
- * trace_fp.c - `dtproc trace`'s function probes (dtproc_fprobe_add) and
- * its --where filter.
+ * trace_fp.c - `dtproc trace`'s function probes (dtproc_fprobe_add): the
+ * one path by which a site (function, kind, offset) that must stop the
+ * thread is armed, and the one callback of its firings, which applies
+ * --where and feeds everything else: the counts, -U's stacks, the calls'
+ * times (trace_time.c) and -e's lines (trace_events.c).
  *
  * An entry probe stays what it always was (dtproc_probe_add: a counting
- * trampoline, no stop) unless a filter is given: to judge a firing the
- * filter needs the firing (its thread, arguments, return value), which
- * only a stop with the hit record gives.  Return and offset probes are
- * function probes always.  A function probe's callback runs on the
- * control thread with the handle locked and the thread stopped, so the
- * strings the filter compares are read from the process as it is at the
- * firing.
+ * trampoline, no stop) unless a firing is needed: to judge it (--where:
+ * its thread, arguments, return value), to time it or to print it
+ * (--time, --hist, -e).  Return and offset probes are function probes
+ * always.  The callback runs on the control thread with the handle
+ * locked and the thread stopped, so the strings the filter compares are
+ * read from the process as it is at the firing.
+ *
+ * Calls.  Under -e, --time or --hist a plain FUNC traces whole calls:
+ * its entry and its return (ts_call); --time and --hist add the half a
+ * FUNC:entry or FUNC:return lacks, quiet (ts_quiet: no line, no count),
+ * since a time is an entry and its return.  An entry whose return is
+ * traced opens a frame in its thread's calls in progress (trace_time.c,
+ * the one record of them); its return closes it.
+ *
+ * --where is judged at each firing on that firing's values.  Where it
+ * has no value at a return (a named parameter; at a call's return also
+ * arg0..arg7, which DTrace's FUNC:return has as the return site and
+ * value) the return takes its entry's verdict; where it has none at a
+ * call's entry (retval) the call is judged at its return, the entry then
+ * neither counted nor shown.  A firing judged false or without a value
+ * is not counted, stacked, printed or timed: a call is timed when its
+ * entry passed, or, judged at its return, when the return passed.
+ * Firings turned away are summed for a closing note (those without a
+ * value apart), so a filter that never holds is seen to be why.
  *
  * Counts: without a filter the library's count (dfi_hits) is the line's,
  * as dpi_hits is for entries; with one, the callback counts the firings
- * that passed, and the ones turned away are summed for a closing note
- * (those that had no value apart: a variable the firing lacks, an
- * unreadable string), so a filter that never holds is seen to be why.
+ * that passed.
  */
-#include "trace.h"
+#include "trace_time.h"
 
 #include <errno.h>
 #include <string.h>
@@ -29,14 +47,15 @@ bool
 trace_fp_wanted(const trace_t *tr, int kind)
 {
 	/* a USDT probe has no function: trace_usdt.c arms it */
-	return kind != DESC_USDT &&
-	    (kind != DTPROC_FP_ENTRY || tr->tr_where != NULL);
+	return kind != DESC_USDT && (kind != DTPROC_FP_ENTRY ||
+	    tr->tr_where != NULL || tx_wanted(tr));
 }
 
 /* What a --where variable reads at one firing. */
 typedef struct trace_firing {
 	trace_t *tf_tr;
 	dtproc_proc_t *tf_pr;
+	const trace_site_t *tf_site;
 	const dtproc_hit_t *tf_hit;
 } trace_firing_t;
 
@@ -76,7 +95,9 @@ trace_var(void *arg, const where_var_t *v, uint64_t *val)
 		*val = (uint64_t)h->dh_tid;
 		return 0;
 	case WHERE_V_ARG:
-		if (v->wv_index >= DTPROC_HIT_NARGS)
+		/* a call's return: its arguments are the entry's business */
+		if (v->wv_index >= DTPROC_HIT_NARGS ||
+		    (h->dh_kind == DTPROC_HIT_RETURN && f->tf_site->ts_call))
 			return -1;
 		*val = h->dh_args[v->wv_index];
 		return 0;
@@ -120,39 +141,88 @@ trace_str(void *arg, uint64_t addr, char *buf, size_t len)
 	return 0;
 }
 
+/* --where at firing H of S: 1 true, 0 false, -1 no value (*WHY). */
+static int
+trace_judge(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,
+    const dtproc_hit_t *h, const char **why)
+{
+	trace_firing_t f = { tr, pr, s, h };
+	char probe[512];
+	where_env_t env = { trace_var, trace_str, probe, &f };
+
+	*why = NULL;
+	if (tr->tr_where == NULL)
+		return 1;
+	(void) desc_label(probe, sizeof (probe), s->ts_func, s->ts_kind,
+	    s->ts_poff, 1);
+	return where_eval(tr->tr_where, &env, why);
+}
+
+/* The firing H of S, judged R (WHY): counted, stacked, printed, or not. */
+static void
+trace_fp_fire(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,
+    const dtproc_hit_t *h, int r, const char *why, uint64_t dur)
+{
+	if (r != 1) {
+		tr->tr_filtered++;
+		if (r < 0 && tr->tr_noval++ == 0)
+			tr->tr_noval_why = why;
+		return;
+	}
+	if (s->ts_quiet)
+		return;
+	if (tr->tr_where != NULL)
+		s->ts_hits++;
+	/* a call is stacked once, at its entry */
+	if (tr->tr_ustack && !(s->ts_call && h->dh_kind == DTPROC_HIT_RETURN))
+		trace_stack_hit(tr, pr, h->dh_tid, s);
+	if (tr->tr_events)
+		tx_event(tr, pr, s, h, dur);
+}
+
 /* A firing: control thread, handle locked, the thread stopped. */
 void
-trace_fp_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *hit,
+trace_fp_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
     void *arg)
 {
 	trace_site_t *s = arg;
 	trace_t *tr = s->ts_tr;
+	tx_thread_t *t = tx_thread(tr->tr_x, h->dh_tid);
+	const char *why;
+	int r = trace_judge(tr, pr, s, h, &why), i;
+	uint64_t dur = 0;
 
 	(void) dtp;
-	if (tr->tr_where != NULL) {
-		trace_firing_t f = { tr, pr, hit };
-		char probe[512];
-		where_env_t env = { trace_var, trace_str, probe, &f };
-		const char *why = NULL;
-		int r;
+	if (h->dh_kind == DTPROC_HIT_ENTRY) {
+		bool call = trace_find(tr, s->ts_addr, DTPROC_FP_RETURN, 0) !=
+		    NULL;
 
-		(void) desc_label(probe, sizeof (probe), s->ts_func, s->ts_kind,
-		    s->ts_poff, 1);
-		if ((r = where_eval(tr->tr_where, &env, &why)) != 1) {
-			tr->tr_filtered++;
-			if (r < 0 && tr->tr_noval++ == 0)
-				tr->tr_noval_why = why;
-			return;
-		}
-		s->ts_hits++;
+		if (call && t != NULL)
+			tx_call_entry(t, h, r);
+		/* judged at its return: not turned away yet */
+		if (r < 0 && call && s->ts_call)
+			r = 2;
+	} else if (h->dh_kind == DTPROC_HIT_RETURN) {
+		int v;
+
+		i = t != NULL ? tx_call_find(t, h) : -1;
+		v = i >= 0 ? t->xt_f[i].xf_verdict : -1;
+		if (r < 0 && v >= 0)
+			r = v;		/* the entry's verdict */
+		dur = tx_call_return(tr->tr_x, t, i, s, h, v >= 0 ? v == 1 :
+		    r == 1);
 	}
-	if (tr->tr_ustack)
-		trace_stack_hit(tr, pr, hit->dh_tid, s);
+	if (r != 2)
+		trace_fp_fire(tr, pr, s, h, r, why, dur);
+	if (t != NULL)
+		tx_cb_done(tr->tr_x, t, h);
 }
 
 int
 trace_fp_arm(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 {
+	if (tx_wanted(tr) && tx_site(s) == NULL)
+		return -ENOMEM;
 	return dtproc_fprobe_add(tr->tr_dtp, pr, s->ts_addr, s->ts_poff,
 	    s->ts_kind, trace_fp_hit, s);
 }
@@ -169,6 +239,7 @@ trace_fp_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 	if (tr->tr_where == NULL)
 		s->ts_hits = fi.dfi_hits;
 	s->ts_unwound = fi.dfi_unwound;
+	s->ts_overflow = fi.dfi_overflow;
 	s->ts_how = fi.dfi_how;
 	s->ts_why = NULL;
 }
@@ -178,6 +249,9 @@ trace_fp_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 {
 	(void) dtproc_fprobe_del(tr->tr_dtp, pr, s->ts_addr, s->ts_poff,
 	    s->ts_kind);
+	/* -e's parameters: their strings go with the object */
+	if (s->ts_x != NULL)
+		s->ts_x->xs_nparams = -1;
 }
 
 int

@@ -92,7 +92,8 @@ trace_lines(trace_t *tr, size_t *np, bool delta)
 		    s->ts_hits;
 		size_t i;
 
-		if (hits == 0)
+		/* a half armed for --time only is no probe of the user's */
+		if (hits == 0 || s->ts_quiet)
 			continue;
 		for (i = 0; i < n; i++)
 			if (trace_line_has(&l[i], s))
@@ -231,7 +232,20 @@ trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
 	FILE *o = tr->tr_out;
 	size_t nk;
 
-	fprintf(o, "{\"pid\":%d,", (int)pid);
+	if (tr->tr_pids != NULL) {
+		/* -F's total: every process's pid */
+		fprintf(o, "{\"pids\":[");
+		for (int i = 0; i < tr->tr_npids; i++)
+			fprintf(o, "%s%d", i ? "," : "", (int)tr->tr_pids[i]);
+		fprintf(o, "],");
+	} else {
+		fprintf(o, "{\"pid\":%d,", (int)pid);
+	}
+	if (tr->tr_cmd != NULL) {
+		fprintf(o, "\"command\":");
+		cli_json_str(o, tr->tr_cmd);
+		fputc(',', o);
+	}
 	if (have_status)
 		fprintf(o, "\"status\":%d,", status);
 	fprintf(o, "\"probes\":[");
@@ -312,7 +326,7 @@ trace_print_text(trace_t *tr, const trace_line_t *l, size_t n)
 	}
 }
 
-void
+unsigned long long
 trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 {
 	size_t n;
@@ -320,7 +334,7 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 	unsigned long long total = 0;
 
 	if (l == NULL)
-		return;
+		return 0;
 	for (size_t i = 0; i < n; i++)
 		total += l[i].tl_hits;
 	if (tr->tr_json)
@@ -340,6 +354,7 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 		    "or was a vfork child): no stack for them\n", missed,
 		    total);
 	free(l);
+	return total;
 }
 
 /*
@@ -427,10 +442,10 @@ trace_list_json(trace_t *tr, FILE *o, trace_site_t **v, size_t n, pid_t pid)
 		cli_json_str(o, v[i]->ts_obj);
 		fprintf(o, ",\"function\":");
 		cli_json_str(o, v[i]->ts_func);
-		fprintf(o, ",\"address\":%lu,\"how\":\"%s\",\"why\":",
-		    (unsigned long)(v[i]->ts_addr + (v[i]->ts_kind ==
-		    DTPROC_FP_OFFSET ? v[i]->ts_poff : 0)),
-		    trace_how(v[i]->ts_how));
+		fprintf(o, ",\"address\":%lu,\"size\":%lu,\"how\":\"%s\","
+		    "\"why\":", (unsigned long)(v[i]->ts_addr +
+		    (v[i]->ts_kind == DTPROC_FP_OFFSET ? v[i]->ts_poff : 0)),
+		    (unsigned long)v[i]->ts_size, trace_how(v[i]->ts_how));
 		if (v[i]->ts_how == DTPROC_PROBE_TRAP && v[i]->ts_why != NULL)
 			cli_json_str(o, v[i]->ts_why);
 		else
@@ -484,8 +499,9 @@ trace_list(trace_t *tr, FILE *o, pid_t pid)
 		    fn, s->ts_impl != NULL ? " (" : "",
 		    s->ts_impl != NULL ? s->ts_impl : "",
 		    s->ts_impl != NULL ? ")" : "");
-		fprintf(o, "%-48s %#14lx  ", name, (unsigned long)(s->ts_addr +
-		    (s->ts_kind == DTPROC_FP_OFFSET ? s->ts_poff : 0)));
+		fprintf(o, "%-48s %#14lx %8lu  ", name, (unsigned long)(s->ts_addr +
+		    (s->ts_kind == DTPROC_FP_OFFSET ? s->ts_poff : 0)),
+		    (unsigned long)s->ts_size);
 		if (s->ts_how == DTPROC_PROBE_TRAMP) {
 			fprintf(o, "trampoline\n");
 			patched++;

@@ -166,6 +166,10 @@ typedef struct dtproc_sym {
 				   implementation ("__strlen_evex"), or NULL */
 	uintptr_t ds_bias;	/* the object's load bias (ds_addr - ds_bias:
 				   the symbol's address in its file) */
+	/* since 0.4: */
+	const char *ds_demangled; /* ds_name demangled (C++; Rust legacy and
+				   v0): "ns::Foo::bar(int)", without version;
+				   NULL when ds_name is not mangled */
 } dtproc_sym_t;
 
 /*
@@ -223,6 +227,19 @@ DTPROC_API int dtproc_obj_bias(dtproc_t *dtp, dtproc_proc_t *pr,
 typedef int dtproc_sym_f(const dtproc_sym_t *sym, void *arg);
 DTPROC_API int dtproc_sym_iter(dtproc_t *dtp, dtproc_proc_t *pr,
     const char *objglob, const char *nameglob, dtproc_sym_f *fn, void *arg);
+
+/*
+ * dtproc_sym_iter's walk over one ELF file, with no process (DTPROC_0.4):
+ * every function of PATH (an executable, a shared object, a debug file)
+ * whose name matches NAMEGLOB, by the same rules; ds_addr is the
+ * symbol's value in the file (ds_bias 0), ds_object its basename.  An
+ * IFUNC is left out (no process has chosen its implementation).  The
+ * strings FN sees are valid during the call only.  0, FN's nonzero
+ * return, or a negative code: -ENOENT (no such file), -ENOEXEC (not an
+ * ELF object), -EINVAL; the message names PATH.
+ */
+DTPROC_API int dtproc_elf_sym_iter(dtproc_t *dtp, const char *path,
+    const char *nameglob, dtproc_sym_f *fn, void *arg);
 
 /*
  * Breakpoints with callbacks, on a controlled process.  FN runs on the
@@ -547,7 +564,8 @@ DTPROC_API void dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn,
  */
 #define DTPROC_EV_THREAD_NEW	1	/* de_tid created thread de_child */
 #define DTPROC_EV_THREAD_EXIT	2	/* de_tid exited, de_status */
-#define DTPROC_EV_FORK		3	/* de_tid forked de_child (untraced) */
+#define DTPROC_EV_FORK		3	/* de_tid forked de_child (untraced
+					   unless followed) */
 #define DTPROC_EV_VFORK		4	/* de_tid vforked/spawned de_child */
 #define DTPROC_EV_VFORK_DONE	5	/* de_tid's vfork child let go */
 #define DTPROC_EV_EXEC		6	/* new image de_path; de_child: the
@@ -562,6 +580,8 @@ DTPROC_API void dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn,
 #define DTPROC_EV_MAIN		14	/* at main (de_addr) */
 #define DTPROC_EV_OBJ_ADD	15	/* object de_path added in de_lmid */
 #define DTPROC_EV_OBJ_REMOVE	16	/* object de_path removed */
+#define DTPROC_EV_FOLLOW	17	/* since 0.4: child de_child followed,
+					   its handle de_proc (dtproc_follow) */
 
 typedef struct dtproc_event {
 	int de_kind;		/* DTPROC_EV_* */
@@ -572,12 +592,28 @@ typedef struct dtproc_event {
 	const char *de_path;	/* EXEC, OBJ_ADD, OBJ_REMOVE */
 	int de_lmid;		/* OBJ_ADD, OBJ_REMOVE */
 	uintptr_t de_addr;	/* MAIN */
+	/* since 0.4: */
+	dtproc_proc_t *de_proc;	/* FOLLOW: the child's new handle */
 } dtproc_event_t;
 
 typedef void dtproc_event_f(dtproc_t *dtp, dtproc_proc_t *pr,
     const dtproc_event_t *ev, void *arg);
 DTPROC_API void dtproc_set_event(dtproc_t *dtp, dtproc_event_f *fn,
     void *arg);
+
+/*
+ * Follow children (DTPROC_0.4): with ON, each child PR makes from now on
+ * by fork, vfork or clone without CLONE_THREAD becomes a controlled
+ * process of its own, as if grabbed before it ran an instruction (a
+ * vfork child once it execs: until then it shares PR's memory), with
+ * follow on in turn.  Its handle comes in a DTPROC_EV_FOLLOW event (on
+ * PR's control thread, PR's forking thread stopped meanwhile) while the
+ * child rests at its GRAB rendezvous: arm it there, then dtproc_continue
+ * it.  The client holds one reference and drops it with dtproc_release
+ * from its own thread (not from the callback); dtproc_close releases the
+ * rest.  With ON 0, children are let go clean again.  0 or -errno.
+ */
+DTPROC_API int dtproc_follow(dtproc_t *dtp, dtproc_proc_t *pr, int on);
 
 /* The path of the program the process runs now. */
 DTPROC_API const char *dtproc_exe(dtproc_t *dtp, dtproc_proc_t *pr);
@@ -628,11 +664,16 @@ DTPROC_API int dtproc_wait_stopped(dtproc_t *dtp, dtproc_proc_t *pr,
  *
  * dtproc_frame_name() names PC as ustack() prints it: "obj`func+0x1f",
  * "obj`func" at its first byte, "obj`0x7f..." where no symbol covers PC,
- * "0x7f..." in anonymous memory (JIT) or nowhere; C++ names demangled.
- * CALLER: PC is a return address (every frame but the first), looked up
- * one byte back; the offset printed is still PC's.  Returns the length of
- * the name (as snprintf: truncated to LEN), or -errno.  Any thread.
+ * "0x7f..." in anonymous memory (JIT) or nowhere; C++ and Rust names
+ * demangled.  CALLER, a set of flags: DTPROC_FRAME_CALLER (1, what a
+ * true value always meant), PC is a return address (every frame but the
+ * first), looked up one byte back, the offset printed still PC's;
+ * DTPROC_FRAME_MANGLED (since 0.4), the name as the symbol table spells
+ * it, not demangled.  Returns the length of the name (as snprintf:
+ * truncated to LEN), or -errno.  Any thread.
  */
+#define DTPROC_FRAME_CALLER	0x1
+#define DTPROC_FRAME_MANGLED	0x2
 #define DTPROC_STACK_DEFAULT	64
 #define DTPROC_STACK_MAX	1024
 

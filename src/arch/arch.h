@@ -81,6 +81,12 @@ int arch_insn_boundary(const uint8_t *text, size_t n, size_t off);
 uintptr_t arch_trap_site(const arch_regs_t *r);
 /* Is this SIGTRAP the trap instruction's, or a single step's? */
 int arch_si_is_trap(const siginfo_t *si);
+/*
+ * A jump to itself (jmp .): a process handed from one tracer thread to
+ * another spins on it meanwhile, running nothing of its own.
+ */
+#define ARCH_SPIN_LEN	2
+#define ARCH_SPIN_INSN	"\xeb\xfe"
 int arch_si_is_step(const siginfo_t *si);
 
 /*

@@ -296,6 +296,7 @@ ctl_sym_out(const sym_info_t *si, dtproc_sym_t *sym)
 	sym->ds_version = si->sy_version;
 	sym->ds_impl = si->sy_impl;
 	sym->ds_bias = si->sy_bias;
+	sym->ds_demangled = si->sy_dname;
 }
 
 /* Lock the handle for a symbol call; false (and unlocked) if gone. */
@@ -401,6 +402,19 @@ dtproc_sym_iter(dtproc_t *dtp, dtproc_proc_t *pr, const char *objglob,
 	    ctl_sym_one, &w);
 	ctl_leave(pr, took);
 	return rv;
+}
+
+DTPROC_API int
+dtproc_elf_sym_iter(dtproc_t *dtp, const char *path, const char *nameglob,
+    dtproc_sym_f *fn, void *arg)
+{
+	ctl_symwalk_t w = { fn, arg };
+
+	(void) dtp;
+	if (path == NULL || fn == NULL || nameglob == NULL)
+		return err_set(EINVAL, "%s: symbol walk without a file, a "
+		    "pattern or a callback", path != NULL ? path : "(null)");
+	return sym_file_iter(path, nameglob, ctl_sym_one, &w);
 }
 
 /* The callbacks every controlled process of DTP reports to. */

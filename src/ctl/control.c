@@ -99,6 +99,7 @@ static const char *const ctl_op_what[] = {
 	[CTL_PROBE_DEL] = "remove probe",
 	[CTL_PROBE_LIST] = "set probes",
 	[CTL_FPROBE] = "set function probe",
+	[CTL_FOLLOW] = "follow children",
 };
 
 /*
@@ -159,6 +160,11 @@ ctl_serve(dtproc_proc_t *pr)
 			break;
 		case CTL_FPROBE:
 			req->cr_rv = ctl_fp_serve(pr, req->cr_arg);
+			break;
+		case CTL_FOLLOW:
+			pr->dpr_follow = req->cr_flags != 0;
+			pt_set_follow(pr->dpr_P, pr->dpr_follow);
+			req->cr_rv = 0;
 			break;
 		}
 		if (req->cr_rv < 0 && err_code() != -req->cr_rv)
@@ -431,6 +437,9 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 	/* a static image's PREINIT is its exec stop, as at creation */
 	if (ev->pe_kind == PT_EV_EXEC && rtld_dynamic(pr->dpr_rtld) == 0)
 		ctl_emit(pr, DTPROC_EV_PREINIT, ev, NULL, 0, 0);
+	/* a followed child: a handle of its own, before its parent runs */
+	if (ev->pe_park.pk_pid != 0)
+		ctl_follow_child(pr, ev);
 	if (ev->pe_kind == PT_EV_EXIT || ev->pe_kind == PT_EV_LOST)
 		return false;
 	if (ev->pe_stopped)
@@ -481,6 +490,13 @@ ctl_main(void *arg)
 		    &pr->dpr_P);
 	else
 		rv = pt_grab(pr->dpr_pid, 0, &pr->dpr_P);
+	/* a followed child spins until it is given back its text and mask */
+	if (rv == 0 && pr->dpr_park.pk_pid != 0) {
+		if (pt_unpark(pr->dpr_P, &pr->dpr_park) == 0)
+			pr->dpr_unparked = true;
+		else
+			rv = -err_code();
+	}
 	if (rv != 0 || pr->dpr_wake == NULL) {
 		if (rv == 0)
 			(void) err_set(ENOMEM, "failed to control pid %d: out "
@@ -495,6 +511,7 @@ ctl_main(void *arg)
 	pr->dpr_pid = pt_pid(pr->dpr_P);
 	snprintf(pr->dpr_exe, sizeof (pr->dpr_exe), "%s", pt_exe(pr->dpr_P));
 	pt_set_wake(pr->dpr_P, pr->dpr_wake);
+	pt_set_follow(pr->dpr_P, pr->dpr_follow);
 	if ((pr->dpr_sym = sym_proc_new(pr->dpr_pid)) == NULL ||
 	    (pr->dpr_rtld = rtld_new(pr->dpr_P, pr->dpr_sym)) == NULL) {
 		(void) err_set(ENOMEM, "failed to control pid %d: out of "

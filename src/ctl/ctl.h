@@ -81,7 +81,8 @@ typedef struct ctl_call {
 } ctl_call_t;
 
 typedef enum ctl_op { CTL_BKPT_ADD, CTL_BKPT_DEL, CTL_WRITE, CTL_STACK,
-	CTL_PROBE_ADD, CTL_PROBE_DEL, CTL_PROBE_LIST, CTL_FPROBE } ctl_op_t;
+	CTL_PROBE_ADD, CTL_PROBE_DEL, CTL_PROBE_LIST, CTL_FPROBE,
+	CTL_FOLLOW } ctl_op_t;
 
 /* A request a client thread hands to the control thread. */
 typedef struct ctl_req {
@@ -164,6 +165,12 @@ struct dtproc_proc {
 	ctl_req_t *dpr_reqs;		/* pending requests, FIFO */
 	unw_proc_t *dpr_unw;		/* stacks: the cached Dwfl (control
 					   thread only) */
+	bool dpr_follow;		/* children become handles of their own
+					   (follow.c) */
+	pt_park_t dpr_park;		/* a followed child: how it waits for
+					   its control thread */
+	bool dpr_unparked;		/* that thread took it */
+	struct dtproc_proc *dpr_adnext;	/* dph_adopt chain */
 	struct dtproc_proc *dpr_hash;	/* pid hash chain */
 	struct dtproc_proc *dpr_lprev, *dpr_lnext;	/* LRU, newest first */
 };
@@ -180,6 +187,9 @@ struct dtproc {
 	void *dph_dlact_arg;
 	dtproc_event_f *dph_event;
 	void *dph_event_arg;
+	dtproc_proc_t *dph_adopt;	/* followed children's handles, made
+					   on control threads; hashed by the
+					   client's thread (dph_lock) */
 };
 
 /* handle.c */
@@ -190,6 +200,11 @@ bool ctl_holds(dtproc_proc_t *pr);
 void ctl_mark(dtproc_proc_t *pr);
 void ctl_unmark(dtproc_proc_t *pr);
 void ctl_leave(dtproc_proc_t *pr, bool took);
+dtproc_proc_t *ctl_adopt(dtproc_t *dtp, const pt_park_t *pk);
+void ctl_adopt_settle(dtproc_t *dtp);
+
+/* follow.c: on the control thread, a child parked for a handle. */
+void ctl_follow_child(dtproc_proc_t *pr, const pt_event_t *ev);
 
 /* bkpts.c */
 int ctl_bkpt_insert(dtproc_proc_t *pr, uintptr_t addr, dtproc_bkpt_f *fn,

@@ -223,6 +223,7 @@ dtproc_close(dtproc_t *dtp)
 {
 	if (dtp == NULL)
 		return;
+	ctl_adopt_settle(dtp);
 	while (dtp->dph_lru != NULL)
 		ctl_destroy(dtp, dtp->dph_lru);
 	while (dtp->dph_notify != NULL) {
@@ -252,6 +253,62 @@ ctl_launch(dtproc_t *dtp, dtproc_proc_t *pr, unsigned stop, pt_release_t how)
 	}
 	ctl_hash_insert(dtp, pr);
 	return pr;
+}
+
+/*
+ * A followed child, parked by the control thread that calls this (pk):
+ * a handle with a control thread of its own, which seizes and unparks
+ * it and rests at GRAB.  The handle table is the client thread's alone,
+ * so the handle waits on dph_adopt, under dph_lock, until the client's
+ * next call on the dtproc_t hashes it (ctl_adopt_settle); the client
+ * holds its one reference meanwhile.  NULL if it could not be taken:
+ * the child is then let go as it was.
+ */
+dtproc_proc_t *
+ctl_adopt(dtproc_t *dtp, const pt_park_t *pk)
+{
+	dtproc_proc_t *pr;
+
+	if ((pr = ctl_alloc(dtp, pk->pk_pid)) == NULL) {
+		pt_park_undo(pk);
+		return NULL;
+	}
+	pr->dpr_park = *pk;
+	pr->dpr_follow = true;
+	if (ctl_start(dtp, pr, DTPROC_STOP_GRAB) != 0) {
+		ctl_finish(pr, PT_RELEASE_RUN);
+		if (!pr->dpr_unparked)
+			pt_park_undo(pk);
+		ctl_drop_notices(dtp, pr);
+		ctl_free(pr);
+		return NULL;
+	}
+	pr->dpr_refs = 1;
+	(void) pthread_mutex_lock(&dtp->dph_lock);
+	pr->dpr_adnext = dtp->dph_adopt;
+	dtp->dph_adopt = pr;
+	(void) pthread_mutex_unlock(&dtp->dph_lock);
+	return pr;
+}
+
+/* The adopted handles into the table: the client's thread only. */
+void
+ctl_adopt_settle(dtproc_t *dtp)
+{
+	dtproc_proc_t *pr;
+
+	(void) pthread_mutex_lock(&dtp->dph_lock);
+	pr = dtp->dph_adopt;
+	dtp->dph_adopt = NULL;
+	(void) pthread_mutex_unlock(&dtp->dph_lock);
+	while (pr != NULL) {
+		dtproc_proc_t *next = pr->dpr_adnext;
+
+		pr->dpr_adnext = NULL;
+		ctl_hash_insert(dtp, pr);
+		pr->dpr_refs--;		/* the insert counted it again */
+		pr = next;
+	}
 }
 
 static char **
@@ -334,6 +391,7 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 	    != 0;
 	dtproc_proc_t *pr;
 
+	ctl_adopt_settle(dtp);
 	for (pr = dtp->dph_hash[h]; pr != NULL; pr = pr->dpr_hash) {
 		if (pr->dpr_pid != pid || pr->dpr_stale)
 			continue;
@@ -414,6 +472,7 @@ dtproc_grab(dtproc_t *dtp, pid_t pid, int flags)
 DTPROC_API void
 dtproc_release(dtproc_t *dtp, dtproc_proc_t *pr)
 {
+	ctl_adopt_settle(dtp);
 	if (pr == NULL || pr->dpr_refs <= 0)
 		return;
 	/* a dead process is not worth caching: nobody can grab it again */
@@ -552,6 +611,7 @@ dtproc_handle_notify(dtproc_t *dtp, dtproc_notify_f *fn, void *arg)
 	 * them.
 	 */
 	(void) read(dtp->dph_efd, &v, sizeof (v));
+	ctl_adopt_settle(dtp);
 	for (;;) {
 		ctl_notice_t *cn;
 

@@ -60,7 +60,8 @@ typedef enum pt_event_kind {
 	PT_EV_THREAD_NEW,	/* pe_tid (stopped) created thread pe_child */
 	PT_EV_THREAD_EXIT,	/* pe_tid exited; pe_status its wait status */
 	PT_EV_FORK,		/* pe_tid (stopped) forked pe_child, which is
-				   released clean and untraced */
+				   released clean and untraced; parked for
+				   another owner (pe_park) when following */
 	PT_EV_VFORK,		/* pe_tid (stopped) vforked or posix_spawned
 				   pe_child; it shares our memory, so it
 				   stays traced until its exec or exit
@@ -77,8 +78,23 @@ typedef enum pt_event_kind {
 	PT_EV_BREAKPOINT,	/* pe_tid (stopped, pc rewound) hit the
 				   breakpoint at pe_addr */
 	PT_EV_EXIT,		/* process gone; pe_status its wait status */
-	PT_EV_LOST		/* control lost: exec of an unreadable image */
+	PT_EV_LOST,		/* control lost: exec of an unreadable image */
+	PT_EV_FOLLOW		/* a guest (vfork child) exec'd while
+				   following: parked in pe_park (not
+				   stopped, not ours any more) */
 } pt_event_kind_t;
+
+/*
+ * A process let go by its tracer thread for another to seize (follow.c):
+ * every signal blocked, spinning at pk_pc on a jump to itself written
+ * over pk_orig.  pk_pid 0: none.
+ */
+typedef struct pt_park {
+	pid_t pk_pid;
+	uintptr_t pk_pc;
+	uint64_t pk_mask;	/* its signal mask, to give back */
+	uint8_t pk_orig[ARCH_SPIN_LEN];
+} pt_park_t;
 
 typedef struct pt_event {
 	pt_event_kind_t pe_kind;
@@ -90,6 +106,7 @@ typedef struct pt_event {
 	uintptr_t pe_addr;	/* BREAKPOINT: address of the int3 */
 	int pe_stopped;		/* 1 if pe_tid is left stopped for us */
 	int pe_free;		/* VFORK: pe_child runs untraced */
+	pt_park_t pe_park;	/* FORK, FOLLOW: the child, parked */
 } pt_event_t;
 
 typedef struct pt_proc pt_proc_t;
@@ -286,6 +303,18 @@ void pt_wake_kick(pt_wake_t *w);
 int pt_wake_pending(pt_wake_t *w);
 void pt_wake_ack(pt_wake_t *w);
 void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
+
+/*
+ * Following children (follow.c).  With FOLLOW set, a fork child (cleaned
+ * of our sites) and a vfork child at its exec are parked rather than let
+ * go, for a new owner thread to take: pt_grab() it, then pt_unpark() at
+ * once.  pt_park_undo() gives a parked child back its pc and mask and
+ * lets it go, from any thread, when no owner could take it.
+ */
+void pt_set_follow(pt_proc_t *P, bool on);
+int pt_park(pid_t child, pt_park_t *pk);
+int pt_unpark(pt_proc_t *P, const pt_park_t *pk);
+void pt_park_undo(const pt_park_t *pk);
 /* Owner: its wait interrupted every MS ms (0 stops it); see wake.c. */
 int pt_wake_every(pt_wake_t *w, long ms);
 

@@ -218,6 +218,8 @@ struct pt_proc {
 	int pp_npad, pp_apad;
 	int pp_vffree;		/* vfork children let go untraced that may
 				   still run on this memory */
+	bool pp_follow;		/* children parked for owners of their own
+				   (follow.c), not let go */
 	struct pt_tscan *pp_tscan; /* threads' pcs and stack words */
 
 	pt_xol_area_t *pp_xol;	/* scratch areas, for this image */

@@ -196,6 +196,14 @@ pt_release(pt_proc_t *P, pt_release_t how)
 		return 0;
 	}
 	PT_ASSERT_OWNER(P);
+	/* children parked for owners nobody will start now: let them go */
+	for (int i = 0; i < P->pp_evlen; i++) {
+		pt_park_t *pk = &P->pp_evq[(P->pp_evhead + i) % PT_EVQ_MAX].
+		    pe_park;
+
+		pt_park_undo(pk);
+		pk->pk_pid = 0;
+	}
 	if (how == PT_RELEASE_DEFAULT)
 		how = P->pp_created ? PT_RELEASE_KILL : PT_RELEASE_RUN;
 	pt_dprintf("releasing pid %d (%s)\n", (int)P->pp_pid,

@@ -96,9 +96,13 @@ pt_evq_push(pt_proc_t *P, const pt_event_t *ev)
 }
 
 static void
-pt_push(pt_proc_t *P, pt_thread_t *T, pt_event_kind_t kind, pid_t child)
+pt_push(pt_proc_t *P, pt_thread_t *T, pt_event_kind_t kind, pid_t child,
+    const pt_park_t *park)
 {
 	pt_event_t ev = { .pe_kind = kind, .pe_child = child };
+
+	if (park != NULL)
+		ev.pe_park = *park;
 
 	/* a vfork child let go at once says so */
 	ev.pe_free = kind == PT_EV_VFORK && (T->pt_flags & PT_TF_VFFREE);
@@ -334,8 +338,11 @@ pt_drop_stopped_events(pt_proc_t *P, bool all)
 		pt_event_t *ev = &P->pp_evq[(P->pp_evhead + i) % PT_EVQ_MAX];
 
 		if (ev->pe_stopped &&
-		    (all || pt_thr_find(P, ev->pe_tid) == NULL))
+		    (all || pt_thr_find(P, ev->pe_tid) == NULL)) {
+			/* a child parked for nobody now: let it go */
+			pt_park_undo(&ev->pe_park);
 			continue;
+		}
 		P->pp_evq[(P->pp_evhead + n++) % PT_EVQ_MAX] = *ev;
 	}
 	P->pp_evlen = n;
@@ -575,6 +582,7 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 	pid_t child, tgid;
 	bool guest = (T->pt_flags & PT_TF_GUEST) != 0;
 	pt_event_kind_t kind;
+	pt_park_t park = { 0 };
 	int status;
 
 	pid_t tid = T->pt_tid;
@@ -586,10 +594,11 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 		if (pt_thr_find(P, child) == NULL)
 			(void) pt_thr_add(P, child, PT_TF_NEWBORN);
 		/* adding may have moved the table */
-		pt_push(P, pt_thr_find(P, tid), PT_EV_THREAD_NEW, child);
+		pt_push(P, pt_thr_find(P, tid), PT_EV_THREAD_NEW, child, NULL);
 		return;
 	}
-	if (event == PTRACE_EVENT_VFORK && !guest && pt_tramp_vfork_free(P)) {
+	if (event == PTRACE_EVENT_VFORK && !guest && !P->pp_follow &&
+	    pt_tramp_vfork_free(P)) {
 		/*
 		 * No int3 for it to run into: it goes at once, untraced (it
 		 * may be traced by another, a debugger run under us), and
@@ -619,6 +628,9 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 	} else {
 		if (pt_wait_tid(child, &status) == 0 && WIFSTOPPED(status)) {
 			(void) pt_bkpt_clean_child(P, child);
+			/* followed: parked for an owner of its own */
+			if (P->pp_follow)
+				(void) pt_park(child, &park);
 			(void) pt_ptrace(PTRACE_DETACH, child, 0, 0);
 		}
 		kind = PT_EV_FORK;
@@ -632,10 +644,13 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 		T->pt_flags |= PT_TF_INVFORK;
 		T->pt_vfchild = child;
 	}
-	if (guest)
+	if (guest) {
 		pt_pass(P, T);
-	else
-		pt_push(P, T, kind, child);
+		/* the guest's child is not followed: let it run */
+		pt_park_undo(&park);
+	} else {
+		pt_push(P, T, kind, child, &park);
+	}
 }
 
 /*
@@ -671,9 +686,19 @@ pt_exec(pt_proc_t *P, pt_thread_t *T)
 
 	(void) pt_ptrace(PTRACE_GETEVENTMSG, T->pt_tid, 0, &former);
 	if (T->pt_flags & PT_TF_GUEST) {
-		/* a vfork child left our memory: nothing of ours in it */
-		(void) pt_ptrace(PTRACE_DETACH, T->pt_tid, 0, 0);
-		pt_thr_del(P, T->pt_tid);
+		pid_t tid = T->pt_tid;
+		pt_event_t ev = { .pe_kind = PT_EV_FOLLOW, .pe_tid = tid,
+		    .pe_child = tid };
+
+		/*
+		 * A vfork child left our memory: nothing of ours in it.
+		 * Followed, it is parked for an owner of its own.
+		 */
+		if (P->pp_follow && pt_tgid(tid) == tid &&
+		    pt_park(tid, &ev.pe_park) == 0)
+			pt_evq_push(P, &ev);
+		(void) pt_ptrace(PTRACE_DETACH, tid, 0, 0);
+		pt_thr_del(P, tid);
 		return;
 	}
 	/* Every other thread is gone; the execing one now has the pid. */
@@ -747,7 +772,7 @@ pt_event_stop(pt_proc_t *P, pt_thread_t *T, int event, int sig)
 		if (T->pt_flags & PT_TF_GUEST)
 			pt_pass(P, T);
 		else
-			pt_push(P, T, PT_EV_VFORK_DONE, 0);
+			pt_push(P, T, PT_EV_VFORK_DONE, 0, NULL);
 		break;
 	}
 	case PTRACE_EVENT_EXEC:

@@ -500,7 +500,7 @@ sym_file_index(sym_file_t *F)
 			h = (h + 1) & (sz - 1);
 		F->sf_hash[h] = (uint32_t)i + 1;
 	}
-	return 0;
+	return sym_file_dem_init(F);
 }
 
 /*
@@ -678,6 +678,7 @@ sym_file_free(sym_file_t *F)
 		return;
 	sym_dw_free(F->sf_dw);
 	sym_usdt_free(F);
+	sym_file_dem_free(F);
 	void *bufs[] = { F->sf_syms, F->sf_strs, F->sf_hash, F->sf_irel, F };
 	for (size_t i = 0; i < sizeof (bufs) / sizeof (bufs[0]); i++)
 		free(bufs[i]);

@@ -383,6 +383,7 @@ sym_fill(sym_info_t *si, const sym_obj_t *o, const sym_file_t *F,
 			si->sy_version = F->sf_strs + e->se_ver;
 		if (e->se_hidden)
 			si->sy_flags |= SYM_COMPAT;
+		si->sy_dname = sym_file_dname(F, e);
 	}
 }
 
@@ -540,6 +541,28 @@ sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si)
 }
 
 /*
+ * Whether NAMEGLOB names E by its demangled name: "ns::Foo::bar(int)",
+ * or, for a glob without '(', its name without the parameters: the
+ * glob with "(*" appended ("ns::Foo::bar" is every overload).
+ */
+static bool
+sym_glob_demangled(const sym_file_t *F, const sym_entry_t *e,
+    const char *nameglob)
+{
+	const char *d = sym_file_dname(F, e);
+	char g[512];
+
+	if (d == NULL)
+		return false;
+	if (fnmatch(nameglob, d, 0) == 0)
+		return true;
+	if (strchr(nameglob, '(') != NULL ||
+	    (size_t)snprintf(g, sizeof (g), "%s(*", nameglob) >= sizeof (g))
+		return false;
+	return fnmatch(g, d, 0) == 0;
+}
+
+/*
  * Whether entry E of F is named by NAMEGLOB: with '@', its versioned
  * name, "name@V" (the default also as "name@@V"); without, its base name
  * unless E is a compat version of a name that has a default.
@@ -559,7 +582,8 @@ sym_glob_matches(const sym_file_t *F, const sym_entry_t *e,
 	if (strchr(nameglob, '@') == NULL) {
 		const sym_entry_t *d;
 
-		if (fnmatch(nameglob, buf, 0) != 0)
+		if (fnmatch(nameglob, buf, 0) != 0 &&
+		    !sym_glob_demangled(F, e, nameglob))
 			return 0;
 		return !e->se_hidden || (d = sym_file_by_name(F, buf)) == NULL ||
 		    d->se_hidden;
@@ -666,4 +690,41 @@ sym_object(sym_proc_t *S, size_t i, sym_objinfo_t *oi)
 	oi->so_dev = o->so_dev;
 	oi->so_ino = o->so_ino;
 	return 0;
+}
+
+/*
+ * sym_iter over one ELF file, with no process: symbol values as the file
+ * has them (bias 0).  An IFUNC has no chosen implementation without a
+ * process and is left out, as an unresolved one is in a process.  The
+ * table comes from the shared cache and is let go before returning: the
+ * strings FN sees are valid during the call only.
+ */
+int
+sym_file_iter(const char *path, const char *nameglob, sym_iter_f *fn,
+    void *arg)
+{
+	sym_proc_t S = { .sp_pid = 0 };
+	sym_obj_t o;
+	char *rp = realpath(path, NULL);
+	const char *b;
+	int err = 0, rv;
+
+	if (rp == NULL)
+		return err_set(errno, "%s: %s", path, strerror(errno));
+	memset(&o, 0, sizeof (o));
+	o.so_path = rp;
+	o.so_base = (b = strrchr(rp, '/')) != NULL ? b + 1 : rp;
+	o.so_end = UINTPTR_MAX;
+	if ((o.so_file = sym_file_get(0, 0, 0, rp, 0, 0, &err)) == NULL) {
+		if (err == 0)
+			err = -ENOEXEC;
+		rv = err_set(-err, "%s: cannot read its symbols: %s", path,
+		    err == -ENOEXEC ? "not an ELF object" : strerror(-err));
+		free(rp);
+		return rv;
+	}
+	rv = sym_iter_obj(&S, &o, nameglob, fn, arg);
+	sym_file_rele(o.so_file);
+	free(rp);
+	return rv;
 }

@@ -46,6 +46,8 @@ typedef struct sym_info {
 	const char *sy_impl;	/* SYM_IFUNC: the implementation's name, or
 				   NULL when no symbol names it */
 	int sy_flags;		/* SYM_* */
+	const char *sy_dname;	/* sy_name demangled (C++, Rust), or NULL
+				   when it is not mangled */
 } sym_info_t;
 
 /*
@@ -119,6 +121,16 @@ int sym_lookup_name(sym_proc_t *S, const char *spec, sym_info_t *si);
 typedef int sym_iter_f(const sym_info_t *si, void *arg);
 int sym_iter(sym_proc_t *S, const char *objglob, const char *nameglob,
     sym_iter_f *fn, void *arg);
+
+/*
+ * NAME demangled (C++: Itanium; Rust: legacy and v0), without a symbol
+ * version, in new memory; NULL if it is not a mangled name (demangle.c).
+ */
+char *sym_demangle(const char *name);
+
+/* sym_iter over the ELF file PATH, no process (proc.c): file addresses. */
+int sym_file_iter(const char *path, const char *nameglob, sym_iter_f *fn,
+    void *arg);
 
 /* Format "obj`name+0x12", "obj`0x1234" or "0x7fff..." into buf. */
 char *sym_format(const sym_info_t *si, uintptr_t addr, char *buf,

@@ -6,6 +6,9 @@
 
 #include "sym.h"
 
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -58,6 +61,9 @@ struct sym_file {
 	void *sf_ubuf;		/* their strings and arguments */
 	unsigned sf_ubad;	/* notes that could not be read at all */
 	const char *sf_ubad_why;	/* the first one's reason (static) */
+	_Atomic(char *) *sf_dem; /* per entry of sf_syms: its demangled
+				   name once asked (demangle.c), or NULL
+				   when no name is mangled */
 };
 
 /* One object mapped in a process. */
@@ -119,5 +125,9 @@ int sym_obj_load(sym_proc_t *S, sym_obj_t *o);
 void sym_dw_free(struct sym_dw *D);
 void sym_usdt_read(struct Elf *elf, sym_file_t *F);
 void sym_usdt_free(sym_file_t *F);
+/* demangle.c: the per-entry cache of demangled names. */
+int sym_file_dem_init(sym_file_t *F);
+void sym_file_dem_free(sym_file_t *F);
+const char *sym_file_dname(const sym_file_t *F, const sym_entry_t *e);
 
 #endif /* DTPROC_SYM_IMPL_H */

@@ -10,7 +10,8 @@
  * A return address is looked up one byte back (the pc-1 rule): a call
  * that ends a function (to a noreturn callee) returns past its end, into
  * the next symbol.  The offset printed stays the return address's, as
- * ustack prints it.  C++ names are demangled (demangle.c); symbol
+ * ustack prints it.  C++ and Rust names are demangled (the symbols
+ * layer's, cached per table entry) unless UNW_FRAME_MANGLED; symbol
  * versions ("@@GLIBC_2.34") are left out, as ustack has none.
  */
 #include "unwind.h"
@@ -23,8 +24,7 @@ int
 unw_frame_name(sym_proc_t *S, uintptr_t pc, int caller, char *buf,
     size_t len)
 {
-	uintptr_t at = caller && pc > 0 ? pc - 1 : pc;
-	char dem[1024];
+	uintptr_t at = (caller & UNW_FRAME_CALLER) && pc > 0 ? pc - 1 : pc;
 	sym_info_t si;
 
 	/*
@@ -46,9 +46,10 @@ unw_frame_name(sym_proc_t *S, uintptr_t pc, int caller, char *buf,
 	if (si.sy_name == NULL)
 		return snprintf(buf, len, "%s`0x%lx", si.sy_object,
 		    (unsigned long)pc);
-	const char *name = unw_demangle(si.sy_name, dem, sizeof (dem));
+	const char *name = si.sy_dname != NULL &&
+	    !(caller & UNW_FRAME_MANGLED) ? si.sy_dname : si.sy_name;
 	/* ustack shows no symbol versions: "memcpy@@GLIBC_2.14" is memcpy */
-	int nlen = name == dem ? (int)strlen(name) :
+	int nlen = name == si.sy_dname ? (int)strlen(name) :
 	    (int)strcspn(name, "@");
 	if (pc == si.sy_addr)
 		return snprintf(buf, len, "%s`%.*s", si.sy_object, nlen, name);

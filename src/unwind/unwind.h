@@ -55,11 +55,15 @@ unsigned unw_reports(const unw_proc_t *U);
 /*
  * Name PC as ustack() prints it: "object`function+0xoff" (no "+0x0"),
  * "object`0xADDR" in an object without a covering symbol, "0xADDR" in
- * anonymous memory or nowhere.  CALLER: PC is a return address, so the
- * function is looked up at PC - 1 (a call that ends a function returns
- * past it); the offset printed is still PC's.  C++ names demangled.
+ * anonymous memory or nowhere.  FLAGS: UNW_FRAME_CALLER, PC is a return
+ * address, so the function is looked up at PC - 1 (a call that ends a
+ * function returns past it; the offset printed is still PC's);
+ * UNW_FRAME_MANGLED, names as the symbol table spells them (else C++ and
+ * Rust names demangled).  The same bits as dtproc.h's DTPROC_FRAME_*.
  * Returns the length it needed (as snprintf).
  */
+#define UNW_FRAME_CALLER	0x1
+#define UNW_FRAME_MANGLED	0x2
 int unw_frame_name(sym_proc_t *S, uintptr_t pc, int caller, char *buf,
     size_t len);
 
@@ -82,7 +86,8 @@ int unw_cfi_walk(unw_proc_t *U, pt_proc_t *P, sym_proc_t *S, pid_t tid,
 bool unw_read_word(unw_proc_t *U, pt_proc_t *P, uintptr_t addr,
     uint64_t *val);
 
-/* demangle.c: NAME demangled into BUF, or NAME itself if not mangled. */
+/* demangle.c: NAME demangled into BUF, or NAME itself if not mangled
+ * (sym_demangle: C++ and Rust). */
 const char *unw_demangle(const char *name, char *buf, size_t len);
 
 #endif /* DTPROC_UNWIND_H */

@@ -91,7 +91,7 @@ status exit-stack-failure 1 "$DT" stack 999999999
 status exit-stack-usage 2 "$DT" stack abc
 status exit-sym-usage 2 "$DT" sym
 # -d ended the command: timeout(1)'s 124, never its status nor 0
-status exit-d-ended-command 124 "$DT" trace -d 0.1 -f main -- sleep 30
+status exit-d-ended-command 124 "$DT" trace -d 0.1 -Z -f main -- sleep 30
 # 13: killed by a signal before its exec (past the kernel's point of no
 # return: an ELF whose only segment lies beyond the address space): the
 # shell's 128+N, and said so
@@ -118,7 +118,7 @@ fi
 status usage-s-with-p 2 "$DT" trace -s main -f main -p 1
 grep -q -- "-s applies to a command" "$T/e" && ok usage-s-with-p-said || fail usage-s-with-p-said "$(cat "$T/e")"
 status usage-watch-s-with-p 2 "$DT" watch -s preinit -p 1
-status usage-repeated-p 2 "$DT" trace -f main -p 1 -p 2
+status usage-repeated-p 2 "$DT" watch -p 1 -p 2
 grep -q "only one -p" "$T/e" && ok usage-repeated-p-said || fail usage-repeated-p-said "$(cat "$T/e")"
 status usage-watch-repeated-p 2 "$DT" watch -p 1 -p 1
 for d in 0x10 1e3 5x inf nan -1 '' . ' 5'; do
@@ -140,17 +140,17 @@ grep -Eq '^probev`_start[+0-9a-fx]*;.*probev`probe_target 5$' "$T/f" && ok folde
 # ---- 9: -U stacks keyed by object and offset: a dlopen/dlclose loop's
 # sites (one per load) give one stack with the full count
 printf 'g\ng\n' >"$T/go2"
-dt trace -U -f 'libprobelib*`*' -- "$V/dl" churn 100 "$PLIB" <"$T/go2" >/dev/null 2>"$T/c"; rc=$?
+dt trace -U -Z -f 'libprobelib*`*' -- "$V/dl" churn 100 "$PLIB" <"$T/go2" >/dev/null 2>"$T/c"; rc=$?
 # per probe line: its stacks' counts
 bad=$(awk '/^ +[0-9]+  /{ p = $2; next } /^ +[0-9]+$/ { if ($1 != 100) b = b " " p "=" $1; n[p]++ }
 	END { for (p in n) if (n[p] != 1) b = b " " p ":" n[p] "stacks"; print b }' "$T/c")
 lines=$(grep -Ec '^ +100  libprobelib.so`' "$T/c")
 [ $rc -eq 0 ] && [ -z "$bad" ] && [ "$lines" -ge 1 ] && ok ustack-dlopen-loop-one-stack ||
 	fail ustack-dlopen-loop-one-stack "rc=$rc lines=$lines:$bad $(head -c 300 "$T/c")"
-dt trace --folded -f 'libprobelib*`*' -- "$V/dl" churn 100 "$PLIB" <"$T/go2" >/dev/null 2>"$T/cf"
+dt trace --folded -Z -f 'libprobelib*`*' -- "$V/dl" churn 100 "$PLIB" <"$T/go2" >/dev/null 2>"$T/cf"
 [ "$(grep -c ' 100$' "$T/cf")" = "$lines" ] && ! grep -q ' 1$' "$T/cf" && ok folded-dlopen-loop-one-line ||
 	fail folded-dlopen-loop-one-line "$(head -c 300 "$T/cf")"
-dt trace -U --json -o "$T/cj" -f 'libprobelib*`*' -- "$V/dl" churn 100 "$PLIB" <"$T/go2" >/dev/null 2>&1
+dt trace -U -Z --json -o "$T/cj" -f 'libprobelib*`*' -- "$V/dl" churn 100 "$PLIB" <"$T/go2" >/dev/null 2>&1
 python3 - "$T/cj" <<'EOF' && ok json-dlopen-loop-one-stack || fail json-dlopen-loop-one-stack "$(head -c 300 "$T/cj")"
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -209,7 +209,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	SETID="^dtproc: $X/suid is set-id: it runs without its privileges while traced\$"
 	nobody "$X/bin/dtproc" watch -- "$X/suid" 3 >"$T/s1" 2>&1; rc=$?
 	[ $rc -eq 3 ] && grep -q "$SETID" "$T/s1" && ok setid-created-said || fail setid-created-said "rc=$rc $(cat "$T/s1")"
-	nobody "$X/bin/dtproc" trace -f main -- /bin/sh -c "exec $X/suid 4" >"$T/s2" 2>&1; rc=$?
+	nobody "$X/bin/dtproc" trace -Z -f main -- /bin/sh -c "exec $X/suid 4" >"$T/s2" 2>&1; rc=$?
 	[ $rc -eq 4 ] && [ "$(grep -c "$SETID" "$T/s2")" = 1 ] && ok setid-exec-said || fail setid-exec-said "rc=$rc $(cat "$T/s2")"
 	# with CAP_SYS_PTRACE the kernel grants the privileges: nothing to say
 	dt watch -- "$X/suid" 3 >"$T/s3" 2>&1

@@ -153,7 +153,7 @@ want="$HEADER
          300  probev_o2\`probe_target
          150  probev_o2\`probe_other"
 [ "$lines" = "$want" ] && ok table-format || fail table-format "got: $lines"
-trace "$T/z" -f probe_target -f probe_target_nothere_zz -f main -- "$V/probev" loop 0
+trace "$T/z" -Z -f probe_target -f probe_target_nothere_zz -f main -- "$V/probev" loop 0
 [ $rc -eq 0 ] && [ "$(hits "$T/z" probe_target)" = 0 ] && ! grep -q probe_target "$T/z.t" &&
 	grep -q '`main$' "$T/z.t" && ok table-no-zero-lines || fail table-no-zero-lines "rc=$rc $(cat "$T/z.t")"
 
@@ -175,14 +175,14 @@ trace "$T/x15" -f main -- "$V/exit_code" sig15
 
 # ---- a library dlopened after start, dlclosed, opened again
 plain "$T/pd" "$V/probev" dlopen "$LIB" 500
-trace "$T/td" -f 'libprobelib.so`probelib_fn' -- "$V/probev" dlopen "$LIB" 500
+trace "$T/td" -Z -f 'libprobelib.so`probelib_fn' -- "$V/probev" dlopen "$LIB" 500
 unchanged dlopen-unchanged "$T/pd" "$T/td"
 expect_counts dlopen-reopened-exact "$T/td" probelib_fn=1000
 grep -q '^dtproc: warning: ' "$T/td.e" && ok dlopen-not-yet-warning ||
 	fail dlopen-not-yet-warning "no warning for a probe on a library not loaded yet: $(head -c 300 "$T/td.e")"
 [ "$(hits "$T/td" probelib_fn libprobelib.so)" = 1000 ] && ok dlopen-object-name ||
 	fail dlopen-object-name "$(cat "$T/td.t")"
-trace "$T/td2" -f 'libprobe*`probelib_*' -f 'probe_target' -- "$V/probev_cet" dlopen "$LIB" 300
+trace "$T/td2" -Z -f 'libprobe*`probelib_*' -f 'probe_target' -- "$V/probev_cet" dlopen "$LIB" 300
 expect_counts dlopen-glob "$T/td2" probelib_fn=600 probe_target=0
 
 # vfork_counts NAME OUT FUNC=PARENT+CHILD...: in OUT's --json report
@@ -327,10 +327,15 @@ trace "$T/b" -f probe_target -p abc
 trace "$T/b" -f probe_target -p 999999999
 [ $rc -eq 1 ] && grep -q '^dtproc: ' "$T/b.e" && ok error-no-such-pid || fail error-no-such-pid "rc=$rc $(cat "$T/b.e")"
 plain "$T/pn" "$V/probev" loop 10
-trace "$T/n" -f no_such_function_zz -f 'nolib*`x' -- "$V/probev" loop 10
+trace "$T/n" -Z -f no_such_function_zz -f 'nolib*`x' -- "$V/probev" loop 10
 unchanged no-match-goes-on "$T/pn" "$T/n"
 [ "$(grep -c '^dtproc: warning: ' "$T/n.e")" -ge 1 ] && ok no-match-warning ||
 	fail no-match-warning "$(head -c 300 "$T/n.e")"
+# without -Z a probe matching nothing is an error before the program runs
+trace "$T/n" -f probe_target -f no_such_function_zz -- "$V/probev" loop 10
+[ $rc -eq 125 ] && ! grep -q '^loop' "$T/n.all" &&
+	grep -q "^dtproc: trace: probe 'no_such_function_zz' matches no function in pid [0-9]* (-Z allows it)\$" "$T/n.e" &&
+	ok no-match-strict || fail no-match-strict "rc=$rc $(head -c 300 "$T/n.all")"
 
 # ---- a busy victim, grabbed: bad probes leave it alone; SIGINT; 200 grabs
 mkfifo "$T/bin" "$T/bout"

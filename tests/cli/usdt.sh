@@ -72,11 +72,11 @@ expect usdt_dtrace_function "$T/fn" usdtv:bad=5
 
 # a dlopened library's, armed at the dlopen; and --where on arguments
 printf 'o %s\nr 4\nq\n' "$LIB" >"$T/in"
-trace "$T/lib" -f 'usdt:libusdtlib*`*:*' -- "$V"
+trace "$T/lib" -Z -f 'usdt:libusdtlib*`*:*' -- "$V"
 expect usdt_dlopen "$T/lib" usdtlib:tick=4 usdtlib:gtick=4
 grep -q 'lsetups=4$' "$T/lib.v" && ok usdt_dlopen_sema ||
 	fail usdt_dlopen_sema "$(grep done "$T/lib.v")"
-trace "$T/wh" -f 'usdt:usdtlib:tick' -f 'usdt:usdtv:small' --where \
+trace "$T/wh" -Z -f 'usdt:usdtlib:tick' -f 'usdt:usdtv:small' --where \
 	'arg0 == 2 || arg0 == 201 || arg1 == -3' -- "$V"
 expect usdt_where "$T/wh" usdtlib:tick=1 usdtv:small=2
 
@@ -175,7 +175,7 @@ else
 		>/dev/null 2>&1
 	perf probe -q -d 'sdt_usdt*' >/dev/null 2>&1
 	k() { awk -F, -v e="$1" '$3 == e { print $1 }' "$T/perf.csv"; }
-	trace "$T/pf" -f 'usdt:usdtv:plain' -f 'usdt:usdtv:gated' \
+	trace "$T/pf" -Z -f 'usdt:usdtv:plain' -f 'usdt:usdtv:gated' \
 		-f 'usdt:usdtlib:*' -- "$V"
 	kp=$(k sdt_usdtv:plain) kg=$(k sdt_usdtv:gated)
 	kt=$(k sdt_usdtlib:tick) kgt=$(k sdt_usdtlib:gtick)

@@ -122,6 +122,28 @@ TEST(desc_dtrace_forms)
 	desc_free(&d);
 }
 
+/* C++ and Rust names: "::" is a scope where DTrace's reading fails */
+TEST(desc_scoped_names)
+{
+	check_desc("ns::Foo::bar*", NULL, "ns::Foo::bar*", E, 0);
+	check_desc("ns::bar", NULL, "ns::bar", E, 0);
+	check_desc("mycrate::foo", NULL, "mycrate::foo", E, 0);
+	check_desc("ns::*", NULL, "ns::*", E, 0);
+	check_desc("libc.so.6::*", "libc.so.6", "*", E | R, 0);
+	parse_bad("ns::foo:entry", "provider 'ns'");
+	check_desc("ns::Foo::bar:return", NULL, "ns::Foo::bar", R, 0);
+	check_desc("a.out`ns::Foo::bar(int)", "a.out", "ns::Foo::bar(int)",
+	    E, 0);
+	check_desc("a.out`ns::foo:return", "a.out", "ns::foo", R, 0);
+	check_desc("ns::foo+0x4", NULL, "ns::foo", O, 4);
+	check_desc("pid$target:a.out:ns::Foo::bar:entry", "a.out",
+	    "ns::Foo::bar", E, 0);
+	/* DTrace's empty fields keep their meaning */
+	check_desc("pid$target::malloc:entry", NULL, "malloc", E, 0);
+	check_desc("libc.so.6::entry", "libc.so.6", "*", E, 0);
+	parse_bad("ns::Foo::bar:exit", "unknown probe name 'exit'");
+}
+
 TEST(desc_errors)
 {
 	parse_bad("", "empty probe");

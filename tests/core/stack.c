@@ -672,6 +672,13 @@ TEST(stack_frame_names)
 	    "foo::bar()");
 	CHECK_STR_EQ(unw_demangle("plain", name, sizeof (name)), "plain");
 	CHECK_STR_EQ(unw_demangle("_Zbogus", name, sizeof (name)), "_Zbogus");
+	/* Rust, both schemes (libiberty; __cxa_demangle knew neither) */
+	CHECK_STR_EQ(unw_demangle("_RNvCs1234_7mycrate3foo", name,
+	    sizeof (name)), "mycrate::foo");
+	CHECK_STR_EQ(unw_demangle("_ZN7mycrate3foo17h0123456789abcdefE", name,
+	    sizeof (name)), "mycrate::foo");
+	CHECK_STR_EQ(unw_demangle("_ZN2ns3Foo3barEi@@V1", name,
+	    sizeof (name)), "ns::Foo::bar(int)");
 	dtproc_release(dtp, pr);
 	finish(&v, "x");
 	dtproc_close(dtp);

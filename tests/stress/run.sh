@@ -102,7 +102,7 @@ for f in "$DT" "$V" "$LIBA" "$LIBB"; do
 		exit 1
 	fi
 done
-READY='-f stress-ready`x'	# a probe matching nothing: "armed" on stderr
+READY='-Z -f stress-ready`x'	# a probe matching nothing (-Z): "armed" on stderr
 
 # bash's notes on the jobs that die of signals ("Killed", "Trace/
 # breakpoint trap") are no news: the cases count them

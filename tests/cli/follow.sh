@@ -1,0 +1,141 @@
+#!/bin/bash
+# tests/cli/follow.sh - trace -F: children of fork, vfork and exec traced
+# with exact counts per process, a vfork parent unharmed, -p, --json,
+# and without -F the children left alone as before.
+. "$(dirname "$0")/lib.sh"
+
+V=$BUILD/tests/victims
+fifo_setup follow
+
+# hits PID FILE: the fv_work hits in PID's table of a -F report
+hits() {
+	awk -v p="pid $1 " '
+		index($0, p) == 1 { on = 1; next }
+		/^pid |^all / { on = 0 }
+		on && $2 ~ /`fv_work$/ { print $1 }' "$2"
+}
+# total FILE: the fv_work hits of the total
+total() {
+	awk '/^all / { on = 1; next } on && $2 ~ /`fv_work$/ { print $1 }' "$1"
+}
+
+# ---- fork workers that exec: child i calls fv_work i times, parent 10
+dt trace -F -f fv_work -o "$T/ex.out" -- "$V/followv" exec 3 >"$T/ex.kids" 2>"$T/ex.err"
+rc=$?
+bad=
+[ $rc -eq 0 ] || bad="rc=$rc $(head -c 200 "$T/ex.err")"
+pp=$(awk '/^pid / { print $2; exit }' "$T/ex.out")
+[ "$(hits "$pp" "$T/ex.out")" = 10 ] || bad="$bad parent=$(hits "$pp" "$T/ex.out")"
+while read -r _ cpid i; do
+	h=$(hits "$cpid" "$T/ex.out")
+	[ "$h" = "$i" ] || bad="$bad child$i($cpid)=$h"
+done <"$T/ex.kids"
+[ "$(wc -l <"$T/ex.kids")" -eq 3 ] || bad="$bad kids=$(wc -l <"$T/ex.kids")"
+[ "$(total "$T/ex.out")" = 16 ] || bad="$bad total=$(total "$T/ex.out")"
+grep -q "^all 4 processes:" "$T/ex.out" || bad="$bad no-total-line"
+[ -z "$bad" ] && ok follow-exec-workers || fail follow-exec-workers "$bad"
+
+# ---- fork workers without exec: each its own count, not the parent's
+dt trace -F -f fv_work -o "$T/fk.out" -- "$V/followv" fork 3 >"$T/fk.kids" 2>"$T/fk.err"
+rc=$?
+bad=
+[ $rc -eq 0 ] || bad="rc=$rc"
+pp=$(awk '/^pid / { print $2; exit }' "$T/fk.out")
+[ "$(hits "$pp" "$T/fk.out")" = 10 ] || bad="$bad parent=$(hits "$pp" "$T/fk.out")"
+while read -r _ cpid i; do
+	h=$(hits "$cpid" "$T/fk.out")
+	[ "$h" = "$i" ] || bad="$bad child$i($cpid)=$h"
+done <"$T/fk.kids"
+[ "$(total "$T/fk.out")" = 16 ] || bad="$bad total=$(total "$T/fk.out")"
+[ -z "$bad" ] && ok follow-fork-workers || fail follow-fork-workers "$bad"
+
+# ---- the issue's shell loop: three background workers of 2 calls each
+DTB=$(cd "$BUILD" && pwd)/bin/dtproc
+(cd "$V" && timeout -k 5 120 "$DTB" trace -F -f fv_work \
+	-o "$T/sh.out" -- bash -c 'for i in 1 2 3; do ./followv work 2 & done; wait') \
+	2>"$T/sh.err"
+rc=$?
+bad=
+[ $rc -eq 0 ] || bad="rc=$rc $(head -c 200 "$T/sh.err")"
+n=$(grep -c '^pid [0-9]* (followv):' "$T/sh.out")
+[ "$n" = 3 ] || bad="$bad followv-tables=$n"
+for p in $(awk '/^pid [0-9]* \(followv\):/ { print $2 }' "$T/sh.out"); do
+	[ "$(hits "$p" "$T/sh.out")" = 2 ] || bad="$bad $p=$(hits "$p" "$T/sh.out")"
+done
+grep -q '^pid [0-9]* (bash):' "$T/sh.out" || bad="$bad no-bash-table"
+[ "$(total "$T/sh.out")" = 6 ] || bad="$bad total=$(total "$T/sh.out")"
+[ -z "$bad" ] && ok follow-shell-loop || fail follow-shell-loop "$bad"
+
+# ---- vfork: the child followed once it execs; the parent unharmed
+dt trace -F -f fv_work -f 'libc.so.6`getpid' -o "$T/vf.out" -- "$V/followv" vfork \
+	>"$T/vf.kids" 2>"$T/vf.err"
+rc=$?
+bad=
+[ $rc -eq 0 ] || bad="rc=$rc (the parent's check)"
+pp=$(awk '/^pid / { print $2; exit }' "$T/vf.out")
+read -r _ cpid _ <"$T/vf.kids"
+[ "$(hits "$pp" "$T/vf.out")" = 15 ] || bad="$bad parent=$(hits "$pp" "$T/vf.out")"
+[ "$(hits "$cpid" "$T/vf.out")" = 3 ] || bad="$bad child=$(hits "$cpid" "$T/vf.out")"
+[ -z "$bad" ] && ok follow-vfork || fail follow-vfork "$bad"
+
+# ---- without -F: the children untouched and uncounted, as before
+dt trace -f fv_work -o "$T/no.out" -- "$V/followv" exec 3 >"$T/no.kids" 2>"$T/no.err"
+rc=$?
+bad=
+[ $rc -eq 0 ] || bad="rc=$rc"
+grep -q '^pid ' "$T/no.out" && bad="$bad per-process-tables"
+h=$(awk '$2 ~ /`fv_work$/ { print $1 }' "$T/no.out")
+[ "$h" = 10 ] || bad="$bad hits=$h"
+[ -z "$bad" ] && ok nofollow-parent-only || fail nofollow-parent-only "$bad"
+
+# ---- --json: a line per process with pid and command, then the total
+dt trace -F --json -f fv_work -o "$T/js.out" -- "$V/followv" exec 2 >"$T/js.kids" 2>/dev/null
+bad=
+[ "$(grep -c '^{"pid":[0-9]*,"command":"followv"' "$T/js.out")" = 3 ] ||
+	bad="lines: $(head -c 300 "$T/js.out")"
+tail -n 1 "$T/js.out" | grep -q '^{"pids":\[[0-9]*,[0-9]*,[0-9]*\],.*"total":13,' ||
+	bad="$bad total: $(tail -n 1 "$T/js.out" | head -c 200)"
+[ -z "$bad" ] && ok follow-json || fail follow-json "$bad"
+
+# ---- -F is not --folded (its old short code), and -F --interval is refused
+dt trace -F --folded -f fv_work -o "$T/fo.out" -- "$V/followv" exec 1 >/dev/null 2>&1
+rc=$?
+sum=$(awk '$NF ~ /^[0-9]+$/ && /fv_work [0-9]+$/ { s += $NF } END { print s }' "$T/fo.out")
+if [ $rc -eq 0 ] && ! grep -q '^pid ' "$T/fo.out" && [ "$sum" = 11 ]; then
+	ok follow-folded-total
+else
+	fail follow-folded-total "rc=$rc sum=$sum $(head -c 200 "$T/fo.out")"
+fi
+dt trace -F --interval 1 -f fv_work -- "$V/followv" work 1 >/dev/null 2>"$T/iv.err"
+rc=$?
+[ $rc -eq 125 ] && [ "$(wc -l <"$T/iv.err")" -ge 1 ] &&
+	grep -q -- '-F excludes' "$T/iv.err" && ok follow-interval-refused ||
+	fail follow-interval-refused "rc=$rc $(cat "$T/iv.err")"
+
+# ---- -p: a grabbed process's children followed from the grab on.  The
+# warning for the probe that matches nothing comes once everything is
+# armed and following, just before the process is continued.
+start "$V/followv" wait 2
+mkfifo "$T/perr"
+"$BUILD/bin/dtproc" trace -p "$vpid" -F -f fv_work -f no_such_fn_zz \
+	-o "$T/p.out" 2>"$T/perr" &
+dpid=$!
+exec 9<"$T/perr"
+read -r warn <&9
+cat <&9 >"$T/p.err" &
+echo g >&7
+kids=$(head -n 2 <&8)
+wait $dpid
+rc=$?
+bad=
+[ $rc -eq 0 ] || bad="rc=$rc $(cat "$T/p.err")"
+case $warn in *no_such_fn_zz*) ;; *) bad="$bad warn='$warn'" ;; esac
+[ "$(hits "$vpid" "$T/p.out")" = 10 ] || bad="$bad parent=$(hits "$vpid" "$T/p.out")"
+while read -r _ cpid i; do
+	[ "$(hits "$cpid" "$T/p.out")" = "$i" ] ||
+		bad="$bad child$i=$(hits "$cpid" "$T/p.out")"
+done <<<"$kids"
+[ -z "$bad" ] && ok follow-grabbed || fail follow-grabbed "$bad"
+exec 9<&-
+
+summary
