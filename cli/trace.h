@@ -153,20 +153,30 @@ int trace_usdt_arm(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 void trace_usdt_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 void trace_usdt_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 /*
- * -e's hook: a firing's arguments, "arg0=1 arg1=\"str\"", into BUF (the
- * arguments whose bit is set in STRMASK read as strings); from the
- * site's callback only (TID stopped there).  As snprintf.
+ * -e's arguments of a firing of S, stopped on TID (from S's callback
+ * only): "arg0=\"str\", arg1=-3", or with JSON -e's argument objects
+ * ({"name":"arg0","value":"-3"},...).  An argument whose bit is set in
+ * STRMASK and that points at printable text is shown as that text.
+ * As snprintf, cut to LEN - 1.
  */
 int trace_usdt_format(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
-    const trace_site_t *s, unsigned strmask, char *buf, size_t len);
+    const trace_site_t *s, unsigned strmask, bool json, char *buf,
+    size_t len);
 /*
  * The listing (-l, --elf): the probes D matches, in PR, or (PR NULL) in
  * the ELF file ELF, one line each (object`provider:name, address,
- * semaphore, argument spec) or JSON objects, nothing armed.  How many,
- * or -errno (dtproc_errmsg).
+ * semaphore, argument spec) or JSON objects (a ',' first when BEFORE
+ * objects precede them), nothing armed.  How many, or -errno
+ * (dtproc_errmsg).
  */
 int trace_usdt_list(FILE *o, dtproc_t *dtp, dtproc_proc_t *pr,
-    const char *elf, const desc_t *d, bool json);
+    const char *elf, const desc_t *d, bool json, size_t before);
+/*
+ * -l's end, for TR's USDT descriptions in process PR: their probes'
+ * semaphores and arguments, lines headed "USDT probes", or JSON's
+ * ,"usdt":[...] member; nothing without a USDT description.
+ */
+void trace_usdt_list_armed(trace_t *tr, FILE *o, dtproc_proc_t *pr);
 
 /* trace.c: arm every probe on what matches now; read every site. */
 void trace_arm_all(trace_t *tr, dtproc_proc_t *pr);

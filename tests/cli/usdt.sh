@@ -5,6 +5,9 @@
 # again), DTrace's spelling (python$target:::function-entry: provider,
 # module, function and '-' for '__'), --where on a probe's arguments,
 # the semaphore back to 0 after a grabbed process is let go by Ctrl-C,
+# -e's lines with the probes' arguments, -l and -l --elf listing the
+# probes (semaphores, argument specs), strict matching (-Z), -F's
+# children and several -p, each armed with its semaphore raised,
 # counts equal to the kernel's (perf probe on the same notes, one after
 # the other), python3.11's own probes, and bad input.
 #
@@ -112,13 +115,144 @@ bad() {
 bad usdt_bad_form 'more than PROVIDER:NAME' -f 'usdt:a:b:c'
 bad usdt_bad_obj 'bad object' -f 'usdt:`a:b'
 bad usdt_bad_pid 'names no traced process' -f 'usdtv1:::gated'
-# an unknown provider matches nothing: said in one line
-printf 'q\n' >"$T/in"
-trace "$T/unk" -f 'usdt:nosuch:*' -- "$V"
-if grep -q "probe 'usdt:nosuch:\*' matches no USDT probe" "$T/unk.e"; then
-	ok usdt_unknown_provider
+# strict matching: an unknown provider matches nothing, an error in one
+# line, the command never run; with -Z a warning, and the command runs
+printf 'r 1\nq\n' >"$T/in"
+trace "$T/unk" -f 'usdt:nosuch:*' -f 'usdt:usdtv:plain' -- "$V"
+if [ "$rc" = 125 ] && [ "$(wc -l <"$T/unk.e")" = 1 ] &&
+    grep -q "trace: probe 'usdt:nosuch:\*' matches no USDT probe in pid [0-9]* (-Z allows it)" "$T/unk.e" &&
+    ! grep -q ready "$T/unk.v"; then
+	ok usdt_strict_nomatch
 else
-	fail usdt_unknown_provider "rc=$rc $(cat "$T/unk.e")"
+	fail usdt_strict_nomatch "rc=$rc $(cat "$T/unk.e")"
+fi
+trace "$T/unkz" -Z -f 'usdt:nosuch:*' -f 'usdt:usdtv:plain' -- "$V"
+if grep -q "warning: probe 'usdt:nosuch:\*' matches no USDT probe" "$T/unkz.e"; then
+	expect usdt_strict_z "$T/unkz" usdtv:plain=1
+else
+	fail usdt_strict_z "rc=$rc $(cat "$T/unkz.e")"
+fi
+# DTrace's form likewise
+trace "$T/unk2" -f 'nosuch$target:::x' -- "$V"
+[ "$rc" = 125 ] && grep -q "matches no USDT probe" "$T/unk2.e" &&
+	ok usdt_strict_dtrace_form || fail usdt_strict_dtrace_form "rc=$rc $(cat "$T/unk2.e")"
+
+# -e: a line per firing with the probe's arguments (a char * as its
+# text), inside a traced function's call one level deeper; --json's
+printf 'r 2\nq\n' >"$T/in"
+trace "$T/ev" -e -f 'usdt:usdtv:plain' -f 'usdt:usdtv:small' \
+	-f 'a.out`slow' -f 'usdt:usdtv:slow' -f 'usdt:usdtv:bad' -- "$V"
+grep -- ' -- \| -> \| <- ' "$T/ev.e" | sed 's/^ *[0-9.]* *[0-9]* *[0-9]*  //' \
+	>"$T/ev.l"
+cat >"$T/ev.want" <<'EOF'
+-- usdtv`usdtv:plain(arg0=0, arg1=1099511627776, arg2="hello", arg3=5, arg4=3298534883328, arg5=0)
+-- usdtv`usdtv:small(arg0=200, arg1=0, arg2=-1)
+-> usdtv`slow(i=0, l=-7)
+  -- usdtv`usdtv:slow(arg0=0, arg1=-7)
+<- usdtv`slow
+-- usdtv`usdtv:plain(arg0=1, arg1=1099511627777, arg2="hello", arg3=5, arg4=3298534883331, arg5=101)
+-- usdtv`usdtv:small(arg0=201, arg1=-1, arg2=-1)
+-> usdtv`slow(i=1, l=-7)
+  -- usdtv`usdtv:slow(arg0=1, arg1=-6)
+<- usdtv`slow
+EOF
+if [ "$rc" = 0 ] && grep -v usdtv:bad "$T/ev.l" | sed 's/  ([0-9.]* us)$//' |
+    diff -u "$T/ev.want" - >"$T/ev.diff" &&
+    [ "$(grep -c 'usdtv:bad(<.*xmm0.*>)$' "$T/ev.l")" = 2 ] &&
+    grep -q ' 2  usdtv`usdtv:plain$' "$T/ev.t"; then
+	ok usdt_events
+else
+	fail usdt_events "rc=$rc $(cat "$T/ev.diff") $(grep bad "$T/ev.l")"
+fi
+trace "$T/evj" -e --json -f 'usdt:usdtv:plain' -- "$V"
+if [ "$rc" = 0 ] && python3 - "$T/evj.err" <<'EOF'
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"time"')]
+assert len(ev) == 2, ev
+for i, e in enumerate(ev):
+    assert e["kind"] == "usdt" and e["object"] == "usdtv", e
+    assert e["probe"] == "usdtv:plain" and e["depth"] == 1, e
+    v = [a["value"] for a in e["args"]]
+    assert [a["name"] for a in e["args"]] == ["arg%d" % k for k in range(6)], e
+    assert v[0] == str(i) and v[2] == '"hello"' and v[3] == "5", v
+EOF
+then ok usdt_events_json; else fail usdt_events_json "rc=$rc $(head -c 600 "$T/evj.err")"; fi
+
+# -l: the armed sites, then the probes' semaphores and argument specs;
+# with --json a "usdt" member; -l --elf lists a file's notes, strictly
+printf 'q\n' >"$T/in"
+trace "$T/ls" -l -f 'usdt:usdtv:gated' -f 'usdt:usdtv:small' -- "$V"
+if [ "$rc" = 0 ] && grep -q '^usdtv`usdtv:gated  *0x[0-9a-f]*  *0  trampoline$' "$T/ls.v" &&
+    grep -q '^2 sites: 2 patched' "$T/ls.v" && grep -q '^USDT probes' "$T/ls.v" &&
+    grep -q '^usdtv`usdtv:gated  *0x[0-9a-f]*  semaphore 0x[0-9a-f]*  -4@%ebx -4@counter(%rip)$' "$T/ls.v" &&
+    grep -q '^usdtv`usdtv:small  *0x[0-9a-f]*  1@%r12b -2@%bx -4@\$-1$' "$T/ls.v" &&
+    ! grep -q '^ready' "$T/ls.v" && [ ! -s "$T/ls.err" ]; then
+	ok usdt_list
+else
+	fail usdt_list "rc=$rc $(cat "$T/ls.v" "$T/ls.err")"
+fi
+timeout -k 5 60 "$DT" trace -l --json -f 'usdt:usdtv:gated' -- "$V" <"$T/in" \
+	>"$T/lsj" 2>&1
+if python3 - "$T/lsj" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [s["function"] for s in d["sites"]] == ["usdtv:gated"], d
+assert d["sites"][0]["name"] == "usdt", d
+u = d["usdt"]
+assert len(u) == 1 and u[0]["provider"] == "usdtv" and u[0]["name"] == "gated", u
+assert u[0]["semaphore"] != 0 and u[0]["nargs"] == 2, u
+assert u[0]["address"] == d["sites"][0]["address"], d
+EOF
+then ok usdt_list_json; else fail usdt_list_json "$(cat "$T/lsj")"; fi
+# the file's addresses: readelf's notes, .stapsdt.base adjusted (none here)
+out=$("$DT" trace -l --elf "$V" -f 'usdt:usdtv:*a*' -f main 2>&1)
+rc=$?
+gated=$(readelf -n "$V" | awk '/NT_STAPSDT/ { p = 1 } p && /Name: gated/ { g = 1 }
+    g && /Location:/ { print $2; exit }' | tr -d ,)
+if [ "$rc" = 0 ] && grep -q "^usdtv\`usdtv:gated  *$(printf '%#x' "$gated")  semaphore" <<<"$out" &&
+    grep -q '^usdtv`usdtv:plain ' <<<"$out" && grep -q '^usdtv`usdtv:bad .*cannot read' <<<"$out" &&
+    ! grep -q 'usdtv:slow' <<<"$out" && grep -q '^usdtv`main ' <<<"$out" &&
+    grep -q '^5 sites in ' <<<"$out"; then
+	ok usdt_list_elf
+else
+	fail usdt_list_elf "rc=$rc gated=$gated $out"
+fi
+"$DT" trace -l --elf "$V" --json -f 'usdt:usdtv:small' -f main >"$T/le.j" 2>&1
+if python3 - "$T/le.j" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["sites"]
+assert len(s) == 2 and d["sites_total"] == 2, d
+assert s[0]["provider"] == "usdtv" and s[0]["name"] == "small", s
+assert s[0]["args"] == "1@%r12b -2@%bx -4@$-1" and s[0]["semaphore"] == 0, s
+assert s[1]["function"] == "main", s
+EOF
+then ok usdt_list_elf_json; else fail usdt_list_elf_json "$(cat "$T/le.j")"; fi
+out=$("$DT" trace -l --elf "$V" -f 'usdt:nosuch:*' -f main 2>&1)
+rc=$?
+outz=$("$DT" trace -l --elf "$V" -Z -f 'usdt:nosuch:*' -f main 2>&1)
+rcz=$?
+if [ "$rc" = 1 ] && grep -q "trace: probe 'usdt:nosuch:\*' matches no USDT probe in .* (-Z allows it)" <<<"$out" &&
+    [ "$rcz" = 0 ] && grep -q "warning: probe 'usdt:nosuch:\*' matches no USDT probe" <<<"$outz" &&
+    grep -q '^1 site in ' <<<"$outz"; then
+	ok usdt_list_elf_strict
+else
+	fail usdt_list_elf_strict "rc=$rc rcz=$rcz $out $outz"
+fi
+
+# -F: the probes armed in each child, their semaphores raised there too
+printf 'r 2\nq\n' >"$T/in1"
+printf 'r 3\nq\n' >"$T/in2"
+: >"$T/in"
+trace "$T/fo" -F -f 'usdt:usdtv:gated' -- sh -c "'$V' <'$T/in1'; '$V' <'$T/in2'"
+c1=$(awk '/^pid [0-9]+ \(usdtv\):/ { n++ } n == 1 && /usdtv:gated$/ { print $1; exit }' "$T/fo.err")
+c2=$(awk '/^pid [0-9]+ \(usdtv\):/ { n++ } n == 2 && /usdtv:gated$/ { print $1; exit }' "$T/fo.err")
+tot=$(awk '/^all 3 processes:/ { a = 1 } a && /usdtv:gated$/ { print $1 }' "$T/fo.err")
+if [ "$rc" = 0 ] && [ "$c1" = 2 ] && [ "$c2" = 3 ] && [ "$tot" = 5 ] &&
+    [ "$(grep -c 'setups=[23] ' "$T/fo.v")" = 2 ]; then
+	ok usdt_follow
+else
+	fail usdt_follow "rc=$rc c1=$c1 c2=$c2 tot=$tot $(cat "$T/fo.err") $(grep done "$T/fo.v")"
 fi
 
 # a grabbed process let go by Ctrl-C: the semaphore back to 0
@@ -153,6 +287,49 @@ if [ "$sema" = 1 ] && [ "$after" = 0 ] && [ "$drc" = 0 ] &&
 	ok usdt_grab_sigint
 else
 	fail usdt_grab_sigint "sema=$sema after=$after rc=$drc $(cat "$T/grab.t" "$T/grab.e") $dline"
+fi
+
+# several -p: each process's probes armed, semaphores raised, counted
+# apart, lowered in both when Ctrl-C lets them go
+start "$V"
+vpid1=$vpid
+rm -f "$T/vin2" "$T/vout2"
+mkfifo "$T/vin2" "$T/vout2"
+"$V" <"$T/vin2" >"$T/vout2" &
+vpid2=$!
+exec 5>"$T/vin2" 6<"$T/vout2"
+while read -r line <&6; do case $line in ready\ *) break ;; esac; done
+timeout -k 5 120 "$DT" trace -p "$vpid1,$vpid2" -f 'usdt:usdtv:gated' \
+	-o "$T/mp.t" 2>"$T/mp.e" &
+dpid=$!
+# armed once both read their semaphore raised (a round trip each)
+s1=0 s2=0
+for _ in $(seq 2000); do
+	echo s >&7; read -r line <&8; s1=$(field gated "$line")
+	echo s >&5; read -r line <&6; s2=$(field gated "$line")
+	[ "$s1" = 1 ] && [ "$s2" = 1 ] && break
+done
+echo 'r 2' >&7
+while read -r line <&8; do case $line in done*) break ;; esac; done
+echo 'r 3' >&5
+while read -r line <&6; do case $line in done*) break ;; esac; done
+kill -INT "$dpid"
+wait "$dpid"
+drc=$?
+echo s >&7; read -r line <&8; a1=$(field gated "$line")
+echo s >&5; read -r line <&6; a2=$(field gated "$line")
+echo q >&7; echo q >&5
+wait "$vpid1" "$vpid2"
+exec 5>&- 6<&-
+c1=$(awk -v p="pid $vpid1 " 'index($0, p) == 1 { n = 1; next } /^pid|^all/ { n = 0 }
+    n && /usdtv:gated$/ { print $1 }' "$T/mp.t")
+c2=$(awk -v p="pid $vpid2 " 'index($0, p) == 1 { n = 1; next } /^pid|^all/ { n = 0 }
+    n && /usdtv:gated$/ { print $1 }' "$T/mp.t")
+if [ "$s1$s2" = 11 ] && [ "$a1$a2" = 00 ] && [ "$drc" = 0 ] &&
+    [ "$c1" = 2 ] && [ "$c2" = 3 ]; then
+	ok usdt_several_pids
+else
+	fail usdt_several_pids "sema=$s1,$s2 after=$a1,$a2 rc=$drc c=$c1,$c2 $(cat "$T/mp.t" "$T/mp.e")"
 fi
 
 # the kernel's counts on the same notes, one run after the other
