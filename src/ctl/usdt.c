@@ -31,8 +31,11 @@
 #include "sym/sym.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Copy the symbols layer's probe UI out as the public one. */
 static void
@@ -279,6 +282,36 @@ ctl_usdt_release(dtproc_proc_t *pr)
 		if (r->cu_sema != 0 && ctl_usdt_still(pr, r))
 			(void) ctl_usdt_bump(pr, r->cu_sema, -1, true);
 	ctl_usdt_clear(pr);
+}
+
+/*
+ * The control thread, at a fork child parked for an owner of its own
+ * (follow): it has none of our probes, so none of the semaphores we
+ * raised.  Its client may arm the same probes there, adding one each,
+ * and its release takes only that one away: ours would stay.  Parked,
+ * it runs nothing, and its memory is written through /proc.
+ */
+void
+ctl_usdt_fork(dtproc_proc_t *pr, pid_t child)
+{
+	char path[64];
+	uint16_t v;
+	int fd;
+
+	if (pr->dpr_usdt == NULL)
+		return;
+	snprintf(path, sizeof (path), "/proc/%d/mem", (int)child);
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return;
+	for (ctl_usdt_t *r = pr->dpr_usdt; r != NULL; r = r->cu_next) {
+		if (r->cu_sema == 0 || !ctl_usdt_still(pr, r) ||
+		    pread(fd, &v, sizeof (v), (off_t)r->cu_sema) !=
+		    sizeof (v) || v == 0)
+			continue;
+		v--;
+		(void) pwrite(fd, &v, sizeof (v), (off_t)r->cu_sema);
+	}
+	(void) close(fd);
 }
 
 void

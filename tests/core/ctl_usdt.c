@@ -447,3 +447,43 @@ TEST(ctl_usdt_errors)
 	    -EINVAL);
 	quit_dead(dtp, pr, &v, &ns);
 }
+
+static void
+fork_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
+    void *arg)
+{
+	(void) pr;
+	(void) arg;
+	if (ev->de_kind == DTPROC_EV_FOLLOW && ev->de_proc != NULL)
+		dtproc_continue(dtp, ev->de_proc);
+}
+
+/*
+ * A followed fork child has none of its parent's probes: the semaphore
+ * its parent's probe raised is not raised in it (a client arming it
+ * there would add one, and its release take only that one away).
+ */
+TEST(ctl_usdt_fork_followed)
+{
+	CTL_LOCALS;
+	struct ulist l = { 0 };
+	uintptr_t sema;
+	int gated, lib;
+
+	pr = usdtv(dtp, &v, &sema);
+	CHECK_EQ_INT(dtproc_usdt_iter(dtp, pr, "a.out", NULL, "gated",
+	    ulist_cb, &l), 0);
+	CHECK_EQ_INT(dtproc_usdt_add(dtp, pr, l.u[0].du_addr, 0, NULL, NULL),
+	    0);
+	semas(&v, &gated, &lib);
+	CHECK_EQ_INT(gated, 1);
+	dtproc_set_event(dtp, fork_cb, NULL);
+	CHECK_EQ_INT(dtproc_follow(dtp, pr, 1), 0);
+	victim_send(&v, "f\n");
+	victim_expect(&v, line, sizeof (line), "child ");
+	CHECK_EQ_INT(line_field(line, "gated"), 0);
+	victim_expect(&v, line, sizeof (line), "forked");
+	semas(&v, &gated, &lib);
+	CHECK_EQ_INT(gated, 1);			/* the parent's stays */
+	quit_dead(dtp, pr, &v, &ns);
+}

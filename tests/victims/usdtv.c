@@ -25,6 +25,8 @@
  *            or -1 when it is not open>"
  *   o PATH   dlopen(PATH): "opened"
  *   c        dlclose: "closed"
+ *   f        fork a child that prints "child gated=<its semaphore>" and
+ *            exits; then "forked"
  *   x        exec itself (a new image: its ready line again)
  *   q        exit 0
  * First line: "ready <pid> sema=<&usdtv_gated_semaphore>".
@@ -35,6 +37,7 @@
 #include "victim.h"
 
 #include <dlfcn.h>
+#include <sys/wait.h>
 
 unsigned short usdtv_gated_semaphore __attribute__((section(".probes"),
     used));
@@ -153,6 +156,17 @@ main(void)
 			lib_setups = NULL;
 			dlclose(lib);
 			printf("closed\n");
+		} else if (line[0] == 'f') {
+			pid_t c = fork();
+
+			if (c == 0) {
+				printf("child gated=%u\n",
+				    (unsigned)usdtv_gated_semaphore);
+				_exit(0);
+			}
+			if (c < 0 || waitpid(c, NULL, 0) != c)
+				v_die("fork");
+			printf("forked\n");
 		} else if (line[0] == 'x') {
 			char *av[] = { "usdtv", NULL };
 
