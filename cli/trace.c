@@ -1014,6 +1014,11 @@ trace_free_tables(trace_t *tr)
 		tr->tr_all = s->ts_all;
 		trace_site_free(s);
 	}
+	free(tr->tr_pcs);
+	tr->tr_pcs = NULL;
+	free(tr->tr_key);
+	tr->tr_key = NULL;
+	tr->tr_keycap = 0;
 }
 
 static void
