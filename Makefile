@@ -110,6 +110,7 @@ VICTIM_FLAGS_stackv_dbgframe := $(STACKV_FLAGS) -fno-asynchronous-unwind-tables 
 # The probe victim's builds vary the first instruction of probe_target:
 # push %rbp (probev, -O0), imul (-O2), endbr64 (-fcf-protection=full).
 VICTIM_FLAGS_probev_o2  := -O2 -fcf-protection=none
+VICTIM_FLAGS_usdtv      := -O2
 VICTIM_FLAGS_probev_cet := -O2 -fcf-protection=full
 VICTIM_FLAGS_probev_nopie := -O2 -fcf-protection=none -fno-pie -no-pie
 # symnamesv: two translation units (namesakes), every strlen a call

@@ -20,6 +20,16 @@
  * instruction of every match is never what a counting user means, and
  * a NAME glob likewise matches only "entry" and "return".
  *
+ * USDT probes (sys/sdt.h) have their own two spellings, judged first
+ * (desc_usdt below):
+ *
+ *	usdt:[OBJ`]PROVIDER:NAME	globs in each part; an empty part,
+ *					or a missing NAME, matches any
+ *	PROV:MOD:FUNC:NAME		DTrace's, PROV not pid: python$target,
+ *					python1234, python*; NAME's '-' is
+ *					'__' (function-entry is the note's
+ *					function__entry), as in DTrace
+ *
  * Only the syntax is judged here.  Whether an offset falls on an
  * instruction boundary needs the function's code (the library decodes
  * it when the probe is armed), and whether pidPID is being traced needs
@@ -235,6 +245,131 @@ nomem:
 	return -1;
 }
 
+/* S (N bytes) with each '-' made "__", or "*" when empty; NULL: no memory. */
+static char *
+desc_usdt_name(const char *s, size_t n)
+{
+	char *out = malloc(2 * n + 2), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	if (n == 0)
+		*o++ = '*';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '-') {
+			*o++ = '_';
+			*o++ = '_';
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * The provider field F (N bytes) of DTrace's form: its base (*BLEN
+ * bytes) without a "$target" or pid suffix, that pid in *PID (0: none).
+ * Whether it is the pid provider's: a USDT provider is named as DTrace
+ * names them, with "$target", a pid or a glob (python$target,
+ * python1234, py*); anything else (empty, pid..., a glob matching
+ * "pid", another word) is left to the pid provider's rules.
+ */
+static bool
+desc_prov_pid(const char *f, size_t n, size_t *blen, pid_t *pid)
+{
+	size_t d = n;
+	bool named = false;
+	char base[256];
+
+	*pid = 0;
+	if (n >= 7 && strncmp(f + n - 7, "$target", 7) == 0) {
+		n -= 7;
+		named = true;
+	} else {
+		while (d > 0 && isdigit((unsigned char)f[d - 1]))
+			d--;
+		if (d < n && f[d] != '0' && d > 0 && n - d < 10) {
+			*pid = (pid_t)atoi(f + d);
+			n = d;
+			named = true;
+		}
+	}
+	*blen = n;
+	if (n == 0 || n >= sizeof (base) || strncmp(f, "pid", 3) == 0)
+		return true;
+	memcpy(base, f, n);
+	base[n] = '\0';
+	if (!named && strpbrk(base, "*?[") == NULL)
+		return true;
+	return fnmatch(base, "pid", 0) == 0;
+}
+
+/*
+ * A USDT description into D: 0, -1 with WHY, or 1 when SPEC is not one
+ * (a pid provider's, for the rest of desc_parse).
+ */
+static int
+desc_usdt(const char *spec, desc_t *d, char *why, size_t len)
+{
+	const char *f[4], *p = spec, *c;
+	size_t fl[4], blen;
+	int nf = 0;
+
+	if (strncmp(spec, "usdt:", 5) == 0) {
+		const char *rest = spec + 5, *tick = strchr(rest, '`');
+		const char *pn = tick != NULL ? tick + 1 : rest;
+
+		if (tick != NULL && (tick == rest || strchr(pn, '`') != NULL)) {
+			snprintf(why, len, "bad object in usdt:[OBJECT`]"
+			    "PROVIDER:NAME");
+			return -1;
+		}
+		if ((c = strchr(pn, ':')) != NULL && strchr(c + 1, ':') != NULL) {
+			snprintf(why, len, "more than PROVIDER:NAME after "
+			    "'usdt:'");
+			return -1;
+		}
+		d->dd_kinds = DESC_USDT;
+		if (tick != NULL && (d->dd_obj = strndup(rest,
+		    (size_t)(tick - rest))) == NULL)
+			goto nomem;
+		if ((d->dd_uprov = desc_usdt_name(pn, c != NULL ?
+		    (size_t)(c - pn) : strlen(pn))) == NULL ||
+		    (d->dd_uname = desc_usdt_name(c != NULL ? c + 1 : "",
+		    c != NULL ? strlen(c + 1) : 0)) == NULL)
+			goto nomem;
+		return 0;
+	}
+	for (nf = 0; nf < 4; nf++) {
+		f[nf] = p;
+		c = strchr(p, ':');
+		fl[nf] = c != NULL ? (size_t)(c - p) : strlen(p);
+		if (c == NULL)
+			break;
+		p = c + 1;
+	}
+	if (nf != 3 || desc_prov_pid(f[0], fl[0], &blen, &d->dd_upid)) {
+		d->dd_upid = 0;
+		return 1;	/* not four fields, or the pid provider */
+	}
+	if (memchr(spec, '`', strlen(spec)) != NULL) {
+		snprintf(why, len, "'`' in DTrace's form (PROVIDER:MODULE:"
+		    "FUNCTION:NAME)");
+		return -1;
+	}
+	d->dd_kinds = DESC_USDT;
+	if ((d->dd_uprov = strndup(f[0], blen)) == NULL ||
+	    (fl[1] > 0 && (d->dd_obj = strndup(f[1], fl[1])) == NULL) ||
+	    (fl[2] > 0 && (d->dd_func = strndup(f[2], fl[2])) == NULL) ||
+	    (d->dd_uname = desc_usdt_name(f[3], fl[3])) == NULL)
+		goto nomem;
+	return 0;
+nomem:
+	snprintf(why, len, "out of memory");
+	return -1;
+}
+
 /* SPEC's form chosen by its colons (none, or DTrace's fields). */
 static int
 desc_parse_form(const char *spec, desc_t *d, char *why, size_t len)
@@ -242,6 +377,11 @@ desc_parse_form(const char *spec, desc_t *d, char *why, size_t len)
 	int colons = 0, rv;
 
 	memset(d, 0, sizeof (*d));
+	if ((rv = desc_usdt(spec, d, why, len)) != 1) {
+		if (rv != 0)
+			desc_free(d);
+		return rv;
+	}
 	for (const char *p = spec; *p != '\0'; p++)
 		colons += *p == ':';
 	if (*spec == '\0') {
@@ -283,8 +423,9 @@ desc_scope_likely(const char *spec, const desc_t *d)
 	const char *name = strrchr(spec, ':') + 1;
 	const char *sc = strstr(spec, "::");
 
-	return d->dd_prov == NULL && d->dd_obj != NULL &&
-	    strchr(d->dd_obj, '.') == NULL && strcmp(d->dd_func, "*") == 0 &&
+	return d->dd_kinds != DESC_USDT && d->dd_prov == NULL &&
+	    d->dd_obj != NULL && strchr(d->dd_obj, '.') == NULL &&
+	    strcmp(d->dd_func, "*") == 0 &&
 	    sc != NULL && sc + 2 == name && desc_isglob(name);
 }
 
@@ -348,6 +489,8 @@ desc_free(desc_t *d)
 	free(d->dd_prov);
 	free(d->dd_obj);
 	free(d->dd_func);
+	free(d->dd_uprov);
+	free(d->dd_uname);
 	memset(d, 0, sizeof (*d));
 }
 
@@ -358,6 +501,11 @@ desc_pid_check(const desc_t *d, pid_t pid, char *why, size_t len)
 	const char *prov = d->dd_prov;
 	const char *t;
 
+	if (d->dd_upid != 0 && d->dd_upid != pid) {
+		snprintf(why, len, "provider '%s%d' names no traced process "
+		    "(tracing pid %d)", d->dd_uprov, (int)d->dd_upid, (int)pid);
+		return -1;
+	}
 	if (prov == NULL || *prov == '\0')
 		return 0;
 	snprintf(want, sizeof (want), "pid%d", (int)pid);
@@ -380,6 +528,8 @@ desc_label(char *buf, size_t len, const char *func, int kind, size_t off,
 {
 	if (kind == DTPROC_FP_RETURN)
 		return snprintf(buf, len, "%s:return", func);
+	if (kind == DESC_USDT)
+		return snprintf(buf, len, "%s", func);	/* PROVIDER:NAME */
 	if (kind == DTPROC_FP_OFFSET)
 		return snprintf(buf, len, "%s+0x%zx", func, off);
 	return snprintf(buf, len, "%s%s", func, entry_named ? ":entry" : "");

@@ -16,11 +16,24 @@ typedef struct desc {
 			   (any traced process) */
 	char *dd_obj;	/* object glob, or NULL: every object */
 	char *dd_func;	/* function glob ("*" for an empty field) */
-	int dd_kinds;	/* DTPROC_FP_ENTRY | _RETURN, or _OFFSET */
+	int dd_kinds;	/* DTPROC_FP_ENTRY | _RETURN, or _OFFSET; or
+			   DESC_USDT */
 	size_t dd_off;	/* DTPROC_FP_OFFSET: bytes from the entry */
 	int dd_plain;	/* [OBJ`]FUNC alone: no kind named (an entry,
 			   or a whole call where trace wants one) */
+	/* DESC_USDT: dd_obj as above, dd_func the function around the
+	   probe (DTrace's form) or NULL, and */
+	char *dd_uprov;	/* the provider glob */
+	char *dd_uname;	/* the name glob, DTrace's '-' made '__' */
+	pid_t dd_upid;	/* PROVIDER1234: that pid only (0: any) */
 } desc_t;
+
+/*
+ * A USDT (sys/sdt.h) probe, as dd_kinds and as a site's kind: either
+ * usdt:[OBJ`]PROVIDER:NAME, or DTrace's PROVIDER$target:MOD:FUNC:NAME
+ * with a provider that is not pid (python$target:::function-entry).
+ */
+#define DESC_USDT	0x10
 
 /*
  * Parse SPEC into D (its strings allocated; desc_free).  0, or -1 with

@@ -77,7 +77,12 @@ static const char trace_usage[] =
 "                 entry and return: 'pid$target:libc.so.6:malloc:return',\n"
 "                 'pid123::strlen:4'; C++ and Rust names by either form:\n"
 "                 'ns::Foo::bar*' (no parentheses: every overload),\n"
-"                 '_ZN2ns*', 'mycrate::foo'.\n"
+"                 '_ZN2ns*', 'mycrate::foo';\n"
+"                 usdt:[OBJECT`]PROVIDER:NAME: a <sys/sdt.h> probe (see\n"
+"                 readelf -n), globs allowed, its semaphore raised while\n"
+"                 traced: 'usdt:python:function__entry', 'usdt:*'; or\n"
+"                 DTrace's 'python$target:::function-entry' ('-' is '__');\n"
+"                 --where's arg0.. are its arguments, -e prints them.\n"
 "                 A probe matching nothing when tracing starts is an\n"
 "                 error (-Z: a warning)\n"
 "  -c 'CMD ARGS'  run CMD (split as a shell would, nothing expanded);\n"
@@ -136,14 +141,18 @@ static const char trace_usage[] =
 "                 probe indented by call depth; '->' an entry and its\n"
 "                 arguments (typed from DWARF where the object has it,\n"
 "                 else arg0-5 in hex), '<-' a return, '= retval' and the\n"
-"                 call's time, '--' an offset and its argument registers\n"
+"                 call's time, '--' an offset and its argument registers,\n"
+"                 or a USDT probe and its arguments (text where one\n"
+"                 points at some: arg1=\"fib\")\n"
 "  --svg FILE     implies -U: also write the stacks as an interactive\n"
 "                 flame graph (one SVG file: hover, click to zoom, search)\n"
 "  -l             arm the probes, list them (object`function, address,\n"
 "                 trampoline or int3 and why) on stdout or in -o FILE, and\n"
 "                 end: a command is killed before it runs main, a grabbed\n"
-"                 process runs on\n"
+"                 process runs on; USDT probes then with their semaphore\n"
+"                 and argument spec\n"
 "  --elf PATH     with -l: the matches in the ELF file PATH, no process\n"
+"                 (USDT probes: the file's notes)\n"
 "  -Z             a probe matching nothing yet is a warning, not an error\n"
 "                 (it may match a library loaded later)\n"
 "  --mangled      names as the symbol tables spell them, not demangled\n"
@@ -393,6 +402,10 @@ trace_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 		trace_fp_read(tr, pr, s);
 		return;
 	}
+	if (s->ts_kind == DESC_USDT) {
+		trace_usdt_read(tr, pr, s);
+		return;
+	}
 	if (!s->ts_armed ||
 	    dtproc_probe_info(tr->tr_dtp, pr, s->ts_addr, &pi) != 0)
 		return;
@@ -504,8 +517,7 @@ trace_arm_one(const dtproc_sym_t *sym, void *arg)
 		call |= quiet;
 		kinds |= quiet;
 	}
-	for (int k = DTPROC_FP_ENTRY; k <= DTPROC_FP_OFFSET && rv == 0;
-	    k <<= 1)
+	for (int k = DTPROC_FP_ENTRY; k <= DESC_USDT && rv == 0; k <<= 1)
 		if (kinds & k)
 			rv = trace_site_add(ta, sym, k,
 			    k == DTPROC_FP_OFFSET ? d->dd_off : 0,
@@ -523,7 +535,8 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 
 	/* the dtproc_probe sites in one request, ps[0..np) */
 	for (size_t i = 0; ps != NULL && i < ta->ta_n; i++)
-		if (!ta->ta_new[i]->ts_fp)
+		if (!ta->ta_new[i]->ts_fp &&
+		    ta->ta_new[i]->ts_kind != DESC_USDT)
 			trace_probe_spec(tr, ta->ta_new[i], &ps[np++]);
 	if (ps != NULL && np > 0 && dtproc_probe_add_list(tr->tr_dtp, pr, ps,
 	    np) < 0) {
@@ -534,7 +547,8 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 	for (size_t i = 0, j = 0; i < ta->ta_n; i++) {
 		trace_site_t *s = ta->ta_new[i];
 		int err = ps == NULL ? -ENOMEM : s->ts_fp ?
-		    trace_fp_arm(tr, pr, s) : ps[j++].dps_err;
+		    trace_fp_arm(tr, pr, s) : s->ts_kind == DESC_USDT ?
+		    trace_usdt_arm(tr, pr, s) : ps[j++].dps_err;
 
 		if (err != 0) {
 			char name[512];
@@ -553,7 +567,8 @@ trace_arm_new(trace_t *tr, dtproc_proc_t *pr, trace_arm_t *ta)
 			if (tr->tr_failed++ == 0)
 				snprintf(tr->tr_fail_msg,
 				    sizeof (tr->tr_fail_msg), "%s`%.200s: %s",
-				    s->ts_obj, name, s->ts_fp ?
+				    s->ts_obj, name, s->ts_fp ||
+				    s->ts_kind == DESC_USDT ?
 				    dtproc_errmsg(tr->tr_dtp) :
 				    dtproc_strerror(-err));
 			(void) tdelete(s, &tr->tr_armed, trace_site_cmp);
@@ -578,6 +593,11 @@ trace_arm_all(trace_t *tr, dtproc_proc_t *pr)
 
 	for (int i = 0; i < tr->tr_nprobes; i++) {
 		ta.ta_probe = &tr->tr_probes[i];
+		if (ta.ta_probe->tp_desc.dd_kinds == DESC_USDT) {
+			(void) trace_usdt_walk(tr, pr, &ta.ta_probe->tp_desc,
+			    trace_arm_one, &ta);
+			continue;
+		}
 		(void) dtproc_sym_iter(tr->tr_dtp, pr,
 		    tr->tr_probes[i].tp_desc.dd_obj,
 		    tr->tr_probes[i].tp_desc.dd_func, trace_arm_one, &ta);
@@ -685,6 +705,8 @@ trace_withdraw(trace_t *tr, dtproc_proc_t *pr, bool all)
 		trace_read(tr, pr, s);
 		if (s->ts_fp)
 			trace_fp_del(tr, pr, s);
+		else if (s->ts_kind == DESC_USDT)
+			trace_usdt_del(tr, pr, s);
 		else
 			(void) dtproc_probe_del(tr->tr_dtp, pr, s->ts_addr);
 		trace_unarm(tr, s);
@@ -996,6 +1018,11 @@ trace_free_tables(trace_t *tr)
 		tr->tr_all = s->ts_all;
 		trace_site_free(s);
 	}
+	free(tr->tr_pcs);
+	tr->tr_pcs = NULL;
+	free(tr->tr_key);
+	tr->tr_key = NULL;
+	tr->tr_keycap = 0;
 }
 
 static void
@@ -1068,19 +1095,23 @@ trace_unmatched(trace_t *tr)
 
 	for (trace_t *p = tr; p != NULL; p = p->tr_next) {
 		for (int i = 0; i < p->tr_nprobes; i++) {
+			const char *what = p->tr_probes[i].tp_desc.dd_kinds ==
+			    DESC_USDT ? "USDT probe" : "function";
+
 			if (p->tr_probes[i].tp_matched != 0)
 				continue;
 			/* -F: the children may match it */
 			if (tr->tr_zmatch || tr->tr_follow) {
 				fprintf(stderr, "%s: warning: probe '%s' matches "
-				    "no function in pid %d yet\n", cli_progname,
-				    p->tr_probes[i].tp_spec, (int)p->tr_pid);
+				    "no %s in pid %d yet\n", cli_progname,
+				    p->tr_probes[i].tp_spec, what,
+				    (int)p->tr_pid);
 				continue;
 			}
 			if (!bad)
 				fprintf(stderr, "%s: trace: probe '%s' matches "
-				    "no function in pid %d (-Z allows it)\n",
-				    cli_progname, p->tr_probes[i].tp_spec,
+				    "no %s in pid %d (-Z allows it)\n",
+				    cli_progname, p->tr_probes[i].tp_spec, what,
 				    (int)p->tr_pid);
 			bad = true;
 		}

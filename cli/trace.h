@@ -141,6 +141,45 @@ void trace_fp_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 /* --where EXPR compiled into TR: 0, or -2 with the usage error told. */
 int trace_where_set(trace_t *tr, cli_target_t *t, const char *expr);
 
+/* trace_fp.c's firing, also a USDT probe's (with a hit built for it). */
+void trace_fp_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *hit,
+    void *arg);
+
+/*
+ * trace_usdt.c: USDT probes (DESC_USDT).  The walk gives FN each probe
+ * D matches as a function would be given (ds_name "PROVIDER:NAME").
+ */
+int trace_usdt_walk(trace_t *tr, dtproc_proc_t *pr, const desc_t *d,
+    int (*fn)(const dtproc_sym_t *, void *), void *arg);
+int trace_usdt_arm(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+void trace_usdt_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+void trace_usdt_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
+/*
+ * -e's arguments of a firing of S, stopped on TID (from S's callback
+ * only): "arg0=\"str\", arg1=-3", or with JSON -e's argument objects
+ * ({"name":"arg0","value":"-3"},...).  An argument whose bit is set in
+ * STRMASK and that points at printable text is shown as that text.
+ * As snprintf, cut to LEN - 1.
+ */
+int trace_usdt_format(trace_t *tr, dtproc_proc_t *pr, pid_t tid,
+    const trace_site_t *s, unsigned strmask, bool json, char *buf,
+    size_t len);
+/*
+ * The listing (-l, --elf): the probes D matches, in PR, or (PR NULL) in
+ * the ELF file ELF, one line each (object`provider:name, address,
+ * semaphore, argument spec) or JSON objects (a ',' first when BEFORE
+ * objects precede them), nothing armed.  How many, or -errno
+ * (dtproc_errmsg).
+ */
+int trace_usdt_list(FILE *o, dtproc_t *dtp, dtproc_proc_t *pr,
+    const char *elf, const desc_t *d, bool json, size_t before);
+/*
+ * -l's end, for TR's USDT descriptions in process PR: their probes'
+ * semaphores and arguments, lines headed "USDT probes", or JSON's
+ * ,"usdt":[...] member; nothing without a USDT description.
+ */
+void trace_usdt_list_armed(trace_t *tr, FILE *o, dtproc_proc_t *pr);
+
 /* trace.c: arm every probe on what matches now; read every site. */
 void trace_arm_all(trace_t *tr, dtproc_proc_t *pr);
 void trace_collect(trace_t *tr, dtproc_proc_t *pr);

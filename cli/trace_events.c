@@ -176,6 +176,33 @@ tx_retval(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,
 		snprintf(out, len, "%#" PRIx64, h->dh_retval);
 }
 
+/*
+ * A USDT probe's firing H at S (trace_usdt.c): "-- OBJ`PROV:NAME(arg0=..,
+ * ..)" at the depth of the traced calls it is in, or its JSON object.
+ */
+static void
+tx_usdt(trace_t *tr, dtproc_proc_t *pr, tx_buf_t *b, trace_site_t *s,
+    const dtproc_hit_t *h, double t)
+{
+	char args[2048];
+
+	(void) trace_usdt_format(tr, pr, h->dh_tid, s, ~0u, tr->tr_json, args,
+	    sizeof (args));
+	if (tr->tr_json) {
+		tx_put(b, "{\"time\":%.6f,\"pid\":%d,\"tid\":%d,\"kind\":"
+		    "\"usdt\",\"depth\":%d,\"object\":", t, (int)dtproc_pid(pr),
+		    (int)h->dh_tid, h->dh_depth + 1);
+		tx_put_json(b, s->ts_obj);
+		tx_put(b, ",\"probe\":");
+		tx_put_json(b, s->ts_func);
+		tx_put(b, ",\"args\":[%s]}\n", args);
+	} else {
+		tx_put(b, "%10.6f %7d %7d  %*s-- %s`%s(%s)\n", t,
+		    (int)dtproc_pid(pr), (int)h->dh_tid, 2 * h->dh_depth, "",
+		    s->ts_obj, s->ts_func, args);
+	}
+}
+
 void
 tx_event(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,
     const dtproc_hit_t *h, uint64_t dur)
@@ -189,10 +216,11 @@ tx_event(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,
 	/* an offset is inside the calls pending, the others are one */
 	int depth = off ? h->dh_depth : h->dh_depth > 0 ? h->dh_depth - 1 : 0;
 	char rv[256];
+	bool usdt = s->ts_kind == DESC_USDT;
 
-	if (s->ts_x == NULL)
+	if (s->ts_x == NULL && !usdt)
 		return;
-	if (!off)
+	if (!off && !usdt)
 		tx_params(tr, pr, s);
 	/* the firing's time, not the printing's */
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -201,7 +229,9 @@ tx_event(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,
 	    (double)(now_ns - h->dh_time) / 1e9 : 0);
 	if (ret)
 		tx_retval(tr, pr, s, h, rv, sizeof (rv));
-	if (tr->tr_json) {
+	if (usdt) {
+		tx_usdt(tr, pr, &b, s, h, t);
+	} else if (tr->tr_json) {
 		tx_put(&b, "{\"time\":%.6f,\"pid\":%d,\"tid\":%d,\"kind\":\"%s\","
 		    "\"depth\":%d,\"object\":", t, (int)dtproc_pid(pr),
 		    (int)h->dh_tid, ret ? "return" : off ? "offset" : "entry",

@@ -46,8 +46,9 @@
 bool
 trace_fp_wanted(const trace_t *tr, int kind)
 {
-	return kind != DTPROC_FP_ENTRY || tr->tr_where != NULL ||
-	    tx_wanted(tr);
+	/* a USDT probe has no function: trace_usdt.c arms it */
+	return kind != DESC_USDT && (kind != DTPROC_FP_ENTRY ||
+	    tr->tr_where != NULL || tx_wanted(tr));
 }
 
 /* What a --where variable reads at one firing. */
@@ -180,7 +181,7 @@ trace_fp_fire(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,
 }
 
 /* A firing: control thread, handle locked, the thread stopped. */
-static void
+void
 trace_fp_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
     void *arg)
 {

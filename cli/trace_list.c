@@ -9,7 +9,8 @@
  * as mapped, with its branch targets): "how" is "unknown".  Addresses
  * are the file's.  A description that matches nothing is an error, as it
  * is at a process's stop (-Z: a warning); so is a list with nothing in
- * it.
+ * it.  A USDT description lists the file's sys/sdt.h probes it matches
+ * (trace_usdt_list: address, semaphore, argument spec) in the same list.
  */
 #include "trace.h"
 
@@ -74,6 +75,7 @@ trace_list_elf(trace_t *tr, const cli_target_t *t)
 	trace_elf_t te = { tr, NULL, 0 };
 	FILE *o = tr->tr_out;
 	bool bad = false;
+	int rv;
 
 	if (tr->tr_json)
 		fprintf(o, "{\"file\":");
@@ -95,8 +97,19 @@ trace_list_elf(trace_t *tr, const cli_target_t *t)
 			    strpbrk(d->dd_obj, "*?[") == NULL)
 				continue;
 		}
-		if (dtproc_elf_sym_iter(NULL, tr->tr_elf, d->dd_func,
-		    trace_elf_one, &te) < 0) {
+		if (d->dd_kinds == DESC_USDT) {
+			/* the notes' probes: trace_usdt.c lists them */
+			rv = trace_usdt_list(o, NULL, NULL, tr->tr_elf, d,
+			    tr->tr_json, te.te_n);
+			if (rv > 0) {
+				te.te_n += (size_t)rv;
+				te.te_probe->tp_matched += rv;
+			}
+		} else {
+			rv = dtproc_elf_sym_iter(NULL, tr->tr_elf, d->dd_func,
+			    trace_elf_one, &te);
+		}
+		if (rv < 0) {
 			if (tr->tr_json)
 				fprintf(o, "]}\n");
 			fprintf(stderr, "%s: trace: %s\n", cli_progname,
@@ -113,9 +126,11 @@ trace_list_elf(trace_t *tr, const cli_target_t *t)
 	for (int i = 0; i < tr->tr_nprobes; i++) {
 		if (tr->tr_probes[i].tp_matched != 0)
 			continue;
-		fprintf(stderr, "%s: %sprobe '%s' matches no function in %s%s\n",
+		fprintf(stderr, "%s: %sprobe '%s' matches no %s in %s%s\n",
 		    cli_progname, tr->tr_zmatch ? "warning: " : "trace: ",
-		    tr->tr_probes[i].tp_spec, tr->tr_elf, tr->tr_zmatch ? "" :
+		    tr->tr_probes[i].tp_spec,
+		    tr->tr_probes[i].tp_desc.dd_kinds == DESC_USDT ?
+		    "USDT probe" : "function", tr->tr_elf, tr->tr_zmatch ? "" :
 		    " (-Z allows it)");
 		bad = bad || !tr->tr_zmatch;
 	}

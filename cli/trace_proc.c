@@ -150,17 +150,23 @@ trace_proc_alive(trace_t *head)
 {
 	bool alive = false;
 
-	(void) pthread_mutex_lock(&trace_proc_mu);
-	for (trace_t *tr = head; tr != NULL && !alive; tr = tr->tr_next) {
+	/*
+	 * The library is asked with our lock not held: its callbacks take
+	 * ours with their handle's held.  Records are only appended while
+	 * the run lasts, so the next one is read under the lock alone.
+	 */
+	for (trace_t *tr = head; tr != NULL && !alive; ) {
 		const cli_session_t *s = &tr->tr_sess;
-		int st;
 
-		if (s->cs_proc == NULL)
-			continue;
-		st = dtproc_state(s->cs_dtp, s->cs_proc);
-		alive = st != DTPROC_PS_DEAD && st != DTPROC_PS_LOST;
+		if (s->cs_proc != NULL) {
+			int st = dtproc_state(s->cs_dtp, s->cs_proc);
+
+			alive = st != DTPROC_PS_DEAD && st != DTPROC_PS_LOST;
+		}
+		(void) pthread_mutex_lock(&trace_proc_mu);
+		tr = tr->tr_next;
+		(void) pthread_mutex_unlock(&trace_proc_mu);
 	}
-	(void) pthread_mutex_unlock(&trace_proc_mu);
 	return alive;
 }
 

@@ -220,6 +220,8 @@ trace_json_name(FILE *o, int kind, size_t poff)
 {
 	if (kind == DTPROC_FP_OFFSET)
 		fprintf(o, ",\"name\":\"%zx\"", poff);
+	else if (kind == DESC_USDT)
+		fprintf(o, ",\"name\":\"usdt\"");
 	else
 		fprintf(o, ",\"name\":\"%s\"", kind == DTPROC_FP_RETURN ?
 		    "return" : "entry");
@@ -453,7 +455,9 @@ trace_list_json(trace_t *tr, FILE *o, trace_site_t **v, size_t n, pid_t pid)
 		trace_json_name(o, v[i]->ts_kind, v[i]->ts_poff);
 		fprintf(o, "}");
 	}
-	fprintf(o, "],\"armed\":%zu,\"failed\":%u}\n", tr->tr_nsites,
+	fprintf(o, "]");
+	trace_usdt_list_armed(tr, o, tr->tr_sess.cs_proc);
+	fprintf(o, ",\"armed\":%zu,\"failed\":%u}\n", tr->tr_nsites,
 	    tr->tr_failed);
 }
 
@@ -526,6 +530,7 @@ trace_list(trace_t *tr, FILE *o, pid_t pid)
 	if (pending > 0)
 		fprintf(o, ", %zu pending", pending);
 	fprintf(o, "\n");
+	trace_usdt_list_armed(tr, o, tr->tr_sess.cs_proc);
 	free(v);
 	free(w);
 }

@@ -468,6 +468,99 @@ DTPROC_API int dtproc_arg_format(dtproc_t *dtp, dtproc_proc_t *pr,
     const dtproc_param_t *p, uint64_t val, char *buf, size_t len);
 
 /*
+ * USDT probes (sys/sdt.h, DTPROC_0.4): the probes a program or library
+ * declares with DTRACE_PROBEn/STAP_PROBEn, read from each object's
+ * .note.stapsdt.  dtproc_usdt_iter calls FN(u, arg) for each probe of
+ * the objects matching OBJGLOB (as dtproc_sym_iter's) whose provider and
+ * name match PROVGLOB and NAMEGLOB (NULL: any), in load order; the
+ * handle is locked meanwhile and *U (its strings included) is valid for
+ * the call only.  A nonzero return stops the walk and is returned.
+ * dtproc_usdt_file_iter does the same for the ELF file at PATH, with no
+ * process: du_addr and du_sema are the file's addresses, du_bias 0;
+ * 0, FN's return, or -errno (ENOENT, ENOEXEC: not ELF).
+ *
+ * du_addr is the note's address adjusted by the object's .stapsdt.base
+ * (where the section is, less where the note says it was) and the load
+ * bias; du_sema likewise, 0 for a probe without a semaphore.  The
+ * arguments (at most DTPROC_USDT_NARGS) are the note's spec parsed:
+ * size and sign ("-4@": a signed 4-byte value), then a constant, a
+ * register, or memory at [symbol +] displacement + base + index *
+ * scale.  A probe whose spec cannot be parsed is still given (and can
+ * be armed and counted): du_nargs -1, du_why naming the argument and
+ * what is wrong with it.
+ */
+#define DTPROC_USDT_NARGS	12
+
+#define DTPROC_USDT_CONST	1	/* dua_disp is the value */
+#define DTPROC_USDT_REG		2	/* register dua_reg (or part of one) */
+#define DTPROC_USDT_MEM		3	/* memory: see dtproc_usdt_arg_t */
+
+typedef struct dtproc_usdt_arg {
+	int dua_kind;		/* DTPROC_USDT_* */
+	int dua_size;		/* bytes of the value: 1, 2, 4, 8 */
+	int dua_signed;		/* sign-extended from dua_size */
+	const char *dua_reg;	/* REG: the register as named ("edi");
+				   MEM: the base register, or NULL */
+	const char *dua_index;	/* MEM: the index register, or NULL */
+	int dua_scale;		/* MEM: the index's scale */
+	int64_t dua_disp;	/* CONST: the value; MEM: displacement */
+	const char *dua_sym;	/* MEM: the symbol the address starts at
+				   ("counter" of "counter(%rip)"), or NULL */
+} dtproc_usdt_arg_t;
+
+typedef struct dtproc_usdt {
+	const char *du_object;	/* basename of the object */
+	const char *du_path;	/* its path */
+	int du_lmid;		/* its namespace */
+	uintptr_t du_bias;	/* its load bias */
+	const char *du_provider;	/* "python" */
+	const char *du_name;	/* "function__entry" */
+	uintptr_t du_addr;	/* where the probe is */
+	uintptr_t du_sema;	/* its semaphore (a 16-bit counter), or 0 */
+	const char *du_argspec;	/* as the note has it: "8@%rbp -4@%eax" */
+	int du_nargs;		/* arguments, or -1: du_why */
+	const char *du_why;	/* why the spec could not be parsed */
+	dtproc_usdt_arg_t du_args[DTPROC_USDT_NARGS];
+} dtproc_usdt_t;
+
+typedef int dtproc_usdt_f(const dtproc_usdt_t *u, void *arg);
+DTPROC_API int dtproc_usdt_iter(dtproc_t *dtp, dtproc_proc_t *pr,
+    const char *objglob, const char *provglob, const char *nameglob,
+    dtproc_usdt_f *fn, void *arg);
+DTPROC_API int dtproc_usdt_file_iter(dtproc_t *dtp, const char *path,
+    const char *provglob, const char *nameglob, dtproc_usdt_f *fn,
+    void *arg);
+/*
+ * Arm the USDT probe at ADDR (a du_addr) as dtproc_probe_add would
+ * (FLAGS, FN and ARG as there; its hits are read with
+ * dtproc_probe_info), and raise its semaphore by one while it is armed:
+ * the program then runs the code that sets up the probe's arguments.
+ * dtproc_usdt_del lowers it again and removes the probe; a release
+ * (dtproc_release, also after a signal ends a CLI session) lowers every
+ * semaphore still raised, where its object is still mapped; an exec or
+ * a dlclose drops them with the image.  -ENOENT: no USDT probe at ADDR;
+ * else dtproc_probe_add's errors, or the semaphore's (it could not be
+ * read or written: the probe is then not armed).
+ */
+DTPROC_API int dtproc_usdt_add(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr, int flags, dtproc_bkpt_f *fn, void *arg);
+DTPROC_API int dtproc_usdt_del(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr);
+/*
+ * The arguments of the USDT probe at ADDR for thread TID, stopped there:
+ * from a callback of that process only (a STOP probe's, or a function
+ * probe's at the same address).  Fills VALS with at most MAX values,
+ * each sized and sign-extended as its spec says (a signed value as its
+ * two's complement in the 64 bits), and returns the probe's number of
+ * arguments.  -ENOENT: no USDT probe at ADDR; -EINVAL: its spec could
+ * not be parsed (du_why in the message); -EFAULT: memory an argument
+ * names could not be read; -EBUSY: not called from a callback of PR on
+ * a thread stopped at ADDR.
+ */
+DTPROC_API int dtproc_usdt_args(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid,
+    uintptr_t addr, uint64_t *vals, int max);
+
+/*
  * Dynamic-linker activity (the reference's dt_pid_create_probes_module):
  * called on the control thread once the link maps are consistent after a
  * dlopen/dlclose.  A nonzero return queues a notice with dtproc_errmsg.

@@ -5,7 +5,7 @@
 # DTPROC_NO_DEPS=1 skips the check altogether.
 
 # The one list of build and test dependencies.
-PACKAGES="gcc make libc6-dev pkgconf binutils procps python3 bash coreutils libelf-dev libc6-dbg elfutils libdw-dev libzydis-dev libiberty-dev g++ gdb"
+PACKAGES="gcc make libc6-dev pkgconf binutils procps python3 bash coreutils libelf-dev libc6-dbg elfutils libdw-dev libzydis-dev libiberty-dev g++ gdb systemtap-sdt-dev"
 
 set -eu
 

@@ -16,7 +16,8 @@
  * helpers the other files share (insn.h, private to src/arch); carry.c:
  * emulated plans applied to a thread's registers; tramp.c: trampolines
  * (windows, the code, the patch, pcs inside one mapped back); scan.c:
- * whole-function analysis (branch targets, indirect jumps, padding).
+ * whole-function analysis (branch targets, indirect jumps, padding);
+ * sdt.c: the operands of sys/sdt.h probes' arguments.
  */
 #ifndef DTPROC_ARCH_H
 #define DTPROC_ARCH_H
@@ -343,5 +344,45 @@ int arch_scan_refs(const uint8_t *text, size_t n, uintptr_t addr,
  * nop cut short by the end of the range counts.
  */
 int arch_padding(const uint8_t *text, size_t n);
+
+/*
+ * sys/sdt.h probes' arguments (sdt.c).  One argument of a note's spec,
+ * "SIZE@OPERAND" (the operand in the machine's assembler syntax), into
+ * *A: 0, or -EINVAL with *WHY (static text) saying what is wrong.  A
+ * MEM operand may name a symbol (asa_symoff, asa_symlen: its place in
+ * TEXT), which the caller resolves: the address read is the symbol's
+ * address, plus asa_disp, plus the base and the scaled index registers
+ * where given.
+ */
+#define ARCH_SDT_CONST	1	/* asa_disp is the value */
+#define ARCH_SDT_REG	2	/* a register (or part of one) */
+#define ARCH_SDT_MEM	3	/* memory at an address */
+
+typedef struct arch_sdt_arg {
+	int8_t asa_kind;	/* ARCH_SDT_* */
+	int8_t asa_size;	/* bytes of the value: 1, 2, 4, 8 */
+	int8_t asa_signed;	/* sign-extended from asa_size */
+	int8_t asa_scale;	/* MEM: the index's scale (1, 2, 4, 8) */
+	int16_t asa_reg;	/* REG; MEM's base: a register, or -1 */
+	int16_t asa_index;	/* MEM: the index register, or -1 */
+	uint16_t asa_symoff;	/* MEM: the symbol's place in the text, */
+	uint16_t asa_symlen;	/* 0 long: none */
+	int64_t asa_disp;	/* CONST: the value; MEM: displacement */
+} arch_sdt_arg_t;
+
+int arch_sdt_parse(const char *text, size_t len, arch_sdt_arg_t *a,
+    const char **why);
+/* A register of a parsed operand by its index: "edi", "r8", "ah". */
+const char *arch_sdt_regname(int reg);
+/*
+ * A's value in a thread whose registers at the probe are R (SYMADDR:
+ * the resolved symbol's address, 0 without one), memory read by RD
+ * (0 or -1): 0 and *VAL, sized and sign-extended; -EFAULT when the
+ * memory cannot be read.
+ */
+typedef int arch_sdt_read_f(void *arg, uintptr_t addr, void *buf,
+    size_t len);
+int arch_sdt_value(const arch_sdt_arg_t *a, const arch_regs_t *r,
+    uint64_t symaddr, arch_sdt_read_f *rd, void *rarg, uint64_t *val);
 
 #endif /* DTPROC_ARCH_H */

@@ -460,6 +460,7 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		snprintf(pr->dpr_exe, sizeof (pr->dpr_exe), "%s", pt_exe(P));
 		ctl_bkpt_clear(pr);
 		ctl_probe_withdraw_all(pr, true);
+		ctl_usdt_exec(pr);
 		ctl_fp_withdraw_all(pr);
 		pr->dpr_brk = 0;
 		rtld_exec(pr->dpr_rtld);
@@ -670,6 +671,7 @@ ctl_main(void *arg)
 		else
 			(void) pt_release(pr->dpr_P, PT_RELEASE_RUN);
 	} else {
+		ctl_usdt_release(pr);	/* the semaphores we raised */
 		(void) pt_release(pr->dpr_P, pr->dpr_relmode);
 		pr->dpr_state = pr->dpr_relmode == PT_RELEASE_KILL ?
 		    DTPROC_PS_DEAD : DTPROC_PS_LOST;

@@ -61,6 +61,19 @@ typedef struct ctl_probe {
 	struct ctl_probe *cp_next;
 } ctl_probe_t;
 
+/*
+ * A USDT probe armed with dtproc_usdt_add (usdt.c): the semaphore it
+ * raised by one, in which file, so that it is lowered once, and never in
+ * another object mapped there since.
+ */
+typedef struct ctl_usdt {
+	uintptr_t cu_addr;	/* the probe */
+	uintptr_t cu_sema;	/* its semaphore, raised (0: none) */
+	dev_t cu_dev;		/* the object holding it */
+	ino_t cu_ino;
+	struct ctl_usdt *cu_next;
+} ctl_usdt_t;
+
 /* A callback to run for a hit. */
 typedef struct ctl_call {
 	dtproc_bkpt_f *cc_fn;
@@ -149,6 +162,8 @@ struct dtproc_proc {
 	size_t dpr_nupgrade;		/* probes with cp_upgrade */
 	struct timespec dpr_up_try;	/* the upgrades' last try */
 	long dpr_up_ms;			/* and their period, backing off */
+	ctl_usdt_t *dpr_usdt;		/* USDT probes armed, their
+					   semaphores raised (usdt.c) */
 	struct ctl_fp *dpr_fp;		/* function probes (fprobes.c), or
 					   NULL before the first */
 	ctl_req_t *dpr_reqs;		/* pending requests, FIFO */
@@ -222,6 +237,11 @@ void ctl_probe_withdraw_all(dtproc_proc_t *pr, bool exec);
 void ctl_probe_clear(dtproc_proc_t *pr);
 void ctl_probe_brk(dtproc_proc_t *pr);
 
+/* usdt.c: semaphores, on the control thread at exec and release */
+void ctl_usdt_exec(dtproc_proc_t *pr);
+void ctl_usdt_release(dtproc_proc_t *pr);
+void ctl_usdt_fork(dtproc_proc_t *pr, pid_t child);
+void ctl_usdt_clear(dtproc_proc_t *pr);
 /* fprobes.c: function probes, on the control thread (the table read by
  * clients under dpr_lock: dtproc_fprobe_info). */
 long ctl_fp_serve(dtproc_proc_t *pr, void *arg);

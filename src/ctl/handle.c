@@ -152,6 +152,7 @@ ctl_free(dtproc_proc_t *pr)
 	}
 	ctl_bkpt_clear(pr);
 	ctl_probe_clear(pr);
+	ctl_usdt_clear(pr);
 	ctl_fp_clear(pr);
 	(void) pthread_mutex_destroy(&pr->dpr_lock);
 	(void) pthread_cond_destroy(&pr->dpr_cv);

@@ -583,6 +583,8 @@ sym_load(sym_file_t *F, int fd, const char *path)
 	}
 	if (rv == 0)
 		rv = sym_file_index(F);
+	if (rv == 0)
+		sym_usdt_read(elf, F);	/* its symbols resolve operands */
 	if (delf != NULL)
 		elf_end(delf);
 	if (dfd >= 0)
@@ -675,6 +677,7 @@ sym_file_free(sym_file_t *F)
 	if (F == NULL)
 		return;
 	sym_dw_free(F->sf_dw);
+	sym_usdt_free(F);
 	sym_file_dem_free(F);
 	void *bufs[] = { F->sf_syms, F->sf_strs, F->sf_hash, F->sf_irel, F };
 	for (size_t i = 0; i < sizeof (bufs) / sizeof (bufs[0]); i++)

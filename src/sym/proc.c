@@ -625,6 +625,22 @@ sym_iter_obj(sym_proc_t *S, const sym_obj_t *o, const char *nameglob,
 	return 0;
 }
 
+/*
+ * Does O match OBJGLOB: a plain name in DTrace's forms (sym_obj_matches),
+ * else a glob on the basename, or on the path when it has a '/'.
+ */
+int
+sym_obj_glob(const sym_obj_t *o, const char *objglob)
+{
+	if (strpbrk(objglob, "*?[") == NULL)
+		return sym_obj_matches(o, objglob, strlen(objglob));
+	if (strchr(objglob, '/') != NULL)
+		return fnmatch(objglob, o->so_path, 0) == 0 ||
+		    (o->so_lname != NULL &&
+		    fnmatch(objglob, o->so_lname, 0) == 0);
+	return fnmatch(objglob, o->so_base, 0) == 0;
+}
+
 int
 sym_iter(sym_proc_t *S, const char *objglob, const char *nameglob,
     sym_iter_f *fn, void *arg)
@@ -633,19 +649,8 @@ sym_iter(sym_proc_t *S, const char *objglob, const char *nameglob,
 
 	for (size_t i = 0; i < S->sp_nobj; i++) {
 		sym_obj_t *o = &S->sp_obj[i];
-		int m;
 
-		/* a plain name in DTrace's forms; a glob on the basename
-		 * (or the path, when it has a '/') */
-		if (strpbrk(objglob, "*?[") == NULL)
-			m = sym_obj_matches(o, objglob, strlen(objglob));
-		else if (strchr(objglob, '/') != NULL)
-			m = fnmatch(objglob, o->so_path, 0) == 0 ||
-			    (o->so_lname != NULL &&
-			    fnmatch(objglob, o->so_lname, 0) == 0);
-		else
-			m = fnmatch(objglob, o->so_base, 0) == 0;
-		if (!m || sym_obj_load(S, o) != 0)
+		if (!sym_obj_glob(o, objglob) || sym_obj_load(S, o) != 0)
 			continue;
 		if ((rv = sym_iter_obj(S, o, nameglob, fn, arg)) != 0)
 			return rv;

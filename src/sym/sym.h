@@ -20,6 +20,8 @@
 #ifndef DTPROC_SYM_H
 #define DTPROC_SYM_H
 
+#include "arch/arch.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -208,5 +210,68 @@ int sym_fn_params(sym_proc_t *S, uintptr_t addr, const sym_fn_t **fnp);
 uint64_t sym_canon(uint64_t val, int size, int sgn);
 /* An enum parameter's value by its enumerator's name, else the number. */
 int sym_enum_format(const void *en, uint64_t val, char *buf, size_t len);
+
+/*
+ * ---- sys/sdt.h probes (usdt.c) ----
+ *
+ * The notes of an object's .note.stapsdt (type 3, owner "stapsdt"),
+ * read with its table and shared like it: each probe's pc and
+ * semaphore adjusted by the object's .stapsdt.base (where the section
+ * is now, less where the note says it was), unrelocated; its provider,
+ * name, argument string, and the arguments parsed (the operands by the
+ * arch seam, a symbol an operand names resolved in the object's table).
+ * A probe whose arguments cannot be parsed is kept, su_nargs -1 and
+ * su_why saying which and why: it can still be counted.  A note too
+ * short for its fields is skipped and counted (sf_ubad).
+ */
+#define SYM_USDT_ARGS	12	/* arguments a note may have (sys/sdt.h) */
+
+typedef struct sym_usdt {
+	uint64_t su_pc;		/* the probe's nop, unrelocated */
+	uint64_t su_sema;	/* its semaphore, unrelocated, or 0 */
+	const char *su_prov;	/* provider ("python") */
+	const char *su_name;	/* name ("function__entry") */
+	const char *su_args;	/* the spec as written ("-4@%edi 8@$5") */
+	int su_nargs;		/* parsed arguments, or -1 (su_why) */
+	const char *su_why;	/* su_nargs -1: which and why */
+	const arch_sdt_arg_t *su_arg;	/* su_nargs of them */
+	const uint64_t *su_symval;	/* per argument: its symbol's
+					   value, unrelocated (0: none) */
+	const char *const *su_sym;	/* per argument: the symbol, or NULL */
+} sym_usdt_t;
+
+/* A probe as one process has it. */
+typedef struct sym_usdt_info {
+	const sym_usdt_t *ui_note;
+	const char *ui_object;	/* basename */
+	const char *ui_path;
+	int ui_lmid;
+	uintptr_t ui_bias;
+	uintptr_t ui_addr;	/* the probe's address in the process */
+	uintptr_t ui_sema;	/* its semaphore's, or 0 */
+	dev_t ui_dev;		/* the object's file */
+	ino_t ui_ino;
+} sym_usdt_info_t;
+
+/*
+ * Every probe of the objects matching OBJGLOB (as sym_iter's), in load
+ * order then by address, whose provider and name match PROVGLOB and
+ * NAMEGLOB (NULL: any).  FN's nonzero return stops the walk and is
+ * returned.  An object whose notes could not all be read is passed to
+ * BAD (if not NULL) once per walk, with the count and the reason.
+ */
+typedef int sym_usdt_f(const sym_usdt_info_t *ui, void *arg);
+typedef void sym_usdt_bad_f(const char *path, unsigned n, const char *why,
+    void *arg);
+int sym_usdt_iter(sym_proc_t *S, const char *objglob, const char *provglob,
+    const char *nameglob, sym_usdt_f *fn, sym_usdt_bad_f *bad, void *arg);
+/* The probe at ADDR: 0 and *UI, or -ENOENT. */
+int sym_usdt_at(sym_proc_t *S, uintptr_t addr, sym_usdt_info_t *ui);
+/*
+ * The probes of the ELF file at PATH, as sym_usdt_iter's (ui_addr and
+ * ui_sema unrelocated, ui_bias 0): 0, FN's nonzero return, or -errno.
+ */
+int sym_usdt_file_iter(const char *path, const char *provglob,
+    const char *nameglob, sym_usdt_f *fn, sym_usdt_bad_f *bad, void *arg);
 
 #endif /* DTPROC_SYM_H */

@@ -56,6 +56,11 @@ struct sym_file {
 	struct sym_file *sf_next; /* cache list */
 	struct sym_dw *sf_dw;	/* its DWARF, opened at the first
 				   sym_fn_params (params.c), or NULL */
+	sym_usdt_t *sf_usdt;	/* its sys/sdt.h probes (usdt.c), by pc */
+	size_t sf_nusdt;
+	void *sf_ubuf;		/* their strings and arguments */
+	unsigned sf_ubad;	/* notes that could not be read at all */
+	const char *sf_ubad_why;	/* the first one's reason (static) */
 	_Atomic(char *) *sf_dem; /* per entry of sf_syms: its demangled
 				   name once asked (demangle.c), or NULL
 				   when no name is mangled */
@@ -115,8 +120,11 @@ struct Elf;
 int sym_file_debug_open(struct Elf *elf, const sym_file_t *F,
     const char *path);
 sym_obj_t *sym_obj_at(sym_proc_t *S, uintptr_t addr);
+int sym_obj_glob(const sym_obj_t *o, const char *objglob);
 int sym_obj_load(sym_proc_t *S, sym_obj_t *o);
 void sym_dw_free(struct sym_dw *D);
+void sym_usdt_read(struct Elf *elf, sym_file_t *F);
+void sym_usdt_free(sym_file_t *F);
 /* demangle.c: the per-entry cache of demangled names. */
 int sym_file_dem_init(sym_file_t *F);
 void sym_file_dem_free(sym_file_t *F);

@@ -171,6 +171,66 @@ TEST(desc_errors)
 	parse_bad("`malloc:return", "empty object");
 }
 
+/* A USDT description: object, provider, name, function, pid. */
+static void
+check_usdt(const char *spec, const char *obj, const char *prov,
+    const char *name, const char *func, pid_t pid)
+{
+	desc_t d = parse_ok(spec);
+
+	CHECK_MSG(d.dd_kinds == DESC_USDT, "%s: kinds %#x", spec, d.dd_kinds);
+	CHECK_MSG((obj == NULL && d.dd_obj == NULL) || (obj != NULL &&
+	    d.dd_obj != NULL && strcmp(obj, d.dd_obj) == 0), "%s: object %s",
+	    spec, d.dd_obj ? d.dd_obj : "(none)");
+	CHECK_MSG((func == NULL && d.dd_func == NULL) || (func != NULL &&
+	    d.dd_func != NULL && strcmp(func, d.dd_func) == 0),
+	    "%s: function %s", spec, d.dd_func ? d.dd_func : "(none)");
+	CHECK_MSG(strcmp(d.dd_uprov, prov) == 0, "%s: provider %s", spec,
+	    d.dd_uprov);
+	CHECK_MSG(strcmp(d.dd_uname, name) == 0, "%s: name %s", spec,
+	    d.dd_uname);
+	CHECK_MSG(d.dd_upid == pid, "%s: pid %d", spec, (int)d.dd_upid);
+	desc_free(&d);
+}
+
+TEST(desc_usdt)
+{
+	char why[256];
+	desc_t d;
+
+	check_usdt("usdt:python:function__entry", NULL, "python",
+	    "function__entry", NULL, 0);
+	check_usdt("usdt:libpython*`py*:*entry", "libpython*", "py*",
+	    "*entry", NULL, 0);
+	check_usdt("usdt:*", NULL, "*", "*", NULL, 0);
+	check_usdt("usdt:", NULL, "*", "*", NULL, 0);
+	check_usdt("usdt:python:", NULL, "python", "*", NULL, 0);
+	check_usdt("python$target:::function-entry", NULL, "python",
+	    "function__entry", NULL, 0);
+	check_usdt("python1234:python3.11:_PyEval*:gc-start", "python3.11",
+	    "python", "gc__start", "_PyEval*", 1234);
+	check_usdt("py*:::", NULL, "py*", "*", NULL, 0);
+	/* the pid provider stays the pid provider */
+	check_desc("pid$target:libc.so.6:malloc:entry", "libc.so.6", "malloc",
+	    E, 0);
+	check_desc("pid12::malloc:", NULL, "malloc", E | R, 0);
+	check_desc("pid4*::malloc:entry", NULL, "malloc", E, 0);
+	parse_bad("python:::entry", "provider 'python'");
+	check_desc("*:libc.so.6:malloc:entry", "libc.so.6", "malloc", E, 0);
+	parse_bad("usdt:a:b:c", "more than PROVIDER:NAME");
+	parse_bad("usdt:`a:b", "bad object");
+	parse_bad("usdt:x`y`a:b", "bad object");
+	parse_bad("python$target:a`b::x", "'`'");
+	d = parse_ok("python77:::x");
+	CHECK(desc_pid_check(&d, 77, why, sizeof (why)) == 0);
+	CHECK(desc_pid_check(&d, 78, why, sizeof (why)) != 0);
+	CHECK_CONTAINS(why, "python77");
+	desc_free(&d);
+	CHECK(desc_label(why, sizeof (why), "python:gc__start", DESC_USDT, 0,
+	    1) > 0);
+	CHECK_STR_EQ(why, "python:gc__start");
+}
+
 TEST(desc_labels)
 {
 	char b[64];

@@ -34,6 +34,12 @@ kid_of(struct kids *k, pid_t pid)
 	return -1;
 }
 
+/*
+ * The library is called with k_lock not held: a callback runs with its
+ * handle locked, so holding ours across a call into another handle
+ * would order the two locks both ways (the parent's thread and the
+ * child's each call back).
+ */
 static void
 follow_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
     void *arg)
@@ -41,31 +47,44 @@ follow_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 	struct kids *k = arg;
 	dtproc_proc_t *c = ev->de_proc;
 	dtproc_sym_t sym;
-	int i;
+	uintptr_t fn = 0;
+	int i, armed = 0, rested;
 
-	(void) pthread_mutex_lock(&k->k_lock);
-	if (ev->de_kind == DTPROC_EV_FORK)
+	if (ev->de_kind == DTPROC_EV_FORK) {
+		(void) pthread_mutex_lock(&k->k_lock);
 		k->k_forks++;
-	/* a child's new image: its probes went with the old one */
-	if (ev->de_kind == DTPROC_EV_EXEC && (i = kid_of(k, dtproc_pid(pr)))
-	    >= 0 && dtproc_sym_lookup(dtp, pr, "a.out`fv_work", &sym) == 0) {
-		k->k_fn[i] = sym.ds_addr;
-		k->k_armed[i] = dtproc_probe_add(dtp, pr, sym.ds_addr, 0,
-		    NULL, NULL) == 0;
-	}
-	if (ev->de_kind != DTPROC_EV_FOLLOW || c == NULL ||
-	    k->k_n == KIDS_MAX) {
 		(void) pthread_mutex_unlock(&k->k_lock);
-		return;
 	}
-	i = k->k_n++;
-	k->k_pr[i] = c;
-	k->k_rested[i] = dtproc_state(dtp, c) == DTPROC_PS_STOP &&
+	/* a child's new image: its probes went with the old one */
+	if (ev->de_kind == DTPROC_EV_EXEC) {
+		(void) pthread_mutex_lock(&k->k_lock);
+		i = kid_of(k, dtproc_pid(pr));
+		(void) pthread_mutex_unlock(&k->k_lock);
+		if (i >= 0 && dtproc_sym_lookup(dtp, pr, "a.out`fv_work",
+		    &sym) == 0) {
+			armed = dtproc_probe_add(dtp, pr, sym.ds_addr, 0,
+			    NULL, NULL) == 0;
+			(void) pthread_mutex_lock(&k->k_lock);
+			k->k_fn[i] = sym.ds_addr;
+			k->k_armed[i] = armed;
+			(void) pthread_mutex_unlock(&k->k_lock);
+		}
+	}
+	if (ev->de_kind != DTPROC_EV_FOLLOW || c == NULL)
+		return;
+	rested = dtproc_state(dtp, c) == DTPROC_PS_STOP &&
 	    dtproc_pid(c) == ev->de_child;
 	if (dtproc_sym_lookup(dtp, c, "a.out`fv_work", &sym) == 0) {
-		k->k_fn[i] = sym.ds_addr;
-		k->k_armed[i] = dtproc_probe_add(dtp, c, sym.ds_addr, 0,
-		    NULL, NULL) == 0;
+		fn = sym.ds_addr;
+		armed = dtproc_probe_add(dtp, c, fn, 0, NULL, NULL) == 0;
+	}
+	(void) pthread_mutex_lock(&k->k_lock);
+	if (k->k_n < KIDS_MAX) {
+		i = k->k_n++;
+		k->k_pr[i] = c;
+		k->k_rested[i] = rested;
+		k->k_fn[i] = fn;
+		k->k_armed[i] = armed;
 	}
 	(void) pthread_mutex_unlock(&k->k_lock);
 	dtproc_continue(dtp, c);
@@ -104,25 +123,40 @@ run_followed(const char *mode, const char *n, int nkids, const int *want,
 		victim_expect(&v, line, sizeof (line), "child ");
 		CHECK(sscanf(line, "child %d %d", &cpid, &which) == 2);
 		CHECK(which >= 1 && which <= nkids);
+		int rested = 0, armed = 0;
+		dtproc_proc_t *kpr = NULL;
+
 		(void) pthread_mutex_lock(&k.k_lock);
-		i = kid_of(&k, cpid);
+		if ((i = kid_of(&k, cpid)) >= 0) {
+			rested = k.k_rested[i];
+			armed = k.k_armed[i];
+			kpr = k.k_pr[i];
+		}
 		(void) pthread_mutex_unlock(&k.k_lock);
 		CHECK_MSG(i >= 0, "child %d: no FOLLOW event", (int)cpid);
-		CHECK_MSG(k.k_rested[i], "child %d was not resting unrun",
-		    (int)cpid);
-		CHECK_MSG(k.k_armed[i], "child %d: fv_work not probed",
-		    (int)cpid);
-		CHECK_EXITED(wait_dead(dtp, k.k_pr[i], &ns, 10000), 0);
-		CHECK_EQ_INT((int)hits(dtp, k.k_pr[i], k.k_fn[i]),
-		    want[which - 1]);
+		CHECK_MSG(rested, "child %d was not resting unrun", (int)cpid);
+		CHECK_MSG(armed, "child %d: fv_work not probed", (int)cpid);
+		CHECK_EXITED(wait_dead(dtp, kpr, &ns, 10000), 0);
+		/* read after its death: an exec's re-arming is over */
+		(void) pthread_mutex_lock(&k.k_lock);
+		uintptr_t kfn = k.k_fn[i];
+		(void) pthread_mutex_unlock(&k.k_lock);
+		CHECK_EQ_INT((int)hits(dtp, kpr, kfn), want[which - 1]);
 	}
 	/* the parent's status says every child exited 0 (and for vfork,
 	 * that its stack survived the child) */
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
 	CHECK_EQ_INT((int)hits(dtp, pr, fn), parent_want);
-	CHECK_EQ_INT(k.k_n, nkids);
-	for (int i = 0; i < k.k_n; i++)
-		dtproc_release(dtp, k.k_pr[i]);
+	dtproc_proc_t *kids[KIDS_MAX];
+	int nk;
+
+	(void) pthread_mutex_lock(&k.k_lock);
+	nk = k.k_n;
+	memcpy(kids, k.k_pr, sizeof (kids));
+	(void) pthread_mutex_unlock(&k.k_lock);
+	CHECK_EQ_INT(nk, nkids);
+	for (int i = 0; i < nk; i++)
+		dtproc_release(dtp, kids[i]);
 	dtproc_close(dtp);
 }
 
@@ -166,7 +200,10 @@ TEST(ctl_follow_off)
 	dtproc_continue(dtp, pr);
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
 	CHECK_EQ_INT((int)hits(dtp, pr, fn), 10);
-	CHECK_EQ_INT(k.k_n, 0);
-	CHECK_EQ_INT(k.k_forks, 2);
+	(void) pthread_mutex_lock(&k.k_lock);
+	int nk = k.k_n, forks = k.k_forks;
+	(void) pthread_mutex_unlock(&k.k_lock);
+	CHECK_EQ_INT(nk, 0);
+	CHECK_EQ_INT(forks, 2);
 	dtproc_close(dtp);
 }

@@ -98,6 +98,22 @@ finfo(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t fn, size_t off, int kind)
 	return fi;
 }
 
+/*
+ * How many firings R holds, read under its lock: the records before it
+ * were written under the lock too, and are read after it (the victim's
+ * answer came after the callbacks: nothing is written meanwhile).
+ */
+static int
+rec_n(struct rec *r)
+{
+	int n;
+
+	pthread_mutex_lock(&r->r_mu);
+	n = r->r_n;
+	pthread_mutex_unlock(&r->r_mu);
+	return n;
+}
+
 /* Firings of NAME of KIND in R. */
 static int
 count(struct rec *r, const char *name, int kind)
@@ -138,7 +154,7 @@ TEST(fprobe_args_retval)
 	ask(&v, "a 1 -2 3 0x40 5 6 7000000000 8\n", "args ", line,
 	    sizeof (line));
 	CHECK_EQ_INT(line_field(line, "r"), 7000000085LL);
-	CHECK_EQ_INT(r->r_n, 2);
+	CHECK_EQ_INT(rec_n(r), 2);
 	CHECK_EQ_INT(r->r_hit[0].dh_kind, DTPROC_HIT_ENTRY);
 	CHECK_EQ_INT(r->r_hit[0].dh_func, fn);
 	CHECK_EQ_INT(r->r_hit[0].dh_pc, fn);
@@ -196,7 +212,7 @@ TEST(fprobe_args_retval)
 	CHECK_EQ_INT(dtproc_fprobe_del(dtp, pr, fn, 0, DTPROC_FP_ENTRY),
 	    -ENOENT);
 	ask(&v, "a 1 2 3 4 5 6 7 8\n", "args ", line, sizeof (line));
-	CHECK_EQ_INT(r->r_n, 2);
+	CHECK_EQ_INT(rec_n(r), 2);
 	CHECK_EQ_INT(text_matches_file(v.pid, fn, 16), 1);
 	quit_dead(dtp, pr, &v, &ns);
 }
@@ -214,7 +230,7 @@ TEST(fprobe_recursion)
 	victim_ready(&v, line, sizeof (line));
 	ask(&v, "r 10\n", "rec ", line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "r"), 55);
-	CHECK_EQ_INT(r->r_n, 22);
+	CHECK_EQ_INT(rec_n(r), 22);
 	for (int i = 0; i < 11; i++) {
 		const dtproc_hit_t *e = &r->r_hit[i], *x = &r->r_hit[21 - i];
 
@@ -253,7 +269,7 @@ TEST(fprobe_threads)
 	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_ENTRY), 800);
 	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_RETURN), 800);
 	/* each return: its thread's, 3x + 1 of what that entry had */
-	for (int i = 0; i < r->r_n; i++) {
+	for (int i = 0; i < rec_n(r); i++) {
 		const dtproc_hit_t *h = &r->r_hit[i];
 		int k;
 
@@ -309,8 +325,8 @@ TEST(fprobe_longjmp)
 	CHECK_EQ_INT(fi.dfi_unwound, 1);
 	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_RETURN), 1);
 	/* the later call's depth: the dropped entry does not count */
-	CHECK_EQ_INT(r->r_hit[r->r_n - 1].dh_depth, 1);
-	CHECK_EQ_INT(r->r_hit[r->r_n - 1].dh_retval, 16);
+	CHECK_EQ_INT(r->r_hit[rec_n(r) - 1].dh_depth, 1);
+	CHECK_EQ_INT(r->r_hit[rec_n(r) - 1].dh_retval, 16);
 	/* again: the same return site, the same answers */
 	ask(&v, "j\n", "jumped ", line, sizeof (line));
 	CHECK_EQ_INT(finfo(dtp, pr, jump, 0, DTPROC_FP_RETURN).dfi_unwound,
@@ -342,7 +358,7 @@ TEST(fprobe_context_switch)
 	fi = finfo(dtp, pr, yield, 0, DTPROC_FP_RETURN);
 	CHECK_EQ_INT(fi.dfi_hits, 1);
 	CHECK_EQ_INT(fi.dfi_unwound, 0);
-	CHECK_EQ_INT(r->r_n, 2);
+	CHECK_EQ_INT(rec_n(r), 2);
 	CHECK_EQ_INT(r->r_hit[1].dh_retval, 11);
 	quit_dead(dtp, pr, &v, &ns);
 }
@@ -368,8 +384,8 @@ TEST(fprobe_sigaltstack)
 	fi = finfo(dtp, pr, sig, 0, DTPROC_FP_RETURN);
 	CHECK_EQ_INT(fi.dfi_hits, 1);
 	CHECK_EQ_INT(fi.dfi_unwound, 0);
-	CHECK_EQ_INT(r->r_hit[r->r_n - 1].dh_retval, 106);
-	CHECK_EQ_INT(r->r_hit[r->r_n - 1].dh_depth, 1);
+	CHECK_EQ_INT(r->r_hit[rec_n(r) - 1].dh_retval, 106);
+	CHECK_EQ_INT(r->r_hit[rec_n(r) - 1].dh_depth, 1);
 	/* fp_rec(3) inside: depths 2..5 */
 	CHECK_EQ_INT(r->r_hit[1].dh_depth, 2);
 	quit_dead(dtp, pr, &v, &ns);
@@ -400,7 +416,7 @@ TEST(fprobe_tail_call)
 	fi = finfo(dtp, pr, leaf, 0, DTPROC_FP_RETURN);
 	CHECK_EQ_INT(fi.dfi_hits, 3);
 	CHECK_EQ_INT(fi.dfi_unwound, 0);
-	CHECK_EQ_INT(r->r_n, 12);
+	CHECK_EQ_INT(rec_n(r), 12);
 	CHECK_EQ_INT(r->r_hit[2].dh_retval, 42);
 	CHECK_EQ_INT(r->r_hit[3].dh_retval, 42);
 	quit_dead(dtp, pr, &v, &ns);
@@ -500,7 +516,7 @@ TEST(fprobe_offsets)
 	victim_ready(&v, line, sizeof (line));
 	ask(&v, "o 4\n", "small ", line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "r"), 25);
-	CHECK_EQ_INT(r->r_n, 4);
+	CHECK_EQ_INT(rec_n(r), 4);
 	for (int i = 0; i < 4; i++) {
 		CHECK_EQ_INT(r->r_hit[i].dh_kind, DTPROC_HIT_OFFSET);
 		CHECK_EQ_INT(r->r_hit[i].dh_pc, fn + offs[i]);
@@ -518,7 +534,7 @@ TEST(fprobe_offsets)
 		    DTPROC_FP_OFFSET).dfi_hits, 1);
 	CHECK_EQ_INT(dtproc_fprobe_del(dtp, pr, fn, 7, DTPROC_FP_OFFSET), 0);
 	ask(&v, "o 1\n", "small ", line, sizeof (line));
-	CHECK_EQ_INT(r->r_n, 7);
+	CHECK_EQ_INT(rec_n(r), 7);
 	CHECK_EQ_INT(r->r_hit[6].dh_pc, fn + 11);
 	quit_dead(dtp, pr, &v, &ns);
 }
@@ -596,20 +612,20 @@ TEST(fprobe_cxx_exception)
 	ask(&v, "x 0\n", "caught ", line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "r"), 2);
 	CHECK_EQ_INT(line_field(line, "d"), 2);
-	CHECK_EQ_INT(r->r_n, 4);
+	CHECK_EQ_INT(rec_n(r), 4);
 	/* thrown by cx_throw(3), caught two frames up, cleanups run */
 	ask(&v, "x 3\n", "caught ", line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "r"), -1);
 	CHECK_EQ_INT(line_field(line, "c"), 6);
 	CHECK_EQ_INT(line_field(line, "d"), 4);
-	CHECK_EQ_INT(r->r_n, 6);
+	CHECK_EQ_INT(rec_n(r), 6);
 	CHECK_EQ_INT(r->r_hit[5].dh_kind, DTPROC_HIT_ENTRY);
 	CHECK_EQ_INT(r->r_hit[5].dh_args[0], 3);
 	/* the same calls again: the unwound entries are found out */
 	ask(&v, "x 0\n", "caught ", line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "r"), 2);
 	CHECK_EQ_INT(line_field(line, "d"), 6);
-	CHECK_EQ_INT(r->r_n, 10);
+	CHECK_EQ_INT(rec_n(r), 10);
 	CHECK_EQ_INT(r->r_hit[8].dh_kind, DTPROC_HIT_RETURN);
 	CHECK_STR_EQ(r->r_name[8], "cx_throw");
 	CHECK_EQ_INT(r->r_hit[8].dh_retval, 1);
