@@ -1159,9 +1159,13 @@ trace_start(trace_t *tr, const cli_target_t *t)
 	tr->tr_dtp = s->cs_dtp;
 	dtproc_set_event(tr->tr_dtp, trace_event, tr);
 	dtproc_set_dlactivity(tr->tr_dtp, trace_dlact, tr);
-	/* -s create: a rest at PREINIT too, for strict matching */
-	if (t->ct_stop == DTPROC_STOP_CREATE && t->ct_pid == 0 && !tr->tr_list)
-		st.ct_stop |= DTPROC_STOP_PREINIT;
+	/*
+	 * -s create: from the first instruction (objects armed as ld.so
+	 * maps them), and a rest at PREINIT too, for strict matching.
+	 */
+	if (t->ct_stop == DTPROC_STOP_CREATE && t->ct_pid == 0)
+		st.ct_stop |= DTPROC_CREATE_EXACT |
+		    (tr->tr_list ? 0 : DTPROC_STOP_PREINIT);
 	if ((rv = cli_session_start(s, &st, 0)) != 0) {
 		cli_session_close(s);
 		return rv;

@@ -75,6 +75,12 @@ typedef struct dtproc_proc dtproc_proc_t;	/* one process */
 #define DTPROC_STOP_PREINIT	0x04	/* loaded, relocated, no constructor */
 #define DTPROC_STOP_POSTINIT	0x08	/* constructors done, before main */
 #define DTPROC_STOP_MAIN	0x10	/* at main's first instruction */
+/*
+ * With the stop, 0.4: follow the run-time linker's start-up, so that a
+ * client arming probes in its dlactivity callback counts every call from
+ * the first instruction (see dtproc(3), dtproc_create).
+ */
+#define DTPROC_CREATE_EXACT	0x100
 
 /* dtproc_grab() flags. */
 #define DTPROC_GRAB_RDONLY	0x01	/* no control: memory, maps, symbols */

@@ -309,8 +309,8 @@ ctl_prune(dtproc_proc_t *pr)
 }
 
 /*
- * Exact from the first instruction.  A process created to rest at its
- * exec (DTPROC_STOP_CREATE) has its sites armed before anything ran, but
+ * Exact from the first instruction (DTPROC_CREATE_EXACT).  A process
+ * created to rest at its exec has its sites armed before anything ran, but
  * the objects ld.so loads appear in the link maps only at the first
  * RT_CONSISTENT, after ld.so has already called into libc
  * (__libc_early_init and what it calls) and run every IFUNC resolver.
@@ -603,7 +603,6 @@ ctl_main(void *arg)
 	if (pr->dpr_created) {
 		unsigned never = 0;
 
-		pr->dpr_exact = (pr->dpr_stop & DTPROC_STOP_CREATE) != 0;
 		ctl_startup_begin(pr);
 
 		if (rtld_dynamic(pr->dpr_rtld) == 0)

@@ -153,8 +153,8 @@ struct dtproc_proc {
 	uintptr_t dpr_brk;		/* the agent's r_brk, armed by us
 					   too (0: not) */
 	bool dpr_brk_todo;		/* to arm at the next event */
-	bool dpr_exact;			/* created resting at CREATE: sites
-					   armed from the first instruction */
+	bool dpr_exact;			/* DTPROC_CREATE_EXACT: sites armed
+					   from the first instruction */
 	bool dpr_startup;		/* exact: ld.so's start-up, its
 					   system-call exits followed */
 	bool dpr_brk_retry;		/* refused for a thread in its window:

@@ -340,7 +340,9 @@ DTPROC_API dtproc_proc_t *
 dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
 {
 	dtproc_proc_t *pr;
+	bool exact = (stop & DTPROC_CREATE_EXACT) != 0;
 
+	stop &= ~DTPROC_CREATE_EXACT;
 	if (stop == 0)
 		stop = DTPROC_STOP_CREATE;	/* every create has a rendezvous */
 	if (file == NULL || (stop & ~CTL_STOP_MASK) != 0 ||
@@ -359,6 +361,7 @@ dtproc_create(dtproc_t *dtp, const char *file, char *const argv[], int stop)
 		return NULL;
 	}
 	pr->dpr_created = true;
+	pr->dpr_exact = exact;
 	return ctl_launch(dtp, pr, (unsigned)stop, PT_RELEASE_KILL);
 }
 
