@@ -421,6 +421,7 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 	 * The first hit of a site decides how hits are carried past it.  A
 	 * thread stopped at a trampoline's trap is past it already.
 	 */
+	ctl_probe_brk_hit(pr, ev->pe_addr);
 	if (pt_site_kind(P, ev->pe_addr) != 1 &&
 	    pt_bkpt_carry(P, ev->pe_addr, &carry) == 0) {
 		if (carry.ac_kind == ARCH_CARRY_NONE)

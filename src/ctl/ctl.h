@@ -223,6 +223,7 @@ void ctl_bkpt_forget(dtproc_proc_t *pr, uintptr_t addr);
  * dpr_lock (dtproc_probe_info). */
 ctl_probe_t *ctl_probe_find(const dtproc_proc_t *pr, uintptr_t addr);
 long ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req);
+void ctl_probe_brk_hit(dtproc_proc_t *pr, uintptr_t addr);
 void ctl_probe_upgrade(dtproc_proc_t *pr);
 long ctl_probe_add_list(dtproc_proc_t *pr, dtproc_probe_spec_t *specs,
     size_t n);

@@ -478,6 +478,25 @@ ctl_probe_brk(dtproc_proc_t *pr)
 }
 
 /*
+ * The agent's r_brk hit while it waits for its upgrade: the thread is
+ * at the site's first byte, not yet in the copy that carries it (where
+ * every timed try found it, the rendezvous being at r_brk), so the
+ * site may be patched now; the step then runs the trampoline's copy.
+ * An early vfork child is let go only once r_brk is no int3.
+ */
+void
+ctl_probe_brk_hit(dtproc_proc_t *pr, uintptr_t addr)
+{
+	if (!pr->dpr_brk_retry || addr != rtld_brk(pr->dpr_rtld))
+		return;
+	pr->dpr_brk_retry = false;
+	pr->dpr_brk_todo = true;
+	ctl_probe_brk(pr);
+	if (!pr->dpr_brk_retry && pr->dpr_nupgrade == 0)
+		(void) pt_wake_every(pr->dpr_wake, 0);
+}
+
+/*
  * Try the upgrades once their period has passed: each waiting probe's
  * int3 converted to a trampoline where no thread is in the window now,
  * the agent's r_brk likewise.  The period doubles while nothing moves,

@@ -336,7 +336,7 @@ victim_killed() {
 # probes hit in the run (a library loaded later).  Nothing for a dtproc
 # without "how" (no trampolines).
 mech() {
-	"$DT" trace --json -o "$T/mech" "$@" </dev/null >/dev/null 2>"$T/mech.e"
+	"$DT" trace -Z --json -o "$T/mech" "$@" </dev/null >/dev/null 2>"$T/mech.e"
 	grep -o -E '"function":"[^"]*"[^{}]*"how":"[a-z0-9]*","why":(null|"([^"\\]|\\.)*")' \
 	    "$T/mech" 2>/dev/null |
 	    sed -E 's/^"function":"([^"]*)".*"how":"([a-z0-9]*)","why":(null|"(.*)")$/\1 \2 \4/' |
@@ -499,7 +499,7 @@ case_A() {
 	local n=$((4 * N)) rc a b out
 	# shellcheck disable=SC2016
 	out=$(timeout -k 2 $((LIMIT * 3)) "$DT" trace -o "$T/rep" \
-	    -f 'libstress*`stress_lib_fn' -- "$V" dlswap "$n" "$LIBA" "$LIBB" \
+	    -Z -f 'libstress*`stress_lib_fn' -- "$V" dlswap "$n" "$LIBA" "$LIBB" \
 	    2>"$T/e" </dev/null)
 	rc=$?
 	a=$(hits libstressa.so stress_lib_fn)
