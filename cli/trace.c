@@ -146,7 +146,7 @@ static const char trace_usage[] =
 "                 points at some: arg1=\"fib\")\n"
 "  --svg FILE     implies -U: also write the stacks as an interactive\n"
 "                 flame graph (one SVG file: hover, click to zoom, search)\n"
-"  -l             arm the probes, list them (object`function, address,\n"
+"  -l, --list     arm the probes, list them (object`function, address,\n"
 "                 trampoline or int3 and why) on stdout or in -o FILE, and\n"
 "                 end: a command is killed before it runs main, a grabbed\n"
 "                 process runs on; USDT probes then with their semaphore\n"
