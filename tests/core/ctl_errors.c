@@ -149,7 +149,8 @@ TEST(ctl_err_create_bad_stop)
 	CHECK(dtproc_create(dtp, victim_path("ctlv"), av, DTPROC_STOP_GRAB)
 	    == NULL);
 	CHECK_PREFIX(dtproc_errmsg(dtp), "failed to execute ");
-	CHECK(dtproc_create(dtp, victim_path("ctlv"), av, 0x100) == NULL);
+	/* a bit no stop or flag has (0x100 is DTPROC_CREATE_EXACT) */
+	CHECK(dtproc_create(dtp, victim_path("ctlv"), av, 0x200) == NULL);
 	check_no_children();
 	dtproc_close(dtp);
 }
