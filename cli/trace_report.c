@@ -352,7 +352,8 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 		missed += l[i].tl_missed;
 	if (missed > 0 && !tr->tr_json)
 		fprintf(tr->tr_out, "dtproc: %llu of %llu hits counted but "
-		    "not stopped at (the thread blocked or handled SIGURG, "
+		    "not stopped at (the program handled SIGURG or had one "
+		    "pending, "
 		    "or was a vfork child): no stack for them\n", missed,
 		    total);
 	free(l);

@@ -190,7 +190,7 @@ int arch_shstk(const char *features);
  */
 #define ARCH_JMP_LEN	5	/* jmp rel32 */
 #define ARCH_WIN_MAX	8	/* instructions in a window, at most */
-#define ARCH_TRAMP_MAX	320	/* longest trampoline */
+#define ARCH_TRAMP_MAX	640	/* longest trampoline */
 #define ARCH_TRAMP_FRAME 8	/* words saved below the red zone at a trap */
 /*
  * The signal a trap gate stops its thread with, sent to itself with
@@ -198,7 +198,8 @@ int arch_shstk(const char *features);
  * it, so a stop left uncollected when the tracer dies (the kernel then
  * delivers the stop's signal) or a signal sent once no tracer is left
  * (dropped at once) does the program no harm.  The gate skips the stop
- * when the thread blocks it or the program handles it.
+ * when the program handles it; a thread that blocks it has it unblocked
+ * for the stop and its mask put back by the gate (tramp.c).
  */
 #define ARCH_TRAMP_SIG	SIGURG
 

@@ -24,17 +24,26 @@
  * signal is not dropped for a traced thread) and the thread stops as
  * it leaves the system call; untraced, it is dropped when sent.  Each
  * check before is a reason to skip the stop and count a miss instead:
- * the signal must not be blocked (it would stay pending and stop the
- * thread later, anywhere) and must be at SIG_DFL (a program that
- * handles SIGURG, as Go's runtime does, must not see calls it did not
- * ask for); the thread must belong to the process the page was made
- * for (a vfork child shares our memory but no tracer watches it; the
- * pid is tgkill's first argument too); and, last,
- * the owner word of the page's robust mutex must name a live thread:
- * the kernel sets FUTEX_OWNER_DIED in it when the tracer's control
- * thread dies, before the tracee is detached.  That last check only
- * saves a system call now: a signal sent after the tracer died is
- * dropped anyway.
+ * the signal must be at SIG_DFL (a program that handles SIGURG, as Go's
+ * runtime does, must not see calls it did not ask for); the thread must
+ * belong to the process the page was made for (a vfork child shares our
+ * memory but no tracer watches it; the pid is tgkill's first argument
+ * too); the owner word of the page's robust mutex must name a live
+ * thread (the kernel sets FUTEX_OWNER_DIED in it when the tracer's
+ * control thread dies, before the tracee is detached; this only saves a
+ * system call: a signal sent after the tracer died is dropped anyway).
+ *
+ * A thread that blocks the signal still stops: the gate unblocks it
+ * alone, sends it, and after the stop sets the mask it saved back.  The
+ * mask is only ever put back by this code, so it comes back whenever
+ * the thread leaves the trampoline: if the tracer dies before the send,
+ * the signal is dropped (unblocked, SIG_DFL, untraced); if it dies in
+ * the stop, the kernel delivers it, and it is ignored.  Unless it is
+ * already pending (rt_sigpending: the thread's and the process's): a
+ * signal of the program's own, blocked, would merge with ours, be taken
+ * as ours and swallowed; that call is a miss.  Left: a SIGURG the
+ * program sends in the few instructions while it is unblocked is taken
+ * (and ignored, at SIG_DFL) rather than left pending.
  *
  * A call is relocated only as the window's last instruction, emulated:
  * the original return address is pushed and the callee entered with a
@@ -383,13 +392,29 @@ tb_count_only(tr_buf_t *b, const arch_tramp_req_t *req)
  * The trap prologue: count, save, the gate, the signal, restore.  Its
  * stack depth is TR_DEPTH from the pushfq to the popfq, whatever path
  * it takes.  The system calls clobber rax, rcx and r11 and the checks
- * use rdx, rsi, rdi and r10: all of them saved, and restored on both
- * paths.
+ * use rdx, rsi, rdi and r10: all of them saved, and restored on every
+ * path.  The buffer holds the old mask (TR_MASK) from check 3 until the
+ * end: a set SIGURG bit there means the gate unblocked the signal and
+ * owes the thread its mask back.
  */
+#define TR_MASK		64	/* the thread's mask, from check 3 on */
+#define TR_SET		72	/* rt_sigpending's set, then the unblock's */
+#define SIG_BYTE(off)	(uint8_t)((off) + (ARCH_TRAMP_SIG - 1) / 8)
+#define SIG_BIT		(uint8_t)(1 << ((ARCH_TRAMP_SIG - 1) % 8))
+
+/* movabs $at_pid, %rdi; mov (%rdi), %edi: tgkill's pid, the page's */
+static void
+tb_pid_edi(tr_buf_t *b, uintptr_t at_pid)
+{
+	TB(b, 0x48, 0xbf);
+	tb_imm(b, at_pid, 8);
+	TB(b, 0x8b, 0x3f);
+}
+
 static void
 tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 {
-	uint16_t jrestore;
+	uint16_t jrestore, junblocked, jsend;
 
 	/* lea -(TR_DEPTH - 8)(%rsp), %rsp; pushfq */
 	TB(b, 0x48, 0x8d, 0xa4, 0x24);
@@ -408,40 +433,50 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 
 	/* the buffer 64(%rsp) is the old value's: NULL new, size 8 */
 	TB(b, 0x31, 0xf6,			/* xor %esi, %esi */
-	    0x48, 0x8d, 0x54, 0x24, 0x40,	/* lea 64(%rsp), %rdx */
+	    0x48, 0x8d, 0x54, 0x24, TR_MASK,	/* lea 64(%rsp), %rdx */
 	    0x41, 0xba, 8, 0, 0, 0);		/* mov $8, %r10d */
-	/* 1. rt_sigprocmask(SIG_BLOCK, NULL, buf, 8): the signal blocked? */
-	TB(b, 0xb8, 14, 0, 0, 0,		/* mov $SYS_rt_sigprocmask */
-	    0x31, 0xff,				/* xor %edi, %edi */
-	    0x0f, 0x05,				/* syscall */
-	    0x85, 0xc0);			/* test %eax, %eax */
-	tb_jmiss(b, CC_NE);
-	/* testb $bit, 64+byte(%rsp) */
-	TB(b, 0xf6, 0x44, 0x24, 0x40 + (ARCH_TRAMP_SIG - 1) / 8,
-	    1 << ((ARCH_TRAMP_SIG - 1) % 8));
-	tb_jmiss(b, CC_NE);
-	/* 2. rt_sigaction(sig, NULL, buf, 8): anything but SIG_DFL? */
+	/* 1. rt_sigaction(sig, NULL, buf, 8): anything but SIG_DFL? */
 	TB(b, 0xb8, 13, 0, 0, 0,		/* mov $SYS_rt_sigaction */
 	    0xbf, ARCH_TRAMP_SIG, 0, 0, 0,	/* mov $sig, %edi */
 	    0x0f, 0x05,				/* syscall */
 	    0x85, 0xc0);			/* test %eax, %eax */
 	tb_jmiss(b, CC_NE);
-	TB(b, 0x48, 0x83, 0x7c, 0x24, 0x40, 0);	/* cmpq $SIG_DFL,64(%rsp) */
+	TB(b, 0x48, 0x83, 0x7c, 0x24, TR_MASK, 0);	/* cmpq $SIG_DFL */
 	tb_jmiss(b, CC_NE);
 
-	/* 3. getpid() == *at_pid: not a vfork child or a sharer */
+	/* 2. getpid() == *at_pid: not a vfork child or a sharer */
 	TB(b, 0xb8, 39, 0, 0, 0,		/* mov $SYS_getpid, %eax */
 	    0x0f, 0x05,				/* syscall */
-	    0x48, 0xba);			/* movabs $at_pid, %rdx */
+	    0x48, 0xbf);			/* movabs $at_pid, %rdi */
 	tb_imm(b, req->at_pid, 8);
-	TB(b, 0x3b, 0x02);			/* cmp (%rdx), %eax */
+	TB(b, 0x3b, 0x07);			/* cmp (%rdi), %eax */
 	tb_jmiss(b, CC_NE);
-	/* tgkill's arguments: that pid, gettid(), the signal */
-	TB(b, 0x89, 0xc7,			/* mov %eax, %edi */
-	    0xb8, 186, 0, 0, 0,			/* mov $SYS_gettid, %eax */
+
+	/* 3. rt_sigprocmask(SIG_BLOCK, NULL, buf, 8): the mask, kept */
+	TB(b, 0xb8, 14, 0, 0, 0,		/* mov $SYS_rt_sigprocmask */
+	    0x31, 0xff,				/* xor %edi, %edi */
 	    0x0f, 0x05,				/* syscall */
-	    0x89, 0xc6,				/* mov %eax, %esi */
-	    0xba, ARCH_TRAMP_SIG, 0, 0, 0);	/* mov $sig, %edx */
+	    0x85, 0xc0);			/* test %eax, %eax */
+	tb_jmiss(b, CC_NE);
+	TB(b, 0xf6, 0x44, 0x24, SIG_BYTE(TR_MASK), SIG_BIT,	/* testb */
+	    0x74, 0);				/* jz owner */
+	junblocked = (uint16_t)b->tb_len;
+	/*
+	 * 3a. Blocked: rt_sigpending(buf2, 8), the thread's and the
+	 * process's.  One already pending is the program's: ours would
+	 * merge with it and the stop would swallow it.
+	 */
+	TB(b, 0xb8, 127, 0, 0, 0,		/* mov $SYS_rt_sigpending */
+	    0x48, 0x8d, 0x7c, 0x24, TR_SET,	/* lea 72(%rsp), %rdi */
+	    0xbe, 8, 0, 0, 0,			/* mov $8, %esi */
+	    0x0f, 0x05,				/* syscall */
+	    0x85, 0xc0);			/* test %eax, %eax */
+	tb_jmiss(b, CC_NE);
+	TB(b, 0xf6, 0x44, 0x24, SIG_BYTE(TR_SET), SIG_BIT);	/* testb */
+	tb_jmiss(b, CC_NE);
+	if (!b->tb_over)
+		b->tb_code[junblocked - 1] = (uint8_t)(b->tb_len -
+		    junblocked);
 
 	/* 4. a live owner: some tid, not FUTEX_OWNER_DIED; then at once */
 	TB(b, 0x48, 0xb8);			/* movabs $at_owner, %rax */
@@ -451,10 +486,49 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 	tb_jmiss(b, CC_NE);
 	TB(b, 0x25, 0xff, 0xff, 0xff, 0x3f);	/* and $TID_MASK, %eax */
 	tb_jmiss(b, CC_E);
-	TB(b, 0xb8, 234, 0, 0, 0,		/* mov $SYS_tgkill, %eax */
+
+	/*
+	 * 5. Blocked: unblock the signal alone.  The old mask goes back
+	 * after the stop, by this code (whether or not a tracer is left:
+	 * untraced, the signal is dropped when sent, at SIG_DFL).
+	 */
+	TB(b, 0xf6, 0x44, 0x24, SIG_BYTE(TR_MASK), SIG_BIT,	/* testb */
+	    0x74, 0);				/* jz send */
+	jsend = (uint16_t)b->tb_len;
+	TB(b, 0x48, 0xc7, 0x44, 0x24, TR_SET);	/* movq $sigbit, 72(%rsp) */
+	tb_imm(b, 1u << (ARCH_TRAMP_SIG - 1), 4);
+	TB(b, 0xb8, 14, 0, 0, 0,		/* mov $SYS_rt_sigprocmask */
+	    0xbf, 1, 0, 0, 0,			/* mov $SIG_UNBLOCK, %edi */
+	    0x48, 0x8d, 0x74, 0x24, TR_SET,	/* lea 72(%rsp), %rsi */
+	    0x31, 0xd2,				/* xor %edx, %edx */
+	    0x0f, 0x05,				/* syscall */
+	    0x85, 0xc0);			/* test %eax, %eax */
+	tb_jmiss(b, CC_NE);
+	if (!b->tb_over)
+		b->tb_code[jsend - 1] = (uint8_t)(b->tb_len - jsend);
+
+	/* 6. tgkill(the page's pid, gettid(), sig) */
+	TB(b, 0xb8, 186, 0, 0, 0,		/* mov $SYS_gettid, %eax */
+	    0x0f, 0x05,				/* syscall */
+	    0x89, 0xc6);			/* mov %eax, %esi */
+	tb_pid_edi(b, req->at_pid);
+	TB(b, 0xba, ARCH_TRAMP_SIG, 0, 0, 0,	/* mov $sig, %edx */
+	    0xb8, 234, 0, 0, 0,			/* mov $SYS_tgkill, %eax */
 	    0x0f, 0x05);			/* syscall */
 	/* the signal-delivery stop comes on the way out of it: here */
 	t->atr_trap = (uint16_t)b->tb_len;
+	/* 7. the mask back if 5 changed it: SIG_SETMASK from the copy */
+	TB(b, 0xf6, 0x44, 0x24, SIG_BYTE(TR_MASK), SIG_BIT,	/* testb */
+	    0x74, 0);				/* jz restore */
+	jrestore = (uint16_t)b->tb_len;
+	TB(b, 0xb8, 14, 0, 0, 0,		/* mov $SYS_rt_sigprocmask */
+	    0xbf, 2, 0, 0, 0,			/* mov $SIG_SETMASK, %edi */
+	    0x48, 0x8d, 0x74, 0x24, TR_MASK,	/* lea 64(%rsp), %rsi */
+	    0x31, 0xd2,				/* xor %edx, %edx */
+	    0x41, 0xba, 8, 0, 0, 0,		/* mov $8, %r10d */
+	    0x0f, 0x05);			/* syscall */
+	if (!b->tb_over)
+		b->tb_code[jrestore - 1] = (uint8_t)(b->tb_len - jrestore);
 	TB(b, 0xeb, 0);				/* jmp restore */
 	jrestore = (uint16_t)b->tb_len;
 

@@ -304,6 +304,41 @@ TEST(fprobe_threads)
 	quit_dead(dtp, pr, &v, &ns);
 }
 
+/*
+ * A thread that blocks every signal: each entry stops and its return
+ * is matched, the mask is the same after each call (the victim checks)
+ * and nothing is left pending.  With a SIGURG of the program's own
+ * pending, the gate does not stop (that signal would be taken as ours)
+ * and the victim finds it there, once.
+ */
+TEST(fprobe_blocked_signals)
+{
+	CTL_LOCALS;
+	struct rec *r = rec_new();
+	int e, x;
+
+	pr = fprobev(dtp, &v);
+	(void) probe(dtp, pr, "fp_target", DTPROC_FP_ENTRY | DTPROC_FP_RETURN,
+	    r);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	ask(&v, "b 200\n", "blocked ", line, sizeof (line));
+	CHECK_EQ_INT(line_field(line, "sum"), 3 * 19900 + 200);
+	CHECK_EQ_INT(line_field(line, "bad"), 0);
+	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_ENTRY), 200);
+	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_RETURN), 200);
+
+	ask(&v, "B 50\n", "blocked ", line, sizeof (line));
+	CHECK_EQ_INT(line_field(line, "bad"), 0);
+	CHECK_EQ_INT(line_field(line, "own"), 1);
+	e = count(r, "fp_target", DTPROC_HIT_ENTRY) - 200;
+	x = count(r, "fp_target", DTPROC_HIT_RETURN) - 200;
+	tinfo("with a SIGURG of its own pending: %d entries, %d returns\n",
+	    e, x);
+	CHECK_EQ_INT(e, x);
+	quit_dead(dtp, pr, &v, &ns);
+}
+
 TEST(fprobe_longjmp)
 {
 	CTL_LOCALS;

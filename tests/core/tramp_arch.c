@@ -627,7 +627,7 @@ on_urg(int sig)
 
 /*
  * The stop itself, seen by a tracer: a traced child calls the trap
- * site twice.  Each call stops in SIGURG's delivery stop, sent by the
+ * site three times, the last with every signal blocked.  Each call stops in SIGURG's delivery stop, sent by the
  * child to itself, the pc just past the gate's system call; the frame
  * the gate saved gives back the site's registers; resumed without the
  * signal it computes right.
@@ -635,6 +635,7 @@ on_urg(int sig)
 TEST(tramp_trap_fires)
 {
 	tcase_t tc;
+	sigset_t all, want, got;
 	pid_t pid;
 	int st;
 
@@ -649,14 +650,27 @@ TEST(tramp_trap_fires)
 			_exit(11);
 		if (call_trap(&tc, 5, 2) != 14)
 			_exit(12);
-		_exit(*tc.tc_hits == 2 && *tc.tc_missed == 0 ? 0 : 13);
+		/* every signal blocked: it stops all the same */
+		sigfillset(&all);
+		if (sigprocmask(SIG_BLOCK, &all, NULL) != 0 ||
+		    sigprocmask(SIG_BLOCK, NULL, &want) != 0 ||
+		    call_trap(&tc, 5, 2) != 14 ||
+		    sigprocmask(SIG_BLOCK, NULL, &got) != 0)
+			_exit(14);
+		for (int s = 1; s < SIGRTMAX; s++) {
+			if (sigismember(&got, s) != sigismember(&want, s))
+				_exit(15);
+		}
+		if (urg_pending())
+			_exit(16);
+		_exit(*tc.tc_hits == 3 && *tc.tc_missed == 0 ? 0 : 13);
 	}
 	CHECK(pid > 0);
 	CHECK(waitpid(pid, &st, 0) == pid);
 	CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "child %s",
 	    wstatus_str(st));
 	CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		uint64_t frame[ARCH_TRAMP_FRAME];
 		arch_regs_t r, view;
 		siginfo_t si;
@@ -729,7 +743,7 @@ TEST(tramp_trap_entry)
 TEST(tramp_trap_misses)
 {
 	tcase_t tc;
-	sigset_t set, old;
+	sigset_t set, old, prev, want;
 	struct sigaction sa;
 
 	trap_site(&tc, 0);
@@ -756,16 +770,37 @@ TEST(tramp_trap_misses)
 	CHECK_EQ_INT(*tc.tc_missed, 4);
 	*tc.tc_pid = getpid();
 
-	/* SIGURG blocked: no signal (it would stay pending), the mask kept */
-	sigemptyset(&set);
-	sigaddset(&set, SIGURG);
-	CHECK(sigprocmask(SIG_BLOCK, &set, NULL) == 0);
+	/*
+	 * SIGURG blocked: the gate fires (untraced: the signal is dropped
+	 * when sent, unblocked at SIG_DFL), the whole mask as it was.
+	 */
+	sigfillset(&set);
+	CHECK(sigprocmask(SIG_BLOCK, &set, &prev) == 0);
+	CHECK(sigprocmask(SIG_BLOCK, NULL, &want) == 0);
 	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
 	CHECK(sigprocmask(SIG_BLOCK, NULL, &old) == 0);
-	CHECK(sigismember(&old, SIGURG));
-	CHECK_EQ_INT(*tc.tc_missed, 5);
+	for (int s = 1; s < SIGRTMAX; s++)
+		CHECK_MSG(sigismember(&old, s) == sigismember(&want, s),
+		    "signal %d", s);
+	CHECK_EQ_INT(*tc.tc_missed, 4);
+	CHECK_EQ_INT(fired(&tc), 2);
 	CHECK(!urg_pending());
-	CHECK(sigprocmask(SIG_UNBLOCK, &set, NULL) == 0);
+	/* one of the program's own pending: a miss, and it stays, once */
+	CHECK(raise(SIGURG) == 0);
+	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
+	CHECK_EQ_INT(*tc.tc_missed, 5);
+	CHECK(urg_pending());
+	sigemptyset(&set);
+	sigaddset(&set, SIGURG);
+	{
+		struct timespec zero = { 0, 0 };
+		siginfo_t si;
+
+		CHECK_EQ_INT(sigtimedwait(&set, &si, &zero), SIGURG);
+		CHECK_EQ_INT(si.si_pid, getpid());
+		CHECK(!urg_pending());
+	}
+	CHECK(sigprocmask(SIG_SETMASK, &prev, NULL) == 0);
 
 	/* SIGURG handled (Go's runtime): no call to the handler */
 	urgs = 0;
@@ -786,8 +821,8 @@ TEST(tramp_trap_misses)
 
 	/* back to the default: it fires again */
 	CHECK_EQ_INT(call_trap(&tc, 1, 2), 110);
-	CHECK_EQ_INT(fired(&tc), 2);
-	CHECK_EQ_INT(*tc.tc_hits, 9);
+	CHECK_EQ_INT(fired(&tc), 3);
+	CHECK_EQ_INT(*tc.tc_hits, 10);
 	CHECK(!urg_pending());
 }
 

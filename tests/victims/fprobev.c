@@ -27,6 +27,12 @@
  *	d LIB		dlopen(LIB); its fpc_call calls fp_cbjump, which
  *			longjmps out; LIB is closed with that call
  *			pending, then fp_target(5): dlclosed r=16
+ *	b N		a thread blocking every signal calls fp_target(i),
+ *			i < N, its mask checked after each call:
+ *			blocked sum=<sum> bad=<mask changes + strays>
+ *			own=-1
+ *	B N		the same with a SIGURG of its own pending:
+ *			own=<1: found once, as sent>
  *	e N		fp_exit(N): exit(N) from inside
  *	q		bye; exits 0 (EOF as well)
  * fp_target(x) = 3x + 1.
@@ -39,6 +45,7 @@
 #include <stdint.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 
@@ -225,6 +232,60 @@ fp_worker(void *arg)
 	return NULL;
 }
 
+/*
+ * "b N" / "B N": a thread blocking every signal calls fp_target N
+ * times, checking its mask after each call; with B a SIGURG of its own
+ * is pending throughout (sent to itself first), and must be there once
+ * after: one sigtimedwait takes it, from this process, and a second
+ * finds nothing.
+ */
+static long fp_bn;
+static int fp_bown;
+
+static void *
+fp_blocked(void *arg)
+{
+	sigset_t all, want, got;
+	struct timespec zero = { 0, 0 };
+	siginfo_t si;
+	long s = 0, bad = 0, own = -1;
+
+	sigfillset(&all);
+	if (pthread_sigmask(SIG_BLOCK, &all, NULL) != 0 ||
+	    pthread_sigmask(SIG_BLOCK, NULL, &want) != 0)
+		v_die("sigmask");
+	/* sent as the gate sends its own: the tracer cannot tell them apart */
+	if (fp_bown && syscall(SYS_tgkill, getpid(), gettid(), SIGURG) != 0)
+		v_die("tgkill");
+	for (long i = 0; i < fp_bn; i++) {
+		s += fp_target(i);
+		if (pthread_sigmask(SIG_BLOCK, NULL, &got) != 0)
+			v_die("sigmask");
+		for (int k = 1; k < SIGRTMAX; k++)
+			bad += sigismember(&got, k) != sigismember(&want, k);
+	}
+	sigemptyset(&got);
+	if (sigpending(&got) != 0)
+		v_die("sigpending");
+	/* anything pending but our own SIGURG is a stray */
+	for (int k = 1; k < SIGRTMAX; k++)
+		bad += k != SIGURG && sigismember(&got, k);
+	if (fp_bown) {
+		sigemptyset(&got);
+		sigaddset(&got, SIGURG);
+		/* (glibc shows SI_TKILL as SI_USER here) */
+		own = sigtimedwait(&got, &si, &zero) == SIGURG &&
+		    si.si_pid == getpid();
+		own += sigtimedwait(&got, &si, &zero) == SIGURG;
+	} else {
+		bad += sigismember(&got, SIGURG);
+	}
+	((long *)arg)[0] = s;
+	((long *)arg)[1] = bad;
+	((long *)arg)[2] = own;
+	return NULL;
+}
+
 int
 main(void)
 {
@@ -258,6 +319,18 @@ main(void)
 				sum += s[i];
 			}
 			printf("threads sum=%ld\n", sum);
+		} else if ((line[0] == 'b' || line[0] == 'B') &&
+		    line[1] == ' ') {
+			pthread_t t;
+			long r[3];
+
+			fp_bn = atol(line + 2);
+			fp_bown = line[0] == 'B';
+			if (pthread_create(&t, NULL, fp_blocked, r) != 0)
+				v_die("thread");
+			(void) pthread_join(t, NULL);
+			printf("blocked sum=%ld bad=%ld own=%ld\n", r[0], r[1],
+			    r[2]);
 		} else if (strcmp(line, "j") == 0) {
 			if (setjmp(fp_jb) == 0)
 				fp_jumper();
