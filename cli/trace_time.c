@@ -136,9 +136,30 @@ tx_helper(int argc, char **argv)
 	return 0;
 }
 
+/* A return whose call the victim's clock timed (dtproc(3), dh_vtime). */
+static bool
+tx_vknown(const dtproc_hit_t *h)
+{
+	return h->dh_kind == DTPROC_HIT_RETURN && h->dh_vtime != 0 &&
+	    h->dh_entry_vtime != 0 && h->dh_vtime >= h->dh_entry_vtime &&
+	    h->dh_vheld >= h->dh_entry_vheld;
+}
+
+/* Its time by that clock, every stop between taken out. */
+static uint64_t
+tx_vraw(const dtproc_hit_t *h)
+{
+	return tx_sub(h->dh_vtime - h->dh_entry_vtime,
+	    h->dh_vheld - h->dh_entry_vheld);
+}
+
 typedef struct tx_cal {
 	uintptr_t xc_empty, xc_parent;
 	uint64_t xc_child;		/* the last empty call's time */
+	uint64_t xc_vchild;		/* the same by the victim's clock */
+	uint64_t xc_ve[CAL_ROUNDS * 2];	/* xc_e, xc_p by the victim's clock */
+	uint64_t xc_vp[CAL_ROUNDS];
+	int xc_nve, xc_nvp;
 	uint64_t xc_held[2];		/* dh_held at the empty one's and
 					   the parent's entry */
 	bool xc_in_parent;
@@ -163,6 +184,16 @@ tx_cal_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
 	}
 	if (h->dh_kind != DTPROC_HIT_RETURN)
 		return;
+	if (tx_vknown(h)) {
+		d = tx_vraw(h);
+		if (h->dh_func == c->xc_empty) {
+			if (!c->xc_in_parent && c->xc_nve < CAL_ROUNDS * 2)
+				c->xc_ve[c->xc_nve++] = d;
+			c->xc_vchild = d;
+		} else if (c->xc_nvp < CAL_ROUNDS) {
+			c->xc_vp[c->xc_nvp++] = tx_sub(d, c->xc_vchild);
+		}
+	}
 	/* measured as a run's calls are: the time we held it taken off */
 	d = tx_sub(h->dh_time - h->dh_entry_time, h->dh_held -
 	    c->xc_held[h->dh_func == c->xc_parent]);
@@ -289,6 +320,13 @@ tx_calibrate(trace_t *tr)
 		self = tx_cal_mean(c->xc_p, c->xc_np);
 		x->x_call = call;
 		x->x_callee = self > call ? self - call : 0;
+		if (c->xc_nve >= CAL_ROUNDS / 2 && c->xc_nvp >= CAL_ROUNDS / 2) {
+			call = tx_cal_mean(c->xc_ve, c->xc_nve);
+			self = tx_cal_mean(c->xc_vp, c->xc_nvp);
+			x->x_vcall = call;
+			x->x_vcallee = tx_sub(self, call);
+			x->x_vcal = true;
+		}
 	}
 	free(c);
 	if (x->x_cal_why[0] != '\0')
@@ -377,28 +415,43 @@ tx_call_return(tx_t *x, tx_thread_t *t, int i, trace_site_t *s,
 {
 	tx_site_t *xs = timed ? tx_site(s) : NULL;
 	uint64_t raw = tx_sub(h->dh_time, h->dh_entry_time), total, self;
+	/* by the victim's clock where it was read, and calibrated for it */
+	bool v = tx_vknown(h) && x->x_vcal;
+	uint64_t call = v ? x->x_vcall : x->x_call;
 
+	if (v)
+		raw = tx_vraw(h);
+	x->x_ncalls++;
+	x->x_nvcalls += v;
 	if (i < 0) {
 		/* its entry was not ours to see: no callees known */
 		if (timed)
 			x->x_orphans++;
-		total = self = tx_sub(raw, x->x_call);
+		total = self = tx_sub(raw, call);
 	} else {
 		tx_frame_t *f = &t->xt_f[i];
+		/*
+		 * What the stops of the calls returned below it left in its
+		 * time: by the victim's clock, the residue of each one timed
+		 * so too, and the kernel's part of each other (int3 sites);
+		 * by ours (the time we held it taken off), the kernel's part
+		 * of each.  Its self time: that less its callees' times.
+		 */
+		uint64_t nv = v ? f->xf_ndesc_v : 0;
 
 		/* the time we held it stopped meanwhile is not its */
-		raw = tx_sub(raw, tx_sub(h->dh_held, f->xf_held0));
-		total = tx_sub(raw, x->x_call + f->xf_ndesc *
-		    (x->x_call + x->x_callee));
-		self = tx_sub(tx_sub(raw, f->xf_kids_raw), x->x_call +
-		    f->xf_nkids * x->x_callee);
+		if (!v)
+			raw = tx_sub(raw, tx_sub(h->dh_held, f->xf_held0));
+		total = tx_sub(raw, call + nv * (x->x_vcall + x->x_vcallee) +
+		    (f->xf_ndesc - nv) * (x->x_call + x->x_callee));
+		self = tx_sub(total, f->xf_kids);
 		/* a callee filtered out is still not its caller's self */
 		if (i > 0) {
 			tx_frame_t *p = &t->xt_f[i - 1];
 
-			p->xf_kids_raw += raw;
-			p->xf_nkids++;
+			p->xf_kids += total;
 			p->xf_ndesc += 1 + f->xf_ndesc;
+			p->xf_ndesc_v += v + f->xf_ndesc_v;
 		}
 		t->xt_n = i;	/* and what was above it never returns */
 	}
@@ -557,6 +610,15 @@ tx_print_cal(trace_t *tr, FILE *o)
 		fprintf(o, "calibration: a probed call costs %.1f us, and "
 		    "%.1f us more in its caller's time; subtracted below "
 		    "(clamped at 0)\n", tx_us(x->x_call), tx_us(x->x_callee));
+	if (x->x_nvcalls > 0)
+		fprintf(o, "victim's clock: %llu of %llu calls timed by it, "
+		    "every stop's whole cost taken out (%.1f us and %.1f "
+		    "us left, calibrated); the rest as above\n",
+		    x->x_nvcalls, x->x_ncalls, tx_us(x->x_vcall),
+		    tx_us(x->x_vcallee));
+	else
+		fprintf(o, "victim's clock: not read (int3 sites, or the "
+		    "clock unreadable in the process)\n");
 }
 
 static void

@@ -30,10 +30,10 @@ typedef struct tx_frame {
 	uintptr_t xf_func;	/* dh_func */
 	uint64_t xf_entry;	/* dh_time of its entry */
 	int xf_verdict;		/* --where at the entry: 1, 0, -1 none */
-	uint64_t xf_kids_raw;	/* its traced callees' measured times */
-	uint64_t xf_nkids;	/* how many callees returned */
+	uint64_t xf_kids;	/* its traced callees' times (totals) */
 	uint64_t xf_ndesc;	/* calls returned below it, at any depth */
 	uint64_t xf_held0;	/* dh_held at its entry */
+	uint64_t xf_ndesc_v;	/* of xf_ndesc, timed by the victim's clock */
 } tx_frame_t;
 
 typedef struct tx_thread {
@@ -52,6 +52,14 @@ typedef struct tx {
 	 * other part of those two stops).
 	 */
 	uint64_t x_call, x_callee;
+	/*
+	 * The same for calls timed by the victim's own clock (dh_vtime:
+	 * every stop's whole cost taken out), what is left: the gate's
+	 * work on either side of its clock readings.  x_vcal: measured.
+	 */
+	uint64_t x_vcall, x_vcallee;
+	bool x_vcal;
+	unsigned long long x_ncalls, x_nvcalls;	/* returns timed, by it */
 	char x_cal_why[256];	/* why not calibrated; "" if it was */
 	void *x_threads;	/* tx_thread_t by tid (tsearch) */
 	FILE *x_svg;		/* --svg's file */

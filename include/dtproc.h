@@ -404,6 +404,21 @@ typedef struct dtproc_hit {
 	 * leave in it beyond the kernel's share (dtproc(3)).
 	 */
 	uint64_t dh_held;
+	/*
+	 * The victim's own clock (0.4), 0 where unknown: at an int3 site, or
+	 * when a read of the clock in the victim failed (a seccomp filter).
+	 * dh_vtime: CLOCK_MONOTONIC, ns, read by the thread itself just
+	 * before it stopped for this hit.  dh_vheld: the whole cost of the
+	 * thread's earlier stops at patched sites, each from its clock
+	 * before the stop to its clock as it went on (the kernel's wake-ups
+	 * included), summed.  RETURN: the same two of the matching entry.
+	 * A call's time, free of every such stop between its entry and its
+	 * return: (dh_vtime - dh_entry_vtime) - (dh_vheld - dh_entry_vheld).
+	 */
+	uint64_t dh_vtime;
+	uint64_t dh_vheld;
+	uint64_t dh_entry_vtime;
+	uint64_t dh_entry_vheld;
 } dtproc_hit_t;
 
 typedef void dtproc_hit_f(dtproc_t *dtp, dtproc_proc_t *pr,

@@ -395,10 +395,13 @@ tb_count_only(tr_buf_t *b, const arch_tramp_req_t *req)
  * use rdx, rsi, rdi and r10: all of them saved, and restored on every
  * path.  The buffer holds the old mask (TR_MASK) from check 3 until the
  * end: a set SIGURG bit there means the gate unblocked the signal and
- * owes the thread its mask back.
+ * owes the thread its mask back; and the clock at the trap (TR_CLOCK).
  */
 #define TR_MASK		64	/* the thread's mask, from check 3 on */
 #define TR_SET		72	/* rt_sigpending's set, then the unblock's */
+#define TR_CLOCK	80	/* the victim's clock at the trap */
+_Static_assert(TR_CLOCK == ARCH_TRAMP_CLOCK && TR_CLOCK + 16 ==
+    8 * ARCH_TRAMP_FRAME + TR_BUF, "the clock's place in the buffer");
 #define SIG_BYTE(off)	(uint8_t)((off) + (ARCH_TRAMP_SIG - 1) / 8)
 #define SIG_BIT		(uint8_t)(1 << ((ARCH_TRAMP_SIG - 1) % 8))
 
@@ -507,17 +510,35 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 	if (!b->tb_over)
 		b->tb_code[jsend - 1] = (uint8_t)(b->tb_len - jsend);
 
-	/* 6. tgkill(the page's pid, gettid(), sig) */
+	/*
+	 * 6. The victim's clock just before the trap, into the frame
+	 * (TR_CLOCK, zeroed first: a failed call leaves "unknown").
+	 */
+	TB(b, 0x48, 0xc7, 0x44, 0x24, TR_CLOCK, 0, 0, 0, 0,	/* movq $0 */
+	    0x48, 0xc7, 0x44, 0x24, TR_CLOCK + 8, 0, 0, 0, 0,
+	    0xb8, 228, 0, 0, 0,			/* mov $SYS_clock_gettime */
+	    0xbf, 1, 0, 0, 0,			/* mov $CLOCK_MONOTONIC */
+	    0x48, 0x8d, 0x74, 0x24, TR_CLOCK,	/* lea 80(%rsp), %rsi */
+	    0x0f, 0x05);			/* syscall */
+	/* 7. tgkill(the page's pid, gettid(), sig), r10 0: no slot */
 	TB(b, 0xb8, 186, 0, 0, 0,		/* mov $SYS_gettid, %eax */
 	    0x0f, 0x05,				/* syscall */
 	    0x89, 0xc6);			/* mov %eax, %esi */
 	tb_pid_edi(b, req->at_pid);
 	TB(b, 0xba, ARCH_TRAMP_SIG, 0, 0, 0,	/* mov $sig, %edx */
+	    0x45, 0x31, 0xd2,			/* xor %r10d, %r10d */
 	    0xb8, 234, 0, 0, 0,			/* mov $SYS_tgkill, %eax */
 	    0x0f, 0x05);			/* syscall */
 	/* the signal-delivery stop comes on the way out of it: here */
 	t->atr_trap = (uint16_t)b->tb_len;
-	/* 7. the mask back if 5 changed it: SIG_SETMASK from the copy */
+	/* 8. the clock again, into the slot the tracer put in r10, if any */
+	TB(b, 0x4d, 0x85, 0xd2,			/* test %r10, %r10 */
+	    0x74, 15,				/* jz past the call */
+	    0xb8, 228, 0, 0, 0,			/* mov $SYS_clock_gettime */
+	    0xbf, 1, 0, 0, 0,			/* mov $CLOCK_MONOTONIC */
+	    0x4c, 0x89, 0xd6,			/* mov %r10, %rsi */
+	    0x0f, 0x05);			/* syscall */
+	/* 9. the mask back if 5 changed it: SIG_SETMASK from the copy */
 	TB(b, 0xf6, 0x44, 0x24, SIG_BYTE(TR_MASK), SIG_BIT,	/* testb */
 	    0x74, 0);				/* jz restore */
 	jrestore = (uint16_t)b->tb_len;
@@ -769,6 +790,12 @@ arch_tramp_view(const arch_regs_t *r, const uint64_t *frame, uintptr_t site,
 	view->rdi = frame[5];
 	view->r10 = frame[6];
 	view->r11 = frame[7];
+}
+
+void
+arch_tramp_slot(arch_regs_t *r, uintptr_t slot)
+{
+	r->r10 = slot;
 }
 
 void

@@ -661,7 +661,7 @@ ctl_fp_reap(struct ctl_fp *fx)
  */
 static int
 ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
-    const prb_rhit_t *h, const arch_regs_t *r, uint64_t now,
+    const prb_rhit_t *h, const arch_regs_t *r, uint64_t now, uint64_t vpre,
     ctl_fire_t *fires, int max)
 {
 	prb_rpend_t out[FP_FIRE_MAX];
@@ -690,6 +690,12 @@ ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
 			hit->dh_pc = h->rh_pc;
 			hit->dh_time = now;
 			hit->dh_entry_time = out[i].rp_time;
+			if (out[i].rp_vtime != 0 && vpre != 0) {
+				hit->dh_vtime = vpre;
+				hit->dh_vheld = t->rt_vheld;
+				hit->dh_entry_vtime = out[i].rp_vtime;
+				hit->dh_entry_vheld = out[i].rp_vheld;
+			}
 			hit->dh_args[0] = retoff;
 			hit->dh_args[1] = hit->dh_retval = arch_retval(r);
 			hit->dh_sp = out[i].rp_sp;
@@ -701,6 +707,23 @@ ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
 	return nf;
 }
 
+/*
+ * The victim's clock at a gate stop of thread T: VPRE its clock at this
+ * trap, VPOST as it left its last one (pt_tramp_clock).  That stop's
+ * cost joins rt_vheld.  This hit's clock, or 0: unknown (the thread's
+ * sum is, from the first stop whose cost was not known on).
+ */
+static uint64_t
+ctl_fp_vclock(prb_rthr_t *t, uint64_t vpre, uint64_t vpost)
+{
+	if (t->rt_vpre != 0 && vpost >= t->rt_vpre)
+		t->rt_vheld += vpost - t->rt_vpre;
+	else if (t->rt_vpre != 0 || vpre == 0)
+		t->rt_vbad = true;
+	t->rt_vpre = vpre;
+	return t->rt_vbad ? 0 : vpre;
+}
+
 void
 ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 {
@@ -709,6 +732,7 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 	uint64_t words[ARCH_ENTRY_WORDS];
 	uintptr_t addr = ev->pe_addr, sp;
 	bool entry = false, tracked = false;
+	uint64_t vpre = 0, vpost;
 	prb_rthr_t *t;
 	ctl_fsite_t *s;
 	arch_regs_t r;
@@ -719,6 +743,13 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 		return;
 	if (pt_regs_site(pr->dpr_P, ev->pe_tid, &r) != 0)
 		return;
+	/* 0 but at a trampoline's trap: an int3 hit is no gate stop */
+	if (pt_tramp_clock(pr->dpr_P, ev->pe_tid, &vpre, &vpost) != 0)
+		vpre = 0;
+	else if ((t = prb_ret_thread(&fx->fx_rets, ev->pe_tid, 1)) != NULL)
+		vpre = ctl_fp_vclock(t, vpre, vpost);
+	else
+		vpre = 0;
 	sp = arch_sp(&r);
 	for (ctl_fprobe_t *p = s->fs_probes; p != NULL; p = p->fp_snext)
 		entry |= p->fp_kind != DTPROC_FP_OFFSET;
@@ -740,7 +771,7 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 			if (p->fp_kind == DTPROC_FP_RETURN && p->fp_live)
 				h.rh_what = p;
 		ctl_fp_region(pr, t, sp, &h.rh_lo, &h.rh_hi);
-		nf = ctl_fp_returns(pr, fx, t, &h, &r, now, fires,
+		nf = ctl_fp_returns(pr, fx, t, &h, &r, now, vpre, fires,
 		    FP_FIRE_MAX);
 		/* the sites may have changed: S may be gone */
 		s = ctl_fs_find(fx, addr);
@@ -748,7 +779,8 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 	/* entries noted first: an entry's depth includes itself */
 	for (ctl_fprobe_t *p = s != NULL ? s->fs_probes : NULL; p != NULL;
 	    p = p->fp_snext) {
-		prb_rpend_t e = { .rp_sp = sp, .rp_time = now, .rp_what = p };
+		prb_rpend_t e = { .rp_sp = sp, .rp_time = now,
+		    .rp_vtime = vpre, .rp_what = p };
 		uint64_t args[1];
 
 		if (p->fp_kind != DTPROC_FP_RETURN || !p->fp_live)
@@ -759,6 +791,7 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 			p->fp_overflow++;
 			continue;
 		}
+		e.rp_vheld = t->rt_vheld;
 		if (t->rt_n >= DTPROC_FP_DEPTH ||
 		    ctl_fp_retsite(pr, fx, e.rp_ret) != 0) {
 			p->fp_overflow++;
@@ -787,6 +820,10 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 		hit->dh_pc = addr;
 		hit->dh_time = now;
 		hit->dh_depth = depth;
+		if (vpre != 0) {
+			hit->dh_vtime = vpre;
+			hit->dh_vheld = t->rt_vheld;
+		}
 		if (p->fp_kind == DTPROC_FP_ENTRY) {
 			hit->dh_kind = DTPROC_HIT_ENTRY;
 			arch_entry(&r, words, &hit->dh_retaddr, hit->dh_args,

@@ -65,6 +65,8 @@ typedef struct prb_rpend {
 	uintptr_t rp_sp;	/* stack pointer at entry */
 	uintptr_t rp_ret;	/* return address */
 	uint64_t rp_time;	/* entry time, ns */
+	uint64_t rp_vtime;	/* the victim's clock at entry, or 0 */
+	uint64_t rp_vheld;	/* the thread's rt_vheld then */
 	void *rp_what;		/* the caller's: which probe */
 } prb_rpend_t;
 
@@ -75,6 +77,14 @@ typedef struct prb_rthr {
 	prb_rpend_t *rt_pend;	/* oldest first */
 	uintptr_t rt_lo[2], rt_hi[2];	/* regions seen last, newest first */
 	uint64_t rt_held;	/* ns held stopped at our hits, summed */
+	/*
+	 * The same as the victim's clock saw each gate stop (its trap to
+	 * its resume), summed; the clock at the last one; set when a
+	 * stop's cost was not known (then every later one is unknown).
+	 */
+	uint64_t rt_vheld;
+	uint64_t rt_vpre;
+	bool rt_vbad;
 	struct prb_rthr *rt_next;	/* hash chain */
 } prb_rthr_t;
 

@@ -130,6 +130,7 @@ pt_thr_add(pt_proc_t *P, pid_t tid, unsigned flags)
 	T->pt_vfchild = 0;
 	T->pt_nhold = 0;
 	T->pt_holdmask = 0;
+	T->pt_vslot = 0;
 	return T;
 }
 
@@ -143,6 +144,9 @@ pt_thr_del(pt_proc_t *P, pid_t tid)
 	/* its vfork child no longer holds the memory as far as we know */
 	if (T != NULL && (T->pt_flags & PT_TF_VFFREE) && P->pp_vffree > 0)
 		P->pp_vffree--;
+	/* its clock slot, if of this image's page */
+	if (T != NULL && T->pt_vslot != 0 && T->pt_vexecs == P->pp_execs)
+		pt_page_counter_free(P, T->pt_vslot - 1);
 	if (T != NULL)
 		*T = P->pp_thr[--P->pp_nthr];
 }

@@ -407,6 +407,16 @@ const _Atomic uint64_t *pt_tramp_counters(pt_proc_t *P, uintptr_t addr);
  */
 int pt_regs_site(pt_proc_t *P, pid_t tid, arch_regs_t *regs);
 /*
+ * The victim's own clock around the gate stops of thread TID, stopped at
+ * a trampoline's trap (CLOCK_MONOTONIC, ns; 0: unknown): *PRE its clock
+ * at this trap, *POST the one it wrote as it left its previous gate stop
+ * (0 the first time, or when that stop's write failed).  The thread is
+ * resumed from this stop with its slot named (arch_tramp_slot), a
+ * counter pair of the shared page held while the thread lives.  0, or
+ * -errno when TID is not at a trap.
+ */
+int pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post);
+/*
  * A pc inside one of our trampolines: the pc to show for it and how far
  * the stack pointer is below the site's (unwinding).  1 if PC is in
  * one, else 0.  Any thread.

@@ -63,6 +63,8 @@ typedef struct pt_thread {
 	signed char pt_shstk;	/* runs with a shadow stack: 1, 0, -1 unknown */
 	pid_t pt_vfchild;	/* the vfork child it waits for, or 0 */
 	uintptr_t pt_trsite;	/* PT_TF_TRAMP: the site it stopped for */
+	uint32_t pt_vslot;	/* 1 + its clock slot's counter pair, or 0 */
+	unsigned pt_vexecs;	/* pp_execs when that slot was taken */
 	bool pt_sysent;		/* systrace: inside the call below */
 	long pt_sysnr;		/* the call it entered */
 	unsigned long pt_sysargs[6];	/* and its arguments */

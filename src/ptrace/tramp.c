@@ -51,6 +51,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1256,6 +1257,57 @@ pt_regs_site(pt_proc_t *P, pid_t tid, arch_regs_t *regs)
 		    "registers saved by the trampoline", (int)P->pp_pid,
 		    (int)tid);
 	arch_tramp_view(&r, frame, T->pt_trsite, regs);
+	return 0;
+}
+
+/*
+ * A slot is a counter pair (16 bytes, a struct timespec): the thread
+ * writes it after each resume from a gate stop, and we read and clear it
+ * at its next one, so a failed write reads as 0.  One per thread, taken
+ * at its first gate stop and given back when it goes; a slot of an
+ * image before an exec is not this page's (pt_vexecs).
+ */
+int
+pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post)
+{
+	_Atomic uint64_t *c = NULL;
+	uint64_t ts[2];
+	pt_thread_t *T;
+	uint32_t idx;
+	uintptr_t at;
+	int rv;
+
+	PT_ASSERT_OWNER(P);
+	*pre = *post = 0;
+	if ((T = pt_thr_find(P, tid)) == NULL ||
+	    (T->pt_flags & (PT_TF_STOPPED | PT_TF_TRAMP)) !=
+	    (PT_TF_STOPPED | PT_TF_TRAMP))
+		return -EINVAL;
+	if ((rv = pt_thr_regs(T, &T->pt_regs)) != 0)
+		return rv;
+	if (pt_mem_read(P, arch_sp(&T->pt_regs) + ARCH_TRAMP_CLOCK, ts,
+	    sizeof (ts)) == (ssize_t)sizeof (ts) && ts[1] < 1000000000u)
+		*pre = ts[0] * 1000000000u + ts[1];
+	if (T->pt_vslot != 0 && T->pt_vexecs != P->pp_execs)
+		T->pt_vslot = 0;
+	if (T->pt_vslot == 0 && pt_page_counter(P, &idx) == 0) {
+		T->pt_vslot = idx + 1;
+		T->pt_vexecs = P->pp_execs;
+	}
+	if (T->pt_vslot != 0)
+		c = (_Atomic uint64_t *)pt_page_counter_local(P,
+		    T->pt_vslot - 1);
+	if (c == NULL || (at = pt_page_counter_addr(P,
+	    T->pt_vslot - 1)) == 0)
+		return 0;
+	ts[0] = atomic_load(&c[0]);
+	ts[1] = atomic_load(&c[1]);
+	if (ts[1] < 1000000000u)
+		*post = ts[0] * 1000000000u + ts[1];
+	atomic_store(&c[0], 0);
+	atomic_store(&c[1], 0);
+	arch_tramp_slot(&T->pt_regs, at);
+	T->pt_regs_dirty = true;
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <sys/ptrace.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 
 /*
@@ -618,6 +619,24 @@ trap_site(tcase_t *tc, int entry)
 
 static volatile int urgs;
 
+/* where a traced child's gate writes its clock after the stop */
+static struct timespec tslot[3];
+
+static uint64_t
+ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	CHECK(clock_gettime(CLOCK_MONOTONIC, &ts) == 0);
+	return ts_ns(&ts);
+}
+
 static void
 on_urg(int sig)
 {
@@ -630,12 +649,16 @@ on_urg(int sig)
  * site three times, the last with every signal blocked.  Each call stops in SIGURG's delivery stop, sent by the
  * child to itself, the pc just past the gate's system call; the frame
  * the gate saved gives back the site's registers; resumed without the
- * signal it computes right.
+ * signal it computes right.  The gate's clock at the trap is in the
+ * frame, between the tracer's before the call and at the stop; resumed
+ * with a slot, the thread writes its clock there after the stop (the
+ * child checks it lies within the call), without one nothing.
  */
 TEST(tramp_trap_fires)
 {
 	tcase_t tc;
 	sigset_t all, want, got;
+	uint64_t t0, t1;
 	pid_t pid;
 	int st;
 
@@ -646,10 +669,16 @@ TEST(tramp_trap_fires)
 		raise(SIGSTOP);
 		*tc.tc_pid = getpid();
 		*tc.tc_owner = (int32_t)gettid();
+		t0 = now_ns();
 		if (call_trap(&tc, 1, 2) != 110)
 			_exit(11);
+		t1 = now_ns();
+		if (ts_ns(&tslot[0]) < t0 || ts_ns(&tslot[0]) > t1)
+			_exit(17);
 		if (call_trap(&tc, 5, 2) != 14)
 			_exit(12);
+		if (ts_ns(&tslot[1]) != 0)
+			_exit(18);
 		/* every signal blocked: it stops all the same */
 		sigfillset(&all);
 		if (sigprocmask(SIG_BLOCK, &all, NULL) != 0 ||
@@ -669,13 +698,15 @@ TEST(tramp_trap_fires)
 	CHECK(waitpid(pid, &st, 0) == pid);
 	CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "child %s",
 	    wstatus_str(st));
+	t0 = now_ns();
 	CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
 	for (int i = 0; i < 3; i++) {
-		uint64_t frame[ARCH_TRAMP_FRAME];
+		uint64_t frame[ARCH_TRAMP_FRAME], clk[2];
 		arch_regs_t r, view;
 		siginfo_t si;
 
 		CHECK(waitpid(pid, &st, 0) == pid);
+		t1 = now_ns();
 		CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == ARCH_TRAMP_SIG,
 		    "stop %d: child %s", i, wstatus_str(st));
 		CHECK(ptrace(PTRACE_GETSIGINFO, pid, 0, &si) == 0);
@@ -691,6 +722,17 @@ TEST(tramp_trap_fires)
 		}
 		arch_tramp_view(&r, frame, tc.tc_req.at_site, &view);
 		CHECK_EQ_INT(view.rip, at(&tc, F_TRAP + 15));
+		for (int k = 0; k < 2; k++) {
+			errno = 0;
+			clk[k] = (uint64_t)ptrace(PTRACE_PEEKDATA, pid,
+			    (void *)(r.rsp + ARCH_TRAMP_CLOCK + 8 * k), 0);
+			CHECK(errno == 0);
+		}
+		CHECK_MSG(clk[0] * 1000000000u + clk[1] >= t0 &&
+		    clk[0] * 1000000000u + clk[1] <= t1, "stop %d: %llu s "
+		    "%llu ns", i, (unsigned long long)clk[0],
+		    (unsigned long long)clk[1]);
+		t0 = t1;
 		CHECK_EQ_INT(view.rsp, r.r8);	/* f_trap saved it there */
 		CHECK_EQ_INT(view.rdi, i == 0 ? 1 : 5);
 		CHECK_EQ_INT(view.rsi, 2);
@@ -705,7 +747,11 @@ TEST(tramp_trap_fires)
 			CHECK_EQ_INT(view.eflags & FLAGS_ARITH,
 			    0x80 | 0x04 | 0x10 | 0x01);
 		}
-		/* on without the signal */
+		/* on without the signal; the first with a slot */
+		if (i == 0) {
+			arch_tramp_slot(&r, (uintptr_t)&tslot[0]);
+			CHECK(ptrace(PTRACE_SETREGS, pid, 0, &r) == 0);
+		}
 		CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
 	}
 	CHECK(waitpid(pid, &st, 0) == pid);
