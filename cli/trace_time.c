@@ -45,7 +45,18 @@
  * at start-up, on the same path (a trampoline's trap, or an int3); the
  * kernel's part grows with the load (wake-ups wait for a CPU; in a VM
  * an idle virtual CPU takes long to wake), which the helper's figure
- * does not follow: the error left on a loaded machine.
+ * does not follow.
+ *
+ * The victim's clock.  Where the entry and the return were both stopped
+ * at patched sites, the library gives the victim's own clock at each
+ * trap and the whole cost of the thread's stops as that clock saw them
+ * (dh_vtime, dh_vheld): the call's time with every stop taken out,
+ * whatever the load.  What is left (the gate's work around its clock
+ * readings) is calibrated the same way on the helper (x_vcall,
+ * x_vcallee).  A caller timed so has its callees timed at int3 sites
+ * calibrated as above; one timed by our clock (its return at an int3
+ * site) has all its callees' stops' kernel parts calibrated as above.
+ * Self times are the totals less the callees' totals.
  */
 #include "trace_time.h"
 
@@ -677,8 +688,9 @@ tx_print_json(trace_t *tr, tx_line_t *l, size_t n, pid_t pid,
 	if (have_status)
 		fprintf(o, "\"status\":%d,", status);
 	fprintf(o, "\"calibration\":{\"call_ns\":%llu,\"callee_ns\":%llu,"
-	    "\"error\":", (unsigned long long)x->x_call,
-	    (unsigned long long)x->x_callee);
+	    "\"calls\":%llu,\"victim_calls\":%llu,\"error\":",
+	    (unsigned long long)x->x_call, (unsigned long long)x->x_callee,
+	    x->x_ncalls, x->x_nvcalls);
 	if (x->x_cal_why[0] != '\0')
 		cli_json_str(o, x->x_cal_why);
 	else

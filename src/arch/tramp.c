@@ -45,6 +45,13 @@
  * program sends in the few instructions while it is unblocked is taken
  * (and ignored, at SIG_DFL) rather than left pending.
  *
+ * The gate also reads the victim's clock (CLOCK_MONOTONIC, the system
+ * call: nanoseconds on the tracer's clock, no TSC to convert) just
+ * before its trap, into its frame, and after the stop into the slot
+ * the tracer named in r10 (zeroed before the trap: no slot, no write):
+ * each stop's whole cost, the kernel's wake-ups included, as the victim
+ * saw it.  A failed read leaves zeros: unknown.
+ *
  * A call is relocated only as the window's last instruction, emulated:
  * the original return address is pushed and the callee entered with a
  * jump, so no stack ever holds an address inside a trampoline (which may

@@ -28,4 +28,12 @@ if grep -Eq '^ +1000  seccompv`seccomp_target$' "$T/err"; then
 else
 	fail seccomp-exact "$(head -c 300 "$T/err")"
 fi
+# the gate's clock refused (EPERM): --time falls back, and says so
+"$DT" trace --time -f seccomp_target -- "$V" 100 clock >/dev/null 2>"$T/time"
+if grep -qx "victim's clock: not read (int3 sites, or the clock unreadable in the process)" "$T/time" &&
+	grep -Eq '^ +100( +[0-9]+\.[0-9]{3}){7}  seccompv`seccomp_target$' "$T/time"; then
+	ok seccomp-time-fallback
+else
+	fail seccomp-time-fallback "$(head -c 600 "$T/time")"
+fi
 summary

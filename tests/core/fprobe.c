@@ -339,6 +339,57 @@ TEST(fprobe_blocked_signals)
 	quit_dead(dtp, pr, &v, &ns);
 }
 
+/*
+ * The victim's clock (dh_vtime, dh_vheld): on each thread, each hit's is
+ * read after the last hit's stop was reported to us and before this
+ * one's was (one CLOCK_MONOTONIC); the stops' sum grows; a return
+ * carries its entry's two as they were, and includes at least the entry
+ * stop's cost.  Nearly every call is timed so (patched sites).
+ */
+TEST(fprobe_victim_clock)
+{
+	CTL_LOCALS;
+	struct rec *r = rec_new();
+	int known = 0;
+
+	pr = fprobev(dtp, &v);
+	(void) probe(dtp, pr, "fp_target", DTPROC_FP_ENTRY | DTPROC_FP_RETURN,
+	    r);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	ask(&v, "t 100\n", "threads ", line, sizeof (line));
+	CHECK_EQ_INT(rec_n(r), 1600);
+	for (int i = 0; i < rec_n(r); i++) {
+		const dtproc_hit_t *h = &r->r_hit[i], *p = NULL;
+
+		for (int j = i - 1; j >= 0 && p == NULL; j--)
+			if (r->r_hit[j].dh_tid == h->dh_tid)
+				p = &r->r_hit[j];
+		if (h->dh_vtime == 0) {
+			CHECK_EQ_INT(h->dh_vheld, 0);
+			continue;
+		}
+		CHECK_MSG(h->dh_vtime <= h->dh_time, "hit %d: victim %llu "
+		    "after our %llu", i, (unsigned long long)h->dh_vtime,
+		    (unsigned long long)h->dh_time);
+		if (p != NULL) {
+			CHECK(h->dh_vtime > p->dh_time);
+			if (p->dh_vtime != 0)
+				CHECK(h->dh_vheld > p->dh_vheld);
+		}
+		if (h->dh_kind != DTPROC_HIT_RETURN)
+			continue;
+		CHECK(p != NULL && p->dh_kind == DTPROC_HIT_ENTRY);
+		CHECK_EQ_INT(h->dh_entry_vtime, p->dh_vtime);
+		CHECK_EQ_INT(h->dh_entry_vheld, p->dh_vheld);
+		CHECK(h->dh_vtime > h->dh_entry_vtime);
+		known++;
+	}
+	tinfo("%d of 800 calls timed by the victim's clock\n", known);
+	CHECK(known >= 700);
+	quit_dead(dtp, pr, &v, &ns);
+}
+
 TEST(fprobe_longjmp)
 {
 	CTL_LOCALS;

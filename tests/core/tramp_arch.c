@@ -10,8 +10,12 @@
 #include "arch/arch.h"
 #include "sym/sym.h"
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
@@ -754,6 +758,70 @@ TEST(tramp_trap_fires)
 		}
 		CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
 	}
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %s",
+	    wstatus_str(st));
+}
+
+/*
+ * The clock system call refused (a seccomp filter answering EPERM): the
+ * stop is taken all the same, the frame's clock is all zero (unknown),
+ * and the slot is left as it was.
+ */
+TEST(tramp_trap_clock_refused)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clock_gettime, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof (f) / sizeof (f[0]), f };
+	tcase_t tc;
+	uint64_t clk[2];
+	arch_regs_t r;
+	pid_t pid;
+	int st;
+
+	trap_site(&tc, 0);
+	if ((pid = fork()) == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
+			_exit(10);
+		raise(SIGSTOP);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+			_exit(77);
+		*tc.tc_pid = getpid();
+		*tc.tc_owner = (int32_t)gettid();
+		memset(&tslot[2], 0x5a, sizeof (tslot[2]));
+		if (call_trap(&tc, 1, 2) != 110)
+			_exit(11);
+		for (size_t k = 0; k < sizeof (tslot[2]); k++)
+			if (((unsigned char *)&tslot[2])[k] != 0x5a)
+				_exit(12);
+		_exit(*tc.tc_hits == 1 && *tc.tc_missed == 0 ? 0 : 13);
+	}
+	CHECK(pid > 0);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
+	CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+		SKIP("seccomp filters unavailable here");
+	CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == ARCH_TRAMP_SIG, "child %s",
+	    wstatus_str(st));
+	CHECK(ptrace(PTRACE_GETREGS, pid, 0, &r) == 0);
+	for (int k = 0; k < 2; k++) {
+		errno = 0;
+		clk[k] = (uint64_t)ptrace(PTRACE_PEEKDATA, pid,
+		    (void *)(r.rsp + ARCH_TRAMP_CLOCK + 8 * k), 0);
+		CHECK(errno == 0);
+		CHECK_EQ_INT(clk[k], 0);
+	}
+	arch_tramp_slot(&r, (uintptr_t)&tslot[2]);
+	CHECK(ptrace(PTRACE_SETREGS, pid, 0, &r) == 0);
+	CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0);
 	CHECK(waitpid(pid, &st, 0) == pid);
 	CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %s",
 	    wstatus_str(st));
