@@ -54,8 +54,9 @@
  * whatever the load.  What is left (the gate's work around its clock
  * readings) is calibrated the same way on the helper (x_vcall,
  * x_vcallee).  A caller timed so has its callees timed at int3 sites
- * calibrated as above; one timed by our clock (its return at an int3
- * site) has all its callees' stops' kernel parts calibrated as above.
+ * calibrated as above.  A caller whose return stopped at an int3 site
+ * is timed from the victim's clock at its entry to ours at its return,
+ * the stops between taken out by the victim's sum (tx_vhalf).
  * Self times are the totals less the callees' totals.
  */
 #include "trace_time.h"
@@ -153,6 +154,20 @@ tx_vknown(const dtproc_hit_t *h)
 {
 	return h->dh_kind == DTPROC_HIT_RETURN && h->dh_vtime != 0 &&
 	    h->dh_entry_vtime != 0 && h->dh_vtime >= h->dh_entry_vtime &&
+	    h->dh_vheld >= h->dh_entry_vheld;
+}
+
+/*
+ * A return at an int3 site, its entry at a patched one: the victim's
+ * clock at the entry and the stops' sum at both (dh_vheld), but no clock
+ * at the return's trap.
+ */
+static bool
+tx_vhalf(const dtproc_hit_t *h)
+{
+	return h->dh_kind == DTPROC_HIT_RETURN && h->dh_vtime == 0 &&
+	    h->dh_entry_vtime != 0 && h->dh_vheld != 0 &&
+	    h->dh_time >= h->dh_entry_vtime &&
 	    h->dh_vheld >= h->dh_entry_vheld;
 }
 
@@ -428,12 +443,25 @@ tx_call_return(tx_t *x, tx_thread_t *t, int i, trace_site_t *s,
 	uint64_t raw = tx_sub(h->dh_time, h->dh_entry_time), total, self;
 	/* by the victim's clock where it was read, and calibrated for it */
 	bool v = tx_vknown(h) && x->x_vcal;
-	uint64_t call = v ? x->x_vcall : x->x_call;
+	/*
+	 * A caller whose return stopped at an int3 site: from the victim's
+	 * clock at the entry to ours at the return (one wake-up of ours
+	 * left in), every stop between taken out by the victim's clock, its
+	 * callees' many stops above all.  Not for a call without callees:
+	 * calibrated as a whole, its two stops are nearer.
+	 */
+	bool half = !v && x->x_vcal && i >= 0 && t->xt_f[i].xf_ndesc > 0 &&
+	    tx_vhalf(h);
+	bool vm = v || half;	/* measured by the victim's clock */
+	uint64_t call = vm ? x->x_vcall : x->x_call;
 
 	if (v)
 		raw = tx_vraw(h);
+	else if (half)
+		raw = tx_sub(h->dh_time - h->dh_entry_vtime,
+		    h->dh_vheld - h->dh_entry_vheld);
 	x->x_ncalls++;
-	x->x_nvcalls += v;
+	x->x_nvcalls += vm;
 	if (i < 0) {
 		/* its entry was not ours to see: no callees known */
 		if (timed)
@@ -448,10 +476,10 @@ tx_call_return(tx_t *x, tx_thread_t *t, int i, trace_site_t *s,
 		 * by ours (the time we held it taken off), the kernel's part
 		 * of each.  Its self time: that less its callees' times.
 		 */
-		uint64_t nv = v ? f->xf_ndesc_v : 0;
+		uint64_t nv = vm ? f->xf_ndesc_v : 0;
 
 		/* the time we held it stopped meanwhile is not its */
-		if (!v)
+		if (!vm)
 			raw = tx_sub(raw, tx_sub(h->dh_held, f->xf_held0));
 		total = tx_sub(raw, call + nv * (x->x_vcall + x->x_vcallee) +
 		    (f->xf_ndesc - nv) * (x->x_call + x->x_callee));

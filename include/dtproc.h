@@ -411,7 +411,9 @@ typedef struct dtproc_hit {
 	 * before it stopped for this hit.  dh_vheld: the whole cost of the
 	 * thread's earlier stops at patched sites, each from its clock
 	 * before the stop to its clock as it went on (the kernel's wake-ups
-	 * included), summed.  RETURN: the same two of the matching entry.
+	 * included), summed; known at an int3 site too once the thread has
+	 * stopped at a patched one.  RETURN: the same two of the matching
+	 * entry.
 	 * A call's time, free of every such stop between its entry and its
 	 * return: (dh_vtime - dh_entry_vtime) - (dh_vheld - dh_entry_vheld).
 	 */

@@ -699,6 +699,32 @@ ctl_fp_reap(struct ctl_fp *fx)
 }
 
 /*
+ * The victim's clock at a stop of thread T (pt_tramp_clock): GATE, it
+ * is at a trap, VPRE its clock there; VPOST as it left its last gate
+ * stop, whose cost joins rt_vheld.  This hit's clock, or 0: unknown (an
+ * int3 stop; the thread's sum, from the first stop whose cost was not
+ * known on).
+ */
+static uint64_t
+ctl_fp_vclock(prb_rthr_t *t, bool gate, uint64_t vpre, uint64_t vpost)
+{
+	if (t->rt_vpre != 0 && vpost >= t->rt_vpre)
+		t->rt_vheld += vpost - t->rt_vpre;
+	else if (t->rt_vpre != 0 || (gate && vpre == 0))
+		t->rt_vbad = true;
+	t->rt_vpre = gate ? vpre : 0;
+	t->rt_vseen |= gate;
+	return t->rt_vbad || !gate ? 0 : vpre;
+}
+
+/* T's sum as a hit gives it (dh_vheld), or 0: unknown. */
+static uint64_t
+ctl_fp_vheld(const prb_rthr_t *t)
+{
+	return t != NULL && t->rt_vseen && !t->rt_vbad ? t->rt_vheld : 0;
+}
+
+/*
  * The returns and unwound entries of thread T at this hit (H): counted,
  * their sites unreferenced, the returns queued in FIRES.  How many.
  */
@@ -733,12 +759,10 @@ ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
 			hit->dh_pc = h->rh_pc;
 			hit->dh_time = now;
 			hit->dh_entry_time = out[i].rp_time;
-			if (out[i].rp_vtime != 0 && vpre != 0) {
-				hit->dh_vtime = vpre;
-				hit->dh_vheld = t->rt_vheld;
-				hit->dh_entry_vtime = out[i].rp_vtime;
-				hit->dh_entry_vheld = out[i].rp_vheld;
-			}
+			hit->dh_vtime = vpre;
+			hit->dh_vheld = ctl_fp_vheld(t);
+			hit->dh_entry_vtime = out[i].rp_vtime;
+			hit->dh_entry_vheld = out[i].rp_vheld;
 			hit->dh_args[0] = retoff;
 			hit->dh_args[1] = hit->dh_retval = arch_retval(r);
 			hit->dh_sp = out[i].rp_sp;
@@ -748,23 +772,6 @@ ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
 		ctl_fp_unref(pr, fx, out[i].rp_ret);
 	}
 	return nf;
-}
-
-/*
- * The victim's clock at a gate stop of thread T: VPRE its clock at this
- * trap, VPOST as it left its last one (pt_tramp_clock).  That stop's
- * cost joins rt_vheld.  This hit's clock, or 0: unknown (the thread's
- * sum is, from the first stop whose cost was not known on).
- */
-static uint64_t
-ctl_fp_vclock(prb_rthr_t *t, uint64_t vpre, uint64_t vpost)
-{
-	if (t->rt_vpre != 0 && vpost >= t->rt_vpre)
-		t->rt_vheld += vpost - t->rt_vpre;
-	else if (t->rt_vpre != 0 || vpre == 0)
-		t->rt_vbad = true;
-	t->rt_vpre = vpre;
-	return t->rt_vbad ? 0 : vpre;
 }
 
 /* A stop at a site: true if it is one of ours (a trap site). */
@@ -780,7 +787,7 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 	prb_rthr_t *t;
 	ctl_fsite_t *s;
 	arch_regs_t r;
-	int nf = 0, depth;
+	int nf = 0, depth, k;
 
 	if (fx == NULL || (s = ctl_fs_find(fx, addr)) == NULL ||
 	    s->fs_how == 0)
@@ -788,11 +795,11 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 	if (pt_regs_site(pr->dpr_P, ev->pe_tid, &r) != 0)
 		return true;
 	s->fs_hits++;
-	/* 0 but at a trampoline's trap: an int3 hit is no gate stop */
-	if (pt_tramp_clock(pr->dpr_P, ev->pe_tid, &vpre, &vpost) != 0)
-		vpre = 0;
-	else if ((t = prb_ret_thread(&fx->fx_rets, ev->pe_tid, 1)) != NULL)
-		vpre = ctl_fp_vclock(t, vpre, vpost);
+	/* 0 at a trampoline's trap, 1 at an int3 */
+	k = pt_tramp_clock(pr->dpr_P, ev->pe_tid, &vpre, &vpost);
+	if (k >= 0 && (t = prb_ret_thread(&fx->fx_rets, ev->pe_tid, 1)) !=
+	    NULL)
+		vpre = ctl_fp_vclock(t, k == 0, vpre, vpost);
 	else
 		vpre = 0;
 	sp = arch_sp(&r);
@@ -836,7 +843,7 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 			p->fp_overflow++;
 			continue;
 		}
-		e.rp_vheld = t->rt_vheld;
+		e.rp_vheld = ctl_fp_vheld(t);
 		if (t->rt_n >= DTPROC_FP_DEPTH ||
 		    ctl_fp_retsite(pr, fx, e.rp_ret) != 0) {
 			p->fp_overflow++;
@@ -865,10 +872,8 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 		hit->dh_pc = addr;
 		hit->dh_time = now;
 		hit->dh_depth = depth;
-		if (vpre != 0) {
-			hit->dh_vtime = vpre;
-			hit->dh_vheld = t->rt_vheld;
-		}
+		hit->dh_vtime = vpre;
+		hit->dh_vheld = ctl_fp_vheld(t);
 		if (p->fp_kind == DTPROC_FP_ENTRY) {
 			hit->dh_kind = DTPROC_HIT_ENTRY;
 			arch_entry(&r, words, &hit->dh_retaddr, hit->dh_args,

@@ -83,8 +83,9 @@ typedef struct prb_rthr {
 	 * stop's cost was not known (then every later one is unknown).
 	 */
 	uint64_t rt_vheld;
-	uint64_t rt_vpre;
+	uint64_t rt_vpre;	/* 0: the last stop was no gate stop */
 	bool rt_vbad;
+	bool rt_vseen;		/* it has stopped at a gate */
 	struct prb_rthr *rt_next;	/* hash chain */
 } prb_rthr_t;
 

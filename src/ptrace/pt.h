@@ -412,8 +412,9 @@ int pt_regs_site(pt_proc_t *P, pid_t tid, arch_regs_t *regs);
  * at this trap, *POST the one it wrote as it left its previous gate stop
  * (0 the first time, or when that stop's write failed).  The thread is
  * resumed from this stop with its slot named (arch_tramp_slot), a
- * counter pair of the shared page held while the thread lives.  0, or
- * -errno when TID is not at a trap.
+ * counter pair of the shared page held while the thread lives.  0; 1
+ * when TID is stopped but not at a trap (*POST only: the slot is read
+ * and cleared all the same); -errno when it is not stopped.
  */
 int pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post);
 /*

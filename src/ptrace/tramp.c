@@ -1275,22 +1275,23 @@ pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post)
 	pt_thread_t *T;
 	uint32_t idx;
 	uintptr_t at;
+	bool trap;
 	int rv;
 
 	PT_ASSERT_OWNER(P);
 	*pre = *post = 0;
 	if ((T = pt_thr_find(P, tid)) == NULL ||
-	    (T->pt_flags & (PT_TF_STOPPED | PT_TF_TRAMP)) !=
-	    (PT_TF_STOPPED | PT_TF_TRAMP))
+	    !(T->pt_flags & PT_TF_STOPPED))
 		return -EINVAL;
-	if ((rv = pt_thr_regs(T, &T->pt_regs)) != 0)
+	trap = (T->pt_flags & PT_TF_TRAMP) != 0;
+	if (trap && (rv = pt_thr_regs(T, &T->pt_regs)) != 0)
 		return rv;
-	if (pt_mem_read(P, arch_sp(&T->pt_regs) + ARCH_TRAMP_CLOCK, ts,
-	    sizeof (ts)) == (ssize_t)sizeof (ts) && ts[1] < 1000000000u)
+	if (trap && pt_mem_read(P, arch_sp(&T->pt_regs) + ARCH_TRAMP_CLOCK,
+	    ts, sizeof (ts)) == (ssize_t)sizeof (ts) && ts[1] < 1000000000u)
 		*pre = ts[0] * 1000000000u + ts[1];
 	if (T->pt_vslot != 0 && T->pt_vexecs != P->pp_execs)
 		T->pt_vslot = 0;
-	if (T->pt_vslot == 0 && pt_page_counter(P, &idx) == 0) {
+	if (trap && T->pt_vslot == 0 && pt_page_counter(P, &idx) == 0) {
 		T->pt_vslot = idx + 1;
 		T->pt_vexecs = P->pp_execs;
 	}
@@ -1299,13 +1300,15 @@ pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post)
 		    T->pt_vslot - 1);
 	if (c == NULL || (at = pt_page_counter_addr(P,
 	    T->pt_vslot - 1)) == 0)
-		return 0;
+		return !trap;
 	ts[0] = atomic_load(&c[0]);
 	ts[1] = atomic_load(&c[1]);
 	if (ts[1] < 1000000000u)
 		*post = ts[0] * 1000000000u + ts[1];
 	atomic_store(&c[0], 0);
 	atomic_store(&c[1], 0);
+	if (!trap)
+		return 1;
 	arch_tramp_slot(&T->pt_regs, at);
 	T->pt_regs_dirty = true;
 	return 0;
