@@ -299,24 +299,24 @@ int arch_patch_short(uintptr_t patch, uintptr_t pad, size_t len,
  * and the ARCH_TRAMP_FRAME words at its stack pointer (FRAME: flags,
  * rax, rcx, rdx, rsi, rdi, r10, r11; every other register is the
  * site's).  The site's stack pointer is ARCH_TRAMP_TRAPSP above R's:
- * the frame, a 32-byte buffer for the gate's system calls, the red zone.
+ * the frame, a 48-byte buffer for the gate's system calls, the red zone.
  */
-#define ARCH_TRAMP_TRAPSP (8 * ARCH_TRAMP_FRAME + 32 + ARCH_REDZONE)
+#define ARCH_TRAMP_TRAPSP (8 * ARCH_TRAMP_FRAME + 48 + ARCH_REDZONE)
 void arch_tramp_view(const arch_regs_t *r, const uint64_t *frame,
     uintptr_t site, arch_regs_t *view);
 /*
  * The victim's own clock around a gate's stop, so that the stop's whole
  * cost (the kernel's wake-ups included, which the tracer cannot see) is
  * known: a struct timespec of CLOCK_MONOTONIC, read by the gate with the
- * system call just before its trap, lies ARCH_TRAMP_CLOCK bytes above
- * the stopped thread's stack pointer (all zero: unknown, the call
- * failed).  Resumed with arch_tramp_slot(R, SLOT) in its registers, the
+ * system call as it enters (after its first check), lies
+ * ARCH_TRAMP_CLOCK bytes above the stopped thread's stack pointer (all
+ * zero: unknown, the call failed).  Resumed with arch_tramp_slot(R, SLOT) in its registers, the
  * thread writes the clock again, as it leaves the stop, to the 16 bytes
  * at SLOT (0: nowhere; a bad SLOT is only a failed system call).  The
  * register is one the gate restores from its frame: the site never sees
  * it.
  */
-#define ARCH_TRAMP_CLOCK (8 * ARCH_TRAMP_FRAME + 16)
+#define ARCH_TRAMP_CLOCK (8 * ARCH_TRAMP_FRAME + 32)
 void arch_tramp_slot(arch_regs_t *r, uintptr_t slot);
 /*
  * A pc at offset OFF of trampoline T (built for REQ's site/patch): the

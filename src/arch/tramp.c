@@ -46,8 +46,8 @@
  * (and ignored, at SIG_DFL) rather than left pending.
  *
  * The gate also reads the victim's clock (CLOCK_MONOTONIC, the system
- * call: nanoseconds on the tracer's clock, no TSC to convert) just
- * before its trap, into its frame, and after the stop into the slot
+ * call: nanoseconds on the tracer's clock, no TSC to convert) as it
+ * enters, into its frame, and after the stop into the slot
  * the tracer named in r10 (zeroed before the trap: no slot, no write):
  * each stop's whole cost, the kernel's wake-ups included, as the victim
  * saw it.  A failed read leaves zeros: unknown.
@@ -82,11 +82,11 @@ typedef enum tr_kind {
 } tr_kind_t;
 
 /*
- * The trap kind's frame: below the red zone, 32 bytes of buffer for the
+ * The trap kind's frame: below the red zone, 48 bytes of buffer for the
  * gate's system calls, then the ARCH_TRAMP_FRAME saved words (flags,
  * rax, rcx, rdx, rsi, rdi, r10, r11), at the stack pointer at the trap.
  */
-#define TR_BUF		32
+#define TR_BUF		48
 #define TR_DEPTH	ARCH_TRAMP_TRAPSP
 _Static_assert(TR_DEPTH == ARCH_REDZONE + TR_BUF + 8 * ARCH_TRAMP_FRAME,
     "the trap's frame");
@@ -402,11 +402,12 @@ tb_count_only(tr_buf_t *b, const arch_tramp_req_t *req)
  * use rdx, rsi, rdi and r10: all of them saved, and restored on every
  * path.  The buffer holds the old mask (TR_MASK) from check 3 until the
  * end: a set SIGURG bit there means the gate unblocked the signal and
- * owes the thread its mask back; and the clock at the trap (TR_CLOCK).
+ * owes the thread its mask back; past rt_sigaction's 32 bytes, the
+ * clock (TR_CLOCK).
  */
 #define TR_MASK		64	/* the thread's mask, from check 3 on */
 #define TR_SET		72	/* rt_sigpending's set, then the unblock's */
-#define TR_CLOCK	80	/* the victim's clock at the trap */
+#define TR_CLOCK	96	/* the victim's clock at the gate */
 _Static_assert(TR_CLOCK == ARCH_TRAMP_CLOCK && TR_CLOCK + 16 ==
     8 * ARCH_TRAMP_FRAME + TR_BUF, "the clock's place in the buffer");
 #define SIG_BYTE(off)	(uint8_t)((off) + (ARCH_TRAMP_SIG - 1) / 8)
@@ -453,6 +454,21 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 	tb_jmiss(b, CC_NE);
 	TB(b, 0x48, 0x83, 0x7c, 0x24, TR_MASK, 0);	/* cmpq $SIG_DFL */
 	tb_jmiss(b, CC_NE);
+	/*
+	 * The victim's clock, into the frame (TR_CLOCK, zeroed first: a
+	 * failed call leaves "unknown"): from here to the clock after the
+	 * stop is the stop's cost, the checks' system calls included, so
+	 * that a call's time keeps as little of the gate as can be.  After
+	 * check 1, which a program handling the signal fails (Go's, at
+	 * every call).
+	 */
+	TB(b, 0x48, 0xc7, 0x44, 0x24, TR_CLOCK, 0, 0, 0, 0,	/* movq $0 */
+	    0x48, 0xc7, 0x44, 0x24, TR_CLOCK + 8, 0, 0, 0, 0,
+	    0xb8, 228, 0, 0, 0,			/* mov $SYS_clock_gettime */
+	    0xbf, 1, 0, 0, 0,			/* mov $CLOCK_MONOTONIC */
+	    0x48, 0x8d, 0x74, 0x24, TR_CLOCK,	/* lea 96(%rsp), %rsi */
+	    0x0f, 0x05,				/* syscall */
+	    0x31, 0xf6);			/* xor %esi, %esi */
 
 	/* 2. getpid() == *at_pid: not a vfork child or a sharer */
 	TB(b, 0xb8, 39, 0, 0, 0,		/* mov $SYS_getpid, %eax */
@@ -517,17 +533,7 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 	if (!b->tb_over)
 		b->tb_code[jsend - 1] = (uint8_t)(b->tb_len - jsend);
 
-	/*
-	 * 6. The victim's clock just before the trap, into the frame
-	 * (TR_CLOCK, zeroed first: a failed call leaves "unknown").
-	 */
-	TB(b, 0x48, 0xc7, 0x44, 0x24, TR_CLOCK, 0, 0, 0, 0,	/* movq $0 */
-	    0x48, 0xc7, 0x44, 0x24, TR_CLOCK + 8, 0, 0, 0, 0,
-	    0xb8, 228, 0, 0, 0,			/* mov $SYS_clock_gettime */
-	    0xbf, 1, 0, 0, 0,			/* mov $CLOCK_MONOTONIC */
-	    0x48, 0x8d, 0x74, 0x24, TR_CLOCK,	/* lea 80(%rsp), %rsi */
-	    0x0f, 0x05);			/* syscall */
-	/* 7. tgkill(the page's pid, gettid(), sig), r10 0: no slot */
+	/* 6. tgkill(the page's pid, gettid(), sig), r10 0: no slot */
 	TB(b, 0xb8, 186, 0, 0, 0,		/* mov $SYS_gettid, %eax */
 	    0x0f, 0x05,				/* syscall */
 	    0x89, 0xc6);			/* mov %eax, %esi */
