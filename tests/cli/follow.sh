@@ -213,4 +213,26 @@ wait "$vpid" || bad="$bad parent-rc=$?"
 [ -z "$bad" ] && ok follow-park-killed || fail follow-park-killed "$bad"
 exec 9<&- 5>&- 6>&-
 
+# ---- a new owner later than the park's timeout: the child came out by
+# itself (its first line says so) and is traced from where it is, its
+# calls before that uncounted, the page unmapped, the lateness said
+DTPROC_DEBUG=1 park_run late
+park_lines 1			# out by itself: nobody let the owner go
+[ "$out" = "kid mask=ok handler=ok|" ] || bad="$bad lines='$out'"
+printf x >&6
+park_lines 1			# its parent, after the hand-off
+[ "$out" = "child $cpid 1|" ] || bad="$bad parent='$out'"
+grep -q "^$page-" "/proc/$cpid/maps" && bad="$bad page-left"
+echo g >&7
+park_lines 2
+[ "$out" = "kid done sig=ok|reaped 7|" ] || bad="$bad end='$out'"
+wait "$vpid" || bad="$bad parent-rc=$?"
+wait "$dpid" || bad="$bad dtproc-rc=$?"
+grep -q "pid $cpid: unparked (it had gone on by itself)" "$T/late.err" ||
+	bad="$bad not-said"
+h=$(hits "$cpid" "$T/late.out")
+[ "${h:-0}" = 0 ] || bad="$bad child-hits=$h"
+[ -z "$bad" ] && ok follow-park-late || fail follow-park-late "$bad"
+exec 9<&- 5>&- 6>&-
+
 summary
