@@ -296,19 +296,23 @@ pt_unpark(pt_proc_t *P, const pt_park_t *pk)
 
 /*
  * Nobody will take the parked child: seize it here, put back its
- * registers and mask (if it is still in the page), unmap the page and
- * let it go.  Seizing it fails only if it is gone or traced by another
- * (it then comes out of the page by itself).
+ * registers (if it is still in the page), unmap the page, give back its
+ * mask and let it go.  Its signals stay blocked until then, so that none cuts the munmap
+ * short or is lost.  Seizing it fails only if it is gone or traced by
+ * another (it then comes out of the page by itself).
  */
 void
 pt_park_undo(const pt_park_t *pk)
 {
+	static const uint64_t all = ~0ULL;
 	long args[6] = { (long)pk->pk_page, ARCH_PARK_SIZE, 0, 0, 0, 0 };
 	pid_t pid = pk->pk_pid;
+	uint64_t mask = pk->pk_mask;
 	arch_regs_t r;
 	uintptr_t at;
 	long ret;
 	int status = 0;
+	bool in;
 
 	if (pid == 0)
 		return;
@@ -316,15 +320,19 @@ pt_park_undo(const pt_park_t *pk)
 	    ptrace(PTRACE_INTERRUPT, pid, 0, 0) != 0 ||
 	    pt_wait_tid(pid, &status) != 0 || !WIFSTOPPED(status))
 		return;
-	if (arch_regs_read(pid, &r) == 0 && pt_in_page(pk, arch_pc(&r))) {
+	in = arch_regs_read(pid, &r) == 0 && pt_in_page(pk, arch_pc(&r));
+	/* registers first: should we die now, it goes on whole */
+	if (in) {
 		r = pk->pk_regs;
 		arch_no_restart(&r);
 		(void) arch_regs_write(pid, &r);
-		(void) ptrace(PTRACE_SETSIGMASK, pid, sizeof (pk->pk_mask),
-		    &pk->pk_mask);
 	}
-	if (pt_park_insn(pid, pk->pk_pc, &at) == 0)
+	/* gone on by itself: its mask is its own now */
+	if ((in || ptrace(PTRACE_GETSIGMASK, pid, sizeof (mask), &mask) ==
+	    0) && ptrace(PTRACE_SETSIGMASK, pid, sizeof (all), &all) == 0 &&
+	    pt_park_insn(pid, pk->pk_pc, &at) == 0)
 		(void) pt_park_call(pid, at, SYS_munmap, args, &ret);
+	(void) ptrace(PTRACE_SETSIGMASK, pid, sizeof (mask), &mask);
 	pt_dprintf("pid %d: parked and not taken: let go\n", (int)pid);
 	(void) ptrace(PTRACE_DETACH, pid, 0, 0);
 }
