@@ -176,6 +176,9 @@ struct dtproc_proc {
 	pt_park_t dpr_park;		/* a followed child: how it waits for
 					   its control thread */
 	bool dpr_unparked;		/* that thread took it */
+	bool dpr_park_late;		/* it came out of its park page by
+					   itself first: ran untraced a while
+					   (follow.c says why) */
 	struct dtproc_proc *dpr_adnext;	/* dph_adopt chain */
 	struct dtproc_proc *dpr_hash;	/* pid hash chain */
 	struct dtproc_proc *dpr_lprev, *dpr_lnext;	/* LRU, newest first */
