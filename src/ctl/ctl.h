@@ -126,6 +126,8 @@ struct dtproc_proc {
 	bool dpr_resting;		/* the thread is in its rest wait
 					   (pt_rest), to be kicked out */
 	unsigned dpr_rests;		/* rests begun, to tell them apart */
+	int dpr_visitors;		/* threads between a ctl_enter that
+					   took the lock and its ctl_leave */
 	int dpr_refs;
 	bool dpr_rdonly, dpr_cacheable, dpr_stale, dpr_created;
 	pt_release_t dpr_relmode;	/* how the control thread lets go */
