@@ -155,5 +155,14 @@ fi
 kernel kernel-counts-dlopen "$DLLIB" "libexactdl.so\`exactdl_probe
 libexactdl.so\`exactdl_init libexactdl.so\`exactdl_impl libc.so.6\`malloc" \
     "$DL" "$DLLIB"
+# dlmopen into a new namespace: a second libc, its IFUNC resolvers and
+# __libc_early_init run inside the call (dl's mopen: stdin closed, it
+# exits 98 after loading)
+kernel kernel-counts-dlmopen "" "libc.so.6\`__libc_early_init
+libc.so.6\`__ctype_init libc.so.6\`__x86_cacheinfo_ifunc libc.so.6\`malloc
+libc.so.6\`__strchr_evex libc.so.6\`__init_misc
+ld-linux-x86-64.so.2\`_dl_relocate_object ld-linux-x86-64.so.2\`_dl_map_object" \
+    "$BUILD/tests/victims/dl" mopen \
+    "$(cd "$BUILD/tests/libs" && pwd)/libdyn.so" </dev/null
 
 summary
