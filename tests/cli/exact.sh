@@ -118,14 +118,15 @@ done
 # __strchr_evex, __strchrnul_evex and __memset_evex_unaligned_erms begin
 # with an EVEX instruction, which a uprobe breaks here: the bench counts
 # them past it (sh's PATH walk: strchr 100 and malloc 269 before, 112 and
-# 283 as dtproc and ltrace see them).
+# 283 as dtproc and ltrace see them).  ld.so has two check_match: summed.
 K="libc.so.6\`__libc_early_init libc.so.6\`__ctype_init libc.so.6\`__getrlimit
 libc.so.6\`__lll_elision_init libc.so.6\`__pthread_tunables_init
 libc.so.6\`__x86_cacheinfo_ifunc libc.so.6\`__libc_start_main libc.so.6\`exit
 ld-linux-x86-64.so.2\`_dl_start ld-linux-x86-64.so.2\`_dl_map_object
 ld-linux-x86-64.so.2\`_dl_relocate_object ld-linux-x86-64.so.2\`_dl_debug_state
 libc.so.6\`malloc libc.so.6\`free libc.so.6\`__strchr_evex
-libc.so.6\`__strchrnul_evex libc.so.6\`__memset_evex_unaligned_erms"
+libc.so.6\`__strchrnul_evex libc.so.6\`__memset_evex_unaligned_erms
+ld-linux-x86-64.so.2\`check_match"
 # kernel NAME EXTRA FUNCS CMD...: bench/exact's verdict as a check
 kernel() {
 	local name=$1 extra=$2 funcs=$3 rc
