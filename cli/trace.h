@@ -25,6 +25,8 @@ typedef struct trace_stack {
 	struct trace_stack *tk_next;
 } trace_stack_t;
 
+#define TRACE_PCACHE	4	/* --where: names kept per site */
+
 typedef struct trace_site {
 	uintptr_t ts_addr;	/* the function's entry */
 	int ts_kind;		/* DTPROC_FP_ENTRY, _RETURN or _OFFSET */
@@ -54,6 +56,8 @@ typedef struct trace_site {
 	trace_stack_t *ts_stacks;	/* -U: this site's stacks */
 	struct trace *ts_tr;		/* the trace it counts for */
 	struct tx_site *ts_x;		/* --time, -e: its measures */
+	const char *ts_pname[TRACE_PCACHE];	/* --where: parameter names */
+	int ts_parg[TRACE_PCACHE];		/* and their argN, -1 none */
 	struct trace_site *ts_all;	/* every site ever, newest first */
 } trace_site_t;
 

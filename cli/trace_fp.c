@@ -55,30 +55,50 @@ trace_fp_wanted(const trace_t *tr, int kind)
 typedef struct trace_firing {
 	trace_t *tf_tr;
 	dtproc_proc_t *tf_pr;
-	const trace_site_t *tf_site;
+	trace_site_t *tf_site;
 	const dtproc_hit_t *tf_hit;
 } trace_firing_t;
 
-/* A parameter by name from the function's DWARF (entry only: at an
- * offset the registers may hold something else by then). */
+/*
+ * A parameter by name from the function's DWARF (entry only: at an
+ * offset the registers may hold something else by then).  Each name's
+ * argN is asked of the library once per site and kept (ts_pname: the
+ * expression's own strings, so a pointer compare finds them).
+ */
 static int
 trace_param(trace_firing_t *f, const char *name, uint64_t *val)
 {
+	trace_site_t *s = f->tf_site;
 	dtproc_param_t p[TRACE_NPARAMS];
-	int n;
+	int n, arg = -1, k;
 
-	if (f->tf_hit->dh_kind != DTPROC_HIT_ENTRY ||
-	    (n = dtproc_fn_params(f->tf_tr->tr_dtp, f->tf_pr,
-	    f->tf_hit->dh_func, p, TRACE_NPARAMS, NULL)) < 0)
+	if (f->tf_hit->dh_kind != DTPROC_HIT_ENTRY)
 		return -1;
+	for (k = 0; k < TRACE_PCACHE && s->ts_pname[k] != NULL; k++) {
+		if (s->ts_pname[k] == name) {
+			arg = s->ts_parg[k];
+			goto found;
+		}
+	}
+	if ((n = dtproc_fn_params(f->tf_tr->tr_dtp, f->tf_pr,
+	    f->tf_hit->dh_func, p, TRACE_NPARAMS, NULL)) < 0)
+		return -1;	/* not kept: the debug file may come later */
 	for (int i = 0; i < n && i < TRACE_NPARAMS; i++) {
 		if (p[i].dp_name != NULL && strcmp(p[i].dp_name, name) == 0 &&
 		    p[i].dp_arg >= 0 && p[i].dp_arg < DTPROC_HIT_NARGS) {
-			*val = f->tf_hit->dh_args[p[i].dp_arg];
-			return 0;
+			arg = p[i].dp_arg;
+			break;
 		}
 	}
-	return -1;
+	if (k < TRACE_PCACHE) {
+		s->ts_pname[k] = name;
+		s->ts_parg[k] = arg;
+	}
+found:
+	if (arg < 0)
+		return -1;
+	*val = f->tf_hit->dh_args[arg];
+	return 0;
 }
 
 static int
@@ -250,6 +270,8 @@ trace_fp_del(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 	/* -e's parameters: their strings go with the object */
 	if (s->ts_x != NULL)
 		s->ts_x->xs_nparams = -1;
+	/* --where's: another object may come to this address */
+	memset(s->ts_pname, 0, sizeof (s->ts_pname));
 }
 
 int

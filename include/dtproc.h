@@ -424,6 +424,17 @@ DTPROC_API int dtproc_fprobe_del(dtproc_t *dtp, dtproc_proc_t *pr,
 DTPROC_API int dtproc_fprobe_info(dtproc_t *dtp, dtproc_proc_t *pr,
     uintptr_t func, size_t off, int flags, dtproc_fprobe_info_t *info);
 /*
+ * How the function probes' site at ADDR is armed (DTPROC_0.4): an entry
+ * or offset probe's site, or a return site (the return address of a
+ * probed function's call, armed at the first such call and kept while
+ * return probes need it).  INFO as dtproc_probe_info's: dpi_how and
+ * dpi_why; dpi_hits the stops there that fired function probes.  An
+ * int3 armed because a thread was inside the window is patched later,
+ * once none is.  0, or -ENOENT (no site there now).
+ */
+DTPROC_API int dtproc_fprobe_site(dtproc_t *dtp, dtproc_proc_t *pr,
+    uintptr_t addr, dtproc_probe_info_t *info);
+/*
  * A register of the stopped thread by its name ("rdi", "rax", "rsp",
  * "rip", "pc", "sp", "fp", ...): 0, or -ENOENT for a name the
  * architecture does not have.  From the callback only.

@@ -17,12 +17,14 @@
  * emulated plans applied to a thread's registers; tramp.c: trampolines
  * (windows, the code, the patch, pcs inside one mapped back); scan.c:
  * whole-function analysis (branch targets, indirect jumps, padding);
- * sdt.c: the operands of sys/sdt.h probes' arguments.
+ * sdt.c: the operands of sys/sdt.h probes' arguments; abi.c: where the
+ * calling convention passes a typed parameter.
  */
 #ifndef DTPROC_ARCH_H
 #define DTPROC_ARCH_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -384,5 +386,45 @@ typedef int arch_sdt_read_f(void *arg, uintptr_t addr, void *buf,
     size_t len);
 int arch_sdt_value(const arch_sdt_arg_t *a, const arch_regs_t *r,
     uint64_t symaddr, arch_sdt_read_f *rd, void *rarg, uint64_t *val);
+
+/*
+ * Typed arguments (abi.c): where the calling convention passes each
+ * parameter of a function, from its type described as scalar pieces by
+ * the DWARF walk (src/sym/dwtype.c).  arch_args_next() takes the
+ * registers or stack words of the next parameter and returns its argN
+ * (the index arch_entry's ARGS use), or -1 for one that has none (an
+ * aggregate, a floating value, one in memory).
+ */
+#define ARCH_PIECE_INT		1	/* integer, pointer, enum, bit-field */
+#define ARCH_PIECE_FLOAT	2	/* float, double, _Float128 */
+#define ARCH_PIECE_X87		3	/* long double */
+#define ARCH_ARG_PIECES		64
+
+typedef struct arch_argpiece {
+	uint32_t ap_off;	/* byte offset in the value */
+	uint32_t ap_size;	/* bytes */
+	int ap_class;		/* ARCH_PIECE_* */
+} arch_argpiece_t;
+
+typedef struct arch_argtype {
+	int at_size;		/* bytes */
+	int at_align;		/* bytes */
+	bool at_aggregate;	/* a struct, class, union or array */
+	bool at_byref;		/* C++: passed by invisible reference */
+	bool at_intkind;	/* a scalar of integer class */
+	bool at_unknown;	/* a layout not read whole: in memory */
+	int at_npiece;
+	arch_argpiece_t at_piece[ARCH_ARG_PIECES];
+} arch_argtype_t;
+
+typedef struct arch_args {
+	int aa_int;		/* integer registers taken */
+	int aa_sse;		/* vector registers taken */
+	int aa_stack;		/* stack words taken */
+} arch_args_t;
+
+/* Start a function's parameters; RET its result's type (NULL: void). */
+void arch_args_begin(arch_args_t *st, const arch_argtype_t *ret);
+int arch_args_next(arch_args_t *st, const arch_argtype_t *t);
 
 #endif /* DTPROC_ARCH_H */

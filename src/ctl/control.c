@@ -416,14 +416,20 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 		calls[i].cc_fn(pr->dpr_hdl, pr, ev->pe_tid, ev->pe_addr,
 		    calls[i].cc_arg);
 	/* function probes: entries, returns, offsets (fprobes.c) */
-	ctl_fp_hit(pr, ev, now);
+	bool fired = ctl_fp_hit(pr, ev, now);
 	/*
 	 * The first hit of a site decides how hits are carried past it.  A
-	 * thread stopped at a trampoline's trap is past it already.
+	 * thread stopped at a trampoline's trap is past it already; one
+	 * that hit the int3 a trap site had before its upgrade goes on in
+	 * the trampoline's copy, past the gate that would fire it again
+	 * (a counting site's int3 hit goes through its jump: counted).
 	 */
 	ctl_probe_brk_hit(pr, ev->pe_addr);
-	if (pt_site_kind(P, ev->pe_addr) != 1 &&
-	    pt_bkpt_carry(P, ev->pe_addr, &carry) == 0) {
+	int kind = pt_site_kind(P, ev->pe_addr);
+
+	if (kind == 1 && (ncalls > 0 || fired))
+		(void) pt_bkpt_step(P, ev->pe_tid);
+	else if (kind != 1 && pt_bkpt_carry(P, ev->pe_addr, &carry) == 0) {
 		if (carry.ac_kind == ARCH_CARRY_NONE)
 			(void) prb_plan(P, ev->pe_addr, ev->pe_tid);
 		(void) pt_bkpt_step(P, ev->pe_tid);

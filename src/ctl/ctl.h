@@ -28,6 +28,8 @@
 	DTPROC_STOP_PREINIT | DTPROC_STOP_POSTINIT | DTPROC_STOP_MAIN)
 #define CTL_MSG_MAX	512
 #define CTL_CALLS_MAX	16	/* callbacks run per hit of one site */
+/* prb_arm's reason for an int3 that may be patched later (an upgrade) */
+#define CTL_WHY_BUSY	"a thread is inside the window"
 
 typedef struct ctl_bkpt {
 	uintptr_t cb_addr;	/* site */
@@ -225,6 +227,8 @@ ctl_probe_t *ctl_probe_find(const dtproc_proc_t *pr, uintptr_t addr);
 long ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req);
 void ctl_probe_brk_hit(dtproc_proc_t *pr, uintptr_t addr);
 void ctl_probe_upgrade(dtproc_proc_t *pr);
+void ctl_probe_upgrade_due(dtproc_proc_t *pr);
+void ctl_probe_upgrade_gone(dtproc_proc_t *pr, size_t n);
 long ctl_probe_add_list(dtproc_proc_t *pr, dtproc_probe_spec_t *specs,
     size_t n);
 long ctl_probe_del(dtproc_proc_t *pr, uintptr_t addr);
@@ -246,13 +250,15 @@ void ctl_usdt_clear(dtproc_proc_t *pr);
 /* fprobes.c: function probes, on the control thread (the table read by
  * clients under dpr_lock: dtproc_fprobe_info). */
 long ctl_fp_serve(dtproc_proc_t *pr, void *arg);
-void ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now);
+bool ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now);
 /* Thread TID, stopped at a function probe's hit since NOW, runs again. */
 void ctl_fp_resumed(dtproc_proc_t *pr, pid_t tid, uint64_t now);
 uint64_t ctl_fp_now(void);
 void ctl_fp_thread_exit(dtproc_proc_t *pr, pid_t tid);
 void ctl_fp_pruned(dtproc_proc_t *pr, uintptr_t addr);
 void ctl_fp_retry(dtproc_proc_t *pr);
+/* Sites armed as int3s while busy, patched where they can be now. */
+bool ctl_fp_upgrade(dtproc_proc_t *pr);
 void ctl_fp_withdraw_all(dtproc_proc_t *pr);
 void ctl_fp_clear(dtproc_proc_t *pr);
 

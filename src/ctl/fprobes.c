@@ -74,6 +74,11 @@ typedef struct ctl_fsite {
 	uintptr_t fs_addr;
 	int fs_how;		/* DTPROC_PROBE_TRAMP or _TRAP; 0: not armed */
 	bool fs_wait;		/* to arm when code may be edited again */
+	bool fs_upgrade;	/* an int3 for now (a thread was inside the
+				   window, or the exact start-up's): patched
+				   once it can be (ctl_fp_upgrade) */
+	const char *fs_why;	/* an int3: why (static text) */
+	uint64_t fs_hits;	/* stops here we fired for */
 	ctl_fprobe_t *fs_probes;	/* entry, return and offset probes whose
 					   site this is */
 	long fs_nret;		/* pending entries returning here */
@@ -92,6 +97,8 @@ struct ctl_fp {
 	size_t fx_len;			/* buckets, a power of two */
 	size_t fx_nsites;
 	size_t fx_nwait;		/* sites with fs_wait */
+	size_t fx_nup;			/* sites with fs_upgrade (counted in
+					   dpr_nupgrade too: one timer) */
 	ctl_fsite_t *fx_ihead, *fx_itail;	/* idle return sites */
 	size_t fx_nidle;
 	prb_rets_t fx_rets;		/* pending entries per thread */
@@ -187,11 +194,23 @@ ctl_fs_idle_out(struct ctl_fp *fx, ctl_fsite_t *s)
 	fx->fx_nidle--;
 }
 
+/* S waits for no upgrade any more. */
+static void
+ctl_fs_up_done(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
+{
+	if (!s->fs_upgrade)
+		return;
+	s->fs_upgrade = false;
+	fx->fx_nup--;
+	ctl_probe_upgrade_gone(pr, 1);
+}
+
 /* Forget S (its site undone, or gone with the core's). */
 static void
-ctl_fs_free(struct ctl_fp *fx, ctl_fsite_t *s)
+ctl_fs_free(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
 {
 	ctl_fs_idle_out(fx, s);
+	ctl_fs_up_done(pr, fx, s);
 	if (s->fs_wait)
 		fx->fx_nwait--;
 	for (ctl_fsite_t **pp = &fx->fx_sites[ctl_fs_bucket(fx, s->fs_addr)];
@@ -211,7 +230,7 @@ ctl_fs_release(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
 {
 	if (s->fs_how != 0 && pr->dpr_P != NULL)
 		(void) prb_disarm(pr->dpr_P, s->fs_addr, PRB_TRAP);
-	ctl_fs_free(fx, s);
+	ctl_fs_free(pr, fx, s);
 }
 
 /*
@@ -240,14 +259,31 @@ ctl_fs_unused(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
 		ctl_fs_release(pr, fx, fx->fx_ihead);
 }
 
+/* S is armed as HOW (PRB_HOW_*), WHY an int3. */
+static void
+ctl_fs_armed(ctl_fsite_t *s, int how, const char *why)
+{
+	s->fs_how = how == PRB_HOW_TRAMP ? DTPROC_PROBE_TRAMP :
+	    DTPROC_PROBE_TRAP;
+	s->fs_why = how == PRB_HOW_TRAMP ? NULL :
+	    why != NULL ? why : "no reason given";
+	for (ctl_fprobe_t *p = s->fs_probes; p != NULL; p = p->fp_snext)
+		p->fp_how = s->fs_how;
+}
+
 /*
  * Arm S as a trap site: 0 (armed, or waiting: no code may be edited
- * now, fs_wait set), or -errno.  Control thread.
+ * now, fs_wait set), or -errno.  An int3 for a reason that passes (a
+ * thread inside the window, the exact start-up) waits for its upgrade,
+ * as a probe's does (probes.c): a return site is armed while threads
+ * run through its caller, and an int3 costs a stop per return and dies
+ * with us.  Control thread.
  */
 static int
 ctl_fs_arm(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
 {
-	const char *why;
+	const char *why = NULL;
+	bool early = false;
 	int how = 0, rv;
 
 	rv = prb_arm(pr->dpr_P, pr->dpr_sym, s->fs_addr, PRB_TRAP, &how,
@@ -257,9 +293,11 @@ ctl_fs_arm(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
 	 * before the next event, so an int3 now (a trap site stops the
 	 * thread either way).
 	 */
-	if (rv == -EAGAIN && pr->dpr_startup)
+	if (rv == -EAGAIN && pr->dpr_startup) {
 		rv = prb_arm(pr->dpr_P, pr->dpr_sym, s->fs_addr,
 		    PRB_TRAP | PRB_INT3, &how, &why);
+		early = rv == 0;
+	}
 	if (rv == -EAGAIN) {
 		if (!s->fs_wait)
 			fx->fx_nwait++;
@@ -271,10 +309,15 @@ ctl_fs_arm(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
 	s->fs_wait = false;
 	if (rv != 0)
 		return rv;
-	s->fs_how = how == PRB_HOW_TRAMP ? DTPROC_PROBE_TRAMP :
-	    DTPROC_PROBE_TRAP;
-	for (ctl_fprobe_t *p = s->fs_probes; p != NULL; p = p->fp_snext)
-		p->fp_how = s->fs_how;
+	if (early)
+		why = "armed at the exec stop";
+	ctl_fs_armed(s, how, why);
+	if (how != PRB_HOW_TRAMP && !s->fs_upgrade && (early ||
+	    (why != NULL && strcmp(why, CTL_WHY_BUSY) == 0))) {
+		s->fs_upgrade = true;
+		fx->fx_nup++;
+		ctl_probe_upgrade_due(pr);
+	}
 	return 0;
 }
 
@@ -701,7 +744,8 @@ ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
 	return nf;
 }
 
-void
+/* A stop at a site: true if it is one of ours (a trap site). */
+bool
 ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 {
 	struct ctl_fp *fx = pr->dpr_fp;
@@ -716,9 +760,10 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 
 	if (fx == NULL || (s = ctl_fs_find(fx, addr)) == NULL ||
 	    s->fs_how == 0)
-		return;
+		return false;
 	if (pt_regs_site(pr->dpr_P, ev->pe_tid, &r) != 0)
-		return;
+		return true;
+	s->fs_hits++;
 	sp = arch_sp(&r);
 	for (ctl_fprobe_t *p = s->fs_probes; p != NULL; p = p->fp_snext)
 		entry |= p->fp_kind != DTPROC_FP_OFFSET;
@@ -813,6 +858,7 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 	}
 	fx->fx_busy--;
 	ctl_fp_reap(fx);
+	return true;
 }
 
 /* ---------------------------------------------------- events, ends */
@@ -877,7 +923,7 @@ ctl_fp_pruned(dtproc_proc_t *pr, uintptr_t addr)
 	if ((s = ctl_fs_find(fx, addr)) == NULL)
 		return;
 	s->fs_probes = NULL;
-	ctl_fs_free(fx, s);
+	ctl_fs_free(pr, fx, s);
 	ctl_fp_idle_flush(pr, fx);
 }
 
@@ -905,12 +951,62 @@ ctl_fp_retry(dtproc_proc_t *pr)
 					p->fp_live = false;
 				}
 				s->fs_probes = NULL;
-				ctl_fs_free(fx, s);
+				ctl_fs_free(pr, fx, s);
 			} else if (s->fs_wait) {
 				return;	/* still held: the rest would be */
 			}
 		}
 	}
+}
+
+/*
+ * The upgrades' turn (ctl_probe_upgrade, on its timer): each int3 site
+ * that waits is patched in place where no thread is inside its window
+ * now, every thread stopped for the edit (PRB_TAKE), so no return is
+ * lost or fired twice: a thread that hit the int3 before the edit
+ * reports that hit, and is then moved into the trampoline's copy of
+ * the window (pt_bkpt_step), past its gate.  Given up for a reason that
+ * will not pass.  True when one was patched.
+ */
+bool
+ctl_fp_upgrade(dtproc_proc_t *pr)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+	bool moved = false;
+
+	if (fx == NULL || fx->fx_nup == 0)
+		return false;
+	for (size_t i = 0; fx->fx_nup > 0 && i < fx->fx_len; i++) {
+		for (ctl_fsite_t *s = fx->fx_sites[i]; s != NULL;
+		    s = s->fs_next) {
+			const char *why = NULL;
+			int how = 0;
+
+			if (!s->fs_upgrade)
+				continue;
+			if (s->fs_how != DTPROC_PROBE_TRAP) {
+				ctl_fs_up_done(pr, fx, s);
+				continue;
+			}
+			if (prb_arm(pr->dpr_P, pr->dpr_sym, s->fs_addr,
+			    PRB_TRAP | PRB_TAKE, &how, &why) != 0)
+				continue;
+			/* either way one user too many: the old int3's */
+			(void) pt_bkpt_del(pr->dpr_P, s->fs_addr);
+			if (how != PRB_HOW_TRAMP) {
+				if (why == NULL ||
+				    strcmp(why, CTL_WHY_BUSY) != 0) {
+					s->fs_why = why;	/* for good */
+					ctl_fs_up_done(pr, fx, s);
+				}
+				continue;
+			}
+			ctl_fs_armed(s, how, NULL);
+			ctl_fs_up_done(pr, fx, s);
+			moved = true;
+		}
+	}
+	return moved;
 }
 
 /*
@@ -941,7 +1037,8 @@ ctl_fp_withdraw_all(dtproc_proc_t *pr)
 			free(s);
 		}
 	}
-	fx->fx_nsites = fx->fx_nwait = fx->fx_nidle = 0;
+	ctl_probe_upgrade_gone(pr, fx->fx_nup);
+	fx->fx_nsites = fx->fx_nwait = fx->fx_nidle = fx->fx_nup = 0;
 	fx->fx_ihead = fx->fx_itail = NULL;
 	for (ctl_fprobe_t *p = fx->fx_probes; p != NULL; p = p->fp_next)
 		p->fp_live = false;
@@ -1060,6 +1157,33 @@ dtproc_fprobe_info(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t func,
 		info->dfi_unwound = p->fp_unwound;
 		info->dfi_overflow = p->fp_overflow;
 		info->dfi_live = p->fp_live;
+	}
+	ctl_leave(pr, took);
+	return rv;
+}
+
+DTPROC_API int
+dtproc_fprobe_site(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t addr,
+    dtproc_probe_info_t *info)
+{
+	const ctl_fsite_t *s = NULL;
+	bool took;
+	int rv = 0;
+
+	(void) dtp;
+	ctl_enter(pr, &took);
+	if (pr->dpr_fp != NULL)
+		s = ctl_fs_find(pr->dpr_fp, addr);
+	if (s == NULL || (s->fs_how == 0 && !s->fs_wait)) {
+		rv = err_set(ENOENT, "pid %d: no function probe site at %#lx",
+		    (int)pr->dpr_pid, (unsigned long)addr);
+	} else {
+		memset(info, 0, sizeof (*info));
+		info->dpi_how = s->fs_how;
+		info->dpi_why = s->fs_how == DTPROC_PROBE_TRAP ? s->fs_why :
+		    NULL;
+		info->dpi_hits = s->fs_hits;
+		info->dpi_live = 1;
 	}
 	ctl_leave(pr, took);
 	return rv;

@@ -58,7 +58,7 @@
 #define PRB_RETRY_MS	10	/* pending probes: at most this often */
 #define PRB_UP_MS	20	/* upgrades: first period, */
 #define PRB_UP_MAX_MS	2000	/* and longest */
-#define PRB_BUSY	"a thread is inside the window"
+#define PRB_BUSY	CTL_WHY_BUSY
 #define PRB_EARLY	"armed at the exec stop"
 
 static size_t
@@ -136,8 +136,11 @@ ctl_probe_prbflags(int flags)
 	    (flags & DTPROC_PROBE_INT3 ? PRB_INT3 : 0);
 }
 
-/* One more site to upgrade: the timer runs from now, at its first period. */
-static void
+/*
+ * One more site to upgrade (a probe's, or a function probe's site,
+ * fprobes.c): the timer runs from now, at its first period.
+ */
+void
 ctl_probe_upgrade_due(dtproc_proc_t *pr)
 {
 	if (pr->dpr_nupgrade++ == 0 && !pr->dpr_brk_retry) {
@@ -145,6 +148,15 @@ ctl_probe_upgrade_due(dtproc_proc_t *pr)
 		clock_gettime(CLOCK_MONOTONIC, &pr->dpr_up_try);
 		(void) pt_wake_every(pr->dpr_wake, PRB_UP_MS);
 	}
+}
+
+/* N sites wait no more (upgraded, given up, gone): the last stops the timer. */
+void
+ctl_probe_upgrade_gone(dtproc_proc_t *pr, size_t n)
+{
+	pr->dpr_nupgrade -= n < pr->dpr_nupgrade ? n : pr->dpr_nupgrade;
+	if (n > 0 && pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry)
+		(void) pt_wake_every(pr->dpr_wake, 0);
 }
 
 /*
@@ -559,6 +571,9 @@ ctl_probe_upgrade(dtproc_proc_t *pr)
 			moved = true;
 		}
 	}
+	/* function probes' sites (return sites above all) likewise */
+	if (pr->dpr_nupgrade > 0)
+		moved |= ctl_fp_upgrade(pr);
 	if (pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry) {
 		(void) pt_wake_every(pr->dpr_wake, 0);
 		return;

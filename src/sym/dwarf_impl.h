@@ -1,6 +1,6 @@
 /*
  * dwarf_impl.h - what params.c (a function's DWARF) and dwtype.c (its
- * types: names, kinds, System V classification) share.
+ * types: names, kinds, their layout for the calling convention) share.
  */
 #ifndef DTPROC_DWARF_IMPL_H
 #define DTPROC_DWARF_IMPL_H
@@ -17,13 +17,6 @@ typedef struct sym_dwctx {
 	struct sym_dw *c_D;	/* the object's DWARF state (its arena) */
 	bool c_cplus;		/* C++: "point", not "struct point" */
 } sym_dwctx_t;
-
-/* Where the parameters so far went (System V x86-64). */
-typedef struct sym_dwabi {
-	int ab_int;		/* integer registers taken */
-	int ab_sse;		/* vector registers taken */
-	int ab_stack;		/* stack words taken */
-} sym_dwabi_t;
 
 /* Attributes, through abstract_origin and specification. */
 const char *sym_dw_name(Dwarf_Die *d);
@@ -43,10 +36,8 @@ int sym_dw_size(Dwarf_Die *t);
 bool sym_dw_intclass(int kind);
 /* Class T (stripped) passed by invisible reference (C++). */
 bool sym_dw_byref(Dwarf_Die *t, bool cplus, int depth);
-/* Is T (stripped, SIZE bytes) passed in memory?  CLS: its eightbytes. */
-bool sym_dw_in_memory(Dwarf_Die *t, int size, int cls[2]);
-/* Take the registers or stack words of the next parameter: its argN. */
-int sym_dw_assign(sym_dwabi_t *ab, Dwarf_Die *t, int kind, int size,
-    bool cplus);
+/* T (stripped; NULL: none) described for arch_args_next (src/arch). */
+void sym_dw_argtype(Dwarf_Die *t, int kind, int size, bool cplus,
+    arch_argtype_t *at);
 
 #endif /* DTPROC_DWARF_IMPL_H */

@@ -8,16 +8,10 @@
  * ("void (*)(void *)"), GCC's base-type spellings made the usual ones
  * ("long unsigned int" is "unsigned long").
  *
- * Where a value arrives: integer-class values in rdi, rsi, rdx, rcx, r8,
- * r9 (arg0-5), then stack words (arg6 is the word at the entry's rsp +
- * 8); float and double in xmm registers; an aggregate of at most 16
- * bytes classified by eightbyte (INTEGER if any non-float field touches
- * it, else SSE) and passed in registers if all it needs are free, else
- * entirely on the stack; larger ones and long double on the stack, at a
- * 16-byte boundary when their alignment asks; a C++ class with a
- * non-trivial copy or destructor by its address (an integer register).
- * Aggregates are not given an argN (-1) but take their slots, so the
- * parameters after them are right.
+ * Where a value arrives is the calling convention's (src/arch/abi.c):
+ * this file describes a parameter's type to it as scalar pieces at byte
+ * offsets (integer, floating, x87), its size and alignment, and whether
+ * C++ passes it by invisible reference.
  */
 #include "dwarf_impl.h"
 
@@ -25,12 +19,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Classes of an eightbyte (System V 3.2.3). */
-#define CL_NONE		0
-#define CL_INT		1
-#define CL_SSE		2
-#define CL_MEM		3
 
 const char *
 sym_dw_name(Dwarf_Die *d)
@@ -340,23 +328,7 @@ sym_dw_size(Dwarf_Die *t)
 	return (int)sz;
 }
 
-/* ---- System V classification ---- */
-
-static void
-dw_merge(int cls[2], uint64_t off, int cl)
-{
-	int *c;
-
-	if (off >= 16) {
-		cls[0] = CL_MEM;
-		return;
-	}
-	c = &cls[off / 8];
-	if (*c == CL_NONE || *c == CL_SSE)
-		*c = cl == CL_NONE ? *c : cl;
-	if (cl == CL_MEM)
-		cls[0] = CL_MEM;
-}
+/* ---- what the calling convention needs to know ---- */
 
 /* Is P's type a reference to class T (its copy or move constructor)? */
 static bool
@@ -464,22 +436,36 @@ dw_member_off(Dwarf_Die *m, uint64_t *off)
 	return false;
 }
 
-/* Classify T (stripped) at byte OFF of an argument into CLS. */
 static void
-dw_classify(Dwarf_Die *t, uint64_t off, int cls[2], int depth)
+dw_piece(arch_argtype_t *at, uint64_t off, int size, int cl)
 {
-	int sz = sym_dw_size(t), kind;
+	arch_argpiece_t *p;
+
+	if (at->at_npiece == ARCH_ARG_PIECES || off > UINT32_MAX) {
+		at->at_unknown = true;
+		return;
+	}
+	p = &at->at_piece[at->at_npiece++];
+	p->ap_off = (uint32_t)off;
+	p->ap_size = size > 0 ? (uint32_t)size : 0;
+	p->ap_class = cl;
+}
+
+/* T's (stripped) scalar pieces, at byte OFF of an argument, into AT. */
+static void
+dw_pieces(Dwarf_Die *t, uint64_t off, arch_argtype_t *at, int depth)
+{
+	int sz = sym_dw_size(t);
 	Dwarf_Die m, mt;
 
 	if (depth > DW_DEPTH) {
-		cls[0] = CL_MEM;
+		at->at_unknown = true;
 		return;
 	}
 	switch (dwarf_tag(t)) {
 	case DW_TAG_structure_type:
 	case DW_TAG_class_type:
 	case DW_TAG_union_type:
-		/* (a class passed by reference was told apart before) */
 		if (dwarf_child(t, &m) != 0)
 			return;
 		do {
@@ -492,40 +478,37 @@ dw_classify(Dwarf_Die *t, uint64_t off, int cls[2], int depth)
 				continue;	/* static members take no room */
 			if (!dw_member_off(&m, &moff) || !sym_dw_type(&m, &mt) ||
 			    !sym_dw_strip(&mt)) {
-				cls[0] = CL_MEM;
+				at->at_unknown = true;
 				return;
 			}
 			if (dwarf_hasattr(&m, DW_AT_bit_size))
-				dw_merge(cls, off + moff, CL_INT);
+				dw_piece(at, off + moff, 1, ARCH_PIECE_INT);
 			else
-				dw_classify(&mt, off + moff, cls, depth + 1);
+				dw_pieces(&mt, off + moff, at, depth + 1);
 		} while (dwarf_siblingof(&m, &m) == 0);
 		return;
 	case DW_TAG_array_type: {
 		int esz;
 
+		/* past 16 bytes a value is in memory whatever it holds */
 		if (!sym_dw_type(t, &mt) || !sym_dw_strip(&mt) ||
 		    (esz = sym_dw_size(&mt)) <= 0)
 			return;
 		for (int o = 0; o + esz <= sz && o < 16; o += esz)
-			dw_classify(&mt, off + (uint64_t)o, cls, depth + 1);
+			dw_pieces(&mt, off + (uint64_t)o, at, depth + 1);
 		return;
 	}
 	default:
 		break;
 	}
-	kind = sym_dw_kind(t);
-	if (kind == SYM_T_FLOAT) {
+	if (sym_dw_kind(t) == SYM_T_FLOAT) {
 		const char *n = sym_dw_name(t);
 
-		/* long double is x87: memory; _Float128, complex double SSE */
-		if (sz > 16 || (n != NULL && strstr(n, "long double") != NULL))
-			dw_merge(cls, off, CL_MEM);
-		for (int o = 0; o < sz && sz <= 16; o += 8)
-			dw_merge(cls, off + (uint64_t)o, CL_SSE);
+		dw_piece(at, off, sz, n != NULL &&
+		    strstr(n, "long double") != NULL ? ARCH_PIECE_X87 :
+		    ARCH_PIECE_FLOAT);
 	} else {
-		for (int o = 0; o < sz || o == 0; o += 8)
-			dw_merge(cls, off + (uint64_t)o, CL_INT);
+		dw_piece(at, off, sz, ARCH_PIECE_INT);
 	}
 }
 
@@ -577,55 +560,19 @@ sym_dw_intclass(int kind)
 	    kind == SYM_T_STR || kind == SYM_T_ENUM || kind == SYM_T_BOOL;
 }
 
-/*
- * Is a value of type T (stripped, of SIZE bytes) passed in memory?
- * CLS gets its eightbytes' classes otherwise.
- */
-bool
-sym_dw_in_memory(Dwarf_Die *t, int size, int cls[2])
+/* Type T (stripped; KIND and SIZE as found) as abi.c needs to see it. */
+void
+sym_dw_argtype(Dwarf_Die *t, int kind, int size, bool cplus,
+    arch_argtype_t *at)
 {
-	cls[0] = cls[1] = CL_NONE;
-	if (size > 16)
-		return true;
-	dw_classify(t, 0, cls, 0);
-	return cls[0] == CL_MEM || cls[1] == CL_MEM;
-}
-
-/* Take the registers or stack words of the next parameter: its argN. */
-int
-sym_dw_assign(sym_dwabi_t *ab, Dwarf_Die *t, int kind, int size, bool cplus)
-{
-	int cls[2], nint = 0, nsse = 0, arg = -1;
-
-	if (t == NULL || size == 0)
-		return -1;
-	if (kind == SYM_T_STRUCT && sym_dw_byref(t, cplus, 0)) {
-		/* a C++ class with a non-trivial copy: its address */
-		cls[0] = CL_INT;
-		cls[1] = CL_NONE;
-	} else if (sym_dw_in_memory(t, size, cls)) {
-		/* on the stack, at a 16-byte boundary if it needs one */
-		if (dw_align(t, 0) >= 16)
-			ab->ab_stack += ab->ab_stack & 1;
-		ab->ab_stack += (size + 7) / 8;
-		return -1;
-	}
-	for (int i = 0; i < 2; i++) {
-		nint += cls[i] == CL_INT;
-		nsse += cls[i] == CL_SSE;
-	}
-	if (ab->ab_int + nint <= 6 && ab->ab_sse + nsse <= 8) {
-		if (sym_dw_intclass(kind) && nint > 0)
-			arg = ab->ab_int;
-		ab->ab_int += nint;
-		ab->ab_sse += nsse;
-		return arg;
-	}
-	/* not enough registers left: all of it on the stack */
-	if (dw_align(t, 0) >= 16)
-		ab->ab_stack += ab->ab_stack & 1;
-	if (sym_dw_intclass(kind))
-		arg = 6 + ab->ab_stack;
-	ab->ab_stack += (size + 7) / 8 > 0 ? (size + 7) / 8 : 1;
-	return arg;
+	at->at_size = t != NULL ? size : 0;
+	at->at_align = t != NULL ? dw_align(t, 0) : 1;
+	at->at_aggregate = kind == SYM_T_STRUCT;
+	at->at_byref = t != NULL && kind == SYM_T_STRUCT &&
+	    sym_dw_byref(t, cplus, 0);
+	at->at_intkind = sym_dw_intclass(kind);
+	at->at_unknown = false;
+	at->at_npiece = 0;
+	if (t != NULL && size > 0 && size <= 16 && !at->at_byref)
+		dw_pieces(t, 0, at, 0);
 }

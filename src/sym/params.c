@@ -504,8 +504,9 @@ dw_describe(struct sym_dw *D, Dwarf_Die *fn, sym_fn_t *out)
 	sym_dwctx_t c = { D, false };
 	Dwarf_Die cu, owner, p, t, s;
 	sym_param_t *v;
-	sym_dwabi_t ab = { 0, 0, 0 };
-	int n = 0, lang, rv, cls[2];
+	arch_args_t ab;
+	arch_argtype_t at;
+	int n = 0, lang, rv;
 
 	memset(out, 0, sizeof (*out));
 	out->fn_name = dw_strdup(D, sym_dw_name(fn));
@@ -526,13 +527,13 @@ dw_describe(struct sym_dw *D, Dwarf_Die *fn, sym_fn_t *out)
 	if ((rv = dw_param(&c, sym_dw_type(fn, &t) ? &t : NULL, NULL,
 	    &out->fn_ret)) != 0)
 		return rv;
-	/* a result returned in memory: its address comes in rdi */
+	/* the result: in memory, it takes a register for its address */
 	s = t;
-	if (out->fn_ret.pa_kind == SYM_T_STRUCT && sym_dw_strip(&s) &&
-	    (sym_dw_byref(&s, c.c_cplus, 0) ||
-	    sym_dw_in_memory(&s, out->fn_ret.pa_size, cls)))
-		ab.ab_int = 1;
-	else if (sym_dw_intclass(out->fn_ret.pa_kind))
+	sym_dw_argtype(out->fn_ret.pa_kind != SYM_T_VOID && sym_dw_strip(&s) ?
+	    &s : NULL, out->fn_ret.pa_kind, out->fn_ret.pa_size, c.c_cplus,
+	    &at);
+	arch_args_begin(&ab, &at);
+	if (sym_dw_intclass(out->fn_ret.pa_kind))
 		out->fn_ret.pa_arg = 1;
 
 	dw_param_owner(fn, &owner);
@@ -558,9 +559,11 @@ dw_describe(struct sym_dw *D, Dwarf_Die *fn, sym_fn_t *out)
 		if ((rv = dw_param(&c, has ? &t : NULL, sym_dw_name(&p), q)) != 0)
 			return rv;
 		s = t;
-		if (has && sym_dw_strip(&s))
-			q->pa_arg = sym_dw_assign(&ab, &s, q->pa_kind, q->pa_size,
-			    c.c_cplus);
+		if (has && sym_dw_strip(&s)) {
+			sym_dw_argtype(&s, q->pa_kind, q->pa_size, c.c_cplus,
+			    &at);
+			q->pa_arg = arch_args_next(&ab, &at);
+		}
 		out->fn_nparams++;
 	} while (dwarf_siblingof(&p, &p) == 0);
 	return 0;

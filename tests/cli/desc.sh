@@ -211,6 +211,10 @@ if grep -q "no value" "$T/w.err"; then
 	skip where-param "no DWARF parameters (dtproc_fn_params): $(head -c 200 "$T/w.err")"
 else
 	expect where-param "$T/w" where_add=1
+	# one name, another register in each function: looked up per site
+	trace "$T/w" -f where_add -f where_swap --where 'b == 4 && a < 5' \
+		-- "$W" 10
+	expect where-param-per-function "$T/w" where_add=1 where_swap=1
 fi
 
 kill -TERM "$bpid"

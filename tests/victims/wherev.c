@@ -4,10 +4,13 @@
  *	where_add(i, 2 * i)		returns 3 * i
  *	where_name(names[i % 4])	names: "alpha" "beta" "gamma"
  *					"alphabet"; returns the length
+ *	where_swap(i, 3)		parameters (b, a): the same name
+ *					in another place; returns b - a
  * and prints "wherev calls=N sum=S".  Built -O0 -g like every victim, so
  * the parameters have DWARF names (a, b; name).  Expected counts for N:
  * arg0 < 3 on where_add: min(N, 3); name == "alpha": ceil(N / 4);
- * name ~ "alpha*": ceil(N / 4) + ceil((N - 3) / 4).
+ * name ~ "alpha*": ceil(N / 4) + ceil((N - 3) / 4); b == 4: once in
+ * where_add (arg1) and once in where_swap (arg0).
  */
 #include "victim.h"
 
@@ -21,6 +24,12 @@ __attribute__((noipa)) size_t
 where_name(const char *name)
 {
 	return strlen(name);
+}
+
+__attribute__((noipa)) long
+where_swap(long b, long a)
+{
+	return b - a;
 }
 
 int
@@ -38,6 +47,7 @@ main(int argc, char **argv)
 	for (long i = 0; i < n; i++) {
 		sum += (unsigned long)where_add(i, 2 * i);
 		sum += where_name(names[i % 4]);
+		sum += (unsigned long)where_swap(i, 3);
 	}
 	printf("wherev calls=%ld sum=%lu\n", n, sum);
 	return 0;
