@@ -7,10 +7,15 @@
  * sv_caller calls sv_target; the return site (sv_caller + 5) is inside
  * a function, so its trampoline saves and restores the flags (pushfq,
  * popfq): a thread stepped out of it runs them under a single step.
- * Prints "ready <pid> target=<sv_target> ret=<site>", then for each line:
+ * sv_flags pushes and pops the flags, then returns them as pushed
+ * again: a tracer stepping it must leave no trap flag in either image
+ * (tests/core/stepflag.c).
+ * Prints "ready <pid> target=<sv_target> ret=<site> flags=<sv_flags>",
+ * then for each line:
  *	s	every worker finishes two more rounds of calls: "steady n=<N>"
  *		(a thread let go with the trap flag set traps at once, so
  *		it has reported by then)
+ *	f	"flags <sv_flags()>"
  *	q	exit 0
  * argv[1]: the number of workers (4).
  */
@@ -25,6 +30,7 @@
 
 long sv_caller(long x);
 long sv_target(long x);
+unsigned long sv_flags(void);
 __asm__(".text\n"
     ".globl sv_target\n"
     ".type sv_target, @function\n"
@@ -39,7 +45,16 @@ __asm__(".text\n"
     "	add $1, %rax\n"
     "	nop\n	nop\n	nop\n	nop\n	nop\n	nop\n"
     "	ret\n"
-    ".size sv_caller, .-sv_caller\n");
+    ".size sv_caller, .-sv_caller\n"
+    ".globl sv_flags\n"
+    ".type sv_flags, @function\n"
+    "sv_flags:\n"
+    "	pushfq\n"
+    "	popfq\n"
+    "	pushfq\n"
+    "	pop %rax\n"
+    "	ret\n"
+    ".size sv_flags, .-sv_flags\n");
 
 #define SV_MAXW		16
 #define SV_CALLS	200
@@ -117,11 +132,14 @@ main(int argc, char **argv)
 		if (pthread_create(&t, NULL, worker, (void *)(intptr_t)i) != 0)
 			v_die("pthread_create");
 	}
-	printf("ready %d target=%p ret=%#lx\n", (int)getpid(),
-	    (void *)sv_target, (unsigned long)((uintptr_t)sv_caller + 5));
+	printf("ready %d target=%p ret=%#lx flags=%p\n", (int)getpid(),
+	    (void *)sv_target, (unsigned long)((uintptr_t)sv_caller + 5),
+	    (void *)sv_flags);
 	while (v_getline(line, sizeof (line)) >= 0) {
 		if (strcmp(line, "s") == 0)
 			printf("steady n=%ld\n", steady(nw));
+		else if (strcmp(line, "f") == 0)
+			printf("flags %#lx\n", sv_flags());
 		else if (strcmp(line, "q") == 0)
 			break;
 	}
