@@ -35,7 +35,10 @@ letgo() {
 	fi
 	local dpid=$!
 	exec 9<"$T/ev"
-	read -r -t 30 line <&9
+	# (a sanitizer's word may come first)
+	while read -r -t 30 line <&9; do
+		[[ $line == *stepv\`sv_target* ]] && break
+	done
 	cat <&9 >"$T/err" &
 	[ "$how" != -d ] && kill -"$how" $dpid
 	wait $dpid
