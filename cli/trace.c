@@ -102,8 +102,9 @@ static const char trace_usage[] =
 "                 then stops the thread\n"
 "  -F, --follow   trace the children too (fork, vfork, posix_spawn, and\n"
 "                 theirs): each armed before it runs; a table per process\n"
-"                 (pid and command), then the total; not with --interval,\n"
-"                 --time, --hist, -e or --svg\n"
+"                 (pid and command), then the total (--time, --hist too;\n"
+"                 -e lines carry each one's pid, --svg has them all); not\n"
+"                 with --interval\n"
 "  --folded       implies -U: only the stacks, one 'frame;frame;frame\n"
 "                 count' line each, outermost first, for FlameGraph\n"
 "  --depth N      -U: at most N frames per stack (default 64)\n"
@@ -613,9 +614,6 @@ trace_dlact(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 {
 	trace_t *tr = trace_proc_of(arg, pr);
 
-	if (tr == NULL)
-		tr = follow_trace(arg, pr);
-
 	(void) dtp;
 	if (tr != NULL && tr->tr_live)
 		trace_arm_all(tr, pr);
@@ -725,12 +723,9 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 {
 	trace_t *tr = trace_proc_of(arg, pr);
 
-	if (tr == NULL)
-		tr = follow_trace(arg, pr);
-
 	(void) dtp;
 	if (ev->de_kind == DTPROC_EV_FOLLOW) {
-		follow_adopt(tr, ev->de_proc);
+		follow_adopt(arg, ev->de_proc);
 		return;
 	}
 	if (ev->de_kind == DTPROC_EV_EXEC)
@@ -748,6 +743,7 @@ trace_event(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 	case DTPROC_EV_EXEC:
 		/* the control layer forgot the old image's sites */
 		trace_withdraw(tr, pr, true);
+		trace_proc_rename(tr, pr);	/* -e's "command" */
 		trace_arm_all(tr, pr);
 		break;
 	case DTPROC_EV_PREINIT:
@@ -976,10 +972,9 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 	if (tr->tr_folded && tr->tr_json)
 		(void) cli_target_usage(t, "trace", "%s", "--folded and --json "
 		    "exclude each other");
-	if (tr->tr_follow && (tr->tr_interval > 0 || tr->tr_time ||
-	    tr->tr_hist || tr->tr_events || tr->tr_svg != NULL))
+	if (tr->tr_follow && tr->tr_interval > 0)
 		(void) cli_target_usage(t, "trace", "%s", "-F excludes "
-		    "--interval, --time, --hist, -e and --svg");
+		    "--interval");
 	trace_view_check(tr, t);
 	if (tr->tr_list && tr->tr_interval > 0)
 		(void) cli_target_usage(t, "trace", "%s", "-l and --interval "
@@ -1028,7 +1023,6 @@ trace_free_tables(trace_t *tr)
 static void
 trace_free(trace_t *tr)
 {
-	follow_free(tr);
 	trace_proc_free_all(tr);
 	trace_free_tables(tr);
 	for (int i = 0; i < tr->tr_nprobes; i++)
@@ -1042,8 +1036,8 @@ trace_free(trace_t *tr)
 static void
 trace_release_all(trace_t *tr, int quit)
 {
-	for (trace_t *p = tr; p != NULL; p = p->tr_next)
-		cli_session_release(&p->tr_sess, quit);
+	for (trace_t *p = tr; p != NULL; p = trace_proc_next(p))
+		trace_proc_release(p, quit);
 }
 
 /* A probe found bad once armed: every process let go, the status. */
@@ -1313,30 +1307,18 @@ cmd_trace(int argc, char **argv)
 		return rv;
 	}
 	cli_clock_start();
-	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
+	/* -F: a child may join the list once its parent runs */
+	for (trace_t *p = &tr; p != NULL; p = trace_proc_next(p))
 		dtproc_continue(tr.tr_dtp, p->tr_sess.cs_proc);
 
 	quit = trace_wait(&tr, secs);
+	follow_end(&tr);
 	/* the counts before the release: the records go with the handle */
-	for (trace_t *p = &tr; p != NULL; p = p->tr_next)
-		trace_collect(p, p->tr_sess.cs_proc);
-	follow_end(&tr, s->cs_proc);
+	for (trace_t *p = &tr; p != NULL; p = trace_proc_next(p))
+		trace_proc_collect(p);
 	trace_release_all(&tr, quit);
-	if (tr.tr_fl != NULL) {
-		follow_print(&tr, s->cs_pid, s->cs_created &&
-		    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s));
-	} else {
-		if (!tx_replaces_table(&tr))
-			trace_print_all(&tr, s->cs_created &&
-			    s->cs_state == DTPROC_PS_DEAD,
-			    cli_session_status(s));
-		for (trace_t *p = &tr; p != NULL; p = p->tr_next)
-			tx_print(p, p->tr_pid, p->tr_sess.cs_created &&
-			    p->tr_sess.cs_state == DTPROC_PS_DEAD,
-			    cli_session_status(&p->tr_sess));
-		if (tx_svg(&tr) != 0)
-			svgerr = true;
-	}
+	svgerr = trace_report(&tr, s->cs_created &&
+	    s->cs_state == DTPROC_PS_DEAD, cli_session_status(s)) != 0;
 	for (trace_t *p = &tr; p != NULL; p = p->tr_next) {
 		if (p->tr_stack_err > 0)
 			fprintf(stderr, "%s: warning: %llu hit%s could not be "
@@ -1350,9 +1332,10 @@ cmd_trace(int argc, char **argv)
 	}
 	rv = cli_session_exit(s, quit,
 	    cli_out_close(tr.tr_out, "trace", t.ct_out) != 0 || svgerr);
-	/* another process whose control was lost fails the run too */
+	/* another target whose control was lost fails the run too */
 	for (trace_t *p = tr.tr_next; p != NULL; p = p->tr_next)
-		if (p->tr_sess.cs_state == DTPROC_PS_LOST && rv == 0)
+		if (!p->tr_child && p->tr_sess.cs_state == DTPROC_PS_LOST &&
+		    rv == 0)
 			rv = cli_session_exit(&p->tr_sess, quit, false);
 	cli_session_close(s);
 	trace_free(&tr);

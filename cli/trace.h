@@ -68,12 +68,14 @@ typedef struct trace_probe {
 } trace_probe_t;
 
 /*
- * One traced process and the options of the run.  The first process's
- * record (the head) owns what every process shares: the session (library
- * handle, signals), the probes' descriptions, --where, the report's
- * stream; each other process (several -p, children) has a copy
- * (trace_proc_new) with its own sites, counts and scratch, so that two
- * control threads never share a table.
+ * One traced process and the options of the run: the one record of a
+ * process, whether it is the command, a -p target or a -F child
+ * (trace_proc.c).  The first process's record (the head) owns what every
+ * process shares: the session (library handle, signals), the probes'
+ * descriptions, --where, the calibration, the report's stream; each
+ * other process has a copy of the head's prototype (trace_proc_new)
+ * with its own sites, counts and scratch, so that two control threads
+ * never share a table.
  */
 typedef struct trace {
 	dtproc_t *tr_dtp;
@@ -108,15 +110,12 @@ typedef struct trace {
 	const char *tr_bad_spec;	/* a probe the library refused at the */
 	char tr_bad_msg[512];		/* first arming (offset): why */
 	struct trace *tr_head;	/* the first process's record (itself) */
-	struct trace *tr_next;	/* the head's list: the other -p targets */
+	struct trace *tr_next;	/* the head's list: the other processes */
+	struct trace *tr_proto;	/* the head's: what a new record copies */
 	pid_t tr_pid;		/* this process (trace_proc.c) */
 	char tr_pcmd[64];	/* its command's name, for the report */
-	int tr_follow;		/* -F */
-	struct follow *tr_fl;	/* -F: the processes followed (follow.c) */
-	bool tr_child;		/* a followed child's, not the command's */
-	const char *tr_cmd;	/* --json: "command", or NULL */
-	const pid_t *tr_pids;	/* --json: the total's "pids", or NULL */
-	int tr_npids;
+	int tr_follow;		/* -F (the head's) */
+	bool tr_child;		/* a followed child's, not a target's */
 	int tr_time, tr_hist, tr_events;	/* --time, --hist, -e */
 	const char *tr_svg;	/* --svg FILE, or NULL */
 	struct tx *tr_x;	/* trace_time.c's state */
@@ -190,38 +189,49 @@ void trace_collect(trace_t *tr, dtproc_proc_t *pr);
 void trace_free_tables(trace_t *tr);
 
 /*
- * follow.c: -F.  The trace of PR (TR's own for the command); a child's
- * handle taken (its parent's control thread); a notice about a child
- * (main thread: collected and released); the end (every child collected
- * and released); the report per process and in total; freeing.
- */
-trace_t *follow_trace(trace_t *tr, dtproc_proc_t *pr);
-int follow_start(trace_t *tr, dtproc_proc_t *pr);
-void follow_adopt(trace_t *tr, dtproc_proc_t *child);
-void follow_notice(void *arg, dtproc_proc_t *pr);
-void follow_end(trace_t *tr, dtproc_proc_t *pr);
-void follow_print(trace_t *tr, pid_t pid, int have_status, int status);
-void follow_free(trace_t *tr);
-/*
- * trace_proc.c: the processes of a run.  HEAD is the first's record;
- * every other is a copy of its options with sites of its own, on HEAD's
+ * trace_proc.c: the processes of a run, one record type for the command,
+ * the -p targets and the -F children.  HEAD is the first's record; every
+ * other is a copy of its prototype with sites of its own, on HEAD's
  * list.  The list is walked by the main thread and by callbacks (each
- * process's control thread): additions and lookups take its lock.
+ * process's control thread): additions, lookups and walks while
+ * processes run take its lock (trace_proc_next).
  */
-/* HEAD's record, set up for its process PR (the head itself once). */
+/* HEAD's record, set up for its process PR, and its prototype. */
 void trace_proc_init(trace_t *head, dtproc_proc_t *pr);
 /* A record for another process PR, on HEAD's list; NULL out of memory. */
 trace_t *trace_proc_new(trace_t *head, dtproc_proc_t *pr);
-/* PR's record, or NULL. */
+/* PR's record (PR held), or NULL. */
 trace_t *trace_proc_of(trace_t *head, const dtproc_proc_t *pr);
-/* How many processes the run has (1 + the list). */
+/* The record after TR on the list, read under the list's lock. */
+trace_t *trace_proc_next(trace_t *tr);
+/* How many processes the run has. */
 int trace_proc_count(trace_t *head);
 /* Every record but the head freed (the shared parts are the head's). */
 void trace_proc_free_all(trace_t *head);
-/* True while some process of the run is neither dead nor lost. */
+/* True while a target of the run (not a child) is neither dead nor lost. */
 bool trace_proc_alive(trace_t *head);
-/* The report of every process, headed by pid and command, and a total. */
-void trace_print_all(trace_t *head, int have_status, int status);
+/* TR's pid and command's name from its process PR as it is now. */
+void trace_proc_rename(trace_t *tr, dtproc_proc_t *pr);
+/* TR's counts read, if its process is still held (main thread). */
+void trace_proc_collect(trace_t *tr);
+/* TR's process let go (QUIT: why the run ends early), if held. */
+void trace_proc_release(trace_t *tr, int quit);
+/*
+ * The report of the run: one process's, or a table (object) per process
+ * headed by pid and command and the total; --svg of every process's
+ * stacks.  0, or -1 if --svg's file could not be written.
+ */
+int trace_report(trace_t *head, int have_status, int status);
+/*
+ * -F: following starts (0, or 1 told why); a child's handle taken (its
+ * parent's control thread: the child armed and continued); a notice
+ * about a child (main thread: collected and released); the end (no new
+ * child from here on).
+ */
+int follow_start(trace_t *tr, dtproc_proc_t *pr);
+void follow_adopt(trace_t *head, dtproc_proc_t *child);
+void follow_notice(void *arg, dtproc_proc_t *pr);
+void follow_end(trace_t *tr);
 
 /*
  * trace_time.c: the per-thread calls in progress, --time, --hist, the
@@ -238,8 +248,11 @@ void tx_retire(trace_site_t *r, trace_site_t *s);
 void tx_site_free(trace_site_t *s);
 /* Does the --time/--hist report take the place of the hits table? */
 bool tx_replaces_table(const trace_t *tr);
-/* The --time table and/or --hist histograms (or their --json). */
-void tx_print(trace_t *tr, pid_t pid, int have_status, int status);
+/* The --time table and/or --hist histograms (or their --json members
+ * "calibration","functions"). */
+void tx_print(trace_t *tr);
+/* The calls of TR's functions entered (their entries' hits). */
+unsigned long long tx_calls(trace_t *tr);
 /* --svg: the flame graph of the -U stacks: 0, or -1 said why. */
 int tx_svg(trace_t *tr);
 void tx_free(trace_t *tr);
@@ -247,9 +260,11 @@ void tx_free(trace_t *tr);
 int tx_helper(int argc, char **argv);
 
 /* trace_report.c */
-/* The table (or --json, --folded) of the whole run: the total hits. */
-unsigned long long trace_print(trace_t *tr, pid_t pid, int have_status,
-    int status);
+/* The table (or --json's members "probes","total", or --folded) of TR's
+ * sites: the total hits. */
+unsigned long long trace_print(trace_t *tr);
+/* The total hits of TR's sites, nothing printed. */
+unsigned long long trace_total(trace_t *tr);
 /* --interval: the hits since the last one (takes the handle's lock). */
 void trace_print_interval(trace_t *tr, dtproc_proc_t *pr);
 /* -l: the armed sites, how each is carried, a summary. */

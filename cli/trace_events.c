@@ -4,7 +4,8 @@
  * still stopped: the time since tracing started, pid, tid, the probe
  * indented by the thread's call depth, then the arguments on an entry
  * and "= retval" and the call's time on a return (calibrated as
- * --time's).  With --json one object per line instead.
+ * --time's).  With --json one object per line instead, with the
+ * process's command too (-F: which program a pid ran at the firing).
  *
  * Arguments are typed from DWARF when the object has it (its own or a
  * debug file: dtproc_fn_params, asked once per site and kept until the
@@ -189,9 +190,11 @@ tx_usdt(trace_t *tr, dtproc_proc_t *pr, tx_buf_t *b, trace_site_t *s,
 	(void) trace_usdt_format(tr, pr, h->dh_tid, s, ~0u, tr->tr_json, args,
 	    sizeof (args));
 	if (tr->tr_json) {
-		tx_put(b, "{\"time\":%.6f,\"pid\":%d,\"tid\":%d,\"kind\":"
-		    "\"usdt\",\"depth\":%d,\"object\":", t, (int)dtproc_pid(pr),
-		    (int)h->dh_tid, h->dh_depth + 1);
+		tx_put(b, "{\"time\":%.6f,\"pid\":%d,\"command\":", t,
+		    (int)dtproc_pid(pr));
+		tx_put_json(b, tr->tr_pcmd);
+		tx_put(b, ",\"tid\":%d,\"kind\":\"usdt\",\"depth\":%d,"
+		    "\"object\":", (int)h->dh_tid, h->dh_depth + 1);
 		tx_put_json(b, s->ts_obj);
 		tx_put(b, ",\"probe\":");
 		tx_put_json(b, s->ts_func);
@@ -232,10 +235,12 @@ tx_event(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s,
 	if (usdt) {
 		tx_usdt(tr, pr, &b, s, h, t);
 	} else if (tr->tr_json) {
-		tx_put(&b, "{\"time\":%.6f,\"pid\":%d,\"tid\":%d,\"kind\":\"%s\","
-		    "\"depth\":%d,\"object\":", t, (int)dtproc_pid(pr),
-		    (int)h->dh_tid, ret ? "return" : off ? "offset" : "entry",
-		    depth + 1);
+		tx_put(&b, "{\"time\":%.6f,\"pid\":%d,\"command\":", t,
+		    (int)dtproc_pid(pr));
+		tx_put_json(&b, tr->tr_pcmd);
+		tx_put(&b, ",\"tid\":%d,\"kind\":\"%s\",\"depth\":%d,"
+		    "\"object\":", (int)h->dh_tid, ret ? "return" : off ?
+		    "offset" : "entry", depth + 1);
 		tx_put_json(&b, s->ts_obj);
 		tx_put(&b, ",\"function\":");
 		tx_put_json(&b, s->ts_func);

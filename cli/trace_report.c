@@ -227,29 +227,17 @@ trace_json_name(FILE *o, int kind, size_t poff)
 		    "return" : "entry");
 }
 
+/*
+ * --json's members of a table: "probes":[...],"total":N (a process's
+ * or the run's; trace_proc.c writes the object around them).
+ */
 static void
-trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
-    int have_status, int status, unsigned long long total)
+trace_print_json(trace_t *tr, const trace_line_t *l, size_t n,
+    unsigned long long total)
 {
 	FILE *o = tr->tr_out;
 	size_t nk;
 
-	if (tr->tr_pids != NULL) {
-		/* -F's total: every process's pid */
-		fprintf(o, "{\"pids\":[");
-		for (int i = 0; i < tr->tr_npids; i++)
-			fprintf(o, "%s%d", i ? "," : "", (int)tr->tr_pids[i]);
-		fprintf(o, "],");
-	} else {
-		fprintf(o, "{\"pid\":%d,", (int)pid);
-	}
-	if (tr->tr_cmd != NULL) {
-		fprintf(o, "\"command\":");
-		cli_json_str(o, tr->tr_cmd);
-		fputc(',', o);
-	}
-	if (have_status)
-		fprintf(o, "\"status\":%d,", status);
 	fprintf(o, "\"probes\":[");
 	for (size_t i = 0; i < n; i++) {
 		fprintf(o, "%s{\"object\":", i ? "," : "");
@@ -289,7 +277,7 @@ trace_print_json(trace_t *tr, const trace_line_t *l, size_t n, pid_t pid,
 		trace_json_name(o, l[i].tl_kind, l[i].tl_poff);
 		fprintf(o, "}");
 	}
-	fprintf(o, "],\"total\":%llu,\"armed\":%zu}\n", total, tr->tr_nsites);
+	fprintf(o, "],\"total\":%llu", total);
 }
 
 /* --folded: "outer;...;inner count", or the table with -U stacks. */
@@ -329,7 +317,7 @@ trace_print_text(trace_t *tr, const trace_line_t *l, size_t n)
 }
 
 unsigned long long
-trace_print(trace_t *tr, pid_t pid, int have_status, int status)
+trace_print(trace_t *tr)
 {
 	size_t n;
 	trace_line_t *l = trace_lines(tr, &n, false);
@@ -340,7 +328,7 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 	for (size_t i = 0; i < n; i++)
 		total += l[i].tl_hits;
 	if (tr->tr_json)
-		trace_print_json(tr, l, n, pid, have_status, status, total);
+		trace_print_json(tr, l, n, total);
 	else
 		trace_print_text(tr, l, n);
 	/*
@@ -355,6 +343,20 @@ trace_print(trace_t *tr, pid_t pid, int have_status, int status)
 		    "not stopped at (the thread blocked or handled SIGURG, "
 		    "or was a vfork child): no stack for them\n", missed,
 		    total);
+	free(l);
+	return total;
+}
+
+/* The hits of TR's lines, printed or not (a table replaced by --time). */
+unsigned long long
+trace_total(trace_t *tr)
+{
+	size_t n;
+	trace_line_t *l = trace_lines(tr, &n, false);
+	unsigned long long total = 0;
+
+	for (size_t i = 0; l != NULL && i < n; i++)
+		total += l[i].tl_hits;
 	free(l);
 	return total;
 }

@@ -604,16 +604,13 @@ tx_print_text(trace_t *tr, tx_line_t *l, size_t n)
 		    DTPROC_FP_DEPTH);
 }
 
+/* --json's members: "calibration":{...},"functions":[...]. */
 static void
-tx_print_json(trace_t *tr, tx_line_t *l, size_t n, pid_t pid,
-    int have_status, int status)
+tx_print_json(trace_t *tr, tx_line_t *l, size_t n)
 {
 	FILE *o = tr->tr_out;
 	tx_t *x = tr->tr_x;
 
-	fprintf(o, "{\"pid\":%d,", (int)pid);
-	if (have_status)
-		fprintf(o, "\"status\":%d,", status);
 	fprintf(o, "\"calibration\":{\"call_ns\":%llu,\"callee_ns\":%llu,"
 	    "\"error\":", (unsigned long long)x->x_call,
 	    (unsigned long long)x->x_callee);
@@ -667,11 +664,25 @@ tx_print_json(trace_t *tr, tx_line_t *l, size_t n, pid_t pid,
 		}
 		fprintf(o, "}");
 	}
-	fprintf(o, "],\"armed\":%zu}\n", tr->tr_nsites);
+	fprintf(o, "]");
+}
+
+unsigned long long
+tx_calls(trace_t *tr)
+{
+	size_t n = 0;
+	tx_line_t *l = tx_lines(tr, &n);
+	unsigned long long calls = 0;
+
+	for (size_t i = 0; l != NULL && i < n; i++)
+		calls += l[i].xl_entries;
+	if (l != NULL)
+		tx_lines_free(l, n);
+	return calls;
 }
 
 void
-tx_print(trace_t *tr, pid_t pid, int have_status, int status)
+tx_print(trace_t *tr)
 {
 	size_t n = 0;
 	tx_line_t *l;
@@ -681,7 +692,7 @@ tx_print(trace_t *tr, pid_t pid, int have_status, int status)
 	if ((l = tx_lines(tr, &n)) == NULL)
 		return;
 	if (tr->tr_json)
-		tx_print_json(tr, l, n, pid, have_status, status);
+		tx_print_json(tr, l, n);
 	else
 		tx_print_text(tr, l, n);
 	tx_lines_free(l, n);

@@ -585,6 +585,7 @@ ctl_main(void *arg)
 	snprintf(pr->dpr_exe, sizeof (pr->dpr_exe), "%s", pt_exe(pr->dpr_P));
 	pt_set_wake(pr->dpr_P, pr->dpr_wake);
 	pt_set_follow(pr->dpr_P, pr->dpr_follow);
+	pt_set_fork_hook(pr->dpr_P, ctl_usdt_fork, pr);
 	if ((pr->dpr_sym = sym_proc_new(pr->dpr_pid)) == NULL ||
 	    (pr->dpr_rtld = rtld_new(pr->dpr_P, pr->dpr_sym)) == NULL) {
 		(void) err_set(ENOMEM, "failed to control pid %d: out of "

@@ -245,7 +245,7 @@ void ctl_probe_brk(dtproc_proc_t *pr);
 /* usdt.c: semaphores, on the control thread at exec and release */
 void ctl_usdt_exec(dtproc_proc_t *pr);
 void ctl_usdt_release(dtproc_proc_t *pr);
-void ctl_usdt_fork(dtproc_proc_t *pr, pid_t child);
+void ctl_usdt_fork(void *pr, pid_t child);	/* pt_fork_f */
 void ctl_usdt_clear(dtproc_proc_t *pr);
 /* fprobes.c: function probes, on the control thread (the table read by
  * clients under dpr_lock: dtproc_fprobe_info). */

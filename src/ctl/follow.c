@@ -42,9 +42,6 @@ ctl_follow_child(dtproc_proc_t *pr, const pt_event_t *ev)
 	dtproc_t *dtp = pr->dpr_hdl;
 	dtproc_proc_t *child;
 
-	/* a fork child's copy of our semaphores: not its own */
-	if (ev->pe_kind == PT_EV_FORK)
-		ctl_usdt_fork(pr, ev->pe_park.pk_pid);
 	if ((child = ctl_adopt(dtp, &ev->pe_park)) == NULL) {
 		pt_dprintf("pid %d: child %d not followed: %s\n",
 		    (int)pr->dpr_pid, (int)ev->pe_park.pk_pid, err_msg());

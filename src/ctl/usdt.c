@@ -285,24 +285,31 @@ ctl_usdt_release(dtproc_proc_t *pr)
 }
 
 /*
- * The control thread, at a fork child parked for an owner of its own
- * (follow): it has none of our probes, so none of the semaphores we
- * raised.  Its client may arm the same probes there, adding one each,
- * and its release takes only that one away: ours would stay.  Parked,
- * it runs nothing, and its memory is written through /proc.
+ * The control thread, at a fork child's first stop (the core's fork
+ * hook), before it is let go or parked: it has none of our probes, so
+ * none of the semaphores we raised.  Let go with them raised, it would
+ * run the argument set-up of probes nobody watches for the rest of its
+ * life; followed, its client may arm the same probes there, adding one
+ * each, and its release would take only that one away.  Stopped, it runs
+ * nothing, and its memory is written through /proc.  The hook may come
+ * from inside a step the control thread makes with the handle locked, or
+ * from its wait without it: ctl_enter takes the lock only if need be.
  */
 void
-ctl_usdt_fork(dtproc_proc_t *pr, pid_t child)
+ctl_usdt_fork(void *arg, pid_t child)
 {
+	dtproc_proc_t *pr = arg;
 	char path[64];
 	uint16_t v;
+	bool took;
 	int fd;
 
-	if (pr->dpr_usdt == NULL)
-		return;
 	snprintf(path, sizeof (path), "/proc/%d/mem", (int)child);
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+	ctl_enter(pr, &took);
+	if (pr->dpr_usdt == NULL || (fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		ctl_leave(pr, took);
 		return;
+	}
 	for (ctl_usdt_t *r = pr->dpr_usdt; r != NULL; r = r->cu_next) {
 		if (r->cu_sema == 0 || !ctl_usdt_still(pr, r) ||
 		    pread(fd, &v, sizeof (v), (off_t)r->cu_sema) !=
@@ -312,6 +319,7 @@ ctl_usdt_fork(dtproc_proc_t *pr, pid_t child)
 		(void) pwrite(fd, &v, sizeof (v), (off_t)r->cu_sema);
 	}
 	(void) close(fd);
+	ctl_leave(pr, took);
 }
 
 void

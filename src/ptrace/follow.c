@@ -35,6 +35,14 @@ pt_set_follow(pt_proc_t *P, bool on)
 	P->pp_follow = on;
 }
 
+void
+pt_set_fork_hook(pt_proc_t *P, pt_fork_f *fn, void *arg)
+{
+	PT_ASSERT_OWNER(P);
+	P->pp_fork_fn = fn;
+	P->pp_fork_arg = arg;
+}
+
 /* Does PC lie in a private mapping of PID's (written there, ours alone)? */
 static bool
 pt_park_private(pid_t pid, uintptr_t pc)

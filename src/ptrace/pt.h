@@ -320,6 +320,15 @@ void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
  */
 void pt_set_follow(pt_proc_t *P, bool on);
 /*
+ * FN(ARG, CHILD) on the owner at each fork child's first stop (not a
+ * vfork's or a sharer's: their memory is ours), once our sites are out of
+ * its copy and before it is let go or parked: what a client raised in the
+ * parent's private memory (USDT semaphores) is still raised in the
+ * child's copy, which the hook may write through /proc/CHILD/mem.
+ */
+typedef void pt_fork_f(void *arg, pid_t child);
+void pt_set_fork_hook(pt_proc_t *P, pt_fork_f *fn, void *arg);
+/*
  * System-call exit stops (systrace.c).  With ON, the process's threads
  * run under PTRACE_SYSCALL and each exit of a system call is a
  * PT_EV_SYSCALL event, the thread stopped at it (where a call may be

@@ -221,6 +221,8 @@ struct pt_proc {
 	int pp_npad, pp_apad;
 	int pp_vffree;		/* vfork children let go untraced that may
 				   still run on this memory */
+	pt_fork_f *pp_fork_fn;	/* pt_set_fork_hook */
+	void *pp_fork_arg;
 	bool pp_follow;		/* children parked for owners of their own
 				   (follow.c), not let go */
 	bool pp_systrace;	/* threads run to system-call stops

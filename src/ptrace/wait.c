@@ -631,6 +631,8 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 	} else {
 		if (pt_wait_tid(child, &status) == 0 && WIFSTOPPED(status)) {
 			(void) pt_bkpt_clean_child(P, child);
+			if (P->pp_fork_fn != NULL)
+				P->pp_fork_fn(P->pp_fork_arg, child);
 			/* followed: parked for an owner of its own */
 			if (P->pp_follow)
 				(void) pt_park(child, &park);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/cli/follow.sh - trace -F: children of fork, vfork and exec traced
 # with exact counts per process, a vfork parent unharmed, -p, --json,
-# and without -F the children left alone as before.
+# and without -F the children left alone as before; --time, --hist, -e
+# and --svg per process.
 . "$(dirname "$0")/lib.sh"
 
 V=$BUILD/tests/victims
@@ -88,14 +89,103 @@ h=$(awk '$2 ~ /`fv_work$/ { print $1 }' "$T/no.out")
 [ "$h" = 10 ] || bad="$bad hits=$h"
 [ -z "$bad" ] && ok nofollow-parent-only || fail nofollow-parent-only "$bad"
 
-# ---- --json: a line per process with pid and command, then the total
+# ---- --json: one document, an object per process (pid, command, its
+# hits) and the run's total; the schema of several -p too
 dt trace -F --json -f fv_work -o "$T/js.out" -- "$V/followv" exec 2 >"$T/js.kids" 2>/dev/null
+if python3 - "$T/js.out" "$T/js.kids" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+kids = {int(l.split()[1]): int(l.split()[2]) for l in open(sys.argv[2])}
+procs = d["processes"]
+assert len(procs) == 3, procs
+assert all(p["command"] == "followv" for p in procs), procs
+got = {p["pid"]: p["total"] for p in procs}
+parent = procs[0]["pid"]
+assert got == {**kids, parent: 10}, (got, kids)
+assert procs[0]["status"] == 0 and all("status" not in p for p in procs[1:])
+assert all(p["probes"][0]["function"] == "fv_work" for p in procs), procs
+assert d["total"] == 13 and d["probes"][0]["hits"] == 13, d
+assert d["armed"] == sum(p["armed"] for p in procs), d
+PY
+then ok follow-json; else fail follow-json "$(head -c 300 "$T/js.out")"; fi
+
+# calls NAME PID FILE: the CALLS of NAME in PID's --time table
+calls() {
+	awk -v p="pid $2 " -v f="$1" '
+		index($0, p) == 1 { on = 1; next }
+		/^pid |^all / { on = 0 }
+		on && $NF ~ ("`" f "$") { print $1 }' "$3"
+}
+# ---- --time: a table of calls per process, exact, and the total
+dt trace -F --time -f fv_work -o "$T/tm.out" -- "$V/followv" exec 3 >"$T/tm.kids" 2>"$T/tm.err"
+rc=$?
 bad=
-[ "$(grep -c '^{"pid":[0-9]*,"command":"followv"' "$T/js.out")" = 3 ] ||
-	bad="lines: $(head -c 300 "$T/js.out")"
-tail -n 1 "$T/js.out" | grep -q '^{"pids":\[[0-9]*,[0-9]*,[0-9]*\],.*"total":13,' ||
-	bad="$bad total: $(tail -n 1 "$T/js.out" | head -c 200)"
-[ -z "$bad" ] && ok follow-json || fail follow-json "$bad"
+[ $rc -eq 0 ] || bad="rc=$rc $(head -c 200 "$T/tm.err")"
+pp=$(awk '/^pid / { print $2; exit }' "$T/tm.out")
+[ "$(calls fv_work "$pp" "$T/tm.out")" = 10 ] || bad="$bad parent=$(calls fv_work "$pp" "$T/tm.out")"
+while read -r _ cpid i; do
+	h=$(calls fv_work "$cpid" "$T/tm.out")
+	[ "$h" = "$i" ] || bad="$bad child$i($cpid)=$h"
+done <"$T/tm.kids"
+t=$(awk '/^all 4 processes:/ { on = 1; next } on && $NF ~ /`fv_work$/ { print $1 }' "$T/tm.out")
+[ "$t" = 16 ] || bad="$bad all=$t"
+grep -qx 'total: 16 calls in 4 processes' "$T/tm.out" || bad="$bad no-total-line"
+[ -z "$bad" ] && ok follow-time || fail follow-time "$bad $(head -c 300 "$T/tm.out")"
+
+# ---- --time --hist --json: one document, each process's calls
+dt trace -F --time --hist --json -f fv_work -o "$T/tj.out" -- "$V/followv" fork 2 >"$T/tj.kids" 2>/dev/null
+if python3 - "$T/tj.out" "$T/tj.kids" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+kids = {int(l.split()[1]): int(l.split()[2]) for l in open(sys.argv[2])}
+procs = d["processes"]
+got = {p["pid"]: p["functions"][0]["calls"] for p in procs}
+parent = procs[0]["pid"]
+assert got == {**kids, parent: 10}, (got, kids)
+assert all(sum(b["count"] for b in p["functions"][0]["hist"]) ==
+    p["functions"][0]["calls"] for p in procs), procs
+assert d["functions"][0]["calls"] == 13 and "calibration" in d, d
+PY
+then ok follow-time-json; else fail follow-time-json "$(head -c 300 "$T/tj.out")"; fi
+
+# ---- -e: a line per firing with its process's pid, every process's
+dt trace -F -e -f fv_work -o "$T/ev.out" -- "$V/followv" fork 2 >"$T/ev.kids" 2>"$T/ev.err"
+rc=$?
+bad=
+[ $rc -eq 0 ] || bad="rc=$rc $(head -c 200 "$T/ev.err")"
+ent() { awk -v p="$1" '$2 == p && $4 == "->" && $5 ~ /`fv_work\(/' "$T/ev.out" | wc -l; }
+ret() { awk -v p="$1" '$2 == p && $4 == "<-" && $5 ~ /`fv_work$/' "$T/ev.out" | wc -l; }
+pp=$(awk '/^pid / { print $2; exit }' "$T/ev.out")
+[ "$(ent "$pp")" = 10 ] && [ "$(ret "$pp")" = 10 ] || bad="$bad parent=$(ent "$pp")/$(ret "$pp")"
+while read -r _ cpid i; do
+	[ "$(ent "$cpid")" = "$i" ] && [ "$(ret "$cpid")" = "$i" ] ||
+		bad="$bad child$i($cpid)=$(ent "$cpid")/$(ret "$cpid")"
+done <"$T/ev.kids"
+[ -z "$bad" ] && ok follow-events || fail follow-events "$bad"
+
+# ---- -e --json: each firing's pid and the program it runs (after exec)
+dt trace -F -e --json -f fv_work -o "$T/ej.out" -- "$V/followv" exec 2 >"$T/ej.kids" 2>/dev/null
+if python3 - "$T/ej.out" "$T/ej.kids" <<'PY'
+import json, sys, collections
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"time"')]
+kids = {int(l.split()[1]): int(l.split()[2]) for l in open(sys.argv[2])}
+n = collections.Counter(e["pid"] for e in ev if e["kind"] == "entry")
+assert all(n[p] == i for p, i in kids.items()), (n, kids)
+assert sum(n.values()) == 13, n
+assert all(e["command"] == "followv" for e in ev), ev[:3]
+PY
+then ok follow-events-json; else fail follow-events-json "$(head -c 300 "$T/ej.out")"; fi
+
+# ---- --svg: one flame graph of every process's stacks
+dt trace -F --svg "$T/fg.svg" -f fv_work -o "$T/fg.out" -- "$V/followv" fork 2 >/dev/null 2>"$T/fg.err"
+rc=$?
+t=$(awk '/^all 3 processes:/ { on = 1; next } on && $2 ~ /`fv_work$/ { print $1 }' "$T/fg.out")
+if [ $rc -eq 0 ] && [ "$t" = 13 ] && grep -q 'fv_work' "$T/fg.svg" &&
+    grep -q '13 calls' "$T/fg.svg"; then
+	ok follow-svg
+else
+	fail follow-svg "rc=$rc all=$t $(head -c 200 "$T/fg.err")"
+fi
 
 # ---- -F is not --folded (its old short code), and -F --interval is refused
 dt trace -F --folded -f fv_work -o "$T/fo.out" -- "$V/followv" exec 1 >/dev/null 2>&1

@@ -160,6 +160,27 @@ else
 	fail several-pids-json "not armed: $dfirst"
 	kill "$dpid" 2>/dev/null
 fi
+# --time --json: one document in the same schema, each process's calls
+if dstart "$vpid2" -p "$vpid" -p "$vpid2" -f 'mycrate::foo' --time --json; then
+	echo "go 4" >&7
+	read -r _ <&8
+	echo "go 3" >&5
+	read -r _ <&6
+	dend
+	if python3 - "$T/rep" "$vpid" "$vpid2" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = {p["pid"]: p["functions"][0]["calls"] for p in d["processes"]}
+assert got == {int(sys.argv[2]): 4, int(sys.argv[3]): 3}, got
+assert all(p["command"] == "namesv" and "calibration" in p
+    for p in d["processes"]), d
+assert d["functions"][0]["calls"] == 7, d
+PY
+	then ok several-pids-time-json; else fail several-pids-time-json "rc=$rc $(head -c 400 "$T/rep")"; fi
+else
+	fail several-pids-time-json "not armed: $dfirst"
+	kill "$dpid" 2>/dev/null
+fi
 # one pid that cannot be grabbed: an error naming it, the others untouched
 tr_ "$T/p1" -p "$vpid,999999999" -f 'mycrate::foo'
 tracer=$(awk '/^TracerPid/ { print $2 }' /proc/$vpid/status)

@@ -487,3 +487,34 @@ TEST(ctl_usdt_fork_followed)
 	CHECK_EQ_INT(gated, 1);			/* the parent's stays */
 	quit_dead(dtp, pr, &v, &ns);
 }
+
+/*
+ * A fork child nobody follows is let go at once: the semaphore its
+ * parent's probe raised is lowered in its copy first, or it would run the
+ * probe's argument set-up for the rest of its life with nobody watching.
+ */
+TEST(ctl_usdt_fork_unfollowed)
+{
+	CTL_LOCALS;
+	struct ulist l = { 0 };
+	uintptr_t sema;
+	int gated, lib;
+
+	pr = usdtv(dtp, &v, &sema);
+	CHECK_EQ_INT(dtproc_usdt_iter(dtp, pr, "a.out", NULL, "gated",
+	    ulist_cb, &l), 0);
+	CHECK_EQ_INT(dtproc_usdt_add(dtp, pr, l.u[0].du_addr, 0, NULL, NULL),
+	    0);
+	semas(&v, &gated, &lib);
+	CHECK_EQ_INT(gated, 1);
+	victim_send(&v, "f\n");
+	victim_expect(&v, line, sizeof (line), "child ");
+	CHECK_EQ_INT(line_field(line, "gated"), 0);
+	victim_expect(&v, line, sizeof (line), "forked");
+	semas(&v, &gated, &lib);
+	CHECK_EQ_INT(gated, 1);			/* the parent's stays */
+	CHECK_EQ_INT(dtproc_usdt_del(dtp, pr, l.u[0].du_addr), 0);
+	semas(&v, &gated, &lib);
+	CHECK_EQ_INT(gated, 0);
+	quit_dead(dtp, pr, &v, &ns);
+}
