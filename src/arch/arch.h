@@ -18,7 +18,8 @@
  * (windows, the code, the patch, pcs inside one mapped back); scan.c:
  * whole-function analysis (branch targets, indirect jumps, padding);
  * sdt.c: the operands of sys/sdt.h probes' arguments; abi.c: where the
- * calling convention passes a typed parameter.
+ * calling convention passes a typed parameter; park.c: the page a
+ * process waits in between two tracer threads.
  */
 #ifndef DTPROC_ARCH_H
 #define DTPROC_ARCH_H
@@ -83,12 +84,6 @@ int arch_insn_boundary(const uint8_t *text, size_t n, size_t off);
 uintptr_t arch_trap_site(const arch_regs_t *r);
 /* Is this SIGTRAP the trap instruction's, or a single step's? */
 int arch_si_is_trap(const siginfo_t *si);
-/*
- * A jump to itself (jmp .): a process handed from one tracer thread to
- * another spins on it meanwhile, running nothing of its own.
- */
-#define ARCH_SPIN_LEN	2
-#define ARCH_SPIN_INSN	"\xeb\xfe"
 int arch_si_is_step(const siginfo_t *si);
 /*
  * The flag a single step runs with (the trap flag).  The kernel clears
@@ -121,6 +116,33 @@ uintptr_t arch_syscall_done(uintptr_t at);
 /* Was the thread stopped inside a system call (to be restarted)? */
 int arch_in_syscall(const arch_regs_t *r);
 long arch_syscall_ret(const arch_regs_t *r);
+
+/*
+ * The system call instruction alone (ARCH_SYSCALL_INSN_LEN bytes): any
+ * copy of it in executable memory can run a call for us, its exit stop
+ * collected before anything past it runs.
+ */
+#define ARCH_SYSCALL_INSN	"\x0f\x05"
+#define ARCH_SYSCALL_INSN_LEN	2
+/* R not inside a system call: nothing is restarted when it runs on. */
+void arch_no_restart(arch_regs_t *r);
+
+/*
+ * A process waiting between two tracer threads (park.c, ptrace/
+ * follow.c): a page of its own, ARCH_PARK_SIZE bytes mapped read and
+ * execute, filled by arch_park_build() with code and the thread's
+ * registers R and signal mask MASK.  Entered at the page's start
+ * (arch_park_enter sets R's pc) with every signal blocked, it sleeps at
+ * most SECS seconds in a futex wait on a word of the page, then puts the
+ * mask and every register back and jumps to R's pc.  Its only effects
+ * are on its registers, its mask and one word below the red zone, so a
+ * tracer that finds it anywhere in the page may put R (arch_no_restart)
+ * and MASK back itself instead.
+ */
+#define ARCH_PARK_SIZE	4096
+void arch_park_build(uint8_t *page, const arch_regs_t *r, uint64_t mask,
+    long secs);
+void arch_park_enter(arch_regs_t *r, uintptr_t page);
 
 /* Bytes below the stack pointer that a leaf function may use. */
 #define ARCH_REDZONE	128

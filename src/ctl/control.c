@@ -37,6 +37,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The reference's sentence for a process lost to an exec. */
 #define CTL_LOST_FMT	"failed to control pid %d: process exec'd set-id " \
@@ -545,6 +546,29 @@ ctl_block_signals(void)
 	(void) pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+/*
+ * A test's hook into the hand-off (DTPROC_TEST_PARK=W,R, two descriptor
+ * numbers, documented in dtproc(3)): before seizing a parked child, say
+ * "parked PID PAGE" on W and wait for a byte (or end of file) on R, so
+ * that a test may look at the child or kill us right in that window.
+ */
+static void
+ctl_park_hold(dtproc_proc_t *pr)
+{
+	const char *env = getenv("DTPROC_TEST_PARK");
+	char line[64], b;
+	int w, r, n;
+
+	if (env == NULL || sscanf(env, "%d,%d", &w, &r) != 2)
+		return;
+	n = snprintf(line, sizeof (line), "parked %d %#lx\n",
+	    (int)pr->dpr_park.pk_pid, (unsigned long)pr->dpr_park.pk_page);
+	if (write(w, line, (size_t)n) != n)
+		return;
+	while (read(r, &b, 1) < 0 && errno == EINTR)
+		;
+}
+
 static void *
 ctl_main(void *arg)
 {
@@ -561,14 +585,19 @@ ctl_main(void *arg)
 	if (pr->dpr_created)
 		rv = pt_create(pr->dpr_file, pr->dpr_argv, NULL, &empty,
 		    &pr->dpr_P);
-	else
+	else {
+		if (pr->dpr_park.pk_pid != 0)
+			ctl_park_hold(pr);
 		rv = pt_grab(pr->dpr_pid, 0, &pr->dpr_P);
-	/* a followed child spins until it is given back its text and mask */
+	}
+	/* a followed child waits in its park page until given back its
+	   registers and mask */
 	if (rv == 0 && pr->dpr_park.pk_pid != 0) {
-		if (pt_unpark(pr->dpr_P, &pr->dpr_park) == 0)
+		if ((rv = pt_unpark(pr->dpr_P, &pr->dpr_park)) >= 0) {
 			pr->dpr_unparked = true;
-		else
-			rv = -err_code();
+			pr->dpr_park_late = rv == 1;
+			rv = 0;
+		}
 	}
 	if (rv != 0 || pr->dpr_wake == NULL) {
 		if (rv == 0)

@@ -126,6 +126,8 @@ struct dtproc_proc {
 	bool dpr_resting;		/* the thread is in its rest wait
 					   (pt_rest), to be kicked out */
 	unsigned dpr_rests;		/* rests begun, to tell them apart */
+	int dpr_visitors;		/* threads between a ctl_enter that
+					   took the lock and its ctl_leave */
 	int dpr_refs;
 	bool dpr_rdonly, dpr_cacheable, dpr_stale, dpr_created;
 	pt_release_t dpr_relmode;	/* how the control thread lets go */
@@ -176,6 +178,9 @@ struct dtproc_proc {
 	pt_park_t dpr_park;		/* a followed child: how it waits for
 					   its control thread */
 	bool dpr_unparked;		/* that thread took it */
+	bool dpr_park_late;		/* it came out of its park page by
+					   itself first: ran untraced a while
+					   (follow.c says why) */
 	struct dtproc_proc *dpr_adnext;	/* dph_adopt chain */
 	struct dtproc_proc *dpr_hash;	/* pid hash chain */
 	struct dtproc_proc *dpr_lprev, *dpr_lnext;	/* LRU, newest first */

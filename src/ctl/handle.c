@@ -200,6 +200,17 @@ ctl_destroy(dtproc_t *dtp, dtproc_proc_t *pr)
 	size_t h = (size_t)pr->dpr_pid & (dtp->dph_hashlen - 1);
 
 	ctl_finish(pr, pr->dpr_created ? PT_RELEASE_KILL : PT_RELEASE_RUN);
+	/*
+	 * Another thread may still be inside a call on this handle that
+	 * waits on dpr_cv with the lock let go: a FOLLOW callback's
+	 * dtproc_continue on the parent's control thread, whose child ran,
+	 * exited and was released by the client meanwhile.  It sees
+	 * dpr_done and leaves; the handle is freed after.
+	 */
+	(void) pthread_mutex_lock(&pr->dpr_lock);
+	while (pr->dpr_visitors > 0)
+		(void) pthread_cond_wait(&pr->dpr_cv, &pr->dpr_lock);
+	(void) pthread_mutex_unlock(&pr->dpr_lock);
 	if (pr->dpr_rdonly && pr->dpr_P != NULL) {
 		(void) pt_release(pr->dpr_P, PT_RELEASE_DEFAULT);
 		pr->dpr_P = NULL;
@@ -547,6 +558,7 @@ ctl_enter(dtproc_proc_t *pr, bool *took)
 	}
 	(void) pthread_mutex_lock(&pr->dpr_lock);
 	ctl_mark(pr);
+	pr->dpr_visitors++;
 	*took = true;
 }
 
@@ -556,6 +568,8 @@ ctl_leave(dtproc_proc_t *pr, bool took)
 	if (!took)
 		return;
 	ctl_unmark(pr);
+	if (--pr->dpr_visitors == 0)
+		(void) pthread_cond_broadcast(&pr->dpr_cv);
 	(void) pthread_mutex_unlock(&pr->dpr_lock);
 }
 

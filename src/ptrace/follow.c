@@ -7,15 +7,36 @@
  * while attached, so the child is detached and seized again by its new
  * owner, and it must run nothing of its own in between: its first calls
  * would go unseen, a handler could run, and our sites would not be set
- * yet.  So before the detach it is parked: every signal blocked
- * (PTRACE_SETSIGMASK: pending ones wait), and the two bytes at its pc
- * replaced, in its own copy of the memory, by a jump to itself.  It
- * spins on that one instruction, untraced and invisible to its parent (a
- * SIGSTOP would stop it, which its parent may hear: the stop was sent
- * to it), until the new owner seizes it, whose stop finds it at that pc
- * and gives back the bytes and the mask (pt_unpark).  A SIGKILL kills it
- * as ever.  Only private memory is written: a pc in a shared mapping
- * (or one we cannot read) is not parked, and the child goes as before.
+ * yet.  Nor may it stop (its parent could hear of a SIGSTOP: the stop
+ * was sent to it).  So before the detach it is *parked*:
+ *
+ *   - a page of its own is mapped in it (an mmap it runs for us, at its
+ *     stop, on a system call instruction of its vDSO or the one its fork
+ *     just returned from), and the park code, its registers and its
+ *     signal mask are written there (arch/park.c);
+ *   - its pc is set to that code, every signal blocked
+ *     (PTRACE_SETSIGMASK: pending ones wait), and it is let go.
+ *
+ * The code sleeps in a futex wait, no spin, for PT_PARK_SECS.  Its new
+ * owner seizes it well before (pt_grab's PTRACE_INTERRUPT ends the
+ * wait, and the call is never restarted) and finds it in the page: it
+ * puts back the registers and mask itself, then unmaps the page with a
+ * call injected the usual way (pt_unpark).  Should nobody come (dtproc
+ * killed in the window between the two tracers), the wait times out and
+ * the code puts back the mask and every register and jumps to the
+ * child's pc: it goes on as if never parked, untraced, its own text never
+ * written; only the page is left.  A new owner that comes later than
+ * that finds the child in its own code, having run untraced meanwhile:
+ * it is traced from there, and pt_unpark says so.  pt_park_undo() puts
+ * back at once, from any thread, a child that nobody will take.
+ *
+ * What is not covered: dtproc killed during the park itself (the mmap
+ * run in the child, some tens of microseconds).  A child of a process
+ * dtproc created is then killed with it (PTRACE_O_EXITKILL is
+ * inherited); a grabbed one's child goes on from the injected call.  A
+ * child under a seccomp filter (which might kill it for an mmap it did
+ * not expect) or with no system call instruction to borrow is not
+ * parked, hence not followed.
  */
 #include "pt_impl.h"
 
@@ -23,10 +44,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How long a parked child waits for its new owner before going on. */
+#define PT_PARK_SECS	2
 
 void
 pt_set_follow(pt_proc_t *P, bool on)
@@ -43,135 +71,276 @@ pt_set_fork_hook(pt_proc_t *P, pt_fork_f *fn, void *arg)
 	P->pp_fork_arg = arg;
 }
 
-/* Does PC lie in a private mapping of PID's (written there, ours alone)? */
-static bool
-pt_park_private(pid_t pid, uintptr_t pc)
+static uint64_t
+pt_park_now(void)
 {
-	pt_map_t *maps;
-	size_t n;
-	bool ok = false;
+	struct timespec ts;
 
-	if (pt_maps_read(pid, &maps, &n) != 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (pc >= maps[i].pm_start &&
-		    pc + ARCH_SPIN_LEN <= maps[i].pm_end) {
-			ok = !maps[i].pm_shared;
-			break;
-		}
-	}
-	pt_maps_free(maps, n);
-	return ok;
+	(void) clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static int
-pt_park_mem(pid_t pid, uintptr_t pc, const void *put, void *old)
+pt_park_rw(pid_t pid, uintptr_t at, void *buf, size_t len, bool wr)
 {
 	char path[64];
+	ssize_t n;
 	int fd, rv = 0;
 
 	snprintf(path, sizeof (path), "/proc/%d/mem", (int)pid);
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+	if ((fd = open(path, (wr ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0)
 		return -errno;
-	if ((old != NULL && pread(fd, old, ARCH_SPIN_LEN, (off_t)pc) !=
-	    ARCH_SPIN_LEN) ||
-	    pwrite(fd, put, ARCH_SPIN_LEN, (off_t)pc) != ARCH_SPIN_LEN)
-		rv = errno ? -errno : -EIO;
+	n = wr ? pwrite(fd, buf, len, (off_t)at) : pread(fd, buf, len,
+	    (off_t)at);
+	if (n != (ssize_t)len)
+		rv = n < 0 ? -errno : -EIO;
 	close(fd);
 	return rv;
 }
 
 /*
- * Park CHILD, in a ptrace stop of ours, before it is detached: 0 with
- * *PK filled, or -errno with nothing changed.
+ * A system call instruction in PID's executable memory: the first in its
+ * vDSO, else the one just before PC (a fork child's pc is just past the
+ * call that made it).  0, or -ENOENT.
+ */
+static int
+pt_park_insn(pid_t pid, uintptr_t pc, uintptr_t *at)
+{
+	uint8_t buf[8192], b[ARCH_SYSCALL_INSN_LEN];
+	pt_map_t *maps;
+	size_t n;
+	int rv = -ENOENT;
+
+	if (pt_maps_read(pid, &maps, &n) != 0)
+		return -ESRCH;
+	for (size_t i = 0; i < n && rv != 0; i++) {
+		pt_map_t *m = &maps[i];
+		size_t len = m->pm_end - m->pm_start;
+
+		if (!(m->pm_prot & PROT_EXEC) || len > sizeof (buf) ||
+		    strcmp(m->pm_path, "[vdso]") != 0 ||
+		    pt_park_rw(pid, m->pm_start, buf, len, false) != 0)
+			continue;
+		for (size_t o = 0; o + ARCH_SYSCALL_INSN_LEN <= len; o++) {
+			if (memcmp(buf + o, ARCH_SYSCALL_INSN,
+			    ARCH_SYSCALL_INSN_LEN) == 0) {
+				*at = m->pm_start + o;
+				rv = 0;
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < n && rv != 0; i++) {
+		pt_map_t *m = &maps[i];
+
+		if ((m->pm_prot & PROT_EXEC) && pc >= m->pm_start +
+		    ARCH_SYSCALL_INSN_LEN && pc <= m->pm_end &&
+		    pt_park_rw(pid, pc - ARCH_SYSCALL_INSN_LEN, b, sizeof (b),
+		    false) == 0 && memcmp(b, ARCH_SYSCALL_INSN, sizeof (b)) ==
+		    0) {
+			*at = pc - ARCH_SYSCALL_INSN_LEN;
+			rv = 0;
+		}
+	}
+	pt_maps_free(maps, n);
+	return rv;
+}
+
+/*
+ * Run system call NR in PID, stopped and traced by this thread (not a
+ * pt_proc_t's: a child between owners), on the instruction at AT: its
+ * entry and exit stops are collected, nothing past it runs, and its
+ * registers are put back after.  0 and *RET, or -errno (-EAGAIN: some
+ * other stop came, a SIGSTOP; the registers are back).
+ */
+static int
+pt_park_call(pid_t pid, uintptr_t at, long nr, const long args[6], long *ret)
+{
+	arch_regs_t saved, r;
+	int rv = 0, status;
+
+	if ((rv = arch_regs_read(pid, &saved)) != 0)
+		return rv;
+	r = saved;
+	arch_syscall_setup(&r, at, nr, args);
+	if ((rv = arch_regs_write(pid, &r)) != 0)
+		return rv;
+	for (int stops = 0; stops < 2 && rv == 0; stops++) {
+		if (ptrace(PTRACE_SYSCALL, pid, 0, 0) != 0)
+			rv = -errno;
+		else if ((rv = pt_wait_tid(pid, &status)) != 0)
+			break;
+		else if (!WIFSTOPPED(status))
+			return -ESRCH;		/* killed meanwhile */
+		else if ((WSTOPSIG(status) & 0x7f) != SIGTRAP ||
+		    (status >> 16) != 0)
+			rv = -EAGAIN;
+	}
+	if (rv == 0 && (rv = arch_regs_read(pid, &r)) == 0)
+		*ret = arch_syscall_ret(&r);
+	if (arch_regs_write(pid, &saved) != 0 && rv == 0)
+		rv = -ESRCH;
+	return rv;
+}
+
+/*
+ * Park CHILD, in a ptrace stop of this thread's, before it is detached:
+ * 0 with *PK filled, or -errno with the child as it was.  The stop is a
+ * fork child's first or (INSYS) an exec event stop, whose system call
+ * returns 0 once it goes on; that call is finished first, so the
+ * registers saved are those it would run its own code with.
  */
 int
-pt_park(pid_t child, pt_park_t *pk)
+pt_park(pid_t child, bool insys, pt_park_t *pk)
 {
-	uint64_t all = ~0ULL;
+	static const uint64_t all = ~0ULL;
+	uint8_t page[ARCH_PARK_SIZE];
 	arch_regs_t r;
-	int rv;
+	uintptr_t at;
+	long args[6] = { 0, ARCH_PARK_SIZE, PROT_READ | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
+	long addr = 0;
+	int rv, status;
 
 	memset(pk, 0, sizeof (*pk));
-	if (arch_regs_read(child, &r) != 0)
+	pk->pk_t0 = pt_park_now();
+	if (pt_status_field(child, 0, "Seccomp") > 0)
+		return err_set(EPERM, "pid %d: under a seccomp filter: not "
+		    "parked, not followed", (int)child);
+	if (insys && (ptrace(PTRACE_SYSCALL, child, 0, 0) != 0 ||
+	    pt_wait_tid(child, &status) != 0 || !WIFSTOPPED(status) ||
+	    (WSTOPSIG(status) & 0x7f) != SIGTRAP))
+		return err_set(ESRCH, "pid %d: its exec did not return",
+		    (int)child);
+	if (arch_regs_read(child, &pk->pk_regs) != 0)
 		return err_set(ESRCH, "pid %d: cannot read its registers",
 		    (int)child);
-	pk->pk_pc = arch_pc(&r);
-	if (!pt_park_private(child, pk->pk_pc))
-		return err_set(EPERM, "pid %d: its pc %#lx is not in private "
-		    "memory: not followed", (int)child,
-		    (unsigned long)pk->pk_pc);
+	pk->pk_pc = arch_pc(&pk->pk_regs);
+	if ((rv = pt_park_insn(child, pk->pk_pc, &at)) != 0)
+		return err_set(-rv, "pid %d: no system call instruction to "
+		    "park it with: not followed", (int)child);
+	/* signals wait while it runs our mmap, and then in the page */
 	if (ptrace(PTRACE_GETSIGMASK, child, sizeof (pk->pk_mask),
 	    &pk->pk_mask) != 0 ||
 	    ptrace(PTRACE_SETSIGMASK, child, sizeof (all), &all) != 0)
 		return err_set(errno, "pid %d: cannot block its signals: %s",
 		    (int)child, strerror(errno));
-	if ((rv = pt_park_mem(child, pk->pk_pc, ARCH_SPIN_INSN,
-	    pk->pk_orig)) != 0) {
+	rv = pt_park_call(child, at, SYS_mmap, args, &addr);
+	/* its own mask while the page is filled: should we die now, it
+	   goes on whole, a stray page its only trace */
+	(void) ptrace(PTRACE_SETSIGMASK, child, sizeof (pk->pk_mask),
+	    &pk->pk_mask);
+	if (rv == 0 && (addr < 0 && addr > -4096))
+		rv = (int)addr;
+	if (rv != 0)
+		return err_set(-rv, "pid %d: cannot map its park page: %s",
+		    (int)child, strerror(-rv));
+	pk->pk_page = (uintptr_t)addr;
+	arch_park_build(page, &pk->pk_regs, pk->pk_mask, PT_PARK_SECS);
+	r = pk->pk_regs;
+	arch_park_enter(&r, pk->pk_page);
+	/* registers last: in the page with its own mask it still comes out */
+	if ((rv = pt_park_rw(child, pk->pk_page, page, sizeof (page),
+	    true)) != 0 || (rv = arch_regs_write(child, &r)) != 0 ||
+	    (ptrace(PTRACE_SETSIGMASK, child, sizeof (all), &all) != 0 &&
+	    (rv = -errno) != 0)) {
+		(void) arch_regs_write(child, &pk->pk_regs);
 		(void) ptrace(PTRACE_SETSIGMASK, child, sizeof (pk->pk_mask),
 		    &pk->pk_mask);
 		return err_set(-rv, "pid %d: cannot park it: %s", (int)child,
 		    strerror(-rv));
 	}
 	pk->pk_pid = child;
-	pt_dprintf("pid %d: parked at %#lx\n", (int)child,
-	    (unsigned long)pk->pk_pc);
+	pt_dprintf("pid %d: parked at %#lx in page %#lx (%lu us)\n",
+	    (int)child, (unsigned long)pk->pk_pc, (unsigned long)pk->pk_page,
+	    (unsigned long)((pt_park_now() - pk->pk_t0) / 1000));
 	return 0;
 }
 
+static bool
+pt_in_page(const pt_park_t *pk, uintptr_t pc)
+{
+	return pc >= pk->pk_page && pc < pk->pk_page + ARCH_PARK_SIZE;
+}
+
 /*
- * The new owner, right after pt_grab (every thread stopped): the bytes
- * and the mask back.  The thread stays where it is: at the spin's pc,
- * which is the pc it was parked with.
+ * The new owner, right after pt_grab (every thread stopped): in the
+ * page, the child gets its registers and mask back (0); gone on by
+ * itself, it is left where it is (1: it ran untraced a while).  The page
+ * goes either way, unless a thread runs in it.
  */
 int
 pt_unpark(pt_proc_t *P, const pt_park_t *pk)
 {
-	uint8_t cur[ARCH_SPIN_LEN];
+	long args[6] = { (long)pk->pk_page, ARCH_PARK_SIZE, 0, 0, 0, 0 };
+	arch_regs_t r;
+	long ret = 0;
+	int late;
 
 	PT_ASSERT_OWNER(P);
-	if (pt_mem_read(P, pk->pk_pc, cur, sizeof (cur)) == sizeof (cur) &&
-	    memcmp(cur, ARCH_SPIN_INSN, ARCH_SPIN_LEN) == 0 &&
-	    pt_mem_write(P, pk->pk_pc, pk->pk_orig, ARCH_SPIN_LEN) !=
-	    ARCH_SPIN_LEN)
-		return err_set(errno ? errno : EIO, "pid %d: cannot unpark "
-		    "it at %#lx", (int)P->pp_pid, (unsigned long)pk->pk_pc);
-	if (ptrace(PTRACE_SETSIGMASK, P->pp_pid, sizeof (pk->pk_mask),
-	    &pk->pk_mask) != 0)
-		return err_set(errno, "pid %d: cannot give back its signal "
-		    "mask: %s", (int)P->pp_pid, strerror(errno));
-	pt_dprintf("pid %d: unparked\n", (int)P->pp_pid);
-	return 0;
+	if (pt_regs_get(P, P->pp_pid, &r) != 0)
+		return -err_code();
+	if ((late = !pt_in_page(pk, arch_pc(&r))) == 0) {
+		r = pk->pk_regs;
+		arch_no_restart(&r);
+		if (pt_regs_set(P, P->pp_pid, &r) != 0)
+			return -err_code();
+		if (ptrace(PTRACE_SETSIGMASK, P->pp_pid, sizeof (pk->pk_mask),
+		    &pk->pk_mask) != 0)
+			return err_set(errno, "pid %d: cannot give back its "
+			    "signal mask: %s", (int)P->pp_pid,
+			    strerror(errno));
+	}
+	/* a lost page costs the child nothing: no failure for it */
+	if (pt_syscall(P, P->pp_pid, SYS_munmap, args, &ret) != 0 || ret != 0)
+		pt_dprintf("pid %d: park page %#lx left mapped: %s\n",
+		    (int)P->pp_pid, (unsigned long)pk->pk_page,
+		    ret != 0 ? strerror((int)-ret) : err_msg());
+	pt_dprintf("pid %d: unparked%s, %lu us after its park began\n",
+	    (int)P->pp_pid, late ? " (it had gone on by itself)" : "",
+	    (unsigned long)((pt_park_now() - pk->pk_t0) / 1000));
+	return late;
 }
 
 /*
- * Nobody took the parked child: seize it here, give it back its bytes
- * and mask, and let it go.  If even that fails it is killed: spinning
- * with every signal blocked it could never do anything else.
+ * Nobody will take the parked child: seize it here, put back its
+ * registers (if it is still in the page), unmap the page, give back its
+ * mask and let it go.  Its signals stay blocked until then, so that none cuts the munmap
+ * short or is lost.  Seizing it fails only if it is gone or traced by
+ * another (it then comes out of the page by itself).
  */
 void
 pt_park_undo(const pt_park_t *pk)
 {
+	static const uint64_t all = ~0ULL;
+	long args[6] = { (long)pk->pk_page, ARCH_PARK_SIZE, 0, 0, 0, 0 };
 	pid_t pid = pk->pk_pid;
+	uint64_t mask = pk->pk_mask;
+	arch_regs_t r;
+	uintptr_t at;
+	long ret;
 	int status = 0;
-	pid_t r;
+	bool in;
 
 	if (pid == 0)
 		return;
-	if (ptrace(PTRACE_SEIZE, pid, 0, 0) == 0 &&
-	    ptrace(PTRACE_INTERRUPT, pid, 0, 0) == 0) {
-		do {
-			r = waitpid(pid, &status, __WALL);
-		} while (r < 0 && errno == EINTR);
-		if (r == pid && WIFSTOPPED(status) &&
-		    pt_park_mem(pid, pk->pk_pc, pk->pk_orig, NULL) == 0 &&
-		    ptrace(PTRACE_SETSIGMASK, pid, sizeof (pk->pk_mask),
-		    &pk->pk_mask) == 0 &&
-		    ptrace(PTRACE_DETACH, pid, 0, 0) == 0)
-			return;
-		if (r == pid && !WIFSTOPPED(status))
-			return;		/* gone */
+	if (ptrace(PTRACE_SEIZE, pid, 0, 0) != 0 ||
+	    ptrace(PTRACE_INTERRUPT, pid, 0, 0) != 0 ||
+	    pt_wait_tid(pid, &status) != 0 || !WIFSTOPPED(status))
+		return;
+	in = arch_regs_read(pid, &r) == 0 && pt_in_page(pk, arch_pc(&r));
+	/* registers first: should we die now, it goes on whole */
+	if (in) {
+		r = pk->pk_regs;
+		arch_no_restart(&r);
+		(void) arch_regs_write(pid, &r);
 	}
-	pt_dprintf("pid %d: parked and not taken: killed\n", (int)pid);
-	(void) kill(pid, SIGKILL);
+	/* gone on by itself: its mask is its own now */
+	if ((in || ptrace(PTRACE_GETSIGMASK, pid, sizeof (mask), &mask) ==
+	    0) && ptrace(PTRACE_SETSIGMASK, pid, sizeof (all), &all) == 0 &&
+	    pt_park_insn(pid, pk->pk_pc, &at) == 0)
+		(void) pt_park_call(pid, at, SYS_munmap, args, &ret);
+	(void) ptrace(PTRACE_SETSIGMASK, pid, sizeof (mask), &mask);
+	pt_dprintf("pid %d: parked and not taken: let go\n", (int)pid);
+	(void) ptrace(PTRACE_DETACH, pid, 0, 0);
 }

@@ -90,14 +90,17 @@ typedef enum pt_event_kind {
 
 /*
  * A process let go by its tracer thread for another to seize (follow.c):
- * every signal blocked, spinning at pk_pc on a jump to itself written
- * over pk_orig.  pk_pid 0: none.
+ * every signal blocked, waiting in the code of its park page, which puts
+ * back pk_regs and pk_mask by itself if nobody comes in time.  pk_pid 0:
+ * none.
  */
 typedef struct pt_park {
 	pid_t pk_pid;
-	uintptr_t pk_pc;
+	uintptr_t pk_pc;	/* where it goes on */
+	uintptr_t pk_page;	/* its park page (ARCH_PARK_SIZE bytes) */
 	uint64_t pk_mask;	/* its signal mask, to give back */
-	uint8_t pk_orig[ARCH_SPIN_LEN];
+	arch_regs_t pk_regs;	/* its registers, to give back */
+	uint64_t pk_t0;		/* CLOCK_MONOTONIC ns when its park began */
 } pt_park_t;
 
 typedef struct pt_event {
@@ -314,9 +317,11 @@ void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
 /*
  * Following children (follow.c).  With FOLLOW set, a fork child (cleaned
  * of our sites) and a vfork child at its exec are parked rather than let
- * go, for a new owner thread to take: pt_grab() it, then pt_unpark() at
- * once.  pt_park_undo() gives a parked child back its pc and mask and
- * lets it go, from any thread, when no owner could take it.
+ * go (pt_park, INSYS at the exec stop), for a new owner thread to take:
+ * pt_grab() it, then pt_unpark() at once (1: it had gone on by itself,
+ * untraced, before it was taken).  pt_park_undo() gives a parked child
+ * back its registers and mask and lets it go, from any thread, when no
+ * owner could take it.
  */
 void pt_set_follow(pt_proc_t *P, bool on);
 /*
@@ -336,7 +341,7 @@ void pt_set_fork_hook(pt_proc_t *P, pt_fork_f *fn, void *arg);
  * as before and pay nothing.  Owner.
  */
 void pt_set_systrace(pt_proc_t *P, bool on);
-int pt_park(pid_t child, pt_park_t *pk);
+int pt_park(pid_t child, bool insys, pt_park_t *pk);
 int pt_unpark(pt_proc_t *P, const pt_park_t *pk);
 void pt_park_undo(const pt_park_t *pk);
 /* Owner: its wait interrupted every MS ms (0 stops it); see wake.c. */

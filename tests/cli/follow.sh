@@ -228,4 +228,101 @@ done <<<"$kids"
 [ -z "$bad" ] && ok follow-grabbed || fail follow-grabbed "$bad"
 exec 9<&-
 
+# ---- the hand-off window (DTPROC_TEST_PARK holds the child's new owner
+# just before its seize): the child waits there asleep, not spinning;
+# handed over, its park page is gone; left by a dtproc killed right
+# there, it comes out by itself, whole: its mask, its handler, its
+# output and its exit status as without dtproc.
+# park_run NAME: start followv park under `trace -p -F` held at the
+# hand-off; sets $dpid, $cpid, $page (hex, as the maps write it) and
+# $bad (what looked wrong in the window).
+park_run() {
+	start "$V/followv" park
+	rm -f "$T/perr" "$T/po" "$T/pi"
+	mkfifo "$T/perr" "$T/po" "$T/pi"
+	exec 5<>"$T/po" 6<>"$T/pi"
+	DTPROC_TEST_PARK=3,4 "$BUILD/bin/dtproc" trace -p "$vpid" -F \
+		-f fv_work -f no_such_fn_zz -o "$T/$1.out" 2>"$T/perr" \
+		3>"$T/po" 4<"$T/pi" 5>&- 6>&- &
+	dpid=$!
+	exec 9<"$T/perr"
+	read -r _ <&9		# its warning: everything armed
+	cat <&9 >"$T/$1.err" &
+	echo g >&7
+	bad=
+	hold=
+	read -t 60 -r hold <&5 || bad="no hold line"
+	read -r _ cpid page <<<"$hold"
+	page=${page#0x}
+	st=$(awk '/^State:/ { print $2 }' "/proc/$cpid/status" 2>/dev/null)
+	blk=$(awk '/^SigBlk:/ { print $2 }' "/proc/$cpid/status" 2>/dev/null)
+	[ "$st" = S ] || bad="$bad state=$st (not asleep)"
+	[ "$blk" = fffffffffffbfeff ] || bad="$bad sigblk=$blk"
+	grep -q "^$page-" "/proc/$cpid/maps" 2>/dev/null || bad="$bad no-page"
+}
+# park_lines N: the victims' next N lines, each within 30 s, sorted
+# (parent and child print as they go), into $out
+park_lines() {
+	local l all=
+	for _ in $(seq "$1"); do
+		read -t 30 -r l <&8 || { out="$all<timeout>"; return 1; }
+		all="$all$l"$'\n'
+	done
+	out=$(printf '%s' "$all" | sort | tr '\n' '|')
+}
+
+park_run pk
+printf x >&6			# let the owner seize it
+park_lines 2
+case $out in
+"child $cpid 1|kid mask=ok handler=ok|") ;;
+*) bad="$bad lines='$out'" ;;
+esac
+grep -q "^$page-" "/proc/$cpid/maps" && bad="$bad page-left"
+echo g >&7
+park_lines 2
+[ "$out" = "kid done sig=ok|reaped 7|" ] || bad="$bad end='$out'"
+wait "$vpid" || bad="$bad parent-rc=$?"
+wait "$dpid" || bad="$bad dtproc-rc=$?"
+[ "$(hits "$cpid" "$T/pk.out")" = 3 ] || bad="$bad child-hits=$(hits "$cpid" "$T/pk.out")"
+[ -z "$bad" ] && ok follow-park-handoff || fail follow-park-handoff "$bad"
+exec 9<&- 5>&- 6>&-
+
+park_run pkill
+{ kill -9 "$dpid"; wait "$dpid"; } 2>/dev/null
+echo g >&7			# the child's own go line
+park_lines 4
+[ "$out" = "child $cpid 1|kid done sig=ok|kid mask=ok handler=ok|reaped 7|" ] ||
+	bad="$bad lines='$out'"
+# reaped: the child is gone; else it is stuck (its parent waits for it)
+if [ -d "/proc/$cpid" ] && ! grep -q '^State:.*Z' "/proc/$cpid/status"; then
+	bad="$bad child-left($(awk '/^State:/ { print $2 }' "/proc/$cpid/status"))"
+	kill -9 "$cpid"
+fi
+wait "$vpid" || bad="$bad parent-rc=$?"
+[ -z "$bad" ] && ok follow-park-killed || fail follow-park-killed "$bad"
+exec 9<&- 5>&- 6>&-
+
+# ---- a new owner later than the park's timeout: the child came out by
+# itself (its first line says so) and is traced from where it is, its
+# calls before that uncounted, the page unmapped, the lateness said
+DTPROC_DEBUG=1 park_run late
+park_lines 1			# out by itself: nobody let the owner go
+[ "$out" = "kid mask=ok handler=ok|" ] || bad="$bad lines='$out'"
+printf x >&6
+park_lines 1			# its parent, after the hand-off
+[ "$out" = "child $cpid 1|" ] || bad="$bad parent='$out'"
+grep -q "^$page-" "/proc/$cpid/maps" && bad="$bad page-left"
+echo g >&7
+park_lines 2
+[ "$out" = "kid done sig=ok|reaped 7|" ] || bad="$bad end='$out'"
+wait "$vpid" || bad="$bad parent-rc=$?"
+wait "$dpid" || bad="$bad dtproc-rc=$?"
+grep -q "pid $cpid: unparked (it had gone on by itself)" "$T/late.err" ||
+	bad="$bad not-said"
+h=$(hits "$cpid" "$T/late.out")
+[ "${h:-0}" = 0 ] || bad="$bad child-hits=$h"
+[ -z "$bad" ] && ok follow-park-late || fail follow-park-late "$bad"
+exec 9<&- 5>&- 6>&-
+
 summary

@@ -12,12 +12,21 @@
  *               "followv work 3"; the parent then calls fv_work() 5 more
  *               times and checks its stack (a local) survived the child
  *   wait N      print "ready <pid>", wait for a go line, then as exec N
+ *   park        print "ready <pid>", wait for a go line; handle SIGUSR1,
+ *               block SIGUSR2, call fv_work() 10 times, fork a child
+ *               that checks its mask and handler are its parent's
+ *               ("kid mask=ok handler=ok"), calls fv_work() 3 times,
+ *               waits for a go line, raises SIGUSR1 ("kid done sig=ok")
+ *               and exits 7; print "reaped N" (its exit status) and
+ *               exit 0 if it was 7 (tests/cli/follow.sh: a child handed
+ *               over, or left by a dtproc killed in the hand-off)
  * Each parent prints "child <pid> <i>" per child and exits 0 when every
  * child exited 0, else 1.
  */
 #define V_CHILDREN
 #include "victim.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 
 static volatile int fv_sink;
@@ -34,6 +43,74 @@ fv_calls(int n)
 {
 	for (int i = 0; i < n; i++)
 		fv_work(i);
+}
+
+static volatile sig_atomic_t fv_usr1;
+
+static void
+fv_on_usr1(int sig)
+{
+	(void) sig;
+	fv_usr1 = 1;
+}
+
+/* The park child: everything it inherited, as its parent left it. */
+static void
+fv_park_kid(void)
+{
+	struct sigaction sa;
+	sigset_t cur;
+	int mask_ok = 1;
+
+	if (sigprocmask(SIG_BLOCK, NULL, &cur) != 0)
+		v_die("sigprocmask");
+	for (int s = 1; s < SIGRTMIN; s++)
+		if (sigismember(&cur, s) != (s == SIGUSR2))
+			mask_ok = 0;
+	for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
+		if (sigismember(&cur, s))
+			mask_ok = 0;
+	if (sigaction(SIGUSR1, NULL, &sa) != 0)
+		v_die("sigaction");
+	printf("kid mask=%s handler=%s\n", mask_ok ? "ok" : "bad",
+	    sa.sa_handler == fv_on_usr1 ? "ok" : "bad");
+	fv_calls(3);
+	if (v_wait_go() < 0)
+		_exit(98);
+	(void) raise(SIGUSR1);
+	printf("kid done sig=%s\n", fv_usr1 ? "ok" : "bad");
+	_exit(7);
+}
+
+static int
+fv_park(void)
+{
+	struct sigaction sa = { .sa_handler = fv_on_usr1 };
+	sigset_t set;
+	pid_t c;
+	int st;
+
+	printf("ready %d\n", (int)getpid());
+	if (v_wait_go() < 0)
+		return 98;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	if (sigaction(SIGUSR1, &sa, NULL) != 0 ||
+	    sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+		v_die("signals");
+	fv_calls(10);
+	if ((c = fork()) < 0)
+		v_die("fork");
+	if (c == 0)
+		fv_park_kid();
+	printf("child %d 1\n", (int)c);
+	while (waitpid(c, &st, 0) < 0) {
+		if (errno != EINTR)
+			v_die("waitpid");
+	}
+	printf("reaped %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return !(WIFEXITED(st) && WEXITSTATUS(st) == 7);
 }
 
 static int
@@ -61,6 +138,8 @@ main(int argc, char **argv)
 		fv_calls(n);
 		return 0;
 	}
+	if (strcmp(mode, "park") == 0)
+		return fv_park();
 	if (strcmp(mode, "wait") == 0) {
 		printf("ready %d\n", (int)getpid());
 		if (v_wait_go() < 0)
