@@ -85,6 +85,21 @@ uintptr_t arch_trap_site(const arch_regs_t *r);
 /* Is this SIGTRAP the trap instruction's, or a single step's? */
 int arch_si_is_trap(const siginfo_t *si);
 int arch_si_is_step(const siginfo_t *si);
+/*
+ * The flag a single step runs with (the trap flag).  The kernel clears
+ * it when we stop stepping only while it believes the flag its own: a
+ * stepped popf or iret, or any step after one, makes it the program's,
+ * and it would stay set after detach.  A stepped flags push stores it in
+ * the image: arch_flags_push() is the size of the image the instruction
+ * at TEXT pushes (0: not a flags push), ARCH_STEP_FLAG_BYTE and _BIT
+ * where the flag lies in it.
+ */
+int arch_step_flag(const arch_regs_t *r);
+void arch_step_flag_clear(arch_regs_t *r);
+size_t arch_flags_push(const uint8_t *text, size_t n);
+#define ARCH_FLAGS_PUSH_MAX	4	/* bytes that tell a flags push */
+#define ARCH_STEP_FLAG_BYTE	1	/* TF is bit 8 of a little-endian image */
+#define ARCH_STEP_FLAG_BIT	0x01
 
 /*
  * Injected system calls: ARCH_SYSCALL_LEN bytes (the call, then a trap)

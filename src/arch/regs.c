@@ -174,6 +174,42 @@ arch_si_is_step(const siginfo_t *si)
 	    si->si_code != SI_KERNEL;
 }
 
+#define ARCH_TF	0x100UL
+
+int
+arch_step_flag(const arch_regs_t *r)
+{
+	return (r->eflags & ARCH_TF) != 0;
+}
+
+void
+arch_step_flag_clear(arch_regs_t *r)
+{
+	r->eflags &= ~ARCH_TF;
+}
+
+/*
+ * pushf (0x9c), maybe after an operand-size prefix (a 2-byte image) or
+ * a REX prefix (REX.W makes it 8 bytes again).
+ */
+size_t
+arch_flags_push(const uint8_t *text, size_t n)
+{
+	bool half = false, rexw = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (text[i] == 0x9c)
+			return half && !rexw ? 2 : 8;
+		if (text[i] == 0x66 && !rexw)
+			half = true;
+		else if ((text[i] & 0xf0) == 0x40)
+			rexw = (text[i] & 0x08) != 0;
+		else
+			return 0;
+	}
+	return 0;
+}
+
 const uint8_t arch_syscall_code[ARCH_SYSCALL_LEN] = {
 	0x0f, 0x05,	/* syscall */
 	0xcc		/* int3 */

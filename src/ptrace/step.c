@@ -146,6 +146,63 @@ pt_run_wait(pid_t tid, int *status)
 	}
 }
 
+/*
+ * A single step and the trap flag.  The kernel sets the flag for a step
+ * and clears it when we stop stepping (resume or detach) only while it
+ * believes the flag its own.  Stepping a popf (a trampoline's restore of
+ * the flags, a program's own) makes it the program's from then on, and
+ * each later step too: the thread would be let go with the flag set and
+ * die of SIGTRAP one instruction later.  A stepped pushf stores the flag
+ * in the image the program (or our trampoline) pops later, running.  So
+ * after every stop of a step the flag is put back as it was before the
+ * step, in the registers and in an image the step pushed; a thread that
+ * set the flag itself (a program stepping itself) keeps it.
+ */
+typedef struct pt_stepped {
+	bool		ps_ok;		/* stepped, REGS its registers before */
+	arch_regs_t	ps_regs;
+} pt_stepped_t;
+
+static void
+pt_step_before(pt_thread_t *T, pt_stepped_t *ps)
+{
+	ps->ps_ok = pt_thr_regs(T, &ps->ps_regs) == 0 &&
+	    !arch_step_flag(&ps->ps_regs);
+}
+
+static void
+pt_step_after(pt_proc_t *P, pt_thread_t *T, const pt_stepped_t *ps)
+{
+	uintptr_t pc0 = arch_pc(&ps->ps_regs), sp0 = arch_sp(&ps->ps_regs);
+	uint8_t insn[ARCH_FLAGS_PUSH_MAX], b;
+	arch_regs_t r;
+	uintptr_t at;
+	size_t len;
+
+	if (!ps->ps_ok || pt_thr_regs(T, &r) != 0)
+		return;
+	len = arch_pc(&r) - pc0;
+	if (arch_sp(&r) < sp0 && sp0 - arch_sp(&r) <= 8 && len > 0 &&
+	    len <= sizeof (insn) &&
+	    pt_mem_read(P, pc0, insn, len) == (ssize_t)len &&
+	    arch_flags_push(insn, len) == sp0 - arch_sp(&r) &&
+	    pt_mem_read(P, (at = arch_sp(&r) + ARCH_STEP_FLAG_BYTE), &b,
+	    1) == 1 && (b & ARCH_STEP_FLAG_BIT)) {
+		b &= (uint8_t)~ARCH_STEP_FLAG_BIT;
+		(void) pt_mem_write(P, at, &b, 1);
+	}
+	if (arch_step_flag(&r)) {
+		/* at once: an event's dispatcher may restart it */
+		arch_step_flag_clear(&r);
+		if (arch_regs_write(T->pt_tid, &r) == 0) {
+			T->pt_regs = r;
+			T->pt_regs_dirty = false;
+		} else {
+			T->pt_regs_ok = false;
+		}
+	}
+}
+
 int
 pt_run(pt_proc_t *P, pid_t tid, unsigned how, pt_ran_t *ran)
 {
@@ -156,12 +213,15 @@ pt_run(pt_proc_t *P, pid_t tid, unsigned how, pt_ran_t *ran)
 	memset(ran, 0, sizeof (*ran));
 	for (;;) {
 		pt_thread_t *T = pt_thr_find(P, tid);
+		pt_stepped_t ps = { .ps_ok = false };
 		int status, sig, event;
 
 		if (T == NULL) {
 			ran->pr_kind = PT_RAN_GONE;
 			return 0;
 		}
+		if (req == PTRACE_SINGLESTEP && !(how & PT_RUN_COLLECT))
+			pt_step_before(T, &ps);
 		pt_thr_flush(T);
 		/*
 		 * ESRCH: it left its stop (SIGKILL wakes a stopped tracee);
@@ -192,6 +252,7 @@ pt_run(pt_proc_t *P, pid_t tid, unsigned how, pt_ran_t *ran)
 		T->pt_flags |= PT_TF_STOPPED;
 		T->pt_regs_ok = false;
 		T->pt_regs_dirty = false;
+		pt_step_after(P, T, &ps);
 		sig = WSTOPSIG(status);
 		event = status >> 16;
 		if (event == PTRACE_EVENT_STOP) {
