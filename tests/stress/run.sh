@@ -8,7 +8,7 @@
 # in BUILD.  N scales the iterations of each case (default 60: about
 # three minutes on two CPUs).  Knobs: STRESS_DL_CYCLES (3000) and
 # STRESS_DL_WARMUP (1000), case 12's cycles (the issue's figure is
-# 100000, about six minutes); STRESS_CASES ("C D A B 1 2 3 4 11 12 S"),
+# 100000, about six minutes); STRESS_CASES ("C D A B 1 2 3 4 11 12 F S"),
 # the cases run; STRESS_STRICT=1 counts an xfail as a failure.
 #
 # Each case is a function that prints a "# CASE rates" line, then one
@@ -62,6 +62,12 @@
 #   12  dlopen/dlclose cycles under `trace -p -f 'libstress*`*'`: RSS
 #       of dtproc and of the victim flat within 1 MB after a warm-up,
 #       the growth per cycle printed.
+#   F   N kills (-9) of `trace -F -p` at random moments on a victim
+#       whose worker forks children without end (stressv forks),
+#       stress_fn armed in it and in each child followed: a child in
+#       the hand-off to its own control thread (parked) when dtproc dies
+#       comes out whole by itself; every child ends with its own status,
+#       its mask and handler its parent's, the victim untraced.
 #   S   issue 12's survival test: 4N kills (-9) of `trace -p` at random
 #       moments, counting and with -U (the trampolines' trap path), on a
 #       busy victim (4 threads) and on one whose 2 threads dlopen and
@@ -971,6 +977,44 @@ case_4() {
 	    "$N grabs ($traced traced, $refused refused): sibling unharmed"
 }
 
+# Children followed (-F) when dtproc dies: a fork child is parked between
+# its parent's control thread and its own, and must come out of that by
+# itself (issue 14); one already handed over is let go by the kernel.
+case_F() {
+	local k bad='' clean=0 st n=$N
+	for k in $(seq "$n"); do
+		vstart forks || { bad="kill $k: victim did not start"; break; }
+		if ! dstart -F -f stress_fn; then
+			bad="kill $k: not armed: $dfirst"
+			kill -9 "$dpid" 2>/dev/null
+			dreap 1
+			vkill
+			break
+		fi
+		sleep "$(rnd 150)"
+		kill -9 "$dpid"
+		dreap "$LIMIT"
+		st=$(vstate "$vpid")
+		case $st in
+		*\ 0 | gone) ;;
+		*) bad="kill $k: victim left $st (state, tracer)"; vkill; break ;;
+		esac
+		vsend q
+		vend
+		if [ "$vhung" = 1 ]; then
+			bad="kill $k: the victim hung (a child left stuck)"
+			break
+		fi
+		case "$vrc:$vout" in
+		0:*"done forked="*" wrong=0"*) clean=$((clean + 1)) ;;
+		*) bad="kill $k: victim exit $vrc:$vout"; break ;;
+		esac
+	done
+	rates F "kill -9 of trace -F -p at random on a victim forking without end, $n times: victim and every child unharmed $clean/$n"
+	judged F "$bad" && return
+	ok F "$n kills of trace -F: every child ended with its own status, none left stuck"
+}
+
 case_11() {
 	local i n=$(((N + 1) / 2)) bad='' worst=0 wgrab=0 how over
 	vstart vforkwait || { fail 11 "victim did not start"; return; }
@@ -1063,7 +1107,7 @@ case_12() {
 
 # ---------------------------------------------------------------- run
 
-CASES=${STRESS_CASES:-C D A B 1 2 3 4 11 12 S}
+CASES=${STRESS_CASES:-C D A B 1 2 3 4 11 12 F S}
 echo "# dtproc stress run: N=$N, build $BUILD, $(nproc) CPUs"
 start=$EPOCHREALTIME
 for c in $CASES; do

@@ -58,6 +58,13 @@
  *			a check of stress_lib_fn(x) = x + 3, dlclose, then the
  *			probed functions, as busy's: the library comes and
  *			goes under the tracer's feet without end
+ *   forks		SIGUSR1 handled, SIGUSR2 blocked; a worker forks
+ *			children without end, each checking that its mask and
+ *			handler are its parent's, doing 10 rounds and exiting
+ *			with a status of its own (k % 50 + 10), which the
+ *			worker checks: a child a dead tracer left stuck (a -F
+ *			hand-off) hangs the worker, one it harmed shows in the
+ *			status; "done forked=N wrong=W"
  */
 #define V_SIGNALS
 #define V_THREADS
@@ -682,6 +689,80 @@ dlbusy(int t, const char *lib)
 	return done("");
 }
 
+/* ---- forks */
+
+static atomic_ulong forked;
+
+static void
+on_usr1(int sig)
+{
+	(void) sig;
+}
+
+/* A fork child: what it inherited checked, then its rounds. */
+static int
+fork_child(int k)
+{
+	unsigned long w0 = atomic_load(&wrong);	/* our parent's, copied */
+	struct sigaction sa;
+	sigset_t m;
+
+	if (sigprocmask(SIG_BLOCK, NULL, &m) != 0 ||
+	    !sigismember(&m, SIGUSR2) || sigismember(&m, SIGUSR1))
+		return 1;
+	if (sigaction(SIGUSR1, NULL, &sa) != 0 || sa.sa_handler != on_usr1)
+		return 2;
+	for (int i = 0; i < 10; i++)
+		round_once(k + i);
+	return atomic_load(&wrong) > w0 ? 3 : k % 50 + 10;
+}
+
+static void *
+fork_worker(void *arg)
+{
+	int tail = -1;
+
+	(void) arg;
+	for (int k = 0; tail != 0; k = (k + 1) & 0xffff) {
+		pid_t c;
+		int st;
+
+		if ((c = fork()) < 0)
+			v_die("fork");
+		if (c == 0)
+			_exit(fork_child(k));
+		st = reap(c);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != k % 50 + 10)
+			say_wrong("child-status", st, (k % 50 + 10) << 8);
+		atomic_fetch_add(&forked, 1);
+		if (tail > 0)
+			tail--;
+		else if (tail < 0 && atomic_load(&quitting))
+			tail = 20;
+	}
+	return NULL;
+}
+
+static int
+forks(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	sigset_t m;
+	char extra[48];
+
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR2);
+	if (sigaction(SIGUSR1, &sa, NULL) != 0 ||
+	    pthread_sigmask(SIG_BLOCK, &m, NULL) != 0)
+		v_die("signals");
+	start_workers(1, fork_worker);
+	printf("ready %d\n", (int)getpid());
+	wait_quit();
+	snprintf(extra, sizeof (extra), " forked=%lu", atomic_load(&forked));
+	return done(extra);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -707,10 +788,12 @@ main(int argc, char **argv)
 		return dlloop(argv[2]);
 	if (strcmp(mode, "dlbusy") == 0 && argc == 4)
 		return dlbusy(a, argv[3]);
+	if (strcmp(mode, "forks") == 0)
+		return forks();
 	fprintf(stderr, "stressv: bad mode '%s' (%d arguments)\n"
 	    "usage: stressv busy T [repair] | spawn|trapsig T | clonevm | "
 	    "vforkwait | traceme N | dlswap N LIBA LIBB | dlloop LIB | "
-	    "dlbusy T LIB\n",
+	    "dlbusy T LIB | forks\n",
 	    mode, argc - 1);
 	return 2;
 }
