@@ -118,6 +118,24 @@ int arch_in_syscall(const arch_regs_t *r);
 long arch_syscall_ret(const arch_regs_t *r);
 
 /*
+ * The same, coming back by itself should nobody collect it (resume.c):
+ * ARCH_RESUME_LEN bytes of code, kept in an executable page of ours, and
+ * a block of ARCH_RESUME_WORDS words that arch_resume_block() fills from
+ * R (a call R was stopped in set to restart) and the signal mask MASK
+ * (put back after the call), and whose address, below R's red zone, it
+ * returns.  arch_resume_setup() points R at the code (at STUB) and its
+ * stack at the block (BLK), for call NR with ARGS.  Collected at its
+ * exit stop, the thread has run nothing past the call.
+ */
+#define ARCH_RESUME_LEN		57
+#define ARCH_RESUME_WORDS	18
+extern const uint8_t arch_resume_code[ARCH_RESUME_LEN];
+uintptr_t arch_resume_block(const arch_regs_t *r, uint64_t mask,
+    uint64_t blk[ARCH_RESUME_WORDS]);
+void arch_resume_setup(arch_regs_t *r, uintptr_t stub, uintptr_t blk,
+    long nr, const long args[6]);
+
+/*
  * The system call instruction alone (ARCH_SYSCALL_INSN_LEN bytes): any
  * copy of it in executable memory can run a call for us, its exit stop
  * collected before anything past it runs.

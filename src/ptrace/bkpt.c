@@ -499,6 +499,20 @@ pt_stack_push(pt_proc_t *P, uintptr_t at, uint64_t word)
 	    (ssize_t)sizeof (word) ? 0 : -1;
 }
 
+/* Does T run with a shadow stack (a return must match its copy there)? */
+bool
+pt_thr_shstk(pt_proc_t *P, pt_thread_t *T)
+{
+	if (T->pt_shstk < 0) {
+		char feat[128];
+
+		T->pt_shstk = pt_status_text((T->pt_flags & PT_TF_GUEST) ?
+		    T->pt_tid : P->pp_pid, T->pt_tid, ARCH_SHSTK_FIELD, feat,
+		    sizeof (feat)) == 0 && arch_shstk(feat);
+	}
+	return T->pt_shstk > 0;
+}
+
 /*
  * Carry T, stopped at the site ADDR, past it by its plan (arch_carry):
  * the registers change in T's cache (written back when T restarts), and
@@ -513,14 +527,8 @@ pt_carry(pt_proc_t *P, pt_thread_t *T, const arch_carry_t *c, uintptr_t addr)
 	uintptr_t at;
 	uint64_t word;
 
-	if (c->ac_kind == ARCH_CARRY_CALL && T->pt_shstk < 0) {
-		char feat[128];
-
-		T->pt_shstk = pt_status_text((T->pt_flags & PT_TF_GUEST) ?
-		    T->pt_tid : P->pp_pid, T->pt_tid, ARCH_SHSTK_FIELD, feat,
-		    sizeof (feat)) == 0 && arch_shstk(feat);
-	}
-	if (arch_carry(c, addr, &r, T->pt_shstk > 0, &at, &word) != 0 ||
+	if (arch_carry(c, addr, &r, c->ac_kind == ARCH_CARRY_CALL &&
+	    pt_thr_shstk(P, T), &at, &word) != 0 ||
 	    (at != 0 && pt_stack_push(P, at, word) != 0))
 		return -1;
 	T->pt_regs = r;

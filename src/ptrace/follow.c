@@ -11,9 +11,10 @@
  * was sent to it).  So before the detach it is *parked*:
  *
  *   - a page of its own is mapped in it (an mmap it runs for us, at its
- *     stop, on a system call instruction of its vDSO or the one its fork
- *     just returned from), and the park code, its registers and its
- *     signal mask are written there (arch/park.c);
+ *     stop, from the resume stub in the scratch area it inherited, else
+ *     on a system call instruction of its vDSO or the one its fork just
+ *     returned from), and the park code, its registers and its signal
+ *     mask are written there (arch/park.c);
  *   - its pc is set to that code, every signal blocked
  *     (PTRACE_SETSIGMASK: pending ones wait), and it is let go.
  *
@@ -31,7 +32,10 @@
  * back at once, from any thread, a child that nobody will take.
  *
  * What is not covered: dtproc killed during the park itself (the mmap
- * run in the child, some tens of microseconds).  A child of a process
+ * run in the child, some tens of microseconds) when the child has no
+ * resume stub (no scratch area in its parent yet, a vfork child's exec,
+ * a shadow stack); with one, it comes back from the mmap by itself, its
+ * own mask and registers back (arch/resume.c).  A child of a process
  * dtproc created is then killed with it (PTRACE_O_EXITKILL is
  * inherited); a grabbed one's child goes on from the injected call.  A
  * child under a seccomp filter (which might kill it for an mmap it did
@@ -148,21 +152,30 @@ pt_park_insn(pid_t pid, uintptr_t pc, uintptr_t *at)
 
 /*
  * Run system call NR in PID, stopped and traced by this thread (not a
- * pt_proc_t's: a child between owners), on the instruction at AT: its
- * entry and exit stops are collected, nothing past it runs, and its
- * registers are put back after.  0 and *RET, or -errno (-EAGAIN: some
- * other stop came, a SIGSTOP; the registers are back).
+ * pt_proc_t's: a child between owners), from the resume stub at STUB
+ * (its parent's, inherited: should we die before the call's exit stop is
+ * collected, it comes back by itself, with MASK) or, with none, on the
+ * instruction at AT: its entry and exit stops are collected, nothing past
+ * it runs, and its registers are put back after.  0 and *RET, or -errno
+ * (-EAGAIN: some other stop came, a SIGSTOP; the registers are back).
  */
 static int
-pt_park_call(pid_t pid, uintptr_t at, long nr, const long args[6], long *ret)
+pt_park_call(pid_t pid, uintptr_t stub, uint64_t mask, uintptr_t at,
+    long nr, const long args[6], long *ret)
 {
+	uint64_t blk[ARCH_RESUME_WORDS];
 	arch_regs_t saved, r;
+	uintptr_t blkat;
 	int rv = 0, status;
 
 	if ((rv = arch_regs_read(pid, &saved)) != 0)
 		return rv;
 	r = saved;
-	arch_syscall_setup(&r, at, nr, args);
+	if (stub != 0 && (blkat = arch_resume_block(&saved, mask, blk),
+	    pt_park_rw(pid, blkat, blk, sizeof (blk), true) == 0))
+		arch_resume_setup(&r, stub, blkat, nr, args);
+	else
+		arch_syscall_setup(&r, at, nr, args);
 	if ((rv = arch_regs_write(pid, &r)) != 0)
 		return rv;
 	for (int stops = 0; stops < 2 && rv == 0; stops++) {
@@ -191,12 +204,13 @@ pt_park_call(pid_t pid, uintptr_t at, long nr, const long args[6], long *ret)
  * registers saved are those it would run its own code with.
  */
 int
-pt_park(pid_t child, bool insys, pt_park_t *pk)
+pt_park(pid_t child, bool insys, uintptr_t stub, pt_park_t *pk)
 {
 	static const uint64_t all = ~0ULL;
 	uint8_t page[ARCH_PARK_SIZE];
 	arch_regs_t r;
-	uintptr_t at;
+	uintptr_t at = 0;
+	char feat[128];
 	long args[6] = { 0, ARCH_PARK_SIZE, PROT_READ | PROT_EXEC,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0 };
 	long addr = 0;
@@ -216,7 +230,12 @@ pt_park(pid_t child, bool insys, pt_park_t *pk)
 		return err_set(ESRCH, "pid %d: cannot read its registers",
 		    (int)child);
 	pk->pk_pc = arch_pc(&pk->pk_regs);
-	if ((rv = pt_park_insn(child, pk->pk_pc, &at)) != 0)
+	/* its return would not match a shadow stack's */
+	if (stub != 0 && (!pt_xol_stub_in(child, stub) || (pt_status_text(
+	    child, child, ARCH_SHSTK_FIELD, feat, sizeof (feat)) == 0 &&
+	    arch_shstk(feat))))
+		stub = 0;
+	if (stub == 0 && (rv = pt_park_insn(child, pk->pk_pc, &at)) != 0)
 		return err_set(-rv, "pid %d: no system call instruction to "
 		    "park it with: not followed", (int)child);
 	/* signals wait while it runs our mmap, and then in the page */
@@ -225,7 +244,9 @@ pt_park(pid_t child, bool insys, pt_park_t *pk)
 	    ptrace(PTRACE_SETSIGMASK, child, sizeof (all), &all) != 0)
 		return err_set(errno, "pid %d: cannot block its signals: %s",
 		    (int)child, strerror(errno));
-	rv = pt_park_call(child, at, SYS_mmap, args, &addr);
+	pk->pk_stub = stub;
+	rv = pt_park_call(child, stub, pk->pk_mask, at, SYS_mmap, args,
+	    &addr);
 	/* its own mask while the page is filled: should we die now, it
 	   goes on whole, a stray page its only trace */
 	(void) ptrace(PTRACE_SETSIGMASK, child, sizeof (pk->pk_mask),
@@ -317,7 +338,7 @@ pt_park_undo(const pt_park_t *pk)
 	pid_t pid = pk->pk_pid;
 	uint64_t mask = pk->pk_mask;
 	arch_regs_t r;
-	uintptr_t at;
+	uintptr_t at = 0;
 	long ret;
 	int status = 0;
 	bool in;
@@ -338,8 +359,9 @@ pt_park_undo(const pt_park_t *pk)
 	/* gone on by itself: its mask is its own now */
 	if ((in || ptrace(PTRACE_GETSIGMASK, pid, sizeof (mask), &mask) ==
 	    0) && ptrace(PTRACE_SETSIGMASK, pid, sizeof (all), &all) == 0 &&
-	    pt_park_insn(pid, pk->pk_pc, &at) == 0)
-		(void) pt_park_call(pid, at, SYS_munmap, args, &ret);
+	    (pk->pk_stub != 0 || pt_park_insn(pid, pk->pk_pc, &at) == 0))
+		(void) pt_park_call(pid, pk->pk_stub, mask, at, SYS_munmap,
+		    args, &ret);
 	(void) ptrace(PTRACE_SETSIGMASK, pid, sizeof (mask), &mask);
 	pt_dprintf("pid %d: parked and not taken: let go\n", (int)pid);
 	(void) ptrace(PTRACE_DETACH, pid, 0, 0);

@@ -3,16 +3,31 @@
  *
  * Out-of-line copies need memory in the tracee that only the tracee can
  * map, so we make it call mmap (and munmap when we let it go).  Every
- * thread is stopped first; one of them gets its registers saved, a
- * system call (and a trap) written over its program's entry point (code
- * that ran once at start-up and never again), and runs it.  The call's
- * exit stop, or the trap, brings it back (see pt_syscall_mem); text and
- * registers are restored exactly, so a system call it was
- * blocked in restarts as if nothing had happened (the architecture's
- * set-up keeps the kernel from restarting the interrupted call at our
- * code).  Signals that arrive meanwhile are held and given back after,
- * as a step does (pt_run).  Never in a thread under a seccomp
- * filter, which might kill the process for a call it did not expect.
+ * thread is stopped first; one of them gets its registers saved and runs
+ * the call.  The call's exit stop, or a trap after it, brings it back
+ * (see pt_syscall_mem); registers (and text) are restored exactly, so a
+ * system call it was blocked in restarts as if nothing had happened (the
+ * architecture's set-up keeps the kernel from restarting the interrupted
+ * call at our code).  Signals that arrive meanwhile are held and given
+ * back after, as a step does (pt_run).  Never in a thread under a
+ * seccomp filter, which might kill the process for a call it did not
+ * expect.
+ *
+ * Where the call runs decides what a dtproc killed meanwhile leaves.  A
+ * thread stopped in its own code, once the process has a scratch area
+ * of ours (xol.c), runs it from the resume stub kept there
+ * (arch/resume.c), its mask, registers, flags and pc in a block on its
+ * stack below the red zone: nobody collecting the exit stop, it takes
+ * them all back and goes on as before, the call's effect (a mapping
+ * made or removed) its only trace.  Otherwise (the first calls of a
+ * grab, before any area exists; a thread stopped inside a system call
+ * of its own, which must come back through a signal-delivery stop for
+ * the kernel to restart its call; one with a shadow stack; an munmap of
+ * the stub's own area) the call and a trap are written over the
+ * program's entry point (code that ran once at start-up and never
+ * again), and that window remains: a dtproc killed between the thread's
+ * start and the restore of its registers leaves it to run into the trap
+ * (SIGTRAP) with the call's registers.
  */
 #include "pt_impl.h"
 
@@ -20,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -141,6 +157,30 @@ pt_run_call(pt_proc_t *P, pid_t tid, uintptr_t done_pc, int notrap,
 	}
 }
 
+/*
+ * A test's hook (DTPROC_TEST_INJECT=W,R, two descriptor numbers,
+ * documented in dtproc(3)): with the thread in its call's exit stop, the
+ * call's registers still in it, say "inject PID TID NR HOW" on W (HOW:
+ * "stub" if it would come back by itself, else "text") and wait for a
+ * byte (or end of file) on R, so that a test may kill us right there.
+ */
+static void
+pt_inject_hold(pt_proc_t *P, pid_t tid, long nr, bool stub)
+{
+	const char *env = getenv("DTPROC_TEST_INJECT");
+	char line[96], b;
+	int w, r, n;
+
+	if (env == NULL || sscanf(env, "%d,%d", &w, &r) != 2)
+		return;
+	n = snprintf(line, sizeof (line), "inject %d %d %ld %s\n",
+	    (int)P->pp_pid, (int)tid, nr, stub ? "stub" : "text");
+	if (write(w, line, (size_t)n) != n)
+		return;
+	while (read(r, &b, 1) < 0 && errno == EINTR)
+		;
+}
+
 int
 pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 {
@@ -149,8 +189,9 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
 
 /*
  * The same, with LEN bytes of BUF copied below the runner's stack (past
- * the red zone, where nothing of the thread's lives while it runs only
- * our call) and argument BUFARG pointing at them; copied back after.
+ * the red zone and the resume stub's block, where nothing of the
+ * thread's lives while it runs only our call) and argument BUFARG
+ * pointing at them; copied back after.
  *
  * How the runner comes back: a thread stopped inside a system call of
  * its own returns through the trap after our call, since only a return
@@ -158,8 +199,9 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
  * call; SIGTRAP is unblocked in it meanwhile (a trap with SIGTRAP
  * blocked would reset the program's handler: trapsig.c).  A thread
  * stopped in user code (at a breakpoint, interrupted) comes back from
- * the call's exit stop instead, no trap run at all: nothing of the
- * victim's SIGTRAP is touched, ignored or not.
+ * the call's exit stop instead (run from the resume stub where there is
+ * one), no trap run at all: nothing of the victim's SIGTRAP is touched,
+ * ignored or not.
  */
 int
 pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
@@ -174,7 +216,8 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	bool unblocked = false;
 	siginfo_t info;
 	pt_thread_t *T;
-	uintptr_t at, bufat = 0, site;
+	uintptr_t at, bufat = 0, site, stub = 0, blkat = 0;
+	uint64_t blk[ARCH_RESUME_WORDS];
 	long a[6];
 	pid_t tid;
 
@@ -200,18 +243,39 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	if ((rv = pt_thr_regs(T, &saved)) != 0)
 		goto out;
 	notrap = !arch_in_syscall(&saved);
-	if (pt_mem_read(P, at, text, sizeof (text)) != sizeof (text) ||
-	    pt_mem_write(P, at, arch_syscall_code, sizeof (text)) !=
-	    sizeof (text)) {
+	/*
+	 * Coming back from its exit stop, it may run the call from the
+	 * resume stub, its registers in a block on its stack: should we die
+	 * before they are back, it goes on by itself.
+	 */
+	if (notrap && !pt_thr_shstk(P, T) && (stub = pt_xol_stub(P)) != 0 &&
+	    nr == SYS_munmap && stub + ARCH_RESUME_LEN > (uintptr_t)args[0] &&
+	    stub < (uintptr_t)args[0] + (uintptr_t)args[1])
+		stub = 0;	/* the call takes the stub away: no coming back */
+	if (stub != 0) {
+		uint64_t own;
+
+		if (pt_ptrace(PTRACE_GETSIGMASK, tid,
+		    (void *)sizeof (own), &own) != 0)
+			stub = 0;
+		else if ((blkat = arch_resume_block(&saved, own, blk),
+		    pt_mem_write(P, blkat, blk, sizeof (blk))) !=
+		    (ssize_t)sizeof (blk))
+			stub = 0;
+	}
+	if (stub == 0 && (pt_mem_read(P, at, text, sizeof (text)) !=
+	    sizeof (text) || pt_mem_write(P, at, arch_syscall_code,
+	    sizeof (text)) != sizeof (text))) {
 		rv = -EFAULT;
 		goto out;
 	}
 	memcpy(a, args, sizeof (a));
 	if (bufarg >= 0 && bufarg < 6) {
-		bufat = (arch_sp(&saved) - ARCH_REDZONE - len) &
-		    ~(uintptr_t)15;
+		bufat = ((stub != 0 ? blkat : arch_sp(&saved) - ARCH_REDZONE) -
+		    len) & ~(uintptr_t)15;
 		if (pt_mem_write(P, bufat, buf, len) != (ssize_t)len) {
-			(void) pt_mem_write(P, at, text, sizeof (text));
+			if (stub == 0)
+				(void) pt_mem_write(P, at, text, sizeof (text));
 			rv = -EFAULT;
 			goto out;
 		}
@@ -220,7 +284,10 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	if (!notrap)
 		unblocked = pt_trapsig_unblock(tid, &mask);
 	regs = saved;
-	arch_syscall_setup(&regs, at, nr, a);
+	if (stub != 0)
+		arch_resume_setup(&regs, stub, blkat, nr, a);
+	else
+		arch_syscall_setup(&regs, at, nr, a);
 	flags = T->pt_flags;
 	sig = T->pt_sig;
 	has_info = T->pt_has_info;
@@ -235,6 +302,8 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	T->pt_regs_ok = true;
 	T->pt_regs_dirty = true;	/* written as pt_run restarts it */
 	rv = pt_run_call(P, tid, arch_syscall_done(at), notrap, &oldtrap);
+	if (rv == 0)
+		pt_inject_hold(P, tid, nr, stub != 0);
 	if (rv == 0 && (T = pt_thr_find(P, tid)) != NULL &&
 	    pt_thr_regs(T, &regs) == 0)
 		*ret = arch_syscall_ret(&regs);
@@ -262,7 +331,8 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 		T->pt_regs_ok = true;
 		T->pt_regs_dirty = arch_regs_write(tid, &saved) != 0;
 	}
-	(void) pt_mem_write(P, at, text, sizeof (text));
+	if (stub == 0)
+		(void) pt_mem_write(P, at, text, sizeof (text));
 	if (unblocked && pt_thr_find(P, tid) != NULL)
 		pt_trapsig_reblock(tid, mask);
 	/*

@@ -101,6 +101,7 @@ typedef struct pt_park {
 	uint64_t pk_mask;	/* its signal mask, to give back */
 	arch_regs_t pk_regs;	/* its registers, to give back */
 	uint64_t pk_t0;		/* CLOCK_MONOTONIC ns when its park began */
+	uintptr_t pk_stub;	/* the resume stub it inherited, or 0 */
 } pt_park_t;
 
 typedef struct pt_event {
@@ -341,7 +342,7 @@ void pt_set_fork_hook(pt_proc_t *P, pt_fork_f *fn, void *arg);
  * as before and pay nothing.  Owner.
  */
 void pt_set_systrace(pt_proc_t *P, bool on);
-int pt_park(pid_t child, bool insys, pt_park_t *pk);
+int pt_park(pid_t child, bool insys, uintptr_t stub, pt_park_t *pk);
 int pt_unpark(pt_proc_t *P, const pt_park_t *pk);
 void pt_park_undo(const pt_park_t *pk);
 /* Owner: its wait interrupted every MS ms (0 stops it); see wake.c. */

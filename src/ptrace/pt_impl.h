@@ -240,6 +240,8 @@ struct pt_proc {
 	void *pp_page_kept;	/* our view of the last image's page, kept
 				   after its exec (pt_page_retire) */
 	uintptr_t pp_entry;	/* AT_ENTRY of this image, 0 unknown */
+	uintptr_t pp_stub;	/* the resume stub last found (inject.c),
+				   0 none known */
 	pt_map_t *pp_maps;	/* the maps when last read (unmap.c): what
 				   a new site's address maps */
 	size_t pp_nmaps;
@@ -388,6 +390,9 @@ void pt_unhold(pt_proc_t *P, pid_t tid);
 /* xol.c */
 void pt_xol_reset(pt_proc_t *P);
 void pt_xol_free(pt_proc_t *P);	/* our memory, at pt_proc_free */
+uintptr_t pt_xol_stub(pt_proc_t *P);	/* 0: no resume stub in it */
+bool pt_xol_stub_in(pid_t pid, uintptr_t stub);
+bool pt_thr_shstk(pt_proc_t *P, pt_thread_t *T);
 int pt_xol_fini(pt_proc_t *P);
 /* SITE's text is gone: its slots may carry another site's copy. */
 void pt_xol_release(pt_proc_t *P, uintptr_t site);

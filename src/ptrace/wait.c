@@ -634,7 +634,8 @@ pt_child(pt_proc_t *P, pt_thread_t *T, int event)
 			if (P->pp_fork_fn != NULL)
 				P->pp_fork_fn(P->pp_fork_arg, child);
 			/* followed: parked for an owner of its own */
-			if (P->pp_follow && pt_park(child, false, &park) != 0)
+			if (P->pp_follow && pt_park(child, false,
+			    pt_xol_stub(P), &park) != 0)
 				pt_dprintf("%s\n", err_msg());
 			(void) pt_ptrace(PTRACE_DETACH, child, 0, 0);
 		}
@@ -700,7 +701,7 @@ pt_exec(pt_proc_t *P, pt_thread_t *T)
 		 * Followed, it is parked for an owner of its own.
 		 */
 		if (P->pp_follow && pt_tgid(tid) == tid &&
-		    pt_park(tid, true, &ev.pe_park) == 0)
+		    pt_park(tid, true, 0, &ev.pe_park) == 0)
 			pt_evq_push(P, &ev);
 		(void) pt_ptrace(PTRACE_DETACH, tid, 0, 0);
 		pt_thr_del(P, tid);

@@ -45,6 +45,7 @@
 #define PT_XOL_LOW	((uintptr_t)1 << 20)
 #define PT_XOL_HIGH	((uintptr_t)0x7ffffffff000 - PT_XOL_AREA)
 #define PT_XOL_NAME	"dtproc-xol"
+#define PT_XOL_STUB_END	(4 * PT_XOL_SLOT)	/* the resume stub's slots end */
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -72,6 +73,7 @@ pt_xol_reset(pt_proc_t *P)
 	P->pp_nxol = 0;
 	P->pp_nslots = 0;
 	P->pp_entry = 0;
+	P->pp_stub = 0;
 	for (int c = 0; c < PT_TRAMP_NCLASS; c++)
 		P->pp_tfree[c].pf_n = P->pp_tfree[c].pf_total = 0;
 }
@@ -204,7 +206,10 @@ pt_xol_map(pt_proc_t *P, uintptr_t near, pid_t keep)
 	a = &P->pp_xol[P->pp_nxol++];
 	a->px_start = at;
 	a->px_size = PT_XOL_AREA;
-	a->px_used = PT_XOL_SLOT;	/* the first slot holds the name */
+	/* the first slot holds the name, the next ones the resume stub */
+	a->px_used = PT_XOL_STUB_END;
+	(void) pt_mem_write(P, at + PT_XOL_SLOT, arch_resume_code,
+	    sizeof (arch_resume_code));
 	if (pt_mem_write(P, at, PT_XOL_NAME, sizeof (PT_XOL_NAME)) ==
 	    sizeof (PT_XOL_NAME)) {
 		long nm[6] = { PR_SET_VMA, PR_SET_VMA_ANON_NAME, (long)at,
@@ -212,6 +217,90 @@ pt_xol_map(pt_proc_t *P, uintptr_t near, pid_t keep)
 		(void) pt_syscall(P, keep, SYS_prctl, nm, &ret);
 	}
 	return 0;
+}
+
+static_assert(PT_XOL_SLOT + ARCH_RESUME_LEN <= PT_XOL_STUB_END,
+    "the stub fits its slots");
+
+/* Is there a scratch area at AT, with the resume stub in place? */
+/* B: an area's first bytes, with the stub? */
+static bool
+pt_xol_is_stub(const uint8_t b[PT_XOL_SLOT + ARCH_RESUME_LEN])
+{
+	return memcmp(b, PT_XOL_NAME, sizeof (PT_XOL_NAME)) == 0 &&
+	    memcmp(b + PT_XOL_SLOT, arch_resume_code,
+	    sizeof (arch_resume_code)) == 0;
+}
+
+static bool
+pt_xol_has_stub(pt_proc_t *P, uintptr_t at)
+{
+	uint8_t b[PT_XOL_SLOT + ARCH_RESUME_LEN];
+
+	return pt_mem_read(P, at, b, sizeof (b)) == (ssize_t)sizeof (b) &&
+	    pt_xol_is_stub(b);
+}
+
+/*
+ * Is the resume stub at STUB in PID, a process with no pt_proc_t of
+ * ours (a fork child between owners: its parent's stub, inherited)?
+ */
+bool
+pt_xol_stub_in(pid_t pid, uintptr_t stub)
+{
+	uint8_t b[PT_XOL_SLOT + ARCH_RESUME_LEN];
+	char path[64];
+	int fd;
+	bool ok;
+
+	if (stub < PT_XOL_SLOT)
+		return false;
+	snprintf(path, sizeof (path), "/proc/%d/mem", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	ok = pread(fd, b, sizeof (b), (off_t)(stub - PT_XOL_SLOT)) ==
+	    (ssize_t)sizeof (b) && pt_xol_is_stub(b);
+	close(fd);
+	return ok;
+}
+
+/*
+ * Where injected calls may come back by themselves (ptrace/inject.c):
+ * the resume stub in a scratch area of ours, or 0.  A fork child has
+ * its parent's areas at the same addresses, its own list still empty:
+ * its maps tell (an area is anonymous, executable, PT_XOL_AREA long, and
+ * starts with our name).  The bytes are checked every time, so an area
+ * unmapped since is never used.
+ */
+uintptr_t
+pt_xol_stub(pt_proc_t *P)
+{
+	pt_map_t *maps;
+	size_t n;
+
+	if (P->pp_stub != 0 && pt_xol_has_stub(P, P->pp_stub - PT_XOL_SLOT))
+		return P->pp_stub;
+	P->pp_stub = 0;
+	for (int i = 0; i < P->pp_nxol; i++) {
+		if (pt_xol_has_stub(P, P->pp_xol[i].px_start))
+			return P->pp_stub = P->pp_xol[i].px_start +
+			    PT_XOL_SLOT;
+	}
+	if (pt_maps_read(P->pp_pid, &maps, &n) != 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		pt_map_t *m = &maps[i];
+
+		if ((m->pm_prot & PROT_EXEC) && m->pm_end - m->pm_start ==
+		    PT_XOL_AREA && (m->pm_path[0] == '\0' ||
+		    strncmp(m->pm_path, "[anon:", 6) == 0) &&
+		    pt_xol_has_stub(P, m->pm_start)) {
+			P->pp_stub = m->pm_start + PT_XOL_SLOT;
+			break;
+		}
+	}
+	pt_maps_free(maps, n);
+	return P->pp_stub;
 }
 
 void

@@ -325,4 +325,66 @@ h=$(hits "$cpid" "$T/late.out")
 [ -z "$bad" ] && ok follow-park-late || fail follow-park-late "$bad"
 exec 9<&- 5>&- 6>&-
 
+# ---- dtproc killed while a system call it injected into a followed
+# child sits in its exit stop, the call's registers still in the child
+# (DTPROC_TEST_INJECT holds it there): the child comes back from the
+# call by itself (the resume stub), whole: its mask, its handler, its
+# output and its exit status as without dtproc.  Before, it ran on into
+# the trap written after the call and died of SIGTRAP.
+# inject_kill K: kill dtproc at the child's Kth injected call
+inject_kill() {
+	local hold
+	start "$V/followv" park
+	rm -f "$T/perr" "$T/po" "$T/pi"
+	mkfifo "$T/perr" "$T/po" "$T/pi"
+	exec 5<>"$T/po" 6<>"$T/pi"
+	DTPROC_TEST_INJECT=3,4 "$BUILD/bin/dtproc" trace -p "$vpid" -F \
+		-f fv_work -f no_such_fn_zz -o "$T/inj.out" 2>"$T/perr" \
+		3>"$T/po" 4<"$T/pi" 5>&- 6>&- &
+	dpid=$!
+	bad=
+	n=0
+	# let the parent's calls go on; kill at the child's Kth
+	{
+		while read -t 60 -r _ pid _ nr how <&5; do
+			if [ "$pid" = "$vpid" ]; then
+				printf x >&6
+				continue
+			fi
+			n=$((n + 1))
+			if [ "$n" = "$1" ]; then
+				echo "$pid $nr $how" >"$T/inj.at"
+				kill -9 "$dpid"
+				break
+			fi
+			printf x >&6
+		done
+	} &
+	hold=$!
+	exec 9<"$T/perr"
+	read -r _ <&9		# its warning: everything armed
+	cat <&9 >/dev/null &
+	echo g >&7
+	{ wait "$hold"; wait "$dpid"; } 2>/dev/null
+	[ -s "$T/inj.at" ] || bad="$bad no-hold"
+	read -r cpid nr how <"$T/inj.at"
+	[ "$how" = stub ] || bad="$bad call-$nr-not-from-the-stub"
+	park_lines 2
+	[ "$out" = "child $cpid 1|kid mask=ok handler=ok|" ] ||
+		bad="$bad lines='$out'"
+	echo g >&7 2>/dev/null
+	park_lines 2
+	[ "$out" = "kid done sig=ok|reaped 7|" ] || bad="$bad end='$out'"
+	wait "$vpid" || bad="$bad parent-rc=$?"
+	rm -f "$T/inj.at"
+	exec 9<&- 5>&- 6>&-
+}
+# a victim dead too early must fail its check, not kill the script
+trap '' PIPE
+for k in 1 4 9; do
+	inject_kill "$k"
+	[ -z "$bad" ] && ok "follow-inject-killed-$k" ||
+		fail "follow-inject-killed-$k" "$bad"
+done
+
 summary

@@ -123,7 +123,7 @@ park_start(pt_park_t *pk, int *go)
 	CHECK(waitpid(pid, &st, 0) == pid);
 	CHECK_MSG(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "status %#x",
 	    st);
-	CHECK_MSG(pt_park(pid, false, pk) == 0, "pt_park: %s", err_msg());
+	CHECK_MSG(pt_park(pid, false, 0, pk) == 0, "pt_park: %s", err_msg());
 	CHECK(pk->pk_page != 0 && pk->pk_pid == pid);
 	CHECK(ptrace(PTRACE_DETACH, pid, 0, 0) == 0);
 	/* blocked: it waits for the park's end */
