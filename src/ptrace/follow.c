@@ -174,8 +174,10 @@ pt_park_call(pid_t pid, uintptr_t stub, uint64_t mask, uintptr_t at,
 	if (stub != 0 && (blkat = arch_resume_block(&saved, mask, blk),
 	    pt_park_rw(pid, blkat, blk, sizeof (blk), true) == 0))
 		arch_resume_setup(&r, stub, blkat, nr, args);
-	else
+	else if (at != 0)
 		arch_syscall_setup(&r, at, nr, args);
+	else
+		return -EFAULT;	/* its stack not writable: nowhere to run */
 	if ((rv = arch_regs_write(pid, &r)) != 0)
 		return rv;
 	for (int stops = 0; stops < 2 && rv == 0; stops++) {
@@ -235,7 +237,8 @@ pt_park(pid_t child, bool insys, uintptr_t stub, pt_park_t *pk)
 	    child, child, ARCH_SHSTK_FIELD, feat, sizeof (feat)) == 0 &&
 	    arch_shstk(feat))))
 		stub = 0;
-	if (stub == 0 && (rv = pt_park_insn(child, pk->pk_pc, &at)) != 0)
+	/* the instruction too, should its stack refuse the stub's block */
+	if ((rv = pt_park_insn(child, pk->pk_pc, &at)) != 0 && stub == 0)
 		return err_set(-rv, "pid %d: no system call instruction to "
 		    "park it with: not followed", (int)child);
 	/* signals wait while it runs our mmap, and then in the page */
@@ -359,7 +362,7 @@ pt_park_undo(const pt_park_t *pk)
 	/* gone on by itself: its mask is its own now */
 	if ((in || ptrace(PTRACE_GETSIGMASK, pid, sizeof (mask), &mask) ==
 	    0) && ptrace(PTRACE_SETSIGMASK, pid, sizeof (all), &all) == 0 &&
-	    (pk->pk_stub != 0 || pt_park_insn(pid, pk->pk_pc, &at) == 0))
+	    (pt_park_insn(pid, pk->pk_pc, &at) == 0 || pk->pk_stub != 0))
 		(void) pt_park_call(pid, pk->pk_stub, mask, at, SYS_munmap,
 		    args, &ret);
 	(void) ptrace(PTRACE_SETSIGMASK, pid, sizeof (mask), &mask);
