@@ -242,6 +242,8 @@ struct pt_proc {
 	uintptr_t pp_entry;	/* AT_ENTRY of this image, 0 unknown */
 	uintptr_t pp_stub;	/* the resume stub last found (inject.c),
 				   0 none known */
+	bool pp_stub_none;	/* no area of ours in its maps: none
+				   inherited, so only pp_xol may have one */
 	pt_map_t *pp_maps;	/* the maps when last read (unmap.c): what
 				   a new site's address maps */
 	size_t pp_nmaps;

@@ -74,6 +74,7 @@ pt_xol_reset(pt_proc_t *P)
 	P->pp_nslots = 0;
 	P->pp_entry = 0;
 	P->pp_stub = 0;
+	P->pp_stub_none = false;
 	for (int c = 0; c < PT_TRAMP_NCLASS; c++)
 		P->pp_tfree[c].pf_n = P->pp_tfree[c].pf_total = 0;
 }
@@ -286,7 +287,7 @@ pt_xol_stub(pt_proc_t *P)
 			return P->pp_stub = P->pp_xol[i].px_start +
 			    PT_XOL_SLOT;
 	}
-	if (pt_maps_read(P->pp_pid, &maps, &n) != 0)
+	if (P->pp_stub_none || pt_maps_read(P->pp_pid, &maps, &n) != 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		pt_map_t *m = &maps[i];
@@ -300,6 +301,8 @@ pt_xol_stub(pt_proc_t *P)
 		}
 	}
 	pt_maps_free(maps, n);
+	/* areas come only with a fork (seen here once) or from us (pp_xol) */
+	P->pp_stub_none = P->pp_stub == 0;
 	return P->pp_stub;
 }
 
