@@ -179,10 +179,9 @@ trace_proc_of(trace_t *head, const dtproc_proc_t *pr)
 {
 	trace_t *tr;
 
-	if (head->tr_sess.cs_proc == pr)
-		return head;
+	/* the head's handle too: trace_proc_release clears it under the lock */
 	(void) pthread_mutex_lock(&trace_proc_mu);
-	for (tr = head->tr_next; tr != NULL && tr->tr_sess.cs_proc != pr;
+	for (tr = head; tr != NULL && tr->tr_sess.cs_proc != pr;
 	    tr = tr->tr_next)
 		;
 	(void) pthread_mutex_unlock(&trace_proc_mu);
