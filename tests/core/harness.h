@@ -368,6 +368,13 @@ int event_stopped(const pt_event_t *ev, pt_event_kind_t kind);
 /* pt_grab/pt_create that must succeed. */
 pt_proc_t *grab_ok(pid_t pid, int flags);
 
+/*
+ * ---- harness_regs.c: stop (SIGSTOP to PID, the caller's own pid) with
+ * known values in every register and the carry flag; 0 if all came back,
+ * else a bit per register lost.
+ */
+uint64_t regs_stop(pid_t pid);
+
 /* ---- time, library handles, our own threads ---- */
 
 /* Monotonic milliseconds. */

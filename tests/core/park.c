@@ -5,10 +5,9 @@
  * signal mask, a signal sent meanwhile delivered after); pt_park_undo
  * puts it back at once and unmaps the page.
  *
- * The child stops itself with a raw kill(SIGSTOP) made with known
- * values in every register it can set and the carry flag set, then
- * checks them all in the same asm block: a register the park lost shows
- * as a bit of the result.
+ * The child stops itself with regs_stop (harness_regs.c): known values
+ * in every register, checked after in the same asm block, so a register
+ * the park lost shows as a bit of the result.
  */
 #include "harness.h"
 
@@ -23,49 +22,6 @@ park_on_usr1(int sig)
 {
 	(void) sig;
 	park_usr1 = 1;
-}
-
-/* Stop (SIGSTOP to PID, ourselves); 0 if everything came back. */
-static uint64_t
-park_stop(pid_t pid)
-{
-	uint64_t bad;
-
-	__asm__ volatile(
-	    "sub $128, %%rsp\n\t"	/* past our caller's red zone */
-	    "push %%rbx\n\tpush %%rbp\n\tpush %%r12\n\t"
-	    "push %%r13\n\tpush %%r14\n\tpush %%r15\n\t"
-	    "mov $0x1111, %%rbx\n\tmov $0x2222, %%rbp\n\t"
-	    "mov $0x3333, %%r12\n\tmov $0x4444, %%r13\n\t"
-	    "mov $0x5555, %%r14\n\tmov $0x6666, %%r15\n\t"
-	    "mov $0x7777, %%r8\n\tmov $0x8888, %%r9\n\t"
-	    "mov $0x9999, %%r10\n\tmov $0xaaaa, %%rdx\n\t"
-	    "mov $19, %%esi\n\t"	/* SIGSTOP; pid in %rdi */
-	    "mov $62, %%eax\n\t"	/* kill */
-	    "stc\n\t"
-	    "syscall\n\t"
-	    "mov $0, %%ecx\n\t"		/* mov: the flags kept */
-	    "jc 1f\n\tor $1, %%rcx\n1:\n\t"
-	    "test %%rax, %%rax\n\tjz 1f\n\tor $2, %%rcx\n1:\n\t"
-	    "cmp $0x1111, %%rbx\n\tje 1f\n\tor $4, %%rcx\n1:\n\t"
-	    "cmp $0x2222, %%rbp\n\tje 1f\n\tor $8, %%rcx\n1:\n\t"
-	    "cmp $0x3333, %%r12\n\tje 1f\n\tor $16, %%rcx\n1:\n\t"
-	    "cmp $0x4444, %%r13\n\tje 1f\n\tor $32, %%rcx\n1:\n\t"
-	    "cmp $0x5555, %%r14\n\tje 1f\n\tor $64, %%rcx\n1:\n\t"
-	    "cmp $0x6666, %%r15\n\tje 1f\n\tor $128, %%rcx\n1:\n\t"
-	    "cmp $0x7777, %%r8\n\tje 1f\n\tor $256, %%rcx\n1:\n\t"
-	    "cmp $0x8888, %%r9\n\tje 1f\n\tor $512, %%rcx\n1:\n\t"
-	    "cmp $0x9999, %%r10\n\tje 1f\n\tor $1024, %%rcx\n1:\n\t"
-	    "cmp $0xaaaa, %%rdx\n\tje 1f\n\tor $2048, %%rcx\n1:\n\t"
-	    "cmp $19, %%rsi\n\tje 1f\n\tor $4096, %%rcx\n1:\n\t"
-	    "pop %%r15\n\tpop %%r14\n\tpop %%r13\n\t"
-	    "pop %%r12\n\tpop %%rbp\n\tpop %%rbx\n\t"
-	    "add $128, %%rsp\n\t"
-	    "mov %%rcx, %%rax\n\t"
-	    : "=a" (bad), "+D" (pid)
-	    :
-	    : "rcx", "rdx", "rsi", "r8", "r9", "r10", "r11", "memory", "cc");
-	return bad | ((uint64_t)(pid != getpid()) << 13);
 }
 
 /*
@@ -89,7 +45,7 @@ park_child(int go)
 	    sigprocmask(SIG_SETMASK, &set, NULL) != 0 ||
 	    ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
 		_exit(100);
-	bad = park_stop(getpid());
+	bad = regs_stop(getpid());
 	if (bad != 0) {
 		fprintf(stderr, "park child: registers lost: %#lx\n",
 		    (unsigned long)bad);
