@@ -459,11 +459,14 @@ fork_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
 }
 
 /*
- * A followed fork child has none of its parent's probes: the semaphore
- * its parent's probe raised is not raised in it (a client arming it
- * there would add one, and its release take only that one away).
+ * A fork child has none of its parent's probes: the semaphore its
+ * parent's probe raised is not raised in it.  Followed, a client arming
+ * it there would add one, and its release take only that one away; not
+ * followed, it is let go at once, and would run the probe's argument
+ * set-up for the rest of its life with nobody watching.
  */
-TEST(ctl_usdt_fork_followed)
+static void
+fork_semaphore(bool follow)
 {
 	CTL_LOCALS;
 	struct ulist l = { 0 };
@@ -477,36 +480,10 @@ TEST(ctl_usdt_fork_followed)
 	    0);
 	semas(&v, &gated, &lib);
 	CHECK_EQ_INT(gated, 1);
-	dtproc_set_event(dtp, fork_cb, NULL);
-	CHECK_EQ_INT(dtproc_follow(dtp, pr, 1), 0);
-	victim_send(&v, "f\n");
-	victim_expect(&v, line, sizeof (line), "child ");
-	CHECK_EQ_INT(line_field(line, "gated"), 0);
-	victim_expect(&v, line, sizeof (line), "forked");
-	semas(&v, &gated, &lib);
-	CHECK_EQ_INT(gated, 1);			/* the parent's stays */
-	quit_dead(dtp, pr, &v, &ns);
-}
-
-/*
- * A fork child nobody follows is let go at once: the semaphore its
- * parent's probe raised is lowered in its copy first, or it would run the
- * probe's argument set-up for the rest of its life with nobody watching.
- */
-TEST(ctl_usdt_fork_unfollowed)
-{
-	CTL_LOCALS;
-	struct ulist l = { 0 };
-	uintptr_t sema;
-	int gated, lib;
-
-	pr = usdtv(dtp, &v, &sema);
-	CHECK_EQ_INT(dtproc_usdt_iter(dtp, pr, "a.out", NULL, "gated",
-	    ulist_cb, &l), 0);
-	CHECK_EQ_INT(dtproc_usdt_add(dtp, pr, l.u[0].du_addr, 0, NULL, NULL),
-	    0);
-	semas(&v, &gated, &lib);
-	CHECK_EQ_INT(gated, 1);
+	if (follow) {
+		dtproc_set_event(dtp, fork_cb, NULL);
+		CHECK_EQ_INT(dtproc_follow(dtp, pr, 1), 0);
+	}
 	victim_send(&v, "f\n");
 	victim_expect(&v, line, sizeof (line), "child ");
 	CHECK_EQ_INT(line_field(line, "gated"), 0);
@@ -517,4 +494,14 @@ TEST(ctl_usdt_fork_unfollowed)
 	semas(&v, &gated, &lib);
 	CHECK_EQ_INT(gated, 0);
 	quit_dead(dtp, pr, &v, &ns);
+}
+
+TEST(ctl_usdt_fork_followed)
+{
+	fork_semaphore(true);
+}
+
+TEST(ctl_usdt_fork_unfollowed)
+{
+	fork_semaphore(false);
 }
