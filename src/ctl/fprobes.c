@@ -807,7 +807,8 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 		entry |= p->fp_kind != DTPROC_FP_OFFSET;
 	memset(words, 0, sizeof (words));
 	if (entry)
-		(void) pt_mem_read(pr->dpr_P, sp, words, sizeof (words));
+		(void) pt_site_read(pr->dpr_P, ev->pe_tid, sp, words,
+		    sizeof (words));
 	fx->fx_busy++;
 	/* every thread that fires has a record: its time held (rt_held) */
 	t = prb_ret_thread(&fx->fx_rets, ev->pe_tid, 1);

@@ -44,6 +44,7 @@ pt_mem_write(pt_proc_t *P, uintptr_t addr, const void *buf, size_t len)
 		errno = EPERM;
 		return -1;
 	}
+	P->pp_memgen++;		/* a trap's words read before may be stale */
 	do {
 		n = pwrite(P->pp_memfd, buf, len, (off_t)addr);
 	} while (n < 0 && errno == EINTR);

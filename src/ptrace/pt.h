@@ -422,6 +422,13 @@ const _Atomic uint64_t *pt_tramp_counters(pt_proc_t *P, uintptr_t addr);
  */
 int pt_regs_site(pt_proc_t *P, pid_t tid, arch_regs_t *regs);
 /*
+ * pt_mem_read of the stack near a thread TID stopped at a trampoline's
+ * trap, from the words its stop read once (the site's return address
+ * and arguments among them); any other range or thread reads memory.
+ */
+ssize_t pt_site_read(pt_proc_t *P, pid_t tid, uintptr_t addr, void *buf,
+    size_t len);
+/*
  * The victim's own clock around the gate stops of thread TID, stopped at
  * a trampoline's trap (CLOCK_MONOTONIC, ns; 0: unknown): *PRE its clock
  * at this trap, *POST the one it wrote as it left its previous gate stop

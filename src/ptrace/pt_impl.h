@@ -46,6 +46,9 @@
 
 #define PT_HOLD_MAX 4
 
+/* A trap's words read at once: the frame up to the site's entry words. */
+#define PT_TRWORDS	(ARCH_TRAMP_TRAPSP / 8 + ARCH_ENTRY_WORDS)
+
 typedef struct pt_thread {
 	pid_t pt_tid;		/* kernel thread id */
 	unsigned pt_flags;	/* PT_TF_* */
@@ -63,6 +66,17 @@ typedef struct pt_thread {
 	signed char pt_shstk;	/* runs with a shadow stack: 1, 0, -1 unknown */
 	pid_t pt_vfchild;	/* the vfork child it waits for, or 0 */
 	uintptr_t pt_trsite;	/* PT_TF_TRAMP: the site it stopped for */
+	/*
+	 * PT_TF_TRAMP: the words from its stack pointer at the trap up to
+	 * the site's own first ARCH_ENTRY_WORDS (the trampoline's frame, the
+	 * gate's clock, the red zone, the return address and arguments),
+	 * read once a stop (pt_tramp_words): valid while no thread of ours
+	 * was resumed (pt_flushgen) and nothing written (pp_memgen).
+	 */
+	uint64_t pt_trw[PT_TRWORDS];
+	uintptr_t pt_trw_sp;
+	unsigned pt_trw_gen, pt_trw_mem;
+	unsigned pt_trw_n;	/* words read (0: none this stop) */
 	uint32_t pt_vslot;	/* 1 + its clock slot's counter pair, or 0 */
 	unsigned pt_vexecs;	/* pp_execs when that slot was taken */
 	bool pt_sysent;		/* systrace: inside the call below */
@@ -193,6 +207,7 @@ struct pt_proc {
 	bool pp_held;		/* the owner stopped it (pt_stop): nothing
 				   restarts a thread until pt_resume() */
 	unsigned pp_execs;	/* exec count: an image change under us */
+	unsigned pp_memgen;	/* writes to its memory (pt_mem_write) */
 	bool pp_lifted;		/* sites known but their int3s lifted */
 	int pp_trap;		/* PT_TRAP_*: SIGTRAP's disposition */
 	arch_ksigaction_t pp_trapact;	/* and, if not default, its action */

@@ -1235,10 +1235,63 @@ pt_tramp_inside(const pt_proc_t *P, uintptr_t pc)
 	return P->pp_ntrl > 0 && pt_trl_at(P, pc) != NULL;
 }
 
+/*
+ * The words of T, stopped at a trap with stack pointer SP, from SP up to
+ * the site's own first ARCH_ENTRY_WORDS: one read a stop serves the
+ * site's registers, the gate's clock and the entry's return address and
+ * arguments.  NULL if not even the frame can be read; *N the words read.
+ */
+static const uint64_t *
+pt_tramp_words(pt_proc_t *P, pt_thread_t *T, uintptr_t sp, size_t *n)
+{
+	size_t all = sizeof (T->pt_trw), frame = ARCH_TRAMP_TRAPSP;
+
+	if (T->pt_trw_n != 0 && T->pt_trw_sp == sp &&
+	    T->pt_trw_gen == pt_flushgen && T->pt_trw_mem == P->pp_memgen) {
+		*n = T->pt_trw_n;
+		return T->pt_trw;
+	}
+	T->pt_trw_n = 0;
+	/* the site's words may lie past the stack's end: the frame alone */
+	if (pt_mem_read(P, sp, T->pt_trw, all) != (ssize_t)all) {
+		if (pt_mem_read(P, sp, T->pt_trw, frame) != (ssize_t)frame)
+			return NULL;
+		all = frame;
+	}
+	T->pt_trw_n = (unsigned)(all / 8);
+	T->pt_trw_sp = sp;
+	T->pt_trw_gen = pt_flushgen;
+	T->pt_trw_mem = P->pp_memgen;
+	*n = T->pt_trw_n;
+	return T->pt_trw;
+}
+
+ssize_t
+pt_site_read(pt_proc_t *P, pid_t tid, uintptr_t addr, void *buf, size_t len)
+{
+	const uint64_t *w;
+	pt_thread_t *T;
+	arch_regs_t r;
+	uintptr_t sp;
+	size_t n;
+
+	PT_ASSERT_OWNER(P);
+	if ((T = pt_thr_find(P, tid)) != NULL &&
+	    (T->pt_flags & (PT_TF_STOPPED | PT_TF_TRAMP)) ==
+	    (PT_TF_STOPPED | PT_TF_TRAMP) && pt_thr_regs(T, &r) == 0 &&
+	    (w = pt_tramp_words(P, T, sp = arch_sp(&r), &n)) != NULL &&
+	    addr >= sp && addr + len <= sp + 8 * n) {
+		memcpy(buf, (const char *)w + (addr - sp), len);
+		return (ssize_t)len;
+	}
+	return pt_mem_read(P, addr, buf, len);
+}
+
 int
 pt_regs_site(pt_proc_t *P, pid_t tid, arch_regs_t *regs)
 {
-	uint64_t frame[ARCH_TRAMP_FRAME];
+	const uint64_t *frame;
+	size_t n;
 	pt_thread_t *T;
 	arch_regs_t r;
 	int rv;
@@ -1251,8 +1304,7 @@ pt_regs_site(pt_proc_t *P, pid_t tid, arch_regs_t *regs)
 	if ((rv = pt_thr_regs(T, &r)) != 0)
 		return err_set(-rv, "pid %d: thread %d: %s", (int)P->pp_pid,
 		    (int)tid, strerror(-rv));
-	if (pt_mem_read(P, arch_sp(&r), frame, sizeof (frame)) !=
-	    (ssize_t)sizeof (frame))
+	if ((frame = pt_tramp_words(P, T, arch_sp(&r), &n)) == NULL)
 		return err_set(EFAULT, "pid %d: thread %d: cannot read the "
 		    "registers saved by the trampoline", (int)P->pp_pid,
 		    (int)tid);
@@ -1271,7 +1323,9 @@ int
 pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post)
 {
 	_Atomic uint64_t *c = NULL;
+	const uint64_t *w;
 	uint64_t ts[2];
+	size_t n;
 	pt_thread_t *T;
 	uint32_t idx;
 	uintptr_t at;
@@ -1286,9 +1340,10 @@ pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post)
 	trap = (T->pt_flags & PT_TF_TRAMP) != 0;
 	if (trap && (rv = pt_thr_regs(T, &T->pt_regs)) != 0)
 		return rv;
-	if (trap && pt_mem_read(P, arch_sp(&T->pt_regs) + ARCH_TRAMP_CLOCK,
-	    ts, sizeof (ts)) == (ssize_t)sizeof (ts) && ts[1] < 1000000000u)
-		*pre = ts[0] * 1000000000u + ts[1];
+	if (trap && (w = pt_tramp_words(P, T, arch_sp(&T->pt_regs), &n)) !=
+	    NULL && w[ARCH_TRAMP_CLOCK / 8 + 1] < 1000000000u)
+		*pre = w[ARCH_TRAMP_CLOCK / 8] * 1000000000u +
+		    w[ARCH_TRAMP_CLOCK / 8 + 1];
 	if (T->pt_vslot != 0 && T->pt_vexecs != P->pp_execs)
 		T->pt_vslot = 0;
 	if (trap && T->pt_vslot == 0 && pt_page_counter(P, &idx) == 0) {
