@@ -374,6 +374,13 @@ pt_proc_t *grab_ok(pid_t pid, int flags);
  * else a bit per register lost.
  */
 uint64_t regs_stop(pid_t pid);
+/*
+ * A child to be held by what is tested: SIGUSR1 handled, SIGUSR2
+ * blocked, PTRACE_TRACEME, then regs_stop.  Its bits: 1 a register
+ * lost, 2 its mask changed, 4 no SIGUSR1 delivered (the test sends one
+ * while it holds the child); _exit(100) if it could not set up.
+ */
+int regs_child(const char *who);
 
 /* ---- time, library handles, our own threads ---- */
 

@@ -10,6 +10,8 @@
  */
 #include "harness.h"
 
+#include <signal.h>
+#include <sys/ptrace.h>
 #include <unistd.h>
 
 /* Stop (SIGSTOP to PID, ourselves); 0 if everything came back. */
@@ -55,3 +57,41 @@ regs_stop(pid_t pid)
 	return bad | ((uint64_t)(pid != getpid()) << 13);
 }
 
+
+static volatile sig_atomic_t regs_usr1;
+
+static void
+regs_on_usr1(int sig)
+{
+	(void) sig;
+	regs_usr1 = 1;
+}
+
+int
+regs_child(const char *who)
+{
+	struct sigaction sa = { .sa_handler = regs_on_usr1 };
+	sigset_t set, cur;
+	uint64_t bad;
+	int st = 0;
+
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	if (sigaction(SIGUSR1, &sa, NULL) != 0 ||
+	    sigprocmask(SIG_SETMASK, &set, NULL) != 0 ||
+	    ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
+		_exit(100);
+	if ((bad = regs_stop(getpid())) != 0) {
+		fprintf(stderr, "%s: registers lost: %#lx\n", who,
+		    (unsigned long)bad);
+		st |= 1;
+	}
+	if (sigprocmask(SIG_BLOCK, NULL, &cur) != 0 ||
+	    !sigismember(&cur, SIGUSR2) || sigismember(&cur, SIGUSR1) ||
+	    sigismember(&cur, SIGTERM))
+		st |= 2;
+	if (!regs_usr1)
+		st |= 4;	/* sent while it was held: delivered now */
+	return st;
+}

@@ -15,15 +15,6 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 
-static volatile sig_atomic_t park_usr1;
-
-static void
-park_on_usr1(int sig)
-{
-	(void) sig;
-	park_usr1 = 1;
-}
-
 /*
  * The child: SIGUSR2 blocked, SIGUSR1 handled, traced by the test; it
  * stops, then reports what came back in its exit status (0: all), after
@@ -32,31 +23,9 @@ park_on_usr1(int sig)
 static _Noreturn void
 park_child(int go)
 {
-	struct sigaction sa = { .sa_handler = park_on_usr1 };
-	sigset_t set, cur;
-	uint64_t bad;
+	int st = regs_child("park child");
 	char b;
-	int st = 0;
 
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR2);
-	if (sigaction(SIGUSR1, &sa, NULL) != 0 ||
-	    sigprocmask(SIG_SETMASK, &set, NULL) != 0 ||
-	    ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
-		_exit(100);
-	bad = regs_stop(getpid());
-	if (bad != 0) {
-		fprintf(stderr, "park child: registers lost: %#lx\n",
-		    (unsigned long)bad);
-		st |= 1;
-	}
-	if (sigprocmask(SIG_BLOCK, NULL, &cur) != 0 ||
-	    !sigismember(&cur, SIGUSR2) || sigismember(&cur, SIGUSR1) ||
-	    sigismember(&cur, SIGTERM))
-		st |= 2;
-	if (!park_usr1)
-		st |= 4;		/* sent while parked: delivered now */
 	if (read(go, &b, 1) < 0)
 		st |= 8;
 	_exit(st);

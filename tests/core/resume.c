@@ -21,44 +21,11 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
-static volatile sig_atomic_t rs_usr1;
-
-static void
-rs_on_usr1(int sig)
-{
-	(void) sig;
-	rs_usr1 = 1;
-}
-
 /* The victim: SIGUSR2 blocked, SIGUSR1 handled; status 0: all back. */
 static _Noreturn void
 rs_victim(void)
 {
-	struct sigaction sa = { .sa_handler = rs_on_usr1 };
-	sigset_t set, cur;
-	uint64_t bad;
-	int st = 0;
-
-	sigemptyset(&sa.sa_mask);
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR2);
-	if (sigaction(SIGUSR1, &sa, NULL) != 0 ||
-	    sigprocmask(SIG_SETMASK, &set, NULL) != 0 ||
-	    ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
-		_exit(100);
-	bad = regs_stop(getpid());
-	if (bad != 0) {
-		fprintf(stderr, "resume victim: registers lost: %#lx\n",
-		    (unsigned long)bad);
-		st |= 1;
-	}
-	if (sigprocmask(SIG_BLOCK, NULL, &cur) != 0 ||
-	    !sigismember(&cur, SIGUSR2) || sigismember(&cur, SIGUSR1) ||
-	    sigismember(&cur, SIGTERM))
-		st |= 2;
-	if (!rs_usr1)
-		st |= 4;		/* sent during the call: delivered now */
-	_exit(st);
+	_exit(regs_child("resume victim"));
 }
 
 /*
