@@ -1132,28 +1132,44 @@ ctl_fp_valid(dtproc_proc_t *pr, uintptr_t func, size_t off, int flags,
 	return 0;
 }
 
+/*
+ * Add or delete (Q) on the control thread.  A delete needs no control
+ * thread once the process is gone, or for a read-only grab (nothing was
+ * armed): the records are ours alone then.
+ */
+static int
+ctl_fp_change(dtproc_proc_t *pr, ctl_fpreq_t *q)
+{
+	ctl_req_t req = { .cr_op = CTL_FPROBE,
+	    .cr_addr = q->fq_func + q->fq_off, .cr_arg = q };
+	bool took;
+	int rv;
+
+	if ((rv = ctl_fp_valid(pr, q->fq_func, q->fq_off, q->fq_flags,
+	    false)) != 0)
+		return rv;
+	ctl_enter(pr, &took);
+	if (q->fq_add && pr->dpr_rdonly)
+		rv = err_set(EPERM, "pid %d: cannot set function probe: "
+		    "grabbed read-only", (int)pr->dpr_pid);
+	else if (!q->fq_add && (pr->dpr_done || pr->dpr_P == NULL ||
+	    pr->dpr_rdonly))
+		rv = (int)ctl_fp_del(pr, q);	/* no site is left */
+	else
+		rv = (int)ctl_request(pr, &req);
+	ctl_leave(pr, took);
+	return rv;
+}
+
 DTPROC_API int
 dtproc_fprobe_add(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t func,
     size_t off, int flags, dtproc_hit_f *fn, void *arg)
 {
 	ctl_fpreq_t q = { .fq_add = true, .fq_func = func, .fq_off = off,
 	    .fq_flags = flags, .fq_fn = fn, .fq_arg = arg };
-	ctl_req_t req = { .cr_op = CTL_FPROBE, .cr_addr = func + off,
-	    .cr_arg = &q };
-	bool took;
-	int rv;
 
 	(void) dtp;
-	if ((rv = ctl_fp_valid(pr, func, off, flags, false)) != 0)
-		return rv;
-	ctl_enter(pr, &took);
-	if (pr->dpr_rdonly)
-		rv = err_set(EPERM, "pid %d: cannot set function probe: "
-		    "grabbed read-only", (int)pr->dpr_pid);
-	else
-		rv = (int)ctl_request(pr, &req);
-	ctl_leave(pr, took);
-	return rv;
+	return ctl_fp_change(pr, &q);
 }
 
 DTPROC_API int
@@ -1162,21 +1178,9 @@ dtproc_fprobe_del(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t func,
 {
 	ctl_fpreq_t q = { .fq_add = false, .fq_func = func, .fq_off = off,
 	    .fq_flags = flags };
-	ctl_req_t req = { .cr_op = CTL_FPROBE, .cr_addr = func + off,
-	    .cr_arg = &q };
-	bool took;
-	int rv;
 
 	(void) dtp;
-	if ((rv = ctl_fp_valid(pr, func, off, flags, false)) != 0)
-		return rv;
-	ctl_enter(pr, &took);
-	if (pr->dpr_done || pr->dpr_P == NULL || pr->dpr_rdonly)
-		rv = (int)ctl_fp_del(pr, &q);	/* no site is left */
-	else
-		rv = (int)ctl_request(pr, &req);
-	ctl_leave(pr, took);
-	return rv;
+	return ctl_fp_change(pr, &q);
 }
 
 DTPROC_API int
