@@ -292,6 +292,14 @@ expect_within(struct victim *v, char *buf, size_t n, const char *prefix,
 	}
 }
 
+char *
+ask(struct victim *v, const char *cmd, const char *prefix, char *line,
+    size_t n)
+{
+	victim_send(v, cmd);
+	return expect_within(v, line, n, prefix, 20000, cmd);
+}
+
 /* A wait(2)-less exit status check for a victim we do not trace. */
 int
 wait_untraced(struct victim *v)

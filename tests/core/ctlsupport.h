@@ -114,6 +114,9 @@ void jobstops_wait(struct jobstops *js, int ms);
 /* victim_expect() that fails after MS without a line, naming WHAT. */
 char *expect_within(struct victim *v, char *buf, size_t n,
     const char *prefix, int ms, const char *what);
+/* Send CMD and expect its answer (PREFIX) within 20 s. */
+char *ask(struct victim *v, const char *cmd, const char *prefix, char *line,
+    size_t n);
 /* victim_wait() of a victim that must not be traced any more. */
 int wait_untraced(struct victim *v);
 /* Our descriptors that belong to PID: its pidfd, its mem file. */

@@ -128,14 +128,6 @@ count(struct rec *r, const char *name, int kind)
 	return n;
 }
 
-static char *
-ask(struct victim *v, const char *cmd, const char *prefix, char *line,
-    size_t n)
-{
-	victim_send(v, cmd);
-	return expect_within(v, line, n, prefix, 20000, cmd);
-}
-
 TEST(fprobe_args_retval)
 {
 	CTL_LOCALS;

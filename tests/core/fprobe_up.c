@@ -57,14 +57,6 @@ wait_patched(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t ret, int ms,
 	return pi;
 }
 
-static char *
-ask(struct victim *v, const char *cmd, const char *prefix, char *line,
-    size_t n)
-{
-	victim_send(v, cmd);
-	return expect_within(v, line, n, prefix, 20000, cmd);
-}
-
 /*
  * The return site is busy when the first entry arms it: an int3, the
  * reason said; every return fires.  The parker leaves: the site becomes
