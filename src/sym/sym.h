@@ -183,7 +183,8 @@ typedef struct sym_param {
 	int pa_size;		/* bytes */
 	int pa_arg;		/* argN, or -1 (float, aggregate, void); for
 				   the return value 1 (DTrace's arg1 at a
-				   return probe) when it comes in the integer return register */
+				   return probe) when it comes back in the
+				   integer return register */
 	const void *pa_enum;	/* SYM_T_ENUM: its enumerators, for
 				   sym_enum_format */
 } sym_param_t;
