@@ -158,12 +158,15 @@ pt_park_insn(pid_t pid, uintptr_t pc, uintptr_t *at)
  * instruction at AT: its entry and exit stops are collected, nothing past
  * it runs, and its registers are put back after.  0 and *RET, or -errno
  * (-EAGAIN: some other stop came, a SIGSTOP; the registers are back).
+ * Every signal waits while the call runs: blocked only once the thread's
+ * registers point at the stub, and MASK back before they are put back,
+ * so that a dtproc dying at any moment leaves it with its own mask.
  */
 static int
 pt_park_call(pid_t pid, uintptr_t stub, uint64_t mask, uintptr_t at,
     long nr, const long args[6], long *ret)
 {
-	uint64_t blk[ARCH_RESUME_WORDS];
+	uint64_t blk[ARCH_RESUME_WORDS], all = ~0ULL;
 	arch_regs_t saved, r;
 	uintptr_t blkat;
 	int rv = 0, status;
@@ -180,6 +183,8 @@ pt_park_call(pid_t pid, uintptr_t stub, uint64_t mask, uintptr_t at,
 		return -EFAULT;	/* its stack not writable: nowhere to run */
 	if ((rv = arch_regs_write(pid, &r)) != 0)
 		return rv;
+	if (ptrace(PTRACE_SETSIGMASK, pid, sizeof (all), &all) != 0)
+		rv = -errno;
 	for (int stops = 0; stops < 2 && rv == 0; stops++) {
 		if (ptrace(PTRACE_SYSCALL, pid, 0, 0) != 0)
 			rv = -errno;
@@ -193,6 +198,7 @@ pt_park_call(pid_t pid, uintptr_t stub, uint64_t mask, uintptr_t at,
 	}
 	if (rv == 0 && (rv = arch_regs_read(pid, &r)) == 0)
 		*ret = arch_syscall_ret(&r);
+	(void) ptrace(PTRACE_SETSIGMASK, pid, sizeof (mask), &mask);
 	if (arch_regs_write(pid, &saved) != 0 && rv == 0)
 		rv = -ESRCH;
 	return rv;
@@ -243,17 +249,14 @@ pt_park(pid_t child, bool insys, uintptr_t stub, pt_park_t *pk)
 		    "park it with: not followed", (int)child);
 	/* signals wait while it runs our mmap, and then in the page */
 	if (ptrace(PTRACE_GETSIGMASK, child, sizeof (pk->pk_mask),
-	    &pk->pk_mask) != 0 ||
-	    ptrace(PTRACE_SETSIGMASK, child, sizeof (all), &all) != 0)
-		return err_set(errno, "pid %d: cannot block its signals: %s",
+	    &pk->pk_mask) != 0)
+		return err_set(errno, "pid %d: cannot read its signal mask: %s",
 		    (int)child, strerror(errno));
 	pk->pk_stub = stub;
+	/* its own mask again while the page is filled: should we die now,
+	   it goes on whole, a stray page its only trace */
 	rv = pt_park_call(child, stub, pk->pk_mask, at, SYS_mmap, args,
 	    &addr);
-	/* its own mask while the page is filled: should we die now, it
-	   goes on whole, a stray page its only trace */
-	(void) ptrace(PTRACE_SETSIGMASK, child, sizeof (pk->pk_mask),
-	    &pk->pk_mask);
 	if (rv == 0 && (addr < 0 && addr > -4096))
 		rv = (int)addr;
 	if (rv != 0)
@@ -336,7 +339,6 @@ pt_unpark(pt_proc_t *P, const pt_park_t *pk)
 void
 pt_park_undo(const pt_park_t *pk)
 {
-	static const uint64_t all = ~0ULL;
 	long args[6] = { (long)pk->pk_page, ARCH_PARK_SIZE, 0, 0, 0, 0 };
 	pid_t pid = pk->pk_pid;
 	uint64_t mask = pk->pk_mask;
@@ -361,8 +363,7 @@ pt_park_undo(const pt_park_t *pk)
 	}
 	/* gone on by itself: its mask is its own now */
 	if ((in || ptrace(PTRACE_GETSIGMASK, pid, sizeof (mask), &mask) ==
-	    0) && ptrace(PTRACE_SETSIGMASK, pid, sizeof (all), &all) == 0 &&
-	    (pt_park_insn(pid, pk->pk_pc, &at) == 0 || pk->pk_stub != 0))
+	    0) && (pt_park_insn(pid, pk->pk_pc, &at) == 0 || pk->pk_stub != 0))
 		(void) pt_park_call(pid, pk->pk_stub, mask, at, SYS_munmap,
 		    args, &ret);
 	(void) ptrace(PTRACE_SETSIGMASK, pid, sizeof (mask), &mask);
