@@ -53,8 +53,8 @@ static const char trace_usage[] =
 "usage: dtproc trace (-c 'CMD ARGS' | -p PID | -- CMD ARGS...) -f PROBE\n"
 "                    [-f PROBE ...] [-d SECONDS] [-s WHEN] [-U] [--folded]\n"
 "                    [--depth N] [-o FILE] [--json] [--interval SECONDS]\n"
-"                    [--stop-probes] [-l] [--where EXPR] [--time] [--hist]\n"
-"                    [-e] [--svg FILE] [-F] [-Z] [--mangled]\n"
+"                    [--stop-probes] [--stop-returns] [-l] [--where EXPR]\n"
+"                    [--time] [--hist] [-e] [--svg FILE] [-F] [-Z] [--mangled]\n"
 "       dtproc trace -l --elf PATH -f PROBE [-f PROBE ...] [--json]\n"
 "\n"
 "Count the calls of functions, as DTrace's pid provider does: a probe at\n"
@@ -119,6 +119,9 @@ static const char trace_usage[] =
 "                 the process is never stopped for it\n"
 "  --stop-probes  every probe an int3 with a stop per call (the old path,\n"
 "                 for comparison)\n"
+"  --stop-returns every return a stop of its own (without it a return is\n"
+"                 recorded by the thread and reported later where it can\n"
+"                 be), for comparison\n"
 "  --where EXPR   keep only the firings where EXPR holds, for everything:\n"
 "                 counts, -U stacks, -e lines, --time (each hit then\n"
 "                 stops): C's integer operators and && || ! over pid, tid,\n"
@@ -844,6 +847,7 @@ trace_args_elf(trace_t *tr, cli_target_t *t, int argc)
 /* Long options without a letter (above any character getopt returns). */
 #define TRACE_OPT_MANGLED	0x1101
 #define TRACE_OPT_ELF		0x1102
+#define TRACE_OPT_STOPRET	0x1103
 
 /* --time, --hist, -e, --svg FILE (trace_time.c does the work). */
 static void
@@ -882,6 +886,7 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 		{ "output", required_argument, NULL, 'o' },
 		{ "interval", required_argument, NULL, 'I' },
 		{ "stop-probes", no_argument, NULL, 'S' },
+		{ "stop-returns", no_argument, NULL, TRACE_OPT_STOPRET },
 		{ "where", required_argument, NULL, 'W' },
 		{ "mangled", no_argument, NULL, TRACE_OPT_MANGLED },
 		{ "elf", required_argument, NULL, TRACE_OPT_ELF },
@@ -932,6 +937,9 @@ trace_args(int argc, char **argv, trace_t *tr, cli_target_t *t,
 			break;
 		case 'S':
 			tr->tr_stopprobes = 1;
+			break;
+		case TRACE_OPT_STOPRET:
+			tr->tr_stopret = 1;
 			break;
 		case 'W':
 			(void) trace_where_set(tr, t, optarg);

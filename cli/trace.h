@@ -88,6 +88,7 @@ typedef struct trace {
 	char tr_fail_msg[512];
 	int tr_ustack, tr_folded, tr_json, tr_depth;
 	int tr_stopprobes, tr_list;	/* --stop-probes, -l */
+	int tr_stopret;			/* --stop-returns */
 	int tr_zmatch;		/* -Z: a probe may match nothing yet */
 	int tr_mangled;		/* --mangled: names as the symbols spell
 				   them, not demangled */

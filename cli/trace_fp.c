@@ -236,13 +236,34 @@ trace_fp_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
 		trace_fp_fire(tr, pr, s, h, r, why, dur);
 }
 
+/*
+ * May S's returns be recorded without a stop (DTPROC_FP_NOSTOP: fired
+ * later, with the return value and the thread's clock)?  Not where the
+ * return needs its thread stopped: a stack (-U at a return of its own),
+ * --where reading registers or memory, -e showing a char * it returns.
+ */
+static bool
+trace_fp_nostop(trace_t *tr, dtproc_proc_t *pr, const trace_site_t *s)
+{
+	dtproc_param_t ret;
+
+	if (s->ts_kind != DTPROC_FP_RETURN || tr->tr_stopret ||
+	    tr->tr_stopprobes)
+		return false;
+	if ((tr->tr_ustack && !s->ts_call) || where_needs_stop(tr->tr_where))
+		return false;
+	return !tr->tr_events || dtproc_fn_params(tr->tr_dtp, pr, s->ts_addr,
+	    NULL, 0, &ret) < 0 || ret.dp_kind != DTPROC_T_STR;
+}
+
 int
 trace_fp_arm(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s)
 {
 	if (tx_wanted(tr) && tx_site(s) == NULL)
 		return -ENOMEM;
 	return dtproc_fprobe_add(tr->tr_dtp, pr, s->ts_addr, s->ts_poff,
-	    s->ts_kind, trace_fp_hit, s);
+	    s->ts_kind | (trace_fp_nostop(tr, pr, s) ? DTPROC_FP_NOSTOP : 0),
+	    trace_fp_hit, s);
 }
 
 /* S's mechanism and, unfiltered, its count (handle held). */

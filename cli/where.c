@@ -132,6 +132,20 @@ where_free(where_t *w)
 	}
 }
 
+static bool
+where_node_stopped(const wnode_t *n)
+{
+	return n != NULL && (n->wn_kind == N_STR || n->wn_kind == N_DEREF ||
+	    (n->wn_kind == N_VAR && n->wn_var.wv_kind == WHERE_V_REG) ||
+	    where_node_stopped(n->wn_l) || where_node_stopped(n->wn_r));
+}
+
+bool
+where_needs_stop(const where_t *w)
+{
+	return w != NULL && where_node_stopped(w->w_root);
+}
+
 /* Record an error (the first one wins): NULL, for the callers' return. */
 static void *
 where_err(wparse_t *p, const char *msg, size_t col)

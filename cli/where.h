@@ -8,6 +8,7 @@
 #define DTPROC_CLI_WHERE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -46,6 +47,11 @@ typedef struct where where_t;
  */
 where_t *where_compile(const char *expr, const char **msg, size_t *col);
 void where_free(where_t *w);
+/*
+ * Does W read what only a stopped thread shows: memory (a string, a
+ * dereference) or a register?
+ */
+bool where_needs_stop(const where_t *w);
 
 /*
  * W at one firing: 1 true, 0 false, -1 when it has no value (a variable

@@ -359,6 +359,19 @@ DTPROC_API int dtproc_probe_info(dtproc_t *dtp, dtproc_proc_t *pr,
  * entries past the bound are counted as overflowed and fire no return.
  * A fork child never inherits a return site.
  *
+ * DTPROC_FP_NOSTOP with DTPROC_FP_RETURN (0.4): where the return site is
+ * patched and nothing else stops there, the thread records its return
+ * value and its clock in memory shared with us and goes on without a
+ * stop; the return fires later, on the control thread, before anything
+ * else of that thread (its next stop), at a timer tick, or when the
+ * thread or process ends: dh_flags has DTPROC_HIT_DEFERRED, dh_time and
+ * dh_vtime are the thread's clock at the return, and only the pc, the
+ * stack pointer and the return value are known (dtproc_hit_reg: -ENODATA
+ * for the others; the thread's memory is as it is now).  Returns it
+ * cannot record (an int3 site, a collision in the table, a return no
+ * entry of it awaits) stop as without the flag.  Counts
+ * (dtproc_fprobe_info) include deferred returns once they fired.
+ *
  * dtproc_fprobe_del removes the probes of FUNC named by FLAGS: 0 or
  * -ENOENT.  dtproc_fprobe_info reads a probe's counts (any thread, also
  * after the process is gone, until del or release): 0 or -ENOENT.
@@ -366,6 +379,8 @@ DTPROC_API int dtproc_probe_info(dtproc_t *dtp, dtproc_proc_t *pr,
 #define DTPROC_FP_ENTRY		0x1	/* the function's entry */
 #define DTPROC_FP_RETURN	0x2	/* each return of the function */
 #define DTPROC_FP_OFFSET	0x4	/* the instruction at FUNC + OFF */
+#define DTPROC_FP_NOSTOP	0x8	/* with RETURN: returns recorded
+					   without a stop, fired later */
 #define DTPROC_FP_DEPTH		1024	/* pending entries kept per thread */
 
 #define DTPROC_HIT_ENTRY	1
@@ -421,7 +436,11 @@ typedef struct dtproc_hit {
 	uint64_t dh_vheld;
 	uint64_t dh_entry_vtime;
 	uint64_t dh_entry_vheld;
+	unsigned dh_flags;	/* DTPROC_HIT_DEFERRED (0.4) */
 } dtproc_hit_t;
+
+/* a return recorded without a stop (DTPROC_FP_NOSTOP), fired later */
+#define DTPROC_HIT_DEFERRED	0x1
 
 typedef void dtproc_hit_f(dtproc_t *dtp, dtproc_proc_t *pr,
     const dtproc_hit_t *hit, void *arg);
@@ -454,7 +473,8 @@ DTPROC_API int dtproc_fprobe_site(dtproc_t *dtp, dtproc_proc_t *pr,
 /*
  * A register of the stopped thread by its name ("rdi", "rax", "rsp",
  * "rip", "pc", "sp", "fp", ...): 0, or -ENOENT for a name the
- * architecture does not have.  From the callback only.
+ * architecture does not have, -ENODATA for one a deferred return
+ * (DTPROC_HIT_DEFERRED) does not know.  From the callback only.
  */
 DTPROC_API int dtproc_hit_reg(const dtproc_hit_t *hit, const char *name,
     uint64_t *val);

@@ -49,6 +49,7 @@ void arch_set_fp(arch_regs_t *r, uintptr_t fp);
 /* Integer argument N (0-5) at a function's entry, System V ABI. */
 uint64_t arch_arg(const arch_regs_t *r, int n);
 uint64_t arch_retval(const arch_regs_t *r);
+void arch_set_retval(arch_regs_t *r, uint64_t v);
 /*
  * Function probes (src/ctl/fprobes.c).  At a function's entry the
  * return address and the arguments past the registers are on the stack:
@@ -68,6 +69,12 @@ uintptr_t arch_ret_sp(uintptr_t entry_sp);
  * half), "rip", and the generic "pc", "sp", "fp".  0, or -ENOENT.
  */
 int arch_reg_named(const arch_regs_t *r, const char *name, uint64_t *val);
+/*
+ * Is register NAME known at a return recorded without a stop (the pc,
+ * the stack pointer, the return value's register)?  0, -ENODATA, or
+ * -ENOENT for a name the architecture does not have.
+ */
+int arch_reg_at_return(const char *name);
 /*
  * Is OFF an instruction boundary of the function whose text [0, N) is
  * TEXT (decoded from its start)?  0 yes; -EINVAL no (an instruction
@@ -247,7 +254,7 @@ int arch_shstk(const char *features);
  */
 #define ARCH_JMP_LEN	5	/* jmp rel32 */
 #define ARCH_WIN_MAX	8	/* instructions in a window, at most */
-#define ARCH_TRAMP_MAX	640	/* longest trampoline */
+#define ARCH_TRAMP_MAX	768	/* longest trampoline */
 #define ARCH_TRAMP_FRAME 8	/* words saved below the red zone at a trap */
 /*
  * The signal a trap gate stops its thread with, sent to itself with
@@ -318,6 +325,8 @@ typedef struct arch_tramp_req {
 	uintptr_t at_missed;	/* 8-byte counter: traps skipped (trap) */
 	uintptr_t at_owner;	/* 4-byte robust mutex word (trap) */
 	uintptr_t at_pid;	/* 4-byte pid the page belongs to (trap) */
+	uintptr_t at_quick;	/* the returns table (arch_quick_t[]), for a
+				   trap at a return site; 0: none */
 } arch_tramp_req_t;
 
 /* Where things are in a built trampoline (offsets from its start). */
@@ -373,6 +382,38 @@ void arch_tramp_view(const arch_regs_t *r, const uint64_t *frame,
  */
 #define ARCH_TRAMP_CLOCK (8 * ARCH_TRAMP_FRAME + 32)
 void arch_tramp_slot(arch_regs_t *r, uintptr_t slot);
+/*
+ * Returns recorded without a stop.  A trap trampoline built with a
+ * returns table (at_quick) looks, before its gate, for the bucket of the
+ * site's stack pointer (arch_quick_hash): if the tracer left it pending
+ * for this site, that stack pointer and the calling thread, the thread
+ * writes the return value and its clock (CLOCK_MONOTONIC, system call)
+ * there, marks it returned and goes on without stopping; anything else
+ * takes the gate as before.  Only the thread named writes a pending
+ * bucket, and only the tracer a returned or free one: the thread writes
+ * aq_state last, so the tracer that reads ARCH_QUICK_RETURNED (acquire)
+ * reads the rest whole.
+ */
+#define ARCH_QUICK_BITS		12
+#define ARCH_QUICK_N		(1u << ARCH_QUICK_BITS)
+#define ARCH_QUICK_FREE		0
+#define ARCH_QUICK_PENDING	1
+#define ARCH_QUICK_RETURNED	2
+
+typedef struct arch_quick {
+	uint64_t aq_sp;		/* the stack pointer the return leaves */
+	uint64_t aq_ra;		/* the return site */
+	uint32_t aq_tid;	/* the thread whose return it is */
+	uint32_t aq_state;	/* ARCH_QUICK_* */
+	uint64_t aq_retval;	/* written by the thread: the return value */
+	uint64_t aq_sec;	/* and its clock, 0 0: unknown */
+	uint64_t aq_nsec;
+	uint64_t aq_pad[2];
+} arch_quick_t;
+
+/* The bucket of a return leaving stack pointer SP. */
+uint32_t arch_quick_hash(uintptr_t sp);
+
 /*
  * A pc at offset OFF of trampoline T (built for REQ's site/patch): the
  * pc to show instead (the site, or the original instruction a relocated

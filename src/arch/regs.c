@@ -47,6 +47,7 @@ void arch_set_sp(arch_regs_t *r, uintptr_t sp) { r->rsp = sp; }
 uintptr_t arch_fp(const arch_regs_t *r) { return r->rbp; }
 void arch_set_fp(arch_regs_t *r, uintptr_t fp) { r->rbp = fp; }
 uint64_t arch_retval(const arch_regs_t *r) { return r->rax; }
+void arch_set_retval(arch_regs_t *r, uint64_t v) { r->rax = v; }
 
 uint64_t
 arch_arg(const arch_regs_t *r, int n)
@@ -120,37 +121,62 @@ static const struct {
  * "eax" is rax's low half ("r8d" r8's): what a user reading a 32-bit
  * int argument means.
  */
-int
-arch_reg_named(const arch_regs_t *r, const char *name, uint64_t *val)
+static int
+arch_reg_find(const char *name, size_t *off, int *half)
 {
 	char wide[8];
 	size_t len = strlen(name);
-	int half = 0;
+
+	*half = 0;
 
 	if (len >= 2 && len < sizeof (wide) && name[0] == 'e' &&
 	    name[1] != 'f') {
 		wide[0] = 'r';
 		memcpy(wide + 1, name + 1, len);
 		name = wide;
-		half = 1;
+		*half = 1;
 	} else if (len >= 3 && len < sizeof (wide) && name[0] == 'r' &&
 	    name[len - 1] == 'd' && name[1] >= '0' && name[1] <= '9') {
 		memcpy(wide, name, len - 1);
 		wide[len - 1] = '\0';
 		name = wide;
-		half = 1;
+		*half = 1;
 	}
 	for (size_t i = 0; i < sizeof (arch_reg_names) /
 	    sizeof (arch_reg_names[0]); i++) {
-		if (strcmp(arch_reg_names[i].rn_name, name) != 0)
-			continue;
-		memcpy(val, (const char *)r + arch_reg_names[i].rn_off,
-		    sizeof (*val));
-		if (half)
-			*val &= 0xffffffffULL;
-		return 0;
+		if (strcmp(arch_reg_names[i].rn_name, name) == 0) {
+			*off = arch_reg_names[i].rn_off;
+			return 0;
+		}
 	}
 	return -ENOENT;
+}
+
+int
+arch_reg_named(const arch_regs_t *r, const char *name, uint64_t *val)
+{
+	size_t off;
+	int half;
+
+	if (arch_reg_find(name, &off, &half) != 0)
+		return -ENOENT;
+	memcpy(val, (const char *)r + off, sizeof (*val));
+	if (half)
+		*val &= 0xffffffffULL;
+	return 0;
+}
+
+int
+arch_reg_at_return(const char *name)
+{
+	size_t off;
+	int half;
+
+	if (arch_reg_find(name, &off, &half) != 0)
+		return -ENOENT;
+	return off == offsetof(arch_regs_t, rip) ||
+	    off == offsetof(arch_regs_t, rsp) ||
+	    off == offsetof(arch_regs_t, rax) ? 0 : -ENODATA;
 }
 
 /* int3 leaves the pc one past itself. */

@@ -410,6 +410,14 @@ tb_count_only(tr_buf_t *b, const arch_tramp_req_t *req)
 #define TR_CLOCK	96	/* the victim's clock at the gate */
 _Static_assert(TR_CLOCK == ARCH_TRAMP_CLOCK && TR_CLOCK + 16 ==
     8 * ARCH_TRAMP_FRAME + TR_BUF, "the clock's place in the buffer");
+#define ARCH_QUICK_MUL	0x9e3779b97f4a7c15ull	/* odd: a multiplicative hash */
+_Static_assert(sizeof (arch_quick_t) == 64 &&
+    offsetof(arch_quick_t, aq_ra) == 8 &&
+    offsetof(arch_quick_t, aq_tid) == 16 &&
+    offsetof(arch_quick_t, aq_state) == 20 &&
+    offsetof(arch_quick_t, aq_retval) == 24 &&
+    offsetof(arch_quick_t, aq_sec) == 32 &&
+    offsetof(arch_quick_t, aq_nsec) == 40, "the bucket tb_quick writes");
 #define SIG_BYTE(off)	(uint8_t)((off) + (ARCH_TRAMP_SIG - 1) / 8)
 #define SIG_BIT		(uint8_t)(1 << ((ARCH_TRAMP_SIG - 1) % 8))
 
@@ -422,10 +430,95 @@ tb_pid_edi(tr_buf_t *b, uintptr_t at_pid)
 	TB(b, 0x8b, 0x3f);
 }
 
+uint32_t
+arch_quick_hash(uintptr_t sp)
+{
+	return (uint32_t)(((uint64_t)sp * ARCH_QUICK_MUL) >>
+	    (64 - ARCH_QUICK_BITS));
+}
+
+/* The rel32 of a jump at FROM (its field's offset) set to land here. */
+static void
+tb_land(tr_buf_t *b, uint16_t from)
+{
+	int32_t rel = (int32_t)(b->tb_len - (from + 4u));
+
+	if (!b->tb_over)
+		memcpy(b->tb_code + from, &rel, 4);
+}
+
+static uint16_t
+tb_jcc32(tr_buf_t *b, uint8_t cc)
+{
+	const uint8_t op[6] = { 0x0f, (uint8_t)(0x80 | cc) };
+
+	tb_put(b, op, sizeof (op));
+	return (uint16_t)(b->tb_len - 4);
+}
+
+/*
+ * A return recorded without a stop (arch.h, arch_quick_t): the bucket of
+ * the site's stack pointer, pending for this site and this thread, gets
+ * the return value and the clock; anything else falls through to the
+ * gate.  The clock is read into the frame (TR_CLOCK) before gettid, so
+ * that the call's time keeps as little of this code as can be.  The
+ * rel32 field of its jump to the restore, to be landed there.
+ */
+static uint16_t
+tb_quick(tr_buf_t *b, const arch_tramp_req_t *req)
+{
+	uint16_t jgate[4];
+	int n = 0;
+
+	TB(b, 0x48, 0x8d, 0x94, 0x24);		/* lea DEPTH(%rsp), %rdx */
+	tb_imm(b, TR_DEPTH, 4);
+	TB(b, 0x48, 0xb8);			/* movabs $MUL, %rax */
+	tb_imm(b, ARCH_QUICK_MUL, 8);
+	TB(b, 0x48, 0x0f, 0xaf, 0xc2,		/* imul %rdx, %rax */
+	    0x48, 0xc1, 0xe8, 64 - ARCH_QUICK_BITS,	/* shr */
+	    0x48, 0xc1, 0xe0, 6,		/* shl $6: 64-byte buckets */
+	    0x48, 0xbe);			/* movabs $table, %rsi */
+	tb_imm(b, req->at_quick, 8);
+	TB(b, 0x48, 0x01, 0xc6,			/* add %rax, %rsi */
+	    0x48, 0x3b, 0x16);			/* cmp (%rsi), %rdx: aq_sp */
+	jgate[n++] = tb_jcc32(b, CC_NE);
+	TB(b, 0x48, 0xb8);			/* movabs $site, %rax */
+	tb_imm(b, req->at_site, 8);
+	TB(b, 0x48, 0x3b, 0x46, 8);		/* cmp 8(%rsi), %rax: aq_ra */
+	jgate[n++] = tb_jcc32(b, CC_NE);
+	TB(b, 0x83, 0x7e, 20, ARCH_QUICK_PENDING);	/* cmpl aq_state */
+	jgate[n++] = tb_jcc32(b, CC_NE);
+	TB(b, 0x48, 0xc7, 0x44, 0x24, TR_CLOCK, 0, 0, 0, 0,	/* movq $0 */
+	    0x48, 0xc7, 0x44, 0x24, TR_CLOCK + 8, 0, 0, 0, 0,
+	    0x48, 0x89, 0xf2,			/* mov %rsi, %rdx */
+	    0xb8, 228, 0, 0, 0,			/* mov $SYS_clock_gettime */
+	    0xbf, 1, 0, 0, 0,			/* mov $CLOCK_MONOTONIC */
+	    0x48, 0x8d, 0x74, 0x24, TR_CLOCK,	/* lea 96(%rsp), %rsi */
+	    0x0f, 0x05,				/* syscall */
+	    0xb8, 186, 0, 0, 0,			/* mov $SYS_gettid, %eax */
+	    0x0f, 0x05,				/* syscall */
+	    0x3b, 0x42, 16);			/* cmp 16(%rdx), %eax: aq_tid */
+	jgate[n++] = tb_jcc32(b, CC_NE);
+	TB(b, 0x48, 0x8b, 0x44, 0x24, 0x08,	/* mov 8(%rsp), %rax */
+	    0x48, 0x89, 0x42, 24,		/* mov %rax, aq_retval */
+	    0x48, 0x8b, 0x44, 0x24, TR_CLOCK,	/* mov 96(%rsp), %rax */
+	    0x48, 0x89, 0x42, 32,		/* mov %rax, aq_sec */
+	    0x48, 0x8b, 0x44, 0x24, TR_CLOCK + 8,	/* mov 104(%rsp) */
+	    0x48, 0x89, 0x42, 40,		/* mov %rax, aq_nsec */
+	    /* movl $RETURNED, aq_state: last (stores stay in order) */
+	    0xc7, 0x42, 20, ARCH_QUICK_RETURNED, 0, 0, 0,
+	    0xe9);				/* jmp restore */
+	tb_imm(b, 0, 4);
+	uint16_t jdone = (uint16_t)(b->tb_len - 4);
+	for (int i = 0; i < n; i++)
+		tb_land(b, jgate[i]);
+	return jdone;
+}
+
 static void
 tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 {
-	uint16_t jrestore, junblocked, jsend;
+	uint16_t jrestore, junblocked, jsend, jquick = 0;
 
 	/* lea -(TR_DEPTH - 8)(%rsp), %rsp; pushfq */
 	TB(b, 0x48, 0x8d, 0xa4, 0x24);
@@ -441,6 +534,8 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 	    0x4c, 0x89, 0x54, 0x24, 0x30,	/* mov %r10, 48(%rsp) */
 	    0x4c, 0x89, 0x5c, 0x24, 0x38);	/* mov %r11, 56(%rsp) */
 	tb_count(b, req->at_hits);
+	if (req->at_quick != 0)
+		jquick = tb_quick(b, req);
 
 	/* the buffer 64(%rsp) is the old value's: NULL new, size 8 */
 	TB(b, 0x31, 0xf6,			/* xor %esi, %esi */
@@ -580,6 +675,8 @@ tb_trap(tr_buf_t *b, const arch_tramp_req_t *req, arch_tramp_t *t)
 		b->tb_code[jrestore - 1] = (uint8_t)(b->tb_len - jrestore);
 
 	/* restore: */
+	if (jquick != 0)
+		tb_land(b, jquick);
 	TB(b, 0x48, 0x8b, 0x44, 0x24, 0x08,	/* mov 8(%rsp), %rax */
 	    0x48, 0x8b, 0x4c, 0x24, 0x10,	/* mov 16(%rsp), %rcx */
 	    0x48, 0x8b, 0x54, 0x24, 0x18,	/* mov 24(%rsp), %rdx */

@@ -372,6 +372,8 @@ ctl_breakpoint(dtproc_proc_t *pr, const pt_event_t *ev)
 	/* the stop's time: function probes' dh_time, and their held time */
 	uint64_t now = ctl_fp_now();
 
+	/* returns recorded without a stop come before anything of now */
+	ctl_fp_drain(pr);
 	if (rtld_event(pr->dpr_rtld, ev, &re) == 1) {
 		/* sites set in the callbacks below: what is mapped now */
 		if (re.re_kind == RTLD_EV_PREINIT ||
@@ -666,6 +668,7 @@ ctl_main(void *arg)
 		if (rv == -EINTR) {
 			if (pt_wake_pending(pr->dpr_wake))
 				pt_wake_ack(pr->dpr_wake);
+			ctl_fp_drain(pr);
 			ctl_probe_upgrade(pr);	/* its timer, perhaps */
 			continue;
 		}

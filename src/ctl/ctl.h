@@ -234,6 +234,14 @@ void ctl_probe_brk_hit(dtproc_proc_t *pr, uintptr_t addr);
 void ctl_probe_upgrade(dtproc_proc_t *pr);
 void ctl_probe_upgrade_due(dtproc_proc_t *pr);
 void ctl_probe_upgrade_gone(dtproc_proc_t *pr, size_t n);
+/*
+ * No upgrade waits: the timer ticks every CTL_DRAIN_MS for ctl_fp_drain
+ * alone (a thread that stops no more has its returns fired that late at
+ * most), or stops.
+ */
+#define CTL_DRAIN_MS	50
+
+void ctl_wake_idle(dtproc_proc_t *pr);
 long ctl_probe_add_list(dtproc_proc_t *pr, dtproc_probe_spec_t *specs,
     size_t n);
 long ctl_probe_del(dtproc_proc_t *pr, uintptr_t addr);
@@ -260,6 +268,10 @@ bool ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now);
 void ctl_fp_resumed(dtproc_proc_t *pr, pid_t tid, uint64_t now);
 uint64_t ctl_fp_now(void);
 void ctl_fp_thread_exit(dtproc_proc_t *pr, pid_t tid);
+/* Returns recorded without a stop, fired (control thread). */
+void ctl_fp_drain(dtproc_proc_t *pr);
+/* Are buckets of them left pending (the timer must tick)? */
+bool ctl_fp_quick_pending(const dtproc_proc_t *pr);
 void ctl_fp_pruned(dtproc_proc_t *pr, uintptr_t addr);
 void ctl_fp_retry(dtproc_proc_t *pr);
 /* Sites armed as int3s while busy, patched where they can be now. */

@@ -29,6 +29,18 @@
  * and released once FP_IDLE_MAX others are idle, or with the last
  * return probe.  The core takes every site out of a fork child's text.
  *
+ * Returns without a stop (DTPROC_FP_NOSTOP).  At an entry whose return
+ * probes all asked for it, and whose return site is a trampoline no one
+ * else stops at, the thread's bucket in the shared page's returns table
+ * (arch.h) is left pending for (thread, stack pointer, return site); the
+ * trampoline records the return there and the thread goes on.  Buckets
+ * are written by us only while their thread is stopped or gone, or once
+ * it marked them returned: before any hit fires, at each stop, on the
+ * wake-up timer and at the ends, the returned ones are taken (oldest
+ * first, by the thread's clock) and fired as a stopped return would be,
+ * through the same pending entries.  A thread's buckets whose entries
+ * are gone (unwound) are freed at its next stop.
+ *
  * Counts are ours (every firing is a stop we see), kept in the records
  * past the sites' life: withdrawn at dlclose (the core prunes the site)
  * and exec, until dtproc_fprobe_del or the handle's end.
@@ -44,12 +56,14 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define FP_KINDS	(DTPROC_FP_ENTRY | DTPROC_FP_RETURN | DTPROC_FP_OFFSET)
+#define FP_QUICK_MAX	1024	/* buckets left pending at once */
 #define FP_IDLE_MAX	256	/* idle return sites kept armed */
 #define FP_FIRE_MAX	64	/* firings handled in one stop */
 #define FP_TEXT_MAX	65536	/* function text decoded for an offset */
@@ -64,6 +78,7 @@ typedef struct ctl_fprobe {
 	uint64_t fp_hits;	/* firings */
 	uint64_t fp_unwound;	/* RETURN: entries that never returned */
 	uint64_t fp_overflow;	/* RETURN: entries not noted */
+	bool fp_nostop;		/* RETURN: DTPROC_FP_NOSTOP */
 	bool fp_live;		/* false: withdrawn, or deleted */
 	bool fp_dead;		/* deleted while firing: freed after */
 	struct ctl_fprobe *fp_next;	/* every probe (or the dead) */
@@ -103,7 +118,28 @@ struct ctl_fp {
 	size_t fx_nidle;
 	prb_rets_t fx_rets;		/* pending entries per thread */
 	int fx_busy;			/* firing */
+	arch_quick_t *fx_qtab;		/* the returns table of fx_q */
+	struct ctl_quick *fx_q;		/* its buckets we left pending */
+	size_t fx_nq, fx_aq;
+	bool fx_draining;		/* in ctl_fp_drain */
+	bool fx_tick;			/* the wake-up timer ticks for them
+					   (ctl_wake_idle) */
 };
+
+/* A bucket of the returns table (arch.h) left pending for a thread. */
+typedef struct ctl_quick {
+	uint32_t qk_idx;
+	pid_t qk_tid;
+	uintptr_t qk_sp;	/* the stack pointer its return leaves */
+	uintptr_t qk_ra;
+} ctl_quick_t;
+
+/* A return it recorded, to fire. */
+typedef struct ctl_qret {
+	ctl_quick_t qr_b;
+	uint64_t qr_retval;
+	uint64_t qr_clock;	/* ns, 0: unknown */
+} ctl_qret_t;
 
 /* One firing to call once the stop is sorted out. */
 typedef struct ctl_fire {
@@ -516,6 +552,8 @@ ctl_fp_add(dtproc_proc_t *pr, const ctl_fpreq_t *q)
 		p->fp_func = q->fq_func;
 		p->fp_off = q->fq_off;
 		p->fp_kind = kinds[i];
+		p->fp_nostop = kinds[i] == DTPROC_FP_RETURN &&
+		    (q->fq_flags & DTPROC_FP_NOSTOP);
 		p->fp_fn = q->fq_fn;
 		p->fp_arg = q->fq_arg;
 		p->fp_how = s->fs_how;
@@ -572,6 +610,7 @@ ctl_fp_del(dtproc_proc_t *pr, const ctl_fpreq_t *q)
 	struct ctl_fp *fx = pr->dpr_fp;
 	int found = 0;
 
+	ctl_fp_drain(pr);	/* the returns it recorded count */
 	for (ctl_fprobe_t **pp = fx != NULL ? &fx->fx_probes : NULL;
 	    pp != NULL && *pp != NULL;) {
 		ctl_fprobe_t *p = *pp;
@@ -730,8 +769,8 @@ ctl_fp_vheld(const prb_rthr_t *t)
  */
 static int
 ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
-    const prb_rhit_t *h, const arch_regs_t *r, uint64_t now, uint64_t vpre,
-    ctl_fire_t *fires, int max)
+    const prb_rhit_t *h, uint64_t retval, uint64_t now, uint64_t vpre,
+    uint64_t vheld, ctl_fire_t *fires, int max)
 {
 	prb_rpend_t out[FP_FIRE_MAX];
 	int returned[FP_FIRE_MAX], n, nf = 0, nret = 0, seen = 0;
@@ -760,11 +799,11 @@ ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
 			hit->dh_time = now;
 			hit->dh_entry_time = out[i].rp_time;
 			hit->dh_vtime = vpre;
-			hit->dh_vheld = ctl_fp_vheld(t);
+			hit->dh_vheld = vheld;
 			hit->dh_entry_vtime = out[i].rp_vtime;
 			hit->dh_entry_vheld = out[i].rp_vheld;
 			hit->dh_args[0] = retoff;
-			hit->dh_args[1] = hit->dh_retval = arch_retval(r);
+			hit->dh_args[1] = hit->dh_retval = retval;
 			hit->dh_sp = out[i].rp_sp;
 			hit->dh_retaddr = out[i].rp_ret;
 			hit->dh_depth = t->rt_n + nret - seen++;
@@ -772,6 +811,235 @@ ctl_fp_returns(dtproc_proc_t *pr, struct ctl_fp *fx, prb_rthr_t *t,
 		ctl_fp_unref(pr, fx, out[i].rp_ret);
 	}
 	return nf;
+}
+
+/* ------------------------------------------- returns without a stop */
+
+/* Does T still await a return leaving SP at RA? */
+static bool
+ctl_fq_awaited(const prb_rthr_t *t, uintptr_t sp, uintptr_t ra)
+{
+	for (int i = t != NULL ? t->rt_n - 1 : -1; i >= 0; i--)
+		if (t->rt_pend[i].rp_ret == ra &&
+		    arch_ret_sp(t->rt_pend[i].rp_sp) == sp)
+			return true;
+	return false;
+}
+
+static _Atomic uint32_t *
+ctl_fq_state(const struct ctl_fp *fx, const ctl_quick_t *b)
+{
+	return (_Atomic uint32_t *)&fx->fx_qtab[b->qk_idx].aq_state;
+}
+
+/*
+ * The bucket of thread TID for a return leaving SP at RA, pending: 0, or
+ * -1 when it cannot be (the site, a bucket taken, no room).  TID is
+ * stopped.
+ */
+static int
+ctl_fq_put(dtproc_proc_t *pr, struct ctl_fp *fx, pid_t tid, uintptr_t sp,
+    uintptr_t ra)
+{
+	ctl_fsite_t *s = ctl_fs_find(fx, ra);
+	arch_quick_t *tab, *q;
+	uint32_t idx;
+
+	if (s == NULL || s->fs_probes != NULL ||
+	    s->fs_how != DTPROC_PROBE_TRAMP || !pt_quick_ok(pr->dpr_P, ra) ||
+	    (tab = pt_quick_table(pr->dpr_P)) == NULL)
+		return -1;
+	if (tab != fx->fx_qtab) {	/* an image before: forgotten */
+		fx->fx_nq = 0;
+		fx->fx_qtab = tab;
+	}
+	idx = arch_quick_hash(sp);
+	for (size_t i = 0; i < fx->fx_nq; i++) {
+		const ctl_quick_t *b = &fx->fx_q[i];
+
+		if (b->qk_idx == idx)
+			return b->qk_tid == tid && b->qk_sp == sp &&
+			    b->qk_ra == ra ? 0 : -1;
+	}
+	q = &tab[idx];
+	/* a pending one not ours to reuse: its thread may be writing it */
+	if (atomic_load_explicit((_Atomic uint32_t *)&q->aq_state,
+	    memory_order_acquire) == ARCH_QUICK_PENDING)
+		return -1;
+	if (fx->fx_nq == fx->fx_aq) {
+		size_t n = fx->fx_aq ? fx->fx_aq * 2 : 16;
+		ctl_quick_t *v;
+
+		if (n > FP_QUICK_MAX || (v = realloc(fx->fx_q,
+		    n * sizeof (*v))) == NULL)
+			return -1;
+		fx->fx_q = v;
+		fx->fx_aq = n;
+	}
+	q->aq_sp = sp;
+	q->aq_ra = ra;
+	q->aq_tid = (uint32_t)tid;
+	atomic_store_explicit((_Atomic uint32_t *)&q->aq_state,
+	    ARCH_QUICK_PENDING, memory_order_release);
+	fx->fx_q[fx->fx_nq++] = (ctl_quick_t){ idx, tid, sp, ra };
+	if (!fx->fx_tick) {
+		fx->fx_tick = true;
+		ctl_wake_idle(pr);
+	}
+	return 0;
+}
+
+/*
+ * Thread TID's buckets let go (it is stopped, or GONE): those of
+ * returns it no longer awaits, or (ALL) every one.  A returned one stays
+ * for the drain.
+ */
+static void
+ctl_fq_sweep(struct ctl_fp *fx, pid_t tid, bool all)
+{
+	prb_rthr_t *t = all ? NULL : prb_ret_thread(&fx->fx_rets, tid, 0);
+
+	for (size_t i = 0; i < fx->fx_nq;) {
+		ctl_quick_t *b = &fx->fx_q[i];
+		uint32_t want = ARCH_QUICK_PENDING;
+
+		if (b->qk_tid != tid || ctl_fq_awaited(t, b->qk_sp, b->qk_ra)) {
+			i++;
+			continue;
+		}
+		if (!atomic_compare_exchange_strong(ctl_fq_state(fx, b), &want,
+		    ARCH_QUICK_FREE)) {
+			i++;
+			continue;
+		}
+		fx->fx_q[i] = fx->fx_q[--fx->fx_nq];
+	}
+}
+
+/* Thread TID's bucket for a return leaving SP at RA let go (stopped). */
+static void
+ctl_fq_unput(struct ctl_fp *fx, pid_t tid, uintptr_t sp, uintptr_t ra)
+{
+	for (size_t i = 0; i < fx->fx_nq; i++) {
+		ctl_quick_t *b = &fx->fx_q[i];
+		uint32_t want = ARCH_QUICK_PENDING;
+
+		if (b->qk_tid != tid || b->qk_sp != sp || b->qk_ra != ra)
+			continue;
+		if (atomic_compare_exchange_strong(ctl_fq_state(fx, b), &want,
+		    ARCH_QUICK_FREE))
+			fx->fx_q[i] = fx->fx_q[--fx->fx_nq];
+		return;
+	}
+}
+
+static int
+ctl_fq_cmp(const void *a, const void *b)
+{
+	const ctl_qret_t *x = a, *y = b;
+
+	return x->qr_clock < y->qr_clock ? -1 : x->qr_clock > y->qr_clock;
+}
+
+/* A recorded return (Q) fired as a stopped one would be (ctl_fp_hit). */
+static void
+ctl_fq_fire(dtproc_proc_t *pr, struct ctl_fp *fx, const ctl_qret_t *q)
+{
+	ctl_fire_t fires[FP_FIRE_MAX];
+	prb_rthr_t *t = prb_ret_thread(&fx->fx_rets, q->qr_b.qk_tid, 0);
+	prb_rhit_t h = { .rh_sp = q->qr_b.qk_sp, .rh_pc = q->qr_b.qk_ra };
+	uint64_t vheld = 0, vpost, held;
+	arch_regs_t r;
+	int nf;
+
+	if (t == NULL || t->rt_n == 0)
+		return;
+	/* with its last stop's cost, which its next gate stop would add */
+	if (t->rt_vseen && !t->rt_vbad) {
+		vheld = t->rt_vheld;
+		if (t->rt_vpre != 0) {
+			vpost = pt_tramp_vpost(pr->dpr_P, t->rt_tid);
+			vheld = vpost >= t->rt_vpre ? vheld + vpost -
+			    t->rt_vpre : 0;
+		}
+	}
+	held = t->rt_held;
+	ctl_fp_region(pr, t, h.rh_sp, &h.rh_lo, &h.rh_hi);
+	fx->fx_busy++;
+	nf = ctl_fp_returns(pr, fx, t, &h, q->qr_retval, q->qr_clock != 0 ?
+	    q->qr_clock : ctl_fp_now(), q->qr_clock, vheld, fires,
+	    FP_FIRE_MAX);
+	memset(&r, 0, sizeof (r));
+	arch_set_pc(&r, h.rh_pc);
+	arch_set_sp(&r, h.rh_sp);
+	arch_set_retval(&r, q->qr_retval);
+	for (int i = 0; i < nf; i++) {
+		ctl_fprobe_t *p = fires[i].fi_probe;
+
+		if (p->fp_dead || p->fp_fn == NULL)
+			continue;
+		fires[i].fi_hit.dh_tid = q->qr_b.qk_tid;
+		fires[i].fi_hit.dh_regs = &r;
+		fires[i].fi_hit.dh_held = held;
+		fires[i].fi_hit.dh_flags = DTPROC_HIT_DEFERRED;
+		p->fp_fn(pr->dpr_hdl, pr, &fires[i].fi_hit, p->fp_arg);
+	}
+	fx->fx_busy--;
+	ctl_fp_reap(fx);
+}
+
+/*
+ * The returns recorded since the last look, fired oldest first (by
+ * the threads' clocks); their buckets free.  Not within itself (a
+ * callback's delete).  Control thread.
+ */
+void
+ctl_fp_drain(dtproc_proc_t *pr)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+	ctl_qret_t got[64];
+	size_t n;
+
+	if (fx == NULL || fx->fx_draining)
+		return;
+	fx->fx_draining = true;
+	do {
+		n = 0;
+		for (size_t i = 0; i < fx->fx_nq && n < 64;) {
+			ctl_quick_t *b = &fx->fx_q[i];
+			const arch_quick_t *q = &fx->fx_qtab[b->qk_idx];
+			uint32_t st = atomic_load_explicit(ctl_fq_state(fx, b),
+			    memory_order_acquire);
+
+			if (st == ARCH_QUICK_PENDING) {
+				i++;
+				continue;
+			}
+			if (st == ARCH_QUICK_RETURNED) {
+				got[n].qr_b = *b;
+				got[n].qr_retval = q->aq_retval;
+				got[n++].qr_clock = q->aq_nsec < 1000000000u ?
+				    q->aq_sec * 1000000000u + q->aq_nsec : 0;
+				atomic_store_explicit(ctl_fq_state(fx, b),
+				    ARCH_QUICK_FREE, memory_order_release);
+			}
+			fx->fx_q[i] = fx->fx_q[--fx->fx_nq];
+		}
+		qsort(got, n, sizeof (got[0]), ctl_fq_cmp);
+		for (size_t i = 0; i < n; i++)
+			ctl_fq_fire(pr, fx, &got[i]);
+	} while (n == 64);
+	fx->fx_draining = false;
+	if (fx->fx_nq == 0 && fx->fx_tick) {
+		fx->fx_tick = false;
+		ctl_wake_idle(pr);
+	}
+}
+
+bool
+ctl_fp_quick_pending(const dtproc_proc_t *pr)
+{
+	return pr->dpr_fp != NULL && pr->dpr_fp->fx_nq > 0;
 }
 
 /* A stop at a site: true if it is one of ours (a trap site). */
@@ -782,7 +1050,7 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 	ctl_fire_t fires[FP_FIRE_MAX];
 	uint64_t words[ARCH_ENTRY_WORDS];
 	uintptr_t addr = ev->pe_addr, sp;
-	bool entry = false, tracked = false;
+	bool entry = false, tracked = false, nostop = true;
 	uint64_t vpre = 0, vpost;
 	prb_rthr_t *t;
 	ctl_fsite_t *s;
@@ -824,8 +1092,10 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 			if (p->fp_kind == DTPROC_FP_RETURN && p->fp_live)
 				h.rh_what = p;
 		ctl_fp_region(pr, t, sp, &h.rh_lo, &h.rh_hi);
-		nf = ctl_fp_returns(pr, fx, t, &h, &r, now, vpre, fires,
-		    FP_FIRE_MAX);
+		nf = ctl_fp_returns(pr, fx, t, &h, arch_retval(&r), now, vpre,
+		    ctl_fp_vheld(t), fires, FP_FIRE_MAX);
+		if (fx->fx_nq > 0)
+			ctl_fq_sweep(fx, ev->pe_tid, false);
 		/* the sites may have changed: S may be gone */
 		s = ctl_fs_find(fx, addr);
 	}
@@ -853,7 +1123,17 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 		if (prb_ret_push(&fx->fx_rets, t, &e, DTPROC_FP_DEPTH) != 0) {
 			p->fp_overflow++;
 			ctl_fp_unref(pr, fx, e.rp_ret);
+			continue;
 		}
+		/*
+		 * Its return recorded without a stop, if all ask for it and
+		 * the thread's clock reads (a return's time is by it alone).
+		 */
+		nostop &= p->fp_nostop && vpre != 0;
+		if (!nostop || ctl_fq_put(pr, fx, ev->pe_tid,
+		    arch_ret_sp(sp), e.rp_ret) != 0)
+			ctl_fq_unput(fx, ev->pe_tid, arch_ret_sp(sp),
+			    e.rp_ret);
 	}
 	s = ctl_fs_find(fx, addr);
 	depth = t != NULL ? t->rt_n : 0;
@@ -929,7 +1209,12 @@ ctl_fp_thread_exit(dtproc_proc_t *pr, pid_t tid)
 	prb_rthr_t *t;
 	ctl_fpdrop_t d = { .fd_pr = pr, .fd_count = true };
 
-	if (fx == NULL || (t = prb_ret_thread(&fx->fx_rets, tid, 0)) == NULL)
+	if (fx == NULL)
+		return;
+	/* its last returns first; its buckets are nobody's now */
+	ctl_fp_drain(pr);
+	ctl_fq_sweep(fx, tid, true);
+	if ((t = prb_ret_thread(&fx->fx_rets, tid, 0)) == NULL)
 		return;
 	prb_ret_drop(&fx->fx_rets, t, NULL, ctl_fp_drop_gone, &d);
 	prb_ret_forget(&fx->fx_rets, tid);
@@ -1063,6 +1348,10 @@ ctl_fp_withdraw_all(dtproc_proc_t *pr)
 
 	if (fx == NULL)
 		return;
+	/* the returns recorded before it; the rest are the image's */
+	ctl_fp_drain(pr);
+	fx->fx_nq = 0;
+	fx->fx_qtab = NULL;
 	for (size_t b = 0; b < fx->fx_rets.rs_len; b++) {
 		for (prb_rthr_t *t = fx->fx_rets.rs_hash[b]; t != NULL;
 		    t = t->rt_next) {
@@ -1097,6 +1386,7 @@ ctl_fp_clear(dtproc_proc_t *pr)
 		return;
 	ctl_fp_withdraw_all(pr);
 	free(fx->fx_sites);
+	free(fx->fx_q);
 	while (fx->fx_probes != NULL) {
 		ctl_fprobe_t *p = fx->fx_probes;
 
@@ -1117,6 +1407,9 @@ ctl_fp_valid(dtproc_proc_t *pr, uintptr_t func, size_t off, int flags,
 {
 	const char *why = NULL;
 
+	if ((flags & DTPROC_FP_NOSTOP) && !(flags & DTPROC_FP_RETURN))
+		why = "DTPROC_FP_NOSTOP is for DTPROC_FP_RETURN";
+	flags &= ~DTPROC_FP_NOSTOP;
 	if (flags == 0 || (flags & ~FP_KINDS) != 0)
 		why = "unknown flags";
 	else if ((flags & DTPROC_FP_OFFSET) && flags != DTPROC_FP_OFFSET)
@@ -1195,7 +1488,8 @@ dtproc_fprobe_info(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t func,
 	if ((rv = ctl_fp_valid(pr, func, off, flags, true)) != 0)
 		return rv;
 	ctl_enter(pr, &took);
-	if ((p = ctl_fp_find(pr->dpr_fp, func, off, flags)) == NULL) {
+	if ((p = ctl_fp_find(pr->dpr_fp, func, off,
+	    flags & ~DTPROC_FP_NOSTOP)) == NULL) {
 		rv = err_set(ENOENT, "pid %d: no function probe at %#lx+%#zx",
 		    (int)pr->dpr_pid, (unsigned long)func, off);
 	} else {
@@ -1243,5 +1537,9 @@ dtproc_hit_reg(const dtproc_hit_t *hit, const char *name, uint64_t *val)
 		return err_set(EINVAL, "no registers to read");
 	if (arch_reg_named(hit->dh_regs, name, val) != 0)
 		return err_set(ENOENT, "no register %s", name);
+	if ((hit->dh_flags & DTPROC_HIT_DEFERRED) &&
+	    arch_reg_at_return(name) != 0)
+		return err_set(ENODATA, "no register %s at a return recorded "
+		    "without a stop", name);
 	return 0;
 }

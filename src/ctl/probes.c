@@ -136,6 +136,14 @@ ctl_probe_prbflags(int flags)
 	    (flags & DTPROC_PROBE_INT3 ? PRB_INT3 : 0);
 }
 
+void
+ctl_wake_idle(dtproc_proc_t *pr)
+{
+	if (pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry)
+		(void) pt_wake_every(pr->dpr_wake,
+		    ctl_fp_quick_pending(pr) ? CTL_DRAIN_MS : 0);
+}
+
 /*
  * One more site to upgrade (a probe's, or a function probe's site,
  * fprobes.c): the timer runs from now, at its first period.
@@ -156,7 +164,7 @@ ctl_probe_upgrade_gone(dtproc_proc_t *pr, size_t n)
 {
 	pr->dpr_nupgrade -= n < pr->dpr_nupgrade ? n : pr->dpr_nupgrade;
 	if (n > 0 && pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry)
-		(void) pt_wake_every(pr->dpr_wake, 0);
+		ctl_wake_idle(pr);
 }
 
 /*
@@ -505,7 +513,7 @@ ctl_probe_brk_hit(dtproc_proc_t *pr, uintptr_t addr)
 	pr->dpr_brk_todo = true;
 	ctl_probe_brk(pr);
 	if (!pr->dpr_brk_retry && pr->dpr_nupgrade == 0)
-		(void) pt_wake_every(pr->dpr_wake, 0);
+		ctl_wake_idle(pr);
 }
 
 /*
@@ -575,7 +583,7 @@ ctl_probe_upgrade(dtproc_proc_t *pr)
 	if (pr->dpr_nupgrade > 0)
 		moved |= ctl_fp_upgrade(pr);
 	if (pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry) {
-		(void) pt_wake_every(pr->dpr_wake, 0);
+		ctl_wake_idle(pr);
 		return;
 	}
 	if (!moved && pr->dpr_up_ms < PRB_UP_MAX_MS) {

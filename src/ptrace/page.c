@@ -38,6 +38,10 @@
  * (an older run never leaves short jumps), and an older dtproc ignores
  * version 2 pages, rather than undo a pad under a short jump.
  *
+ * The returns table (arch_quick_t, arch.h) follows the counters: return
+ * sites' trampolines record a return there, without a stop, where the
+ * control layer left a bucket pending (pt_page_quick).
+ *
  * Counters come in pairs (hits, missed), 16 bytes each.  The pairs and
  * the table are handed out by the owner thread only (pg_free,
  * pg_sfree, ph_nctr, ph_nsite); the counts themselves are read by any
@@ -64,7 +68,8 @@
 #define PT_PAGE_NCTR	65536		/* counter pairs */
 #define PT_PAGE_CTROFF	(512 * 1024)	/* counters start past the header */
 #define PT_PAGE_PAIR	16
-#define PT_PAGE_SIZE	(PT_PAGE_CTROFF + PT_PAGE_NCTR * PT_PAGE_PAIR)
+#define PT_PAGE_QOFF	(PT_PAGE_CTROFF + PT_PAGE_NCTR * PT_PAGE_PAIR)
+#define PT_PAGE_SIZE	(PT_PAGE_QOFF + ARCH_QUICK_N * sizeof (arch_quick_t))
 #define PT_PAGE_NAME	"dtproc"
 #define PT_PAGE_PATH	"/memfd:" PT_PAGE_NAME
 
@@ -389,6 +394,18 @@ pt_page_counter_local(const pt_proc_t *P, uint32_t idx)
 		return NULL;
 	return (const _Atomic uint64_t *)((char *)pg->pg_hdr +
 	    PT_PAGE_CTROFF + (size_t)idx * PT_PAGE_PAIR);
+}
+
+arch_quick_t *
+pt_page_quick(const pt_proc_t *P, uintptr_t *at)
+{
+	struct pt_page *pg = pt_page_cur(P);
+
+	if (pg == NULL)
+		return NULL;
+	if (at != NULL)
+		*at = pg->pg_at + PT_PAGE_QOFF;
+	return (arch_quick_t *)((char *)pg->pg_hdr + PT_PAGE_QOFF);
 }
 
 uintptr_t

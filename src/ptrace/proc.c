@@ -144,9 +144,13 @@ pt_thr_del(pt_proc_t *P, pid_t tid)
 	/* its vfork child no longer holds the memory as far as we know */
 	if (T != NULL && (T->pt_flags & PT_TF_VFFREE) && P->pp_vffree > 0)
 		P->pp_vffree--;
-	/* its clock slot, if of this image's page */
-	if (T != NULL && T->pt_vslot != 0 && T->pt_vexecs == P->pp_execs)
+	/* its clock slot, if of this image's page: its last clock kept */
+	if (T != NULL && T->pt_vslot != 0 && T->pt_vexecs == P->pp_execs) {
+		P->pp_vgone[P->pp_nvgone % PT_VGONE].vg_tid = tid;
+		P->pp_vgone[P->pp_nvgone++ % PT_VGONE].vg_post =
+		    pt_tramp_vpost(P, tid);
 		pt_page_counter_free(P, T->pt_vslot - 1);
+	}
 	if (T != NULL)
 		*T = P->pp_thr[--P->pp_nthr];
 }

@@ -440,6 +440,21 @@ ssize_t pt_site_read(pt_proc_t *P, pid_t tid, uintptr_t addr, void *buf,
  */
 int pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post);
 /*
+ * The slot's clock of thread TID as pt_tramp_clock would read it next
+ * (its clock as it left its last gate stop, 0: unknown), not cleared.
+ */
+uint64_t pt_tramp_vpost(pt_proc_t *P, pid_t tid);
+/*
+ * Returns recorded without a stop (arch.h, arch_quick_t): the current
+ * image's table, our view of the shared page (ARCH_QUICK_N buckets),
+ * read until the exec after next as counters are; NULL: no page yet.
+ * pt_quick_ok: the site at ADDR is a trampoline that looks at the table
+ * and has one user that wants stops (a bucket left pending when a second
+ * one comes records its return all the same: that one call's).
+ */
+arch_quick_t *pt_quick_table(pt_proc_t *P);
+bool pt_quick_ok(pt_proc_t *P, uintptr_t addr);
+/*
  * A pc inside one of our trampolines: the pc to show for it and how far
  * the stack pointer is below the site's (unwinding).  1 if PC is in
  * one, else 0.  Any thread.

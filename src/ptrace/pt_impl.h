@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#define PT_VGONE	64	/* gone threads' last clocks kept */
+
 /* pt_proc_t.pp_trap: what we know of the victim's SIGTRAP (trapsig.c) */
 #define PT_TRAP_UNKNOWN	0
 #define PT_TRAP_DFL	1
@@ -134,6 +136,7 @@ typedef struct pt_tramp {
 	uint32_t tr_idx;	/* its counter pair in the shared page */
 	bool tr_ownidx;		/* the pair is freed with this record */
 	bool tr_trap;		/* built with a trap gate */
+	bool tr_quick;		/* and a look at the returns table */
 	bool tr_live;		/* its site's current trampoline */
 	/*
 	 * The short form: tr_jump is a jmp rel8 to a pad, ARCH_JMP_LEN
@@ -207,6 +210,13 @@ struct pt_proc {
 	bool pp_held;		/* the owner stopped it (pt_stop): nothing
 				   restarts a thread until pt_resume() */
 	unsigned pp_execs;	/* exec count: an image change under us */
+	/*
+	 * The slot clocks of the threads gone last (pt_thr_del), for
+	 * returns they recorded without a stop and fired after they went
+	 * (pt_tramp_vpost).
+	 */
+	struct { pid_t vg_tid; uint64_t vg_post; } pp_vgone[PT_VGONE];
+	unsigned pp_nvgone;
 	unsigned pp_memgen;	/* writes to its memory (pt_mem_write) */
 	bool pp_lifted;		/* sites known but their int3s lifted */
 	int pp_trap;		/* PT_TRAP_*: SIGTRAP's disposition */
@@ -448,6 +458,8 @@ uintptr_t pt_page_counter_addr(const pt_proc_t *P, uint32_t idx);
 const _Atomic uint64_t *pt_page_counter_local(const pt_proc_t *P,
     uint32_t idx);
 uintptr_t pt_page_owner_word(const pt_proc_t *P);
+/* The returns table (our view; *AT the tracee's), or NULL: no page. */
+arch_quick_t *pt_page_quick(const pt_proc_t *P, uintptr_t *at);
 uintptr_t pt_page_pid_word(const pt_proc_t *P);
 /* The pid the page holds (the process's getpid()), or 0: no page. */
 pid_t pt_page_pid(const pt_proc_t *P);

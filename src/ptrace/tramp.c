@@ -715,6 +715,9 @@ pt_tramp_make(pt_proc_t *P, uintptr_t addr, uintptr_t patch,
 	req.at_missed = ctr + 8;
 	req.at_owner = pt_page_owner_word(P);
 	req.at_pid = pt_page_pid_word(P);
+	/* a return site's returns may be recorded without a stop */
+	if (trap && !entry)
+		(void) pt_page_quick(P, &req.at_quick);
 	if ((rv = arch_tramp_build(&req, code, &t)) != 0)
 		goto fail;
 	size = t.atr_len;
@@ -773,6 +776,7 @@ pt_tramp_make(pt_proc_t *P, uintptr_t addr, uintptr_t patch,
 	tr->tr_t = t;
 	tr->tr_idx = idx;
 	tr->tr_trap = trap;
+	tr->tr_quick = req.at_quick != 0;
 	return tr;
 fail:
 	if (slot != 0)
@@ -926,9 +930,10 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 		}
 	}
 	pt_tramp_record(P, tr);
-	pt_dprintf("pid %d: %#lx patched, trampoline at %#lx%s%s\n",
+	pt_dprintf("pid %d: %#lx patched, trampoline at %#lx (%u bytes)%s%s\n",
 	    (int)P->pp_pid, (unsigned long)addr, (unsigned long)tr->tr_slot,
-	    trap ? " (trap)" : "", pad != 0 ? " through a pad" : "");
+	    (unsigned)tr->tr_t.atr_len, trap ? " (trap)" : "",
+	    pad != 0 ? " through a pad" : "");
 out:
 	pt_edit_end(P, &e);
 	return rv;
@@ -1310,6 +1315,48 @@ pt_regs_site(pt_proc_t *P, pid_t tid, arch_regs_t *regs)
 		    (int)tid);
 	arch_tramp_view(&r, frame, T->pt_trsite, regs);
 	return 0;
+}
+
+uint64_t
+pt_tramp_vpost(pt_proc_t *P, pid_t tid)
+{
+	const _Atomic uint64_t *c;
+	pt_thread_t *T;
+	uint64_t ts[2];
+
+	PT_ASSERT_OWNER(P);
+	if ((T = pt_thr_find(P, tid)) == NULL) {
+		for (unsigned i = 0; i < PT_VGONE && i < P->pp_nvgone; i++)
+			if (P->pp_vgone[(P->pp_nvgone - 1 - i) % PT_VGONE].
+			    vg_tid == tid)
+				return P->pp_vgone[(P->pp_nvgone - 1 - i) %
+				    PT_VGONE].vg_post;
+		return 0;
+	}
+	if (T->pt_vslot == 0 || T->pt_vexecs != P->pp_execs ||
+	    (c = pt_page_counter_local(P, T->pt_vslot - 1)) == NULL)
+		return 0;
+	ts[0] = atomic_load(&c[0]);
+	ts[1] = atomic_load(&c[1]);
+	return ts[1] < 1000000000u ? ts[0] * 1000000000u + ts[1] : 0;
+}
+
+arch_quick_t *
+pt_quick_table(pt_proc_t *P)
+{
+	PT_ASSERT_OWNER(P);
+	return pt_page_quick(P, NULL);
+}
+
+bool
+pt_quick_ok(pt_proc_t *P, uintptr_t addr)
+{
+	pt_bkpt_t *B;
+
+	PT_ASSERT_OWNER(P);
+	return (B = pt_bkpt_find(P, addr)) != NULL && B->pb_tr != NULL &&
+	    B->pb_tr->tr_trap && B->pb_ntrap == 1 &&
+	    B->pb_tr->tr_quick;
 }
 
 /*
