@@ -134,7 +134,7 @@ static const char trace_usage[] =
 "                 where EXPR has no value at a return (a parameter) the\n"
 "                 return takes its entry's verdict, and a whole call's entry\n"
 "                 without one (retval) is judged at its return\n"
-"  --time         time each call, entry to return (two stops a call): per\n"
+"  --time         time each call, entry to return (a stop at its entry): per\n"
 "                 function calls, total, self (less traced callees), avg,\n"
 "                 min, max, p50, p99, in us; the probes' own cost is\n"
 "                 measured at start-up and subtracted (clamped at 0);\n"

@@ -3,7 +3,8 @@
  * --time`, `--hist` and `--svg`.  A call is an entry site and the return
  * site of one function (trace_fp.c arms both, with one callback); each
  * return's firing carries its entry's time: a call's time is dh_time -
- * dh_entry_time, taken by the control thread at the two stops.  A call's
+ * dh_entry_time (the control thread's at a stop; a return recorded
+ * without a stop has the thread's own clock: DTPROC_FP_NOSTOP).  A call's
  * samples are its return site's (ts_x), summed per function in the table.
  *
  * Calls in progress.  Each thread has a stack of its calls whose return
@@ -17,8 +18,8 @@
  * resynchronises the stack at an entry: frames the library no longer has
  * pending are gone.  -e's indentation is the library's dh_depth.
  *
- * Calibration.  A probed call pays for two stops that the function did
- * not ask for.  Of each stop, the time from its timestamp to the
+ * Calibration.  A probed call pays for a stop or two that the function
+ * did not ask for.  Of each stop, the time from its timestamp to the
  * thread's resume is ours (registers, callbacks: -e's printing, -U's
  * stack walk; a return site armed): the library sums it per thread
  * (dh_held), and a call's time less the difference of its return's and
@@ -269,7 +270,7 @@ tx_cal_mean(uint64_t *v, int n)
 
 /* Run the helper, probed: 0, or -1 with x_cal_why set. */
 static int
-tx_cal_run(tx_t *x, tx_cal_t *c)
+tx_cal_run(tx_t *x, tx_cal_t *c, int retflags)
 {
 	char self[PATH_MAX];
 	char *argv[] = { "dtproc", "trace", "--calibration-helper", NULL };
@@ -300,9 +301,9 @@ tx_cal_run(tx_t *x, tx_cal_t *c)
 	if (dtproc_sym_lookup(dtp, pr, "dtproc_cal_empty", &se) != 0 ||
 	    dtproc_sym_lookup(dtp, pr, "dtproc_cal_parent", &sp) != 0 ||
 	    dtproc_fprobe_add(dtp, pr, se.ds_addr, 0, DTPROC_FP_ENTRY |
-	    DTPROC_FP_RETURN, tx_cal_hit, c) != 0 ||
+	    retflags, tx_cal_hit, c) != 0 ||
 	    dtproc_fprobe_add(dtp, pr, sp.ds_addr, 0, DTPROC_FP_ENTRY |
-	    DTPROC_FP_RETURN, tx_cal_hit, c) != 0) {
+	    retflags, tx_cal_hit, c) != 0) {
 		snprintf(x->x_cal_why, sizeof (x->x_cal_why), "%s",
 		    dtproc_errmsg(dtp));
 		goto out;
@@ -341,7 +342,8 @@ tx_calibrate(trace_t *tr)
 
 	if (c == NULL) {
 		snprintf(x->x_cal_why, sizeof (x->x_cal_why), "out of memory");
-	} else if (tx_cal_run(x, c) == 0) {
+	} else if (tx_cal_run(x, c, DTPROC_FP_RETURN | (tr->tr_stopret ? 0 :
+	    DTPROC_FP_NOSTOP)) == 0) {
 		call = tx_cal_mean(c->xc_e, c->xc_ne);
 		self = tx_cal_mean(c->xc_p, c->xc_np);
 		x->x_call = call;

@@ -467,7 +467,7 @@ tb_jcc32(tr_buf_t *b, uint8_t cc)
 static uint16_t
 tb_quick(tr_buf_t *b, const arch_tramp_req_t *req)
 {
-	uint16_t jgate[4];
+	uint16_t jgate[4], jdone;
 	int n = 0;
 
 	TB(b, 0x48, 0x8d, 0x94, 0x24);		/* lea DEPTH(%rsp), %rdx */
@@ -509,7 +509,7 @@ tb_quick(tr_buf_t *b, const arch_tramp_req_t *req)
 	    0xc7, 0x42, 20, ARCH_QUICK_RETURNED, 0, 0, 0,
 	    0xe9);				/* jmp restore */
 	tb_imm(b, 0, 4);
-	uint16_t jdone = (uint16_t)(b->tb_len - 4);
+	jdone = (uint16_t)(b->tb_len - 4);
 	for (int i = 0; i < n; i++)
 		tb_land(b, jgate[i]);
 	return jdone;

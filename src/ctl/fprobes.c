@@ -1094,11 +1094,12 @@ ctl_fp_hit(dtproc_proc_t *pr, const pt_event_t *ev, uint64_t now)
 		ctl_fp_region(pr, t, sp, &h.rh_lo, &h.rh_hi);
 		nf = ctl_fp_returns(pr, fx, t, &h, arch_retval(&r), now, vpre,
 		    ctl_fp_vheld(t), fires, FP_FIRE_MAX);
-		if (fx->fx_nq > 0)
-			ctl_fq_sweep(fx, ev->pe_tid, false);
 		/* the sites may have changed: S may be gone */
 		s = ctl_fs_find(fx, addr);
 	}
+	/* its buckets of entries gone (unwound, dropped, their site's) */
+	if (fx->fx_nq > 0)
+		ctl_fq_sweep(fx, ev->pe_tid, false);
 	/* entries noted first: an entry's depth includes itself */
 	for (ctl_fprobe_t *p = s != NULL ? s->fs_probes : NULL; p != NULL;
 	    p = p->fp_snext) {
@@ -1352,6 +1353,10 @@ ctl_fp_withdraw_all(dtproc_proc_t *pr)
 	ctl_fp_drain(pr);
 	fx->fx_nq = 0;
 	fx->fx_qtab = NULL;
+	if (fx->fx_tick) {
+		fx->fx_tick = false;
+		ctl_wake_idle(pr);
+	}
 	for (size_t b = 0; b < fx->fx_rets.rs_len; b++) {
 		for (prb_rthr_t *t = fx->fx_rets.rs_hash[b]; t != NULL;
 		    t = t->rt_next) {

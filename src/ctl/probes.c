@@ -139,7 +139,9 @@ ctl_probe_prbflags(int flags)
 void
 ctl_wake_idle(dtproc_proc_t *pr)
 {
-	if (pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry)
+	/* (the process gone, the wake-up is too) */
+	if (pr->dpr_wake != NULL && pr->dpr_nupgrade == 0 &&
+	    !pr->dpr_brk_retry)
 		(void) pt_wake_every(pr->dpr_wake,
 		    ctl_fp_quick_pending(pr) ? CTL_DRAIN_MS : 0);
 }
