@@ -34,6 +34,7 @@ TEST(fprobe_nostop_calls)
 	dtproc_probe_info_t pi;
 	uintptr_t fn;
 	int deferred = 0;
+	uint64_t free_ns[200];
 
 	pr = fprobev(dtp, &v);
 	fn = probe(dtp, pr, "fp_target", NOSTOP, r);
@@ -69,11 +70,20 @@ TEST(fprobe_nostop_calls)
 			CHECK_EQ_INT(x->dh_vtime, x->dh_time);
 			deferred++;
 		}
+		/* the call free of our stops: no more than all of it */
+		CHECK(x->dh_vheld >= x->dh_entry_vheld);
+		CHECK(x->dh_vheld - x->dh_entry_vheld <= x->dh_vtime -
+		    x->dh_entry_vtime);
+		free_ns[i] = (x->dh_vtime - x->dh_entry_vtime) -
+		    (x->dh_vheld - x->dh_entry_vheld);
 	}
 	CHECK_EQ_INT(dtproc_fprobe_site(dtp, pr, r->r_hit[1].dh_retaddr, &pi),
 	    0);
-	tinfo("%d of %d returns deferred, %llu stops at the return site\n",
-	    deferred, n, (unsigned long long)pi.dpi_hits);
+	tinfo("%d of %d returns deferred, %llu stops at the return site; "
+	    "free of stops, the calls took %llu %llu %llu .. %llu ns\n",
+	    deferred, n, (unsigned long long)pi.dpi_hits,
+	    (unsigned long long)free_ns[0], (unsigned long long)free_ns[1],
+	    (unsigned long long)free_ns[2], (unsigned long long)free_ns[n - 1]);
 	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAMP);
 	CHECK(pi.dpi_hits <= 2);
 	CHECK_EQ_INT(deferred, n - (int)pi.dpi_hits);
