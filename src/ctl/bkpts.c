@@ -12,58 +12,17 @@
 #include <errno.h>
 #include <stdlib.h>
 
-static size_t
-ctl_bkpt_bucket(const dtproc_proc_t *pr, uintptr_t addr)
-{
-	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(h >> 32) & (pr->dpr_bph_len - 1);
-}
-
-static int
-ctl_bkpt_grow(dtproc_proc_t *pr)
-{
-	size_t n = pr->dpr_bph_len ? pr->dpr_bph_len * 2 : 256;
-	ctl_bkpt_t **h = calloc(n, sizeof (*h));
-	size_t old = pr->dpr_bph_len;
-	ctl_bkpt_t **oh = pr->dpr_bph;
-
-	if (h == NULL)
-		return -ENOMEM;
-	pr->dpr_bph = h;
-	pr->dpr_bph_len = n;
-	for (size_t i = 0; i < old; i++) {
-		for (ctl_bkpt_t *b = oh[i], *next; b != NULL; b = next) {
-			size_t k = ctl_bkpt_bucket(pr, b->cb_addr);
-
-			next = b->cb_next;
-			b->cb_next = h[k];
-			h[k] = b;
-		}
-	}
-	free(oh);
-	return 0;
-}
-
 /* Record a callback (appended: callbacks of a site run in their order). */
 int
 ctl_bkpt_insert(dtproc_proc_t *pr, uintptr_t addr, dtproc_bkpt_f *fn,
     void *arg)
 {
-	ctl_bkpt_t *b, **bp;
+	ctl_bkpt_t *b;
 
-	if (pr->dpr_nbps >= pr->dpr_bph_len && ctl_bkpt_grow(pr) != 0)
+	if ((b = ahash_new(&pr->dpr_bps, sizeof (*b), addr)) == NULL)
 		return -ENOMEM;
-	if ((b = calloc(1, sizeof (*b))) == NULL)
-		return -ENOMEM;
-	b->cb_addr = addr;
 	b->cb_fn = fn;
 	b->cb_arg = arg;
-	for (bp = &pr->dpr_bph[ctl_bkpt_bucket(pr, addr)]; *bp != NULL;
-	    bp = &(*bp)->cb_next)
-		;
-	*bp = b;
-	pr->dpr_nbps++;
 	return 0;
 }
 
@@ -71,20 +30,13 @@ ctl_bkpt_insert(dtproc_proc_t *pr, uintptr_t addr, dtproc_bkpt_f *fn,
 int
 ctl_bkpt_remove(dtproc_proc_t *pr, uintptr_t addr)
 {
-	if (pr->dpr_bph_len == 0)
-		return -ENOENT;
-	for (ctl_bkpt_t **bp = &pr->dpr_bph[ctl_bkpt_bucket(pr, addr)];
-	    *bp != NULL; bp = &(*bp)->cb_next) {
-		if ((*bp)->cb_addr == addr) {
-			ctl_bkpt_t *b = *bp;
+	ctl_bkpt_t *b = ahash_find(&pr->dpr_bps, addr);
 
-			*bp = b->cb_next;
-			free(b);
-			pr->dpr_nbps--;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	if (b == NULL)
+		return -ENOENT;
+	ahash_remove(&pr->dpr_bps, b);
+	free(b);
+	return 0;
 }
 
 /*
@@ -105,14 +57,10 @@ ctl_bkpt_calls(const dtproc_proc_t *pr, uintptr_t addr, ctl_call_t *calls,
 {
 	int n = 0;
 
-	if (pr->dpr_bph_len == 0)
-		return 0;
-	for (const ctl_bkpt_t *b = pr->dpr_bph[ctl_bkpt_bucket(pr, addr)];
-	    b != NULL && n < max; b = b->cb_next) {
-		if (b->cb_addr == addr) {
-			calls[n].cc_fn = b->cb_fn;
-			calls[n++].cc_arg = b->cb_arg;
-		}
+	for (const ctl_bkpt_t *b = ahash_find(&pr->dpr_bps, addr);
+	    b != NULL && n < max; b = ahash_find_next(&pr->dpr_bps, b)) {
+		calls[n].cc_fn = b->cb_fn;
+		calls[n++].cc_arg = b->cb_arg;
 	}
 	return n;
 }
@@ -121,16 +69,5 @@ ctl_bkpt_calls(const dtproc_proc_t *pr, uintptr_t addr, ctl_call_t *calls,
 void
 ctl_bkpt_clear(dtproc_proc_t *pr)
 {
-	for (size_t i = 0; i < pr->dpr_bph_len; i++) {
-		while (pr->dpr_bph[i] != NULL) {
-			ctl_bkpt_t *b = pr->dpr_bph[i];
-
-			pr->dpr_bph[i] = b->cb_next;
-			free(b);
-		}
-	}
-	free(pr->dpr_bph);
-	pr->dpr_bph = NULL;
-	pr->dpr_bph_len = 0;
-	pr->dpr_nbps = 0;
+	ahash_clear(&pr->dpr_bps, free);
 }

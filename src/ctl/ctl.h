@@ -18,6 +18,7 @@
 #include "rtld/rtld.h"
 #include "sym/sym.h"
 #include "unwind/unwind.h"
+#include "util/ahash.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -35,7 +36,7 @@ typedef struct ctl_bkpt {
 	uintptr_t cb_addr;	/* site */
 	dtproc_bkpt_f *cb_fn;	/* client's callback */
 	void *cb_arg;
-	struct ctl_bkpt *cb_next;
+	struct ctl_bkpt *cb_next;	/* hash chain */
 } ctl_bkpt_t;
 
 /*
@@ -143,14 +144,8 @@ struct dtproc_proc {
 	char **dpr_argv;
 	char dpr_exe[4096];		/* current image, kept past death */
 	int dpr_nthreads;		/* kept current by the thread */
-	ctl_bkpt_t **dpr_bph;		/* client breakpoints, hashed by
-					   address (bkpts.c) */
-	size_t dpr_bph_len;		/* buckets, a power of two */
-	size_t dpr_nbps;		/* callbacks in the table */
-	ctl_probe_t **dpr_prh;		/* probes, hashed by address
-					   (probes.c) */
-	size_t dpr_prh_len;		/* buckets, a power of two */
-	size_t dpr_nprobes;		/* probes in the table */
+	ahash_t dpr_bps;		/* client breakpoints (bkpts.c) */
+	ahash_t dpr_probes;		/* probes by address (probes.c) */
 	size_t dpr_npending;		/* of which pending (cp_how 0) */
 	struct timespec dpr_pend_try;	/* their last retry */
 	bool dpr_pend_now;		/* retry at the next event */

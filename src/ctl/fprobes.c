@@ -108,9 +108,7 @@ struct ctl_fp {
 	ctl_fprobe_t *fx_probes;	/* every record */
 	ctl_fprobe_t *fx_dead;		/* deleted while firing */
 	size_t fx_nreturn;		/* live return probes */
-	ctl_fsite_t **fx_sites;		/* by address */
-	size_t fx_len;			/* buckets, a power of two */
-	size_t fx_nsites;
+	ahash_t fx_stab;		/* sites (ctl_fsite_t) by address */
 	size_t fx_nwait;		/* sites with fs_wait */
 	size_t fx_nup;			/* sites with fs_upgrade (counted in
 					   dpr_nupgrade too: one timer) */
@@ -125,6 +123,10 @@ struct ctl_fp {
 	bool fx_tick;			/* the wake-up timer ticks for them
 					   (ctl_wake_idle) */
 };
+
+/* ctl_fp_upgrade walks the buckets itself: its names for them. */
+#define	fx_sites	fx_stab.ah_tab
+#define	fx_len		fx_stab.ah_len
 
 /* A bucket of the returns table (arch.h) left pending for a thread. */
 typedef struct ctl_quick {
@@ -152,64 +154,26 @@ typedef struct ctl_fire {
 static struct ctl_fp *
 ctl_fp_get(dtproc_proc_t *pr)
 {
-	if (pr->dpr_fp == NULL)
-		pr->dpr_fp = calloc(1, sizeof (struct ctl_fp));
+	struct ctl_fp *fx;
+
+	if (pr->dpr_fp == NULL && (fx = calloc(1, sizeof (*fx))) != NULL) {
+		AHASH_INIT(&fx->fx_stab, ctl_fsite_t, fs_addr, fs_next, 256);
+		prb_ret_init(&fx->fx_rets);
+		pr->dpr_fp = fx;
+	}
 	return pr->dpr_fp;
-}
-
-static size_t
-ctl_fs_bucket(const struct ctl_fp *fx, uintptr_t addr)
-{
-	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(h >> 32) & (fx->fx_len - 1);
 }
 
 static ctl_fsite_t *
 ctl_fs_find(const struct ctl_fp *fx, uintptr_t addr)
 {
-	if (fx->fx_len == 0)
-		return NULL;
-	for (ctl_fsite_t *s = fx->fx_sites[ctl_fs_bucket(fx, addr)];
-	    s != NULL; s = s->fs_next)
-		if (s->fs_addr == addr)
-			return s;
-	return NULL;
+	return ahash_find(&fx->fx_stab, addr);
 }
 
 static ctl_fsite_t *
 ctl_fs_new(struct ctl_fp *fx, uintptr_t addr)
 {
-	ctl_fsite_t *s;
-	size_t k;
-
-	if (fx->fx_nsites >= fx->fx_len) {
-		size_t n = fx->fx_len ? fx->fx_len * 2 : 256, old = fx->fx_len;
-		ctl_fsite_t **h = calloc(n, sizeof (*h)), **oh = fx->fx_sites;
-
-		if (h == NULL)
-			return NULL;
-		fx->fx_sites = h;
-		fx->fx_len = n;
-		for (size_t i = 0; i < old; i++) {
-			for (ctl_fsite_t *o = oh[i], *next; o != NULL;
-			    o = next) {
-				next = o->fs_next;
-				k = ctl_fs_bucket(fx, o->fs_addr);
-				o->fs_next = h[k];
-				h[k] = o;
-			}
-		}
-		free(oh);
-	}
-	if ((s = calloc(1, sizeof (*s))) == NULL)
-		return NULL;
-	s->fs_addr = addr;
-	k = ctl_fs_bucket(fx, addr);
-	s->fs_next = fx->fx_sites[k];
-	fx->fx_sites[k] = s;
-	fx->fx_nsites++;
-	return s;
+	return ahash_new(&fx->fx_stab, sizeof (ctl_fsite_t), addr);
 }
 
 static void
@@ -249,14 +213,7 @@ ctl_fs_free(dtproc_proc_t *pr, struct ctl_fp *fx, ctl_fsite_t *s)
 	ctl_fs_up_done(pr, fx, s);
 	if (s->fs_wait)
 		fx->fx_nwait--;
-	for (ctl_fsite_t **pp = &fx->fx_sites[ctl_fs_bucket(fx, s->fs_addr)];
-	    *pp != NULL; pp = &(*pp)->fs_next) {
-		if (*pp == s) {
-			*pp = s->fs_next;
-			fx->fx_nsites--;
-			break;
-		}
-	}
+	ahash_remove(&fx->fx_stab, s);
 	free(s);
 }
 
@@ -1264,26 +1221,24 @@ ctl_fp_retry(dtproc_proc_t *pr)
 
 	if (fx == NULL || fx->fx_nwait == 0)
 		return;
-	for (size_t i = 0; i < fx->fx_len; i++) {
-		for (ctl_fsite_t *s = fx->fx_sites[i], *next; s != NULL;
-		    s = next) {
-			next = s->fs_next;
-			if (!s->fs_wait)
-				continue;
-			if (ctl_fs_arm(pr, fx, s) != 0) {
-				/* for good: the probes are withdrawn */
-				for (ctl_fprobe_t *p = s->fs_probes; p != NULL;
-				    p = p->fp_snext) {
-					if (p->fp_kind == DTPROC_FP_RETURN &&
-					    p->fp_live)
-						fx->fx_nreturn--;
-					p->fp_live = false;
-				}
-				s->fs_probes = NULL;
-				ctl_fs_free(pr, fx, s);
-			} else if (s->fs_wait) {
-				return;	/* still held: the rest would be */
+	for (ctl_fsite_t *s = ahash_first(&fx->fx_stab), *next; s != NULL;
+	    s = next) {
+		next = ahash_next(&fx->fx_stab, s);
+		if (!s->fs_wait)
+			continue;
+		if (ctl_fs_arm(pr, fx, s) != 0) {
+			/* for good: the probes are withdrawn */
+			for (ctl_fprobe_t *p = s->fs_probes; p != NULL;
+			    p = p->fp_snext) {
+				if (p->fp_kind == DTPROC_FP_RETURN &&
+				    p->fp_live)
+					fx->fx_nreturn--;
+				p->fp_live = false;
 			}
+			s->fs_probes = NULL;
+			ctl_fs_free(pr, fx, s);
+		} else if (s->fs_wait) {
+			return;	/* still held: the rest would be */
 		}
 	}
 }
@@ -1357,25 +1312,15 @@ ctl_fp_withdraw_all(dtproc_proc_t *pr)
 		fx->fx_tick = false;
 		ctl_wake_idle(pr);
 	}
-	for (size_t b = 0; b < fx->fx_rets.rs_len; b++) {
-		for (prb_rthr_t *t = fx->fx_rets.rs_hash[b]; t != NULL;
-		    t = t->rt_next) {
-			for (int i = 0; i < t->rt_n; i++)
-				((ctl_fprobe_t *)t->rt_pend[i].rp_what)->
-				    fp_unwound++;
-		}
+	for (prb_rthr_t *t = ahash_first(&fx->fx_rets.rs_thr); t != NULL;
+	    t = ahash_next(&fx->fx_rets.rs_thr, t)) {
+		for (int i = 0; i < t->rt_n; i++)
+			((ctl_fprobe_t *)t->rt_pend[i].rp_what)->fp_unwound++;
 	}
 	prb_ret_free(&fx->fx_rets);
-	for (size_t i = 0; i < fx->fx_len; i++) {
-		while (fx->fx_sites[i] != NULL) {
-			ctl_fsite_t *s = fx->fx_sites[i];
-
-			fx->fx_sites[i] = s->fs_next;
-			free(s);
-		}
-	}
+	ahash_clear(&fx->fx_stab, free);
 	ctl_probe_upgrade_gone(pr, fx->fx_nup);
-	fx->fx_nsites = fx->fx_nwait = fx->fx_nidle = fx->fx_nup = 0;
+	fx->fx_nwait = fx->fx_nidle = fx->fx_nup = 0;
 	fx->fx_ihead = fx->fx_itail = NULL;
 	for (ctl_fprobe_t *p = fx->fx_probes; p != NULL; p = p->fp_next)
 		p->fp_live = false;
@@ -1390,7 +1335,6 @@ ctl_fp_clear(dtproc_proc_t *pr)
 	if (fx == NULL)
 		return;
 	ctl_fp_withdraw_all(pr);
-	free(fx->fx_sites);
 	free(fx->fx_q);
 	while (fx->fx_probes != NULL) {
 		ctl_fprobe_t *p = fx->fx_probes;

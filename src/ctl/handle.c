@@ -128,6 +128,8 @@ ctl_alloc(dtproc_t *dtp, pid_t pid)
 		return NULL;
 	pr->dpr_hdl = dtp;
 	pr->dpr_pid = pid;
+	AHASH_INIT(&pr->dpr_bps, ctl_bkpt_t, cb_addr, cb_next, 256);
+	AHASH_INIT(&pr->dpr_probes, ctl_probe_t, cp_addr, cp_next, 256);
 	(void) pthread_mutex_init(&pr->dpr_lock, NULL);
 	/* timed waits on it are bounds, not dates: immune to clock steps */
 	(void) pthread_condattr_init(&ca);

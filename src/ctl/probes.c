@@ -61,72 +61,34 @@
 #define PRB_BUSY	CTL_WHY_BUSY
 #define PRB_EARLY	"armed at the exec stop"
 
-static size_t
-ctl_probe_bucket(const dtproc_proc_t *pr, uintptr_t addr)
-{
-	uint64_t h = (uint64_t)addr * 0x9e3779b97f4a7c15ULL;
-
-	return (size_t)(h >> 32) & (pr->dpr_prh_len - 1);
-}
-
-static int
-ctl_probe_grow(dtproc_proc_t *pr)
-{
-	size_t n = pr->dpr_prh_len ? pr->dpr_prh_len * 2 : 256;
-	ctl_probe_t **h = calloc(n, sizeof (*h));
-	size_t old = pr->dpr_prh_len;
-	ctl_probe_t **oh = pr->dpr_prh;
-
-	if (h == NULL)
-		return -ENOMEM;
-	pr->dpr_prh = h;
-	pr->dpr_prh_len = n;
-	for (size_t i = 0; i < old; i++) {
-		for (ctl_probe_t *p = oh[i], *next; p != NULL; p = next) {
-			size_t k = ctl_probe_bucket(pr, p->cp_addr);
-
-			next = p->cp_next;
-			p->cp_next = h[k];
-			h[k] = p;
-		}
-	}
-	free(oh);
-	return 0;
-}
+/*
+ * The upgrade pass and ctl_probe_clear walk the buckets themselves:
+ * their names for the table's fields.
+ */
+#define	dpr_prh		dpr_probes.ah_tab
+#define	dpr_prh_len	dpr_probes.ah_len
+#define	dpr_nprobes	dpr_probes.ah_n
 
 ctl_probe_t *
 ctl_probe_find(const dtproc_proc_t *pr, uintptr_t addr)
 {
-	if (pr->dpr_prh_len == 0)
-		return NULL;
-	for (ctl_probe_t *p = pr->dpr_prh[ctl_probe_bucket(pr, addr)];
-	    p != NULL; p = p->cp_next)
-		if (p->cp_addr == addr)
-			return p;
-	return NULL;
+	return ahash_find(&pr->dpr_probes, addr);
 }
 
 /* Forget the record at ADDR (no site is touched). */
 void
 ctl_probe_drop(dtproc_proc_t *pr, uintptr_t addr)
 {
-	if (pr->dpr_prh_len == 0)
-		return;
-	for (ctl_probe_t **pp = &pr->dpr_prh[ctl_probe_bucket(pr, addr)];
-	    *pp != NULL; pp = &(*pp)->cp_next) {
-		ctl_probe_t *p = *pp;
+	ctl_probe_t *p = ahash_find(&pr->dpr_probes, addr);
 
-		if (p->cp_addr != addr)
-			continue;
-		if (p->cp_live && p->cp_how == 0)
-			pr->dpr_npending--;
-		if (p->cp_upgrade)
-			pr->dpr_nupgrade--;
-		*pp = p->cp_next;
-		free(p);
-		pr->dpr_nprobes--;
+	if (p == NULL)
 		return;
-	}
+	if (p->cp_live && p->cp_how == 0)
+		pr->dpr_npending--;
+	if (p->cp_upgrade)
+		pr->dpr_nupgrade--;
+	ahash_remove(&pr->dpr_probes, p);
+	free(p);
 }
 
 static int
@@ -222,7 +184,6 @@ long
 ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req)
 {
 	ctl_probe_t *p = ctl_probe_find(pr, req->cr_addr);
-	size_t k;
 	int rv;
 
 	if (p != NULL && p->cp_live)
@@ -230,17 +191,15 @@ ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req)
 		    (int)pr->dpr_pid, (unsigned long)req->cr_addr);
 	if (p != NULL)		/* withdrawn: a new site, counted anew */
 		ctl_probe_drop(pr, req->cr_addr);
-	if (pr->dpr_nprobes >= pr->dpr_prh_len && ctl_probe_grow(pr) != 0)
+	if ((p = ahash_new(&pr->dpr_probes, sizeof (*p), req->cr_addr)) ==
+	    NULL)
 		return err_set(ENOMEM, "pid %d: out of memory",
 		    (int)pr->dpr_pid);
-	if ((p = calloc(1, sizeof (*p))) == NULL)
-		return err_set(ENOMEM, "pid %d: out of memory",
-		    (int)pr->dpr_pid);
-	p->cp_addr = req->cr_addr;
 	p->cp_flags = req->cr_flags;
 	p->cp_fn = req->cr_fn;
 	p->cp_arg = req->cr_arg;
 	if ((rv = ctl_probe_arm(pr, p)) != 0) {
+		ahash_remove(&pr->dpr_probes, p);
 		free(p);
 		return rv;
 	}
@@ -249,10 +208,6 @@ ctl_probe_add(dtproc_proc_t *pr, const ctl_req_t *req)
 		pr->dpr_npending++;
 		pr->dpr_pend_now = true;	/* at the next event */
 	}
-	k = ctl_probe_bucket(pr, p->cp_addr);
-	p->cp_next = pr->dpr_prh[k];
-	pr->dpr_prh[k] = p;
-	pr->dpr_nprobes++;
 	return 0;
 }
 
@@ -353,19 +308,17 @@ ctl_probe_retry(dtproc_proc_t *pr, bool now)
 		return;
 	pr->dpr_pend_now = false;
 	clock_gettime(CLOCK_MONOTONIC, &pr->dpr_pend_try);
-	for (size_t i = 0; i < pr->dpr_prh_len; i++) {
-		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
-		    p = p->cp_next) {
-			if (!p->cp_live || p->cp_how != 0)
-				continue;
-			if (ctl_probe_arm(pr, p) != 0) {
-				p->cp_live = false;
-				pr->dpr_npending--;
-			} else if (p->cp_how != 0) {
-				pr->dpr_npending--;
-			} else {
-				return;	/* still held: the rest would be too */
-			}
+	for (ctl_probe_t *p = ahash_first(&pr->dpr_probes); p != NULL;
+	    p = ahash_next(&pr->dpr_probes, p)) {
+		if (!p->cp_live || p->cp_how != 0)
+			continue;
+		if (ctl_probe_arm(pr, p) != 0) {
+			p->cp_live = false;
+			pr->dpr_npending--;
+		} else if (p->cp_how != 0) {
+			pr->dpr_npending--;
+		} else {
+			return;	/* still held: the rest would be too */
 		}
 	}
 }
@@ -374,14 +327,12 @@ ctl_probe_retry(dtproc_proc_t *pr, bool now)
 void
 ctl_probe_seen(dtproc_proc_t *pr)
 {
-	for (size_t i = 0; i < pr->dpr_prh_len; i++) {
-		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
-		    p = p->cp_next) {
-			if (p->cp_ctr == NULL)
-				continue;
-			p->cp_seen[0] = atomic_load(&p->cp_ctr[0]);
-			p->cp_seen[1] = atomic_load(&p->cp_ctr[1]);
-		}
+	for (ctl_probe_t *p = ahash_first(&pr->dpr_probes); p != NULL;
+	    p = ahash_next(&pr->dpr_probes, p)) {
+		if (p->cp_ctr == NULL)
+			continue;
+		p->cp_seen[0] = atomic_load(&p->cp_ctr[0]);
+		p->cp_seen[1] = atomic_load(&p->cp_ctr[1]);
 	}
 }
 
@@ -431,23 +382,19 @@ ctl_probe_withdraw(dtproc_proc_t *pr, uintptr_t addr, bool pruned)
 void
 ctl_probe_withdraw_all(dtproc_proc_t *pr, bool exec)
 {
-	for (size_t i = 0; i < pr->dpr_prh_len; i++)
-		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
-		    p = p->cp_next)
-			ctl_probe_fold(pr, p, false, exec);
+	for (ctl_probe_t *p = ahash_first(&pr->dpr_probes); p != NULL;
+	    p = ahash_next(&pr->dpr_probes, p))
+		ctl_probe_fold(pr, p, false, exec);
 	pr->dpr_npending = 0;
 }
 
 void
 ctl_probe_clear(dtproc_proc_t *pr)
 {
-	for (size_t i = 0; i < pr->dpr_prh_len; i++) {
-		while (pr->dpr_prh[i] != NULL) {
-			ctl_probe_t *p = pr->dpr_prh[i];
-
-			pr->dpr_prh[i] = p->cp_next;
-			free(p);
-		}
+	for (ctl_probe_t *p = ahash_first(&pr->dpr_probes), *next; p != NULL;
+	    p = next) {
+		next = ahash_next(&pr->dpr_probes, p);
+		free(p);
 	}
 	free(pr->dpr_prh);
 	pr->dpr_prh = NULL;

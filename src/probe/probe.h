@@ -15,6 +15,7 @@
 
 #include "ptrace/pt.h"
 #include "sym/sym.h"
+#include "util/ahash.h"
 
 /* Plan the site at ADDR: 0, or -errno (the site then steps). */
 int prb_plan(pt_proc_t *P, uintptr_t addr, pid_t tid);
@@ -90,9 +91,7 @@ typedef struct prb_rthr {
 } prb_rthr_t;
 
 typedef struct prb_rets {
-	prb_rthr_t **rs_hash;	/* threads by tid */
-	size_t rs_len;		/* buckets, a power of two */
-	size_t rs_nthr;
+	ahash_t rs_thr;		/* threads (prb_rthr_t) by tid */
 	size_t rs_npend;	/* entries of every thread */
 } prb_rets_t;
 
@@ -106,6 +105,8 @@ typedef struct prb_rhit {
 				   get (NULL: none) */
 } prb_rhit_t;
 
+/* An empty table (to be freed with prb_ret_free). */
+void prb_ret_init(prb_rets_t *rs);
 /* TID's record (CREATE: made if missing), or NULL. */
 prb_rthr_t *prb_ret_thread(prb_rets_t *rs, pid_t tid, int create);
 /* One more entry: 0, -ENOSPC past MAX entries, -ENOMEM. */

@@ -37,53 +37,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t
-prb_ret_bucket(const prb_rets_t *rs, pid_t tid)
+void
+prb_ret_init(prb_rets_t *rs)
 {
-	return ((uint32_t)tid * 2654435761u) & (rs->rs_len - 1);
+	rs->rs_npend = 0;
+	AHASH_INIT(&rs->rs_thr, prb_rthr_t, rt_tid, rt_next, 64);
 }
 
 prb_rthr_t *
 prb_ret_thread(prb_rets_t *rs, pid_t tid, int create)
 {
-	prb_rthr_t *t;
-	size_t k;
+	prb_rthr_t *t = ahash_find(&rs->rs_thr, (uint32_t)tid);
 
-	if (rs->rs_len != 0) {
-		for (t = rs->rs_hash[prb_ret_bucket(rs, tid)]; t != NULL;
-		    t = t->rt_next)
-			if (t->rt_tid == tid)
-				return t;
-	}
-	if (!create)
-		return NULL;
-	if (rs->rs_nthr >= rs->rs_len) {
-		size_t n = rs->rs_len ? rs->rs_len * 2 : 64, old = rs->rs_len;
-		prb_rthr_t **h = calloc(n, sizeof (*h)), **oh = rs->rs_hash;
-
-		if (h == NULL)
-			return NULL;
-		rs->rs_hash = h;
-		rs->rs_len = n;
-		for (size_t i = 0; i < old; i++) {
-			for (prb_rthr_t *o = oh[i], *next; o != NULL;
-			    o = next) {
-				next = o->rt_next;
-				k = prb_ret_bucket(rs, o->rt_tid);
-				o->rt_next = h[k];
-				h[k] = o;
-			}
-		}
-		free(oh);
-	}
-	if ((t = calloc(1, sizeof (*t))) == NULL)
-		return NULL;
-	t->rt_tid = tid;
-	k = prb_ret_bucket(rs, tid);
-	t->rt_next = rs->rs_hash[k];
-	rs->rs_hash[k] = t;
-	rs->rs_nthr++;
-	return t;
+	if (t != NULL || !create)
+		return t;
+	return ahash_new(&rs->rs_thr, sizeof (*t), (uint32_t)tid);
 }
 
 int
@@ -146,56 +114,46 @@ prb_ret_drop(prb_rets_t *rs, prb_rthr_t *t,
     int (*fn)(void *arg, const prb_rpend_t *e),
     void (*gone)(void *arg, const prb_rpend_t *e), void *arg)
 {
-	for (size_t b = 0; b < rs->rs_len; b++) {
-		for (prb_rthr_t *o = rs->rs_hash[b]; o != NULL;
-		    o = o->rt_next) {
-			if (t != NULL && o != t)
-				continue;
-			for (int i = o->rt_n - 1; i >= 0; i--) {
-				prb_rpend_t e = o->rt_pend[i];
+	for (prb_rthr_t *o = ahash_first(&rs->rs_thr); o != NULL;
+	    o = ahash_next(&rs->rs_thr, o)) {
+		if (t != NULL && o != t)
+			continue;
+		for (int i = o->rt_n - 1; i >= 0; i--) {
+			prb_rpend_t e = o->rt_pend[i];
 
-				if (fn != NULL && !fn(arg, &e))
-					continue;
-				prb_ret_remove(rs, o, i);
-				if (gone != NULL)
-					gone(arg, &e);
-			}
+			if (fn != NULL && !fn(arg, &e))
+				continue;
+			prb_ret_remove(rs, o, i);
+			if (gone != NULL)
+				gone(arg, &e);
 		}
 	}
+}
+
+static void
+prb_ret_rfree(void *r)
+{
+	prb_rthr_t *t = r;
+
+	free(t->rt_pend);
+	free(t);
 }
 
 void
 prb_ret_forget(prb_rets_t *rs, pid_t tid)
 {
-	if (rs->rs_len == 0)
-		return;
-	for (prb_rthr_t **pp = &rs->rs_hash[prb_ret_bucket(rs, tid)];
-	    *pp != NULL; pp = &(*pp)->rt_next) {
-		prb_rthr_t *t = *pp;
+	prb_rthr_t *t = ahash_find(&rs->rs_thr, (uint32_t)tid);
 
-		if (t->rt_tid != tid)
-			continue;
-		*pp = t->rt_next;
-		rs->rs_npend -= (size_t)t->rt_n;
-		rs->rs_nthr--;
-		free(t->rt_pend);
-		free(t);
+	if (t == NULL)
 		return;
-	}
+	ahash_remove(&rs->rs_thr, t);
+	rs->rs_npend -= (size_t)t->rt_n;
+	prb_ret_rfree(t);
 }
 
 void
 prb_ret_free(prb_rets_t *rs)
 {
-	for (size_t b = 0; b < rs->rs_len; b++) {
-		while (rs->rs_hash[b] != NULL) {
-			prb_rthr_t *t = rs->rs_hash[b];
-
-			rs->rs_hash[b] = t->rt_next;
-			free(t->rt_pend);
-			free(t);
-		}
-	}
-	free(rs->rs_hash);
-	memset(rs, 0, sizeof (*rs));
+	ahash_clear(&rs->rs_thr, prb_ret_rfree);
+	rs->rs_npend = 0;
 }

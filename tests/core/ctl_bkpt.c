@@ -1,11 +1,11 @@
 /*
  * ctl_bkpt.c - client breakpoints through the public API: hits on many
  * threads, text pristine at each rendezvous and armed while running,
- * delete and re-add, a second breakpoint at one site, the agent's own
- * site at main, callbacks that use the handle or edit breakpoints,
- * client threads using the handle during hits, requests when the victim
- * is killed, adds and deletes racing the hits, and a client that sleeps
- * through the hits.
+ * delete and re-add, a second breakpoint at one site, the order of many
+ * callbacks at one site, the agent's own site at main, callbacks that
+ * use the handle or edit breakpoints, client threads using the handle
+ * during hits, requests when the victim is killed, adds and deletes
+ * racing the hits, and a client that sleeps through the hits.
  *
  * Hits are counted by hit_cb (ctlsupport.c), which also checks where
  * each came from; the victims (bp, ctlv) print their own sums to compare.
@@ -436,6 +436,70 @@ TEST(ctl_bkpt_add_twice)
 	ctlv_call(&v, 3, line, sizeof (line));
 	CHECK_EQ_INT(atomic_load(&a.n) + atomic_load(&b.n), before);
 	CHECK(dtproc_bkpt_del(dtp, pr, target) < 0);
+	quit_dead(dtp, pr, &v, &ns);
+}
+
+/* Which callbacks a site ran, in the order they ran. */
+struct ran {
+	int r_ids[64];
+	atomic_int r_n;
+};
+
+struct ran_tag {
+	struct ran *t_ran;
+	int t_id;
+};
+
+static void
+ran_cb(dtproc_t *dtp, dtproc_proc_t *pr, pid_t tid, uintptr_t addr,
+    void *arg)
+{
+	struct ran_tag *t = arg;
+	int n = atomic_load(&t->t_ran->r_n);
+
+	(void)dtp;
+	(void)pr;
+	(void)tid;
+	(void)addr;
+	/* one control thread runs them: the store publishes the id */
+	if (n < 64) {
+		t->t_ran->r_ids[n] = t->t_id;
+		atomic_store(&t->t_ran->r_n, n + 1);
+	}
+}
+
+TEST(ctl_bkpt_order_past_growth)
+{
+	CTL_LOCALS;
+	enum { NCB = 300 };	/* past the first table's 256 buckets */
+	static struct ran_tag tags[NCB];
+	static struct ran ran;
+	uintptr_t target;
+	int n;
+
+	/* callbacks of one site run in the order they were added (up to
+	   16), and a delete takes the first, however many were added */
+	pr = create_ok(dtp, "ctlv", (char *[]){ "echo", NULL },
+	    DTPROC_STOP_MAIN, &v);
+	target = sym_addr(dtp, pr, "a.out`ctl_target");
+	for (int i = 0; i < NCB; i++) {
+		tags[i] = (struct ran_tag){ &ran, i };
+		CHECK_EQ_INT(dtproc_bkpt_add(dtp, pr, target, ran_cb,
+		    &tags[i]), 0);
+	}
+	dtproc_continue(dtp, pr);
+	ready_addrs(&v, NULL, NULL, NULL);
+	ctlv_call(&v, 1, line, sizeof (line));
+	n = atomic_load(&ran.r_n);
+	CHECK_EQ_INT(n, 16);
+	for (int i = 0; i < n; i++)
+		CHECK_MSG(ran.r_ids[i] == i, "call %d ran callback %d", i,
+		    ran.r_ids[i]);
+	CHECK_EQ_INT(dtproc_bkpt_del(dtp, pr, target), 0);
+	ctlv_call(&v, 1, line, sizeof (line));
+	CHECK_EQ_INT(atomic_load(&ran.r_n), 32);
+	CHECK_MSG(ran.r_ids[16] == 1 && ran.r_ids[31] == 16, "after the "
+	    "delete: callbacks %d to %d ran", ran.r_ids[16], ran.r_ids[31]);
 	quit_dead(dtp, pr, &v, &ns);
 }
 

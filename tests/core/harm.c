@@ -202,7 +202,7 @@ TEST_TIMEOUT(cycles_in_bounded_memory, 60)
 	pt_proc_t *P = pr->dpr_P;
 	int nbp = P->pp_nbp, ngone = P->pp_ngone, nslots = P->pp_nslots,
 	    nxol = P->pp_nxol;
-	size_t nrec = pr->dpr_nbps;
+	size_t nrec = pr->dpr_bps.ah_n;
 	dtproc_unlock(dtp, pr);
 	CHECK_EQ_INT(arms, CYC_N);
 	tinfo("sites %d gone %d slots %d areas %d client records %zu", nbp,
