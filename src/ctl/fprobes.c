@@ -154,12 +154,11 @@ typedef struct ctl_fire {
 static struct ctl_fp *
 ctl_fp_get(dtproc_proc_t *pr)
 {
-	struct ctl_fp *fx;
-
-	if (pr->dpr_fp == NULL && (fx = calloc(1, sizeof (*fx))) != NULL) {
-		AHASH_INIT(&fx->fx_stab, ctl_fsite_t, fs_addr, fs_next, 256);
-		prb_ret_init(&fx->fx_rets);
-		pr->dpr_fp = fx;
+	if (pr->dpr_fp == NULL &&
+	    (pr->dpr_fp = calloc(1, sizeof (struct ctl_fp))) != NULL) {
+		AHASH_INIT(&pr->dpr_fp->fx_stab, ctl_fsite_t, fs_addr, fs_next,
+		    256);
+		prb_ret_init(&pr->dpr_fp->fx_rets);
 	}
 	return pr->dpr_fp;
 }
@@ -168,12 +167,6 @@ static ctl_fsite_t *
 ctl_fs_find(const struct ctl_fp *fx, uintptr_t addr)
 {
 	return ahash_find(&fx->fx_stab, addr);
-}
-
-static ctl_fsite_t *
-ctl_fs_new(struct ctl_fp *fx, uintptr_t addr)
-{
-	return ahash_new(&fx->fx_stab, sizeof (ctl_fsite_t), addr);
 }
 
 static void
@@ -483,7 +476,7 @@ ctl_fp_add(dtproc_proc_t *pr, const ctl_fpreq_t *q)
 		}
 	}
 	if ((s = ctl_fs_find(fx, addr)) == NULL &&
-	    (s = ctl_fs_new(fx, addr)) == NULL)
+	    (s = ahash_new(&fx->fx_stab, sizeof (*s), addr)) == NULL)
 		return err_set(ENOMEM, "pid %d: out of memory",
 		    (int)pr->dpr_pid);
 	ctl_fs_idle_out(fx, s);
@@ -660,7 +653,7 @@ ctl_fp_retsite(dtproc_proc_t *pr, struct ctl_fp *fx, uintptr_t ra)
 	sym_info_t si;
 
 	if (s == NULL) {
-		if ((s = ctl_fs_new(fx, ra)) == NULL)
+		if ((s = ahash_new(&fx->fx_stab, sizeof (*s), ra)) == NULL)
 			return -ENOMEM;
 		made = true;
 		s->fs_retoff = ra;

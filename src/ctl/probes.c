@@ -61,10 +61,7 @@
 #define PRB_BUSY	CTL_WHY_BUSY
 #define PRB_EARLY	"armed at the exec stop"
 
-/*
- * The upgrade pass and ctl_probe_clear walk the buckets themselves:
- * their names for the table's fields.
- */
+/* The upgrade pass and ctl_probe_clear reach the buckets by these. */
 #define	dpr_prh		dpr_probes.ah_tab
 #define	dpr_prh_len	dpr_probes.ah_len
 #define	dpr_nprobes	dpr_probes.ah_n

@@ -3,15 +3,14 @@
  * thread id), below every layer.
  *
  * Intrusive: a record keeps its own key and chain pointer, and the
- * table knows their offsets (AHASH_INIT).  Records are made by the
- * table (ahash_new) and freed by the caller (free, once taken out).  The buckets double when the
- * records reach their number (a lookup stays O(1) with thousands of
- * probes) and never shrink; the first table has the caller's minimum.
- * A record is appended to its chain, and a doubling splits each chain
- * keeping its order, so records of one key are always met in the order
- * they were added.  A walk (ahash_first, ahash_next) may free the
- * record it stands on once it has its successor; nothing may be added
- * during a walk.  No locking: the caller's.
+ * table knows their offsets (AHASH_INIT).  The table makes records
+ * (ahash_new), the caller frees them once taken out.  The buckets
+ * double when the records reach their number (a lookup stays O(1) with
+ * thousands of probes), and never shrink.  A record is appended to its
+ * chain and a doubling splits each chain in order, so records of one
+ * key are met in the order they were added.  A walk (ahash_first,
+ * ahash_next) may free the record it stands on once it has its
+ * successor, and add nothing.  No locking: the caller's.
  */
 #ifndef DTPROC_AHASH_H
 #define DTPROC_AHASH_H
