@@ -185,6 +185,29 @@ TEST(fprobe_nostop_exit_drain)
 }
 
 /*
+ * The process's one call, its return fired at the end: nothing read the
+ * thread's stack region before (the process is gone by then).
+ */
+TEST(fprobe_nostop_exit_one)
+{
+	CTL_LOCALS;
+	struct rec *r = rec_new();
+	uintptr_t fn;
+
+	pr = fprobev(dtp, &v);
+	fn = probe(dtp, pr, "fp_target", NOSTOP, r);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	victim_send(&v, "n 1\nq\n");
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	CHECK_EQ_INT(rec_n(r), 2);
+	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_RETURN), 1);
+	CHECK_EQ_INT(finfo(dtp, pr, fn, 0, DTPROC_FP_RETURN).dfi_hits, 1);
+	CHECK_EQ_INT(finfo(dtp, pr, fn, 0, DTPROC_FP_RETURN).dfi_unwound, 0);
+	dtproc_close(dtp);
+}
+
+/*
  * A thread that returns and then blocks (the victim's main thread,
  * reading its next command once it answered): nothing stops it again,
  * and its return is fired by the control thread's timer.
