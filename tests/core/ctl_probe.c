@@ -384,6 +384,9 @@ TEST_TIMEOUT(ctl_probe_upgrade, 120)
 		if (pc > fn && pc < fn + 5)
 			break;
 		CHECK(kill(v.pid, SIGCONT) == 0);
+		/* it runs on before the next stop (else the next stop could
+		   find it where this one did) */
+		ask(&v, "w 1\n", "waited calls=", line, sizeof (line));
 	}
 	CHECK_MSG(pc > fn && pc < fn + 5, "never stopped inside the window "
 	    "(last pc %#lx, up_fn %#lx)", (unsigned long)pc,
@@ -398,8 +401,14 @@ TEST_TIMEOUT(ctl_probe_upgrade, 120)
 	CHECK(kill(v.pid, SIGCONT) == 0);
 	/* the thread moves on; the upgrade, on the control thread's timer,
 	   is announced */
-	CHECK_MSG(upgrades_wait(&up, fn, 10000, &ms), "no upgrade of up_fn "
-	    "announced (after %ld ms)", ms);
+	if (!upgrades_wait(&up, fn, 10000, &ms)) {
+		pi = info_ok(dtp, pr, fn);
+		FAIL("no upgrade of up_fn announced after %ld ms (how %d, "
+		    "why %s; the spinner %s at %#lx)", ms, pi.dpi_how,
+		    pi.dpi_why ? pi.dpi_why : "-", job_stopped(v.pid, tid) ?
+		    "stopped" : "not stopped", (unsigned long)stopped_pc(v.pid,
+		    tid));
+	}
 	pi = info_ok(dtp, pr, fn);
 	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAMP);
 	CHECK(pi.dpi_why == NULL);
