@@ -128,7 +128,8 @@ CORE_TESTS  := $(CORE_SRCS:%.c=$(BUILD)/%)
 # public header, the shared library) so that they keep compiling.
 EXAMPLES    := $(patsubst %.c,$(BUILD)/%,$(sort $(wildcard examples/*.c)))
 CTL_TESTS   := $(filter $(BUILD)/tests/core/ctl_% $(BUILD)/tests/core/fprobe \
-	$(BUILD)/tests/core/fprobe_up,$(CORE_TESTS))
+	$(BUILD)/tests/core/fprobe_up $(BUILD)/tests/core/fprobe_nostop, \
+	$(CORE_TESTS))
 $(CTL_TESTS): $(CTLSUP_OBJ)
 $(CTL_TESTS): HARNESS_OBJ += $(CTLSUP_OBJ)
 # cliparse tests the CLI's parsers (probe descriptions, --where) alone.

@@ -965,6 +965,15 @@ ctl_fq_fire(dtproc_proc_t *pr, struct ctl_fp *fx, const ctl_qret_t *q)
 	}
 	held = t->rt_held;
 	ctl_fp_region(pr, t, h.rh_sp, &h.rh_lo, &h.rh_hi);
+	/*
+	 * No mapping holds it: the process is gone (drained at its end),
+	 * and its maps with it.  Its entries are all one region then: they
+	 * go at once anyway.
+	 */
+	if (h.rh_hi == h.rh_sp + 1) {
+		h.rh_lo = 0;
+		h.rh_hi = UINTPTR_MAX;
+	}
 	fx->fx_busy++;
 	nf = ctl_fp_returns(pr, fx, t, &h, q->qr_retval, q->qr_clock != 0 ?
 	    q->qr_clock : ctl_fp_now(), q->qr_clock, vheld, fires,

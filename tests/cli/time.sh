@@ -242,4 +242,82 @@ else
 	fail time-entry-quiet-return "rc=$rc $(cat "$T/te.e")"
 fi
 
+# ---- returns recorded without a stop (the default) against
+# --stop-returns: the same calls and counts under --time, the same
+# firings and return values under -e, each thread's lines in entry and
+# return order; fprobev's commands on its stdin: 100 calls on the main
+# thread, a recursion 10 deep, 8 threads of 50 calls
+nsin='n 100\nr 10\nt 50\nq\n'
+for m in ns sr; do
+	o=; [ $m = sr ] && o=--stop-returns
+	printf "$nsin" | dt trace $o --time --json -o "$T/$m.tj" -f fp_target -f fp_rec -- "$V/fprobev" >/dev/null 2>"$T/$m.te"
+	echo $? >"$T/$m.trc"
+	printf "$nsin" | dt trace $o -e --json -o "$T/$m.ej" -f fp_target -f fp_rec -- "$V/fprobev" >/dev/null 2>"$T/$m.ee"
+	echo $? >"$T/$m.erc"
+done
+if [ "$(cat "$T/ns.trc" "$T/sr.trc")" = "$(printf '0\n0')" ] && python3 - "$T/ns.tj" "$T/sr.tj" 2>"$T/py.e" <<'PY'
+import json, sys
+def calls(p):
+    d = json.load(open(p))
+    return {f["function"]: (f["calls"], f["entries"], f["unwound"])
+        for f in d["functions"]}
+a, b = calls(sys.argv[1]), calls(sys.argv[2])
+assert a == b == {"fp_target": (500, 500, 0), "fp_rec": (11, 11, 0)}, (a, b)
+PY
+then
+	ok nostop-time-same-calls
+else
+	fail nostop-time-same-calls "rc=$(cat "$T/ns.trc" "$T/sr.trc") $(cat "$T/py.e") $(head -c 600 "$T/ns.te")"
+fi
+if [ "$(cat "$T/ns.erc" "$T/sr.erc")" = "$(printf '0\n0')" ] && python3 - "$T/ns.ej" "$T/sr.ej" 2>"$T/py.e" <<'PY'
+import json, sys
+def firings(p):
+    ev, summary = [], None
+    for l in open(p):
+        o = json.loads(l)
+        if "kind" in o:
+            ev.append(o)
+        else:
+            summary = o
+    # per thread: each return is the innermost pending entry's, at its
+    # depth, with the value its argument gives
+    stacks, calls = {}, []
+    for e in ev:
+        st = stacks.setdefault(e["tid"], [])
+        if e["kind"] == "entry":
+            st.append((e["function"], int(e["args"][0]["value"])))
+            assert e["depth"] == len(st), e
+            continue
+        assert e["kind"] == "return" and st, e
+        assert e["depth"] == len(st), e
+        f, x = st.pop()
+        assert f == e["function"], (f, e)
+        want = 3 * x + 1 if f == "fp_target" else x * (x + 1) // 2
+        assert e["raw_retval"] == want, (x, e)
+        calls.append((f, x, e["raw_retval"]))
+    assert all(not st for st in stacks.values()), stacks
+    hits = sorted((p["function"], p["name"], p["hits"])
+        for p in summary["probes"])
+    return sorted(calls), hits, len(stacks)
+a, b = firings(sys.argv[1]), firings(sys.argv[2])
+assert a == b, "differ"
+assert len(a[0]) == 511 and a[2] == 9, (len(a[0]), a[2])
+assert a[1] == [("fp_rec", "entry", 11), ("fp_rec", "return", 11),
+    ("fp_target", "entry", 500), ("fp_target", "return", 500)], a[1]
+PY
+then
+	ok nostop-events-same-firings
+else
+	fail nostop-events-same-firings "rc=$(cat "$T/ns.erc" "$T/sr.erc") $(cat "$T/py.e") $(head -c 600 "$T/ns.ee")"
+fi
+# -U at an explicit FUNC:return: the thread stops there for its stack
+printf 'n 3\nq\n' | dt trace -U -f fp_target:return -- "$V/fprobev" >/dev/null 2>"$T/ur.e"; rc=$?
+if [ $rc -eq 0 ] && grep -Eq '^ +3  fprobev`fp_target:return$' "$T/ur.e" &&
+	grep -Eq '^ +fprobev`main\+0x[0-9a-f]+$' "$T/ur.e" &&
+	grep -Eq '^ +fprobev`_start\+0x[0-9a-f]+$' "$T/ur.e"; then
+	ok nostop-ustack-at-return
+else
+	fail nostop-ustack-at-return "rc=$rc $(cat "$T/ur.e")"
+fi
+
 summary

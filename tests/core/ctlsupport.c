@@ -726,3 +726,120 @@ dlact_cb(dtproc_t *dtp, dtproc_proc_t *pr, void *arg)
 	return d->ret;
 }
 
+
+/* ---- function probes ---- */
+
+void
+rec_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *hit, void *arg)
+{
+	struct tag *t = arg;
+	struct rec *r = t->t_rec;
+	uint64_t v = 0, rax = 0, pc = 0, sp = 0;
+	int err, bad;
+
+	(void) dtp, (void) pr;
+	err = dtproc_hit_reg(hit, "rdi", &v);
+	bad = (dtproc_hit_reg(hit, "rax", &rax) != 0) +
+	    (dtproc_hit_reg(hit, "pc", &pc) != 0) +
+	    (dtproc_hit_reg(hit, "sp", &sp) != 0);
+	pthread_mutex_lock(&r->r_mu);
+	if (r->r_n < REC_MAX) {
+		int i = r->r_n++;
+
+		r->r_hit[i] = *hit;
+		r->r_hit[i].dh_regs = NULL;
+		r->r_name[i] = t->t_name;
+		r->r_regbad += err != 0;
+		r->r_rpsbad += bad;
+		r->r_rdi[i] = v;
+		r->r_rdierr[i] = err;
+		r->r_rax[i] = rax;
+		r->r_pc[i] = pc;
+		r->r_sp[i] = sp;
+	}
+	pthread_mutex_unlock(&r->r_mu);
+	tally_add(&r->r_tally, 1);
+}
+
+struct rec *
+rec_new(void)
+{
+	struct rec *r = calloc(1, sizeof (*r));
+
+	CHECK(r != NULL);
+	pthread_mutex_init(&r->r_mu, NULL);
+	pthread_mutex_init(&r->r_tally.t_mu, NULL);
+	pthread_cond_init(&r->r_tally.t_cv, NULL);
+	return r;
+}
+
+/*
+ * The records before the count were written under the lock too, and
+ * are read after it: once the firings a test waits for are in, nothing
+ * is written meanwhile.
+ */
+int
+rec_n(struct rec *r)
+{
+	int n;
+
+	pthread_mutex_lock(&r->r_mu);
+	n = r->r_n;
+	pthread_mutex_unlock(&r->r_mu);
+	return n;
+}
+
+int
+rec_wait(struct rec *r, int want, int ms)
+{
+	(void) tally_wait(&r->r_tally, want, ms);
+	return rec_n(r);
+}
+
+int
+count(struct rec *r, const char *name, int kind)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&r->r_mu);
+	for (int i = 0; i < r->r_n; i++)
+		n += strcmp(r->r_name[i], name) == 0 &&
+		    r->r_hit[i].dh_kind == kind;
+	pthread_mutex_unlock(&r->r_mu);
+	return n;
+}
+
+dtproc_proc_t *
+fprobev(dtproc_t *dtp, struct victim *v)
+{
+	return create_ok(dtp, "fprobev", NULL, DTPROC_STOP_MAIN, v);
+}
+
+uintptr_t
+probe(dtproc_t *dtp, dtproc_proc_t *pr, const char *name, int flags,
+    struct rec *r)
+{
+	char spec[128];
+	uintptr_t fn;
+	struct tag *t = calloc(1, sizeof (*t));
+
+	CHECK(t != NULL);
+	snprintf(spec, sizeof (spec), "a.out`%s", name);
+	fn = sym_addr(dtp, pr, spec);
+	t->t_rec = r;
+	t->t_name = name;
+	CHECK_MSG(dtproc_fprobe_add(dtp, pr, fn, 0, flags, rec_cb, t) == 0,
+	    "fprobe_add %s: %s", name, dtproc_errmsg(dtp));
+	return fn;
+}
+
+dtproc_fprobe_info_t
+finfo(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t fn, size_t off, int kind)
+{
+	dtproc_fprobe_info_t fi;
+
+	memset(&fi, 0xa5, sizeof (fi));
+	CHECK_MSG(dtproc_fprobe_info(dtp, pr, fn, off, kind, &fi) == 0,
+	    "fprobe_info %#lx: %s", (unsigned long)fn, dtproc_errmsg(dtp));
+	return fi;
+}

@@ -232,4 +232,52 @@ struct dlact {
 
 int dlact_cb(dtproc_t *dtp, dtproc_proc_t *pr, void *arg);
 
+/* ---- function probes (fprobe*.c) ---- */
+
+#define REC_MAX	4096
+
+/*
+ * Firings recorded by rec_cb, each with what dtproc_hit_reg said of
+ * some registers; a tally counts them for a bounded wait on firings that
+ * come after the victim's answer (returns recorded without a stop).
+ */
+struct rec {
+	pthread_mutex_t r_mu;
+	struct tally r_tally;	/* firings */
+	int r_n;
+	dtproc_hit_t r_hit[REC_MAX];
+	const char *r_name[REC_MAX];
+	uint64_t r_rdi[REC_MAX];	/* dtproc_hit_reg "rdi" */
+	int r_rdierr[REC_MAX];		/* its code */
+	uint64_t r_rax[REC_MAX];	/* "rax", "pc", "sp" */
+	uint64_t r_pc[REC_MAX];
+	uint64_t r_sp[REC_MAX];
+	int r_regbad;		/* "rdi" refused */
+	int r_rpsbad;		/* "rax", "pc" or "sp" refused */
+};
+
+/* rec_cb's ARG: where and under what name. */
+struct tag {
+	struct rec *t_rec;
+	const char *t_name;
+};
+
+void rec_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *hit,
+    void *arg);
+struct rec *rec_new(void);
+/* How many firings R holds, read under its lock. */
+int rec_n(struct rec *r);
+/* Wait up to MS until R holds WANT firings; how many it holds. */
+int rec_wait(struct rec *r, int want, int ms);
+/* Firings of NAME of KIND in R. */
+int count(struct rec *r, const char *name, int kind);
+/* "fprobev" created, resting at main. */
+dtproc_proc_t *fprobev(dtproc_t *dtp, struct victim *v);
+/* Probe a.out`NAME with FLAGS, firings recorded in R under NAME. */
+uintptr_t probe(dtproc_t *dtp, dtproc_proc_t *pr, const char *name,
+    int flags, struct rec *r);
+/* dtproc_fprobe_info that must succeed. */
+dtproc_fprobe_info_t finfo(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t fn,
+    size_t off, int kind);
+
 #endif /* DTPROC_TEST_CTLSUPPORT_H */

@@ -9,124 +9,13 @@
  *
  * The victim (fprobev) answers each command once its calls are done,
  * and every firing runs its callback while the firing thread is
- * stopped, so the records read after an answer are complete.
+ * stopped, so the records read after an answer are complete.  The tests
+ * run again with returns recorded without a stop (the _nostop ones,
+ * DTPROC_FP_NOSTOP): those fire later, and are waited for (rec_wait).
  */
 #include "ctlsupport.h"
 
 #include <limits.h>
-
-#define REC_MAX	4096
-
-struct rec {
-	pthread_mutex_t r_mu;
-	int r_n;
-	dtproc_hit_t r_hit[REC_MAX];
-	const char *r_name[REC_MAX];
-	uint64_t r_rdi[REC_MAX];	/* dtproc_hit_reg "rdi" */
-	int r_regbad;
-};
-
-struct tag {
-	struct rec *t_rec;
-	const char *t_name;
-};
-
-static void
-rec_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *hit, void *arg)
-{
-	struct tag *t = arg;
-	struct rec *r = t->t_rec;
-	uint64_t v = 0;
-
-	(void) dtp, (void) pr;
-	pthread_mutex_lock(&r->r_mu);
-	if (r->r_n < REC_MAX) {
-		r->r_hit[r->r_n] = *hit;
-		r->r_hit[r->r_n].dh_regs = NULL;
-		r->r_name[r->r_n] = t->t_name;
-		if (dtproc_hit_reg(hit, "rdi", &v) != 0)
-			r->r_regbad++;
-		r->r_rdi[r->r_n] = v;
-		r->r_n++;
-	}
-	pthread_mutex_unlock(&r->r_mu);
-}
-
-static struct rec *
-rec_new(void)
-{
-	struct rec *r = calloc(1, sizeof (*r));
-
-	CHECK(r != NULL);
-	pthread_mutex_init(&r->r_mu, NULL);
-	return r;
-}
-
-/* "fprobev" created, resting at main. */
-static dtproc_proc_t *
-fprobev(dtproc_t *dtp, struct victim *v)
-{
-	return create_ok(dtp, "fprobev", NULL, DTPROC_STOP_MAIN, v);
-}
-
-/* Probe NAME with FLAGS, firings recorded in R under NAME. */
-static uintptr_t
-probe(dtproc_t *dtp, dtproc_proc_t *pr, const char *name, int flags,
-    struct rec *r)
-{
-	char spec[128];
-	uintptr_t fn;
-	struct tag *t = calloc(1, sizeof (*t));
-
-	snprintf(spec, sizeof (spec), "a.out`%s", name);
-	fn = sym_addr(dtp, pr, spec);
-	t->t_rec = r;
-	t->t_name = name;
-	CHECK_MSG(dtproc_fprobe_add(dtp, pr, fn, 0, flags, rec_cb, t) == 0,
-	    "fprobe_add %s: %s", name, dtproc_errmsg(dtp));
-	return fn;
-}
-
-static dtproc_fprobe_info_t
-finfo(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t fn, size_t off, int kind)
-{
-	dtproc_fprobe_info_t fi;
-
-	memset(&fi, 0xa5, sizeof (fi));
-	CHECK_MSG(dtproc_fprobe_info(dtp, pr, fn, off, kind, &fi) == 0,
-	    "fprobe_info %#lx: %s", (unsigned long)fn, dtproc_errmsg(dtp));
-	return fi;
-}
-
-/*
- * How many firings R holds, read under its lock: the records before it
- * were written under the lock too, and are read after it (the victim's
- * answer came after the callbacks: nothing is written meanwhile).
- */
-static int
-rec_n(struct rec *r)
-{
-	int n;
-
-	pthread_mutex_lock(&r->r_mu);
-	n = r->r_n;
-	pthread_mutex_unlock(&r->r_mu);
-	return n;
-}
-
-/* Firings of NAME of KIND in R. */
-static int
-count(struct rec *r, const char *name, int kind)
-{
-	int n = 0;
-
-	pthread_mutex_lock(&r->r_mu);
-	for (int i = 0; i < r->r_n; i++)
-		n += strcmp(r->r_name[i], name) == 0 &&
-		    r->r_hit[i].dh_kind == kind;
-	pthread_mutex_unlock(&r->r_mu);
-	return n;
-}
 
 TEST(fprobe_args_retval)
 {
@@ -209,7 +98,12 @@ TEST(fprobe_args_retval)
 	quit_dead(dtp, pr, &v, &ns);
 }
 
-TEST(fprobe_recursion)
+/*
+ * XF: more flags for the return probes (DTPROC_FP_NOSTOP); then a return
+ * may fire after the answer, and the tests wait for the count they know.
+ */
+static void
+recursion(int xf)
 {
 	CTL_LOCALS;
 	struct rec *r = rec_new();
@@ -217,12 +111,13 @@ TEST(fprobe_recursion)
 	dtproc_fprobe_info_t fi;
 
 	pr = fprobev(dtp, &v);
-	fn = probe(dtp, pr, "fp_rec", DTPROC_FP_ENTRY | DTPROC_FP_RETURN, r);
+	fn = probe(dtp, pr, "fp_rec", DTPROC_FP_ENTRY | DTPROC_FP_RETURN | xf,
+	    r);
 	dtproc_continue(dtp, pr);
 	victim_ready(&v, line, sizeof (line));
 	ask(&v, "r 10\n", "rec ", line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "r"), 55);
-	CHECK_EQ_INT(rec_n(r), 22);
+	CHECK_EQ_INT(rec_wait(r, 22, 10000), 22);
 	for (int i = 0; i < 11; i++) {
 		const dtproc_hit_t *e = &r->r_hit[i], *x = &r->r_hit[21 - i];
 
@@ -234,6 +129,7 @@ TEST(fprobe_recursion)
 		CHECK_EQ_INT(x->dh_sp, e->dh_sp);
 		/* fp_rec(n) = n(n+1)/2 */
 		CHECK_EQ_INT(x->dh_retval, (10 - i) * (11 - i) / 2);
+		CHECK_EQ_INT(!!(x->dh_flags & DTPROC_HIT_DEFERRED), xf != 0);
 	}
 	fi = finfo(dtp, pr, fn, 0, DTPROC_FP_RETURN);
 	CHECK_EQ_INT(fi.dfi_hits, 11);
@@ -242,22 +138,35 @@ TEST(fprobe_recursion)
 	quit_dead(dtp, pr, &v, &ns);
 }
 
-TEST(fprobe_threads)
+TEST(fprobe_recursion)
+{
+	recursion(0);
+}
+
+TEST(fprobe_recursion_nostop)
+{
+	recursion(DTPROC_FP_NOSTOP);
+}
+
+static void
+threads(int xf)
 {
 	CTL_LOCALS;
 	struct rec *r = rec_new();
 	uintptr_t fn;
 	dtproc_fprobe_info_t fi;
-	int per[64] = { 0 }, ntid = 0;
+	int per[64] = { 0 }, ntid = 0, deferred = 0;
 	pid_t tids[64];
 
 	pr = fprobev(dtp, &v);
-	fn = probe(dtp, pr, "fp_target", DTPROC_FP_ENTRY | DTPROC_FP_RETURN,
-	    r);
+	fn = probe(dtp, pr, "fp_target", DTPROC_FP_ENTRY | DTPROC_FP_RETURN |
+	    xf, r);
 	dtproc_continue(dtp, pr);
 	victim_ready(&v, line, sizeof (line));
 	ask(&v, "t 100\n", "threads ", line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "sum"), 8 * (3 * 4950 + 100));
+	/* (each thread's last return: fired at its exit, before the join) */
+	CHECK_EQ_INT(rec_wait(r, 1600, 10000), 1600);
 	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_ENTRY), 800);
 	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_RETURN), 800);
 	/* each return: its thread's, 3x + 1 of what that entry had */
@@ -283,6 +192,9 @@ TEST(fprobe_threads)
 			CHECK_EQ_INT(h->dh_retval,
 			    3 * r->r_hit[j].dh_args[0] + 1);
 			CHECK_EQ_INT(h->dh_depth, 1);
+			CHECK_EQ_INT(h->dh_sp, r->r_hit[j].dh_sp);
+			CHECK_EQ_INT(h->dh_entry_time, r->r_hit[j].dh_time);
+			deferred += (h->dh_flags & DTPROC_HIT_DEFERRED) != 0;
 			per[k]++;
 		}
 	}
@@ -293,7 +205,22 @@ TEST(fprobe_threads)
 	CHECK_EQ_INT(fi.dfi_hits, 800);
 	CHECK_EQ_INT(fi.dfi_unwound, 0);
 	CHECK_EQ_INT(fi.dfi_overflow, 0);
+	tinfo("%d of 800 returns deferred\n", deferred);
+	if (xf != 0)	/* a bucket another thread holds: a stop */
+		CHECK(deferred >= 700);
+	else
+		CHECK_EQ_INT(deferred, 0);
 	quit_dead(dtp, pr, &v, &ns);
+}
+
+TEST(fprobe_threads)
+{
+	threads(0);
+}
+
+TEST(fprobe_threads_nostop)
+{
+	threads(DTPROC_FP_NOSTOP);
 }
 
 /*
@@ -382,7 +309,8 @@ TEST(fprobe_victim_clock)
 	quit_dead(dtp, pr, &v, &ns);
 }
 
-TEST(fprobe_longjmp)
+static void
+longjmps(int xf)
 {
 	CTL_LOCALS;
 	struct rec *r = rec_new();
@@ -390,14 +318,16 @@ TEST(fprobe_longjmp)
 	dtproc_fprobe_info_t fi;
 
 	pr = fprobev(dtp, &v);
-	jump = probe(dtp, pr, "fp_jump", DTPROC_FP_ENTRY | DTPROC_FP_RETURN,
-	    r);
+	jump = probe(dtp, pr, "fp_jump", DTPROC_FP_ENTRY | DTPROC_FP_RETURN |
+	    xf, r);
 	target = probe(dtp, pr, "fp_target", DTPROC_FP_ENTRY |
-	    DTPROC_FP_RETURN, r);
+	    DTPROC_FP_RETURN | xf, r);
 	dtproc_continue(dtp, pr);
 	victim_ready(&v, line, sizeof (line));
 	ask(&v, "j\n", "jumped ", line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "r"), 16);
+	/* fp_jump's entry, fp_target's entry and return */
+	CHECK_EQ_INT(rec_wait(r, 3, 10000), 3);
 	fi = finfo(dtp, pr, jump, 0, DTPROC_FP_RETURN);
 	CHECK_EQ_INT(fi.dfi_hits, 0);
 	CHECK_EQ_INT(fi.dfi_unwound, 1);
@@ -407,12 +337,35 @@ TEST(fprobe_longjmp)
 	CHECK_EQ_INT(r->r_hit[rec_n(r) - 1].dh_retval, 16);
 	/* again: the same return site, the same answers */
 	ask(&v, "j\n", "jumped ", line, sizeof (line));
+	CHECK_EQ_INT(rec_wait(r, 6, 10000), 6);
 	CHECK_EQ_INT(finfo(dtp, pr, jump, 0, DTPROC_FP_RETURN).dfi_unwound,
 	    2);
 	fi = finfo(dtp, pr, target, 0, DTPROC_FP_RETURN);
 	CHECK_EQ_INT(fi.dfi_hits, 2);
 	CHECK_EQ_INT(fi.dfi_unwound, 0);
+	/* no stray return of fp_jump's, the last one as it should be */
+	CHECK_EQ_INT(count(r, "fp_jump", DTPROC_HIT_RETURN), 0);
+	CHECK_EQ_INT(r->r_hit[5].dh_kind, DTPROC_HIT_RETURN);
+	CHECK_EQ_INT(r->r_hit[5].dh_retval, 16);
+	CHECK_EQ_INT(!!(r->r_hit[5].dh_flags & DTPROC_HIT_DEFERRED), xf != 0);
+	/* and fp_jump's bucket, left pending, fools no later call */
+	ask(&v, "r 3\n", "rec ", line, sizeof (line));
+	ask(&v, "j\n", "jumped ", line, sizeof (line));
+	CHECK_EQ_INT(rec_wait(r, 9, 10000), 9);
+	CHECK_EQ_INT(count(r, "fp_jump", DTPROC_HIT_RETURN), 0);
+	CHECK_EQ_INT(finfo(dtp, pr, jump, 0, DTPROC_FP_RETURN).dfi_unwound,
+	    3);
 	quit_dead(dtp, pr, &v, &ns);
+}
+
+TEST(fprobe_longjmp)
+{
+	longjmps(0);
+}
+
+TEST(fprobe_longjmp_nostop)
+{
+	longjmps(DTPROC_FP_NOSTOP);
 }
 
 TEST(fprobe_context_switch)
@@ -533,7 +486,8 @@ TEST(fprobe_never_return)
 	dtproc_close(dtp);
 }
 
-TEST(fprobe_fork_children)
+static void
+fork_children(int xf)
 {
 	CTL_LOCALS;
 	struct rec *r = rec_new();
@@ -541,12 +495,12 @@ TEST(fprobe_fork_children)
 	dtproc_fprobe_info_t fi;
 
 	pr = fprobev(dtp, &v);
-	fork_fn = probe(dtp, pr, "fp_fork", DTPROC_FP_ENTRY | DTPROC_FP_RETURN,
-	    r);
+	fork_fn = probe(dtp, pr, "fp_fork", DTPROC_FP_ENTRY | DTPROC_FP_RETURN |
+	    xf, r);
 	vfork_fn = probe(dtp, pr, "fp_vfork", DTPROC_FP_ENTRY |
-	    DTPROC_FP_RETURN, r);
+	    DTPROC_FP_RETURN | xf, r);
 	target = probe(dtp, pr, "fp_target", DTPROC_FP_ENTRY |
-	    DTPROC_FP_RETURN, r);
+	    DTPROC_FP_RETURN | xf, r);
 	dtproc_continue(dtp, pr);
 	victim_ready(&v, line, sizeof (line));
 	/* each child ran the probed code and the return site: unharmed */
@@ -554,6 +508,14 @@ TEST(fprobe_fork_children)
 	CHECK_EXITED((int)line_field(line, "st"), 7);
 	ask(&v, "v\n", "vforked ", line, sizeof (line));
 	CHECK_EXITED((int)line_field(line, "st"), 9);
+	/* fp_fork's and fp_vfork's entries and returns */
+	CHECK_EQ_INT(rec_wait(r, 4, 10000), 4);
+	CHECK_EQ_INT(r->r_hit[1].dh_kind, DTPROC_HIT_RETURN);
+	CHECK_EQ_INT(r->r_hit[1].dh_tid, v.pid);
+	CHECK(r->r_hit[1].dh_retval > 0);	/* the parent's: a pid */
+	CHECK_EQ_INT(r->r_hit[3].dh_kind, DTPROC_HIT_RETURN);
+	CHECK_EQ_INT(r->r_hit[3].dh_tid, v.pid);
+	CHECK(r->r_hit[3].dh_retval > 0);
 	/* the parent's returns only; the children are not ours */
 	fi = finfo(dtp, pr, fork_fn, 0, DTPROC_FP_RETURN);
 	CHECK_EQ_INT(fi.dfi_hits, 1);
@@ -562,7 +524,20 @@ TEST(fprobe_fork_children)
 	CHECK_EQ_INT(finfo(dtp, pr, target, 0, DTPROC_FP_ENTRY).dfi_hits, 0);
 	/* and the parent goes on being traced right */
 	ask(&v, "r 2\n", "rec ", line, sizeof (line));
+	ask(&v, "j\n", "jumped ", line, sizeof (line));
+	CHECK_EQ_INT(rec_wait(r, 6, 10000), 6);
+	CHECK_EQ_INT(r->r_hit[5].dh_retval, 16);
 	quit_dead(dtp, pr, &v, &ns);
+}
+
+TEST(fprobe_fork_children)
+{
+	fork_children(0);
+}
+
+TEST(fprobe_fork_children_nostop)
+{
+	fork_children(DTPROC_FP_NOSTOP);
 }
 
 TEST(fprobe_offsets)

@@ -68,10 +68,11 @@
 #       the hand-off to its own control thread (parked) when dtproc dies
 #       comes out whole by itself; every child ends with its own status,
 #       its mask and handler its parent's, the victim untraced.
-#   S   issue 12's survival test: 4N kills (-9) of `trace -p` at random
-#       moments, counting and with -U (the trampolines' trap path), on a
-#       busy victim (4 threads) and on one whose 2 threads dlopen and
-#       dlclose a library without end, the patched sites armed: every
+#   S   issue 12's survival test: 5N kills (-9) of `trace -p` at random
+#       moments, counting, with -U (the trampolines' trap path) and
+#       (the busy one) with --time (returns recorded without a stop),
+#       on a busy victim (4 threads) and on one whose 2 threads dlopen
+#       and dlclose a library without end, the patched sites armed: every
 #       victim finishes right; the rate of SIGTRAP deaths under -U (the
 #       trap path's residual window) and the int3 fallback sites (the
 #       rtld agent's included) are printed.
@@ -871,8 +872,9 @@ oneS() {
 # Issue 12's survival test: N kills each of `trace -p` counting and with
 # -U (each hit stops at the trampoline's trap gate), on a busy victim (4
 # threads) and on one whose 2 threads dlopen and dlclose libstressa
-# without end, the patched sites only armed.  A kill must leave a
-# working victim.  Under -U, a thread between the gate's owner-died
+# without end, the patched sites only armed; and with --time on the busy
+# one (returns recorded without a stop: killed with buckets pending).  A
+# kill must leave a working victim.  Under -U, a thread between the gate's owner-died
 # check and its stop when dtproc dies is the trap path's residual
 # window: the gate stops with a SIGURG it sends itself (ignored when
 # nobody traces), so that window must kill nothing; its rate (victims
@@ -896,10 +898,10 @@ case_S() {
 		all=0 PB=(-f 'stress_*') PD=(-f 'libstress*`stress_lib_fn')
 		names="none patched: int3s" CHECK=-
 	fi
-	for run in busy busy-U dlbusy dlbusy-U; do
+	for run in busy busy-U busy-time dlbusy dlbusy-U; do
 		clean=0 trap=0 mid=0 acc=0 gl=0 glh=0 glw=
 		u=''
-		case $run in *-U) u=-U ;; esac
+		case $run in *-U) u=-U ;; *-time) u=--time ;; esac
 		for k in $(seq "$n"); do
 			case $run in
 			busy*) SPROBES=("${PB[@]}"); oneS "$u" busy 4 ;;
@@ -944,7 +946,7 @@ case_S() {
 	elif [ $agent_trap -gt 0 ] || [ -n "$gls" ]; then
 		xfail S "int3 sites only:$([ $agent_trap -gt 0 ] && echo " $agent_trap dlopen victims killed by the int3 left at the rtld agent's site (_dl_debug_state, not patched);")$([ -n "$gls" ] && echo " victims harmed where the grab armed a site as an int3 (a thread inside its window):$gls;") where every site was patched, no victim harmed; residual window under -U:$residual"
 	else
-		ok S "$((4 * N)) kills, every victim finished right; residual window under -U:$residual"
+		ok S "$((5 * N)) kills, every victim finished right; residual window under -U:$residual"
 	fi
 }
 

@@ -5,6 +5,8 @@
  * Prints "ready <pid>", then for each line read:
  *	a A0 .. A7	fp_args(A0..A7): args r=<sum>
  *	r N		fp_rec(N) = N + ... + 1: rec r=<r>
+ *	n N		fp_target(i), i < N, on the main thread:
+ *			calls sum=<sum>
  *	t N		eight threads each call fp_target(i), i < N:
  *			threads sum=<sum>
  *	j		fp_jump longjmps out (of fp_jumper), then
@@ -305,6 +307,12 @@ main(void)
 			    a[4], a[5], a[6], a[7]));
 		} else if (line[0] == 'r' && line[1] == ' ') {
 			printf("rec r=%ld\n", fp_rec(atol(line + 2)));
+		} else if (line[0] == 'n' && line[1] == ' ') {
+			long n = atol(line + 2), sum = 0;
+
+			for (long i = 0; i < n; i++)
+				sum += fp_target(i);
+			printf("calls sum=%ld\n", sum);
 		} else if (line[0] == 't' && line[1] == ' ') {
 			pthread_t t[8];
 			long s[8], sum = 0;
