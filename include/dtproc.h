@@ -647,6 +647,9 @@ DTPROC_API void dtproc_set_dlactivity(dtproc_t *dtp, dtproc_dlact_f *fn,
 #define DTPROC_EV_OBJ_REMOVE	16	/* object de_path removed */
 #define DTPROC_EV_FOLLOW	17	/* since 0.4: child de_child followed,
 					   its handle de_proc (dtproc_follow) */
+#define DTPROC_EV_UPGRADE	18	/* since 0.4: the int3 site de_addr
+					   (a probe's, a function probe's)
+					   patched to a trampoline */
 
 typedef struct dtproc_event {
 	int de_kind;		/* DTPROC_EV_* */
@@ -656,7 +659,7 @@ typedef struct dtproc_event {
 	int de_status;		/* THREAD_EXIT, EXIT */
 	const char *de_path;	/* EXEC, OBJ_ADD, OBJ_REMOVE */
 	int de_lmid;		/* OBJ_ADD, OBJ_REMOVE */
-	uintptr_t de_addr;	/* MAIN */
+	uintptr_t de_addr;	/* MAIN, UPGRADE */
 	/* since 0.4: */
 	dtproc_proc_t *de_proc;	/* FOLLOW: the child's new handle */
 } dtproc_event_t;

@@ -61,7 +61,7 @@ ctl_unhold(dtproc_proc_t *pr)
 	(void) pthread_mutex_unlock(&pr->dpr_lock);
 }
 
-static void
+void
 ctl_emit(dtproc_proc_t *pr, int kind, const pt_event_t *pe,
     const char *path, int lmid, uintptr_t addr)
 {

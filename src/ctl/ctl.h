@@ -161,6 +161,8 @@ struct dtproc_proc {
 	size_t dpr_nupgrade;		/* probes with cp_upgrade */
 	struct timespec dpr_up_try;	/* the upgrades' last try */
 	long dpr_up_ms;			/* and their period, backing off */
+	uintptr_t *dpr_upd;		/* sites upgraded by this pass, */
+	size_t dpr_nupd, dpr_upd_max;	/* announced once it is over */
 	ctl_usdt_t *dpr_usdt;		/* USDT probes armed, their
 					   semaphores raised (usdt.c) */
 	struct ctl_fp *dpr_fp;		/* function probes (fprobes.c), or
@@ -229,6 +231,7 @@ void ctl_probe_brk_hit(dtproc_proc_t *pr, uintptr_t addr);
 void ctl_probe_upgrade(dtproc_proc_t *pr);
 void ctl_probe_upgrade_due(dtproc_proc_t *pr);
 void ctl_probe_upgrade_gone(dtproc_proc_t *pr, size_t n);
+void ctl_probe_upgraded(dtproc_proc_t *pr, uintptr_t addr);
 /*
  * No upgrade waits: the timer ticks every CTL_DRAIN_MS for ctl_fp_drain
  * alone (a thread that stops no more has its returns fired that late at
@@ -281,6 +284,9 @@ long ctl_request(dtproc_proc_t *pr, ctl_req_t *req);
 void ctl_wake_rest(dtproc_proc_t *pr);
 void ctl_deadline(struct timespec *ts, long us);
 int ctl_cv_wait(dtproc_proc_t *pr, const struct timespec *end);
+/* The client's event callback, if any, for one event (control thread). */
+void ctl_emit(dtproc_proc_t *pr, int kind, const pt_event_t *pe,
+    const char *path, int lmid, uintptr_t addr);
 
 /* stack.c: a CTL_STACK request, served on the control thread. */
 long ctl_stack_serve(dtproc_proc_t *pr, void *arg);

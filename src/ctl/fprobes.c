@@ -1290,6 +1290,7 @@ ctl_fp_upgrade(dtproc_proc_t *pr)
 			ctl_fs_armed(s, how, NULL);
 			ctl_fs_up_done(pr, fx, s);
 			moved = true;
+			ctl_probe_upgraded(pr, s->fs_addr);
 		}
 	}
 	return moved;

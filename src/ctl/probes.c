@@ -395,6 +395,9 @@ ctl_probe_clear(dtproc_proc_t *pr)
 	}
 	free(pr->dpr_prh);
 	pr->dpr_prh = NULL;
+	free(pr->dpr_upd);
+	pr->dpr_upd = NULL;
+	pr->dpr_nupd = pr->dpr_upd_max = 0;
 	pr->dpr_prh_len = 0;
 	pr->dpr_nprobes = 0;
 	pr->dpr_npending = 0;
@@ -463,6 +466,42 @@ ctl_probe_brk_hit(dtproc_proc_t *pr, uintptr_t addr)
 }
 
 /*
+ * Site ADDR (a probe's, a function probe's) is a trampoline now.  The
+ * client's DTPROC_EV_UPGRADE, the one sign of it, comes once the pass
+ * is over (ctl_probe_announce): its callback may add or delete probes,
+ * and the pass walks their lists.  Without memory it is not announced.
+ */
+void
+ctl_probe_upgraded(dtproc_proc_t *pr, uintptr_t addr)
+{
+	if (pr->dpr_hdl->dph_event == NULL)
+		return;
+	if (pr->dpr_nupd == pr->dpr_upd_max) {
+		size_t max = pr->dpr_upd_max ? 2 * pr->dpr_upd_max : 8;
+		uintptr_t *a = realloc(pr->dpr_upd, max * sizeof (*a));
+
+		if (a == NULL) {
+			pt_dprintf("pid %d: upgrade of %#lx not announced: "
+			    "out of memory\n", (int)pr->dpr_pid,
+			    (unsigned long)addr);
+			return;
+		}
+		pr->dpr_upd = a;
+		pr->dpr_upd_max = max;
+	}
+	pr->dpr_upd[pr->dpr_nupd++] = addr;
+}
+
+static void
+ctl_probe_announce(dtproc_proc_t *pr)
+{
+	for (size_t i = 0; i < pr->dpr_nupd; i++)
+		ctl_emit(pr, DTPROC_EV_UPGRADE, NULL, NULL, 0,
+		    pr->dpr_upd[i]);
+	pr->dpr_nupd = 0;
+}
+
+/*
  * Try the upgrades once their period has passed: each waiting probe's
  * int3 converted to a trampoline where no thread is in the window now,
  * the agent's r_brk likewise.  The period doubles while nothing moves,
@@ -523,11 +562,13 @@ ctl_probe_upgrade(dtproc_proc_t *pr)
 			p->cp_upgrade = false;
 			pr->dpr_nupgrade--;
 			moved = true;
+			ctl_probe_upgraded(pr, p->cp_addr);
 		}
 	}
 	/* function probes' sites (return sites above all) likewise */
 	if (pr->dpr_nupgrade > 0)
 		moved |= ctl_fp_upgrade(pr);
+	ctl_probe_announce(pr);
 	if (pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry) {
 		ctl_wake_idle(pr);
 		return;

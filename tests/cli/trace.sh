@@ -10,8 +10,9 @@
 # non-PIE executable at 0x400000; its asm functions start with a
 # RIP-relative load, a jmp and a call; its constructor calls probe_ctor
 # (where -s arms decides whether that counts).  Synchronization is
-# through FIFOs, the victims' own lines and their exits, never sleeps; the
-# few bounded loops poll /proc.
+# through FIFOs, the victims' own lines and their exits, and dtproc's
+# warning for a probe matching nothing (-Z -f zz_ready: it comes once
+# everything is armed), never sleeps.
 . "$(dirname "$0")/lib.sh"
 
 DT=$BUILD/bin/dtproc
@@ -349,35 +350,51 @@ trace "$T/b" -f 'x`y`z' -p $vpid
 [ $rc -eq 2 ] && ok grab-bad-probe-usage || fail grab-bad-probe-usage "rc=$rc"
 released grab-bad-probe-untouched $vpid
 
-# wait_traced PID DTPID: until a thread of DTPID traces PID (bounded)
-wait_traced() {
-	local i tr tg
-	for i in $(seq 2000); do
-		tr=$(awk '/^TracerPid/ { print $2 }' /proc/$1/status 2>/dev/null)
-		if [ -n "$tr" ] && [ "$tr" != 0 ]; then
-			tg=$(awk '/^Tgid/ { print $2 }' /proc/$tr/status 2>/dev/null)
-			[ "$tg" = "$2" ] && return 0
-		fi
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.005
+# tstart ERR ARGS...: dtproc trace ARGS -Z -f zz_ready in the background
+# ($dpid), its stderr through a FIFO: back (0) once it warns that
+# zz_ready matches nothing, which it does with every probe armed, just
+# before the process runs on; 1 if it ended without (what it said in
+# $tfirst).  The rest of its stderr goes to ERR, by a cat ($tcat) done
+# once dtproc is.
+tstart() {
+	local err=$1 l
+	shift
+	rm -f "$T/tfifo"
+	mkfifo "$T/tfifo"
+	"$DT" trace "$@" -Z -f zz_ready 2>"$T/tfifo" &
+	dpid=$!
+	exec 9<"$T/tfifo"
+	tfirst=
+	while read -r l <&9; do
+		case $l in
+		*"'zz_ready' matches no function"*)
+			cat <&9 >"$err" &
+			tcat=$!
+			exec 9<&-
+			return 0 ;;
+		*) tfirst="$tfirst$l " ;;
+		esac
 	done
+	exec 9<&-
+	: >"$err"
+	tcat=
 	return 1
 }
 
 # SIGINT at assorted moments after the grab: released, counts printed, 0
 bad=
 for i in $(seq 10); do
-	"$DT" trace -p $vpid -f 'probe_*' -o "$T/si.all" 2>"$T/si.e" &
-	dpid=$!
-	if ! wait_traced $vpid $dpid; then
-		bad="$bad [$i: never traced]"
+	if ! tstart "$T/si.e" -p $vpid -f 'probe_*' -o "$T/si.all"; then
+		bad="$bad [$i: never armed: $tfirst]"
 		kill -INT $dpid 2>/dev/null
 		wait $dpid
 		continue
 	fi
+	# a moment further each time (this is the test, not a wait)
 	for _ in $(seq $((i * i))); do : <"/proc/$vpid/stat"; done
 	kill -INT $dpid
 	wait $dpid; rc=$?
+	wait $tcat
 	st=$(awk '{ print $3 }' /proc/$vpid/stat 2>/dev/null)
 	tr=$(awk '/^TracerPid/ { print $2 }' /proc/$vpid/status 2>/dev/null)
 	if [ $rc -ne 0 ] || ! grep -qx "$HEADER" "$T/si.all" || [ "$tr" != 0 ] ||
@@ -389,15 +406,14 @@ done
 released sigint-victim-running $vpid
 
 # the same with SIGTERM, once it has counted something
-"$DT" trace -p $vpid -f probe_target -d 30 --output "$T/st.all" 2>"$T/st.e" &
-dpid=$!
-wait_traced $vpid $dpid
-# the victim's clock: its CPU time grows only while it runs under dtproc
-ticks() { awk '{ print $14 + $15 }' /proc/$vpid/stat; }
-c0=$(ticks)
-for _ in $(seq 2000); do [ "$(ticks)" -gt $((c0 + 5)) ] && break; sleep 0.005; done
+tstart "$T/st.e" -p $vpid -f probe_target -d 30 --output "$T/st.all" ||
+	fail sigterm-armed "$tfirst"
+# a round of the victim's begun once armed: probe_target counted
+echo p >&7
+read -r word _ <&8
 kill -TERM $dpid
 wait $dpid; rc=$?
+[ -n "$tcat" ] && wait $tcat
 [ $rc -eq 0 ] && [ "$(awk 'NR == 2 { print $1 }' "$T/st.all")" -gt 0 ] 2>/dev/null &&
 	ok sigterm-counts-printed || fail sigterm-counts-printed "rc=$rc $(head -c 300 "$T/st.all") $(head -c 200 "$T/st.e")"
 released sigterm-victim-running $vpid
@@ -432,15 +448,16 @@ released grab-200-victim-running $vpid
 
 # the traced process ends (SIGTERM, its clean exit) while dtproc counts:
 # the counts are printed and dtproc exits 0
-"$DT" trace -p $vpid -f 'probe_*' 2>"$T/end.all" &
-dpid=$!
-wait_traced $vpid $dpid || fail grab-until-exit "never traced"
+tstart "$T/end.all" -p $vpid -f 'probe_*' || fail grab-until-exit "never armed: $tfirst"
+echo p >&7
+read -r word _ <&8
 kill -TERM $vpid
 wait $vpid; rc=$?
 read -r last <&8
 [ $rc -eq 0 ] && [ "$last" = stopped ] && ok busy-victim-unharmed ||
 	fail busy-victim-unharmed "exit $rc (77 SIGTRAP, 78 SIGSEGV, 79 SIGILL), last line '$last'"
 wait $dpid; rc=$?
+[ -n "$tcat" ] && wait $tcat
 h=$(awk 'NR > 1 { n += $1 } END { print n + 0 }' "$T/end.all")
 [ $rc -eq 0 ] && grep -qx "$HEADER" "$T/end.all" && [ "$h" -gt 0 ] && ok grab-until-exit ||
 	fail grab-until-exit "rc=$rc hits=$h $(head -c 200 "$T/end.all")"

@@ -255,20 +255,36 @@ else
 	fail usdt_follow "rc=$rc c1=$c1 c2=$c2 tot=$tot $(cat "$T/fo.err") $(grep done "$T/fo.v")"
 fi
 
+# dstart ERR N ARGS...: dtproc trace ARGS -Z -f zz_ready in the
+# background ($dpid), its stderr through a FIFO; back once it has warned
+# N times that zz_ready matches nothing (once per process, with
+# everything armed, before they run on) or ended; the rest of its stderr
+# in ERR (by a cat that ends with it).
+dstart() {
+	local err=$1 n=$2 l
+	shift 2
+	rm -f "$T/derr"
+	mkfifo "$T/derr"
+	timeout -k 5 120 "$DT" trace "$@" -Z -f zz_ready 2>"$T/derr" &
+	dpid=$!
+	exec 9<"$T/derr"
+	while [ "$n" -gt 0 ] && read -r l <&9; do
+		case $l in
+		*"'zz_ready' matches no function"*) n=$((n - 1)) ;;
+		*) printf '%s\n' "$l" >>"$err.early" ;;
+		esac
+	done
+	cat <&9 >"$err" &
+	exec 9<&-
+}
+
 # a grabbed process let go by Ctrl-C: the semaphore back to 0
 start "$V"
-timeout -k 5 120 "$DT" trace -p "$vpid" -f 'usdt:usdtv:gated' -o "$T/grab.t" \
-	2>"$T/grab.e" &
-dpid=$!
-# wait for the arming: the victim reads its own semaphore (a round trip
-# each, bounded; nothing else tells that dtproc has armed)
-sema=0
-for _ in $(seq 2000); do
-	echo s >&7
-	read -r line <&8
-	sema=$(field gated "$line")
-	[ "$sema" = 1 ] && break
-done
+dstart "$T/grab.e" 1 -p "$vpid" -f 'usdt:usdtv:gated' -o "$T/grab.t"
+# armed, so the victim reads its semaphore raised
+echo s >&7
+read -r line <&8
+sema=$(field gated "$line")
 echo 'r 3' >&7
 while read -r line <&8; do case $line in done*) break ;; esac; done
 kill -INT "$dpid"
@@ -299,16 +315,10 @@ mkfifo "$T/vin2" "$T/vout2"
 vpid2=$!
 exec 5>"$T/vin2" 6<"$T/vout2"
 while read -r line <&6; do case $line in ready\ *) break ;; esac; done
-timeout -k 5 120 "$DT" trace -p "$vpid1,$vpid2" -f 'usdt:usdtv:gated' \
-	-o "$T/mp.t" 2>"$T/mp.e" &
-dpid=$!
-# armed once both read their semaphore raised (a round trip each)
-s1=0 s2=0
-for _ in $(seq 2000); do
-	echo s >&7; read -r line <&8; s1=$(field gated "$line")
-	echo s >&5; read -r line <&6; s2=$(field gated "$line")
-	[ "$s1" = 1 ] && [ "$s2" = 1 ] && break
-done
+dstart "$T/mp.e" 2 -p "$vpid1,$vpid2" -f 'usdt:usdtv:gated' -o "$T/mp.t"
+# both armed: each reads its semaphore raised
+echo s >&7; read -r line <&8; s1=$(field gated "$line")
+echo s >&5; read -r line <&6; s2=$(field gated "$line")
 echo 'r 2' >&7
 while read -r line <&8; do case $line in done*) break ;; esac; done
 echo 'r 3' >&5

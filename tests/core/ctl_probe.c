@@ -342,13 +342,36 @@ job_stopped(pid_t pid, pid_t tid)
 	return t;
 }
 
+/*
+ * SIGSTOP our child PID (not traced) and wait until the stop is whole:
+ * the kernel reports a group stop to the parent once its last thread
+ * has stopped, so TID is stopped too.  The report is left (WNOWAIT);
+ * the next SIGCONT ends it.  The wait wakes on the child's death too.
+ */
+static void
+stop_whole(pid_t pid, pid_t tid)
+{
+	siginfo_t si;
+
+	CHECK(kill(pid, SIGSTOP) == 0);
+	memset(&si, 0, sizeof (si));
+	while (waitid(P_PID, (id_t)pid, &si, WSTOPPED | WEXITED |
+	    WNOWAIT) != 0)
+		CHECK_MSG(errno == EINTR, "waitid: %s", strerror(errno));
+	CHECK_MSG(si.si_code == CLD_STOPPED, "pid %d did not stop "
+	    "(si_code %d, status %d)", (int)pid, si.si_code, si.si_status);
+	CHECK_MSG(job_stopped(pid, tid), "pid %d reported stopped, its "
+	    "thread %d not", (int)pid, (int)tid);
+}
+
 TEST_TIMEOUT(ctl_probe_upgrade, 120)
 {
 	CTL_LOCALS;
+	struct upgrades up;
 	dtproc_probe_info_t pi;
-	struct timespec ms = { 0, 1000000 };
 	uintptr_t fn, pc = 0;
 	pid_t tid;
+	long ms;
 	int tries;
 
 	spawn_ready("upgradev", NULL, &v, line, sizeof (line));
@@ -356,17 +379,19 @@ TEST_TIMEOUT(ctl_probe_upgrade, 120)
 	tid = (pid_t)line_field(line, "tid");
 	/* stopped with the spinner's pc strictly inside up_fn's window */
 	for (tries = 0; tries < 2000; tries++) {
-		CHECK(kill(v.pid, SIGSTOP) == 0);
-		for (int i = 0; i < 5000 && !job_stopped(v.pid, tid); i++)
-			nanosleep(&ms, NULL);	/* bounded: no event says it */
+		stop_whole(v.pid, tid);
 		pc = stopped_pc(v.pid, tid);
 		if (pc > fn && pc < fn + 5)
 			break;
 		CHECK(kill(v.pid, SIGCONT) == 0);
+		/* it runs on before the next stop (else the next stop could
+		   find it where this one did) */
+		ask(&v, "w 1\n", "waited calls=", line, sizeof (line));
 	}
 	CHECK_MSG(pc > fn && pc < fn + 5, "never stopped inside the window "
 	    "(last pc %#lx, up_fn %#lx)", (unsigned long)pc,
 	    (unsigned long)fn);
+	upgrades_watch(dtp, &up);
 	pr = grab_ctl(dtp, v.pid, 0);
 	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, fn, 0, NULL, NULL), 0);
 	pi = info_ok(dtp, pr, fn);
@@ -374,22 +399,23 @@ TEST_TIMEOUT(ctl_probe_upgrade, 120)
 	CHECK_STR_EQ(pi.dpi_why, "a thread is inside the window");
 	dtproc_continue(dtp, pr);
 	CHECK(kill(v.pid, SIGCONT) == 0);
-	/* the thread moves on; the upgrade comes on the control thread's
-	   timer, which nothing we could wait for announces */
-	for (tries = 0; tries < 10000; tries++) {
+	/* the thread moves on; the upgrade, on the control thread's timer,
+	   is announced */
+	if (!upgrades_wait(&up, fn, 10000, &ms)) {
 		pi = info_ok(dtp, pr, fn);
-		if (pi.dpi_how == DTPROC_PROBE_TRAMP)
-			break;
-		nanosleep(&ms, NULL);
+		FAIL("no upgrade of up_fn announced after %ld ms (how %d, "
+		    "why %s; the spinner %s at %#lx)", ms, pi.dpi_how,
+		    pi.dpi_why ? pi.dpi_why : "-", job_stopped(v.pid, tid) ?
+		    "stopped" : "not stopped", (unsigned long)stopped_pc(v.pid,
+		    tid));
 	}
+	pi = info_ok(dtp, pr, fn);
 	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAMP);
 	CHECK(pi.dpi_why == NULL);
-	/* the spinner counted while patched (when it gets a CPU), then
-	   stopped: exact from then */
+	/* the spinner counts while patched: 1000 calls of it (the first
+	   perhaps begun before h0), then stopped: exact from then */
 	uint64_t h0 = pi.dpi_hits;
-	for (int i = 0; i < 10000 && info_ok(dtp, pr, fn).dpi_hits < h0 + 1000;
-	    i++)
-		nanosleep(&ms, NULL);
+	ask(&v, "w 1001\n", "waited calls=", line, sizeof (line));
 	victim_send(&v, "s\n");
 	victim_expect(&v, line, sizeof (line), "calls=");
 	uint64_t h1 = info_ok(dtp, pr, fn).dpi_hits;
@@ -400,11 +426,12 @@ TEST_TIMEOUT(ctl_probe_upgrade, 120)
 	victim_send(&v, "n 1000\n");
 	victim_expect(&v, line, sizeof (line), "called n=1000");
 	CHECK_EQ_INT(info_ok(dtp, pr, fn).dpi_hits, h1 + 1000);
-	tinfo("up_fn: upgraded after %d polls, %llu hits\n", tries,
+	tinfo("up_fn: upgraded %ld ms after the continue, %llu hits\n", ms,
 	    (unsigned long long)h1 + 1000);
 	victim_send(&v, "q\n");
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
 	dtproc_release(dtp, pr);
+	upgrades_close(dtp, &up);
 	victim_close(&v);
 }
 

@@ -222,6 +222,68 @@ jobstops_wait(struct jobstops *js, int ms)
 	CHECK_EQ_INT(read(js->fd[0], &c, 1), 1);
 }
 
+static void
+upgrade_cb(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_event_t *ev,
+    void *arg)
+{
+	struct upgrades *u = arg;
+	uintptr_t a;
+
+	(void) dtp;
+	(void) pr;
+	if (ev->de_kind == DTPROC_EV_UPGRADE)
+		a = ev->de_addr;
+	else if (ev->de_kind == DTPROC_EV_EXIT || ev->de_kind == DTPROC_EV_LOST)
+		a = 0;
+	else
+		return;
+	/* (a pipe's write of this size is atomic) */
+	if (write(u->fd[1], &a, sizeof (a)) != (ssize_t)sizeof (a))
+		abort();
+}
+
+void
+upgrades_watch(dtproc_t *dtp, struct upgrades *u)
+{
+	CHECK_EQ_INT(pipe2(u->fd, O_CLOEXEC), 0);
+	dtproc_set_event(dtp, upgrade_cb, u);
+}
+
+int
+upgrades_wait(struct upgrades *u, uintptr_t addr, int ms, long *waited)
+{
+	struct pollfd p = { .fd = u->fd[0], .events = POLLIN };
+	long start = now_ms(), left;
+	uintptr_t a = 0;
+	int found = 0;
+
+	while ((left = start + ms - now_ms()) > 0) {
+		int r = poll(&p, 1, (int)left);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		CHECK_MSG(r >= 0, "poll: %s", strerror(errno));
+		if (r == 0)
+			break;
+		CHECK_EQ_INT(read(u->fd[0], &a, sizeof (a)), sizeof (a));
+		if (a == addr || a == 0) {
+			found = a == addr;
+			break;
+		}
+	}
+	if (waited != NULL)
+		*waited = now_ms() - start;
+	return found;
+}
+
+void
+upgrades_close(dtproc_t *dtp, struct upgrades *u)
+{
+	dtproc_set_event(dtp, NULL, NULL);
+	close(u->fd[0]);
+	close(u->fd[1]);
+}
+
 void
 tally_add(struct tally *t, int d)
 {

@@ -111,6 +111,23 @@ void jobstops_watch(dtproc_t *dtp, struct jobstops *js);
 /* Wait up to MS for a JOBSTOP event; fails the test without one. */
 void jobstops_wait(struct jobstops *js, int ms);
 
+/*
+ * Sites upgraded from an int3 to a trampoline (DTPROC_EV_UPGRADE), on a
+ * pipe; a process's end (EXIT, LOST) writes a 0, so a wait wakes on it.
+ */
+struct upgrades {
+	int fd[2];	/* each event writes its de_addr to fd[1] */
+};
+/* Set DTP's event callback to write to a new pipe in U. */
+void upgrades_watch(dtproc_t *dtp, struct upgrades *u);
+/*
+ * Wait up to MS for the upgrade of ADDR: 1; 0 when a process ended or
+ * MS passed first.  *WAITED (if not NULL): the ms it took.
+ */
+int upgrades_wait(struct upgrades *u, uintptr_t addr, int ms, long *waited);
+/* Unset DTP's event callback, close U's pipe. */
+void upgrades_close(dtproc_t *dtp, struct upgrades *u);
+
 /* victim_expect() that fails after MS without a line, naming WHAT. */
 char *expect_within(struct victim *v, char *buf, size_t n,
     const char *prefix, int ms, const char *what);

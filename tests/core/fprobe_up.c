@@ -11,7 +11,7 @@
  * come after its calls, whose firings the control thread handled before
  * resuming the calling thread, so counts read after an answer are
  * complete.  The upgrade itself comes on the control thread's timer,
- * which nothing the test could wait for announces: it is polled for.
+ * announced by a DTPROC_EV_UPGRADE event, which the tests wait for.
  */
 #include "ctlsupport.h"
 
@@ -40,20 +40,18 @@ fhits(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t fn, int kind)
 	return fi.dfi_hits;
 }
 
-/* Poll the site at RET until it is patched (MS at most): its info. */
+/*
+ * Wait (MS at most, or until the process ends) for the upgrade of the
+ * site at RET announced in U: its info then.  *WAITED: the ms it took.
+ */
 static dtproc_probe_info_t
-wait_patched(dtproc_t *dtp, dtproc_proc_t *pr, uintptr_t ret, int ms,
-    int *polls)
+wait_patched(dtproc_t *dtp, dtproc_proc_t *pr, struct upgrades *u,
+    uintptr_t ret, int ms, long *waited)
 {
-	struct timespec one = { 0, 1000000 };
 	dtproc_probe_info_t pi = { 0 };
 
-	for (*polls = 0; *polls < ms; (*polls)++) {
-		if (dtproc_fprobe_site(dtp, pr, ret, &pi) == 0 &&
-		    pi.dpi_how == DTPROC_PROBE_TRAMP)
-			break;
-		nanosleep(&one, NULL);	/* bounded: no event says it */
-	}
+	if (upgrades_wait(u, ret, ms, waited))
+		(void) dtproc_fprobe_site(dtp, pr, ret, &pi);
 	return pi;
 }
 
@@ -66,13 +64,15 @@ TEST_TIMEOUT(fprobe_up_return_site, 60)
 {
 	CTL_LOCALS;
 	dtproc_probe_info_t pi;
+	struct upgrades up;
 	uintptr_t target, ret;
-	int polls;
+	long ms;
 
 	spawn_ready("retupv", NULL, &v, line, sizeof (line));
 	target = (uintptr_t)line_field(line, "target");
 	ret = (uintptr_t)line_field(line, "ret");
 	ask(&v, "p\n", "parked", line, sizeof (line));
+	upgrades_watch(dtp, &up);
 	pr = grab_ctl(dtp, v.pid, 0);
 	CHECK_MSG(dtproc_fprobe_add(dtp, pr, target, 0, DTPROC_FP_ENTRY |
 	    DTPROC_FP_RETURN, NULL, NULL) == 0, "fprobe_add: %s",
@@ -91,19 +91,20 @@ TEST_TIMEOUT(fprobe_up_return_site, 60)
 	CHECK_EQ_INT(site_info(dtp, pr, target).dpi_how, DTPROC_PROBE_TRAMP);
 
 	ask(&v, "u\n", "unparked", line, sizeof (line));
-	pi = wait_patched(dtp, pr, ret, 10000, &polls);
-	CHECK_MSG(pi.dpi_how == DTPROC_PROBE_TRAMP, "the return site is "
-	    "still an int3 (%s) after %d polls", pi.dpi_why, polls);
+	pi = wait_patched(dtp, pr, &up, ret, 10000, &ms);
+	CHECK_MSG(pi.dpi_how == DTPROC_PROBE_TRAMP, "the return site's "
+	    "upgrade was not announced within %ld ms", ms);
 	CHECK(pi.dpi_why == NULL);
 	ask(&v, "c 1000\n", "called n=1000", line, sizeof (line));
 	CHECK_EQ_INT(line_field(line, "sum"), 3 * 999 * 1000 / 2 + 2 * 1000);
 	CHECK_EQ_INT(fhits(dtp, pr, target, DTPROC_FP_ENTRY), 1010);
 	CHECK_EQ_INT(fhits(dtp, pr, target, DTPROC_FP_RETURN), 1010);
 	CHECK_EQ_INT(site_info(dtp, pr, ret).dpi_hits, 1010);
-	tinfo("return site upgraded after %d polls\n", polls);
+	tinfo("return site upgraded after %ld ms\n", ms);
 	victim_send(&v, "q\n");
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
 	dtproc_release(dtp, pr);
+	upgrades_close(dtp, &up);
 	victim_close(&v);
 }
 
@@ -119,10 +120,14 @@ tracer(pid_t pid, uintptr_t target, uintptr_t ret, int in, int out)
 	dtproc_t *dtp = dtproc_open(0, NULL);
 	dtproc_proc_t *pr;
 	dtproc_probe_info_t pi;
+	struct upgrades up;
 	char c = 'x';
-	int polls;
+	long ms;
 
-	if (dtp == NULL || (pr = dtproc_grab(dtp, pid, 0)) == NULL ||
+	if (dtp == NULL)
+		_exit(2);
+	upgrades_watch(dtp, &up);
+	if ((pr = dtproc_grab(dtp, pid, 0)) == NULL ||
 	    dtproc_fprobe_add(dtp, pr, target, 0, DTPROC_FP_RETURN, NULL,
 	    NULL) != 0)
 		_exit(2);
@@ -130,7 +135,7 @@ tracer(pid_t pid, uintptr_t target, uintptr_t ret, int in, int out)
 	if (write(out, "a", 1) != 1)
 		_exit(3);
 	while (read(in, &c, 1) == 1) {
-		pi = wait_patched(dtp, pr, ret, 5000, &polls);
+		pi = wait_patched(dtp, pr, &up, ret, 5000, &ms);
 		c = pi.dpi_how == DTPROC_PROBE_TRAMP ? 'T' : 'N';
 		if (write(out, &c, 1) != 1)
 			_exit(3);

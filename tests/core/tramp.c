@@ -649,7 +649,8 @@ death_run(int trap)
 	close(p[1]);
 	CHECK_MSG(read(p[0], &a, 1) == 1, "the tracer failed");
 	close(p[0]);
-	/* a random moment: hits (and stops) are being taken all along */
+	/* a random moment, on purpose (not a wait for anything): hits
+	   (and stops) are being taken all along */
 	nanosleep(&d, NULL);
 	kill(tp, SIGKILL);
 	CHECK(waitpid(tp, &st, 0) == tp);

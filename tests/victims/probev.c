@@ -50,7 +50,10 @@
  *			code in our memory (CLONE_VFORK) before its exec.
  *   busy [T]		T threads (default 2, main included) doing rounds
  *			until SIGTERM: ready <pid>, then on SIGTERM
- *			"stopped" and exit 0.
+ *			"stopped" and exit 0; a line "p" on stdin: one round
+ *			more, begun after it, by a thread of its own, then
+ *			"worked sum=S" (so a tracer armed before the line
+ *			has counted something by then).
  * Every image: the constructor calls probe_ctor 3 times, before main.
  * Every mode: SIGTRAP exits 77, SIGSEGV 78, SIGILL 79, SIGBUS 80 (a
  * breakpoint or bad instruction left behind must show in the status).
@@ -393,10 +396,22 @@ busy_worker(void *arg)
 	return NULL;
 }
 
+static void *
+busy_reader(void *arg)
+{
+	char line[64];
+
+	(void) arg;
+	while (v_getline(line, sizeof (line)) >= 0)
+		if (strcmp(line, "p") == 0)
+			printf("worked sum=%lu\n", work(1));
+	return NULL;
+}
+
 static int
 busy(int t)
 {
-	pthread_t tids[64];
+	pthread_t tids[64], rd;
 	unsigned long sums[64];
 
 	if (t < 1 || t > 64)
@@ -406,6 +421,9 @@ busy(int t)
 		if ((errno = pthread_create(&tids[i], NULL, busy_worker,
 		    &sums[i])) != 0)
 			v_die("pthread_create");
+	if ((errno = pthread_create(&rd, NULL, busy_reader, NULL)) != 0)
+		v_die("pthread_create");
+	(void) pthread_detach(rd);
 	printf("ready %d\n", (int)getpid());
 	busy_worker(&sums[0]);
 	for (int i = 1; i < t; i++)

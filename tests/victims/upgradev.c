@@ -8,12 +8,16 @@
  * (the test stops it there with SIGSTOP, reading the pc from /proc).
  * Prints "ready <pid> fn=<up_fn> tid=<spinner>", then for each line:
  *	n K	K calls of up_fn here: "called n=<K>"
+ *	w K	once the spinner has made K more calls (counted from the
+ *		command on; one may have begun before it): "waited
+ *		calls=<N>" (its calls then)
  *	s	the spinner stopped: "calls=<N>" (its calls)
  *	q	exit 0
  */
 #include "victim.h"
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 
@@ -29,6 +33,8 @@ __asm__(".text\n"
 static atomic_int stop;
 static atomic_long calls;
 static atomic_int spinner;
+static atomic_long want;	/* "w": its call count to reach, or 0 */
+static sem_t reached;		/* posted when it is reached */
 static pthread_barrier_t started;
 
 static void *
@@ -38,8 +44,15 @@ spin(void *arg)
 	atomic_store(&spinner, (int)syscall(SYS_gettid));
 	(void) pthread_barrier_wait(&started);
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		long n, w;
+
 		up_fn();
-		atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
+		n = atomic_fetch_add_explicit(&calls, 1,
+		    memory_order_relaxed) + 1;
+		w = atomic_load_explicit(&want, memory_order_relaxed);
+		if (w != 0 && n >= w &&
+		    atomic_compare_exchange_strong(&want, &w, 0))
+			(void) sem_post(&reached);
 	}
 	return NULL;
 }
@@ -51,6 +64,7 @@ main(void)
 	pthread_t t;
 
 	v_init();
+	(void) sem_init(&reached, 0, 0);
 	(void) pthread_barrier_init(&started, NULL, 2);
 	if (pthread_create(&t, NULL, spin, NULL) != 0)
 		v_die("pthread_create");
@@ -64,6 +78,13 @@ main(void)
 			for (long i = 0; i < n; i++)
 				up_fn();
 			printf("called n=%ld\n", n);
+		} else if (line[0] == 'w' && line[1] == ' ' &&
+		    !atomic_load(&stop)) {
+			atomic_store(&want, atomic_load(&calls) +
+			    atol(line + 2));
+			while (sem_wait(&reached) != 0)
+				;	/* EINTR */
+			printf("waited calls=%ld\n", atomic_load(&calls));
 		} else if (strcmp(line, "s") == 0 && !atomic_load(&stop)) {
 			atomic_store(&stop, 1);
 			pthread_join(t, NULL);
