@@ -124,10 +124,6 @@ struct ctl_fp {
 					   (ctl_wake_idle) */
 };
 
-/* ctl_fp_upgrade walks the buckets itself: its names for them. */
-#define	fx_sites	fx_stab.ah_tab
-#define	fx_len		fx_stab.ah_len
-
 /* A bucket of the returns table (arch.h) left pending for a thread. */
 typedef struct ctl_quick {
 	uint32_t qk_idx;
@@ -1262,36 +1258,33 @@ ctl_fp_upgrade(dtproc_proc_t *pr)
 
 	if (fx == NULL || fx->fx_nup == 0)
 		return false;
-	for (size_t i = 0; fx->fx_nup > 0 && i < fx->fx_len; i++) {
-		for (ctl_fsite_t *s = fx->fx_sites[i]; s != NULL;
-		    s = s->fs_next) {
-			const char *why = NULL;
-			int how = 0;
+	for (ctl_fsite_t *s = ahash_first(&fx->fx_stab);
+	    s != NULL && fx->fx_nup > 0; s = ahash_next(&fx->fx_stab, s)) {
+		const char *why = NULL;
+		int how = 0;
 
-			if (!s->fs_upgrade)
-				continue;
-			if (s->fs_how != DTPROC_PROBE_TRAP) {
-				ctl_fs_up_done(pr, fx, s);
-				continue;
-			}
-			if (prb_arm(pr->dpr_P, pr->dpr_sym, s->fs_addr,
-			    PRB_TRAP | PRB_TAKE, &how, &why) != 0)
-				continue;
-			/* either way one user too many: the old int3's */
-			(void) pt_bkpt_del(pr->dpr_P, s->fs_addr);
-			if (how != PRB_HOW_TRAMP) {
-				if (why == NULL ||
-				    strcmp(why, CTL_WHY_BUSY) != 0) {
-					s->fs_why = why;	/* for good */
-					ctl_fs_up_done(pr, fx, s);
-				}
-				continue;
-			}
-			ctl_fs_armed(s, how, NULL);
+		if (!s->fs_upgrade)
+			continue;
+		if (s->fs_how != DTPROC_PROBE_TRAP) {
 			ctl_fs_up_done(pr, fx, s);
-			moved = true;
-			ctl_probe_upgraded(pr, s->fs_addr);
+			continue;
 		}
+		if (prb_arm(pr->dpr_P, pr->dpr_sym, s->fs_addr,
+		    PRB_TRAP | PRB_TAKE, &how, &why) != 0)
+			continue;
+		/* either way one user too many: the old int3's */
+		(void) pt_bkpt_del(pr->dpr_P, s->fs_addr);
+		if (how != PRB_HOW_TRAMP) {
+			if (why == NULL || strcmp(why, CTL_WHY_BUSY) != 0) {
+				s->fs_why = why;	/* for good */
+				ctl_fs_up_done(pr, fx, s);
+			}
+			continue;
+		}
+		ctl_fs_armed(s, how, NULL);
+		ctl_fs_up_done(pr, fx, s);
+		moved = true;
+		ctl_probe_upgraded(pr, s->fs_addr);
 	}
 	return moved;
 }

@@ -61,11 +61,6 @@
 #define PRB_BUSY	CTL_WHY_BUSY
 #define PRB_EARLY	"armed at the exec stop"
 
-/* The upgrade pass and ctl_probe_clear reach the buckets by these. */
-#define	dpr_prh		dpr_probes.ah_tab
-#define	dpr_prh_len	dpr_probes.ah_len
-#define	dpr_nprobes	dpr_probes.ah_n
-
 ctl_probe_t *
 ctl_probe_find(const dtproc_proc_t *pr, uintptr_t addr)
 {
@@ -388,18 +383,10 @@ ctl_probe_withdraw_all(dtproc_proc_t *pr, bool exec)
 void
 ctl_probe_clear(dtproc_proc_t *pr)
 {
-	for (ctl_probe_t *p = ahash_first(&pr->dpr_probes), *next; p != NULL;
-	    p = next) {
-		next = ahash_next(&pr->dpr_probes, p);
-		free(p);
-	}
-	free(pr->dpr_prh);
-	pr->dpr_prh = NULL;
+	ahash_clear(&pr->dpr_probes, free);
 	free(pr->dpr_upd);
 	pr->dpr_upd = NULL;
 	pr->dpr_nupd = pr->dpr_upd_max = 0;
-	pr->dpr_prh_len = 0;
-	pr->dpr_nprobes = 0;
 	pr->dpr_npending = 0;
 }
 
@@ -528,42 +515,40 @@ ctl_probe_upgrade(dtproc_proc_t *pr)
 		ctl_probe_brk(pr);
 		moved |= !pr->dpr_brk_retry && !pr->dpr_brk_todo;
 	}
-	for (size_t i = 0; pr->dpr_nupgrade > 0 && i < pr->dpr_prh_len; i++) {
-		for (ctl_probe_t *p = pr->dpr_prh[i]; p != NULL;
-		    p = p->cp_next) {
-			const char *why = NULL;
-			int how = 0;
+	for (ctl_probe_t *p = ahash_first(&pr->dpr_probes);
+	    p != NULL && pr->dpr_nupgrade > 0;
+	    p = ahash_next(&pr->dpr_probes, p)) {
+		const char *why = NULL;
+		int how = 0;
+		ctl_call_t c;
 
-			ctl_call_t c;
-
-			if (!p->cp_upgrade || !p->cp_live)
-				continue;
-			/* a client's breakpoint there too: its int3 stays */
-			if (!(p->cp_flags & DTPROC_PROBE_STOP) &&
-			    ctl_bkpt_calls(pr, p->cp_addr, &c, 1) > 0)
-				continue;
-			if (prb_arm(pr->dpr_P, pr->dpr_sym, p->cp_addr,
-			    ctl_probe_prbflags(p->cp_flags) | PRB_TAKE, &how,
-			    &why) != 0)
-				continue;
-			/* either way one user too many: the old int3's */
-			(void) pt_bkpt_del(pr->dpr_P, p->cp_addr);
-			if (how != PRB_HOW_TRAMP) {
-				if (why == NULL || strcmp(why, PRB_BUSY) != 0) {
-					p->cp_why = why;	/* for good */
-					p->cp_upgrade = false;
-					pr->dpr_nupgrade--;
-				}
-				continue;
+		if (!p->cp_upgrade || !p->cp_live)
+			continue;
+		/* a client's breakpoint there too: its int3 stays */
+		if (!(p->cp_flags & DTPROC_PROBE_STOP) &&
+		    ctl_bkpt_calls(pr, p->cp_addr, &c, 1) > 0)
+			continue;
+		if (prb_arm(pr->dpr_P, pr->dpr_sym, p->cp_addr,
+		    ctl_probe_prbflags(p->cp_flags) | PRB_TAKE, &how,
+		    &why) != 0)
+			continue;
+		/* either way one user too many: the old int3's */
+		(void) pt_bkpt_del(pr->dpr_P, p->cp_addr);
+		if (how != PRB_HOW_TRAMP) {
+			if (why == NULL || strcmp(why, PRB_BUSY) != 0) {
+				p->cp_why = why;	/* for good */
+				p->cp_upgrade = false;
+				pr->dpr_nupgrade--;
 			}
-			p->cp_how = DTPROC_PROBE_TRAMP;
-			p->cp_why = NULL;
-			p->cp_ctr = pt_tramp_counters(pr->dpr_P, p->cp_addr);
-			p->cp_upgrade = false;
-			pr->dpr_nupgrade--;
-			moved = true;
-			ctl_probe_upgraded(pr, p->cp_addr);
+			continue;
 		}
+		p->cp_how = DTPROC_PROBE_TRAMP;
+		p->cp_why = NULL;
+		p->cp_ctr = pt_tramp_counters(pr->dpr_P, p->cp_addr);
+		p->cp_upgrade = false;
+		pr->dpr_nupgrade--;
+		moved = true;
+		ctl_probe_upgraded(pr, p->cp_addr);
 	}
 	/* function probes' sites (return sites above all) likewise */
 	if (pr->dpr_nupgrade > 0)
