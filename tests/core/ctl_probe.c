@@ -401,7 +401,7 @@ TEST_TIMEOUT(ctl_probe_upgrade, 120)
 	CHECK(kill(v.pid, SIGCONT) == 0);
 	/* the thread moves on; the upgrade, on the control thread's timer,
 	   is announced */
-	if (!upgrades_wait(&up, fn, 10000, &ms)) {
+	if (!upgrades_wait(&up, fn, 30000, &ms)) {
 		pi = info_ok(dtp, pr, fn);
 		FAIL("no upgrade of up_fn announced after %ld ms (how %d, "
 		    "why %s; the spinner %s at %#lx)", ms, pi.dpi_how,

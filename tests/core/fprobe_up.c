@@ -91,7 +91,7 @@ TEST_TIMEOUT(fprobe_up_return_site, 60)
 	CHECK_EQ_INT(site_info(dtp, pr, target).dpi_how, DTPROC_PROBE_TRAMP);
 
 	ask(&v, "u\n", "unparked", line, sizeof (line));
-	pi = wait_patched(dtp, pr, &up, ret, 10000, &ms);
+	pi = wait_patched(dtp, pr, &up, ret, 30000, &ms);
 	CHECK_MSG(pi.dpi_how == DTPROC_PROBE_TRAMP, "the return site's "
 	    "upgrade was not announced within %ld ms", ms);
 	CHECK(pi.dpi_why == NULL);
@@ -135,7 +135,7 @@ tracer(pid_t pid, uintptr_t target, uintptr_t ret, int in, int out)
 	if (write(out, "a", 1) != 1)
 		_exit(3);
 	while (read(in, &c, 1) == 1) {
-		pi = wait_patched(dtp, pr, &up, ret, 5000, &ms);
+		pi = wait_patched(dtp, pr, &up, ret, 30000, &ms);
 		c = pi.dpi_how == DTPROC_PROBE_TRAMP ? 'T' : 'N';
 		if (write(out, &c, 1) != 1)
 			_exit(3);
