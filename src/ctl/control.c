@@ -668,7 +668,7 @@ ctl_main(void *arg)
 		if (rv == -EINTR) {
 			if (pt_wake_pending(pr->dpr_wake))
 				pt_wake_ack(pr->dpr_wake);
-			ctl_fp_drain(pr);
+			ctl_fp_tick(pr);
 			ctl_probe_upgrade(pr);	/* its timer, perhaps */
 			continue;
 		}

@@ -268,8 +268,9 @@ uint64_t ctl_fp_now(void);
 void ctl_fp_thread_exit(dtproc_proc_t *pr, pid_t tid);
 /* Returns recorded without a stop, fired (control thread). */
 void ctl_fp_drain(dtproc_proc_t *pr);
-/* Are buckets of them left pending (the timer must tick)? */
-bool ctl_fp_quick_pending(const dtproc_proc_t *pr);
+/* The same on the wake-up timer's tick; must it tick for them? */
+void ctl_fp_tick(dtproc_proc_t *pr);
+bool ctl_fp_ticks(const dtproc_proc_t *pr);
 void ctl_fp_pruned(dtproc_proc_t *pr, uintptr_t addr);
 void ctl_fp_retry(dtproc_proc_t *pr);
 /* Sites armed as int3s while busy, patched where they can be now. */

@@ -121,7 +121,7 @@ struct ctl_fp {
 	size_t fx_nq, fx_aq;
 	bool fx_draining;		/* in ctl_fp_drain */
 	bool fx_tick;			/* the wake-up timer ticks for them
-					   (ctl_wake_idle) */
+					   (ctl_wake_idle), stopped lazily */
 };
 
 /* A bucket of the returns table (arch.h) left pending for a thread. */
@@ -985,16 +985,30 @@ ctl_fp_drain(dtproc_proc_t *pr)
 			ctl_fq_fire(pr, fx, &got[i]);
 	} while (n == 64);
 	fx->fx_draining = false;
-	if (fx->fx_nq == 0 && fx->fx_tick) {
+}
+
+/*
+ * A tick of the wake-up timer: the drain, and the timer stopped if it
+ * ran for buckets alone and none is left.  Lazily: a bucket is left
+ * pending and taken at nearly every call, a timer set and stopped each
+ * time would cost two system calls a call.
+ */
+void
+ctl_fp_tick(dtproc_proc_t *pr)
+{
+	struct ctl_fp *fx = pr->dpr_fp;
+
+	ctl_fp_drain(pr);
+	if (fx != NULL && fx->fx_nq == 0 && fx->fx_tick) {
 		fx->fx_tick = false;
 		ctl_wake_idle(pr);
 	}
 }
 
 bool
-ctl_fp_quick_pending(const dtproc_proc_t *pr)
+ctl_fp_ticks(const dtproc_proc_t *pr)
 {
-	return pr->dpr_fp != NULL && pr->dpr_fp->fx_nq > 0;
+	return pr->dpr_fp != NULL && pr->dpr_fp->fx_tick;
 }
 
 /* A stop at a site: true if it is one of ours (a trap site). */

@@ -97,7 +97,7 @@ ctl_wake_idle(dtproc_proc_t *pr)
 	if (pr->dpr_wake != NULL && pr->dpr_nupgrade == 0 &&
 	    !pr->dpr_brk_retry)
 		(void) pt_wake_every(pr->dpr_wake,
-		    ctl_fp_quick_pending(pr) ? CTL_DRAIN_MS : 0);
+		    ctl_fp_ticks(pr) ? CTL_DRAIN_MS : 0);
 }
 
 /*

@@ -34,13 +34,18 @@ ahash_put(ahash_t *t, size_t b, void *last, void *r)
 		ahash_set_link(t, last, r);
 }
 
-/* (a 4-byte key is a uint64_t's low half: x86-64 is little-endian) */
 static uintptr_t
 ahash_key(const ahash_t *t, const void *r)
 {
-	uint64_t k = 0;
+	const char *at = (const char *)r + t->ah_koff;
+	uint64_t k;
+	uint32_t k32;
 
-	memcpy(&k, (const char *)r + t->ah_koff, t->ah_ksize);
+	if (t->ah_ksize == sizeof (k32)) {
+		memcpy(&k32, at, sizeof (k32));
+		return k32;
+	}
+	memcpy(&k, at, sizeof (k));
 	return (uintptr_t)k;
 }
 
@@ -109,13 +114,17 @@ void *
 ahash_new(ahash_t *t, size_t size, uintptr_t key)
 {
 	uint64_t k = key;
+	uint32_t k32 = (uint32_t)key;
 	void *r, *last;
 	size_t b;
 
 	if ((t->ah_n >= t->ah_len && ahash_grow(t) != 0) ||
 	    (r = calloc(1, size)) == NULL)
 		return NULL;
-	memcpy((char *)r + t->ah_koff, &k, t->ah_ksize);
+	if (t->ah_ksize == sizeof (k32))
+		memcpy((char *)r + t->ah_koff, &k32, sizeof (k32));
+	else
+		memcpy((char *)r + t->ah_koff, &k, sizeof (k));
 	b = ahash_bucket(t, key);
 	last = t->ah_tab[b];
 	while (last != NULL && ahash_link(t, last) != NULL)

@@ -24,7 +24,7 @@ typedef struct ahash {
 	size_t ah_n;		/* records */
 	size_t ah_min;		/* buckets of the first table */
 	size_t ah_koff;		/* the key: its offset in a record, */
-	size_t ah_ksize;	/* its size (at most 8; compared unsigned) */
+	size_t ah_ksize;	/* its size: 4 or 8 (compared unsigned) */
 	size_t ah_noff;		/* the chain pointer's offset */
 } ahash_t;
 
