@@ -315,3 +315,39 @@ TEST_TIMEOUT(fprobe_nostop_killed, 60)
 	expect_within(&v, line, sizeof (line), "bye", 10000, "bye");
 	CHECK_EXITED(wait_untraced(&v), 0);
 }
+
+/* REVIEW: a recursion deeper than the drain's batch of 64. */
+TEST(fprobe_nostop_deep)
+{
+	CTL_LOCALS;
+	struct rec *r = rec_new();
+	const int n = 100;
+	dtproc_fprobe_info_t fi;
+	uintptr_t fn;
+	int bad = 0;
+
+	pr = fprobev(dtp, &v);
+	fn = probe(dtp, pr, "fp_rec", NOSTOP, r);
+	dtproc_continue(dtp, pr);
+	victim_ready(&v, line, sizeof (line));
+	ask(&v, "r 100\n", "rec ", line, sizeof (line));
+	CHECK_EQ_INT(line_field(line, "r"), 5050);
+	(void) rec_wait(r, 2 * (n + 1), 10000);
+	fi = finfo(dtp, pr, fn, 0, DTPROC_FP_RETURN);
+	printf("# returns %llu unwound %llu firings %d\n",
+	    (unsigned long long)fi.dfi_hits,
+	    (unsigned long long)fi.dfi_unwound, rec_n(r));
+	for (int i = n + 1; i < rec_n(r); i++) {
+		const dtproc_hit_t *x = &r->r_hit[i];
+		long k = i - (n + 1);	/* fp_rec(k) returns k(k+1)/2 */
+
+		if (x->dh_kind != DTPROC_HIT_RETURN ||
+		    (long)x->dh_retval != k * (k + 1) / 2)
+			bad++;
+	}
+	printf("# out of order %d\n", bad);
+	CHECK_EQ_INT(fi.dfi_hits, n + 1);
+	CHECK_EQ_INT(fi.dfi_unwound, 0);
+	CHECK_EQ_INT(bad, 0);
+	quit_dead(dtp, pr, &v, &ns);
+}
