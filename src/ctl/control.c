@@ -461,6 +461,12 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		[PT_EV_LOST] = DTPROC_EV_LOST,
 	};
 
+	/*
+	 * Returns recorded without a stop come before any event after them
+	 * (a breakpoint's stop drains them itself, its time held).
+	 */
+	if (ev->pe_kind != PT_EV_BREAKPOINT)
+		ctl_fp_drain(pr);
 	switch (ev->pe_kind) {
 	case PT_EV_BREAKPOINT:
 		ctl_breakpoint(pr, ev);

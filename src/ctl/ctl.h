@@ -233,13 +233,14 @@ void ctl_probe_upgrade_due(dtproc_proc_t *pr);
 void ctl_probe_upgrade_gone(dtproc_proc_t *pr, size_t n);
 void ctl_probe_upgraded(dtproc_proc_t *pr, uintptr_t addr);
 /*
- * No upgrade waits: the timer ticks every CTL_DRAIN_MS for ctl_fp_drain
- * alone (a thread that stops no more has its returns fired that late at
- * most), or stops.
+ * The wake-up timer set as what waits needs it: the upgrades' period
+ * (dpr_up_ms), at most CTL_DRAIN_MS while returns recorded without a stop
+ * are pending (a thread that stops no more has them fired that late at
+ * most), or stopped.
  */
 #define CTL_DRAIN_MS	50
 
-void ctl_wake_idle(dtproc_proc_t *pr);
+void ctl_wake_timer(dtproc_proc_t *pr);
 long ctl_probe_add_list(dtproc_proc_t *pr, dtproc_probe_spec_t *specs,
     size_t n);
 long ctl_probe_del(dtproc_proc_t *pr, uintptr_t addr);

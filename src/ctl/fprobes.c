@@ -118,10 +118,11 @@ struct ctl_fp {
 	int fx_busy;			/* firing */
 	arch_quick_t *fx_qtab;		/* the returns table of fx_q */
 	struct ctl_quick *fx_q;		/* its buckets we left pending */
+	struct ctl_qret *fx_got;	/* the drain's, fx_aq of them too */
 	size_t fx_nq, fx_aq;
 	bool fx_draining;		/* in ctl_fp_drain */
 	bool fx_tick;			/* the wake-up timer ticks for them
-					   (ctl_wake_idle), stopped lazily */
+					   (ctl_wake_timer), stopped lazily */
 };
 
 /* A bucket of the returns table (arch.h) left pending for a thread. */
@@ -815,22 +816,26 @@ ctl_fq_put(dtproc_proc_t *pr, struct ctl_fp *fx, pid_t tid, uintptr_t sp,
 	if (fx->fx_nq == fx->fx_aq) {
 		size_t n = fx->fx_aq ? fx->fx_aq * 2 : 16;
 		ctl_quick_t *v;
+		ctl_qret_t *g;
 
 		if (n > FP_QUICK_MAX || (v = realloc(fx->fx_q,
 		    n * sizeof (*v))) == NULL)
 			return -1;
 		fx->fx_q = v;
+		if ((g = realloc(fx->fx_got, n * sizeof (*g))) == NULL)
+			return -1;
+		fx->fx_got = g;
 		fx->fx_aq = n;
 	}
 	q->aq_sp = sp;
 	q->aq_ra = ra;
-	q->aq_tid = (uint32_t)tid;
+	q->aq_tid = (uint32_t)pt_quick_tid(pr->dpr_P, tid);
 	atomic_store_explicit((_Atomic uint32_t *)&q->aq_state,
 	    ARCH_QUICK_PENDING, memory_order_release);
 	fx->fx_q[fx->fx_nq++] = (ctl_quick_t){ idx, tid, sp, ra };
 	if (!fx->fx_tick) {
 		fx->fx_tick = true;
-		ctl_wake_idle(pr);
+		ctl_wake_timer(pr);
 	}
 	return 0;
 }
@@ -879,12 +884,22 @@ ctl_fq_unput(struct ctl_fp *fx, pid_t tid, uintptr_t sp, uintptr_t ra)
 	}
 }
 
+/*
+ * Oldest first.  Between two stops a thread only returns (its entries
+ * stop), each return leaving a higher stack pointer than the one before:
+ * equal clocks go by thread, then stack pointer.
+ */
 static int
 ctl_fq_cmp(const void *a, const void *b)
 {
 	const ctl_qret_t *x = a, *y = b;
 
-	return x->qr_clock < y->qr_clock ? -1 : x->qr_clock > y->qr_clock;
+	if (x->qr_clock != y->qr_clock)
+		return x->qr_clock < y->qr_clock ? -1 : 1;
+	if (x->qr_b.qk_tid != y->qr_b.qk_tid)
+		return x->qr_b.qk_tid < y->qr_b.qk_tid ? -1 : 1;
+	return x->qr_b.qk_sp < y->qr_b.qk_sp ? -1 : x->qr_b.qk_sp >
+	    y->qr_b.qk_sp;
 }
 
 /* A recorded return (Q) fired as a stopped one would be (ctl_fp_hit). */
@@ -944,46 +959,47 @@ ctl_fq_fire(dtproc_proc_t *pr, struct ctl_fp *fx, const ctl_qret_t *q)
 }
 
 /*
- * The returns recorded since the last look, fired oldest first (by
- * the threads' clocks); their buckets free.  Not within itself (a
- * callback's delete).  Control thread.
+ * The returns recorded since the last look, all taken before any fires
+ * (an outer return fired before an inner one of the same thread would
+ * drop the inner as unwound), then fired oldest first; their buckets
+ * free.  Not within itself (a callback's delete).  Control thread.
  */
 void
 ctl_fp_drain(dtproc_proc_t *pr)
 {
 	struct ctl_fp *fx = pr->dpr_fp;
-	ctl_qret_t got[64];
-	size_t n;
+	ctl_qret_t *got;
+	size_t n = 0;
 
-	if (fx == NULL || fx->fx_draining)
+	if (fx == NULL || fx->fx_draining || fx->fx_nq == 0)
+		return;
+	/* room for every bucket we hold (fx_aq), made with the list */
+	if ((got = fx->fx_got) == NULL)
 		return;
 	fx->fx_draining = true;
-	do {
-		n = 0;
-		for (size_t i = 0; i < fx->fx_nq && n < 64;) {
-			ctl_quick_t *b = &fx->fx_q[i];
-			const arch_quick_t *q = &fx->fx_qtab[b->qk_idx];
-			uint32_t st = atomic_load_explicit(ctl_fq_state(fx, b),
-			    memory_order_acquire);
+	for (size_t i = 0; i < fx->fx_nq;) {
+		ctl_quick_t *b = &fx->fx_q[i];
+		const arch_quick_t *q = &fx->fx_qtab[b->qk_idx];
+		uint32_t st = atomic_load_explicit(ctl_fq_state(fx, b),
+		    memory_order_acquire);
 
-			if (st == ARCH_QUICK_PENDING) {
-				i++;
-				continue;
-			}
-			if (st == ARCH_QUICK_RETURNED) {
-				got[n].qr_b = *b;
-				got[n].qr_retval = q->aq_retval;
-				got[n++].qr_clock = q->aq_nsec < 1000000000u ?
-				    q->aq_sec * 1000000000u + q->aq_nsec : 0;
-				atomic_store_explicit(ctl_fq_state(fx, b),
-				    ARCH_QUICK_FREE, memory_order_release);
-			}
-			fx->fx_q[i] = fx->fx_q[--fx->fx_nq];
+		if (st == ARCH_QUICK_PENDING) {
+			i++;
+			continue;
 		}
-		qsort(got, n, sizeof (got[0]), ctl_fq_cmp);
-		for (size_t i = 0; i < n; i++)
-			ctl_fq_fire(pr, fx, &got[i]);
-	} while (n == 64);
+		if (st == ARCH_QUICK_RETURNED) {
+			got[n].qr_b = *b;
+			got[n].qr_retval = q->aq_retval;
+			got[n++].qr_clock = q->aq_nsec < 1000000000u ?
+			    q->aq_sec * 1000000000u + q->aq_nsec : 0;
+			atomic_store_explicit(ctl_fq_state(fx, b),
+			    ARCH_QUICK_FREE, memory_order_release);
+		}
+		fx->fx_q[i] = fx->fx_q[--fx->fx_nq];
+	}
+	qsort(got, n, sizeof (got[0]), ctl_fq_cmp);
+	for (size_t i = 0; i < n; i++)
+		ctl_fq_fire(pr, fx, &got[i]);
 	fx->fx_draining = false;
 }
 
@@ -1001,7 +1017,7 @@ ctl_fp_tick(dtproc_proc_t *pr)
 	ctl_fp_drain(pr);
 	if (fx != NULL && fx->fx_nq == 0 && fx->fx_tick) {
 		fx->fx_tick = false;
-		ctl_wake_idle(pr);
+		ctl_wake_timer(pr);
 	}
 }
 
@@ -1320,7 +1336,7 @@ ctl_fp_withdraw_all(dtproc_proc_t *pr)
 	fx->fx_qtab = NULL;
 	if (fx->fx_tick) {
 		fx->fx_tick = false;
-		ctl_wake_idle(pr);
+		ctl_wake_timer(pr);
 	}
 	for (prb_rthr_t *t = ahash_first(&fx->fx_rets.rs_thr); t != NULL;
 	    t = ahash_next(&fx->fx_rets.rs_thr, t)) {
@@ -1346,6 +1362,7 @@ ctl_fp_clear(dtproc_proc_t *pr)
 		return;
 	ctl_fp_withdraw_all(pr);
 	free(fx->fx_q);
+	free(fx->fx_got);
 	while (fx->fx_probes != NULL) {
 		ctl_fprobe_t *p = fx->fx_probes;
 

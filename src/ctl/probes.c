@@ -91,13 +91,17 @@ ctl_probe_prbflags(int flags)
 }
 
 void
-ctl_wake_idle(dtproc_proc_t *pr)
+ctl_wake_timer(dtproc_proc_t *pr)
 {
+	long ms = pr->dpr_nupgrade > 0 || pr->dpr_brk_retry ?
+	    pr->dpr_up_ms : 0;
+
+	/* the drain's period, if shorter (or no upgrade waits) */
+	if (ctl_fp_ticks(pr) && (ms == 0 || ms > CTL_DRAIN_MS))
+		ms = CTL_DRAIN_MS;
 	/* (the process gone, the wake-up is too) */
-	if (pr->dpr_wake != NULL && pr->dpr_nupgrade == 0 &&
-	    !pr->dpr_brk_retry)
-		(void) pt_wake_every(pr->dpr_wake,
-		    ctl_fp_ticks(pr) ? CTL_DRAIN_MS : 0);
+	if (pr->dpr_wake != NULL)
+		(void) pt_wake_every(pr->dpr_wake, ms);
 }
 
 /*
@@ -120,7 +124,7 @@ ctl_probe_upgrade_gone(dtproc_proc_t *pr, size_t n)
 {
 	pr->dpr_nupgrade -= n < pr->dpr_nupgrade ? n : pr->dpr_nupgrade;
 	if (n > 0 && pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry)
-		ctl_wake_idle(pr);
+		ctl_wake_timer(pr);
 }
 
 /*
@@ -449,7 +453,7 @@ ctl_probe_brk_hit(dtproc_proc_t *pr, uintptr_t addr)
 	pr->dpr_brk_todo = true;
 	ctl_probe_brk(pr);
 	if (!pr->dpr_brk_retry && pr->dpr_nupgrade == 0)
-		ctl_wake_idle(pr);
+		ctl_wake_timer(pr);
 }
 
 /*
@@ -555,11 +559,11 @@ ctl_probe_upgrade(dtproc_proc_t *pr)
 		moved |= ctl_fp_upgrade(pr);
 	ctl_probe_announce(pr);
 	if (pr->dpr_nupgrade == 0 && !pr->dpr_brk_retry) {
-		ctl_wake_idle(pr);
+		ctl_wake_timer(pr);
 		return;
 	}
 	if (!moved && pr->dpr_up_ms < PRB_UP_MAX_MS) {
 		pr->dpr_up_ms *= 2;
-		(void) pt_wake_every(pr->dpr_wake, pr->dpr_up_ms);
+		ctl_wake_timer(pr);
 	}
 }

@@ -155,15 +155,18 @@ pt_page_cur(const pt_proc_t *P)
 	return pg != NULL && pg->pg_execs == P->pp_execs ? pg : NULL;
 }
 
-/* The pid the process sees as its own (its pid namespace's), for getpid. */
-static pid_t
-pt_page_nspid(pt_proc_t *P)
+/*
+ * The id thread TID has in the process's own pid namespace (what getpid
+ * and gettid return there): TID where /proc says nothing.
+ */
+pid_t
+pt_nsid(const pt_proc_t *P, pid_t tid)
 {
 	char buf[256], *p;
 
-	if (pt_status_text(P->pp_pid, P->pp_pid, "NSpid", buf,
+	if (pt_status_text(P->pp_pid, tid, "NSpid", buf,
 	    sizeof (buf)) != 0 || buf[0] == '\0')
-		return P->pp_pid;
+		return tid;
 	/* the innermost namespace's pid comes last */
 	buf[strcspn(buf, "\n")] = '\0';
 	while ((p = strrchr(buf, '\t')) != NULL && p[1] == '\0')
@@ -266,7 +269,7 @@ pt_page_make(pt_proc_t *P, pid_t keep, struct pt_page *pg, const char **step)
 
 	h = local;
 	h->ph_version = PT_PAGE_VERSION;
-	h->ph_pid = (int32_t)pt_page_nspid(P);
+	h->ph_pid = (int32_t)pt_nsid(P, P->pp_pid);
 	h->ph_size = PT_PAGE_SIZE;
 	h->ph_ctroff = PT_PAGE_CTROFF;
 	/*

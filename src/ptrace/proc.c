@@ -131,6 +131,7 @@ pt_thr_add(pt_proc_t *P, pid_t tid, unsigned flags)
 	T->pt_nhold = 0;
 	T->pt_holdmask = 0;
 	T->pt_vslot = 0;
+	T->pt_nstid = 0;
 	return T;
 }
 

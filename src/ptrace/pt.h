@@ -454,6 +454,8 @@ uint64_t pt_tramp_vpost(pt_proc_t *P, pid_t tid);
  */
 arch_quick_t *pt_quick_table(pt_proc_t *P);
 bool pt_quick_ok(pt_proc_t *P, uintptr_t addr);
+/* Thread TID as its own gettid() says (its pid namespace's), for a bucket. */
+pid_t pt_quick_tid(pt_proc_t *P, pid_t tid);
 /*
  * A pc inside one of our trampolines: the pc to show for it and how far
  * the stack pointer is below the site's (unwinding).  1 if PC is in

@@ -80,6 +80,8 @@ typedef struct pt_thread {
 	unsigned pt_trw_gen, pt_trw_mem;
 	unsigned pt_trw_n;	/* words read (0: none this stop) */
 	uint32_t pt_vslot;	/* 1 + its clock slot's counter pair, or 0 */
+	pid_t pt_nstid;		/* its id in the process's pid namespace
+				   (pt_quick_tid), 0: not read yet */
 	unsigned pt_vexecs;	/* pp_execs when that slot was taken */
 	bool pt_sysent;		/* systrace: inside the call below */
 	long pt_sysnr;		/* the call it entered */
@@ -460,6 +462,8 @@ const _Atomic uint64_t *pt_page_counter_local(const pt_proc_t *P,
 uintptr_t pt_page_owner_word(const pt_proc_t *P);
 /* The returns table (our view; *AT the tracee's), or NULL: no page. */
 arch_quick_t *pt_page_quick(const pt_proc_t *P, uintptr_t *at);
+/* TID as the process's own pid namespace has it (getpid, gettid). */
+pid_t pt_nsid(const pt_proc_t *P, pid_t tid);
 uintptr_t pt_page_pid_word(const pt_proc_t *P);
 /* The pid the page holds (the process's getpid()), or 0: no page. */
 pid_t pt_page_pid(const pt_proc_t *P);

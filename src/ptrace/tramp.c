@@ -1348,6 +1348,19 @@ pt_quick_table(pt_proc_t *P)
 	return pt_page_quick(P, NULL);
 }
 
+pid_t
+pt_quick_tid(pt_proc_t *P, pid_t tid)
+{
+	pt_thread_t *T;
+
+	PT_ASSERT_OWNER(P);
+	if (pt_page_pid(P) == P->pp_pid || (T = pt_thr_find(P, tid)) == NULL)
+		return tid;
+	if (T->pt_nstid == 0)
+		T->pt_nstid = pt_nsid(P, tid);
+	return T->pt_nstid;
+}
+
 bool
 pt_quick_ok(pt_proc_t *P, uintptr_t addr)
 {
