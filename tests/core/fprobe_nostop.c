@@ -158,53 +158,46 @@ TEST(fprobe_nostop_regs)
 }
 
 /*
- * The last returns before the process exits, with no stop after them:
- * fired at its end, before its death is told.
+ * N calls, then at once the end (no timer tick between): the last
+ * returns, with no stop after them, are fired at the process's end,
+ * before its death is told; with one call nothing had read the thread's
+ * stack region before, and the process is gone by then.
  */
-TEST(fprobe_nostop_exit_drain)
+static void
+exit_after(long n)
 {
 	CTL_LOCALS;
 	struct rec *r = rec_new();
 	uintptr_t fn;
+	char cmd[64];
+	const dtproc_hit_t *last;
 
 	pr = fprobev(dtp, &v);
 	fn = probe(dtp, pr, "fp_target", NOSTOP, r);
 	dtproc_continue(dtp, pr);
 	victim_ready(&v, line, sizeof (line));
-	/* the calls, then at once the end: no timer tick in between */
-	victim_send(&v, "n 5\nq\n");
+	snprintf(cmd, sizeof (cmd), "n %ld\nq\n", n);
+	victim_send(&v, cmd);
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	CHECK_EQ_INT(rec_n(r), 10);
-	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_RETURN), 5);
-	CHECK_EQ_INT(r->r_hit[9].dh_kind, DTPROC_HIT_RETURN);
-	CHECK_EQ_INT(r->r_hit[9].dh_retval, 13);
-	CHECK(r->r_hit[9].dh_flags & DTPROC_HIT_DEFERRED);
-	CHECK_EQ_INT(finfo(dtp, pr, fn, 0, DTPROC_FP_RETURN).dfi_hits, 5);
+	CHECK_EQ_INT(rec_n(r), 2 * n);
+	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_RETURN), n);
+	last = &r->r_hit[2 * n - 1];
+	CHECK_EQ_INT(last->dh_kind, DTPROC_HIT_RETURN);
+	CHECK_EQ_INT(last->dh_retval, 3 * (n - 1) + 1);
+	CHECK(last->dh_flags & DTPROC_HIT_DEFERRED);
+	CHECK_EQ_INT(finfo(dtp, pr, fn, 0, DTPROC_FP_RETURN).dfi_hits, n);
 	CHECK_EQ_INT(finfo(dtp, pr, fn, 0, DTPROC_FP_RETURN).dfi_unwound, 0);
 	dtproc_close(dtp);
 }
 
-/*
- * The process's one call, its return fired at the end: nothing read the
- * thread's stack region before (the process is gone by then).
- */
+TEST(fprobe_nostop_exit_drain)
+{
+	exit_after(5);
+}
+
 TEST(fprobe_nostop_exit_one)
 {
-	CTL_LOCALS;
-	struct rec *r = rec_new();
-	uintptr_t fn;
-
-	pr = fprobev(dtp, &v);
-	fn = probe(dtp, pr, "fp_target", NOSTOP, r);
-	dtproc_continue(dtp, pr);
-	victim_ready(&v, line, sizeof (line));
-	victim_send(&v, "n 1\nq\n");
-	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
-	CHECK_EQ_INT(rec_n(r), 2);
-	CHECK_EQ_INT(count(r, "fp_target", DTPROC_HIT_RETURN), 1);
-	CHECK_EQ_INT(finfo(dtp, pr, fn, 0, DTPROC_FP_RETURN).dfi_hits, 1);
-	CHECK_EQ_INT(finfo(dtp, pr, fn, 0, DTPROC_FP_RETURN).dfi_unwound, 0);
-	dtproc_close(dtp);
+	exit_after(1);
 }
 
 /*
