@@ -104,6 +104,16 @@ pt_status_text(pid_t pid, pid_t tid, const char *field, char *buf,
 	return rv;
 }
 
+/* Is SIG pending for this very thread? (SigPnd: thread-private) */
+int
+pt_sig_pending(pid_t pid, pid_t tid, int sig)
+{
+	char pnd[64];
+
+	return pt_status_text(pid, tid, "SigPnd", pnd, sizeof (pnd)) == 0 &&
+	    ((strtoull(pnd, NULL, 16) >> (sig - 1)) & 1);
+}
+
 void
 pt_comm(pid_t pid, char *buf, size_t len)
 {

@@ -520,6 +520,7 @@ int pt_proc_stat(pid_t pid, char *state, unsigned long *flags);
 pid_t pt_status_field(pid_t pid, pid_t tid, const char *field);
 int pt_status_text(pid_t pid, pid_t tid, const char *field, char *buf,
     size_t len);
+int pt_sig_pending(pid_t pid, pid_t tid, int sig);
 void pt_comm(pid_t pid, char *buf, size_t len);
 
 #define PT_ASSERT_OWNER(P) \

@@ -36,16 +36,6 @@ pt_sendsig(pt_proc_t *P, int sig)
 	return kill(P->pp_pid, sig);
 }
 
-/* Is SIG pending for this very thread? (SigPnd: thread-private) */
-static int
-pt_sig_pending(pid_t pid, pid_t tid, int sig)
-{
-	char pnd[64];
-
-	return pt_status_text(pid, tid, "SigPnd", pnd, sizeof (pnd)) == 0 &&
-	    ((strtoull(pnd, NULL, 16) >> (sig - 1)) & 1);
-}
-
 /*
  * A thread interrupted after executing one of our int3s but before the
  * trap was delivered holds a pending SIGTRAP with pc just past a site.

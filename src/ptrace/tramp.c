@@ -406,14 +406,43 @@ pt_tramp_used(pt_proc_t *P, uintptr_t lo, uintptr_t hi, pid_t *who)
 }
 
 /*
- * May the window [PATCH, PATCH+LEN) be patched?  No thread may resume
- * inside it: -EBUSY naming the thread.
+ * The instruction of window W at PATCH whose start stopped thread TID's
+ * pc V (not in a system call) is, other than the first: its index, or
+ * -1.  Such a thread is moved into the trampoline's copy of it
+ * (pt_window_move), not refused.  Not one that executed an int3 just
+ * before V and was stopped before its trap came (the trap pending):
+ * its pc is one past the int3, not at an instruction it has yet to run.
  */
 static int
-pt_window_free(pt_proc_t *P, uintptr_t addr, uintptr_t patch, size_t len)
+pt_window_insn(pt_proc_t *P, pid_t tid, uint64_t v, uintptr_t patch,
+    const arch_window_t *w)
+{
+	const pt_thread_t *T;
+	int k;
+
+	for (k = 1; k < w->aw_ninsn && v != patch + w->aw_off[k]; k++)
+		continue;
+	if (k >= w->aw_ninsn)
+		return -1;
+	if ((pt_bkpt_find(P, v - 1) != NULL || pt_gone_find(P, v - 1)) &&
+	    ((T = pt_thr_find(P, tid)) == NULL ||
+	    pt_sig_pending((T->pt_flags & PT_TF_GUEST) ? tid : P->pp_pid,
+	    tid, SIGTRAP)))
+		return -1;
+	return k;
+}
+
+/*
+ * May window W at PATCH be patched?  No thread may resume inside it:
+ * -EBUSY naming the thread.  A stopped thread's pc at the start of one
+ * of its instructions does not count: it is moved into the trampoline.
+ */
+static int
+pt_window_free(pt_proc_t *P, uintptr_t addr, uintptr_t patch,
+    const arch_window_t *win)
 {
 	struct pt_tscan *ts = pt_tscan_take(P);
-	uintptr_t end = patch + len;
+	uintptr_t end = patch + win->aw_len;
 
 	if (ts == NULL)
 		return err_set(ENOMEM, "pid %d: out of memory",
@@ -423,12 +452,16 @@ pt_window_free(pt_proc_t *P, uintptr_t addr, uintptr_t patch, size_t len)
 		uint64_t v = w->tw_word;
 
 		if (v > patch && (v < end ||
-		    (v == end && w->tw_kind == PT_TW_PCSYS)))
+		    (v == end && w->tw_kind == PT_TW_PCSYS))) {
+			if (w->tw_kind == PT_TW_PC && pt_window_insn(P,
+			    w->tw_tid, v, patch, win) > 0)
+				continue;
 			return err_set(EBUSY, "pid %d: cannot patch %#lx: "
 			    "thread %d %s %#lx, inside the window",
 			    (int)P->pp_pid, (unsigned long)addr,
 			    (int)w->tw_tid, w->tw_kind == PT_TW_STACK ?
 			    "has on its stack" : "is at", (unsigned long)v);
+		}
 		if (w->tw_kind == PT_TW_STACK)
 			continue;
 		/* in the copy of an int3 site of the window: it jumps back
@@ -444,6 +477,57 @@ pt_window_free(pt_proc_t *P, uintptr_t addr, uintptr_t patch, size_t len)
 				    (unsigned long)addr, (int)w->tw_tid,
 				    (unsigned long)x->ps_site);
 		}
+	}
+	return 0;
+}
+
+/*
+ * The threads pt_window_free() let stand at an instruction of TR's
+ * window moved to its relocated copy in TR, where they run on with the
+ * same registers and stack (BACK: from there to where they were).  Each
+ * is written to the kernel at once, before the patch: should we die
+ * after it, no thread resumes inside the jump.  0, or -errno with every
+ * thread where it was.  The move invalidates the scan (pt_flushgen):
+ * the next one finds the thread in TR, which pt_tramp_used() then keeps.
+ */
+static int
+pt_window_move(pt_proc_t *P, const pt_tramp_t *tr, bool back)
+{
+	const arch_window_t *w = &tr->tr_win;
+
+	for (int i = 0; i < P->pp_nthr; i++) {
+		pt_thread_t *T = &P->pp_thr[i];
+		uintptr_t from, to;
+		arch_regs_t r;
+		int k, rv;
+
+		if ((T->pt_flags & (PT_TF_STOPPED | PT_TF_EXITING)) !=
+		    PT_TF_STOPPED || pt_thr_regs(T, &r) != 0 ||
+		    arch_in_syscall(&r))
+			continue;
+		from = arch_pc(&r);
+		if (back) {
+			for (k = 1; k < w->aw_ninsn && from != tr->tr_slot +
+			    tr->tr_t.atr_roff[k]; k++)
+				continue;
+			if (k >= w->aw_ninsn)
+				continue;
+			to = tr->tr_patch + w->aw_off[k];
+		} else {
+			if ((k = pt_window_insn(P, T->pt_tid, from,
+			    tr->tr_patch, w)) < 0)
+				continue;
+			to = tr->tr_slot + tr->tr_t.atr_roff[k];
+		}
+		arch_set_pc(&r, to);
+		if ((rv = pt_regs_set(P, T->pt_tid, &r)) != 0) {
+			if (!back)
+				(void) pt_window_move(P, tr, true);
+			return rv;
+		}
+		pt_dprintf("pid %d: thread %d at %#lx moved to %#lx\n",
+		    (int)P->pp_pid, (int)T->pt_tid, (unsigned long)from,
+		    (unsigned long)to);
 	}
 	return 0;
 }
@@ -831,7 +915,7 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 	pt_edit_t e;
 	pt_bkpt_t *B;
 	uint32_t idx;
-	bool reg;
+	bool reg, moved = false;
 	int rv;
 
 	if ((rv = pt_edit_begin(P, &e)) != 0)
@@ -839,7 +923,7 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 	pt_tramp_sweep(P);
 	B = pt_bkpt_find(P, addr);
 	if ((rv = pt_window_clear(P, addr, patch, w->aw_len, pad)) != 0 ||
-	    (rv = pt_window_free(P, addr, patch, w->aw_len)) != 0 ||
+	    (rv = pt_window_free(P, addr, patch, w)) != 0 ||
 	    (pad != 0 && (rv = pt_pad_free(P, addr, pad)) != 0))
 		goto out;
 	if (pt_text_read(P, patch, orig, w->aw_len) != w->aw_len ||
@@ -882,10 +966,15 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 			pthread_mutex_unlock(&P->pp_trlock);
 		}
 	}
+	/* then the threads at its instructions moved in */
+	if (rv == 0 && (rv = pt_window_move(P, tr, false)) == 0)
+		moved = true;
 	if (rv != 0 ||
 	    pt_mem_write(P, patch, tr->tr_jump, w->aw_len) != w->aw_len) {
 		int err = rv != 0 ? -rv : errno;
 
+		if (moved)
+			(void) pt_window_move(P, tr, true);
 		if (tr->tr_padset)
 			(void) pt_mem_write(P, pad, padorig, ARCH_JMP_LEN);
 		pthread_mutex_lock(&P->pp_trlock);
@@ -918,6 +1007,7 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 		pt_ident_of(P, addr, false, &n.pb_id);
 		if (pt_bkpt_insert(P, &n) != 0) {
 			(void) pt_mem_write(P, patch, orig, w->aw_len);
+			(void) pt_window_move(P, tr, true);
 			if (tr->tr_padset)
 				(void) pt_mem_write(P, pad, padorig,
 				    ARCH_JMP_LEN);

@@ -3,8 +3,9 @@
  * read while the victim runs and after it exited, a STOP probe's
  * callback, the int3 path asked for, errors, and a probe added from the
  * dynamic-linker activity callback that outlives its dlclose, and a
- * probe armed as an int3 while a thread was inside its window, patched
- * once the thread has left (upgradev).
+ * probe armed as an int3 while a thread's stack named a pc inside its
+ * window, patched once the word has gone, and a thread stopped inside a
+ * window moved into the trampoline as the site is patched (upgradev).
  *
  * The victim (probectlv) calls pc_target as often as it is told and
  * answers once done, so a count read after its answer is exact: a
@@ -12,6 +13,8 @@
  * counted by the control thread before the thread was resumed.
  */
 #include "ctlsupport.h"
+
+#include <sys/wait.h>
 
 /* "probectlv" created, resting at main: its pc_target in *TARGET. */
 static dtproc_proc_t *
@@ -323,74 +326,48 @@ stopped_pc(pid_t pid, pid_t tid)
 	return pc;
 }
 
-/* Is thread TID of PID in a job-control stop ('T' in its stat)? */
-static bool
-job_stopped(pid_t pid, pid_t tid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	bool t = false;
+#define UP_WIN	6	/* up_fn's window: two pauses and a load */
 
-	snprintf(path, sizeof (path), "/proc/%d/task/%d/stat", (int)pid,
-	    (int)tid);
-	if ((f = fopen(path, "r")) == NULL)
-		return false;
-	if (fgets(buf, sizeof (buf), f) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL)
-		t = p[2] == 'T';
-	fclose(f);
-	return t;
+/*
+ * upgradev (PID, its spinner TID) grabbed until a grab finds the
+ * spinner's pc strictly inside up_fn's window (FN): the handle, that pc
+ * in *PC; NULL if none did.  It is at the start of one of the window's
+ * instructions: a stopped thread always is.  No harness checks: a
+ * tracer in a child calls it too.
+ */
+static dtproc_proc_t *
+grab_inside(dtproc_t *dtp, pid_t pid, uintptr_t fn, pid_t tid,
+    uintptr_t *pc)
+{
+	for (int tries = 0; tries < 2000; tries++) {
+		dtproc_proc_t *pr = dtproc_grab(dtp, pid, 0);
+
+		if (pr == NULL)
+			return NULL;
+		*pc = stopped_pc(pid, tid);
+		if (*pc > fn && *pc < fn + UP_WIN)
+			return pr;
+		dtproc_release(dtp, pr);
+	}
+	return NULL;
 }
 
 /*
- * SIGSTOP our child PID (not traced) and wait until the stop is whole:
- * the kernel reports a group stop to the parent once its last thread
- * has stopped, so TID is stopped too.  The report is left (WNOWAIT);
- * the next SIGCONT ends it.  The wait wakes on the child's death too.
+ * A site whose window a thread's stack names (the faulter's signal
+ * frame holds a pc inside it) is armed as an int3, the reason said,
+ * and patched once the word has gone (the upgrade, announced).
  */
-static void
-stop_whole(pid_t pid, pid_t tid)
-{
-	siginfo_t si;
-
-	CHECK(kill(pid, SIGSTOP) == 0);
-	memset(&si, 0, sizeof (si));
-	while (waitid(P_PID, (id_t)pid, &si, WSTOPPED | WEXITED |
-	    WNOWAIT) != 0)
-		CHECK_MSG(errno == EINTR, "waitid: %s", strerror(errno));
-	CHECK_MSG(si.si_code == CLD_STOPPED, "pid %d did not stop "
-	    "(si_code %d, status %d)", (int)pid, si.si_code, si.si_status);
-	CHECK_MSG(job_stopped(pid, tid), "pid %d reported stopped, its "
-	    "thread %d not", (int)pid, (int)tid);
-}
-
 TEST_TIMEOUT(ctl_probe_upgrade, 120)
 {
 	CTL_LOCALS;
 	struct upgrades up;
 	dtproc_probe_info_t pi;
-	uintptr_t fn, pc = 0;
-	pid_t tid;
+	uintptr_t fn;
 	long ms;
-	int tries;
 
 	spawn_ready("upgradev", NULL, &v, line, sizeof (line));
 	fn = (uintptr_t)line_field(line, "fn");
-	tid = (pid_t)line_field(line, "tid");
-	/* stopped with the spinner's pc strictly inside up_fn's window */
-	for (tries = 0; tries < 2000; tries++) {
-		stop_whole(v.pid, tid);
-		pc = stopped_pc(v.pid, tid);
-		if (pc > fn && pc < fn + 5)
-			break;
-		CHECK(kill(v.pid, SIGCONT) == 0);
-		/* it runs on before the next stop (else the next stop could
-		   find it where this one did) */
-		ask(&v, "w 1\n", "waited calls=", line, sizeof (line));
-	}
-	CHECK_MSG(pc > fn && pc < fn + 5, "never stopped inside the window "
-	    "(last pc %#lx, up_fn %#lx)", (unsigned long)pc,
-	    (unsigned long)fn);
+	ask(&v, "f\n", "faulted", line, sizeof (line));
 	upgrades_watch(dtp, &up);
 	pr = grab_ctl(dtp, v.pid, 0);
 	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, fn, 0, NULL, NULL), 0);
@@ -398,16 +375,13 @@ TEST_TIMEOUT(ctl_probe_upgrade, 120)
 	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAP);
 	CHECK_STR_EQ(pi.dpi_why, "a thread is inside the window");
 	dtproc_continue(dtp, pr);
-	CHECK(kill(v.pid, SIGCONT) == 0);
-	/* the thread moves on; the upgrade, on the control thread's timer,
-	   is announced */
+	/* the faulter leaves its handler and ends; the upgrade, on the
+	   control thread's timer, is announced */
+	ask(&v, "r\n", "released", line, sizeof (line));
 	if (!upgrades_wait(&up, fn, 30000, &ms)) {
 		pi = info_ok(dtp, pr, fn);
 		FAIL("no upgrade of up_fn announced after %ld ms (how %d, "
-		    "why %s; the spinner %s at %#lx)", ms, pi.dpi_how,
-		    pi.dpi_why ? pi.dpi_why : "-", job_stopped(v.pid, tid) ?
-		    "stopped" : "not stopped", (unsigned long)stopped_pc(v.pid,
-		    tid));
+		    "why %s)", ms, pi.dpi_how, pi.dpi_why ? pi.dpi_why : "-");
 	}
 	pi = info_ok(dtp, pr, fn);
 	CHECK_EQ_INT(pi.dpi_how, DTPROC_PROBE_TRAMP);
@@ -432,6 +406,125 @@ TEST_TIMEOUT(ctl_probe_upgrade, 120)
 	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
 	dtproc_release(dtp, pr);
 	upgrades_close(dtp, &up);
+	victim_close(&v);
+}
+
+/*
+ * A thread stopped inside the window, at the start of one of its
+ * instructions, is moved into the trampoline's copy of it as the site
+ * is patched: patched at once, the thread seen (unwound) where it was,
+ * the call it was in not counted, every later one counted.
+ */
+TEST_TIMEOUT(ctl_probe_moved_in, 120)
+{
+	CTL_LOCALS;
+	dtproc_probe_info_t pi;
+	uintptr_t fn, counter, pc, now, pcs[4];
+	long c0 = -1;
+	pid_t tid;
+
+	spawn_ready("upgradev", NULL, &v, line, sizeof (line));
+	fn = (uintptr_t)line_field(line, "fn");
+	tid = (pid_t)line_field(line, "tid");
+	counter = (uintptr_t)line_field(line, "counter");
+	pr = grab_inside(dtp, v.pid, fn, tid, &pc);
+	CHECK_MSG(pr != NULL, "no grab found the spinner inside up_fn's "
+	    "window: %s", dtproc_errmsg(dtp));
+	CHECK_EQ_INT(dtproc_probe_add(dtp, pr, fn, 0, NULL, NULL), 0);
+	pi = info_ok(dtp, pr, fn);
+	CHECK_MSG(pi.dpi_how == DTPROC_PROBE_TRAMP, "up_fn not patched at "
+	    "once (how %d, why %s; the spinner at %#lx)", pi.dpi_how,
+	    pi.dpi_why ? pi.dpi_why : "-", (unsigned long)pc);
+	CHECK(pi.dpi_why == NULL);
+	now = stopped_pc(v.pid, tid);
+	CHECK_MSG(now != 0 && (now < fn || now >= fn + UP_WIN), "the spinner "
+	    "still at %#lx (was %#lx), in the patched window", (unsigned
+	    long)now, (unsigned long)pc);
+	CHECK_MSG(dtproc_stack(dtp, pr, tid, pcs, 4) >= 1 && pcs[0] == pc,
+	    "the spinner, at %#lx, unwound from %#lx, not %#lx",
+	    (unsigned long)now, (unsigned long)pcs[0], (unsigned long)pc);
+	CHECK(dtproc_read(dtp, pr, counter, &c0, sizeof (c0)) ==
+	    (ssize_t)sizeof (c0));
+	dtproc_continue(dtp, pr);
+	ask(&v, "w 1000\n", "waited calls=", line, sizeof (line));
+	victim_send(&v, "s\n");
+	victim_expect(&v, line, sizeof (line), "calls=");
+	/* c0 calls done at the add, the next one under way */
+	CHECK_EQ_INT(info_ok(dtp, pr, fn).dpi_hits,
+	    line_field(line, "calls") - (unsigned long long)c0 - 1);
+	victim_send(&v, "q\n");
+	CHECK_EXITED(wait_dead(dtp, pr, &ns, 10000), 0);
+	dtproc_release(dtp, pr);
+	victim_close(&v);
+}
+
+/*
+ * The tracer, in a child: grabs PID with its spinner TID inside the
+ * window of FN, adds the probe at FN and answers
+ * on OUT 'T' if it is patched, 'N' if not; then waits on IN to be
+ * killed (or for the test to end).
+ */
+static void
+mover(pid_t pid, uintptr_t fn, pid_t tid, int in, int out)
+{
+	dtproc_t *dtp = dtproc_open(0, NULL);
+	dtproc_probe_info_t pi;
+	dtproc_proc_t *pr;
+	uintptr_t pc;
+	char c;
+
+	if (dtp == NULL || (pr = grab_inside(dtp, pid, fn, tid, &pc)) == NULL ||
+	    dtproc_probe_add(dtp, pr, fn, 0, NULL, NULL) != 0 ||
+	    dtproc_probe_info(dtp, pr, fn, &pi) != 0)
+		_exit(2);
+	c = pi.dpi_how == DTPROC_PROBE_TRAMP ? 'T' : 'N';
+	if (write(out, &c, 1) != 1)
+		_exit(3);
+	(void) read(in, &c, 1);
+	_exit(0);
+}
+
+/*
+ * The tracer killed with SIGKILL right after adding a probe whose
+ * window a stopped thread was inside: the thread was moved into the
+ * trampoline, written to the kernel at once, so it runs on unharmed,
+ * and no int3 is left at the site.  (Before threads were moved, the
+ * site was an int3 until an upgrade: the victim died of SIGTRAP.)
+ */
+TEST_TIMEOUT(ctl_probe_moved_in_kill9, 120)
+{
+	char line[256], c = 0;
+	struct victim v;
+	uintptr_t fn;
+	int to[2], from[2], st;
+	pid_t t, tid;
+
+	spawn_ready("upgradev", NULL, &v, line, sizeof (line));
+	fn = (uintptr_t)line_field(line, "fn");
+	tid = (pid_t)line_field(line, "tid");
+	CHECK(pipe(to) == 0 && pipe(from) == 0);
+	if ((t = fork()) == 0) {
+		close(to[1]);
+		close(from[0]);
+		mover(v.pid, fn, tid, to[0], from[1]);
+	}
+	CHECK(t > 0);
+	close(to[0]);
+	close(from[1]);
+	CHECK_MSG(read(from[0], &c, 1) == 1, "the tracer did not add its "
+	    "probe");
+	CHECK(kill(t, SIGKILL) == 0);
+	CHECK(waitpid(t, &st, 0) == t);
+	CHECK_KILLED(st, SIGKILL);
+	CHECK_MSG(c == 'T', "up_fn was not patched at once");
+	/* untraced, through the site, many times */
+	victim_send(&v, "w 1000\n");
+	(void) expect_within(&v, line, sizeof (line), "waited calls=", 20000,
+	    "w 1000");
+	victim_send(&v, "q\n");
+	CHECK_EXITED(victim_wait(&v), 0);
+	close(to[1]);
+	close(from[0]);
 	victim_close(&v);
 }
 
