@@ -28,8 +28,10 @@ int prb_plan(pt_proc_t *P, uintptr_t addr, pid_t tid);
  * nothing branches to), no direct branch anywhere in the object may
  * target its inside (every function of the object decoded once, the
  * targets kept per file), and the function must have no indirect jump
- * whose targets we cannot bound.  A thread inside the window makes the
- * core refuse (-EBUSY): armed as an int3 instead, the reason said.
+ * whose targets we cannot bound.  A thread that may resume inside the
+ * window (a word of its stack, a pc in a system call; one merely
+ * stopped there is moved into the trampoline) makes the core refuse
+ * (-EBUSY): armed as an int3 instead, the reason said.
  * FLAGS: PRB_TRAP (hits stop), PRB_INT3 (never patch).  *HOW:
  * PRB_HOW_TRAMP or PRB_HOW_INT3; *WHY: NULL, or the reason it is an int3 (static text).
  * 0 or -errno.  On the owner thread.

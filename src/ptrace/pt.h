@@ -371,7 +371,9 @@ int pt_wake_every(pt_wake_t *w, long ms);
  * first instruction).  A site armed before with another kind is rebuilt
  * (a trap site stays one while any user wants stops).  -EBUSY with the
  * reason as last error when a thread's pc or a word on a thread's stack
- * lies inside the window (try again later, or use an int3); -EEXIST
+ * lies inside the window (try again later, or use an int3), but for a
+ * stopped thread at the start of one of its instructions, moved into
+ * the trampoline's copy of it as the site is patched; -EEXIST
  * when ADDR is an int3 site for other users and FLAGS has no TRAP.
  */
 #define PT_TRAMP_TRAP	0x1

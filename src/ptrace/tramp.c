@@ -23,7 +23,10 @@
  * there (return addresses, and pcs saved in signal frames: a
  * conservative scan of 64 KiB above its stack pointer), or inside the
  * out-of-line copy of an int3 site of the window, whose jump back lands
- * inside.  Those are -EBUSY, naming the thread.  The same scan decides
+ * inside.  Those are -EBUSY, naming the thread.  A stopped thread whose
+ * pc starts an instruction of the window is not: it is moved into the
+ * trampoline's relocated copy of it, where its stack pointer and flags
+ * are the site's (src/arch/tramp.c), before the patch is written.  The same scan decides
  * whether an old trampoline may be reused: one a thread may still be in
  * (or return to) is retired, kept in the table (pp_trl) and freed by the
  * first edit or release that finds it unused.
