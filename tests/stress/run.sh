@@ -432,8 +432,9 @@ peek() {
 
 # int3s PID FUNC...: which of stressv's FUNCs (and the agent's site)
 # hold an int3 in PID now, by name.  What -l said before is the rule, not
-# this run: a site with a thread inside its window at the grab is armed
-# as an int3 (issue 12: a fallback), and a victim is only judged whole
+# this run: a site a thread may resume inside at the grab (a word of its
+# stack there; a thread stopped at one of its instructions is moved into
+# the trampoline instead) is armed as an int3 (issue 12: a fallback), and a victim is only judged whole
 # where every site of its run was patched.
 int3s() {
 	local pid=$1 base f off b
@@ -605,7 +606,8 @@ case_1() {
 	for i in $(seq "$n1"); do
 		one1 busy 2 || { bad="$why"; break; }
 		if [ $all = 1 ] && [ -n "$r_left" ]; then
-			# a thread was inside a window at the grab: an int3
+			# a word of a thread's stack was inside a window at
+			# the grab (one stopped there is moved in): an int3
 			gl=$((gl + 1)) glw="$glw$r_left"
 			{ [ "$vrc" -ne 0 ] || grep -q 'wrong [a-z]' <<<"$vout"; } &&
 			    glh=$((glh + 1))
@@ -645,7 +647,7 @@ case_1() {
 		fi
 	done
 	glw=$(tr ' ' '\n' <<<"$glw" | sort | uniq -c | awk 'NF == 2 { printf "%s%s x%d", s, $2, $1; s = ", " }')
-	rates 1 "kill -9 of dtproc at random while it traces a busy victim: plain victims, patched sites only ($names): died of SIGTRAP $trap/$n1, resumed mid-instruction (SIGILL, SIGSEGV, wrong result) $mid/$n1, unharmed $clean/$n1, a site left an int3 at the grab (a thread inside its window) $gl/$n1 (${glw:-none}; $glh of those harmed); victims taking the int3s left at their sites themselves, every stress_* armed (int3 fallbacks: ${fb:-none}): met one $left/$n2, resumed mid-instruction $mid2/$n2, trapped elsewhere $stray/$n2"
+	rates 1 "kill -9 of dtproc at random while it traces a busy victim: plain victims, patched sites only ($names): died of SIGTRAP $trap/$n1, resumed mid-instruction (SIGILL, SIGSEGV, wrong result) $mid/$n1, unharmed $clean/$n1, a site left an int3 at the grab (a word of a thread's stack inside its window) $gl/$n1 (${glw:-none}; $glh of those harmed); victims taking the int3s left at their sites themselves, every stress_* armed (int3 fallbacks: ${fb:-none}): met one $left/$n2, resumed mid-instruction $mid2/$n2, trapped elsewhere $stray/$n2"
 	judged 1 "$bad" && return
 	# A thread stopped at an int3 but not yet collected when dtproc dies
 	# is let go by the kernel one byte into the instruction, and an int3
@@ -658,7 +660,7 @@ case_1() {
 	elif [ $((mid + trap)) -gt 0 ]; then
 		fail 1 "patched sites only ($names): died of SIGTRAP $trap/$n1, resumed mid-instruction $mid/$n1"
 	elif [ $((mid2 + left + glh)) -gt 0 ] && [ -n "$fb$glw" ]; then
-		xfail 1 "int3 fallback sites ${fb:-none}: int3 left behind $left/$n2, a thread resumed mid-instruction $mid2/$n2; sites armed as int3s at the grab (a thread inside the window): $glh of $gl victims harmed; patched sites ($names): $((n1 - gl)) kills, none harmed"
+		xfail 1 "int3 fallback sites ${fb:-none}: int3 left behind $left/$n2, a thread resumed mid-instruction $mid2/$n2; sites armed as int3s at the grab (a word of a thread's stack inside the window): $glh of $gl victims harmed; patched sites ($names): $((n1 - gl)) kills, none harmed"
 	elif [ $((mid2 + left)) -gt 0 ]; then
 		fail 1 "every site patched, yet int3 left behind $left/$n2, resumed mid-instruction $mid2/$n2"
 	else
@@ -727,7 +729,8 @@ one2() {
 }
 
 # one2p PROBE-ARGS...: one2 on patched sites; a run where one of them
-# was armed as an int3 (a thread inside its window at the grab) is
+# was armed as an int3 (a word of a thread's stack inside its window at
+# the grab) is
 # counted apart, into gl (runs), gll (seen lost), glc (checks).
 one2p() {
 	local l0=$lost m0=$mlost c0=$checks
@@ -770,7 +773,7 @@ case_2() {
 		done
 		fl=$((lost + mlost - lostp - mlostp)) fc=$((checks - checksp))
 	fi
-	rates 2 "victims catching SIGTRAP, workers blocking every signal ($([ $all = 1 ] && echo "patched sites only" || echo "no site patched: int3s")): handler seen lost while traced in $lost1/$checks1 checks, $((lostp - lost1))/$((checksp - checks1)) with a probe on the handler itself; a worker's mask seen changed in $mlostp checks; $released checks (with a raise) after a release; runs where a site was armed as an int3 at the grab (a thread inside its window) $gl, handler or mask seen lost in $gll/$glc of their checks; int3 fallback sites (${fb:-none}) alone, $nf runs: handler or mask seen lost in $fl/$fc checks"
+	rates 2 "victims catching SIGTRAP, workers blocking every signal ($([ $all = 1 ] && echo "patched sites only" || echo "no site patched: int3s")): handler seen lost while traced in $lost1/$checks1 checks, $((lostp - lost1))/$((checksp - checks1)) with a probe on the handler itself; a worker's mask seen changed in $mlostp checks; $released checks (with a raise) after a release; runs where a site was armed as an int3 at the grab (a word of a thread's stack inside its window) $gl, handler or mask seen lost in $gll/$glc of their checks; int3 fallback sites (${fb:-none}) alone, $nf runs: handler or mask seen lost in $fl/$fc checks"
 	judged 2 "$bad" && return
 	# The kernel resets SIGTRAP at an int3 before dtproc sees the stop;
 	# it is put back at once, but another thread may look meanwhile.  A
@@ -781,7 +784,7 @@ case_2() {
 	elif [ $((lostp + mlostp)) -gt 0 ]; then
 		fail 2 "patched sites only: SIGTRAP handler seen lost in $lost1/$checks1 checks, $((lostp - lost1))/$((checksp - checks1)) with the handler probed; a worker's mask changed in $mlostp checks"
 	elif [ $((fl + gll)) -gt 0 ]; then
-		xfail 2 "int3 sites: handler or a worker's mask seen lost in $fl/$fc checks with the fallbacks ${fb:-none} armed, $gll/$glc in the $gl runs whose grab armed a site as an int3 (a thread inside its window); the kernel resets a blocked SIGTRAP at an int3; patched sites: $checksp checks, none lost"
+		xfail 2 "int3 sites: handler or a worker's mask seen lost in $fl/$fc checks with the fallbacks ${fb:-none} armed, $gll/$glc in the $gl runs whose grab armed a site as an int3 (a word of a thread's stack inside its window); the kernel resets a blocked SIGTRAP at an int3; patched sites: $checksp checks, none lost"
 	else
 		ok 2 "$checks checks while traced and $released after a release: SIGTRAP handler and masks intact"
 	fi
@@ -911,7 +914,7 @@ case_S() {
 		done
 		[ -n "$bad" ] && break
 		glw=$(tr ' ' '\n' <<<"$glw" | sort | uniq -c | awk 'NF == 2 { printf "%s%s x%d", s, $2, $1; s = ", " }')
-		sum="$sum; $run: unharmed $clean/$n, died of SIGTRAP $trap/$n, resumed mid-instruction or wrong $mid/$n, a site armed as an int3 at the grab $gl/$n (${glw:-none}; $glh of those harmed)"
+		sum="$sum; $run: unharmed $clean/$n, died of SIGTRAP $trap/$n, resumed mid-instruction or wrong $mid/$n, a site armed as an int3 at the grab (a word of a thread's stack inside its window) $gl/$n (${glw:-none}; $glh of those harmed)"
 		[ $glh -gt 0 ] && gls="$gls $run $glh/$gl (${glw})"
 		case $run in dlbusy*) sum="$sum, int3 left at the agent's site $acc/$n" ;; esac
 		case $run in
@@ -944,7 +947,7 @@ case_S() {
 	elif [ $harm -gt 0 ]; then
 		fail S "$harm victims harmed though their sites were patched:${sum#;}"
 	elif [ $agent_trap -gt 0 ] || [ -n "$gls" ]; then
-		xfail S "int3 sites only:$([ $agent_trap -gt 0 ] && echo " $agent_trap dlopen victims killed by the int3 left at the rtld agent's site (_dl_debug_state, not patched);")$([ -n "$gls" ] && echo " victims harmed where the grab armed a site as an int3 (a thread inside its window):$gls;") where every site was patched, no victim harmed; residual window under -U:$residual"
+		xfail S "int3 sites only:$([ $agent_trap -gt 0 ] && echo " $agent_trap dlopen victims killed by the int3 left at the rtld agent's site (_dl_debug_state, not patched);")$([ -n "$gls" ] && echo " victims harmed where the grab armed a site as an int3 (a word of a thread's stack inside its window):$gls;") where every site was patched, no victim harmed; residual window under -U:$residual"
 	else
 		ok S "$((5 * N)) kills, every victim finished right; residual window under -U:$residual"
 	fi
