@@ -26,10 +26,10 @@
  * inside.  Those are -EBUSY, naming the thread.  A stopped thread whose
  * pc starts an instruction of the window is not: it is moved into the
  * trampoline's relocated copy of it, where its stack pointer and flags
- * are the site's (src/arch/tramp.c), before the patch is written.  The same scan decides
- * whether an old trampoline may be reused: one a thread may still be in
- * (or return to) is retired, kept in the table (pp_trl) and freed by the
- * first edit or release that finds it unused.
+ * are the site's (src/arch/tramp.c), before the patch is written.  The
+ * same scan decides whether an old trampoline may be reused: one a
+ * thread may still be in (or return to) is retired, kept in the table
+ * (pp_trl) and freed by the first edit or release that finds it unused.
  *
  * A trap gate stops the thread inside the trampoline, its registers
  * saved there (arch_tramp_view rebuilds the site's), by sending it
