@@ -607,7 +607,9 @@ ctl_fp_now(void)
 /*
  * The stack region holding SP for thread T: [*LO, *HI), the mapping
  * that holds it (two remembered per thread: its stack and a
- * sigaltstack).  Where none does, SP alone.
+ * sigaltstack).  Where none does (the process is gone, its maps with
+ * it: returns drained at its end), everything: its entries go at once
+ * anyway.
  */
 static void
 ctl_fp_region(dtproc_proc_t *pr, prb_rthr_t *t, uintptr_t sp, uintptr_t *lo,
@@ -623,8 +625,8 @@ ctl_fp_region(dtproc_proc_t *pr, prb_rthr_t *t, uintptr_t sp, uintptr_t *lo,
 			return;
 		}
 	}
-	*lo = sp;
-	*hi = sp + 1;
+	*lo = 0;
+	*hi = UINTPTR_MAX;
 	if (pt_maps_read(pr->dpr_pid, &maps, &n) != 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -841,9 +843,25 @@ ctl_fq_put(dtproc_proc_t *pr, struct ctl_fp *fx, pid_t tid, uintptr_t sp,
 }
 
 /*
- * Thread TID's buckets let go (it is stopped, or GONE): those of
- * returns it no longer awaits, or (ALL) every one.  A returned one stays
- * for the drain.
+ * Bucket I of the list let go if still pending (its thread stopped or
+ * gone), its place taken by the last: true.  A returned one stays for
+ * the drain.
+ */
+static bool
+ctl_fq_let(struct ctl_fp *fx, size_t i)
+{
+	uint32_t want = ARCH_QUICK_PENDING;
+
+	if (!atomic_compare_exchange_strong(ctl_fq_state(fx, &fx->fx_q[i]),
+	    &want, ARCH_QUICK_FREE))
+		return false;
+	fx->fx_q[i] = fx->fx_q[--fx->fx_nq];
+	return true;
+}
+
+/*
+ * Thread TID's buckets let go (it is stopped, or gone: ALL): those of
+ * returns it no longer awaits, or every one.
  */
 static void
 ctl_fq_sweep(struct ctl_fp *fx, pid_t tid, bool all)
@@ -851,19 +869,12 @@ ctl_fq_sweep(struct ctl_fp *fx, pid_t tid, bool all)
 	prb_rthr_t *t = all ? NULL : prb_ret_thread(&fx->fx_rets, tid, 0);
 
 	for (size_t i = 0; i < fx->fx_nq;) {
-		ctl_quick_t *b = &fx->fx_q[i];
-		uint32_t want = ARCH_QUICK_PENDING;
+		const ctl_quick_t *b = &fx->fx_q[i];
 
-		if (b->qk_tid != tid || ctl_fq_awaited(t, b->qk_sp, b->qk_ra)) {
-			i++;
+		if (b->qk_tid == tid && !ctl_fq_awaited(t, b->qk_sp, b->qk_ra) &&
+		    ctl_fq_let(fx, i))
 			continue;
-		}
-		if (!atomic_compare_exchange_strong(ctl_fq_state(fx, b), &want,
-		    ARCH_QUICK_FREE)) {
-			i++;
-			continue;
-		}
-		fx->fx_q[i] = fx->fx_q[--fx->fx_nq];
+		i++;
 	}
 }
 
@@ -872,15 +883,12 @@ static void
 ctl_fq_unput(struct ctl_fp *fx, pid_t tid, uintptr_t sp, uintptr_t ra)
 {
 	for (size_t i = 0; i < fx->fx_nq; i++) {
-		ctl_quick_t *b = &fx->fx_q[i];
-		uint32_t want = ARCH_QUICK_PENDING;
+		const ctl_quick_t *b = &fx->fx_q[i];
 
-		if (b->qk_tid != tid || b->qk_sp != sp || b->qk_ra != ra)
-			continue;
-		if (atomic_compare_exchange_strong(ctl_fq_state(fx, b), &want,
-		    ARCH_QUICK_FREE))
-			fx->fx_q[i] = fx->fx_q[--fx->fx_nq];
-		return;
+		if (b->qk_tid == tid && b->qk_sp == sp && b->qk_ra == ra) {
+			(void) ctl_fq_let(fx, i);
+			return;
+		}
 	}
 }
 
@@ -926,15 +934,6 @@ ctl_fq_fire(dtproc_proc_t *pr, struct ctl_fp *fx, const ctl_qret_t *q)
 	}
 	held = t->rt_held;
 	ctl_fp_region(pr, t, h.rh_sp, &h.rh_lo, &h.rh_hi);
-	/*
-	 * No mapping holds it: the process is gone (drained at its end),
-	 * and its maps with it.  Its entries are all one region then: they
-	 * go at once anyway.
-	 */
-	if (h.rh_hi == h.rh_sp + 1) {
-		h.rh_lo = 0;
-		h.rh_hi = UINTPTR_MAX;
-	}
 	fx->fx_busy++;
 	nf = ctl_fp_returns(pr, fx, t, &h, q->qr_retval, q->qr_clock != 0 ?
 	    q->qr_clock : ctl_fp_now(), q->qr_clock, vheld, fires,
@@ -990,8 +989,7 @@ ctl_fp_drain(dtproc_proc_t *pr)
 		if (st == ARCH_QUICK_RETURNED) {
 			got[n].qr_b = *b;
 			got[n].qr_retval = q->aq_retval;
-			got[n++].qr_clock = q->aq_nsec < 1000000000u ?
-			    q->aq_sec * 1000000000u + q->aq_nsec : 0;
+			got[n++].qr_clock = pt_ts_ns(q->aq_sec, q->aq_nsec);
 			atomic_store_explicit(ctl_fq_state(fx, b),
 			    ARCH_QUICK_FREE, memory_order_release);
 		}

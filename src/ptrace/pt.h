@@ -446,6 +446,12 @@ int pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post);
  * (its clock as it left its last gate stop, 0: unknown), not cleared.
  */
 uint64_t pt_tramp_vpost(pt_proc_t *P, pid_t tid);
+/* A struct timespec's two words as ns; 0 (unknown) for a bad one. */
+static inline uint64_t
+pt_ts_ns(uint64_t sec, uint64_t nsec)
+{
+	return nsec < 1000000000u ? sec * 1000000000u + nsec : 0;
+}
 /*
  * Returns recorded without a stop (arch.h, arch_quick_t): the current
  * image's table, our view of the shared page (ARCH_QUICK_N buckets),

@@ -1410,12 +1410,21 @@ pt_regs_site(pt_proc_t *P, pid_t tid, arch_regs_t *regs)
 	return 0;
 }
 
+/* T's clock slot (our view), if it has one of this image's page. */
+static _Atomic uint64_t *
+pt_vslot_local(pt_proc_t *P, pt_thread_t *T)
+{
+	if (T->pt_vslot != 0 && T->pt_vexecs != P->pp_execs)
+		T->pt_vslot = 0;
+	return T->pt_vslot == 0 ? NULL : (_Atomic uint64_t *)
+	    pt_page_counter_local(P, T->pt_vslot - 1);
+}
+
 uint64_t
 pt_tramp_vpost(pt_proc_t *P, pid_t tid)
 {
 	const _Atomic uint64_t *c;
 	pt_thread_t *T;
-	uint64_t ts[2];
 
 	PT_ASSERT_OWNER(P);
 	if ((T = pt_thr_find(P, tid)) == NULL) {
@@ -1426,12 +1435,9 @@ pt_tramp_vpost(pt_proc_t *P, pid_t tid)
 				    PT_VGONE].vg_post;
 		return 0;
 	}
-	if (T->pt_vslot == 0 || T->pt_vexecs != P->pp_execs ||
-	    (c = pt_page_counter_local(P, T->pt_vslot - 1)) == NULL)
+	if ((c = pt_vslot_local(P, T)) == NULL)
 		return 0;
-	ts[0] = atomic_load(&c[0]);
-	ts[1] = atomic_load(&c[1]);
-	return ts[1] < 1000000000u ? ts[0] * 1000000000u + ts[1] : 0;
+	return pt_ts_ns(atomic_load(&c[0]), atomic_load(&c[1]));
 }
 
 arch_quick_t *
@@ -1475,9 +1481,8 @@ pt_quick_ok(pt_proc_t *P, uintptr_t addr)
 int
 pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post)
 {
-	_Atomic uint64_t *c = NULL;
+	_Atomic uint64_t *c;
 	const uint64_t *w;
-	uint64_t ts[2];
 	size_t n;
 	pt_thread_t *T;
 	uint32_t idx;
@@ -1494,25 +1499,19 @@ pt_tramp_clock(pt_proc_t *P, pid_t tid, uint64_t *pre, uint64_t *post)
 	if (trap && (rv = pt_thr_regs(T, &T->pt_regs)) != 0)
 		return rv;
 	if (trap && (w = pt_tramp_words(P, T, arch_sp(&T->pt_regs), &n)) !=
-	    NULL && w[ARCH_TRAMP_CLOCK / 8 + 1] < 1000000000u)
-		*pre = w[ARCH_TRAMP_CLOCK / 8] * 1000000000u +
-		    w[ARCH_TRAMP_CLOCK / 8 + 1];
-	if (T->pt_vslot != 0 && T->pt_vexecs != P->pp_execs)
-		T->pt_vslot = 0;
-	if (trap && T->pt_vslot == 0 && pt_page_counter(P, &idx) == 0) {
+	    NULL)
+		*pre = pt_ts_ns(w[ARCH_TRAMP_CLOCK / 8],
+		    w[ARCH_TRAMP_CLOCK / 8 + 1]);
+	if ((c = pt_vslot_local(P, T)) == NULL && trap &&
+	    pt_page_counter(P, &idx) == 0) {
 		T->pt_vslot = idx + 1;
 		T->pt_vexecs = P->pp_execs;
+		c = pt_vslot_local(P, T);
 	}
-	if (T->pt_vslot != 0)
-		c = (_Atomic uint64_t *)pt_page_counter_local(P,
-		    T->pt_vslot - 1);
 	if (c == NULL || (at = pt_page_counter_addr(P,
 	    T->pt_vslot - 1)) == 0)
 		return !trap;
-	ts[0] = atomic_load(&c[0]);
-	ts[1] = atomic_load(&c[1]);
-	if (ts[1] < 1000000000u)
-		*post = ts[0] * 1000000000u + ts[1];
+	*post = pt_ts_ns(atomic_load(&c[0]), atomic_load(&c[1]));
 	atomic_store(&c[0], 0);
 	atomic_store(&c[1], 0);
 	if (!trap)
