@@ -138,6 +138,8 @@ trace_site_t *trace_find(const trace_t *tr, uintptr_t addr, int kind,
  * -U, the calls' times, -e's lines).
  */
 bool trace_fp_wanted(const trace_t *tr, int kind);
+/* May returns go without a stop (the run's options; trace_fp.c)? */
+bool trace_fp_nostop_ok(const trace_t *tr);
 /* Arm S: 0, or -errno with dtproc_errmsg saying why. */
 int trace_fp_arm(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);
 void trace_fp_read(trace_t *tr, dtproc_proc_t *pr, trace_site_t *s);

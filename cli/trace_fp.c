@@ -237,20 +237,29 @@ trace_fp_hit(dtproc_t *dtp, dtproc_proc_t *pr, const dtproc_hit_t *h,
 }
 
 /*
- * May S's returns be recorded without a stop (DTPROC_FP_NOSTOP: fired
- * later, with the return value and the thread's clock)?  Not where the
- * return needs its thread stopped: a stack (-U at a return of its own),
- * --where reading registers or memory, -e showing a char * it returns.
+ * May returns be recorded without a stop (DTPROC_FP_NOSTOP: fired later,
+ * with the return value and the thread's clock)?  Not when every return
+ * must stop (--stop-returns, --stop-probes) or --where reads registers
+ * or memory; the calibration helper is probed so too.
+ */
+bool
+trace_fp_nostop_ok(const trace_t *tr)
+{
+	return !tr->tr_stopret && !tr->tr_stopprobes &&
+	    !where_needs_stop(tr->tr_where);
+}
+
+/*
+ * And S's: not where its return needs the thread stopped besides: a
+ * stack (-U at a return of its own), -e showing a char * it returns.
  */
 static bool
 trace_fp_nostop(trace_t *tr, dtproc_proc_t *pr, const trace_site_t *s)
 {
 	dtproc_param_t ret;
 
-	if (s->ts_kind != DTPROC_FP_RETURN || tr->tr_stopret ||
-	    tr->tr_stopprobes)
-		return false;
-	if ((tr->tr_ustack && !s->ts_call) || where_needs_stop(tr->tr_where))
+	if (s->ts_kind != DTPROC_FP_RETURN || !trace_fp_nostop_ok(tr) ||
+	    (tr->tr_ustack && !s->ts_call))
 		return false;
 	return !tr->tr_events || dtproc_fn_params(tr->tr_dtp, pr, s->ts_addr,
 	    NULL, 0, &ret) < 0 || ret.dp_kind != DTPROC_T_STR;

@@ -342,8 +342,8 @@ tx_calibrate(trace_t *tr)
 
 	if (c == NULL) {
 		snprintf(x->x_cal_why, sizeof (x->x_cal_why), "out of memory");
-	} else if (tx_cal_run(x, c, DTPROC_FP_RETURN | (tr->tr_stopret ||
-	    where_needs_stop(tr->tr_where) ? 0 : DTPROC_FP_NOSTOP)) == 0) {
+	} else if (tx_cal_run(x, c, DTPROC_FP_RETURN |
+	    (trace_fp_nostop_ok(tr) ? DTPROC_FP_NOSTOP : 0)) == 0) {
 		call = tx_cal_mean(c->xc_e, c->xc_ne);
 		self = tx_cal_mean(c->xc_p, c->xc_np);
 		x->x_call = call;
