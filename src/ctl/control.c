@@ -555,19 +555,22 @@ ctl_block_signals(void)
 }
 
 /*
- * A test's hook into the hand-off (DTPROC_TEST_PARK=W,R, two descriptor
- * numbers, documented in dtproc(3)): before seizing a parked child, say
- * "parked PID PAGE" on W and wait for a byte (or end of file) on R, so
- * that a test may look at the child or kill us right in that window.
+ * A test's hook into the hand-off (DTPROC_TEST_PARK=W,R[,mask], two
+ * descriptor numbers, documented in dtproc(3)): before seizing a parked
+ * child (or, with "mask", once its mask is back and before its
+ * registers), say "parked PID PAGE" on W and wait for a byte (or end of
+ * file) on R, so that a test may look at the child or kill us right in
+ * that window.
  */
 static void
-ctl_park_hold(dtproc_proc_t *pr)
+ctl_park_hold_at(dtproc_proc_t *pr, bool mask)
 {
 	const char *env = getenv("DTPROC_TEST_PARK");
-	char line[64], b;
+	char line[64], at[8] = "", b;
 	int w, r, n;
 
-	if (env == NULL || sscanf(env, "%d,%d", &w, &r) != 2)
+	if (env == NULL || (n = sscanf(env, "%d,%d,%7s", &w, &r, at)) < 2 ||
+	    (strcmp(at, "mask") == 0) != mask)
 		return;
 	n = snprintf(line, sizeof (line), "parked %d %#lx\n",
 	    (int)pr->dpr_park.pk_pid, (unsigned long)pr->dpr_park.pk_page);
@@ -575,6 +578,12 @@ ctl_park_hold(dtproc_proc_t *pr)
 		return;
 	while (read(r, &b, 1) < 0 && errno == EINTR)
 		;
+}
+
+static void
+ctl_park_hold(void *arg)
+{
+	ctl_park_hold_at(arg, true);
 }
 
 static void *
@@ -595,13 +604,14 @@ ctl_main(void *arg)
 		    &pr->dpr_P);
 	else {
 		if (pr->dpr_park.pk_pid != 0)
-			ctl_park_hold(pr);
+			ctl_park_hold_at(pr, false);
 		rv = pt_grab(pr->dpr_pid, 0, &pr->dpr_P);
 	}
 	/* a followed child waits in its park page until given back its
 	   registers and mask */
 	if (rv == 0 && pr->dpr_park.pk_pid != 0) {
-		if ((rv = pt_unpark(pr->dpr_P, &pr->dpr_park)) >= 0) {
+		if ((rv = pt_unpark(pr->dpr_P, &pr->dpr_park,
+		    ctl_park_hold, pr)) >= 0) {
 			pr->dpr_unparked = true;
 			pr->dpr_park_late = rv == 1;
 			rv = 0;

@@ -292,12 +292,13 @@ pt_in_page(const pt_park_t *pk, uintptr_t pc)
 
 /*
  * The new owner, right after pt_grab (every thread stopped): in the
- * page, the child gets its registers and mask back (0); gone on by
+ * page, the child gets its mask and registers back (0); gone on by
  * itself, it is left where it is (1: it ran untraced a while).  The page
  * goes either way, unless a thread runs in it.
  */
 int
-pt_unpark(pt_proc_t *P, const pt_park_t *pk)
+pt_unpark(pt_proc_t *P, const pt_park_t *pk, void (*hold)(void *),
+    void *arg)
 {
 	long args[6] = { (long)pk->pk_page, ARCH_PARK_SIZE, 0, 0, 0, 0 };
 	arch_regs_t r;
@@ -307,16 +308,20 @@ pt_unpark(pt_proc_t *P, const pt_park_t *pk)
 	PT_ASSERT_OWNER(P);
 	if (pt_regs_get(P, P->pp_pid, &r) != 0)
 		return -err_code();
+	/* mask first: killed between the two, it is still in the page,
+	   which puts back the rest; its own code never runs all blocked */
 	if ((late = !pt_in_page(pk, arch_pc(&r))) == 0) {
-		r = pk->pk_regs;
-		arch_no_restart(&r);
-		if (pt_regs_set(P, P->pp_pid, &r) != 0)
-			return -err_code();
 		if (ptrace(PTRACE_SETSIGMASK, P->pp_pid, sizeof (pk->pk_mask),
 		    &pk->pk_mask) != 0)
 			return err_set(errno, "pid %d: cannot give back its "
 			    "signal mask: %s", (int)P->pp_pid,
 			    strerror(errno));
+		if (hold != NULL)
+			hold(arg);
+		r = pk->pk_regs;
+		arch_no_restart(&r);
+		if (pt_regs_set(P, P->pp_pid, &r) != 0)
+			return -err_code();
 	}
 	/* a lost page costs the child nothing: no failure for it */
 	if (pt_syscall(P, P->pp_pid, SYS_munmap, args, &ret) != 0 || ret != 0)
@@ -330,11 +335,11 @@ pt_unpark(pt_proc_t *P, const pt_park_t *pk)
 }
 
 /*
- * Nobody will take the parked child: seize it here, put back its
- * registers (if it is still in the page), unmap the page, give back its
- * mask and let it go.  Its signals stay blocked until then, so that none cuts the munmap
- * short or is lost.  Seizing it fails only if it is gone or traced by
- * another (it then comes out of the page by itself).
+ * Nobody will take the parked child: seize it here, put back its mask
+ * and registers (if it is still in the page), unmap the page (its
+ * signals wait while that runs) and let it go.  Seizing it fails only if
+ * it is gone or traced by another (it then comes out of the page by
+ * itself).
  */
 void
 pt_park_undo(const pt_park_t *pk)
@@ -355,8 +360,10 @@ pt_park_undo(const pt_park_t *pk)
 	    pt_wait_tid(pid, &status) != 0 || !WIFSTOPPED(status))
 		return;
 	in = arch_regs_read(pid, &r) == 0 && pt_in_page(pk, arch_pc(&r));
-	/* registers first: should we die now, it goes on whole */
+	/* its mask, then its registers: should we die between, the page
+	   puts back the rest; after, it goes on whole */
 	if (in) {
+		(void) ptrace(PTRACE_SETSIGMASK, pid, sizeof (mask), &mask);
 		r = pk->pk_regs;
 		arch_no_restart(&r);
 		(void) arch_regs_write(pid, &r);

@@ -320,7 +320,8 @@ void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
  * of our sites) and a vfork child at its exec are parked rather than let
  * go (pt_park, INSYS at the exec stop), for a new owner thread to take:
  * pt_grab() it, then pt_unpark() at once (1: it had gone on by itself,
- * untraced, before it was taken).  pt_park_undo() gives a parked child
+ * untraced, before it was taken; HOLD(ARG), if set, runs between its
+ * mask's return and its registers', a test's hold).  pt_park_undo() gives a parked child
  * back its registers and mask and lets it go, from any thread, when no
  * owner could take it.
  */
@@ -343,7 +344,8 @@ void pt_set_fork_hook(pt_proc_t *P, pt_fork_f *fn, void *arg);
  */
 void pt_set_systrace(pt_proc_t *P, bool on);
 int pt_park(pid_t child, bool insys, uintptr_t stub, pt_park_t *pk);
-int pt_unpark(pt_proc_t *P, const pt_park_t *pk);
+int pt_unpark(pt_proc_t *P, const pt_park_t *pk, void (*hold)(void *),
+    void *arg);
 void pt_park_undo(const pt_park_t *pk);
 /* Owner: its wait interrupted every MS ms (0 stops it); see wake.c. */
 int pt_wake_every(pt_wake_t *w, long ms);

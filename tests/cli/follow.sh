@@ -233,15 +233,18 @@ exec 9<&-
 # handed over, its park page is gone; left by a dtproc killed right
 # there, it comes out by itself, whole: its mask, its handler, its
 # output and its exit status as without dtproc.
-# park_run NAME: start followv park under `trace -p -F` held at the
-# hand-off; sets $dpid, $cpid, $page (hex, as the maps write it) and
-# $bad (what looked wrong in the window).
+# park_run NAME [mask]: start followv park under `trace -p -F` held at
+# the hand-off (with mask: seized, its mask back, its registers not yet);
+# sets $dpid, $cpid, $page (hex, as the maps write it) and $bad (what
+# looked wrong in the window).
 park_run() {
+	local at=${2:+,$2} wst=S wblk=fffffffffffbfeff
+	[ -n "$at" ] && { wst=t; wblk=0000000000000800; }
 	start "$V/followv" park
 	rm -f "$T/perr" "$T/po" "$T/pi"
 	mkfifo "$T/perr" "$T/po" "$T/pi"
 	exec 5<>"$T/po" 6<>"$T/pi"
-	DTPROC_TEST_PARK=3,4 "$BUILD/bin/dtproc" trace -p "$vpid" -F \
+	DTPROC_TEST_PARK=3,4$at "$BUILD/bin/dtproc" trace -p "$vpid" -F \
 		-f fv_work -f no_such_fn_zz -o "$T/$1.out" 2>"$T/perr" \
 		3>"$T/po" 4<"$T/pi" 5>&- 6>&- &
 	dpid=$!
@@ -256,8 +259,8 @@ park_run() {
 	page=${page#0x}
 	st=$(awk '/^State:/ { print $2 }' "/proc/$cpid/status" 2>/dev/null)
 	blk=$(awk '/^SigBlk:/ { print $2 }' "/proc/$cpid/status" 2>/dev/null)
-	[ "$st" = S ] || bad="$bad state=$st (not asleep)"
-	[ "$blk" = fffffffffffbfeff ] || bad="$bad sigblk=$blk"
+	[ "$st" = "$wst" ] || bad="$bad state=$st (want $wst)"
+	[ "$blk" = "$wblk" ] || bad="$bad sigblk=$blk"
 	grep -q "^$page-" "/proc/$cpid/maps" 2>/dev/null || bad="$bad no-page"
 }
 # park_lines N: the victims' next N lines, each within 30 s, sorted
@@ -288,20 +291,30 @@ wait "$dpid" || bad="$bad dtproc-rc=$?"
 [ -z "$bad" ] && ok follow-park-handoff || fail follow-park-handoff "$bad"
 exec 9<&- 5>&- 6>&-
 
-park_run pkill
-{ kill -9 "$dpid"; wait "$dpid"; } 2>/dev/null
-echo g >&7			# the child's own go line
-park_lines 4
-[ "$out" = "child $cpid 1|kid done sig=ok|kid mask=ok handler=ok|reaped 7|" ] ||
-	bad="$bad lines='$out'"
-# reaped: the child is gone; else it is stuck (its parent waits for it)
-if [ -d "/proc/$cpid" ] && ! grep -q '^State:.*Z' "/proc/$cpid/status"; then
-	bad="$bad child-left($(awk '/^State:/ { print $2 }' "/proc/$cpid/status"))"
-	kill -9 "$cpid"
-fi
-wait "$vpid" || bad="$bad parent-rc=$?"
+# park_killed NAME [mask]: the same, dtproc killed in the hold: the
+# child comes out of the page by itself, whole
+park_killed() {
+	park_run "$@"
+	{ kill -9 "$dpid"; wait "$dpid"; } 2>/dev/null
+	echo g >&7			# the child's own go line
+	park_lines 4
+	[ "$out" = "child $cpid 1|kid done sig=ok|kid mask=ok handler=ok|reaped 7|" ] ||
+		bad="$bad lines='$out'"
+	# reaped: the child is gone; else it is stuck (its parent waits)
+	if [ -d "/proc/$cpid" ] && ! grep -q '^State:.*Z' "/proc/$cpid/status"; then
+		bad="$bad child-left($(awk '/^State:/ { print $2 }' "/proc/$cpid/status"))"
+		kill -9 "$cpid"
+	fi
+	wait "$vpid" || bad="$bad parent-rc=$?"
+	exec 9<&- 5>&- 6>&-
+}
+park_killed pkill
 [ -z "$bad" ] && ok follow-park-killed || fail follow-park-killed "$bad"
-exec 9<&- 5>&- 6>&-
+# killed between the mask given back and the registers: the child is
+# still in the page, never in its own code with every signal blocked
+park_killed pkmask mask
+[ -z "$bad" ] && ok follow-park-killed-unpark ||
+	fail follow-park-killed-unpark "$bad"
 
 # ---- a new owner later than the park's timeout: the child came out by
 # itself (its first line says so) and is traced from where it is, its
