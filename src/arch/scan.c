@@ -63,20 +63,49 @@ scan_refs(const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops,
 	}
 }
 
+/*
+ * Could the instruction have an operand the sweep looks at?  A relative
+ * branch, an unconditional jump, or a displacement (a rip-relative or
+ * base-less memory operand always has one): most have none, and their
+ * operands are never decoded, which is most of a decode's cost.
+ */
+static int
+scan_wanted(const ZydisDecodedInstruction *in)
+{
+	return (in->attributes & ZYDIS_ATTRIB_IS_RELATIVE) ||
+	    in->meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+	    in->raw.disp.size != 0;
+}
+
 int
 arch_scan_refs(const uint8_t *text, size_t n, uintptr_t addr,
     const arch_scan_cb_t *cb, int *indirect)
 {
+	ZydisDecoder dec;
+	ZydisDecoderContext ctx;
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	size_t off = 0;
 
 	*indirect = 0;
+	if (ZYAN_FAILED(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
+	    ZYDIS_STACK_WIDTH_64)))
+		return -EINVAL;
 	while (off < n) {
 		ZyanU64 to;
 
-		if (arch_decode(text + off, n - off, &in, ops) != 0) {
+		if (ZYAN_FAILED(ZydisDecoderDecodeInstruction(&dec, &ctx,
+		    text + off, n - off, &in))) {
 			off++;
+			continue;
+		}
+		if (!scan_wanted(&in)) {
+			off += in.length;
+			continue;
+		}
+		if (ZYAN_FAILED(ZydisDecoderDecodeOperands(&dec, &ctx, &in, ops,
+		    in.operand_count_visible))) {
+			off++;		/* as one that does not decode */
 			continue;
 		}
 		/* jmp, jcc, call, loop, jrcxz, xbegin: a relative immediate */
