@@ -21,7 +21,8 @@
  * The code sleeps in a futex wait, no spin, for PT_PARK_SECS.  Its new
  * owner seizes it well before (pt_grab's PTRACE_INTERRUPT ends the
  * wait, and the call is never restarted) and finds it in the page: it
- * puts back the registers and mask itself, then unmaps the page with a
+ * puts back the mask and then the registers itself (killed between the
+ * two, the child is still in the page), then unmaps the page with a
  * call injected the usual way (pt_unpark).  Should nobody come (dtproc
  * killed in the window between the two tracers), the wait times out and
  * the code puts back the mask and every register and jumps to the
