@@ -320,7 +320,7 @@ park_killed pkmask mask
 # itself (its first line says so) and is traced from where it is, its
 # calls before that uncounted, the page unmapped, the lateness said
 DTPROC_DEBUG=1 park_run late
-park_lines 1			# out by itself: nobody let the owner go
+park_lines 1			# out by itself, its calls made: nobody let the owner go
 [ "$out" = "kid mask=ok handler=ok|" ] || bad="$bad lines='$out'"
 printf x >&6
 park_lines 1			# its parent, after the hand-off
