@@ -220,6 +220,19 @@ pt_xol_map(pt_proc_t *P, uintptr_t near, pid_t keep)
 	return 0;
 }
 
+/*
+ * A resume stub before the calls that need one: with none in the process
+ * yet, the area a slot near NEAR would get is mapped now (its own mmap
+ * the one call left to run with the entry point's trap).
+ */
+void
+pt_xol_stub_near(pt_proc_t *P, uintptr_t near)
+{
+	PT_ASSERT_OWNER(P);
+	if (P->pp_nxol == 0 && pt_xol_stub(P) == 0)
+		(void) pt_xol_map(P, near, 0);
+}
+
 static_assert(PT_XOL_SLOT + ARCH_RESUME_LEN <= PT_XOL_STUB_END,
     "the stub fits its slots");
 
