@@ -1690,7 +1690,8 @@ pt_tramp_fini(pt_proc_t *P)
 {
 	/*
 	 * pt_xol_fini stepped every thread out of the areas and unmapped
-	 * them, unless a thread (a signal frame on its stack) or an
+	 * them (the page first: left here, only our view of it), unless a
+	 * thread (a signal frame on its stack) or an
 	 * untraced vfork child may still come back to one: then the page
 	 * stays mapped for their counters, its owner word let go, so
 	 * their gates skip the trap.

@@ -698,6 +698,14 @@ pt_xol_fini(pt_proc_t *P)
 			busy = true;
 		}
 	}
+	/*
+	 * The shared page goes first, while its munmap can still run from
+	 * the resume stub (should we die in it, the thread comes back by
+	 * itself); after the areas, it would run with the entry point's
+	 * trap.  Nothing can reach a trampoline any more.
+	 */
+	if (!busy)
+		pt_page_release(P, true);
 	for (int i = 0; !busy && i < P->pp_nxol; i++) {
 		long args[6] = { (long)P->pp_xol[i].px_start,
 		    (long)P->pp_xol[i].px_size };

@@ -9,6 +9,11 @@
 #			memfd_create, the victim comes back by itself and
 #			finishes right (before, that call ran with the
 #			entry point's trap: SIGTRAP or SIGSEGV)
+#   inject-release-page	the same victim released (SIGINT): the shared
+#			page is unmapped before the scratch areas, from the
+#			stub; killed in that munmap, the victim finishes
+#			right (before, it came after the areas, with the
+#			entry point's trap)
 #   inject-trapmask-back a victim blocked in read with SIGTRAP blocked:
 #			the call returns through a trap, with SIGTRAP
 #			unblocked meanwhile; killed once its registers are
@@ -19,11 +24,13 @@
 DT=$BUILD/bin/dtproc
 V=$BUILD/tests/victims
 fifo_setup inject
+trap '' PIPE		# a victim that died: writes to it fail, not us
 
 # inj_kill NR [back] TRACE-ARGS...: trace -p $vpid held at each injected
 # call (with back: once the registers are back), every hold answered but
 # the first of call NR, where dtproc is killed; sets $how (stub or text)
-# and $bad.
+# and $bad.  With $INT_AFTER set, dtproc is sent SIGINT (it releases the
+# victim) once a call of that number is answered.
 inj_kill() {
 	local nr=$1 at= hold
 	shift
@@ -41,6 +48,7 @@ inj_kill() {
 				break
 			fi
 			printf x >&6
+			[ "$n" = "${INT_AFTER:-}" ] && kill -INT "$dpid"
 		done
 		kill -9 "$dpid"	# held there (or no hold in 60 s)
 	} &
@@ -66,6 +74,20 @@ rc=$?
 [ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
 exec 8<&-
 [ -z "$bad" ] && ok inject-page-stub || fail inject-page-stub "$bad"
+
+# ---- released: the page's munmap from the stub, before the areas
+start "$V/spin"
+INT_AFTER=3 inj_kill 11 -f 'libc.so.6`malloc'
+[ "$how" = stub ] || bad="$bad munmap-from-$how"
+echo g >&7
+exec 7>&-
+read -r -t 30 line <&8
+[ "$line" = spun ] || bad="$bad line='$line'"
+wait "$vpid"
+rc=$?
+[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
+exec 8<&-
+[ -z "$bad" ] && ok inject-release-page || fail inject-release-page "$bad"
 
 # ---- a victim in read, SIGTRAP blocked: its mask back with its registers
 start "$V/blocked" read trapmask
