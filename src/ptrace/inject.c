@@ -158,20 +158,23 @@ pt_run_call(pt_proc_t *P, pid_t tid, uintptr_t done_pc, int notrap,
 }
 
 /*
- * A test's hook (DTPROC_TEST_INJECT=W,R, two descriptor numbers,
+ * A test's hook (DTPROC_TEST_INJECT=W,R[,back], two descriptor numbers,
  * documented in dtproc(3)): with the thread in its call's exit stop, the
- * call's registers still in it, say "inject PID TID NR HOW" on W (HOW:
- * "stub" if it would come back by itself, else "text") and wait for a
- * byte (or end of file) on R, so that a test may kill us right there.
+ * call's registers still in it (with "back": once its own registers and
+ * mask are back, its text not yet), say "inject PID TID NR HOW" on W
+ * (HOW: "stub" if it would come back by itself, else "text") and wait
+ * for a byte (or end of file) on R, so that a test may kill us right
+ * there.
  */
 static void
-pt_inject_hold(pt_proc_t *P, pid_t tid, long nr, bool stub)
+pt_inject_hold(pt_proc_t *P, pid_t tid, long nr, bool stub, bool back)
 {
 	const char *env = getenv("DTPROC_TEST_INJECT");
-	char line[96], b;
+	char line[96], at[8] = "", b;
 	int w, r, n;
 
-	if (env == NULL || sscanf(env, "%d,%d", &w, &r) != 2)
+	if (env == NULL || sscanf(env, "%d,%d,%7s", &w, &r, at) < 2 ||
+	    (strcmp(at, "back") == 0) != back)
 		return;
 	n = snprintf(line, sizeof (line), "inject %d %d %ld %s\n",
 	    (int)P->pp_pid, (int)tid, nr, stub ? "stub" : "text");
@@ -281,8 +284,6 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 		}
 		a[bufarg] = (long)bufat;
 	}
-	if (!notrap)
-		unblocked = pt_trapsig_unblock(tid, &mask);
 	regs = saved;
 	if (stub != 0)
 		arch_resume_setup(&regs, stub, blkat, nr, a);
@@ -300,10 +301,17 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	T->pt_has_info = 0;
 	T->pt_regs = regs;
 	T->pt_regs_ok = true;
-	T->pt_regs_dirty = true;	/* written as pt_run restarts it */
+	/*
+	 * The call's registers go to the kernel before SIGTRAP is unblocked
+	 * for its trap: should we die in between, the thread is at our call
+	 * either way, never back in its own code with its mask changed.
+	 */
+	T->pt_regs_dirty = arch_regs_write(tid, &regs) != 0;
+	if (!notrap)
+		unblocked = pt_trapsig_unblock(tid, &mask);
 	rv = pt_run_call(P, tid, arch_syscall_done(at), notrap, &oldtrap);
 	if (rv == 0)
-		pt_inject_hold(P, tid, nr, stub != 0);
+		pt_inject_hold(P, tid, nr, stub != 0, false);
 	if (rv == 0 && (T = pt_thr_find(P, tid)) != NULL &&
 	    pt_thr_regs(T, &regs) == 0)
 		*ret = arch_syscall_ret(&regs);
@@ -321,20 +329,23 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	else if (oldtrap && sig == 0)
 		sig = SIGTRAP, has_info = 0;
 	/*
-	 * Its own registers go back to the kernel now, before the text
-	 * does: should we die in between, it resumes where it was, never
-	 * just past our call in the entry point's restored code (which
-	 * would run the program's start-up again).
+	 * Its mask first, then its own registers, then the text: should we
+	 * die after the mask, it runs on from our call (the trap window
+	 * above) as it would have anyway; after its registers, it resumes
+	 * where it was with its own mask, never with SIGTRAP left unblocked,
+	 * and never just past our call in the entry point's restored code
+	 * (which would run the program's start-up again).
 	 */
+	if (unblocked && pt_thr_find(P, tid) != NULL)
+		pt_trapsig_reblock(tid, mask);
 	if (rv != -ESRCH && (T = pt_thr_find(P, tid)) != NULL) {
 		T->pt_regs = saved;
 		T->pt_regs_ok = true;
 		T->pt_regs_dirty = arch_regs_write(tid, &saved) != 0;
+		pt_inject_hold(P, tid, nr, stub != 0, true);
 	}
 	if (stub == 0)
 		(void) pt_mem_write(P, at, text, sizeof (text));
-	if (unblocked && pt_thr_find(P, tid) != NULL)
-		pt_trapsig_reblock(tid, mask);
 	/*
 	 * A gate's signal it had pending (sent, then interrupted before
 	 * its delivery stop) came during the call and was held: ours, and

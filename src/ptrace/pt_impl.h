@@ -420,6 +420,7 @@ void pt_unhold(pt_proc_t *P, pid_t tid);
 void pt_xol_reset(pt_proc_t *P);
 void pt_xol_free(pt_proc_t *P);	/* our memory, at pt_proc_free */
 uintptr_t pt_xol_stub(pt_proc_t *P);	/* 0: no resume stub in it */
+void pt_xol_stub_near(pt_proc_t *P, uintptr_t near);
 bool pt_xol_stub_in(pid_t pid, uintptr_t stub);
 bool pt_thr_shstk(pt_proc_t *P, pt_thread_t *T);
 int pt_xol_fini(pt_proc_t *P);

@@ -936,6 +936,13 @@ pt_tramp_new(pt_proc_t *P, uintptr_t addr, const arch_window_t *w,
 		    "not mapped", (int)P->pp_pid, (unsigned long)addr);
 		goto out;
 	}
+	/*
+	 * The scratch area (and its resume stub) before the page: the
+	 * page's four calls and SIGTRAP's rt_sigaction then come back by
+	 * themselves should we die in one (inject.c), rather than run on
+	 * into the entry point's trap.
+	 */
+	pt_xol_stub_near(P, patch);
 	if (trap && P->pp_trap == PT_TRAP_UNKNOWN)
 		pt_trapsig_learn(P, 0);
 	if ((rv = pt_page_get(P, 0)) != 0 ||
@@ -1683,7 +1690,8 @@ pt_tramp_fini(pt_proc_t *P)
 {
 	/*
 	 * pt_xol_fini stepped every thread out of the areas and unmapped
-	 * them, unless a thread (a signal frame on its stack) or an
+	 * them (the page first: left here, only our view of it), unless a
+	 * thread (a signal frame on its stack) or an
 	 * untraced vfork child may still come back to one: then the page
 	 * stays mapped for their counters, its owner word let go, so
 	 * their gates skip the trap.

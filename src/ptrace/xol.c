@@ -220,6 +220,19 @@ pt_xol_map(pt_proc_t *P, uintptr_t near, pid_t keep)
 	return 0;
 }
 
+/*
+ * A resume stub before the calls that need one: with none in the process
+ * yet, the area a slot near NEAR would get is mapped now (its own mmap
+ * the one call left to run with the entry point's trap).
+ */
+void
+pt_xol_stub_near(pt_proc_t *P, uintptr_t near)
+{
+	PT_ASSERT_OWNER(P);
+	if (P->pp_nxol == 0 && pt_xol_stub(P) == 0)
+		(void) pt_xol_map(P, near, 0);
+}
+
 static_assert(PT_XOL_SLOT + ARCH_RESUME_LEN <= PT_XOL_STUB_END,
     "the stub fits its slots");
 
@@ -685,6 +698,14 @@ pt_xol_fini(pt_proc_t *P)
 			busy = true;
 		}
 	}
+	/*
+	 * The shared page goes first, while its munmap can still run from
+	 * the resume stub (should we die in it, the thread comes back by
+	 * itself); after the areas, it would run with the entry point's
+	 * trap.  Nothing can reach a trampoline any more.
+	 */
+	if (!busy)
+		pt_page_release(P, true);
 	for (int i = 0; !busy && i < P->pp_nxol; i++) {
 		long args[6] = { (long)P->pp_xol[i].px_start,
 		    (long)P->pp_xol[i].px_size };

@@ -5,11 +5,14 @@
  * so a tracer that stops/continues the process with signals, instead of
  * ptrace stops, shows up as an EINTR.
  *
- * read:	ready <pid> magic=<addr> data=<addr>
- *		blocks in read(0); after the go line:
+ * read [trapmask]:
+ *		ready <pid> magic=<addr> data=<addr>
+ *		blocks in read(0) (with trapmask, SIGTRAP blocked first);
+ *		after the go line:
  *		read ok | read EINTR	(EINTR seen while waiting)
  *		sigcont=<n>
  *		data=<contents of the data[] global>
+ *		sigtrap=blocked | sigtrap=unblocked	(trapmask only)
  * sleep:	ready <pid> ms=<MS>
  *		nanosleep(MS, default 300) once, timed with CLOCK_MONOTONIC:
  *		slept_ms=<elapsed> eintr=<0|1>
@@ -19,6 +22,7 @@
 #include "victim.h"
 
 #include <signal.h>
+#include <stdbool.h>
 #include <time.h>
 
 const char magic[] = "dtproc-magic-0123456789";
@@ -55,8 +59,14 @@ main(int argc, char **argv)
 	sigaction(SIGCONT, &sa, NULL);
 
 	if (strcmp(mode, "read") == 0) {
+		bool trapmask = argc > 2 && strcmp(argv[2], "trapmask") == 0;
+		sigset_t set;
 		int eintr = 0;
 
+		sigemptyset(&set);
+		sigaddset(&set, SIGTRAP);
+		if (trapmask && sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+			v_die("sigprocmask");
 		printf("ready %d magic=%p data=%p\n", (int)getpid(),
 		    (void *)magic, (void *)data);
 		for (;;) {
@@ -73,6 +83,12 @@ main(int argc, char **argv)
 		printf("read %s\n", eintr ? "EINTR" : "ok");
 		printf("sigcont=%d\n", (int)nsigcont);
 		printf("data=%s\n", data);
+		if (trapmask) {
+			if (sigprocmask(SIG_BLOCK, NULL, &set) != 0)
+				v_die("sigprocmask");
+			printf("sigtrap=%s\n", sigismember(&set, SIGTRAP) ?
+			    "blocked" : "unblocked");
+		}
 		return 0;
 	}
 	if (strcmp(mode, "sleep") == 0) {

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# tests/cli/inject.sh - dtproc killed (-9) while a system call it injected
+# into a grabbed victim is in flight (DTPROC_TEST_INJECT holds it there,
+# dtproc(3)): the victim goes on whole.
+#
+#   inject-page-stub	a victim running its own code: the shared page's
+#			calls come after the scratch area's, so they run
+#			from its resume stub; killed in the page's
+#			memfd_create, the victim comes back by itself and
+#			finishes right (before, that call ran with the
+#			entry point's trap: SIGTRAP or SIGSEGV)
+#   inject-release-page	the same victim released (SIGINT): the shared
+#			page is unmapped before the scratch areas, from the
+#			stub; killed in that munmap, the victim finishes
+#			right (before, it came after the areas, with the
+#			entry point's trap)
+#   inject-trapmask-back a victim blocked in read with SIGTRAP blocked:
+#			the call returns through a trap, with SIGTRAP
+#			unblocked meanwhile; killed once its registers are
+#			back, the victim's mask is its own again (before, it
+#			was given back after them: SIGTRAP left unblocked)
+. "$(dirname "$0")/lib.sh"
+
+DT=$BUILD/bin/dtproc
+V=$BUILD/tests/victims
+fifo_setup inject
+trap '' PIPE		# a victim that died: writes to it fail, not us
+
+# inj_kill NR [back] TRACE-ARGS...: trace -p $vpid held at each injected
+# call (with back: once the registers are back), every hold answered but
+# the first of call NR, where dtproc is killed; sets $how (stub or text)
+# and $bad.  With $INT_AFTER set, dtproc is sent SIGINT (it releases the
+# victim) once a call of that number is answered.
+inj_kill() {
+	local nr=$1 at= hold
+	shift
+	[ "$1" = back ] && { at=,back; shift; }
+	rm -f "$T/po" "$T/pi" "$T/at"
+	mkfifo "$T/po" "$T/pi"
+	exec 5<>"$T/po" 6<>"$T/pi"
+	DTPROC_TEST_INJECT=3,4$at "$DT" trace -p "$vpid" \
+		"$@" -o /dev/null 2>"$T/err" 3>"$T/po" 4<"$T/pi" 5>&- 6>&- &
+	dpid=$!
+	{
+		while read -t 60 -r _ _ _ n h <&5; do
+			if [ "$n" = "$nr" ]; then
+				echo "$h" >"$T/at"
+				break
+			fi
+			printf x >&6
+			[ "$n" = "${INT_AFTER:-}" ] && kill -INT "$dpid"
+		done
+		kill -9 "$dpid"	# held there (or no hold in 60 s)
+	} &
+	hold=$!
+	{ wait "$hold"; wait "$dpid"; } 2>/dev/null
+	exec 5>&- 6>&-
+	bad=
+	how=
+	[ -s "$T/at" ] && read -r how <"$T/at"
+	[ -n "$how" ] || bad="$bad no-hold-at-$nr"
+}
+
+# ---- a victim in its own code (spin's main): the page's calls from the stub
+start "$V/spin"
+inj_kill 319 -f 'libc.so.6`malloc'
+[ "$how" = stub ] || bad="$bad memfd_create-from-$how"
+echo g >&7
+exec 7>&-
+read -r -t 30 line <&8
+[ "$line" = spun ] || bad="$bad line='$line'"
+wait "$vpid"
+rc=$?
+[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
+exec 8<&-
+[ -z "$bad" ] && ok inject-page-stub || fail inject-page-stub "$bad"
+
+# ---- released: the page's munmap from the stub, before the areas
+start "$V/spin"
+INT_AFTER=3 inj_kill 11 -f 'libc.so.6`malloc'
+[ "$how" = stub ] || bad="$bad munmap-from-$how"
+echo g >&7
+exec 7>&-
+read -r -t 30 line <&8
+[ "$line" = spun ] || bad="$bad line='$line'"
+wait "$vpid"
+rc=$?
+[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
+exec 8<&-
+[ -z "$bad" ] && ok inject-release-page || fail inject-release-page "$bad"
+
+# ---- a victim in read, SIGTRAP blocked: its mask back with its registers
+start "$V/blocked" read trapmask
+inj_kill 9 back -f 'libc.so.6`malloc'
+echo >&7
+exec 7>&-
+out=$(timeout 30 cat <&8 | tr '\n' '|')
+[ "$out" = "read ok|sigcont=0|data=original|sigtrap=blocked|" ] ||
+	bad="$bad out='$out'"
+wait "$vpid"
+rc=$?
+[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
+exec 8<&-
+[ -z "$bad" ] && ok inject-trapmask-back || fail inject-trapmask-back "$bad"
+
+summary
