@@ -196,15 +196,20 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
  * thread's lives while it runs only our call) and argument BUFARG
  * pointing at them; copied back after.
  *
- * How the runner comes back: a thread stopped inside a system call of
- * its own returns through the trap after our call, since only a return
- * through a signal-delivery stop lets the kernel restart its interrupted
- * call; SIGTRAP is unblocked in it meanwhile (a trap with SIGTRAP
- * blocked would reset the program's handler: trapsig.c).  A thread
- * stopped in user code (at a breakpoint, interrupted) comes back from
- * the call's exit stop instead (run from the resume stub where there is
- * one), no trap run at all: nothing of the victim's SIGTRAP is touched,
- * ignored or not.
+ * How the runner comes back.  A thread stopped in user code (at a
+ * breakpoint, interrupted) comes back from the call's exit stop (run
+ * from the resume stub where there is one), no trap run at all: nothing
+ * of the victim's SIGTRAP is touched, ignored or not.  One we
+ * interrupted inside a system call of its own must come back through
+ * the kernel's signal path, the only one that restarts its call: with a
+ * resume stub, at the exit stop it is interrupted again and given its
+ * registers back, and it goes on into that interrupt stop, as it was;
+ * should we die meanwhile, the stub restarts its call by hand
+ * (arch_resume_block) or, its registers back, the kernel does.  Without
+ * one (the first area's own mmap, a shadow stack, a thread owed a
+ * signal), it returns through the trap after our call, SIGTRAP unblocked
+ * in it meanwhile (a trap with SIGTRAP blocked would reset the program's
+ * handler: trapsig.c).
  */
 int
 pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
@@ -216,7 +221,7 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	unsigned flags;
 	int outer, rv, sig, has_info, notrap, oldtrap = 0;
 	uint64_t mask = 0;
-	bool unblocked = false;
+	bool unblocked = false, insys, rearm;
 	siginfo_t info;
 	pt_thread_t *T;
 	uintptr_t at, bufat = 0, site, stub = 0, blkat = 0;
@@ -245,13 +250,17 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	}
 	if ((rv = pt_thr_regs(T, &saved)) != 0)
 		goto out;
-	notrap = !arch_in_syscall(&saved);
+	insys = arch_in_syscall(&saved);
 	/*
 	 * Coming back from its exit stop, it may run the call from the
 	 * resume stub, its registers in a block on its stack: should we die
-	 * before they are back, it goes on by itself.
+	 * before they are back, it goes on by itself.  Inside a call of its
+	 * own, only from a stop that owes it no signal (an interrupt, or a
+	 * trap of ours): a signal decides whether its call is restarted, and
+	 * only the kernel knows how.
 	 */
-	if (notrap && !pt_thr_shstk(P, T) && (stub = pt_xol_stub(P)) != 0 &&
+	if ((!insys || (!(T->pt_flags & PT_TF_SYSSTOP) && T->pt_sig == 0)) &&
+	    !pt_thr_shstk(P, T) && (stub = pt_xol_stub(P)) != 0 &&
 	    nr == SYS_munmap && stub + ARCH_RESUME_LEN > (uintptr_t)args[0] &&
 	    stub < (uintptr_t)args[0] + (uintptr_t)args[1])
 		stub = 0;	/* the call takes the stub away: no coming back */
@@ -266,6 +275,8 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 		    (ssize_t)sizeof (blk))
 			stub = 0;
 	}
+	notrap = !insys || stub != 0;
+	rearm = insys && stub != 0;
 	if (stub == 0 && (pt_mem_read(P, at, text, sizeof (text)) !=
 	    sizeof (text) || pt_mem_write(P, at, arch_syscall_code,
 	    sizeof (text)) != sizeof (text))) {
@@ -338,11 +349,26 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	 */
 	if (unblocked && pt_thr_find(P, tid) != NULL)
 		pt_trapsig_reblock(tid, mask);
+	/*
+	 * Back from inside a call of its own: the interrupt before its
+	 * registers, so that it leaves the exit stop through the signal path
+	 * (which restarts its call) whether we see that stop or die first.
+	 */
+	if (rearm && rv != -ESRCH && pt_thr_find(P, tid) != NULL &&
+	    pt_ptrace(PTRACE_INTERRUPT, tid, 0, 0) != 0)
+		rv = -ESRCH;
 	if (rv != -ESRCH && (T = pt_thr_find(P, tid)) != NULL) {
 		T->pt_regs = saved;
 		T->pt_regs_ok = true;
 		T->pt_regs_dirty = arch_regs_write(tid, &saved) != 0;
 		pt_inject_hold(P, tid, nr, stub != 0, true);
+	}
+	if (rearm && rv != -ESRCH && pt_thr_find(P, tid) != NULL) {
+		pt_ran_t ran;
+
+		if (pt_run(P, tid, PT_RUN_EVSTOP, &ran) != 0 ||
+		    ran.pr_kind != PT_RAN_EVSTOP)
+			rv = -ESRCH;	/* gone, or no stop but its death */
 	}
 	if (stub == 0)
 		(void) pt_mem_write(P, at, text, sizeof (text));
@@ -370,6 +396,12 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 			T->pt_flags = (T->pt_flags & ~(PT_TF_EVSTOP |
 			    PT_TF_SYSSTOP)) | PT_TF_SIGSTOP |
 			    (flags & (PT_TF_HELD | PT_TF_TRAMP));
+		} else if (rearm) {
+			/* in an interrupt (or group) stop again, as pt_run
+			   saw it, owing nothing */
+			T->pt_flags = (T->pt_flags & ~(PT_TF_SIGSTOP |
+			    PT_TF_SYSSTOP)) | (flags & (PT_TF_HELD |
+			    PT_TF_TRAMP));
 		} else {
 			/*
 			 * An exit stop cannot inject a signal: one it owed

@@ -397,6 +397,7 @@ void pt_thr_flush(pt_thread_t *T);
 #define PT_RUN_EVENTS	0x4
 #define PT_RUN_COLLECT	0x8
 #define PT_RUN_SYSCALL	0x10	/* restart with PTRACE_SYSCALL */
+#define PT_RUN_EVSTOP	0x20	/* an interrupt or group stop returned */
 
 typedef enum pt_ran_kind {
 	PT_RAN_STEP,	/* the single step completed */
@@ -404,7 +405,8 @@ typedef enum pt_ran_kind {
 	PT_RAN_FAULT,	/* a synchronous fault, owed (pt_sig, pt_info) */
 	PT_RAN_EVENT,	/* a ptrace event stop (pr_status) */
 	PT_RAN_GONE,	/* the thread died (pr_status, if seen) */
-	PT_RAN_SYSCALL	/* PT_RUN_SYSCALL: a system call's entry or exit */
+	PT_RAN_SYSCALL,	/* PT_RUN_SYSCALL: a system call's entry or exit */
+	PT_RAN_EVSTOP	/* PT_RUN_EVSTOP: an interrupt or group stop */
 } pt_ran_kind_t;
 
 typedef struct pt_ran {

@@ -260,6 +260,10 @@ pt_run(pt_proc_t *P, pid_t tid, unsigned how, pt_ran_t *ran)
 			T->pt_flags = (T->pt_flags & ~PT_TF_INTR) | PT_TF_EVSTOP;
 			if (pt_is_stopsig(sig))
 				T->pt_flags |= PT_TF_JOBSTOP;
+			if (how & PT_RUN_EVSTOP) {
+				ran->pr_kind = PT_RAN_EVSTOP;
+				return 0;
+			}
 			continue;
 		}
 		if (event != 0) {

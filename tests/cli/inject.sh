@@ -14,6 +14,18 @@
 #			stub; killed in that munmap, the victim finishes
 #			right (before, it came after the areas, with the
 #			entry point's trap)
+#   inject-insys-stub	a victim blocked in read (inside a system call
+#			of its own): the page's calls run from the stub
+#			too, its read restarted by hand if it comes back
+#			through it; killed in memfd_create, it reads its
+#			line and finishes right (before: the entry point's
+#			trap, SIGTRAP)
+#   inject-insys-back	the same, killed once its registers are back at
+#			the call's exit stop, our interrupt pending: the
+#			kernel restarts its read
+#   inject-insys-sleep	a victim in nanosleep (restarted through
+#			restart_syscall), killed in memfd_create: it
+#			sleeps its whole time, no EINTR
 #   inject-trapmask-back a victim blocked in read with SIGTRAP blocked:
 #			the call returns through a trap, with SIGTRAP
 #			unblocked meanwhile; killed once its registers are
@@ -88,6 +100,46 @@ rc=$?
 [ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
 exec 8<&-
 [ -z "$bad" ] && ok inject-release-page || fail inject-release-page "$bad"
+
+# ---- a victim inside a system call of its own: the stub too
+# insys_read NAME [back]: blocked read, killed at memfd_create's hold
+insys_read() {
+	local name=$1
+	shift
+	start "$V/blocked" read
+	inj_kill 319 "$@" -f 'libc.so.6`malloc'
+	[ "$how" = stub ] || bad="$bad memfd_create-from-$how"
+	echo >&7
+	exec 7>&-
+	out=$(timeout 30 cat <&8 | tr '\n' '|')
+	[ "$out" = "read ok|sigcont=0|data=original|" ] || bad="$bad out='$out'"
+	wait "$vpid"
+	rc=$?
+	[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
+	exec 8<&-
+	[ -z "$bad" ] && ok "$name" || fail "$name" "$bad"
+}
+insys_read inject-insys-stub
+insys_read inject-insys-back back
+
+start "$V/blocked" sleep 3000
+inj_kill 319 -f 'libc.so.6`malloc'
+[ "$how" = stub ] || bad="$bad memfd_create-from-$how"
+exec 7>&-
+out=$(timeout 30 cat <&8 | tr '\n' '|')
+case $out in
+slept_ms=*" eintr=0|sigcont=0|")
+	ms=${out#slept_ms=}
+	ms=${ms%% *}
+	[ "${ms%.*}" -ge 3000 ] || bad="$bad slept-only-$ms"
+	;;
+*) bad="$bad out='$out'" ;;
+esac
+wait "$vpid"
+rc=$?
+[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
+exec 8<&-
+[ -z "$bad" ] && ok inject-insys-sleep || fail inject-insys-sleep "$bad"
 
 # ---- a victim in read, SIGTRAP blocked: its mask back with its registers
 start "$V/blocked" read trapmask

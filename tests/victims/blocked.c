@@ -9,7 +9,8 @@
  *		ready <pid> magic=<addr> data=<addr>
  *		blocks in read(0) (with trapmask, SIGTRAP blocked first);
  *		after the go line:
- *		read ok | read EINTR	(EINTR seen while waiting)
+ *		read ok | read EINTR	(EINTR seen while waiting) |
+ *		read error <errno>	(it failed otherwise)
  *		sigcont=<n>
  *		data=<contents of the data[] global>
  *		sigtrap=blocked | sigtrap=unblocked	(trapmask only)
@@ -61,7 +62,7 @@ main(int argc, char **argv)
 	if (strcmp(mode, "read") == 0) {
 		bool trapmask = argc > 2 && strcmp(argv[2], "trapmask") == 0;
 		sigset_t set;
-		int eintr = 0;
+		int eintr = 0, err = 0;
 
 		sigemptyset(&set);
 		sigaddset(&set, SIGTRAP);
@@ -77,10 +78,15 @@ main(int argc, char **argv)
 				eintr = 1;
 				continue;
 			}
+			if (r < 0)
+				err = errno;	/* a restart code leaked? */
 			if (r <= 0 || c == '\n')
 				break;
 		}
-		printf("read %s\n", eintr ? "EINTR" : "ok");
+		if (err != 0)
+			printf("read error %d\n", err);
+		else
+			printf("read %s\n", eintr ? "EINTR" : "ok");
 		printf("sigcont=%d\n", (int)nsigcont);
 		printf("data=%s\n", data);
 		if (trapmask) {
