@@ -481,7 +481,7 @@ ctl_event(dtproc_proc_t *pr, const pt_event_t *ev)
 		pr->dpr_brk = 0;
 		rtld_exec(pr->dpr_rtld);
 		/* patched once the exec is over (ctl_probe_retry) */
-		pr->dpr_brk_todo = rtld_enable(pr->dpr_rtld, 1) == 0;
+		pr->dpr_brk_todo = rtld_enable(pr->dpr_rtld, 1, 1) == 0;
 		ctl_startup_end(pr);
 		ctl_startup_begin(pr);
 		break;
@@ -645,8 +645,15 @@ ctl_main(void *arg)
 		goto done;
 	}
 	pr->dpr_nthreads = pt_nthreads(pr->dpr_P);
-	if (rtld_enable(pr->dpr_rtld, pr->dpr_created) == 0) {
+	/*
+	 * A grab patches r_brk before any int3 is there (ctl_probe_brk): an
+	 * int3 planted first would stay in the process's ld.so for its next
+	 * dlopen should we be killed while the patch is made.
+	 */
+	if (rtld_enable(pr->dpr_rtld, pr->dpr_created,
+	    pr->dpr_created) == 0) {
 		pr->dpr_brk_todo = true;
+		pr->dpr_brk_unplanted = !pr->dpr_created;
 		ctl_probe_brk(pr);	/* a grab: now; an exec stop: later */
 	}
 	/*

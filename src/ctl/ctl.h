@@ -152,6 +152,7 @@ struct dtproc_proc {
 	uintptr_t dpr_brk;		/* the agent's r_brk, armed by us
 					   too (0: not) */
 	bool dpr_brk_todo;		/* to arm at the next event */
+	bool dpr_brk_unplanted;		/* a grab's r_brk: no int3 yet */
 	bool dpr_exact;			/* DTPROC_CREATE_EXACT: sites armed
 					   from the first instruction */
 	bool dpr_startup;		/* exact: ld.so's start-up, its

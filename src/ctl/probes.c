@@ -395,16 +395,21 @@ ctl_probe_clear(dtproc_proc_t *pr)
 }
 
 /*
- * After the agent planted r_brk (create, grab, exec: dpr_brk_todo set),
- * and at the events after while prb_arm says -EAGAIN: patch it as a trap
- * site too where the probes layer can.  A failure leaves the agent's
- * int3, which works as before.  Control thread.
+ * After the agent planted r_brk (create, exec: dpr_brk_todo set), and at
+ * the events after while prb_arm says -EAGAIN: patch it as a trap site
+ * too where the probes layer can.  A failure leaves the agent's int3,
+ * which works as before.  At a grab the agent has not planted it yet
+ * (dpr_brk_unplanted): patched, it gets the agent's stop as one more
+ * user of the trampoline; anything else plants the int3 then, so that
+ * none is ever in the text while the patch is being made.  Control
+ * thread.
  */
 void
 ctl_probe_brk(dtproc_proc_t *pr)
 {
 	uintptr_t addr = rtld_brk(pr->dpr_rtld);
 	const char *why;
+	bool unplanted;
 	int how, rv;
 
 	if (addr == 0 || addr == pr->dpr_brk) {
@@ -412,12 +417,26 @@ ctl_probe_brk(dtproc_proc_t *pr)
 		return;
 	}
 	rv = prb_arm(pr->dpr_P, pr->dpr_sym, addr, PRB_TRAP, &how, &why);
+	unplanted = pr->dpr_brk_unplanted;
+	pr->dpr_brk_unplanted = false;
+	/* the agent's int3 while the patch waits, or instead of it */
+	if (unplanted && (rv != 0 || how != PRB_HOW_INT3) &&
+	    rtld_plant(pr->dpr_rtld) != 0) {
+		pt_dprintf("pid %d: r_brk %#lx not planted: %s\n",
+		    (int)pr->dpr_pid, (unsigned long)addr, err_msg());
+		if (rv == 0)
+			(void) prb_disarm(pr->dpr_P, addr, PRB_TRAP);
+		pr->dpr_brk_todo = false;
+		return;
+	}
 	if (rv == -EAGAIN)
 		return;			/* at the next event */
 	pr->dpr_brk_todo = false;
 	if (rv == 0 && how == PRB_HOW_INT3) {
-		/* the agent's own int3 serves; ours goes */
-		(void) pt_bkpt_del(pr->dpr_P, addr);
+		/* the agent's own int3 serves; ours goes (at a grab the
+		   probe's alone was planted) */
+		if (!unplanted)
+			(void) pt_bkpt_del(pr->dpr_P, addr);
 		if (why != NULL && strcmp(why, PRB_BUSY) == 0 &&
 		    !pr->dpr_brk_retry) {
 			pr->dpr_brk_retry = true;

@@ -201,15 +201,15 @@ pt_syscall(pt_proc_t *P, pid_t keep, long nr, const long args[6], long *ret)
  * from the resume stub where there is one), no trap run at all: nothing
  * of the victim's SIGTRAP is touched, ignored or not.  One we
  * interrupted inside a system call of its own must come back through
- * the kernel's signal path, the only one that restarts its call: with a
- * resume stub, at the exit stop it is interrupted again and given its
- * registers back, and it goes on into that interrupt stop, as it was;
+ * the kernel's signal path, the only one that restarts its call: at the
+ * exit stop it is interrupted again and given its registers back, and
+ * it goes on into that interrupt stop, as it was, no trap run either;
  * should we die meanwhile, the stub restarts its call by hand
- * (arch_resume_block) or, its registers back, the kernel does.  Without
- * one (the first area's own mmap, a shadow stack, a thread owed a
- * signal), it returns through the trap after our call, SIGTRAP unblocked
- * in it meanwhile (a trap with SIGTRAP blocked would reset the program's
- * handler: trapsig.c).
+ * (arch_resume_block) or, its registers back, the kernel does (from
+ * the entry point, with no stub yet, it would run into the trap).  A
+ * thread inside its own call and owed a signal returns through the trap
+ * after our call, SIGTRAP unblocked in it meanwhile (a trap with SIGTRAP
+ * blocked would reset the program's handler: trapsig.c).
  */
 int
 pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
@@ -250,17 +250,21 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	}
 	if ((rv = pt_thr_regs(T, &saved)) != 0)
 		goto out;
+	/*
+	 * Inside a call of its own, it comes back through an interrupt stop
+	 * (rearm) from a stop that owes it no signal (an interrupt, or a
+	 * trap of ours); owed one, through the trap: the signal decides
+	 * whether its call is restarted, and only the kernel knows how.
+	 */
 	insys = arch_in_syscall(&saved);
+	rearm = insys && !(T->pt_flags & PT_TF_SYSSTOP) && T->pt_sig == 0;
+	notrap = !insys || rearm;
 	/*
 	 * Coming back from its exit stop, it may run the call from the
 	 * resume stub, its registers in a block on its stack: should we die
-	 * before they are back, it goes on by itself.  Inside a call of its
-	 * own, only from a stop that owes it no signal (an interrupt, or a
-	 * trap of ours): a signal decides whether its call is restarted, and
-	 * only the kernel knows how.
+	 * before they are back, it goes on by itself.
 	 */
-	if ((!insys || (!(T->pt_flags & PT_TF_SYSSTOP) && T->pt_sig == 0)) &&
-	    !pt_thr_shstk(P, T) && (stub = pt_xol_stub(P)) != 0 &&
+	if (notrap && !pt_thr_shstk(P, T) && (stub = pt_xol_stub(P)) != 0 &&
 	    nr == SYS_munmap && stub + ARCH_RESUME_LEN > (uintptr_t)args[0] &&
 	    stub < (uintptr_t)args[0] + (uintptr_t)args[1])
 		stub = 0;	/* the call takes the stub away: no coming back */
@@ -275,8 +279,6 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 		    (ssize_t)sizeof (blk))
 			stub = 0;
 	}
-	notrap = !insys || stub != 0;
-	rearm = insys && stub != 0;
 	if (stub == 0 && (pt_mem_read(P, at, text, sizeof (text)) !=
 	    sizeof (text) || pt_mem_write(P, at, arch_syscall_code,
 	    sizeof (text)) != sizeof (text))) {

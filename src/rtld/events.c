@@ -40,7 +40,17 @@ rtld_plant_main(rtld_t *R)
 }
 
 int
-rtld_enable(rtld_t *R, int created)
+rtld_plant(rtld_t *R)
+{
+	int rv;
+
+	if ((rv = pt_bkpt_set(R->rt_proc, R->rt_brk)) != 0)
+		R->rt_brk = 0;
+	return rv;
+}
+
+int
+rtld_enable(rtld_t *R, int created, int plant)
 {
 	rtld_rdebug_t rd;
 	sym_info_t si;
@@ -66,10 +76,8 @@ rtld_enable(rtld_t *R, int created)
 			return -ENOENT;
 		R->rt_brk = si.sy_addr;
 	}
-	if ((rv = pt_bkpt_set(R->rt_proc, R->rt_brk)) != 0) {
-		R->rt_brk = 0;
+	if (plant && (rv = rtld_plant(R)) != 0)
 		return rv;
-	}
 	if (created) {
 		R->rt_preinit_due = 1;
 		rtld_plant_main(R);	/* a.out`main, if it has symbols */

@@ -76,9 +76,14 @@ const rtld_obj_t *rtld_objects(rtld_t *R, size_t *n);
 /*
  * Plant the agent's breakpoints (owner only, traced P): r_brk, and main
  * for POSTINIT/MAIN.  CREATED says whether the process is at its exec
- * stop, so that PREINIT and main are still ahead.
+ * stop, so that PREINIT and main are still ahead.  Without PLANT, r_brk
+ * is found but not planted: the caller patches it first, or plants it
+ * with rtld_plant() (an int3 that a dtproc killed meanwhile would leave
+ * in a grabbed process's ld.so).
  */
-int rtld_enable(rtld_t *R, int created);
+int rtld_enable(rtld_t *R, int created, int plant);
+/* Plant r_brk found by rtld_enable: 0, or -errno with r_brk forgotten. */
+int rtld_plant(rtld_t *R);
 
 /* The address of r_brk the agent planted (0: none yet, or static). */
 uintptr_t rtld_brk(const rtld_t *R);

@@ -26,11 +26,17 @@
 #   inject-insys-sleep	a victim in nanosleep (restarted through
 #			restart_syscall), killed in memfd_create: it
 #			sleeps its whole time, no EINTR
-#   inject-trapmask-back a victim blocked in read with SIGTRAP blocked:
-#			the call returns through a trap, with SIGTRAP
-#			unblocked meanwhile; killed once its registers are
-#			back, the victim's mask is its own again (before, it
-#			was given back after them: SIGTRAP left unblocked)
+#   inject-agent-unplanted a grab's run-time-linker breakpoint (r_brk) is
+#			patched before any int3 is there: killed in the
+#			page's memfd_create, the victim's dlopen after is
+#			unharmed (before, the agent's int3 was planted
+#			first, and the dlopen died of SIGTRAP)
+#   inject-trapmask-back a victim blocked in read with SIGTRAP blocked,
+#			killed in the first call (the area's mmap, from the
+#			entry point) once its registers are back: its read
+#			restarts, its mask its own (before, the call came
+#			back through a trap, SIGTRAP unblocked meanwhile and
+#			given back after the registers: left unblocked)
 . "$(dirname "$0")/lib.sh"
 
 DT=$BUILD/bin/dtproc
@@ -140,6 +146,20 @@ rc=$?
 [ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
 exec 8<&-
 [ -z "$bad" ] && ok inject-insys-sleep || fail inject-insys-sleep "$bad"
+
+# ---- the agent's r_brk at a grab: no int3 while the patch is made
+start "$BUILD/tests/victims/stressv" dlloop "$BUILD/tests/libs/libstressa.so"
+inj_kill 319 -f 'libc.so.6`malloc'
+echo "r 3" >&7
+echo q >&7
+exec 7>&-
+out=$(timeout 30 cat <&8 | tr '\n' '|')
+[ "$out" = "done 3|done wrong=0|" ] || bad="$bad out='$out'"
+wait "$vpid"
+rc=$?
+[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
+exec 8<&-
+[ -z "$bad" ] && ok inject-agent-unplanted || fail inject-agent-unplanted "$bad"
 
 # ---- a victim in read, SIGTRAP blocked: its mask back with its registers
 start "$V/blocked" read trapmask

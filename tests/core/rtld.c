@@ -63,7 +63,7 @@ rt_create(struct rt *r, const char *name, char *const args[])
 	CHECK_MSG(rc == 0, "create %s: %d: %s", name, rc, err_msg());
 	CHECK((r->S = sym_proc_new(pt_pid(r->P))) != NULL);
 	CHECK((r->R = rtld_new(r->P, r->S)) != NULL);
-	r->enable_rc = rtld_enable(r->R, 1);
+	r->enable_rc = rtld_enable(r->R, 1, 1);
 }
 
 /*
@@ -127,7 +127,7 @@ rt_run_until(struct rt *r, int (*until)(struct rt *))
 		case PT_EV_EXEC:
 			r->nexec++;
 			rtld_exec(r->R);
-			rc = rtld_enable(r->R, 1);
+			rc = rtld_enable(r->R, 1, 1);
 			CHECK_MSG(rc == 0, "exec of %s: rtld_enable: %d (%s)",
 			    pt_exe(r->P), rc, strerror(-rc));
 			if (r->on_exec != NULL)
@@ -605,7 +605,7 @@ TEST(rtld_grabbed_activity)
 	r.P = grab_ok(r.v.pid, 0);
 	CHECK((r.S = sym_proc_new(r.v.pid)) != NULL);
 	CHECK((r.R = rtld_new(r.P, r.S)) != NULL);
-	CHECK_PT(rtld_enable(r.R, 0));
+	CHECK_PT(rtld_enable(r.R, 0, 1));
 	r.on_rtld = act_cb;
 	r.arg = &a;
 	victim_send(&r.v, "g\ng\ng\n");
@@ -687,7 +687,7 @@ TEST_TIMEOUT(rtld_grabbed_mid_dlopen, 120)
 		SKIP("never grabbed it in a dlopen or dlclose in %d tries",
 		    tries);
 	tinfo("grabbed mid-change after %d tries", tries);
-	CHECK_PT(rtld_enable(r.R, 0));
+	CHECK_PT(rtld_enable(r.R, 0, 1));
 	r.on_rtld = mid_cb;
 	r.arg = &m;
 	CHECK_EQ_INT(rt_run_until(&r, mid_done), -1);
