@@ -79,33 +79,38 @@ inj_kill() {
 	[ -n "$how" ] || bad="$bad no-hold-at-$nr"
 }
 
+# inj_end NAME [WANT]: the victim's stdin closed, its output to its end
+# (lines joined by |) must be WANT (with none: checked by the caller in
+# $out, $bad set) and its exit status 0; the verdict of NAME
+inj_end() {
+	exec 7>&-
+	out=$(timeout 30 cat <&8 | tr '\n' '|')
+	[ $# -lt 2 ] || [ "$out" = "$2" ] || bad="$bad out='$out'"
+	[ $# -lt 2 ] || inj_verdict "$1"
+}
+# inj_verdict NAME: the victim's exit status 0, and the verdict
+inj_verdict() {
+	local rc
+	wait "$vpid"
+	rc=$?
+	[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
+	exec 8<&-
+	[ -z "$bad" ] && ok "$1" || fail "$1" "$bad"
+}
+
 # ---- a victim in its own code (spin's main): the page's calls from the stub
 start "$V/spin"
 inj_kill 319 -f 'libc.so.6`malloc'
 [ "$how" = stub ] || bad="$bad memfd_create-from-$how"
 echo g >&7
-exec 7>&-
-read -r -t 30 line <&8
-[ "$line" = spun ] || bad="$bad line='$line'"
-wait "$vpid"
-rc=$?
-[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
-exec 8<&-
-[ -z "$bad" ] && ok inject-page-stub || fail inject-page-stub "$bad"
+inj_end inject-page-stub "spun|"
 
 # ---- released: the page's munmap from the stub, before the areas
 start "$V/spin"
 INT_AFTER=3 inj_kill 11 -f 'libc.so.6`malloc'
 [ "$how" = stub ] || bad="$bad munmap-from-$how"
 echo g >&7
-exec 7>&-
-read -r -t 30 line <&8
-[ "$line" = spun ] || bad="$bad line='$line'"
-wait "$vpid"
-rc=$?
-[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
-exec 8<&-
-[ -z "$bad" ] && ok inject-release-page || fail inject-release-page "$bad"
+inj_end inject-release-page "spun|"
 
 # ---- a victim inside a system call of its own: the stub too
 # insys_read NAME [back]: blocked read, killed at memfd_create's hold
@@ -116,14 +121,7 @@ insys_read() {
 	inj_kill 319 "$@" -f 'libc.so.6`malloc'
 	[ "$how" = stub ] || bad="$bad memfd_create-from-$how"
 	echo >&7
-	exec 7>&-
-	out=$(timeout 30 cat <&8 | tr '\n' '|')
-	[ "$out" = "read ok|sigcont=0|data=original|" ] || bad="$bad out='$out'"
-	wait "$vpid"
-	rc=$?
-	[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
-	exec 8<&-
-	[ -z "$bad" ] && ok "$name" || fail "$name" "$bad"
+	inj_end "$name" "read ok|sigcont=0|data=original|"
 }
 insys_read inject-insys-stub
 insys_read inject-insys-back back
@@ -131,8 +129,7 @@ insys_read inject-insys-back back
 start "$V/blocked" sleep 3000
 inj_kill 319 -f 'libc.so.6`malloc'
 [ "$how" = stub ] || bad="$bad memfd_create-from-$how"
-exec 7>&-
-out=$(timeout 30 cat <&8 | tr '\n' '|')
+inj_end inject-insys-sleep
 case $out in
 slept_ms=*" eintr=0|sigcont=0|")
 	ms=${out#slept_ms=}
@@ -141,38 +138,19 @@ slept_ms=*" eintr=0|sigcont=0|")
 	;;
 *) bad="$bad out='$out'" ;;
 esac
-wait "$vpid"
-rc=$?
-[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
-exec 8<&-
-[ -z "$bad" ] && ok inject-insys-sleep || fail inject-insys-sleep "$bad"
+inj_verdict inject-insys-sleep
 
 # ---- the agent's r_brk at a grab: no int3 while the patch is made
 start "$BUILD/tests/victims/stressv" dlloop "$BUILD/tests/libs/libstressa.so"
 inj_kill 319 -f 'libc.so.6`malloc'
 echo "r 3" >&7
 echo q >&7
-exec 7>&-
-out=$(timeout 30 cat <&8 | tr '\n' '|')
-[ "$out" = "done 3|done wrong=0|" ] || bad="$bad out='$out'"
-wait "$vpid"
-rc=$?
-[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
-exec 8<&-
-[ -z "$bad" ] && ok inject-agent-unplanted || fail inject-agent-unplanted "$bad"
+inj_end inject-agent-unplanted "done 3|done wrong=0|"
 
 # ---- a victim in read, SIGTRAP blocked: its mask back with its registers
 start "$V/blocked" read trapmask
 inj_kill 9 back -f 'libc.so.6`malloc'
 echo >&7
-exec 7>&-
-out=$(timeout 30 cat <&8 | tr '\n' '|')
-[ "$out" = "read ok|sigcont=0|data=original|sigtrap=blocked|" ] ||
-	bad="$bad out='$out'"
-wait "$vpid"
-rc=$?
-[ "$rc" = 0 ] || bad="$bad victim-rc=$rc"
-exec 8<&-
-[ -z "$bad" ] && ok inject-trapmask-back || fail inject-trapmask-back "$bad"
+inj_end inject-trapmask-back "read ok|sigcont=0|data=original|sigtrap=blocked|"
 
 summary
