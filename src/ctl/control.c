@@ -569,7 +569,7 @@ ctl_park_hold_at(dtproc_proc_t *pr, bool mask)
 	char line[64], at[8] = "", b;
 	int w, r, n;
 
-	if (env == NULL || (n = sscanf(env, "%d,%d,%7s", &w, &r, at)) < 2 ||
+	if (env == NULL || sscanf(env, "%d,%d,%7s", &w, &r, at) < 2 ||
 	    (strcmp(at, "mask") == 0) != mask)
 		return;
 	n = snprintf(line, sizeof (line), "parked %d %#lx\n",

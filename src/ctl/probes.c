@@ -419,7 +419,8 @@ ctl_probe_brk(dtproc_proc_t *pr)
 	rv = prb_arm(pr->dpr_P, pr->dpr_sym, addr, PRB_TRAP, &how, &why);
 	unplanted = pr->dpr_brk_unplanted;
 	pr->dpr_brk_unplanted = false;
-	/* the agent's int3 while the patch waits, or instead of it */
+	/* the agent's own stop: on the trampoline, else an int3 (the patch
+	   refused, or to wait) */
 	if (unplanted && (rv != 0 || how != PRB_HOW_INT3) &&
 	    rtld_plant(pr->dpr_rtld) != 0) {
 		pt_dprintf("pid %d: r_brk %#lx not planted: %s\n",

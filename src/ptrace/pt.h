@@ -321,9 +321,9 @@ void pt_set_wake(pt_proc_t *P, pt_wake_t *w);
  * go (pt_park, INSYS at the exec stop), for a new owner thread to take:
  * pt_grab() it, then pt_unpark() at once (1: it had gone on by itself,
  * untraced, before it was taken; HOLD(ARG), if set, runs between its
- * mask's return and its registers', a test's hold).  pt_park_undo() gives a parked child
- * back its mask and registers and lets it go, from any thread, when no
- * owner could take it.
+ * mask's return and its registers', a test's hold).  pt_park_undo()
+ * gives a parked child back its mask and registers and lets it go, from
+ * any thread, when no owner could take it.
  */
 void pt_set_follow(pt_proc_t *P, bool on);
 /*
