@@ -414,6 +414,7 @@ ctl_probe_brk(dtproc_proc_t *pr)
 
 	if (addr == 0 || addr == pr->dpr_brk) {
 		pr->dpr_brk_todo = false;
+		pr->dpr_brk_unplanted = false;
 		return;
 	}
 	rv = prb_arm(pr->dpr_P, pr->dpr_sym, addr, PRB_TRAP, &how, &why);

@@ -400,10 +400,13 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 			    (flags & (PT_TF_HELD | PT_TF_TRAMP));
 		} else if (rearm) {
 			/* in an interrupt (or group) stop again, as pt_run
-			   saw it, owing nothing */
+			   saw it, owing nothing: a fault of our call's (a
+			   stub the program unmapped) is not the program's */
 			T->pt_flags = (T->pt_flags & ~(PT_TF_SIGSTOP |
 			    PT_TF_SYSSTOP)) | (flags & (PT_TF_HELD |
 			    PT_TF_TRAMP));
+			T->pt_sig = 0;
+			T->pt_has_info = 0;
 		} else {
 			/*
 			 * An exit stop cannot inject a signal: one it owed
