@@ -27,6 +27,7 @@
  */
 #include "ctl.h"
 #include "probe/probe.h"
+#include "util/testhold.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -565,19 +566,8 @@ ctl_block_signals(void)
 static void
 ctl_park_hold_at(dtproc_proc_t *pr, bool mask)
 {
-	const char *env = getenv("DTPROC_TEST_PARK");
-	char line[64], at[8] = "", b;
-	int w, r, n;
-
-	if (env == NULL || sscanf(env, "%d,%d,%7s", &w, &r, at) < 2 ||
-	    (strcmp(at, "mask") == 0) != mask)
-		return;
-	n = snprintf(line, sizeof (line), "parked %d %#lx\n",
+	test_hold("DTPROC_TEST_PARK", mask ? "mask" : "", "parked %d %#lx\n",
 	    (int)pr->dpr_park.pk_pid, (unsigned long)pr->dpr_park.pk_page);
-	if (write(w, line, (size_t)n) != n)
-		return;
-	while (read(r, &b, 1) < 0 && errno == EINTR)
-		;
 }
 
 static void

@@ -30,6 +30,7 @@
  * (SIGTRAP) with the call's registers.
  */
 #include "pt_impl.h"
+#include "util/testhold.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -169,19 +170,9 @@ pt_run_call(pt_proc_t *P, pid_t tid, uintptr_t done_pc, int notrap,
 static void
 pt_inject_hold(pt_proc_t *P, pid_t tid, long nr, bool stub, bool back)
 {
-	const char *env = getenv("DTPROC_TEST_INJECT");
-	char line[96], at[8] = "", b;
-	int w, r, n;
-
-	if (env == NULL || sscanf(env, "%d,%d,%7s", &w, &r, at) < 2 ||
-	    (strcmp(at, "back") == 0) != back)
-		return;
-	n = snprintf(line, sizeof (line), "inject %d %d %ld %s\n",
-	    (int)P->pp_pid, (int)tid, nr, stub ? "stub" : "text");
-	if (write(w, line, (size_t)n) != n)
-		return;
-	while (read(r, &b, 1) < 0 && errno == EINTR)
-		;
+	test_hold("DTPROC_TEST_INJECT", back ? "back" : "",
+	    "inject %d %d %ld %s\n", (int)P->pp_pid, (int)tid, nr,
+	    stub ? "stub" : "text");
 }
 
 int
@@ -349,27 +340,26 @@ pt_syscall_mem(pt_proc_t *P, pid_t keep, long nr, const long args[6],
 	 * and never just past our call in the entry point's restored code
 	 * (which would run the program's start-up again).
 	 */
-	if (unblocked && pt_thr_find(P, tid) != NULL)
+	if ((T = pt_thr_find(P, tid)) != NULL && unblocked)
 		pt_trapsig_reblock(tid, mask);
 	/*
 	 * Back from inside a call of its own: the interrupt before its
 	 * registers, so that it leaves the exit stop through the signal path
 	 * (which restarts its call) whether we see that stop or die first.
 	 */
-	if (rearm && rv != -ESRCH && pt_thr_find(P, tid) != NULL &&
+	if (T != NULL && rv != -ESRCH && rearm &&
 	    pt_ptrace(PTRACE_INTERRUPT, tid, 0, 0) != 0)
 		rv = -ESRCH;
-	if (rv != -ESRCH && (T = pt_thr_find(P, tid)) != NULL) {
+	if (T != NULL && rv != -ESRCH) {
+		pt_ran_t ran;
+
 		T->pt_regs = saved;
 		T->pt_regs_ok = true;
 		T->pt_regs_dirty = arch_regs_write(tid, &saved) != 0;
 		pt_inject_hold(P, tid, nr, stub != 0, true);
-	}
-	if (rearm && rv != -ESRCH && pt_thr_find(P, tid) != NULL) {
-		pt_ran_t ran;
-
-		if (pt_run(P, tid, PT_RUN_EVSTOP, &ran) != 0 ||
-		    ran.pr_kind != PT_RAN_EVSTOP)
+		/* T may move with the run: not used after it */
+		if (rearm && (pt_run(P, tid, PT_RUN_EVSTOP, &ran) != 0 ||
+		    ran.pr_kind != PT_RAN_EVSTOP))
 			rv = -ESRCH;	/* gone, or no stop but its death */
 	}
 	if (stub == 0)

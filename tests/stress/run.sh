@@ -236,6 +236,15 @@ vstate() {
 }
 
 # vfree PID: running (or sleeping) and untraced.
+# vlet: after dtproc's kill, is the victim let go (untraced, or gone)?
+# 0 if so; else 1, $vleft its state and tracer, and it is killed.
+vlet() {
+	vleft=$(vstate "$vpid")
+	case $vleft in *\ 0 | gone) return 0 ;; esac
+	vkill
+	return 1
+}
+
 vfree() {
 	case $(vstate "$1") in
 	[RSD]\ 0) return 0 ;;
@@ -577,12 +586,7 @@ one1() {
 	sleep "$(rnd 300)"
 	kill -9 "$dpid"
 	dreap "$LIMIT"
-	local st
-	st=$(vstate "$vpid")
-	case $st in
-	*\ 0 | gone) ;;
-	*) why="victim left $st (state, tracer) by the kill"; vkill; return 1 ;;
-	esac
+	vlet || { why="victim left $vleft (state, tracer) by the kill"; return 1; }
 	vsend q
 	vend
 	[ "$vhung" = 1 ] && { why="victim hung after the kill"; return 1; }
@@ -829,7 +833,7 @@ case_3() {
 # or the agent's held an int3 in this run, into gl (runs), glh (harmed)
 # and glw (which sites); $bad says a harm.
 oneS() {
-	local u=$1 st
+	local u=$1
 	shift
 	vstart "$@" || { bad="victim did not start"; return; }
 	# shellcheck disable=SC2086
@@ -845,11 +849,7 @@ oneS() {
 	sleep "$(rnd 150)"
 	kill -9 "$dpid"
 	dreap "$LIMIT"
-	st=$(vstate "$vpid")
-	case $st in
-	*\ 0 | gone) ;;
-	*) bad="victim left $st (state, tracer) by the kill"; vkill; return ;;
-	esac
+	vlet || { bad="victim left $vleft (state, tracer) by the kill"; return; }
 	[ "$(peek "$vpid" "$(dds_addr "$vpid")")" = cc ] && acc=$((acc + 1))
 	vsend q
 	vend
@@ -986,7 +986,7 @@ case_4() {
 # its parent's control thread and its own, and must come out of that by
 # itself (issue 14); one already handed over is let go by the kernel.
 case_F() {
-	local k bad='' clean=0 st n=$N
+	local k bad='' clean=0 n=$N
 	for k in $(seq "$n"); do
 		vstart forks || { bad="kill $k: victim did not start"; break; }
 		if ! dstart -F -f stress_fn; then
@@ -999,11 +999,7 @@ case_F() {
 		sleep "$(rnd 150)"
 		kill -9 "$dpid"
 		dreap "$LIMIT"
-		st=$(vstate "$vpid")
-		case $st in
-		*\ 0 | gone) ;;
-		*) bad="kill $k: victim left $st (state, tracer)"; vkill; break ;;
-		esac
+		vlet || { bad="kill $k: victim left $vleft (state, tracer)"; break; }
 		vsend q
 		vend
 		if [ "$vhung" = 1 ]; then
@@ -1117,7 +1113,7 @@ case_12() {
 # through the kernel; the first one, which maps the stub's area, is the
 # one left with the entry point's trap (said on the rates line).
 case_I() {
-	local k bad='' clean=0 trapped=0 how arm=0 rel=0 st
+	local k bad='' clean=0 trapped=0 how arm=0 rel=0
 	for k in $(seq "$N"); do
 		vstart dlloop "$LIBA" || { bad="kill $k: victim did not start"; break; }
 		if [ $((k % 2)) = 1 ]; then
@@ -1145,11 +1141,7 @@ case_I() {
 		else
 			dreap "$LIMIT"
 		fi
-		st=$(vstate "$vpid")
-		case $st in
-		*\ 0 | gone) ;;
-		*) bad="kill $k ($how): victim left $st (state, tracer)"; vkill; break ;;
-		esac
+		vlet || { bad="kill $k ($how): victim left $vleft (state, tracer)"; break; }
 		vsend "r 3"
 		vsend q
 		vend
